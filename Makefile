@@ -1,0 +1,35 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean install
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start PostgreSQL, the broker, the relay, projector, API and reports, and load the demo trust.
+run: $(STAMP)
+	$(BIN)/fathom up
+
+## The whole suite: unit, integration, e2e, reliability (and browser tests when Chromium is present).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests --ignore=tests/bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## Benchmarks (not part of `make test`); writes the table into README.md.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf .fathom test-output

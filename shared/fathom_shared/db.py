@@ -1,0 +1,71 @@
+"""Engines and the tenant unit of work.
+
+Every transaction that touches tenant data starts with ``set_config('fathom.trust', …, true)``
+so PostgreSQL's row-level security policies (forced on every tenant table) see only that
+trust. The setting is transaction-local: a pooled connection carries nothing over.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, create_engine, text
+
+from fathom_shared.config import sqlalchemy_url
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        future=True,
+    )
+
+
+class TenantUnitOfWork:
+    """One transaction, scoped to one trust. Rolls back unless :meth:`commit` is called."""
+
+    def __init__(self, engine: Engine, trust_id: str) -> None:
+        self.engine = engine
+        self.trust_id = trust_id
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._connection
+
+    def __enter__(self) -> TenantUnitOfWork:
+        self._connection = self.engine.connect()
+        self._connection.begin()
+        set_trust(self._connection, self.trust_id)
+        return self
+
+    def commit(self) -> None:
+        self.connection.commit()
+        # A later statement in the same block would start a new transaction: keep the trust.
+        self.connection.begin()
+        set_trust(self.connection, self.trust_id)
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+        self.connection.begin()
+        set_trust(self.connection, self.trust_id)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.rollback()
+            connection.close()
+
+
+def set_trust(connection: Connection, trust_id: str) -> None:
+    connection.execute(text("SELECT set_config('fathom.trust', :trust, true)"), {"trust": trust_id})

@@ -1,0 +1,133 @@
+"""The event store against a real PostgreSQL: append, conflicts, chain, row-level security."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import (
+    ConcurrencyConflict,
+    NewEvent,
+    append_events,
+    read_events,
+    stream_versions,
+    verify_chain,
+)
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+META = {"sub": "test", "roles": ["trust_leader"]}
+
+
+def taught(class_id: str, objective: str) -> NewEvent:
+    return NewEvent("class", class_id, "ObjectiveTaught",
+                    {"class_id": class_id, "objective_id": objective, "taught_on": "2026-10-01"})
+
+
+def test_append_assigns_gapless_sequences_and_stream_versions(app_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        first = append_events(uow.connection, trust, [taught("c1", "o1"), taught("c2", "o1")], META)
+        second = append_events(uow.connection, trust, [taught("c1", "o2")], META)
+        uow.commit()
+    assert [e.sequence for e in first + second] == [1, 2, 3]
+    assert [e.stream_version for e in first + second] == [1, 1, 2]
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        stored = read_events(uow.connection)
+        assert [e.sequence for e in stored] == [1, 2, 3]
+        assert stream_versions(uow.connection, [("class", "c1"), ("class", "zz")]) == {
+            ("class", "c1"): 2, ("class", "zz"): 0}
+        assert verify_chain(uow.connection).ok
+
+
+def test_sequences_are_per_trust(app_engine, make_trust):
+    a, b = make_trust("a"), make_trust("b")
+    for trust_id in (a, b, a):
+        with TenantUnitOfWork(app_engine, trust_id) as uow:
+            append_events(uow.connection, trust_id, [taught("c", "o")], META)
+            uow.commit()
+    with TenantUnitOfWork(app_engine, a) as uow:
+        assert [e.sequence for e in read_events(uow.connection)] == [1, 2]
+    with TenantUnitOfWork(app_engine, b) as uow:
+        assert [e.sequence for e in read_events(uow.connection)] == [1]
+
+
+def test_stale_expected_version_conflicts_and_appends_nothing(app_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, [taught("c1", "o1")], META)
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(ConcurrencyConflict) as info:
+        append_events(uow.connection, trust, [taught("c1", "o2")], META, {("class", "c1"): 0})
+    assert (info.value.expected, info.value.actual) == (0, 1)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert len(read_events(uow.connection)) == 1
+
+
+def test_concurrent_writers_with_same_expected_version_exactly_one_wins(app_engine, trust):
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def writer(objective: str) -> None:
+        with TenantUnitOfWork(app_engine, trust) as uow:
+            barrier.wait(timeout=10)
+            try:
+                append_events(uow.connection, trust, [taught("c9", objective)], META, {("class", "c9"): 0})
+                uow.commit()
+                outcomes.append("ok")
+            except ConcurrencyConflict:
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=writer, args=(f"o{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert len(read_events(uow.connection)) == 1
+
+
+def test_verify_finds_exactly_the_altered_event(app_engine, owner_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, [taught("c", f"o{i}") for i in range(5)], META)
+        uow.commit()
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE events SET data = jsonb_set(data, '{objective_id}', '\"forged\"') "
+                 "WHERE trust_id = :t AND sequence = 3"), {"t": trust})
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        report = verify_chain(uow.connection)
+    assert (report.ok, report.first_broken_sequence, report.events_checked) == (False, 3, 2)
+
+
+def test_row_level_security_hides_and_refuses_other_trusts_rows(app_engine, make_trust):
+    a, b = make_trust("a"), make_trust("b")
+    with TenantUnitOfWork(app_engine, b) as uow:
+        append_events(uow.connection, b, [taught("secret-class", "o1")], META)
+        uow.commit()
+    with TenantUnitOfWork(app_engine, a) as uow:
+        conn = uow.connection
+        assert conn.execute(text("SELECT count(*) FROM events WHERE trust_id = :b"), {"b": b}).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM trust_heads")).scalar() == 1
+        updated = conn.execute(text("UPDATE relay_positions SET published_sequence = 99 WHERE trust_id = :b"),
+                               {"b": b}).rowcount
+        assert updated == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            conn.execute(text("INSERT INTO schools (trust_id, school_id, name) VALUES (:b, 'x', 'X')"),
+                         {"b": b})
+
+
+def test_application_role_cannot_rewrite_the_log(app_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, [taught("c", "o")], META)
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(DBAPIError, match="permission denied"):
+        uow.connection.execute(text("UPDATE events SET data = '{}'"))
+
+
+def test_without_a_trust_set_nothing_is_visible(app_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, [taught("c", "o")], META)
+        uow.commit()
+    with app_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar() == 0
