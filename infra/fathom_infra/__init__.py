@@ -1,1 +1,1 @@
-"""Running Fathom locally: real PostgreSQL and Kafka-protocol servers from pip packages, the services, the CLI."""
+"""Running Fathom locally: real PostgreSQL and broker from pip packages, the services, the CLI."""

@@ -155,3 +155,12 @@ def jwks_url_source(url: str) -> Callable[[], KeySet]:
         return KeySet.import_key_set(response.json())
 
     return fetch
+
+
+def make_verifier(settings: Any) -> TokenVerifier:
+    """Production: the issuer's JWKS URL. Development: the local signing key's public half."""
+    if settings.jwks_url:
+        source = jwks_url_source(settings.jwks_url)
+    else:
+        source = local_key_source(load_or_create_signing_key(settings.signing_key_path))
+    return TokenVerifier(settings.jwt_issuer, settings.jwt_audience, source)
