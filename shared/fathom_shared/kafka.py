@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -17,10 +18,8 @@ def ensure_topic(bootstrap_servers: str, topic: str, partitions: int) -> None:
     try:
         if topic in admin.list_topics():
             return
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        except TopicAlreadyExistsError:
-            pass
     finally:
         admin.close()
 
