@@ -1,0 +1,34 @@
+"""The command API: validates commands and appends assessment events to the event store."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from sqlalchemy import Engine
+
+from fathom_shared.auth import load_or_create_signing_key, make_verifier, public_jwks
+from fathom_shared.config import Settings
+from fathom_shared.db import make_engine
+from fathom_shared.web import create_service_app
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
+    engine = engine or make_engine(settings.app_database_url)
+    app, api = create_service_app(
+        __name__, service="api", title="Fathom command API", engine=engine, verifier=make_verifier(settings),
+    )
+    app.extensions["fathom.engine"] = engine
+    app.extensions["fathom.settings"] = settings
+
+    from fathom_api.views import blp
+
+    api.register_blueprint(blp)
+
+    if not settings.jwks_url:
+        jwks = public_jwks(load_or_create_signing_key(settings.signing_key_path))
+
+        @app.get("/.well-known/jwks.json")
+        def development_jwks():
+            """The development signing key's public half (production uses the issuer's JWKS)."""
+            return jsonify(jwks)
+
+    return app

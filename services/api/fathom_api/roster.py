@@ -1,0 +1,162 @@
+"""Roster and framework commands: schools, classes, pupils, scales, objectives.
+
+Each appends one event and keeps the command-side table the API validates against in step,
+in the same transaction. Personal details (names, date of birth, UPN) go only to
+``pupil_personal``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import bindparam
+
+from fathom_api.access import ROSTER_WRITERS, require_school
+from fathom_api.writes import Command
+from fathom_shared.auth import Principal
+from fathom_shared.event_store import NewEvent
+from fathom_shared.events import serialise
+from fathom_shared.web import Problem
+
+
+def new_id(payload: dict[str, Any]) -> str:
+    return payload.get("id") or str(uuid.uuid4())
+
+
+def _exists(conn: Connection, table: str, column: str, value: str) -> bool:
+    query = text(f"SELECT 1 FROM {table} WHERE trust_id = current_setting('fathom.trust') AND {column} = :v")
+    return conn.execute(query, {"v": value}).first() is not None
+
+
+def _unknown(field: str, what: str) -> Problem:
+    return Problem(422, "Invalid request", errors={field: [f"Unknown {what}."]})
+
+
+def _already(field: str = "id") -> Problem:
+    return Problem(409, "Conflict", "That id is already in use.", errors={field: ["Already in use."]})
+
+
+def _create(stream_type: str, resource_id: str, event_type: str, data: dict[str, Any],
+            *writes: tuple[str, dict[str, Any]]) -> Command:
+    """A creation: the stream must be new (expected version 0); ``writes`` go in with its event."""
+
+    def write_rows(conn: Connection) -> None:
+        for sql, params in writes:
+            json_params = [bindparam(k, type_=JSONB) for k in params if k in ("groups", "bands")]
+            conn.execute(text(sql).bindparams(*json_params), params)
+
+    return Command(
+        events=[NewEvent(stream_type, resource_id, event_type, serialise(event_type, data))],
+        expected_versions={(stream_type, resource_id): 0},
+        resource_id=resource_id,
+        after_append=write_rows,
+    )
+
+
+def create_school(payload: dict[str, Any]):
+    def handle(conn: Connection, principal: Principal) -> Command:
+        if not principal.has_any(*ROSTER_WRITERS):
+            raise Problem(403, "Forbidden", "Only trust leaders and integrations create schools.")
+        school_id = new_id(payload)
+        if _exists(conn, "schools", "school_id", school_id):
+            raise _already()
+        data = {"school_id": school_id, "name": payload["name"]}
+        return _create("school", school_id, "SchoolCreated", data,
+                       ("INSERT INTO schools (trust_id, school_id, name) "
+                       "VALUES (current_setting('fathom.trust'), :school_id, :name)", data))
+
+    return handle
+
+
+def create_class(payload: dict[str, Any]):
+    def handle(conn: Connection, principal: Principal) -> Command:
+        if not _exists(conn, "schools", "school_id", payload["school_id"]):
+            raise _unknown("school_id", "school")
+        require_school(principal, payload["school_id"])
+        class_id = new_id(payload)
+        if _exists(conn, "classes", "class_id", class_id):
+            raise _already()
+        data = {"class_id": class_id, **{k: payload[k] for k in
+                                         ("school_id", "name", "year_group", "academic_year")}}
+        return _create("class", class_id, "ClassCreated", data,
+                       ("INSERT INTO classes (trust_id, class_id, school_id, name, year_group, academic_year) "
+                       "VALUES (current_setting('fathom.trust'), :class_id, :school_id, :name, :year_group, "
+                       ":academic_year)", data))
+
+    return handle
+
+
+def register_pupil(payload: dict[str, Any]):
+    def handle(conn: Connection, principal: Principal) -> Command:
+        school_id = payload["school_id"]
+        if not _exists(conn, "schools", "school_id", school_id):
+            raise _unknown("school_id", "school")
+        require_school(principal, school_id)
+        year_group = payload["year_group"]
+        if payload["class_id"] is not None:
+            klass = conn.execute(
+                text("SELECT school_id, year_group FROM classes "
+                     "WHERE trust_id = current_setting('fathom.trust') AND class_id = :c"),
+                {"c": payload["class_id"]},
+            ).one_or_none()
+            if klass is None:
+                raise _unknown("class_id", "class")
+            if klass.school_id != school_id:
+                raise Problem(422, "Invalid request", errors={"class_id": ["Class is in another school."]})
+            year_group = klass.year_group if year_group is None else year_group
+        if year_group is None:
+            raise Problem(422, "Invalid request", errors={"year_group": ["Required when there is no class."]})
+        pupil_id = new_id(payload)
+        if _exists(conn, "pupils", "pupil_id", pupil_id):
+            raise _already()
+        data = {"pupil_id": pupil_id, "school_id": school_id, "class_id": payload["class_id"],
+                "year_group": year_group, "groups": payload["groups"]}
+        personal = {k: payload[k] for k in ("given_name", "family_name", "date_of_birth", "upn")}
+        return _create(
+            "pupil", pupil_id, "PupilRegistered", data,
+            ("INSERT INTO pupils (trust_id, pupil_id, school_id, class_id, year_group, groups) "
+             "VALUES (current_setting('fathom.trust'), :pupil_id, :school_id, :class_id, :year_group, :groups)",
+             data),
+            ("INSERT INTO pupil_personal (trust_id, pupil_id, given_name, family_name, date_of_birth, upn) "
+             "VALUES (current_setting('fathom.trust'), :pupil_id, :given_name, :family_name, :date_of_birth, "
+             ":upn)", {"pupil_id": pupil_id, **personal}),
+        )
+
+    return handle
+
+
+def define_scale(payload: dict[str, Any]):
+    def handle(conn: Connection, principal: Principal) -> Command:
+        if not principal.has_any(*ROSTER_WRITERS):
+            raise Problem(403, "Forbidden", "Only trust leaders and integrations define scales.")
+        scale_id = new_id(payload)
+        if _exists(conn, "scales", "scale_id", scale_id):
+            raise _already()
+        data = {"scale_id": scale_id, "name": payload["name"], "bands": payload["bands"]}
+        return _create("scale", scale_id, "ScaleDefined", data,
+                       ("INSERT INTO scales (trust_id, scale_id, name, bands) "
+                       "VALUES (current_setting('fathom.trust'), :scale_id, :name, :bands)", data))
+
+    return handle
+
+
+def define_objective(payload: dict[str, Any]):
+    def handle(conn: Connection, principal: Principal) -> Command:
+        if not principal.has_any(*ROSTER_WRITERS):
+            raise Problem(403, "Forbidden", "Only trust leaders and integrations define objectives.")
+        if not _exists(conn, "scales", "scale_id", payload["scale_id"]):
+            raise _unknown("scale_id", "scale")
+        objective_id = new_id(payload)
+        if _exists(conn, "objectives", "objective_id", objective_id):
+            raise _already()
+        data = {"objective_id": objective_id, **{k: payload[k] for k in
+                ("code", "subject", "year_group", "strand", "text", "weight", "scale_id")}}
+        return _create("objective", objective_id, "ObjectiveDefined", data,
+                       ("INSERT INTO objectives (trust_id, objective_id, code, subject, year_group, strand, "
+                       "text, weight, scale_id) VALUES (current_setting('fathom.trust'), :objective_id, :code, "
+                       ":subject, :year_group, :strand, :text, :weight, :scale_id)", data))
+
+    return handle

@@ -1,0 +1,127 @@
+"""Request and response schemas of the command API (they also generate its OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from fathom_shared.events import SEN_VALUES, SOURCES
+
+IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+                             error="Use 1-64 letters, digits, '.', '_', ':' or '-'.")
+YEAR_GROUP = validate.Range(min=0, max=13)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def identifier(**kwargs) -> fields.String:
+    return fields.String(validate=IDENTIFIER, **kwargs)
+
+
+class SchoolIn(Strict):
+    id = identifier(load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ClassIn(Strict):
+    id = identifier(load_default=None)
+    school_id = identifier(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    year_group = fields.Integer(required=True, strict=True, validate=YEAR_GROUP)
+    academic_year = fields.String(required=True, validate=validate.Regexp(
+        r"^\d{4}-\d{2}$", error="Use the form 2026-27."))
+
+
+class GroupsIn(Strict):
+    pupil_premium = fields.Boolean(load_default=False)
+    sen = fields.String(load_default="none", validate=validate.OneOf(SEN_VALUES))
+    eal = fields.Boolean(load_default=False)
+    gender = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["female", "male", "other"]))
+    more_able = fields.Boolean(load_default=False)
+
+
+class PupilIn(Strict):
+    """Names, date of birth and UPN go to the mutable roster table, never into an event."""
+
+    id = identifier(load_default=None)
+    school_id = identifier(required=True)
+    class_id = identifier(load_default=None, allow_none=True)
+    year_group = fields.Integer(strict=True, validate=YEAR_GROUP, load_default=None)
+    groups = fields.Nested(GroupsIn, load_default=lambda: GroupsIn().load({}))
+    given_name = fields.String(load_default=None, validate=validate.Length(max=100))
+    family_name = fields.String(load_default=None, validate=validate.Length(max=100))
+    date_of_birth = fields.Date(load_default=None)
+    upn = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]\d{11}[0-9A-Z]$",
+                                                                  error="Not a valid UPN."))
+
+
+class BandIn(Strict):
+    value = fields.Integer(required=True, strict=True)
+    label = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    secure = fields.Boolean(required=True)
+
+
+class ScaleIn(Strict):
+    id = identifier(load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    bands = fields.List(fields.Nested(BandIn), required=True, validate=validate.Length(min=2, max=20))
+
+    @validates_schema
+    def bands_are_ordered(self, data: dict, **kwargs) -> None:
+        values = [band["value"] for band in data["bands"]]
+        if values != sorted(set(values)):
+            raise ValidationError("Band values must be unique and in ascending order.", "bands")
+        if not any(band["secure"] for band in data["bands"]):
+            raise ValidationError("At least one band must count as secure.", "bands")
+
+
+class ObjectiveIn(Strict):
+    id = identifier(load_default=None)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    year_group = fields.Integer(required=True, strict=True, validate=YEAR_GROUP)
+    strand = fields.String(load_default=None, validate=validate.Length(max=100))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    weight = fields.Float(load_default=None, validate=validate.Range(min=0, max=100))
+    scale_id = identifier(required=True)
+
+
+class JudgementIn(Strict):
+    pupil_id = identifier(required=True)
+    objective_id = identifier(required=True)
+    value = fields.Integer(required=True, strict=True)
+    assessed_on = fields.Date(required=True)
+    note = fields.String(load_default=None, validate=validate.Length(max=1000))
+    source = fields.String(load_default="teacher", validate=validate.OneOf(SOURCES))
+
+
+class JudgementBatchIn(Strict):
+    judgements = fields.List(fields.Nested(JudgementIn), required=True, validate=validate.Length(min=1))
+
+
+class ObjectivesTaughtIn(Strict):
+    class_id = identifier(required=True)
+    objective_ids = fields.List(identifier(), required=True, validate=validate.Length(min=1, max=200))
+    taught_on = fields.Date(required=True)
+    expected_version = fields.Integer(strict=True, load_default=None,
+                                      metadata={"description": "The class stream's version you last saw."})
+
+
+class InterventionIn(Strict):
+    id = identifier(load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    lead = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    pupil_ids = fields.List(identifier(), required=True, validate=validate.Length(min=1, max=200))
+    objective_ids = fields.List(identifier(), required=True, validate=validate.Length(min=1, max=100))
+    start_date = fields.Date(required=True)
+
+
+class WriteOut(Schema):
+    id = fields.String(metadata={"description": "The created resource's id, where one was created."})
+    sequences = fields.List(fields.Integer(), metadata={"description": "Trust sequence of each event."})
+    event_ids = fields.List(fields.String())
+    last_sequence = fields.Integer(metadata={"description": "Pass as consistency=at_least:N to read it."})
+    stream_version = fields.Integer()

@@ -1,0 +1,131 @@
+"""Running one command: idempotency, the tenant transaction, and conflicts as 409.
+
+A handler validates (reads only), then appends; the idempotency record is written in the
+same transaction as the events, so a retried request either sees the original answer or
+runs afresh — never half of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import g, request
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import bindparam
+
+from fathom_shared.auth import Principal
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events
+from fathom_shared.web import Problem
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass
+class Command:
+    """What a handler gives back: events to append, plus write-model changes to make with them."""
+
+    events: list[NewEvent]
+    expected_versions: dict[tuple[str, str], int] = field(default_factory=dict)
+    resource_id: str | None = None
+    after_append: Callable[[Connection], None] | None = None
+
+
+Handler = Callable[[Connection, Principal], Command]
+
+
+def execute(engine: Engine, principal: Principal, handler: Handler) -> tuple[dict[str, Any], int]:
+    """Run ``handler`` in the caller's trust and answer ``(body, status)``."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise Problem(400, "Bad Request", errors={"Idempotency-Key": [f"Use 1-{MAX_KEY_LENGTH} characters."]})
+    request_hash = _request_hash() if key else ""
+    with TenantUnitOfWork(engine, principal.trust_id) as uow:
+        conn = uow.connection
+        if key and (replay := _replay(conn, key, request_hash)):
+            return replay
+        command = handler(conn, principal)
+        try:
+            stored = append_events(conn, principal.trust_id, command.events, _metadata(principal, key),
+                                   command.expected_versions)
+            if command.after_append:
+                command.after_append(conn)
+        except ConcurrencyConflict as exc:
+            raise Problem(409, "Conflict", str(exc)) from exc
+        except IntegrityError as exc:
+            raise Problem(409, "Conflict", "That id is already in use.") from exc
+        body, status = _answer(command, stored), 201
+        if key:
+            try:
+                with conn.begin_nested():
+                    _remember(conn, key, request_hash, status, body)
+            except IntegrityError:
+                # The same key won a race in another request: drop our work, give its answer.
+                uow.rollback()
+                replay = _replay(conn, key, request_hash)
+                if replay:
+                    return replay
+                raise
+        uow.commit()
+    return body, status
+
+
+def _answer(command: Command, stored: list[StoredEvent]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sequences": [e.sequence for e in stored],
+        "event_ids": [str(e.event_id) for e in stored],
+        "last_sequence": stored[-1].sequence if stored else None,
+    }
+    if command.resource_id is not None:
+        body["id"] = command.resource_id
+        versions = [e.stream_version for e in stored if e.stream_id == command.resource_id]
+        if versions:
+            body["stream_version"] = versions[-1]
+    return body
+
+
+def _metadata(principal: Principal, key: str | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"sub": principal.sub, "roles": sorted(principal.roles),
+                            "request_id": g.get("request_id")}
+    if key:
+        meta["idempotency_key"] = key
+    return meta
+
+
+def _request_hash() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _replay(conn: Connection, key: str, request_hash: str) -> tuple[dict[str, Any], int] | None:
+    row = conn.execute(
+        text("SELECT request_hash, status_code, response FROM idempotency_keys "
+             "WHERE trust_id = current_setting('fathom.trust') AND key = :key"),
+        {"key": key},
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise Problem(409, "Conflict", "This Idempotency-Key was used with a different request.",
+                      errors={"Idempotency-Key": ["Already used with a different request."]})
+    return row.response, row.status_code
+
+
+_REMEMBER = text(
+    "INSERT INTO idempotency_keys (trust_id, key, request_hash, status_code, response) "
+    "VALUES (current_setting('fathom.trust'), :key, :hash, :status, :response)"
+).bindparams(bindparam("response", type_=JSONB))
+
+
+def _remember(conn: Connection, key: str, request_hash: str, status: int, body: dict[str, Any]) -> None:
+    conn.execute(_REMEMBER, {"key": key, "hash": request_hash, "status": status, "response": body})
