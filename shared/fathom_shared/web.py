@@ -137,7 +137,10 @@ def current_app_ext(name: str) -> Any:
 
 def authenticate_every_request(blueprint: Blueprint) -> None:
     """Authenticate before the request body or query is parsed: no token means 401, not 422."""
-    blueprint.before_request(authenticate)
+
+    @blueprint.before_request
+    def check_token() -> None:
+        authenticate()
 
 
 def requires(*roles: str) -> Callable[[F], F]:

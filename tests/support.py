@@ -1,0 +1,66 @@
+"""Helpers the integration and end-to-end tests share: tokens and a small hand-made trust."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fathom_shared.auth import load_or_create_signing_key, mint_token
+from fathom_shared.config import Settings
+
+DEPTH_BANDS = [
+    {"value": 1, "label": "Emerging", "secure": False},
+    {"value": 2, "label": "Developing", "secure": False},
+    {"value": 3, "label": "Secure", "secure": True},
+    {"value": 4, "label": "Mastery", "secure": True},
+]
+
+
+def token_for(settings: Settings, trust: str, roles: Iterable[str], *, sub: str = "tester",
+              schools: Iterable[str] = (), classes: Iterable[str] = ()) -> str:
+    key = load_or_create_signing_key(settings.signing_key_path)
+    return mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, trust=trust,
+                      roles=roles, sub=sub, schools=schools, classes=classes)
+
+
+def bearer(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+Post = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class SmallTrust:
+    """One school, two Year 4 classes, 6 pupils in 4A and 2 in 4B, one scale, 3 maths objectives."""
+
+    school: str = "sch-1"
+    class_a: str = "4A"
+    class_b: str = "4B"
+    pupils_a: list[str] = field(default_factory=lambda: [f"p{i}" for i in range(1, 7)])
+    pupils_b: list[str] = field(default_factory=lambda: ["p7", "p8"])
+    scale: str = "esdm"
+    objectives: list[str] = field(default_factory=lambda: ["m4-1", "m4-2", "m4-3"])
+    last_sequence: int = 0
+
+    def create(self, post: Post) -> SmallTrust:
+        """``post(path, body)`` must send as a trust leader and return the JSON answer (201)."""
+        post("/v1/schools", {"id": self.school, "name": "Oak Primary"})
+        for class_id in (self.class_a, self.class_b):
+            post("/v1/classes", {"id": class_id, "school_id": self.school, "name": class_id,
+                                 "year_group": 4, "academic_year": "2026-27"})
+        for n, pupil in enumerate(self.pupils_a + self.pupils_b):
+            klass = self.class_a if pupil in self.pupils_a else self.class_b
+            post("/v1/pupils", {
+                "id": pupil, "school_id": self.school, "class_id": klass,
+                "given_name": f"Given{n}", "family_name": f"Family{n}", "upn": f"A{n:011d}A",
+                "groups": {"pupil_premium": n % 2 == 0, "sen": "support" if n == 1 else "none", "eal": n == 2},
+            })
+        post("/v1/scales", {"id": self.scale, "name": "Emerging to Mastery", "bands": DEPTH_BANDS})
+        for n, objective in enumerate(self.objectives):
+            answer = post("/v1/objectives", {"id": objective, "code": f"Y4-M{n + 1}", "subject": "maths",
+                                             "year_group": 4, "strand": "number", "text": f"Objective {n + 1}",
+                                             "scale_id": self.scale})
+        self.last_sequence = answer["last_sequence"]
+        return self
