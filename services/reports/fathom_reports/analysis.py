@@ -1,0 +1,276 @@
+"""Class Analysis: the pure computation behind ``GET /v1/classes/{id}/analysis``.
+
+Nothing here touches the database or Flask. :mod:`fathom_reports.read_models` loads a
+:class:`ClassSnapshot` in a handful of queries and this module turns it into the JSON-ready
+view, so the arithmetic (band counts, % secure, who is not yet secure) is tested with
+hand-made inputs and exact numbers.
+
+"Coverage is not assessment": *taught* and *assessed* are reported as separate facts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+GroupPredicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _sen(groups: Mapping[str, Any]) -> str:
+    return groups.get("sen") or "none"
+
+
+def _gender_is(*spellings: str) -> GroupPredicate:
+    """Gender is free text from the MIS; accept the common spellings, ignore case."""
+    accepted = frozenset(spellings)
+    return lambda groups: str(groups.get("gender") or "").strip().casefold() in accepted
+
+
+GROUP_FILTERS: dict[str, GroupPredicate] = {
+    "pupil_premium": lambda g: bool(g.get("pupil_premium")),
+    "not_pupil_premium": lambda g: not g.get("pupil_premium"),
+    "sen": lambda g: _sen(g) in ("support", "ehcp"),
+    "sen_support": lambda g: _sen(g) == "support",
+    "sen_ehcp": lambda g: _sen(g) == "ehcp",
+    "sen_none": lambda g: _sen(g) == "none",
+    "eal": lambda g: bool(g.get("eal")),
+    "not_eal": lambda g: not g.get("eal"),
+    "more_able": lambda g: bool(g.get("more_able")),
+    "female": _gender_is("female", "f"),
+    "male": _gender_is("male", "m"),
+}
+"""The pupil groups leaders compare; the names are the ``group`` query argument's values."""
+
+
+@dataclass(frozen=True)
+class Band:
+    value: int
+    label: str
+    secure: bool
+
+
+@dataclass(frozen=True)
+class Scale:
+    scale_id: str
+    name: str
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    class_id: str
+    name: str
+    school_id: str
+    year_group: int
+    academic_year: str
+
+
+@dataclass(frozen=True)
+class Pupil:
+    pupil_id: str
+    name: str | None
+    groups: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Objective:
+    objective_id: str
+    code: str
+    subject: str
+    year_group: int
+    strand: str | None
+    text: str
+    scale_id: str
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The latest judgement of one pupil on one objective (one ``rm_pupil_objective`` row)."""
+
+    pupil_id: str
+    objective_id: str
+    value: int
+    assessed_on: date
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Intervention:
+    intervention_id: str
+    name: str
+    lead: str
+    start_date: date
+    pupil_ids: tuple[str, ...]
+    objective_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClassSnapshot:
+    """Everything the view needs, read in one database snapshot at read-model ``sequence``."""
+
+    klass: ClassInfo
+    sequence: int
+    pupils: tuple[Pupil, ...]
+    objectives: tuple[Objective, ...]
+    scales: Mapping[str, Scale]
+    judgements: tuple[Judgement, ...]
+    taught: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
+    """Objective id → dates this class was taught it."""
+    interventions: tuple[Intervention, ...] = ()
+
+
+def percent(part: int, whole: int) -> float | None:
+    """``part / whole`` as a percentage to one decimal place, halves rounded up (as people do)."""
+    if whole == 0:
+        return None
+    exact = Decimal(part * 100) / Decimal(whole)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def pupils_in_group(pupils: Iterable[Pupil], group: str | None) -> list[Pupil]:
+    """The pupils the view counts; ``group=None`` means the whole class."""
+    if group is None:
+        return list(pupils)
+    predicate = GROUP_FILTERS[group]
+    return [pupil for pupil in pupils if predicate(pupil.groups)]
+
+
+def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group: str | None = None
+                  ) -> dict[str, Any]:
+    """The Class Analysis view as JSON-ready data (see ``schemas.ClassAnalysisSchema``).
+
+    Counts, the heat map and the interventions cover only the pupils in ``group``; the
+    objectives are those of ``subject`` (all subjects when None), ordered by subject and code.
+    """
+    pupils = pupils_in_group(snapshot.pupils, group)
+    pupil_ids = {pupil.pupil_id for pupil in pupils}
+    objectives = sorted(
+        (o for o in snapshot.objectives if subject is None or o.subject == subject),
+        key=lambda o: (o.subject, o.code, o.objective_id),
+    )
+    latest: dict[str, dict[str, Judgement]] = defaultdict(dict)  # objective → pupil → judgement
+    for judgement in snapshot.judgements:
+        if judgement.pupil_id in pupil_ids:
+            latest[judgement.objective_id][judgement.pupil_id] = judgement
+
+    heat_map: dict[str, dict[str, Any]] = {pupil.pupil_id: {} for pupil in pupils}
+    objective_views = []
+    for objective in objectives:
+        scale = snapshot.scales.get(objective.scale_id)
+        by_value = {band.value: band for band in scale.bands} if scale else {}
+        judged = latest.get(objective.objective_id, {})
+        for pupil_id, judgement in judged.items():
+            heat_map[pupil_id][objective.objective_id] = _cell(judgement, by_value.get(judgement.value))
+        objective_views.append(_objective_view(objective, scale, pupils, judged,
+                                               snapshot.taught.get(objective.objective_id, ())))
+
+    return {
+        "class": {
+            "id": snapshot.klass.class_id,
+            "name": snapshot.klass.name,
+            "school_id": snapshot.klass.school_id,
+            "year_group": snapshot.klass.year_group,
+            "academic_year": snapshot.klass.academic_year,
+        },
+        "filters": {"subject": subject, "group": group},
+        "sequence": snapshot.sequence,
+        "pupils": [{"pupil_id": p.pupil_id, "name": p.name, "groups": dict(p.groups)} for p in pupils],
+        "objectives": objective_views,
+        "heat_map": [{"pupil_id": p.pupil_id, "cells": heat_map[p.pupil_id]} for p in pupils],
+        "interventions": _interventions_view(snapshot.interventions, pupils),
+    }
+
+
+def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupil],
+                    judged: Mapping[str, Judgement], taught_on: Iterable[date]) -> dict[str, Any]:
+    bands = scale.bands if scale else ()
+    counts: dict[int, int] = dict.fromkeys((band.value for band in bands), 0)
+    secure_values = {band.value for band in bands if band.secure}
+    not_secure: list[str] = []
+    not_assessed: list[str] = []
+    for pupil in pupils:
+        judgement = judged.get(pupil.pupil_id)
+        if judgement is None:
+            not_assessed.append(pupil.pupil_id)
+            continue
+        counts[judgement.value] = counts.get(judgement.value, 0) + 1
+        if judgement.value not in secure_values:
+            not_secure.append(pupil.pupil_id)
+    assessed = len(pupils) - len(not_assessed)
+    secure = assessed - len(not_secure)
+    taught_dates = sorted(set(taught_on))
+    return {
+        "objective_id": objective.objective_id,
+        "code": objective.code,
+        "subject": objective.subject,
+        "year_group": objective.year_group,
+        "strand": objective.strand,
+        "text": objective.text,
+        "retired": objective.retired,
+        "scale": {
+            "scale_id": objective.scale_id,
+            "name": scale.name if scale else None,
+            "bands": [_band(band) for band in bands],
+        },
+        "counts": _band_counts(bands, counts),
+        "assessed": assessed,
+        "not_assessed": len(not_assessed),
+        "secure": secure,
+        "percent_secure": percent(secure, assessed),
+        "taught_dates": [day.isoformat() for day in taught_dates],
+        "taught": bool(taught_dates),
+        "pupils_not_secure": not_secure,
+        "pupils_not_assessed": not_assessed,
+    }
+
+
+def _band(band: Band) -> dict[str, Any]:
+    return {"value": band.value, "label": band.label, "secure": band.secure}
+
+
+def _band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[str, Any]]:
+    """Every band of the scale, zero-filled, in the scale's order.
+
+    A value the scale does not define (the scale changed after the judgement) is still
+    counted, after the bands, without a label and as not secure, so counts sum to ``assessed``.
+    """
+    rows = [{**_band(band), "count": counts[band.value]} for band in bands]
+    defined = {band["value"] for band in rows}
+    rows += [{"value": value, "label": None, "secure": False, "count": counts[value]}
+             for value in sorted(counts) if value not in defined]
+    return rows
+
+
+def _cell(judgement: Judgement, band: Band | None) -> dict[str, Any]:
+    return {
+        "value": judgement.value,
+        "label": band.label if band else None,
+        "secure": bool(band and band.secure),
+        "assessed_on": judgement.assessed_on.isoformat(),
+        "source": judgement.source,
+        "note": judgement.note,
+    }
+
+
+def _interventions_view(interventions: Iterable[Intervention], pupils: list[Pupil]) -> list[dict[str, Any]]:
+    """Interventions involving the shown pupils, naming only those pupils (not other classes')."""
+    order = {pupil.pupil_id: index for index, pupil in enumerate(pupils)}
+    views = []
+    for intervention in sorted(interventions, key=lambda i: (i.start_date, i.intervention_id)):
+        members = sorted((p for p in set(intervention.pupil_ids) if p in order), key=order.__getitem__)
+        if members:
+            views.append({
+                "intervention_id": intervention.intervention_id,
+                "name": intervention.name,
+                "lead": intervention.lead,
+                "start_date": intervention.start_date.isoformat(),
+                "pupil_ids": members,
+                "objective_ids": list(intervention.objective_ids),
+            })
+    return views
