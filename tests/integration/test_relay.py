@@ -1,0 +1,61 @@
+"""The relay publishes every committed event, per trust in order, and resumes where it stopped."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from fathom_api.relay import Relay
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import NewEvent, append_events
+from tests.kafka_support import TopicReader, first_occurrences
+
+
+def append_taught(app_engine, trust, count, start=0):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        events = [NewEvent("class", "c1", "ObjectiveTaught",
+                           {"class_id": "c1", "objective_id": f"o{i}", "taught_on": "2026-10-01"})
+                  for i in range(start, start + count)]
+        stored = append_events(uow.connection, trust, events, {"sub": "t"})
+        uow.commit()
+    return stored
+
+
+@pytest.fixture
+def relay_settings(settings):
+    return replace(settings, events_topic=f"{settings.events_topic}.relay")
+
+
+def test_relay_publishes_each_trust_in_order_and_resumes(relay_settings, app_engine, make_trust,
+                                                         bootstrap_servers):
+    a, b = make_trust("a"), make_trust("b")
+    append_taught(app_engine, a, 2500)  # more than one page
+    append_taught(app_engine, b, 10)
+    relay = Relay(relay_settings, app_engine)
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        reader_a = TopicReader(bootstrap_servers, relay_settings.events_topic, a)
+        reader_b = TopicReader(bootstrap_servers, relay_settings.events_topic, b)
+        assert first_occurrences(reader_a.read_until(lambda s: len(set(s)) >= 2500)) == list(range(1, 2501))
+        assert first_occurrences(reader_b.read_until(lambda s: len(set(s)) >= 10)) == list(range(1, 11))
+    finally:
+        stop.set()
+        worker.join(30)
+    # Written while the relay was stopped: published after a restart, nothing republished twice.
+    append_taught(app_engine, a, 5, start=2500)
+    stop = threading.Event()
+    worker = threading.Thread(target=Relay(relay_settings, app_engine).run, args=(stop,))
+    worker.start()
+    try:
+        seen = reader_a.read_until(lambda s: len(set(s)) >= 2505)
+        assert first_occurrences(seen) == list(range(1, 2506))
+        assert len(seen) == 2505
+    finally:
+        stop.set()
+        worker.join(30)
+        reader_a.close()
+        reader_b.close()
