@@ -1,0 +1,219 @@
+"""The projector process: consume the events topic, apply each trust's events, then commit offsets.
+
+Offsets are committed only after the database commit, so a crash at any point redelivers
+messages, which the per-trust position then skips. Nothing here is fatal: a broker or
+database outage closes the consumer, waits with backoff and starts again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from sqlalchemy import Engine, text
+
+from fathom_projector.metrics import ProjectorMetrics
+from fathom_projector.ops_server import start_ops_server
+from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
+from fathom_shared.config import Settings
+from fathom_shared.db import make_engine
+from fathom_shared.event_store import StoredEvent
+from fathom_shared.kafka import decode_value, ensure_topic
+
+log = logging.getLogger("fathom_projector")
+
+MAX_POLL_RECORDS = 5000
+POLL_TIMEOUT_MS = 500
+LOG_EVERY_S = 5.0
+STALLED_AFTER_S = 300.0
+"""Liveness fails if the loop has not come round for this long (Kafka's default max poll interval)."""
+
+Records = Mapping[TopicPartition, Sequence[ConsumerRecord]]
+
+
+@dataclass
+class Backoff:
+    """Exponential delay between reconnection attempts, reset once a batch goes through."""
+
+    initial_s: float = 0.5
+    maximum_s: float = 30.0
+    _next: float = 0.5
+
+    def next(self) -> float:
+        delay, self._next = self._next, min(self._next * 2, self.maximum_s)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.initial_s
+
+
+@dataclass
+class LoopStatus:
+    """What the probes report: is the loop turning, is it connected to the broker."""
+
+    connected: bool = False
+    last_tick: float = field(default_factory=time.monotonic)
+
+    def tick(self) -> None:
+        self.last_tick = time.monotonic()
+
+    def liveness(self) -> str | None:
+        stalled = time.monotonic() - self.last_tick
+        return f"consumer loop stalled for {stalled:.0f}s" if stalled > STALLED_AFTER_S else None
+
+
+@dataclass
+class ProgressLog:
+    """One INFO line every few seconds summarising the batches since the last line."""
+
+    every_s: float = LOG_EVERY_S
+    batches: int = 0
+    messages: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    gap_fills: int = 0
+    dead_letters: int = 0
+    since: float = field(default_factory=time.monotonic)
+
+    def add(self, messages: int, results: Sequence[TrustBatchResult]) -> None:
+        self.batches += 1
+        self.messages += messages
+        for result in results:
+            self.applied += result.applied
+            self.duplicates += result.duplicates
+            self.gap_fills += int(result.gap_filled)
+            self.dead_letters += len(result.dead_letters)
+        elapsed = time.monotonic() - self.since
+        if elapsed >= self.every_s:
+            log.info("projected %d events from %d messages in %d batches over %.1fs "
+                     "(%d duplicates skipped, %d gap fills, %d dead letters)",
+                     self.applied, self.messages, self.batches, elapsed, self.duplicates,
+                     self.gap_fills, self.dead_letters)
+            self._reset()
+
+    def _reset(self) -> None:
+        self.batches = self.messages = self.applied = self.duplicates = 0
+        self.gap_fills = self.dead_letters = 0
+        self.since = time.monotonic()
+
+
+def run(settings: Settings, stop: threading.Event, metrics_port: int | None = None) -> None:
+    """Project until ``stop`` is set; serve ``/metrics``, ``/healthz``, ``/readyz`` if a port is given."""
+    metrics = ProjectorMetrics()
+    status = LoopStatus()
+    engine = make_engine(settings.app_database_url, pool_size=2)
+
+    def readiness() -> str | None:
+        if not status.connected:
+            return "not connected to the broker"
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            return f"database unavailable: {exc.__class__.__name__}"
+        return None
+
+    server = None if metrics_port is None else start_ops_server(
+        metrics_port, metrics.registry, status.liveness, readiness)
+    backoff = Backoff()
+    try:
+        while not stop.is_set():
+            status.tick()
+            try:
+                consumer = connect(settings)
+            except KafkaError as exc:
+                delay = backoff.next()
+                log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
+                            settings.kafka_bootstrap_servers, exc, delay)
+                stop.wait(delay)
+                continue
+            status.connected = True
+            try:
+                consume(consumer, engine, metrics, status, stop, backoff)
+            except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
+                delay = backoff.next()
+                log.exception("projection failed; reconnecting in %.1fs", delay)
+                stop.wait(delay)
+            finally:
+                status.connected = False
+                consumer.close(autocommit=False, timeout_ms=5000)
+    finally:
+        if server is not None:
+            server.shutdown()
+        engine.dispose()
+
+
+def connect(settings: Settings) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.projector_group,
+        client_id="fathom-projector",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        max_poll_records=MAX_POLL_RECORDS,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        bootstrap_timeout_ms=5000,
+    )
+    try:
+        ensure_topic(settings.kafka_bootstrap_servers, settings.events_topic, settings.topic_partitions)
+        consumer.subscribe([settings.events_topic])
+    except BaseException:
+        consumer.close(autocommit=False, timeout_ms=5000)
+        raise
+    return consumer
+
+
+def consume(
+    consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
+    stop: threading.Event, backoff: Backoff,
+) -> None:
+    progress = ProgressLog()
+    while not stop.is_set():
+        status.tick()
+        records: Records = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_POLL_RECORDS)
+        if not records:
+            continue
+        started = time.perf_counter()
+        messages = sum(len(batch) for batch in records.values())
+        results = [apply_trust_batch(engine, trust_id, events)
+                   for trust_id, events in events_by_trust(records, metrics).items()]
+        commit_offsets(consumer, records)
+        for result in results:
+            metrics.record(result)
+        metrics.batch_seconds.observe(time.perf_counter() - started)
+        metrics.last_batch_events.set(messages)
+        progress.add(messages, results)
+        backoff.reset()
+
+
+def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, list[StoredEvent]]:
+    by_trust: dict[str, list[StoredEvent]] = {}
+    for batch in records.values():
+        for record in batch:
+            try:
+                event = StoredEvent.from_message(decode_value(record.value))
+            except (ValueError, KeyError, TypeError) as exc:
+                metrics.undecodable_messages.inc()
+                log.warning("skipping undecodable message at %s[%d]@%d: %r",
+                            record.topic, record.partition, record.offset, exc)
+                continue
+            by_trust.setdefault(event.trust_id, []).append(event)
+    return by_trust
+
+
+def commit_offsets(consumer: KafkaConsumer, records: Records) -> None:
+    """Commit past the batch. A failure is only logged: redelivered messages are duplicates, skipped."""
+    offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in records.items()}
+    try:
+        consumer.commit(offsets, timeout_ms=10000)
+    except KafkaError as exc:
+        log.warning("offset commit failed (%s); the batch will be redelivered and skipped", exc)

@@ -1,0 +1,187 @@
+"""Database writes of the projector: read-model rows, dead letters and the per-trust position.
+
+Every function runs inside the caller's :class:`fathom_shared.db.TenantUnitOfWork`, so the
+rows and ``rm_positions.last_applied`` commit together (the exactly-once effect). Rows go
+to PostgreSQL one statement per table: columns travel as arrays and are ``unnest``-ed
+server-side, which keeps a 5,000-event batch at a handful of round trips.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, TextClause, text
+from sqlalchemy.exc import DBAPIError
+
+from fathom_projector.projections import JUDGEMENT_RANK, TABLES, Projection, Rejected, Table, project
+from fathom_shared.event_store import StoredEvent, read_events
+
+STORE_PAGE = 5000
+"""Events read from the store per query when filling a gap or rebuilding."""
+
+MAX_REASON = 500
+
+# Column name -> PostgreSQL type; every other column is text. Names mean the same in every table.
+COLUMN_TYPES = {
+    "year_group": "integer", "value": "integer", "sequence": "bigint", "weight": "numeric",
+    "assessed_on": "date", "taught_on": "date", "start_date": "date", "event_id": "uuid",
+    "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb",
+}
+
+
+def _upsert_statement(table: Table) -> TextClause:
+    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table.
+
+    jsonb columns travel as text arrays of JSON documents and are cast per row.
+    """
+    array_types = {c: "text" if COLUMN_TYPES.get(c) == "jsonb" else COLUMN_TYPES.get(c, "text")
+                   for c in table.columns}
+    arrays = ", ".join(f"CAST(:{c}_array AS {array_types[c]}[])" for c in table.columns)
+    selected = ", ".join(f"CAST(r.{c} AS jsonb)" if COLUMN_TYPES.get(c) == "jsonb" else f"r.{c}"
+                         for c in table.columns)
+    columns = ", ".join(table.columns)
+    sql = (f"INSERT INTO {table.name} (trust_id, {columns}) "
+           f"SELECT :trust_id, {selected} FROM unnest({arrays}) AS r({columns}) "
+           f"ON CONFLICT (trust_id, {', '.join(table.key)}) DO ")
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.key)
+    if table.conflict == "ignore":
+        sql += "NOTHING"
+    elif table.conflict == "replace":
+        sql += f"UPDATE SET {updates}"
+    else:  # "newer": the same rule as projections.is_newer, so arrival order does not matter
+        current = ", ".join(f"{table.name}.{c}" for c in JUDGEMENT_RANK)
+        incoming = ", ".join(f"EXCLUDED.{c}" for c in JUDGEMENT_RANK)
+        sql += f"UPDATE SET {updates} WHERE ({current}) < ({incoming})"
+    return text(sql)
+
+
+UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
+
+_DEAD_LETTER = text(
+    "INSERT INTO dead_letters (trust_id, sequence, event_id, event_type, reason) "
+    "VALUES (:trust_id, :sequence, :event_id, :event_type, :reason) "
+    "ON CONFLICT (trust_id, sequence) DO UPDATE SET reason = EXCLUDED.reason, recorded_at = now()"
+)
+
+
+@dataclass
+class ApplyOutcome:
+    """What happened to a run of one trust's events."""
+
+    applied: int = 0
+    dead_letters: list[Rejected] = field(default_factory=list)
+    last_sequence: int | None = None
+
+    def merge(self, other: ApplyOutcome) -> None:
+        self.applied += other.applied
+        self.dead_letters.extend(other.dead_letters)
+        if other.last_sequence is not None:
+            self.last_sequence = other.last_sequence
+
+
+def lock_position(connection: Connection, trust_id: str) -> int:
+    """Lock the trust's ``rm_positions`` row (creating it if missing) and return ``last_applied``.
+
+    The lock serialises projector instances (and rebuilds) working on the same trust.
+    """
+    connection.execute(
+        text("INSERT INTO rm_positions (trust_id) VALUES (:trust_id) ON CONFLICT (trust_id) DO NOTHING"),
+        {"trust_id": trust_id},
+    )
+    return int(connection.execute(
+        text("SELECT last_applied FROM rm_positions WHERE trust_id = :trust_id FOR UPDATE"),
+        {"trust_id": trust_id},
+    ).scalar_one())
+
+
+def set_position(connection: Connection, trust_id: str, last_applied: int) -> None:
+    """Record ``last_applied`` and tell listeners (reports' read-your-writes wait) at commit."""
+    connection.execute(
+        text("UPDATE rm_positions SET last_applied = :last, updated_at = now() WHERE trust_id = :trust_id"),
+        {"last": last_applied, "trust_id": trust_id},
+    )
+    connection.execute(text("SELECT pg_notify('fathom_projected', :payload)"),
+                       {"payload": f"{trust_id}:{last_applied}"})
+
+
+def write_rows(connection: Connection, trust_id: str, projection: Projection) -> None:
+    """One statement per table that has rows in ``projection``."""
+    for table in TABLES:
+        rows = projection.table_rows(table)
+        if not rows:
+            continue
+        params: dict[str, Any] = {"trust_id": trust_id}
+        for column in table.columns:
+            values = [row[column] for row in rows]
+            if COLUMN_TYPES.get(column) == "jsonb":
+                values = [json.dumps(v) for v in values]
+            params[f"{column}_array"] = values
+        connection.execute(UPSERTS[table.name], params)
+
+
+def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence[Rejected]) -> None:
+    if rejected:
+        connection.execute(_DEAD_LETTER, [
+            {"trust_id": trust_id, "sequence": r.event.sequence, "event_id": r.event.event_id,
+             "event_type": r.event.event_type, "reason": r.reason[:MAX_REASON]}
+            for r in rejected
+        ])
+
+
+def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
+    """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
+
+    Events that fail validation go straight to ``dead_letters``. If the batch's writes fail
+    in the database (a constraint, a value out of range), the batch is rolled back to its
+    savepoint and replayed one event per savepoint, so only the offending events are set
+    aside and the trust's pipeline keeps moving.
+    """
+    if not events:
+        return ApplyOutcome()
+    projection = project(events)
+    try:
+        with connection.begin_nested():
+            write_rows(connection, trust_id, projection)
+            write_dead_letters(connection, trust_id, projection.rejected)
+    except DBAPIError:
+        return _apply_one_by_one(connection, trust_id, events)
+    return ApplyOutcome(projection.applied, list(projection.rejected), events[-1].sequence)
+
+
+def _apply_one_by_one(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
+    outcome = ApplyOutcome(last_sequence=events[-1].sequence)
+    for event in events:
+        projection = project([event])
+        rejected = list(projection.rejected)
+        if not rejected:
+            try:
+                with connection.begin_nested():
+                    write_rows(connection, trust_id, projection)
+                outcome.applied += 1
+                continue
+            except DBAPIError as exc:
+                rejected = [Rejected(event, _database_reason(exc))]
+        write_dead_letters(connection, trust_id, rejected)
+        outcome.dead_letters.extend(rejected)
+    return outcome
+
+
+def _database_reason(error: DBAPIError) -> str:
+    first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error).__name__
+    return f"database rejected the rows: {first_line}"
+
+
+def apply_from_store(
+    connection: Connection, trust_id: str, after: int, until: int | None = None
+) -> ApplyOutcome:
+    """Apply the stored events ``after < sequence <= until`` (all after ``after`` if None), page by page."""
+    outcome = ApplyOutcome()
+    while True:
+        page = read_events(connection, after=after, until=until, limit=STORE_PAGE)
+        outcome.merge(apply_events(connection, trust_id, page))
+        if len(page) < STORE_PAGE:
+            return outcome
+        after = page[-1].sequence

@@ -1,0 +1,327 @@
+"""The projector against a real PostgreSQL and broker: exact rows, duplicates, gaps, poison events.
+
+Each test appends to the event store, publishes the events itself (playing the relay, so it
+can drop, repeat and reorder messages), runs the projector in a thread on a topic and
+consumer group of its own, and waits on ``rm_positions.last_applied``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import requests
+from kafka import KafkaProducer
+from sqlalchemy import Engine, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from fathom_infra.local_servers import free_port, wait_until
+from fathom_projector import service
+from fathom_projector.rebuild import rebuild_trust
+from fathom_shared.config import Settings
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import NewEvent, StoredEvent, append_events, read_events
+from fathom_shared.kafka import encode_key, encode_value
+
+META = {"sub": "projector-test"}
+READ_MODEL_TABLES = ("rm_schools", "rm_classes", "rm_pupils", "rm_scales", "rm_objectives",
+                     "rm_pupil_objective", "rm_class_taught", "rm_interventions")
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def judgement(pupil: str, objective: str, value: int, assessed_on: date) -> NewEvent:
+    return NewEvent("pupil", pupil, "JudgementRecorded", {
+        "pupil_id": pupil, "objective_id": objective, "value": value,
+        "assessed_on": assessed_on.isoformat(), "source": "teacher", "note": None})
+
+
+def roster() -> list[NewEvent]:
+    return [
+        NewEvent("school", "s1", "SchoolCreated", {"school_id": "s1", "name": "Oak Primary"}),
+        NewEvent("class", "c1", "ClassCreated", {"class_id": "c1", "school_id": "s1", "name": "4B",
+                                                "year_group": 4, "academic_year": "2026-27"}),
+        NewEvent("pupil", "p1", "PupilRegistered", {
+            "pupil_id": "p1", "school_id": "s1", "class_id": "c1", "year_group": 4,
+            "groups": {"pupil_premium": True, "sen": "support", "eal": False, "gender": "f",
+                       "more_able": False}}),
+        NewEvent("pupil", "p2", "PupilRegistered", {
+            "pupil_id": "p2", "school_id": "s1", "class_id": "c1", "year_group": 4, "groups": {}}),
+        NewEvent("scale", "eds", "ScaleDefined", {"scale_id": "eds", "name": "EDSM", "bands": [
+            {"value": 1, "label": "Emerging", "secure": False},
+            {"value": 2, "label": "Developing", "secure": False},
+            {"value": 3, "label": "Secure", "secure": True}]}),
+        NewEvent("objective", "o1", "ObjectiveDefined", {
+            "objective_id": "o1", "code": "MA4-1", "subject": "maths", "year_group": 4,
+            "text": "Count in multiples of 6", "scale_id": "eds"}),
+        NewEvent("objective", "o2", "ObjectiveDefined", {
+            "objective_id": "o2", "code": "MA4-2", "subject": "maths", "year_group": 4, "strand": "number",
+            "text": "Recall times tables to 12", "weight": 2.5, "scale_id": "eds"}),
+    ]
+
+
+def append(engine: Engine, trust_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        stored = append_events(uow.connection, trust_id, events, META)
+        uow.commit()
+    return stored
+
+
+def publish(producer: KafkaProducer, topic: str, events: Sequence[StoredEvent]) -> None:
+    for event in events:
+        producer.send(topic, key=encode_key(event.trust_id), value=encode_value(event.to_message()))
+    producer.flush(timeout=30)
+
+
+def last_applied(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return int(uow.connection.execute(
+            text("SELECT coalesce(max(last_applied), 0) FROM rm_positions")).scalar_one())
+
+
+def wait_for_position(engine: Engine, trust_id: str, sequence: int, timeout: float = 30) -> None:
+    wait_until(lambda: last_applied(engine, trust_id) >= sequence, timeout,
+               what=f"{trust_id} projected up to {sequence}")
+    assert last_applied(engine, trust_id) == sequence
+
+
+def snapshot(engine: Engine, trust_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row, dead letter and the position of the trust, without timestamps."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        conn = uow.connection
+        tables = {table: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2, 3"))]
+                  for table in READ_MODEL_TABLES}
+        tables["dead_letters"] = [tuple(r) for r in conn.execute(text(
+            "SELECT sequence, event_id, event_type, reason FROM dead_letters ORDER BY sequence"))]
+        tables["rm_positions"] = [tuple(r) for r in conn.execute(text("SELECT trust_id, last_applied "
+                                                                      "FROM rm_positions"))]
+        return tables
+
+
+def rows(engine: Engine, trust_id: str, sql: str) -> list[tuple[Any, ...]]:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return [tuple(r) for r in uow.connection.execute(text(sql))]
+
+
+def metric(port: int, sample: str) -> float:
+    """A sample's value from /metrics, e.g. ``fathom_projector_dead_letters_total{trust="t"}``."""
+    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == sample:
+            return float(value)
+    return 0.0
+
+
+# --- fixtures -------------------------------------------------------------------------
+
+@pytest.fixture
+def projector_settings(settings: Settings) -> Settings:
+    suffix = uuid.uuid4().hex[:8]
+    return replace(settings, events_topic=f"projector-test.{suffix}", projector_group=f"projector-test-{suffix}")
+
+
+@pytest.fixture(scope="module")
+def producer(bootstrap_servers: str) -> Iterator[KafkaProducer]:
+    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+    yield producer
+    producer.close(timeout=10)
+
+
+@contextlib.contextmanager
+def running_projector(settings: Settings) -> Iterator[int]:
+    """Run :func:`service.run` in a thread; yields its metrics port; stops it cleanly on exit."""
+    stop, port = threading.Event(), free_port()
+    thread = threading.Thread(target=service.run, args=(settings, stop, port), name="projector", daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: _answers(port), 10, what="projector ops server")
+        yield port
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "projector did not stop"
+
+
+def _answers(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+# --- tests ----------------------------------------------------------------------------
+
+def test_every_event_type_becomes_exact_rows(app_engine, trust, projector_settings, producer):
+    d = date(2026, 10, 5)
+    stored = append(app_engine, trust, [
+        *roster(),
+        judgement("p1", "o1", 2, d),
+        judgement("p1", "o1", 3, d + timedelta(days=7)),  # newer: replaces
+        judgement("p1", "o1", 1, d - timedelta(days=7)),  # older, though later in the log: ignored
+        judgement("p2", "o1", 1, d),
+        NewEvent("class", "c1", "ObjectiveTaught", {"class_id": "c1", "objective_id": "o1", "taught_on": "2026-10-01"}),
+        NewEvent("class", "c1", "ObjectiveTaught", {"class_id": "c1", "objective_id": "o1", "taught_on": "2026-10-01"}),
+        NewEvent("intervention", "i1", "InterventionStarted", {
+            "intervention_id": "i1", "name": "Times tables boost", "lead": "ms-a", "start_date": "2026-10-12",
+            "pupil_ids": ["p1", "p2"], "objective_ids": ["o2"]}),
+    ])
+    with running_projector(projector_settings) as port:
+        publish(producer, projector_settings.events_topic, stored)
+        wait_for_position(app_engine, trust, len(stored))
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200, 10,
+                   what="readyz")
+        assert metric(port, "fathom_projector_events_applied_total") == len(stored)
+
+    assert rows(app_engine, trust, "SELECT school_id, name FROM rm_schools") == [("s1", "Oak Primary")]
+    assert rows(app_engine, trust, "SELECT class_id, school_id, name, year_group, academic_year FROM rm_classes") \
+        == [("c1", "s1", "4B", 4, "2026-27")]
+    assert rows(app_engine, trust, "SELECT pupil_id, class_id, year_group, groups FROM rm_pupils ORDER BY 1") == [
+        ("p1", "c1", 4, {"pupil_premium": True, "sen": "support", "eal": False, "gender": "f", "more_able": False}),
+        ("p2", "c1", 4, {"pupil_premium": False, "sen": "none", "eal": False, "gender": None, "more_able": False}),
+    ]
+    assert rows(app_engine, trust, "SELECT scale_id, bands -> 2 FROM rm_scales") == [
+        ("eds", {"value": 3, "label": "Secure", "secure": True})]
+    assert rows(app_engine, trust, "SELECT objective_id, code, strand, weight, scale_id, retired "
+                                   "FROM rm_objectives ORDER BY 1") == [
+        ("o1", "MA4-1", None, None, "eds", False), ("o2", "MA4-2", "number", 2.5, "eds", False)]
+    by_seq = {e.sequence: e for e in stored}
+    assert rows(app_engine, trust, "SELECT pupil_id, objective_id, value, assessed_on, source, note, event_id, "
+                                   "sequence FROM rm_pupil_objective ORDER BY 1, 2") == [
+        ("p1", "o1", 3, d + timedelta(days=7), "teacher", None, by_seq[9].event_id, 9),
+        ("p2", "o1", 1, d, "teacher", None, by_seq[11].event_id, 11),
+    ]
+    assert rows(app_engine, trust, "SELECT class_id, objective_id, taught_on FROM rm_class_taught") == [
+        ("c1", "o1", date(2026, 10, 1))]
+    assert rows(app_engine, trust, "SELECT intervention_id, lead, start_date, pupil_ids, objective_ids "
+                                   "FROM rm_interventions") == [
+        ("i1", "ms-a", date(2026, 10, 12), ["p1", "p2"], ["o2"])]
+    assert rows(app_engine, trust, "SELECT count(*) FROM dead_letters") == [(0,)]
+
+
+def test_duplicates_and_reordering_give_the_same_read_model(app_engine, trust, projector_settings, producer):
+    rng = random.Random(7)
+    start = date(2026, 9, 1)
+    stored = append(app_engine, trust, [
+        judgement(f"p{rng.randrange(6)}", f"o{rng.randrange(4)}", rng.randint(1, 9),
+                  start + timedelta(days=rng.randrange(10)))
+        for _ in range(400)
+    ])
+    # First a reordered, repeated middle slice (the projector must fetch 1..100 from the store),
+    # then everything twice, shuffled: only 301..400 are new.
+    middle, everything = stored[100:300] * 2, stored * 2
+    rng.shuffle(middle)
+    rng.shuffle(everything)
+    with running_projector(projector_settings) as port:
+        publish(producer, projector_settings.events_topic, middle)
+        wait_for_position(app_engine, trust, 300)
+        publish(producer, projector_settings.events_topic, everything)
+        wait_for_position(app_engine, trust, len(stored))
+        assert metric(port, "fathom_projector_gap_fills_total") >= 1
+        # Each sequence is applied exactly once, so at most len(stored) messages were not duplicates.
+        wait_until(lambda: metric(port, "fathom_projector_duplicates_skipped_total")
+                   >= len(middle) + len(everything) - len(stored), 10, what="duplicates counted")
+        assert metric(port, "fathom_projector_events_applied_total") == len(stored)
+
+    newest: dict[tuple[str, str], StoredEvent] = {}
+    for event in stored:
+        key = (event.data["pupil_id"], event.data["objective_id"])
+        rank = (event.data["assessed_on"], event.sequence)
+        if key not in newest or rank > (newest[key].data["assessed_on"], newest[key].sequence):
+            newest[key] = event
+    assert rows(app_engine, trust, "SELECT pupil_id, objective_id, value, sequence FROM rm_pupil_objective "
+                                   "ORDER BY 1, 2") == sorted(
+        (k[0], k[1], e.data["value"], e.sequence) for k, e in newest.items())
+
+    projected = snapshot(app_engine, trust)
+    assert rebuild_trust(app_engine, trust) == len(stored)
+    assert snapshot(app_engine, trust) == projected
+
+
+def test_a_gap_is_filled_from_the_event_store(app_engine, trust, projector_settings, producer):
+    stored = append(app_engine, trust, [*roster(), judgement("p1", "o1", 2, date(2026, 10, 1))])
+    lost = {3, 4, 5}  # both pupils and the scale never reach the broker
+    with running_projector(projector_settings) as port:
+        publish(producer, projector_settings.events_topic, [e for e in stored if e.sequence not in lost])
+        wait_for_position(app_engine, trust, len(stored))
+        assert metric(port, "fathom_projector_gap_fills_total") == 1
+    assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
+    assert rows(app_engine, trust, "SELECT scale_id FROM rm_scales") == [("eds",)]
+    assert rows(app_engine, trust, "SELECT value FROM rm_pupil_objective") == [(2,)]
+
+
+_RAW_INSERT = text(
+    "INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, "
+    "schema_version, data, metadata, recorded_at, prev_hash, hash) "
+    "VALUES (:trust, :sequence, :event_id, 'poison', :stream, 1, :event_type, 1, :data, :metadata, now(), '', '')"
+).bindparams(bindparam("data", type_=JSONB), bindparam("metadata", type_=JSONB))
+
+
+def insert_raw_event(owner_engine: Engine, trust_id: str, event_type: str, data: dict[str, Any]) -> int:
+    """Put an event the API would never write straight into the log, keeping ``trust_heads`` in step."""
+    with TenantUnitOfWork(owner_engine, trust_id) as uow:
+        sequence = int(uow.connection.execute(text(
+            "UPDATE trust_heads SET last_sequence = last_sequence + 1 WHERE trust_id = :trust "
+            "RETURNING last_sequence"), {"trust": trust_id}).scalar_one())
+        uow.connection.execute(_RAW_INSERT, {
+            "trust": trust_id, "sequence": sequence, "event_id": uuid.uuid4(), "stream": f"poison-{sequence}",
+            "event_type": event_type, "data": data, "metadata": META})
+        uow.commit()
+    return sequence
+
+
+def test_poison_events_are_dead_lettered_and_the_pipeline_moves_on(
+    app_engine, owner_engine, make_trust, projector_settings, producer,
+):
+    poisoned, healthy = make_trust("poisoned"), make_trust("healthy")
+    d = date(2026, 11, 2)
+    before = append(app_engine, poisoned, [judgement("p1", "o1", 2, d)])
+    invalid = insert_raw_event(owner_engine, poisoned, "JudgementRecorded",
+                               {"pupil_id": "p1", "objective_id": "o1", "assessed_on": d.isoformat()})
+    unknown = insert_raw_event(owner_engine, poisoned, "PupilTeleported", {"pupil_id": "p1"})
+    out_of_range = insert_raw_event(owner_engine, poisoned, "JudgementRecorded", {
+        "pupil_id": "p2", "objective_id": "o1", "value": 2**40, "assessed_on": d.isoformat()})
+    after = append(app_engine, poisoned, [judgement("p1", "o1", 3, d + timedelta(days=1)),
+                                          judgement("p3", "o1", 1, d)])
+    other = append(app_engine, healthy, [judgement("p1", "o1", 1, d), judgement("p2", "o1", 2, d)])
+    with TenantUnitOfWork(app_engine, poisoned) as uow:
+        log = read_events(uow.connection)
+    assert [e.sequence for e in log] == list(range(1, 7))
+    assert [e.sequence for e in before + after] == [1, 5, 6]
+
+    with running_projector(projector_settings) as port:
+        publish(producer, projector_settings.events_topic, log + other)
+        wait_for_position(app_engine, poisoned, 6)
+        wait_for_position(app_engine, healthy, 2)
+        assert metric(port, f'fathom_projector_dead_letters_total{{trust="{poisoned}"}}') == 3
+        assert metric(port, f'fathom_projector_dead_letters_total{{trust="{healthy}"}}') == 0
+
+    letters = rows(app_engine, poisoned, "SELECT sequence, event_type, reason FROM dead_letters ORDER BY 1")
+    assert [(seq, kind) for seq, kind, _ in letters] == [
+        (invalid, "JudgementRecorded"), (unknown, "PupilTeleported"), (out_of_range, "JudgementRecorded")]
+    assert "value" in letters[0][2] and "Missing data" in letters[0][2]
+    assert "no projection for event type 'PupilTeleported'" in letters[1][2]
+    assert "out of range" in letters[2][2]
+    assert rows(app_engine, poisoned, "SELECT pupil_id, value, sequence FROM rm_pupil_objective ORDER BY 1") == [
+        ("p1", 3, 5), ("p3", 1, 6)]
+    assert rows(app_engine, healthy, "SELECT pupil_id, value FROM rm_pupil_objective ORDER BY 1") == [
+        ("p1", 1), ("p2", 2)]
+    assert rows(app_engine, healthy, "SELECT count(*) FROM dead_letters") == [(0,)]
+
+    projected = snapshot(app_engine, poisoned)
+    assert rebuild_trust(app_engine, poisoned) == 6
+    assert snapshot(app_engine, poisoned) == projected
+
+
+def test_an_unreachable_broker_is_retried_until_stopped(projector_settings):
+    closed = replace(projector_settings, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+    with running_projector(closed) as port:
+        response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+        assert response.status_code == 503
+        assert response.json()["detail"] == "not connected to the broker"
