@@ -7,6 +7,7 @@ read (see :func:`upcast`), never rewritten in the log.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -130,7 +131,13 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
             raise UnknownEvent(f"no upcaster for {event_type} v{schema_version}")
         data = step(data)
         schema_version += 1
-    return schema().load(data)
+    return _loader(event_type).load(data)
+
+
+@functools.cache
+def _loader(event_type: str) -> EventData:
+    """One schema instance per type: building one costs more than a load, and ``load`` keeps no state."""
+    return EVENT_SCHEMAS[event_type]()
 
 
 def serialise(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
