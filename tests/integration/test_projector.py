@@ -22,7 +22,7 @@ from kafka import KafkaProducer
 from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fathom_infra.local_servers import free_port, wait_until
+from fathom_infra.local_servers import LocalKafka, free_port, wait_until
 from fathom_projector import service
 from fathom_projector.rebuild import rebuild_trust
 from fathom_shared.config import Settings
@@ -319,9 +319,21 @@ def test_poison_events_are_dead_lettered_and_the_pipeline_moves_on(
     assert snapshot(app_engine, poisoned) == projected
 
 
-def test_an_unreachable_broker_is_retried_until_stopped(projector_settings):
-    closed = replace(projector_settings, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
-    with running_projector(closed) as port:
+def test_an_unreachable_broker_is_retried_until_it_comes_up(
+    app_engine, trust, projector_settings, tmp_path, caplog,
+):
+    late = LocalKafka(tmp_path / "late-broker")
+    settings = replace(projector_settings, kafka_bootstrap_servers=late.bootstrap_servers)
+    stored = append(app_engine, trust, roster())
+    with running_projector(settings) as port:
         response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-        assert response.status_code == 503
-        assert response.json()["detail"] == "not connected to the broker"
+        assert (response.status_code, response.json()["detail"]) == (503, "not connected to the broker")
+        wait_until(lambda: "cannot reach the broker" in caplog.text, 15, what="a failed connection attempt")
+        late.start()
+        try:
+            late_producer = KafkaProducer(bootstrap_servers=late.bootstrap_servers, acks="all")
+            publish(late_producer, settings.events_topic, stored)
+            late_producer.close(timeout=10)
+            wait_for_position(app_engine, trust, len(stored))
+        finally:
+            late.stop()

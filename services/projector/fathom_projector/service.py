@@ -161,7 +161,7 @@ def connect(settings: Settings) -> KafkaConsumer:
         heartbeat_interval_ms=1000,
         max_poll_records=MAX_POLL_RECORDS,
         max_partition_fetch_bytes=4 * 1024 * 1024,
-        bootstrap_timeout_ms=5000,
+        bootstrap_timeout_ms=3000,
     )
     try:
         ensure_topic(settings.kafka_bootstrap_servers, settings.events_topic, settings.topic_partitions)
