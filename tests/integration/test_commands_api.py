@@ -217,3 +217,21 @@ def test_token_for_an_unknown_trust_is_401(client, settings):
     response = client.post("/v1/schools", json={"name": "X"},
                            headers=bearer(token_for(settings, "no-such-trust", ["trust_leader"])))
     assert response.status_code == 401
+
+
+def test_concurrent_http_writers_with_the_same_expected_version_one_wins(client, leader, small):
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def send(objective):
+        body = {"class_id": small.class_b, "objective_ids": [objective], "taught_on": school_today().isoformat(),
+                "expected_version": 1}
+        barrier.wait(10)
+        codes.append(client.post("/v1/objectives-taught", json=body, headers=leader).status_code)
+
+    threads = [threading.Thread(target=send, args=(o,)) for o in ("m4-1", "m4-2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(codes) == [201, 409]
