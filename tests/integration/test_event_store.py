@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import (
     ConcurrencyConflict,
@@ -14,8 +17,6 @@ from fathom_shared.event_store import (
     stream_versions,
     verify_chain,
 )
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 META = {"sub": "test", "roles": ["trust_leader"]}
 
@@ -131,3 +132,18 @@ def test_without_a_trust_set_nothing_is_visible(app_engine, trust):
         uow.commit()
     with app_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM events")).scalar() == 0
+
+
+def test_an_open_append_in_one_trust_does_not_block_another_trust(app_engine, make_trust):
+    a, b = make_trust("a"), make_trust("b")
+    with TenantUnitOfWork(app_engine, a) as holding:
+        append_events(holding.connection, a, [taught("c", "o")], META)  # holds a's head lock, uncommitted
+        with TenantUnitOfWork(app_engine, b) as other:
+            other.connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+            stored = append_events(other.connection, b, [taught("c", "o")], META)
+            other.commit()
+        assert stored[0].sequence == 1
+        with TenantUnitOfWork(app_engine, a) as same_trust:
+            same_trust.connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                append_events(same_trust.connection, a, [taught("c", "o2")], META)
