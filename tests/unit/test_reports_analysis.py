@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from fathom_reports.analysis import (
     GROUP_FILTERS,
     Band,
@@ -42,7 +43,7 @@ DAY = date(2026, 10, 5)
 
 
 def judged(pupil_id: str, objective: Objective, value: int, on: date = DAY) -> Judgement:
-    return Judgement(pupil_id, objective.objective_id, value, on, "teacher", None)
+    return Judgement(pupil_id, objective.objective_id, value, on, "teacher")
 
 
 def snapshot(**overrides) -> ClassSnapshot:
@@ -151,11 +152,17 @@ def test_counts_cover_only_the_filtered_pupils():
 
 def test_heat_map_cells_hold_the_latest_judgement_with_its_band():
     view = analyse_class(snapshot(judgements=(
-        Judgement("p1", "o-ma1", 3, date(2026, 11, 2), "moderator", "checked in book look"),)))
+        Judgement("p1", "o-ma1", 3, date(2026, 11, 2), "moderator"),)))
     rows = {row["pupil_id"]: row["cells"] for row in view["heat_map"]}
     assert rows["p1"] == {"o-ma1": {"value": 3, "label": "Secure", "secure": True, "assessed_on": "2026-11-02",
-                                    "source": "moderator", "note": "checked in book look"}}
+                                    "source": "moderator"}}
     assert rows["p2"] == {}
+
+
+def test_equal_values_on_different_scales_keep_their_own_labels():
+    rows = {row["pupil_id"]: row["cells"] for row in analyse_class(snapshot())["heat_map"]}
+    assert (rows["p3"]["o-ma1"]["label"], rows["p1"]["o-en1"]["label"]) == ("Secure", "Green")
+    assert rows["p3"]["o-ma1"]["value"] == rows["p1"]["o-en1"]["value"] == 3
 
 
 def test_a_value_the_scale_no_longer_defines_is_counted_unlabelled_and_not_secure():

@@ -97,7 +97,6 @@ class Judgement:
     value: int
     assessed_on: date
     source: str
-    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,13 +159,13 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
             latest[judgement.objective_id][judgement.pupil_id] = judgement
 
     heat_map: dict[str, dict[str, Any]] = {pupil.pupil_id: {} for pupil in pupils}
+    cells = _CellCache()
     objective_views = []
     for objective in objectives:
         scale = snapshot.scales.get(objective.scale_id)
-        by_value = {band.value: band for band in scale.bands} if scale else {}
         judged = latest.get(objective.objective_id, {})
         for pupil_id, judgement in judged.items():
-            heat_map[pupil_id][objective.objective_id] = _cell(judgement, by_value.get(judgement.value))
+            heat_map[pupil_id][objective.objective_id] = cells.cell(scale, judgement)
         objective_views.append(_objective_view(objective, scale, pupils, judged,
                                                snapshot.taught.get(objective.objective_id, ())))
 
@@ -247,15 +246,34 @@ def _band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[
     return rows
 
 
-def _cell(judgement: Judgement, band: Band | None) -> dict[str, Any]:
-    return {
-        "value": judgement.value,
-        "label": band.label if band else None,
-        "secure": bool(band and band.secure),
-        "assessed_on": judgement.assessed_on.isoformat(),
-        "source": judgement.source,
-        "note": judgement.note,
-    }
+class _CellCache:
+    """Heat-map cells, one shared (read-only) dict per distinct value, date, source and scale.
+
+    A class's 3,000 judgements typically share a few dozen such combinations, so the view
+    is built from few objects and dates are formatted a few dozen times, not 3,000.
+    """
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[str | None, int, date, str], dict[str, Any]] = {}
+        self._bands: dict[str | None, dict[int, Band]] = {}
+
+    def cell(self, scale: Scale | None, judgement: Judgement) -> dict[str, Any]:
+        scale_id = scale.scale_id if scale else None
+        key = (scale_id, judgement.value, judgement.assessed_on, judgement.source)
+        cell = self._cells.get(key)
+        if cell is None:
+            bands = self._bands.get(scale_id)
+            if bands is None:
+                bands = self._bands[scale_id] = {band.value: band for band in scale.bands} if scale else {}
+            band = bands.get(judgement.value)
+            cell = self._cells[key] = {
+                "value": judgement.value,
+                "label": band.label if band else None,
+                "secure": bool(band and band.secure),
+                "assessed_on": judgement.assessed_on.isoformat(),
+                "source": judgement.source,
+            }
+        return cell
 
 
 def _interventions_view(interventions: Iterable[Intervention], pupils: list[Pupil]) -> list[dict[str, Any]]:
