@@ -1,0 +1,18 @@
+"""Who may read which class's analysis (the trust itself is enforced by row-level security)."""
+
+from __future__ import annotations
+
+from fathom_reports.analysis import ClassInfo
+from fathom_shared.auth import Principal
+
+READER_ROLES = ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")
+TRUST_WIDE_ROLES = frozenset({"trust_leader", "auditor", "integration", "platform_admin"})
+
+
+def may_read_class(principal: Principal, klass: ClassInfo) -> bool:
+    """Trust-wide roles read every class; a teacher their own classes; a school leader their schools'."""
+    return (
+        bool(principal.roles & TRUST_WIDE_ROLES)
+        or ("teacher" in principal.roles and klass.class_id in principal.classes)
+        or ("school_leader" in principal.roles and klass.school_id in principal.schools)
+    )

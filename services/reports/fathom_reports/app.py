@@ -1,0 +1,34 @@
+"""The reports service's Flask application."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from fathom_reports import classes
+from fathom_reports.store import ReadModelStore
+from fathom_shared.auth import make_verifier
+from fathom_shared.config import Settings
+from fathom_shared.db import make_engine
+from fathom_shared.web import Problem, create_service_app, problem_response
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
+    """The read API; ``engine`` must connect as the application role (row-level security applies)."""
+    engine = engine if engine is not None else make_engine(settings.app_database_url)
+    app, api = create_service_app(
+        __name__, service="reports", title="Fathom reports API", engine=engine,
+        verifier=make_verifier(settings),
+    )
+    app.extensions[classes.STORE_EXTENSION] = ReadModelStore(
+        engine, settings.app_database_url, settings.consistency_timeout_s)
+    api.register_blueprint(classes.blp)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Response:
+        app.logger.warning("database unavailable: %s", error)
+        return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; retry shortly.",
+                                        headers={"Retry-After": "5"}))
+
+    return app

@@ -1,0 +1,103 @@
+"""Queries against the projector's read models (``rm_*``) and the pupil roster.
+
+One query per table, each keyed by ``= ANY(:ids)`` so a class of 30 pupils × 100
+objectives costs the same handful of round trips as a tiny one; results are fetched whole
+(``.all()``), as row-by-row iteration costs a driver call per row. Every function takes a
+connection inside :class:`fathom_shared.db.TenantUnitOfWork`: row-level security hides
+other trusts' rows, and the explicit ``trust_id`` predicates let the planner use the
+``(trust_id, …)`` primary keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_reports.analysis import (
+    Band,
+    ClassInfo,
+    ClassSnapshot,
+    Intervention,
+    Judgement,
+    Objective,
+    Pupil,
+    Scale,
+)
+
+
+def read_position(connection: Connection, trust_id: str) -> int:
+    """The last event sequence the projector has applied for this trust (0 before any)."""
+    position = connection.execute(
+        text("SELECT last_applied FROM rm_positions WHERE trust_id = :trust"), {"trust": trust_id}
+    ).scalar()
+    return int(position or 0)
+
+
+def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) -> ClassSnapshot | None:
+    """The class with its pupils, objectives, scales, judgements, taught dates and interventions.
+
+    None when the class is not visible to this trust: another trust's class and a class that
+    does not exist take exactly the same path. Run it in a REPEATABLE READ transaction so
+    ``sequence`` describes the very rows read.
+    """
+    params: dict[str, Any] = {"trust": trust_id, "class_id": class_id}
+    sequence = read_position(connection, trust_id)
+    row = connection.execute(text(
+        "SELECT class_id, name, school_id, year_group, academic_year FROM rm_classes "
+        "WHERE trust_id = :trust AND class_id = :class_id"), params).one_or_none()
+    if row is None:
+        return None
+    klass = ClassInfo(*row)
+
+    pupils = tuple(Pupil(r.pupil_id, _full_name(r.given_name, r.family_name), r.groups or {})
+                   for r in connection.execute(text(
+        "SELECT p.pupil_id, p.groups, pp.given_name, pp.family_name FROM rm_pupils p "
+        "LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
+        "WHERE p.trust_id = :trust AND p.class_id = :class_id "
+        "ORDER BY pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all())
+    params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
+
+    judgements = tuple(Judgement(*r) for r in connection.execute(text(
+        "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
+        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids)"), params).all())
+    taught: dict[str, list[Any]] = {}
+    for objective_id, taught_on in connection.execute(text(
+            "SELECT objective_id, taught_on FROM rm_class_taught "
+            "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
+        taught.setdefault(objective_id, []).append(taught_on)
+
+    # The year group's current framework, plus whatever this class was actually taught or
+    # judged on (another year's objective, or one retired since).
+    params["year_group"] = klass.year_group
+    params["extra_ids"] = sorted({j.objective_id for j in judgements} | set(taught))
+    objectives = tuple(Objective(*r) for r in connection.execute(text(
+        "SELECT objective_id, code, subject, year_group, strand, text, scale_id, retired FROM rm_objectives "
+        "WHERE trust_id = :trust AND ((year_group = :year_group AND NOT retired) "
+        "OR objective_id = ANY(:extra_ids))"), params).all())
+
+    params["scale_ids"] = sorted({objective.scale_id for objective in objectives})
+    scales = {r.scale_id: Scale(r.scale_id, r.name, _bands(r.bands)) for r in connection.execute(text(
+        "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
+        params).all()}
+
+    interventions = tuple(
+        Intervention(r.intervention_id, r.name, r.lead, r.start_date, tuple(r.pupil_ids), tuple(r.objective_ids))
+        for r in connection.execute(text(
+            "SELECT intervention_id, name, lead, start_date, pupil_ids, objective_ids FROM rm_interventions "
+            "WHERE trust_id = :trust AND pupil_ids ?| CAST(:pupil_ids AS text[])"), params).all())
+
+    return ClassSnapshot(
+        klass=klass, sequence=sequence, pupils=pupils, objectives=objectives, scales=scales,
+        judgements=judgements, taught={k: tuple(v) for k, v in taught.items()}, interventions=interventions,
+    )
+
+
+def _full_name(given_name: str | None, family_name: str | None) -> str | None:
+    """Null when the roster holds no name (e.g. the pupil was erased), never an empty string."""
+    name = " ".join(part for part in (given_name, family_name) if part)
+    return name or None
+
+
+def _bands(bands: list[dict[str, Any]]) -> tuple[Band, ...]:
+    return tuple(Band(int(b["value"]), str(b["label"]), bool(b["secure"])) for b in bands)

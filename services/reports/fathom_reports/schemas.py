@@ -1,0 +1,172 @@
+"""Marshmallow schemas: query arguments, and the Class Analysis response for ``/openapi.json``.
+
+The response schemas describe exactly what :func:`fathom_reports.analysis.analyse_class`
+returns (a test loads real responses through them with ``unknown=RAISE``); the handler
+serialises that data directly because a schema dump of 3,000 heat-map cells would cost
+more than the whole rest of the request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from fathom_reports.analysis import GROUP_FILTERS
+
+CONSISTENCY_PATTERN = re.compile(r"at_least:(\d{1,18})")
+
+
+class AtLeastSequence(fields.String):
+    """``at_least:<sequence>`` in the query string, the sequence as an ``int`` in Python."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:  # type: ignore[override]
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        match = CONSISTENCY_PATTERN.fullmatch(raw)
+        if match is None:
+            raise ValidationError("Expected at_least:<sequence>, a non-negative integer, e.g. at_least:42.")
+        return int(match.group(1))
+
+
+class ClassAnalysisQuerySchema(Schema):
+    subject = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Only objectives of this subject (exact match, e.g. `Maths`)."},
+    )
+    group = fields.String(
+        validate=validate.OneOf(sorted(GROUP_FILTERS)),
+        metadata={"description": "Only pupils in this group; `sen` means SEN support or EHCP."},
+    )
+    consistency = AtLeastSequence(
+        metadata={
+            "pattern": "^at_least:[0-9]+$",
+            "example": "at_least:42",
+            "description": "Wait (bounded by the server's consistency timeout) until the read model has "
+                           "applied at least this trust sequence — the one a write answered with — so the "
+                           "caller sees their own write. 503 with Retry-After if it is not reached in time.",
+        },
+    )
+
+
+class ClassSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    school_id = fields.String(required=True)
+    year_group = fields.Integer(required=True)
+    academic_year = fields.String(required=True)
+
+
+class FiltersSchema(Schema):
+    subject = fields.String(required=True, allow_none=True)
+    group = fields.String(required=True, allow_none=True)
+
+
+class PupilGroupsSchema(Schema):
+    """The projector's group flags; trust-defined custom groups appear as extra keys."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    pupil_premium = fields.Boolean()
+    sen = fields.String(metadata={"enum": ["none", "support", "ehcp"]})
+    eal = fields.Boolean()
+    gender = fields.String(allow_none=True)
+    more_able = fields.Boolean()
+
+
+class PupilSchema(Schema):
+    pupil_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True,
+                         metadata={"description": "Null when the roster holds no name (e.g. erased)."})
+    groups = fields.Nested(PupilGroupsSchema, required=True)
+
+
+class BandSchema(Schema):
+    value = fields.Integer(required=True)
+    label = fields.String(required=True)
+    secure = fields.Boolean(required=True)
+
+
+class ScaleSchema(Schema):
+    scale_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    bands = fields.List(fields.Nested(BandSchema), required=True)
+
+
+class BandCountSchema(Schema):
+    value = fields.Integer(required=True)
+    label = fields.String(required=True, allow_none=True,
+                          metadata={"description": "Null for a value the scale no longer defines."})
+    secure = fields.Boolean(required=True)
+    count = fields.Integer(required=True)
+
+
+class ObjectiveAnalysisSchema(Schema):
+    objective_id = fields.String(required=True)
+    code = fields.String(required=True)
+    subject = fields.String(required=True)
+    year_group = fields.Integer(required=True)
+    strand = fields.String(required=True, allow_none=True)
+    text = fields.String(required=True)
+    retired = fields.Boolean(required=True)
+    scale = fields.Nested(ScaleSchema, required=True)
+    counts = fields.List(fields.Nested(BandCountSchema), required=True,
+                         metadata={"description": "Pupils per band, every band of the scale (zero-filled)."})
+    assessed = fields.Integer(required=True)
+    not_assessed = fields.Integer(required=True)
+    secure = fields.Integer(required=True, metadata={"description": "Assessed pupils in a secure band."})
+    percent_secure = fields.Float(required=True, allow_none=True,
+                                  metadata={"description": "secure / assessed × 100, 1 dp; null if none assessed."})
+    taught_dates = fields.List(fields.Date(), required=True)
+    taught = fields.Boolean(required=True, metadata={"description": "Taught is not assessed: both are shown."})
+    pupils_not_secure = fields.List(fields.String(), required=True)
+    pupils_not_assessed = fields.List(fields.String(), required=True)
+
+
+class CellSchema(Schema):
+    value = fields.Integer(required=True)
+    label = fields.String(required=True, allow_none=True)
+    secure = fields.Boolean(required=True)
+    assessed_on = fields.Date(required=True)
+    source = fields.String(required=True, metadata={"enum": ["teacher", "self", "moderator"]})
+
+
+class HeatMapRowSchema(Schema):
+    pupil_id = fields.String(required=True)
+    cells = fields.Dict(keys=fields.String(), values=fields.Nested(CellSchema), required=True,
+                        metadata={"description": "Objective id → the pupil's latest judgement; "
+                                                 "absent when not assessed."})
+
+
+class InterventionSchema(Schema):
+    intervention_id = fields.String(required=True)
+    name = fields.String(required=True)
+    lead = fields.String(required=True)
+    start_date = fields.Date(required=True)
+    pupil_ids = fields.List(fields.String(), required=True,
+                            metadata={"description": "Only the pupils shown in this view."})
+    objective_ids = fields.List(fields.String(), required=True)
+
+
+class ClassAnalysisSchema(Schema):
+    class_ = fields.Nested(ClassSchema, required=True, data_key="class")
+    filters = fields.Nested(FiltersSchema, required=True)
+    sequence = fields.Integer(required=True,
+                              metadata={"description": "The trust sequence the read model had applied."})
+    pupils = fields.List(fields.Nested(PupilSchema), required=True)
+    objectives = fields.List(fields.Nested(ObjectiveAnalysisSchema), required=True,
+                             metadata={"description": "Ordered by subject, then code."})
+    heat_map = fields.List(fields.Nested(HeatMapRowSchema), required=True)
+    interventions = fields.List(fields.Nested(InterventionSchema), required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

@@ -1,0 +1,37 @@
+"""The reports service's way into PostgreSQL: tenant-scoped snapshots and the freshness wait."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from fathom_reports.analysis import ClassSnapshot
+from fathom_reports.freshness import listener_for, wait_for_position
+from fathom_reports.read_models import load_class_snapshot, read_position
+from fathom_shared.db import TenantUnitOfWork
+
+
+class ReadModelStore:
+    """Reads the read models as one trust; every query runs inside a :class:`TenantUnitOfWork`."""
+
+    def __init__(self, engine: Engine, database_url: str, consistency_timeout_s: float) -> None:
+        self._engine = engine
+        # One snapshot for all of a view's queries, so its `sequence` describes every row in it.
+        self._snapshot_engine = engine.execution_options(isolation_level="REPEATABLE READ",
+                                                         postgresql_readonly=True)
+        self._database_url = database_url
+        self.consistency_timeout_s = consistency_timeout_s
+
+    def position(self, trust_id: str) -> int:
+        with TenantUnitOfWork(self._engine, trust_id) as uow:
+            return read_position(uow.connection, trust_id)
+
+    def class_snapshot(self, trust_id: str, class_id: str) -> ClassSnapshot | None:
+        with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
+            return load_class_snapshot(uow.connection, trust_id, class_id)
+
+    def wait_until_applied(self, trust_id: str, at_least: int) -> int:
+        """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout."""
+        return wait_for_position(
+            lambda: self.position(trust_id), listener_for(self._database_url), trust_id, at_least,
+            self.consistency_timeout_s,
+        )

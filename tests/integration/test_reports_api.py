@@ -1,0 +1,521 @@
+"""The reports service against a real PostgreSQL, with read-model rows inserted as the projector would.
+
+Covers exact Class Analysis numbers through HTTP, the subject and group filters, tenant and
+role isolation (404 / 403 / 401), input validation, the freshness contract (wait for a
+sequence, 503 when it is not reached in time), the operations routes and the latency budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from joserfc import jwt
+from marshmallow import RAISE
+from sqlalchemy import Engine, event, text
+
+from fathom_reports import create_app
+from fathom_reports.classes import STORE_EXTENSION
+from fathom_reports.freshness import CHANNEL, listener_for
+from fathom_reports.schemas import ClassAnalysisSchema
+from fathom_shared.auth import load_or_create_signing_key, mint_token
+from fathom_shared.db import TenantUnitOfWork
+from tests.support import bearer, token_for
+
+EDSM_BANDS = [
+    {"value": 1, "label": "Emerging", "secure": False},
+    {"value": 2, "label": "Developing", "secure": False},
+    {"value": 3, "label": "Secure", "secure": True},
+    {"value": 4, "label": "Mastery", "secure": True},
+]
+WAIT = 10.0  # upper bound for any condition a test waits on; never a sleep
+
+
+@dataclass
+class ReadModelSeed:
+    """Collects rows, then writes them in one tenant transaction."""
+
+    trust: str
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, table: str, **row: Any) -> ReadModelSeed:
+        self.rows.setdefault(table, []).append(row)
+        return self
+
+    def school(self, school_id: str) -> ReadModelSeed:
+        return self.add("schools", school_id=school_id, name=school_id.title()) \
+            .add("rm_schools", school_id=school_id, name=school_id.title())
+
+    def klass(self, class_id: str, school_id: str, year_group: int = 4) -> ReadModelSeed:
+        row = {"class_id": class_id, "school_id": school_id, "name": class_id.upper(), "year_group": year_group,
+               "academic_year": "2026-27"}
+        return self.add("classes", **row).add("rm_classes", **row)
+
+    def pupil(self, pupil_id: str, school_id: str, class_id: str, year_group: int = 4,
+              name: tuple[str, str] | None = None, **groups: Any) -> ReadModelSeed:
+        all_groups = {"pupil_premium": False, "sen": "none", "eal": False, "gender": None, "more_able": False,
+                      **groups}
+        row = {"pupil_id": pupil_id, "school_id": school_id, "class_id": class_id, "year_group": year_group,
+               "groups": json.dumps(all_groups)}
+        self.add("pupils", **row).add("rm_pupils", **row)
+        if name:
+            self.add("pupil_personal", pupil_id=pupil_id, given_name=name[0], family_name=name[1])
+        return self
+
+    def scale(self, scale_id: str, bands: list[Mapping[str, Any]] = EDSM_BANDS) -> ReadModelSeed:
+        return self.add("rm_scales", scale_id=scale_id, name=scale_id.upper(), bands=json.dumps(bands))
+
+    def objective(self, objective_id: str, code: str, subject: str, scale_id: str, year_group: int = 4,
+                  retired: bool = False) -> ReadModelSeed:
+        return self.add("rm_objectives", objective_id=objective_id, code=code, subject=subject,
+                        year_group=year_group, strand=None, text=f"{subject} objective {code}", weight=None,
+                        scale_id=scale_id, retired=retired)
+
+    def judgement(self, pupil_id: str, objective_id: str, value: int, on: date = date(2026, 10, 5),
+                  source: str = "teacher", note: str | None = None) -> ReadModelSeed:
+        sequence = len(self.rows.get("rm_pupil_objective", [])) + 1
+        return self.add("rm_pupil_objective", pupil_id=pupil_id, objective_id=objective_id, value=value,
+                        assessed_on=on, source=source, note=note,
+                        event_id=f"00000000-0000-4000-8000-{sequence:012d}", sequence=sequence)
+
+    def taught(self, class_id: str, objective_id: str, on: date) -> ReadModelSeed:
+        return self.add("rm_class_taught", class_id=class_id, objective_id=objective_id, taught_on=on)
+
+    def intervention(self, intervention_id: str, pupil_ids: list[str], objective_ids: list[str],
+                     start: date = date(2026, 11, 1)) -> ReadModelSeed:
+        return self.add("rm_interventions", intervention_id=intervention_id, name=intervention_id.title(),
+                        lead="Ms Rae", start_date=start, pupil_ids=json.dumps(pupil_ids),
+                        objective_ids=json.dumps(objective_ids))
+
+    def write(self, engine: Engine, last_applied: int | None = None) -> None:
+        order = ["schools", "rm_schools", "classes", "rm_classes", "pupils", "rm_pupils", "pupil_personal",
+                 "rm_scales", "rm_objectives", "rm_pupil_objective", "rm_class_taught", "rm_interventions"]
+        with TenantUnitOfWork(engine, self.trust) as uow:
+            for table in order:
+                rows = self.rows.get(table)
+                if rows:
+                    columns = list(rows[0])
+                    uow.connection.execute(text(
+                        f"INSERT INTO {table} (trust_id, {', '.join(columns)}) "
+                        f"VALUES (:trust_id, {', '.join(':' + c for c in columns)})"),
+                        [{"trust_id": self.trust, **row} for row in rows])
+            if last_applied is not None:
+                set_position(uow.connection, self.trust, last_applied)
+            uow.commit()
+        self.rows.clear()
+
+
+def set_position(connection: Any, trust: str, last_applied: int) -> None:
+    connection.execute(text("UPDATE rm_positions SET last_applied = :n, updated_at = now() WHERE trust_id = :t"),
+                       {"n": last_applied, "t": trust})
+
+
+def notify_projected(engine: Engine, trust: str, last_applied: int) -> None:
+    """What the projector does after committing a batch."""
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                           {"channel": CHANNEL, "payload": f"{trust}:{last_applied}"})
+
+
+# --- fixtures -----------------------------------------------------------------------
+
+@pytest.fixture
+def client(settings, app_engine):
+    return create_app(settings, app_engine).test_client()
+
+
+@pytest.fixture
+def auth(settings, trust):
+    def headers(*roles: str, trust_id: str = trust, schools: Iterable[str] = (),
+                classes: Iterable[str] = ()) -> dict[str, str]:
+        return bearer(token_for(settings, trust_id, roles, schools=schools, classes=classes))
+
+    return headers
+
+
+@pytest.fixture
+def class_4a(app_engine, trust) -> str:
+    """Class 4A at school north: 5 pupils, 2 maths + 1 English Year 4 objectives, history around them."""
+    (ReadModelSeed(trust)
+     .school("north").school("south")
+     .klass("4a", "north").klass("4b", "north").klass("5a", "south", year_group=5)
+     .pupil("p1", "north", "4a", name=("Ada", "Lovelace"), pupil_premium=True, gender="female", more_able=True)
+     .pupil("p2", "north", "4a", name=("Ben", "Okri"), sen="support", eal=True, gender="male")
+     .pupil("p3", "north", "4a", pupil_premium=True, sen="ehcp", gender="female")  # no name on the roster
+     .pupil("p4", "north", "4a", name=("Dev", "Patel"), eal=True)
+     .pupil("p5", "north", "4a", name=("Eve", "Ng"))
+     .pupil("q1", "north", "4b", name=("Other", "Class"), pupil_premium=True)
+     .scale("edsm").scale("rag", [{"value": 1, "label": "Red", "secure": False},
+                                  {"value": 2, "label": "Amber", "secure": False},
+                                  {"value": 3, "label": "Green", "secure": True}])
+     .objective("ma1", "MA4.1", "Maths", "edsm").objective("ma2", "MA4.2", "Maths", "edsm")
+     .objective("en1", "EN4.1", "English", "rag")
+     .objective("ma0", "MA3.9", "Maths", "edsm", year_group=3)          # last year's, taught as revision
+     .objective("old", "MA4.0", "Maths", "edsm", retired=True)          # retired, judged before retiring
+     .objective("unused", "MA4.9", "Maths", "edsm", retired=True)       # retired, never used: not shown
+     .objective("ma5", "MA5.1", "Maths", "edsm", year_group=5)          # another year group: not shown
+     .judgement("p1", "ma1", 4).judgement("p2", "ma1", 1).judgement("p3", "ma1", 3)
+     .judgement("p4", "ma1", 2, on=date(2026, 10, 9), source="moderator", note="book look")
+     .judgement("p1", "en1", 3).judgement("p2", "en1", 1)
+     .judgement("p5", "old", 2)
+     .judgement("q1", "ma2", 4)                                         # another class's pupil
+     .taught("4a", "ma1", date(2026, 10, 1)).taught("4a", "ma1", date(2026, 9, 15))
+     .taught("4a", "ma0", date(2026, 9, 8)).taught("4b", "ma2", date(2026, 9, 8))
+     .intervention("times-tables", ["p2", "q1", "p4"], ["ma1"])
+     .intervention("other-class", ["q1"], ["ma2"])
+     .write(app_engine, last_applied=40))
+    return "4a"
+
+
+def analysis(client, class_id: str, headers: Mapping[str, str], **query: str):
+    return client.get(f"/v1/classes/{class_id}/analysis", headers=dict(headers), query_string=query)
+
+
+def by_id(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {objective["objective_id"]: objective for objective in body["objectives"]}
+
+
+# --- the view -------------------------------------------------------------------------
+
+def test_class_analysis_exact_numbers(client, auth, class_4a):
+    response = analysis(client, class_4a, auth("trust_leader"))
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Cache-Control"] == "private, no-store"
+    body = response.get_json()
+    ClassAnalysisSchema().load(body, unknown=RAISE)  # the documented schema is the real shape
+
+    assert body["class"] == {"id": "4a", "name": "4A", "school_id": "north", "year_group": 4,
+                             "academic_year": "2026-27"}
+    assert body["sequence"] == 40
+    assert body["filters"] == {"subject": None, "group": None}
+    assert [(p["pupil_id"], p["name"]) for p in body["pupils"]] == [
+        ("p1", "Ada Lovelace"), ("p5", "Eve Ng"), ("p2", "Ben Okri"), ("p4", "Dev Patel"), ("p3", None)]
+    assert body["pupils"][2]["groups"] == {"pupil_premium": False, "sen": "support", "eal": True,
+                                           "gender": "male", "more_able": False}
+
+    # Year 4's current objectives, plus last year's one taught to the class and the retired one judged.
+    assert [o["code"] for o in body["objectives"]] == ["EN4.1", "MA3.9", "MA4.0", "MA4.1", "MA4.2"]
+    objectives = by_id(body)
+    ma1 = objectives["ma1"]
+    assert ma1["scale"] == {"scale_id": "edsm", "name": "EDSM", "bands": EDSM_BANDS}
+    assert [(c["label"], c["count"]) for c in ma1["counts"]] == [
+        ("Emerging", 1), ("Developing", 1), ("Secure", 1), ("Mastery", 1)]
+    assert (ma1["assessed"], ma1["not_assessed"], ma1["secure"], ma1["percent_secure"]) == (4, 1, 2, 50.0)
+    assert ma1["pupils_not_secure"] == ["p2", "p4"]
+    assert ma1["pupils_not_assessed"] == ["p5"]
+    assert (ma1["taught"], ma1["taught_dates"]) == (True, ["2026-09-15", "2026-10-01"])
+
+    en1 = objectives["en1"]
+    assert [c["count"] for c in en1["counts"]] == [1, 0, 1]
+    assert (en1["assessed"], en1["not_assessed"], en1["secure"], en1["percent_secure"]) == (2, 3, 1, 50.0)
+    assert (en1["taught"], en1["taught_dates"]) == (False, [])
+
+    ma2 = objectives["ma2"]  # only another class's pupil was judged, only another class was taught it
+    assert (ma2["assessed"], ma2["not_assessed"], ma2["percent_secure"], ma2["taught"]) == (0, 5, None, False)
+    assert [c["count"] for c in ma2["counts"]] == [0, 0, 0, 0]
+    assert (objectives["ma0"]["taught_dates"], objectives["ma0"]["assessed"]) == (["2026-09-08"], 0)
+    assert (objectives["old"]["retired"], objectives["old"]["assessed"], objectives["old"]["pupils_not_secure"]) \
+        == (True, 1, ["p5"])
+
+    cells = {row["pupil_id"]: row["cells"] for row in body["heat_map"]}
+    assert [row["pupil_id"] for row in body["heat_map"]] == ["p1", "p5", "p2", "p4", "p3"]
+    assert cells["p4"] == {"ma1": {"value": 2, "label": "Developing", "secure": False,
+                                   "assessed_on": "2026-10-09", "source": "moderator"}}
+    assert set(cells["p1"]) == {"ma1", "en1"}
+    assert cells["p3"] == {"ma1": {"value": 3, "label": "Secure", "secure": True, "assessed_on": "2026-10-05",
+                                   "source": "teacher"}}
+
+    assert body["interventions"] == [{
+        "intervention_id": "times-tables", "name": "Times-Tables", "lead": "Ms Rae", "start_date": "2026-11-01",
+        "pupil_ids": ["p2", "p4"], "objective_ids": ["ma1"]}]
+
+
+def test_subject_filter(client, auth, class_4a):
+    body = analysis(client, class_4a, auth("trust_leader"), subject="English").get_json()
+    assert body["filters"] == {"subject": "English", "group": None}
+    assert [o["objective_id"] for o in body["objectives"]] == ["en1"]
+    assert {oid for row in body["heat_map"] for oid in row["cells"]} == {"en1"}
+    assert analysis(client, class_4a, auth("trust_leader"), subject="Science").get_json()["objectives"] == []
+
+
+@pytest.mark.parametrize(("group", "pupils", "ma1_counts", "ma1_percent"), [
+    ("pupil_premium", ["p1", "p3"], [0, 0, 1, 1], 100.0),
+    ("sen", ["p2", "p3"], [1, 0, 1, 0], 50.0),
+    ("eal", ["p2", "p4"], [1, 1, 0, 0], 0.0),
+    ("female", ["p1", "p3"], [0, 0, 1, 1], 100.0),
+    ("more_able", ["p1"], [0, 0, 0, 1], 100.0),
+    ("sen_none", ["p1", "p5", "p4"], [0, 1, 0, 1], 50.0),
+])
+def test_group_filter_counts_only_that_group(client, auth, class_4a, group, pupils, ma1_counts, ma1_percent):
+    body = analysis(client, class_4a, auth("trust_leader"), group=group).get_json()
+    assert body["filters"]["group"] == group
+    assert [p["pupil_id"] for p in body["pupils"]] == pupils
+    ma1 = by_id(body)["ma1"]
+    assert [c["count"] for c in ma1["counts"]] == ma1_counts
+    assert ma1["percent_secure"] == ma1_percent
+    assert ma1["assessed"] + ma1["not_assessed"] == len(pupils)
+
+
+def test_group_filter_with_no_members_gives_empty_counts(client, auth, class_4a):
+    body = analysis(client, class_4a, auth("trust_leader"), group="sen_ehcp", subject="English").get_json()
+    assert [p["pupil_id"] for p in body["pupils"]] == ["p3"]
+    assert by_id(body)["en1"]["percent_secure"] is None
+    assert body["interventions"] == []
+
+
+# --- who may read what ------------------------------------------------------------------
+
+def test_every_reader_role_of_the_trust_may_read(client, auth, class_4a):
+    for role in ("trust_leader", "auditor", "integration", "platform_admin"):
+        assert analysis(client, class_4a, auth(role)).status_code == 200, role
+    assert analysis(client, class_4a, auth("teacher", classes=["4a"])).status_code == 200
+    assert analysis(client, class_4a, auth("school_leader", schools=["north"])).status_code == 200
+
+
+def test_teacher_of_another_class_is_forbidden(client, auth, class_4a):
+    response = analysis(client, class_4a, auth("teacher", classes=["4b"]))
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
+    assert analysis(client, class_4a, auth("teacher", schools=["north"])).status_code == 403
+
+
+def test_school_leader_of_another_school_is_forbidden(client, auth, class_4a):
+    response = analysis(client, class_4a, auth("school_leader", schools=["south"]))
+    assert response.status_code == 403
+    assert response.get_json()["status"] == 403
+
+
+def test_another_trusts_class_is_indistinguishable_from_no_class(client, auth, make_trust, app_engine, class_4a):
+    other = make_trust("other")
+    ReadModelSeed(other).school("west").klass("9z", "west").write(app_engine, last_applied=3)
+    # The other trust's own leader sees it; ours gets the same 404 as for an id that exists nowhere.
+    assert analysis(client, "9z", auth("trust_leader", trust_id=other)).status_code == 200
+    foreign = analysis(client, "9z", auth("trust_leader"))
+    missing = analysis(client, "no-such-class", auth("trust_leader"))
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.mimetype == missing.mimetype == "application/problem+json"
+    foreign_body, missing_body = foreign.get_json(), missing.get_json()
+    assert foreign_body.pop("instance") != missing_body.pop("instance")
+    assert foreign_body == missing_body == {"type": "about:blank", "title": "Not Found", "status": 404,
+                                            "detail": "There is no such class."}
+    # A teacher or school leader naming the other trust's ids still gets 404, not 403.
+    assert analysis(client, "9z", auth("teacher", classes=["9z"])).status_code == 404
+    assert analysis(client, "4a", auth("trust_leader", trust_id=other)).status_code == 404
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer"},
+    {"Authorization": "Basic dXNlcjpwYXNz"},
+    {"Authorization": "Bearer not-a-jwt"},
+])
+def test_missing_or_malformed_token_is_401(client, class_4a, headers):
+    response = analysis(client, class_4a, headers)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_expired_wrong_audience_and_unknown_trust_tokens_are_401(client, settings, trust, class_4a):
+    key = load_or_create_signing_key(settings.signing_key_path)
+    common = {"issuer": settings.jwt_issuer, "roles": ["trust_leader"], "sub": "tester"}
+    tokens = [
+        mint_token(key, audience=settings.jwt_audience, trust=trust, ttl_seconds=-3600, **common),
+        mint_token(key, audience="someone-else", trust=trust, **common),
+        mint_token(key, audience=settings.jwt_audience, trust="no-such-trust", **common),
+    ]
+    for token in tokens:
+        assert analysis(client, class_4a, bearer(token)).status_code == 401
+
+
+def test_token_without_roles_is_401(client, settings, trust, class_4a):
+    key = load_or_create_signing_key(settings.signing_key_path)
+    now = int(time.time())
+    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": "x", "iat": now,
+              "exp": now + 60, "jti": "j", "trust": trust, "roles": []}
+    token = jwt.encode({"alg": "RS256", "kid": key.thumbprint()}, claims, key)
+    assert analysis(client, class_4a, bearer(token)).status_code == 401
+
+
+# --- bad input ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "field"), [
+    ({"group": "left_handed"}, "group"),
+    ({"group": ""}, "group"),
+    ({"consistency": "latest"}, "consistency"),
+    ({"consistency": "at_least:"}, "consistency"),
+    ({"consistency": "at_least:-3"}, "consistency"),
+    ({"consistency": "at_least:12x"}, "consistency"),
+    ({"consistency": "at_most:5"}, "consistency"),
+    ({"as_of": "2026-01-01"}, "as_of"),
+])
+def test_bad_query_arguments_are_problems_naming_the_field(client, auth, class_4a, query, field):
+    response = analysis(client, class_4a, auth("trust_leader"), **query)
+    assert response.status_code in (400, 422)
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert any(key.split(".")[-1] == field for key in errors), errors
+
+
+# --- freshness ------------------------------------------------------------------------
+
+def test_listener_wakes_waiters_on_a_notification(settings, app_engine, trust):
+    listener = listener_for(settings.app_database_url)
+    assert listener.listening.wait(WAIT)
+    seen = listener.notified(trust)
+    woke = threading.Event()
+    waiter = threading.Thread(target=lambda: listener.wait(trust, 7, seen, WAIT) and woke.set())
+    waiter.start()
+    notify_projected(app_engine, trust, 7)
+    waiter.join(WAIT)
+    assert woke.is_set()
+    assert listener.notified(trust) == 7
+
+
+def test_consistency_waits_for_the_sequence_then_shows_the_new_data(client, auth, settings, app_engine, trust,
+                                                                   class_4a):
+    store = client.application.extensions[STORE_EXTENSION]
+    listener = listener_for(settings.app_database_url)
+    assert listener.listening.wait(WAIT)
+    polled_behind = threading.Event()
+    read_position = store.position
+
+    def observed_position(trust_id: str) -> int:
+        position = read_position(trust_id)
+        if position < 41:
+            polled_behind.set()
+        return position
+
+    store.position = observed_position
+    answers: list[Any] = []
+    request = threading.Thread(target=lambda: answers.append(
+        analysis(client, class_4a, auth("teacher", classes=["4a"]), consistency="at_least:41")))
+    started = time.monotonic()
+    request.start()
+    assert polled_behind.wait(WAIT), "the request never looked at the position"
+
+    def project() -> None:
+        """The projector: apply sequence 41 (a new judgement for p5) and the position together, then notify."""
+        ReadModelSeed(trust).judgement("p5", "ma1", 3, on=date(2026, 11, 3)).write(app_engine, last_applied=41)
+        notify_projected(app_engine, trust, 41)
+
+    projector = threading.Thread(target=project)
+    projector.start()
+    projector.join(WAIT)
+    request.join(WAIT)
+    elapsed = time.monotonic() - started
+    assert not request.is_alive()
+    (response,) = answers
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["sequence"] == 41
+    ma1 = by_id(body)["ma1"]
+    assert (ma1["assessed"], ma1["secure"], ma1["percent_secure"], ma1["pupils_not_assessed"]) == (5, 3, 60.0, [])
+    assert elapsed < store.consistency_timeout_s
+
+
+def test_consistency_already_reached_answers_at_once(client, auth, class_4a):
+    response = analysis(client, class_4a, auth("trust_leader"), consistency="at_least:40")
+    assert response.status_code == 200
+    assert response.get_json()["sequence"] == 40
+
+
+def test_a_sequence_never_reached_is_503_within_the_timeout(settings, app_engine, auth, class_4a):
+    client = create_app(replace(settings, consistency_timeout_s=1), app_engine).test_client()
+    started = time.monotonic()
+    response = analysis(client, class_4a, auth("trust_leader"), consistency="at_least:1000")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert int(response.headers["Retry-After"]) >= 1
+    detail = response.get_json()["detail"]
+    assert "behind" in detail and "40" in detail and "1000" in detail
+    assert 1.0 <= elapsed < 1.5
+
+
+# --- operations -----------------------------------------------------------------------
+
+def test_operations_routes(client, auth, class_4a):
+    assert client.get("/healthz").get_json() == {"status": "ok", "service": "reports"}
+    assert client.get("/readyz").get_json() == {"status": "ready", "service": "reports"}
+    analysis(client, class_4a, auth("trust_leader"))
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'endpoint="/v1/classes/<class_id>/analysis"' in metrics
+    spec = client.get("/openapi.json").get_json()
+    operation = spec["paths"]["/v1/classes/{class_id}/analysis"]["get"]
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} == {"subject", "group", "consistency"}
+    group = next(p for p in operation["parameters"] if p["name"] == "group")
+    assert "pupil_premium" in group["schema"]["enum"]
+    assert {"200", "401", "403", "404", "422", "503"} <= set(operation["responses"])
+    assert "ClassAnalysis" in spec["components"]["schemas"]
+
+
+# --- latency --------------------------------------------------------------------------
+
+@pytest.fixture
+def class_6x(app_engine, trust) -> str:
+    """A big class: 30 pupils, 100 objectives, every pupil judged on every objective, all taught."""
+    seed = ReadModelSeed(trust).school("big").klass("6x", "big", year_group=6).scale("edsm")
+    pupils = [f"pupil-{n:02d}" for n in range(30)]
+    for n, pupil in enumerate(pupils):
+        seed.pupil(pupil, "big", "6x", year_group=6, name=(f"Given{n}", f"Family{n}"),
+                   pupil_premium=n % 3 == 0, sen=("none", "support", "ehcp")[n % 3])
+    objectives = [f"obj-{n:03d}" for n in range(100)]
+    for n, objective in enumerate(objectives):
+        seed.objective(objective, f"Y6.{n:03d}", ("Maths", "English", "Science")[n % 3], "edsm", year_group=6)
+        seed.taught("6x", objective, date(2026, 9, 1) + timedelta(days=n))
+    for p, pupil in enumerate(pupils):
+        for o, objective in enumerate(objectives):
+            seed.judgement(pupil, objective, 1 + (p + o) % 4, on=date(2026, 10, 1) + timedelta(days=o % 20))
+    for n in range(5):
+        seed.intervention(f"boost-{n}", pupils[n::5], objectives[n::20])
+    seed.write(app_engine, last_applied=3135)
+    return "6x"
+
+
+def test_a_big_class_costs_one_query_per_table(client, auth, app_engine, class_6x):
+    headers = auth("teacher", classes=[class_6x])
+    analysis(client, class_6x, headers)  # caches the trust's status
+    statements: list[str] = []
+
+    def record(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app_engine, "before_cursor_execute", record)
+    try:
+        body = analysis(client, class_6x, headers).get_json()
+    finally:
+        event.remove(app_engine, "before_cursor_execute", record)
+    assert len(body["objectives"]) == 100 and len(body["heat_map"]) == 30
+    assert sum(len(row["cells"]) for row in body["heat_map"]) == 3000
+    assert len(statements) <= 9, statements  # set the trust, then one query per table
+
+
+def test_a_big_class_answers_well_under_50_ms_at_p99(client, auth, class_6x, capsys):
+    headers = auth("teacher", classes=[class_6x])
+    for _ in range(20):  # warm the pool, the plans and the allocator
+        analysis(client, class_6x, headers)
+    timings = []
+    for _ in range(200):
+        started = time.perf_counter()
+        response = analysis(client, class_6x, headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    timings.sort()
+    p50, p99 = statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    figures = f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (load {load:.1f} on {cpus} CPUs)"
+    with capsys.disabled():
+        print(f"\nclass analysis, 30 pupils x 100 objectives: {figures}")
+    if load > cpus:
+        # On an oversubscribed runner wall time measures the neighbours, not this code.
+        pytest.skip(f"machine oversubscribed, latency not judged: {figures}")
+    assert p99 < 50, figures
