@@ -1,0 +1,228 @@
+"""``make bench`` / ``python -m tests.bench [--quick]``: measure Fathom against its targets.
+
+Starts its own PostgreSQL (durable: fsync on), broker and services on free ports under a
+temporary directory, seeds trusts, runs the four measurements, prints the table and writes
+it into README.md between the bench markers. Everything it started is stopped by pid, also
+on failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.bench import workloads
+from tests.bench.report import Report, ms, percentile, rate, write_readme
+from tests.bench.seed import Roster, bulk_append, seed_roster
+from tests.bench.system import BenchSystem
+
+ROOT = Path(__file__).resolve().parents[2]
+PUPILS_PER_CLASS = 30
+BATCH = 300
+CLIENTS = 4
+
+
+@dataclass(frozen=True)
+class Sizes:
+    objectives: int = 100
+    write_classes: int = 2
+    batches_per_client: int = 50
+    """4 clients × 50 batches × 300 judgements = 60,000 events per append run."""
+    single_requests: int = 500
+    fresh_rate: float = 20.0
+    fresh_seconds: float = 20.0
+    fresh_batch: int = 30
+    big_classes: int = 67
+    """67 classes × 30 pupils × 100 objectives × 5 rounds = 1,005,000 judgements."""
+    rounds: int = 5
+    reads: int = 400
+
+
+FULL = Sizes()
+QUICK = replace(FULL, batches_per_client=5, single_requests=50, fresh_seconds=5.0, big_classes=10, rounds=1,
+                reads=60)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a couple of minutes")
+    parser.add_argument("--no-readme", action="store_true", help="print the table only")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (and its logs) afterwards")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    sizes = QUICK if args.quick else FULL
+    command = " ".join(["python -m tests.bench", *(sys.argv[1:] if argv is None else argv)])
+    report = Report(command=command, quick=args.quick)
+    home = Path(tempfile.mkdtemp(prefix="fathom-bench-"))
+    system = BenchSystem(home)
+    failed = False
+    try:
+        step("starting PostgreSQL, the broker, relay, projector, API and reports")
+        system.start()
+        run(system, sizes, report, progress=not args.no_progress)
+    except BaseException as exc:
+        failed = True
+        print(f"\nbenchmark failed: {exc!r} (logs in {home / 'logs'})", file=sys.stderr)
+        if not isinstance(exc, Exception | KeyboardInterrupt):
+            raise
+    finally:
+        step("stopping everything the benchmark started")
+        system.stop()
+        if args.keep or failed:
+            print(f"data and logs kept in {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+    if failed:
+        return 1
+    table = report.markdown()
+    print("\n" + table + "\n")
+    if not args.no_readme:
+        print(write_readme(ROOT / "README.md", table))
+    return 0
+
+
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def step(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) -> None:
+    step("seeding rosters through the API")
+    writers = [seed_roster(system, system.create_trust(f"bench-w{n}"), sizes.write_classes, PUPILS_PER_CLASS,
+                           sizes.objectives, progress) for n in range(1, CLIENTS + 1)]
+    big = seed_roster(system, system.create_trust("bench-big"), sizes.big_classes, PUPILS_PER_CLASS,
+                      sizes.objectives, progress)
+    measure_appends(system, sizes, report, writers, progress)
+    wait_projected(system, [r.trust_id for r in [*writers, big]], progress)
+    measure_freshness(system, sizes, report, writers[0], progress)
+    measure_projector(system, sizes, report, big, progress)
+    measure_reads(system, sizes, report, big, progress)
+
+
+def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: list[Roster],
+                    progress: bool) -> None:
+    step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, one trust")
+    one = workloads.append_throughput(system, writers[:1], CLIENTS, sizes.batches_per_client, BATCH, progress)
+    report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, **one trust**",
+               f"{rate(one.per_second)} ({one.events:,} events in {one.seconds:.1f} s)", "≥ 10,000 events/s",
+               one.per_second >= 10_000)
+    step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, {CLIENTS} trusts")
+    many = workloads.append_throughput(system, writers, CLIENTS, sizes.batches_per_client, BATCH, progress)
+    report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, {CLIENTS} trusts (1 each)",
+               f"{rate(many.per_second)} ({many.events:,} events in {many.seconds:.1f} s)", "≥ 10,000 events/s",
+               many.per_second >= 10_000)
+    step("(a) single-judgement request latency")
+    single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
+    report.add(f"Single-judgement `POST /v1/judgements` latency, p50 / p99 ({len(single.seconds)} sequential)",
+               f"{ms(percentile(single.seconds, 50))} / {ms(percentile(single.seconds, 99))}")
+    report.notes.append(
+        "Appends: HTTP clients are threads in the benchmark process (keep-alive sessions, an `Idempotency-Key` "
+        f"on every request); API under gunicorn, 2 workers × 4 threads. Each batch is {BATCH} judgements "
+        "(30 pupils × 10 objectives). Appends of one trust are serialised by its `trust_heads` row lock "
+        "(gapless sequence and hash chain), so one trust's rate is bounded by one transaction at a time; "
+        "different trusts append in parallel.")
+
+
+def wait_projected(system: BenchSystem, trusts: list[str], progress: bool) -> None:
+    for trust in trusts:
+        system.wait_for(f"{trust}: projected", lambda t=trust: system.applied(t), system.head(trust), 600, progress)
+
+
+def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster: Roster, progress: bool) -> None:
+    step(f"(c) write-to-visible at {sizes.fresh_rate:g} writes/s for {sizes.fresh_seconds:g} s")
+    fresh = workloads.write_to_visible(system, roster, sizes.fresh_rate, sizes.fresh_seconds, sizes.fresh_batch,
+                                       progress)
+    seen = fresh.visible.seconds
+    p99 = percentile(seen, 99)
+    report.add(f"Write-to-visible, p50 / p99 (max), {sizes.fresh_rate:g} writes/s × {sizes.fresh_batch} judgements "
+               f"for {sizes.fresh_seconds:g} s",
+               f"{ms(percentile(seen, 50))} / {ms(p99)} ({ms(max(seen, default=float('nan')))}); "
+               f"{fresh.visible.failures} of {fresh.visible.requests} not visible within the 5 s wait",
+               "p99 ≤ 1 s", p99 <= 1.0 and fresh.visible.failures == 0)
+    report.notes.append(
+        "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"
+        "?consistency=at_least:N` with the write's `last_sequence` N; the sample is from the write's answer "
+        "to that read's 200 (relay → broker → projector → read, plus rendering the 30 × 100 view). "
+        f"Write latency under this load: p50 {ms(percentile(fresh.writes.seconds, 50))}, "
+        f"p99 {ms(percentile(fresh.writes.seconds, 99))}; offered {fresh.offered_rate:g}/s, "
+        f"achieved {fresh.achieved_rate:.1f}/s.")
+
+
+def measure_projector(system: BenchSystem, sizes: Sizes, report: Report, big: Roster, progress: bool) -> None:
+    step("(b) stop the relay and projector; append the backlog straight into the event store")
+    system.stop_service("projector")
+    system.stop_service("relay")
+    started = time.perf_counter()
+    appended = bulk_append(system, big, sizes.rounds, progress=progress)
+    appended_in = time.perf_counter() - started
+    head = system.head(big.trust_id)
+    step(f"(b) relay: start it and time it through {head - system.published(big.trust_id):,} events")
+    relay = workloads.catch_up(system, "relay", lambda: system.published(big.trust_id), head, 1800, progress)
+    report.add(f"Relay throughput (event store → broker), backlog of {relay.backlog:,} events",
+               f"{rate(relay.throughput.per_second)} (from process start: {rate(relay.from_start.per_second)})")
+    step(f"(b) projector: start it and time it through {head - system.applied(big.trust_id):,} events")
+    run_ = workloads.catch_up(system, "projector", lambda: system.applied(big.trust_id), head, 1800, progress)
+    report.add(f"Projector throughput, backlog of {run_.backlog:,} events (one trust)",
+               f"{rate(run_.throughput.per_second)} (from process start: {rate(run_.from_start.per_second)}, "
+               f"{run_.from_start.seconds:.0f} s)", "≥ 10,000 events/s", run_.throughput.per_second >= 10_000)
+    dead = _dead_letters(system, big.trust_id)
+    report.notes.append(
+        f"Relay and projector: {appended:,} judgements appended directly with `append_events` (the API's own "
+        "append function, as the application role, hash chain and all) in 10,000-event transactions for setup "
+        f"speed ({appended / appended_in:,.0f} events/s into the store) while both were stopped; then the relay "
+        "was started alone and timed until `relay_positions` reached the head, then the projector alone until "
+        "`rm_positions.last_applied` did. Rates are from the first poll (every 0.1 s) that showed progress to "
+        f"the one that showed the end. Dead letters after the run: {dead}.")
+
+
+def _dead_letters(system: BenchSystem, trust_id: str) -> int:
+    with system.owner.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM dead_letters WHERE trust_id = :t"),
+                                {"t": trust_id}).scalar() or 0)
+
+
+def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster, progress: bool) -> None:
+    class_id = next(iter(big.classes))
+    events = system.head(big.trust_id)
+    step(f"(d) Class Analysis reads: class {class_id}, trust with {events:,} events")
+
+    def check(body: dict[str, Any]) -> None:
+        assert len(body["pupils"]) == PUPILS_PER_CLASS, len(body["pupils"])
+        assert len(body["objectives"]) == sizes.objectives, len(body["objectives"])
+
+    size = 0
+    for clients in (1, CLIENTS):
+        reads = workloads.read_latency(system, big.trust_id, class_id, sizes.reads, clients, check, progress)
+        p99 = percentile(reads.seconds, 99)
+        report.add(f"Class Analysis read (30 pupils × {sizes.objectives} objectives), p50 / p99, {clients} "
+                   f"client{'s' if clients > 1 else ''}, trust of {events:,} events",
+                   f"{ms(percentile(reads.seconds, 50))} / {ms(p99)} ({reads.requests / reads.wall_seconds:,.0f} "
+                   f"reads/s{f', {reads.failures} failed' if reads.failures else ''})",
+                   "p99 ≤ 50 ms", p99 <= 0.050 and not reads.failures)
+        size = reads.response_bytes
+    report.notes.append(
+        "Class Analysis: `GET /v1/classes/{id}/analysis` without a consistency wait, after 10 warm-up reads; "
+        "reports under gunicorn, 2 workers × 4 threads. The class has every pupil judged on every objective "
+        f"{sizes.rounds} time(s); the view returns the latest of each: {PUPILS_PER_CLASS * sizes.objectives:,} "
+        f"heat-map cells, {size / 1024:,.0f} KiB of JSON.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The system under test: its own PostgreSQL, broker, relay, projector, API and reports.
+
+Everything is started as a child process and stopped by pid (:meth:`BenchSystem.stop`),
+so a benchmark leaves nothing running even when it fails half-way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from sqlalchemy import Engine, text
+from tqdm import tqdm
+
+from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
+from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
+from fathom_shared.auth import load_or_create_signing_key, mint_token
+from fathom_shared.config import Settings, load_settings
+from fathom_shared.db import make_engine
+from fathom_shared.migrate import migrate
+from fathom_shared.trusts import create_trust
+
+WEB_WORKERS = 2
+"""gunicorn workers per web service: one per core on the 2-core machines the targets are for."""
+
+
+@dataclass
+class BenchSystem:
+    home: Path
+    postgres: LocalPostgres | None = None
+    kafka: LocalKafka | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    settings: Settings | None = None
+    owner: Engine | None = None
+    app: Engine | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self) -> BenchSystem:
+        """Servers, schema, then every service; durable PostgreSQL (fsync on), as in production."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.postgres = LocalPostgres(self.home / "postgres", durable=True).start()
+        database_url = self.postgres.create_database("fathom_bench")
+        self.kafka = LocalKafka(self.home / "kafka").start()
+        migrate(database_url)
+        self.env = service_env(
+            DATABASE_URL=database_url,
+            KAFKA_BOOTSTRAP_SERVERS=self.kafka.bootstrap_servers,
+            FATHOM_SIGNING_KEY=str(self.home / "signing-key.pem"),
+        )
+        self.env.pop("APP_DATABASE_URL", None)
+        self.settings = load_settings(self.env)
+        # Created here, once: two gunicorn workers creating it at the same moment would race.
+        load_or_create_signing_key(self.settings.signing_key_path)
+        self.owner = make_engine(self.settings.database_url, pool_size=2)
+        self.app = make_engine(self.settings.app_database_url, pool_size=2)
+        self.ports = {name: free_port() for name in ("api", "reports", "projector")}
+        for name in ("relay", "projector", "api", "reports"):
+            self.start_service(name)
+        return self
+
+    def start_service(self, name: str) -> ServiceProcess:
+        argv, ready = self._service_spec(name)
+        process = ServiceProcess(name, argv, self.env, self.home / "logs" / f"{name}.log", ready).start()
+        self.services[name] = process
+        return process
+
+    def stop_service(self, name: str) -> None:
+        process = self.services.pop(name, None)
+        if process is not None:
+            process.stop()
+
+    def stop(self) -> None:
+        """Stop, by pid, everything :meth:`start` started (services first, then the servers)."""
+        for name in reversed(list(self.services)):
+            self.stop_service(name)
+        for engine in (self.owner, self.app):
+            if engine is not None:
+                engine.dispose()
+        if self.kafka is not None:
+            self.kafka.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+    def _service_spec(self, name: str) -> tuple[list[str], str | None]:
+        port = self.ports.get(name)
+        if name == "relay":
+            return python_module("fathom_api.relay"), None
+        if name == "projector":
+            return (python_module("fathom_projector", "--metrics-port", str(port)),
+                    f"http://127.0.0.1:{port}/healthz")
+        app = {"api": "fathom_api.wsgi:app", "reports": "fathom_reports.wsgi:app"}[name]
+        return gunicorn(app, port, workers=WEB_WORKERS), f"http://127.0.0.1:{port}/readyz"
+
+    # --- access -------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    @property
+    def reports_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['reports']}"
+
+    def create_trust(self, trust_id: str) -> str:
+        create_trust(self.owner, trust_id, f"Bench {trust_id}")
+        return trust_id
+
+    def token(self, trust_id: str, role: str = "trust_leader") -> str:
+        settings = self.settings
+        key = load_or_create_signing_key(settings.signing_key_path)
+        return mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, trust=trust_id,
+                          roles=[role], sub=f"bench-{role}", ttl_seconds=6 * 3600)
+
+    def session(self, trust_id: str) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token(trust_id)}"
+        return session
+
+    # --- positions (owner role: a superuser, so row-level security does not hide rows) ---
+    def head(self, trust_id: str) -> int:
+        return self._scalar("SELECT last_sequence FROM trust_heads WHERE trust_id = :t", trust_id)
+
+    def published(self, trust_id: str) -> int:
+        return self._scalar("SELECT published_sequence FROM relay_positions WHERE trust_id = :t", trust_id)
+
+    def applied(self, trust_id: str) -> int:
+        return self._scalar("SELECT last_applied FROM rm_positions WHERE trust_id = :t", trust_id)
+
+    def _scalar(self, sql: str, trust_id: str) -> int:
+        with self.owner.connect() as conn:
+            return int(conn.execute(text(sql), {"t": trust_id}).scalar() or 0)
+
+    def wait_for(self, what: str, position: Callable[[], int], target: int, timeout: float,
+                 progress: bool = True) -> None:
+        """Poll ``position`` until it reaches ``target``, with a progress bar for long waits."""
+        deadline = time.monotonic() + timeout
+        with tqdm(total=target, desc=what, unit="ev", disable=not progress, leave=False) as bar:
+            while (current := position()) < target:
+                bar.update(current - bar.n)
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{what}: at {current} of {target} after {timeout:.0f}s")
+                self._check_alive()
+                time.sleep(0.2)
+            bar.update(target - bar.n)
+
+    def _check_alive(self) -> None:
+        for process in self.services.values():
+            if not process.alive:
+                raise RuntimeError(f"{process.name} exited; see {process.log_path}")

@@ -1,0 +1,252 @@
+"""The four measurements. Each returns raw samples; :mod:`tests.bench.report` turns them into rows.
+
+Clients run in this process on threads with keep-alive sessions, so on a small machine the
+benchmark's own CPU use is part of what is measured (it competes with the services).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import requests
+from tqdm import tqdm
+
+from tests.bench.seed import Roster, SeedError, judgement
+from tests.bench.system import BenchSystem
+
+
+@dataclass
+class Throughput:
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Latencies:
+    seconds: list[float] = field(default_factory=list)
+    failures: int = 0
+    requests: int = 0
+    wall_seconds: float = 0.0
+    response_bytes: int = 0
+
+
+class Batches:
+    """Endless judgement batches for one class: ``size`` judgements, spread over objectives and days."""
+
+    def __init__(self, roster: Roster, class_id: str, size: int, seed: int) -> None:
+        self.pupils = roster.classes[class_id]
+        self.objectives = roster.objectives
+        self.size = size
+        self.rng = random.Random(seed)
+        self.counter = itertools.count()
+
+    def next(self) -> list[dict[str, Any]]:
+        n = next(self.counter)
+        on = date.today() - timedelta(days=1 + n % 200)
+        per_pupil = max(1, self.size // len(self.pupils))
+        first = (n * per_pupil) % len(self.objectives)
+        objectives = [self.objectives[(first + k) % len(self.objectives)] for k in range(per_pupil)]
+        pairs = [(p, o) for o in objectives for p in self.pupils][: self.size]
+        return [judgement(p, o, self.rng.randint(1, 4), on) for p, o in pairs]
+
+
+def post_judgements(session: requests.Session, api: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One ``POST /v1/judgements`` with an Idempotency-Key, as a careful client sends it."""
+    response = session.post(f"{api}/v1/judgements", json={"judgements": items}, timeout=60,
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+    if response.status_code != 201:
+        raise SeedError(f"POST /v1/judgements answered {response.status_code}: {response.text[:300]}")
+    return response.json()
+
+
+def append_throughput(system: BenchSystem, rosters: list[Roster], clients: int, batches_per_client: int,
+                      batch_size: int, progress: bool = True) -> Throughput:
+    """``clients`` threads each send ``batches_per_client`` batches; client i writes to ``rosters[i % n]``."""
+    plans = []
+    for i in range(clients):
+        roster = rosters[i % len(rosters)]
+        class_id = list(roster.classes)[i // len(rosters) % len(roster.classes)]
+        plans.append((roster, system.session(roster.trust_id), Batches(roster, class_id, batch_size, seed=i)))
+    for _, session, batches in plans:  # warm-up: connections, worker caches, JIT-free but cold pools
+        post_judgements(session, system.api_url, batches.next())
+    bar = tqdm(total=clients * batches_per_client * batch_size, desc="append", unit="ev", disable=not progress,
+               leave=False)
+
+    def client(plan: tuple[Roster, requests.Session, Batches]) -> int:
+        _, session, batches = plan
+        sent = 0
+        for _ in range(batches_per_client):
+            items = batches.next()
+            post_judgements(session, system.api_url, items)
+            sent += len(items)
+            bar.update(len(items))
+        return sent
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        events = sum(pool.map(client, plans))
+    elapsed = time.perf_counter() - started
+    bar.close()
+    return Throughput(events, elapsed)
+
+
+def single_judgement_latency(system: BenchSystem, roster: Roster, count: int, progress: bool = True) -> Latencies:
+    """Sequential one-judgement requests from one client: the latency a teacher's click sees."""
+    session = system.session(roster.trust_id)
+    batches = Batches(roster, list(roster.classes)[-1], 1, seed=99)
+    for _ in range(5):
+        post_judgements(session, system.api_url, batches.next())
+    result = Latencies()
+    started = time.perf_counter()
+    for _ in tqdm(range(count), desc="single judgements", disable=not progress, leave=False):
+        t0 = time.perf_counter()
+        post_judgements(session, system.api_url, batches.next())
+        result.seconds.append(time.perf_counter() - t0)
+    result.requests, result.wall_seconds = count, time.perf_counter() - started
+    return result
+
+
+@dataclass
+class Freshness:
+    visible: Latencies
+    writes: Latencies
+    offered_rate: float
+    achieved_rate: float
+
+
+def write_to_visible(system: BenchSystem, roster: Roster, rate: float, seconds: float, batch_size: int,
+                     progress: bool = True) -> Freshness:
+    """Writes at a steady ``rate``; after each answer, read the class with ``consistency=at_least:N``.
+
+    The sample is the time from the write's answer until that read returns 200: waiting for the
+    relay and projector plus serving the read. A 503 (not visible within the server's
+    consistency timeout) counts as a failure.
+    """
+    class_id = next(iter(roster.classes))
+    batches = Batches(roster, class_id, batch_size, seed=7)
+    lock = threading.Lock()
+    local = threading.local()
+    visible, writes = Latencies(), Latencies()
+
+    def sessions() -> tuple[requests.Session, requests.Session]:
+        if not hasattr(local, "api"):
+            local.api, local.reports = system.session(roster.trust_id), system.session(roster.trust_id)
+        return local.api, local.reports
+
+    def one() -> None:
+        api, reports = sessions()
+        with lock:
+            items = batches.next()
+        t0 = time.perf_counter()
+        answer = post_judgements(api, system.api_url, items)
+        answered = time.perf_counter()
+        response = reports.get(f"{system.reports_url}/v1/classes/{class_id}/analysis",
+                               params={"consistency": f"at_least:{answer['last_sequence']}"}, timeout=60)
+        shown = time.perf_counter()
+        ok = response.status_code == 200 and response.json()["sequence"] >= answer["last_sequence"]
+        with lock:
+            writes.seconds.append(answered - t0)
+            if ok:
+                visible.seconds.append(shown - answered)
+            else:
+                visible.failures += 1
+
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:
+        futures = []
+        for i in tqdm(range(total), desc=f"write→visible @{rate:g}/s", disable=not progress, leave=False):
+            _sleep_until(started + i / rate)
+            futures.append(pool.submit(one))
+        submitted = time.perf_counter() - started
+        for future in futures:
+            future.result()
+    visible.requests = writes.requests = total
+    visible.wall_seconds = writes.wall_seconds = time.perf_counter() - started
+    return Freshness(visible, writes, rate, total / submitted if submitted else 0.0)
+
+
+def _sleep_until(moment: float) -> None:
+    delay = moment - time.perf_counter()
+    if delay > 0:
+        time.sleep(delay)
+
+
+@dataclass
+class CatchUp:
+    backlog: int
+    throughput: Throughput
+    """From the first poll that saw progress to the poll that saw the end."""
+    from_start: Throughput
+    """From starting the process (includes start-up and joining the consumer group)."""
+
+
+def catch_up(system: BenchSystem, service: str, position_of: Callable[[], int], target: int, timeout: float,
+             progress: bool = True) -> CatchUp:
+    """Start the (stopped) ``service`` and time it through its backlog until ``position_of()`` reaches ``target``."""
+    start_position = position_of()
+    backlog = target - start_position
+    started = time.perf_counter()
+    system.start_service(service)
+    first: tuple[float, int] | None = None
+    with tqdm(total=backlog, desc=f"{service} catch-up", unit="ev", disable=not progress, leave=False) as bar:
+        while (position := position_of()) < target:
+            now = time.perf_counter()
+            if first is None and position > start_position:
+                first = (now, position)
+            if now - started > timeout:
+                raise TimeoutError(f"{service} at {position} of {target} after {timeout:.0f}s")
+            bar.update(position - start_position - bar.n)
+            time.sleep(0.1)
+    ended = time.perf_counter()
+    first = first or (started, start_position)
+    return CatchUp(backlog, Throughput(target - first[1], ended - first[0]),
+                        Throughput(backlog, ended - started))
+
+
+def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, clients: int = 1,
+                 check: Callable[[dict[str, Any]], None] | None = None, progress: bool = True) -> Latencies:
+    """``count`` Class Analysis reads split over ``clients`` threads (no consistency wait)."""
+    url = f"{system.reports_url}/v1/classes/{class_id}/analysis"
+    warm = system.session(trust_id)
+    for _ in range(10):
+        body = warm.get(url, timeout=60)
+        body.raise_for_status()
+    if check is not None:
+        check(body.json())
+    result = Latencies(response_bytes=len(body.content))
+    lock = threading.Lock()
+    bar = tqdm(total=count, desc=f"class analysis x{clients}", disable=not progress, leave=False)
+
+    def client(n: int) -> None:
+        session = system.session(trust_id)
+        for _ in range(n):
+            t0 = time.perf_counter()
+            response = session.get(url, timeout=60)
+            elapsed = time.perf_counter() - t0
+            with lock:
+                if response.status_code == 200:
+                    result.seconds.append(elapsed)
+                else:
+                    result.failures += 1
+                bar.update()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, [count // clients] * clients))
+    result.requests, result.wall_seconds = count // clients * clients, time.perf_counter() - started
+    bar.close()
+    return result
