@@ -49,6 +49,8 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     date: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    load_before: float = field(default_factory=lambda: os.getloadavg()[0])
+    """Other work on the machine skews every number: the 1-minute load average is printed with them."""
 
     def add(self, measure: str, result: str, target: str = "", met: bool | None = None) -> None:
         self.rows.append(Row(measure, result, target, met))
@@ -58,7 +60,8 @@ class Report:
         lines = [
             f"Measured {self.date} on {cores} cores (`nproc` = {_nproc()}), {_cpu_model()}, "
             f"Python {platform.python_version()}{' — **quick run (reduced sizes)**' if self.quick else ''}.",
-            f"Command: `{self.command}`",
+            f"Command: `{self.command}`. 1-minute load average before the run: {self.load_before:.1f}, "
+            f"after: {os.getloadavg()[0]:.1f}.",
             "",
             "| Measure | Result | Target | |",
             "|---|---|---|---|",
