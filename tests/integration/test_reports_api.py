@@ -127,6 +127,13 @@ def notify_projected(engine: Engine, trust: str, last_applied: int) -> None:
 
 # --- fixtures -----------------------------------------------------------------------
 
+@pytest.fixture(scope="module", autouse=True)
+def projection_listener_stopped_afterwards(settings):
+    """The listener is a process-wide daemon thread: stop it before the test database goes away."""
+    yield
+    listener_for(settings.app_database_url).stop()
+
+
 @pytest.fixture
 def client(settings, app_engine):
     return create_app(settings, app_engine).test_client()
@@ -369,7 +376,7 @@ def test_bad_query_arguments_are_problems_naming_the_field(client, auth, class_4
 
 def test_listener_wakes_waiters_on_a_notification(settings, app_engine, trust):
     listener = listener_for(settings.app_database_url)
-    assert listener.listening.wait(WAIT)
+    assert listener.wait_listening(WAIT)
     seen = listener.notified(trust)
     woke = threading.Event()
     waiter = threading.Thread(target=lambda: listener.wait(trust, 7, seen, WAIT) and woke.set())
@@ -380,11 +387,26 @@ def test_listener_wakes_waiters_on_a_notification(settings, app_engine, trust):
     assert listener.notified(trust) == 7
 
 
+def test_listener_reconnects_after_losing_its_connection(settings, owner_engine, app_engine, trust):
+    listener = listener_for(settings.app_database_url)
+    assert listener.wait_listening(WAIT)
+    sessions = listener.sessions
+    with owner_engine.begin() as connection:
+        killed = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE query = :listen AND pid <> pg_backend_pid()"), {"listen": f"LISTEN {CHANNEL}"}).scalar()
+    assert killed >= 1
+    assert listener.wait_listening(WAIT, after_sessions=sessions)
+    seen = listener.notified(trust)
+    notify_projected(app_engine, trust, seen + 5)
+    assert listener.wait(trust, seen + 5, seen, WAIT)
+
+
 def test_consistency_waits_for_the_sequence_then_shows_the_new_data(client, auth, settings, app_engine, trust,
                                                                    class_4a):
     store = client.application.extensions[STORE_EXTENSION]
     listener = listener_for(settings.app_database_url)
-    assert listener.listening.wait(WAIT)
+    assert listener.wait_listening(WAIT)
     polled_behind = threading.Event()
     read_position = store.position
 

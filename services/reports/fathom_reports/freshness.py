@@ -43,14 +43,16 @@ def parse_notification(payload: str) -> tuple[str, int] | None:
 class ProjectionListener:
     """Remembers the highest position notified per trust and wakes whoever waits for it."""
 
-    def __init__(self, conninfo: str, reconnect_delay_s: float = 1.0) -> None:
+    MAX_RECONNECT_DELAY_S = 30.0
+
+    def __init__(self, conninfo: str, reconnect_delay_s: float = 0.5) -> None:
         self._conninfo = conninfo
         self._reconnect_delay_s = reconnect_delay_s
         self._condition = threading.Condition()
         self._notified: dict[str, int] = {}
+        self._sessions = 0
+        self._listening = False
         self._stopping = threading.Event()
-        self.listening = threading.Event()
-        """Set while the LISTEN connection is up; notifications sent before that are only polled for."""
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
 
@@ -69,6 +71,20 @@ class ProjectionListener:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+    @property
+    def sessions(self) -> int:
+        """How many LISTEN connections have been opened (more than one means it reconnected)."""
+        with self._condition:
+            return self._sessions
+
+    def wait_listening(self, timeout: float, after_sessions: int = 0) -> bool:
+        """Block until a LISTEN connection later than ``after_sessions`` is up.
+
+        Notifications sent while no connection is up are lost; waiters then rely on polling.
+        """
+        with self._condition:
+            return self._condition.wait_for(lambda: self._listening and self._sessions > after_sessions, timeout)
 
     def notified(self, trust_id: str) -> int:
         """The highest position notified for ``trust_id`` so far (0 before any)."""
@@ -96,19 +112,28 @@ class ProjectionListener:
                 self._condition.notify_all()
 
     def _run(self) -> None:
+        delay = self._reconnect_delay_s
         while not self._stopping.is_set():
+            sessions_before = self.sessions
             try:
                 self._listen()
             except psycopg.Error as exc:
-                log.warning("projection listener lost its connection (%s); reconnecting", exc)
-                self._stopping.wait(self._reconnect_delay_s)
+                # Reconnect at once after a working session dropped; back off while the server is down.
+                delay = self._reconnect_delay_s if self.sessions > sessions_before else min(
+                    delay * 2, self.MAX_RECONNECT_DELAY_S)
+                log.warning("projection listener has no connection (%s); retrying in %.1f s", exc, delay)
+                self._stopping.wait(delay)
             finally:
-                self.listening.clear()
+                with self._condition:
+                    self._listening = False
 
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
-            self.listening.set()
+            with self._condition:
+                self._sessions += 1
+                self._listening = True
+                self._condition.notify_all()
             log.info("listening on %s", CHANNEL)
             while not self._stopping.is_set():
                 # The timeout only bounds how long stop() waits for this thread.
