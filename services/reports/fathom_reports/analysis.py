@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 GroupPredicate = Callable[[Mapping[str, Any]], bool]
 
@@ -88,9 +88,11 @@ class Objective:
     retired: bool = False
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """The latest judgement of one pupil on one objective (one ``rm_pupil_objective`` row)."""
+class Judgement(NamedTuple):
+    """The latest judgement of one pupil on one objective (one ``rm_pupil_objective`` row).
+
+    A named tuple rather than a dataclass: a big class loads thousands of these per request.
+    """
 
     pupil_id: str
     objective_id: str
