@@ -151,7 +151,9 @@ def listener_for(database_url: str) -> ProjectionListener:
     """The process's one listener for this database, started if it is not running."""
     conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with _listeners_lock:
-        listener = _listeners.setdefault(conninfo, ProjectionListener(conninfo))
+        listener = _listeners.get(conninfo)
+        if listener is None:
+            listener = _listeners[conninfo] = ProjectionListener(conninfo)
     listener.ensure_running()
     return listener
 

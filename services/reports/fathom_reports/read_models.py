@@ -10,6 +10,7 @@ other trusts' rows, and the explicit ``trust_id`` predicates let the planner use
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -50,18 +51,18 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) ->
         return None
     klass = ClassInfo(*row)
 
-    pupils = tuple(Pupil(r.pupil_id, _full_name(r.given_name, r.family_name), r.groups or {})
-                   for r in connection.execute(text(
+    pupil_rows = connection.execute(text(
         "SELECT p.pupil_id, p.groups, pp.given_name, pp.family_name FROM rm_pupils p "
         "LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
         "WHERE p.trust_id = :trust AND p.class_id = :class_id "
-        "ORDER BY pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all())
+        "ORDER BY pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
+    pupils = tuple(Pupil(r.pupil_id, _full_name(r.given_name, r.family_name), r.groups or {}) for r in pupil_rows)
     params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
 
     judgements = tuple(Judgement(*r) for r in connection.execute(text(
         "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
         "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids)"), params).all())
-    taught: dict[str, list[Any]] = {}
+    taught: dict[str, list[date]] = {}
     for objective_id, taught_on in connection.execute(text(
             "SELECT objective_id, taught_on FROM rm_class_taught "
             "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
