@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import Engine, text
 from tqdm import tqdm
+from urllib3.util.retry import Retry
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
 from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
@@ -116,8 +118,17 @@ class BenchSystem:
                           roles=[role], sub=f"bench-{role}", ttl_seconds=6 * 3600)
 
     def session(self, trust_id: str) -> requests.Session:
+        """A keep-alive session that resends once when the server had just closed the idle connection.
+
+        gunicorn drops keep-alive connections idle for 2 s; a request racing that close gets a reset
+        before the server read it. Writes carry an Idempotency-Key, so resending is safe (the
+        retry's time is part of the measured latency).
+        """
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self.token(trust_id)}"
+        retry = Retry(total=2, connect=2, read=2, status=0, other=0, allowed_methods=None, backoff_factor=0,
+                      raise_on_status=False)
+        session.mount("http://", HTTPAdapter(max_retries=retry))
         return session
 
     # --- positions (owner role: a superuser, so row-level security does not hide rows) ---
