@@ -1,4 +1,4 @@
-"""``python -m fathom_projector [--metrics-port N]`` runs the projector until SIGTERM/SIGINT;
+"""``python -m fathom_projector [--metrics-port N] [--instance-id ID]`` runs the projector until SIGTERM/SIGINT;
 ``python -m fathom_projector rebuild TRUST_ID`` rebuilds one trust's read models, with progress.
 
 Settings come from the environment (:func:`fathom_shared.config.load_settings`).
@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fathom_projector", description=__doc__)
     parser.add_argument("--metrics-port", type=int, default=None,
                         help="serve /metrics, /healthz and /readyz on 127.0.0.1:PORT (off if omitted)")
+    parser.add_argument("--instance-id", default=None,
+                        help="static consumer-group member id, stable across restarts of this instance "
+                             "(a restart then resumes at once; two live instances must not share one)")
     commands = parser.add_subparsers(dest="command")
     rebuild = commands.add_parser("rebuild", help="rebuild one trust's read models from the event store")
     rebuild.add_argument("trust_id")
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run(settings, stop, metrics_port=args.metrics_port)
+    run(settings, stop, metrics_port=args.metrics_port, instance_id=args.instance_id)
     return 0
 
 

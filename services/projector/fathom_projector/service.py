@@ -32,8 +32,10 @@ log = logging.getLogger("fathom_projector")
 MAX_POLL_RECORDS = 5000
 POLL_TIMEOUT_MS = 500
 LOG_EVERY_S = 5.0
-STALLED_AFTER_S = 300.0
-"""Liveness fails if the loop has not come round for this long (Kafka's default max poll interval)."""
+MAX_POLL_INTERVAL_MS = 30_000
+"""Also the rebalance timeout: how long a restarted instance may wait for a killed one's partitions."""
+STALLED_AFTER_S = 120.0
+"""Liveness fails if the loop has not come round for this long."""
 
 Records = Mapping[TopicPartition, Sequence[ConsumerRecord]]
 
@@ -71,7 +73,7 @@ class LoopStatus:
 
 @dataclass
 class ProgressLog:
-    """One INFO line every few seconds summarising the batches since the last line."""
+    """At most one INFO line every few seconds, summing up the batches since the previous line."""
 
     every_s: float = LOG_EVERY_S
     batches: int = 0
@@ -80,32 +82,44 @@ class ProgressLog:
     duplicates: int = 0
     gap_fills: int = 0
     dead_letters: int = 0
-    since: float = field(default_factory=time.monotonic)
+    busy_s: float = 0.0
+    last_line: float = float("-inf")
 
-    def add(self, messages: int, results: Sequence[TrustBatchResult]) -> None:
+    def add(self, messages: int, results: Sequence[TrustBatchResult], seconds: float) -> None:
         self.batches += 1
+        self.busy_s += seconds
         self.messages += messages
         for result in results:
             self.applied += result.applied
             self.duplicates += result.duplicates
             self.gap_fills += int(result.gap_filled)
             self.dead_letters += len(result.dead_letters)
-        elapsed = time.monotonic() - self.since
-        if elapsed >= self.every_s:
-            log.info("projected %d events from %d messages in %d batches over %.1fs "
-                     "(%d duplicates skipped, %d gap fills, %d dead letters)",
-                     self.applied, self.messages, self.batches, elapsed, self.duplicates,
-                     self.gap_fills, self.dead_letters)
-            self._reset()
+        self.log_if_due()
 
-    def _reset(self) -> None:
+    def log_if_due(self) -> None:
+        """Called after each batch and on idle polls, so the tail of a burst is logged too."""
+        now = time.monotonic()
+        if not self.batches or now - self.last_line < self.every_s:
+            return
+        log.info("projected %d events from %d messages in %d batches, %.2fs busy "
+                 "(%d duplicates skipped, %d gap fills, %d dead letters)",
+                 self.applied, self.messages, self.batches, self.busy_s, self.duplicates,
+                 self.gap_fills, self.dead_letters)
         self.batches = self.messages = self.applied = self.duplicates = 0
         self.gap_fills = self.dead_letters = 0
-        self.since = time.monotonic()
+        self.busy_s = 0.0
+        self.last_line = now
 
 
-def run(settings: Settings, stop: threading.Event, metrics_port: int | None = None) -> None:
-    """Project until ``stop`` is set; serve ``/metrics``, ``/healthz``, ``/readyz`` if a port is given."""
+def run(
+    settings: Settings, stop: threading.Event, metrics_port: int | None = None, instance_id: str | None = None,
+) -> None:
+    """Project until ``stop`` is set; serve ``/metrics``, ``/healthz``, ``/readyz`` if a port is given.
+
+    ``instance_id`` makes this a static member of the consumer group (``group.instance.id``):
+    a restarted instance takes its partitions straight back instead of waiting for the broker
+    to expire the old member. Give each instance its own stable id, or none.
+    """
     metrics = ProjectorMetrics()
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
@@ -127,7 +141,7 @@ def run(settings: Settings, stop: threading.Event, metrics_port: int | None = No
         while not stop.is_set():
             status.tick()
             try:
-                consumer = connect(settings)
+                consumer = connect(settings, instance_id)
             except KafkaError as exc:
                 delay = backoff.next()
                 log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
@@ -150,10 +164,11 @@ def run(settings: Settings, stop: threading.Event, metrics_port: int | None = No
         engine.dispose()
 
 
-def connect(settings: Settings) -> KafkaConsumer:
+def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.projector_group,
+        group_instance_id=instance_id,
         client_id="fathom-projector",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -162,6 +177,7 @@ def connect(settings: Settings) -> KafkaConsumer:
         max_poll_records=MAX_POLL_RECORDS,
         max_partition_fetch_bytes=4 * 1024 * 1024,
         bootstrap_timeout_ms=3000,
+        max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
     )
     try:
         ensure_topic(settings.kafka_bootstrap_servers, settings.events_topic, settings.topic_partitions)
@@ -181,6 +197,7 @@ def consume(
         status.tick()
         records: Records = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_POLL_RECORDS)
         if not records:
+            progress.log_if_due()
             continue
         started = time.perf_counter()
         messages = sum(len(batch) for batch in records.values())
@@ -189,9 +206,10 @@ def consume(
         commit_offsets(consumer, records)
         for result in results:
             metrics.record(result)
-        metrics.batch_seconds.observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        metrics.batch_seconds.observe(seconds)
         metrics.last_batch_events.set(messages)
-        progress.add(messages, results)
+        progress.add(messages, results, seconds)
         backoff.reset()
 
 
