@@ -13,12 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+
 from fathom_infra.local_servers import LocalKafka, LocalPostgres
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
-from sqlalchemy import Engine
 
 OUTPUT = Path(os.environ.get("FATHOM_TEST_OUTPUT", "test-output"))
 
