@@ -135,10 +135,11 @@ def producer(bootstrap_servers: str) -> Iterator[KafkaProducer]:
 
 
 @contextlib.contextmanager
-def running_projector(settings: Settings) -> Iterator[int]:
+def running_projector(settings: Settings, catch_up_after_s: float = 30.0) -> Iterator[int]:
     """Run :func:`service.run` in a thread; yields its metrics port; stops it cleanly on exit."""
     stop, port = threading.Event(), free_port()
-    thread = threading.Thread(target=service.run, args=(settings, stop, port), name="projector", daemon=True)
+    thread = threading.Thread(target=service.run, args=(settings, stop, port),
+                              kwargs={"catch_up_after_s": catch_up_after_s}, name="projector", daemon=True)
     thread.start()
     try:
         wait_until(lambda: _answers(port), 10, what="projector ops server")
@@ -254,6 +255,18 @@ def test_a_gap_is_filled_from_the_event_store(app_engine, trust, projector_setti
     assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
     assert rows(app_engine, trust, "SELECT scale_id FROM rm_scales") == [("eds",)]
     assert rows(app_engine, trust, "SELECT value FROM rm_pupil_objective") == [(2,)]
+
+
+def test_lost_newest_messages_are_caught_up_from_the_event_store(
+    app_engine, trust, projector_settings, producer,
+):
+    stored = append(app_engine, trust, roster())
+    with running_projector(projector_settings, catch_up_after_s=0.5) as port:
+        publish(producer, projector_settings.events_topic, stored[:3])  # the last four never arrive
+        wait_for_position(app_engine, trust, len(stored))
+        assert metric(port, "fathom_projector_catch_ups_total") >= 1
+        assert metric(port, "fathom_projector_gap_fills_total") == 0
+    assert rows(app_engine, trust, "SELECT objective_id FROM rm_objectives ORDER BY 1") == [("o1",), ("o2",)]
 
 
 _RAW_INSERT = text(

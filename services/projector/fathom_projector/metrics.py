@@ -22,6 +22,9 @@ class ProjectorMetrics:
         self.gap_fills = Counter(
             "fathom_projector_gap_fills", "Batches whose events were read from the event store "
             "because messages were missing or out of order", registry=self.registry)
+        self.catch_ups = Counter(
+            "fathom_projector_catch_ups", "Trusts brought up to date from the event store because their "
+            "newest messages never arrived", registry=self.registry)
         self.dead_letters = Counter(
             "fathom_projector_dead_letters", "Events set aside in dead_letters", ["trust"],
             registry=self.registry)

@@ -21,7 +21,13 @@ from sqlalchemy import Engine, text
 
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
-from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
+from fathom_projector.trust_batch import (
+    TrustBatchResult,
+    all_trusts,
+    apply_trust_batch,
+    catch_up_trust,
+    is_stale,
+)
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
@@ -34,6 +40,8 @@ POLL_TIMEOUT_MS = 500
 LOG_EVERY_S = 5.0
 MAX_POLL_INTERVAL_MS = 30_000
 """Also the rebalance timeout: how long a restarted instance may wait for a killed one's partitions."""
+CATCH_UP_AFTER_S = 30.0
+"""Grace period before a trust's undelivered newest events are read from the store instead."""
 STALLED_AFTER_S = 120.0
 """Liveness fails if the loop has not come round for this long."""
 
@@ -111,14 +119,44 @@ class ProgressLog:
         self.last_line = now
 
 
+@dataclass
+class CatchUpSweep:
+    """Every ``grace_s``, bring trusts whose newest events never arrived up to date from the store.
+
+    A lost message in the middle of a trust's stream shows as a gap at its next message; a
+    lost *last* message shows nowhere, so it is looked for. This also keeps read models
+    moving, a grace period behind, while the broker is down.
+    """
+
+    engine: Engine
+    metrics: ProjectorMetrics
+    grace_s: float
+    last_run: float = field(default_factory=time.monotonic)
+
+    def run_if_due(self) -> None:
+        if time.monotonic() - self.last_run < self.grace_s:
+            return
+        self.last_run = time.monotonic()
+        for trust_id in all_trusts(self.engine):
+            if not is_stale(self.engine, trust_id, self.grace_s):
+                continue
+            result = catch_up_trust(self.engine, trust_id)
+            self.metrics.record(result)
+            self.metrics.catch_ups.inc()
+            log.warning("trust %s: %d events applied from the event store (up to %d); the broker did not "
+                        "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
+
+
 def run(
     settings: Settings, stop: threading.Event, metrics_port: int | None = None, instance_id: str | None = None,
+    catch_up_after_s: float = CATCH_UP_AFTER_S,
 ) -> None:
     """Project until ``stop`` is set; serve ``/metrics``, ``/healthz``, ``/readyz`` if a port is given.
 
     ``instance_id`` makes this a static member of the consumer group (``group.instance.id``):
     a restarted instance takes its partitions straight back instead of waiting for the broker
     to expire the old member. Give each instance its own stable id, or none.
+    ``catch_up_after_s`` is the :class:`CatchUpSweep` grace period.
     """
     metrics = ProjectorMetrics()
     status = LoopStatus()
@@ -137,6 +175,7 @@ def run(
     server = None if metrics_port is None else start_ops_server(
         metrics_port, metrics.registry, status.liveness, readiness)
     backoff = Backoff()
+    sweep = CatchUpSweep(engine, metrics, catch_up_after_s)
     try:
         while not stop.is_set():
             status.tick()
@@ -146,11 +185,12 @@ def run(
                 delay = backoff.next()
                 log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
                             settings.kafka_bootstrap_servers, exc, delay)
+                _sweep_while_disconnected(sweep)
                 stop.wait(delay)
                 continue
             status.connected = True
             try:
-                consume(consumer, engine, metrics, status, stop, backoff)
+                consume(consumer, engine, metrics, status, stop, backoff, sweep)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
                 delay = backoff.next()
                 log.exception("projection failed; reconnecting in %.1fs", delay)
@@ -162,6 +202,13 @@ def run(
         if server is not None:
             server.shutdown()
         engine.dispose()
+
+
+def _sweep_while_disconnected(sweep: CatchUpSweep) -> None:
+    try:
+        sweep.run_if_due()
+    except Exception:  # the database may be down too; the next attempt will tell
+        log.exception("catch-up from the event store failed")
 
 
 def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:
@@ -190,11 +237,12 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
 
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
-    stop: threading.Event, backoff: Backoff,
+    stop: threading.Event, backoff: Backoff, sweep: CatchUpSweep,
 ) -> None:
     progress = ProgressLog()
     while not stop.is_set():
         status.tick()
+        sweep.run_if_due()
         records: Records = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_POLL_RECORDS)
         if not records:
             progress.log_if_due()

@@ -3,7 +3,8 @@
 This is where the projector stays correct whatever the broker does: events at or below
 ``last_applied`` are duplicates and skipped; if what remains does not follow on exactly
 from ``last_applied``, messages were lost or reordered, and the range is read from the
-event store (the source of truth) instead.
+event store (the source of truth) instead. A trust whose *latest* messages were lost has
+no later message to reveal the gap: :func:`catch_up_trust` serves it from the store.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from fathom_projector.projections import Rejected
 from fathom_projector.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
@@ -39,15 +40,49 @@ def apply_trust_batch(engine: Engine, trust_id: str, events: Iterable[StoredEven
         if not fresh:
             return result  # nothing new: the unit of work rolls back and releases the lock
         newest = max(fresh)
-        outcome: ApplyOutcome
         if newest - last_applied == len(fresh):
             outcome = apply_events(uow.connection, trust_id, [fresh[s] for s in sorted(fresh)])
         else:
             result.gap_filled = True
             outcome = apply_from_store(uow.connection, trust_id, after=last_applied, until=newest)
-        if outcome.last_sequence is not None and outcome.last_sequence > last_applied:
-            set_position(uow.connection, trust_id, outcome.last_sequence)
-            result.last_applied = outcome.last_sequence
-        uow.commit()
-    result.applied, result.dead_letters = outcome.applied, outcome.dead_letters
+        _commit(uow, result, outcome)
     return result
+
+
+def catch_up_trust(engine: Engine, trust_id: str) -> TrustBatchResult:
+    """Apply every stored event past ``last_applied``, without waiting for the broker."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        last_applied = lock_position(uow.connection, trust_id)
+        result = TrustBatchResult(trust_id, last_applied=last_applied)
+        _commit(uow, result, apply_from_store(uow.connection, trust_id, after=last_applied))
+    return result
+
+
+def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutcome) -> None:
+    if outcome.last_sequence is not None and outcome.last_sequence > result.last_applied:
+        set_position(uow.connection, result.trust_id, outcome.last_sequence)
+        result.last_applied = outcome.last_sequence
+    uow.commit()
+    result.applied, result.dead_letters = outcome.applied, outcome.dead_letters
+
+
+def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
+    """Has the trust's newest stored event gone unprojected for longer than ``grace_s``?
+
+    The broker normally delivers within milliseconds; past the grace period the message was
+    lost (or the projector is that far behind, when catching up from the store is no worse).
+    """
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return bool(uow.connection.execute(text(
+            "SELECT EXISTS (SELECT FROM trust_heads h JOIN events e "
+            "  ON e.trust_id = h.trust_id AND e.sequence = h.last_sequence "
+            "  LEFT JOIN rm_positions p ON p.trust_id = h.trust_id "
+            "  WHERE h.last_sequence > coalesce(p.last_applied, 0) "
+            "  AND e.recorded_at < now() - make_interval(secs => :grace))"
+        ), {"grace": grace_s}).scalar_one())
+
+
+def all_trusts(engine: Engine) -> list[str]:
+    """Suspended trusts too: they cannot write, but what they wrote is still projected."""
+    with engine.connect() as connection:
+        return list(connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars())
