@@ -54,7 +54,10 @@ class Backoff:
 
     initial_s: float = 0.5
     maximum_s: float = 30.0
-    _next: float = 0.5
+    _next: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._next = self.initial_s
 
     def next(self) -> float:
         delay, self._next = self._next, min(self._next * 2, self.maximum_s)
