@@ -73,7 +73,8 @@ class LocalStack:
                      "projector": f"http://127.0.0.1:{ports['projector']}"}
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
-            ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"])),
+            ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
+                           "--instance-id", "local-projector-1"),
              self.urls["projector"] + "/healthz"),
             ("api", gunicorn("fathom_api.wsgi:app", ports["api"]), self.urls["api"] + "/readyz"),
             ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), self.urls["reports"] + "/readyz"),

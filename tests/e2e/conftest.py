@@ -48,7 +48,8 @@ def system(settings: Settings, test_output, tmp_path_factory) -> Iterator[Runnin
     processes = {
         "relay": ServiceProcess("relay", python_module("fathom_api.relay"), env, logs / "relay.log"),
         "projector": ServiceProcess(
-            "projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"])), env,
+            "projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
+                                       "--instance-id", f"e2e-{suffix}"), env,
             logs / "projector.log", f"http://127.0.0.1:{ports['projector']}/healthz"),
         "api": ServiceProcess("api", gunicorn("fathom_api.wsgi:app", ports["api"]), env, logs / "api.log",
                               f"http://127.0.0.1:{ports['api']}/readyz"),

@@ -73,7 +73,7 @@ def test_teacher_records_marks_taught_starts_intervention_and_sees_exact_analysi
 
     heat = {row["pupil_id"]: row["cells"] for row in analysis["heat_map"]}
     assert heat["p1"]["m4-1"]["value"] == 3 and heat["p6"]["m4-1"]["value"] == 1
-    assert heat["p1"]["m4-2"]["note"] == "fractions quiz"
+    assert (heat["p1"]["m4-2"]["source"], heat["p1"]["m4-2"]["assessed_on"]) == ("teacher", today.isoformat())
     assert "m4-2" not in heat["p5"]
     assert [i["intervention_id"] for i in analysis["interventions"]] == ["boost-1"]
     assert analysis["interventions"][0]["pupil_ids"] == ["p2", "p6"]
