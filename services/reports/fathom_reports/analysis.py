@@ -148,6 +148,7 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
 
     Counts, the heat map and the interventions cover only the pupils in ``group``; the
     objectives are those of ``subject`` (all subjects when None), ordered by subject and code.
+    Equal heat-map cells are one shared dict: treat the result as read-only (it is for serialising).
     """
     pupils = pupils_in_group(snapshot.pupils, group)
     pupil_ids = {pupil.pupil_id for pupil in pupils}
