@@ -8,8 +8,6 @@ sequence, 503 when it is not reached in time), the operations routes and the lat
 from __future__ import annotations
 
 import json
-import os
-import statistics
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -520,25 +518,3 @@ def test_a_big_class_costs_one_query_per_table(client, auth, app_engine, class_6
     assert len(body["objectives"]) == 100 and len(body["heat_map"]) == 30
     assert sum(len(row["cells"]) for row in body["heat_map"]) == 3000
     assert len(statements) <= 9, statements  # set the trust, then one query per table
-
-
-def test_a_big_class_answers_well_under_50_ms_at_p99(client, auth, class_6x, capsys):
-    headers = auth("teacher", classes=[class_6x])
-    for _ in range(20):  # warm the pool, the plans and the allocator
-        analysis(client, class_6x, headers)
-    timings = []
-    for _ in range(200):
-        started = time.perf_counter()
-        response = analysis(client, class_6x, headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    timings.sort()
-    p50, p99 = statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
-    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
-    figures = f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (load {load:.1f} on {cpus} CPUs)"
-    with capsys.disabled():
-        print(f"\nclass analysis, 30 pupils x 100 objectives: {figures}")
-    if load > cpus:
-        # On an oversubscribed runner wall time measures the neighbours, not this code.
-        pytest.skip(f"machine oversubscribed, latency not judged: {figures}")
-    assert p99 < 50, figures
