@@ -7,7 +7,9 @@ any claim is read.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -43,15 +45,23 @@ class Principal:
 
 
 def load_or_create_signing_key(path: Path) -> RSAKey:
-    """The development signing key; created (mode 0600) on first use."""
-    if path.exists():
-        return RSAKey.import_key(path.read_text(), parameters={"use": "sig", "alg": "RS256"})
-    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.as_pem(private=True).decode())
-    return load_or_create_signing_key(path)
+    """The development signing key; created (mode 0600) on first use.
+
+    Several processes (gunicorn workers) may start at once: the key is written to a private
+    temporary file and hard-linked into place, so everyone ends up reading the same complete key.
+    """
+    if not path.exists():
+        key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key.as_pem(private=True).decode())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return RSAKey.import_key(path.read_text(), parameters={"use": "sig", "alg": "RS256"})
 
 
 def public_jwks(key: RSAKey) -> dict[str, Any]:

@@ -95,3 +95,14 @@ def test_unknown_roles_cannot_be_minted_or_accepted(verifier, key):
     claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": 4_000_000_000, "trust": "t", "roles": ["god"]}
     with pytest.raises(TokenError, match="roles"):
         verifier.verify(jwt.encode({"alg": "RS256", "kid": key.thumbprint()}, claims, key))
+
+
+def test_processes_starting_together_share_one_complete_signing_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "keys" / "signing-key.pem"
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: load_or_create_signing_key(path).thumbprint(), range(16)))
+    assert len(set(keys)) == 1
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in path.parent.iterdir()] == ["signing-key.pem"]
