@@ -126,18 +126,15 @@ def history(roster: Roster, rounds: int, seed: int = 11) -> Iterator[NewEvent]:
                 yield NewEvent("pupil", pupil, "JudgementRecorded", data)
 
 
-def bulk_append(system: BenchSystem, roster: Roster, rounds: int, chunk: int = 10_000,
+def bulk_append(system: BenchSystem, trust_id: str, events: Iterator[NewEvent], total: int, chunk: int = 10_000,
                 progress: bool = True) -> int:
-    """Append the history in ``chunk``-sized transactions (as the application role, under RLS)."""
-    total = rounds * len(roster.pupils) * len(roster.objectives)
+    """Append up to ``total`` of ``events`` in ``chunk``-sized transactions (as the application role, under RLS)."""
     metadata = {"sub": "bench-bulk-loader", "roles": ["integration"], "request_id": None}
     appended = 0
-    events = history(roster, rounds)
-    with tqdm(total=total, desc=f"{roster.trust_id}: bulk append", unit="ev", disable=not progress,
-              leave=False) as bar:
-        while batch := list(islice(events, chunk)):
-            with TenantUnitOfWork(system.app, roster.trust_id) as uow:
-                append_events(uow.connection, roster.trust_id, batch, metadata)
+    with tqdm(total=total, desc=f"{trust_id}: bulk append", unit="ev", disable=not progress, leave=False) as bar:
+        while appended < total and (batch := list(islice(events, min(chunk, total - appended)))):
+            with TenantUnitOfWork(system.app, trust_id) as uow:
+                append_events(uow.connection, trust_id, batch, metadata)
                 uow.commit()
             appended += len(batch)
             bar.update(len(batch))
