@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, text
 
 from fathom_api.access import ASSESSORS, may_act_on
-from fathom_api.writes import Command
+from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
@@ -82,7 +82,28 @@ def _class(conn: Connection, class_id: str) -> Any:
     ).one_or_none()
 
 
-def record_judgements(payload: dict[str, Any], max_batch: int):
+def _check_pupil(errors: Errors, principal: Principal, pupil: Any, field: str) -> None:
+    if pupil is None:
+        errors.add(field, "Unknown pupil.")
+    elif not may_act_on(principal, pupil.school_id, pupil.class_id):
+        errors.deny(field, "This pupil is not in one of your classes.")
+
+
+def _check_objective_ids(conn: Connection, errors: Errors, objective_ids: list[str]) -> None:
+    known = _objectives(conn, objective_ids)
+    for n, objective_id in enumerate(objective_ids):
+        if objective_id not in known:
+            errors.add(f"objective_ids.{n}", "Unknown objective.")
+
+
+def _check_not_future(errors: Errors, field: str, day: date, today: date | None = None) -> None:
+    if day > (today or school_today()):
+        errors.add(field, "Must not be in the future.")
+
+
+def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
+    """Record a batch of judgements, all or nothing."""
+
     items: list[dict[str, Any]] = payload["judgements"]
 
     def handle(conn: Connection, principal: Principal) -> Command:
@@ -99,10 +120,7 @@ def record_judgements(payload: dict[str, Any], max_batch: int):
             at = f"judgements.{n}"
             pupil = pupils.get(item["pupil_id"])
             objective = objectives.get(item["objective_id"])
-            if pupil is None:
-                errors.add(f"{at}.pupil_id", "Unknown pupil.")
-            elif not may_act_on(principal, pupil.school_id, pupil.class_id):
-                errors.deny(f"{at}.pupil_id", "This pupil is not in one of your classes.")
+            _check_pupil(errors, principal, pupil, f"{at}.pupil_id")
             if objective is None:
                 errors.add(f"{at}.objective_id", "Unknown objective.")
             elif objective.retired:
@@ -110,8 +128,7 @@ def record_judgements(payload: dict[str, Any], max_batch: int):
             elif item["value"] not in {band["value"] for band in objective.bands}:
                 allowed = ", ".join(str(band["value"]) for band in objective.bands)
                 errors.add(f"{at}.value", f"Not a band of this objective's scale (allowed: {allowed}).")
-            if item["assessed_on"] > today:
-                errors.add(f"{at}.assessed_on", "Must not be in the future.")
+            _check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
             if pupil is not None:
                 # Already validated by the request schema; built directly because this is the hot path.
                 data = {
@@ -126,7 +143,9 @@ def record_judgements(payload: dict[str, Any], max_batch: int):
     return handle
 
 
-def mark_objectives_taught(payload: dict[str, Any]):
+def mark_objectives_taught(payload: dict[str, Any]) -> Handler:
+    """Mark objectives as taught to a class on a date (taught is not assessed)."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         _require_assessor(principal)
         klass = _class(conn, payload["class_id"])
@@ -135,12 +154,8 @@ def mark_objectives_taught(payload: dict[str, Any]):
             errors.add("class_id", "Unknown class.")
         elif not may_act_on(principal, klass.school_id, klass.class_id):
             errors.deny("class_id", "This is not one of your classes.")
-        objectives = _objectives(conn, payload["objective_ids"])
-        for n, objective_id in enumerate(payload["objective_ids"]):
-            if objective_id not in objectives:
-                errors.add(f"objective_ids.{n}", "Unknown objective.")
-        if payload["taught_on"] > school_today():
-            errors.add("taught_on", "Must not be in the future.")
+        _check_objective_ids(conn, errors, payload["objective_ids"])
+        _check_not_future(errors, "taught_on", payload["taught_on"])
         errors.raise_any()
         class_id = payload["class_id"]
         events = [
@@ -155,23 +170,17 @@ def mark_objectives_taught(payload: dict[str, Any]):
     return handle
 
 
-def start_intervention(payload: dict[str, Any]):
+def start_intervention(payload: dict[str, Any]) -> Handler:
+    """Start an intervention: named pupils working on named objectives from a date."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         _require_assessor(principal)
         errors = Errors()
         pupils = _pupils(conn, payload["pupil_ids"])
         for n, pupil_id in enumerate(payload["pupil_ids"]):
-            pupil = pupils.get(pupil_id)
-            if pupil is None:
-                errors.add(f"pupil_ids.{n}", "Unknown pupil.")
-            elif not may_act_on(principal, pupil.school_id, pupil.class_id):
-                errors.deny(f"pupil_ids.{n}", "This pupil is not in one of your classes.")
-        objectives = _objectives(conn, payload["objective_ids"])
-        for n, objective_id in enumerate(payload["objective_ids"]):
-            if objective_id not in objectives:
-                errors.add(f"objective_ids.{n}", "Unknown objective.")
-        if payload["start_date"] > school_today():
-            errors.add("start_date", "Must not be in the future.")
+            _check_pupil(errors, principal, pupils.get(pupil_id), f"pupil_ids.{n}")
+        _check_objective_ids(conn, errors, payload["objective_ids"])
+        _check_not_future(errors, "start_date", payload["start_date"])
         errors.raise_any()
         intervention_id = payload.get("id") or str(uuid.uuid4())
         data = {

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import bindparam
 
 from fathom_api.access import ROSTER_WRITERS, require_school
-from fathom_api.writes import Command
+from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
@@ -56,7 +56,9 @@ def _create(stream_type: str, resource_id: str, event_type: str, data: dict[str,
     )
 
 
-def create_school(payload: dict[str, Any]):
+def create_school(payload: dict[str, Any]) -> Handler:
+    """Create a school in the caller's trust."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         if not principal.has_any(*ROSTER_WRITERS):
             raise Problem(403, "Forbidden", "Only trust leaders and integrations create schools.")
@@ -71,7 +73,9 @@ def create_school(payload: dict[str, Any]):
     return handle
 
 
-def create_class(payload: dict[str, Any]):
+def create_class(payload: dict[str, Any]) -> Handler:
+    """Create a class (year group, academic year) in a school."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         if not _exists(conn, "schools", "school_id", payload["school_id"]):
             raise _unknown("school_id", "school")
@@ -89,7 +93,9 @@ def create_class(payload: dict[str, Any]):
     return handle
 
 
-def register_pupil(payload: dict[str, Any]):
+def register_pupil(payload: dict[str, Any]) -> Handler:
+    """Register a pupil: ids and group flags go into the event, names only into the roster."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         school_id = payload["school_id"]
         if not _exists(conn, "schools", "school_id", school_id):
@@ -128,7 +134,9 @@ def register_pupil(payload: dict[str, Any]):
     return handle
 
 
-def define_scale(payload: dict[str, Any]):
+def define_scale(payload: dict[str, Any]) -> Handler:
+    """Define a scale: ordered bands, each marked secure or not."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         if not principal.has_any(*ROSTER_WRITERS):
             raise Problem(403, "Forbidden", "Only trust leaders and integrations define scales.")
@@ -143,7 +151,9 @@ def define_scale(payload: dict[str, Any]):
     return handle
 
 
-def define_objective(payload: dict[str, Any]):
+def define_objective(payload: dict[str, Any]) -> Handler:
+    """Define an objective of the trust's framework, assessed on one scale."""
+
     def handle(conn: Connection, principal: Principal) -> Command:
         if not principal.has_any(*ROSTER_WRITERS):
             raise Problem(403, "Forbidden", "Only trust leaders and integrations define objectives.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -28,81 +29,33 @@ def _run(principal: Principal, handler: Handler) -> tuple[dict[str, Any], int]:
     return execute(current_app.extensions["fathom.engine"], principal, handler)
 
 
-def _documented(view):
+def command(path: str, schema: type, roles: tuple[str, ...], build: Callable[[dict], Handler]) -> None:
+    """Register ``POST path``: parse with ``schema``, require ``roles``, run the command ``build`` makes."""
+
+    def view(payload: dict, principal: Principal) -> tuple[dict[str, Any], int]:
+        return _run(principal, build(payload))
+
+    view.__name__ = build.__name__
+    view.__doc__ = build.__doc__
+    decorated: Any = requires(*roles)(view)
     for code in ERRORS:
-        view = blp.alt_response(code, description="application/problem+json")(view)
-    return blp.doc(**IDEMPOTENCY)(view)
+        decorated = blp.alt_response(code, description="application/problem+json")(decorated)
+    decorated = blp.doc(**IDEMPOTENCY)(decorated)
+    decorated = blp.response(201, schemas.WriteOut)(decorated)
+    decorated = blp.arguments(schema)(decorated)
+    blp.post(path)(decorated)
 
 
-@blp.post("/schools")
-@blp.arguments(schemas.SchoolIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ROSTER_WRITERS)
-def create_school(payload: dict, principal: Principal):
-    return _run(principal, roster.create_school(payload))
-
-
-@blp.post("/classes")
-@blp.arguments(schemas.ClassIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ROSTER_WRITERS, "school_leader")
-def create_class(payload: dict, principal: Principal):
-    return _run(principal, roster.create_class(payload))
-
-
-@blp.post("/pupils")
-@blp.arguments(schemas.PupilIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ROSTER_WRITERS, "school_leader")
-def register_pupil(payload: dict, principal: Principal):
-    return _run(principal, roster.register_pupil(payload))
-
-
-@blp.post("/scales")
-@blp.arguments(schemas.ScaleIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ROSTER_WRITERS)
-def define_scale(payload: dict, principal: Principal):
-    return _run(principal, roster.define_scale(payload))
-
-
-@blp.post("/objectives")
-@blp.arguments(schemas.ObjectiveIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ROSTER_WRITERS)
-def define_objective(payload: dict, principal: Principal):
-    return _run(principal, roster.define_objective(payload))
-
-
-@blp.post("/judgements")
-@blp.arguments(schemas.JudgementBatchIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ASSESSORS)
-def record_judgements(payload: dict, principal: Principal):
+def record_judgements(payload: dict) -> Handler:
     """Record a batch of judgements, all or nothing."""
-    max_batch = current_app.extensions["fathom.settings"].max_batch
-    return _run(principal, assessment.record_judgements(payload, max_batch))
+    return assessment.record_judgements(payload, current_app.extensions["fathom.settings"].max_batch)
 
 
-@blp.post("/objectives-taught")
-@blp.arguments(schemas.ObjectivesTaughtIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ASSESSORS)
-def mark_objectives_taught(payload: dict, principal: Principal):
-    return _run(principal, assessment.mark_objectives_taught(payload))
-
-
-@blp.post("/interventions")
-@blp.arguments(schemas.InterventionIn)
-@blp.response(201, schemas.WriteOut)
-@_documented
-@requires(*ASSESSORS)
-def start_intervention(payload: dict, principal: Principal):
-    return _run(principal, assessment.start_intervention(payload))
+command("/schools", schemas.SchoolIn, ROSTER_WRITERS, roster.create_school)
+command("/classes", schemas.ClassIn, (*ROSTER_WRITERS, "school_leader"), roster.create_class)
+command("/pupils", schemas.PupilIn, (*ROSTER_WRITERS, "school_leader"), roster.register_pupil)
+command("/scales", schemas.ScaleIn, ROSTER_WRITERS, roster.define_scale)
+command("/objectives", schemas.ObjectiveIn, ROSTER_WRITERS, roster.define_objective)
+command("/judgements", schemas.JudgementBatchIn, ASSESSORS, record_judgements)
+command("/objectives-taught", schemas.ObjectivesTaughtIn, ASSESSORS, assessment.mark_objectives_taught)
+command("/interventions", schemas.InterventionIn, ASSESSORS, assessment.start_intervention)
