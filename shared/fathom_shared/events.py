@@ -41,6 +41,8 @@ class PupilGroups(Schema):
     eal = fields.Boolean(load_default=False)
     gender = fields.String(load_default=None, allow_none=True)
     more_able = fields.Boolean(load_default=False)
+    custom = fields.List(fields.String(), load_default=list)
+    """Trust-defined groups the pupil belongs to (e.g. "looked after", "service child")."""
 
 
 class PupilRegistered(EventData):
@@ -51,16 +53,23 @@ class PupilRegistered(EventData):
     groups = fields.Nested(PupilGroups, required=True)
 
 
+ROLLUP_METHODS = ("latest", "highest", "mean_last_n", "secure_n_times")
+
+
 class Band(Schema):
     value = fields.Integer(required=True)
     label = fields.String(required=True)
     secure = fields.Boolean(required=True)
+    colour = fields.String(load_default=None, allow_none=True)
 
 
 class ScaleDefined(EventData):
     scale_id = fields.String(required=True)
     name = fields.String(required=True)
     bands = fields.List(fields.Nested(Band), required=True, validate=validate.Length(min=2))
+    version = fields.Integer(load_default=1)
+    previous_version = fields.String(load_default=None, allow_none=True)
+    """The scale this one supersedes: band values of a scale in use never change."""
 
 
 class ObjectiveDefined(EventData):
@@ -99,11 +108,95 @@ class InterventionStarted(EventData):
     objective_ids = fields.List(fields.String(), required=True)
 
 
+class ObjectiveRetired(EventData):
+    """Kept in history and in old views; hidden from new entry."""
+
+    objective_id = fields.String(required=True)
+    retired_on = fields.Date(required=True)
+
+
+class JudgementCorrected(EventData):
+    """A new value for an earlier judgement (stream: the pupil, like the original)."""
+
+    judgement_id = fields.String(required=True)
+    pupil_id = fields.String(required=True)
+    objective_id = fields.String(required=True)
+    value = fields.Integer(required=True)
+    reason = fields.String(required=True)
+
+
+class JudgementWithdrawn(EventData):
+    judgement_id = fields.String(required=True)
+    pupil_id = fields.String(required=True)
+    objective_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class RollupMethodChanged(EventData):
+    """How a pupil's "current" judgement on an objective is derived; read models are rebuilt."""
+
+    method = fields.String(required=True, validate=validate.OneOf(ROLLUP_METHODS))
+    n = fields.Integer(load_default=None, allow_none=True)
+
+
+class TrustSettingsChanged(EventData):
+    small_group_threshold = fields.Integer(load_default=None, allow_none=True)
+    secure_target_percent = fields.Float(load_default=None, allow_none=True)
+    score_disagreement_margin = fields.Integer(load_default=None, allow_none=True)
+
+
+class PupilMoved(EventData):
+    pupil_id = fields.String(required=True)
+    class_id = fields.String(required=True, allow_none=True)
+    year_group = fields.Integer(required=True)
+    moved_on = fields.Date(required=True)
+
+
+class PupilLeft(EventData):
+    pupil_id = fields.String(required=True)
+    left_on = fields.Date(required=True)
+
+
+class PupilGroupsChanged(EventData):
+    pupil_id = fields.String(required=True)
+    groups = fields.Nested(PupilGroups, required=True)
+
+
+class PupilErased(EventData):
+    """The roster's personal details were erased; the pupil's judgements still count."""
+
+    pupil_id = fields.String(required=True)
+
+
+class InterventionPupilsChanged(EventData):
+    intervention_id = fields.String(required=True)
+    added = fields.List(fields.String(), load_default=list)
+    removed = fields.List(fields.String(), load_default=list)
+    changed_on = fields.Date(required=True)
+
+
+class InterventionEnded(EventData):
+    intervention_id = fields.String(required=True)
+    end_date = fields.Date(required=True)
+    outcome = fields.String(load_default=None, allow_none=True)
+
+
+class StandardisedScoreRecorded(EventData):
+    pupil_id = fields.String(required=True)
+    test = fields.String(required=True)
+    subject = fields.String(required=True)
+    score = fields.Integer(required=True)
+    taken_on = fields.Date(required=True)
+
+
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
     cls.__name__: cls
     for cls in (
         SchoolCreated, ClassCreated, PupilRegistered, ScaleDefined, ObjectiveDefined,
         JudgementRecorded, ObjectiveTaught, InterventionStarted,
+        ObjectiveRetired, JudgementCorrected, JudgementWithdrawn, RollupMethodChanged, TrustSettingsChanged,
+        PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
+        StandardisedScoreRecorded,
     )
 }
 CURRENT_VERSION: dict[str, int] = dict.fromkeys(EVENT_SCHEMAS, 1)

@@ -46,7 +46,7 @@ SCALES = Table("rm_scales", ("scale_id",), ("scale_id", "name", "bands"), "repla
 OBJECTIVES = Table("rm_objectives", ("objective_id",),
                    ("objective_id", "code", "subject", "year_group", "strand", "text", "weight", "scale_id"),
                    "replace")
-PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id"),
+PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),
                         ("pupil_id", "objective_id", "value", "assessed_on", "source", "note",
                          "event_id", "sequence"), "newer")
 CLASS_TAUGHT = Table("rm_class_taught", ("class_id", "objective_id", "taught_on"),

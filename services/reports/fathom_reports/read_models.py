@@ -61,7 +61,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) ->
 
     judgements = tuple(Judgement(*r) for r in connection.execute(text(
         "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
-        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids)"), params).all())
+        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = 'teacher'"), params).all())
     taught: dict[str, list[date]] = {}
     for objective_id, taught_on in connection.execute(text(
             "SELECT objective_id, taught_on FROM rm_class_taught "
