@@ -85,7 +85,8 @@ def test_rows_carry_validated_data_for_each_table():
     assert projection.table_rows(PUPILS) == [{"pupil_id": "p1", "school_id": "s1", "class_id": None, "year_group": 5,
                                               "groups": {"pupil_premium": False, "sen": "ehcp", "eal": False,
                                                          "gender": None, "more_able": False, "custom": []}}]
-    assert projection.table_rows(SCALES)[0]["bands"][1] == {"value": 2, "label": "Green", "secure": True}
+    assert projection.table_rows(SCALES)[0]["bands"][1] == {"value": 2, "label": "Green", "secure": True,
+                                                           "colour": None}
     assert projection.table_rows(INTERVENTIONS)[0]["start_date"] == date(2026, 11, 1)
 
 
