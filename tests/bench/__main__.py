@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(home, ignore_errors=True)
     if failed:
+        if report.rows:
+            print("\npartial results (README not touched):\n\n" + report.markdown() + "\n")
         return 1
     table = report.markdown()
     print("\n" + table + "\n")
