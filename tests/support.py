@@ -6,8 +6,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine, text
+
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import StoredEvent, read_events
 
 DEPTH_BANDS = [
     {"value": 1, "label": "Emerging", "secure": False},
@@ -64,3 +68,27 @@ class SmallTrust:
                                              "scale_id": self.scale})
         self.last_sequence = answer["last_sequence"]
         return self
+
+
+def events_of(engine: Engine, trust: str, *event_types: str) -> list[StoredEvent]:
+    """The trust's events in order, only of ``event_types`` when given."""
+    with TenantUnitOfWork(engine, trust) as uow:
+        events = read_events(uow.connection)
+    return [e for e in events if not event_types or e.event_type in event_types]
+
+
+def rows_of(engine: Engine, trust: str, sql: str, **params: Any) -> list[Any]:
+    """Rows of a query run in ``trust`` (command-side tables are under row-level security)."""
+    with TenantUnitOfWork(engine, trust) as uow:
+        return list(uow.connection.execute(text(sql), params))
+
+
+def poster(client: Any, headers: dict[str, str]) -> Post:
+    """``post(path, body)`` for :meth:`SmallTrust.create`: fails the test on anything but 201."""
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return post

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import ASSESSORS, may_act_on
+from fathom_api.access import ASSESSORS, Actor, actor
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -50,21 +50,21 @@ class Errors:
             raise Problem(403, "Forbidden", "Nothing was recorded.", errors=self.forbidden)
 
 
-def _require_assessor(principal: Principal) -> None:
+def require_assessor(principal: Principal) -> None:
     if not principal.has_any(*ASSESSORS):
         raise Problem(403, "Forbidden", f"This needs one of the roles: {', '.join(ASSESSORS)}.")
 
 
-def _pupils(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
+def pupils_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
     rows = conn.execute(
-        text("SELECT pupil_id, school_id, class_id FROM pupils "
+        text("SELECT pupil_id, school_id, class_id, year_group, left_on, erased, groups FROM pupils "
              "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = ANY(:ids)"),
         {"ids": sorted(set(ids))},
     )
     return {r.pupil_id: r for r in rows}
 
 
-def _objectives(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
+def objectives_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
     rows = conn.execute(
         text("SELECT o.objective_id, o.retired, s.bands FROM objectives o "
              "JOIN scales s ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id "
@@ -82,21 +82,24 @@ def _class(conn: Connection, class_id: str) -> Any:
     ).one_or_none()
 
 
-def _check_pupil(errors: Errors, principal: Principal, pupil: Any, field: str) -> None:
+def check_pupil(errors: Errors, caller: Actor, pupil: Any, field: str, *, on_roll: bool = True) -> None:
+    """Known, the caller's to act on and (unless ``on_roll=False``) not a leaver."""
     if pupil is None:
         errors.add(field, "Unknown pupil.")
-    elif not may_act_on(principal, pupil.school_id, pupil.class_id):
+    elif not caller.may_act_on(pupil.school_id, pupil.class_id):
         errors.deny(field, "This pupil is not in one of your classes.")
+    elif on_roll and pupil.left_on is not None:
+        errors.add(field, "Pupil has left.")
 
 
-def _check_objective_ids(conn: Connection, errors: Errors, objective_ids: list[str]) -> None:
-    known = _objectives(conn, objective_ids)
+def check_objective_ids(conn: Connection, errors: Errors, objective_ids: list[str]) -> None:
+    known = objectives_by_id(conn, objective_ids)
     for n, objective_id in enumerate(objective_ids):
         if objective_id not in known:
             errors.add(f"objective_ids.{n}", "Unknown objective.")
 
 
-def _check_not_future(errors: Errors, field: str, day: date, today: date | None = None) -> None:
+def check_not_future(errors: Errors, field: str, day: date, today: date | None = None) -> None:
     if day > (today or school_today()):
         errors.add(field, "Must not be in the future.")
 
@@ -107,12 +110,13 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
     items: list[dict[str, Any]] = payload["judgements"]
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        _require_assessor(principal)
+        require_assessor(principal)
         if len(items) > max_batch:
             raise Problem(422, "Invalid request", errors={
                 "judgements": [f"At most {max_batch} judgements in one request; split the batch."]})
-        pupils = _pupils(conn, (i["pupil_id"] for i in items))
-        objectives = _objectives(conn, (i["objective_id"] for i in items))
+        caller = actor(conn, principal)
+        pupils = pupils_by_id(conn, (i["pupil_id"] for i in items))
+        objectives = objectives_by_id(conn, (i["objective_id"] for i in items))
         today = school_today()
         errors = Errors()
         events = []
@@ -120,7 +124,7 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
             at = f"judgements.{n}"
             pupil = pupils.get(item["pupil_id"])
             objective = objectives.get(item["objective_id"])
-            _check_pupil(errors, principal, pupil, f"{at}.pupil_id")
+            check_pupil(errors, caller, pupil, f"{at}.pupil_id")
             if objective is None:
                 errors.add(f"{at}.objective_id", "Unknown objective.")
             elif objective.retired:
@@ -128,7 +132,7 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
             elif item["value"] not in {band["value"] for band in objective.bands}:
                 allowed = ", ".join(str(band["value"]) for band in objective.bands)
                 errors.add(f"{at}.value", f"Not a band of this objective's scale (allowed: {allowed}).")
-            _check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
+            check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
             if pupil is not None:
                 # Already validated by the request schema; built directly because this is the hot path.
                 data = {
@@ -147,15 +151,15 @@ def mark_objectives_taught(payload: dict[str, Any]) -> Handler:
     """Mark objectives as taught to a class on a date (taught is not assessed)."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        _require_assessor(principal)
+        require_assessor(principal)
         klass = _class(conn, payload["class_id"])
         errors = Errors()
         if klass is None:
             errors.add("class_id", "Unknown class.")
-        elif not may_act_on(principal, klass.school_id, klass.class_id):
+        elif not actor(conn, principal).may_act_on(klass.school_id, klass.class_id):
             errors.deny("class_id", "This is not one of your classes.")
-        _check_objective_ids(conn, errors, payload["objective_ids"])
-        _check_not_future(errors, "taught_on", payload["taught_on"])
+        check_objective_ids(conn, errors, payload["objective_ids"])
+        check_not_future(errors, "taught_on", payload["taught_on"])
         errors.raise_any()
         class_id = payload["class_id"]
         events = [
@@ -174,13 +178,14 @@ def start_intervention(payload: dict[str, Any]) -> Handler:
     """Start an intervention: named pupils working on named objectives from a date."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        _require_assessor(principal)
+        require_assessor(principal)
         errors = Errors()
-        pupils = _pupils(conn, payload["pupil_ids"])
+        caller = actor(conn, principal)
+        pupils = pupils_by_id(conn, payload["pupil_ids"])
         for n, pupil_id in enumerate(payload["pupil_ids"]):
-            _check_pupil(errors, principal, pupils.get(pupil_id), f"pupil_ids.{n}")
-        _check_objective_ids(conn, errors, payload["objective_ids"])
-        _check_not_future(errors, "start_date", payload["start_date"])
+            check_pupil(errors, caller, pupils.get(pupil_id), f"pupil_ids.{n}")
+        check_objective_ids(conn, errors, payload["objective_ids"])
+        check_not_future(errors, "start_date", payload["start_date"])
         errors.raise_any()
         intervention_id = payload.get("id") or str(uuid.uuid4())
         data = {

@@ -119,6 +119,27 @@ class InterventionIn(Strict):
     start_date = fields.Date(required=True)
 
 
+def reason() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                         metadata={"description": "Why: kept in the log for auditors."})
+
+
+def expected_version(stream: str) -> fields.Integer:
+    return fields.Integer(strict=True, load_default=None, validate=validate.Range(min=0),
+                          metadata={"description": f"The {stream} stream's version you last saw (409 if stale)."})
+
+
+class CorrectionIn(Strict):
+    value = fields.Integer(required=True, strict=True)
+    reason = reason()
+    expected_version = expected_version("pupil")
+
+
+class WithdrawalIn(Strict):
+    reason = reason()
+    expected_version = expected_version("pupil")
+
+
 class WriteOut(Schema):
     id = fields.String(metadata={"description": "The created resource's id, where one was created."})
     sequences = fields.List(fields.Integer(), metadata={"description": "Trust sequence of each event."})

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from fathom_api import assessment, roster, schemas
+from fathom_api import assessment, judgement_life, roster, schemas
 from fathom_api.access import ASSESSORS, ROSTER_WRITERS
 from fathom_api.writes import Handler, execute
 from fathom_shared.auth import Principal
@@ -25,25 +25,40 @@ authenticate_every_request(blp)
 ERRORS = (400, 401, 403, 409, 422)
 
 
-def _run(principal: Principal, handler: Handler) -> tuple[dict[str, Any], int]:
-    return execute(current_app.extensions["fathom.engine"], principal, handler)
+def _run(principal: Principal, handler: Handler, status: int = 201) -> tuple[dict[str, Any], int]:
+    return execute(current_app.extensions["fathom.engine"], principal, handler, status)
 
 
-def command(path: str, schema: type, roles: tuple[str, ...], build: Callable[[dict], Handler]) -> None:
-    """Register ``POST path``: parse with ``schema``, require ``roles``, run the command ``build`` makes."""
+def command(
+    path: str, schema: type | None, roles: tuple[str, ...], build: Callable[..., Handler], *,
+    method: str = "post", status: int = 201, location: str = "json", doc: dict[str, Any] | None = None,
+) -> None:
+    """Register ``method path``: parse with ``schema``, require ``roles``, run the command ``build`` makes.
 
-    def view(payload: dict, principal: Principal) -> tuple[dict[str, Any], int]:
-        return _run(principal, build(payload))
+    ``build`` gets the parsed payload (``{}`` without a schema) and the path's parameters by name.
+    ``location="query"`` parses the query string instead, for commands whose body is a file.
+    """
+
+    def view(*args: Any, principal: Principal, **path_params: Any) -> tuple[dict[str, Any], int]:
+        payload = args[0] if args else {}
+        return _run(principal, build(payload, **path_params), status)
 
     view.__name__ = build.__name__
     view.__doc__ = build.__doc__
     decorated: Any = requires(*roles)(view)
-    for code in ERRORS:
+    codes = (*ERRORS, 404) if "{" in path else ERRORS
+    for code in codes:
         decorated = blp.alt_response(code, description="application/problem+json")(decorated)
-    decorated = blp.doc(**IDEMPOTENCY)(decorated)
-    decorated = blp.response(201, schemas.WriteOut)(decorated)
-    decorated = blp.arguments(schema)(decorated)
-    blp.post(path)(decorated)
+    decorated = blp.doc(**{**IDEMPOTENCY, **(doc or {})})(decorated)
+    decorated = blp.response(status, schemas.WriteOut)(decorated)
+    if schema is not None:
+        decorated = blp.arguments(schema, location=location)(decorated)
+    blp.route(_flask_path(path), methods=[method.upper()])(decorated)
+
+
+def _flask_path(path: str) -> str:
+    """``/a/{id}/b`` (as written in the table, like OpenAPI) → Flask's ``/a/<id>/b``."""
+    return path.replace("{", "<").replace("}", ">")
 
 
 def record_judgements(payload: dict) -> Handler:
@@ -59,3 +74,5 @@ command("/objectives", schemas.ObjectiveIn, ROSTER_WRITERS, roster.define_object
 command("/judgements", schemas.JudgementBatchIn, ASSESSORS, record_judgements)
 command("/objectives-taught", schemas.ObjectivesTaughtIn, ASSESSORS, assessment.mark_objectives_taught)
 command("/interventions", schemas.InterventionIn, ASSESSORS, assessment.start_intervention)
+command("/judgements/{judgement_id}/correction", schemas.CorrectionIn, ASSESSORS, judgement_life.correct_judgement)
+command("/judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS, judgement_life.withdraw_judgement)

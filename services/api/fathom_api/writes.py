@@ -35,13 +35,20 @@ class Command:
     expected_versions: dict[tuple[str, str], int] = field(default_factory=dict)
     resource_id: str | None = None
     after_append: Callable[[Connection], None] | None = None
+    report: dict[str, Any] | None = None
+    """Extra answer fields (e.g. an import's counts), stored with the idempotency record."""
+    status: int | None = None
+    """Overrides the endpoint's success code (a dry run creates nothing: 200, not 201)."""
 
 
 Handler = Callable[[Connection, Principal], Command]
 
 
-def execute(engine: Engine, principal: Principal, handler: Handler) -> tuple[dict[str, Any], int]:
-    """Run ``handler`` in the caller's trust and answer ``(body, status)``."""
+def execute(engine: Engine, principal: Principal, handler: Handler, status: int = 201) -> tuple[dict[str, Any], int]:
+    """Run ``handler`` in the caller's trust and answer ``(body, status)``.
+
+    ``status`` is the success code: 201 for commands that create, 200 for settings and dry runs.
+    """
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
         raise Problem(400, "Bad Request", errors={"Idempotency-Key": [f"Use 1-{MAX_KEY_LENGTH} characters."]})
@@ -60,7 +67,8 @@ def execute(engine: Engine, principal: Principal, handler: Handler) -> tuple[dic
             raise Problem(409, "Conflict", str(exc)) from exc
         except IntegrityError as exc:
             raise Problem(409, "Conflict", "That id is already in use.") from exc
-        body, status = _answer(command, stored), 201
+        body = _answer(command, stored)
+        status = command.status or status
         if key:
             try:
                 with conn.begin_nested():
@@ -87,6 +95,8 @@ def _answer(command: Command, stored: list[StoredEvent]) -> dict[str, Any]:
         versions = [e.stream_version for e in stored if e.stream_id == command.resource_id]
         if versions:
             body["stream_version"] = versions[-1]
+    if command.report:
+        body.update(command.report)
     return body
 
 
@@ -104,7 +114,9 @@ def _request_hash() -> str:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = raw
-    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+    # The query string counts: an import's dry run and its real run are different requests.
+    target = request.method.encode() + b" " + request.path.encode() + b"?" + request.query_string
+    return hashlib.sha256(target + b"\n" + canonical).hexdigest()
 
 
 def _replay(conn: Connection, key: str, request_hash: str) -> tuple[dict[str, Any], int] | None:
