@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from fathom_shared.events import SEN_VALUES, SOURCES
+from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES
 
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
                              error="Use 1-64 letters, digits, '.', '_', ':' or '-'.")
@@ -138,6 +138,38 @@ class CorrectionIn(Strict):
 class WithdrawalIn(Strict):
     reason = reason()
     expected_version = expected_version("pupil")
+
+
+ROLLUPS_WITH_N = ("mean_last_n", "secure_n_times")
+
+
+class RollupIn(Strict):
+    method = fields.String(required=True, validate=validate.OneOf(ROLLUP_METHODS))
+    n = fields.Integer(strict=True, validate=validate.Range(min=1, max=10),
+                       metadata={"description": "Required for mean_last_n and secure_n_times, absent otherwise."})
+
+    @validates_schema
+    def n_goes_with_the_method(self, data: dict, **kwargs) -> None:
+        if data["method"] in ROLLUPS_WITH_N and "n" not in data:
+            raise ValidationError(f"Required for {data['method']}.", "n")
+        if data["method"] not in ROLLUPS_WITH_N and "n" in data:
+            raise ValidationError(f"Not used by {data['method']}; leave it out.", "n")
+
+
+class TrustSettingsIn(Strict):
+    """Any subset of the thresholds; at least one."""
+
+    small_group_threshold = fields.Integer(strict=True, validate=validate.Range(min=1, max=50), metadata={
+        "description": "Groups with fewer pupils show counts beside percentages, marked small."})
+    secure_target_percent = fields.Float(validate=validate.Range(min=0, max=100), metadata={
+        "description": "Objectives below this % secure are flagged as gaps."})
+    score_disagreement_margin = fields.Integer(strict=True, validate=validate.Range(min=0, max=5), metadata={
+        "description": "Bands by which a teacher judgement may differ from a test band before it is flagged."})
+
+    @validates_schema
+    def something_changes(self, data: dict, **kwargs) -> None:
+        if not data:
+            raise ValidationError("Give at least one setting.", "_body")
 
 
 class WriteOut(Schema):

@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from fathom_api import assessment, judgement_life, roster, schemas
-from fathom_api.access import ASSESSORS, ROSTER_WRITERS
+from fathom_api import assessment, judgement_life, roster, schemas, trust_settings
+from fathom_api.access import ASSESSORS, ROSTER_WRITERS, TRUST_WIDE
 from fathom_api.writes import Handler, execute
 from fathom_shared.auth import Principal
 from fathom_shared.web import authenticate_every_request, requires
@@ -76,3 +76,6 @@ command("/objectives-taught", schemas.ObjectivesTaughtIn, ASSESSORS, assessment.
 command("/interventions", schemas.InterventionIn, ASSESSORS, assessment.start_intervention)
 command("/judgements/{judgement_id}/correction", schemas.CorrectionIn, ASSESSORS, judgement_life.correct_judgement)
 command("/judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS, judgement_life.withdraw_judgement)
+SETTING = {"method": "put", "status": 200}
+command("/settings/rollup", schemas.RollupIn, TRUST_WIDE, trust_settings.change_rollup_method, **SETTING)
+command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_trust_settings, **SETTING)
