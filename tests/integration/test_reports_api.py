@@ -57,12 +57,13 @@ class ReadModelSeed:
                "academic_year": "2026-27"}
         return self.add("classes", **row).add("rm_classes", **row)
 
-    def pupil(self, pupil_id: str, school_id: str, class_id: str, year_group: int = 4,
-              name: tuple[str, str] | None = None, **groups: Any) -> ReadModelSeed:
+    def pupil(self, pupil_id: str, school_id: str, class_id: str | None, year_group: int = 4,
+              name: tuple[str, str] | None = None, left_on: date | None = None, erased: bool = False,
+              **groups: Any) -> ReadModelSeed:
         all_groups = {"pupil_premium": False, "sen": "none", "eal": False, "gender": None, "more_able": False,
                       **groups}
         row = {"pupil_id": pupil_id, "school_id": school_id, "class_id": class_id, "year_group": year_group,
-               "groups": json.dumps(all_groups)}
+               "groups": json.dumps(all_groups), "left_on": left_on, "erased": erased}
         self.add("pupils", **row).add("rm_pupils", **row)
         if name:
             self.add("pupil_personal", pupil_id=pupil_id, given_name=name[0], family_name=name[1])
@@ -148,15 +149,18 @@ def auth(settings, trust):
 
 @pytest.fixture
 def class_4a(app_engine, trust) -> str:
-    """Class 4A at school north: 5 pupils, 2 maths + 1 English Year 4 objectives, history around them."""
+    """Class 4A at school north: 5 current pupils (one erased) and a leaver, 2 maths + 1 English Year 4
+    objectives, teacher judgements plus a moderator's and a pupil's own, history around them."""
     (ReadModelSeed(trust)
      .school("north").school("south")
      .klass("4a", "north").klass("4b", "north").klass("5a", "south", year_group=5)
      .pupil("p1", "north", "4a", name=("Ada", "Lovelace"), pupil_premium=True, gender="female", more_able=True)
      .pupil("p2", "north", "4a", name=("Ben", "Okri"), sen="support", eal=True, gender="male")
-     .pupil("p3", "north", "4a", pupil_premium=True, sen="ehcp", gender="female")  # no name on the roster
+     .pupil("p3", "north", "4a", name=("Cy", "Erased"), erased=True, pupil_premium=True, sen="ehcp",
+            gender="female")                                              # erased: never named, still counted
+     .pupil("p6", "north", "4a", name=("Lee", "Leaver"), left_on=date(2026, 10, 20))  # left: not counted
      .pupil("p4", "north", "4a", name=("Dev", "Patel"), eal=True)
-     .pupil("p5", "north", "4a", name=("Eve", "Ng"))
+     .pupil("p5", "north", "4a", name=("Eve", "Ng"), custom=["young carer"])
      .pupil("q1", "north", "4b", name=("Other", "Class"), pupil_premium=True)
      .scale("edsm").scale("rag", [{"value": 1, "label": "Red", "secure": False},
                                   {"value": 2, "label": "Amber", "secure": False},
@@ -168,7 +172,10 @@ def class_4a(app_engine, trust) -> str:
      .objective("unused", "MA4.9", "Maths", "edsm", retired=True)       # retired, never used: not shown
      .objective("ma5", "MA5.1", "Maths", "edsm", year_group=5)          # another year group: not shown
      .judgement("p1", "ma1", 4).judgement("p2", "ma1", 1).judgement("p3", "ma1", 3)
-     .judgement("p4", "ma1", 2, on=date(2026, 10, 9), source="moderator", note="book look")
+     .judgement("p4", "ma1", 2)
+     .judgement("p4", "ma1", 4, on=date(2026, 10, 9), source="moderator", note="book look")
+     .judgement("p1", "ma1", 3, on=date(2026, 10, 6), source="self")
+     .judgement("p6", "ma1", 1)
      .judgement("p1", "en1", 3).judgement("p2", "en1", 1)
      .judgement("p5", "old", 2)
      .judgement("q1", "ma2", 4)                                         # another class's pupil
@@ -200,9 +207,11 @@ def test_class_analysis_exact_numbers(client, auth, class_4a):
     assert body["class"] == {"id": "4a", "name": "4A", "school_id": "north", "year_group": 4,
                              "academic_year": "2026-27"}
     assert body["sequence"] == 40
-    assert body["filters"] == {"subject": None, "group": None}
-    assert [(p["pupil_id"], p["name"]) for p in body["pupils"]] == [
-        ("p1", "Ada Lovelace"), ("p5", "Eve Ng"), ("p2", "Ben Okri"), ("p4", "Dev Patel"), ("p3", None)]
+    assert body["filters"] == {"subject": None, "group": None, "source": "teacher"}
+    # The leaver p6 is gone; the erased p3 is still counted, last and without a name.
+    assert [(p["pupil_id"], p["name"], p["erased"]) for p in body["pupils"]] == [
+        ("p1", "Ada Lovelace", False), ("p5", "Eve Ng", False), ("p2", "Ben Okri", False),
+        ("p4", "Dev Patel", False), ("p3", None, True)]
     assert body["pupils"][2]["groups"] == {"pupil_premium": False, "sen": "support", "eal": True,
                                            "gender": "male", "more_able": False}
 
@@ -233,7 +242,7 @@ def test_class_analysis_exact_numbers(client, auth, class_4a):
     cells = {row["pupil_id"]: row["cells"] for row in body["heat_map"]}
     assert [row["pupil_id"] for row in body["heat_map"]] == ["p1", "p5", "p2", "p4", "p3"]
     assert cells["p4"] == {"ma1": {"value": 2, "label": "Developing", "secure": False,
-                                   "assessed_on": "2026-10-09", "source": "moderator"}}
+                                   "assessed_on": "2026-10-05", "source": "teacher"}}
     assert set(cells["p1"]) == {"ma1", "en1"}
     assert cells["p3"] == {"ma1": {"value": 3, "label": "Secure", "secure": True, "assessed_on": "2026-10-05",
                                    "source": "teacher"}}
@@ -243,9 +252,25 @@ def test_class_analysis_exact_numbers(client, auth, class_4a):
         "pupil_ids": ["p2", "p4"], "objective_ids": ["ma1"]}]
 
 
+@pytest.mark.parametrize(("source", "ma1_counts", "cells"), [
+    ("moderator", [0, 0, 0, 1], {"p4": {"ma1": {"value": 4, "label": "Mastery", "secure": True,
+                                                "assessed_on": "2026-10-09", "source": "moderator"}}}),
+    ("self", [0, 0, 1, 0], {"p1": {"ma1": {"value": 3, "label": "Secure", "secure": True,
+                                           "assessed_on": "2026-10-06", "source": "self"}}}),
+])
+def test_source_shows_only_that_sources_judgements(client, auth, class_4a, source, ma1_counts, cells):
+    body = analysis(client, class_4a, auth("trust_leader"), source=source).get_json()
+    assert body["filters"]["source"] == source
+    ma1 = by_id(body)["ma1"]
+    assert [c["count"] for c in ma1["counts"]] == ma1_counts
+    assert (ma1["assessed"], ma1["not_assessed"], ma1["percent_secure"], ma1["small_group"]) == (1, 4, 100.0, True)
+    assert {row["pupil_id"]: row["cells"] for row in body["heat_map"] if row["cells"]} == cells
+    assert by_id(body)["en1"]["assessed"] == 0
+
+
 def test_subject_filter(client, auth, class_4a):
     body = analysis(client, class_4a, auth("trust_leader"), subject="English").get_json()
-    assert body["filters"] == {"subject": "English", "group": None}
+    assert body["filters"] == {"subject": "English", "group": None, "source": "teacher"}
     assert [o["objective_id"] for o in body["objectives"]] == ["en1"]
     assert {oid for row in body["heat_map"] for oid in row["cells"]} == {"en1"}
     assert analysis(client, class_4a, auth("trust_leader"), subject="Science").get_json()["objectives"] == []
@@ -267,6 +292,35 @@ def test_group_filter_counts_only_that_group(client, auth, class_4a, group, pupi
     assert [c["count"] for c in ma1["counts"]] == ma1_counts
     assert ma1["percent_secure"] == ma1_percent
     assert ma1["assessed"] + ma1["not_assessed"] == len(pupils)
+
+
+def test_custom_group_filter(client, auth, class_4a):
+    body = analysis(client, class_4a, auth("trust_leader"), group="custom:young carer").get_json()
+    assert [p["pupil_id"] for p in body["pupils"]] == ["p5"]
+    assert by_id(body)["old"]["pupils_not_secure"] == ["p5"]
+    assert analysis(client, class_4a, auth("trust_leader"), group="custom:nobody").get_json()["pupils"] == []
+
+
+def test_gaps_and_suggested_groups_follow_the_trusts_settings(client, auth, app_engine, trust, class_4a):
+    body = analysis(client, class_4a, auth("trust_leader")).get_json()
+    assert body["settings"]["secure_target_percent"] == 70  # no settings row: the defaults
+    assert [g["code"] for g in body["gaps"]["taught_not_assessed"]] == ["MA3.9"]
+    assert [(g["code"], g["assessed"], g["percent_secure"], g["small_group"])
+            for g in body["gaps"]["below_target"]] == [
+        ("EN4.1", 2, 50.0, True), ("MA4.0", 1, 0.0, True), ("MA4.1", 4, 50.0, True)]
+    # Not secure: EN4.1 {p2}, MA4.0 {p5}, MA4.1 {p2, p4}: only MA4.1 makes a group of two.
+    assert [(g["pupil_ids"], [o["code"] for o in g["objectives"]]) for g in body["suggested_groups"]] == [
+        (["p2", "p4"], ["MA4.1"])]
+
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        uow.connection.execute(text(
+            "INSERT INTO rm_trust_settings (trust_id, secure_target_percent, small_group_threshold) "
+            "VALUES (:t, 40, 2)"), {"t": trust})
+        uow.commit()
+    body = analysis(client, class_4a, auth("trust_leader")).get_json()
+    assert [(g["code"], g["small_group"]) for g in body["gaps"]["below_target"]] == [("MA4.0", True)]
+    assert (by_id(body)["ma1"]["small_group"], by_id(body)["en1"]["small_group"]) == (False, False)
+    assert body["suggested_groups"] == []
 
 
 def test_group_filter_with_no_members_gives_empty_counts(client, auth, class_4a):
@@ -355,6 +409,9 @@ def test_token_without_roles_is_401(client, settings, trust, class_4a):
 @pytest.mark.parametrize(("query", "field"), [
     ({"group": "left_handed"}, "group"),
     ({"group": ""}, "group"),
+    ({"group": "custom:"}, "group"),
+    ({"source": "parent"}, "source"),
+    ({"format": "xlsx"}, "format"),
     ({"consistency": "latest"}, "consistency"),
     ({"consistency": "at_least:"}, "consistency"),
     ({"consistency": "at_least:-3"}, "consistency"),
@@ -472,9 +529,10 @@ def test_operations_routes(client, auth, class_4a):
     assert 'endpoint="/v1/classes/<class_id>/analysis"' in metrics
     spec = client.get("/openapi.json").get_json()
     operation = spec["paths"]["/v1/classes/{class_id}/analysis"]["get"]
-    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} == {"subject", "group", "consistency"}
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} >= {
+        "subject", "group", "source", "consistency", "format"}
     group = next(p for p in operation["parameters"] if p["name"] == "group")
-    assert "pupil_premium" in group["schema"]["enum"]
+    assert "pupil_premium" in group["schema"]["examples"]
     assert {"200", "401", "403", "404", "422", "503"} <= set(operation["responses"])
     assert "ClassAnalysis" in spec["components"]["schemas"]
 
@@ -517,4 +575,4 @@ def test_a_big_class_costs_one_query_per_table(client, auth, app_engine, class_6
         event.remove(app_engine, "before_cursor_execute", record)
     assert len(body["objectives"]) == 100 and len(body["heat_map"]) == 30
     assert sum(len(row["cells"]) for row in body["heat_map"]) == 3000
-    assert len(statements) <= 9, statements  # set the trust, then one query per table
+    assert len(statements) <= 10, statements  # set the trust, then one query per table

@@ -20,6 +20,8 @@ from fathom_reports.analysis import (
     percent,
 )
 from fathom_reports.freshness import parse_notification
+from fathom_reports.pupil_groups import group_predicate, is_valid_group
+from fathom_reports.trust_settings import TrustSettings
 
 EDSM = Scale("edsm", "Emerging / Developing / Secure / Mastery", (
     Band(1, "Emerging", False), Band(2, "Developing", False), Band(3, "Secure", True), Band(4, "Mastery", True),
@@ -106,7 +108,7 @@ def test_objectives_are_ordered_by_subject_then_code_and_subject_filters_them():
     assert [o["code"] for o in analyse_class(snapshot())["objectives"]] == ["EN4.1", "MA4.1", "MA4.2"]
     maths = analyse_class(snapshot(), subject="Maths")
     assert [o["code"] for o in maths["objectives"]] == ["MA4.1", "MA4.2"]
-    assert maths["filters"] == {"subject": "Maths", "group": None}
+    assert maths["filters"] == {"subject": "Maths", "group": None, "source": "teacher"}
     assert all(set(row["cells"]) <= {"o-ma1", "o-ma2"} for row in maths["heat_map"])
     assert analyse_class(snapshot(), subject="Science")["objectives"] == []
 
@@ -194,7 +196,7 @@ def test_class_pupils_and_sequence_are_reported():
     assert view["class"] == {"id": "c-4a", "name": "4A", "school_id": "s-north", "year_group": 4,
                              "academic_year": "2026-27"}
     assert view["sequence"] == 17
-    assert view["pupils"][2] == {"pupil_id": "p3", "name": None, "groups": PUPILS[2].groups}
+    assert view["pupils"][2] == {"pupil_id": "p3", "name": None, "erased": False, "groups": PUPILS[2].groups}
     assert by_id(view)["o-ma1"]["scale"] == {
         "scale_id": "edsm", "name": EDSM.name,
         "bands": [{"value": b.value, "label": b.label, "secure": b.secure} for b in EDSM.bands]}
@@ -204,6 +206,75 @@ def test_missing_scale_still_reports_the_objective():
     ma1 = by_id(analyse_class(snapshot(scales={})))["o-ma1"]
     assert ma1["scale"] == {"scale_id": "edsm", "name": None, "bands": []}
     assert (ma1["assessed"], ma1["secure"], ma1["percent_secure"]) == (4, 0, 0.0)
+
+
+def test_custom_groups_select_their_members_only():
+    pupils = (Pupil("p1", "A", {"custom": ["looked after", "young carer"]}), Pupil("p2", "B", {"custom": []}),
+              Pupil("p3", "C", {}), Pupil("p4", "D", {"custom": ["young carer"]}))
+    view = analyse_class(snapshot(pupils=pupils), group="custom:young carer")
+    assert [p["pupil_id"] for p in view["pupils"]] == ["p1", "p4"]
+    assert by_id(view)["o-ma1"]["assessed"] == 2  # p1 (4) and p4 (2)
+    assert view["filters"]["group"] == "custom:young carer"
+    assert [p["pupil_id"] for p in analyse_class(snapshot(pupils=pupils), group="custom:service child")["pupils"]] \
+        == []
+
+
+@pytest.mark.parametrize(("group", "valid"), [
+    ("pupil_premium", True), ("custom:looked after", True), ("custom:", False), ("custom:  ", False),
+    ("left_handed", False), ("", False),
+])
+def test_group_names(group, valid):
+    assert is_valid_group(group) is valid
+    if valid:
+        assert callable(group_predicate(group))
+    else:
+        with pytest.raises(KeyError):
+            group_predicate(group)
+
+
+def test_an_erased_pupil_is_counted_but_never_named():
+    pupils = (*PUPILS[:2], Pupil("p3", "Still On Roster", PUPILS[2].groups, erased=True), *PUPILS[3:])
+    view = analyse_class(snapshot(pupils=pupils))
+    assert view["pupils"][2] == {"pupil_id": "p3", "name": None, "erased": True, "groups": PUPILS[2].groups}
+    assert by_id(view)["o-ma1"]["assessed"] == 4
+
+
+def test_small_group_marks_percentages_over_fewer_pupils_than_the_threshold():
+    view = by_id(analyse_class(snapshot()))  # default threshold 5
+    assert (view["o-ma1"]["assessed"], view["o-ma1"]["small_group"]) == (4, True)
+    assert (view["o-ma2"]["assessed"], view["o-ma2"]["small_group"]) == (0, True)
+    relaxed = by_id(analyse_class(snapshot(settings=TrustSettings(small_group_threshold=3))))
+    assert (relaxed["o-ma1"]["small_group"], relaxed["o-en1"]["small_group"]) == (False, True)  # 4 and 2 assessed
+
+
+def test_gaps_taught_not_assessed_and_below_target():
+    view = analyse_class(snapshot(taught={"o-ma2": (date(2026, 9, 10),), "o-ma1": (DAY,)}))
+    assert view["gaps"] == {
+        "secure_target_percent": 70.0,
+        "taught_not_assessed": [{"objective_id": "o-ma2", "code": "MA4.2", "subject": "Maths",
+                                 "taught_dates": ["2026-09-10"]}],
+        "below_target": [{"objective_id": "o-ma1", "code": "MA4.1", "subject": "Maths", "assessed": 4,
+                          "secure": 2, "percent_secure": 50.0, "small_group": True}],
+    }
+    lenient = analyse_class(snapshot(settings=TrustSettings(secure_target_percent=50)))
+    assert lenient["gaps"]["below_target"] == []  # 50% is not below a 50% target
+    assert lenient["settings"]["secure_target_percent"] == 50
+
+
+def test_suggested_groups_in_the_class_view():
+    view = analyse_class(snapshot(judgements=(
+        judged("p1", MA1, 1), judged("p2", MA1, 2), judged("p3", MA1, 1), judged("p4", MA1, 4),
+        judged("p1", MA2, 2), judged("p2", MA2, 1), judged("p3", MA2, 3), judged("p5", MA2, 3),
+    )))
+    # MA4.1: p1 p2 p3 not secure (25%); MA4.2: p1 p2 (50%); overlap 2/3 ≥ 0.6 → one group, core p1 p2.
+    assert view["suggested_groups"] == [{
+        "size": 2,
+        "objectives": [{"objective_id": "o-ma1", "code": "MA4.1", "subject": "Maths"},
+                       {"objective_id": "o-ma2", "code": "MA4.2", "subject": "Maths"}],
+        "pupil_ids": ["p1", "p2"],
+        "also_consider": ["p3"],
+        "start_intervention": {"pupil_ids": ["p1", "p2"], "objective_ids": ["o-ma1", "o-ma2"]},
+    }]
 
 
 @pytest.mark.parametrize(("payload", "parsed"), [

@@ -11,40 +11,17 @@ hand-made inputs and exact numbers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
-GroupPredicate = Callable[[Mapping[str, Any]], bool]
+from fathom_reports.gaps import find_gaps, suggest_groups
+from fathom_reports.pupil_groups import GROUP_FILTERS, group_predicate
+from fathom_reports.trust_settings import TrustSettings
 
-
-def _sen(groups: Mapping[str, Any]) -> str:
-    return groups.get("sen") or "none"
-
-
-def _gender_is(*spellings: str) -> GroupPredicate:
-    """Gender is free text from the MIS; accept the common spellings, ignore case."""
-    accepted = frozenset(spellings)
-    return lambda groups: str(groups.get("gender") or "").strip().casefold() in accepted
-
-
-GROUP_FILTERS: dict[str, GroupPredicate] = {
-    "pupil_premium": lambda g: bool(g.get("pupil_premium")),
-    "not_pupil_premium": lambda g: not g.get("pupil_premium"),
-    "sen": lambda g: _sen(g) in ("support", "ehcp"),
-    "sen_support": lambda g: _sen(g) == "support",
-    "sen_ehcp": lambda g: _sen(g) == "ehcp",
-    "sen_none": lambda g: _sen(g) == "none",
-    "eal": lambda g: bool(g.get("eal")),
-    "not_eal": lambda g: not g.get("eal"),
-    "more_able": lambda g: bool(g.get("more_able")),
-    "female": _gender_is("female", "f"),
-    "male": _gender_is("male", "m"),
-}
-"""The pupil groups leaders compare; the names are the ``group`` query argument's values."""
-
+__all__ = ["GROUP_FILTERS", "analyse_class", "percent", "pupils_in_group"]
 
 @dataclass(frozen=True)
 class Band:
@@ -74,6 +51,8 @@ class Pupil:
     pupil_id: str
     name: str | None
     groups: Mapping[str, Any]
+    erased: bool = False
+    """Erased from the roster (GDPR): shown without a name, still counted."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +103,9 @@ class ClassSnapshot:
     taught: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
     """Objective id → dates this class was taught it."""
     interventions: tuple[Intervention, ...] = ()
+    settings: TrustSettings = field(default_factory=TrustSettings)
+    source: str = "teacher"
+    """Whose judgements ``judgements`` holds: teacher, self or moderator (never mixed)."""
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -138,7 +120,7 @@ def pupils_in_group(pupils: Iterable[Pupil], group: str | None) -> list[Pupil]:
     """The pupils the view counts; ``group=None`` means the whole class."""
     if group is None:
         return list(pupils)
-    predicate = GROUP_FILTERS[group]
+    predicate = group_predicate(group)
     return [pupil for pupil in pupils if predicate(pupil.groups)]
 
 
@@ -170,7 +152,8 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
         for pupil_id, judgement in judged.items():
             heat_map[pupil_id][objective.objective_id] = cells.cell(scale, judgement)
         objective_views.append(_objective_view(objective, scale, pupils, judged,
-                                               snapshot.taught.get(objective.objective_id, ())))
+                                               snapshot.taught.get(objective.objective_id, ()),
+                                               snapshot.settings))
 
     return {
         "class": {
@@ -180,17 +163,27 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
             "year_group": snapshot.klass.year_group,
             "academic_year": snapshot.klass.academic_year,
         },
-        "filters": {"subject": subject, "group": group},
+        "filters": {"subject": subject, "group": group, "source": snapshot.source},
         "sequence": snapshot.sequence,
-        "pupils": [{"pupil_id": p.pupil_id, "name": p.name, "groups": dict(p.groups)} for p in pupils],
+        "settings": snapshot.settings.view(),
+        "pupils": [pupil_view(p) for p in pupils],
         "objectives": objective_views,
         "heat_map": [{"pupil_id": p.pupil_id, "cells": heat_map[p.pupil_id]} for p in pupils],
         "interventions": _interventions_view(snapshot.interventions, pupils),
+        "gaps": find_gaps(objective_views, snapshot.settings),
+        "suggested_groups": suggest_groups(objective_views, snapshot.settings, [p.pupil_id for p in pupils]),
     }
 
 
+def pupil_view(pupil: Pupil) -> dict[str, Any]:
+    """An erased pupil keeps their id and groups (so counts stay right) but never a name."""
+    return {"pupil_id": pupil.pupil_id, "name": None if pupil.erased else pupil.name,
+            "erased": pupil.erased, "groups": dict(pupil.groups)}
+
+
 def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupil],
-                    judged: Mapping[str, Judgement], taught_on: Iterable[date]) -> dict[str, Any]:
+                    judged: Mapping[str, Judgement], taught_on: Iterable[date],
+                    settings: TrustSettings) -> dict[str, Any]:
     bands = scale.bands if scale else ()
     counts: dict[int, int] = dict.fromkeys((band.value for band in bands), 0)
     secure_values = {band.value for band in bands if band.secure}
@@ -225,6 +218,7 @@ def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupi
         "not_assessed": len(not_assessed),
         "secure": secure,
         "percent_secure": percent(secure, assessed),
+        "small_group": settings.is_small(assessed),
         "taught_dates": [day.isoformat() for day in taught_dates],
         "taught": bool(taught_dates),
         "pupils_not_secure": not_secure,

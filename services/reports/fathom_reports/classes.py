@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from flask import Response, current_app
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_class
 from fathom_reports.analysis import analyse_class
-from fathom_reports.freshness import ReadModelBehind
+from fathom_reports.responses import STORE_EXTENSION, json_response, not_found, read_store
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
-from fathom_reports.store import ReadModelStore
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
-blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Class Analysis")
+__all__ = ["STORE_EXTENSION", "blp"]
 
-STORE_EXTENSION = "fathom_reports.store"
+blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Class Analysis")
 
 
 @blp.route("/<class_id>/analysis")
@@ -33,35 +29,14 @@ STORE_EXTENSION = "fathom_reports.store"
 @blp.alt_response(503, schema=ProblemSchema,
                   description="The read model did not reach the requested sequence in time (see Retry-After).")
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
-                   group: str | None = None, consistency: int | None = None) -> Response:
+                   group: str | None = None, source: str = "teacher", consistency: int | None = None,
+                   format: str | None = None) -> Response:
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
-    per pupil: the latest judgement on each objective (the heat map)."""
-    store: ReadModelStore = current_app.extensions[STORE_EXTENSION]
-    if consistency is not None:
-        wait_for_read_model(store, principal.trust_id, consistency)
-    snapshot = store.class_snapshot(principal.trust_id, class_id)
-    # Another trust's class is invisible under row-level security: the same 404 as no class at all.
+    per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
+    store = read_store(consistency, principal.trust_id)
+    snapshot = store.class_snapshot(principal.trust_id, class_id, source)
     if snapshot is None:
-        raise Problem(404, "Not Found", "There is no such class.")
+        raise not_found("class")
     if not may_read_class(principal, snapshot.klass):
         raise Problem(403, "Forbidden", "This class is not one of yours.")
     return json_response(analyse_class(snapshot, subject=subject, group=group))
-
-
-def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> None:
-    try:
-        store.wait_until_applied(trust_id, at_least)
-    except ReadModelBehind as behind:
-        raise Problem(
-            503, "Read model behind",
-            f"The read model is behind: it has applied sequence {behind.current}, the request asked for "
-            f"at least {behind.requested}. Retry shortly.",
-            headers={"Retry-After": "1"},
-        ) from behind
-
-
-def json_response(body: dict[str, Any]) -> Response:
-    """Serialised directly (see ``schemas``); names pupils, so no shared cache may keep it."""
-    response = Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

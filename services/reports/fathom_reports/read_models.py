@@ -25,6 +25,7 @@ from fathom_reports.analysis import (
     Pupil,
     Scale,
 )
+from fathom_reports.trust_settings import load_trust_settings
 
 
 def read_position(connection: Connection, trust_id: str) -> int:
@@ -35,14 +36,16 @@ def read_position(connection: Connection, trust_id: str) -> int:
     return int(position or 0)
 
 
-def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) -> ClassSnapshot | None:
+def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, source: str = "teacher"
+                        ) -> ClassSnapshot | None:
     """The class with its pupils, objectives, scales, judgements, taught dates and interventions.
 
     None when the class is not visible to this trust: another trust's class and a class that
     does not exist take exactly the same path. Run it in a REPEATABLE READ transaction so
-    ``sequence`` describes the very rows read.
+    ``sequence`` describes the very rows read. The class's pupils are its current ones
+    (leavers are not); ``source`` picks whose judgements are read, never mixing them.
     """
-    params: dict[str, Any] = {"trust": trust_id, "class_id": class_id}
+    params: dict[str, Any] = {"trust": trust_id, "class_id": class_id, "source": source}
     sequence = read_position(connection, trust_id)
     row = connection.execute(text(
         "SELECT class_id, name, school_id, year_group, academic_year FROM rm_classes "
@@ -52,16 +55,17 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) ->
     klass = ClassInfo(*row)
 
     pupil_rows = connection.execute(text(
-        "SELECT p.pupil_id, p.groups, pp.given_name, pp.family_name FROM rm_pupils p "
+        "SELECT p.pupil_id, p.groups, p.erased, pp.given_name, pp.family_name FROM rm_pupils p "
         "LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
-        "WHERE p.trust_id = :trust AND p.class_id = :class_id "
-        "ORDER BY pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
-    pupils = tuple(Pupil(r.pupil_id, _full_name(r.given_name, r.family_name), r.groups or {}) for r in pupil_rows)
+        "WHERE p.trust_id = :trust AND p.class_id = :class_id AND p.left_on IS NULL "
+        "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
+    pupils = tuple(Pupil(r.pupil_id, None if r.erased else full_name(r.given_name, r.family_name),
+                         r.groups or {}, r.erased) for r in pupil_rows)
     params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
 
     judgements = tuple(Judgement(*r) for r in connection.execute(text(
         "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
-        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = 'teacher'"), params).all())
+        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all())
     taught: dict[str, list[date]] = {}
     for objective_id, taught_on in connection.execute(text(
             "SELECT objective_id, taught_on FROM rm_class_taught "
@@ -78,7 +82,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) ->
         "OR objective_id = ANY(:extra_ids))"), params).all())
 
     params["scale_ids"] = sorted({objective.scale_id for objective in objectives})
-    scales = {r.scale_id: Scale(r.scale_id, r.name, _bands(r.bands)) for r in connection.execute(text(
+    scales = {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(text(
         "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
         params).all()}
 
@@ -91,14 +95,15 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str) ->
     return ClassSnapshot(
         klass=klass, sequence=sequence, pupils=pupils, objectives=objectives, scales=scales,
         judgements=judgements, taught={k: tuple(v) for k, v in taught.items()}, interventions=interventions,
+        settings=load_trust_settings(connection, trust_id), source=source,
     )
 
 
-def _full_name(given_name: str | None, family_name: str | None) -> str | None:
+def full_name(given_name: str | None, family_name: str | None) -> str | None:
     """Null when the roster holds no name (e.g. the pupil was erased), never an empty string."""
     name = " ".join(part for part in (given_name, family_name) if part)
     return name or None
 
 
-def _bands(bands: list[dict[str, Any]]) -> tuple[Band, ...]:
+def parse_bands(bands: list[dict[str, Any]]) -> tuple[Band, ...]:
     return tuple(Band(int(b["value"]), str(b["label"]), bool(b["secure"])) for b in bands)

@@ -13,7 +13,8 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from fathom_reports.analysis import GROUP_FILTERS
+from fathom_reports.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS, is_valid_group
+from fathom_shared.events import SOURCES
 
 CONSISTENCY_PATTERN = re.compile(r"at_least:(\d{1,18})")
 
@@ -29,15 +30,12 @@ class AtLeastSequence(fields.String):
         return int(match.group(1))
 
 
-class ClassAnalysisQuerySchema(Schema):
-    subject = fields.String(
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Only objectives of this subject (exact match, e.g. `Maths`)."},
-    )
-    group = fields.String(
-        validate=validate.OneOf(sorted(GROUP_FILTERS)),
-        metadata={"description": "Only pupils in this group; `sen` means SEN support or EHCP."},
-    )
+def _validate_group(group: str) -> None:
+    if not is_valid_group(group):
+        raise ValidationError(f"Must be one of: {', '.join(sorted(GROUP_FILTERS))}, or custom:<group name>.")
+
+
+class ConsistencyQuerySchema(Schema):
     consistency = AtLeastSequence(
         metadata={
             "pattern": "^at_least:[0-9]+$",
@@ -47,6 +45,34 @@ class ClassAnalysisQuerySchema(Schema):
                            "caller sees their own write. 503 with Retry-After if it is not reached in time.",
         },
     )
+
+
+class AnalysisQuerySchema(ConsistencyQuerySchema):
+    """The filters every analysis shares, and the CSV switch."""
+
+    subject = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Only objectives of this subject (exact match, e.g. `Maths`)."},
+    )
+    group = fields.String(
+        validate=_validate_group,
+        metadata={"description": "Only pupils in this group; `sen` means SEN support or EHCP; "
+                                 f"`{CUSTOM_PREFIX}<name>` a trust-defined group.",
+                  "examples": [*sorted(GROUP_FILTERS), f"{CUSTOM_PREFIX}looked after"]},
+    )
+    source = fields.String(
+        load_default="teacher", validate=validate.OneOf(SOURCES),
+        metadata={"description": "Whose judgements: teacher (default), self (pupil self-assessment) or "
+                                 "moderator. Sources are never mixed."},
+    )
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` answers text/csv (as does `Accept: text/csv`)."},
+    )
+
+
+class ClassAnalysisQuerySchema(AnalysisQuerySchema):
+    pass
 
 
 class ClassSchema(Schema):
@@ -60,6 +86,15 @@ class ClassSchema(Schema):
 class FiltersSchema(Schema):
     subject = fields.String(required=True, allow_none=True)
     group = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, metadata={"enum": list(SOURCES)})
+
+
+class TrustSettingsSchema(Schema):
+    small_group_threshold = fields.Integer(required=True)
+    secure_target_percent = fields.Float(required=True)
+    score_disagreement_margin = fields.Integer(required=True)
+    rollup_method = fields.String(required=True)
+    rollup_n = fields.Integer(required=True, allow_none=True)
 
 
 class PupilGroupsSchema(Schema):
@@ -73,12 +108,14 @@ class PupilGroupsSchema(Schema):
     eal = fields.Boolean()
     gender = fields.String(allow_none=True)
     more_able = fields.Boolean()
+    custom = fields.List(fields.String(), metadata={"description": "Trust-defined groups."})
 
 
 class PupilSchema(Schema):
     pupil_id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True,
                          metadata={"description": "Null when the roster holds no name (e.g. erased)."})
+    erased = fields.Boolean(required=True, metadata={"description": "Shown as an erased pupil; still counted."})
     groups = fields.Nested(PupilGroupsSchema, required=True)
 
 
@@ -118,6 +155,8 @@ class ObjectiveAnalysisSchema(Schema):
     secure = fields.Integer(required=True, metadata={"description": "Assessed pupils in a secure band."})
     percent_secure = fields.Float(required=True, allow_none=True,
                                   metadata={"description": "secure / assessed × 100, 1 dp; null if none assessed."})
+    small_group = fields.Boolean(required=True, metadata={
+        "description": "The percentage is over fewer pupils (`assessed`) than the trust's small-group threshold."})
     taught_dates = fields.List(fields.Date(), required=True)
     taught = fields.Boolean(required=True, metadata={"description": "Taught is not assessed: both are shown."})
     pupils_not_secure = fields.List(fields.String(), required=True)
@@ -149,6 +188,47 @@ class InterventionSchema(Schema):
     objective_ids = fields.List(fields.String(), required=True)
 
 
+class ObjectiveBriefSchema(Schema):
+    objective_id = fields.String(required=True)
+    code = fields.String(required=True)
+    subject = fields.String(required=True)
+
+
+class TaughtNotAssessedSchema(ObjectiveBriefSchema):
+    taught_dates = fields.List(fields.Date(), required=True)
+
+
+class BelowTargetSchema(ObjectiveBriefSchema):
+    assessed = fields.Integer(required=True)
+    secure = fields.Integer(required=True)
+    percent_secure = fields.Float(required=True)
+    small_group = fields.Boolean(required=True)
+
+
+class GapsSchema(Schema):
+    secure_target_percent = fields.Float(required=True)
+    taught_not_assessed = fields.List(fields.Nested(TaughtNotAssessedSchema), required=True,
+                                      metadata={"description": "Taught to the class, no pupil shown assessed."})
+    below_target = fields.List(fields.Nested(BelowTargetSchema), required=True,
+                               metadata={"description": "Assessed, % secure below the trust's target."})
+
+
+class InterventionDraftSchema(Schema):
+    pupil_ids = fields.List(fields.String(), required=True)
+    objective_ids = fields.List(fields.String(), required=True)
+
+
+class SuggestedGroupSchema(Schema):
+    size = fields.Integer(required=True)
+    objectives = fields.List(fields.Nested(ObjectiveBriefSchema), required=True)
+    pupil_ids = fields.List(fields.String(), required=True,
+                            metadata={"description": "Not yet secure on every one of the objectives."})
+    also_consider = fields.List(fields.String(), required=True,
+                                metadata={"description": "Not yet secure on some of them."})
+    start_intervention = fields.Nested(InterventionDraftSchema, required=True,
+                                       metadata={"description": "Ready for POST /v1/interventions."})
+
+
 class ClassAnalysisSchema(Schema):
     class_ = fields.Nested(ClassSchema, required=True, data_key="class")
     filters = fields.Nested(FiltersSchema, required=True)
@@ -159,6 +239,10 @@ class ClassAnalysisSchema(Schema):
                              metadata={"description": "Ordered by subject, then code."})
     heat_map = fields.List(fields.Nested(HeatMapRowSchema), required=True)
     interventions = fields.List(fields.Nested(InterventionSchema), required=True)
+    settings = fields.Nested(TrustSettingsSchema, required=True)
+    gaps = fields.Nested(GapsSchema, required=True)
+    suggested_groups = fields.List(fields.Nested(SuggestedGroupSchema), required=True, metadata={
+        "description": "Pupils sharing not-yet-secure objectives below target; largest first."})
 
 
 class ProblemSchema(Schema):

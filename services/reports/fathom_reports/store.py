@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import Engine
 
 from fathom_reports.analysis import ClassSnapshot
 from fathom_reports.freshness import listener_for, wait_for_position
 from fathom_reports.read_models import load_class_snapshot, read_position
 from fathom_shared.db import TenantUnitOfWork
+
+T = TypeVar("T")
 
 
 class ReadModelStore:
@@ -25,9 +30,13 @@ class ReadModelStore:
         with TenantUnitOfWork(self._engine, trust_id) as uow:
             return read_position(uow.connection, trust_id)
 
-    def class_snapshot(self, trust_id: str, class_id: str) -> ClassSnapshot | None:
+    def read(self, trust_id: str, loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``loader(connection, trust_id, *args, **kwargs)`` in one read-only snapshot of the trust."""
         with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
-            return load_class_snapshot(uow.connection, trust_id, class_id)
+            return loader(uow.connection, trust_id, *args, **kwargs)
+
+    def class_snapshot(self, trust_id: str, class_id: str, source: str = "teacher") -> ClassSnapshot | None:
+        return self.read(trust_id, load_class_snapshot, class_id, source)
 
     def wait_until_applied(self, trust_id: str, at_least: int) -> int:
         """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout."""

@@ -1,0 +1,56 @@
+"""What every read endpoint shares: the store, the freshness wait, JSON and CSV answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, current_app, request
+
+from fathom_reports.freshness import ReadModelBehind
+from fathom_reports.store import ReadModelStore
+from fathom_shared.web import Problem
+
+STORE_EXTENSION = "fathom_reports.store"
+CSV_MIMETYPE = "text/csv"
+
+
+def read_store(consistency: int | None, trust_id: str) -> ReadModelStore:
+    """The store, after waiting (bounded) for ``consistency`` if the caller asked for it."""
+    store: ReadModelStore = current_app.extensions[STORE_EXTENSION]
+    if consistency is not None:
+        wait_for_read_model(store, trust_id, consistency)
+    return store
+
+
+def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> None:
+    try:
+        store.wait_until_applied(trust_id, at_least)
+    except ReadModelBehind as behind:
+        raise Problem(
+            503, "Read model behind",
+            f"The read model is behind: it has applied sequence {behind.current}, the request asked for "
+            f"at least {behind.requested}. Retry shortly.",
+            headers={"Retry-After": "1"},
+        ) from behind
+
+
+def json_response(body: dict[str, Any]) -> Response:
+    """Serialised directly (see ``schemas``); names pupils, so no shared cache may keep it."""
+    response = Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def wants_csv(format_: str | None) -> bool:
+    """``format=csv`` wins; otherwise an Accept header preferring text/csv over JSON."""
+    if format_ is not None:
+        return format_ == "csv"
+    best = request.accept_mimetypes.best_match(["application/json", CSV_MIMETYPE])
+    return best == CSV_MIMETYPE and request.accept_mimetypes[CSV_MIMETYPE] > request.accept_mimetypes[
+        "application/json"]
+
+
+def not_found(what: str) -> Problem:
+    """Another trust's id is invisible under row-level security: the same 404 as no such thing."""
+    return Problem(404, "Not Found", f"There is no such {what}.")

@@ -1,0 +1,62 @@
+"""Suggested groups: the merge rule on hand-made objective rows, with exact members."""
+
+from __future__ import annotations
+
+from fathom_reports.gaps import jaccard, suggest_groups
+from fathom_reports.trust_settings import TrustSettings
+
+
+def row(code: str, not_secure: list[str], percent: float, assessed: int = 10) -> dict:
+    return {"objective_id": code.lower(), "code": code, "subject": "Maths", "assessed": assessed,
+            "percent_secure": percent, "secure": 0, "small_group": False, "pupils_not_secure": not_secure,
+            "taught": True, "taught_dates": []}
+
+
+ORDER = [f"p{n}" for n in range(1, 10)]
+
+
+def test_jaccard():
+    assert jaccard({"a", "b"}, {"a", "b"}) == 1.0
+    assert jaccard({"a", "b", "c"}, {"a", "b", "c", "d"}) == 0.75
+    assert jaccard(set(), set()) == 0.0
+
+
+def test_merge_rule_core_is_the_intersection_and_order_is_by_size_then_objectives():
+    objectives = [
+        row("A", ["p1", "p2", "p3"], 40.0),
+        row("B", ["p3", "p1", "p2"], 50.0),        # identical set → joins A
+        row("C", ["p1", "p2", "p3", "p4"], 60.0),  # 3/4 overlap → joins; p4 only "also consider"
+        row("D", ["p5", "p6"], 20.0),              # no overlap → new group
+        row("E", ["p5", "p7"], 30.0),              # 1/3 with D → its own group
+        row("F", ["p8"], 50.0),                    # a group of one: not suggested
+        row("G", ["p1", "p9"], 90.0),              # above target: ignored
+        row("I", ["p1", "p2"], 70.0),              # exactly at target: not below, ignored
+        row("H", ["p2", "p3"], 65.0),              # 2/3 with A's core → joins, core shrinks to p2 p3
+        row("J", [], 60.0),                        # below target but nobody assessed not secure
+    ]
+    groups = suggest_groups(objectives, TrustSettings(), ORDER)
+    assert [(g["size"], [o["code"] for o in g["objectives"]], g["pupil_ids"], g["also_consider"])
+            for g in groups] == [
+        (2, ["A", "B", "C", "H"], ["p2", "p3"], ["p1", "p4"]),
+        (2, ["D"], ["p5", "p6"], []),
+        (2, ["E"], ["p5", "p7"], []),
+    ]
+    assert groups[0]["start_intervention"] == {"pupil_ids": ["p2", "p3"], "objective_ids": ["a", "b", "c", "h"]}
+
+
+def test_an_objective_joins_the_group_it_overlaps_most():
+    objectives = [
+        row("A", ["p1", "p2", "p3", "p4", "p5"], 10.0),
+        row("B", ["p6", "p7", "p8"], 10.0),
+        row("C", ["p6", "p7", "p8", "p1"], 10.0),  # 3/4 with B, 1/8 with A
+    ]
+    groups = suggest_groups(objectives, TrustSettings(), ORDER)
+    assert [([o["code"] for o in g["objectives"]], g["pupil_ids"]) for g in groups] == [
+        (["A"], ["p1", "p2", "p3", "p4", "p5"]), (["B", "C"], ["p6", "p7", "p8"])]
+
+
+def test_the_target_is_the_trusts():
+    objectives = [row("A", ["p1", "p2"], 75.0)]
+    assert suggest_groups(objectives, TrustSettings(), ORDER) == []
+    assert [g["pupil_ids"] for g in suggest_groups(objectives, TrustSettings(secure_target_percent=80), ORDER)] \
+        == [["p1", "p2"]]
