@@ -1,4 +1,4 @@
-"""Roster and framework commands: schools, classes, pupils, scales, objectives.
+"""Roster and framework commands: schools, classes, pupils, objectives (scales: :mod:`scales`).
 
 Each appends one event and keeps the command-side table the API validates against in step,
 in the same transaction. Personal details (names, date of birth, UPN) go only to
@@ -130,23 +130,6 @@ def register_pupil(payload: dict[str, Any]) -> Handler:
              "VALUES (current_setting('fathom.trust'), :pupil_id, :given_name, :family_name, :date_of_birth, "
              ":upn)", {"pupil_id": pupil_id, **personal}),
         )
-
-    return handle
-
-
-def define_scale(payload: dict[str, Any]) -> Handler:
-    """Define a scale: ordered bands, each marked secure or not."""
-
-    def handle(conn: Connection, principal: Principal) -> Command:
-        if not principal.has_any(*ROSTER_WRITERS):
-            raise Problem(403, "Forbidden", "Only trust leaders and integrations define scales.")
-        scale_id = new_id(payload)
-        if _exists(conn, "scales", "scale_id", scale_id):
-            raise _already()
-        data = {"scale_id": scale_id, "name": payload["name"], "bands": payload["bands"]}
-        return _create("scale", scale_id, "ScaleDefined", data,
-                       ("INSERT INTO scales (trust_id, scale_id, name, bands) "
-                       "VALUES (current_setting('fathom.trust'), :scale_id, :name, :bands)", data))
 
     return handle
 

@@ -62,20 +62,56 @@ class BandIn(Strict):
     value = fields.Integer(required=True, strict=True)
     label = fields.String(required=True, validate=validate.Length(min=1, max=60))
     secure = fields.Boolean(required=True)
+    colour = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^#[0-9A-Fa-f]{6}$", error="Use #RRGGBB."), metadata={"description": "Prefer a colour-blind-safe palette."})
 
 
-class ScaleIn(Strict):
-    id = identifier(load_default=None)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    bands = fields.List(fields.Nested(BandIn), required=True, validate=validate.Length(min=2, max=20))
+def bands() -> fields.List:
+    return fields.List(fields.Nested(BandIn), required=True, validate=validate.Length(min=2, max=20))
+
+
+class BandsChecked(Strict):
+    """Bands in ascending, unique order with at least one secure band."""
 
     @validates_schema
     def bands_are_ordered(self, data: dict, **kwargs) -> None:
-        values = [band["value"] for band in data["bands"]]
+        values = [band["value"] for band in data.get("bands", [])]
         if values != sorted(set(values)):
             raise ValidationError("Band values must be unique and in ascending order.", "bands")
-        if not any(band["secure"] for band in data["bands"]):
+        if not any(band["secure"] for band in data.get("bands", [])):
             raise ValidationError("At least one band must count as secure.", "bands")
+
+
+class ScaleIn(BandsChecked):
+    id = identifier(load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    bands = bands()
+
+
+class ScaleVersionIn(BandsChecked):
+    name = fields.String(validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Defaults to the superseded scale's name."})
+    bands = bands()
+
+
+class PresetAdoptIn(Strict):
+    id = identifier(load_default=None, metadata={"description": "Defaults to the preset's name."})
+
+
+class PresetOut(Schema):
+    preset = fields.String()
+    name = fields.String()
+    description = fields.String()
+    bands = fields.List(fields.Nested(BandIn))
+
+
+class RetirementIn(Strict):
+    retired_on = fields.Date(required=True)
+
+
+class ImportQuery(Strict):
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "Validate and report what would change; write nothing."})
 
 
 class ObjectiveIn(Strict):
@@ -178,3 +214,9 @@ class WriteOut(Schema):
     event_ids = fields.List(fields.String())
     last_sequence = fields.Integer(metadata={"description": "Pass as consistency=at_least:N to read it."})
     stream_version = fields.Integer()
+
+
+class ImportOut(WriteOut):
+    dry_run = fields.Boolean()
+    counts = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                         metadata={"description": "Per kind: created / unchanged (/ moved) rows."})

@@ -8,8 +8,10 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from fathom_api import assessment, judgement_life, roster, schemas, trust_settings
+from fathom_api import assessment, framework, judgement_life, roster, scales, schemas, trust_settings
 from fathom_api.access import ASSESSORS, ROSTER_WRITERS, TRUST_WIDE
+from fathom_api.imports import framework as framework_import
+from fathom_api.scale_presets import preset_list
 from fathom_api.writes import Handler, execute
 from fathom_shared.auth import Principal
 from fathom_shared.web import authenticate_every_request, requires
@@ -29,9 +31,19 @@ def _run(principal: Principal, handler: Handler, status: int = 201) -> tuple[dic
     return execute(current_app.extensions["fathom.engine"], principal, handler, status)
 
 
+def csv_upload(*files: str) -> dict[str, Any]:
+    """OpenAPI request body of an import: one ``text/csv`` body, or multipart files."""
+    content: dict[str, Any] = {"multipart/form-data": {"schema": {"type": "object", "properties": {
+        name: {"type": "string", "format": "binary"} for name in files}, "required": list(files)}}}
+    if files == ("file",):
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
 def command(
     path: str, schema: type | None, roles: tuple[str, ...], build: Callable[..., Handler], *,
     method: str = "post", status: int = 201, location: str = "json", doc: dict[str, Any] | None = None,
+    response: type = schemas.WriteOut,
 ) -> None:
     """Register ``method path``: parse with ``schema``, require ``roles``, run the command ``build`` makes.
 
@@ -50,7 +62,9 @@ def command(
     for code in codes:
         decorated = blp.alt_response(code, description="application/problem+json")(decorated)
     decorated = blp.doc(**{**IDEMPOTENCY, **(doc or {})})(decorated)
-    decorated = blp.response(status, schemas.WriteOut)(decorated)
+    if response is schemas.ImportOut:
+        decorated = blp.alt_response(200, schema=response, description="A dry run: nothing written.")(decorated)
+    decorated = blp.response(status, response)(decorated)
     if schema is not None:
         decorated = blp.arguments(schema, location=location)(decorated)
     blp.route(_flask_path(path), methods=[method.upper()])(decorated)
@@ -69,7 +83,7 @@ def record_judgements(payload: dict) -> Handler:
 command("/schools", schemas.SchoolIn, ROSTER_WRITERS, roster.create_school)
 command("/classes", schemas.ClassIn, (*ROSTER_WRITERS, "school_leader"), roster.create_class)
 command("/pupils", schemas.PupilIn, (*ROSTER_WRITERS, "school_leader"), roster.register_pupil)
-command("/scales", schemas.ScaleIn, ROSTER_WRITERS, roster.define_scale)
+command("/scales", schemas.ScaleIn, ROSTER_WRITERS, scales.define_scale)
 command("/objectives", schemas.ObjectiveIn, ROSTER_WRITERS, roster.define_objective)
 command("/judgements", schemas.JudgementBatchIn, ASSESSORS, record_judgements)
 command("/objectives-taught", schemas.ObjectivesTaughtIn, ASSESSORS, assessment.mark_objectives_taught)
@@ -79,3 +93,16 @@ command("/judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS
 SETTING = {"method": "put", "status": 200}
 command("/settings/rollup", schemas.RollupIn, TRUST_WIDE, trust_settings.change_rollup_method, **SETTING)
 command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_trust_settings, **SETTING)
+command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
+command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
+command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, framework.retire_objective)
+IMPORT = {"location": "query", "response": schemas.ImportOut}
+command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS, framework_import.import_objectives,
+        doc=csv_upload("file"), **IMPORT)
+
+
+@blp.get("/scales/presets")
+@blp.response(200, schemas.PresetOut(many=True))
+def list_scale_presets() -> list[dict[str, Any]]:
+    """Ready-made scales, each adoptable in one call with ``POST /v1/scales/presets/{preset}``."""
+    return preset_list()

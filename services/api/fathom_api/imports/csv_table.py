@@ -1,0 +1,160 @@
+"""Reading an uploaded CSV into numbered rows and collecting line-precise errors.
+
+Shared by every import so that they all answer the same way: 413 for a file or row count
+over the limit, 422 with ``<prefix>.<line>.<column>`` errors for anything else.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from marshmallow import EXCLUDE, Schema, ValidationError
+
+from fathom_shared.web import Problem
+
+MAX_ROWS = 5000
+MAX_FILE_BYTES = 4 * 1024 * 1024
+CSV_TYPES = ("text/csv", "text/plain", "application/csv")
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    """The line the record starts on, as an editor shows it (the header is line 1)."""
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    prefix: str
+    """How errors name this file: ``rows`` for a single-file import, ``users.csv`` in a bundle."""
+    columns: list[str]
+    rows: list[CsvRow]
+
+
+class RowErrors:
+    """Errors of every row of every file, raised at once as one 422 (nothing imported)."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, prefix: str, line: int | None, column: str | None, message: str) -> None:
+        key = ".".join(str(part) for part in (prefix, line, column) if part is not None)
+        self.by_field.setdefault(key, []).append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field)
+
+    def raise_any(self) -> None:
+        if self.by_field:
+            raise Problem(422, "Invalid file", "Nothing was imported; fix these rows and send the file again.",
+                          errors=self.by_field)
+
+
+def upload_text(field: str = "file") -> str:
+    """The CSV text of the request: a ``text/csv`` body, or a multipart file field ``field``."""
+    if request.mimetype == "multipart/form-data":
+        return uploaded_files([field])[field]
+    if request.mimetype not in CSV_TYPES:
+        raise Problem(415, "Unsupported Media Type", f"Send text/csv or multipart/form-data with a '{field}' file.")
+    return _decode(request.get_data(cache=True), field)
+
+
+def uploaded_files(names: Iterable[str], *, required: bool = True) -> dict[str, str]:
+    """Multipart file fields by name (a part may be named by its field or its filename)."""
+    if request.mimetype != "multipart/form-data":
+        raise Problem(415, "Unsupported Media Type", "Send multipart/form-data with the CSV files.")
+    request.get_data(cache=True)  # keep the raw body for the idempotency hash; form parsing reuses it
+    by_name = {}
+    for key, upload in request.files.items(multi=True):
+        by_name[key] = upload
+        if upload.filename:
+            by_name.setdefault(upload.filename.rsplit("/", 1)[-1], upload)
+    texts, missing = {}, {}
+    for name in names:
+        upload = by_name.get(name)
+        if upload is None:
+            missing[name] = ["Missing file."]
+            continue
+        texts[name] = _decode(upload.read(), name)
+    if missing and required:
+        raise Problem(422, "Invalid request", "Nothing was imported.", errors=missing)
+    return texts
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise Problem(413, "Payload Too Large", f"{name} is over {MAX_FILE_BYTES // (1024 * 1024)} MiB.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Problem(422, "Invalid file", errors={name: [f"Not UTF-8 text (byte {exc.start})."]}) from exc
+
+
+def parse_csv(text: str, prefix: str, required: Iterable[str], optional: Iterable[str] = (),
+              errors: RowErrors | None = None, *, extra_columns: bool = False,
+              max_rows: int = MAX_ROWS) -> CsvTable:
+    """Rows of ``text`` by column name; header problems go to ``errors`` as line 1.
+
+    Blank lines are skipped (their numbers still count). ``extra_columns`` tolerates columns
+    neither required nor optional (standards such as OneRoster allow them).
+    """
+    errors = errors if errors is not None else RowErrors()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        errors.add(prefix, 1, None, "The file is empty: it needs a header row.")
+        return CsvTable(prefix, [], [])
+    except csv.Error as exc:
+        errors.add(prefix, 1, None, f"Not CSV: {exc}.")
+        return CsvTable(prefix, [], [])
+    required, known = list(required), {*required, *optional}
+    for column in required:
+        if column not in header:
+            errors.add(prefix, 1, column, "Missing column.")
+    for column in header:
+        if column not in known and not extra_columns:
+            errors.add(prefix, 1, column, "Unknown column.")
+    if len(set(header)) != len(header):
+        errors.add(prefix, 1, None, "A column name appears twice.")
+    rows: list[CsvRow] = []
+    previous_end = 1
+    try:
+        for record in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if len(rows) == max_rows:
+                raise Problem(413, "Payload Too Large", f"{prefix} has more than {max_rows} rows; split it.")
+            if len(record) > len(header):
+                errors.add(prefix, line, None, f"Has {len(record)} fields; the header has {len(header)}.")
+                continue
+            values = {column: cell.strip() for column, cell in zip(header, record, strict=False)}
+            rows.append(CsvRow(line, values))
+    except csv.Error as exc:
+        errors.add(prefix, reader.line_num, None, f"Not CSV: {exc}.")
+    return CsvTable(prefix, header, rows)
+
+
+def load_row(schema: Schema, row: CsvRow, prefix: str, errors: RowErrors) -> dict[str, Any] | None:
+    """Validate one row with ``schema`` (blank cells count as absent); None when it has errors."""
+    values = {column: value for column, value in row.values.items() if value != ""}
+    try:
+        return schema.load(values, unknown=EXCLUDE)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, Mapping) else {"_row": exc.messages}
+        for column, column_messages in messages.items():
+            for message in column_messages if isinstance(column_messages, list) else [str(column_messages)]:
+                errors.add(prefix, row.line, None if column == "_schema" else column, str(message))
+        return None
+
+
+def report(dry_run: bool, **counts: dict[str, int]) -> dict[str, Any]:
+    """The answer's import summary: counts of created/unchanged/moved per kind."""
+    return {"dry_run": dry_run, "counts": counts}

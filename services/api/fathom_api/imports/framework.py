@@ -1,0 +1,117 @@
+"""Framework import: one objective a row (``id,code,subject,year_group,strand,text,weight,scale_id``).
+
+A row without an id takes one derived from its code, so re-importing the same file finds
+the same objectives: a row whose objective exists with identical values is unchanged, one
+whose objective exists with different values is an error (objectives are never edited in
+place; retire and define a new one).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import fields
+from sqlalchemy import Connection, text
+
+from fathom_api.access import ROSTER_WRITERS
+from fathom_api.imports.csv_table import RowErrors, load_row, parse_csv, report, upload_text
+from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
+from fathom_api.writes import Command, Handler
+from fathom_shared.auth import Principal
+from fathom_shared.event_store import NewEvent
+from fathom_shared.events import serialise
+from fathom_shared.web import Problem
+
+PREFIX = "rows"
+REQUIRED = ("code", "subject", "year_group", "text", "scale_id")
+OPTIONAL = ("id", "strand", "weight")
+COMPARED = ("code", "subject", "year_group", "strand", "text", "weight", "scale_id")
+
+
+class ObjectiveRow(ObjectiveIn):
+    """An objective as a CSV row: numbers arrive as text."""
+
+    year_group = fields.Integer(required=True, validate=YEAR_GROUP)
+
+
+def id_from_code(code: str) -> str:
+    """A stable id for a row without one: the code with anything but ``[A-Za-z0-9._:-]`` as '-'."""
+    return re.sub(r"[^A-Za-z0-9._:-]+", "-", code).strip("-._:")[:64]
+
+
+def _existing(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(
+        text(f"SELECT objective_id, {', '.join(COMPARED)} FROM objectives "
+             "WHERE trust_id = current_setting('fathom.trust') AND objective_id = ANY(:ids)"), {"ids": ids})
+    return {r.objective_id: {c: (float(r.weight) if c == "weight" and r.weight is not None else getattr(r, c))
+                             for c in COMPARED} for r in rows}
+
+
+def _known_scales(conn: Connection, ids: set[str]) -> set[str]:
+    rows = conn.execute(text("SELECT scale_id FROM scales WHERE trust_id = current_setting('fathom.trust') "
+                             "AND scale_id = ANY(:ids)"), {"ids": sorted(ids)})
+    return {r.scale_id for r in rows}
+
+
+def import_objectives(query: dict[str, Any]) -> Handler:
+    """Import a framework from CSV (``text/csv`` body or multipart field ``file``), all or nothing.
+
+    Header ``id,code,subject,year_group,strand,text,weight,scale_id`` (id, strand, weight
+    optional). Errors are keyed ``rows.<line>.<column>`` (header = line 1); nothing is written
+    until the whole file is clean. ``dry_run=true`` validates and reports what would be created.
+    Re-importing the same file creates nothing: identical existing objectives count as unchanged.
+    At most 5,000 rows and 4 MiB (413 beyond).
+    """
+    errors = RowErrors()
+    table = parse_csv(upload_text(), PREFIX, REQUIRED, OPTIONAL, errors)
+    loaded: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        item = load_row(ObjectiveRow(), row, PREFIX, errors)
+        if item is None:
+            continue
+        if item["id"] is None:
+            item["id"] = id_from_code(item["code"])
+            if not item["id"]:
+                errors.add(PREFIX, row.line, "id", "Give an id: none can be derived from this code.")
+                continue
+        if item["id"] in seen:
+            errors.add(PREFIX, row.line, "id", f"Same objective as line {seen[item['id']]}.")
+            continue
+        seen[item["id"]] = row.line
+        loaded.append((row.line, item))
+    dry_run = query["dry_run"]
+
+    def handle(conn: Connection, principal: Principal) -> Command:
+        if not principal.has_any(*ROSTER_WRITERS):
+            raise Problem(403, "Forbidden", "Only trust leaders and integrations import frameworks.")
+        existing = _existing(conn, [item["id"] for _, item in loaded])
+        scales = _known_scales(conn, {item["scale_id"] for _, item in loaded})
+        new: list[dict[str, Any]] = []
+        for line, item in loaded:
+            if item["scale_id"] not in scales:
+                errors.add(PREFIX, line, "scale_id", "Unknown scale.")
+            elif item["id"] in existing:
+                differing = [c for c in COMPARED if existing[item["id"]][c] != item[c]]
+                if differing:
+                    errors.add(PREFIX, line, "id", f"Objective {item['id']} exists with a different "
+                               f"{', '.join(differing)}; objectives are not edited by import.")
+            else:
+                new.append({"objective_id": item["id"], **{c: item[c] for c in COMPARED}})
+        errors.raise_any()
+        counts = report(dry_run, objectives={"created": len(new), "unchanged": len(loaded) - len(new)})
+        if dry_run:
+            return Command(events=[], report=counts, status=200)
+        events = [serialise("ObjectiveDefined", data) for data in new]
+        return Command(
+            events=[NewEvent("objective", e["objective_id"], "ObjectiveDefined", e) for e in events],
+            expected_versions={("objective", e["objective_id"]): 0 for e in events},
+            report=counts,
+            after_append=lambda conn: events and conn.execute(text(
+                "INSERT INTO objectives (trust_id, objective_id, code, subject, year_group, strand, text, weight, "
+                "scale_id) VALUES (current_setting('fathom.trust'), :objective_id, :code, :subject, :year_group, "
+                ":strand, :text, :weight, :scale_id)"), events),
+        )
+
+    return handle
