@@ -89,14 +89,39 @@ class ReadModelSeed:
         return self.add("rm_class_taught", class_id=class_id, objective_id=objective_id, taught_on=on)
 
     def intervention(self, intervention_id: str, pupil_ids: list[str], objective_ids: list[str],
-                     start: date = date(2026, 11, 1)) -> ReadModelSeed:
+                     start: date = date(2026, 11, 1), end: date | None = None,
+                     outcome: str | None = None) -> ReadModelSeed:
         return self.add("rm_interventions", intervention_id=intervention_id, name=intervention_id.title(),
                         lead="Ms Rae", start_date=start, pupil_ids=json.dumps(pupil_ids),
-                        objective_ids=json.dumps(objective_ids))
+                        objective_ids=json.dumps(objective_ids), end_date=end, outcome=outcome)
+
+    def recorded(self, pupil_id: str, objective_id: str, value: int, on: date, source: str = "teacher",
+                 status: str = "recorded", original: int | None = None, reason: str | None = None,
+                 recorded_by: str = "t-rae", amended_by: str | None = None) -> ReadModelSeed:
+        """An ``rm_judgements`` row: a recording, maybe corrected (``original`` was its first value) or withdrawn."""
+        sequence = 1000 + len(self.rows.get("rm_judgements", []))
+        return self.add("rm_judgements", judgement_id=f"00000000-0000-4000-9000-{sequence:012d}",
+                        pupil_id=pupil_id, objective_id=objective_id, class_id=None, source=source, value=value,
+                        original_value=value if original is None else original, assessed_on=on, note=None,
+                        recorded_by=recorded_by, sequence=sequence, status=status,
+                        amended_sequence=None if status == "recorded" else sequence + 500,
+                        amended_by=amended_by, reason=reason)
+
+    def spell(self, pupil_id: str, class_id: str, start: date, end: date | None = None) -> ReadModelSeed:
+        return self.add("rm_pupil_classes", pupil_id=pupil_id, class_id=class_id, from_date=start, to_date=end)
+
+    def score(self, pupil_id: str, test: str, subject: str, score: int, on: date) -> ReadModelSeed:
+        n = len(self.rows.get("rm_scores", [])) + 1
+        return self.add("rm_scores", score_id=f"00000000-0000-4000-a000-{n:012d}", pupil_id=pupil_id, test=test,
+                        subject=subject, score=score, taken_on=on, sequence=2000 + n)
+
+    def settings(self, **settings: Any) -> ReadModelSeed:
+        return self.add("rm_trust_settings", **settings)
 
     def write(self, engine: Engine, last_applied: int | None = None) -> None:
         order = ["schools", "rm_schools", "classes", "rm_classes", "pupils", "rm_pupils", "pupil_personal",
-                 "rm_scales", "rm_objectives", "rm_pupil_objective", "rm_class_taught", "rm_interventions"]
+                 "rm_scales", "rm_objectives", "rm_pupil_objective", "rm_class_taught", "rm_interventions",
+                 "rm_judgements", "rm_pupil_classes", "rm_scores", "rm_trust_settings"]
         with TenantUnitOfWork(engine, self.trust) as uow:
             for table in order:
                 rows = self.rows.get(table)

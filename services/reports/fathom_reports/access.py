@@ -16,3 +16,18 @@ def may_read_class(principal: Principal, klass: ClassInfo) -> bool:
         or ("teacher" in principal.roles and klass.class_id in principal.classes)
         or ("school_leader" in principal.roles and klass.school_id in principal.schools)
     )
+
+
+def may_read_pupil(principal: Principal, school_id: str, current_class: str | None) -> bool:
+    """Trust-wide roles read every pupil; a school leader their schools'; a teacher only the pupils now in
+    one of their classes (not a leaver, nor a pupil who has moved on)."""
+    return (
+        bool(principal.roles & TRUST_WIDE_ROLES)
+        or ("teacher" in principal.roles and current_class is not None and current_class in principal.classes)
+        or ("school_leader" in principal.roles and school_id in principal.schools)
+    )
+
+
+def may_read_school(principal: Principal, school_id: str) -> bool:
+    return bool(principal.roles & TRUST_WIDE_ROLES) or (
+        "school_leader" in principal.roles and school_id in principal.schools)

@@ -88,6 +88,8 @@ class Intervention:
     start_date: date
     pupil_ids: tuple[str, ...]
     objective_ids: tuple[str, ...]
+    end_date: date | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,18 +203,8 @@ def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupi
     secure = assessed - len(not_secure)
     taught_dates = sorted(set(taught_on))
     return {
-        "objective_id": objective.objective_id,
-        "code": objective.code,
-        "subject": objective.subject,
-        "year_group": objective.year_group,
-        "strand": objective.strand,
-        "text": objective.text,
-        "retired": objective.retired,
-        "scale": {
-            "scale_id": objective.scale_id,
-            "name": scale.name if scale else None,
-            "bands": [_band(band) for band in bands],
-        },
+        **objective_meta(objective),
+        "scale": scale_view(objective.scale_id, scale),
         "counts": _band_counts(bands, counts),
         "assessed": assessed,
         "not_assessed": len(not_assessed),
@@ -224,6 +216,27 @@ def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupi
         "pupils_not_secure": not_secure,
         "pupils_not_assessed": not_assessed,
     }
+
+
+def band_of(scale: Scale | None, value: int) -> Band | None:
+    return next((band for band in scale.bands if band.value == value), None) if scale else None
+
+
+def value_view(scale: Scale | None, value: int) -> dict[str, Any]:
+    """A value with its band's label and whether it is secure (unknown values: no label, not secure)."""
+    band = band_of(scale, value)
+    return {"value": value, "label": band.label if band else None, "secure": bool(band and band.secure)}
+
+
+def scale_view(scale_id: str, scale: Scale | None) -> dict[str, Any]:
+    return {"scale_id": scale_id, "name": scale.name if scale else None,
+            "bands": [_band(band) for band in scale.bands] if scale else []}
+
+
+def objective_meta(objective: Objective) -> dict[str, Any]:
+    return {"objective_id": objective.objective_id, "code": objective.code, "subject": objective.subject,
+            "year_group": objective.year_group, "strand": objective.strand, "text": objective.text,
+            "retired": objective.retired}
 
 
 def _band(band: Band) -> dict[str, Any]:

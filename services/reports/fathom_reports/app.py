@@ -6,7 +6,8 @@ from flask import Flask, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from fathom_reports import classes
+from fathom_reports import classes, pupils
+from fathom_reports.responses import STORE_EXTENSION
 from fathom_reports.store import ReadModelStore
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
@@ -21,9 +22,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         __name__, service="reports", title="Fathom reports API", engine=engine,
         verifier=make_verifier(settings),
     )
-    app.extensions[classes.STORE_EXTENSION] = ReadModelStore(
+    app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
-    api.register_blueprint(classes.blp)
+    for module in (classes, pupils):
+        api.register_blueprint(module.blp)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Response:

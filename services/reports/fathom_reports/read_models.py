@@ -10,6 +10,7 @@ other trusts' rows, and the explicit ``trust_id`` predicates let the planner use
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -77,26 +78,44 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
     params["year_group"] = klass.year_group
     params["extra_ids"] = sorted({j.objective_id for j in judgements} | set(taught))
     objectives = tuple(Objective(*r) for r in connection.execute(text(
-        "SELECT objective_id, code, subject, year_group, strand, text, scale_id, retired FROM rm_objectives "
+        f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives "
         "WHERE trust_id = :trust AND ((year_group = :year_group AND NOT retired) "
         "OR objective_id = ANY(:extra_ids))"), params).all())
 
-    params["scale_ids"] = sorted({objective.scale_id for objective in objectives})
-    scales = {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(text(
-        "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
-        params).all()}
+    scales = load_scales(connection, trust_id, objectives)
 
-    interventions = tuple(
-        Intervention(r.intervention_id, r.name, r.lead, r.start_date, tuple(r.pupil_ids), tuple(r.objective_ids))
-        for r in connection.execute(text(
-            "SELECT intervention_id, name, lead, start_date, pupil_ids, objective_ids FROM rm_interventions "
-            "WHERE trust_id = :trust AND pupil_ids ?| CAST(:pupil_ids AS text[])"), params).all())
+    interventions = tuple(intervention_from(r) for r in connection.execute(text(
+        f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions "
+        "WHERE trust_id = :trust AND pupil_ids ?| CAST(:pupil_ids AS text[])"), params).all())
 
     return ClassSnapshot(
         klass=klass, sequence=sequence, pupils=pupils, objectives=objectives, scales=scales,
         judgements=judgements, taught={k: tuple(v) for k, v in taught.items()}, interventions=interventions,
         settings=load_trust_settings(connection, trust_id), source=source,
     )
+
+
+OBJECTIVE_COLUMNS = "objective_id, code, subject, year_group, strand, text, scale_id, retired"
+INTERVENTION_COLUMNS = "intervention_id, name, lead, start_date, pupil_ids, objective_ids, end_date, outcome"
+
+
+def load_scales(connection: Connection, trust_id: str, objectives: Iterable[Objective]) -> dict[str, Scale]:
+    """The scales of these objectives, by id."""
+    scale_ids = sorted({objective.scale_id for objective in objectives})
+    return {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(text(
+        "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
+        {"trust": trust_id, "scale_ids": scale_ids}).all()}
+
+
+def load_objectives(connection: Connection, trust_id: str, objective_ids: Iterable[str]) -> tuple[Objective, ...]:
+    return tuple(Objective(*r) for r in connection.execute(text(
+        f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives WHERE trust_id = :trust AND objective_id = ANY(:ids)"),
+        {"trust": trust_id, "ids": sorted(set(objective_ids))}).all())
+
+
+def intervention_from(row: Any) -> Intervention:
+    return Intervention(row.intervention_id, row.name, row.lead, row.start_date, tuple(row.pupil_ids),
+                        tuple(row.objective_ids), row.end_date, row.outcome)
 
 
 def full_name(given_name: str | None, family_name: str | None) -> str | None:
