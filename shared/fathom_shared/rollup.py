@@ -52,7 +52,7 @@ class Current:
     latest: JudgementFact
     """The latest non-withdrawn judgement: the row's date, source, note and event id."""
     sequence: int
-    """The highest sequence among the judgements counted: when the cell last changed."""
+    """The highest sequence among the judgements counted (not their corrections')."""
     judgements: int
     """How many non-withdrawn judgements there are."""
 

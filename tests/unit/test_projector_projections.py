@@ -1,4 +1,5 @@
-"""The projector's pure rules, without servers: rows per table, newest judgement wins, duplicates collapse."""
+"""The projector's pure rules, without servers: rows per table, amendments folded over stored rows,
+cells to refresh, poison events set aside."""
 
 from __future__ import annotations
 
@@ -6,101 +7,227 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
-
 from fathom_projector.projections import (
     CLASS_TAUGHT,
     INTERVENTIONS,
-    PUPIL_OBJECTIVE,
+    JUDGEMENTS,
+    OBJECTIVES,
+    PUPIL_CLASSES,
     PUPILS,
     SCALES,
     SCHOOLS,
-    is_newer,
+    SCORES,
+    TRUST_SETTINGS,
+    Loaded,
+    Projection,
+    parse_batch,
     project,
+    wanted,
 )
 from fathom_shared.event_store import StoredEvent
+
+RECORDED_AT = datetime(2026, 10, 1, 23, 30, tzinfo=UTC)  # already 2 October in London (BST)
 
 
 def event(sequence: int, event_type: str, data: dict[str, Any], schema_version: int = 1) -> StoredEvent:
     return StoredEvent("t1", sequence, uuid.UUID(int=sequence), "stream", f"s{sequence}", 1, event_type,
-                       schema_version, data, {}, datetime(2026, 10, 1, tzinfo=UTC), b"", b"")
+                       schema_version, data, {"sub": f"user-{sequence}"}, RECORDED_AT, b"", b"")
 
 
-def judged(sequence: int, value: int, assessed_on: str, pupil: str = "p1", objective: str = "o1") -> StoredEvent:
+def judged(sequence: int, value: int, assessed_on: str, pupil: str = "p1", objective: str = "o1",
+           source: str = "teacher") -> StoredEvent:
     return event(sequence, "JudgementRecorded", {"pupil_id": pupil, "objective_id": objective, "value": value,
-                                                 "assessed_on": assessed_on})
+                                                 "assessed_on": assessed_on, "source": source})
 
 
-def test_a_judgement_becomes_one_heat_map_row_with_its_event_id_and_sequence():
-    projection = project([judged(4, 3, "2026-10-02")])
-    assert projection.table_rows(PUPIL_OBJECTIVE) == [{
-        "pupil_id": "p1", "objective_id": "o1", "value": 3, "assessed_on": date(2026, 10, 2),
-        "source": "teacher", "note": None, "event_id": uuid.UUID(int=4), "sequence": 4}]
-    assert (projection.applied, projection.rejected) == (1, [])
+def amended(sequence: int, kind: str, original: int, value: int | None = None, pupil: str = "p1") -> StoredEvent:
+    data = {"judgement_id": str(uuid.UUID(int=original)), "pupil_id": pupil, "objective_id": "o1",
+            "reason": f"reason {sequence}"}
+    return event(sequence, kind, data if value is None else {**data, "value": value})
 
 
-@pytest.mark.parametrize(("candidate", "current", "newer"), [
-    ((date(2026, 10, 2), 1), (date(2026, 10, 1), 9), True),   # later date wins over later sequence
-    ((date(2026, 10, 1), 9), (date(2026, 10, 2), 1), False),
-    ((date(2026, 10, 1), 5), (date(2026, 10, 1), 4), True),   # same day: higher sequence
-    ((date(2026, 10, 1), 4), (date(2026, 10, 1), 4), False),  # the same event is not newer than itself
-])
-def test_newer_means_later_assessed_on_then_higher_sequence(candidate, current, newer):
-    row = lambda rank: {"assessed_on": rank[0], "sequence": rank[1]}  # noqa: E731
-    assert is_newer(row(candidate), row(current)) is newer
+def fold(*events: StoredEvent, loaded: dict[str, dict[tuple[Any, ...], dict[str, Any]]] | None = None) -> Projection:
+    return project(parse_batch(events), Loaded(loaded or {}))
 
 
-def test_duplicates_of_a_key_collapse_to_the_newest_whatever_the_order():
+def test_a_judgement_becomes_one_judgement_row_and_a_fresh_cell():
+    projection = fold(judged(4, 3, "2026-10-02"))
+    row = {"judgement_id": uuid.UUID(int=4), "pupil_id": "p1", "objective_id": "o1", "class_id": None,
+           "source": "teacher", "value": 3, "original_value": 3, "assessed_on": date(2026, 10, 2), "note": None,
+           "recorded_by": "user-4", "sequence": 4, "status": "recorded", "amended_sequence": None,
+           "amended_by": None, "reason": None}
+    assert projection.table_rows(JUDGEMENTS) == [row]
+    fresh = projection.fresh[("p1", "o1", "teacher")]
+    assert (fresh.newest, fresh.count, fresh.sequence) == (row, 1, 4)
+    assert (projection.applied, projection.rejected, projection.amended) == (1, [], set())
+
+
+def test_fresh_cells_keep_the_newest_by_date_then_sequence_and_count_per_source():
     events = [judged(1, 2, "2026-10-05"), judged(2, 1, "2026-10-01"), judged(3, 3, "2026-10-05"),
-              judged(4, 4, "2026-10-01", pupil="p2")]
-    for ordering in (events, list(reversed(events)), [events[2], events[0], events[3], events[1]]):
-        rows = sorted(project(ordering).table_rows(PUPIL_OBJECTIVE), key=lambda r: r["pupil_id"])
-        assert [(r["pupil_id"], r["value"], r["sequence"]) for r in rows] == [("p1", 3, 3), ("p2", 4, 4)]
+              judged(4, 4, "2026-10-01", pupil="p2"), judged(5, 2, "2026-10-01", source="self")]
+    for ordering in (events, list(reversed(events))):
+        fresh = fold(*ordering).fresh
+        assert {cell: (f.newest["value"], f.count, f.sequence) for cell, f in fresh.items()} == {
+            ("p1", "o1", "teacher"): (3, 3, 3), ("p2", "o1", "teacher"): (4, 1, 4), ("p1", "o1", "self"): (2, 1, 5)}
+
+
+def test_corrections_and_withdrawals_amend_their_original_in_the_batch_or_in_store():
+    stored = fold(judged(1, 2, "2026-10-01")).table_rows(JUDGEMENTS)[0]
+    projection = fold(judged(2, 1, "2026-10-02"), amended(3, "JudgementCorrected", 2, value=3),
+                      amended(4, "JudgementCorrected", 1, value=1), amended(5, "JudgementWithdrawn", 1),
+                      loaded={JUDGEMENTS.name: {(uuid.UUID(int=1),): stored}})
+    rows = {r["sequence"]: r for r in projection.table_rows(JUDGEMENTS)}
+    assert {s: (r["value"], r["original_value"], r["status"], r["amended_sequence"], r["amended_by"], r["reason"])
+            for s, r in rows.items()} == {2: (3, 1, "corrected", 3, "user-3", "reason 3"),
+                                          1: (1, 2, "withdrawn", 5, "user-5", "reason 5")}
+    assert projection.amended == {("p1", "o1", "teacher")}
+    assert projection.applied == 4
+
+
+def test_an_amendment_without_its_original_is_set_aside_and_changes_nothing():
+    projection = fold(judged(1, 2, "2026-10-01"), amended(2, "JudgementWithdrawn", 99),
+                      amended(3, "JudgementCorrected", 1, value=3, pupil="p2"), amended(4, "JudgementWithdrawn", 1),
+                      amended(5, "JudgementWithdrawn", 1),
+                      event(6, "JudgementWithdrawn", {"judgement_id": "nope", "pupil_id": "p1", "objective_id": "o1",
+                                                      "reason": "r"}))
+    reasons = {r.event.sequence: r.reason for r in projection.rejected}
+    assert reasons == {
+        2: f"JudgementWithdrawn: no judgement {uuid.UUID(int=99)} in this trust",
+        3: f"JudgementCorrected: judgement {uuid.UUID(int=1)} is of pupil p1 on o1, not of the event's",
+        5: f"JudgementWithdrawn: judgement {uuid.UUID(int=1)} was already withdrawn",
+        6: "judgement_id 'nope' is not a UUID"}
+    assert [(r["value"], r["status"], r["amended_sequence"]) for r in projection.table_rows(JUDGEMENTS)] == [
+        (2, "withdrawn", 4)]
+
+
+def test_registration_moves_and_leaving_keep_the_class_history():
+    projection = fold(
+        event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": "c1", "year_group": 4,
+                                     "groups": {}}),
+        event(2, "PupilMoved", {"pupil_id": "p1", "class_id": "c2", "year_group": 4, "moved_on": "2026-11-02"}),
+        event(3, "PupilLeft", {"pupil_id": "p1", "left_on": "2026-12-18"}),
+        event(4, "PupilMoved", {"pupil_id": "p2", "class_id": None, "year_group": 5, "moved_on": "2026-11-03"}),
+        event(5, "PupilErased", {"pupil_id": "p2"}),
+        event(6, "PupilGroupsChanged", {"pupil_id": "p2", "groups": {"eal": True, "custom": ["young carer"]}}),
+        loaded={PUPILS.name: {("p2",): {"pupil_id": "p2", "school_id": "s1", "class_id": "c9", "year_group": 5,
+                                        "groups": {}, "left_on": None, "erased": False}},
+                PUPIL_CLASSES.name: {("p2", "c9", date(2026, 9, 3)): {
+                    "pupil_id": "p2", "class_id": "c9", "from_date": date(2026, 9, 3), "to_date": None}}})
+    assert projection.rejected == []
+    assert sorted(projection.table_rows(PUPIL_CLASSES), key=lambda r: (r["pupil_id"], r["from_date"])) == [
+        {"pupil_id": "p1", "class_id": "c1", "from_date": date(2026, 10, 2), "to_date": date(2026, 11, 2)},
+        {"pupil_id": "p1", "class_id": "c2", "from_date": date(2026, 11, 2), "to_date": date(2026, 12, 18)},
+        {"pupil_id": "p2", "class_id": "c9", "from_date": date(2026, 9, 3), "to_date": date(2026, 11, 3)}]
+    pupils = {r["pupil_id"]: r for r in projection.table_rows(PUPILS)}
+    assert (pupils["p1"]["class_id"], pupils["p1"]["left_on"], pupils["p1"]["erased"]) == ("c2", date(2026, 12, 18),
+                                                                                         False)
+    assert (pupils["p2"]["class_id"], pupils["p2"]["year_group"], pupils["p2"]["erased"]) == (None, 5, True)
+    assert pupils["p2"]["groups"] == {"pupil_premium": False, "sen": "none", "eal": True, "gender": None,
+                                      "more_able": False, "custom": ["young carer"]}
+
+
+def test_amending_an_unknown_pupil_objective_or_intervention_is_a_poison_event():
+    projection = fold(event(1, "PupilLeft", {"pupil_id": "ghost", "left_on": "2026-12-18"}),
+                      event(2, "ObjectiveRetired", {"objective_id": "o9", "retired_on": "2026-12-01"}),
+                      event(3, "InterventionEnded", {"intervention_id": "i9", "end_date": "2026-12-01"}))
+    assert [r.reason for r in projection.rejected] == [
+        "PupilLeft: no rm_pupils row ghost to amend", "ObjectiveRetired: no rm_objectives row o9 to amend",
+        "InterventionEnded: no rm_interventions row i9 to amend"]
+    assert projection.rows == {}
+
+
+def test_interventions_keep_their_pupils_in_order_without_duplicates_and_end():
+    projection = fold(
+        event(1, "InterventionStarted", {"intervention_id": "i1", "name": "Phonics", "lead": "mr-b",
+                                         "start_date": "2026-11-01", "pupil_ids": ["p1", "p2", "p3"],
+                                         "objective_ids": ["o1"]}),
+        event(2, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p4", "p1", "p4"],
+                                               "removed": ["p2"], "changed_on": "2026-11-08"}),
+        event(3, "InterventionEnded", {"intervention_id": "i1", "end_date": "2026-12-12", "outcome": "5 of 6 secure"}))
+    [row] = projection.table_rows(INTERVENTIONS)
+    assert (row["pupil_ids"], row["end_date"], row["outcome"]) == (["p1", "p3", "p4"], date(2026, 12, 12),
+                                                                  "5 of 6 secure")
+
+
+def test_settings_fold_over_the_defaults_and_a_rollup_change_marks_every_cell():
+    projection = fold(event(1, "TrustSettingsChanged", {"small_group_threshold": 3}),
+                      event(2, "RollupMethodChanged", {"method": "mean_last_n", "n": 2}),
+                      event(3, "TrustSettingsChanged", {"secure_target_percent": 80.0}))
+    assert projection.table_rows(TRUST_SETTINGS) == [{
+        "rollup_method": "mean_last_n", "rollup_n": 2, "small_group_threshold": 3, "secure_target_percent": 80.0,
+        "score_disagreement_margin": 1}]
+    assert projection.rollup_changed
+
+
+def test_objectives_retire_and_stay_retired_when_redefined():
+    define = {"objective_id": "o1", "code": "MA4-1", "subject": "maths", "year_group": 4, "text": "Count",
+              "scale_id": "eds"}
+    projection = fold(event(1, "ObjectiveDefined", define),
+                      event(2, "ObjectiveRetired", {"objective_id": "o1", "retired_on": "2027-01-04"}),
+                      event(3, "ObjectiveDefined", {**define, "text": "Count in 6s"}))
+    [row] = projection.table_rows(OBJECTIVES)
+    assert (row["text"], row["retired"], row["retired_on"]) == ("Count in 6s", True, date(2027, 1, 4))
 
 
 def test_replace_tables_keep_the_latest_event_and_fact_tables_keep_one_row():
-    projection = project([
+    projection = fold(
         event(2, "SchoolCreated", {"school_id": "s1", "name": "Renamed"}),
         event(1, "SchoolCreated", {"school_id": "s1", "name": "Original"}),
         event(3, "ObjectiveTaught", {"class_id": "c1", "objective_id": "o1", "taught_on": "2026-10-01"}),
         event(4, "ObjectiveTaught", {"class_id": "c1", "objective_id": "o1", "taught_on": "2026-10-01"}),
         event(5, "ObjectiveTaught", {"class_id": "c1", "objective_id": "o1", "taught_on": "2026-10-08"}),
-    ])
+        event(6, "StandardisedScoreRecorded", {"pupil_id": "p1", "test": "KS2 maths", "subject": "maths",
+                                               "score": 104, "taken_on": "2027-05-10"}),
+    )
     assert projection.table_rows(SCHOOLS) == [{"school_id": "s1", "name": "Renamed"}]
     assert projection.table_rows(CLASS_TAUGHT) == [
         {"class_id": "c1", "objective_id": "o1", "taught_on": date(2026, 10, 1)},
         {"class_id": "c1", "objective_id": "o1", "taught_on": date(2026, 10, 8)}]
-    assert projection.applied == 5
+    assert projection.table_rows(SCORES) == [{"score_id": uuid.UUID(int=6), "pupil_id": "p1", "test": "KS2 maths",
+                                              "subject": "maths", "score": 104, "taken_on": date(2027, 5, 10),
+                                              "sequence": 6}]
+    assert projection.applied == 6
 
 
 def test_rows_carry_validated_data_for_each_table():
-    projection = project([
+    projection = fold(
         event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": None, "year_group": 5,
                                      "groups": {"sen": "ehcp"}}),
         event(2, "ScaleDefined", {"scale_id": "rag", "name": "RAG", "bands": [
             {"value": 1, "label": "Red", "secure": False}, {"value": 2, "label": "Green", "secure": True}]}),
         event(3, "InterventionStarted", {"intervention_id": "i1", "name": "Phonics", "lead": "mr-b",
                                          "start_date": "2026-11-01", "pupil_ids": ["p1"], "objective_ids": ["o1"]}),
-    ])
+    )
     assert projection.table_rows(PUPILS) == [{"pupil_id": "p1", "school_id": "s1", "class_id": None, "year_group": 5,
                                               "groups": {"pupil_premium": False, "sen": "ehcp", "eal": False,
-                                                         "gender": None, "more_able": False, "custom": []}}]
-    assert projection.table_rows(SCALES)[0]["bands"][1] == {"value": 2, "label": "Green", "secure": True,
-                                                           "colour": None}
+                                                         "gender": None, "more_able": False, "custom": []},
+                                              "left_on": None, "erased": False}]
+    assert projection.table_rows(PUPIL_CLASSES) == []  # no class, no membership
+    scale = projection.table_rows(SCALES)[0]
+    assert (scale["bands"][1], scale["version"], scale["previous_version"]) == (
+        {"value": 2, "label": "Green", "secure": True, "colour": None}, 1, None)
     assert projection.table_rows(INTERVENTIONS)[0]["start_date"] == date(2026, 11, 1)
 
 
+def test_wanted_names_the_stored_rows_amendments_read():
+    batch = parse_batch([judged(1, 2, "2026-10-01"), amended(2, "JudgementWithdrawn", 7),
+                         event(3, "PupilLeft", {"pupil_id": "p1", "left_on": "2026-12-18"}),
+                         event(4, "ObjectiveRetired", {"objective_id": "o1", "retired_on": "2026-12-01"})])
+    assert wanted(batch) == {TRUST_SETTINGS: {()}, JUDGEMENTS: {(uuid.UUID(int=7),)}, PUPILS: {("p1",)},
+                             PUPIL_CLASSES: {("p1",)}, OBJECTIVES: {("o1",)}}
+
+
 def test_poison_events_are_set_aside_with_a_reason_and_the_rest_still_projects():
-    projection = project([
+    projection = fold(
         judged(1, 2, "2026-10-01"),
         event(2, "JudgementRecorded", {"pupil_id": "p1", "objective_id": "o1", "assessed_on": "2026-10-01"}),
         event(3, "PupilTeleported", {}),
         event(4, "SchoolCreated", {"school_id": "s1", "name": "From the future"}, schema_version=99),
         event(5, "ClassCreated", {"class_id": "c1"}),
-    ])
+    )
     reasons = {r.event.sequence: r.reason for r in projection.rejected}
     assert set(reasons) == {2, 3, 4, 5}
     assert "value" in reasons[2] and "Missing data" in reasons[2]
     assert reasons[3] == "no projection for event type 'PupilTeleported'"
     assert "newer than this code" in reasons[4]
-    assert projection.applied == 1 and len(projection.table_rows(PUPIL_OBJECTIVE)) == 1
+    assert projection.applied == 1 and len(projection.table_rows(JUDGEMENTS)) == 1

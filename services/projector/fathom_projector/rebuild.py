@@ -28,7 +28,7 @@ def rebuild_trust(engine: Engine, trust_id: str, progress: Progress | None = Non
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         lock_position(connection, trust_id)
-        for table in [*(t.name for t in TABLES), "dead_letters"]:
+        for table in [*(t.name for t in TABLES), "rm_pupil_objective", "dead_letters"]:
             connection.execute(text(f"DELETE FROM {table} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
         events = iter_events(connection, page=STORE_PAGE)
         replayed, last_sequence = 0, 0

@@ -8,15 +8,27 @@ server-side, which keeps a 5,000-event batch at a handful of round trips.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
-from fathom_projector.projections import JUDGEMENT_RANK, TABLES, Projection, Rejected, Table, project
+from fathom_projector.arrays import array_params, selected, unnest
+from fathom_projector.current import refresh
+from fathom_projector.projections import (
+    PUPIL_CLASSES,
+    TABLES,
+    Key,
+    Loaded,
+    ParsedBatch,
+    Projection,
+    Rejected,
+    Table,
+    parse_batch,
+    project,
+    wanted,
+)
 from fathom_shared.event_store import StoredEvent, read_events
 
 STORE_PAGE = 5000
@@ -24,41 +36,30 @@ STORE_PAGE = 5000
 
 MAX_REASON = 500
 
-# Column name -> PostgreSQL type; every other column is text. Names mean the same in every table.
-COLUMN_TYPES = {
-    "year_group": "integer", "value": "integer", "sequence": "bigint", "weight": "numeric",
-    "assessed_on": "date", "taught_on": "date", "start_date": "date", "event_id": "uuid",
-    "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb",
-}
-
 
 def _upsert_statement(table: Table) -> TextClause:
-    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table.
-
-    jsonb columns travel as text arrays of JSON documents and are cast per row.
-    """
-    array_types = {c: "text" if COLUMN_TYPES.get(c) == "jsonb" else COLUMN_TYPES.get(c, "text")
-                   for c in table.columns}
-    arrays = ", ".join(f"CAST(:{c}_array AS {array_types[c]}[])" for c in table.columns)
-    selected = ", ".join(f"CAST(r.{c} AS jsonb)" if COLUMN_TYPES.get(c) == "jsonb" else f"r.{c}"
-                         for c in table.columns)
+    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table."""
     columns = ", ".join(table.columns)
     sql = (f"INSERT INTO {table.name} (trust_id, {columns}) "
-           f"SELECT :trust_id, {selected} FROM unnest({arrays}) AS r({columns}) "
-           f"ON CONFLICT (trust_id, {', '.join(table.key)}) DO ")
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.key)
+           f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)} "
+           f"ON CONFLICT ({', '.join(('trust_id', *table.key))}) DO ")
     if table.conflict == "ignore":
-        sql += "NOTHING"
-    elif table.conflict == "replace":
-        sql += f"UPDATE SET {updates}"
-    else:  # "newer": the same rule as projections.is_newer, so arrival order does not matter
-        current = ", ".join(f"{table.name}.{c}" for c in JUDGEMENT_RANK)
-        incoming = ", ".join(f"EXCLUDED.{c}" for c in JUDGEMENT_RANK)
-        sql += f"UPDATE SET {updates} WHERE ({current}) < ({incoming})"
+        return text(sql + "NOTHING")
+    return text(sql + "UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.key))
+
+
+def _load_statement(table: Table) -> TextClause:
+    """The stored rows of the given keys; for ``rm_pupil_classes`` the pupils' open rows."""
+    sql = f"SELECT {', '.join(table.columns)} FROM {table.name} t WHERE t.trust_id = :trust_id"
+    if table is PUPIL_CLASSES:
+        return text(sql + " AND t.to_date IS NULL AND t.pupil_id = ANY(CAST(:pupil_id_array AS text[]))")
+    if table.key:
+        sql += f" AND ({', '.join(f't.{c}' for c in table.key)}) IN (SELECT * FROM {unnest(table.key, 'k')})"
     return text(sql)
 
 
 UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
+LOADS: dict[str, TextClause] = {table.name: _load_statement(table) for table in TABLES}
 
 _DEAD_LETTER = text(
     "INSERT INTO dead_letters (trust_id, sequence, event_id, event_type, reason) "
@@ -107,19 +108,23 @@ def set_position(connection: Connection, trust_id: str, last_applied: int) -> No
                        {"payload": f"{trust_id}:{last_applied}"})
 
 
+def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> Loaded:
+    """One query per table for the stored rows a batch amends."""
+    loaded = Loaded()
+    for table, table_keys in keys.items():
+        key_columns = ("pupil_id",) if table is PUPIL_CLASSES else table.key
+        params = array_params(key_columns, [dict(zip(key_columns, key, strict=True)) for key in table_keys])
+        result = connection.execute(LOADS[table.name], {"trust_id": trust_id, **params})
+        loaded.rows[table.name] = {table.key_of(row): row for row in (dict(r._mapping) for r in result)}
+    return loaded
+
+
 def write_rows(connection: Connection, trust_id: str, projection: Projection) -> None:
     """One statement per table that has rows in ``projection``."""
     for table in TABLES:
         rows = projection.table_rows(table)
-        if not rows:
-            continue
-        params: dict[str, Any] = {"trust_id": trust_id}
-        for column in table.columns:
-            values = [row[column] for row in rows]
-            if COLUMN_TYPES.get(column) == "jsonb":
-                values = [json.dumps(v) for v in values]
-            params[f"{column}_array"] = values
-        connection.execute(UPSERTS[table.name], params)
+        if rows:
+            connection.execute(UPSERTS[table.name], {"trust_id": trust_id, **array_params(table.columns, rows)})
 
 
 def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence[Rejected]) -> None:
@@ -141,29 +146,35 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     """
     if not events:
         return ApplyOutcome()
-    projection = project(events)
     try:
         with connection.begin_nested():
-            write_rows(connection, trust_id, projection)
+            projection = _apply(connection, trust_id, parse_batch(events))
             write_dead_letters(connection, trust_id, projection.rejected)
     except DBAPIError:
         return _apply_one_by_one(connection, trust_id, events)
     return ApplyOutcome(projection.applied, list(projection.rejected), events[-1].sequence)
 
 
+def _apply(connection: Connection, trust_id: str, batch: ParsedBatch) -> Projection:
+    """Load what the batch amends, fold it, write the rows, then refresh the cells it touched."""
+    projection = project(batch, load(connection, trust_id, wanted(batch)))
+    write_rows(connection, trust_id, projection)
+    refresh(connection, trust_id, projection)
+    return projection
+
+
 def _apply_one_by_one(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
     outcome = ApplyOutcome(last_sequence=events[-1].sequence)
     for event in events:
-        projection = project([event])
-        rejected = list(projection.rejected)
-        if not rejected:
-            try:
-                with connection.begin_nested():
-                    write_rows(connection, trust_id, projection)
+        try:
+            with connection.begin_nested():
+                projection = _apply(connection, trust_id, parse_batch([event]))
+            rejected = projection.rejected
+            if not rejected:
                 outcome.applied += 1
                 continue
-            except DBAPIError as exc:
-                rejected = [Rejected(event, _database_reason(exc))]
+        except DBAPIError as exc:
+            rejected = [Rejected(event, _database_reason(exc))]
         write_dead_letters(connection, trust_id, rejected)
         outcome.dead_letters.extend(rejected)
     return outcome

@@ -1,0 +1,129 @@
+"""``rm_pupil_objective``: each cell's current judgement, kept by the trust's rollup method.
+
+A cell is (pupil, objective, source). Its row is derived from the cell's non-withdrawn
+``rm_judgements`` by :func:`fathom_shared.rollup.current_judgement`, so it runs after the
+batch's judgement rows are written. Only the cells a batch touched are recomputed; a
+rollup change recomputes them all.
+
+The common case (new judgements only, method ``latest``) skips the recompute: the cell's
+new newest judgement is merged into the stored row by one upsert. It gives the same rows
+as a recompute because a new judgement's sequence is above every stored one, so on the
+same day the new one is the later (the integration tests compare both ways).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, text
+
+from fathom_projector.arrays import array_params, selected, unnest
+from fathom_projector.projections import CellKey, FreshCell, Projection
+from fathom_shared.rollup import Current, JudgementFact, current_judgement
+
+CELL = ("pupil_id", "objective_id", "source")
+COLUMNS = (*CELL, "value", "assessed_on", "note", "event_id", "sequence", "judgements")
+CHUNK = 5000
+"""Cells written per statement when recomputing a whole trust."""
+NEEDS_BANDS = {"mean_last_n", "secure_n_times"}
+
+_INSERT = (f"INSERT INTO rm_pupil_objective (trust_id, {', '.join(COLUMNS)}) "
+           f"SELECT :trust_id, {selected(COLUMNS)} FROM {unnest(COLUMNS)} "
+           f"ON CONFLICT (trust_id, {', '.join(CELL)}) DO UPDATE SET ")
+_NEWER = "rm_pupil_objective.assessed_on <= EXCLUDED.assessed_on"
+_MERGE_NEW = text(_INSERT + ", ".join(
+    [f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE rm_pupil_objective.{c} END"
+     for c in ("value", "assessed_on", "note", "event_id")]
+    + ["sequence = greatest(rm_pupil_objective.sequence, EXCLUDED.sequence)",
+       "judgements = rm_pupil_objective.judgements + EXCLUDED.judgements"]))
+_REPLACE = text(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in CELL))
+_DELETE = text(f"DELETE FROM rm_pupil_objective p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
+               "AND (p.pupil_id, p.objective_id, p.source) = (k.pupil_id, k.objective_id, k.source)")
+_JUDGEMENTS = ("SELECT j.pupil_id, j.objective_id, j.source, j.judgement_id, j.value, j.assessed_on, "
+               "j.sequence, j.note FROM rm_judgements j ")
+_JUDGEMENTS_OF = text(_JUDGEMENTS + f"JOIN {unnest(CELL, 'k')} USING ({', '.join(CELL)}) "
+                      "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn'")
+_ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
+                       "ORDER BY j.pupil_id, j.objective_id, j.source")
+_BANDS = text("SELECT o.objective_id, s.bands FROM rm_objectives o JOIN rm_scales s "
+              "ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id WHERE o.trust_id = :trust_id")
+
+
+def refresh(connection: Connection, trust_id: str, projection: Projection) -> None:
+    """Bring the cells ``projection`` touched (all of them on a rollup change) up to date."""
+    settings = projection.settings()
+    method, n = settings["rollup_method"], settings["rollup_n"]
+    if projection.rollup_changed:
+        recompute_all(connection, trust_id, method, n)
+        return
+    merged = {cell: fresh for cell, fresh in projection.fresh.items()
+              if method == "latest" and cell not in projection.amended}
+    if merged:
+        connection.execute(_MERGE_NEW, {"trust_id": trust_id, **array_params(
+            COLUMNS, [_fresh_row(cell, fresh) for cell, fresh in merged.items()])})
+    recompute_cells(connection, trust_id, (set(projection.fresh) | projection.amended) - set(merged), method, n)
+
+
+def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellKey], method: str,
+                    n: int | None) -> None:
+    """Recompute ``cells`` from their judgements: one read, one upsert, one delete."""
+    cells = list(cells)
+    if not cells:
+        return
+    keys = {"trust_id": trust_id, **array_params(CELL, [dict(zip(CELL, cell, strict=True)) for cell in cells])}
+    facts: dict[CellKey, list[JudgementFact]] = {cell: [] for cell in cells}
+    for row in connection.execute(_JUDGEMENTS_OF, keys):
+        facts[(row.pupil_id, row.objective_id, row.source)].append(_fact(row))
+    bands = _bands(connection, trust_id) if method in NEEDS_BANDS else {}
+    current = {cell: current_judgement(f, method, n, bands.get(cell[1], ())) for cell, f in facts.items()}
+    _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None])
+    gone = [dict(zip(CELL, cell, strict=True)) for cell, c in current.items() if c is None]
+    if gone:
+        connection.execute(_DELETE, {"trust_id": trust_id, **array_params(CELL, gone)})
+
+
+def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None) -> None:
+    """Rederive every cell of the trust (a rollup change), streaming the judgements cell by cell."""
+    connection.execute(text("DELETE FROM rm_pupil_objective WHERE trust_id = :trust_id"), {"trust_id": trust_id})
+    bands = _bands(connection, trust_id) if method in NEEDS_BANDS else {}
+    rows = connection.execute(_ALL_JUDGEMENTS, {"trust_id": trust_id}, execution_options={"yield_per": CHUNK})
+    cells = itertools.groupby(rows, key=lambda r: (r.pupil_id, r.objective_id, r.source))
+    currents = ((cell, current_judgement([_fact(r) for r in group], method, n, bands.get(cell[1], ())))
+                for cell, group in cells)
+    for chunk in _chunks((_current_row(cell, c) for cell, c in currents if c is not None), CHUNK):
+        _write(connection, trust_id, chunk)
+
+
+def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(_REPLACE, {"trust_id": trust_id, **array_params(COLUMNS, rows)})
+
+
+def _bands(connection: Connection, trust_id: str) -> Mapping[str, list[dict[str, Any]]]:
+    return {r.objective_id: r.bands for r in connection.execute(_BANDS, {"trust_id": trust_id})}
+
+
+def _fact(row: Row[Any]) -> JudgementFact:
+    return JudgementFact(row.judgement_id, row.value, row.assessed_on, row.sequence, row.source, row.note)
+
+
+def _current_row(cell: CellKey, current: Current) -> dict[str, Any]:
+    latest = current.latest
+    return {**dict(zip(CELL, cell, strict=True)), "value": current.value, "assessed_on": latest.assessed_on,
+            "note": latest.note, "event_id": latest.judgement_id, "sequence": current.sequence,
+            "judgements": current.judgements}
+
+
+def _fresh_row(cell: CellKey, fresh: FreshCell) -> dict[str, Any]:
+    newest = fresh.newest
+    return {**dict(zip(CELL, cell, strict=True)), "value": newest["value"], "assessed_on": newest["assessed_on"],
+            "note": newest["note"], "event_id": newest["judgement_id"], "sequence": fresh.sequence,
+            "judgements": fresh.count}
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
