@@ -41,6 +41,9 @@ class GroupsIn(Strict):
     gender = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(["female", "male", "other"]))
     more_able = fields.Boolean(load_default=False)
+    custom = fields.List(fields.String(validate=validate.Length(min=1, max=60)), load_default=list,
+                         validate=validate.Length(max=20),
+                         metadata={"description": "Trust-defined groups, e.g. 'looked after'."})
 
 
 class PupilIn(Strict):
@@ -103,6 +106,24 @@ class PresetOut(Schema):
     name = fields.String()
     description = fields.String()
     bands = fields.List(fields.Nested(BandIn))
+
+
+class MoveIn(Strict):
+    class_id = identifier(required=True, allow_none=True, metadata={"description": "null: no class."})
+    moved_on = fields.Date(required=True)
+
+
+class LeavingIn(Strict):
+    left_on = fields.Date(required=True)
+
+
+class GroupsChangeIn(Strict):
+    groups = fields.Nested(GroupsIn, required=True)
+
+
+class StaffIn(Strict):
+    staff_sub = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                              metadata={"description": "The member of staff's token subject (sub)."})
 
 
 class RetirementIn(Strict):

@@ -8,7 +8,16 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from fathom_api import assessment, framework, judgement_life, roster, scales, schemas, trust_settings
+from fathom_api import (
+    assessment,
+    framework,
+    judgement_life,
+    roster,
+    roster_life,
+    scales,
+    schemas,
+    trust_settings,
+)
 from fathom_api.access import ASSESSORS, ROSTER_WRITERS, TRUST_WIDE
 from fathom_api.imports import framework as framework_import
 from fathom_api.scale_presets import preset_list
@@ -96,6 +105,15 @@ command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
 command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, framework.retire_objective)
+ROSTER_KEEPERS = (*ROSTER_WRITERS, "school_leader")
+command("/pupils/{pupil_id}/move", schemas.MoveIn, ROSTER_KEEPERS, roster_life.move_pupil)
+command("/pupils/{pupil_id}/leaving", schemas.LeavingIn, ROSTER_KEEPERS, roster_life.record_leaving)
+command("/pupils/{pupil_id}/groups", schemas.GroupsChangeIn, ROSTER_KEEPERS, roster_life.change_groups, **SETTING)
+command("/pupils/{pupil_id}/personal-data", None, ROSTER_KEEPERS, roster_life.erase_personal_data,
+        method="delete", status=200)
+command("/classes/{class_id}/staff", schemas.StaffIn, ROSTER_KEEPERS, roster_life.assign_staff)
+command("/classes/{class_id}/staff/{staff_sub}", None, ROSTER_KEEPERS, roster_life.unassign_staff,
+        method="delete", status=200)
 IMPORT = {"location": "query", "response": schemas.ImportOut}
 command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS, framework_import.import_objectives,
         doc=csv_upload("file"), **IMPORT)
