@@ -53,6 +53,9 @@ class Pupil:
     groups: Mapping[str, Any]
     erased: bool = False
     """Erased from the roster (GDPR): shown without a name, still counted."""
+    school_id: str | None = None
+    class_id: str | None = None
+    """The current class; None for a leaver."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ other trusts' rows, and the explicit ``trust_id`` predicates let the planner use
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -55,13 +55,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
         return None
     klass = ClassInfo(*row)
 
-    pupil_rows = connection.execute(text(
-        "SELECT p.pupil_id, p.groups, p.erased, pp.given_name, pp.family_name FROM rm_pupils p "
-        "LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
-        "WHERE p.trust_id = :trust AND p.class_id = :class_id AND p.left_on IS NULL "
-        "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
-    pupils = tuple(Pupil(r.pupil_id, None if r.erased else full_name(r.given_name, r.family_name),
-                         r.groups or {}, r.erased) for r in pupil_rows)
+    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL", params)
     params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
 
     judgements = tuple(Judgement(*r) for r in connection.execute(text(
@@ -93,6 +87,21 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
         judgements=judgements, taught={k: tuple(v) for k, v in taught.items()}, interventions=interventions,
         settings=load_trust_settings(connection, trust_id), source=source,
     )
+
+
+def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -> tuple[Pupil, ...]:
+    """Pupils matching ``where`` (over ``rm_pupils p``), named from the roster unless erased.
+
+    Ordered as a teacher reads a register: family name, given name; erased and unnamed pupils last.
+    """
+    rows = connection.execute(text(
+        "SELECT p.pupil_id, p.groups, p.erased, p.school_id, p.class_id, p.left_on, pp.given_name, pp.family_name "
+        "FROM rm_pupils p LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
+        f"WHERE p.trust_id = :trust AND {where} "
+        "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
+    return tuple(Pupil(r.pupil_id, None if r.erased else full_name(r.given_name, r.family_name),
+                       r.groups or {}, r.erased, r.school_id, r.class_id if r.left_on is None else None)
+                 for r in rows)
 
 
 OBJECTIVE_COLUMNS = "objective_id, code, subject, year_group, strand, text, scale_id, retired"

@@ -47,8 +47,17 @@ class ConsistencyQuerySchema(Schema):
     )
 
 
-class AnalysisQuerySchema(ConsistencyQuerySchema):
-    """The filters every analysis shares, and the CSV switch."""
+class ExportQuerySchema(ConsistencyQuerySchema):
+    """Views a leader may take away as CSV."""
+
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` answers text/csv (as does `Accept: text/csv`)."},
+    )
+
+
+class AnalysisQuerySchema(ExportQuerySchema):
+    """The filters every analysis shares."""
 
     subject = fields.String(
         validate=validate.Length(min=1, max=200),
@@ -64,10 +73,6 @@ class AnalysisQuerySchema(ConsistencyQuerySchema):
         load_default="teacher", validate=validate.OneOf(SOURCES),
         metadata={"description": "Whose judgements: teacher (default), self (pupil self-assessment) or "
                                  "moderator. Sources are never mixed."},
-    )
-    format = fields.String(
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` answers text/csv (as does `Accept: text/csv`)."},
     )
 
 

@@ -1,0 +1,40 @@
+"""Impact arithmetic: before/after windows, running interventions, moved to secure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fathom_reports.analysis import Band, Intervention, Objective, Pupil, Scale
+from fathom_reports.impact import Evidence, ImpactSnapshot, before_and_after, build_impact
+
+START = date(2026, 11, 1)
+YN = Scale("yn", "Yes / no", (Band(0, "Not yet", False), Band(1, "Yes", True)))
+
+
+def ev(value: int, on: date, sequence: int = 1, pupil: str = "p1") -> Evidence:
+    return Evidence(pupil, "o1", value, on, sequence)
+
+
+def test_before_is_strictly_before_the_start_and_after_is_up_to_the_end_inclusive():
+    items = [ev(1, date(2026, 10, 31)), ev(0, START, 5), ev(1, date(2026, 12, 1)), ev(0, date(2026, 12, 2))]
+    before, after = before_and_after(items, START, date(2026, 12, 1))
+    assert (before.value, before.assessed_on, after.value, after.assessed_on) == (1, date(2026, 10, 31), 1,
+                                                                                  date(2026, 12, 1))
+
+
+def test_same_day_judgements_are_ordered_by_recording():
+    before, after = before_and_after([ev(1, START, 9), ev(0, START, 3)], START, START)
+    assert (before, after.value) == (None, 1)
+
+
+def test_a_running_intervention_counts_evidence_up_to_today():
+    snapshot = ImpactSnapshot(
+        intervention=Intervention("i", "I", "lead", START, ("p1",), ("o1",)), sequence=1,
+        pupils=(Pupil("p1", "A", {}),), objectives=(Objective("o1", "O1", "Maths", 4, None, "t", "yn"),),
+        scales={"yn": YN}, evidence=(ev(0, date(2026, 10, 1)), ev(1, date(2026, 11, 10)), ev(0, date(2026, 11, 30))))
+    on_20th = build_impact(snapshot, today=date(2026, 11, 20))
+    assert on_20th["intervention"]["evidence_until"] == "2026-11-20"
+    row = on_20th["rows"][0]
+    assert (row["change"], row["moved_to_secure"], row["after"]["label"]) == (1, True, "Yes")
+    later = build_impact(snapshot, today=date(2026, 12, 1))["rows"][0]
+    assert (later["change"], later["moved_to_secure"]) == (0, False)
