@@ -126,6 +126,17 @@ class StaffIn(Strict):
                               metadata={"description": "The member of staff's token subject (sub)."})
 
 
+class InterventionPupilsIn(Strict):
+    add = fields.List(identifier(), load_default=list, validate=validate.Length(max=200))
+    remove = fields.List(identifier(), load_default=list, validate=validate.Length(max=200))
+    changed_on = fields.Date(required=True)
+
+
+class InterventionEndIn(Strict):
+    end_date = fields.Date(required=True)
+    outcome = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
 class RetirementIn(Strict):
     retired_on = fields.Date(required=True)
 

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from fathom_api import (
     assessment,
     framework,
+    interventions,
     judgement_life,
     roster,
     roster_life,
@@ -114,6 +115,9 @@ command("/pupils/{pupil_id}/personal-data", None, ROSTER_KEEPERS, roster_life.er
 command("/classes/{class_id}/staff", schemas.StaffIn, ROSTER_KEEPERS, roster_life.assign_staff)
 command("/classes/{class_id}/staff/{staff_sub}", None, ROSTER_KEEPERS, roster_life.unassign_staff,
         method="delete", status=200)
+command("/interventions/{intervention_id}/pupils", schemas.InterventionPupilsIn, ASSESSORS,
+        interventions.change_pupils)
+command("/interventions/{intervention_id}/end", schemas.InterventionEndIn, ASSESSORS, interventions.end_intervention)
 IMPORT = {"location": "query", "response": schemas.ImportOut}
 command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS, framework_import.import_objectives,
         doc=csv_upload("file"), **IMPORT)

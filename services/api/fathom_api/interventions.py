@@ -1,0 +1,118 @@
+"""An intervention's life after its start: pupils join and leave, then it ends.
+
+Its current state (pupils, start date, ended or not) is folded from its own small event
+stream, ("intervention", id); the append expects the version that was read, so two
+concurrent changes cannot both act on a stale membership (one gets 409).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_api.access import actor
+from fathom_api.assessment import Errors, check_not_future, check_pupil, pupils_by_id, require_assessor
+from fathom_api.writes import Command, Handler
+from fathom_shared.auth import Principal
+from fathom_shared.event_store import NewEvent
+from fathom_shared.events import serialise, upcast
+from fathom_shared.web import Problem
+
+
+@dataclass
+class Intervention:
+    start_date: date
+    version: int
+    pupil_ids: list[str] = field(default_factory=list)
+    ended: bool = False
+
+
+def _intervention(conn: Connection, intervention_id: str) -> Intervention:
+    rows = conn.execute(
+        text("SELECT event_type, schema_version, data, stream_version FROM events "
+             "WHERE trust_id = current_setting('fathom.trust') AND stream_type = 'intervention' "
+             "AND stream_id = :id ORDER BY stream_version"), {"id": intervention_id}).all()
+    if not rows:
+        raise Problem(404, "Not Found", f"No intervention {intervention_id}.")
+    state: Intervention | None = None
+    for row in rows:
+        data = upcast(row.event_type, row.schema_version, row.data)
+        if row.event_type == "InterventionStarted":
+            state = Intervention(data["start_date"], row.stream_version, list(data["pupil_ids"]))
+        elif state is not None and row.event_type == "InterventionPupilsChanged":
+            state.pupil_ids = [p for p in state.pupil_ids if p not in data["removed"]] + data["added"]
+        elif state is not None and row.event_type == "InterventionEnded":
+            state.ended = True
+        if state is not None:
+            state.version = row.stream_version
+    assert state is not None, "an intervention stream starts with InterventionStarted"
+    return state
+
+
+def _open(conn: Connection, intervention_id: str) -> Intervention:
+    state = _intervention(conn, intervention_id)
+    if state.ended:
+        raise Problem(409, "Conflict", "This intervention has ended.")
+    return state
+
+
+def _append(intervention_id: str, state: Intervention, event_type: str, data: dict[str, Any]) -> Command:
+    return Command(
+        events=[NewEvent("intervention", intervention_id, event_type, serialise(event_type, data))],
+        expected_versions={("intervention", intervention_id): state.version},
+        resource_id=intervention_id,
+    )
+
+
+def change_pupils(payload: dict[str, Any], intervention_id: str) -> Handler:
+    """Add and remove pupils of a running intervention on a date (InterventionPupilsChanged).
+
+    Added pupils must be known, yours and on roll, and not already in it; removed ones must be in it.
+    """
+
+    def handle(conn: Connection, principal: Principal) -> Command:
+        require_assessor(principal)
+        state = _open(conn, intervention_id)
+        caller = actor(conn, principal)
+        pupils = pupils_by_id(conn, [*payload["add"], *payload["remove"]])
+        errors = Errors()
+        if not payload["add"] and not payload["remove"]:
+            errors.add("add", "Add or remove at least one pupil.")
+        for n, pupil_id in enumerate(payload["add"]):
+            check_pupil(errors, caller, pupils.get(pupil_id), f"add.{n}")
+            if pupil_id in state.pupil_ids:
+                errors.add(f"add.{n}", "Already in this intervention.")
+        for n, pupil_id in enumerate(payload["remove"]):
+            check_pupil(errors, caller, pupils.get(pupil_id), f"remove.{n}", on_roll=False)
+            if pupil_id not in state.pupil_ids:
+                errors.add(f"remove.{n}", "Not in this intervention.")
+            if pupil_id in payload["add"]:
+                errors.add(f"remove.{n}", "Also in add.")
+        if payload["changed_on"] < state.start_date:
+            errors.add("changed_on", "Before the intervention started.")
+        check_not_future(errors, "changed_on", payload["changed_on"])
+        errors.raise_any()
+        return _append(intervention_id, state, "InterventionPupilsChanged", {
+            "intervention_id": intervention_id, "added": list(dict.fromkeys(payload["add"])),
+            "removed": list(dict.fromkeys(payload["remove"])), "changed_on": payload["changed_on"]})
+
+    return handle
+
+
+def end_intervention(payload: dict[str, Any], intervention_id: str) -> Handler:
+    """End an intervention on a date (not before its start) with an optional outcome note; once only."""
+
+    def handle(conn: Connection, principal: Principal) -> Command:
+        require_assessor(principal)
+        state = _open(conn, intervention_id)
+        errors = Errors()
+        if payload["end_date"] < state.start_date:
+            errors.add("end_date", f"Before the start date {state.start_date.isoformat()}.")
+        errors.raise_any()
+        return _append(intervention_id, state, "InterventionEnded", {
+            "intervention_id": intervention_id, "end_date": payload["end_date"], "outcome": payload["outcome"]})
+
+    return handle
