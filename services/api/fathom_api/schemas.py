@@ -137,6 +137,19 @@ class InterventionEndIn(Strict):
     outcome = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
+class ScoreIn(Strict):
+    pupil_id = identifier(required=True)
+    test = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "e.g. 'NFER Maths Spring'."})
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=40, max=160))
+    taken_on = fields.Date(required=True)
+
+
+class ScoreBatchIn(Strict):
+    scores = fields.List(fields.Nested(ScoreIn), required=True, validate=validate.Length(min=1, max=1000))
+
+
 class RetirementIn(Strict):
     retired_on = fields.Date(required=True)
 

@@ -17,10 +17,12 @@ from fathom_api import (
     roster_life,
     scales,
     schemas,
+    scores,
     trust_settings,
 )
 from fathom_api.access import ASSESSORS, ROSTER_WRITERS, TRUST_WIDE
 from fathom_api.imports import framework as framework_import
+from fathom_api.imports import scores as scores_import
 from fathom_api.scale_presets import preset_list
 from fathom_api.writes import Handler, execute
 from fathom_shared.auth import Principal
@@ -120,6 +122,10 @@ command("/interventions/{intervention_id}/pupils", schemas.InterventionPupilsIn,
 command("/interventions/{intervention_id}/end", schemas.InterventionEndIn, ASSESSORS, interventions.end_intervention)
 IMPORT = {"location": "query", "response": schemas.ImportOut}
 command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS, framework_import.import_objectives,
+        doc=csv_upload("file"), **IMPORT)
+
+command("/standardised-scores", schemas.ScoreBatchIn, ASSESSORS, scores.record_scores)
+command("/standardised-scores/import", schemas.ImportQuery, ASSESSORS, scores_import.import_scores,
         doc=csv_upload("file"), **IMPORT)
 
 
