@@ -208,7 +208,7 @@ def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupi
     return {
         **objective_meta(objective),
         "scale": scale_view(objective.scale_id, scale),
-        "counts": _band_counts(bands, counts),
+        "counts": band_counts(bands, counts),
         "assessed": assessed,
         "not_assessed": len(not_assessed),
         "secure": secure,
@@ -246,7 +246,7 @@ def _band(band: Band) -> dict[str, Any]:
     return {"value": band.value, "label": band.label, "secure": band.secure}
 
 
-def _band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[str, Any]]:
+def band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[str, Any]]:
     """Every band of the scale, zero-filled, in the scale's order.
 
     A value the scale does not define (the scale changed after the judgement) is still

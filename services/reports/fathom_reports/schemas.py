@@ -80,6 +80,11 @@ class ClassAnalysisQuerySchema(AnalysisQuerySchema):
     pass
 
 
+class PooledAnalysisQuerySchema(AnalysisQuerySchema):
+    year_group = fields.Integer(required=True, strict=False, validate=validate.Range(min=0, max=14),
+                                metadata={"description": "The year group analysed (0 = Reception)."})
+
+
 class ClassSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)

@@ -1,0 +1,100 @@
+"""Response schemas of school and trust analysis (documentation; tests load real answers through them)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from fathom_reports.schemas import BandCountSchema, ScaleSchema, TrustSettingsSchema
+
+
+class PooledFiltersSchema(Schema):
+    year_group = fields.Integer(required=True)
+    subject = fields.String(required=True, allow_none=True)
+    group = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True)
+
+
+class LinksSchema(Schema):
+    analysis = fields.String(required=True, metadata={"description": "The same view one level down."})
+
+
+class TallySchema(Schema):
+    counts = fields.List(fields.Nested(BandCountSchema), required=True)
+    pupils = fields.Integer(required=True)
+    assessed = fields.Integer(required=True)
+    not_assessed = fields.Integer(required=True)
+    secure = fields.Integer(required=True)
+    percent_secure = fields.Float(required=True, allow_none=True,
+                                  metadata={"description": "From pooled counts, never an average of percentages."})
+    small_group = fields.Boolean(required=True)
+
+
+class ClassTallySchema(TallySchema):
+    class_id = fields.String(required=True)
+    name = fields.String(required=True)
+    links = fields.Nested(LinksSchema, required=True)
+
+
+class SchoolTallySchema(TallySchema):
+    school_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    links = fields.Nested(LinksSchema, required=True)
+
+
+class PooledObjectiveSchema(Schema):
+    objective_id = fields.String(required=True)
+    code = fields.String(required=True)
+    subject = fields.String(required=True)
+    year_group = fields.Integer(required=True)
+    strand = fields.String(required=True, allow_none=True)
+    text = fields.String(required=True)
+    retired = fields.Boolean(required=True)
+    scale = fields.Nested(ScaleSchema, required=True)
+    pooled = fields.Nested(TallySchema, required=True)
+
+
+class SchoolObjectiveSchema(PooledObjectiveSchema):
+    classes = fields.List(fields.Nested(ClassTallySchema), required=True)
+
+
+class TrustObjectiveSchema(PooledObjectiveSchema):
+    schools = fields.List(fields.Nested(SchoolTallySchema), required=True)
+
+
+class UnitSchema(Schema):
+    pupils = fields.Integer(required=True)
+    links = fields.Nested(LinksSchema, required=True)
+
+
+class SchoolClassSchema(UnitSchema):
+    class_id = fields.String(required=True)
+    name = fields.String(required=True)
+    academic_year = fields.String(required=True)
+
+
+class TrustSchoolSchema(UnitSchema):
+    school_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class SchoolRefSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class PooledBaseSchema(Schema):
+    filters = fields.Nested(PooledFiltersSchema, required=True)
+    sequence = fields.Integer(required=True)
+    settings = fields.Nested(TrustSettingsSchema, required=True)
+    pupils = fields.Integer(required=True)
+
+
+class SchoolAnalysisSchema(PooledBaseSchema):
+    school = fields.Nested(SchoolRefSchema, required=True)
+    classes = fields.List(fields.Nested(SchoolClassSchema), required=True)
+    objectives = fields.List(fields.Nested(SchoolObjectiveSchema), required=True)
+
+
+class TrustAnalysisSchema(PooledBaseSchema):
+    schools = fields.List(fields.Nested(TrustSchoolSchema), required=True)
+    objectives = fields.List(fields.Nested(TrustObjectiveSchema), required=True)

@@ -1,0 +1,68 @@
+"""``GET /v1/schools/{school_id}/analysis`` and ``GET /v1/trust/analysis``: pooled analyses, drilling down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from fathom_reports.access import TRUST_WIDE_ROLES, may_read_school
+from fathom_reports.pooled import school_analysis, trust_analysis
+from fathom_reports.read_pooled import load_pooled_snapshot
+from fathom_reports.responses import json_response, not_found, read_store
+from fathom_reports.schemas import PooledAnalysisQuerySchema, ProblemSchema
+from fathom_reports.schemas_pooled import SchoolAnalysisSchema, TrustAnalysisSchema
+from fathom_shared.auth import Principal
+from fathom_shared.web import Problem, requires
+
+blp = Blueprint("pooled", __name__, url_prefix="/v1", description="School and trust analysis")
+
+SCHOOL_ROLES = ("school_leader", *sorted(TRUST_WIDE_ROLES))
+TRUST_ROLES = tuple(sorted(TRUST_WIDE_ROLES))
+
+
+def _filters(year_group: int, subject: str | None, group: str | None, source: str) -> dict[str, Any]:
+    return {"year_group": year_group, "subject": subject, "group": group, "source": source}
+
+
+@blp.route("/schools/<school_id>/analysis")
+@requires(*SCHOOL_ROLES)
+@blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.response(200, SchoolAnalysisSchema)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Not the caller's school, or a role without access.")
+@blp.alt_response(404, schema=ProblemSchema, description="No such school in the caller's trust.")
+@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
+@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+def school(school_id: str, principal: Principal, year_group: int, subject: str | None = None,
+           group: str | None = None, source: str = "teacher", consistency: int | None = None,
+           format: str | None = None) -> Response:
+    """Per objective of the year group: the school's pupils pooled, and each class (linking to its analysis)."""
+    snapshot = read_store(consistency, principal.trust_id).read(
+        principal.trust_id, load_pooled_snapshot, year_group=year_group, school_id=school_id, subject=subject,
+        group=group, source=source)
+    if snapshot is None:  # another trust's school reads exactly as no school: 404 before any 403
+        raise not_found("school")
+    if not may_read_school(principal, school_id):
+        raise Problem(403, "Forbidden", "This school is not one of yours.")
+    return json_response(school_analysis(snapshot, school_id, _filters(year_group, subject, group, source)))
+
+
+@blp.route("/trust/analysis")
+@requires(*TRUST_ROLES)
+@blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.response(200, TrustAnalysisSchema)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Trust leaders, auditors, integrations and operators only.")
+@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
+@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+def trust(principal: Principal, year_group: int, subject: str | None = None, group: str | None = None,
+          source: str = "teacher", consistency: int | None = None, format: str | None = None) -> Response:
+    """Per objective of the year group: pooled trust figures and every school's, each linking to the school."""
+    snapshot = read_store(consistency, principal.trust_id).read(
+        principal.trust_id, load_pooled_snapshot, year_group=year_group, subject=subject, group=group,
+        source=source)
+    assert snapshot is not None  # only a named school can be missing
+    return json_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)))
