@@ -8,7 +8,8 @@ from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_class
 from fathom_reports.analysis import analyse_class
-from fathom_reports.responses import STORE_EXTENSION, json_response, not_found, read_store
+from fathom_reports.csv_export import class_heat_map, class_objectives, filename
+from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
@@ -30,7 +31,7 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
                   description="The read model did not reach the requested sequence in time (see Retry-After).")
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
-                   format: str | None = None) -> Response:
+                   format: str | None = None, table: str = "objectives") -> Response:
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
     per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
     store = read_store(consistency, principal.trust_id)
@@ -39,4 +40,6 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
         raise not_found("class")
     if not may_read_class(principal, snapshot.klass):
         raise Problem(403, "Forbidden", "This class is not one of yours.")
-    return json_response(analyse_class(snapshot, subject=subject, group=group))
+    view = analyse_class(snapshot, subject=subject, group=group)
+    tabulate = class_heat_map if table == "heat_map" else class_objectives
+    return view_response(view, format, tabulate, filename("class", class_id, "analysis", table))

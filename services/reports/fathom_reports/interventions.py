@@ -9,9 +9,10 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_intervention
+from fathom_reports.csv_export import filename, impact_table
 from fathom_reports.impact import build_impact
 from fathom_reports.read_interventions import load_impact_snapshot
-from fathom_reports.responses import json_response, not_found, read_store
+from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas import ExportQuerySchema, ProblemSchema
 from fathom_reports.schemas_impact import ImpactSchema
 from fathom_shared.auth import Principal
@@ -39,4 +40,5 @@ def intervention_impact(intervention_id: str, principal: Principal, consistency:
         raise not_found("intervention")
     if not may_read_intervention(principal, snapshot.intervention.lead, snapshot.pupils):
         raise Problem(403, "Forbidden", "This intervention is not one of yours.")
-    return json_response(build_impact(snapshot, today=date.today()))
+    return view_response(build_impact(snapshot, today=date.today()), format, impact_table,
+                         filename("intervention", intervention_id, "impact"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, request
 
+from fathom_reports.csv_export import Table, render
 from fathom_reports.freshness import ReadModelBehind
 from fathom_reports.store import ReadModelStore
 from fathom_shared.web import Problem
@@ -38,6 +40,17 @@ def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> 
 def json_response(body: dict[str, Any]) -> Response:
     """Serialised directly (see ``schemas``); names pupils, so no shared cache may keep it."""
     response = Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def view_response(body: dict[str, Any], format_: str | None, tabulate: Callable[[dict[str, Any]], Table],
+                  name: str) -> Response:
+    """The view as JSON, or ``tabulate(body)`` as CSV when asked (``format=csv`` or ``Accept: text/csv``)."""
+    if not wants_csv(format_):
+        return json_response(body)
+    response = Response(render(*tabulate(body)), mimetype=CSV_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -77,7 +77,9 @@ class AnalysisQuerySchema(ExportQuerySchema):
 
 
 class ClassAnalysisQuerySchema(AnalysisQuerySchema):
-    pass
+    table = fields.String(
+        load_default="objectives", validate=validate.OneOf(["objectives", "heat_map"]),
+        metadata={"description": "Which table a CSV export holds: per objective, or per pupil and objective."})
 
 
 class PooledAnalysisQuerySchema(AnalysisQuerySchema):

@@ -9,9 +9,10 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import TRUST_WIDE_ROLES, may_read_school
+from fathom_reports.csv_export import filename, school_table, trust_table
 from fathom_reports.pooled import school_analysis, trust_analysis
 from fathom_reports.read_pooled import load_pooled_snapshot
-from fathom_reports.responses import json_response, not_found, read_store
+from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas import PooledAnalysisQuerySchema, ProblemSchema
 from fathom_reports.schemas_pooled import SchoolAnalysisSchema, TrustAnalysisSchema
 from fathom_shared.auth import Principal
@@ -47,7 +48,9 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
         raise not_found("school")
     if not may_read_school(principal, school_id):
         raise Problem(403, "Forbidden", "This school is not one of yours.")
-    return json_response(school_analysis(snapshot, school_id, _filters(year_group, subject, group, source)))
+    view = school_analysis(snapshot, school_id, _filters(year_group, subject, group, source))
+    return view_response(view, format, school_table,
+                         filename("school", school_id, "analysis", f"year{year_group}", subject, group))
 
 
 @blp.route("/trust/analysis")
@@ -65,4 +68,5 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
         principal.trust_id, load_pooled_snapshot, year_group=year_group, subject=subject, group=group,
         source=source)
     assert snapshot is not None  # only a named school can be missing
-    return json_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)))
+    return view_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)), format,
+                         trust_table, filename("trust", "analysis", f"year{year_group}", subject, group))

@@ -1,0 +1,121 @@
+"""CSV export of the tables a leader sees, built from the very JSON-ready views (same filters, same numbers).
+
+Each table is a header row and flat rows. Band counts, whose bands differ by scale, are one
+``counts`` cell such as ``Emerging 1; Developing 0; Secure 2; Mastery 1``. Text that a
+spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``) is prefixed with
+``'`` — objective texts and names come from users.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+Table = tuple[list[str], list[dict[str, Any]]]
+TALLY = ["pupils", "assessed", "not_assessed", "secure", "percent_secure", "small_group", "counts"]
+OBJECTIVE = ["objective_id", "code", "subject", "strand", "text", "retired"]
+
+
+def render(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return out.getvalue()
+
+
+def filename(*parts: Any) -> str:
+    """``class-4a-analysis.csv``: ids reduced to safe characters for a Content-Disposition header."""
+    stem = "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", str(part)) for part in parts if part is not None)
+    return f"{stem}.csv"
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def counts_text(counts: Iterable[Mapping[str, Any]]) -> str:
+    return "; ".join(f"{c['label'] if c['label'] is not None else c['value']} {c['count']}" for c in counts)
+
+
+def _objective(o: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: o[key] for key in OBJECTIVE}
+
+
+def _tally(t: Mapping[str, Any]) -> dict[str, Any]:
+    return {**{key: t.get(key) for key in TALLY if key != "counts"}, "counts": counts_text(t["counts"])}
+
+
+def class_objectives(view: Mapping[str, Any]) -> Table:
+    columns = [*OBJECTIVE, "taught_dates", "pupils", "assessed", "not_assessed", "secure", "percent_secure",
+               "small_group", "counts", "pupils_not_secure", "pupils_not_assessed"]
+    pupils = len(view["pupils"])
+    return columns, [{**_objective(o), **_tally({**o, "pupils": pupils}), "taught_dates": o["taught_dates"],
+                      "pupils_not_secure": o["pupils_not_secure"], "pupils_not_assessed": o["pupils_not_assessed"]}
+                     for o in view["objectives"]]
+
+
+def class_heat_map(view: Mapping[str, Any]) -> Table:
+    """One row per pupil and objective shown, blank where not assessed."""
+    columns = ["pupil_id", "name", "erased", "objective_id", "code", "value", "label", "secure", "assessed_on",
+               "source"]
+    rows = []
+    cells = {row["pupil_id"]: row["cells"] for row in view["heat_map"]}
+    for pupil in view["pupils"]:
+        for objective in view["objectives"]:
+            cell = cells[pupil["pupil_id"]].get(objective["objective_id"]) or {}
+            rows.append({"pupil_id": pupil["pupil_id"], "name": pupil["name"], "erased": pupil["erased"],
+                         "objective_id": objective["objective_id"], "code": objective["code"], **cell})
+    return columns, rows
+
+
+def school_table(view: Mapping[str, Any]) -> Table:
+    """Per objective: the school's pooled row, then one row per class."""
+    columns = ["level", "id", "name", *OBJECTIVE, *TALLY]
+    rows = []
+    for o in view["objectives"]:
+        rows.append({"level": "school", "id": view["school"]["id"], "name": view["school"]["name"],
+                     **_objective(o), **_tally(o["pooled"])})
+        rows += [{"level": "class", "id": c["class_id"], "name": c["name"], **_objective(o), **_tally(c)}
+                 for c in o["classes"]]
+    return columns, rows
+
+
+def trust_table(view: Mapping[str, Any]) -> Table:
+    """Per objective: the trust's pooled row, then one row per school."""
+    columns = ["level", "id", "name", *OBJECTIVE, *TALLY]
+    rows = []
+    for o in view["objectives"]:
+        rows.append({"level": "trust", "id": None, "name": None, **_objective(o), **_tally(o["pooled"])})
+        rows += [{"level": "school", "id": s["school_id"], "name": s["name"], **_objective(o), **_tally(s)}
+                 for s in o["schools"]]
+    return columns, rows
+
+
+def impact_table(view: Mapping[str, Any]) -> Table:
+    columns = ["pupil_id", "name", "objective_id", "code", "before_value", "before_label", "before_on",
+               "after_value", "after_label", "after_on", "change", "moved_to_secure"]
+    names = {p["pupil_id"]: p["name"] for p in view["pupils"]}
+    codes = {o["objective_id"]: o["code"] for o in view["objectives"]}
+    rows = []
+    for r in view["rows"]:
+        before, after = r["before"] or {}, r["after"] or {}
+        rows.append({"pupil_id": r["pupil_id"], "name": names.get(r["pupil_id"]), "objective_id": r["objective_id"],
+                     "code": codes.get(r["objective_id"]), "before_value": before.get("value"),
+                     "before_label": before.get("label"), "before_on": before.get("assessed_on"),
+                     "after_value": after.get("value"), "after_label": after.get("label"),
+                     "after_on": after.get("assessed_on"), "change": r["change"],
+                     "moved_to_secure": r["moved_to_secure"]})
+    return columns, rows
