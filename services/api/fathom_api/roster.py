@@ -65,12 +65,16 @@ def create_school(payload: dict[str, Any]) -> Handler:
         school_id = new_id(payload)
         if _exists(conn, "schools", "school_id", school_id):
             raise _already()
-        data = {"school_id": school_id, "name": payload["name"]}
-        return _create("school", school_id, "SchoolCreated", data,
-                       ("INSERT INTO schools (trust_id, school_id, name) "
-                       "VALUES (current_setting('fathom.trust'), :school_id, :name)", data))
+        return school_created({"school_id": school_id, "name": payload["name"]})
 
     return handle
+
+
+def school_created(data: dict[str, Any]) -> Command:
+    """``SchoolCreated`` with its ``schools`` row (shared by the endpoint and the roster import)."""
+    return _create("school", data["school_id"], "SchoolCreated", data,
+                   ("INSERT INTO schools (trust_id, school_id, name) "
+                    "VALUES (current_setting('fathom.trust'), :school_id, :name)", data))
 
 
 def create_class(payload: dict[str, Any]) -> Handler:
@@ -83,14 +87,18 @@ def create_class(payload: dict[str, Any]) -> Handler:
         class_id = new_id(payload)
         if _exists(conn, "classes", "class_id", class_id):
             raise _already()
-        data = {"class_id": class_id, **{k: payload[k] for k in
-                                         ("school_id", "name", "year_group", "academic_year")}}
-        return _create("class", class_id, "ClassCreated", data,
-                       ("INSERT INTO classes (trust_id, class_id, school_id, name, year_group, academic_year) "
-                       "VALUES (current_setting('fathom.trust'), :class_id, :school_id, :name, :year_group, "
-                       ":academic_year)", data))
+        return class_created({"class_id": class_id, **{k: payload[k] for k in
+                                                        ("school_id", "name", "year_group", "academic_year")}})
 
     return handle
+
+
+def class_created(data: dict[str, Any]) -> Command:
+    """``ClassCreated`` with its ``classes`` row (shared by the endpoint and the roster import)."""
+    return _create("class", data["class_id"], "ClassCreated", data,
+                   ("INSERT INTO classes (trust_id, class_id, school_id, name, year_group, academic_year) "
+                    "VALUES (current_setting('fathom.trust'), :class_id, :school_id, :name, :year_group, "
+                    ":academic_year)", data))
 
 
 def register_pupil(payload: dict[str, Any]) -> Handler:
@@ -120,18 +128,35 @@ def register_pupil(payload: dict[str, Any]) -> Handler:
             raise _already()
         data = {"pupil_id": pupil_id, "school_id": school_id, "class_id": payload["class_id"],
                 "year_group": year_group, "groups": payload["groups"]}
-        personal = {k: payload[k] for k in ("given_name", "family_name", "date_of_birth", "upn")}
-        return _create(
-            "pupil", pupil_id, "PupilRegistered", data,
-            ("INSERT INTO pupils (trust_id, pupil_id, school_id, class_id, year_group, groups) "
-             "VALUES (current_setting('fathom.trust'), :pupil_id, :school_id, :class_id, :year_group, :groups)",
-             data),
-            ("INSERT INTO pupil_personal (trust_id, pupil_id, given_name, family_name, date_of_birth, upn) "
-             "VALUES (current_setting('fathom.trust'), :pupil_id, :given_name, :family_name, :date_of_birth, "
-             ":upn)", {"pupil_id": pupil_id, **personal}),
-        )
+        return pupil_registered(data, {k: payload[k] for k in PERSONAL})
 
     return handle
+
+
+PERSONAL = ("given_name", "family_name", "date_of_birth", "upn")
+"""Columns of ``pupil_personal``: the only place a pupil's identifying details are kept."""
+
+
+def pupil_registered(data: dict[str, Any], personal: dict[str, Any]) -> Command:
+    """``PupilRegistered`` (ids and groups only) with the ``pupils`` row and, apart, the personal details."""
+    return _create(
+        "pupil", data["pupil_id"], "PupilRegistered", data,
+        ("INSERT INTO pupils (trust_id, pupil_id, school_id, class_id, year_group, groups) "
+         "VALUES (current_setting('fathom.trust'), :pupil_id, :school_id, :class_id, :year_group, :groups)",
+         data),
+        ("INSERT INTO pupil_personal (trust_id, pupil_id, given_name, family_name, date_of_birth, upn) "
+         "VALUES (current_setting('fathom.trust'), :pupil_id, :given_name, :family_name, :date_of_birth, "
+         ":upn)", {"pupil_id": data["pupil_id"], **{k: personal.get(k) for k in PERSONAL}}),
+    )
+
+
+def personal_details_changed(pupil_id: str, personal: dict[str, Any]) -> Command:
+    """Overwrite some of a pupil's personal details: no event, since the log never holds them."""
+    columns = [k for k in PERSONAL if k in personal]
+    sql = (f"UPDATE pupil_personal SET {', '.join(f'{k} = :{k}' for k in columns)} "
+           "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :pupil_id")
+    return Command(events=[], resource_id=pupil_id, after_append=lambda conn: conn.execute(
+        text(sql), {"pupil_id": pupil_id, **{k: personal[k] for k in columns}}))
 
 
 def define_objective(payload: dict[str, Any]) -> Handler:

@@ -8,6 +8,7 @@ Staff assignments are command-side only: they decide what a teacher may write.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -88,14 +89,18 @@ def move_pupil(payload: dict[str, Any], pupil_id: str) -> Handler:
             errors.add("class_id", "The pupil is already in this class.")
         check_not_future(errors, "moved_on", payload["moved_on"])
         errors.raise_any()
-        data = {"pupil_id": pupil_id, "class_id": class_id, "year_group": year_group,
-                "moved_on": payload["moved_on"]}
-        return _pupil_event(pupil_id, "PupilMoved", data,
-                            "UPDATE pupils SET class_id = :class_id, year_group = :year_group "
-                            "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :pupil_id",
-                            {"class_id": class_id, "year_group": year_group})
+        return pupil_moved(pupil_id, class_id, year_group, payload["moved_on"])
 
     return handle
+
+
+def pupil_moved(pupil_id: str, class_id: str | None, year_group: int, moved_on: date) -> Command:
+    """``PupilMoved`` with the ``pupils`` row following it (shared by the endpoint and the roster import)."""
+    data = {"pupil_id": pupil_id, "class_id": class_id, "year_group": year_group, "moved_on": moved_on}
+    return _pupil_event(pupil_id, "PupilMoved", data,
+                        "UPDATE pupils SET class_id = :class_id, year_group = :year_group "
+                        "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :pupil_id",
+                        {"class_id": class_id, "year_group": year_group})
 
 
 def record_leaving(payload: dict[str, Any], pupil_id: str) -> Handler:
@@ -166,12 +171,17 @@ def assign_staff(payload: dict[str, Any], class_id: str) -> Handler:
 
     def handle(conn: Connection, principal: Principal) -> Command:
         _class(conn, principal, class_id)
-        return Command(events=[], resource_id=class_id, after_append=lambda conn: conn.execute(
-            text("INSERT INTO staff_assignments (trust_id, staff_sub, class_id) "
-                 "VALUES (current_setting('fathom.trust'), :sub, :class_id) ON CONFLICT DO NOTHING"),
-            {"sub": payload["staff_sub"], "class_id": class_id}))
+        return staff_assigned(payload["staff_sub"], class_id)
 
     return handle
+
+
+def staff_assigned(staff_sub: str, class_id: str) -> Command:
+    """A ``staff_assignments`` row, no event (assigning twice is harmless)."""
+    return Command(events=[], resource_id=class_id, after_append=lambda conn: conn.execute(
+        text("INSERT INTO staff_assignments (trust_id, staff_sub, class_id) "
+             "VALUES (current_setting('fathom.trust'), :sub, :class_id) ON CONFLICT DO NOTHING"),
+        {"sub": staff_sub, "class_id": class_id}))
 
 
 def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> Handler:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,27 @@ class Command:
 
 
 Handler = Callable[[Connection, Principal], Command]
+
+
+def combine(commands: Iterable[Command], **answer: Any) -> Command:
+    """Many commands as one: their events in order, then their write-model changes in the same order.
+
+    Lets a bulk write (an import) reuse the single-resource builders, so both paths write the
+    same rows and events. ``answer`` sets the combined command's ``report`` / ``status`` / ``resource_id``.
+    """
+    commands = list(commands)
+    writes = [c.after_append for c in commands if c.after_append is not None]
+
+    def write_all(conn: Connection) -> None:
+        for write in writes:
+            write(conn)
+
+    return Command(
+        events=[event for c in commands for event in c.events],
+        expected_versions={k: v for c in commands for k, v in c.expected_versions.items()},
+        after_append=write_all if writes else None,
+        **answer,
+    )
 
 
 def execute(engine: Engine, principal: Principal, handler: Handler, status: int = 201) -> tuple[dict[str, Any], int]:
