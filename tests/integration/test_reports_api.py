@@ -232,7 +232,7 @@ def test_class_analysis_exact_numbers(client, auth, class_4a):
     assert body["class"] == {"id": "4a", "name": "4A", "school_id": "north", "year_group": 4,
                              "academic_year": "2026-27"}
     assert body["sequence"] == 40
-    assert body["filters"] == {"subject": None, "group": None, "source": "teacher"}
+    assert body["filters"] == {"subject": None, "group": None, "source": "teacher", "from": None, "to": None}
     # The leaver p6 is gone; the erased p3 is still counted, last and without a name.
     assert [(p["pupil_id"], p["name"], p["erased"]) for p in body["pupils"]] == [
         ("p1", "Ada Lovelace", False), ("p5", "Eve Ng", False), ("p2", "Ben Okri", False),
@@ -295,7 +295,7 @@ def test_source_shows_only_that_sources_judgements(client, auth, class_4a, sourc
 
 def test_subject_filter(client, auth, class_4a):
     body = analysis(client, class_4a, auth("trust_leader"), subject="English").get_json()
-    assert body["filters"] == {"subject": "English", "group": None, "source": "teacher"}
+    assert body["filters"] == {"subject": "English", "group": None, "source": "teacher", "from": None, "to": None}
     assert [o["objective_id"] for o in body["objectives"]] == ["en1"]
     assert {oid for row in body["heat_map"] for oid in row["cells"]} == {"en1"}
     assert analysis(client, class_4a, auth("trust_leader"), subject="Science").get_json()["objectives"] == []
@@ -443,6 +443,10 @@ def test_token_without_roles_is_401(client, settings, trust, class_4a):
     ({"consistency": "at_least:12x"}, "consistency"),
     ({"consistency": "at_most:5"}, "consistency"),
     ({"as_of": "2026-01-01"}, "as_of"),
+    ({"from": "yesterday"}, "from"),
+    ({"to": "2026-13-01"}, "to"),
+    ({"from": "2026-10-02", "to": "2026-10-01"}, "to"),
+    ({"table": "pupils"}, "table"),
 ])
 def test_bad_query_arguments_are_problems_naming_the_field(client, auth, class_4a, query, field):
     response = analysis(client, class_4a, auth("trust_leader"), **query)

@@ -108,7 +108,7 @@ def test_objectives_are_ordered_by_subject_then_code_and_subject_filters_them():
     assert [o["code"] for o in analyse_class(snapshot())["objectives"]] == ["EN4.1", "MA4.1", "MA4.2"]
     maths = analyse_class(snapshot(), subject="Maths")
     assert [o["code"] for o in maths["objectives"]] == ["MA4.1", "MA4.2"]
-    assert maths["filters"] == {"subject": "Maths", "group": None, "source": "teacher"}
+    assert maths["filters"] == {"subject": "Maths", "group": None, "source": "teacher", "from": None, "to": None}
     assert all(set(row["cells"]) <= {"o-ma1", "o-ma2"} for row in maths["heat_map"])
     assert analyse_class(snapshot(), subject="Science")["objectives"] == []
 

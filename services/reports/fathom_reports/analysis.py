@@ -15,11 +15,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fathom_reports.gaps import find_gaps, suggest_groups
 from fathom_reports.pupil_groups import GROUP_FILTERS, group_predicate
 from fathom_reports.trust_settings import TrustSettings
+
+if TYPE_CHECKING:
+    from fathom_reports.date_range import DateRange
 
 __all__ = ["GROUP_FILTERS", "analyse_class", "percent", "pupils_in_group"]
 
@@ -111,6 +114,8 @@ class ClassSnapshot:
     settings: TrustSettings = field(default_factory=TrustSettings)
     source: str = "teacher"
     """Whose judgements ``judgements`` holds: teacher, self or moderator (never mixed)."""
+    period: DateRange | None = None
+    """Set when the judgements are only those assessed within it (current by the trust's rollup)."""
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -168,7 +173,8 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
             "year_group": snapshot.klass.year_group,
             "academic_year": snapshot.klass.academic_year,
         },
-        "filters": {"subject": subject, "group": group, "source": snapshot.source},
+        "filters": {"subject": subject, "group": group, "source": snapshot.source,
+                    **(snapshot.period.view() if snapshot.period else {"from": None, "to": None})},
         "sequence": snapshot.sequence,
         "settings": snapshot.settings.view(),
         "pupils": [pupil_view(p) for p in pupils],

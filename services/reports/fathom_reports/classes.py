@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -9,6 +11,7 @@ from marshmallow import RAISE
 from fathom_reports.access import READER_ROLES, may_read_class
 from fathom_reports.analysis import analyse_class
 from fathom_reports.csv_export import class_heat_map, class_objectives, filename
+from fathom_reports.date_range import DateRange
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
 from fathom_shared.auth import Principal
@@ -31,11 +34,13 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
                   description="The read model did not reach the requested sequence in time (see Retry-After).")
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
-                   format: str | None = None, table: str = "objectives") -> Response:
+                   format: str | None = None, table: str = "objectives", from_: date | None = None,
+                   to: date | None = None) -> Response:
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
     per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
     store = read_store(consistency, principal.trust_id)
-    snapshot = store.class_snapshot(principal.trust_id, class_id, source)
+    period = DateRange(from_, to) if from_ or to else None
+    snapshot = store.class_snapshot(principal.trust_id, class_id, source, period)
     if snapshot is None:
         raise not_found("class")
     if not may_read_class(principal, snapshot.klass):

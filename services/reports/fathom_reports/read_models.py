@@ -26,6 +26,7 @@ from fathom_reports.analysis import (
     Pupil,
     Scale,
 )
+from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
 from fathom_reports.trust_settings import load_trust_settings
 
 
@@ -37,16 +38,18 @@ def read_position(connection: Connection, trust_id: str) -> int:
     return int(position or 0)
 
 
-def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, source: str = "teacher"
-                        ) -> ClassSnapshot | None:
+def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, source: str = "teacher",
+                        period: DateRange | None = None) -> ClassSnapshot | None:
     """The class with its pupils, objectives, scales, judgements, taught dates and interventions.
 
     None when the class is not visible to this trust: another trust's class and a class that
     does not exist take exactly the same path. Run it in a REPEATABLE READ transaction so
     ``sequence`` describes the very rows read. The class's pupils are its current ones
-    (leavers are not); ``source`` picks whose judgements are read, never mixing them.
+    (leavers are not); ``source`` picks whose judgements are read, never mixing them. With a
+    ``period``, judgements and taught dates are those within it (see :mod:`fathom_reports.date_range`).
     """
-    params: dict[str, Any] = {"trust": trust_id, "class_id": class_id, "source": source}
+    params: dict[str, Any] = {"trust": trust_id, "class_id": class_id, "source": source,
+                              "start": period.start if period else None, "end": period.end if period else None}
     sequence = read_position(connection, trust_id)
     row = connection.execute(text(
         "SELECT class_id, name, school_id, year_group, academic_year FROM rm_classes "
@@ -58,25 +61,39 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
     pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL", params)
     params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
 
-    judgements = tuple(Judgement(*r) for r in connection.execute(text(
-        "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
-        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all())
+    in_range: tuple[RangeJudgement, ...] = ()
+    if period is None:
+        judgements = tuple(Judgement(*r) for r in connection.execute(text(
+            "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
+            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all())
+        judged = {j.objective_id for j in judgements}
+    else:
+        in_range = tuple(RangeJudgement(*r) for r in connection.execute(text(
+            "SELECT judgement_id, pupil_id, objective_id, value, assessed_on, sequence, source FROM rm_judgements "
+            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source "
+            "AND status <> 'withdrawn' AND (CAST(:start AS date) IS NULL OR assessed_on >= :start) "
+            "AND (CAST(:end AS date) IS NULL OR assessed_on <= :end)"), params).all())
+        judged = {j.objective_id for j in in_range}
     taught: dict[str, list[date]] = {}
     for objective_id, taught_on in connection.execute(text(
             "SELECT objective_id, taught_on FROM rm_class_taught "
             "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
-        taught.setdefault(objective_id, []).append(taught_on)
+        if period is None or period.covers(taught_on):
+            taught.setdefault(objective_id, []).append(taught_on)
 
     # The year group's current framework, plus whatever this class was actually taught or
     # judged on (another year's objective, or one retired since).
     params["year_group"] = klass.year_group
-    params["extra_ids"] = sorted({j.objective_id for j in judgements} | set(taught))
+    params["extra_ids"] = sorted(judged | set(taught))
     objectives = tuple(Objective(*r) for r in connection.execute(text(
         f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives "
         "WHERE trust_id = :trust AND ((year_group = :year_group AND NOT retired) "
         "OR objective_id = ANY(:extra_ids))"), params).all())
 
     scales = load_scales(connection, trust_id, objectives)
+    settings = load_trust_settings(connection, trust_id)
+    if period is not None:
+        judgements = roll_up(in_range, objectives, scales, settings)
 
     interventions = tuple(intervention_from(r) for r in connection.execute(text(
         f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions "
@@ -85,7 +102,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
     return ClassSnapshot(
         klass=klass, sequence=sequence, pupils=pupils, objectives=objectives, scales=scales,
         judgements=judgements, taught={k: tuple(v) for k, v in taught.items()}, interventions=interventions,
-        settings=load_trust_settings(connection, trust_id), source=source,
+        settings=settings, source=source, period=period,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from fathom_reports.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS, is_valid_group
 from fathom_shared.events import SOURCES
@@ -77,9 +77,19 @@ class AnalysisQuerySchema(ExportQuerySchema):
 
 
 class ClassAnalysisQuerySchema(AnalysisQuerySchema):
+    from_ = fields.Date(data_key="from", metadata={
+        "description": "Only judgements assessed on or after this date (ISO 8601); each pupil's current "
+                       "judgement is then the trust's rollup over those judgements alone."})
+    to = fields.Date(metadata={"description": "Only judgements assessed on or before this date (ISO 8601)."})
     table = fields.String(
         load_default="objectives", validate=validate.OneOf(["objectives", "heat_map"]),
         metadata={"description": "Which table a CSV export holds: per objective, or per pupil and objective."})
+
+
+    @validates_schema
+    def range_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be before `from`.", field_name="to")
 
 
 class PooledAnalysisQuerySchema(AnalysisQuerySchema):
@@ -99,6 +109,8 @@ class FiltersSchema(Schema):
     subject = fields.String(required=True, allow_none=True)
     group = fields.String(required=True, allow_none=True)
     source = fields.String(required=True, metadata={"enum": list(SOURCES)})
+    from_ = fields.Date(required=True, allow_none=True, data_key="from")
+    to = fields.Date(required=True, allow_none=True)
 
 
 class TrustSettingsSchema(Schema):
