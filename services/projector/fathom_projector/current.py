@@ -49,6 +49,7 @@ _ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status 
                        "ORDER BY j.pupil_id, j.objective_id, j.source")
 _BANDS = text("SELECT o.objective_id, s.bands FROM rm_objectives o JOIN rm_scales s "
               "ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id WHERE o.trust_id = :trust_id")
+_BANDS_OF = text(_BANDS.text + " AND o.objective_id = ANY(CAST(:objective_ids AS text[]))")
 
 
 def refresh(connection: Connection, trust_id: str, projection: Projection) -> None:
@@ -76,7 +77,7 @@ def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellK
     facts: dict[CellKey, list[JudgementFact]] = {cell: [] for cell in cells}
     for row in connection.execute(_JUDGEMENTS_OF, keys):
         facts[(row.pupil_id, row.objective_id, row.source)].append(_fact(row))
-    bands = _bands(connection, trust_id) if method in NEEDS_BANDS else {}
+    bands = _bands(connection, trust_id, {cell[1] for cell in cells}) if method in NEEDS_BANDS else {}
     current = {cell: current_judgement(f, method, n, bands.get(cell[1], ())) for cell, f in facts.items()}
     _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None])
     gone = [dict(zip(CELL, cell, strict=True)) for cell, c in current.items() if c is None]
@@ -101,8 +102,13 @@ def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]]
         connection.execute(_REPLACE, {"trust_id": trust_id, **array_params(COLUMNS, rows)})
 
 
-def _bands(connection: Connection, trust_id: str) -> Mapping[str, list[dict[str, Any]]]:
-    return {r.objective_id: r.bands for r in connection.execute(_BANDS, {"trust_id": trust_id})}
+def _bands(connection: Connection, trust_id: str, objective_ids: set[str] | None = None,
+           ) -> Mapping[str, list[dict[str, Any]]]:
+    """Each objective's scale bands: all the trust's, or those of ``objective_ids``."""
+    if objective_ids is None:
+        return {r.objective_id: r.bands for r in connection.execute(_BANDS, {"trust_id": trust_id})}
+    return {r.objective_id: r.bands for r in connection.execute(
+        _BANDS_OF, {"trust_id": trust_id, "objective_ids": list(objective_ids)})}
 
 
 def _fact(row: Row[Any]) -> JudgementFact:
