@@ -3,9 +3,10 @@
 The heavy table is ``rm_pupil_objective`` (a trust of 20 schools holds millions of rows);
 it is never fetched row by row. The year group's current pupils are read once (a few
 thousand rows, filtered by pupil group in Python with the same predicates every view
-uses), then the judgements are counted in SQL grouped by (class, objective, value), joined
-through ``unnest`` of the (pupil, class) pairs so PostgreSQL walks the
-``(trust_id, pupil_id, source, objective_id) INCLUDE (value)`` index without touching the table.
+uses), then the judgements are counted in SQL grouped by (class, objective, value): an
+index-only range scan of ``(trust_id, source, objective_id, pupil_id) INCLUDE (value)`` over
+the year group's objectives (migration ``0003_reports``), hash-joined to the ``unnest`` of
+the (pupil, class) pairs. Only the grouped counts — classes × objectives × bands — travel.
 """
 
 from __future__ import annotations
