@@ -8,9 +8,10 @@ import io
 from tests.integration import test_reports_api as base
 from tests.integration import test_reports_interventions as impact_tests
 from tests.integration import test_reports_pooled as pooled_tests
+from tests.integration import test_reports_pupils as pupil_tests
 
 client, auth, class_4a = base.client, base.auth, base.class_4a
-trust_data, boost = pooled_tests.trust_data, impact_tests.boost
+trust_data, boost, pupils = pooled_tests.trust_data, impact_tests.boost, pupil_tests.pupils
 
 
 def rows(response) -> list[dict[str, str]]:
@@ -74,3 +75,31 @@ def test_impact_csv(client, auth, boost):
                      "after_value": "3", "after_label": "Secure", "after_on": "2026-11-20", "change": "1",
                      "moved_to_secure": "true"}
     assert len(rows(response)) == 8
+
+
+def test_class_gaps_and_suggested_groups_csv(client, auth, class_4a):
+    gaps = client.get("/v1/classes/4a/analysis", headers=auth("trust_leader"),
+                      query_string={"format": "csv", "table": "gaps"})
+    assert gaps.headers["Content-Disposition"] == 'attachment; filename="class-4a-analysis-gaps.csv"'
+    assert [(r["gap"], r["code"], r["taught_dates"], r["assessed"], r["percent_secure"], r["secure_target_percent"])
+            for r in rows(gaps)] == [
+        ("taught_not_assessed", "MA3.9", "2026-09-08", "", "", "70.0"),
+        ("below_target", "EN4.1", "", "2", "50.0", "70.0"),
+        ("below_target", "MA4.0", "", "1", "0.0", "70.0"),
+        ("below_target", "MA4.1", "", "4", "50.0", "70.0")]
+    groups = client.get("/v1/classes/4a/analysis", headers=auth("trust_leader"),
+                        query_string={"format": "csv", "table": "suggested_groups"})
+    assert rows(groups) == [{"group": "1", "size": "2", "objective_codes": "MA4.1", "objective_ids": "ma1",
+                             "pupil_ids": "p2; p4", "also_consider": ""}]
+
+
+def test_pupil_history_csv(client, auth, pupils):
+    response = client.get("/v1/pupils/p1", headers={**auth("trust_leader"), "Accept": "text/csv"})
+    assert response.headers["Content-Disposition"] == 'attachment; filename="pupil-p1-judgement_history.csv"'
+    assert [(r["code"], r["assessed_on"], r["source"], r["value"], r["original_value"], r["status"], r["reason"])
+            for r in rows(response)] == [
+        ("EN4.1", "2026-10-02", "teacher", "1", "1", "recorded", ""),
+        ("MA4.1", "2026-09-20", "teacher", "2", "2", "recorded", ""),
+        ("MA4.1", "2026-10-01", "teacher", "3", "1", "corrected", "typed the wrong band"),
+        ("MA4.1", "2026-10-25", "teacher", "4", "4", "withdrawn", "wrong pupil"),
+        ("MA4.1", "2026-10-26", "moderator", "3", "3", "recorded", "")]

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_class
 from fathom_reports.analysis import analyse_class
-from fathom_reports.csv_export import class_heat_map, class_objectives, filename
+from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.date_range import DateRange
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
@@ -46,5 +46,4 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
     if not may_read_class(principal, snapshot.klass):
         raise Problem(403, "Forbidden", "This class is not one of yours.")
     view = analyse_class(snapshot, subject=subject, group=group)
-    tabulate = class_heat_map if table == "heat_map" else class_objectives
-    return view_response(view, format, tabulate, filename("class", class_id, "analysis", table))
+    return view_response(view, format, CLASS_TABLES[table], filename("class", class_id, "analysis", table))

@@ -119,3 +119,34 @@ def impact_table(view: Mapping[str, Any]) -> Table:
                      "after_on": after.get("assessed_on"), "change": r["change"],
                      "moved_to_secure": r["moved_to_secure"]})
     return columns, rows
+
+
+def class_gaps(view: Mapping[str, Any]) -> Table:
+    """Taught-not-assessed and below-target objectives, one row each, ``gap`` saying which."""
+    columns = ["gap", "objective_id", "code", "subject", "taught_dates", "assessed", "secure", "percent_secure",
+               "small_group", "secure_target_percent"]
+    gaps = view["gaps"]
+    target = gaps["secure_target_percent"]
+    return columns, ([{"gap": "taught_not_assessed", **g, "secure_target_percent": target}
+                      for g in gaps["taught_not_assessed"]]
+                     + [{"gap": "below_target", **g, "secure_target_percent": target} for g in gaps["below_target"]])
+
+
+def class_suggested_groups(view: Mapping[str, Any]) -> Table:
+    columns = ["group", "size", "objective_codes", "objective_ids", "pupil_ids", "also_consider"]
+    return columns, [{"group": n, "size": g["size"], "objective_codes": [o["code"] for o in g["objectives"]],
+                      "objective_ids": [o["objective_id"] for o in g["objectives"]], "pupil_ids": g["pupil_ids"],
+                      "also_consider": g["also_consider"]} for n, g in enumerate(view["suggested_groups"], 1)]
+
+
+CLASS_TABLES = {"objectives": class_objectives, "heat_map": class_heat_map, "gaps": class_gaps,
+                "suggested_groups": class_suggested_groups}
+"""The ``table`` a class analysis CSV holds."""
+
+
+def profile_history(view: Mapping[str, Any]) -> Table:
+    """Every judgement of the pupil, oldest first per objective, with its corrections and withdrawals."""
+    columns = ["objective_id", "code", "subject", "judgement_id", "assessed_on", "source", "value", "label",
+               "secure", "original_value", "status", "reason", "recorded_by", "amended_by", "note"]
+    return columns, [{"objective_id": o["objective_id"], "code": o["code"], "subject": o["subject"], **h}
+                     for o in view["objectives"] for h in o["history"]]

@@ -7,10 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_pupil
+from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.profile import build_profile
 from fathom_reports.read_pupils import load_profile_snapshot
-from fathom_reports.responses import json_response, not_found, read_store
-from fathom_reports.schemas import ConsistencyQuerySchema, ProblemSchema
+from fathom_reports.responses import not_found, read_store, view_response
+from fathom_reports.schemas import ExportQuerySchema, ProblemSchema
 from fathom_reports.schemas_profile import PupilProfileSchema
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
@@ -20,14 +21,15 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil 
 
 @blp.route("/<pupil_id>")
 @requires(*READER_ROLES)
-@blp.arguments(ConsistencyQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.arguments(ExportQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, PupilProfileSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not a pupil of the caller's classes or schools.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil in the caller's trust.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
-def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None = None) -> Response:
+def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None = None,
+                  format: str | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;
     standardised scores beside teacher judgement per subject, with moderation prompts; interventions."""
     snapshot = read_store(consistency, principal.trust_id).read(principal.trust_id, load_profile_snapshot, pupil_id)
@@ -35,4 +37,5 @@ def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None =
         raise not_found("pupil")
     if not may_read_pupil(principal, snapshot.pupil.school_id, snapshot.pupil.current_class):
         raise Problem(403, "Forbidden", "This pupil is not in one of your classes or schools.")
-    return json_response(build_profile(snapshot))
+    return view_response(build_profile(snapshot), format, profile_history,
+                         filename("pupil", pupil_id, "judgement_history"))

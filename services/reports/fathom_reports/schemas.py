@@ -82,8 +82,9 @@ class ClassAnalysisQuerySchema(AnalysisQuerySchema):
                        "judgement is then the trust's rollup over those judgements alone."})
     to = fields.Date(metadata={"description": "Only judgements assessed on or before this date (ISO 8601)."})
     table = fields.String(
-        load_default="objectives", validate=validate.OneOf(["objectives", "heat_map"]),
-        metadata={"description": "Which table a CSV export holds: per objective, or per pupil and objective."})
+        load_default="objectives", validate=validate.OneOf(["objectives", "heat_map", "gaps", "suggested_groups"]),
+        metadata={"description": "Which table a CSV export holds: per objective, per pupil and objective, "
+                                 "the gaps, or the suggested groups."})
 
 
     @validates_schema
