@@ -126,6 +126,17 @@ def test_registration_moves_and_leaving_keep_the_class_history():
                                       "more_able": False, "custom": ["young carer"]}
 
 
+def test_staying_in_the_same_class_keeps_the_open_membership():
+    open_row = {"pupil_id": "p1", "class_id": "c1", "from_date": date(2026, 9, 3), "to_date": None}
+    projection = fold(
+        event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": "c1", "year_group": 4,
+                                     "groups": {}}),
+        event(2, "PupilMoved", {"pupil_id": "p1", "class_id": "c1", "year_group": 5, "moved_on": "2026-11-02"}),
+        loaded={PUPIL_CLASSES.name: {("p1", "c1", date(2026, 9, 3)): open_row}})
+    assert projection.table_rows(PUPIL_CLASSES) == []
+    assert projection.table_rows(PUPILS)[0]["year_group"] == 5
+
+
 def test_amending_an_unknown_pupil_objective_or_intervention_is_a_poison_event():
     projection = fold(event(1, "PupilLeft", {"pupil_id": "ghost", "left_on": "2026-12-18"}),
                       event(2, "ObjectiveRetired", {"objective_id": "o9", "retired_on": "2026-12-01"}),

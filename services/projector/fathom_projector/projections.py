@@ -160,9 +160,14 @@ class Projection:
         return self.get(TRUST_SETTINGS, ()) or dict(DEFAULT_SETTINGS)
 
     def move_class(self, pupil_id: str, on: date, class_id: str | None) -> None:
-        """Close the pupil's open class membership on ``on`` and open one in ``class_id``."""
+        """Close the pupil's open class membership on ``on`` and open one in ``class_id``.
+
+        Staying in the same class (a re-registration, a change of year group only) changes nothing.
+        """
         open_key = self._open_class.get(pupil_id)
         open_row = None if open_key is None else self.get(PUPIL_CLASSES, open_key)
+        if open_row is not None and open_row["class_id"] == class_id:
+            return
         if open_row is not None:
             self.put(PUPIL_CLASSES, {**open_row, "to_date": on})
             self._open_class[pupil_id] = None
