@@ -139,7 +139,9 @@ def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence
 def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
     """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
 
-    Events that fail validation go straight to ``dead_letters``. If the batch's writes fail
+    Events that fail validation, or amend something the trust does not have (a correction
+    of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``
+    and change nothing, as a rebuild would find them again. If the batch's writes fail
     in the database (a constraint, a value out of range), the batch is rolled back to its
     savepoint and replayed one event per savepoint, so only the offending events are set
     aside and the trust's pipeline keeps moving.
