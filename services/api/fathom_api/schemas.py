@@ -9,6 +9,8 @@ from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
                              error="Use 1-64 letters, digits, '.', '_', ':' or '-'.")
 YEAR_GROUP = validate.Range(min=0, max=13)
+ACADEMIC_YEAR = validate.Regexp(r"^\d{4}-\d{2}$", error="Use the form 2026-27.")
+UPN = validate.Regexp(r"^[A-Z]\d{11}[0-9A-Z]$", error="Not a valid UPN.")
 
 
 class Strict(Schema):
@@ -30,8 +32,7 @@ class ClassIn(Strict):
     school_id = identifier(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     year_group = fields.Integer(required=True, strict=True, validate=YEAR_GROUP)
-    academic_year = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{4}-\d{2}$", error="Use the form 2026-27."))
+    academic_year = fields.String(required=True, validate=ACADEMIC_YEAR)
 
 
 class GroupsIn(Strict):
@@ -57,8 +58,7 @@ class PupilIn(Strict):
     given_name = fields.String(load_default=None, validate=validate.Length(max=100))
     family_name = fields.String(load_default=None, validate=validate.Length(max=100))
     date_of_birth = fields.Date(load_default=None)
-    upn = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]\d{11}[0-9A-Z]$",
-                                                                  error="Not a valid UPN."))
+    upn = fields.String(load_default=None, validate=UPN)
 
 
 class BandIn(Strict):
@@ -157,6 +157,11 @@ class RetirementIn(Strict):
 class ImportQuery(Strict):
     dry_run = fields.Boolean(load_default=False, metadata={
         "description": "Validate and report what would change; write nothing."})
+
+
+class RosterImportQuery(ImportQuery):
+    academic_year = fields.String(required=True, validate=ACADEMIC_YEAR, metadata={
+        "description": "The year of every class in classes.csv (OneRoster keeps it in terms, not classes)."})
 
 
 class ObjectiveIn(Strict):

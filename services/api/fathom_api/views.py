@@ -22,6 +22,7 @@ from fathom_api import (
 )
 from fathom_api.access import ASSESSORS, ROSTER_WRITERS, TRUST_WIDE
 from fathom_api.imports import framework as framework_import
+from fathom_api.imports import oneroster
 from fathom_api.imports import scores as scores_import
 from fathom_api.scale_presets import preset_list
 from fathom_api.writes import Handler, execute
@@ -123,6 +124,8 @@ command("/interventions/{intervention_id}/end", schemas.InterventionEndIn, ASSES
 IMPORT = {"location": "query", "response": schemas.ImportOut}
 command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS, framework_import.import_objectives,
         doc=csv_upload("file"), **IMPORT)
+command("/roster/import", schemas.RosterImportQuery, ROSTER_KEEPERS, oneroster.import_roster,
+        doc=csv_upload(*oneroster.FILES), **IMPORT)
 
 command("/standardised-scores", schemas.ScoreBatchIn, ASSESSORS, scores.record_scores)
 command("/standardised-scores/import", schemas.ImportQuery, ASSESSORS, scores_import.import_scores,

@@ -130,14 +130,28 @@ def _metadata(principal: Principal, key: str | None) -> dict[str, Any]:
 
 
 def _request_hash() -> str:
-    raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
+    if request.mimetype == "multipart/form-data":
+        canonical = _multipart_parts()
+    else:
+        raw = request.get_data(cache=True)
+        try:
+            canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            canonical = raw
     # The query string counts: an import's dry run and its real run are different requests.
     target = request.method.encode() + b" " + request.path.encode() + b"?" + request.query_string
     return hashlib.sha256(target + b"\n" + canonical).hexdigest()
+
+
+def _multipart_parts() -> bytes:
+    """The parts of a multipart body, not its bytes: a client picks a fresh boundary on every retry."""
+    parts = []
+    for name, upload in request.files.items(multi=True):
+        upload.stream.seek(0)
+        parts.append([name, upload.filename or "", hashlib.sha256(upload.stream.read()).hexdigest()])
+        upload.stream.seek(0)
+    parts += [[name, "", value] for name, value in request.form.items(multi=True)]
+    return json.dumps(sorted(parts)).encode()
 
 
 def _replay(conn: Connection, key: str, request_hash: str) -> tuple[dict[str, Any], int] | None:

@@ -1,0 +1,248 @@
+"""OneRoster 1.2 CSV roster import: the bundle compared with the trust, then one command.
+
+Re-importing the same files changes nothing because every row is compared with the trust's
+command-side state first: an identical school, class or pupil is unchanged; a student whose
+class changed is moved (``PupilMoved``); changed names or UPN update ``pupil_personal`` only.
+Schools and classes are never edited by import (there are no events for that), so a
+difference is an error, as in the framework import. Groups are not in OneRoster, so they are
+left as they are. Events and rows come from the same builders the single-resource endpoints
+use (:mod:`fathom_api.roster`, :mod:`fathom_api.roster_life`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_api.access import ROSTER_WRITERS
+from fathom_api.assessment import school_today
+from fathom_api.imports.csv_table import RowErrors, report, uploaded_files
+from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, FILES, ORGS, USERS, Bundle, Line, read_bundle
+from fathom_api.roster import class_created, personal_details_changed, pupil_registered, school_created
+from fathom_api.roster_life import pupil_moved, staff_assigned
+from fathom_api.schemas import GroupsIn
+from fathom_api.writes import Command, Handler, combine
+from fathom_shared.auth import Principal
+from fathom_shared.web import Problem
+
+KINDS = {"schools": ("created", "unchanged"), "classes": ("created", "unchanged"),
+         "pupils": ("created", "unchanged", "moved", "updated"), "staff": ("created", "unchanged")}
+CLASS_COLUMNS = {"school_id": "schoolSourcedId", "name": "title", "year_group": "grades",
+                 "academic_year": "sourcedId"}
+"""Where a class's differing field is reported (the academic year comes from the query)."""
+
+
+def _by_id(conn: Connection, sql: str, ids: Iterable[str]) -> dict[str, Any]:
+    """Rows of the trust keyed by their first column, for the given ids."""
+    return {row[0]: row for row in conn.execute(text(sql), {"ids": sorted(set(ids))})}
+
+
+@dataclass
+class Trust:
+    """The trust's command-side rows the files mention (row-level security hides other trusts')."""
+
+    schools: dict[str, Any]
+    classes: dict[str, Any]
+    pupils: dict[str, Any]
+    staff: set[tuple[str, str]]
+
+    @classmethod
+    def load(cls, conn: Connection, bundle: Bundle) -> Trust:
+        class_ids = {*bundle.classes, *(e.values["class_id"] for e in (*bundle.pupil_class.values(),
+                                                                        *bundle.staff.values()))}
+        classes = _by_id(conn, "SELECT class_id, school_id, name, year_group, academic_year FROM classes "
+                               "WHERE trust_id = current_setting('fathom.trust') AND class_id = ANY(:ids)", class_ids)
+        school_ids = {*bundle.schools, *(c.values["school_id"] for c in bundle.classes.values()),
+                      *(c.school_id for c in classes.values())}
+        schools = _by_id(conn, "SELECT school_id, name FROM schools "
+                               "WHERE trust_id = current_setting('fathom.trust') AND school_id = ANY(:ids)", school_ids)
+        pupils = _by_id(conn, "SELECT p.pupil_id, p.school_id, p.class_id, p.left_on, p.erased, pp.given_name, "
+                              "pp.family_name, pp.upn FROM pupils p LEFT JOIN pupil_personal pp "
+                              "ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
+                              "WHERE p.trust_id = current_setting('fathom.trust') AND p.pupil_id = ANY(:ids) "
+                              "FOR UPDATE OF p", bundle.students)
+        staff = {(r.staff_sub, r.class_id) for r in conn.execute(
+            text("SELECT staff_sub, class_id FROM staff_assignments "
+                 "WHERE trust_id = current_setting('fathom.trust') AND staff_sub = ANY(:subs)"),
+            {"subs": sorted({sub for sub, _ in bundle.staff})})}
+        return cls(schools, classes, pupils, staff)
+
+
+@dataclass
+class Plan:
+    """What the import would do: commands in dependency order, counts, and the schools it touches."""
+
+    bundle: Bundle
+    trust: Trust
+    academic_year: str
+    errors: RowErrors
+    today: date
+    commands: list[Command] = field(default_factory=list)
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
+    schools: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    """Each school a row writes or relies on, with the first place that names it (for 403s)."""
+    new_schools: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+
+    def touch(self, school_id: str, prefix: str, line: int, column: str) -> None:
+        self.schools.setdefault(school_id, (prefix, line, column))
+
+    def klass(self, enrollment: Line) -> dict[str, Any] | None:
+        """The class an enrollment names (from the files, else the trust), or None after reporting it."""
+        class_id = enrollment.values["class_id"]
+        found = self.bundle.classes.get(class_id)
+        klass = found.values if found else (self.trust.classes[class_id]._asdict()
+                                            if class_id in self.trust.classes else None)
+        if klass is None:
+            if ("class", class_id) not in self.bundle.broken:  # a bad class row already has its error
+                self.errors.add(ENROLLMENTS, enrollment.line, "classSourcedId",
+                                f"Unknown class {class_id}: not in classes.csv nor in this trust.")
+            return None
+        stated = enrollment.values["school_id"]
+        if stated is not None and stated != klass["school_id"]:
+            self.errors.add(ENROLLMENTS, enrollment.line, "schoolSourcedId",
+                            f"Class {class_id} is at school {klass['school_id']}.")
+            return None
+        self.touch(klass["school_id"], ENROLLMENTS, enrollment.line, "classSourcedId")
+        return klass
+
+
+def plan_schools(plan: Plan) -> None:
+    for school_id, row in plan.bundle.schools.items():
+        plan.touch(school_id, ORGS, row.line, "sourcedId")
+        old = plan.trust.schools.get(school_id)
+        if old is None:
+            plan.new_schools[school_id] = (ORGS, row.line, "sourcedId")
+            plan.commands.append(school_created(row.values))
+            plan.counts["schools"]["created"] += 1
+        elif old.name != row.values["name"]:
+            plan.errors.add(ORGS, row.line, "name", f"School {school_id} exists as {old.name!r}; "
+                            "the import does not rename schools.")
+        else:
+            plan.counts["schools"]["unchanged"] += 1
+
+
+def plan_classes(plan: Plan) -> None:
+    for class_id, row in plan.bundle.classes.items():
+        data = {**row.values, "academic_year": plan.academic_year}
+        if data["school_id"] not in plan.bundle.schools and data["school_id"] not in plan.trust.schools:
+            if ("school", data["school_id"]) not in plan.bundle.broken:
+                plan.errors.add(CLASSES, row.line, "schoolSourcedId",
+                                f"Unknown school {data['school_id']}: not in orgs.csv nor in this trust.")
+            continue
+        plan.touch(data["school_id"], CLASSES, row.line, "schoolSourcedId")
+        old = plan.trust.classes.get(class_id)
+        if old is None:
+            plan.commands.append(class_created(data))
+            plan.counts["classes"]["created"] += 1
+            continue
+        differing = [f for f in CLASS_COLUMNS if getattr(old, f) != data[f]]
+        for f in differing:
+            plan.errors.add(CLASSES, row.line, CLASS_COLUMNS[f], f"Class {class_id} exists with {f} "
+                            f"{getattr(old, f)!r}; the import does not change classes.")
+        if not differing:
+            plan.counts["classes"]["unchanged"] += 1
+
+
+def plan_pupils(plan: Plan) -> None:
+    """New students are registered (default groups), moved students moved, changed names updated."""
+    for pupil_id, row in plan.bundle.students.items():
+        enrollment = plan.bundle.pupil_class.get(pupil_id)
+        klass = plan.klass(enrollment) if enrollment else None
+        old = plan.trust.pupils.get(pupil_id)
+        if enrollment is not None and klass is None:
+            continue
+        line = enrollment.line if enrollment else row.line
+        if old is None:
+            _register(plan, pupil_id, row, klass)
+            continue
+        plan.touch(old.school_id, USERS, row.line, "sourcedId")
+        if klass is None or klass["class_id"] == old.class_id:
+            plan.counts["pupils"]["unchanged"] += 1
+        elif klass["school_id"] != old.school_id:
+            plan.errors.add(ENROLLMENTS, line, "classSourcedId",
+                            f"Pupil {pupil_id} is at school {old.school_id}; the import moves pupils only "
+                            "between classes of their school.")
+        elif old.left_on is not None:
+            plan.errors.add(ENROLLMENTS, line, "classSourcedId",
+                            f"Pupil {pupil_id} left on {old.left_on.isoformat()}.")
+        else:
+            plan.commands.append(pupil_moved(pupil_id, klass["class_id"], klass["year_group"], plan.today))
+            plan.counts["pupils"]["moved"] += 1
+        # An erased pupil stays erased: the files must not bring their details back.
+        if not old.erased and any(getattr(old, k) != v for k, v in row.values.items()):
+            plan.commands.append(personal_details_changed(pupil_id, row.values))
+            plan.counts["pupils"]["updated"] += 1
+
+
+def _register(plan: Plan, pupil_id: str, row: Line, klass: dict[str, Any] | None) -> None:
+    if klass is None:
+        plan.errors.add(USERS, row.line, "sourcedId",
+                        f"Student {pupil_id} has no active class enrollment; a new pupil needs a class.")
+        return
+    data = {"pupil_id": pupil_id, "school_id": klass["school_id"], "class_id": klass["class_id"],
+            "year_group": klass["year_group"], "groups": GroupsIn().load({})}
+    plan.commands.append(pupil_registered(data, row.values))
+    plan.counts["pupils"]["created"] += 1
+
+
+def plan_staff(plan: Plan) -> None:
+    for (sub, class_id), enrollment in plan.bundle.staff.items():
+        if plan.klass(enrollment) is None:
+            continue
+        if (sub, class_id) in plan.trust.staff:
+            plan.counts["staff"]["unchanged"] += 1
+        else:
+            plan.commands.append(staff_assigned(sub, class_id))
+            plan.counts["staff"]["created"] += 1
+
+
+def check_scope(plan: Plan, principal: Principal) -> None:
+    """Trust-wide roles import anything; a school leader only rows of their own existing schools."""
+    if principal.has_any(*ROSTER_WRITERS):
+        return
+    forbidden: dict[str, list[str]] = {}
+    for school_id, (prefix, line, column) in plan.new_schools.items():
+        forbidden[f"{prefix}.{line}.{column}"] = [f"Only trust leaders and integrations create schools ({school_id})."]
+    for school_id, (prefix, line, column) in plan.schools.items():
+        if school_id not in principal.schools:
+            forbidden.setdefault(f"{prefix}.{line}.{column}", []).append(f"School {school_id} is not yours.")
+    if forbidden:
+        raise Problem(403, "Forbidden", "Nothing was imported.", errors=forbidden)
+
+
+def import_roster(query: dict[str, Any]) -> Handler:
+    """Import a OneRoster 1.2 CSV roster: multipart files orgs.csv, classes.csv, users.csv, enrollments.csv.
+
+    Schools (orgs of type school), classes (one grade: ``04``/``4`` is Year 4, ``R``/``KG``
+    Reception), students as pupils in the class of their one active enrollment (names and
+    UPN only in the personal-data table) and teachers' class enrollments as staff assignments
+    (by ``username``, their token ``sub``). sourcedIds are the Fathom ids; ``tobedeleted``
+    rows are skipped. Every problem is keyed ``<file>.<line>.<column>`` (header = line 1) and
+    nothing is written until all four files are clean. Re-importing the same files changes
+    nothing; ``dry_run=true`` reports the same counts and writes nothing. At most 5,000 rows a
+    file and 4 MiB a request (413 beyond).
+    """
+    errors = RowErrors()
+    today = school_today()
+    bundle = read_bundle(uploaded_files(FILES), errors, today)
+    dry_run = query["dry_run"]
+
+    def handle(conn: Connection, principal: Principal) -> Command:
+        plan = Plan(bundle, Trust.load(conn, bundle), query["academic_year"], errors, today)
+        for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
+            step(plan)
+        errors.raise_any()
+        check_scope(plan, principal)
+        counts = {kind: {**{name: plan.counts[kind][name] for name in names}, "skipped": bundle.skipped[kind]}
+                  for kind, names in KINDS.items()}
+        answer = report(dry_run, **counts)
+        if dry_run:
+            return Command(events=[], report=answer, status=200)
+        return combine(plan.commands, report=answer)
+
+    return handle
