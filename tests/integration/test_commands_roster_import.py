@@ -371,3 +371,12 @@ def test_roster_import_is_in_openapi(client):
     body = client.get("/openapi.json").json["paths"]["/v1/roster/import"]["post"]["requestBody"]
     assert set(body["content"]["multipart/form-data"]["schema"]["properties"]) == {
         "orgs.csv", "classes.csv", "users.csv", "enrollments.csv"}
+
+
+def test_a_roles_column_works_like_role(client, leader, app_engine, trust):
+    headers = {**HEADERS, "users.csv": HEADERS["users.csv"].replace(",role", ",roles")}
+    files = oneroster()
+    files["users.csv"] = [{("roles" if k == "role" else k): v for k, v in row.items()} for row in files["users.csv"]]
+    files["users.csv"][-1]["roles"] = "guardian, parent"
+    response = post_import(client, leader, files, csv_headers=headers)
+    assert response.status_code == 201 and response.json["counts"] == FIRST_COUNTS, response.json

@@ -269,4 +269,4 @@ class WriteOut(Schema):
 class ImportOut(WriteOut):
     dry_run = fields.Boolean()
     counts = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-                         metadata={"description": "Per kind: created / unchanged (/ moved) rows."})
+                         metadata={"description": "Per kind: created / unchanged (+ moved / updated / skipped)."})
