@@ -38,6 +38,8 @@ log = logging.getLogger("fathom_projector")
 MAX_POLL_RECORDS = 5000
 POLL_TIMEOUT_MS = 500
 LOG_EVERY_S = 5.0
+RECEIVE_MAX_BYTES = 1024 * 1024 * 1024
+"""Largest frame the consumer accepts (kafka-python's default is 100 MB)."""
 MAX_POLL_INTERVAL_MS = 30_000
 """Also the rebalance timeout: how long a restarted instance may wait for a killed one's partitions."""
 CATCH_UP_AFTER_S = 30.0
@@ -226,6 +228,9 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
         heartbeat_interval_ms=1000,
         max_poll_records=MAX_POLL_RECORDS,
         max_partition_fetch_bytes=4 * 1024 * 1024,
+        # Apache Kafka honours the fetch limits above; the local noida-db broker does not and answers
+        # with everything from the committed offset, so a large backlog arrives as one frame.
+        receive_message_max_bytes=RECEIVE_MAX_BYTES,
         bootstrap_timeout_ms=3000,
         max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
     )

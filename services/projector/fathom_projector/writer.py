@@ -143,18 +143,36 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``
     and change nothing, as a rebuild would find them again. If the batch's writes fail
     in the database (a constraint, a value out of range), the batch is rolled back to its
-    savepoint and replayed one event per savepoint, so only the offending events are set
-    aside and the trust's pipeline keeps moving.
+    savepoint and retried in halves, down to single events, so only the offending events
+    are set aside and the trust's pipeline keeps moving. Halving keeps the number of
+    savepoints (each holds locks until the transaction ends) logarithmic in the batch size
+    rather than one per event, which exhausted PostgreSQL's lock table on large batches.
     """
     if not events:
         return ApplyOutcome()
+    outcome = ApplyOutcome(last_sequence=events[-1].sequence)
+    _apply_or_split(connection, trust_id, events, outcome)
+    return outcome
+
+
+def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
+                    outcome: ApplyOutcome) -> None:
     try:
         with connection.begin_nested():
             projection = _apply(connection, trust_id, parse_batch(events))
             write_dead_letters(connection, trust_id, projection.rejected)
-    except DBAPIError:
-        return _apply_one_by_one(connection, trust_id, events)
-    return ApplyOutcome(projection.applied, list(projection.rejected), events[-1].sequence)
+    except DBAPIError as exc:
+        if len(events) > 1:
+            middle = len(events) // 2
+            _apply_or_split(connection, trust_id, events[:middle], outcome)
+            _apply_or_split(connection, trust_id, events[middle:], outcome)
+            return
+        rejected = [Rejected(events[0], _database_reason(exc))]
+        write_dead_letters(connection, trust_id, rejected)
+        outcome.dead_letters.extend(rejected)
+        return
+    outcome.applied += projection.applied
+    outcome.dead_letters.extend(projection.rejected)
 
 
 def _apply(connection: Connection, trust_id: str, batch: ParsedBatch) -> Projection:
@@ -163,23 +181,6 @@ def _apply(connection: Connection, trust_id: str, batch: ParsedBatch) -> Project
     write_rows(connection, trust_id, projection)
     refresh(connection, trust_id, projection)
     return projection
-
-
-def _apply_one_by_one(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
-    outcome = ApplyOutcome(last_sequence=events[-1].sequence)
-    for event in events:
-        try:
-            with connection.begin_nested():
-                projection = _apply(connection, trust_id, parse_batch([event]))
-            rejected = projection.rejected
-            if not rejected:
-                outcome.applied += 1
-                continue
-        except DBAPIError as exc:
-            rejected = [Rejected(event, _database_reason(exc))]
-        write_dead_letters(connection, trust_id, rejected)
-        outcome.dead_letters.extend(rejected)
-    return outcome
 
 
 def _database_reason(error: DBAPIError) -> str:
