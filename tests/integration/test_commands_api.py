@@ -9,21 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import read_events
 from tests.support import SmallTrust, bearer, token_for
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
 
 
 @pytest.fixture

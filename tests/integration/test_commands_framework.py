@@ -6,25 +6,9 @@ import io
 
 import pytest
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
 from fathom_api.scale_presets import PRESETS
-from tests.support import SmallTrust, bearer, events_of, poster, rows_of, token_for
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
-
-
-@pytest.fixture
-def small(client, leader):
-    return SmallTrust().create(poster(client, leader))
+from tests.support import bearer, events_of, rows_of, token_for
 
 
 def test_presets_are_listed_and_adopted_in_one_call(client, leader, app_engine, trust):

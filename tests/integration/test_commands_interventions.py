@@ -6,21 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
 from tests.support import SmallTrust, bearer, events_of, poster, token_for
 
 TODAY = school_today()
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
 
 
 @pytest.fixture

@@ -7,25 +7,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
 from fathom_shared.db import TenantUnitOfWork
-from tests.support import SmallTrust, bearer, events_of, poster, token_for
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
-
-
-@pytest.fixture
-def small(client, leader):
-    return SmallTrust().create(poster(client, leader))
+from tests.support import bearer, events_of, token_for
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
 from tests.support import bearer, events_of, rows_of, token_for
 
@@ -93,16 +92,6 @@ def post_import(client, headers, files, dry_run=False, year="2026-27", csv_heade
     query = f"dry_run={str(dry_run).lower()}" + (f"&academic_year={year}" if year else "")
     return client.post(f"/v1/roster/import?{query}", headers={**headers, **extra_headers},
                        content_type="multipart/form-data", data=data)
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
 
 
 FIRST_COUNTS = {

@@ -6,21 +6,10 @@ import json
 
 import pytest
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
 from tests.support import SmallTrust, bearer, events_of, poster, rows_of, token_for
 
 TODAY = school_today().isoformat()
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
 
 
 @pytest.fixture

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fathom_api import create_app
 from fathom_api.assessment import school_today
-from tests.support import SmallTrust, bearer, events_of, poster, token_for
+from tests.support import bearer, events_of, token_for
 
 TODAY = school_today().isoformat()
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
-
-
-@pytest.fixture
-def small(client, leader):
-    return SmallTrust().create(poster(client, leader))
 
 
 def score(pupil="p1", value=104, **extra):

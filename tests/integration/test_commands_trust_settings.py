@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fathom_api import create_app
 from tests.support import bearer, events_of, token_for
-
-
-@pytest.fixture(scope="module")
-def client(settings, app_engine):
-    return create_app(settings, engine=app_engine).test_client()
-
-
-@pytest.fixture
-def leader(settings, trust):
-    return bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
 
 
 @pytest.mark.parametrize(

@@ -164,7 +164,9 @@ class BandCountSchema(Schema):
     count = fields.Integer(required=True)
 
 
-class ObjectiveAnalysisSchema(Schema):
+class ObjectiveInfoSchema(Schema):
+    """What every view says about an objective it shows."""
+
     objective_id = fields.String(required=True)
     code = fields.String(required=True)
     subject = fields.String(required=True)
@@ -172,6 +174,9 @@ class ObjectiveAnalysisSchema(Schema):
     strand = fields.String(required=True, allow_none=True)
     text = fields.String(required=True)
     retired = fields.Boolean(required=True)
+
+
+class ObjectiveAnalysisSchema(ObjectiveInfoSchema):
     scale = fields.Nested(ScaleSchema, required=True)
     counts = fields.List(fields.Nested(BandCountSchema), required=True,
                          metadata={"description": "Pupils per band, every band of the scale (zero-filled)."})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import PupilSchema, TrustSettingsSchema
+from fathom_reports.schemas import ObjectiveInfoSchema, PupilSchema, TrustSettingsSchema
 
 
 class ImpactInterventionSchema(Schema):
@@ -16,16 +16,6 @@ class ImpactInterventionSchema(Schema):
     outcome = fields.String(required=True, allow_none=True)
     ended = fields.Boolean(required=True)
     evidence_until = fields.Date(required=True, metadata={"description": "The end date, or today while running."})
-
-
-class ImpactObjectiveSchema(Schema):
-    objective_id = fields.String(required=True)
-    code = fields.String(required=True)
-    subject = fields.String(required=True)
-    year_group = fields.Integer(required=True)
-    strand = fields.String(required=True, allow_none=True)
-    text = fields.String(required=True)
-    retired = fields.Boolean(required=True)
 
 
 class EvidenceSchema(Schema):
@@ -71,7 +61,7 @@ class ImpactSchema(Schema):
     sequence = fields.Integer(required=True)
     settings = fields.Nested(TrustSettingsSchema, required=True)
     pupils = fields.List(fields.Nested(PupilSchema), required=True)
-    objectives = fields.List(fields.Nested(ImpactObjectiveSchema), required=True)
+    objectives = fields.List(fields.Nested(ObjectiveInfoSchema), required=True)
     rows = fields.List(fields.Nested(ImpactRowSchema), required=True)
     summary = fields.Nested(ImpactSummarySchema, required=True)
     by_group = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(GroupSummarySchema)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import BandCountSchema, ScaleSchema, TrustSettingsSchema
+from fathom_reports.schemas import BandCountSchema, ObjectiveInfoSchema, ScaleSchema, TrustSettingsSchema
 
 
 class PooledFiltersSchema(Schema):
@@ -41,14 +41,7 @@ class SchoolTallySchema(TallySchema):
     links = fields.Nested(LinksSchema, required=True)
 
 
-class PooledObjectiveSchema(Schema):
-    objective_id = fields.String(required=True)
-    code = fields.String(required=True)
-    subject = fields.String(required=True)
-    year_group = fields.Integer(required=True)
-    strand = fields.String(required=True, allow_none=True)
-    text = fields.String(required=True)
-    retired = fields.Boolean(required=True)
+class PooledObjectiveSchema(ObjectiveInfoSchema):
     scale = fields.Nested(ScaleSchema, required=True)
     pooled = fields.Nested(TallySchema, required=True)
 

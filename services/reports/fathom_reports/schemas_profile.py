@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import PupilGroupsSchema, ScaleSchema, TrustSettingsSchema
+from fathom_reports.schemas import ObjectiveInfoSchema, PupilGroupsSchema, ScaleSchema, TrustSettingsSchema
 
 
 class ClassSpellSchema(Schema):
@@ -50,14 +50,7 @@ class HistoryEntrySchema(Schema):
     note = fields.String(required=True, allow_none=True)
 
 
-class ProfileObjectiveSchema(Schema):
-    objective_id = fields.String(required=True)
-    code = fields.String(required=True)
-    subject = fields.String(required=True)
-    year_group = fields.Integer(required=True)
-    strand = fields.String(required=True, allow_none=True)
-    text = fields.String(required=True)
-    retired = fields.Boolean(required=True)
+class ProfileObjectiveSchema(ObjectiveInfoSchema):
     scale = fields.Nested(ScaleSchema, required=True)
     current = fields.Nested(ValueCellSchema, required=True, allow_none=True,
                             metadata={"description": "Current teacher judgement, by the trust's rollup."})
