@@ -104,6 +104,19 @@ def trust_table(view: Mapping[str, Any]) -> Table:
     return columns, rows
 
 
+def moderation_table(view: Mapping[str, Any]) -> Table:
+    """Per objective: the pooled agreement, then one row per school."""
+    columns = ["level", "school_id", "objective_id", "code", "subject", "year_group", "pairs", "agreed",
+               "agreement_percent", "within_one", "within_one_percent", "small_group"]
+    rows = []
+    for o in view["objectives"]:
+        head = {k: o[k] for k in ("objective_id", "code", "subject", "year_group")}
+        rows.append({"level": "trust" if view["filters"]["school_id"] is None else "school",
+                     "school_id": view["filters"]["school_id"], **head, **o["pooled"]})
+        rows += [{"level": "school", **head, **school} for school in o["schools"]]
+    return columns, rows
+
+
 def impact_table(view: Mapping[str, Any]) -> Table:
     columns = ["pupil_id", "name", "objective_id", "code", "before_value", "before_label", "before_on",
                "after_value", "after_label", "after_on", "change", "moved_to_secure"]

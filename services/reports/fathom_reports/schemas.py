@@ -98,6 +98,13 @@ class PooledAnalysisQuerySchema(AnalysisQuerySchema):
                                 metadata={"description": "The year group analysed (0 = Reception)."})
 
 
+class ModerationQuerySchema(ExportQuerySchema):
+    school_id = fields.String(validate=validate.Length(min=1, max=64),
+                              metadata={"description": "One school (required for school leaders)."})
+    year_group = fields.Integer(strict=False, validate=validate.Range(min=0, max=14))
+    subject = fields.String(validate=validate.Length(min=1, max=200))
+
+
 class ClassSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)

@@ -91,3 +91,38 @@ class SchoolAnalysisSchema(PooledBaseSchema):
 class TrustAnalysisSchema(PooledBaseSchema):
     schools = fields.List(fields.Nested(TrustSchoolSchema), required=True)
     objectives = fields.List(fields.Nested(TrustObjectiveSchema), required=True)
+
+
+class AgreementSchema(Schema):
+    pairs = fields.Integer(required=True, metadata={
+        "description": "Pupils on the objective with both a current teacher and a current moderator judgement."})
+    agreed = fields.Integer(required=True, metadata={"description": "Pairs in the same band."})
+    agreement_percent = fields.Float(required=True, allow_none=True)
+    within_one = fields.Integer(required=True, metadata={"description": "Pairs at most one band apart."})
+    within_one_percent = fields.Float(required=True, allow_none=True)
+    small_group = fields.Boolean(required=True)
+
+
+class SchoolAgreementSchema(AgreementSchema):
+    school_id = fields.String(required=True)
+
+
+class ObjectiveAgreementSchema(Schema):
+    objective_id = fields.String(required=True)
+    code = fields.String(required=True)
+    subject = fields.String(required=True)
+    year_group = fields.Integer(required=True)
+    pooled = fields.Nested(AgreementSchema, required=True)
+    schools = fields.List(fields.Nested(SchoolAgreementSchema), required=True)
+
+
+class ModerationFiltersSchema(Schema):
+    school_id = fields.String(required=True, allow_none=True)
+    year_group = fields.Integer(required=True, allow_none=True)
+    subject = fields.String(required=True, allow_none=True)
+
+
+class ModerationSchema(Schema):
+    filters = fields.Nested(ModerationFiltersSchema, required=True)
+    overall = fields.Nested(AgreementSchema, required=True)
+    objectives = fields.List(fields.Nested(ObjectiveAgreementSchema), required=True)

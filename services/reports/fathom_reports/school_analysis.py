@@ -9,12 +9,13 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import TRUST_WIDE_ROLES, may_read_school
-from fathom_reports.csv_export import filename, school_table, trust_table
+from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
+from fathom_reports.moderation import load_moderated_pairs, moderation_agreement
 from fathom_reports.pooled import school_analysis, trust_analysis
 from fathom_reports.read_pooled import load_pooled_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import PooledAnalysisQuerySchema, ProblemSchema
-from fathom_reports.schemas_pooled import SchoolAnalysisSchema, TrustAnalysisSchema
+from fathom_reports.schemas import ModerationQuerySchema, PooledAnalysisQuerySchema, ProblemSchema
+from fathom_reports.schemas_pooled import ModerationSchema, SchoolAnalysisSchema, TrustAnalysisSchema
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
@@ -70,3 +71,25 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
     assert snapshot is not None  # only a named school can be missing
     return view_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)), format,
                          trust_table, filename("trust", "analysis", f"year{year_group}", subject, group))
+
+
+@blp.route("/moderation")
+@requires(*SCHOOL_ROLES)
+@blp.arguments(ModerationQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.response(200, ModerationSchema)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="A school leader must name one of their schools.")
+@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
+@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+def moderation(principal: Principal, school_id: str | None = None, year_group: int | None = None,
+               subject: str | None = None, consistency: int | None = None, format: str | None = None) -> Response:
+    """Moderation agreement rate per objective, pooled and per school (teacher vs moderator judgements)."""
+    if not principal.has_any(*TRUST_ROLES) and (school_id is None or not may_read_school(principal, school_id)):
+        raise Problem(403, "Forbidden", "Name one of your schools with school_id.",
+                      errors={"school_id": ["Required, and one of your schools."]})
+    pairs, settings = read_store(consistency, principal.trust_id).read(
+        principal.trust_id, load_moderated_pairs, school_id=school_id, year_group=year_group, subject=subject)
+    view = {"filters": {"school_id": school_id, "year_group": year_group, "subject": subject},
+            **moderation_agreement(pairs, settings)}
+    return view_response(view, format, moderation_table,
+                         filename("moderation", school_id, f"year{year_group}" if year_group else None, subject))
