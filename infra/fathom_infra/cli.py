@@ -31,31 +31,34 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
-    from sqlalchemy import text
-
+    """Tenant provisioning as the owner role; a suspension reaches the APIs within their status cache's TTL."""
+    from fathom_shared import trusts
     from fathom_shared.db import make_engine
-    from fathom_shared.trusts import TrustExists, create_trust, list_trusts
 
     engine = make_engine(load_settings().database_url, pool_size=1)
-    if args.action == "create":
-        try:
-            create_trust(engine, args.trust_id, args.name or args.trust_id)
-        except TrustExists:
-            print(f"trust {args.trust_id} already exists", file=sys.stderr)
-            return 1
-        print(f"created trust {args.trust_id}")
-    elif args.action in ("suspend", "resume"):
-        status = "suspended" if args.action == "suspend" else "active"
-        with engine.begin() as conn:
-            found = conn.execute(text("UPDATE trusts SET status = :s WHERE trust_id = :t"),
-                                 {"s": status, "t": args.trust_id}).rowcount
-        if not found:
-            print(f"no trust {args.trust_id}", file=sys.stderr)
-            return 1
-        print(f"trust {args.trust_id} is {status}")
-    else:
-        for trust_id, name, status in list_trusts(engine):
-            print(f"{trust_id}\t{status}\t{name}")
+    try:
+        if args.action == "create":
+            trusts.create_trust(engine, args.trust_id, args.name or args.trust_id)
+            print(f"created trust {args.trust_id}")
+        elif args.action in ("suspend", "resume"):
+            status = "suspended" if args.action == "suspend" else "active"
+            previous = trusts.set_trust_status(engine, args.trust_id, status)
+            print(f"trust {args.trust_id} is {status}" + (" (unchanged)" if previous == status else ""))
+        else:
+            print("TRUST\tSTATUS\tCREATED\tNAME")
+            for info in trusts.list_trusts(engine):
+                print(f"{info.trust_id}\t{info.status}\t{info.created_at:%Y-%m-%d}\t{info.name}")
+    except trusts.TrustExists:
+        print(f"error: trust {args.trust_id} already exists", file=sys.stderr)
+        return 1
+    except trusts.NoSuchTrust:
+        print(f"error: no trust {args.trust_id}", file=sys.stderr)
+        return 1
+    except trusts.InvalidTrustId as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -101,10 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations (DATABASE_URL, as the owner)")
     migrate.set_defaults(func=cmd_migrate)
 
-    trust = sub.add_parser("trust", help="tenant provisioning")
+    trust = sub.add_parser("trust", help="tenant provisioning: create, list, suspend, resume")
     trust.add_argument("action", choices=["create", "list", "suspend", "resume"])
-    trust.add_argument("trust_id", nargs="?")
-    trust.add_argument("--name")
+    trust.add_argument("trust_id", nargs="?", help="lower-case letters, digits and '-' (2-63 characters)")
+    trust.add_argument("--name", help="display name (create; default: the id)")
     trust.set_defaults(func=cmd_trust)
 
     relay = sub.add_parser("relay", help="run the event relay (event store → Kafka)")

@@ -1,15 +1,49 @@
-"""Tenant provisioning. Runs as the owner role: ``trusts`` is the platform's own table."""
+"""Tenant provisioning. Runs as the owner role: ``trusts`` is the platform's own table.
+
+Suspending a trust only flips its status: both APIs answer its tokens with 403 (see
+:class:`fathom_shared.web.TrustStatusCache`), while its events, read models and roster
+stay exactly as they were, so resuming restores access with nothing to repair.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import Engine, text
+
+TRUST_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+"""The same rule as the ``trusts.trust_id`` CHECK constraint, checked first for a readable error."""
+STATUSES = ("active", "suspended")
 
 
 class TrustExists(Exception):
     pass
 
 
+class NoSuchTrust(Exception):
+    pass
+
+
+class InvalidTrustId(ValueError):
+    def __init__(self, trust_id: str) -> None:
+        super().__init__(f"invalid trust id {trust_id!r}: 2-63 characters of a-z, 0-9 and '-', "
+                         "starting with a letter or digit")
+
+
+@dataclass(frozen=True)
+class TrustInfo:
+    trust_id: str
+    name: str
+    status: str
+    created_at: datetime
+
+
 def create_trust(owner_engine: Engine, trust_id: str, name: str) -> None:
+    """Register the trust and the per-trust rows the event store, relay and projector lock."""
+    if not TRUST_ID.match(trust_id):
+        raise InvalidTrustId(trust_id)
     with owner_engine.begin() as conn:
         inserted = conn.execute(
             text("INSERT INTO trusts (trust_id, name) VALUES (:id, :name) ON CONFLICT DO NOTHING"),
@@ -21,13 +55,26 @@ def create_trust(owner_engine: Engine, trust_id: str, name: str) -> None:
             conn.execute(text(f"INSERT INTO {table} (trust_id) VALUES (:id)"), {"id": trust_id})
 
 
+def set_trust_status(owner_engine: Engine, trust_id: str, status: str) -> str:
+    """Set ``status`` (idempotent); returns the previous status. :class:`NoSuchTrust` if unknown."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}")
+    with owner_engine.begin() as conn:
+        previous = conn.execute(text("SELECT status FROM trusts WHERE trust_id = :id FOR UPDATE"),
+                                {"id": trust_id}).scalar()
+        if previous is None:
+            raise NoSuchTrust(trust_id)
+        conn.execute(text("UPDATE trusts SET status = :s WHERE trust_id = :id"), {"s": status, "id": trust_id})
+    return str(previous)
+
+
 def trust_status(engine: Engine, trust_id: str) -> str | None:
     """``active``, ``suspended`` or None for no such trust."""
     with engine.connect() as conn:
         return conn.execute(text("SELECT status FROM trusts WHERE trust_id = :id"), {"id": trust_id}).scalar()
 
 
-def list_trusts(engine: Engine) -> list[tuple[str, str, str]]:
+def list_trusts(engine: Engine) -> list[TrustInfo]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT trust_id, name, status FROM trusts ORDER BY trust_id"))
-        return [(r[0], r[1], r[2]) for r in rows]
+        rows = conn.execute(text("SELECT trust_id, name, status, created_at FROM trusts ORDER BY trust_id"))
+        return [TrustInfo(r.trust_id, r.name, r.status, r.created_at) for r in rows]

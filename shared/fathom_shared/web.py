@@ -178,6 +178,16 @@ class TrustStatusCache:
         self._cache[trust_id] = (now, status)
         return status
 
+    def invalidate(self, trust_id: str | None = None) -> None:
+        """Forget one trust's cached status (all if None): the next request reads it afresh.
+
+        For tests and admin hooks that must see a suspension at once rather than within ``ttl``.
+        """
+        if trust_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(trust_id, None)
+
 
 # --- operations: request ids, metrics, health -------------------------------------
 
