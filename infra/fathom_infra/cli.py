@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from fathom_infra.rebuild_cli import add_rebuild_parser
 from fathom_shared.auth import ROLES, load_or_create_signing_key, mint_token
 from fathom_shared.config import load_settings
 
@@ -62,6 +63,24 @@ def cmd_trust(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Recompute a trust's hash chain; exit 1 (naming the first broken link) if it does not hold."""
+    from fathom_reports.audit_verify import verify_trust
+    from fathom_shared.db import make_engine
+    from fathom_shared.trusts import list_trusts
+
+    engine = make_engine(load_settings().database_url, pool_size=1)
+    try:
+        if args.trust not in {row[0] for row in list_trusts(engine)}:
+            print(f"no trust {args.trust}", file=sys.stderr)
+            return 1
+        result = verify_trust(engine, args.trust)
+    finally:
+        engine.dispose()
+    print(result.describe(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
 def cmd_relay(args: argparse.Namespace) -> int:
     from fathom_api.relay import main
 
@@ -109,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("trust_id", nargs="?", help="lower-case letters, digits and '-' (2-63 characters)")
     trust.add_argument("--name", help="display name (create; default: the id)")
     trust.set_defaults(func=cmd_trust)
+
+    verify = sub.add_parser("verify", help="recompute a trust's event hash chain; exit 1 at the first broken link")
+    verify.add_argument("--trust", required=True)
+    verify.set_defaults(func=cmd_verify)
+
+    add_rebuild_parser(sub)
 
     relay = sub.add_parser("relay", help="run the event relay (event store → Kafka)")
     relay.set_defaults(func=cmd_relay)

@@ -6,7 +6,8 @@ from flask import Flask, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from fathom_reports import classes, interventions, pupils, school_analysis
+from fathom_reports import audit, classes, interventions, pupils, school_analysis
+from fathom_reports.audit_reads import install_read_recording
 from fathom_reports.responses import STORE_EXTENSION
 from fathom_reports.store import ReadModelStore
 from fathom_shared.auth import make_verifier
@@ -24,7 +25,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     )
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
-    for module in (classes, pupils, interventions, school_analysis):
+    app.extensions[audit.ENGINE_EXTENSION] = engine
+    install_read_recording(app, engine)
+    for module in (classes, pupils, interventions, school_analysis, audit):
         api.register_blueprint(module.blp)
 
     @app.errorhandler(OperationalError)

@@ -46,6 +46,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
+safe_cell = _cell
+"""One CSV cell: empty for None, booleans as words, formula-like text defused (for streamed exports)."""
+
+
 def counts_text(counts: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(f"{c['label'] if c['label'] is not None else c['value']} {c['count']}" for c in counts)
 

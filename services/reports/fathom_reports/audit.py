@@ -1,0 +1,124 @@
+"""``/v1/audit/…``: the auditors' endpoints — the event log, judgement history, chain verification, reads.
+
+All answer from the event store (the source of truth), never from the read models, and only to
+the ``auditor`` and ``platform_admin`` roles. Every request by an auditor is recorded
+(:mod:`fathom_reports.audit_reads`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, current_app, stream_with_context
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+from sqlalchemy import Engine
+
+from fathom_reports.audit_events import EventFilter, csv_header, csv_row, event_view, iter_matching, read_page
+from fathom_reports.audit_history import judgement_history, load_history
+from fathom_reports.audit_reads import list_reads
+from fathom_reports.audit_schemas import AuditEventsQuerySchema, AuditReadsQuerySchema
+from fathom_reports.audit_verify import verify_trust
+from fathom_reports.csv_export import filename
+from fathom_reports.responses import json_response, not_found
+from fathom_reports.schemas import ProblemSchema
+from fathom_shared.auth import Principal
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.web import requires
+
+AUDIT_ROLES = ("auditor", "platform_admin")
+ENGINE_EXTENSION = "fathom_reports.audit_engine"
+
+blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Auditors: history, verification, reads")
+
+
+def _snapshot_engine() -> Engine:
+    """Read-only REPEATABLE READ: a page, a history or a whole export describes one moment of the log."""
+    engine: Engine = current_app.extensions[ENGINE_EXTENSION]
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
+def _filter(args: dict[str, Any]) -> EventFilter:
+    return EventFilter(stream_type=args.get("stream_type"), stream_id=args.get("stream_id"),
+                       pupil_id=args.get("pupil_id"), objective_id=args.get("objective_id"),
+                       class_id=args.get("class_id"), event_types=tuple(args.get("event_type") or ()),
+                       actor=args.get("actor"), start=args.get("from_"), end=args.get("to"))
+
+
+@blp.route("/events")
+@requires(*AUDIT_ROLES)
+@blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
+def events(args: dict[str, Any], principal: Principal) -> Response:
+    """The trust's events in sequence order, filtered; a page as JSON (``next_after`` continues it), or the
+    whole filtered range streamed as JSON Lines or CSV."""
+    event_filter = _filter(args)
+    if args["format"] != "json":
+        return _export(principal.trust_id, event_filter, args["after"], args["format"])
+    with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
+        page = read_page(uow.connection, event_filter, args["after"], args["limit"])
+    return json_response({
+        "events": [event_view(e) for e in page],
+        "next_after": page[-1].sequence if len(page) == args["limit"] else None,
+    })
+
+
+def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) -> Response:
+    """Stream every matching event: one transaction, one keyset page in memory at a time."""
+
+    def generate() -> Iterator[str]:
+        with TenantUnitOfWork(_snapshot_engine(), trust_id) as uow:
+            if format_ == "csv":
+                yield csv_header()
+            for event in iter_matching(uow.connection, event_filter, after):
+                view = event_view(event)
+                yield csv_row(view) if format_ == "csv" else json.dumps(view, separators=(",", ":")) + "\n"
+
+    mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
+    response = Response(stream_with_context(generate()), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{filename(trust_id, "events").removesuffix(".csv")}.{format_}"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
+@requires(*AUDIT_ROLES)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+@blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
+def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
+    """Every recording, correction and withdrawal of the pupil on the objective: who, when, why."""
+    with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
+        found = load_history(uow.connection, pupil_id, objective_id)
+    if found is None:
+        raise not_found("pupil or objective")
+    return json_response({"pupil_id": pupil_id, "objective_id": objective_id, **judgement_history(found)})
+
+
+@blp.route("/verify")
+@requires(*AUDIT_ROLES)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+def verify(principal: Principal) -> Response:
+    """Recompute the trust's whole hash chain; ``ok`` false names the first broken link (200 either way:
+    the check itself worked)."""
+    return json_response(verify_trust(current_app.extensions[ENGINE_EXTENSION], principal.trust_id).view())
+
+
+@blp.route("/reads")
+@requires(*AUDIT_ROLES)
+@blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
+def reads(args: dict[str, Any], principal: Principal) -> Response:
+    """Auditors' recorded reads (who looked at what, when), oldest first; ``next_after`` continues."""
+    with TenantUnitOfWork(current_app.extensions[ENGINE_EXTENSION], principal.trust_id) as uow:
+        page = list_reads(uow.connection, args.get("sub"), args["after"], args["limit"])
+    return json_response({"reads": page,
+                          "next_after": page[-1]["read_id"] if len(page) == args["limit"] else None})

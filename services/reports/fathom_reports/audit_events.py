@@ -1,0 +1,159 @@
+"""Reading a trust's event log for auditors: filters, keyset pages, and the event as shown.
+
+Pages are keyed by sequence (``sequence > after ORDER BY sequence LIMIT n``), so any page costs
+one index range read however deep into the log it is, and an export of millions of events is a
+loop over pages that never holds more than one page (see :func:`iter_matching`). Every query
+runs inside a tenant transaction: row-level security hides other trusts' events.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection, text
+
+from fathom_reports.csv_export import safe_cell
+from fathom_shared.event_store import StoredEvent
+from fathom_shared.events import CURRENT_VERSION, EVENT_SCHEMAS, UnknownEvent, upcast
+
+MAX_LIMIT = 1000
+EXPORT_PAGE = 1000
+_COLUMNS = ("trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, schema_version, "
+            "data, metadata, recorded_at, prev_hash, hash")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events an auditor asked for; every field narrows (None / empty: no restriction)."""
+
+    stream_type: str | None = None
+    stream_id: str | None = None
+    pupil_id: str | None = None
+    objective_id: str | None = None
+    class_id: str | None = None
+    event_types: tuple[str, ...] = ()
+    actor: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    until: int | None = None
+    """Only events up to this sequence (used by the judgement history and time travel)."""
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """SQL conditions (over ``events``) and their parameters.
+
+        The data fields compare ``data->>'…'`` exactly as the partial expression indexes of
+        migration ``0006_audit`` are defined, so the planner can use them.
+        """
+        clauses = ["trust_id = current_setting('fathom.trust')"]
+        params: dict[str, Any] = {}
+        simple = {"stream_type": "stream_type", "stream_id": "stream_id", "pupil_id": "(data->>'pupil_id')",
+                  "objective_id": "(data->>'objective_id')", "class_id": "(data->>'class_id')",
+                  "actor": "(metadata->>'sub')"}
+        for name, expression in simple.items():
+            value = getattr(self, name)
+            if value is not None:
+                clauses.append(f"{expression} = :{name}")
+                params[name] = value
+        if self.event_types:
+            clauses.append("event_type = ANY(:event_types)")
+            params["event_types"] = list(self.event_types)
+        if self.start is not None:
+            clauses.append("recorded_at >= :start")
+            params["start"] = self.start
+        if self.end is not None:
+            clauses.append("recorded_at <= :end")
+            params["end"] = self.end
+        if self.until is not None:
+            clauses.append("sequence <= :until")
+            params["until"] = self.until
+        return " AND ".join(clauses), params
+
+
+def read_page(connection: Connection, event_filter: EventFilter, after: int, limit: int) -> list[StoredEvent]:
+    """Up to ``limit`` matching events with ``sequence > after``, in sequence order."""
+    where, params = event_filter.where()
+    rows = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE {where} AND sequence > :after ORDER BY sequence LIMIT :limit"),
+        {**params, "after": after, "limit": limit}).all()
+    return [StoredEvent(r.trust_id, r.sequence, r.event_id, r.stream_type, r.stream_id, r.stream_version,
+                        r.event_type, r.schema_version, r.data, r.metadata, r.recorded_at, bytes(r.prev_hash),
+                        bytes(r.hash)) for r in rows]
+
+
+def iter_matching(connection: Connection, event_filter: EventFilter, after: int = 0,
+                  page: int = EXPORT_PAGE) -> Iterator[StoredEvent]:
+    """Every matching event after ``after``, one keyset page in memory at a time."""
+    while True:
+        batch = read_page(connection, event_filter, after, page)
+        yield from batch
+        if len(batch) < page:
+            return
+        after = batch[-1].sequence
+
+
+def current_data(event: StoredEvent) -> tuple[dict[str, Any], str | None]:
+    """The event's data upcast to its type's current version, as JSON values.
+
+    An event this code cannot read (unknown type, newer version, invalid) is shown as stored,
+    with the reason: an auditor must see every event, readable or not.
+    """
+    try:
+        loaded = upcast(event.event_type, event.schema_version, dict(event.data))
+    except (UnknownEvent, ValidationError) as exc:
+        return event.data, str(exc)
+    return EVENT_SCHEMAS[event.event_type]().dump(loaded), None
+
+
+def event_view(event: StoredEvent) -> dict[str, Any]:
+    """An event as an auditor sees it: identity, stream, data at the current version, who, when, hash."""
+    data, problem = current_data(event)
+    meta = event.metadata or {}
+    view: dict[str, Any] = {
+        "sequence": event.sequence,
+        "event_id": str(event.event_id),
+        "type": event.event_type,
+        "schema_version": event.schema_version,
+        "data_version": CURRENT_VERSION.get(event.event_type, event.schema_version) if problem is None
+        else event.schema_version,
+        "stream": {"type": event.stream_type, "id": event.stream_id, "version": event.stream_version},
+        "data": data,
+        "metadata": meta,
+        "actor": meta.get("sub"),
+        "roles": meta.get("roles"),
+        "request_id": meta.get("request_id"),
+        "recorded_at": event.recorded_at.isoformat(),
+        "hash": event.hash.hex(),
+        "prev_hash": event.prev_hash.hex(),
+    }
+    if problem is not None:
+        view["upcast_error"] = problem
+    return view
+
+
+CSV_COLUMNS = ["sequence", "event_id", "recorded_at", "type", "schema_version", "stream_type", "stream_id",
+               "stream_version", "actor", "roles", "request_id", "data", "hash"]
+
+
+def csv_row(view: dict[str, Any]) -> str:
+    """One CSV line; ``data`` as compact JSON, any cell a spreadsheet would run as a formula quoted with ``'``."""
+    cells = [view["sequence"], view["event_id"], view["recorded_at"], view["type"], view["schema_version"],
+             view["stream"]["type"], view["stream"]["id"], view["stream"]["version"], view["actor"],
+             ";".join(view["roles"] or []), view["request_id"],
+             json.dumps(view["data"], sort_keys=True, separators=(",", ":")), view["hash"]]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
+    return out.getvalue()
+
+
+def csv_header() -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(CSV_COLUMNS)
+    return out.getvalue()
+

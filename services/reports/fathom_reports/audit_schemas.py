@@ -1,0 +1,93 @@
+"""Query arguments of the auditors' endpoints (``/v1/audit/…``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from fathom_reports.audit_events import MAX_LIMIT
+from fathom_shared.events import EVENT_SCHEMAS
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 timestamp; one without an offset is taken as UTC (as the log records it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+
+class PageQuerySchema(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "Answer only what comes after this position (the previous "
+                                                    "answer's `next_after`)."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT),
+                           metadata={"description": f"At most this many (1–{MAX_LIMIT})."})
+
+
+class AuditEventsQuerySchema(PageQuerySchema):
+    stream_type = fields.String(validate=validate.Length(min=1, max=50),
+                                metadata={"description": "pupil, class, objective, scale, school, intervention, trust"})
+    stream_id = fields.String(validate=validate.Length(min=1, max=200),
+                              metadata={"description": "With `stream_type`: one stream's events."})
+    pupil_id = fields.String(validate=validate.Length(min=1, max=200),
+                             metadata={"description": "Events whose data names this pupil."})
+    objective_id = fields.String(validate=validate.Length(min=1, max=200),
+                                 metadata={"description": "Events whose data names this objective."})
+    class_id = fields.String(validate=validate.Length(min=1, max=200),
+                             metadata={"description": "Events whose data names this class."})
+    event_type = fields.List(fields.String(validate=validate.OneOf(sorted(EVENT_SCHEMAS))),
+                             metadata={"description": "Repeatable: any of these types."})
+    actor = fields.String(validate=validate.Length(min=1, max=200),
+                          metadata={"description": "Events recorded by this subject (the token's `sub`)."})
+    from_ = UtcDateTime(data_key="from", metadata={"description": "Recorded at or after (ISO 8601)."})
+    to = UtcDateTime(metadata={"description": "Recorded at or before (ISO 8601)."})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "jsonl", "csv"]),
+                           metadata={"description": "`json`: one page. `jsonl` / `csv`: the whole filtered "
+                                                    "range after `after`, streamed (`limit` does not apply)."})
+
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("stream_id") is not None and data.get("stream_type") is None:
+            raise ValidationError("Needs `stream_type` too.", field_name="stream_id")
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be before `from`.", field_name="to")
+
+
+class AuditReadsQuerySchema(PageQuerySchema):
+    sub = fields.String(validate=validate.Length(min=1, max=200),
+                        metadata={"description": "Only the reads of this subject."})
+
+
+class AsOf:
+    """A past moment: after the event with this ``sequence``, or at this ``timestamp``."""
+
+    def __init__(self, sequence: int | None = None, timestamp: datetime | None = None) -> None:
+        self.sequence, self.timestamp = sequence, timestamp
+
+    def __repr__(self) -> str:
+        return f"AsOf(sequence={self.sequence}, timestamp={self.timestamp})"
+
+
+class AsOfField(fields.String):
+    """``as_of``: a trust sequence number (``1234``) or an ISO 8601 timestamp (UTC when no offset)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> AsOf:  # type: ignore[override]
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        if raw.isdigit():
+            if len(raw) > 18:
+                raise ValidationError("A sequence number is at most 18 digits.")
+            return AsOf(sequence=int(raw))
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValidationError("Expected a sequence number or an ISO 8601 timestamp, "
+                                  "e.g. 1234 or 2026-11-05T09:30:00Z.") from exc
+        return AsOf(timestamp=moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+AS_OF_DESCRIPTION = ("Time travel: the view exactly as it stood after this trust sequence number, or at this "
+                     "ISO 8601 timestamp (UTC when no offset) — later corrections, withdrawals and moves excluded. "
+                     "Answered by replaying the event store; `consistency` does not apply.")
+
