@@ -8,8 +8,8 @@ stay exactly as they were, so resuming restores access with nothing to repair.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine, text
 
@@ -32,8 +32,9 @@ class InvalidTrustId(ValueError):
                          "starting with a letter or digit")
 
 
-@dataclass(frozen=True)
-class TrustInfo:
+class TrustInfo(NamedTuple):
+    """A tuple, so callers may unpack it or index it as the earlier ``(id, name, status)`` rows."""
+
     trust_id: str
     name: str
     status: str

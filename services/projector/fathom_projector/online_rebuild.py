@@ -1,0 +1,179 @@
+"""Rebuild a trust's read models while the services keep serving the old ones, then switch atomically.
+
+1. **Replay** the trust's log into the shadow tables (:mod:`fathom_projector.shadow`) in
+   committed chunks; each chunk advances ``fathom_rebuild.progress`` in the same
+   transaction, so an interrupted rebuild (Ctrl-C, SIGKILL, a lost connection) resumes
+   from its last chunk. The live read models and the projector are untouched meanwhile.
+2. **Switch** once the replay is within one chunk of the store's head: lock the trust's
+   ``rm_positions`` row (the projector waits on it), replay the last few events, replace
+   the trust's live rows with the shadow's, set ``last_applied`` to the replayed head and
+   clear the shadow, all in one transaction. Readers see the old models until it commits,
+   then the new ones; the projector then skips what the switch already applied.
+
+With a ``model`` only that model's table is switched, with the models derived from it
+(``judgements`` takes ``pupil_objective`` along). The replay still folds every event:
+most models read others while folding, e.g. a correction reads its judgement. Before the
+switch the other live models are brought to the same head, so all agree on ``last_applied``.
+``pupil_objective`` is derived, not replayed: it is recomputed from the live
+``rm_judgements`` under the lock, which is also how a rollup-method change refreshes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from fathom_projector.current import recompute_all
+from fathom_projector.projections import DEFAULT_SETTINGS
+from fathom_projector.shadow import (
+    DERIVED_MODEL,
+    MODELS,
+    REPLAYED_TABLES,
+    SCHEMA,
+    clear_shadow,
+    model_tables,
+    swap,
+    use_live,
+    use_shadow,
+)
+from fathom_projector.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import read_events
+
+CHUNK = 4 * STORE_PAGE
+"""Events replayed per committed transaction: a kill loses at most this much work."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a replay stands: ``done`` of ``head`` sequences replayed (``resumed_from`` at start)."""
+
+    trust_id: str
+    done: int
+    head: int
+    resumed_from: int
+
+
+Report = Callable[[Progress], None]
+
+
+class UnknownModel(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown model {name!r}; models: {', '.join(sorted(MODELS))}")
+
+
+def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, report: Report | None = None,
+                   restart: bool = False, chunk: int = CHUNK) -> int:
+    """Rebuild ``trust_id``'s read models (or one ``model``); returns the head sequence switched to.
+
+    ``engine`` connects as the application role; the shadow schema must exist
+    (:func:`fathom_projector.shadow.ensure_shadow`). ``restart`` discards a resumable replay.
+    """
+    if model is not None and model not in MODELS:
+        raise UnknownModel(model)
+    if model == DERIVED_MODEL:
+        return _recompute_derived(engine, trust_id)
+    resumed_from = _start(engine, trust_id, restart)
+    head = _store_head(engine, trust_id)
+    done = resumed_from
+    while True:
+        done, replayed = _replay_chunk(engine, trust_id, chunk)
+        head = max(head, done)
+        if report is not None:
+            report(Progress(trust_id, done, head, resumed_from))
+        if replayed < chunk:
+            break
+    head = _switch(engine, trust_id, model_tables(model) if model else list(REPLAYED_TABLES))
+    if report is not None:
+        report(Progress(trust_id, head, head, resumed_from))
+    return head
+
+
+def replay_position(engine: Engine, trust_id: str) -> int | None:
+    """The sequence a resumable replay of the trust has reached (None if none is under way)."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return uow.connection.execute(text(f"SELECT last_sequence FROM {SCHEMA}.progress WHERE trust_id = :t"),
+                                      {"t": trust_id}).scalar()
+
+
+def _start(engine: Engine, trust_id: str, restart: bool) -> int:
+    """Resume the trust's replay, or start one on an empty shadow; returns the sequence to resume after."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        connection = uow.connection
+        position = None if restart else _lock_progress(connection, trust_id)
+        if position is None:
+            clear_shadow(connection, trust_id)
+            connection.execute(text(f"INSERT INTO {SCHEMA}.progress (trust_id) VALUES (:t)"), {"t": trust_id})
+            position = 0
+        uow.commit()
+    return position
+
+
+def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
+    """Replay up to ``chunk`` events after the progress row into the shadow; one transaction.
+
+    The progress row is locked first, so two rebuild commands on one trust take turns
+    instead of replaying the same events twice. Returns (sequence reached, events replayed).
+    """
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        connection = uow.connection
+        after = _lock_progress(connection, trust_id)
+        if after is None:
+            raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
+                               "re-shaped shadow table); run the rebuild again")
+        events = read_events(connection, after=after, limit=chunk)
+        use_shadow(connection)
+        for start in range(0, len(events), STORE_PAGE):
+            apply_events(connection, trust_id, events[start:start + STORE_PAGE])
+        reached = events[-1].sequence if events else after
+        connection.execute(text(f"UPDATE {SCHEMA}.progress SET last_sequence = :s, updated_at = now() "
+                                "WHERE trust_id = :t"), {"s": reached, "t": trust_id})
+        uow.commit()
+    return reached, len(events)
+
+
+def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
+    """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        connection = uow.connection
+        live_applied = lock_position(connection, trust_id)
+        after = _lock_progress(connection, trust_id)
+        if after is None:
+            raise RuntimeError(f"the replay of {trust_id} was discarded by another command; run the rebuild again")
+        use_shadow(connection)
+        head = apply_from_store(connection, trust_id, after=after).last_sequence or after
+        use_live(connection)
+        if set(tables) != set(REPLAYED_TABLES) and head > live_applied:
+            apply_from_store(connection, trust_id, after=live_applied, until=head)
+        swap(connection, trust_id, tables)
+        set_position(connection, trust_id, max(head, live_applied))
+        clear_shadow(connection, trust_id)
+        uow.commit()
+    return head
+
+
+def _recompute_derived(engine: Engine, trust_id: str) -> int:
+    """``pupil_objective`` from the live judgements by the trust's rollup, under the projector's lock."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        connection = uow.connection
+        last_applied = lock_position(connection, trust_id)
+        settings = connection.execute(text("SELECT rollup_method, rollup_n FROM rm_trust_settings "
+                                           "WHERE trust_id = :t"), {"t": trust_id}).first()
+        method, n = (settings.rollup_method, settings.rollup_n) if settings else (
+            DEFAULT_SETTINGS["rollup_method"], DEFAULT_SETTINGS["rollup_n"])
+        recompute_all(connection, trust_id, method, n)
+        uow.commit()
+    return last_applied
+
+
+def _lock_progress(connection: Connection, trust_id: str) -> int | None:
+    return connection.execute(text(f"SELECT last_sequence FROM {SCHEMA}.progress WHERE trust_id = :t FOR UPDATE"),
+                              {"t": trust_id}).scalar()
+
+
+def _store_head(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return int(uow.connection.execute(text("SELECT coalesce(max(last_sequence), 0) FROM trust_heads "
+                                               "WHERE trust_id = :t"), {"t": trust_id}).scalar_one())

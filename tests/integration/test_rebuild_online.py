@@ -1,0 +1,140 @@
+"""``fathom rebuild``: replay into shadow tables while the live models keep serving, then switch at once.
+
+The reference is :func:`fathom_projector.rebuild.rebuild_trust` (one transaction, from scratch).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+from sqlalchemy import Engine, text
+
+from fathom_infra.cli import main
+from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
+from fathom_projector.rebuild import rebuild_trust
+from fathom_projector.shadow import ensure_shadow
+from fathom_projector.trust_batch import catch_up_trust
+from fathom_shared.db import TenantUnitOfWork
+from tests.rebuild_support import append, history, judgements, snapshot
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shadow(owner_engine: Engine) -> None:
+    ensure_shadow(owner_engine)
+
+
+@pytest.fixture
+def projected(app_engine: Engine, trust: str) -> str:
+    """A trust with a history, projected as the running projector would have."""
+    history(app_engine, trust)
+    catch_up_trust(app_engine, trust)
+    return trust
+
+
+def corrupt(owner_engine: Engine, trust_id: str, sql: str) -> None:
+    """Damage a live read model directly (as the owner, which row-level security does not stop for one trust)."""
+    with TenantUnitOfWork(owner_engine, trust_id) as uow:
+        uow.connection.execute(text(sql), {"t": trust_id})
+        uow.commit()
+
+
+def reference(engine: Engine, trust_id: str) -> dict:
+    rebuild_trust(engine, trust_id)
+    return snapshot(engine, trust_id)
+
+
+def test_live_reads_see_the_old_complete_models_until_the_switch(app_engine, owner_engine, projected):
+    corrupt(owner_engine, projected, "UPDATE rm_judgements SET note = 'stale' WHERE trust_id = :t")
+    before = snapshot(app_engine, projected)
+    seen: list[Progress] = []
+
+    def during(progress: Progress) -> None:
+        if progress.done < progress.head:
+            assert snapshot(app_engine, projected) == before, "a live read saw a half-built model"
+            seen.append(progress)
+
+    rebuild_online(app_engine, projected, report=during, chunk=500)
+    assert len(seen) >= 3, "the replay should have taken several chunks"
+    after = snapshot(app_engine, projected)
+    assert after != before
+    assert after == reference(app_engine, projected)
+    assert replay_position(app_engine, projected) is None, "the shadow is cleared after the switch"
+
+
+def test_rebuild_while_the_projector_keeps_applying_new_events(app_engine, projected):
+    """A projector thread appends and applies events throughout, including while the switch holds its lock."""
+    stop, wrote = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def projector() -> None:
+        rng = random.Random(11)
+        try:
+            while not stop.is_set():
+                append(app_engine, projected, judgements(rng, 25, note="during"))
+                catch_up_trust(app_engine, projected)
+                wrote.set()
+        except BaseException as exc:  # surfaced in the test thread
+            errors.append(exc)
+            wrote.set()
+
+    def between_chunks(_progress: Progress) -> None:
+        """Each chunk waits for at least one projector round, so the two really interleave."""
+        wrote.clear()
+        assert wrote.wait(30), "the projector thread stalled"
+
+    thread = threading.Thread(target=projector, daemon=True)
+    thread.start()
+    try:
+        rebuild_online(app_engine, projected, report=between_chunks, chunk=500)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not errors, errors
+    catch_up_trust(app_engine, projected)
+    rebuilt = snapshot(app_engine, projected)
+    assert any(row[9] == "during" for row in rebuilt["rm_judgements"]), "events written during the rebuild count"
+    assert rebuilt == reference(app_engine, projected)
+
+
+def test_one_model_switches_only_that_table(app_engine, owner_engine, projected):
+    corrupt(owner_engine, projected, "UPDATE rm_judgements SET note = 'stale' WHERE trust_id = :t")
+    corrupt(owner_engine, projected, "UPDATE rm_schools SET name = 'Stale Primary' WHERE trust_id = :t")
+    append(app_engine, projected, judgements(random.Random(3), 40, note="unprojected"))
+    rebuild_online(app_engine, projected, model="judgements", chunk=1000)
+    rebuilt = snapshot(app_engine, projected)
+    assert rebuilt["rm_schools"] == [(projected, "s1", "Stale Primary")], "other models are not switched"
+    corrupt(owner_engine, projected, "UPDATE rm_schools SET name = 'Oak Primary' WHERE trust_id = :t")
+    assert snapshot(app_engine, projected) == reference(app_engine, projected), \
+        "the rebuilt model and the caught-up others agree on last_applied"
+
+
+def test_pupil_objective_is_recomputed_from_the_live_judgements(app_engine, owner_engine, projected):
+    corrupt(owner_engine, projected, "DELETE FROM rm_pupil_objective WHERE trust_id = :t AND pupil_id < 'p2'")
+    rebuild_online(app_engine, projected, model="pupil_objective")
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_an_unknown_model_is_refused(app_engine, trust):
+    with pytest.raises(UnknownModel, match="pupil_objective"):
+        rebuild_online(app_engine, trust, model="nonsense")
+
+
+def test_a_trust_without_events_rebuilds_to_nothing(app_engine, trust):
+    assert rebuild_online(app_engine, trust) == 0
+    assert snapshot(app_engine, trust) == reference(app_engine, trust)
+
+
+def test_the_cli_rebuilds_one_trust(app_engine, owner_engine, projected, settings, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("APP_DATABASE_URL", settings.app_database_url)
+    corrupt(owner_engine, projected, "DELETE FROM rm_class_taught WHERE trust_id = :t")
+    assert main(["rebuild", "--trust", projected, "--chunk", "1000"]) == 0
+    captured = capsys.readouterr()
+    head = snapshot(app_engine, projected)["last_applied"][0]
+    assert f"{projected}: switched all read models to sequence {head}" in captured.out
+    assert "event/s" in captured.err or "events/s" in captured.err or "it/s" in captured.err
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+    with pytest.raises(SystemExit):
+        main(["rebuild", "--trust", projected, "--model", "nonsense"])
