@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 
 from fathom_infra.rebuild_cli import add_rebuild_parser
-from fathom_infra.rebuild_cli import add_rebuild_parser
 from fathom_shared.auth import ROLES, load_or_create_signing_key, mint_token
 from fathom_shared.config import load_settings
 
@@ -133,8 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="recompute a trust's event hash chain; exit 1 at the first broken link")
     verify.add_argument("--trust", required=True)
     verify.set_defaults(func=cmd_verify)
-
-    add_rebuild_parser(sub)
 
     add_rebuild_parser(sub)
 
