@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from fathom_projector.arrays import array_params, selected, unnest
+from fathom_projector.notices import changed_only, with_notices
 from fathom_projector.projections import CellKey, FreshCell, Projection
 from fathom_shared.rollup import Current, JudgementFact, current_judgement
 
@@ -33,14 +34,24 @@ _INSERT = (f"INSERT INTO rm_pupil_objective (trust_id, {', '.join(COLUMNS)}) "
            f"SELECT :trust_id, {selected(COLUMNS)} FROM {unnest(COLUMNS)} "
            f"ON CONFLICT (trust_id, {', '.join(CELL)}) DO UPDATE SET ")
 _NEWER = "rm_pupil_objective.assessed_on <= EXCLUDED.assessed_on"
-_MERGE_NEW = text(_INSERT + ", ".join(
+_RETURNING = f" RETURNING {', '.join(COLUMNS)}"
+TABLE = "rm_pupil_objective"
+_MERGE_NEW = with_notices(_INSERT + ", ".join(
     [f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE rm_pupil_objective.{c} END"
      for c in ("value", "assessed_on", "note", "event_id")]
     + ["sequence = greatest(rm_pupil_objective.sequence, EXCLUDED.sequence)",
-       "judgements = rm_pupil_objective.judgements + EXCLUDED.judgements"]))
-_REPLACE = text(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in CELL))
-_DELETE = text(f"DELETE FROM rm_pupil_objective p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
-               "AND (p.pupil_id, p.objective_id, p.source) = (k.pupil_id, k.objective_id, k.source)")
+       "judgements = rm_pupil_objective.judgements + EXCLUDED.judgements"]) + _RETURNING, TABLE, CELL)
+_REPLACE = with_notices(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in CELL)
+                        + changed_only(TABLE, COLUMNS, CELL) + _RETURNING, TABLE, CELL)
+_DELETE = with_notices(
+    f"DELETE FROM rm_pupil_objective p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
+    "AND (p.pupil_id, p.objective_id, p.source) = (k.pupil_id, k.objective_id, k.source) "
+    "RETURNING p.pupil_id, p.objective_id, p.source", TABLE, CELL, deleted=True)
+_DELETE_UNJUDGED = with_notices(
+    "DELETE FROM rm_pupil_objective p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM rm_judgements j "
+    "WHERE j.trust_id = p.trust_id AND (j.pupil_id, j.objective_id, j.source) = (p.pupil_id, p.objective_id, "
+    "p.source) AND j.status <> 'withdrawn') RETURNING p.pupil_id, p.objective_id, p.source", TABLE, CELL,
+    deleted=True)
 _JUDGEMENTS = ("SELECT j.pupil_id, j.objective_id, j.source, j.judgement_id, j.value, j.assessed_on, "
                "j.sequence, j.note FROM rm_judgements j ")
 _JUDGEMENTS_OF = text(_JUDGEMENTS + f"JOIN {unnest(CELL, 'k')} USING ({', '.join(CELL)}) "
@@ -52,54 +63,70 @@ _BANDS = text("SELECT o.objective_id, s.bands FROM rm_objectives o JOIN rm_scale
 _BANDS_OF = text(_BANDS.text + " AND o.objective_id = ANY(CAST(:objective_ids AS text[]))")
 
 
-def refresh(connection: Connection, trust_id: str, projection: Projection) -> None:
-    """Bring the cells ``projection`` touched (all of them on a rollup change) up to date."""
+def refresh(connection: Connection, trust_id: str, projection: Projection, sequence: int) -> None:
+    """Bring the cells ``projection`` touched (all of them on a rollup change) up to date.
+
+    Changed cells are announced as change notices as of ``sequence``.
+    """
     settings = projection.settings()
     method, n = settings["rollup_method"], settings["rollup_n"]
     if projection.rollup_changed:
-        recompute_all(connection, trust_id, method, n)
+        recompute_all(connection, trust_id, method, n, sequence)
         return
     merged = {cell: fresh for cell, fresh in projection.fresh.items()
               if method == "latest" and cell not in projection.amended}
     if merged:
-        connection.execute(_MERGE_NEW, {"trust_id": trust_id, **array_params(
+        connection.execute(_MERGE_NEW, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(
             COLUMNS, [_fresh_row(cell, fresh) for cell, fresh in merged.items()])})
-    recompute_cells(connection, trust_id, (set(projection.fresh) | projection.amended) - set(merged), method, n)
+    recompute_cells(connection, trust_id, (set(projection.fresh) | projection.amended) - set(merged), method, n,
+                    sequence)
 
 
 def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellKey], method: str,
-                    n: int | None) -> None:
+                    n: int | None, sequence: int) -> None:
     """Recompute ``cells`` from their judgements: one read, one upsert, one delete."""
     cells = list(cells)
     if not cells:
         return
-    keys = {"trust_id": trust_id, **array_params(CELL, [dict(zip(CELL, cell, strict=True)) for cell in cells])}
+    keys = {"trust_id": trust_id, "notice_sequence": sequence,
+            **array_params(CELL, [dict(zip(CELL, cell, strict=True)) for cell in cells])}
     facts: dict[CellKey, list[JudgementFact]] = {cell: [] for cell in cells}
     for row in connection.execute(_JUDGEMENTS_OF, keys):
         facts[(row.pupil_id, row.objective_id, row.source)].append(_fact(row))
     bands = _bands(connection, trust_id, {cell[1] for cell in cells}) if method in NEEDS_BANDS else {}
     current = {cell: current_judgement(f, method, n, bands.get(cell[1], ())) for cell, f in facts.items()}
-    _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None])
+    _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None], sequence)
     gone = [dict(zip(CELL, cell, strict=True)) for cell, c in current.items() if c is None]
     if gone:
-        connection.execute(_DELETE, {"trust_id": trust_id, **array_params(CELL, gone)})
+        connection.execute(_DELETE, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(CELL, gone)})
 
 
-def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None) -> None:
-    """Rederive every cell of the trust (a rollup change), streaming the judgements cell by cell."""
-    connection.execute(text("DELETE FROM rm_pupil_objective WHERE trust_id = :trust_id"), {"trust_id": trust_id})
+def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None,
+                  sequence: int | None = None) -> None:
+    """Rederive every cell of the trust (a rollup change), streaming the judgements cell by cell.
+
+    Cells are rewritten in place rather than deleted and re-inserted, so only the cells whose
+    value actually changed are announced (as of ``sequence``; the trust's position if None).
+    A cell exists exactly while it has a judgement that is not withdrawn, so the sweep at the
+    end deletes nothing unless the table had drifted.
+    """
+    if sequence is None:
+        sequence = int(connection.execute(text("SELECT coalesce(max(last_applied), 0) FROM rm_positions "
+                                               "WHERE trust_id = :trust_id"), {"trust_id": trust_id}).scalar_one())
     bands = _bands(connection, trust_id) if method in NEEDS_BANDS else {}
     rows = connection.execute(_ALL_JUDGEMENTS, {"trust_id": trust_id}, execution_options={"yield_per": CHUNK})
     cells = itertools.groupby(rows, key=lambda r: (r.pupil_id, r.objective_id, r.source))
     currents = ((cell, current_judgement([_fact(r) for r in group], method, n, bands.get(cell[1], ())))
                 for cell, group in cells)
     for chunk in _chunks((_current_row(cell, c) for cell, c in currents if c is not None), CHUNK):
-        _write(connection, trust_id, chunk)
+        _write(connection, trust_id, chunk, sequence)
+    connection.execute(_DELETE_UNJUDGED, {"trust_id": trust_id, "notice_sequence": sequence})
 
 
-def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]]) -> None:
+def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]], sequence: int) -> None:
     if rows:
-        connection.execute(_REPLACE, {"trust_id": trust_id, **array_params(COLUMNS, rows)})
+        connection.execute(_REPLACE, {"trust_id": trust_id, "notice_sequence": sequence,
+                                      **array_params(COLUMNS, rows)})
 
 
 def _bands(connection: Connection, trust_id: str, objective_ids: set[str] | None = None,

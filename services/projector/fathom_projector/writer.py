@@ -1,7 +1,8 @@
 """Database writes of the projector: read-model rows, dead letters and the per-trust position.
 
 Every function runs inside the caller's :class:`fathom_shared.db.TenantUnitOfWork`, so the
-rows and ``rm_positions.last_applied`` commit together (the exactly-once effect). Rows go
+rows, their change notices (:mod:`fathom_projector.notices`) and ``rm_positions.last_applied``
+commit together (the exactly-once effect). Rows go
 to PostgreSQL one statement per table: columns travel as arrays and are ``unnest``-ed
 server-side, which keeps a 5,000-event batch at a handful of round trips.
 """
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fathom_projector.arrays import array_params, selected, unnest
 from fathom_projector.current import refresh
+from fathom_projector.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_projector.projections import (
     PUPIL_CLASSES,
     TABLES,
@@ -38,14 +40,21 @@ MAX_REASON = 500
 
 
 def _upsert_statement(table: Table) -> TextClause:
-    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table."""
+    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table, announcing the rows it changed.
+
+    ``ignore`` tables return only new rows; ``replace`` tables rewrite (and return) only rows whose
+    values differ, so a re-sent identical row is neither written nor announced.
+    """
     columns = ", ".join(table.columns)
     sql = (f"INSERT INTO {table.name} (trust_id, {columns}) "
            f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)} "
            f"ON CONFLICT ({', '.join(('trust_id', *table.key))}) DO ")
     if table.conflict == "ignore":
-        return text(sql + "NOTHING")
-    return text(sql + "UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.key))
+        sql += "NOTHING"
+    else:
+        sql += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.key)
+                + changed_only(table.name, table.columns, table.key))
+    return with_notices(f"{sql} RETURNING {columns}", table.name, table.key)
 
 
 def _load_statement(table: Table) -> TextClause:
@@ -86,10 +95,12 @@ class ApplyOutcome:
 def lock_position(connection: Connection, trust_id: str) -> int:
     """Lock the trust's ``rm_positions`` row (creating it if missing) and return ``last_applied``.
 
-    The lock serialises projector instances (and rebuilds) working on the same trust.
+    The lock serialises projector instances (and rebuilds) working on the same trust, and so
+    also the numbering of its change notices (whose head row is created here, in the same statement).
     """
     connection.execute(
-        text("INSERT INTO rm_positions (trust_id) VALUES (:trust_id) ON CONFLICT (trust_id) DO NOTHING"),
+        text(f"WITH head AS ({ENSURE_HEAD}) "
+             "INSERT INTO rm_positions (trust_id) VALUES (:trust_id) ON CONFLICT (trust_id) DO NOTHING"),
         {"trust_id": trust_id},
     )
     return int(connection.execute(
@@ -119,12 +130,13 @@ def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> 
     return loaded
 
 
-def write_rows(connection: Connection, trust_id: str, projection: Projection) -> None:
-    """One statement per table that has rows in ``projection``."""
+def write_rows(connection: Connection, trust_id: str, projection: Projection, sequence: int) -> None:
+    """One statement per table that has rows in ``projection``; its changes are announced as of ``sequence``."""
     for table in TABLES:
         rows = projection.table_rows(table)
         if rows:
-            connection.execute(UPSERTS[table.name], {"trust_id": trust_id, **array_params(table.columns, rows)})
+            connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
+                                                     **array_params(table.columns, rows)})
 
 
 def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence[Rejected]) -> None:
@@ -159,7 +171,7 @@ def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[Stor
                     outcome: ApplyOutcome) -> None:
     try:
         with connection.begin_nested():
-            projection = _apply(connection, trust_id, parse_batch(events))
+            projection = _apply(connection, trust_id, parse_batch(events), events[-1].sequence)
             write_dead_letters(connection, trust_id, projection.rejected)
     except DBAPIError as exc:
         if len(events) > 1:
@@ -175,11 +187,15 @@ def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[Stor
     outcome.dead_letters.extend(projection.rejected)
 
 
-def _apply(connection: Connection, trust_id: str, batch: ParsedBatch) -> Projection:
-    """Load what the batch amends, fold it, write the rows, then refresh the cells it touched."""
+def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: int) -> Projection:
+    """Load what the batch amends, fold it, write the rows, then refresh the cells it touched.
+
+    Every change is announced as of ``sequence``, the batch's last event: the row reflects the log
+    up to it, so a reader asking for ``consistency=at_least:<sequence>`` sees at least that row.
+    """
     projection = project(batch, load(connection, trust_id, wanted(batch)))
-    write_rows(connection, trust_id, projection)
-    refresh(connection, trust_id, projection)
+    write_rows(connection, trust_id, projection, sequence)
+    refresh(connection, trust_id, projection, sequence)
     return projection
 
 
