@@ -3,6 +3,7 @@ and notices folded into the state a consumer would hold."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -115,3 +116,20 @@ def read_model_state(engine: Engine, trust: str) -> dict[tuple[str, str], Any]:
 
 def _canonical(keys: dict[str, Any]) -> str:
     return repr(sorted(keys.items()))
+
+
+def sse_events(chunks: Iterable[bytes | str]) -> Iterator[dict[str, str]]:
+    """Parse a ``text/event-stream`` body into events (``id``, ``event``, ``data``) and comments (``comment``)."""
+    buffer = ""
+    for chunk in chunks:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            event: dict[str, str] = {}
+            for line in block.split("\n"):
+                name, _, value = line.partition(":")
+                if name == "":
+                    event["comment"] = value.strip()
+                else:
+                    event[name] = value.removeprefix(" ")
+            yield event

@@ -44,6 +44,13 @@ class Settings:
     max_batch: int = 1000
     consistency_timeout_s: float = 5.0
     projector_group: str = "fathom-projector"
+    changes_topic_prefix: str = "fathom.changes."
+    """Per-trust change topics are ``<prefix><trust_id>``, so broker ACLs can be granted per trust."""
+    webhook_backoff_s: float = 0.5
+    """First retry delay of a failed webhook delivery; doubled on each further failure."""
+    webhook_max_attempts: int = 6
+    """Attempts before a notice goes to the subscription's dead letters and delivery moves on."""
+    webhook_timeout_s: float = 5.0
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -65,4 +72,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_batch=int(env.get("FATHOM_MAX_BATCH", "1000")),
         consistency_timeout_s=float(env.get("FATHOM_CONSISTENCY_TIMEOUT", "5")),
         projector_group=env.get("FATHOM_PROJECTOR_GROUP", "fathom-projector"),
+        changes_topic_prefix=env.get("FATHOM_CHANGES_TOPIC_PREFIX", "fathom.changes."),
+        webhook_backoff_s=float(env.get("FATHOM_WEBHOOK_BACKOFF", "0.5")),
+        webhook_max_attempts=int(env.get("FATHOM_WEBHOOK_MAX_ATTEMPTS", "6")),
+        webhook_timeout_s=float(env.get("FATHOM_WEBHOOK_TIMEOUT", "5")),
     )

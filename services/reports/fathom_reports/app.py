@@ -6,8 +6,9 @@ from flask import Flask, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from fathom_reports import audit, classes, interventions, pupils, school_analysis
+from fathom_reports import audit, change_feed, classes, interventions, pupils, school_analysis, webhooks
 from fathom_reports.audit_reads import install_read_recording
+from fathom_reports.change_feed_stream import ChangeFeed
 from fathom_reports.responses import STORE_EXTENSION
 from fathom_reports.store import ReadModelStore
 from fathom_shared.auth import make_verifier
@@ -26,8 +27,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[audit.ENGINE_EXTENSION] = engine
+    app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
     install_read_recording(app, engine)
-    for module in (classes, pupils, interventions, school_analysis, audit):
+    for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks):
         api.register_blueprint(module.blp)
 
     @app.errorhandler(OperationalError)

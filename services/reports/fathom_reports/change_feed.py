@@ -1,0 +1,90 @@
+"""``GET /v1/changes`` (a page of notices as JSON) and ``GET /v1/changes/stream`` (server-sent events).
+
+For reporting consumers with the trust's ``integration`` token (or a platform admin's): every
+read runs under the caller's trust, so another trust's notices are never visible, whatever id
+a client asks to resume from.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from fathom_reports.change_feed_stream import ChangeFeed, stream
+from fathom_reports.responses import json_response
+from fathom_reports.schemas import ProblemSchema
+from fathom_shared.auth import Principal
+from fathom_shared.web import Problem, requires
+
+FEED_EXTENSION = "fathom_reports.change_feed"
+FEED_ROLES = ("integration", "platform_admin")
+MAX_LIMIT = 1000
+
+blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Change feed of the read models")
+
+
+class ChangesQuerySchema(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "Return notices with a greater notice id."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class StreamQuerySchema(Schema):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0),
+                           metadata={"description": "Resume after this notice id (the Last-Event-ID header wins)."})
+
+
+class NoticeSchema(Schema):
+    notice_id = fields.Integer()
+    trust = fields.String()
+    model = fields.String(metadata={"description": "The read model: pupil_objective, class_taught, pupils, …"})
+    keys = fields.Dict(metadata={"description": "The row's key columns, e.g. pupil_id, objective_id, source."})
+    sequence = fields.Integer(metadata={"description": "The trust event sequence the row reflects."})
+    data = fields.Dict(allow_none=True, metadata={"description": "The row's new values; null when deleted."})
+    recorded_at = fields.DateTime()
+
+
+class ChangesPageSchema(Schema):
+    notices = fields.List(fields.Nested(NoticeSchema))
+    next_after = fields.Integer(metadata={"description": "Pass as `after` for the next page."})
+    more = fields.Boolean(metadata={"description": "True when more notices are already waiting."})
+
+
+def change_feed() -> ChangeFeed:
+    return current_app.extensions[FEED_EXTENSION]
+
+
+@blp.route("")
+@requires(*FEED_ROLES)
+@blp.arguments(ChangesQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.response(200, ChangesPageSchema)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
+def changes(principal: Principal, after: int, limit: int) -> Response:
+    """The trust's change notices after ``after``, oldest first: poll with ``next_after``."""
+    notices = change_feed().read(principal.trust_id, after, limit + 1)
+    page = notices[:limit]
+    return json_response({"notices": [n.to_json() for n in page],
+                          "next_after": page[-1].notice_id if page else after, "more": len(notices) > limit})
+
+
+@blp.route("/stream")
+@requires(*FEED_ROLES)
+@blp.arguments(StreamQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.response(200, description="text/event-stream: `id: <notice_id>`, `event: <model>`, `data: <notice JSON>`; "
+                               "a `: heartbeat` comment after 15 s of silence.")
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
+@blp.alt_response(422, schema=ProblemSchema, description="Last-Event-ID or after is not a notice id.")
+def changes_stream(principal: Principal, after: int | None) -> Response:
+    """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``)."""
+    resume = request.headers.get("Last-Event-ID")
+    if resume is not None:
+        if not resume.strip().isdigit():
+            raise Problem(422, "Invalid request", errors={"headers.Last-Event-ID": ["Must be a notice id."]})
+        after = int(resume.strip())
+    response = Response(stream(change_feed(), principal.trust_id, after or 0), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must not hold events back
+    return response

@@ -1,0 +1,138 @@
+"""``/v1/webhooks``: register, list and delete signed webhook subscriptions; dead letters; replay.
+
+For the trust's ``integration`` or ``trust_leader`` tokens. The secret is returned once, at
+registration: receivers verify ``Fathom-Signature`` with it (:mod:`fathom_reports.webhooks_signing`).
+Another trust's subscription id is a 404, like any id the caller's trust does not have.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from fathom_reports import webhooks_store as store
+from fathom_reports.change_feed_store import MODELS
+from fathom_reports.responses import json_response, not_found
+from fathom_reports.schemas import ProblemSchema
+from fathom_shared.auth import Principal
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.web import requires
+
+WEBHOOK_ROLES = ("integration", "trust_leader")
+
+blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Signed webhooks of change notices")
+
+
+class WebhookInSchema(Schema):
+    url = fields.String(required=True, validate=validate.Length(max=2000))
+    models = fields.List(fields.String(validate=validate.OneOf(MODELS)), load_default=None,
+                         validate=validate.Length(min=1),
+                         metadata={"description": "Only these models (all if absent)."})
+
+    @validates("url")
+    def http_url(self, value: str, **_: Any) -> None:
+        """Only http(s) to a named host: no file:, gopher: or credentials in the URL."""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise ValidationError("Must be an http:// or https:// URL with a host and no credentials.")
+
+
+class ReplaySchema(Schema):
+    from_notice = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class WebhookSchema(Schema):
+    id = fields.UUID()
+    url = fields.String()
+    models = fields.List(fields.String(), allow_none=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    cursor = fields.Integer(metadata={"description": "The last notice delivered or dead-lettered."})
+    attempts = fields.Integer(metadata={"description": "Failed attempts at the next notice so far."})
+    next_attempt_at = fields.DateTime()
+    last_error = fields.String(allow_none=True)
+
+
+class CreatedWebhookSchema(WebhookSchema):
+    secret = fields.String(metadata={"description": "Shown only now: verify Fathom-Signature with it."})
+
+
+def _engine() -> Any:
+    return current_app.extensions["fathom_reports.change_feed"].engine
+
+
+def _id(webhook_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(webhook_id)
+    except ValueError:
+        raise not_found("webhook") from None
+
+
+@blp.route("", methods=["POST"])
+@requires(*WEBHOOK_ROLES)
+@blp.arguments(WebhookInSchema, unknown=RAISE)
+@blp.response(201, CreatedWebhookSchema)
+@blp.alt_response(422, schema=ProblemSchema, description="Not an http(s) URL, or an unknown model.")
+def create(body: dict[str, Any], principal: Principal) -> Response:
+    """Subscribe a URL to the notices committed from now on (replay to backfill)."""
+    with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
+        webhook, secret = store.create_webhook(uow.connection, body["url"], body["models"], principal.sub)
+        uow.commit()
+    response = json_response({**webhook.to_json(), "secret": secret})
+    response.status_code = 201
+    return response
+
+
+@blp.route("", methods=["GET"])
+@requires(*WEBHOOK_ROLES)
+@blp.response(200, WebhookSchema(many=True))
+def list_all(principal: Principal) -> Response:
+    """The trust's subscriptions with their delivery state (never their secrets)."""
+    with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
+        return json_response({"webhooks": [w.to_json() for w in store.list_webhooks(uow.connection)]})
+
+
+@blp.route("/<webhook_id>", methods=["DELETE"])
+@requires(*WEBHOOK_ROLES)
+@blp.response(204)
+@blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
+def delete(webhook_id: str, principal: Principal) -> Response:
+    with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
+        if not store.delete_webhook(uow.connection, _id(webhook_id)):
+            raise not_found("webhook")
+        uow.commit()
+    return Response(status=204)
+
+
+@blp.route("/<webhook_id>/dead-letters", methods=["GET"])
+@requires(*WEBHOOK_ROLES)
+@blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
+def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
+    """Notices whose delivery failed every attempt: replay from the first to try again."""
+    with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
+        letters = store.dead_letters(uow.connection, _id(webhook_id))
+    if letters is None:
+        raise not_found("webhook")
+    return json_response({"dead_letters": letters})
+
+
+@blp.route("/<webhook_id>/replay", methods=["POST"])
+@requires(*WEBHOOK_ROLES)
+@blp.arguments(ReplaySchema, unknown=RAISE)
+@blp.response(202, WebhookSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
+def replay(body: dict[str, Any], webhook_id: str, principal: Principal) -> Response:
+    """Deliver again, in order, every notice from ``from_notice`` on."""
+    with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
+        webhook = store.replay_from(uow.connection, _id(webhook_id), body["from_notice"])
+        if webhook is None:
+            raise not_found("webhook")
+        uow.commit()
+    response = json_response(webhook.to_json())
+    response.status_code = 202
+    return response
