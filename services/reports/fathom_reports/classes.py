@@ -10,10 +10,12 @@ from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_class
 from fathom_reports.analysis import analyse_class
+from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.date_range import DateRange
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
+from fathom_reports.time_travel_views import load_class_as_of
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
@@ -35,12 +37,16 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
                    format: str | None = None, table: str = "objectives", from_: date | None = None,
-                   to: date | None = None) -> Response:
+                   to: date | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
     per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
-    store = read_store(consistency, principal.trust_id)
     period = DateRange(from_, to) if from_ or to else None
-    snapshot = store.class_snapshot(principal.trust_id, class_id, source, period)
+    if as_of is not None:  # replayed from the event store as it stood then (the read model is not involved)
+        snapshot = read_store(None, principal.trust_id).read(
+            principal.trust_id, load_class_as_of, as_of, class_id, source, period)
+    else:
+        snapshot = read_store(consistency, principal.trust_id).class_snapshot(
+            principal.trust_id, class_id, source, period)
     if snapshot is None:
         raise not_found("class")
     if not may_read_class(principal, snapshot.klass):

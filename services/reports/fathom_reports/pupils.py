@@ -7,12 +7,14 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import READER_ROLES, may_read_pupil
+from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.profile import build_profile
 from fathom_reports.read_pupils import load_profile_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import ExportQuerySchema, ProblemSchema
+from fathom_reports.schemas import AsOfExportQuerySchema, ProblemSchema
 from fathom_reports.schemas_profile import PupilProfileSchema
+from fathom_reports.time_travel_views import load_profile_as_of
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
@@ -21,7 +23,7 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil 
 
 @blp.route("/<pupil_id>")
 @requires(*READER_ROLES)
-@blp.arguments(ExportQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.arguments(AsOfExportQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, PupilProfileSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not a pupil of the caller's classes or schools.")
@@ -29,10 +31,14 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil 
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
 def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None = None,
-                  format: str | None = None) -> Response:
+                  format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;
     standardised scores beside teacher judgement per subject, with moderation prompts; interventions."""
-    snapshot = read_store(consistency, principal.trust_id).read(principal.trust_id, load_profile_snapshot, pupil_id)
+    if as_of is not None:  # replayed from the event store as it stood then
+        snapshot = read_store(None, principal.trust_id).read(principal.trust_id, load_profile_as_of, as_of, pupil_id)
+    else:
+        snapshot = read_store(consistency, principal.trust_id).read(principal.trust_id, load_profile_snapshot,
+                                                                    pupil_id)
     if snapshot is None:
         raise not_found("pupil")
     if not may_read_pupil(principal, snapshot.pupil.school_id, snapshot.pupil.current_class):

@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from fathom_reports.audit_schemas import AS_OF_DESCRIPTION, AsOfField
 from fathom_reports.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS, is_valid_group
 from fathom_shared.events import SOURCES
 
@@ -56,7 +57,13 @@ class ExportQuerySchema(ConsistencyQuerySchema):
     )
 
 
-class AnalysisQuerySchema(ExportQuerySchema):
+class AsOfExportQuerySchema(ExportQuerySchema):
+    """Views that can be seen as they stood at a past moment (time travel)."""
+
+    as_of = AsOfField(metadata={"description": AS_OF_DESCRIPTION, "examples": ["1234", "2026-11-05T09:30:00Z"]})
+
+
+class AnalysisQuerySchema(AsOfExportQuerySchema):
     """The filters every analysis shares."""
 
     subject = fields.String(

@@ -9,13 +9,15 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from fathom_reports.access import TRUST_WIDE_ROLES, may_read_school
+from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.moderation import load_moderated_pairs, moderation_agreement
-from fathom_reports.pooled import school_analysis, trust_analysis
+from fathom_reports.pooled import PooledSnapshot, school_analysis, trust_analysis
 from fathom_reports.read_pooled import load_pooled_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas import ModerationQuerySchema, PooledAnalysisQuerySchema, ProblemSchema
 from fathom_reports.schemas_pooled import ModerationSchema, SchoolAnalysisSchema, TrustAnalysisSchema
+from fathom_reports.time_travel_views import load_pooled_as_of
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
@@ -29,6 +31,13 @@ def _filters(year_group: int, subject: str | None, group: str | None, source: st
     return {"year_group": year_group, "subject": subject, "group": group, "source": source}
 
 
+def _pooled(trust_id: str, consistency: int | None, as_of: AsOf | None, **filters: Any) -> PooledSnapshot | None:
+    """From the read models, or replayed from the event store as it stood at ``as_of``."""
+    if as_of is not None:
+        return read_store(None, trust_id).read(trust_id, load_pooled_as_of, as_of, **filters)
+    return read_store(consistency, trust_id).read(trust_id, load_pooled_snapshot, **filters)
+
+
 @blp.route("/schools/<school_id>/analysis")
 @requires(*SCHOOL_ROLES)
 @blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
@@ -40,11 +49,10 @@ def _filters(year_group: int, subject: str | None, group: str | None, source: st
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
 def school(school_id: str, principal: Principal, year_group: int, subject: str | None = None,
            group: str | None = None, source: str = "teacher", consistency: int | None = None,
-           format: str | None = None) -> Response:
+           format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective of the year group: the school's pupils pooled, and each class (linking to its analysis)."""
-    snapshot = read_store(consistency, principal.trust_id).read(
-        principal.trust_id, load_pooled_snapshot, year_group=year_group, school_id=school_id, subject=subject,
-        group=group, source=source)
+    snapshot = _pooled(principal.trust_id, consistency, as_of, year_group=year_group, school_id=school_id,
+                       subject=subject, group=group, source=source)
     if snapshot is None:  # another trust's school reads exactly as no school: 404 before any 403
         raise not_found("school")
     if not may_read_school(principal, school_id):
@@ -63,11 +71,11 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
 def trust(principal: Principal, year_group: int, subject: str | None = None, group: str | None = None,
-          source: str = "teacher", consistency: int | None = None, format: str | None = None) -> Response:
+          source: str = "teacher", consistency: int | None = None, format: str | None = None,
+          as_of: AsOf | None = None) -> Response:
     """Per objective of the year group: pooled trust figures and every school's, each linking to the school."""
-    snapshot = read_store(consistency, principal.trust_id).read(
-        principal.trust_id, load_pooled_snapshot, year_group=year_group, subject=subject, group=group,
-        source=source)
+    snapshot = _pooled(principal.trust_id, consistency, as_of, year_group=year_group, subject=subject,
+                       group=group, source=source)
     assert snapshot is not None  # only a named school can be missing
     return view_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)), format,
                          trust_table, filename("trust", "analysis", f"year{year_group}", subject, group))
