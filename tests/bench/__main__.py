@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tests.bench import workloads
-from tests.bench.report import Report, ms, percentile, rate, write_readme
+from tests.bench import trust_parts, workloads
+from tests.bench.report import PART_ORDER, Report, ms, percentile, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
 from tests.bench.system import BenchSystem
 
@@ -47,11 +47,13 @@ class Sizes:
     backlog: int = 180_000
     """Kafka-path projector backlog. Not 200,000: see BROKER_FETCH_LIMIT."""
     reads: int = 400
+    trust: trust_parts.TrustSizes = trust_parts.FULL
 
 
 FULL = Sizes()
 QUICK = replace(FULL, batches_per_client=5, single_requests=50, fresh_seconds=5.0, big_classes=10, rounds=1,
-                backlog=20_000, reads=60)
+                backlog=20_000, reads=60, trust=trust_parts.QUICK)
+PARTS = PART_ORDER
 
 BROKER_FETCH_LIMIT = (
     "The local broker (noida-db 0.2.3) ignores the consumer's fetch size limits and answers a fetch with "
@@ -68,7 +70,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-readme", action="store_true", help="print the table only")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (and its logs) afterwards")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
+    parser.add_argument("--only", type=_parts, default=None, metavar="PART[,PART]",
+                        help=f"run only these parts ({', '.join(PARTS)}); the README keeps the other parts' rows")
+    parser.add_argument("--skip", type=_parts, default=(), metavar="PART[,PART]", help="run every part but these")
+    args = parser.parse_args(argv)
+    args.parts = [p for p in (args.only or PARTS) if p not in args.skip]
+    if not args.parts:
+        parser.error("nothing left to run")
+    return args
+
+
+def _parts(value: str) -> list[str]:
+    """A comma-separated list of part names, checked (argparse turns the ValueError into a usage error)."""
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    return parts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,14 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     sizes = QUICK if args.quick else FULL
     command = " ".join(["python -m tests.bench", *(sys.argv[1:] if argv is None else argv)])
-    report = Report(command=command, quick=args.quick)
+    report = Report(command=command, quick=args.quick, parts=args.parts)
     home = Path(tempfile.mkdtemp(prefix="fathom-bench-"))
     system = BenchSystem(home)
     failed = False
     try:
         step("starting PostgreSQL, the broker, relay, projector, API and reports")
         system.start()
-        run(system, sizes, report, progress=not args.no_progress)
+        run(system, sizes, report, args.parts, progress=not args.no_progress)
     except BaseException as exc:
         failed = True
         print(f"\nbenchmark failed: {exc!r} (logs in {home / 'logs'})", file=sys.stderr)
@@ -100,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if report.rows:
             print("\npartial results (README not touched):\n\n" + report.markdown() + "\n")
         return 1
-    table = report.markdown()
+    table = report.markdown(read_region(ROOT / "README.md"))
     print("\n" + table + "\n")
     if not args.no_readme:
         print(write_readme(ROOT / "README.md", table))
@@ -115,7 +133,18 @@ def step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def run(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) -> None:
+def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], progress: bool) -> None:
+    """The chosen parts in a fixed order: ``trust-analysis`` last, as it leaves the relay stopped."""
+    if "core" in parts:
+        report.part = "core"
+        run_core(system, sizes, report, progress)
+    if "imports" in parts or "trust-analysis" in parts:
+        trust_parts.run(system, sizes.trust, report, imports="imports" in parts,
+                        analysis="trust-analysis" in parts, step=step, progress=progress)
+
+
+def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) -> None:
+    """Appends, write-to-visible, relay/projector throughput and Class Analysis reads (the first four measures)."""
     step("seeding rosters through the API")
     writers = [seed_roster(system, system.create_trust(f"bench-w{n}"), sizes.write_classes, PUPILS_PER_CLASS,
                            sizes.objectives, progress) for n in range(1, CLIENTS + 1)]
@@ -144,7 +173,7 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
     single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
     report.add(f"Single-judgement `POST /v1/judgements` latency, p50 / p99 ({len(single.seconds)} sequential)",
                f"{ms(percentile(single.seconds, 50))} / {ms(percentile(single.seconds, 99))}")
-    report.notes.append(
+    report.note(
         "Appends: HTTP clients are threads in the benchmark process (keep-alive sessions, an `Idempotency-Key` "
         f"on every request); API under gunicorn, 2 workers × 4 threads. Each batch is {BATCH} judgements "
         "(30 pupils × 10 objectives). Appends of one trust are serialised by its `trust_heads` row lock "
@@ -168,7 +197,7 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
                f"{ms(percentile(seen, 50))} / {ms(p99)} ({ms(max(seen, default=float('nan')))}); "
                f"{fresh.visible.failures} of {fresh.visible.requests} not visible within the 5 s wait",
                "p99 ≤ 1 s", p99 <= 1.0 and fresh.visible.failures == 0)
-    report.notes.append(
+    report.note(
         "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"
         "?consistency=at_least:N` with the write's `last_sequence` N; the sample is from the write's answer "
         "to that read's 200 (relay → broker → projector → read, plus rendering the 30 × 100 view). "
@@ -209,7 +238,7 @@ def measure_projector(system: BenchSystem, sizes: Sizes, report: Report, big: Ro
         report.add(f"Whole pipeline, {rest:,} events appended in bulk while relay and projector run",
                    f"{rate(rest / elapsed)} from first append to last projected ({elapsed:.0f} s)")
     dead = _dead_letters(system, big.trust_id)
-    report.notes.append(
+    report.note(
         "Relay and projector: judgements appended directly with `append_events` (the API's own append function, "
         "as the application role, hash chain and all) in 10,000-event transactions for setup speed "
         f"({appended_rate:,.0f} events/s into the store) while both were stopped; then the relay was started "
@@ -243,7 +272,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
                    f"reads/s{f', {reads.failures} failed' if reads.failures else ''})",
                    "p99 ≤ 50 ms", p99 <= 0.050 and not reads.failures)
         size = reads.response_bytes
-    report.notes.append(
+    report.note(
         "Class Analysis: `GET /v1/classes/{id}/analysis` without a consistency wait, after 10 warm-up reads; "
         "reports under gunicorn, 2 workers × 4 threads. The class has every pupil judged on every objective "
         f"{sizes.rounds} time(s); the view returns the latest of each: {PUPILS_PER_CLASS * sizes.objectives:,} "

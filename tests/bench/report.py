@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,40 +37,128 @@ class Row:
     result: str
     target: str = ""
     met: bool | None = None
+    part: str = "core"
+    date: str = ""
+    """When this row was measured: rows of parts not run this time keep their own date."""
 
     @property
     def verdict(self) -> str:
         return {True: "met", False: "**missed**", None: "—"}[self.met]
+
+    def line(self) -> str:
+        return f"| {self.measure} | {self.result} | {self.target} | {self.verdict} | `{self.part}`, {self.date} |"
+
+
+@dataclass
+class Run:
+    """One run of one part: when, how and under what load (one bullet above the table)."""
+
+    part: str
+    text: str
+
+    def line(self) -> str:
+        return f"- `{self.part}`: {self.text}"
 
 
 @dataclass
 class Report:
     command: str
     quick: bool
+    parts: list[str] = field(default_factory=lambda: ["core"])
     rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """(part, note)."""
     date: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     load_before: float = field(default_factory=lambda: os.getloadavg()[0])
     """Other work on the machine skews every number: the 1-minute load average is printed with them."""
+    part: str = "core"
+    """The part now running: rows and notes added are filed under it."""
 
     def add(self, measure: str, result: str, target: str = "", met: bool | None = None) -> None:
-        self.rows.append(Row(measure, result, target, met))
+        self.rows.append(Row(measure, result, target, met, self.part, self.date))
 
-    def markdown(self) -> str:
-        cores = os.cpu_count()
+    def note(self, text: str) -> None:
+        self.notes.append((self.part, text))
+
+    def runs(self) -> list[Run]:
+        ran = [p for p in self.parts if any(r.part == p for r in self.rows)]
+        return [Run(p, f"measured {self.date} by `{self.command}`"
+                       f"{' — **quick run (reduced sizes)**' if self.quick else ''}; 1-minute load average "
+                       f"before the run: {self.load_before:.1f}, after: {os.getloadavg()[0]:.1f}.") for p in ran]
+
+    def markdown(self, earlier: str = "") -> str:
+        """The table; with ``earlier`` (the README's current table), rows of parts not run now are kept."""
+        previous = parse_table(earlier) if earlier else ParsedTable()
+        ran = {r.part for r in self.rows}
+        runs = [r for r in previous.runs if r.part not in ran] + self.runs()
+        rows = [r for r in previous.rows if r.part not in ran] + self.rows
+        notes = [n for n in previous.notes if n[0] not in ran] + self.notes
+        order = {p: i for i, p in enumerate(PART_ORDER)}
+        runs.sort(key=lambda r: order.get(r.part, len(order)))
+        rows.sort(key=lambda r: order.get(r.part, len(order)))  # stable: each part's rows keep their order
+        notes.sort(key=lambda n: order.get(n[0], len(order)))
         lines = [
-            f"Measured {self.date} on {cores} cores (`nproc` = {_nproc()}), {_cpu_model()}, "
-            f"Python {platform.python_version()}{' — **quick run (reduced sizes)**' if self.quick else ''}.",
-            f"Command: `{self.command}`. 1-minute load average before the run: {self.load_before:.1f}, "
-            f"after: {os.getloadavg()[0]:.1f}.",
+            f"Machine: {os.cpu_count()} cores (`nproc` = {_nproc()}), {_cpu_model()}, "
+            f"Python {platform.python_version()}. Each part of the table is refreshed by its own run "
+            "(`python -m tests.bench --only PART`); the last column says which run measured the row:",
             "",
-            "| Measure | Result | Target | |",
-            "|---|---|---|---|",
+            *[r.line() for r in runs],
+            "",
+            "| Measure | Result | Target | | Part, measured |",
+            "|---|---|---|---|---|",
+            *[r.line() for r in rows],
         ]
-        lines += [f"| {r.measure} | {r.result} | {r.target} | {r.verdict} |" for r in self.rows]
-        if self.notes:
-            lines += ["", *[f"- {note}" for note in self.notes]]
+        if notes:
+            lines += ["", *[f"- `{part}` — {text}" for part, text in notes]]
         return "\n".join(lines)
+
+
+PART_ORDER = ("core", "imports", "trust-analysis")
+
+
+@dataclass
+class ParsedTable:
+    runs: list[Run] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+_PART = re.compile(r"^- `([a-z-]+)`(: | — )(.*)$")
+_OLD_HEADER = re.compile(r"^Measured (.+?) on .*$")
+
+
+def parse_table(region: str) -> ParsedTable:
+    """Read back a table this module wrote, so that a partial run can keep the other parts' rows.
+
+    Also reads the earlier one-run format (no part column): all of it was the ``core`` part,
+    measured at the date of its "Measured … on" line.
+    """
+    parsed = ParsedTable()
+    old_date, old_command = "", ""
+    for line in region.splitlines():
+        if m := _OLD_HEADER.match(line):
+            old_date = m.group(1)
+        elif line.startswith("Command: `") and old_date:
+            old_command = line
+        elif line.startswith("| ") and not line.startswith(("| Measure |", "|---")):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            met = {"met": True, "**missed**": False}.get(cells[3])
+            if len(cells) >= 5 and (m := re.match(r"`([a-z-]+)`, (.*)", cells[4])):
+                parsed.rows.append(Row(cells[0], cells[1], cells[2], met, m.group(1), m.group(2)))
+            elif len(cells) == 4:
+                parsed.rows.append(Row(cells[0], cells[1], cells[2], met, "core", old_date))
+        elif m := _PART.match(line):
+            if m.group(2) == ": ":
+                parsed.runs.append(Run(m.group(1), m.group(3)))
+            else:
+                parsed.notes.append((m.group(1), m.group(3)))
+        elif line.startswith("- ") and old_date:
+            parsed.notes.append(("core", line[2:]))
+    if old_date and parsed.rows:
+        command = old_command.removeprefix("Command: ").split(". ", 1)
+        load = command[1] if len(command) > 1 else ""
+        parsed.runs.append(Run("core", f"measured {old_date} by {command[0]}; {load}".rstrip("; ")))
+    return parsed
 
 
 def _nproc() -> int:
@@ -84,6 +173,15 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def read_region(readme: Path) -> str:
+    """What is between the bench markers now ('' when there is no README or no markers)."""
+    if not readme.exists():
+        return ""
+    text = readme.read_text()
+    start, end = text.find(START), text.find(END)
+    return text[start + len(START):end].strip("\n") if 0 <= start < end else ""
 
 
 def write_readme(readme: Path, table: str) -> str:
