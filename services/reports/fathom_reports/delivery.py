@@ -1,0 +1,107 @@
+"""``python -m fathom_reports.delivery``: the change-feed delivery process.
+
+Two loops in one process, each on its own thread: the per-trust topic publisher
+(:mod:`fathom_reports.change_feed_publisher`) and the webhook worker
+(:mod:`fathom_reports.webhooks_delivery`). Both are woken by the projector's
+``fathom_projected`` notification (sent after each commit) and sweep every trust anyway every
+``sweep_s``, so a missed notification, a due retry or a broker back from an outage is picked
+up without one. Run one or more instances: positions and subscriptions are locked with SKIP
+LOCKED, so instances share the work without doing any of it twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+from sqlalchemy import Engine, text
+
+from fathom_reports.change_feed_publisher import ChangePublisher
+from fathom_reports.freshness import CHANNEL, parse_notification
+from fathom_reports.webhooks_delivery import WebhookDeliverer
+from fathom_shared.config import Settings, load_settings
+from fathom_shared.db import make_engine
+
+log = logging.getLogger("fathom.delivery")
+MAX_BACKOFF_S = 5.0
+
+
+def active_trusts(engine: Engine) -> list[str]:
+    """A suspended trust's data is untouched but nothing more of it leaves the platform."""
+    with engine.connect() as connection:
+        return list(connection.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
+
+
+def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: threading.Event,
+                   sweep_s: float) -> None:
+    """Call ``work(trust_id)`` for each trust notified, and for every trust each ``sweep_s``, until ``stop``."""
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    listener: psycopg.Connection | None = None
+    backoff, next_sweep = 0.5, 0.0
+    pending: set[str] = set()
+    while not stop.is_set():
+        try:
+            if listener is None:
+                listener = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+                listener.execute(f"LISTEN {CHANNEL}")
+            if time.monotonic() >= next_sweep:
+                pending.update(active_trusts(engine))
+                next_sweep = time.monotonic() + sweep_s
+            for trust_id in sorted(pending):
+                work(trust_id)
+            pending.clear()
+            backoff = 0.5
+            wait = max(0.0, next_sweep - time.monotonic())
+            for notification in listener.notifies(timeout=wait, stop_after=1):
+                pending.add(notification.payload)
+            pending.update(n.payload for n in listener.notifies(timeout=0))
+            pending = {parsed[0] for payload in pending if (parsed := parse_notification(payload))}
+        except Exception as exc:  # broker or database down: back off, reconnect, carry on
+            log.warning("%s: %s; retrying in %.1fs", name, exc, backoff)
+            if listener is not None:
+                listener.close()
+                listener = None
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+    if listener is not None:
+        listener.close()
+
+
+def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None:
+    engine = make_engine(settings.app_database_url, pool_size=4)
+    publisher = ChangePublisher(engine, settings.kafka_bootstrap_servers, settings.changes_topic_prefix,
+                                settings.topic_partitions)
+    deliverer = WebhookDeliverer(engine, backoff_s=settings.webhook_backoff_s,
+                                 max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s)
+    threads = [
+        threading.Thread(target=run_trust_loop, name="change-topics",
+                         args=("topics", engine, publisher.publish_pending, stop, sweep_s)),
+        # Retries fall due by the clock, not by a notification: sweep at least as often as the first backoff.
+        threading.Thread(target=run_trust_loop, name="webhooks",
+                         args=("webhooks", engine, deliverer.deliver_due, stop,
+                               min(sweep_s, settings.webhook_backoff_s))),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    finally:
+        publisher.close()
+        engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s delivery %(threadName)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run(load_settings(), stop)
+
+
+if __name__ == "__main__":
+    main()
