@@ -84,12 +84,18 @@ class ObjectiveDefined(EventData):
 
 
 class JudgementRecorded(EventData):
+    """Version 2: the teacher's free text is a ``comment`` (v1 called it ``note``), and a judgement
+    may point at its evidence (``evidence_ref``: a work sample, a photo, a test paper's id or URL),
+    as moderation asks for. v1 events are upcast by :func:`_judgement_recorded_v1_to_v2`.
+    """
+
     pupil_id = fields.String(required=True)
     objective_id = fields.String(required=True)
     value = fields.Integer(required=True)
     assessed_on = fields.Date(required=True)
     source = fields.String(load_default="teacher", validate=validate.OneOf(SOURCES))
-    note = fields.String(load_default=None, allow_none=True)
+    comment = fields.String(load_default=None, allow_none=True)
+    evidence_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     class_id = fields.String(load_default=None, allow_none=True)
 
 
@@ -199,11 +205,24 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         StandardisedScoreRecorded,
     )
 }
-CURRENT_VERSION: dict[str, int] = dict.fromkeys(EVENT_SCHEMAS, 1)
+CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 2}
+"""The version writers must stamp on new events (``NewEvent.schema_version``)."""
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-# (event_type, from_version) -> function giving the data at from_version + 1.
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def _judgement_recorded_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """``note`` becomes ``comment``; v1 judgements had no evidence reference."""
+    upcast_data = {key: value for key, value in data.items() if key != "note"}
+    upcast_data["comment"] = data.get("note")
+    upcast_data.setdefault("evidence_ref", None)
+    return upcast_data
+
+
+# (event_type, from_version) -> function giving the data at from_version + 1 (pure: never mutates its input).
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("JudgementRecorded", 1): _judgement_recorded_v1_to_v2,
+}
 
 
 class UnknownEvent(ValueError):

@@ -19,7 +19,7 @@ from fathom_api.access import ASSESSORS, Actor, actor
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise
+from fathom_shared.events import CURRENT_VERSION, serialise
 from fathom_shared.web import Problem
 
 SCHOOL_TIME = ZoneInfo("Europe/London")
@@ -138,9 +138,10 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
                 data = {
                     "pupil_id": item["pupil_id"], "objective_id": item["objective_id"], "value": item["value"],
                     "assessed_on": item["assessed_on"].isoformat(), "source": item["source"],
-                    "note": item["note"], "class_id": pupil.class_id,
+                    "comment": item["note"], "evidence_ref": item["evidence_ref"], "class_id": pupil.class_id,
                 }
-                events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data))
+                events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
+                                       schema_version=CURRENT_VERSION["JudgementRecorded"]))
         errors.raise_any()
         return Command(events=events)
 

@@ -18,7 +18,7 @@ from fathom_api.assessment import objectives_by_id, pupils_by_id, require_assess
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise
+from fathom_shared.events import serialise, upcast
 from fathom_shared.web import Problem
 
 
@@ -29,13 +29,13 @@ def _original(conn: Connection, judgement_id: str) -> dict[str, Any]:
     except ValueError:
         event_id = None
     row = None if event_id is None else conn.execute(
-        text("SELECT data FROM events WHERE trust_id = current_setting('fathom.trust') "
+        text("SELECT schema_version, data FROM events WHERE trust_id = current_setting('fathom.trust') "
              "AND event_id = :id AND event_type = 'JudgementRecorded'"),
         {"id": event_id},
     ).one_or_none()
     if row is None:
         raise Problem(404, "Not Found", f"No judgement {judgement_id}.")
-    return row.data
+    return upcast("JudgementRecorded", row.schema_version, row.data)
 
 
 def _is_withdrawn(conn: Connection, pupil_id: str, judgement_id: str) -> bool:

@@ -181,6 +181,8 @@ class JudgementIn(Strict):
     value = fields.Integer(required=True, strict=True)
     assessed_on = fields.Date(required=True)
     note = fields.String(load_default=None, validate=validate.Length(max=1000))
+    evidence_ref = fields.String(load_default=None, validate=validate.Length(max=500),
+                                 metadata={"description": "Where the evidence is: a work sample's id or URL."})
     source = fields.String(load_default="teacher", validate=validate.OneOf(SOURCES))
 
 

@@ -245,7 +245,7 @@ def _intervention_pupils_changed(projection: Projection, event: StoredEvent, dat
 def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = {"judgement_id": event.event_id, "pupil_id": data["pupil_id"], "objective_id": data["objective_id"],
            "class_id": data["class_id"], "source": data["source"], "value": data["value"],
-           "original_value": data["value"], "assessed_on": data["assessed_on"], "note": data["note"],
+           "original_value": data["value"], "assessed_on": data["assessed_on"], "note": data["comment"],
            "recorded_by": event.metadata.get("sub"), "sequence": event.sequence, "status": "recorded",
            "amended_sequence": None, "amended_by": None, "reason": None}
     projection.put(JUDGEMENTS, row)

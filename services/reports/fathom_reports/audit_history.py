@@ -59,10 +59,10 @@ def judgement_history(events: Iterable[StoredEvent]) -> dict[str, Any]:
         if action == "recorded":
             state = judgements[judgement_id] = {
                 "judgement_id": judgement_id, "value": data["value"], "original_value": data["value"],
-                "assessed_on": data["assessed_on"], "source": data["source"], "note": data.get("note"),
+                "assessed_on": data["assessed_on"], "source": data["source"], "note": _comment(data),
                 "recorded_by": meta.get("sub"), "status": "recorded", "sequence": event.sequence}
             entry.update(value=data["value"], previous_value=None, assessed_on=data["assessed_on"],
-                         source=data["source"], note=data.get("note"))
+                         source=data["source"], note=_comment(data))
         else:
             previous = state["value"] if state else None
             value = data.get("value", previous) if action == "corrected" else previous
@@ -73,3 +73,8 @@ def judgement_history(events: Iterable[StoredEvent]) -> dict[str, Any]:
                 state.update(value=value, status=action)
         entries.append(entry)
     return {"entries": entries, "judgements": list(judgements.values())}
+
+
+def _comment(data: dict[str, Any]) -> Any:
+    """The teacher's text: ``comment`` since JudgementRecorded v2; ``note`` only in an event left un-upcast."""
+    return data.get("comment", data.get("note"))
