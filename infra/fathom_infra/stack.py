@@ -73,6 +73,7 @@ class LocalStack:
                      "projector": f"http://127.0.0.1:{ports['projector']}"}
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
+            ("delivery", python_module("fathom_reports.delivery"), None),
             ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
                            "--instance-id", "local-projector-1"),
              self.urls["projector"] + "/healthz"),

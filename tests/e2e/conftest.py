@@ -1,4 +1,4 @@
-"""The whole system as separate processes: relay, projector, API and reports under gunicorn."""
+"""The whole system as separate processes: relay, change-feed delivery, projector, API and reports under gunicorn."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def system(settings: Settings, test_output, tmp_path_factory) -> Iterator[Runnin
         FATHOM_EVENTS_TOPIC=f"e2e.events.{suffix}",
         FATHOM_PROJECTOR_GROUP=f"e2e-projector-{suffix}",
         FATHOM_TOPIC_PARTITIONS="3",
+        FATHOM_CHANGES_TOPIC_PREFIX=f"e2e.changes.{suffix}.",
         FATHOM_SIGNING_KEY=str(settings.signing_key_path),
         FATHOM_JWT_ISSUER=settings.jwt_issuer,
         FATHOM_JWT_AUDIENCE=settings.jwt_audience,
@@ -47,6 +48,8 @@ def system(settings: Settings, test_output, tmp_path_factory) -> Iterator[Runnin
     ports = {name: free_port() for name in ("api", "reports", "projector")}
     processes = {
         "relay": ServiceProcess("relay", python_module("fathom_api.relay"), env, logs / "relay.log"),
+        "delivery": ServiceProcess("delivery", python_module("fathom_reports.delivery"), env,
+                                   logs / "delivery.log"),
         "projector": ServiceProcess(
             "projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
                                        "--instance-id", f"e2e-{suffix}"), env,
