@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from fathom_reports import webhooks_store as store
+from fathom_reports.change_feed import FEED_EXTENSION
 from fathom_reports.change_feed_store import MODELS
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
@@ -63,7 +64,7 @@ class CreatedWebhookSchema(WebhookSchema):
 
 
 def _engine() -> Any:
-    return current_app.extensions["fathom_reports.change_feed"].engine
+    return current_app.extensions[FEED_EXTENSION].engine
 
 
 def _id(webhook_id: str) -> uuid.UUID:

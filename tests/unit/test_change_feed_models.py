@@ -1,0 +1,11 @@
+"""The reports side names the same models the projector announces (webhook ``models`` are checked against it)."""
+
+from __future__ import annotations
+
+from fathom_projector.notices import model_name
+from fathom_projector.projections import TABLES
+from fathom_reports.change_feed_store import MODELS
+
+
+def test_models_are_the_projectors_tables() -> None:
+    assert set(MODELS) == {model_name(t.name) for t in TABLES} | {model_name("rm_pupil_objective")}
