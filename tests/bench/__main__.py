@@ -1,7 +1,7 @@
 """``make bench`` / ``python -m tests.bench [--quick]``: measure Fathom against its targets.
 
 Starts its own PostgreSQL (durable: fsync on), broker and services on free ports under a
-temporary directory, seeds trusts, runs the four measurements, prints the table and writes
+temporary directory, seeds trusts, runs the chosen parts, prints the table and writes
 it into README.md between the bench markers. Everything it started is stopped by pid, also
 on failure or Ctrl-C.
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from tests.bench import history as history_part
 from tests.bench import trust_parts, workloads
 from tests.bench.report import PART_ORDER, Report, ms, percentile, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
@@ -48,11 +49,13 @@ class Sizes:
     """Kafka-path projector backlog. Not 200,000: see BROKER_FETCH_LIMIT."""
     reads: int = 400
     trust: trust_parts.TrustSizes = trust_parts.FULL
+    history: history_part.HistorySizes = history_part.FULL
 
 
 FULL = Sizes()
 QUICK = replace(FULL, batches_per_client=5, single_requests=50, fresh_seconds=5.0, big_classes=10, rounds=1,
-                backlog=20_000, reads=60, trust=trust_parts.QUICK)
+                backlog=20_000, reads=60, trust=trust_parts.QUICK,
+                history=history_part.QUICK)
 PARTS = PART_ORDER
 
 BROKER_FETCH_LIMIT = (
@@ -134,13 +137,15 @@ def step(message: str) -> None:
 
 
 def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], progress: bool) -> None:
-    """The chosen parts in a fixed order: ``trust-analysis`` last, as it leaves the relay stopped."""
+    """The chosen parts in a fixed order: ``trust-analysis`` and ``history`` last, as they leave the relay stopped."""
     if "core" in parts:
         report.part = "core"
         run_core(system, sizes, report, progress)
     if "imports" in parts or "trust-analysis" in parts:
         trust_parts.run(system, sizes.trust, report, imports="imports" in parts,
                         analysis="trust-analysis" in parts, step=step, progress=progress)
+    if "history" in parts:
+        history_part.run(system, sizes.history, report, step=step, progress=progress)
 
 
 def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) -> None:
