@@ -16,15 +16,13 @@ import threading
 import time
 
 import psycopg
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
-from fathom_shared.kafka import encode_key, encode_value, ensure_topic
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerUnavailable, encode_key, encode_value
 
 log = logging.getLogger("fathom.relay")
 CHANNEL = "fathom_events"
@@ -32,47 +30,13 @@ PAGE = 2000
 SWEEP_SECONDS = 1.0
 
 
-class BrokerUnavailable(Exception):
-    pass
-
-
 class Relay:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self._producer: KafkaProducer | None = None
-        self._topic_ready = False
+        self.publisher = AcknowledgedPublisher(settings.kafka_bootstrap_servers, "fathom-relay",
+                                               settings.topic_partitions)
         self.published = 0
-
-    # --- Kafka ---------------------------------------------------------------------
-    def _ensure_producer(self) -> KafkaProducer:
-        if self._producer is None:
-            try:
-                if not self._topic_ready:
-                    ensure_topic(self.settings.kafka_bootstrap_servers, self.settings.events_topic,
-                                 self.settings.topic_partitions)
-                    self._topic_ready = True
-                self._producer = KafkaProducer(
-                    bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                    client_id="fathom-relay",
-                    acks="all",
-                    enable_idempotence=True,
-                    linger_ms=5,
-                    batch_size=256 * 1024,
-                    request_timeout_ms=10000,
-                    max_block_ms=10000,
-                )
-            except KafkaError as exc:
-                raise BrokerUnavailable(str(exc)) from exc
-        return self._producer
-
-    def _drop_producer(self) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=1)
-            except Exception:
-                log.debug("producer close failed", exc_info=True)
-            self._producer = None
 
     # --- publishing ----------------------------------------------------------------
     def publish_pending(self, trust_id: str) -> int:
@@ -92,24 +56,14 @@ class Relay:
                 events = read_events(conn, after=position, limit=PAGE)
                 if not events:
                     return total
-                self._send(trust_id, [encode_value(e.to_message()) for e in events])
+                key = encode_key(trust_id)
+                self.publisher.publish(self.settings.events_topic,
+                                       [(key, encode_value(e.to_message())) for e in events])
                 conn.execute(text("UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t"),
                              {"s": events[-1].sequence, "t": trust_id})
                 uow.commit()
                 total += len(events)
                 self.published += len(events)
-
-    def _send(self, trust_id: str, values: list[bytes]) -> None:
-        producer = self._ensure_producer()
-        key = encode_key(trust_id)
-        try:
-            futures = [producer.send(self.settings.events_topic, key=key, value=v) for v in values]
-            producer.flush(timeout=15)
-            for future in futures:
-                future.get(timeout=0)  # raises the send's error, if any
-        except KafkaError as exc:
-            self._drop_producer()
-            raise BrokerUnavailable(str(exc)) from exc
 
     def trusts(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -155,7 +109,7 @@ class Relay:
                 backoff = min(backoff * 2, 5.0)
         if listener is not None:
             listener.close()
-        self._drop_producer()
+        self.publisher.close()
 
     def _listen(self) -> psycopg.Connection:
         url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -12,30 +12,21 @@ from __future__ import annotations
 
 import logging
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
 from sqlalchemy import Engine, text
 
 from fathom_reports.change_feed_store import read_notices
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.kafka import ensure_topic
+from fathom_shared.kafka import AcknowledgedPublisher
 
 log = logging.getLogger("fathom.changes")
 PAGE = 2000
 
 
-class BrokerUnavailable(Exception):
-    pass
-
-
 class ChangePublisher:
     def __init__(self, engine: Engine, bootstrap_servers: str, topic_prefix: str, partitions: int) -> None:
         self.engine = engine
-        self.bootstrap_servers = bootstrap_servers
         self.topic_prefix = topic_prefix
-        self.partitions = partitions
-        self._producer: KafkaProducer | None = None
-        self._topics: set[str] = set()
+        self.publisher = AcknowledgedPublisher(bootstrap_servers, "fathom-changes", partitions)
         self.published = 0
 
     def topic(self, trust_id: str) -> str:
@@ -58,39 +49,12 @@ class ChangePublisher:
                 notices = read_notices(connection, position, PAGE)
                 if not notices:
                     return total
-                self._send(self.topic(trust_id), [(n.partition_key(), n.encoded()) for n in notices])
+                self.publisher.publish(self.topic(trust_id), [(n.partition_key(), n.encoded()) for n in notices])
                 connection.execute(text("UPDATE change_publish_positions SET published_notice = :n "
                                         "WHERE trust_id = :t"), {"n": notices[-1].notice_id, "t": trust_id})
                 uow.commit()
                 total += len(notices)
                 self.published += len(notices)
 
-    def _send(self, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
-        try:
-            producer = self._ensure_producer(topic)
-            futures = [producer.send(topic, key=key, value=value) for key, value in messages]
-            producer.flush(timeout=15)
-            for future in futures:
-                future.get(timeout=0)  # raises the send's error, if any
-        except KafkaError as exc:
-            self.close()
-            raise BrokerUnavailable(str(exc)) from exc
-
-    def _ensure_producer(self, topic: str) -> KafkaProducer:
-        if topic not in self._topics:
-            ensure_topic(self.bootstrap_servers, topic, self.partitions)
-            self._topics.add(topic)
-        if self._producer is None:
-            self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap_servers, client_id="fathom-changes", acks="all",
-                enable_idempotence=True, linger_ms=5, batch_size=256 * 1024, request_timeout_ms=10000,
-                max_block_ms=10000)
-        return self._producer
-
     def close(self) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=1)
-            except Exception:
-                log.debug("producer close failed", exc_info=True)
-            self._producer = None
+        self.publisher.close()
