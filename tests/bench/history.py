@@ -251,7 +251,11 @@ class RebuildRun:
     """The command's wall time, from spawn to exit."""
     replay_events: int = 0
     replay_seconds: float = 0.0
-    """From the first progress poll that showed a committed chunk to the last before the switch."""
+    """From the first progress poll that showed a committed chunk to the one that showed the last."""
+    before_first: float = 0.0
+    """From spawn to the first committed chunk seen (interpreter start, shadow check, the first chunk)."""
+    after_last: float = 0.0
+    """From the last committed chunk seen to exit (the switch: the last events, swapping the live rows)."""
     output: str = ""
 
     @property
@@ -282,7 +286,7 @@ def rebuild(system: BenchSystem, trust: str, head: int, log: Path, progress: boo
                     if time.perf_counter() - started > REBUILD_TIMEOUT:
                         raise TimeoutError(f"fathom rebuild --trust {trust} still running after {REBUILD_TIMEOUT:.0f}s")
                     done = _replayed(system, trust)
-                    if done:
+                    if done and (last is None or done != last[1]):  # a newly committed chunk (not the switch)
                         now = time.perf_counter()
                         first = first or (now, done)
                         last = (now, done)
@@ -299,6 +303,7 @@ def rebuild(system: BenchSystem, trust: str, head: int, log: Path, progress: boo
     run = RebuildRun(head, seconds, output=output)
     if first and last and last[0] > first[0]:
         run.replay_events, run.replay_seconds = last[1] - first[1], last[0] - first[0]
+        run.before_first, run.after_last = first[0] - started, started + seconds - last[0]
     return run
 
 
@@ -470,7 +475,9 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
         "`DATABASE_URL` and `APP_DATABASE_URL`, after the time-travel reads, with the reports service and an idle "
         "projector running (relay stopped: started again it would queue the whole history). The rate is the "
         "head sequence over the command's wall time (interpreter start, shadow check, replay in committed "
-        "chunks, the switch); the replay phase alone is from polling `fathom_rebuild.progress` every 0.2 s. "
+        "chunks, the switch); the replay phase alone is from polling `fathom_rebuild.progress` every 0.2 s, from "
+        f"the first committed chunk seen ({rebuilt.before_first:.0f} s after spawn) to the last "
+        f"({rebuilt.after_last:.0f} s before exit: the switch, which replaces the trust's live rows). "
         f"Afterwards `rm_positions` was at the head, {cells:,} current (pupil, objective) cells, {dead} dead "
         f"letters; the rebuilt Class Analysis of `{MEASURED_CLASS}` against the one replayed `as_of` the head: "
         f"{same}. Load average during the part: {os.getloadavg()[0]:.1f}.")
