@@ -8,7 +8,6 @@ user is root (CI), PostgreSQL refuses to run as root: we run it as the system us
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import stat
@@ -177,6 +176,3 @@ class LocalKafka:
         if self.process is not None:
             stop_process(self.process, signal.SIGINT)
             self.process = None
-
-    def wipe(self) -> None:
-        shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -36,7 +36,6 @@ class Relay:
         self.engine = engine
         self.publisher = AcknowledgedPublisher(settings.kafka_bootstrap_servers, "fathom-relay",
                                                settings.topic_partitions)
-        self.published = 0
 
     # --- publishing ----------------------------------------------------------------
     def publish_pending(self, trust_id: str) -> int:
@@ -63,7 +62,6 @@ class Relay:
                              {"s": events[-1].sequence, "t": trust_id})
                 uow.commit()
                 total += len(events)
-                self.published += len(events)
 
     def trusts(self) -> list[str]:
         with self.engine.connect() as conn:

@@ -27,7 +27,6 @@ class ChangePublisher:
         self.engine = engine
         self.topic_prefix = topic_prefix
         self.publisher = AcknowledgedPublisher(bootstrap_servers, "fathom-changes", partitions)
-        self.published = 0
 
     def topic(self, trust_id: str) -> str:
         return f"{self.topic_prefix}{trust_id}"
@@ -54,7 +53,6 @@ class ChangePublisher:
                                         "WHERE trust_id = :t"), {"n": notices[-1].notice_id, "t": trust_id})
                 uow.commit()
                 total += len(notices)
-                self.published += len(notices)
 
     def close(self) -> None:
         self.publisher.close()
