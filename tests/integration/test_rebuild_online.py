@@ -138,3 +138,40 @@ def test_the_cli_rebuilds_one_trust(app_engine, owner_engine, projected, setting
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
     with pytest.raises(SystemExit):
         main(["rebuild", "--trust", projected, "--model", "nonsense"])
+
+
+def notices_after(engine: Engine, trust_id: str, after: int) -> list[tuple[str, dict, object]]:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        rows = uow.connection.execute(text(
+            "SELECT model, keys, data FROM change_notices WHERE trust_id = :t AND notice_id > :n ORDER BY notice_id"),
+            {"t": trust_id, "n": after})
+        return [(r.model, r.keys, r.data) for r in rows]
+
+
+def last_notice(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return uow.connection.execute(text("SELECT coalesce(max(notice_id), 0) FROM change_notices "
+                                           "WHERE trust_id = :t"), {"t": trust_id}).scalar()
+
+
+def test_the_switch_announces_exactly_the_rows_it_changes(app_engine, owner_engine, projected):
+    rebuild_online(app_engine, projected)  # in step with the log: nothing to announce
+    start = last_notice(app_engine, projected)
+    rebuild_online(app_engine, projected)
+    assert notices_after(app_engine, projected, start) == []
+
+    with TenantUnitOfWork(app_engine, projected) as uow:
+        cell = uow.connection.execute(text(
+            "SELECT pupil_id, objective_id, source, value FROM rm_pupil_objective WHERE trust_id = :t "
+            "ORDER BY pupil_id, objective_id LIMIT 1"), {"t": projected}).one()
+    corrupt(owner_engine, projected, f"UPDATE rm_pupil_objective SET value = value + 10 WHERE trust_id = :t "
+                                     f"AND pupil_id = '{cell.pupil_id}' AND objective_id = '{cell.objective_id}' "
+                                     f"AND source = '{cell.source}'")
+    corrupt(owner_engine, projected, "INSERT INTO rm_schools (trust_id, school_id, name) VALUES (:t, 'ghost', 'G')")
+    start = last_notice(app_engine, projected)
+    rebuild_online(app_engine, projected)
+    announced = notices_after(app_engine, projected, start)
+    assert sorted((model, keys.get("school_id") or keys.get("pupil_id")) for model, keys, _ in announced) == [
+        ("pupil_objective", cell.pupil_id), ("schools", "ghost")]
+    data = {model: data for model, _, data in announced}
+    assert data["schools"] is None and data["pupil_objective"]["value"] == cell.value

@@ -147,8 +147,9 @@ def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
         use_live(connection)
         if set(tables) != set(REPLAYED_TABLES) and head > live_applied:
             apply_from_store(connection, trust_id, after=live_applied, until=head)
-        swap(connection, trust_id, tables)
-        set_position(connection, trust_id, max(head, live_applied))
+        reached = max(head, live_applied)
+        swap(connection, trust_id, tables, reached)
+        set_position(connection, trust_id, reached)
         clear_shadow(connection, trust_id)
         uow.commit()
     return head

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, text
 
+from fathom_projector.current import CELL, COLUMNS
+from fathom_projector.notices import changed_only, with_notices
 from fathom_projector.projections import TABLES
 
 SCHEMA = "fathom_rebuild"
@@ -29,6 +31,10 @@ MODELS: dict[str, str] = {
     table.removeprefix("rm_"): table for table in [*(t.name for t in TABLES), "rm_pupil_objective"]
 }
 """Model name -> live table: each ``rm_*`` table the projector writes is one model."""
+
+MODEL_KEYS: dict[str, tuple[str, ...]] = {**{t.name: t.key for t in TABLES}, "rm_pupil_objective": CELL}
+MODEL_COLUMNS: dict[str, tuple[str, ...]] = {**{t.name: t.columns for t in TABLES}, "rm_pupil_objective": COLUMNS}
+"""Each model's key and the columns its change notices carry (as the projector's own writes announce them)."""
 
 DEPENDENTS: dict[str, tuple[str, ...]] = {"judgements": ("rm_pupil_objective",)}
 """Models derived from another: switched with it, so the two never disagree."""
@@ -97,14 +103,35 @@ def clear_shadow(connection: Connection, trust_id: str) -> None:
         connection.execute(text(f"DELETE FROM {SCHEMA}.{table} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
 
 
-def swap(connection: Connection, trust_id: str, tables: Sequence[str]) -> None:
-    """Replace the trust's live rows of ``tables`` with its shadow rows (inside the caller's transaction)."""
+def swap(connection: Connection, trust_id: str, tables: Sequence[str], sequence: int) -> None:
+    """Make the trust's live rows of ``tables`` equal its shadow rows (inside the caller's transaction).
+
+    Read models are changed row by row — rows the replay no longer has are deleted, new or different
+    rows upserted — so exactly the rows that differ change, and each is announced in the change feed
+    like any other projector write (``sequence`` is the position the switch reaches). Dead letters
+    are not a model: they are replaced wholesale and not announced.
+    """
+    params = {"trust_id": trust_id, "notice_sequence": sequence}
     for table in tables:
-        columns = ", ".join(_columns_names(connection, table))
-        params = {"trust_id": trust_id}
-        connection.execute(text(f"DELETE FROM public.{table} WHERE trust_id = :trust_id"), params)
-        connection.execute(text(f"INSERT INTO public.{table} ({columns}) "
-                                f"SELECT {columns} FROM {SCHEMA}.{table} WHERE trust_id = :trust_id"), params)
+        columns = _columns_names(connection, table)
+        key = MODEL_KEYS.get(table)
+        if key is None:
+            listed = ", ".join(columns)
+            connection.execute(text(f"DELETE FROM public.{table} WHERE trust_id = :trust_id"), params)
+            connection.execute(text(f"INSERT INTO public.{table} ({listed}) "
+                                    f"SELECT {listed} FROM {SCHEMA}.{table} WHERE trust_id = :trust_id"), params)
+            continue
+        same_key = "".join(f" AND s.{c} = live.{c}" for c in key)  # no key: one row per trust
+        connection.execute(with_notices(
+            f"DELETE FROM public.{table} AS live WHERE live.trust_id = :trust_id AND NOT EXISTS "
+            f"(SELECT FROM {SCHEMA}.{table} AS s WHERE s.trust_id = live.trust_id{same_key}) "
+            f"RETURNING {', '.join(f'live.{c}' for c in ('trust_id', *key))}", table, key, deleted=True), params)
+        values = [c for c in columns if c not in ("trust_id", *key)]
+        upsert = (f"INSERT INTO public.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} "
+                  f"FROM {SCHEMA}.{table} WHERE trust_id = :trust_id ON CONFLICT ({', '.join(('trust_id', *key))}) DO ")
+        upsert += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in values)
+                   + changed_only(table, values, ())) if values else "NOTHING"
+        connection.execute(with_notices(f"{upsert} RETURNING {', '.join(MODEL_COLUMNS[table])}", table, key), params)
 
 
 def _tenant_table(conn: Connection, table: str) -> None:
