@@ -1,0 +1,51 @@
+"""The plain-judgement fast path gives exactly the schema's answer, and leaves every odd case to the schema."""
+
+from __future__ import annotations
+
+import pytest
+from marshmallow import ValidationError
+
+from fathom_shared.events import JudgementRecorded, _plain_judgement, upcast
+
+BASE = {"pupil_id": "p1", "objective_id": "o1", "value": 3, "assessed_on": "2026-10-01"}
+
+PLAIN = [
+    BASE,
+    {**BASE, "source": "self", "comment": "with help", "evidence_ref": "book p4", "class_id": "4A"},
+    {**BASE, "comment": None, "evidence_ref": None, "class_id": None, "source": "moderator"},
+    {**BASE, "value": -2},
+]
+ODD = [
+    {**BASE, "value": "3"},          # the schema coerces a numeric string
+    {**BASE, "value": 3.0},
+    {**BASE, "value": True},
+    {**BASE, "value": None},
+    {k: v for k, v in BASE.items() if k != "value"},
+    {**BASE, "assessed_on": "2026-02-30"},
+    {**BASE, "assessed_on": "20261001"},
+    {**BASE, "assessed_on": "2026-10-01T00:00:00"},
+    {**BASE, "source": "parent"},
+    {**BASE, "colour": "red"},
+    {**BASE, "pupil_id": 7},
+    {**BASE, "evidence_ref": "x" * 501},
+    {**BASE, "comment": ["a"]},
+]
+
+
+@pytest.mark.parametrize("data", PLAIN)
+def test_plain_judgements_load_exactly_as_the_schema_does(data):
+    assert _plain_judgement(data) == JudgementRecorded().load(data)
+    assert upcast("JudgementRecorded", 2, data) == JudgementRecorded().load(data)
+
+
+@pytest.mark.parametrize("data", ODD)
+def test_anything_unusual_is_left_to_the_schema(data):
+    assert _plain_judgement(data) is None
+    try:
+        expected = JudgementRecorded().load(data)
+    except ValidationError as error:
+        with pytest.raises(ValidationError) as raised:
+            upcast("JudgementRecorded", 2, data)
+        assert raised.value.messages == error.messages
+    else:
+        assert upcast("JudgementRecorded", 2, data) == expected
