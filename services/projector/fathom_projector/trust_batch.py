@@ -49,13 +49,28 @@ def apply_trust_batch(engine: Engine, trust_id: str, events: Iterable[StoredEven
     return result
 
 
-def catch_up_trust(engine: Engine, trust_id: str) -> TrustBatchResult:
-    """Apply every stored event past ``last_applied``, without waiting for the broker."""
-    with TenantUnitOfWork(engine, trust_id) as uow:
-        last_applied = lock_position(uow.connection, trust_id)
-        result = TrustBatchResult(trust_id, last_applied=last_applied)
-        _commit(uow, result, apply_from_store(uow.connection, trust_id, after=last_applied))
-    return result
+CATCH_UP_CHUNK = 20_000
+"""Events applied per transaction when catching up from the store."""
+
+
+def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK) -> TrustBatchResult:
+    """Apply every stored event past ``last_applied``, without waiting for the broker.
+
+    In committed chunks: a long backlog must not hold the trust's position lock — which the Kafka
+    path and an online rebuild's switch wait for — for the whole catch-up, nor make one huge transaction.
+    """
+    total = TrustBatchResult(trust_id)
+    while True:
+        with TenantUnitOfWork(engine, trust_id) as uow:
+            last_applied = lock_position(uow.connection, trust_id)
+            step = TrustBatchResult(trust_id, last_applied=last_applied)
+            _commit(uow, step, apply_from_store(uow.connection, trust_id, after=last_applied,
+                                                until=last_applied + chunk))
+        total.applied += step.applied
+        total.dead_letters += step.dead_letters
+        total.last_applied = step.last_applied
+        if step.last_applied == last_applied:
+            return total
 
 
 def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutcome) -> None:
