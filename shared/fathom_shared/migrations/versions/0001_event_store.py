@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from fathom_shared.migrations.tenancy import isolate_tenant_table
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -212,14 +214,7 @@ def upgrade() -> None:
     )
     op.execute("GRANT SELECT ON trusts TO fathom_app")
     for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            "USING (trust_id = current_setting('fathom.trust', true)) "
-            "WITH CHECK (trust_id = current_setting('fathom.trust', true))"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO fathom_app")
+        isolate_tenant_table(table)
     # The log is append-only for the application: no UPDATE or DELETE on events.
     op.execute("REVOKE UPDATE, DELETE ON events FROM fathom_app")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from fathom_shared.migrations.tenancy import isolate_tenant_table
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -100,14 +102,7 @@ CREATE INDEX rm_scores_pupil ON rm_scores (trust_id, pupil_id);
 def upgrade() -> None:
     op.execute(DDL)
     for table in NEW_TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            "USING (trust_id = current_setting('fathom.trust', true)) "
-            "WITH CHECK (trust_id = current_setting('fathom.trust', true))"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO fathom_app")
+        isolate_tenant_table(table)
 
 
 def downgrade() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from fathom_shared.migrations.tenancy import isolate_tenant_table
+
 revision = "0004_audit"
 down_revision = "0003_reports"
 branch_labels = None
@@ -32,15 +34,8 @@ def upgrade() -> None:
         CREATE INDEX audit_reads_sub ON audit_reads (trust_id, sub, read_at);
         """
     )
-    op.execute("ALTER TABLE audit_reads ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE audit_reads FORCE ROW LEVEL SECURITY")
-    op.execute(
-        "CREATE POLICY tenant_isolation ON audit_reads "
-        "USING (trust_id = current_setting('fathom.trust', true)) "
-        "WITH CHECK (trust_id = current_setting('fathom.trust', true))"
-    )
     # Append-only for the application: the record of who looked cannot be edited by the service.
-    op.execute("GRANT SELECT, INSERT ON audit_reads TO fathom_app")
+    isolate_tenant_table("audit_reads", "SELECT, INSERT")
 
 
 def downgrade() -> None:

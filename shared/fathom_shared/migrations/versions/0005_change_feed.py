@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from fathom_shared.migrations.tenancy import isolate_tenant_table
+
 revision = "0005_change_feed"
 down_revision = "0004_audit"
 branch_labels = None
@@ -77,14 +79,7 @@ CREATE TABLE webhook_dead_letters (
 def upgrade() -> None:
     op.execute(DDL)
     for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            "USING (trust_id = current_setting('fathom.trust', true)) "
-            "WITH CHECK (trust_id = current_setting('fathom.trust', true))"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO fathom_app")
+        isolate_tenant_table(table)
     # Notices are a log like the events: the application appends and reads them, never edits them.
     # (A rebuild that wants to restart a trust's feed does so as the owner.)
     op.execute("REVOKE UPDATE ON change_notices FROM fathom_app")
