@@ -45,23 +45,29 @@ class Principal:
 
 
 def load_or_create_signing_key(path: Path) -> RSAKey:
-    """The development signing key; created (mode 0600) on first use.
-
-    Several processes (gunicorn workers) may start at once: the key is written to a private
-    temporary file and hard-linked into place, so everyone ends up reading the same complete key.
-    """
-    if not path.exists():
-        key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(key.as_pem(private=True).decode())
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
+    """The development signing key; created (mode 0600) on first use."""
+    write_once(path, lambda: RSAKey.generate_key(
+        2048, parameters={"use": "sig", "alg": "RS256"}, private=True).as_pem(private=True).decode())
     return RSAKey.import_key(path.read_text(), parameters={"use": "sig", "alg": "RS256"})
+
+
+def write_once(path: Path, content: Callable[[], str]) -> None:
+    """Create a private (0600) file with ``content()`` unless it exists.
+
+    Several processes (gunicorn workers) may start at once: the content is written to a private
+    temporary file and hard-linked into place, so everyone ends up reading the same complete file.
+    """
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def public_jwks(key: RSAKey) -> dict[str, Any]:

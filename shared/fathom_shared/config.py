@@ -51,6 +51,20 @@ class Settings:
     webhook_max_attempts: int = 6
     """Attempts before a notice goes to the subscription's dead letters and delivery moves on."""
     webhook_timeout_s: float = 5.0
+    api_url: str = "http://127.0.0.1:8000"
+    """Where the web app (served by the reports service) forwards the browser's commands."""
+    public_url: str | None = None
+    """The web app's public address; ``https://…`` makes the session cookie ``Secure``."""
+    web_secret_path: Path = field(default_factory=lambda: Path(".fathom/web-secret"))
+    """Signs session cookies; created on first use unless ``FATHOM_WEB_SECRET`` gives the secret itself."""
+    web_secret: str | None = None
+    oidc_issuer: str | None = None
+    """OpenID Connect issuer for web sign-in (its ``/.well-known/openid-configuration`` is read)."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scope: str = "openid profile email"
+    dev_sign_in: bool = True
+    """The development sign-in (pick a trust and a person; mints a local token). Off in production."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -76,4 +90,24 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_backoff_s=float(env.get("FATHOM_WEBHOOK_BACKOFF", "0.5")),
         webhook_max_attempts=int(env.get("FATHOM_WEBHOOK_MAX_ATTEMPTS", "6")),
         webhook_timeout_s=float(env.get("FATHOM_WEBHOOK_TIMEOUT", "5")),
+        api_url=env.get("FATHOM_API_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_url=env.get("FATHOM_PUBLIC_URL") or None,
+        web_secret_path=Path(env.get("FATHOM_WEB_SECRET_FILE", ".fathom/web-secret")),
+        web_secret=env.get("FATHOM_WEB_SECRET") or None,
+        oidc_issuer=env.get("FATHOM_OIDC_ISSUER") or None,
+        oidc_client_id=env.get("FATHOM_OIDC_CLIENT_ID") or None,
+        oidc_client_secret=env.get("FATHOM_OIDC_CLIENT_SECRET") or None,
+        oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
+        # A development sign-in mints tokens with the local key, so it is off once a real issuer is configured.
+        dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=not env.get("FATHOM_JWKS_URL")),
     )
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected a yes/no setting, got {value!r}")

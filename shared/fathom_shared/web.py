@@ -21,6 +21,9 @@ from werkzeug.exceptions import HTTPException
 from fathom_shared.auth import Principal, TokenError, TokenVerifier
 
 PROBLEM_JSON = "application/problem+json"
+SESSION_TOKEN_EXTENSION = "fathom.session_token"
+"""An app that signs people in (the reports service's web app) puts a callable here returning the signed-in
+browser's token, or None; it must refuse (raise a 403 :class:`Problem`) a writing request without its CSRF token."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -114,6 +117,9 @@ def authenticate() -> Principal:
     if "principal" in g:
         return g.principal
     header = request.headers.get("Authorization", "")
+    session_token = current_app.extensions.get(SESSION_TOKEN_EXTENSION)
+    if not header and session_token is not None and (signed_in := session_token()):
+        header = f"Bearer {signed_in}"
     scheme, _, token = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="fathom"'}
     if scheme.lower() != "bearer" or not token.strip():

@@ -1,70 +1,18 @@
-"""The whole system as separate processes: relay, change-feed delivery, projector, API and reports under gunicorn."""
+"""The whole system as separate processes, one per test module (see :mod:`tests.running_system`)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-import requests
 
-from fathom_infra.local_servers import free_port
-from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
 from fathom_shared.config import Settings
-from tests.support import bearer
+from tests.running_system import RunningSystem, running_system
 
-
-@dataclass
-class RunningSystem:
-    api: str
-    reports: str
-    settings: Settings
-    processes: dict[str, ServiceProcess]
-
-    def post(self, token: str, path: str, body: dict, **headers: str) -> requests.Response:
-        return requests.post(self.api + path, json=body, headers=bearer(token, **headers), timeout=30)
-
-    def get(self, token: str, path: str, **params: str) -> requests.Response:
-        return requests.get(self.reports + path, params=params, headers=bearer(token), timeout=30)
+__all__ = ["RunningSystem", "system"]
 
 
 @pytest.fixture(scope="module")
-def system(settings: Settings, test_output, tmp_path_factory) -> Iterator[RunningSystem]:
-    suffix = uuid.uuid4().hex[:8]
-    env = service_env(
-        DATABASE_URL=settings.database_url,
-        APP_DATABASE_URL=settings.app_database_url,
-        KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers,
-        FATHOM_EVENTS_TOPIC=f"e2e.events.{suffix}",
-        FATHOM_PROJECTOR_GROUP=f"e2e-projector-{suffix}",
-        FATHOM_TOPIC_PARTITIONS="3",
-        FATHOM_CHANGES_TOPIC_PREFIX=f"e2e.changes.{suffix}.",
-        FATHOM_SIGNING_KEY=str(settings.signing_key_path),
-        FATHOM_JWT_ISSUER=settings.jwt_issuer,
-        FATHOM_JWT_AUDIENCE=settings.jwt_audience,
-    )
-    logs = test_output / "e2e-logs"
-    ports = {name: free_port() for name in ("api", "reports", "projector")}
-    processes = {
-        "relay": ServiceProcess("relay", python_module("fathom_api.relay"), env, logs / "relay.log"),
-        "delivery": ServiceProcess("delivery", python_module("fathom_reports.delivery"), env,
-                                   logs / "delivery.log"),
-        "projector": ServiceProcess(
-            "projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
-                                       "--instance-id", f"e2e-{suffix}"), env,
-            logs / "projector.log", f"http://127.0.0.1:{ports['projector']}/healthz"),
-        "api": ServiceProcess("api", gunicorn("fathom_api.wsgi:app", ports["api"]), env, logs / "api.log",
-                              f"http://127.0.0.1:{ports['api']}/readyz"),
-        "reports": ServiceProcess("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), env,
-                                  logs / "reports.log", f"http://127.0.0.1:{ports['reports']}/readyz"),
-    }
-    started: list[ServiceProcess] = []
-    try:
-        for process in processes.values():
-            started.append(process.start())
-        yield RunningSystem(f"http://127.0.0.1:{ports['api']}", f"http://127.0.0.1:{ports['reports']}",
-                            settings, processes)
-    finally:
-        for process in reversed(started):
-            process.stop()
+def system(settings: Settings, test_output) -> Iterator[RunningSystem]:
+    with running_system(settings, test_output / "e2e-logs") as running:
+        yield running

@@ -6,11 +6,21 @@ from flask import Flask, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from fathom_reports import audit, change_feed, classes, interventions, pupils, school_analysis, webhooks
+from fathom_reports import (
+    audit,
+    change_feed,
+    classes,
+    directory,
+    interventions,
+    pupils,
+    school_analysis,
+    webhooks,
+)
 from fathom_reports.audit_reads import install_read_recording
 from fathom_reports.change_feed_stream import ChangeFeed
 from fathom_reports.responses import STORE_EXTENSION
 from fathom_reports.store import ReadModelStore
+from fathom_reports.web import install_web_app
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
@@ -29,8 +39,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[audit.ENGINE_EXTENSION] = engine
     app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
     install_read_recording(app, engine)
-    for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks):
+    for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
         api.register_blueprint(module.blp)
+    install_web_app(app, settings, engine)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Response:

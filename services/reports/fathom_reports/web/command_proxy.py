@@ -1,0 +1,46 @@
+"""``/api/v1/…``: the browser's commands, forwarded to the command API with the session's token.
+
+The web app is served from one origin, so the pages cannot call the command API (another origin)
+with the HttpOnly cookie; instead this forwards the request as it came — method, path, query,
+body, ``Idempotency-Key`` — adding the bearer token, and hands back the API's answer unchanged
+(problem+json included). No command is interpreted here: the API remains the only way in.
+"""
+
+from __future__ import annotations
+
+import requests
+from flask import Blueprint, Response, current_app, g, request, session
+
+from fathom_reports.web.extensions import web_settings
+from fathom_reports.web.session import check_csrf
+from fathom_shared.web import Problem
+
+bp = Blueprint("command_proxy", __name__)
+
+FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Idempotency-Key")
+FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Location", "Retry-After")
+METHODS = ["GET", "POST", "PUT", "DELETE"]
+
+
+@bp.route("/api/v1/<path:path>", methods=METHODS)
+def forward(path: str) -> Response:
+    token = session.get("token")
+    if not token:
+        raise Problem(401, "Unauthorized", "Sign in first.")
+    check_csrf()
+    settings = web_settings()
+    headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+    headers["Authorization"] = f"Bearer {token}"
+    headers["X-Request-Id"] = g.get("request_id", "")
+    try:
+        answer = requests.request(request.method, f"{settings.api_url}/v1/{path}", params=request.args,
+                                  data=request.get_data(), headers=headers, timeout=60, allow_redirects=False)
+    except requests.RequestException as exc:
+        current_app.logger.warning("command API unreachable: %s", exc)
+        raise Problem(503, "Service Unavailable", "The command API is unreachable; nothing was saved. Retry shortly.",
+                      headers={"Retry-After": "5"}) from exc
+    response = Response(answer.content, status=answer.status_code)
+    for name in FORWARDED_RESPONSE_HEADERS:
+        if name in answer.headers:
+            response.headers[name] = answer.headers[name]
+    return response

@@ -1,0 +1,78 @@
+"""The web app's pages: server-rendered shells whose scripts read the same JSON API as every client.
+
+Each page needs a signed-in session (else a redirect to sign-in) and renders ``base.html`` with
+the person, their roles and the CSRF token; the page's own script (``static/js/<page>.js``) then
+fetches ``/v1/…`` (reads, with the session cookie) and posts to ``/api/v1/…`` (commands).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from fathom_reports.access import TRUST_WIDE_ROLES
+from fathom_reports.web.session import csrf_token, signed_in
+
+bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets")
+
+
+def page(template: str, title: str, script: str | None, **data: Any) -> Response | str:
+    """``template`` for the signed-in person; ``data`` becomes the page root's ``data-*`` attributes."""
+    person = signed_in()
+    if person is None:
+        return redirect("/sign-in?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"), code=303)
+    roles = person.principal.roles
+    nav = {"trust"} if roles & TRUST_WIDE_ROLES else set()
+    if roles & {"auditor", "platform_admin"}:
+        nav.add("audit")
+    return render_template(template, title=title, script=script, person=person, csrf_token=csrf_token(),
+                           roles=sorted(roles), nav=nav, data=data)
+
+
+@bp.get("/")
+def home() -> Response | str:
+    return page("home.html", "Home", "home")
+
+
+@bp.get("/classes/<class_id>")
+def class_analysis(class_id: str) -> Response | str:
+    return page("class.html", "Class Analysis", "class-analysis", class_id=class_id)
+
+
+@bp.get("/classes/<class_id>/entry")
+def class_entry(class_id: str) -> Response | str:
+    return page("entry.html", "Enter judgements", "entry", class_id=class_id)
+
+
+@bp.get("/trust")
+def trust_analysis() -> Response | str:
+    return page("trust.html", "Trust analysis", "drilldown", level="trust")
+
+
+@bp.get("/schools/<school_id>")
+def school_analysis(school_id: str) -> Response | str:
+    return page("school.html", "School analysis", "drilldown", level="school", school_id=school_id)
+
+
+@bp.get("/pupils/<pupil_id>")
+def pupil_profile(pupil_id: str) -> Response | str:
+    return page("pupil.html", "Pupil profile", "pupil", pupil_id=pupil_id)
+
+
+@bp.get("/interventions/<intervention_id>")
+def intervention(intervention_id: str) -> Response | str:
+    return page("intervention.html", "Intervention", "intervention", intervention_id=intervention_id)
+
+
+@bp.get("/audit")
+def audit() -> Response | str:
+    return page("audit.html", "Audit", "audit")
+
+
+@bp.get("/audit/pupils/<pupil_id>/objectives/<objective_id>")
+def judgement_history(pupil_id: str, objective_id: str) -> Response | str:
+    return page("history.html", "Judgement history", "history", pupil_id=pupil_id, objective_id=objective_id)

@@ -1,0 +1,66 @@
+"""Development sign-in: the people one can be in a local trust, made from its schools and classes.
+
+Each persona becomes the same token ``fathom token`` mints (same claims, same key), so the pages see
+exactly what an API client with that token would see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from fathom_shared.db import TenantUnitOfWork
+
+ROLE_TITLES = {"teacher": "Teachers", "school_leader": "School leaders", "trust_leader": "Trust leaders",
+               "auditor": "Auditors"}
+
+
+@dataclass(frozen=True)
+class Persona:
+    key: str
+    role: str
+    sub: str
+    name: str
+    schools: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trust:
+    trust_id: str
+    name: str
+
+
+def active_trusts(engine: Engine) -> list[Trust]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT trust_id, name FROM trusts WHERE status = 'active' ORDER BY name"))
+        return [Trust(r.trust_id, r.name) for r in rows]
+
+
+def personas(engine: Engine, trust_id: str) -> list[Persona]:
+    """Trust leader, auditor, a leader per school, a teacher per class, and staff assigned by roster import."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return _personas(uow.connection, trust_id)
+
+
+def _personas(conn: Connection, trust_id: str) -> list[Persona]:
+    people = [Persona("trust_leader", "trust_leader", "dev-trust-leader", "Trust leader"),
+              Persona("auditor", "auditor", "dev-auditor", "Auditor")]
+    schools = {r.school_id: r.name for r in conn.execute(
+        text("SELECT school_id, name FROM rm_schools WHERE trust_id = :t ORDER BY name"), {"t": trust_id})}
+    people += [Persona(f"school_leader:{school_id}", "school_leader", f"dev-leader-{school_id}",
+                       f"Head of {name}", schools=(school_id,)) for school_id, name in schools.items()]
+    classes = conn.execute(text(
+        "SELECT class_id, school_id, name FROM rm_classes WHERE trust_id = :t ORDER BY school_id, year_group, name"),
+        {"t": trust_id}).all()
+    people += [Persona(f"teacher:{c.class_id}", "teacher", f"dev-teacher-{c.class_id}",
+                       f"Teacher of {c.name}, {schools.get(c.school_id, c.school_id)}", classes=(c.class_id,))
+               for c in classes]
+    assigned: dict[str, list[str]] = {}
+    for r in conn.execute(text("SELECT staff_sub, class_id FROM staff_assignments WHERE trust_id = :t "
+                               "ORDER BY staff_sub, class_id"), {"t": trust_id}):
+        assigned.setdefault(r.staff_sub, []).append(r.class_id)
+    people += [Persona(f"staff:{sub}", "teacher", sub, f"{sub} ({', '.join(class_ids)})", classes=tuple(class_ids))
+               for sub, class_ids in assigned.items()]
+    return people
