@@ -7,6 +7,7 @@ fetches ``/v1/…`` (reads, with the session cookie) and posts to ``/api/v1/…`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from werkzeug.wrappers import Response
 from fathom_reports.access import TRUST_WIDE_ROLES
 from fathom_reports.web.session import csrf_token, signed_in
 
+STATIC = Path(__file__).parent / "static"
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
 
@@ -29,8 +31,9 @@ def page(template: str, title: str, script: str | None, **data: Any) -> Response
     nav = {"trust"} if roles & TRUST_WIDE_ROLES else set()
     if roles & {"auditor", "platform_admin"}:
         nav.add("audit")
-    return render_template(template, title=title, script=script, person=person, csrf_token=csrf_token(),
-                           roles=sorted(roles), nav=nav, data=data)
+    stylesheet = f"css/{script}.css" if script and (STATIC / "css" / f"{script}.css").exists() else None
+    return render_template(template, title=title, script=script, stylesheet=stylesheet, person=person,
+                           csrf_token=csrf_token(), roles=sorted(roles), nav=nav, data=data)
 
 
 @bp.get("/")

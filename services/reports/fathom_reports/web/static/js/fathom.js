@@ -34,10 +34,16 @@ export function asOf() {
   return new URLSearchParams(location.search).get("as_of");
 }
 
-/** URL of a read endpoint with its query; ``as_of`` from the page is added unless params sets it. */
+/** The page's ``consistency`` (?consistency=N: a sequence the reads must wait for, e.g. after a save). */
+export function consistency() {
+  return new URLSearchParams(location.search).get("consistency");
+}
+
+/** URL of a read endpoint with its query; the page's ``as_of`` and ``consistency`` are added unless params set them. */
 export function readUrl(path, params = {}) {
   const query = new URLSearchParams();
-  const merged = { as_of: asOf(), ...params };
+  const moment = asOf();
+  const merged = { as_of: moment, consistency: moment ? null : consistency(), ...params };
   for (const [key, value] of Object.entries(merged)) {
     if (value !== null && value !== undefined && value !== "") query.set(key, value);
   }
