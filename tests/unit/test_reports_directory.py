@@ -1,0 +1,43 @@
+"""Who sees which schools and classes in ``/v1/directory`` (pure: the access rules applied to a listing)."""
+
+from __future__ import annotations
+
+from fathom_reports.directory import visible_directory
+from fathom_shared.auth import Principal
+
+
+def _class(class_id: str, school_id: str, year: int) -> dict:
+    return {"class_id": class_id, "school_id": school_id, "name": class_id[-2:], "year_group": year,
+            "academic_year": "2026-27", "pupils": 30}
+
+
+SCHOOLS = [
+    {"school_id": "a", "name": "Oak", "classes": [_class("a-4A", "a", 4), _class("a-5A", "a", 5)]},
+    {"school_id": "b", "name": "Ash", "classes": [_class("b-4A", "b", 4)]},
+]
+
+
+def _who(*roles: str, schools: frozenset[str] = frozenset(), classes: frozenset[str] = frozenset()) -> Principal:
+    return Principal("someone", "t", frozenset(roles), schools, classes)
+
+
+def test_a_teacher_sees_only_their_class_and_not_its_school_analysis() -> None:
+    view = visible_directory(_who("teacher", classes=frozenset({"a-5A"})), SCHOOLS)
+    assert [(s["school_id"], s["readable"], [c["class_id"] for c in s["classes"]]) for s in view["schools"]] == [
+        ("a", False, ["a-5A"])]
+    assert view["trust_wide"] is False
+    assert view["schools"][0]["year_groups"] == [5]
+
+
+def test_a_school_leader_sees_their_school_whole_and_nothing_else() -> None:
+    view = visible_directory(_who("school_leader", schools=frozenset({"b"})), SCHOOLS)
+    assert [(s["school_id"], s["readable"]) for s in view["schools"]] == [("b", True)]
+    assert [c["class_id"] for c in view["schools"][0]["classes"]] == ["b-4A"]
+
+
+def test_trust_wide_roles_see_everything() -> None:
+    view = visible_directory(_who("auditor"), SCHOOLS)
+    assert view["trust_wide"] is True
+    assert [len(s["classes"]) for s in view["schools"]] == [2, 1]
+    assert view["schools"][0]["year_groups"] == [4, 5]
+    assert "school_id" not in view["schools"][0]["classes"][0]
