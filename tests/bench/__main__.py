@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.bench import history as history_part
-from tests.bench import trust_parts, workloads
+from tests.bench import trust_parts, web, workloads
 from tests.bench.report import PART_ORDER, Report, ms, percentile, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
 from tests.bench.system import BenchSystem
@@ -50,12 +50,13 @@ class Sizes:
     reads: int = 400
     trust: trust_parts.TrustSizes = trust_parts.FULL
     history: history_part.HistorySizes = history_part.FULL
+    web: web.WebSizes = web.FULL
 
 
 FULL = Sizes()
 QUICK = replace(FULL, batches_per_client=5, single_requests=50, fresh_seconds=5.0, big_classes=10, rounds=1,
                 backlog=20_000, reads=60, trust=trust_parts.QUICK,
-                history=history_part.QUICK)
+                history=history_part.QUICK, web=web.QUICK)
 PARTS = PART_ORDER
 
 BROKER_FETCH_LIMIT = (
@@ -138,6 +139,8 @@ def step(message: str) -> None:
 
 def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], progress: bool) -> None:
     """The chosen parts in a fixed order: ``trust-analysis`` and ``history`` last, as they leave the relay stopped."""
+    if "web" in parts:
+        web.run(system, sizes.web, report, step=step, progress=progress)
     if "core" in parts:
         report.part = "core"
         run_core(system, sizes, report, progress)

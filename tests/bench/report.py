@@ -113,7 +113,7 @@ class Report:
         return "\n".join(lines)
 
 
-PART_ORDER = ("core", "imports", "trust-analysis", "history")
+PART_ORDER = ("core", "imports", "trust-analysis", "history", "web")
 
 
 @dataclass

@@ -61,6 +61,7 @@ class BenchSystem:
         self.owner = make_engine(self.settings.database_url, pool_size=2)
         self.app = make_engine(self.settings.app_database_url, pool_size=2)
         self.ports = {name: free_port() for name in ("api", "reports", "projector")}
+        self.env.update(FATHOM_API_URL=self.api_url, FATHOM_WEB_SECRET_FILE=str(self.home / "web-secret"))
         for name in ("relay", "projector", "api", "reports"):
             self.start_service(name)
         return self
