@@ -63,7 +63,7 @@ class WebSystem:
     def wait_applied(self, sequence: int, timeout: float = 60) -> None:
         """Until the projector has applied ``sequence`` (the read models show everything up to it)."""
         def applied() -> bool:
-            answer = requests.get(f"{self.url}/v1/directory", params={"consistency": sequence},
+            answer = requests.get(f"{self.url}/v1/directory", params={"consistency": f"at_least:{sequence}"},
                                   headers=bearer(self.leader_token), timeout=30)
             return answer.status_code == 200
         wait_until(applied, timeout, interval=0.5, what=f"read models at sequence {sequence}")

@@ -12,15 +12,11 @@ from sqlalchemy import Connection, text
 from fathom_reports.access import READER_ROLES, TRUST_WIDE_ROLES, may_read_class, may_read_school
 from fathom_reports.analysis import ClassInfo
 from fathom_reports.responses import json_response, read_store
-from fathom_reports.schemas import ProblemSchema
+from fathom_reports.schemas import ConsistencyQuerySchema, ProblemSchema
 from fathom_shared.auth import Principal
 from fathom_shared.web import requires
 
 blp = Blueprint("directory", __name__, url_prefix="/v1", description="What the caller may read")
-
-
-class DirectoryQuerySchema(Schema):
-    consistency = fields.Integer(load_default=None, metadata={"description": "Wait until this sequence is applied."})
 
 
 class DirectoryClassSchema(Schema):
@@ -82,7 +78,7 @@ def visible_directory(principal: Principal, schools: list[dict[str, Any]]) -> di
 
 @blp.route("/directory")
 @requires(*READER_ROLES)
-@blp.arguments(DirectoryQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.arguments(ConsistencyQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, DirectorySchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")

@@ -36,7 +36,8 @@ export function asOf() {
 
 /** The page's ``consistency`` (?consistency=N: a sequence the reads must wait for, e.g. after a save). */
 export function consistency() {
-  return new URLSearchParams(location.search).get("consistency");
+  const value = new URLSearchParams(location.search).get("consistency");
+  return value && /^\d+$/.test(value) ? `at_least:${value}` : value;  // a bare sequence means "at least" it
 }
 
 /** URL of a read endpoint with its query; the page's ``as_of`` and ``consistency`` are added unless params set them. */
