@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from fathom_reports.analysis import Intervention, Objective, Pupil, Scale, objective_meta, pupil_view, value_view
+from fathom_reports.analysis import (
+    Intervention,
+    Objective,
+    Pupil,
+    Scale,
+    objective_meta,
+    pupil_view,
+    scale_view,
+    value_view,
+)
 from fathom_reports.pupil_groups import GROUP_DIMENSIONS
 from fathom_reports.trust_settings import TrustSettings
 
@@ -98,7 +107,8 @@ def build_impact(snapshot: ImpactSnapshot, today: date) -> dict[str, Any]:
         "sequence": snapshot.sequence,
         "settings": snapshot.settings.view(),
         "pupils": [pupil_view(pupil) for pupil in snapshot.pupils],
-        "objectives": [objective_meta(objectives[oid]) for oid in intervention.objective_ids if oid in objectives],
+        "objectives": [{**objective_meta(o), "scale": scale_view(o.scale_id, snapshot.scales.get(o.scale_id))}
+                       for o in (objectives[oid] for oid in intervention.objective_ids if oid in objectives)],
         "rows": rows,
         "summary": summarise(rows, snapshot.settings),
         "by_group": {

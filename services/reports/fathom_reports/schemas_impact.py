@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import ObjectiveInfoSchema, PupilSchema, TrustSettingsSchema
+from fathom_reports.schemas import ObjectiveInfoSchema, PupilSchema, ScaleSchema, TrustSettingsSchema
 
 
 class ImpactInterventionSchema(Schema):
@@ -23,6 +23,10 @@ class EvidenceSchema(Schema):
     label = fields.String(required=True, allow_none=True)
     secure = fields.Boolean(required=True)
     assessed_on = fields.Date(required=True)
+
+
+class ImpactObjectiveSchema(ObjectiveInfoSchema):
+    scale = fields.Nested(ScaleSchema, required=True, metadata={"description": "Its scale's bands (labels, secure)."})
 
 
 class ImpactRowSchema(Schema):
@@ -61,7 +65,7 @@ class ImpactSchema(Schema):
     sequence = fields.Integer(required=True)
     settings = fields.Nested(TrustSettingsSchema, required=True)
     pupils = fields.List(fields.Nested(PupilSchema), required=True)
-    objectives = fields.List(fields.Nested(ObjectiveInfoSchema), required=True)
+    objectives = fields.List(fields.Nested(ImpactObjectiveSchema), required=True)
     rows = fields.List(fields.Nested(ImpactRowSchema), required=True)
     summary = fields.Nested(ImpactSummarySchema, required=True)
     by_group = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(GroupSummarySchema)),
