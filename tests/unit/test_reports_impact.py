@@ -40,11 +40,14 @@ def test_a_running_intervention_counts_evidence_up_to_today():
     assert (later["change"], later["moved_to_secure"]) == (0, False)
 
 
-def test_each_objective_carries_its_scale_so_a_client_can_show_bands():
+def test_each_objective_carries_its_scale_and_each_pupil_their_class_so_a_client_can_show_and_link_them():
     snapshot = ImpactSnapshot(
         intervention=Intervention("i", "I", "lead", START, ("p1",), ("o1",)), sequence=1,
-        pupils=(Pupil("p1", "A", {}),), objectives=(Objective("o1", "O1", "Maths", 4, None, "t", "yn"),),
+        pupils=(Pupil("p1", "A", {}, school_id="s", class_id="4a"),),
+        objectives=(Objective("o1", "O1", "Maths", 4, None, "t", "yn"),),
         scales={"yn": YN}, evidence=())
-    objective = build_impact(snapshot, today=START)["objectives"][0]
+    view = build_impact(snapshot, today=START)
+    assert view["pupils"][0]["class_id"] == "4a"
+    objective = view["objectives"][0]
     assert objective["scale"] == {"scale_id": "yn", "name": "Yes / no", "bands": [
         {"value": 0, "label": "Not yet", "secure": False}, {"value": 1, "label": "Yes", "secure": True}]}

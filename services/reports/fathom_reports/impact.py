@@ -106,7 +106,7 @@ def build_impact(snapshot: ImpactSnapshot, today: date) -> dict[str, Any]:
         },
         "sequence": snapshot.sequence,
         "settings": snapshot.settings.view(),
-        "pupils": [pupil_view(pupil) for pupil in snapshot.pupils],
+        "pupils": [{**pupil_view(pupil), "class_id": pupil.class_id} for pupil in snapshot.pupils],
         "objectives": [{**objective_meta(o), "scale": scale_view(o.scale_id, snapshot.scales.get(o.scale_id))}
                        for o in (objectives[oid] for oid in intervention.objective_ids if oid in objectives)],
         "rows": rows,

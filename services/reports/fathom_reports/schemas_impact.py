@@ -25,6 +25,11 @@ class EvidenceSchema(Schema):
     assessed_on = fields.Date(required=True)
 
 
+class ImpactPupilSchema(PupilSchema):
+    class_id = fields.String(required=True, allow_none=True,
+                             metadata={"description": "Their class now; null for a leaver."})
+
+
 class ImpactObjectiveSchema(ObjectiveInfoSchema):
     scale = fields.Nested(ScaleSchema, required=True, metadata={"description": "Its scale's bands (labels, secure)."})
 
@@ -64,7 +69,7 @@ class ImpactSchema(Schema):
     intervention = fields.Nested(ImpactInterventionSchema, required=True)
     sequence = fields.Integer(required=True)
     settings = fields.Nested(TrustSettingsSchema, required=True)
-    pupils = fields.List(fields.Nested(PupilSchema), required=True)
+    pupils = fields.List(fields.Nested(ImpactPupilSchema), required=True)
     objectives = fields.List(fields.Nested(ImpactObjectiveSchema), required=True)
     rows = fields.List(fields.Nested(ImpactRowSchema), required=True)
     summary = fields.Nested(ImpactSummarySchema, required=True)
