@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from fathom_reports.web import command_proxy, pages, sign_in
 from fathom_reports.web.extensions import ENGINE_EXTENSION, SETTINGS_EXTENSION
+from fathom_reports.web.oidc import install_oidc
 from fathom_reports.web.security import install_security_headers
 from fathom_reports.web.session import configure_session
 from fathom_shared.config import Settings
@@ -24,3 +25,5 @@ def install_web_app(app: Flask, settings: Settings, engine: Engine) -> None:
     install_security_headers(app)
     for module in (pages, sign_in, command_proxy):
         app.register_blueprint(module.bp)
+    if settings.oidc_issuer:
+        install_oidc(app, settings)
