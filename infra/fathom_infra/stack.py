@@ -71,6 +71,10 @@ class LocalStack:
         ports = {name: choose_port(PREFERRED_PORTS[name]) for name in ("api", "reports", "projector")}
         self.urls = {"api": f"http://127.0.0.1:{ports['api']}", "reports": f"http://127.0.0.1:{ports['reports']}",
                      "projector": f"http://127.0.0.1:{ports['projector']}"}
+        # The web app (served by reports) forwards the browser's commands to this API; its session cookies
+        # are signed with a secret kept beside the signing key.
+        env["FATHOM_API_URL"] = self.urls["api"]
+        env.setdefault("FATHOM_WEB_SECRET_FILE", str(self.home / "web-secret"))
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
             ("delivery", python_module("fathom_reports.delivery"), None),
@@ -102,7 +106,8 @@ class LocalStack:
 
     def banner(self) -> str:
         lines = ["", "Fathom is running.", ""]
-        lines += [f"  command API   {self.urls['api']}   (OpenAPI: {self.urls['api']}/openapi.json)",
+        lines += [f"  web app       {self.urls['reports']}/   (sign in as any demo person)",
+                  f"  command API   {self.urls['api']}   (OpenAPI: {self.urls['api']}/openapi.json)",
                   f"  reports       {self.urls['reports']}   (OpenAPI: {self.urls['reports']}/openapi.json)",
                   f"  projector     {self.urls['projector']}/metrics",
                   f"  PostgreSQL    {self.env['DATABASE_URL']}",
