@@ -1,0 +1,126 @@
+// What the leaders' drill-down pages and the pupil profile share: pupil group names, refusals,
+// the "as of" banner, and keeping the page's filters when the as-of picker reloads the page.
+import { asOf, h, mount, showProblem, withAsOf } from "./fathom.js";
+
+/** The fixed pupil groups (services/reports/fathom_reports/pupil_groups.py GROUP_FILTERS), in menu order. */
+export const GROUPS = [
+  ["pupil_premium", "Pupil premium"],
+  ["not_pupil_premium", "Not pupil premium"],
+  ["sen", "SEN (support or EHCP)"],
+  ["sen_support", "SEN support"],
+  ["sen_ehcp", "SEN with an EHCP"],
+  ["sen_none", "No SEN"],
+  ["eal", "EAL"],
+  ["not_eal", "Not EAL"],
+  ["more_able", "More able"],
+  ["female", "Female"],
+  ["male", "Male"],
+];
+const GROUP_NAMES = Object.fromEntries(GROUPS);
+
+/** Exact complements the API can filter by ("not in the group": a yes/no flag); other groups have none. */
+const COMPLEMENTS = {
+  pupil_premium: "not_pupil_premium", not_pupil_premium: "pupil_premium",
+  eal: "not_eal", not_eal: "eal",
+};
+
+/** The natural group to set beside another (named as itself, since it is not always exactly "the others"). */
+const COUNTERPARTS = {
+  ...COMPLEMENTS,
+  sen: "sen_none", sen_support: "sen_none", sen_ehcp: "sen_none", sen_none: "sen",
+  female: "male", male: "female",
+};
+
+/** The group usually compared with ``group``, or null (then the whole year group is the comparison). */
+export function counterpartOf(group) {
+  return COUNTERPARTS[group] || null;
+}
+
+/** "pupil_premium" → "Pupil premium", "custom:young carer" → "Young carer (custom group)". */
+export function groupLabel(group) {
+  if (!group) return "All pupils";
+  if (GROUP_NAMES[group]) return GROUP_NAMES[group];
+  if (group.startsWith("custom:")) {
+    const name = group.slice(7).trim();
+    return `${name.charAt(0).toUpperCase()}${name.slice(1)} (custom group)`;
+  }
+  return group;
+}
+
+/** The group holding exactly the pupils outside ``group``, or null when the API has no such filter. */
+export function complementOf(group) {
+  return COMPLEMENTS[group] || null;
+}
+
+/** Percentage as the API computed it, always with one decimal ("56.0"), or null. */
+export function pct(value) {
+  return value === null || value === undefined ? null : Number(value).toFixed(1);
+}
+
+/** A pupil's groups as short chips (profile header). */
+export function groupChips(groups = {}) {
+  const chips = [];
+  if (groups.pupil_premium) chips.push("Pupil premium");
+  if (groups.sen === "support") chips.push("SEN support");
+  else if (groups.sen === "ehcp") chips.push("EHCP");
+  else if (groups.sen && groups.sen !== "none") chips.push(`SEN: ${groups.sen}`);
+  if (groups.eal) chips.push("EAL");
+  if (groups.more_able) chips.push("More able");
+  if (groups.gender) chips.push(groups.gender.charAt(0).toUpperCase() + groups.gender.slice(1));
+  for (const name of groups.custom || []) chips.push(name);
+  return chips;
+}
+
+/** Show a refused or failed read plainly: the API's problem in the status region, and what it means. */
+export function refusal(error, what) {
+  showProblem(error);
+  let heading = `This ${what} could not be shown`;
+  let text = error.detail || error.message || "";
+  if (error.status === 403) {
+    heading = `You do not have access to this ${what}`;
+    text = `Your role does not let you see this ${what}. Ask your trust's data lead if you think you should.`;
+  } else if (error.status === 404) {
+    heading = `No such ${what}`;
+    text = `There is no ${what} with this id in your trust. It may have been mistyped or removed.`;
+  } else if (error.status === 503) {
+    heading = "The figures are still being brought up to date";
+    text = "Please try again in a moment.";
+  }
+  const view = document.getElementById("view");
+  if (view) {
+    mount(view, h("section", { class: "panel refusal", "data-status": error.status || "" },
+      h("h2", {}, heading), h("p", {}, text), h("p", {}, h("a", { href: withAsOf("/") }, "Back to home"))));
+  }
+}
+
+/** The "viewing the past" banner, or null today. */
+export function asOfBanner() {
+  const moment = asOf();
+  if (!moment) return null;
+  const shown = /^\d+$/.test(moment) ? `event sequence ${moment}` : `${moment.replace("T", " ")} UTC`;
+  return h("p", { class: "as-of-banner", role: "note" }, h("strong", {}, "Viewing the past: "),
+    `these figures are as they stood at ${shown}. Later judgements, corrections and withdrawals are not shown.`);
+}
+
+/** The as-of picker reloads the page with only ?as_of=…: keep the page's own filters (``keys``) too. */
+export function keepFiltersInAsOfForm(keys) {
+  const form = document.querySelector("form.as-of");
+  if (!form) return;
+  const query = new URLSearchParams(location.search);
+  form.querySelectorAll("input[data-kept]").forEach((input) => input.remove());
+  for (const key of keys) {
+    const value = query.get(key);
+    if (value) form.append(h("input", { type: "hidden", name: key, value, "data-kept": "" }));
+  }
+  const today = form.querySelector("a.as-of-today");
+  if (today) {
+    const kept = new URLSearchParams();
+    for (const key of keys) if (query.get(key)) kept.set(key, query.get(key));
+    today.setAttribute("href", location.pathname + (kept.toString() ? "?" + kept : ""));
+  }
+}
+
+/** Title-case a subject id for display ("maths" → "Maths"). */
+export function subjectName(subject) {
+  return subject ? subject.charAt(0).toUpperCase() + subject.slice(1) : "";
+}
