@@ -22,7 +22,9 @@ run: $(STAMP)
 ## The whole suite: unit, integration, e2e, reliability (and browser tests when Chromium is present).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests --ignore=tests/bench
+	@[ -n "$$FATHOM_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || echo "Chromium not found: browser tests will be skipped (apt install chromium, or set FATHOM_CHROMIUM)"
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider tests --ignore=tests/bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
