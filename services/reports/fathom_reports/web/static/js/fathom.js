@@ -114,7 +114,7 @@ export function showProblem(error) {
   const fields = Object.entries(error.errors || {}).map(([field, messages]) => h("li", {}, h("code", {}, field), ": ",
     messages.join(" ")));
   status.replaceChildren(h("strong", {}, error.title || "Something went wrong"), " ",
-    error.detail || (error.title ? "" : String(error)), fields.length ? h("ul", {}, fields) : null);
+    error.detail || (error.title ? "" : String(error)), ...(fields.length ? [h("ul", {}, fields)] : []));
 }
 
 /** Run a page's loader, showing a clear message (not a blank page) when it fails. */
