@@ -116,9 +116,9 @@ def test_a_teacher_enters_a_strand_by_keyboard_fills_a_column_undoes_and_saves_o
         assert cell(page, pupil_id, objective_id).get_attribute("data-pending") == str(value)
     screenshot(page, "grid-entry")
 
-    # One Save, one request: the whole batch with an idempotency key.
+    # One Save (Ctrl+S, still from the grid), one request: the whole batch with an idempotency key.
     with page.expect_response(lambda response: response.url.endswith(JUDGEMENTS)) as answered:
-        page.click("#entry-save")
+        page.keyboard.press("Control+s")
     assert answered.value.status == 201, answered.value.text()
     sequence = answered.value.json()["last_sequence"]
     saved = page.locator("#entry-saved")
@@ -203,6 +203,13 @@ def test_per_item_errors_from_the_api_are_shown_on_their_cells_and_nothing_is_sa
     expect(page.locator("#status")).to_contain_text("Nothing was saved")
     screenshot(page, "grid-entry-errors")
     assert current_values(analysis(web)) == current_values(before)  # all or nothing: nothing
+
+    # Leaving with unsaved changes asks first; staying keeps them.
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.click(f'#entry-filters a[href="/classes/{CLASS}"]')
+    expect(page.locator("#entry-pending-count")).to_have_text("3 unsaved changes")
+    assert dialogs == ["beforeunload"] and page.url.endswith(f"/classes/{CLASS}/entry")
 
     # Fixing the date clears the marks; the same changes save.
     page.fill("#entry-date", london_today().isoformat())

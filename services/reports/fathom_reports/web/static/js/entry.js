@@ -134,6 +134,9 @@ load(async () => {
       if (target.matches && target.matches("input[type=date], input[type=text], textarea")) return;  // their own undo
       event.preventDefault();
       undo();
+    } else if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
+      event.preventDefault();  // Ctrl+S saves the batch (not the web page)
+      save();
     }
   });
 });
@@ -171,7 +174,8 @@ function buildPage() {
 
   ui.count = h("span", { id: "entry-pending-count", class: "pending-count", "aria-live": "polite" });
   ui.undo = h("button", { type: "button", id: "entry-undo", onclick: undo, "aria-keyshortcuts": "Control+Z" }, "Undo");
-  ui.save = h("button", { type: "button", id: "entry-save", class: "primary", onclick: save }, "Save");
+  ui.save = h("button", { type: "button", id: "entry-save", class: "primary", onclick: save,
+    "aria-keyshortcuts": "Control+S" }, "Save");
   ui.fillValue = h("select", { id: "entry-fill-value" });
   ui.fill = h("button", { type: "button", id: "entry-fill", onclick: () => fillSelection(Number(ui.fillValue.value)) },
     "Fill selected");
@@ -221,7 +225,8 @@ function help() {
       row("Ctrl+Space / Shift+Space", "select the column / the pupil (or tick the checkboxes; Shift+click for a range)"),
       row("Alt+band (e.g. Alt+3)", "fill every selected cell with that band"),
       row("Escape", "clear the selection"),
-      row("Ctrl+Z (⌘Z)", "undo the last change or fill"))));
+      row("Ctrl+Z (⌘Z)", "undo the last change or fill"),
+      row("Ctrl+S (⌘S)", "save every unsaved change as one batch"))));
 }
 
 function fillFilterOptions() {
@@ -724,6 +729,7 @@ async function save() {
   renderProblems();
   showStatus(`Saved ${saved.length} judgement${saved.length === 1 ? "" : "s"}.`, "ok");
   showSaved(saved, answer);
+  document.getElementById("entry-saved").focus();  // announced; Tab reaches the link to the Class Analysis
   try {  // the grid's "current" values, as the read model has them once it has applied this save
     takeAnalysis(await fetchAnalysis(answer.last_sequence));
   } catch (error) {
@@ -837,7 +843,7 @@ function showSaved(saved, answer) {
   const pupils = new Map(state.pupils.map((p) => [p.pupil_id, p]));
   const href = `/classes/${encodeURIComponent(classId)}?consistency=${encodeURIComponent(answer.last_sequence)}`;
   ui.result.hidden = false;
-  mount(ui.result, h("div", { class: "panel saved", id: "entry-saved" },
+  mount(ui.result, h("div", { class: "panel saved", id: "entry-saved", tabindex: -1 },
     h("h2", {}, `Saved ${saved.length} judgement${saved.length === 1 ? "" : "s"}`),
     h("p", {}, `Assessed on ${formatDate(saved[0].assessed_on)}, source ${saved[0].source}; recorded as events up to `
       + `sequence ${answer.last_sequence}. `,
