@@ -1,6 +1,6 @@
 // What the leaders' drill-down pages and the pupil profile share: pupil group names, refusals,
 // the "as of" banner, and keeping the page's filters when the as-of picker reloads the page.
-import { asOf, h, mount, showProblem, withAsOf } from "./fathom.js";
+import { asOf, h, mount, setCrumbs, showProblem, withAsOf } from "./fathom.js";
 
 /** The fixed pupil groups (services/reports/fathom_reports/pupil_groups.py GROUP_FILTERS), in menu order. */
 export const GROUPS = [
@@ -71,14 +71,17 @@ export function groupChips(groups = {}) {
   return chips;
 }
 
-/** Show a refused or failed read plainly: the API's problem in the status region, and what it means. */
-export function refusal(error, what) {
+/** Show a refused or failed read plainly: the API's problem in the status region, and what it means.
+ * ``what`` names the thing ("school", "pupil"); ``options.the`` says "the" instead of "this"; ``options.more``
+ * adds elements (e.g. links to what the person may open instead). */
+export function refusal(error, what, { the = false, more = null } = {}) {
   showProblem(error);
-  let heading = `This ${what} could not be shown`;
+  const article = the ? "the" : "this";
+  let heading = `${the ? "The" : "This"} ${what} could not be shown`;
   let text = error.detail || error.message || "";
   if (error.status === 403) {
-    heading = `You do not have access to this ${what}`;
-    text = `Your role does not let you see this ${what}. Ask your trust's data lead if you think you should.`;
+    heading = `You do not have access to ${article} ${what}`;
+    text = `Your role does not let you see ${article} ${what}. Ask your trust's data lead if you think you should.`;
   } else if (error.status === 404) {
     heading = `No such ${what}`;
     text = `There is no ${what} with this id in your trust. It may have been mistyped or removed.`;
@@ -89,7 +92,7 @@ export function refusal(error, what) {
   const view = document.getElementById("view");
   if (view) {
     mount(view, h("section", { class: "panel refusal", "data-status": error.status || "" },
-      h("h2", {}, heading), h("p", {}, text), h("p", {}, h("a", { href: withAsOf("/") }, "Back to home"))));
+      h("h2", {}, heading), h("p", {}, text), more, h("p", {}, h("a", { href: withAsOf("/") }, "Back to home"))));
   }
 }
 
@@ -123,4 +126,14 @@ export function keepFiltersInAsOfForm(keys) {
 /** Title-case a subject id for display ("maths" → "Maths"). */
 export function subjectName(subject) {
   return subject ? subject.charAt(0).toUpperCase() + subject.slice(1) : "";
+}
+
+/** Breadcrumbs through setCrumbs; a crumb without a link (one the person may not open) is plain text, and only
+ * the last one is marked as the current page. */
+export function crumbs(items) {
+  setCrumbs(items);
+  const spans = document.querySelectorAll("#crumbs span[aria-current]");
+  spans.forEach((span, i) => {
+    if (i < spans.length - 1) span.removeAttribute("aria-current");
+  });
 }

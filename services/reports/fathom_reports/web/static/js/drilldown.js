@@ -1,10 +1,11 @@
 // Trust and school analysis (/trust, /schools/<id>): per objective the pooled figures and each school's
 // (or class's) side by side, every bar linking one level down; a group comparison; CSV of the same table.
 import {
-  bandKey, csvLink, data, distributionBar, getJSON, h, load, mount, setCrumbs, setTitle, showStatus, withAsOf,
+  bandKey, csvLink, data, distributionBar, getJSON, h, load, mount, setTitle, showStatus, withAsOf,
 } from "./fathom.js";
 import {
-  GROUPS, asOfBanner, complementOf, counterpartOf, groupLabel, keepFiltersInAsOfForm, pct, refusal, subjectName,
+  GROUPS, asOfBanner, complementOf, counterpartOf, crumbs as setCrumbs, groupLabel, keepFiltersInAsOfForm, pct, refusal,
+  subjectName,
 } from "./drill-common.js";
 
 const LEVEL = data.level === "school" ? "school" : "trust";
@@ -362,9 +363,13 @@ function crumbs(st, schoolName) {
   const year = st.year ? `Year ${st.year}` : "Year group";
   const top = directory?.trust_wide ? { label: "Trust", href: "/trust" + (st.year ? `?year_group=${st.year}` : "") }
     : { label: "Home", href: "/" };
-  if (LEVEL === "trust") setCrumbs([{ label: "Trust", href: "/trust" }, { label: year }]);
-  else setCrumbs([top, { label: schoolName || SCHOOL_ID, href: `/schools/${encodeURIComponent(SCHOOL_ID)}` },
-    { label: year }]);
+  if (LEVEL === "trust") {
+    setCrumbs(directory?.trust_wide ? [{ label: "Trust", href: "/trust" }, { label: year }]
+      : [{ label: "Home", href: "/" }, { label: "Trust analysis" }]);
+  } else {
+    setCrumbs([top, { label: schoolName || SCHOOL_ID, href: `/schools/${encodeURIComponent(SCHOOL_ID)}` },
+      { label: year }]);
+  }
 }
 
 async function render() {
@@ -388,9 +393,11 @@ async function render() {
       st.view === "compare" ? analysis(st.year, st.compare === "all" ? "" : st.compare, st.source) : null,
     ]);
   } catch (error) {
-    const what = LEVEL === "trust" ? "trust analysis" : "school";
-    refusal(error, what);
-    if (LEVEL === "school") crumbs(st, known?.name);
+    const readable = directory.schools.filter((s) => s.readable && s.school_id !== SCHOOL_ID);
+    const more = readable.length && error.status === 403 ? h("p", {}, "You can open: ", readable.map((s, i) =>
+      [i ? ", " : "", h("a", { href: withAsOf(`/schools/${encodeURIComponent(s.school_id)}`) }, s.name)])) : null;
+    if (LEVEL === "trust") refusal(error, "trust analysis", { the: true, more });
+    else refusal(error, "school", { more });
     return;
   }
   showStatus("");
