@@ -112,7 +112,8 @@ function timeline(history, scale, names, hashes, haveHashes) {
     h("th", { scope: "row" }, h("span", { class: `action action-${entry.action}` }, ACTIONS[entry.action]),
       " ", h("span", { class: "judgement-name", title: entry.judgement_id }, names.get(entry.judgement_id) || "")),
     h("td", { class: "value" }, value),
-    h("td", {}, formatDate(entry.assessed_on), entry.source ? h("span", { class: "source" }, entry.source) : null),
+    h("td", { class: "date" }, formatDate(entry.assessed_on),
+      entry.source ? h("span", { class: "source" }, entry.source) : null),
     actorCell(entry.who, entry.roles),
     h("td", { class: "why" }, entry.reason ? h("q", { class: "reason" }, entry.reason)
       : entry.note ? [h("span", { class: "muted" }, "Note: "), entry.note] : h("span", { class: "muted" }, "–")),
