@@ -238,6 +238,17 @@ function fillFilterOptions() {
     { value: s, selected: s === state.strand }, s.charAt(0).toUpperCase() + s.slice(1))));
 }
 
+/** Keep the chosen year, subject and strand where the (re)loaded objectives still have them. */
+function syncFilters() {
+  const years = [...new Set([...state.objectives.values()].map((o) => o.year_group))];
+  if (!years.includes(state.year)) chooseDefaults();
+  const subjects = subjectsOf(state.year);
+  if (!subjects.includes(state.subject)) state.subject = subjects[0] ?? null;
+  const strands = strandsOf(state.year, state.subject);
+  if (!strands.includes(state.strand)) state.strand = strands[0] ?? null;
+  fillFilterOptions();
+}
+
 function pickSubject() {
   const subjects = subjectsOf(state.year);
   if (!subjects.includes(state.subject)) state.subject = subjects[0] ?? null;
@@ -258,6 +269,7 @@ async function changeSource() {
   try {
     takeAnalysis(await fetchAnalysis());
     showStatus("");
+    syncFilters();
     renderGrid();
   } catch (error) {
     problem(error);
@@ -739,6 +751,7 @@ async function save() {
       if (band) state.current.set(cellKey(j.pupil_id, j.objective_id), { ...band, assessed_on: j.assessed_on });
     }
   }
+  syncFilters();
   renderGrid();
 }
 
@@ -909,5 +922,6 @@ async function markTaught() {
   } catch (error) {
     problem(error);
   }
+  syncFilters();
   renderGrid();
 }
