@@ -189,3 +189,36 @@ def test_the_trust_page_fits_1024_pixels(page, web: WebSystem, sign_in) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
         scroller = page.locator(".table-scroll").first
         assert scroller.evaluate("e => getComputedStyle(e).overflowX") in ("auto", "scroll")
+
+
+def test_the_timeline_shapes_each_source_and_the_history_downloads(page, web: WebSystem, sign_in) -> None:
+    pupil_id, objective_id = "school-c-y5B-p02", "y5-mat-01"
+    recorded = requests.post(f"{web.system.api}/v1/judgements", headers=bearer(web.leader_token), timeout=30, json={
+        "judgements": [{"pupil_id": pupil_id, "objective_id": objective_id, "value": 3, "assessed_on": "2026-10-01",
+                        "source": "self"},
+                       {"pupil_id": pupil_id, "objective_id": objective_id, "value": 2, "assessed_on": "2026-10-08",
+                        "source": "moderator"}]})
+    assert recorded.status_code in (200, 201), recorded.text
+    web.wait_applied(recorded.json()["last_sequence"])
+    profile = api(web, f"/v1/pupils/{pupil_id}").json()
+
+    sign_in(page, "trust_leader")
+    page.goto(f"/pupils/{pupil_id}")
+    chart = page.locator('svg.timeline[data-subject="maths"]')
+    chart.wait_for()
+    shapes = {source: chart.locator(f'.judgement-point[data-source="{source}"]').evaluate_all(
+        "els => [...new Set(els.map(e => e.tagName))]") for source in ("teacher", "self", "moderator")}
+    assert shapes == {"teacher": ["circle"], "self": ["path"], "moderator": ["rect"]}
+    legend = page.locator('.subject-panel[data-subject="maths"] .timeline-legend').inner_text()
+    assert "Moderator (none yet)" not in legend and "Pupil (self-assessment)" in legend
+    row = page.locator(f'.subject-panel[data-subject="maths"] tr[data-objective-id="{objective_id}"]')
+    expect(row.locator(".other-source")).to_have_count(2)
+    expect(row.locator("ol.history li")).to_have_count(
+        len(next(o for o in profile["objectives"] if o["objective_id"] == objective_id)["history"]))
+
+    with page.expect_download() as info:
+        page.locator("a.csv").click()
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    expected = list(csv.reader(io.StringIO(api(web, f"/v1/pupils/{pupil_id}", format="csv").text)))
+    assert rows == expected
+    assert len(rows) - 1 == sum(len(o["history"]) for o in profile["objectives"])

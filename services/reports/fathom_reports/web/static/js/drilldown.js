@@ -286,10 +286,10 @@ function toolbar(st, subjects, view) {
     : [csvLink(apiPath(), params, "Download CSV")];
   return h("div", { class: "drill-controls" },
     h("div", { class: "view-switch", role: "group", "aria-label": "View" },
-      h("a", { href: "?" + queryOf(st, { view: "units" }), class: ["button", compare ? null : "active"],
+      h("a", { id: "view-units", href: "?" + queryOf(st, { view: "units" }), class: ["button", compare ? null : "active"],
         "aria-current": compare ? null : "page", onclick: switcher({ view: "units" }) },
       LEVEL === "trust" ? "Schools side by side" : "Classes side by side"),
-      h("a", { href: "?" + queryOf(st, { view: "compare" }), class: ["button", compare ? "active" : null],
+      h("a", { id: "view-compare", href: "?" + queryOf(st, { view: "compare" }), class: ["button", compare ? "active" : null],
         "aria-current": compare ? "page" : null, onclick: switcher({ view: "compare", compare: "" }) },
       "Compare a group")),
     h("div", { class: "toolbar" },
@@ -340,7 +340,7 @@ function summary(view, st) {
   const word = unitWord();
   return h("section", { class: "panel drill-summary" },
     h("p", {}, h("strong", {}, `${view.pupils} pupils`), ` in Year ${st.year}`,
-      st.group ? ` (${groupLabel(st.group).toLowerCase()})` : "",
+      st.group ? `, group: ${groupLabel(st.group)},` : "",
       ` across ${list.length} ${word}${list.length === 1 ? "" : word === "class" ? "es" : "s"}: `,
       list.map((u, i) => [i ? ", " : "", h("a", { href: withAsOf(unitHref(u.id, st)),
         class: "unit-link", "data-unit-id": u.id }, u.name), ` (${u.pupils})`])),
@@ -424,7 +424,7 @@ async function render() {
     table,
     hidden ? h("p", { class: "hint hidden-note" }, `${hidden} objective${hidden === 1 ? "" : "s"} no pupil has been `
       + "assessed on yet ", hidden === 1 ? "is" : "are", " hidden. ",
-    h("button", { type: "button", class: "link", onclick: () => go({ unassessed: true }) }, "Show them")) : null);
+    h("button", { type: "button", id: "show-unassessed", class: "link", onclick: () => go({ unassessed: true }) }, "Show them")) : null);
   if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
 }
 
@@ -442,6 +442,6 @@ function compareNote(st, main, other) {
 window.addEventListener("popstate", () => load(render));
 
 load(async () => {
-  directory = await getJSON("/v1/directory");
+  directory = await getJSON("/v1/directory", { as_of: null });
   await render();
 });

@@ -176,7 +176,7 @@ function subjectSection(name, subjectId, objectives, subject, profile, auditor) 
 load(async () => {
   keepFiltersInAsOfForm([]);
   crumbs([{ label: "Home", href: "/" }, { label: "Pupil" }]);
-  const directoryPromise = getJSON("/v1/directory").catch(() => null);
+  const directoryPromise = getJSON("/v1/directory", { as_of: null }).catch(() => null);
   let profile;
   try {
     profile = await getJSON(`/v1/pupils/${encodeURIComponent(PUPIL_ID)}`);

@@ -229,8 +229,8 @@ export function timelineChart({ subject, subjectName, objectives, scores, interv
         date.toLocaleDateString("en-GB", { month: "short", timeZone: "UTC", ...(showYear ? { year: "numeric" } : {}) })));
   });
   const nowX = x(now);
-  svg.append(s("line", { class: "tl-today", x1: nowX, x2: nowX, y1: bandTop, y2: scoreBottom }),
-    s("text", { class: "tl-today-label", x: nowX, y: height - 1, "text-anchor": "middle" }, `${formatDate(today)}`));
+  svg.insertBefore(s("line", { class: "tl-today", x1: nowX, x2: nowX, y1: bandTop, y2: scoreBottom }), points);
+  svg.append(s("text", { class: "tl-today-label", x: nowX, y: height - 1, "text-anchor": "middle" }, formatDate(today)));
   svg.append(s("text", { class: "tl-subject", x: LEFT + plotWidth + 6, y: bandTop + 12 }, subjectName));
 
   highlightObjectives(svg);
