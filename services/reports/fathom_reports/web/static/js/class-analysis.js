@@ -228,7 +228,7 @@ function gapsPanel(view) {
   const taughtPart = taught.length ? h("div", { class: "table-scroll" }, h("table", { class: "gaps-table" },
     h("caption", { class: "visually-hidden" }, "Objectives taught but not yet assessed for every pupil"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Objective"), h("th", { scope: "col" }, "Taught"),
-      h("th", { scope: "col", class: "number" }, "Not assessed"))),
+      h("th", { scope: "col", class: "number nowrap" }, "Not assessed"))),
     h("tbody", {}, taught.map((o) => h("tr", { "data-objective-id": o.objective_id },
       h("th", { scope: "row" }, objectiveLabel(o)),
       h("td", { class: "nowrap" }, o.taught_dates.map(formatDate).join(", ")),
@@ -280,12 +280,24 @@ function gapsPanel(view) {
         belowPart)));
 }
 
+const OBJECTIVES_SHOWN = 4;
+
+/** A group's objectives; beyond the first few, the rest fold away. */
+function objectiveList(list) {
+  const item = (objective) => h("li", {}, objectiveLabel(objective));
+  const shown = list.length > OBJECTIVES_SHOWN + 1 ? list.slice(0, OBJECTIVES_SHOWN) : list;
+  const rest = list.slice(shown.length);
+  return [h("ul", { class: "group-objectives", "aria-label": "Objectives" }, shown.map(item)),
+    rest.length ? h("details", { class: "more-objectives" }, h("summary", {}, `${rest.length} more objectives`),
+      h("ul", { class: "group-objectives" }, rest.map(item))) : null];
+}
+
 function groupsPanel(view) {
   const pupils = new Map(view.pupils.map((p) => [p.pupil_id, p]));
   const objectives = new Map(view.objectives.map((o) => [o.objective_id, o]));
   const names = (ids) => ids.map((id) => (pupils.has(id) ? pupilName(pupils.get(id)) : id));
   const running = view.interventions.length ? h("div", { class: "running" },
-    h("h3", {}, "Interventions already running"),
+    h("h3", {}, "Interventions with pupils shown here"),
     h("ul", {}, view.interventions.map((iv) => h("li", {},
       h("a", { href: withAsOf(`/interventions/${encodeURIComponent(iv.intervention_id)}`) }, iv.name),
       h("span", { class: "muted" }, ` · ${iv.lead} · from ${formatDate(iv.start_date)} · `
@@ -296,8 +308,7 @@ function groupsPanel(view) {
       "data-group-index": index },
     h("h3", { id: `group-${index}-title` }, `Group ${index + 1}`,
       h("span", { class: "muted" }, ` · ${plural(group.size, "pupil")}`)),
-    h("ul", { class: "group-objectives", "aria-label": "Objectives" }, group.objectives.map((brief) =>
-      h("li", {}, objectiveLabel(objectives.get(brief.objective_id) || { ...brief, text: "" })))),
+    objectiveList(group.objectives.map((brief) => objectives.get(brief.objective_id) || { ...brief, text: "" })),
     h("p", { class: "group-pupils" }, h("span", { class: "label" }, "Pupils: "), names(group.pupil_ids).join(", ")),
     group.also_consider.length ? h("p", { class: "group-also" }, h("span", { class: "label" }, "Also consider: "),
       names(group.also_consider).join(", ")) : null,
