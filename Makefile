@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean install
+.PHONY: run test lint bench clean install screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -32,6 +32,14 @@ lint: $(STAMP)
 ## Benchmarks (not part of `make test`); writes the table into README.md.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+SCREENSHOTS := sign-in class-analysis grid-entry trust school pupil-profile intervention audit judgement-history class-as-of
+
+## Refresh the README's screenshots from a browser test run (needs Chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+	mkdir -p docs/screenshots
+	for name in $(SCREENSHOTS); do cp test-output/browser/$$name.png docs/screenshots/; done
 
 clean:
 	rm -rf .fathom test-output

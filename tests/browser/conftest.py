@@ -44,6 +44,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
 
 
+def band_short(label: str) -> str:
+    """What a heat-map cell shows for a band (fathom.js ``bandShort``): "Secure" → "S", "Working towards" → "WT"."""
+    words = [w for w in re.split(r"[\s/-]+", label) if w]
+    if len(words) == 1:
+        word = words[0]
+        return word[:3] if word[:2] == word[:2].upper() else word[0].upper()
+    return "".join(w[0].upper() for w in words)[:3]
+
+
 @dataclass
 class WebSystem:
     """The running system with a demo trust loaded, and how to reach it as different people."""

@@ -11,20 +11,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import WebSystem
+from tests.browser.conftest import WebSystem, band_short
 from tests.support import bearer
 
 CLASS_ID = "school-a-y4A"
 REASON = "Moderation: agreed with the year leader after a work scrutiny"
-
-
-def band_short(label: str) -> str:
-    """fathom.js bandShort: the initials a heat-map cell shows ("Working towards" → "WT")."""
-    words = [w for w in re.split(r"[\s/-]+", label) if w]
-    if len(words) == 1:
-        word = words[0]
-        return word[:3] if word[:2] == word[:2].upper() else word[0].upper()
-    return "".join(w[0].upper() for w in words)[:3]
 
 
 @dataclass(frozen=True)

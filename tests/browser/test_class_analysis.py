@@ -10,7 +10,7 @@ from itertools import groupby
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import WebSystem
+from tests.browser.conftest import WebSystem, band_short
 from tests.support import bearer
 
 CLASS = "school-a-y4A"
@@ -25,15 +25,6 @@ def analysis(web: WebSystem, class_id: str = CLASS, token: str | None = None, **
                           timeout=60)
     assert answer.status_code == 200, answer.text
     return answer.json()
-
-
-def band_short(label: str) -> str:
-    """fathom.js bandShort: "Secure" → "S", "Working towards" → "WT", "GDS" → "GDS"."""
-    words = [w for w in re.split(r"[\s/-]+", label) if w]
-    if len(words) == 1:
-        word = words[0]
-        return word[:3] if word[:2] == word[:2].upper() else word[0].upper()
-    return "".join(w[0].upper() for w in words)[:3]
 
 
 def shown_date(iso: str) -> re.Pattern:
