@@ -24,6 +24,13 @@ from fathom_shared.trusts import create_trust
 OUTPUT = Path(os.environ.get("FATHOM_TEST_OUTPUT", "test-output"))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: their running system (a relay and projector serving every trust in the database)
+    lives until the session ends, and must not project the trusts other tests check with their own projectors."""
+    browser = Path(__file__).parent / "browser"
+    items.sort(key=lambda item: browser in Path(item.fspath).parents)
+
+
 @pytest.fixture(scope="session")
 def test_output() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
