@@ -7,6 +7,8 @@ fetches ``/v1/…`` (reads, with the session cookie) and posts to ``/api/v1/…`
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +35,25 @@ def page(template: str, title: str, script: str | None, **data: Any) -> Response
         nav.add("audit")
     stylesheet = f"css/{script}.css" if script and (STATIC / "css" / f"{script}.css").exists() else None
     return render_template(template, title=title, script=script, stylesheet=stylesheet, person=person,
-                           csrf_token=csrf_token(), roles=sorted(roles), nav=nav, data=data)
+                           csrf_token=csrf_token(), roles=sorted(roles), nav=nav, data=data,
+                           preloads=module_imports(f"{script}.js") if script else ())
+
+
+IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
+
+
+@functools.cache
+def module_imports(script: str) -> tuple[str, ...]:
+    """Every module ``script`` imports, directly or not: preloaded with the page, so the browser fetches them
+    all at once instead of discovering them one level at a time (a round trip per level before any data)."""
+    found: list[str] = []
+    pending = [script]
+    while pending:
+        for name in IMPORT.findall((STATIC / "js" / pending.pop()).read_text()):
+            if name not in found:
+                found.append(name)
+                pending.append(name)
+    return tuple(found)
 
 
 @bp.get("/")

@@ -315,12 +315,15 @@ export function heatMap(view) {
 
   function layout(scroller) {
     // Pin each header row under the one above it, and keep focused cells clear of the pinned parts.
-    let top = 0;
-    for (const row of thead.rows) {
-      for (const cell of row.cells) if (!cell.classList.contains("corner")) cell.style.top = `${top}px`;
-      top += row.getBoundingClientRect().height;
-    }
+    // Measure everything first, then write: reading a size after a style write forces a layout of the
+    // whole table each time (one per header row made this the slowest step of drawing the page).
+    const heights = [...thead.rows].map((row) => row.getBoundingClientRect().height);
     const firstColumn = thead.rows[0].cells[0].getBoundingClientRect().width;
+    let top = 0;
+    [...thead.rows].forEach((row, index) => {
+      for (const cell of row.cells) if (!cell.classList.contains("corner")) cell.style.top = `${top}px`;
+      top += heights[index];
+    });
     scroller.style.scrollPaddingTop = `${Math.ceil(top)}px`;
     scroller.style.scrollPaddingLeft = `${Math.ceil(firstColumn)}px`;
     table.style.setProperty("--first-column", `${Math.ceil(firstColumn)}px`);
