@@ -8,6 +8,7 @@ on 127.0.0.1 (werkzeug in a thread), on the same database as the application rol
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -274,3 +275,17 @@ def test_csp_and_security_headers_on_pages_and_json(web, oak):
     assert web.get("/v1/directory").mimetype == "application/json"
     forwarded = web.post("/api/v1/schools", json={}, headers={"X-CSRF-Token": csrf_of(web)})
     assert forwarded.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_pages_link_versioned_assets_that_may_be_cached_for_good(web) -> None:
+    page = web.get("/sign-in").get_data(as_text=True)
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    assert stylesheet.startswith("/assets/") and stylesheet.endswith("/css/app.css")
+    answer = web.get(stylesheet)
+    assert answer.status_code == 200 and answer.mimetype == "text/css"
+    assert "max-age=31536000" in answer.headers["Cache-Control"]
+    answer.close()
+    stale = web.get("/assets/0123456789ab/css/app.css")  # an older release's page: today's file, not cached
+    assert stale.status_code == 200 and "max-age=0" in stale.headers["Cache-Control"]
+    stale.close()
+    assert web.get("/assets/0123456789ab/../session.py").status_code == 404

@@ -8,20 +8,43 @@ fetches ``/v1/…`` (reads, with the session cookie) and posts to ``/api/v1/…`
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
 from fathom_reports.access import TRUST_WIDE_ROLES
 from fathom_reports.web.session import csrf_token, signed_in
 
 STATIC = Path(__file__).parent / "static"
-bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
+bp = Blueprint("pages", __name__, template_folder="templates")
+ONE_YEAR = 365 * 24 * 3600
+
+
+@functools.cache
+def asset_version() -> str:
+    """A digest of every static file: part of the assets' URLs, so browsers may cache them for good (a new
+    release has new URLs). ES modules import each other by relative path, so they inherit the version."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.app_template_global()
+def asset(filename: str) -> str:
+    return f"/assets/{asset_version()}/{filename}"
+
+
+@bp.get("/assets/<version>/<path:filename>")
+def assets(version: str, filename: str) -> Response:
+    # An old page asking for its own release's file gets today's, uncached rather than cached for a year.
+    return send_from_directory(STATIC, filename, max_age=ONE_YEAR if version == asset_version() else 0)
 
 
 def page(template: str, title: str, script: str | None, **data: Any) -> Response | str:
