@@ -314,23 +314,16 @@ export function heatMap(view) {
   });
 
   function layout(scroller) {
-    // Pin each header row under the one above it, and keep focused cells clear of the pinned parts.
-    // Measure everything first, then write: reading a size after a style write forces a layout of the
-    // whole table each time (one per header row made this the slowest step of drawing the page).
-    const heights = [...thead.rows].map((row) => row.getBoundingClientRect().height);
+    // Keep focused cells clear of the pinned header block and first column.
+    const top = thead.getBoundingClientRect().height;
     const firstColumn = thead.rows[0].cells[0].getBoundingClientRect().width;
-    let top = 0;
-    [...thead.rows].forEach((row, index) => {
-      for (const cell of row.cells) if (!cell.classList.contains("corner")) cell.style.top = `${top}px`;
-      top += heights[index];
-    });
     scroller.style.scrollPaddingTop = `${Math.ceil(top)}px`;
     scroller.style.scrollPaddingLeft = `${Math.ceil(firstColumn)}px`;
     table.style.setProperty("--first-column", `${Math.ceil(firstColumn)}px`);
     if (!scroller.dataset.followsTooltip) {
       scroller.dataset.followsTooltip = "1";
       scroller.addEventListener("scroll", () => { if (!tooltip.hidden && shown) place(shown); }, { passive: true });
-      // Header rows change height when the window (or the text size) does: pin them again.
+      // The header changes height when the window (or the text size) does: measure again.
       if (window.ResizeObserver) new ResizeObserver(() => layout(scroller)).observe(thead);
     }
   }
