@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -30,7 +29,7 @@ from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from fathom_reports.web.extensions import web_settings
-from fathom_reports.web.session import csrf_token, sign_in, sign_out
+from fathom_reports.web.session import SignedIn, csrf_token, sign_in, sign_out
 from fathom_reports.web.sign_in import local_path
 from fathom_shared.auth import ROLES, Principal, TokenError
 from fathom_shared.config import Settings
@@ -49,13 +48,6 @@ class SignInRefused(Exception):
     def __init__(self, status: int, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.status, self.reason, self.detail = status, reason, detail
-
-
-@dataclass(frozen=True)
-class Outcome:
-    token: str
-    display_name: str
-    principal: Principal
 
 
 def install_oidc(app: Flask, settings: Settings) -> None:
@@ -122,7 +114,7 @@ def refused_page(refusal: SignInRefused) -> tuple[str, int]:
 
 # --- the work ----------------------------------------------------------------------------
 
-def complete_sign_in(client: Any) -> Outcome:
+def complete_sign_in(client: Any) -> SignedIn:
     """Finish the code flow on this callback request; the Fathom token and name, or :class:`SignInRefused`."""
     token = exchange_code(client)
     access_token = token.get("access_token")
@@ -131,7 +123,7 @@ def complete_sign_in(client: Any) -> Outcome:
     userinfo = token.get("userinfo") or {}
     principal = accepted_principal(access_token)
     name = userinfo.get("name") or userinfo.get("email") or principal.sub
-    return Outcome(access_token, str(name), principal)
+    return SignedIn(principal, str(name), access_token)
 
 
 def exchange_code(client: Any) -> dict[str, Any]:
