@@ -10,6 +10,9 @@ from tests.browser.conftest import WebSystem
 def test_a_teacher_signs_in_and_sees_only_their_classes(page, web: WebSystem, sign_in, screenshot) -> None:
     page.goto("/")
     assert "/sign-in" in page.url  # not signed in: sent to sign in, coming back afterwards
+    page.select_option("#trust-choice", web.trust_id)  # choosing a trust lists its people at once
+    page.wait_for_url(f"**/sign-in?trust={web.trust_id}*")
+    assert page.locator("#person optgroup").first.get_attribute("label") == "Teachers"
     screenshot(page, "sign-in")
     sign_in(page, "teacher:school-a-y4A")
     chips = page.locator(".class-chip")

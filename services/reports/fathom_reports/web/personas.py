@@ -45,22 +45,22 @@ def personas(engine: Engine, trust_id: str) -> list[Persona]:
 
 
 def _personas(conn: Connection, trust_id: str) -> list[Persona]:
-    people = [Persona("trust_leader", "trust_leader", "dev-trust-leader", "Trust leader"),
-              Persona("auditor", "auditor", "dev-auditor", "Auditor")]
+    """Teachers first (most people are), then school leaders, the trust leader and the auditor."""
     schools = {r.school_id: r.name for r in conn.execute(
         text("SELECT school_id, name FROM rm_schools WHERE trust_id = :t ORDER BY name"), {"t": trust_id})}
-    people += [Persona(f"school_leader:{school_id}", "school_leader", f"dev-leader-{school_id}",
-                       f"Head of {name}", schools=(school_id,)) for school_id, name in schools.items()]
     classes = conn.execute(text(
         "SELECT class_id, school_id, name FROM rm_classes WHERE trust_id = :t ORDER BY school_id, year_group, name"),
         {"t": trust_id}).all()
-    people += [Persona(f"teacher:{c.class_id}", "teacher", f"dev-teacher-{c.class_id}",
-                       f"Teacher of {c.name}, {schools.get(c.school_id, c.school_id)}", classes=(c.class_id,))
-               for c in classes]
+    people = [Persona(f"teacher:{c.class_id}", "teacher", f"dev-teacher-{c.class_id}",
+                      f"Teacher of {c.name}, {schools.get(c.school_id, c.school_id)}", classes=(c.class_id,))
+              for c in classes]
     assigned: dict[str, list[str]] = {}
     for r in conn.execute(text("SELECT staff_sub, class_id FROM staff_assignments WHERE trust_id = :t "
                                "ORDER BY staff_sub, class_id"), {"t": trust_id}):
         assigned.setdefault(r.staff_sub, []).append(r.class_id)
     people += [Persona(f"staff:{sub}", "teacher", sub, f"{sub} ({', '.join(class_ids)})", classes=tuple(class_ids))
                for sub, class_ids in assigned.items()]
-    return people
+    people += [Persona(f"school_leader:{school_id}", "school_leader", f"dev-leader-{school_id}",
+                       f"Head of {name}", schools=(school_id,)) for school_id, name in schools.items()]
+    return [*people, Persona("trust_leader", "trust_leader", "dev-trust-leader", "Trust leader"),
+            Persona("auditor", "auditor", "dev-auditor", "Auditor")]

@@ -30,7 +30,7 @@ def sign_in_page() -> str:
         for persona in personas(web_engine(), chosen):
             people.setdefault(persona.role, []).append(persona)
     return render_template(
-        "sign_in.html", title="Sign in", script=None, person=None, csrf_token=csrf_token(),
+        "sign_in.html", title="Sign in", script="sign-in", person=None, csrf_token=csrf_token(),
         dev_sign_in=settings.dev_sign_in, oidc=bool(settings.oidc_issuer), trusts=trusts,
         chosen=chosen, people=people, role_titles=ROLE_TITLES, next=local_path(request.args.get("next")))
 
