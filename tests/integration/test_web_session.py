@@ -157,6 +157,19 @@ def test_session_cookie_is_secure_behind_https(web_settings, app_engine, oak):
     assert "secure" in {part.strip().lower() for part in cookie.split(";")[1:]}
 
 
+def test_session_cookie_is_secure_when_the_request_came_over_tls(reports_app, oak):
+    tls = reports_app.test_client()
+    tls.environ_base["wsgi.url_scheme"] = "https"
+    page = tls.get(f"https://localhost/sign-in?trust={oak}")
+    with tls.session_transaction() as session:
+        csrf = session["csrf"]
+    answer = tls.post("https://localhost/sign-in", data={"csrf_token": csrf, "trust": oak, "person": "trust_leader"})
+    assert page.status_code == 200 and answer.status_code == 303
+    cookie = set_cookie(answer)
+    assert cookie is not None
+    assert "secure" in {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
 def test_the_session_cookie_alone_reads_and_sign_out_ends_it(web, oak):
     dev_sign_in(web, oak, "trust_leader")
     assert web.get("/v1/directory").status_code == 200

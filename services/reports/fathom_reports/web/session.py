@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from fathom_shared.auth import Principal, TokenError, write_once
 from fathom_shared.config import Settings
@@ -32,6 +33,14 @@ class SignedIn:
     token: str
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked Secure whenever the request itself came over TLS, as well as when
+    ``FATHOM_PUBLIC_URL`` says the site is https (a TLS-terminating proxy in front)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or request.is_secure
+
+
 def configure_session(app: Flask, settings: Settings) -> None:
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
     app.config.update(
@@ -42,6 +51,7 @@ def configure_session(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=secure,
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
+    app.session_interface = SessionCookies()
     app.extensions[SESSION_TOKEN_EXTENSION] = session_bearer_token
 
 
