@@ -279,9 +279,10 @@ def test_a_token_for_an_unknown_trust_is_refused(web, issuer):
 def test_access_denied_by_the_issuer_is_explained(web, issuer, trust):
     issuer.person = teacher(trust)
     issuer.mode = "deny"
-    answer = sign_in_via_issuer(web, issuer)
+    answer = sign_in_via_issuer(web, issuer, "/classes/4a")
     assert answer.status_code == 403
     assert "did not allow the sign-in" in answer.text and "The user declined" in answer.text
+    assert 'href="/sign-in/oidc?next=/classes/4a"' in answer.text  # trying again still leads there
     assert not has_session(web)
 
 

@@ -91,7 +91,7 @@ def start() -> Response | tuple[str, int]:
         return refused_page(SignInRefused(
             502, "Your organisation's sign-in service could not be reached.",
             "Fathom could not read the issuer's OpenID configuration. Try again shortly; if it persists, "
-            "tell your administrator (FATHOM_OIDC_ISSUER may be wrong)."))
+            "tell your administrator (FATHOM_OIDC_ISSUER may be wrong)."), session[NEXT_KEY])
 
 
 @bp.get(CALLBACK_PATH)
@@ -102,14 +102,16 @@ def callback() -> Response | tuple[str, int]:
     except SignInRefused as refusal:
         current_app.logger.info("OpenID Connect sign-in refused: %s %s", refusal.reason, refusal.detail)
         sign_out()
-        return refused_page(refusal)
+        return refused_page(refusal, next_path)
     sign_in(outcome.token, outcome.display_name)
     return redirect(next_path, code=303)
 
 
-def refused_page(refusal: SignInRefused) -> tuple[str, int]:
+def refused_page(refusal: SignInRefused, next_path: str) -> tuple[str, int]:
+    """Why, and a way to try again that still leads where the person was going."""
     return render_template("sign_in_refused.html", title="Sign-in refused", script=None, person=None,
-                           csrf_token=csrf_token(), reason=refusal.reason, detail=refusal.detail), refusal.status
+                           csrf_token=csrf_token(), reason=refusal.reason, detail=refusal.detail,
+                           next=next_path), refusal.status
 
 
 # --- the work ----------------------------------------------------------------------------
