@@ -222,11 +222,21 @@ class HeatMapRowSchema(Schema):
                                                  "absent when not assessed."})
 
 
-class InterventionSchema(Schema):
+class InterventionBriefSchema(Schema):
+    """What every view says of an intervention; views add their own fields."""
+
     intervention_id = fields.String(required=True)
     name = fields.String(required=True)
     lead = fields.String(required=True)
     start_date = fields.Date(required=True)
+
+
+class InterventionSpanSchema(InterventionBriefSchema):
+    end_date = fields.Date(required=True, allow_none=True)
+    outcome = fields.String(required=True, allow_none=True)
+
+
+class InterventionSchema(InterventionBriefSchema):
     pupil_ids = fields.List(fields.String(), required=True,
                             metadata={"description": "Only the pupils shown in this view."})
     objective_ids = fields.List(fields.String(), required=True)

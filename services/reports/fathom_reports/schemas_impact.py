@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import ObjectiveInfoSchema, PupilSchema, ScaleSchema, TrustSettingsSchema
+from fathom_reports.schemas import (
+    InterventionSpanSchema,
+    ObjectiveInfoSchema,
+    PupilSchema,
+    ScaleSchema,
+    TrustSettingsSchema,
+)
 
 
-class ImpactInterventionSchema(Schema):
-    intervention_id = fields.String(required=True)
-    name = fields.String(required=True)
-    lead = fields.String(required=True)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True, allow_none=True)
-    outcome = fields.String(required=True, allow_none=True)
+class ImpactInterventionSchema(InterventionSpanSchema):
     ended = fields.Boolean(required=True)
     evidence_until = fields.Date(required=True, metadata={"description": "The end date, or today while running."})
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import ObjectiveInfoSchema, PupilGroupsSchema, ScaleSchema, TrustSettingsSchema
+from fathom_reports.schemas import (
+    InterventionSpanSchema,
+    ObjectiveInfoSchema,
+    PupilGroupsSchema,
+    ScaleSchema,
+    TrustSettingsSchema,
+)
 
 
 class ClassSpellSchema(Schema):
@@ -90,13 +96,7 @@ class SubjectComparisonSchema(Schema):
     prompt = fields.String(required=True, allow_none=True)
 
 
-class ProfileInterventionSchema(Schema):
-    intervention_id = fields.String(required=True)
-    name = fields.String(required=True)
-    lead = fields.String(required=True)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True, allow_none=True)
-    outcome = fields.String(required=True, allow_none=True)
+class ProfileInterventionSchema(InterventionSpanSchema):
     objective_ids = fields.List(fields.String(), required=True)
 
 
