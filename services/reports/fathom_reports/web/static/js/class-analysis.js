@@ -2,25 +2,16 @@
 // starting an intervention from a group. One read (GET /v1/classes/<id>/analysis) paints the page;
 // filters re-read it and keep the URL linkable.
 import {
-  ApiError, asOf, bandKey, csvLink, data, distributionBar, formatDate, getJSON, h, load, mount, newKey, send,
-  setCrumbs, setTitle, showProblem, showStatus, withAsOf,
+  ApiError, asOf, asOfBanner, bandKey, capitalise, csvLink, data, distributionBar, formatDate, getJSON, h, load,
+  mount, newKey, send, setCrumbs, setTitle, showProblem, showStatus, withAsOf,
 } from "./fathom.js";
-import {
-  SOURCE_LABELS, capitalise, heatMap, percentText, profile, pupilName, taughtNotAssessed,
-} from "./heatmap.js";
+import { SOURCE_LABELS, heatMap, percentText, profile, pupilName, taughtNotAssessed } from "./heatmap.js";
+import { GROUPS, GROUP_SECTIONS, groupLabel } from "./pupil-groups.js";
 
 const classId = data.classId;
 const ANALYSIS = `/v1/classes/${encodeURIComponent(classId)}/analysis`;
-const GROUP_OPTIONS = [
-  ["Pupil premium", [["pupil_premium", "Pupil premium"], ["not_pupil_premium", "Not pupil premium"]]],
-  ["SEN", [["sen", "SEN (support or EHCP)"], ["sen_support", "SEN support"], ["sen_ehcp", "EHCP"],
-    ["sen_none", "No SEN"]]],
-  ["English as an additional language", [["eal", "EAL"], ["not_eal", "Not EAL"]]],
-  ["Gender", [["female", "Female"], ["male", "Male"]]],
-  ["Other", [["more_able", "More able"]]],
-];
-const GROUP_LABELS = new Map(GROUP_OPTIONS.flatMap(([, options]) => options));
 const BELOW_TARGET_SHOWN = 8;
+const PAST_LIMITS = "Judgements cannot be entered, nor interventions started, from a view of the past.";
 
 const initial = new URLSearchParams(location.search);
 const state = {
@@ -58,12 +49,6 @@ async function refresh() {
   }
 }
 
-function groupLabel(group) {
-  if (!group) return "All pupils";
-  if (group.startsWith("custom:")) return capitalise(group.slice(7));
-  return GROUP_LABELS.get(group) || group;
-}
-
 function yearLabel(year) {
   return year === 0 ? "Reception" : `Year ${year}`;
 }
@@ -81,13 +66,6 @@ function today() {
   const now = new Date();
   return [now.getFullYear(), String(now.getMonth() + 1).padStart(2, "0"), String(now.getDate()).padStart(2, "0")]
     .join("-");
-}
-
-function describeMoment(moment) {
-  if (/^\d+$/.test(moment)) return `after event ${moment}`;
-  const date = new Date(/([zZ]|[+-]\d\d:?\d\d)$/.test(moment) ? moment : `${moment}Z`);
-  if (Number.isNaN(date.getTime())) return `at ${moment}`;
-  return `at ${date.toLocaleString("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" })} UTC`;
 }
 
 // --- filters ----------------------------------------------------------------------------------
@@ -132,9 +110,9 @@ function fillFilters() {
   subjectSelect.value = state.subject;
   const custom = [...new Set([...known.custom, state.group.startsWith("custom:") ? state.group.slice(7) : null]
     .filter(Boolean))].sort();
-  const fixed = new Set(GROUP_LABELS.keys());
+  const fixed = new Set(GROUPS.map(([group]) => group));
   mount(groupSelect, h("option", { value: "" }, "All pupils"),
-    GROUP_OPTIONS.map(([label, options]) => h("optgroup", { label },
+    GROUP_SECTIONS.map(([label, options]) => h("optgroup", { label },
       options.map(([value, text]) => h("option", { value }, text)))),
     custom.length ? h("optgroup", { label: "Trust groups" },
       custom.map((name) => h("option", { value: `custom:${name}` }, capitalise(name)))) : null,
@@ -163,14 +141,6 @@ function head(klass) {
   mount("class-head", h("p", { class: "class-meta" }, meta),
     asOf() ? null : h("a", { class: "button primary", id: "enter-judgements",
       href: `/classes/${encodeURIComponent(klass.id)}/entry` }, "Enter judgements"));
-}
-
-function banner() {
-  const moment = asOf();
-  if (!moment) return null;
-  return h("div", { class: "as-of-banner", role: "note" }, h("strong", {}, "Viewing the past. "),
-    `This is the class as it stood ${describeMoment(moment)}: judgements cannot be entered and interventions cannot `
-    + "be started from this view. ", h("a", { href: location.pathname }, "Back to today"));
 }
 
 function stats(view) {
@@ -528,7 +498,8 @@ function render(view) {
   head(klass);
   const map = heatMap(view);
   const scroller = h("div", { class: "table-scroll heat-scroll" }, map.table);
-  mount("view", banner(), stats(view), heatPanel(view, map, scroller), gapsPanel(view), groupsPanel(view));
+  mount("view", asOfBanner(PAST_LIMITS), stats(view), heatPanel(view, map, scroller), gapsPanel(view),
+    groupsPanel(view));
   if (view.objectives.length) map.layout(scroller);
 }
 

@@ -1,22 +1,6 @@
-// What the leaders' drill-down pages and the pupil profile share: pupil group names, refusals,
-// the "as of" banner, and keeping the page's filters when the as-of picker reloads the page.
-import { asOf, h, mount, setCrumbs, showProblem, withAsOf } from "./fathom.js";
-
-/** The fixed pupil groups (services/reports/fathom_reports/pupil_groups.py GROUP_FILTERS), in menu order. */
-export const GROUPS = [
-  ["pupil_premium", "Pupil premium"],
-  ["not_pupil_premium", "Not pupil premium"],
-  ["sen", "SEN (support or EHCP)"],
-  ["sen_support", "SEN support"],
-  ["sen_ehcp", "SEN with an EHCP"],
-  ["sen_none", "No SEN"],
-  ["eal", "EAL"],
-  ["not_eal", "Not EAL"],
-  ["more_able", "More able"],
-  ["female", "Female"],
-  ["male", "Male"],
-];
-const GROUP_NAMES = Object.fromEntries(GROUPS);
+// What the leaders' drill-down pages and the pupil profile share: group comparisons, refusals, and keeping
+// the page's filters when the as-of picker reloads the page.
+import { capitalise, h, mount, showProblem, withAsOf } from "./fathom.js";
 
 /** Exact complements the API can filter by ("not in the group": a yes/no flag); other groups have none. */
 const COMPLEMENTS = {
@@ -34,17 +18,6 @@ const COUNTERPARTS = {
 /** The group usually compared with ``group``, or null (then the whole year group is the comparison). */
 export function counterpartOf(group) {
   return COUNTERPARTS[group] || null;
-}
-
-/** "pupil_premium" → "Pupil premium", "custom:young carer" → "Young carer (custom group)". */
-export function groupLabel(group) {
-  if (!group) return "All pupils";
-  if (GROUP_NAMES[group]) return GROUP_NAMES[group];
-  if (group.startsWith("custom:")) {
-    const name = group.slice(7).trim();
-    return `${name.charAt(0).toUpperCase()}${name.slice(1)} (custom group)`;
-  }
-  return group;
 }
 
 /** The group holding exactly the pupils outside ``group``, or null when the API has no such filter. */
@@ -66,7 +39,7 @@ export function groupChips(groups = {}) {
   else if (groups.sen && groups.sen !== "none") chips.push(`SEN: ${groups.sen}`);
   if (groups.eal) chips.push("EAL");
   if (groups.more_able) chips.push("More able");
-  if (groups.gender) chips.push(groups.gender.charAt(0).toUpperCase() + groups.gender.slice(1));
+  if (groups.gender) chips.push(capitalise(groups.gender));
   for (const name of groups.custom || []) chips.push(name);
   return chips;
 }
@@ -96,15 +69,6 @@ export function refusal(error, what, { the = false, more = null } = {}) {
   }
 }
 
-/** The "viewing the past" banner, or null today. */
-export function asOfBanner() {
-  const moment = asOf();
-  if (!moment) return null;
-  const shown = /^\d+$/.test(moment) ? `event sequence ${moment}` : `${moment.replace("T", " ")} UTC`;
-  return h("p", { class: "as-of-banner", role: "note" }, h("strong", {}, "Viewing the past: "),
-    `these figures are as they stood at ${shown}. Later judgements, corrections and withdrawals are not shown.`);
-}
-
 /** The as-of picker reloads the page with only ?as_of=…: keep the page's own filters (``keys``) too. */
 export function keepFiltersInAsOfForm(keys) {
   const form = document.querySelector("form.as-of");
@@ -123,17 +87,3 @@ export function keepFiltersInAsOfForm(keys) {
   }
 }
 
-/** Title-case a subject id for display ("maths" → "Maths"). */
-export function subjectName(subject) {
-  return subject ? subject.charAt(0).toUpperCase() + subject.slice(1) : "";
-}
-
-/** Breadcrumbs through setCrumbs; a crumb without a link (one the person may not open) is plain text, and only
- * the last one is marked as the current page. */
-export function crumbs(items) {
-  setCrumbs(items);
-  const spans = document.querySelectorAll("#crumbs span[aria-current]");
-  spans.forEach((span, i) => {
-    if (i < spans.length - 1) span.removeAttribute("aria-current");
-  });
-}

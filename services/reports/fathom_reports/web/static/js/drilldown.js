@@ -1,12 +1,11 @@
 // Trust and school analysis (/trust, /schools/<id>): per objective the pooled figures and each school's
 // (or class's) side by side, every bar linking one level down; a group comparison; CSV of the same table.
 import {
-  bandKey, csvLink, data, distributionBar, getJSON, h, load, mount, setTitle, showStatus, withAsOf,
+  asOfBanner, bandKey, capitalise, csvLink, data, distributionBar, getJSON, h, load, mount, setCrumbs, setTitle,
+  showStatus, withAsOf,
 } from "./fathom.js";
-import {
-  GROUPS, asOfBanner, complementOf, counterpartOf, crumbs as setCrumbs, groupLabel, keepFiltersInAsOfForm, pct, refusal,
-  subjectName,
-} from "./drill-common.js";
+import { complementOf, counterpartOf, keepFiltersInAsOfForm, pct, refusal } from "./drill-common.js";
+import { GROUPS, groupLabel } from "./pupil-groups.js";
 
 const LEVEL = data.level === "school" ? "school" : "trust";
 const SCHOOL_ID = data.schoolId || null;
@@ -149,9 +148,9 @@ function grouped(objectives) {
 
 function bodies(objectives, columns, row) {
   return [...grouped(objectives).entries()].map(([subject, strands]) => h("tbody", { "data-subject": subject },
-    h("tr", { class: "subject-row" }, h("th", { scope: "rowgroup", colspan: columns }, subjectName(subject))),
+    h("tr", { class: "subject-row" }, h("th", { scope: "rowgroup", colspan: columns }, capitalise(subject))),
     [...strands.entries()].map(([strand, list]) => [
-      strand ? h("tr", { class: "strand-row" }, h("td", { colspan: columns }, subjectName(strand))) : null,
+      strand ? h("tr", { class: "strand-row" }, h("td", { colspan: columns }, capitalise(strand))) : null,
       list.map(row),
     ])));
 }
@@ -293,7 +292,7 @@ function toolbar(st, subjects, view) {
         "aria-current": compare ? "page" : null, onclick: switcher({ view: "compare", compare: "" }) },
       "Compare a group")),
     h("div", { class: "toolbar" },
-      select("subject", "Subject", [["", "All subjects"], ...subjects.map((s) => [s, subjectName(s)])], st.subject,
+      select("subject", "Subject", [["", "All subjects"], ...subjects.map((s) => [s, capitalise(s)])], st.subject,
         (e) => go({ subject: e.target.value })),
       select("group", compare ? "Group" : "Pupils", groupOptions(compare ? null : "All pupils", st.group), st.group,
         onGroup),

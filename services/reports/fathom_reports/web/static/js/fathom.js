@@ -129,13 +129,14 @@ export async function load(render) {
   }
 }
 
-/** Breadcrumbs: [{label, href}], the last one is the current page. */
+/** Breadcrumbs: [{label, href}], the last one is the current page; an earlier one without ``href`` (a level the
+ * person may not open) is plain text. */
 export function setCrumbs(items) {
   const crumbs = document.getElementById("crumbs");
   if (!crumbs) return;
   crumbs.replaceChildren(h("ol", {}, items.map((item, i) => h("li", {},
-    i < items.length - 1 && item.href ? h("a", { href: withAsOf(item.href) }, item.label)
-      : h("span", { "aria-current": "page" }, item.label)))));
+    i === items.length - 1 ? h("span", { "aria-current": "page" }, item.label)
+      : item.href ? h("a", { href: withAsOf(item.href) }, item.label) : h("span", {}, item.label)))));
 }
 
 /** Keep the page's "as of" moment on links between pages. */
@@ -143,6 +144,29 @@ export function withAsOf(href) {
   const moment = asOf();
   if (!moment || !href.startsWith("/")) return href;
   return href + (href.includes("?") ? "&" : "?") + "as_of=" + encodeURIComponent(moment);
+}
+
+/** "maths" → "Maths". */
+export function capitalise(text) {
+  const value = String(text ?? "");
+  return value ? value[0].toUpperCase() + value.slice(1) : value;
+}
+
+/** An ``as_of`` in words: "after event 2437" or "at 5 November 2026 at 09:30 UTC". */
+export function describeMoment(moment) {
+  if (/^\d+$/.test(moment)) return `after event ${moment}`;
+  const date = new Date(/([zZ]|[+-]\d\d:?\d\d)$/.test(moment) ? moment : `${moment}Z`);
+  if (Number.isNaN(date.getTime())) return `at ${moment}`;
+  return `at ${date.toLocaleString("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" })} UTC`;
+}
+
+/** The "viewing the past" banner (null today); ``limits`` says what the page does not offer in the past. */
+export function asOfBanner(limits = "") {
+  const moment = asOf();
+  if (!moment) return null;
+  return h("div", { class: "as-of-banner", role: "note" }, h("strong", {}, "Viewing the past. "),
+    `This is how things stood ${describeMoment(moment)}: later judgements, corrections and withdrawals are not `
+    + `shown.${limits ? ` ${limits}` : ""}`);
 }
 
 export function setTitle(text) {

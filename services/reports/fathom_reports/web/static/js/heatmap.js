@@ -2,14 +2,9 @@
 // distribution bar above every objective, one keyboard tab stop (roving tabindex, arrow keys move)
 // and a details tooltip for the hovered or focused cell, with the judgement's note fetched lazily
 // from the pupil's profile.
-import { bandClass, bandShort, distributionBar, formatDate, getJSON, h, withAsOf } from "./fathom.js";
+import { bandClass, bandShort, capitalise, distributionBar, formatDate, getJSON, h, withAsOf } from "./fathom.js";
 
 export const SOURCE_LABELS = { teacher: "Teacher", self: "Pupil self-assessment", moderator: "Moderator" };
-
-export function capitalise(text) {
-  const value = String(text ?? "");
-  return value ? value[0].toUpperCase() + value.slice(1) : value;
-}
 
 /** Taught to the class and some pupils shown are not assessed on it yet. */
 export function taughtNotAssessed(objective) {

@@ -1,7 +1,7 @@
 // Intervention: who, what, when; each pupil × objective before and after; who moved to secure, overall,
 // per objective and by pupil group; and, while it runs, a form to end it.
 import {
-  ApiError, asOf, bandClass, bandShort, csvLink, data, formatDate, getJSON, h, load, mount, newKey, send,
+  ApiError, asOf, asOfBanner, bandClass, bandShort, csvLink, data, formatDate, getJSON, h, load, mount, newKey, send,
   setCrumbs, setTitle, showProblem, showStatus, withAsOf,
 } from "./fathom.js";
 
@@ -40,9 +40,7 @@ function render(impact, directory) {
 
   const canEnd = !info.ended && !asOf() && directory && directory.roles.some((role) => ASSESSORS.includes(role));
   mount("view",
-    asOf() ? h("p", { class: "as-of-banner" }, h("strong", {}, "Viewing the past: "),
-      `this is the intervention as it stood at ${asOf()}; later judgements, corrections and changes are not shown.`)
-      : null,
+    asOfBanner(),
     details(info, impact, pupils, objectives, classes, classNames),
     canEnd ? endForm(info) : null,
     summary(impact.summary, impact.objectives.length),

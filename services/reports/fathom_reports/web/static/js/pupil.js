@@ -1,9 +1,11 @@
 // Pupil profile (/pupils/<id>): who the pupil is, then per subject a timeline of every judgement (by band,
 // shaped by source), standardised scores on the same time axis and interventions as spans — with a table
 // alternative holding the same facts, corrections and withdrawals included.
-import { asOf, bandClass, bandShort, csvLink, data, formatDate, getJSON, h, load, mount, setTitle, withAsOf }
-  from "./fathom.js";
-import { asOfBanner, crumbs, groupChips, keepFiltersInAsOfForm, refusal, subjectName } from "./drill-common.js";
+import {
+  asOf, asOfBanner, bandClass, bandShort, capitalise, csvLink, data, formatDate, getJSON, h, load, mount, setCrumbs,
+  setTitle, withAsOf,
+} from "./fathom.js";
+import { groupChips, keepFiltersInAsOfForm, refusal } from "./drill-common.js";
 import { SOURCES, timelineChart, timelineLegend } from "./timeline.js";
 
 const PUPIL_ID = data.pupilId;
@@ -175,7 +177,7 @@ function subjectSection(name, subjectId, objectives, subject, profile, auditor) 
 
 load(async () => {
   keepFiltersInAsOfForm([]);
-  crumbs([{ label: "Home", href: "/" }, { label: "Pupil" }]);
+  setCrumbs([{ label: "Home", href: "/" }, { label: "Pupil" }]);
   const directoryPromise = getJSON("/v1/directory", { as_of: null }).catch(() => null);
   let profile;
   try {
@@ -192,7 +194,7 @@ load(async () => {
   const spell = pupil.class_history.find((s) => s.class_id === pupil.class_id);
   const yearHref = school?.readable ? `/schools/${encodeURIComponent(pupil.school_id)}?year_group=${pupil.year_group}`
     : null;
-  crumbs([
+  setCrumbs([
     directory?.trust_wide ? { label: "Trust", href: `/trust?year_group=${pupil.year_group}` } : { label: "Home", href: "/" },
     { label: school?.name || pupil.school_id, href: school?.readable ? `/schools/${encodeURIComponent(pupil.school_id)}`
       : null },
@@ -208,7 +210,7 @@ load(async () => {
     asOfBanner(),
     header(profile, directory),
     interventionsSection(profile),
-    subjects.length ? subjects.map((subject) => subjectSection(subjectName(subject), subject,
+    subjects.length ? subjects.map((subject) => subjectSection(capitalise(subject), subject,
       profile.objectives.filter((o) => o.subject === subject), profile.subjects.find((s) => s.subject === subject),
       profile, auditor))
       : h("p", { class: "empty" }, "Nothing has been taught, assessed or tested for this pupil yet."));
