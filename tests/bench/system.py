@@ -53,6 +53,7 @@ class BenchSystem:
             DATABASE_URL=database_url,
             KAFKA_BOOTSTRAP_SERVERS=self.kafka.bootstrap_servers,
             FATHOM_SIGNING_KEY=str(self.home / "signing-key.pem"),
+            FATHOM_DEV_SIGN_IN="1",  # the web benchmark signs in as a teacher, as `fathom up` lets one
         )
         self.env.pop("APP_DATABASE_URL", None)
         self.settings = load_settings(self.env)

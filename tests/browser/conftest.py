@@ -84,7 +84,7 @@ def web(settings: Settings, owner_engine: Engine, test_output: Path) -> Iterator
         pytest.skip(SKIP_REASON)
     trust_id = f"web-{uuid.uuid4().hex[:8]}"
     create_trust(owner_engine, trust_id, "Browser Test Academy Trust")
-    with running_system(settings, test_output / "browser-logs") as system:
+    with running_system(settings, test_output / "browser-logs", FATHOM_DEV_SIGN_IN="1") as system:
         leader = token_for(settings, trust_id, ["trust_leader"], sub="demo-leader")
         demo = load_demo(system.api, leader, pupils_per_class=8, progress=False)
         web_system = WebSystem(system, trust_id, demo, leader)

@@ -132,11 +132,30 @@ def test_dev_sign_in_next_never_leaves_the_site(web, oak):
 
 def test_dev_sign_in_is_gone_when_disabled(web_settings, app_engine, oak):
     off = create_app(replace(web_settings, dev_sign_in=False), app_engine).test_client()
-    page = off.get(f"/sign-in?trust={oak}")
+    page = off.get("/sign-in")
     assert page.status_code == 200
     assert 'id="dev-sign-in"' not in page.text and "No sign-in is configured" in page.text
+    assert off.get(f"/sign-in?trust={oak}").status_code == 404
     assert off.post("/sign-in", data={"csrf_token": csrf_of(off), "trust": oak,
                                       "person": "trust_leader"}).status_code == 404
+
+
+def test_dev_sign_in_is_off_unless_enabled(settings, command_api, app_engine, oak):
+    """Settings loaded from an environment that does not say FATHOM_DEV_SIGN_IN=1 (no JWKS URL either, which
+    used to switch it on): nobody can list the trusts, their people, or sign in as one of them."""
+    assert not settings.dev_sign_in
+    off = create_app(replace(settings, api_url=command_api, web_secret=secrets.token_urlsafe(32)),
+                     app_engine).test_client()
+    page = off.get("/sign-in")
+    assert page.status_code == 200
+    assert 'id="dev-sign-in"' not in page.text and 'id="trust-choice"' not in page.text
+    assert oak not in page.text
+    listing = off.get(f"/sign-in?trust={oak}")
+    assert listing.status_code == 404 and "teacher:4a" not in listing.text
+    assert off.post("/sign-in", data={"csrf_token": csrf_of(off), "trust": oak,
+                                      "person": "trust_leader"}).status_code == 404
+    with off.session_transaction() as session:
+        assert "token" not in session
 
 
 # --- the session cookie ---------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""``fathom up``'s banner: the web app first, then the APIs, servers, logs and demo tokens."""
+"""``fathom up``: its banner (the web app first, then APIs, servers, logs, demo tokens) and its local settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fathom_infra.stack import DEMO_TRUST, LocalStack
+from fathom_infra.stack import DEMO_TRUST, LocalStack, local_service_env
 
 
 def test_banner_leads_with_the_web_app(tmp_path: Path) -> None:
@@ -28,3 +28,11 @@ def test_banner_leads_with_the_web_app(tmp_path: Path) -> None:
                      "demo trust: 3 schools", f"Tokens for trust {DEMO_TRUST}", "eyJ.leader.token",
                      "Ctrl-C stops everything."):
         assert expected in text, expected
+
+
+def test_fathom_up_enables_the_development_sign_in_for_local_use(tmp_path: Path) -> None:
+    """The services it starts offer the development sign-in (off by default), unless told otherwise."""
+    from fathom_shared.config import load_settings
+
+    assert load_settings(local_service_env(tmp_path, base={})).dev_sign_in is True
+    assert load_settings(local_service_env(tmp_path, base={"FATHOM_DEV_SIGN_IN": "0"})).dev_sign_in is False

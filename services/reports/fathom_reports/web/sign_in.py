@@ -23,6 +23,8 @@ def local_path(target: str | None) -> str:
 @bp.get("/sign-in")
 def sign_in_page() -> str:
     settings = web_settings()
+    if not settings.dev_sign_in and "trust" in request.args:
+        abort(404)  # the development sign-in's list of a trust's people: not there unless it is enabled
     trusts = active_trusts(web_engine()) if settings.dev_sign_in else []
     chosen = request.args.get("trust") or (trusts[0].trust_id if trusts else None)
     people: dict[str, list[Persona]] = {}
