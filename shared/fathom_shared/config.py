@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/fathom"
+ENVIRONMENTS = ("development", "production")
+
 
 def sqlalchemy_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs (what every tool prints) and use psycopg 3."""
@@ -66,11 +69,20 @@ class Settings:
     dev_sign_in: bool = False
     """The development sign-in (pick a trust and a person; mints a local token). Off unless ``FATHOM_DEV_SIGN_IN=1``:
     it lists every trust's schools, classes and staff to anyone, and signs them in as any of those people."""
+    environment: str = "development"
+    """``production`` makes every service refuse to start on development-only settings
+    (:mod:`fathom_shared.production_check`)."""
+    trusted_proxies: int = 0
+    """Proxies in front of the web services whose ``X-Forwarded-For/-Proto/-Host`` are believed (0: none)."""
+    ops_port: int | None = None
+    """Port of the operations server (``/metrics``, detailed ``/readyz``); off when unset or 0."""
+    ops_host: str = "127.0.0.1"
+    """Address the operations server binds to: loopback unless a scraper elsewhere must reach it."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
-    database_url = env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/fathom")
+    database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     app_url = env.get("APP_DATABASE_URL") or with_credentials(
         database_url, "fathom_app", env.get("FATHOM_APP_DB_PASSWORD", "fathom_app")
     )
@@ -100,6 +112,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oidc_client_secret=env.get("FATHOM_OIDC_CLIENT_SECRET") or None,
         oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
         dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=False),
+        environment=_choice("FATHOM_ENV", env.get("FATHOM_ENV") or "development", ENVIRONMENTS),
+        trusted_proxies=_count("FATHOM_TRUSTED_PROXIES", env.get("FATHOM_TRUSTED_PROXIES") or "0"),
+        ops_port=_count("FATHOM_OPS_PORT", env.get("FATHOM_OPS_PORT") or "0") or None,
+        ops_host=env.get("FATHOM_OPS_HOST") or "127.0.0.1",
     )
 
 
@@ -111,3 +127,17 @@ def _flag(value: str | None, *, default: bool) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"expected a yes/no setting, got {value!r}")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """A typo (``prod``) must not quietly mean the default."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _count(name: str, value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value!r}")
+    return number

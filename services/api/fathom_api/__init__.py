@@ -8,10 +8,12 @@ from sqlalchemy import Engine
 from fathom_shared.auth import load_or_create_signing_key, make_verifier, public_jwks
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
+from fathom_shared.production_check import refuse_unsafe_production
 from fathom_shared.web import create_service_app
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
+    refuse_unsafe_production(settings, "api")
     engine = engine or make_engine(settings.app_database_url)
     app, api = create_service_app(
         __name__, service="api", title="Fathom command API", engine=engine, verifier=make_verifier(settings),

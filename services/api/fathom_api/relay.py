@@ -23,6 +23,7 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerUnavailable, encode_key, encode_value
+from fathom_shared.production_check import exit_if_unsafe
 
 log = logging.getLogger("fathom.relay")
 CHANNEL = "fathom_events"
@@ -119,6 +120,7 @@ class Relay:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
     settings = load_settings()
+    exit_if_unsafe(settings, "relay")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

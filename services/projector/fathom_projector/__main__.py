@@ -15,6 +15,7 @@ import threading
 
 from fathom_projector.service import run
 from fathom_shared.config import load_settings
+from fathom_shared.production_check import exit_if_unsafe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
+    exit_if_unsafe(settings, "projector")
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -24,11 +24,13 @@ from fathom_reports.web import install_web_app
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
+from fathom_shared.production_check import refuse_unsafe_production
 from fathom_shared.web import Problem, create_service_app, problem_response
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     """The read API; ``engine`` must connect as the application role (row-level security applies)."""
+    refuse_unsafe_production(settings, "reports")
     engine = engine if engine is not None else make_engine(settings.app_database_url)
     app, api = create_service_app(
         __name__, service="reports", title="Fathom reports API", engine=engine,

@@ -25,6 +25,7 @@ from fathom_reports.freshness import CHANNEL, parse_notification
 from fathom_reports.webhooks_delivery import WebhookDeliverer
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
+from fathom_shared.production_check import exit_if_unsafe
 
 log = logging.getLogger("fathom.delivery")
 MAX_BACKOFF_S = 5.0
@@ -100,7 +101,9 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run(load_settings(), stop)
+    settings = load_settings()
+    exit_if_unsafe(settings, "delivery")
+    run(settings, stop)
 
 
 if __name__ == "__main__":
