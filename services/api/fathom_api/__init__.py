@@ -9,6 +9,7 @@ from fathom_shared.auth import load_or_create_signing_key, make_verifier, public
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.production_check import refuse_unsafe_production
+from fathom_shared.proxy import serve_behind_proxies
 from fathom_shared.web import create_service_app
 
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     )
     app.extensions["fathom.engine"] = engine
     app.extensions["fathom.settings"] = settings
+    serve_behind_proxies(app, settings.trusted_proxies)
 
     from fathom_api.views import blp
 

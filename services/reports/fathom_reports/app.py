@@ -25,6 +25,7 @@ from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.production_check import refuse_unsafe_production
+from fathom_shared.proxy import serve_behind_proxies
 from fathom_shared.web import Problem, create_service_app, problem_response
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[audit.ENGINE_EXTENSION] = engine
     app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
+    serve_behind_proxies(app, settings.trusted_proxies)
     install_read_recording(app, engine)
     for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
         api.register_blueprint(module.blp)
