@@ -19,7 +19,9 @@ from fathom_shared.migrate import migrate
 from fathom_shared.trusts import TrustExists, create_trust
 
 DEMO_TRUST = "demo-trust"
-PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "postgres": 55432, "kafka": 59092}
+PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "api-ops": 8010, "reports-ops": 8011,
+                   "postgres": 55432, "kafka": 59092}
+"""``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the web services, on 127.0.0.1."""
 
 
 def choose_port(preferred: int) -> int:
@@ -78,12 +80,13 @@ class LocalStack:
             owner.dispose()
 
         logs = self.home / "logs"
-        ports = {name: choose_port(PREFERRED_PORTS[name]) for name in ("api", "reports", "projector")}
-        self.urls = {"api": f"http://127.0.0.1:{ports['api']}", "reports": f"http://127.0.0.1:{ports['reports']}",
-                     "projector": f"http://127.0.0.1:{ports['projector']}"}
-        # The web app (served by reports) forwards the browser's commands to this API; its session cookies
-        # are signed with a secret kept beside the signing key.
+        ports = {name: choose_port(PREFERRED_PORTS[name])
+                 for name in ("api", "reports", "projector", "api-ops", "reports-ops")}
+        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        # The web app (served by reports) forwards the browser's commands to this API.
         env["FATHOM_API_URL"] = self.urls["api"]
+        ops_env = {"api": {"FATHOM_OPS_PORT": str(ports["api-ops"])},
+                   "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])}}
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
             ("delivery", python_module("fathom_reports.delivery"), None),
@@ -94,7 +97,8 @@ class LocalStack:
             ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), self.urls["reports"] + "/readyz"),
         ):
             print(f"starting {name}…", flush=True)
-            self.services.append(ServiceProcess(name, argv, env, logs / f"{name}.log", ready).start())
+            service_settings = {**env, **ops_env.get(name, {})}
+            self.services.append(ServiceProcess(name, argv, service_settings, logs / f"{name}.log", ready).start())
 
         key = load_or_create_signing_key(settings.signing_key_path)
         self.tokens = {
@@ -119,6 +123,8 @@ class LocalStack:
                   f"  command API   {self.urls['api']}   (OpenAPI: {self.urls['api']}/openapi.json)",
                   f"  reports       {self.urls['reports']}   (OpenAPI: {self.urls['reports']}/openapi.json)",
                   f"  projector     {self.urls['projector']}/metrics",
+                  f"  metrics       {self.urls['api-ops']}/metrics (API), {self.urls['reports-ops']}/metrics "
+                  "(reports); operations ports, 127.0.0.1 only",
                   f"  PostgreSQL    {self.env['DATABASE_URL']}",
                   f"  broker        {self.env['KAFKA_BOOTSTRAP_SERVERS']}",
                   f"  logs          {self.home / 'logs'}"]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, g, json, request
 from flask_smorest import Api
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
 
@@ -200,7 +200,9 @@ class TrustStatusCache:
 def install_operations(app: Flask, service: str, readiness: Callable[[], None]) -> CollectorRegistry:
     """Request ids, Prometheus metrics, ``/healthz`` and ``/readyz``.
 
-    ``readiness`` raises when a dependency is down; ``/readyz`` then answers 503.
+    ``readiness`` raises when a dependency is down; ``/readyz`` then answers a bare 503 (the reason goes to the
+    log). The metrics and the detailed readiness are served on the operations port only
+    (:func:`fathom_shared.ops_server.start_operations_port`).
     """
     registry = CollectorRegistry()
     requests_total = Counter("fathom_http_requests", "HTTP requests", ["service", "endpoint", "status"],
@@ -230,13 +232,11 @@ def install_operations(app: Flask, service: str, readiness: Callable[[], None]) 
     def readyz() -> Response:
         try:
             readiness()
-        except Exception as exc:
-            raise Problem(503, "Service Unavailable", f"not ready: {exc}") from exc
+        except Exception:
+            # Public: ready or not, nothing about why (hosts, roles, driver messages are for operators).
+            app.logger.warning("not ready", exc_info=True)
+            raise Problem(503, "Service Unavailable", "not ready", headers={"Retry-After": "5"}) from None
         return Response(json.dumps({"status": "ready", "service": service}), mimetype="application/json")
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
     return registry
 

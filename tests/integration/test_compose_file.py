@@ -127,3 +127,20 @@ def test_compose_accepts_the_file() -> None:
     result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "--profile", "demo", "config", "--quiet"],
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def published_container_ports(svc: dict[str, Any]) -> set[str]:
+    """The container side of each ``ports`` entry ("${X:-8000}:8000" → "8000")."""
+    return {str(entry).rsplit(":", 1)[-1].split("/")[0] for entry in svc.get("ports") or []}
+
+
+def test_operations_ports_are_not_published(compose: dict[str, Any]) -> None:
+    """/metrics and the detailed /readyz stay on the compose network; only the public ports reach the host."""
+    for name in ("api", "reports"):
+        svc = service(compose, name)
+        ops_port = environment(svc)["FATHOM_OPS_PORT"]
+        assert ops_port not in published_container_ports(svc), name
+        assert published_container_ports(svc), f"{name} still publishes its public port"
+    projector = service(compose, "projector")
+    metrics_port = command_line(projector).split("--metrics-port ", 1)[1].split()[0]
+    assert metrics_port not in published_container_ports(projector)

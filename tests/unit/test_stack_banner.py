@@ -10,7 +10,8 @@ from fathom_infra.stack import DEMO_TRUST, LocalStack, local_service_env
 def test_banner_leads_with_the_web_app(tmp_path: Path) -> None:
     stack = LocalStack(tmp_path)
     stack.urls = {"api": "http://127.0.0.1:8000", "reports": "http://127.0.0.1:8001",
-                  "projector": "http://127.0.0.1:8002"}
+                  "projector": "http://127.0.0.1:8002", "api-ops": "http://127.0.0.1:8010",
+                  "reports-ops": "http://127.0.0.1:8011"}
     stack.env = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:55432/fathom",
                  "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:59092"}
     stack.tokens = {"trust_leader": "eyJ.leader.token"}
@@ -24,6 +25,7 @@ def test_banner_leads_with_the_web_app(tmp_path: Path) -> None:
     assert services[1].split()[:3] == ["command", "API", "http://127.0.0.1:8000"]
     text = "\n".join(lines)
     for expected in ("reports       http://127.0.0.1:8001", "projector     http://127.0.0.1:8002/metrics",
+                     "http://127.0.0.1:8010/metrics (API)", "http://127.0.0.1:8011/metrics (reports)",
                      "postgresql://postgres@127.0.0.1:55432/fathom", "127.0.0.1:59092", str(tmp_path / "logs"),
                      "demo trust: 3 schools", f"Tokens for trust {DEMO_TRUST}", "eyJ.leader.token",
                      "Ctrl-C stops everything."):

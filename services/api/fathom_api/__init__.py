@@ -8,9 +8,10 @@ from sqlalchemy import Engine
 from fathom_shared.auth import load_or_create_signing_key, make_verifier, public_jwks
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
+from fathom_shared.ops_server import start_operations_port
 from fathom_shared.production_check import refuse_unsafe_production
 from fathom_shared.proxy import serve_behind_proxies
-from fathom_shared.web import create_service_app
+from fathom_shared.web import create_service_app, database_ready
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
@@ -35,4 +36,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
             """The development signing key's public half (production uses the issuer's JWKS)."""
             return jsonify(jwks)
 
+    start_operations_port(app, settings, "api", database_ready(engine))
     return app

@@ -21,7 +21,8 @@ from fathom_shared.production_check import exit_if_unsafe
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fathom_projector", description=__doc__)
     parser.add_argument("--metrics-port", type=int, default=None,
-                        help="serve /metrics, /healthz and /readyz on 127.0.0.1:PORT (off if omitted)")
+                        help="serve /metrics, /healthz and /readyz on FATHOM_OPS_HOST (127.0.0.1):PORT "
+                             "(default FATHOM_OPS_PORT; off if neither is given)")
     parser.add_argument("--instance-id", default=None,
                         help="static consumer-group member id, stable across restarts of this instance "
                              "(a restart then resumes at once; two live instances must not share one)")
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run(settings, stop, metrics_port=args.metrics_port, instance_id=args.instance_id)
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.ops_port
+    run(settings, stop, metrics_port=metrics_port, instance_id=args.instance_id)
     return 0
 
 

@@ -178,7 +178,7 @@ def run(
         return None
 
     server = None if metrics_port is None else start_ops_server(
-        metrics_port, metrics.registry, status.liveness, readiness)
+        metrics_port, metrics.registry, status.liveness, readiness, host=settings.ops_host)
     backoff = Backoff()
     sweep = CatchUpSweep(engine, metrics, catch_up_after_s)
     try:
@@ -206,6 +206,7 @@ def run(
     finally:
         if server is not None:
             server.shutdown()
+            server.server_close()
         engine.dispose()
 
 

@@ -24,9 +24,10 @@ from fathom_reports.web import install_web_app
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
+from fathom_shared.ops_server import start_operations_port
 from fathom_shared.production_check import refuse_unsafe_production
 from fathom_shared.proxy import serve_behind_proxies
-from fathom_shared.web import Problem, create_service_app, problem_response
+from fathom_shared.web import Problem, create_service_app, database_ready, problem_response
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
@@ -53,4 +54,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; retry shortly.",
                                         headers={"Retry-After": "5"}))
 
+    start_operations_port(app, settings, "reports", database_ready(engine))
     return app
