@@ -133,6 +133,27 @@ def test_idempotency_key_replays_and_rejects_a_different_body(client, leader, sm
     assert len([e for e in events_of(app_engine, trust) if e.event_type == "JudgementRecorded"]) == 2
 
 
+def test_idempotency_keys_are_each_callers_own(client, settings, small, app_engine, trust):
+    """Two people in one trust who send the same key and body each get their own append.
+
+    Keys used to be per trust: the second person got the first person's answer (its event ids)
+    and nothing was recorded for them.
+    """
+    body = {"judgements": [judgement("p1")]}
+    answers = {}
+    for sub in ("ms-a", "mr-b"):
+        headers = bearer(token_for(settings, trust, ["teacher"], sub=sub, classes=[small.class_a]),
+                         **{"Idempotency-Key": "lesson-3"})
+        answers[sub] = client.post("/v1/judgements", json=body, headers=headers)
+        retry = client.post("/v1/judgements", json=body, headers=headers)
+        assert answers[sub].status_code == retry.status_code == 201, answers[sub].json
+        assert retry.json == answers[sub].json
+    assert answers["ms-a"].json["event_ids"] != answers["mr-b"].json["event_ids"]
+    recorded = [e for e in events_of(app_engine, trust) if e.event_type == "JudgementRecorded"]
+    assert {str(e.event_id): e.metadata["sub"] for e in recorded} == {
+        answers["ms-a"].json["event_ids"][0]: "ms-a", answers["mr-b"].json["event_ids"][0]: "mr-b"}
+
+
 def test_concurrent_retries_with_one_key_append_once(client, leader, small, app_engine, trust):
     headers = {**leader, "Idempotency-Key": "race"}
     body = {"judgements": [judgement("p4")]}
