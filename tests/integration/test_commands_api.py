@@ -121,6 +121,28 @@ def test_a_pupil_of_another_trust_is_unknown(client, settings, small, make_trust
                                        "judgements.1.objective_id": ["Unknown objective."]}
 
 
+def test_only_school_and_trust_leaders_record_moderator_judgements(client, settings, small, trust, app_engine):
+    """A teacher could record ``source: moderator`` for their own class and so set the trust's moderation
+    agreement figures; now the field is refused (403 naming ``judgements.N.source``) and nothing is recorded."""
+    teacher = bearer(token_for(settings, trust, ["teacher"], classes=[small.class_a]))
+    refused = client.post("/v1/judgements", headers=teacher, json={"judgements": [
+        judgement("p1", source="teacher"), judgement("p2", source="self"), judgement("p3", source="moderator")]})
+    assert refused.status_code == 403, refused.json
+    assert refused.json["errors"] == {"judgements.2.source": [
+        "Moderator judgements are recorded, corrected and withdrawn only by school or trust leaders."]}
+    assert client.post("/v1/judgements", headers=teacher, json={"judgements": [
+        judgement("p1", source="teacher"), judgement("p2", source="self")]}).status_code == 201
+    other_school_leader = bearer(token_for(settings, trust, ["school_leader"], schools=["elsewhere"]))
+    assert client.post("/v1/judgements", headers=other_school_leader, json={"judgements": [
+        judgement("p3", source="moderator")]}).status_code == 403
+    for moderator in (bearer(token_for(settings, trust, ["school_leader"], schools=[small.school])),
+                      bearer(token_for(settings, trust, ["teacher", "trust_leader"]))):
+        assert client.post("/v1/judgements", headers=moderator, json={"judgements": [
+            judgement("p3", source="moderator")]}).status_code == 201
+    sources = sorted(e.data["source"] for e in events_of(app_engine, trust) if e.event_type == "JudgementRecorded")
+    assert sources == ["moderator", "moderator", "self", "teacher"]
+
+
 def test_idempotency_key_replays_and_rejects_a_different_body(client, leader, small, app_engine, trust):
     headers = {**leader, "Idempotency-Key": "batch-1"}
     body = {"judgements": [judgement("p1"), judgement("p2")]}
