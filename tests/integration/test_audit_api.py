@@ -119,6 +119,23 @@ def test_history_of_an_unknown_pupil_or_objective_is_404(reports, story, auditor
     assert reports.get(path, headers=auditor).status_code == 404
 
 
+def test_staff_assignments_are_in_the_audited_log_with_who_and_when(reports, story, auditor, client, settings):
+    """Assigning a teacher to a class gives them write access; it used to leave no event, so an auditor could
+    not see who gave whom a class. Now both the assignment and its removal are listed with who and when."""
+    leader = bearer(token_for(settings, story.trust, ["school_leader"], sub="dep-head", schools=[story.small.school]))
+    assert client.post("/v1/classes/4B/staff", json={"staff_sub": "mr-b"}, headers=leader).status_code == 201
+    assert client.delete("/v1/classes/4B/staff/mr-b", headers=leader).status_code == 200
+    answer = reports.get("/v1/audit/events?event_type=StaffAssigned&event_type=StaffUnassigned&class_id=4B",
+                         headers=auditor)
+    assert answer.status_code == 200, answer.get_json()
+    events = answer.get_json()["events"]
+    assert [(e["sequence"], e["type"], e["stream"]["type"], e["data"], e["actor"], e["roles"]) for e in events] == [
+        (21, "StaffAssigned", "class_staff", {"class_id": "4B", "staff_sub": "mr-b"}, "dep-head", ["school_leader"]),
+        (22, "StaffUnassigned", "class_staff", {"class_id": "4B", "staff_sub": "mr-b"}, "dep-head",
+         ["school_leader"])]
+    assert all(e["recorded_at"] and "upcast_error" not in e for e in events)
+
+
 @pytest.mark.parametrize("path", ["/v1/audit/events", "/v1/audit/verify", "/v1/audit/reads",
                                   "/v1/audit/pupils/p1/objectives/m4-1/history"])
 def test_only_auditors_and_platform_admins(reports, story, settings, path):
