@@ -326,6 +326,38 @@ def test_a_school_leader_imports_only_their_own_schools(client, leader, settings
     assert len(events_of(app_engine, trust)) == 17
 
 
+def test_a_school_leaders_import_is_scoped_before_it_is_compared(client, leader, settings, app_engine, trust):
+    """Rows naming another school's class or pupil are refused (403) before any comparison, and the answer
+    says nothing about them: it used to be a 422 naming Elm's class, its school and a leaver's date."""
+    assert post_import(client, leader, oneroster()).status_code == 201
+    elm_class = {"id": "c-elm-1", "school_id": "sch-elm", "name": "Wrens", "year_group": 1, "academic_year": "2026-27"}
+    assert client.post("/v1/classes", json=elm_class, headers=leader).status_code == 201
+    assert client.post("/v1/pupils/s7/leaving", json={"left_on": "2025-07-18"}, headers=leader).status_code == 201
+    before = len(events_of(app_engine, trust))
+    oak_head = bearer(token_for(settings, trust, ["school_leader"], schools=["sch-oak"]))
+    files = oneroster()
+    files["orgs.csv"] = files["orgs.csv"][:2]
+    files["classes.csv"][2] = {"sourcedId": "c-elm-r", "title": "Kites", "grades": "2", "schoolSourcedId": "sch-oak"}
+    files["users.csv"] = [u for u in files["users.csv"] if u["sourcedId"] in ("s1", "s6", "s7", "t1")]
+    files["enrollments.csv"] = [
+        {"sourcedId": "e-s1", "classSourcedId": "c-oak-4a", "userSourcedId": "s1", "role": "student"},
+        {"sourcedId": "e-s6", "classSourcedId": "c-oak-4a", "userSourcedId": "s6", "role": "student"},
+        {"sourcedId": "e-s7", "classSourcedId": "c-elm-1", "userSourcedId": "s7", "role": "student"},
+        {"sourcedId": "e-t1", "classSourcedId": "c-elm-1", "userSourcedId": "t1", "role": "teacher"}]
+    refused = post_import(client, oak_head, files)
+    assert refused.status_code == 403, refused.json
+    users, enrollments = [f"users.csv.{n}.sourcedId" for n in (3, 4)], "enrollments.csv.{}.classSourcedId"
+    assert refused.json["errors"] == {
+        "classes.csv.4.sourcedId": ["Not a class of one of your schools."],
+        **{key: ["Not a pupil of one of your schools."] for key in users},
+        enrollments.format(4): ["Not a class of one of your schools."],
+        enrollments.format(5): ["Not a class of one of your schools."]}
+    body = refused.get_data(as_text=True)
+    for other_schools in ("sch-elm", "Elm", "Robins", "Wrens", "c-elm", "2025-07-18", "left", "s6", "s7"):
+        assert other_schools not in body
+    assert len(events_of(app_engine, trust)) == before
+
+
 def test_names_never_reach_the_event_log(client, leader, app_engine, trust):
     assert post_import(client, leader, oneroster()).status_code == 201
     files = oneroster()
