@@ -197,6 +197,22 @@ class StandardisedScoreRecorded(EventData):
     taken_on = fields.Date(required=True)
 
 
+class StaffAssigned(EventData):
+    """A member of staff (their token ``sub``) may write for a class as its teacher from now on.
+
+    Stream: ``class_staff`` / the class id, so who gave whom a class is in the audited log
+    without bumping the class stream's version (``objectives-taught`` uses it for concurrency).
+    """
+
+    class_id = fields.String(required=True)
+    staff_sub = fields.String(required=True)
+
+
+class StaffUnassigned(EventData):
+    class_id = fields.String(required=True)
+    staff_sub = fields.String(required=True)
+
+
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
     cls.__name__: cls
     for cls in (
@@ -205,6 +221,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         ObjectiveRetired, JudgementCorrected, JudgementWithdrawn, RollupMethodChanged, TrustSettingsChanged,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded,
+        StaffAssigned, StaffUnassigned,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 2}

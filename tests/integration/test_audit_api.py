@@ -119,6 +119,23 @@ def test_history_of_an_unknown_pupil_or_objective_is_404(reports, story, auditor
     assert reports.get(path, headers=auditor).status_code == 404
 
 
+def test_staff_assignments_are_in_the_audited_log_with_who_and_when(reports, story, auditor, client, settings):
+    """Assigning a teacher to a class gives them write access; it used to leave no event, so an auditor could
+    not see who gave whom a class. Now both the assignment and its removal are listed with who and when."""
+    leader = bearer(token_for(settings, story.trust, ["school_leader"], sub="dep-head", schools=[story.small.school]))
+    assert client.post("/v1/classes/4B/staff", json={"staff_sub": "mr-b"}, headers=leader).status_code == 201
+    assert client.delete("/v1/classes/4B/staff/mr-b", headers=leader).status_code == 200
+    answer = reports.get("/v1/audit/events?event_type=StaffAssigned&event_type=StaffUnassigned&class_id=4B",
+                         headers=auditor)
+    assert answer.status_code == 200, answer.get_json()
+    events = answer.get_json()["events"]
+    assert [(e["sequence"], e["type"], e["stream"]["type"], e["data"], e["actor"], e["roles"]) for e in events] == [
+        (21, "StaffAssigned", "class_staff", {"class_id": "4B", "staff_sub": "mr-b"}, "dep-head", ["school_leader"]),
+        (22, "StaffUnassigned", "class_staff", {"class_id": "4B", "staff_sub": "mr-b"}, "dep-head",
+         ["school_leader"])]
+    assert all(e["recorded_at"] and "upcast_error" not in e for e in events)
+
+
 @pytest.mark.parametrize("path", ["/v1/audit/events", "/v1/audit/verify", "/v1/audit/reads",
                                   "/v1/audit/pupils/p1/objectives/m4-1/history"])
 def test_only_auditors_and_platform_admins(reports, story, settings, path):
@@ -215,6 +232,29 @@ def test_every_auditor_read_is_recorded_and_listed(reports, story, auditor, sett
     assert reports.get("/v1/audit/reads", headers=leader).status_code == 403
 
 
+def test_audit_log_reads_by_any_role_and_every_platform_admin_read_are_recorded(reports, story, settings, app_engine):
+    """A platform admin could read the audit log, every report and the change feed without a trace, and a
+    refused look at the audit log by another role left none either. Now each is recorded; ordinary reports
+    read by other roles still are not."""
+    admin = bearer(token_for(settings, story.trust, ["platform_admin"], sub="ops-1"), **{"X-Request-Id": "r-1"})
+    leader = bearer(token_for(settings, story.trust, ["trust_leader"], sub="head"), **{"X-Request-Id": "r-2"})
+    teacher = bearer(token_for(settings, story.trust, ["teacher"], sub="t-rae", classes=["4A"]),
+                     **{"X-Request-Id": "r-3"})
+    assert reports.get("/v1/audit/events?limit=2", headers=admin).status_code == 200
+    assert reports.get("/v1/trust/analysis?year_group=4", headers=admin).status_code == 200
+    assert reports.get("/v1/changes?after=0", headers=admin).status_code == 200
+    assert reports.get("/v1/audit/verify", headers=leader).status_code == 403
+    assert reports.get("/v1/trust/analysis?year_group=4", headers=leader).status_code == 200  # not recorded
+    assert reports.get("/v1/audit/pupils/p1/objectives/m4-1/history", headers=teacher).status_code == 403
+    assert reads_of(app_engine, story.trust) == [
+        ("ops-1", ["platform_admin"], "GET", "/v1/audit/events", "limit=2", 200, "r-1"),
+        ("ops-1", ["platform_admin"], "GET", "/v1/trust/analysis", "year_group=4", 200, "r-1"),
+        ("ops-1", ["platform_admin"], "GET", "/v1/changes", "after=0", 200, "r-1"),
+        ("head", ["trust_leader"], "GET", "/v1/audit/verify", "", 403, "r-2"),
+        ("t-rae", ["teacher"], "GET", "/v1/audit/pupils/p1/objectives/m4-1/history", "", 403, "r-3"),
+    ]
+
+
 def test_an_auditor_read_that_cannot_be_recorded_is_refused(settings, app_engine, story, auditor):
     app = create_reports(settings, engine=app_engine)
     unreachable = make_engine("postgresql://fathom_app:x@127.0.0.1:1/nowhere", pool_size=1)
@@ -224,6 +264,10 @@ def test_an_auditor_read_that_cannot_be_recorded_is_refused(settings, app_engine
         refused = client.get(path, headers=auditor)
         assert refused.status_code == 503 and refused.mimetype == "application/problem+json"
         assert b"sequence" not in refused.get_data()
+    admin = bearer(token_for(settings, story.trust, ["platform_admin"]))
+    for path in ("/v1/trust/analysis?year_group=4", "/v1/changes"):
+        assert client.get(path, headers=admin).status_code == 503
     leader = bearer(token_for(settings, story.trust, ["trust_leader"]))
+    assert client.get("/v1/audit/verify", headers=leader).status_code == 503
     assert client.get("/v1/trust/analysis?year_group=4", headers=leader).status_code == 200
     unreachable.dispose()

@@ -121,6 +121,28 @@ def test_a_pupil_of_another_trust_is_unknown(client, settings, small, make_trust
                                        "judgements.1.objective_id": ["Unknown objective."]}
 
 
+def test_only_school_and_trust_leaders_record_moderator_judgements(client, settings, small, trust, app_engine):
+    """A teacher could record ``source: moderator`` for their own class and so set the trust's moderation
+    agreement figures; now the field is refused (403 naming ``judgements.N.source``) and nothing is recorded."""
+    teacher = bearer(token_for(settings, trust, ["teacher"], classes=[small.class_a]))
+    refused = client.post("/v1/judgements", headers=teacher, json={"judgements": [
+        judgement("p1", source="teacher"), judgement("p2", source="self"), judgement("p3", source="moderator")]})
+    assert refused.status_code == 403, refused.json
+    assert refused.json["errors"] == {"judgements.2.source": [
+        "Moderator judgements are recorded, corrected and withdrawn only by school or trust leaders."]}
+    assert client.post("/v1/judgements", headers=teacher, json={"judgements": [
+        judgement("p1", source="teacher"), judgement("p2", source="self")]}).status_code == 201
+    other_school_leader = bearer(token_for(settings, trust, ["school_leader"], schools=["elsewhere"]))
+    assert client.post("/v1/judgements", headers=other_school_leader, json={"judgements": [
+        judgement("p3", source="moderator")]}).status_code == 403
+    for moderator in (bearer(token_for(settings, trust, ["school_leader"], schools=[small.school])),
+                      bearer(token_for(settings, trust, ["teacher", "trust_leader"]))):
+        assert client.post("/v1/judgements", headers=moderator, json={"judgements": [
+            judgement("p3", source="moderator")]}).status_code == 201
+    sources = sorted(e.data["source"] for e in events_of(app_engine, trust) if e.event_type == "JudgementRecorded")
+    assert sources == ["moderator", "moderator", "self", "teacher"]
+
+
 def test_idempotency_key_replays_and_rejects_a_different_body(client, leader, small, app_engine, trust):
     headers = {**leader, "Idempotency-Key": "batch-1"}
     body = {"judgements": [judgement("p1"), judgement("p2")]}
@@ -131,6 +153,27 @@ def test_idempotency_key_replays_and_rejects_a_different_body(client, leader, sm
     different = client.post("/v1/judgements", json={"judgements": [judgement("p3")]}, headers=headers)
     assert different.status_code == 409 and "Idempotency-Key" in different.json["errors"]
     assert len([e for e in events_of(app_engine, trust) if e.event_type == "JudgementRecorded"]) == 2
+
+
+def test_idempotency_keys_are_each_callers_own(client, settings, small, app_engine, trust):
+    """Two people in one trust who send the same key and body each get their own append.
+
+    Keys used to be per trust: the second person got the first person's answer (its event ids)
+    and nothing was recorded for them.
+    """
+    body = {"judgements": [judgement("p1")]}
+    answers = {}
+    for sub in ("ms-a", "mr-b"):
+        headers = bearer(token_for(settings, trust, ["teacher"], sub=sub, classes=[small.class_a]),
+                         **{"Idempotency-Key": "lesson-3"})
+        answers[sub] = client.post("/v1/judgements", json=body, headers=headers)
+        retry = client.post("/v1/judgements", json=body, headers=headers)
+        assert answers[sub].status_code == retry.status_code == 201, answers[sub].json
+        assert retry.json == answers[sub].json
+    assert answers["ms-a"].json["event_ids"] != answers["mr-b"].json["event_ids"]
+    recorded = [e for e in events_of(app_engine, trust) if e.event_type == "JudgementRecorded"]
+    assert {str(e.event_id): e.metadata["sub"] for e in recorded} == {
+        answers["ms-a"].json["event_ids"][0]: "ms-a", answers["mr-b"].json["event_ids"][0]: "mr-b"}
 
 
 def test_concurrent_retries_with_one_key_append_once(client, leader, small, app_engine, trust):

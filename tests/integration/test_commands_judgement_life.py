@@ -111,6 +111,30 @@ def test_teachers_amend_only_their_classes_by_token_or_staff_assignment(
     assert len(events_of(app_engine, trust, "JudgementCorrected")) == 2
 
 
+def test_a_teacher_neither_amends_a_moderators_judgement_nor_makes_one(
+        client, settings, leader, small, app_engine, trust):
+    """A moderator's judgement is corrected or withdrawn only by a moderating role (403 otherwise), and a
+    correction cannot carry a source (422): a teacher cannot change what the moderation figures compare."""
+    moderated = client.post("/v1/judgements", headers=leader, json={"judgements": [{
+        "pupil_id": "p1", "objective_id": "m4-1", "value": 2, "assessed_on": school_today().isoformat(),
+        "source": "moderator"}]}).json["event_ids"][0]
+    teacher_a = bearer(token_for(settings, trust, ["teacher"], sub="ms-a", classes=["4A"]))
+    for action, body in (("correction", {"value": 4, "reason": "I disagree"}), ("withdrawal", {"reason": "No"})):
+        refused = client.post(f"/v1/judgements/{moderated}/{action}", json=body, headers=teacher_a)
+        assert refused.status_code == 403, refused.json
+        assert refused.json["errors"] == {"judgement_id": [
+            "Moderator judgements are recorded, corrected and withdrawn only by school or trust leaders."]}
+    own = client.post("/v1/judgements", headers=teacher_a, json={"judgements": [{
+        "pupil_id": "p1", "objective_id": "m4-1", "value": 2, "assessed_on": school_today().isoformat()}]})
+    relabel = client.post(f"/v1/judgements/{own.json['event_ids'][0]}/correction", headers=teacher_a,
+                          json={"value": 2, "reason": "x", "source": "moderator"})
+    assert relabel.status_code == 422 and "source" in relabel.json["errors"]
+    school_leader = bearer(token_for(settings, trust, ["school_leader"], schools=[small.school]))
+    assert client.post(f"/v1/judgements/{moderated}/correction", json={"value": 3, "reason": "Agreed at panel"},
+                       headers=school_leader).status_code == 201
+    assert [e.metadata["sub"] for e in events_of(app_engine, trust, "JudgementCorrected")] == ["tester"]
+
+
 def test_idempotent_retry_appends_once(client, leader, recorded, app_engine, trust):
     headers = {**leader, "Idempotency-Key": "fix-1"}
     body = {"value": 4, "reason": "Typo"}

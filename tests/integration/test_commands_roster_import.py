@@ -109,7 +109,7 @@ def test_a_oneroster_bundle_imports_with_exact_events_and_counts(client, leader,
     assert response.status_code == 201, response.json
     assert response.json["dry_run"] is False and response.json["counts"] == FIRST_COUNTS
     events = events_of(app_engine, trust)
-    assert response.json["sequences"] == [e.sequence for e in events] == list(range(1, 14))
+    assert response.json["sequences"] == [e.sequence for e in events] == list(range(1, 17))
     assert [(e.event_type, e.stream_id) for e in events[:5]] == [
         ("SchoolCreated", "sch-oak"), ("SchoolCreated", "sch-elm"),
         ("ClassCreated", "c-oak-4a"), ("ClassCreated", "c-oak-4b"), ("ClassCreated", "c-elm-r")]
@@ -120,11 +120,14 @@ def test_a_oneroster_bundle_imports_with_exact_events_and_counts(client, leader,
         {"class_id": "c-elm-r", "school_id": "sch-elm", "name": "Robins", "year_group": 0,
          "academic_year": "2026-27"}]
     school_of = {"c-oak-4a": "sch-oak", "c-oak-4b": "sch-oak", "c-elm-r": "sch-elm"}
-    assert [e.data for e in events[5:]] == [
+    assert [e.data for e in events[5:13]] == [
         {"pupil_id": sid, "school_id": school_of[klass], "class_id": klass,
          "year_group": 0 if klass == "c-elm-r" else 4, "groups": DEFAULT_GROUPS}
         for sid, (_, _, _, klass) in STUDENTS.items()]
-    assert {e.event_type for e in events[5:]} == {"PupilRegistered"}
+    assert {e.event_type for e in events[5:13]} == {"PupilRegistered"}
+    assert sorted((e.event_type, e.stream_type, e.data["staff_sub"], e.data["class_id"]) for e in events[13:]) == [
+        ("StaffAssigned", "class_staff", "j.jones", "c-elm-r"), ("StaffAssigned", "class_staff", "t.smith", "c-oak-4a"),
+        ("StaffAssigned", "class_staff", "t.smith", "c-oak-4b")]
     personal = rows_of(app_engine, trust, "SELECT pupil_id, given_name, family_name, upn FROM pupil_personal "
                                           "ORDER BY pupil_id")
     assert [tuple(r) for r in personal] == [(sid, g, f, upn or None) for sid, (g, f, upn, _) in STUDENTS.items()]
@@ -156,7 +159,7 @@ def test_a_changed_enrollment_is_one_pupil_moved_and_a_changed_name_no_event(cli
     assert response.json["counts"]["pupils"] == {"created": 0, "unchanged": 7, "moved": 1, "updated": 1, "skipped": 2}
     [moved] = events_of(app_engine, trust, "PupilMoved")
     assert moved.data == {"pupil_id": "s3", "class_id": "c-oak-4b", "year_group": 4, "moved_on": TODAY}
-    assert response.json["sequences"] == [moved.sequence] and len(events_of(app_engine, trust)) == 14
+    assert response.json["sequences"] == [moved.sequence] and len(events_of(app_engine, trust)) == 17
     assert rows_of(app_engine, trust, "SELECT class_id FROM pupils WHERE pupil_id = 's3'")[0].class_id == "c-oak-4b"
     assert rows_of(app_engine, trust, "SELECT family_name FROM pupil_personal WHERE pupil_id = 's1'")[0][0] == \
         "Okafor-Reid"
@@ -256,7 +259,7 @@ def test_existing_schools_and_classes_are_not_edited_by_import(client, leader, a
     assert set(response.json["errors"]) == {f"orgs.csv.{oak}.name", f"classes.csv.{b4}.grades",
                                             f"classes.csv.{b4}.sourcedId", f"classes.csv.{elm_r}.sourcedId",
                                             f"classes.csv.{line_of(files, 'classes.csv', 'c-oak-4a')}.sourcedId"}
-    assert len(events_of(app_engine, trust)) == 13
+    assert len(events_of(app_engine, trust)) == 16
 
 
 def test_a_later_import_may_refer_to_what_the_trust_already_has(client, leader, app_engine, trust):
@@ -270,7 +273,7 @@ def test_a_later_import_may_refer_to_what_the_trust_already_has(client, leader, 
     }
     response = post_import(client, leader, files)
     assert response.status_code == 201, response.json
-    assert [(e.event_type, e.data.get("school_id")) for e in events_of(app_engine, trust)[13:]] == [
+    assert [(e.event_type, e.data.get("school_id")) for e in events_of(app_engine, trust)[16:]] == [
         ("ClassCreated", "sch-oak"), ("PupilRegistered", "sch-elm")]
 
 
@@ -320,7 +323,39 @@ def test_a_school_leader_imports_only_their_own_schools(client, leader, settings
     assert mine.status_code == 201, mine.json
     assert mine.json["counts"]["pupils"]["moved"] == 1
     assert post_import(client, oak_head, oneroster()).status_code == 403  # names Elm's rows, unchanged or not
-    assert len(events_of(app_engine, trust)) == 14
+    assert len(events_of(app_engine, trust)) == 17
+
+
+def test_a_school_leaders_import_is_scoped_before_it_is_compared(client, leader, settings, app_engine, trust):
+    """Rows naming another school's class or pupil are refused (403) before any comparison, and the answer
+    says nothing about them: it used to be a 422 naming Elm's class, its school and a leaver's date."""
+    assert post_import(client, leader, oneroster()).status_code == 201
+    elm_class = {"id": "c-elm-1", "school_id": "sch-elm", "name": "Wrens", "year_group": 1, "academic_year": "2026-27"}
+    assert client.post("/v1/classes", json=elm_class, headers=leader).status_code == 201
+    assert client.post("/v1/pupils/s7/leaving", json={"left_on": "2025-07-18"}, headers=leader).status_code == 201
+    before = len(events_of(app_engine, trust))
+    oak_head = bearer(token_for(settings, trust, ["school_leader"], schools=["sch-oak"]))
+    files = oneroster()
+    files["orgs.csv"] = files["orgs.csv"][:2]
+    files["classes.csv"][2] = {"sourcedId": "c-elm-r", "title": "Kites", "grades": "2", "schoolSourcedId": "sch-oak"}
+    files["users.csv"] = [u for u in files["users.csv"] if u["sourcedId"] in ("s1", "s6", "s7", "t1")]
+    files["enrollments.csv"] = [
+        {"sourcedId": "e-s1", "classSourcedId": "c-oak-4a", "userSourcedId": "s1", "role": "student"},
+        {"sourcedId": "e-s6", "classSourcedId": "c-oak-4a", "userSourcedId": "s6", "role": "student"},
+        {"sourcedId": "e-s7", "classSourcedId": "c-elm-1", "userSourcedId": "s7", "role": "student"},
+        {"sourcedId": "e-t1", "classSourcedId": "c-elm-1", "userSourcedId": "t1", "role": "teacher"}]
+    refused = post_import(client, oak_head, files)
+    assert refused.status_code == 403, refused.json
+    users, enrollments = [f"users.csv.{n}.sourcedId" for n in (3, 4)], "enrollments.csv.{}.classSourcedId"
+    assert refused.json["errors"] == {
+        "classes.csv.4.sourcedId": ["Not a class of one of your schools."],
+        **{key: ["Not a pupil of one of your schools."] for key in users},
+        enrollments.format(4): ["Not a class of one of your schools."],
+        enrollments.format(5): ["Not a class of one of your schools."]}
+    body = refused.get_data(as_text=True)
+    for other_schools in ("sch-elm", "Elm", "Robins", "Wrens", "c-elm", "2025-07-18", "left", "s6", "s7"):
+        assert other_schools not in body
+    assert len(events_of(app_engine, trust)) == before
 
 
 def test_names_never_reach_the_event_log(client, leader, app_engine, trust):
@@ -346,14 +381,14 @@ def test_another_trusts_ids_are_not_visible(client, leader, settings, app_engine
     assert refused.status_code == 422 and list(refused.json["errors"]) == ["enrollments.csv.2.classSourcedId"]
     same = post_import(client, other_leader, oneroster())
     assert same.status_code == 201 and same.json["counts"] == FIRST_COUNTS
-    assert len(events_of(app_engine, trust)) == 13 and len(events_of(app_engine, other)) == 13
+    assert len(events_of(app_engine, trust)) == 16 and len(events_of(app_engine, other)) == 16
 
 
 def test_idempotency_key_replays_the_answer(client, leader, app_engine, trust):
     first = post_import(client, leader, oneroster(), **{"Idempotency-Key": "roster-1"})
     replay = post_import(client, leader, oneroster(), **{"Idempotency-Key": "roster-1"})
     assert first.status_code == replay.status_code == 201 and first.json == replay.json
-    assert len(events_of(app_engine, trust)) == 13
+    assert len(events_of(app_engine, trust)) == 16
 
 
 def test_roster_import_is_in_openapi(client):

@@ -113,8 +113,9 @@ def test_staff_assignment_lets_a_teacher_write_for_the_class(client, leader, sma
     body = {"judgements": [{"pupil_id": "p7", "objective_id": "m4-1", "value": 3, "assessed_on": TODAY}]}
     assert client.post("/v1/judgements", json=body, headers=teacher).status_code == 403
     assigned = client.post("/v1/classes/4B/staff", json={"staff_sub": "mr-b"}, headers=leader)
-    assert assigned.status_code == 201 and assigned.json["sequences"] == []
-    assert client.post("/v1/classes/4B/staff", json={"staff_sub": "mr-b"}, headers=leader).status_code == 201
+    assert assigned.status_code == 201 and len(assigned.json["sequences"]) == 1
+    again = client.post("/v1/classes/4B/staff", json={"staff_sub": "mr-b"}, headers=leader)
+    assert again.status_code == 201 and again.json["sequences"] == []
     assert client.post("/v1/judgements", json=body, headers=teacher).status_code == 201
     assert client.delete("/v1/classes/4B/staff/mr-b", headers=leader).status_code == 200
     assert client.delete("/v1/classes/4B/staff/mr-b", headers=leader).status_code == 404
@@ -123,6 +124,10 @@ def test_staff_assignment_lets_a_teacher_write_for_the_class(client, leader, sma
     assert client.post("/v1/classes/4B/staff", json={}, headers=leader).json["errors"] == {
         "staff_sub": ["Missing data for required field."]}
     assert client.post("/v1/classes/4B/staff", json={"staff_sub": "x"}, headers=teacher).status_code == 403
+    assert [(e.stream_type, e.stream_id, e.event_type, e.data, e.metadata["sub"])
+            for e in events_of(app_engine, trust, "StaffAssigned", "StaffUnassigned")] == [
+        ("class_staff", "4B", "StaffAssigned", {"class_id": "4B", "staff_sub": "mr-b"}, "head"),
+        ("class_staff", "4B", "StaffUnassigned", {"class_id": "4B", "staff_sub": "mr-b"}, "head")]
     paths = client.get("/openapi.json").json["paths"]
     assert "delete" in paths["/v1/classes/{class_id}/staff/{staff_sub}"]
     assert "delete" in paths["/v1/pupils/{pupil_id}/personal-data"]

@@ -242,3 +242,11 @@ def test_poison_events_are_set_aside_with_a_reason_and_the_rest_still_projects()
     assert reasons[3] == "no projection for event type 'PupilTeleported'"
     assert "newer than this code" in reasons[4]
     assert projection.applied == 1 and len(projection.table_rows(JUDGEMENTS)) == 1
+
+
+def test_staff_assignments_are_applied_and_write_no_read_model():
+    """Staff assignment events are for auditors: the projector moves past them (no dead letter) and writes
+    nothing; without a handler they would be poison events in the dead letters."""
+    staff = {"class_id": "4B", "staff_sub": "mr-b"}
+    projection = fold(event(1, "StaffAssigned", staff), event(2, "StaffUnassigned", staff))
+    assert (projection.applied, projection.rejected, projection.rows) == (2, [], {})

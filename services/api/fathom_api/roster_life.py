@@ -3,7 +3,9 @@
 Moves and leavers are events, so the read models keep each pupil's history (which class
 when). Erasure blanks the mutable ``pupil_personal`` row and marks the pupil erased; the
 ``PupilErased`` event carries only the id, so the log never held anything to erase.
-Staff assignments are command-side only: they decide what a teacher may write.
+Staff assignments decide what a teacher may write, so each is an event too (``StaffAssigned`` /
+``StaffUnassigned`` on the class's ``class_staff`` stream): an auditor sees who gave whom a class,
+and when. The ``staff_assignments`` table, written in the same transaction, is what access checks read.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ def _pupil(conn: Connection, principal: Principal, pupil_id: str) -> Any:
 
 
 def _class(conn: Connection, principal: Principal, class_id: str) -> Any:
+    """The class row, locked: staff changes of one class are serialised, so each appends its event once."""
     klass = conn.execute(
         text("SELECT class_id, school_id, year_group FROM classes "
-             "WHERE trust_id = current_setting('fathom.trust') AND class_id = :id"), {"id": class_id},
+             "WHERE trust_id = current_setting('fathom.trust') AND class_id = :id FOR UPDATE"), {"id": class_id},
     ).one_or_none()
     if klass is None:
         raise Problem(404, "Not Found", f"No class {class_id}.")
@@ -166,35 +169,50 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Handler:
     return handle
 
 
+_ASSIGNMENT = ("FROM staff_assignments WHERE trust_id = current_setting('fathom.trust') "
+               "AND class_id = :class_id AND staff_sub = :sub")
+
+
+def _is_assigned(conn: Connection, staff_sub: str, class_id: str) -> bool:
+    return conn.execute(text(f"SELECT 1 {_ASSIGNMENT}"), {"class_id": class_id, "sub": staff_sub}).first() is not None
+
+
+def _staff_event(event_type: str, staff_sub: str, class_id: str, sql: str) -> Command:
+    """The event on the class's ``class_staff`` stream, and the ``staff_assignments`` change with it."""
+    data = serialise(event_type, {"class_id": class_id, "staff_sub": staff_sub})
+    return Command(events=[NewEvent("class_staff", class_id, event_type, data)], resource_id=class_id,
+                   after_append=lambda conn: conn.execute(text(sql), {"sub": staff_sub, "class_id": class_id}))
+
+
 def assign_staff(payload: dict[str, Any], class_id: str) -> Handler:
-    """Assign a member of staff (their token ``sub``) to a class: they may then write for it as a teacher."""
+    """Assign a member of staff (their token ``sub``) to a class: they may then write for it as a teacher.
+
+    Assigning someone already assigned appends nothing.
+    """
 
     def handle(conn: Connection, principal: Principal) -> Command:
         _class(conn, principal, class_id)
+        if _is_assigned(conn, payload["staff_sub"], class_id):
+            return Command(events=[], resource_id=class_id)
         return staff_assigned(payload["staff_sub"], class_id)
 
     return handle
 
 
 def staff_assigned(staff_sub: str, class_id: str) -> Command:
-    """A ``staff_assignments`` row, no event (assigning twice is harmless)."""
-    return Command(events=[], resource_id=class_id, after_append=lambda conn: conn.execute(
-        text("INSERT INTO staff_assignments (trust_id, staff_sub, class_id) "
-             "VALUES (current_setting('fathom.trust'), :sub, :class_id) ON CONFLICT DO NOTHING"),
-        {"sub": staff_sub, "class_id": class_id}))
+    """``StaffAssigned`` and its ``staff_assignments`` row (shared by the endpoint and the roster import)."""
+    return _staff_event("StaffAssigned", staff_sub, class_id,
+                        "INSERT INTO staff_assignments (trust_id, staff_sub, class_id) "
+                        "VALUES (current_setting('fathom.trust'), :sub, :class_id) ON CONFLICT DO NOTHING")
 
 
 def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> Handler:
-    """Remove a member of staff from a class (404 if they were not assigned)."""
+    """Remove a member of staff from a class (404 if they were not assigned): ``StaffUnassigned``."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
         _class(conn, principal, class_id)
-        where = ("FROM staff_assignments WHERE trust_id = current_setting('fathom.trust') "
-                 "AND class_id = :class_id AND staff_sub = :sub")
-        params = {"class_id": class_id, "sub": staff_sub}
-        if conn.execute(text(f"SELECT 1 {where}"), params).first() is None:
+        if not _is_assigned(conn, staff_sub, class_id):
             raise Problem(404, "Not Found", f"{staff_sub} is not assigned to {class_id}.")
-        return Command(events=[], resource_id=class_id,
-                       after_append=lambda conn: conn.execute(text(f"DELETE {where}"), params))
+        return _staff_event("StaffUnassigned", staff_sub, class_id, f"DELETE {_ASSIGNMENT}")
 
     return handle

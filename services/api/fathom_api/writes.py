@@ -76,7 +76,7 @@ def execute(engine: Engine, principal: Principal, handler: Handler, status: int 
     request_hash = _request_hash() if key else ""
     with TenantUnitOfWork(engine, principal.trust_id) as uow:
         conn = uow.connection
-        if key and (replay := _replay(conn, key, request_hash)):
+        if key and (replay := _replay(conn, principal.sub, key, request_hash)):
             return replay
         command = handler(conn, principal)
         try:
@@ -93,11 +93,11 @@ def execute(engine: Engine, principal: Principal, handler: Handler, status: int 
         if key:
             try:
                 with conn.begin_nested():
-                    _remember(conn, key, request_hash, status, body)
+                    _remember(conn, principal.sub, key, request_hash, status, body)
             except IntegrityError:
                 # The same key won a race in another request: drop our work, give its answer.
                 uow.rollback()
-                replay = _replay(conn, key, request_hash)
+                replay = _replay(conn, principal.sub, key, request_hash)
                 if replay:
                     return replay
                 raise
@@ -154,11 +154,16 @@ def _multipart_parts() -> bytes:
     return json.dumps(sorted(parts)).encode()
 
 
-def _replay(conn: Connection, key: str, request_hash: str) -> tuple[dict[str, Any], int] | None:
+def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tuple[dict[str, Any], int] | None:
+    """The answer ``subject`` got for ``key`` before, if any.
+
+    Keys are the caller's own (``subject`` is the token's ``sub``): another person in the trust who
+    happens to send the same key and body gets their own write, never someone else's answer.
+    """
     row = conn.execute(
         text("SELECT request_hash, status_code, response FROM idempotency_keys "
-             "WHERE trust_id = current_setting('fathom.trust') AND key = :key"),
-        {"key": key},
+             "WHERE trust_id = current_setting('fathom.trust') AND subject = :subject AND key = :key"),
+        {"subject": subject, "key": key},
     ).one_or_none()
     if row is None:
         return None
@@ -169,10 +174,11 @@ def _replay(conn: Connection, key: str, request_hash: str) -> tuple[dict[str, An
 
 
 _REMEMBER = text(
-    "INSERT INTO idempotency_keys (trust_id, key, request_hash, status_code, response) "
-    "VALUES (current_setting('fathom.trust'), :key, :hash, :status, :response)"
+    "INSERT INTO idempotency_keys (trust_id, subject, key, request_hash, status_code, response) "
+    "VALUES (current_setting('fathom.trust'), :subject, :key, :hash, :status, :response)"
 ).bindparams(bindparam("response", type_=JSONB))
 
 
-def _remember(conn: Connection, key: str, request_hash: str, status: int, body: dict[str, Any]) -> None:
-    conn.execute(_REMEMBER, {"key": key, "hash": request_hash, "status": status, "response": body})
+def _remember(conn: Connection, subject: str, key: str, request_hash: str, status: int,
+              body: dict[str, Any]) -> None:
+    conn.execute(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status, "response": body})

@@ -299,6 +299,10 @@ def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, 
                                   "sequence": event.sequence})
 
 
+def _no_read_model(_projection: Projection, _event: StoredEvent, _data: dict[str, Any]) -> None:
+    """An event no read model shows: applied (the position moves past it), nothing written."""
+
+
 @dataclass(frozen=True)
 class Handler:
     apply: Apply
@@ -348,6 +352,9 @@ HANDLERS: dict[str, Handler] = {
     "RollupMethodChanged": Handler(_rollup_method_changed),
     "TrustSettingsChanged": Handler(_trust_settings_changed),
     "StandardisedScoreRecorded": Handler(_score_recorded),
+    # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
+    "StaffAssigned": Handler(_no_read_model),
+    "StaffUnassigned": Handler(_no_read_model),
 }
 
 

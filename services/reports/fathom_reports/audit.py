@@ -1,8 +1,8 @@
 """``/v1/audit/…``: the auditors' endpoints — the event log, judgement history, chain verification, reads.
 
 All answer from the event store (the source of truth), never from the read models, and only to
-the ``auditor`` and ``platform_admin`` roles. Every request by an auditor is recorded
-(:mod:`fathom_reports.audit_reads`).
+the ``auditor`` and ``platform_admin`` roles. Every request to them, by anyone, is recorded
+(:mod:`fathom_reports.audit_reads`), as is every request by an auditor or a platform admin elsewhere.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ def verify(principal: Principal) -> Response:
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 def reads(args: dict[str, Any], principal: Principal) -> Response:
-    """Auditors' recorded reads (who looked at what, when), oldest first; ``next_after`` continues."""
+    """Recorded reads (who looked at what, when): the audit log by anyone, anything by auditors and platform
+    admins; oldest first; ``next_after`` continues."""
     with TenantUnitOfWork(current_app.extensions[ENGINE_EXTENSION], principal.trust_id) as uow:
         page = list_reads(uow.connection, args.get("sub"), args["after"], args["limit"])
     return json_response({"reads": page,

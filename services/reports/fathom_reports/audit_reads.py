@@ -1,11 +1,19 @@
-"""Every read by an auditor is itself recorded in ``audit_reads``: who looked at what, when.
+"""Reads that must leave a trace are recorded in ``audit_reads``: who looked at what, when.
 
-Recorded in an ``after_request`` hook, in its own small transaction, for any request whose
-token carries the ``auditor`` role — whichever endpoint, whatever the answer (a 403 or 404 is
-a look too). Flask runs ``after_request`` once the view has produced its response but before
+Recorded in an ``after_request`` hook, in its own small transaction, for:
+
+- any request to the audit log (``/v1/audit/…``), whoever asks — an auditor, a platform admin,
+  or someone refused (a 403 is an attempt to look, worth knowing about);
+- any request whose token carries the ``auditor`` role, whichever endpoint;
+- any request whose token carries the ``platform_admin`` role: an operator can read every
+  report and the change feed of a trust, so each of those reads is on the trust's record.
+
+Whatever the answer, a 403 or 404 is a look too.
+
+Flask runs ``after_request`` once the view has produced its response but before
 the server sends a byte of it — for a streamed export, before the first row is generated —
 so the hook can still replace the answer. That is how it fails closed: if the record cannot
-be written, the auditor gets a 503 problem instead of the data, and nothing is read unrecorded.
+be written, the caller gets a 503 problem instead of the data, and nothing is read unrecorded.
 (A streamed export is recorded with the status it started with, 200.)
 
 The table is append-only for the application role (migration ``0004_audit``).
@@ -25,6 +33,9 @@ from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import Problem, current_app_ext, problem_response
 
 RECORDER_EXTENSION = "fathom_reports.audit_reads"
+AUDIT_LOG_PATH = "/v1/audit/"
+RECORDED_ROLES = frozenset({"auditor", "platform_admin"})
+"""Every request by these roles is recorded, not only their reads of the audit log."""
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +51,7 @@ class ReadRecord:
 
 
 class ReadRecorder:
-    """Writes one ``audit_reads`` row per auditor request, committed before the answer is sent."""
+    """Writes one ``audit_reads`` row per recorded request, committed before the answer is sent."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -59,8 +70,8 @@ def install_read_recording(app: Flask, engine: Engine) -> None:
     app.extensions[RECORDER_EXTENSION] = ReadRecorder(engine)
 
     @app.after_request
-    def record_auditor_read(response: Response) -> Response:
-        principal = _auditor()
+    def record_read(response: Response) -> Response:
+        principal = _recorded_principal()
         if principal is None:
             return response
         read = ReadRecord(principal.sub, sorted(principal.roles), request.method, request.path,
@@ -69,17 +80,17 @@ def install_read_recording(app: Flask, engine: Engine) -> None:
         try:
             current_app_ext(RECORDER_EXTENSION).record(principal.trust_id, read)
         except Exception:
-            log.exception("could not record an auditor's read; refusing the answer")
+            log.exception("could not record a read that must be recorded; refusing the answer")
             response.close()  # a streamed export's generator (and its transaction) is released unread
             return problem_response(Problem(
                 503, "Service Unavailable",
-                "Auditors' reads are recorded and the record could not be written; retry shortly.",
+                "This read is recorded and the record could not be written; retry shortly.",
                 headers={"Retry-After": "5"}))
         return response
 
 
-def _auditor() -> Principal | None:
-    """The request's principal if it holds the auditor role, authenticating the header if no view did."""
+def _recorded_principal() -> Principal | None:
+    """The request's principal if its read is recorded (see the module), authenticating the header if no view did."""
     principal = g.get("principal")
     if principal is None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -89,7 +100,9 @@ def _auditor() -> Principal | None:
             principal = current_app_ext("fathom.verifier").verify(token.strip())
         except TokenError:
             return None
-    return principal if "auditor" in principal.roles else None
+    if RECORDED_ROLES & principal.roles or request.path.startswith(AUDIT_LOG_PATH):
+        return principal
+    return None
 
 
 READ_COLUMNS = "read_id, sub, roles, method, path, query, status, request_id, read_at"

@@ -75,7 +75,7 @@ class Trust:
 
 @dataclass
 class Plan:
-    """What the import would do: commands in dependency order, counts, and the schools it touches."""
+    """What the import would do: commands in dependency order and counts."""
 
     bundle: Bundle
     trust: Trust
@@ -84,12 +84,6 @@ class Plan:
     today: date
     commands: list[Command] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
-    schools: dict[str, tuple[str, int, str]] = field(default_factory=dict)
-    """Each school a row writes or relies on, with the first place that names it (for 403s)."""
-    new_schools: dict[str, tuple[str, int, str]] = field(default_factory=dict)
-
-    def touch(self, school_id: str, prefix: str, line: int, column: str) -> None:
-        self.schools.setdefault(school_id, (prefix, line, column))
 
     def klass(self, enrollment: Line) -> dict[str, Any] | None:
         """The class an enrollment names (from the files, else the trust), or None after reporting it."""
@@ -107,16 +101,13 @@ class Plan:
             self.errors.add(ENROLLMENTS, enrollment.line, "schoolSourcedId",
                             f"Class {class_id} is at school {klass['school_id']}.")
             return None
-        self.touch(klass["school_id"], ENROLLMENTS, enrollment.line, "classSourcedId")
         return klass
 
 
 def plan_schools(plan: Plan) -> None:
     for school_id, row in plan.bundle.schools.items():
-        plan.touch(school_id, ORGS, row.line, "sourcedId")
         old = plan.trust.schools.get(school_id)
         if old is None:
-            plan.new_schools[school_id] = (ORGS, row.line, "sourcedId")
             plan.commands.append(school_created(row.values))
             plan.counts["schools"]["created"] += 1
         elif old.name != row.values["name"]:
@@ -134,7 +125,6 @@ def plan_classes(plan: Plan) -> None:
                 plan.errors.add(CLASSES, row.line, "schoolSourcedId",
                                 f"Unknown school {data['school_id']}: not in orgs.csv nor in this trust.")
             continue
-        plan.touch(data["school_id"], CLASSES, row.line, "schoolSourcedId")
         old = plan.trust.classes.get(class_id)
         if old is None:
             plan.commands.append(class_created(data))
@@ -160,7 +150,6 @@ def plan_pupils(plan: Plan) -> None:
         if old is None:
             _register(plan, pupil_id, row, klass)
             continue
-        plan.touch(old.school_id, USERS, row.line, "sourcedId")
         if klass is None or klass["class_id"] == old.class_id:
             plan.counts["pupils"]["unchanged"] += 1
         elif klass["school_id"] != old.school_id:
@@ -201,18 +190,55 @@ def plan_staff(plan: Plan) -> None:
             plan.counts["staff"]["created"] += 1
 
 
-def check_scope(plan: Plan, principal: Principal) -> None:
-    """Trust-wide roles import anything; a school leader only rows of their own existing schools."""
+NOT_YOUR_SCHOOL = "Not one of your schools."
+NOT_YOUR_CLASS = "Not a class of one of your schools."
+NOT_YOUR_PUPIL = "Not a pupil of one of your schools."
+
+
+def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> None:
+    """Before any row is compared with the trust: a school leader's files may name only their own, existing
+    schools (trust-wide roles import anything).
+
+    Run first, so the answer to rows outside the caller's schools is this refusal alone — never a
+    comparison that would describe another school's class, pupil or leaving date. A row that names
+    an existing class or pupil of another school is refused whatever the file says about it, with
+    the same words whether it differs from the stored one or not.
+    """
     if principal.has_any(*ROSTER_WRITERS):
         return
-    forbidden: dict[str, list[str]] = {}
-    for school_id, (prefix, line, column) in plan.new_schools.items():
-        forbidden[f"{prefix}.{line}.{column}"] = [f"Only trust leaders and integrations create schools ({school_id})."]
-    for school_id, (prefix, line, column) in plan.schools.items():
-        if school_id not in principal.schools:
-            forbidden.setdefault(f"{prefix}.{line}.{column}", []).append(f"School {school_id} is not yours.")
-    if forbidden:
-        raise Problem(403, "Forbidden", "Nothing was imported.", errors=forbidden)
+    mine = principal.schools
+    refused = RowErrors()
+
+    def class_school(class_id: str) -> str | None:
+        """The stored class's school wins over the file's (the file cannot move a class into scope)."""
+        if class_id in trust.classes:
+            return trust.classes[class_id].school_id
+        found = bundle.classes.get(class_id)
+        return found.values["school_id"] if found else None
+
+    for school_id, row in bundle.schools.items():
+        if school_id not in mine:
+            refused.add(ORGS, row.line, "sourcedId", NOT_YOUR_SCHOOL)
+        elif school_id not in trust.schools:
+            refused.add(ORGS, row.line, "sourcedId", "Only trust leaders and integrations create schools.")
+    for class_id, row in bundle.classes.items():
+        if row.values["school_id"] not in mine:
+            refused.add(CLASSES, row.line, "schoolSourcedId", NOT_YOUR_SCHOOL)
+        elif class_school(class_id) not in mine:
+            refused.add(CLASSES, row.line, "sourcedId", NOT_YOUR_CLASS)
+    for pupil_id, row in bundle.students.items():
+        stored = trust.pupils.get(pupil_id)
+        if stored is not None and stored.school_id not in mine:
+            refused.add(USERS, row.line, "sourcedId", NOT_YOUR_PUPIL)
+    for enrollment in (*bundle.pupil_class.values(), *bundle.staff.values()):
+        stated, school_id = enrollment.values["school_id"], class_school(enrollment.values["class_id"])
+        if stated is not None and stated not in mine:
+            refused.add(ENROLLMENTS, enrollment.line, "schoolSourcedId", NOT_YOUR_SCHOOL)
+        elif school_id is not None and school_id not in mine:
+            refused.add(ENROLLMENTS, enrollment.line, "classSourcedId", NOT_YOUR_CLASS)
+    if refused:
+        raise Problem(403, "Forbidden", "Nothing was imported: the files name rows outside your schools.",
+                      errors=refused.by_field)
 
 
 def import_roster(query: dict[str, Any]) -> Handler:
@@ -223,8 +249,10 @@ def import_roster(query: dict[str, Any]) -> Handler:
     UPN only in the personal-data table) and teachers' class enrollments as staff assignments
     (by ``username``, their token ``sub``). sourcedIds are the Fathom ids; ``tobedeleted``
     rows are skipped. Every problem is keyed ``<file>.<line>.<column>`` (header = line 1) and
-    nothing is written until all four files are clean. Re-importing the same files changes
-    nothing; ``dry_run=true`` reports the same counts and writes nothing. At most 5,000 rows a
+    nothing is written until all four files are clean. A school leader's files may name only their own
+    existing schools and those schools' classes and pupils; anything else is refused (403) before any row
+    is compared with the trust, so the answer never describes another school's records. Re-importing the
+    same files changes nothing; ``dry_run=true`` reports the same counts and writes nothing. At most 5,000 rows a
     file and 4 MiB a request (413 beyond).
     """
     errors = RowErrors()
@@ -233,11 +261,12 @@ def import_roster(query: dict[str, Any]) -> Handler:
     dry_run = query["dry_run"]
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        plan = Plan(bundle, Trust.load(conn, bundle), query["academic_year"], errors, today)
+        trust = Trust.load(conn, bundle)
+        refuse_out_of_scope(bundle, trust, principal)
+        plan = Plan(bundle, trust, query["academic_year"], errors, today)
         for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
             step(plan)
         errors.raise_any()
-        check_scope(plan, principal)
         counts = {kind: {**{name: plan.counts[kind][name] for name in names}, "skipped": bundle.skipped[kind]}
                   for kind, names in KINDS.items()}
         answer = report(dry_run, **counts)

@@ -9,12 +9,13 @@ const EVENT_TYPES = {
   Curriculum: ["ObjectiveDefined", "ObjectiveRetired", "ObjectiveTaught", "ScaleDefined"],
   Interventions: ["InterventionStarted", "InterventionPupilsChanged", "InterventionEnded"],
   "Schools and trust": ["SchoolCreated", "ClassCreated", "TrustSettingsChanged", "RollupMethodChanged"],
+  "Staff access": ["StaffAssigned", "StaffUnassigned"],
 };
 const TYPE_SETS = [
   ["JudgementRecorded,JudgementCorrected,JudgementWithdrawn", "Any judgement event (recorded, corrected, withdrawn)"],
   ["JudgementCorrected,JudgementWithdrawn", "Corrections and withdrawals"],
 ];
-const STREAM_TYPES = ["pupil", "class", "objective", "scale", "school", "intervention", "trust"];
+const STREAM_TYPES = ["pupil", "class", "class_staff", "objective", "scale", "school", "intervention", "trust"];
 const PAGE_SIZES = [50, 100, 250, 500];
 const TEXT_FILTERS = [
   ["pupil_id", "Pupil id", "e.g. school-a-y4A-p01"],
