@@ -38,7 +38,12 @@ ASSESSORS = ("teacher", "school_leader", "trust_leader")
 READERS = tuple(sorted(ROLES))
 """Every role reads something (what exactly is decided per resource)."""
 AUDIT_READERS = ("auditor", "platform_admin")
+"""Judgement history, verification and the record of reads: the audit log."""
 SETTINGS_WRITERS = TRUST_WIDE
+FEED_READERS = ("integration", "platform_admin")
+"""The change feed (server-sent events) for reporting consumers."""
+WEBHOOK_KEEPERS = ("integration", "trust_leader")
+"""Webhook subscriptions."""
 
 
 class Place(Protocol):
@@ -98,6 +103,12 @@ class Access:
 
     def may_read_audit(self) -> bool:
         return self._is(*AUDIT_READERS)
+
+    def may_read_change_feed(self) -> bool:
+        return self._is(*FEED_READERS)
+
+    def may_keep_webhooks(self) -> bool:
+        return self._is(*WEBHOOK_KEEPERS)
 
     # --- acting -----------------------------------------------------------------------------------
 
