@@ -141,9 +141,14 @@ class Access:
 
     def may_change_intervention(self, lead: str | None, pupils: Iterable[Place]) -> bool:
         """End it, add or remove pupils, record its outcome: its lead, or someone who may act on every pupil
-        in it (so a teacher cannot take over, or end, another class's group by holding one pupil of it)."""
-        return self.may_assess() and (
-            self.leads(lead) or all(self.may_act_on(p.school_id, p.class_id) for p in pupils))
+        in it (so a teacher cannot take over, or end, another class's group by holding one pupil of it). A group
+        whose pupils have all been removed belongs to no class: its lead or a trust leader changes it."""
+        pupils = list(pupils)
+        if not self.may_assess():
+            return False
+        if self.leads(lead) or self._is(*TRUST_WIDE):
+            return True
+        return bool(pupils) and all(self.may_act_on(p.school_id, p.class_id) for p in pupils)
 
     def sees_whole_intervention(self, lead: str | None) -> bool:
         """Its lead and trust-wide readers see every pupil's impact rows."""

@@ -101,3 +101,12 @@ def test_adding_a_pupil_never_opens_the_rest_of_the_group(client, reports, leade
     assert seen(leader) == ["p1", "p7", "p8"]
     assert reports.get("/v1/interventions/b-group",
                        headers=teacher(settings, trust, ["9Z"], "t-z")).status_code == 403
+
+
+def test_an_emptied_intervention_belongs_to_its_lead_and_trust_leaders(client, leader, groups, settings, trust):
+    assert change(client, "b-group", leader, remove=["p7", "p8"]).status_code == 201
+    of_4a = teacher(settings, trust, ["4A"], "t-x")
+    assert change(client, "b-group", of_4a, add=["p1"]).status_code == 403  # no one's group to take over
+    assert end(client, "b-group", bearer(token_for(settings, trust, ["school_leader"], schools=["sch-1"]))
+               ).status_code == 403
+    assert end(client, "b-group", teacher(settings, trust, [], "ms-reid")).status_code == 201  # its lead
