@@ -17,7 +17,7 @@ the assigned classes, so the rules can be tested as a table without a database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -182,7 +182,7 @@ def access_for(conn: Connection, principal: Principal) -> Access:
     return Access(principal, assigned_classes(conn, principal))
 
 
-def current_places(conn: Connection, pupil_ids: Set[str] | Iterable[str]) -> list[PupilPlace]:
+def current_places(conn: Connection, pupil_ids: Iterable[str]) -> list[PupilPlace]:
     """Where the pupils are now, from the roster (the class is None once they have left)."""
     rows = conn.execute(
         text("SELECT pupil_id, school_id, CASE WHEN left_on IS NULL THEN class_id END AS class_id FROM pupils "
