@@ -1,8 +1,12 @@
 """An intervention's life after its start: pupils join and leave, then it ends.
 
-Its current state (pupils, start date, ended or not) is folded from its own small event
+Its current state (lead, pupils, start date, ended or not) is folded from its own small event
 stream, ("intervention", id); the append expects the version that was read, so two
 concurrent changes cannot both act on a stale membership (one gets 409).
+
+Only its lead, or someone who may act on every pupil in it, changes it
+(:meth:`fathom_shared.access_policy.Access.may_change_intervention`): holding one pupil of
+another class's group gives a teacher no say over the group.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import actor
+from fathom_api.access import Actor, actor
 from fathom_api.assessment import Errors, check_not_future, check_pupil, pupils_by_id, require_assessor
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
@@ -26,6 +30,7 @@ from fathom_shared.web import Problem
 class Intervention:
     start_date: date
     version: int
+    lead: str | None = None
     pupil_ids: list[str] = field(default_factory=list)
     ended: bool = False
 
@@ -41,7 +46,7 @@ def _intervention(conn: Connection, intervention_id: str) -> Intervention:
     for row in rows:
         data = upcast(row.event_type, row.schema_version, row.data)
         if row.event_type == "InterventionStarted":
-            state = Intervention(data["start_date"], row.stream_version, list(data["pupil_ids"]))
+            state = Intervention(data["start_date"], row.stream_version, data.get("lead"), list(data["pupil_ids"]))
         elif state is not None and row.event_type == "InterventionPupilsChanged":
             state.pupil_ids = [p for p in state.pupil_ids if p not in data["removed"]] + data["added"]
         elif state is not None and row.event_type == "InterventionEnded":
@@ -57,6 +62,15 @@ def _open(conn: Connection, intervention_id: str) -> Intervention:
     if state.ended:
         raise Problem(409, "Conflict", "This intervention has ended.")
     return state
+
+
+def _changer(conn: Connection, principal: Principal, state: Intervention) -> Actor:
+    """The caller, if they may change this intervention (403 otherwise, before any other check)."""
+    caller = actor(conn, principal)
+    if not caller.may_change_intervention(state.lead, pupils_by_id(conn, state.pupil_ids).values()):
+        raise Problem(403, "Forbidden", "Only its lead, or someone who may act on every pupil in it, "
+                      "changes an intervention.")
+    return caller
 
 
 def _append(intervention_id: str, state: Intervention, event_type: str, data: dict[str, Any]) -> Command:
@@ -76,8 +90,8 @@ def change_pupils(payload: dict[str, Any], intervention_id: str) -> Handler:
     def handle(conn: Connection, principal: Principal) -> Command:
         require_assessor(principal)
         state = _open(conn, intervention_id)
-        caller = actor(conn, principal)
-        pupils = pupils_by_id(conn, [*payload["add"], *payload["remove"]])
+        caller = _changer(conn, principal, state)
+        pupils = pupils_by_id(conn, payload["add"])
         errors = Errors()
         if not payload["add"] and not payload["remove"]:
             errors.add("add", "Add or remove at least one pupil.")
@@ -85,8 +99,7 @@ def change_pupils(payload: dict[str, Any], intervention_id: str) -> Handler:
             check_pupil(errors, caller, pupils.get(pupil_id), f"add.{n}")
             if pupil_id in state.pupil_ids:
                 errors.add(f"add.{n}", "Already in this intervention.")
-        for n, pupil_id in enumerate(payload["remove"]):
-            check_pupil(errors, caller, pupils.get(pupil_id), f"remove.{n}", on_roll=False)
+        for n, pupil_id in enumerate(payload["remove"]):  # whoever may change it may remove any pupil of it
             if pupil_id not in state.pupil_ids:
                 errors.add(f"remove.{n}", "Not in this intervention.")
             if pupil_id in payload["add"]:
@@ -108,6 +121,7 @@ def end_intervention(payload: dict[str, Any], intervention_id: str) -> Handler:
     def handle(conn: Connection, principal: Principal) -> Command:
         require_assessor(principal)
         state = _open(conn, intervention_id)
+        _changer(conn, principal, state)
         errors = Errors()
         if payload["end_date"] < state.start_date:
             errors.add("end_date", f"Before the start date {state.start_date.isoformat()}.")

@@ -1,47 +1,86 @@
-"""Who may read which class's analysis (the trust itself is enforced by row-level security)."""
+"""The reports service's side of the access policy (:mod:`fathom_shared.access_policy`).
+
+The rules are the shared ones, so a teacher reads exactly the classes the command API lets them write
+(their token's classes and their staff assignments). Here: the checks a read makes *before* it loads or
+replays anything (404 for what the trust does not have, 403 for what is not the caller's), and the filters
+that keep a past view or an intervention to the pupils the caller may read now. "Now" is the roster
+(``schools``, ``classes``, ``pupils``), which a move or a leaver changes in the same transaction as its
+event, so a read model that lags cannot lend a teacher a pupil who has already gone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fathom_reports.analysis import ClassInfo, Pupil
-from fathom_shared.auth import Principal
+from sqlalchemy import Connection, text
 
-READER_ROLES = ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")
-TRUST_WIDE_ROLES = frozenset({"trust_leader", "auditor", "integration", "platform_admin"})
+from fathom_reports.analysis import Intervention
+from fathom_reports.responses import not_found
+from fathom_shared.access_policy import READERS, TRUST_WIDE_READERS, Access, access_for, current_places
+from fathom_shared.web import Problem
 
+__all__ = ["READER_ROLES", "TRUST_WIDE_ROLES", "Access", "access_for", "forbidden", "readable_pupils",
+           "require_class", "require_pupil", "require_school", "visible_intervention_pupils"]
 
-def may_read_class(principal: Principal, klass: ClassInfo) -> bool:
-    """Trust-wide roles read every class; a teacher their own classes; a school leader their schools'."""
-    return (
-        bool(principal.roles & TRUST_WIDE_ROLES)
-        or ("teacher" in principal.roles and klass.class_id in principal.classes)
-        or ("school_leader" in principal.roles and klass.school_id in principal.schools)
-    )
+READER_ROLES = READERS
+TRUST_WIDE_ROLES = frozenset(TRUST_WIDE_READERS)
 
 
-def may_read_pupil(principal: Principal, school_id: str, current_class: str | None) -> bool:
-    """Trust-wide roles read every pupil; a school leader their schools'; a teacher only the pupils now in
-    one of their classes (not a leaver, nor a pupil who has moved on)."""
-    return (
-        bool(principal.roles & TRUST_WIDE_ROLES)
-        or ("teacher" in principal.roles and current_class is not None and current_class in principal.classes)
-        or ("school_leader" in principal.roles and school_id in principal.schools)
-    )
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "Forbidden", detail)
 
 
-def may_read_school(principal: Principal, school_id: str) -> bool:
-    return bool(principal.roles & TRUST_WIDE_ROLES) or (
-        "school_leader" in principal.roles and school_id in principal.schools)
+def require_class(connection: Connection, access: Access, class_id: str) -> None:
+    """The class as it is now must be the caller's (404 when the trust has no such class)."""
+    if access.reads_whole_trust():
+        return
+    school_id = connection.execute(text(
+        "SELECT school_id FROM classes WHERE trust_id = current_setting('fathom.trust') AND class_id = :c"),
+        {"c": class_id}).scalar()
+    if school_id is None:
+        raise not_found("class")
+    if not access.may_read_class(class_id, school_id):
+        raise forbidden("This class is not one of yours.")
 
 
-def may_read_intervention(principal: Principal, lead: str, pupils: Iterable[Pupil]) -> bool:
-    """Trust-wide roles read every intervention; others need a stake in it: a school leader one of its
-    pupils in their schools, a teacher to lead it or teach one of its pupils now."""
-    if principal.roles & TRUST_WIDE_ROLES:
-        return True
-    pupils = list(pupils)
-    if "school_leader" in principal.roles and any(p.school_id in principal.schools for p in pupils):
-        return True
-    return "teacher" in principal.roles and (
-        lead == principal.sub or any(p.class_id in principal.classes for p in pupils if p.class_id))
+def require_school(connection: Connection, access: Access, school_id: str) -> None:
+    if access.reads_whole_trust():
+        return
+    known = connection.execute(text(
+        "SELECT 1 FROM schools WHERE trust_id = current_setting('fathom.trust') AND school_id = :s"),
+        {"s": school_id}).first()
+    if known is None:
+        raise not_found("school")
+    if not access.may_read_school(school_id):
+        raise forbidden("This school is not one of yours.")
+
+
+def require_pupil(connection: Connection, access: Access, pupil_id: str) -> None:
+    """The pupil as they are now must be the caller's: a teacher's former pupil is refused, in the past too."""
+    if access.reads_whole_trust():
+        return
+    places = current_places(connection, [pupil_id])
+    if not places:
+        raise not_found("pupil")
+    if not access.may_read_pupil(places[0]):
+        raise forbidden("This pupil is not in one of your classes or schools.")
+
+
+def readable_pupils(connection: Connection, access: Access, pupil_ids: Iterable[str]) -> frozenset[str]:
+    """Of ``pupil_ids``, those the caller may read now (all of them for trust-wide readers)."""
+    pupil_ids = frozenset(pupil_ids)
+    if access.reads_whole_trust():
+        return pupil_ids
+    return frozenset(p.pupil_id for p in current_places(connection, pupil_ids) if access.may_read_pupil(p))
+
+
+def visible_intervention_pupils(connection: Connection, access: Access, intervention: Intervention
+                                ) -> frozenset[str]:
+    """The intervention's pupils whose rows the caller may see; 403 when there are none (not theirs at all)."""
+    if access.sees_whole_intervention(intervention.lead):
+        return frozenset(intervention.pupil_ids)
+    visible = access.readable_intervention_pupils(
+        intervention.lead, intervention.pupil_ids, current_places(connection, intervention.pupil_ids))
+    if not visible:
+        raise forbidden("This intervention is not one of yours.")
+    return visible

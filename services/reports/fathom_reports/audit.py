@@ -24,11 +24,12 @@ from fathom_reports.audit_verify import verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
+from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import requires
 
-AUDIT_ROLES = ("auditor", "platform_admin")
+AUDIT_ROLES = AUDIT_READERS
 ENGINE_EXTENSION = "fathom_reports.audit_engine"
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Auditors: history, verification, reads")

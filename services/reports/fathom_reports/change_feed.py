@@ -14,11 +14,12 @@ from marshmallow import RAISE, Schema, fields, validate
 from fathom_reports.change_feed_stream import ChangeFeed, stream
 from fathom_reports.responses import json_response
 from fathom_reports.schemas import ProblemSchema
+from fathom_shared.access_policy import FEED_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
 FEED_EXTENSION = "fathom_reports.change_feed"
-FEED_ROLES = ("integration", "platform_admin")
+FEED_ROLES = FEED_READERS
 MAX_LIMIT = 1000
 
 blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Change feed of the read models")

@@ -7,17 +7,19 @@ from datetime import date
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from sqlalchemy import Connection
 
-from fathom_reports.access import READER_ROLES, may_read_class
-from fathom_reports.analysis import analyse_class
+from fathom_reports.access import READER_ROLES, access_for, readable_pupils, require_class
+from fathom_reports.analysis import ClassSnapshot, analyse_class
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.date_range import DateRange
+from fathom_reports.read_models import load_class_snapshot
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
 from fathom_reports.time_travel_views import load_class_as_of
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import requires
 
 __all__ = ["STORE_EXTENSION", "blp"]
 
@@ -41,15 +43,22 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
     per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
     period = DateRange(from_, to) if from_ or to else None
-    if as_of is not None:  # replayed from the event store as it stood then (the read model is not involved)
-        snapshot = read_store(None, principal.trust_id).read(
-            principal.trust_id, load_class_as_of, as_of, class_id, source, period)
-    else:
-        snapshot = read_store(consistency, principal.trust_id).class_snapshot(
-            principal.trust_id, class_id, source, period)
+    # As of a past moment it is replayed from the event store (the read model is not involved).
+    snapshot = read_store(consistency if as_of is None else None, principal.trust_id).read(
+        principal.trust_id, load_class_for, principal, class_id, source, period, as_of)
     if snapshot is None:
         raise not_found("class")
-    if not may_read_class(principal, snapshot.klass):
-        raise Problem(403, "Forbidden", "This class is not one of yours.")
     view = analyse_class(snapshot, subject=subject, group=group)
     return view_response(view, format, CLASS_TABLES[table], filename("class", class_id, "analysis", table))
+
+
+def load_class_for(connection: Connection, trust_id: str, principal: Principal, class_id: str, source: str,
+                   period: DateRange | None, as_of: AsOf | None) -> ClassSnapshot | None:
+    """The class if it is the caller's now, checked before anything is read or replayed; a past view holds
+    only the pupils the caller may read today."""
+    access = access_for(connection, principal)
+    require_class(connection, access, class_id)
+    if as_of is None:
+        return load_class_snapshot(connection, trust_id, class_id, source, period)
+    return load_class_as_of(connection, trust_id, as_of, class_id, source, period,
+                            readable=lambda conn, pupil_ids: readable_pupils(conn, access, pupil_ids))

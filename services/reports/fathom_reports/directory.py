@@ -9,8 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields
 from sqlalchemy import Connection, text
 
-from fathom_reports.access import READER_ROLES, TRUST_WIDE_ROLES, may_read_class, may_read_school
-from fathom_reports.analysis import ClassInfo
+from fathom_reports.access import READER_ROLES, Access, access_for
 from fathom_reports.responses import json_response, read_store
 from fathom_reports.schemas import ConsistencyQuerySchema, ProblemSchema
 from fathom_shared.auth import Principal
@@ -61,19 +60,21 @@ def load_directory(connection: Connection, trust_id: str) -> list[dict[str, Any]
     return list(schools.values())
 
 
-def visible_directory(principal: Principal, schools: list[dict[str, Any]]) -> dict[str, Any]:
-    """Only what ``principal`` may read: a teacher sees their classes' schools and just those classes."""
+def visible_directory(who: Access | Principal, schools: list[dict[str, Any]]) -> dict[str, Any]:
+    """Only what the caller may read: a teacher sees their classes' schools and just those classes (their
+    token's and their staff assignments' when ``who`` is their :class:`Access`)."""
+    access = who if isinstance(who, Access) else Access(who)
+    principal = access.principal
     visible = []
     for school in schools:
-        classes = [c for c in school["classes"] if may_read_class(principal, ClassInfo(
-            c["class_id"], c["name"], c["school_id"], c["year_group"], c["academic_year"]))]
-        readable = may_read_school(principal, school["school_id"])
+        classes = [c for c in school["classes"] if access.may_read_class(c["class_id"], c["school_id"])]
+        readable = access.may_read_school(school["school_id"])
         if classes or readable:
             visible.append({"school_id": school["school_id"], "name": school["name"], "readable": readable,
                             "year_groups": sorted({c["year_group"] for c in classes}),
                             "classes": [{k: v for k, v in c.items() if k != "school_id"} for c in classes]})
     return {"trust_id": principal.trust_id, "sub": principal.sub, "roles": sorted(principal.roles),
-            "trust_wide": bool(principal.roles & TRUST_WIDE_ROLES), "schools": visible}
+            "trust_wide": access.may_read_trust(), "schools": visible}
 
 
 @blp.route("/directory")
@@ -85,5 +86,6 @@ def visible_directory(principal: Principal, schools: list[dict[str, Any]]) -> di
 def directory(principal: Principal, consistency: int | None = None) -> Response:
     """The schools and classes the caller may read (a teacher: their classes; a school leader: their schools;
     trust-wide roles: everything), with year groups and pupil counts, to navigate by."""
-    schools = read_store(consistency, principal.trust_id).read(principal.trust_id, load_directory)
-    return json_response(visible_directory(principal, schools))
+    access, schools = read_store(consistency, principal.trust_id).read(
+        principal.trust_id, lambda conn, trust_id: (access_for(conn, principal), load_directory(conn, trust_id)))
+    return json_response(visible_directory(access, schools))

@@ -5,18 +5,19 @@ from __future__ import annotations
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from sqlalchemy import Connection
 
-from fathom_reports.access import READER_ROLES, may_read_pupil
+from fathom_reports.access import READER_ROLES, access_for, require_pupil
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, profile_history
-from fathom_reports.profile import build_profile
+from fathom_reports.profile import ProfileSnapshot, build_profile
 from fathom_reports.read_pupils import load_profile_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas import AsOfExportQuerySchema, ProblemSchema
 from fathom_reports.schemas_profile import PupilProfileSchema
 from fathom_reports.time_travel_views import load_profile_as_of
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import requires
 
 blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil profile")
 
@@ -34,14 +35,19 @@ def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None =
                   format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;
     standardised scores beside teacher judgement per subject, with moderation prompts; interventions."""
-    if as_of is not None:  # replayed from the event store as it stood then
-        snapshot = read_store(None, principal.trust_id).read(principal.trust_id, load_profile_as_of, as_of, pupil_id)
-    else:
-        snapshot = read_store(consistency, principal.trust_id).read(principal.trust_id, load_profile_snapshot,
-                                                                    pupil_id)
+    # As of a past moment it is replayed from the event store.
+    snapshot = read_store(consistency if as_of is None else None, principal.trust_id).read(
+        principal.trust_id, load_profile_for, principal, pupil_id, as_of)
     if snapshot is None:
         raise not_found("pupil")
-    if not may_read_pupil(principal, snapshot.pupil.school_id, snapshot.pupil.current_class):
-        raise Problem(403, "Forbidden", "This pupil is not in one of your classes or schools.")
     return view_response(build_profile(snapshot), format, profile_history,
                          filename("pupil", pupil_id, "judgement_history"))
+
+
+def load_profile_for(connection: Connection, trust_id: str, principal: Principal, pupil_id: str,
+                     as_of: AsOf | None) -> ProfileSnapshot | None:
+    """The profile if the pupil is the caller's now (in the past too), checked before anything is replayed."""
+    require_pupil(connection, access_for(connection, principal), pupil_id)
+    if as_of is None:
+        return load_profile_snapshot(connection, trust_id, pupil_id)
+    return load_profile_as_of(connection, trust_id, as_of, pupil_id)

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from sqlalchemy import Connection
 
-from fathom_reports.access import TRUST_WIDE_ROLES, may_read_school
+from fathom_reports.access import TRUST_WIDE_ROLES, Access, require_school
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.moderation import load_moderated_pairs, moderation_agreement
@@ -31,11 +32,21 @@ def _filters(year_group: int, subject: str | None, group: str | None, source: st
     return {"year_group": year_group, "subject": subject, "group": group, "source": source}
 
 
-def _pooled(trust_id: str, consistency: int | None, as_of: AsOf | None, **filters: Any) -> PooledSnapshot | None:
-    """From the read models, or replayed from the event store as it stood at ``as_of``."""
+def _pooled(principal: Principal, consistency: int | None, as_of: AsOf | None, **filters: Any
+            ) -> PooledSnapshot | None:
+    """From the read models, or replayed from the event store as it stood at ``as_of``; a named school is
+    checked to be the caller's first (404 for no such school, then 403), before anything is replayed."""
+    return read_store(consistency if as_of is None else None, principal.trust_id).read(
+        principal.trust_id, _load_pooled_for, principal, as_of, **filters)
+
+
+def _load_pooled_for(connection: Connection, trust_id: str, principal: Principal, as_of: AsOf | None,
+                     **filters: Any) -> PooledSnapshot | None:
+    if filters.get("school_id") is not None:
+        require_school(connection, Access(principal), filters["school_id"])
     if as_of is not None:
-        return read_store(None, trust_id).read(trust_id, load_pooled_as_of, as_of, **filters)
-    return read_store(consistency, trust_id).read(trust_id, load_pooled_snapshot, **filters)
+        return load_pooled_as_of(connection, trust_id, as_of, **filters)
+    return load_pooled_snapshot(connection, trust_id, **filters)
 
 
 @blp.route("/schools/<school_id>/analysis")
@@ -51,12 +62,10 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
            group: str | None = None, source: str = "teacher", consistency: int | None = None,
            format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective of the year group: the school's pupils pooled, and each class (linking to its analysis)."""
-    snapshot = _pooled(principal.trust_id, consistency, as_of, year_group=year_group, school_id=school_id,
+    snapshot = _pooled(principal, consistency, as_of, year_group=year_group, school_id=school_id,
                        subject=subject, group=group, source=source)
     if snapshot is None:  # another trust's school reads exactly as no school: 404 before any 403
         raise not_found("school")
-    if not may_read_school(principal, school_id):
-        raise Problem(403, "Forbidden", "This school is not one of yours.")
     view = school_analysis(snapshot, school_id, _filters(year_group, subject, group, source))
     return view_response(view, format, school_table,
                          filename("school", school_id, "analysis", f"year{year_group}", subject, group))
@@ -74,7 +83,7 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
           source: str = "teacher", consistency: int | None = None, format: str | None = None,
           as_of: AsOf | None = None) -> Response:
     """Per objective of the year group: pooled trust figures and every school's, each linking to the school."""
-    snapshot = _pooled(principal.trust_id, consistency, as_of, year_group=year_group, subject=subject,
+    snapshot = _pooled(principal, consistency, as_of, year_group=year_group, subject=subject,
                        group=group, source=source)
     assert snapshot is not None  # only a named school can be missing
     return view_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)), format,
@@ -92,7 +101,8 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
 def moderation(principal: Principal, school_id: str | None = None, year_group: int | None = None,
                subject: str | None = None, consistency: int | None = None, format: str | None = None) -> Response:
     """Moderation agreement rate per objective, pooled and per school (teacher vs moderator judgements)."""
-    if not principal.has_any(*TRUST_ROLES) and (school_id is None or not may_read_school(principal, school_id)):
+    reader = Access(principal)
+    if not (reader.may_read_trust() or (school_id is not None and reader.may_read_school(school_id))):
         raise Problem(403, "Forbidden", "Name one of your schools with school_id.",
                       errors={"school_id": ["Required, and one of your schools."]})
     pairs, settings = read_store(consistency, principal.trust_id).read(

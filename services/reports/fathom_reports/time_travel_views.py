@@ -10,7 +10,7 @@ details are not history: an erased pupil stays unnamed in the past too).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -48,12 +48,22 @@ from fathom_reports.time_travel import FRAMEWORK_STREAMS, PastModel, pupils_ever
 from fathom_reports.trust_settings import TrustSettings
 from fathom_shared.db import TenantUnitOfWork
 
+ReadablePupils = Callable[[Connection, Collection[str]], Collection[str]]
+"""Of these pupils, the ones the caller may read now (a teacher's past view holds only their pupils of today)."""
+VisibleMembers = Callable[[Connection, Intervention], Collection[str]]
+"""The intervention's pupils the caller may see (raises when none are): decided before any pupil is replayed."""
+
 
 def load_class_as_of(connection: Connection, trust_id: str, as_of: AsOf, class_id: str, source: str = "teacher",
-                     period: DateRange | None = None) -> ClassSnapshot | None:
-    """The class as it stood at ``as_of``; None if it did not exist then (or is another trust's)."""
+                     period: DateRange | None = None, readable: ReadablePupils | None = None) -> ClassSnapshot | None:
+    """The class as it stood at ``as_of``; None if it did not exist then (or is another trust's).
+
+    ``readable`` narrows the pupils before their histories are read: a pupil who has since left the
+    caller's classes is not in the caller's past view."""
     moment = resolve(connection, as_of)
     pupil_ids = pupils_ever_in(connection, [class_id], moment.sequence)
+    if readable is not None:
+        pupil_ids = sorted(readable(connection, pupil_ids))
     model = PastModel(streams_events(connection, moment.sequence, stream_types=FRAMEWORK_STREAMS,
                                      streams=[("class", class_id), *(("pupil", p) for p in pupil_ids)]),
                       moment.sequence, moment.day)
@@ -164,9 +174,12 @@ def load_profile_as_of(connection: Connection, trust_id: str, as_of: AsOf, pupil
         settings=settings)
 
 
-def load_impact_as_of(connection: Connection, trust_id: str, as_of: AsOf, intervention_id: str
-                      ) -> tuple[ImpactSnapshot, Any] | None:
-    """The intervention's impact as it stood, with the day it stood on (its "today"); None if not started then."""
+def load_impact_as_of(connection: Connection, trust_id: str, as_of: AsOf, intervention_id: str,
+                      visible: VisibleMembers | None = None) -> tuple[ImpactSnapshot, Any] | None:
+    """The intervention's impact as it stood, with the day it stood on (its "today"); None if not started then.
+
+    Only the intervention's own stream is read before ``visible`` decides whose rows the caller sees;
+    only those pupils' histories are then replayed."""
     moment = resolve(connection, as_of)
     started = PastModel(streams_events(connection, moment.sequence, streams=[("intervention", intervention_id)]),
                         moment.sequence, moment.day)
@@ -174,10 +187,10 @@ def load_impact_as_of(connection: Connection, trust_id: str, as_of: AsOf, interv
     if row is None:
         return None
     intervention = _intervention(row)
+    members = set(intervention.pupil_ids if visible is None else visible(connection, intervention))
     model = PastModel(streams_events(connection, moment.sequence, stream_types=FRAMEWORK_STREAMS,
-                                     streams=[("pupil", p) for p in intervention.pupil_ids]),
+                                     streams=[("pupil", p) for p in sorted(members)]),
                       moment.sequence, moment.day)
-    members = set(intervention.pupil_ids)
     pupils = _pupils(connection, trust_id, [p for p in model.rows(PUPILS) if p["pupil_id"] in members])
     objectives = tuple(_objective(o) for o in model.rows(OBJECTIVES) if o["objective_id"] in intervention.objective_ids)
     evidence = tuple(Evidence(j["pupil_id"], j["objective_id"], j["value"], j["assessed_on"], j["sequence"])
