@@ -130,6 +130,14 @@ def test_dev_sign_in_next_never_leaves_the_site(web, oak):
     assert answer.status_code == 303 and answer.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("next_path", ["/\t/evil.example", "/x\r\nSet-Cookie: a=b", "/%2F/evil.example",
+                                       "/\\evil.example"])
+def test_dev_sign_in_hostile_next_lands_on_home(web, oak, next_path):
+    """The same rule as the OpenID Connect sign-in: a tab (dropped by browsers) or CR/LF never gets through."""
+    answer = dev_sign_in(web, oak, "trust_leader", next_path)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
+
+
 def test_dev_sign_in_is_gone_when_disabled(web_settings, app_engine, oak):
     off = create_app(replace(web_settings, dev_sign_in=False), app_engine).test_client()
     page = off.get(f"/sign-in?trust={oak}")
