@@ -75,6 +75,9 @@ class LocalStack:
         # are signed with a secret kept beside the signing key.
         env["FATHOM_API_URL"] = self.urls["api"]
         env.setdefault("FATHOM_WEB_SECRET_FILE", str(self.home / "web-secret"))
+        # Local receivers (a developer's own test endpoint) are on loopback; the webhook key lives beside the rest.
+        env.setdefault("FATHOM_WEBHOOK_ALLOW_LOOPBACK", "1")
+        env.setdefault("FATHOM_WEBHOOK_KEY_FILE", str(self.home / "webhook-key"))
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
             ("delivery", python_module("fathom_reports.delivery"), None),

@@ -65,6 +65,16 @@ class Settings:
     oidc_scope: str = "openid profile email"
     dev_sign_in: bool = True
     """The development sign-in (pick a trust and a person; mints a local token). Off in production."""
+    webhook_allow_loopback: bool = False
+    """Let webhooks go to 127.0.0.1/``localhost`` (``fathom up`` and the tests); other private ranges never."""
+    webhook_key: str | None = None
+    """Fernet key(s) sealing webhook secrets at rest, comma-separated, newest first (older ones still open)."""
+    webhook_key_path: Path = field(default_factory=lambda: Path(".fathom/webhook-key"))
+    """Where a local run keeps its generated webhook key when ``FATHOM_WEBHOOK_KEY`` is unset."""
+    webhook_max_per_trust: int = 10
+    """Subscriptions one trust may register."""
+    webhook_workers: int = 4
+    """Deliveries in flight at once across all trusts (each subscription has at most one)."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -100,6 +110,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
         # A development sign-in mints tokens with the local key, so it is off once a real issuer is configured.
         dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=not env.get("FATHOM_JWKS_URL")),
+        webhook_allow_loopback=_flag(env.get("FATHOM_WEBHOOK_ALLOW_LOOPBACK"), default=False),
+        webhook_key=env.get("FATHOM_WEBHOOK_KEY") or None,
+        webhook_key_path=Path(env.get("FATHOM_WEBHOOK_KEY_FILE", ".fathom/webhook-key")),
+        webhook_max_per_trust=int(env.get("FATHOM_WEBHOOK_MAX_PER_TRUST", "10")),
+        webhook_workers=int(env.get("FATHOM_WEBHOOK_WORKERS", "4")),
     )
 
 
