@@ -10,6 +10,7 @@ subscriptions (409).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from fathom_reports.change_feed import FEED_EXTENSION
 from fathom_reports.change_feed_store import MODELS
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
-from fathom_reports.webhooks_destinations import url_refusal
+from fathom_reports.webhooks_destinations import literal_address, url_refusal
 from fathom_reports.webhooks_secrets import SecretBox
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
@@ -32,6 +33,7 @@ from fathom_shared.web import Problem, requires
 
 WEBHOOK_ROLES = ("integration", "trust_leader")
 POLICY_EXTENSION = "fathom_reports.webhooks.policy"
+HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,17 @@ class WebhookInSchema(Schema):
 
     @validates("url")
     def http_url(self, value: str, **_: Any) -> None:
-        """Only http(s) to a named host: no file:, gopher: or credentials in the URL."""
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        """Only http(s) to a named host: no file:, gopher: or credentials in the URL; an ASCII host name
+        (international names in their xn-- form) or an address; a valid port."""
+        try:
+            parts = urlsplit(value)
+            valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+                     and not parts.password and (parts.port is None or parts.port > 0)
+                     and (HOST_NAME.fullmatch(parts.hostname or "") is not None
+                          or literal_address(parts.hostname or "") is not None))
+        except ValueError:  # a bad port or a broken [IPv6] literal
+            valid = False
+        if not valid:
             raise ValidationError("Must be an http:// or https:// URL with a host and no credentials.")
         refused = url_refusal(value, _policy().allow_loopback)
         if refused:

@@ -74,7 +74,7 @@ def literal_address(host: str) -> IPAddress | None:
         pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))  # 2130706433, 0x7f.1, 127.1 …
-    except OSError:
+    except (OSError, ValueError, UnicodeError):
         return None
 
 

@@ -38,12 +38,12 @@ class DeliveryFailed(Exception):
 
 def post(url: str, body: bytes, headers: Mapping[str, str], deadline_s: float, allow_loopback: bool = False) -> int:
     """POST ``body`` to ``url``; the HTTP status (redirects are not followed), or :class:`DeliveryFailed`."""
-    parts = urlsplit(url)
-    tls = parts.scheme == "https"
-    host = parts.hostname or ""
-    port = parts.port or (443 if tls else 80)
     deadline = time.monotonic() + deadline_s
     try:
+        parts = urlsplit(url)
+        tls = parts.scheme == "https"
+        host = parts.hostname or ""
+        port = parts.port or (443 if tls else 80)
         addresses = vetted_addresses(host, port, allow_loopback)
     except DestinationRefused as refused:
         raise DeliveryFailed(str(refused)) from None
