@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, text
 
 from fathom_infra.local_servers import free_port, wait_until
@@ -354,3 +360,40 @@ def test_a_trust_may_register_only_so_many_webhooks(settings: Settings, app_engi
     first = capped.get("/v1/webhooks", headers=leader).json["webhooks"][0]["id"]
     assert capped.delete(f"/v1/webhooks/{first}", headers=leader).status_code == 204
     register(capped, leader, "https://bi.example.org/3")
+
+
+def test_https_is_pinned_to_the_checked_address_but_verified_for_the_name(tmp_path, monkeypatch) -> None:
+    """TLS to the vetted address: SNI and the certificate check use the URL's name, so pinning the address
+    costs no verification (a certificate for another name, or from an untrusted issuer, fails)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example")]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True).sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    receiver = Receiver()
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert_path, key_path)
+    names: list[str] = []
+    server_tls.sni_callback = lambda _sock, server_name, _ctx: names.append(server_name)
+    receiver.server.socket = server_tls.wrap_socket(receiver.server.socket, server_side=True)
+    port = receiver.server.server_address[1]
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(webhooks_destinations.socket, "getaddrinfo",
+                        lambda _host, *args, **kwargs: real_getaddrinfo("127.0.0.1", *args, **kwargs))
+    try:
+        with pytest.raises(webhooks_http.DeliveryFailed, match="could not connect"):   # not a trusted issuer
+            webhooks_http.post(f"https://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
+        monkeypatch.setattr(webhooks_http, "_tls_context", lambda: ssl.create_default_context(cafile=cert_path))
+        assert webhooks_http.post(f"https://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=True) == 200
+        assert names[-1] == "hooks.example"
+        assert receiver.delivered()[-1].headers["Host"] == f"hooks.example:{port}"
+        with pytest.raises(webhooks_http.DeliveryFailed, match="could not connect"):   # another name
+            webhooks_http.post(f"https://elsewhere.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
+    finally:
+        receiver.close()
