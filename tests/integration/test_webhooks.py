@@ -398,3 +398,14 @@ def test_https_is_pinned_to_the_checked_address_but_verified_for_the_name(tmp_pa
             webhooks_http.post(f"https://elsewhere.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
     finally:
         receiver.close()
+
+
+def test_a_resolver_that_never_answers_is_given_up_on_at_the_deadline(monkeypatch) -> None:
+    """The system resolver has no timeout of its own; the attempt's deadline covers it too."""
+    unblock = threading.Event()
+    monkeypatch.setattr(webhooks_destinations.socket, "getaddrinfo", lambda *_args, **_kwargs: unblock.wait(30))
+    try:
+        with pytest.raises(webhooks_http.DeliveryFailed, match="no answer in time"):
+            webhooks_http.post("https://slow-dns.example/hook", b"{}", {}, 0.5)
+    finally:
+        unblock.set()

@@ -5,8 +5,8 @@ outrun by DNS rebinding) and its timeout is per socket operation, so a receiver 
 a second holds the worker for ever. Here the name is resolved once, every address is vetted
 (:mod:`fathom_reports.webhooks_destinations`), and the socket is connected to the vetted address
 while ``Host`` and TLS (SNI and certificate check) still use the name. A timer shuts the socket down
-when the attempt's total deadline passes — connect, TLS, sending, and the answer's status line and
-headers — whatever the peer is doing; the answer's body is never read.
+when the attempt's total deadline passes — resolving (given up on), connect, TLS, sending, and the
+answer's status line and headers — whatever the peer is doing; the answer's body is never read.
 
 Errors are deliberately coarse ("could not connect", "delivery failed: HTTP 500"): they are shown
 to the subscription's owner, and the exception text (addresses, TLS details, resets vs timeouts)
@@ -44,7 +44,7 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline_s: float, a
         tls = parts.scheme == "https"
         host = parts.hostname or ""
         port = parts.port or (443 if tls else 80)
-        addresses = vetted_addresses(host, port, allow_loopback)
+        addresses = _resolve_within(host, port, allow_loopback, deadline)
     except DestinationRefused as refused:
         raise DeliveryFailed(str(refused)) from None
     except (OSError, UnicodeError, ValueError):
@@ -76,6 +76,26 @@ def post(url: str, body: bytes, headers: Mapping[str, str], deadline_s: float, a
             connection.close()
         raw.close()
         guard.close()
+
+
+def _resolve_within(host: str, port: int, allow_loopback: bool, deadline: float) -> list[tuple[int, tuple]]:
+    """:func:`vetted_addresses`, given up on at ``deadline`` (the system resolver has no timeout of its own)."""
+    outcome: list[list[tuple[int, tuple]] | BaseException] = []
+
+    def resolve() -> None:
+        try:
+            outcome.append(vetted_addresses(host, port, allow_loopback))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    resolver = threading.Thread(target=resolve, name="webhook-resolve", daemon=True)
+    resolver.start()
+    resolver.join(max(0.0, deadline - time.monotonic()))
+    if not outcome:
+        raise DeliveryFailed(TIMED_OUT)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _cut_off(sock: socket.socket, cut: threading.Event) -> None:
