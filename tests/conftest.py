@@ -81,6 +81,8 @@ def settings(postgres: str, bootstrap_servers: str, tmp_path_factory: pytest.Tem
         events_topic=f"fathom.events.{uuid.uuid4().hex[:8]}",
         topic_partitions=3,
         projector_group=f"projector-{uuid.uuid4().hex[:8]}",
+        webhook_allow_loopback=True,  # the webhook tests' receivers listen on 127.0.0.1
+        webhook_key_path=tmp_path_factory.mktemp("keys") / "webhook-key",
     )
 
 

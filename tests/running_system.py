@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 
 from fathom_infra.local_servers import free_port
 from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
@@ -51,6 +52,8 @@ def running_system(settings: Settings, logs: Path, **extra_env: str) -> Iterator
         FATHOM_JWT_AUDIENCE=settings.jwt_audience,
         FATHOM_API_URL=f"http://127.0.0.1:{ports['api']}",
         FATHOM_WEB_SECRET=uuid.uuid4().hex,
+        FATHOM_WEBHOOK_KEY=Fernet.generate_key().decode(),
+        FATHOM_WEBHOOK_ALLOW_LOOPBACK="1",  # the tests' webhook receivers listen on 127.0.0.1
         **extra_env,
     )
     processes = {

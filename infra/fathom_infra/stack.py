@@ -35,11 +35,14 @@ def choose_port(preferred: int) -> int:
 
 def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """What ``fathom up`` adds to the environment for local use: the local signing key, the web app's cookie
-    secret beside it, and the development sign-in (off by default everywhere else; ``FATHOM_DEV_SIGN_IN=0``
-    keeps it off here too)."""
+    secret and the webhook key beside it, webhooks to loopback receivers, and the development sign-in (off by
+    default everywhere else; ``FATHOM_DEV_SIGN_IN=0`` keeps it off here too)."""
     env = service_env(base, FATHOM_SIGNING_KEY=str(home / "signing-key.pem"))
     env.setdefault("FATHOM_WEB_SECRET_FILE", str(home / "web-secret"))
     env.setdefault("FATHOM_DEV_SIGN_IN", "1")
+    # Local receivers (a developer's own test endpoint) are on loopback; the webhook key lives beside the rest.
+    env.setdefault("FATHOM_WEBHOOK_ALLOW_LOOPBACK", "1")
+    env.setdefault("FATHOM_WEBHOOK_KEY_FILE", str(home / "webhook-key"))
     return env
 
 

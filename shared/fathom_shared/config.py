@@ -78,6 +78,16 @@ class Settings:
     """Port of the operations server (``/metrics``, detailed ``/readyz``); off when unset or 0."""
     ops_host: str = "127.0.0.1"
     """Address the operations server binds to: loopback unless a scraper elsewhere must reach it."""
+    webhook_allow_loopback: bool = False
+    """Let webhooks go to 127.0.0.1/``localhost`` (``fathom up`` and the tests); other private ranges never."""
+    webhook_key: str | None = None
+    """Fernet key(s) sealing webhook secrets at rest, comma-separated, newest first (older ones still open)."""
+    webhook_key_path: Path = field(default_factory=lambda: Path(".fathom/webhook-key"))
+    """Where a local run keeps its generated webhook key when ``FATHOM_WEBHOOK_KEY`` is unset."""
+    webhook_max_per_trust: int = 10
+    """Subscriptions one trust may register."""
+    webhook_workers: int = 4
+    """Deliveries in flight at once across all trusts (each subscription has at most one)."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -116,6 +126,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         trusted_proxies=_count("FATHOM_TRUSTED_PROXIES", env.get("FATHOM_TRUSTED_PROXIES") or "0"),
         ops_port=_count("FATHOM_OPS_PORT", env.get("FATHOM_OPS_PORT") or "0") or None,
         ops_host=env.get("FATHOM_OPS_HOST") or "127.0.0.1",
+        webhook_allow_loopback=_flag(env.get("FATHOM_WEBHOOK_ALLOW_LOOPBACK"), default=False),
+        webhook_key=env.get("FATHOM_WEBHOOK_KEY") or None,
+        webhook_key_path=Path(env.get("FATHOM_WEBHOOK_KEY_FILE", ".fathom/webhook-key")),
+        webhook_max_per_trust=int(env.get("FATHOM_WEBHOOK_MAX_PER_TRUST", "10")),
+        webhook_workers=int(env.get("FATHOM_WEBHOOK_WORKERS", "4")),
     )
 
 

@@ -62,6 +62,14 @@ def production_problems(settings: Settings) -> list[str]:
     elif urlsplit(settings.public_url).scheme != "https":
         problems.append(f"FATHOM_PUBLIC_URL is {settings.public_url}, not https: set it to the https:// address "
                         "people use (TLS may end at a proxy; see FATHOM_TRUSTED_PROXIES).")
+    if not settings.webhook_key:
+        problems.append("FATHOM_WEBHOOK_KEY is not set, so each instance would generate its own key for webhook "
+                        f"secrets into {settings.webhook_key_path} and reports and delivery would disagree: set it "
+                        "to a Fernet key, the same on every reports and delivery instance (python -c \"from "
+                        "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\").")
+    if settings.webhook_allow_loopback:
+        problems.append("FATHOM_WEBHOOK_ALLOW_LOOPBACK is on, so webhooks may call services on the host itself: "
+                        "unset it or set FATHOM_WEBHOOK_ALLOW_LOOPBACK=0.")
     return problems
 
 

@@ -219,6 +219,39 @@ def test_next_is_only_ever_a_local_path(web, issuer, trust):
     assert answer.headers["Location"] == "/"
 
 
+HOSTILE_NEXT = [
+    "/\t/evil.example", "/%09/evil.example", "/\n/evil.example", "/\r/evil.example", "/x\r\nSet-Cookie: a=b",
+    "/\\evil.example", "/%5Cevil.example", "%2F%2Fevil.example", "/%2F/evil.example", "/%2f%2fevil.example",
+    "//evil.example", "///evil.example", "https://evil.example/", "HTTPS:evil.example", "\t//evil.example",
+    " //evil.example", "/\x00/evil.example", "/\x7f/evil.example",
+]
+
+
+@pytest.mark.parametrize("next_path", HOSTILE_NEXT)
+def test_hostile_next_ends_on_the_home_page_after_an_oidc_sign_in(web, issuer, trust, next_path):
+    """Tabs and line breaks (dropped by browsers: ``/<tab>/evil`` is ``//evil``), backslashes and encoded
+    slashes: the browser lands on ``/``, never another host, and a CR/LF is no 500. Before, ``/%09/evil.example``
+    passed the prefix check and CR/LF broke the Location header."""
+    issuer.person = teacher(trust)
+    answer = sign_in_via_issuer(web, issuer, next_path)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["Location"] == "/"
+
+
+def test_a_local_next_with_odd_characters_is_kept_but_quoted(web, issuer, trust):
+    issuer.person = teacher(trust)
+    answer = sign_in_via_issuer(web, issuer, "/classes/4a?subject=maths & more")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/classes/4a?subject=maths%20&%20more"
+
+
+def test_the_refused_pages_try_again_link_keeps_only_a_local_next(web, issuer, trust):
+    issuer.mode = "deny"
+    answer = sign_in_via_issuer(web, issuer, "/\t/evil.example")
+    assert answer.status_code == 403
+    assert 'href="/sign-in/oidc?next=/"' in answer.text
+
+
 def test_redirect_uri_uses_the_public_url_when_set(oidc_settings, app_engine, issuer, trust):
     app = create_app(replace(oidc_settings, public_url="https://fathom.oak.example/"), app_engine)
     start = app.test_client().get("/sign-in/oidc")
@@ -316,6 +349,8 @@ def test_sign_in_page_offers_the_organisation_and_no_development_sign_in(web):
     (None, "/"), ("", "/"), ("/classes/4a?subject=maths", "/classes/4a?subject=maths"),
     ("https://evil.example/", "/"), ("//evil.example/x", "/"), ("/\\evil.example", "/"),
     ("javascript:alert(1)", "/"), ("classes/4a", "/"),
+    *[(hostile, "/") for hostile in HOSTILE_NEXT],
+    ("/pupils/Zoë", "/pupils/Zo%C3%AB"), ("/classes/4a%2Fx", "/classes/4a%2Fx"),
 ])
 def test_local_path_never_leaves_the_site(target, expected):
     assert local_path(target) == expected

@@ -130,6 +130,14 @@ def test_dev_sign_in_next_never_leaves_the_site(web, oak):
     assert answer.status_code == 303 and answer.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("next_path", ["/\t/evil.example", "/x\r\nSet-Cookie: a=b", "/%2F/evil.example",
+                                       "/\\evil.example"])
+def test_dev_sign_in_hostile_next_lands_on_home(web, oak, next_path):
+    """The same rule as the OpenID Connect sign-in: a tab (dropped by browsers) or CR/LF never gets through."""
+    answer = dev_sign_in(web, oak, "trust_leader", next_path)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
+
+
 def test_dev_sign_in_is_gone_when_disabled(web_settings, app_engine, oak):
     off = create_app(replace(web_settings, dev_sign_in=False), app_engine).test_client()
     page = off.get("/sign-in")
@@ -257,6 +265,23 @@ def test_the_forwarder_keeps_the_apis_role_checks(web, oak):
                       headers={"X-CSRF-Token": csrf_of(web)})
     assert answer.status_code == 403
     assert answer.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/..%2F..%2Fmetrics", "/api/v1/..%2f..%2f.well-known%2fjwks.json", "/api/v1/schools/..%2F..%2F..%2Fmetrics",
+    "/api/v1/%2E%2E/%2E%2E/metrics", "/api/v1/schools%5C..%5C..%5Cmetrics", "/api/v1/schools/%252E%252E",
+    "/api/v1/./schools", "/api/v1/schools//x", "/api/v1/..%2F..%2Fhealthz", "/api/v1/schools/%0Ax",
+])
+def test_the_forwarder_reaches_only_v1_command_paths(web, oak, command_api, path):
+    """``..%2F`` decoded by the server used to walk out of ``/v1/`` to the API's metrics and keys with the
+    person's token. Every such path is now a 404 problem from the web app itself."""
+    assert requests.get(f"{command_api}/.well-known/jwks.json", timeout=10).status_code == 200  # there to be reached
+    dev_sign_in(web, oak, "trust_leader")
+    for method in ("GET", "POST"):
+        answer = web.open(path, method=method, headers={"X-CSRF-Token": csrf_of(web)})
+        assert answer.status_code == 404, (method, answer.text[:200])
+        assert answer.mimetype == "application/problem+json"
+        assert "keys" not in answer.json and "# TYPE" not in answer.text and "checks" not in answer.json
 
 
 def test_an_unreachable_command_api_is_a_clear_503(web_settings, app_engine, oak):

@@ -22,6 +22,7 @@ PRODUCTION = {
     "FATHOM_JWT_ISSUER": "https://login.example.org/",
     "FATHOM_WEB_SECRET": GOOD_SECRET,
     "FATHOM_PUBLIC_URL": "https://fathom.example.org",
+    "FATHOM_WEBHOOK_KEY": "dGhpcy1pcy1hLXRlc3Qta2V5LW9mLTMyLWJ5dGVzLi4=",
 }
 
 
@@ -52,6 +53,15 @@ def test_refuses_the_development_sign_in() -> None:
 def test_refuses_the_local_signing_key() -> None:
     problem = only_problem(FATHOM_JWKS_URL=None)
     assert "FATHOM_JWKS_URL" in problem and "JWKS URL" in problem and "local key" in problem
+
+
+def test_refuses_a_webhook_key_generated_per_instance() -> None:
+    problem = only_problem(FATHOM_WEBHOOK_KEY=None)
+    assert "FATHOM_WEBHOOK_KEY" in problem and "Fernet" in problem
+
+
+def test_refuses_webhooks_to_loopback() -> None:
+    assert "FATHOM_WEBHOOK_ALLOW_LOOPBACK=0" in only_problem(FATHOM_WEBHOOK_ALLOW_LOOPBACK="1")
 
 
 def test_refuses_the_default_application_role_password() -> None:
@@ -104,9 +114,9 @@ def test_every_problem_is_listed_at_once() -> None:
     message = str(refused.value)
     assert message.startswith("refusing to start projector with FATHOM_ENV=production:")
     for variable in ("FATHOM_DEV_SIGN_IN", "FATHOM_JWKS_URL", "FATHOM_APP_DB_PASSWORD", "FATHOM_WEB_SECRET",
-                     "FATHOM_PUBLIC_URL"):
+                     "FATHOM_PUBLIC_URL", "FATHOM_WEBHOOK_KEY"):
         assert variable in message, variable
-    assert len(refused.value.problems) == 5  # the default owner URL is not one: services never use it
+    assert len(refused.value.problems) == 6  # the default owner URL is not one: services never use it
 
 
 def test_a_misspelt_environment_is_an_error_not_development() -> None:

@@ -21,6 +21,7 @@ from fathom_reports.change_feed_stream import ChangeFeed
 from fathom_reports.responses import STORE_EXTENSION
 from fathom_reports.store import ReadModelStore
 from fathom_reports.web import install_web_app
+from fathom_reports.webhooks_secrets import secret_box
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
@@ -43,6 +44,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[audit.ENGINE_EXTENSION] = engine
     app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
     serve_behind_proxies(app, settings.trusted_proxies)
+    app.extensions[webhooks.POLICY_EXTENSION] = webhooks.WebhookPolicy(
+        secret_box(settings), settings.webhook_max_per_trust, settings.webhook_allow_loopback)
     install_read_recording(app, engine)
     for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
         api.register_blueprint(module.blp)

@@ -2,8 +2,9 @@
 
 Each table is a header row and flat rows. Band counts, whose bands differ by scale, are one
 ``counts`` cell such as ``Emerging 1; Developing 0; Secure 2; Mastery 1``. Text that a
-spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``) is prefixed with
-``'`` — objective texts and names come from users.
+spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, a tab or a line break, also after
+leading whitespace) is prefixed with ``'`` — objective texts and names come from users. Every cell that becomes
+text is checked, lists joined into one cell included.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from numbers import Number
 from typing import Any
 
 Table = tuple[list[str], list[dict[str, Any]]]
@@ -34,16 +36,29 @@ def filename(*parts: Any) -> str:
     return f"{stem}.csv"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""What makes a spreadsheet read a cell as a formula, also after leading spaces or line breaks it skips."""
+
+
 def _cell(value: Any) -> Any:
+    """Every cell that ends up as text goes through :func:`defused`: numbers stay numbers, nothing else escapes."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    if isinstance(value, Number):
+        return value
+    if isinstance(value, list | tuple):
+        return defused("; ".join(str(v) for v in value))
+    return defused(str(value))
+
+
+def defused(text: str) -> str:
+    """``text`` prefixed with ``'`` when a spreadsheet would run it as a formula (``=``, ``+``, ``-``, ``@``,
+    tab, CR, LF, or any of these after leading whitespace such as ``" =1+1"``)."""
+    if text[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
 safe_cell = _cell

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, text
 from fathom_reports.change_feed_publisher import ChangePublisher
 from fathom_reports.freshness import CHANNEL, parse_notification
 from fathom_reports.webhooks_delivery import WebhookDeliverer
+from fathom_reports.webhooks_secrets import secret_box
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.production_check import exit_if_unsafe
@@ -76,8 +77,9 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
     engine = make_engine(settings.app_database_url, pool_size=4)
     publisher = ChangePublisher(engine, settings.kafka_bootstrap_servers, settings.changes_topic_prefix,
                                 settings.topic_partitions)
-    deliverer = WebhookDeliverer(engine, backoff_s=settings.webhook_backoff_s,
-                                 max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s)
+    deliverer = WebhookDeliverer(engine, secret_box(settings), backoff_s=settings.webhook_backoff_s,
+                                 max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s,
+                                 workers=settings.webhook_workers, allow_loopback=settings.webhook_allow_loopback)
     threads = [
         threading.Thread(target=run_trust_loop, name="change-topics",
                          args=("topics", engine, publisher.publish_pending, stop, sweep_s)),
@@ -92,6 +94,7 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
         for thread in threads:
             thread.join()
     finally:
+        deliverer.close()
         publisher.close()
         engine.dispose()
 

@@ -1,13 +1,18 @@
 """``/v1/webhooks``: register, list and delete signed webhook subscriptions; dead letters; replay.
 
 For the trust's ``integration`` or ``trust_leader`` tokens. The secret is returned once, at
-registration: receivers verify ``Fathom-Signature`` with it (:mod:`fathom_reports.webhooks_signing`).
-Another trust's subscription id is a 404, like any id the caller's trust does not have.
+registration: receivers verify ``Fathom-Signature`` with it (:mod:`fathom_reports.webhooks_signing`);
+it is stored sealed. Another trust's subscription id is a 404, like any id the caller's trust does not have.
+A URL to a private, loopback, link-local or otherwise non-public address is a 422 naming ``url``
+(:mod:`fathom_reports.webhooks_destinations`), and a trust has at most ``FATHOM_WEBHOOK_MAX_PER_TRUST``
+subscriptions (409).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +25,28 @@ from fathom_reports.change_feed import FEED_EXTENSION
 from fathom_reports.change_feed_store import MODELS
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
+from fathom_reports.webhooks_destinations import literal_address, url_refusal
+from fathom_reports.webhooks_secrets import SecretBox
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import requires
+from fathom_shared.web import Problem, requires
 
 WEBHOOK_ROLES = ("integration", "trust_leader")
+POLICY_EXTENSION = "fathom_reports.webhooks.policy"
+HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    """What registration needs from the settings: the secret box, the cap, and whether loopback is allowed."""
+
+    secrets: SecretBox
+    max_per_trust: int
+    allow_loopback: bool
+
+
+def _policy() -> WebhookPolicy:
+    return current_app.extensions[POLICY_EXTENSION]
 
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Signed webhooks of change notices")
 
@@ -37,10 +59,21 @@ class WebhookInSchema(Schema):
 
     @validates("url")
     def http_url(self, value: str, **_: Any) -> None:
-        """Only http(s) to a named host: no file:, gopher: or credentials in the URL."""
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        """Only http(s) to a named host: no file:, gopher: or credentials in the URL; an ASCII host name
+        (international names in their xn-- form) or an address; a valid port."""
+        try:
+            parts = urlsplit(value)
+            valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+                     and not parts.password and (parts.port is None or parts.port > 0)
+                     and (HOST_NAME.fullmatch(parts.hostname or "") is not None
+                          or literal_address(parts.hostname or "") is not None))
+        except ValueError:  # a bad port or a broken [IPv6] literal
+            valid = False
+        if not valid:
             raise ValidationError("Must be an http:// or https:// URL with a host and no credentials.")
+        refused = url_refusal(value, _policy().allow_loopback)
+        if refused:
+            raise ValidationError(f"Must be a public internet address: {refused}.")
 
 
 class ReplaySchema(Schema):
@@ -78,11 +111,18 @@ def _id(webhook_id: str) -> uuid.UUID:
 @requires(*WEBHOOK_ROLES)
 @blp.arguments(WebhookInSchema, unknown=RAISE)
 @blp.response(201, CreatedWebhookSchema)
-@blp.alt_response(422, schema=ProblemSchema, description="Not an http(s) URL, or an unknown model.")
+@blp.alt_response(422, schema=ProblemSchema, description="Not an http(s) URL to a public address, or an unknown model.")
+@blp.alt_response(409, schema=ProblemSchema, description="The trust already has as many subscriptions as it may.")
 def create(body: dict[str, Any], principal: Principal) -> Response:
     """Subscribe a URL to the notices committed from now on (replay to backfill)."""
+    policy = _policy()
     with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
-        webhook, secret = store.create_webhook(uow.connection, body["url"], body["models"], principal.sub)
+        try:
+            webhook, secret = store.create_webhook(uow.connection, body["url"], body["models"], principal.sub,
+                                                   policy.secrets, policy.max_per_trust)
+        except store.TooManyWebhooks:
+            raise Problem(409, "Conflict", f"A trust may have at most {policy.max_per_trust} webhook subscriptions; "
+                                           "delete one first.") from None
         uow.commit()
     response = json_response({**webhook.to_json(), "secret": secret})
     response.status_code = 201

@@ -7,55 +7,106 @@ A failure schedules the next attempt after ``backoff_s × 2^(attempts−1)``; af
 ``max_attempts`` the notice goes to the subscription's dead letters and delivery moves on, so
 one bad notice cannot stop a subscription forever. The subscription row is locked (SKIP
 LOCKED) for the attempt, so several workers never deliver the same subscription at once.
+
+:meth:`WebhookDeliverer.deliver_due` only queues turns; ``workers`` threads deliver them in fair
+rotation across trusts (:mod:`fathom_reports.webhooks_scheduling`), each attempt bounded by one
+total deadline (:mod:`fathom_reports.webhooks_http`), so a slow or dead receiver of one trust never
+delays another trust's deliveries. Only public addresses are called
+(:mod:`fathom_reports.webhooks_destinations`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
 
-import requests
 from sqlalchemy import Engine
 
+from fathom_reports import webhooks_http
 from fathom_reports import webhooks_store as store
 from fathom_reports.change_feed_store import read_notices
+from fathom_reports.webhooks_scheduling import FairQueue
+from fathom_reports.webhooks_secrets import SecretBox
 from fathom_reports.webhooks_signing import HEADER, NOTICE_HEADER, sign
 from fathom_shared.db import TenantUnitOfWork
 
 log = logging.getLogger("fathom.webhooks")
-MAX_ERROR = 500
 
 
 @dataclass
 class WebhookDeliverer:
     engine: Engine
+    secrets: SecretBox | None = None
     backoff_s: float = 0.5
     max_attempts: int = 6
     timeout_s: float = 5.0
-    max_per_round: int = 100
-    """Notices delivered to one subscription before the worker looks at the others."""
-    session: requests.Session = field(default_factory=requests.Session)
+    """The whole attempt: resolve, connect, TLS, send, and the answer's status and headers."""
+    max_per_round: int = 20
+    """Notices delivered to one subscription in one turn before the other subscriptions get theirs."""
+    workers: int = 4
+    allow_loopback: bool = False
+    _queue: FairQueue = field(init=False)
+    _threads: list[threading.Thread] = field(init=False, default_factory=list)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        # Half the workers at most for one trust: a trust whose receivers all hang leaves the rest to others.
+        self._queue = FairQueue(per_trust=max(1, self.workers // 2))
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds before attempt ``attempts + 1``, after ``attempts`` failures."""
         return self.backoff_s * 2 ** (attempts - 1)
 
     def deliver_due(self, trust_id: str) -> int:
-        """Attempt every due subscription of the trust; returns the attempts made."""
+        """Queue a turn for every due subscription of the trust not already queued or in flight; how many."""
+        self._start()
         with TenantUnitOfWork(self.engine, trust_id) as uow:
             due = store.due_webhooks(uow.connection)
-        return sum(self._deliver(trust_id, webhook_id) for webhook_id in due)
+        return sum(self._queue.put(trust_id, webhook_id) for webhook_id in due)
+
+    def close(self, timeout_s: float | None = None) -> None:
+        """Stop taking turns; wait for the attempts in flight (each ends by its deadline)."""
+        self._queue.close()
+        for thread in self._threads:
+            thread.join(self.timeout_s + 5 if timeout_s is None else timeout_s)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._threads:
+                return
+            if self.secrets is None:
+                raise RuntimeError("WebhookDeliverer needs the secret box to open subscriptions' secrets")
+            for n in range(max(1, self.workers)):
+                thread = threading.Thread(target=self._work, name=f"webhook-worker-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _work(self) -> None:
+        while (turn := self._queue.take()) is not None:
+            trust_id, webhook_id = turn
+            more = False
+            try:
+                more = self._deliver(trust_id, webhook_id) >= self.max_per_round
+            except Exception:  # the database went away mid-turn: the next sweep queues it again
+                log.exception("webhook %s of %s: delivery turn failed", webhook_id, trust_id)
+            finally:
+                self._queue.done(trust_id, webhook_id)
+            if more:  # a backlog: another turn, behind the other trusts' turns
+                self._queue.put(trust_id, webhook_id)
 
     def _deliver(self, trust_id: str, webhook_id: uuid.UUID) -> int:
+        assert self.secrets is not None
         attempts = 0
         while attempts < self.max_per_round:
             with TenantUnitOfWork(self.engine, trust_id) as uow:
-                webhook = store.claim(uow.connection, webhook_id)
+                webhook = store.claim(uow.connection, webhook_id, self.secrets)
                 if webhook is None:
                     return attempts
                 notices = read_notices(uow.connection, webhook.cursor, 1, webhook.models)
                 if not notices:
+                    uow.commit()  # a plaintext secret sealed by the claim stays sealed
                     return attempts
                 notice = notices[0]
                 attempts += 1
@@ -74,14 +125,13 @@ class WebhookDeliverer:
         return attempts
 
     def _post(self, url: str, secret: str, notice_id: int, body: bytes) -> str | None:
-        """None on a 2xx answer, else what went wrong. Redirects are not followed (a 3xx is a failure)."""
+        """None on a 2xx answer, else a generic account of what went wrong (a 3xx is a failure: no redirects)."""
         headers = {"Content-Type": "application/json", HEADER: sign(secret, body), NOTICE_HEADER: str(notice_id),
                    "User-Agent": "Fathom-Webhooks/1"}
         try:
-            response = self.session.post(url, data=body, headers=headers, timeout=self.timeout_s,
-                                         allow_redirects=False)
-        except requests.RequestException as exc:
-            return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
-        if 200 <= response.status_code < 300:
+            status = webhooks_http.post(url, body, headers, self.timeout_s, self.allow_loopback)
+        except webhooks_http.DeliveryFailed as failure:
+            return str(failure)
+        if 200 <= status < 300:
             return None
-        return f"HTTP {response.status_code}"
+        return f"delivery failed: HTTP {status}"

@@ -3,7 +3,8 @@
 Each subscription's ``cursor`` is the last notice it is done with (delivered, or given up on
 and dead-lettered). Delivery takes one notice at a time past the cursor, so a receiver sees
 its notices in order and a restarted worker resumes exactly where the last commit left off.
-All functions run inside the caller's tenant unit of work (row-level security).
+All functions run inside the caller's tenant unit of work (row-level security). Secrets are
+stored sealed (:mod:`fathom_reports.webhooks_secrets`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_reports.change_feed_store import last_notice_id
+from fathom_reports.webhooks_secrets import SecretBox
 
 SECRET_PREFIX = "whsec_"
 _COLUMNS = "webhook_id, url, models, created_by, created_at, cursor, attempts, next_attempt_at, last_error"
@@ -41,15 +43,26 @@ class Webhook:
                 "next_attempt_at": self.next_attempt_at.isoformat(), "last_error": self.last_error}
 
 
+class TooManyWebhooks(Exception):
+    """The trust already has as many subscriptions as it may."""
+
+
 def create_webhook(connection: Connection, url: str, models: Sequence[str] | None, created_by: str,
-                   ) -> tuple[Webhook, str]:
-    """A new subscription starting after the trust's newest notice, and its secret (shown once)."""
+                   box: SecretBox, limit: int) -> tuple[Webhook, str]:
+    """A new subscription starting after the trust's newest notice, and its secret (shown once, stored sealed).
+
+    At most ``limit`` per trust (one trust's subscriptions share the delivery workers with every other
+    trust's); concurrent registrations of one trust are serialised so the count cannot be raced past.
+    """
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('webhooks:' || current_setting('fathom.trust')))"))
+    if connection.execute(text("SELECT count(*) FROM webhooks")).scalar_one() >= limit:
+        raise TooManyWebhooks
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     row = connection.execute(text(
-        "INSERT INTO webhooks (trust_id, webhook_id, url, models, secret, created_by, cursor) "
-        "VALUES (current_setting('fathom.trust', true), :id, :url, :models, :secret, :by, :cursor) "
+        "INSERT INTO webhooks (trust_id, webhook_id, url, models, secret_sealed, created_by, cursor) "
+        "VALUES (current_setting('fathom.trust', true), :id, :url, :models, :sealed, :by, :cursor) "
         f"RETURNING {_COLUMNS}"),
-        {"id": uuid.uuid4(), "url": url, "models": list(models) if models else None, "secret": secret,
+        {"id": uuid.uuid4(), "url": url, "models": list(models) if models else None, "sealed": box.seal(secret),
          "by": created_by, "cursor": last_notice_id(connection)}).one()
     return Webhook(**row._mapping), secret
 
@@ -104,12 +117,24 @@ def due_webhooks(connection: Connection) -> list[uuid.UUID]:
         "  AND (w.models IS NULL OR n.model = ANY(w.models))) ORDER BY w.webhook_id")).scalars())
 
 
-def claim(connection: Connection, webhook_id: uuid.UUID) -> Due | None:
-    """Lock one due subscription; None if it is gone, not due, or another worker holds it."""
+def claim(connection: Connection, webhook_id: uuid.UUID, box: SecretBox) -> Due | None:
+    """Lock one due subscription; None if it is gone, not due, or another worker holds it.
+
+    A secret still in plaintext (registered before secrets were sealed) is sealed now, in the same
+    transaction, and the plaintext cleared.
+    """
     row = connection.execute(text(
-        "SELECT webhook_id, url, models, secret, cursor, attempts FROM webhooks "
+        "SELECT webhook_id, url, models, secret, secret_sealed, cursor, attempts FROM webhooks "
         "WHERE webhook_id = :id AND next_attempt_at <= now() FOR UPDATE SKIP LOCKED"), {"id": webhook_id}).first()
-    return None if row is None else Due(**row._mapping)
+    if row is None:
+        return None
+    fields = dict(row._mapping)
+    sealed, plaintext = fields.pop("secret_sealed"), fields.pop("secret")
+    if sealed is None:
+        connection.execute(text("UPDATE webhooks SET secret_sealed = :sealed, secret = NULL WHERE webhook_id = :id"),
+                           {"id": webhook_id, "sealed": box.seal(plaintext)})
+        return Due(**fields, secret=plaintext)
+    return Due(**fields, secret=box.open(sealed))
 
 
 def delivered(connection: Connection, webhook_id: uuid.UUID, notice_id: int) -> None:

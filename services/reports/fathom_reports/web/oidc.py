@@ -29,8 +29,8 @@ from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from fathom_reports.web.extensions import web_settings
+from fathom_reports.web.next_path import local_path
 from fathom_reports.web.session import SignedIn, csrf_token, sign_in, sign_out
-from fathom_reports.web.sign_in import local_path
 from fathom_shared.auth import ROLES, Principal, TokenError
 from fathom_shared.config import Settings
 

@@ -6,18 +6,12 @@ from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from fathom_reports.web.extensions import web_engine, web_settings
+from fathom_reports.web.next_path import local_path
 from fathom_reports.web.personas import ROLE_TITLES, Persona, active_trusts, personas
 from fathom_reports.web.session import check_csrf, csrf_token, sign_in, sign_out
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 
 bp = Blueprint("sign_in", __name__)
-
-
-def local_path(target: str | None) -> str:
-    """Where to go after signing in: only a path on this site (no open redirect to another host)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 @bp.get("/sign-in")
