@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008_webhook_secrets"
-down_revision = "0006_audit"
+down_revision = "0007_roles"
 branch_labels = None
 depends_on = None
 
