@@ -65,6 +65,17 @@ class Settings:
     oidc_scope: str = "openid profile email"
     dev_sign_in: bool = True
     """The development sign-in (pick a trust and a person; mints a local token). Off in production."""
+    kafka_security_protocol: str = "PLAINTEXT"
+    """``PLAINTEXT`` (local only), ``SASL_PLAINTEXT``, ``SSL`` or ``SASL_SSL`` (production)."""
+    kafka_sasl_mechanism: str | None = None
+    """``SCRAM-SHA-512`` in production; with ``SASL_*`` protocols only."""
+    kafka_sasl_username: str | None = None
+    """The service's own broker principal: ACLs grant each service only the topics it needs."""
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    """CA certificate that signed the broker's TLS certificate (``SSL``/``SASL_SSL``)."""
+    change_retention_days: int = 90
+    """Change notices, and per-trust change topics, older than this are deleted."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -100,6 +111,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
         # A development sign-in mints tokens with the local key, so it is off once a real issuer is configured.
         dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=not env.get("FATHOM_JWKS_URL")),
+        kafka_security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+        kafka_sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
+        kafka_sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
+        kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
+        kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
+        change_retention_days=int(env.get("FATHOM_CHANGE_RETENTION_DAYS", "90")),
     )
 
 

@@ -25,6 +25,7 @@ from fathom_reports.freshness import CHANNEL, parse_notification
 from fathom_reports.webhooks_delivery import WebhookDeliverer
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
+from fathom_shared.kafka import BrokerAccess
 
 log = logging.getLogger("fathom.delivery")
 MAX_BACKOFF_S = 5.0
@@ -73,8 +74,8 @@ def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: 
 
 def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None:
     engine = make_engine(settings.app_database_url, pool_size=4)
-    publisher = ChangePublisher(engine, settings.kafka_bootstrap_servers, settings.changes_topic_prefix,
-                                settings.topic_partitions)
+    publisher = ChangePublisher(engine, BrokerAccess.from_settings(settings), settings.changes_topic_prefix,
+                                settings.topic_partitions, settings.change_retention_days)
     deliverer = WebhookDeliverer(engine, backoff_s=settings.webhook_backoff_s,
                                  max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s)
     threads = [
