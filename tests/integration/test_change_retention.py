@@ -115,7 +115,7 @@ def test_a_position_older_than_what_is_kept_is_410_gone_with_where_to_resume(
         problem = response.json
         assert problem["kept_after"] == 5 and problem["last_notice"] == ids[-1]
         assert "after" in problem["errors"]
-        assert f"resume with after={ids[-1]}" in problem["detail"]
+        assert f"continue after notice {ids[-1]}" in problem["detail"]
     page = client.get("/v1/changes", headers=integration, query_string={"after": 5, "limit": 1000}).json
     assert [n["notice_id"] for n in page["notices"]] == ids[5:]
 
@@ -127,6 +127,20 @@ def test_a_position_older_than_what_is_kept_is_410_gone_with_where_to_resume(
     stream = client.get("/v1/changes/stream", headers={**integration, "Last-Event-ID": "5"}, buffered=False)
     assert stream.status_code == 200
     stream.close()
+
+
+def test_a_webhook_replay_from_a_notice_no_longer_kept_is_410(client, settings, app_engine, owner_engine, trust):
+    ids = project(app_engine, trust)
+    age(owner_engine, trust, ids[:5])
+    published_to(app_engine, trust, ids[-1])
+    prune_trust(app_engine, trust, RETENTION_DAYS)
+    leader = bearer(token_for(settings, trust, ["trust_leader"]))
+    created = client.post("/v1/webhooks", headers=leader, json={"url": "https://bi.example.org/hook"}).json
+    replay = f"/v1/webhooks/{created['id']}/replay"
+    gone = client.post(replay, headers=leader, json={"from_notice": 5})
+    assert gone.status_code == 410 and gone.mimetype == "application/problem+json"
+    assert gone.json["kept_after"] == 5 and "from_notice" in gone.json["errors"]
+    assert client.post(replay, headers=leader, json={"from_notice": 6}).status_code == 202
 
 
 def test_a_fully_pruned_feed_resumes_after_the_newest_notice(client, settings, app_engine, owner_engine, trust):

@@ -65,14 +65,18 @@ def read_or_gone(trust_id: str, after: int, limit: int, field: str) -> list[Noti
     try:
         return change_feed().read(trust_id, after, limit)
     except PositionGone as gone:
-        raise Problem(
-            410, "Gone",
-            f"Notices after {gone.after} up to {gone.kept_after} are no longer kept. Re-read the read models "
-            f"you follow, then resume with after={gone.last_notice} (or, to replay what is kept, "
-            f"after={gone.kept_after}).",
-            errors={field: [f"Older than the oldest position kept ({gone.kept_after})."]},
-            extensions={"kept_after": gone.kept_after, "last_notice": gone.last_notice},
-        ) from gone
+        raise gone_problem(gone, field) from gone
+
+
+def gone_problem(gone: PositionGone, field: str) -> Problem:
+    """410 Gone naming the field, with where a consumer can go on from (as members a client can read)."""
+    return Problem(
+        410, "Gone",
+        f"Notices up to {gone.kept_after} are no longer kept. Re-read the read models you follow, then "
+        f"continue after notice {gone.last_notice} (or, to replay what is kept, after notice {gone.kept_after}).",
+        errors={field: [f"Older than the oldest position kept (after notice {gone.kept_after})."]},
+        extensions={"kept_after": gone.kept_after, "last_notice": gone.last_notice},
+    )
 
 
 @blp.route("")

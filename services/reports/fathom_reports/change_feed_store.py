@@ -91,7 +91,12 @@ def read_kept_notices(connection: Connection, after: int, limit: int) -> list[No
     read is then seen by the check too (each statement sees at least what the previous one saw).
     """
     notices = read_notices(connection, after, limit)
+    require_kept(connection, after)
+    return notices
+
+
+def require_kept(connection: Connection, after: int) -> None:
+    """Raise :class:`PositionGone` if notices after ``after`` have been deleted by retention."""
     kept = kept_after(connection)
     if after < kept:
         raise PositionGone(after, kept, last_notice_id(connection))
-    return notices
