@@ -88,6 +88,17 @@ class Settings:
     """Subscriptions one trust may register."""
     webhook_workers: int = 4
     """Deliveries in flight at once across all trusts (each subscription has at most one)."""
+    kafka_security_protocol: str = "PLAINTEXT"
+    """``PLAINTEXT`` (local only), ``SASL_PLAINTEXT``, ``SSL`` or ``SASL_SSL`` (production)."""
+    kafka_sasl_mechanism: str | None = None
+    """``SCRAM-SHA-512`` in production; with ``SASL_*`` protocols only."""
+    kafka_sasl_username: str | None = None
+    """The service's own broker principal: ACLs grant each service only the topics it needs."""
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    """CA certificate that signed the broker's TLS certificate (``SSL``/``SASL_SSL``)."""
+    change_retention_days: int = 90
+    """Change notices, and per-trust change topics, older than this are deleted."""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -131,6 +142,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_key_path=Path(env.get("FATHOM_WEBHOOK_KEY_FILE", ".fathom/webhook-key")),
         webhook_max_per_trust=int(env.get("FATHOM_WEBHOOK_MAX_PER_TRUST", "10")),
         webhook_workers=int(env.get("FATHOM_WEBHOOK_WORKERS", "4")),
+        kafka_security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+        kafka_sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
+        kafka_sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
+        kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
+        kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
+        change_retention_days=int(env.get("FATHOM_CHANGE_RETENTION_DAYS", "90")),
     )
 
 

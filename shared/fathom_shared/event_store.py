@@ -268,6 +268,41 @@ def _stored(row: Any) -> StoredEvent:
     )
 
 
+def content_of(event: StoredEvent) -> dict[str, Any]:
+    """What an event's hash covers: everything but the hashes themselves."""
+    return hashed_content(
+        event.trust_id, event.sequence, event.event_id, event.stream_type, event.stream_id,
+        event.stream_version, event.event_type, event.schema_version, event.data, event.metadata,
+        event.recorded_at,
+    )
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """A stored event's place in the chain: enough to check that a copy of it is exact."""
+
+    prev_hash: bytes
+    hash: bytes
+
+    def vouches_for(self, copy: StoredEvent) -> bool:
+        """Is ``copy`` (as a broker delivered it) exactly this stored event?
+
+        Its content, chained to the stored previous hash, must give the stored hash: any changed
+        field, or an event the store never had at that position, gives another digest.
+        """
+        return event_hash(self.prev_hash, content_of(copy)) == self.hash
+
+
+def chain_links(connection: Connection, first: int, last: int) -> dict[int, ChainLink]:
+    """The current trust's chain links for ``first <= sequence <= last``, by sequence: one range query."""
+    rows = connection.execute(
+        text("SELECT sequence, prev_hash, hash FROM events WHERE trust_id = current_setting('fathom.trust') "
+             "AND sequence BETWEEN :first AND :last"),
+        {"first": first, "last": last},
+    )
+    return {int(row.sequence): ChainLink(bytes(row.prev_hash), bytes(row.hash)) for row in rows}
+
+
 @dataclass(frozen=True)
 class ChainReport:
     events_checked: int
@@ -289,12 +324,7 @@ def verify_chain(connection: Connection) -> ChainReport:
             return ChainReport(checked, expected_sequence, "sequence gap")
         if event.prev_hash != prev:
             return ChainReport(checked, event.sequence, "previous hash does not match")
-        content = hashed_content(
-            event.trust_id, event.sequence, event.event_id, event.stream_type, event.stream_id,
-            event.stream_version, event.event_type, event.schema_version, event.data,
-            event.metadata, event.recorded_at,
-        )
-        if event_hash(prev, content) != event.hash:
+        if event_hash(prev, content_of(event)) != event.hash:
             return ChainReport(checked, event.sequence, "content does not match its hash")
         prev = event.hash
         checked += 1

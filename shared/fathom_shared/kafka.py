@@ -1,28 +1,91 @@
-"""The assessment-events topic: one topic, keyed by trust, so each trust's events stay in order."""
+"""The assessment-events topic: one topic, keyed by trust, so each trust's events stay in order.
+
+Every Kafka client the services make (producer, consumer, admin) gets its connection settings
+from :class:`BrokerAccess`, so none can forget the authentication the broker demands.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from fathom_shared.config import Settings
+
 log = logging.getLogger("fathom.kafka")
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
 
-def ensure_topic(bootstrap_servers: str, topic: str, partitions: int) -> None:
-    """Create ``topic`` if it is missing (idempotent; safe from several processes at once)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="fathom-admin",
+
+@dataclass(frozen=True)
+class BrokerAccess:
+    """Where the broker is and how this service proves who it is (SASL) and checks the broker (TLS).
+
+    Production runs ``SASL_SSL`` with ``SCRAM-SHA-512`` and one principal per service, so the
+    broker's ACLs decide who may read or write which topic; ``PLAINTEXT`` is for a local broker.
+    """
+
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.security_protocol not in SECURITY_PROTOCOLS:
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                             f"not {self.security_protocol!r}")
+        if self.security_protocol.startswith("SASL_") and not (
+                self.sasl_mechanism and self.sasl_username and self.sasl_password):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_MECHANISM, "
+                             "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BrokerAccess:
+        return cls(settings.kafka_bootstrap_servers, settings.kafka_security_protocol,
+                   settings.kafka_sasl_mechanism, settings.kafka_sasl_username, settings.kafka_sasl_password,
+                   settings.kafka_ssl_cafile)
+
+    def client_config(self) -> dict[str, Any]:
+        """Keyword arguments every kafka-python client (producer, consumer, admin) is created with."""
+        config: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers,
+                                  "security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL_"):
+            # kafka-python names the username and password "plain" for every mechanism, SCRAM included.
+            config.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
+                          sasl_plain_password=self.sasl_password)
+        if self.ssl_cafile and self.security_protocol.endswith("SSL"):
+            config["ssl_cafile"] = self.ssl_cafile
+        return config
+
+
+def broker_access(broker: BrokerAccess | str) -> BrokerAccess:
+    """A bare ``host:port`` list is a plaintext broker (local servers, tests)."""
+    return broker if isinstance(broker, BrokerAccess) else BrokerAccess(broker)
+
+
+def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
+                 config: Mapping[str, str] | None = None) -> None:
+    """Create ``topic`` if it is missing (idempotent; safe from several processes at once).
+
+    ``config`` are topic settings (e.g. ``retention.ms``) given at creation; an existing topic is left as it is.
+    """
+    admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
                              request_timeout_ms=10000)
     try:
         if topic in admin.list_topics():
             return
         with contextlib.suppress(TopicAlreadyExistsError):
-            admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+            admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1,
+                                          topic_configs=dict(config or {}))])
     finally:
         admin.close()
 
@@ -51,17 +114,19 @@ class AcknowledgedPublisher:
     Callers advance their own position only after :meth:`publish` returns: at-least-once, in order.
     """
 
-    def __init__(self, bootstrap_servers: str, client_id: str, partitions: int) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, broker: BrokerAccess | str, client_id: str, partitions: int,
+                 topic_config: Mapping[str, str] | None = None) -> None:
+        self.broker = broker_access(broker)
         self.client_id = client_id
         self.partitions = partitions
+        self.topic_config = dict(topic_config or {})
         self._producer: KafkaProducer | None = None
         self._topics: set[str] = set()
 
     def publish(self, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
         try:
             if topic not in self._topics:
-                ensure_topic(self.bootstrap_servers, topic, self.partitions)
+                ensure_topic(self.broker, topic, self.partitions, self.topic_config)
                 self._topics.add(topic)
             producer = self._ensure_producer()
             futures = [producer.send(topic, key=key, value=value) for key, value in messages]
@@ -75,7 +140,7 @@ class AcknowledgedPublisher:
     def _ensure_producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap_servers, client_id=self.client_id, acks="all",
+                **self.broker.client_config(), client_id=self.client_id, acks="all",
                 enable_idempotence=True, linger_ms=5, batch_size=256 * 1024, request_timeout_ms=10000,
                 max_block_ms=10000)
         return self._producer

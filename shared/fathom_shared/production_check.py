@@ -70,6 +70,11 @@ def production_problems(settings: Settings) -> list[str]:
     if settings.webhook_allow_loopback:
         problems.append("FATHOM_WEBHOOK_ALLOW_LOOPBACK is on, so webhooks may call services on the host itself: "
                         "unset it or set FATHOM_WEBHOOK_ALLOW_LOOPBACK=0.")
+    if not settings.kafka_security_protocol.startswith("SASL_"):
+        problems.append(f"KAFKA_SECURITY_PROTOCOL is {settings.kafka_security_protocol}, so anyone who reaches the "
+                        "broker can read every trust's events: set KAFKA_SECURITY_PROTOCOL=SASL_SSL with "
+                        "KAFKA_SASL_MECHANISM=SCRAM-SHA-512, KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD (this "
+                        "service's principal) and KAFKA_SSL_CAFILE.")
     return problems
 
 

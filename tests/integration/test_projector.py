@@ -539,3 +539,46 @@ def test_the_assessment_domain_over_its_life_in_batches_and_shuffled(
     assert normalised(app_engine, shuffled, everything) == projected
     assert rebuild_trust(app_engine, phased) == len(stored)
     assert normalised(app_engine, phased, stored) == projected
+
+
+def forged(event: StoredEvent, **data: Any) -> StoredEvent:
+    """A copy of ``event`` with some of its data changed, as someone with write access to the topic could send."""
+    return replace(event, data={**event.data, **data})
+
+
+def test_a_forged_message_is_set_aside_and_the_stored_event_applied(app_engine, trust, projector_settings,
+                                                                     producer):
+    """The broker is not trusted: a forged message never reaches the read models.
+
+    Without the check against the event store, the forged copy of the next sequence would be applied
+    (value 1) and the real message skipped as a duplicate, and a message beyond the store's head would
+    move the trust's position past events that do not exist.
+    """
+    d = date(2026, 11, 9)
+    genuine = append(app_engine, trust, [*roster(), judgement("p1", "o1", 2, d)])
+    real = append(app_engine, trust, [judgement("p1", "o1", 3, d + timedelta(days=1))])[0]
+    altered = forged(real, value=1)
+    invented = replace(forged(real, pupil_id="p2", value=1), sequence=real.sequence + 1, event_id=uuid.uuid4())
+    with running_projector(projector_settings) as port:
+        # The real message for `real.sequence` never arrives; only the forgeries do.
+        publish(producer, projector_settings.events_topic, [*genuine, altered, invented])
+        wait_until(lambda: metric(port, "fathom_projector_forged_messages_total") == 2, 30,
+                   what="both forgeries counted")
+        wait_for_position(app_engine, trust, real.sequence)
+        assert rows(app_engine, trust, "SELECT pupil_id, value, event_id, sequence FROM rm_pupil_objective") == [
+            ("p1", 3, real.event_id, real.sequence)]
+        assert metric(port, "fathom_projector_events_applied_total") == real.sequence
+
+        # The store's next event takes the sequence the invented message claimed.
+        following = append(app_engine, trust, [judgement("p2", "o1", 2, d)])[0]
+        assert following.sequence == invented.sequence
+        publish(producer, projector_settings.events_topic, [following])
+        wait_for_position(app_engine, trust, following.sequence)
+
+    assert rows(app_engine, trust, "SELECT pupil_id, value, event_id FROM rm_pupil_objective ORDER BY 1") == [
+        ("p1", 3, real.event_id), ("p2", 2, following.event_id)]
+    assert rows(app_engine, trust, "SELECT sequence, event_id, event_type, reason FROM broker_dead_letters "
+                                   "ORDER BY sequence") == [
+        (real.sequence, real.event_id, "JudgementRecorded", "does not match the event store's hash for this sequence"),
+        (invented.sequence, invented.event_id, "JudgementRecorded", "the event store has no event at this sequence")]
+    assert rows(app_engine, trust, "SELECT count(*) FROM dead_letters") == [(0,)]

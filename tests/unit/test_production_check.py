@@ -23,6 +23,10 @@ PRODUCTION = {
     "FATHOM_WEB_SECRET": GOOD_SECRET,
     "FATHOM_PUBLIC_URL": "https://fathom.example.org",
     "FATHOM_WEBHOOK_KEY": "dGhpcy1pcy1hLXRlc3Qta2V5LW9mLTMyLWJ5dGVzLi4=",
+    "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    "KAFKA_SASL_USERNAME": "fathom-relay",
+    "KAFKA_SASL_PASSWORD": "Zr4kQ9wM2pT7vX1c",
 }
 
 
@@ -58,6 +62,12 @@ def test_refuses_the_local_signing_key() -> None:
 def test_refuses_a_webhook_key_generated_per_instance() -> None:
     problem = only_problem(FATHOM_WEBHOOK_KEY=None)
     assert "FATHOM_WEBHOOK_KEY" in problem and "Fernet" in problem
+
+
+@pytest.mark.parametrize("protocol", ["PLAINTEXT", "SSL"])
+def test_refuses_an_unauthenticated_broker(protocol: str) -> None:
+    problem = only_problem(KAFKA_SECURITY_PROTOCOL=protocol, KAFKA_SASL_MECHANISM=None)
+    assert "KAFKA_SECURITY_PROTOCOL=SASL_SSL" in problem and protocol in problem
 
 
 def test_refuses_webhooks_to_loopback() -> None:
@@ -114,9 +124,9 @@ def test_every_problem_is_listed_at_once() -> None:
     message = str(refused.value)
     assert message.startswith("refusing to start projector with FATHOM_ENV=production:")
     for variable in ("FATHOM_DEV_SIGN_IN", "FATHOM_JWKS_URL", "FATHOM_APP_DB_PASSWORD", "FATHOM_WEB_SECRET",
-                     "FATHOM_PUBLIC_URL", "FATHOM_WEBHOOK_KEY"):
+                     "FATHOM_PUBLIC_URL", "FATHOM_WEBHOOK_KEY", "KAFKA_SECURITY_PROTOCOL"):
         assert variable in message, variable
-    assert len(refused.value.problems) == 6  # the default owner URL is not one: services never use it
+    assert len(refused.value.problems) == 7  # the default owner URL is not one: services never use it
 
 
 def test_a_misspelt_environment_is_an_error_not_development() -> None:

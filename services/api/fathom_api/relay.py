@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
-from fathom_shared.kafka import AcknowledgedPublisher, BrokerUnavailable, encode_key, encode_value
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, BrokerUnavailable, encode_key, encode_value
 from fathom_shared.production_check import exit_if_unsafe
 
 log = logging.getLogger("fathom.relay")
@@ -35,7 +35,7 @@ class Relay:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.publisher = AcknowledgedPublisher(settings.kafka_bootstrap_servers, "fathom-relay",
+        self.publisher = AcknowledgedPublisher(BrokerAccess.from_settings(settings), "fathom-relay",
                                                settings.topic_partitions)
 
     # --- publishing ----------------------------------------------------------------

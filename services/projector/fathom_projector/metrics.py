@@ -31,6 +31,9 @@ class ProjectorMetrics:
         self.undecodable_messages = Counter(
             "fathom_projector_undecodable_messages", "Messages that were not an event (skipped; "
             "a later message of the trust fills the gap from the store)", registry=self.registry)
+        self.forged_messages = Counter(
+            "fathom_projector_forged_messages", "Messages the event store did not vouch for (set aside in "
+            "broker_dead_letters; the stored event, if any, applied instead)", registry=self.registry)
         self.batch_seconds = Histogram(
             "fathom_projector_batch_seconds", "Time to apply and commit one poll batch",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry)
@@ -42,5 +45,6 @@ class ProjectorMetrics:
         self.duplicates_skipped.inc(result.duplicates)
         if result.gap_filled:
             self.gap_fills.inc()
+        self.forged_messages.inc(len(result.forged))
         if result.dead_letters:
             self.dead_letters.labels(result.trust_id).inc(len(result.dead_letters))

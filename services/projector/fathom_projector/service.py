@@ -31,7 +31,7 @@ from fathom_projector.trust_batch import (
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
-from fathom_shared.kafka import decode_value, ensure_topic
+from fathom_shared.kafka import BrokerAccess, decode_value, ensure_topic
 
 log = logging.getLogger("fathom_projector")
 
@@ -218,8 +218,9 @@ def _sweep_while_disconnected(sweep: CatchUpSweep) -> None:
 
 
 def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:
+    broker = BrokerAccess.from_settings(settings)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **broker.client_config(),
         group_id=settings.projector_group,
         group_instance_id=instance_id,
         client_id="fathom-projector",
@@ -236,7 +237,7 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
         max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
     )
     try:
-        ensure_topic(settings.kafka_bootstrap_servers, settings.events_topic, settings.topic_partitions)
+        ensure_topic(broker, settings.events_topic, settings.topic_partitions)
         consumer.subscribe([settings.events_topic])
     except BaseException:
         consumer.close(autocommit=False, timeout_ms=5000)

@@ -1,8 +1,9 @@
 """One trust's share of a poll batch, applied in one transaction with its position.
 
 This is where the projector stays correct whatever the broker does: events at or below
-``last_applied`` are duplicates and skipped; if what remains does not follow on exactly
-from ``last_applied``, messages were lost or reordered, and the range is read from the
+``last_applied`` are duplicates and skipped; what remains is checked against the event store's
+hashes (:mod:`fathom_projector.provenance`), and if what it vouches for does not follow on exactly
+from ``last_applied``, messages were lost, reordered or forged, and the range is read from the
 event store (the source of truth) instead. A trust whose *latest* messages were lost has
 no later message to reveal the gap: :func:`catch_up_trust` serves it from the store.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from fathom_projector.projections import Rejected
+from fathom_projector.provenance import check_against_store, record_forged
 from fathom_projector.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent
@@ -28,22 +30,35 @@ class TrustBatchResult:
     gap_filled: bool = False
     dead_letters: list[Rejected] = field(default_factory=list)
     last_applied: int = 0
+    forged: list[Rejected] = field(default_factory=list)
+    """Messages the event store did not vouch for (set aside in ``broker_dead_letters``)."""
 
 
 def apply_trust_batch(engine: Engine, trust_id: str, events: Iterable[StoredEvent]) -> TrustBatchResult:
-    """Apply one trust's events from the broker; commit rows and position together."""
+    """Apply one trust's events from the broker; commit rows and position together.
+
+    Only messages the event store vouches for are applied as received; a forged one is set aside
+    and, if the store has its sequence, the stored event is applied in its place.
+    """
     received = list(events)
     with TenantUnitOfWork(engine, trust_id) as uow:
         last_applied = lock_position(uow.connection, trust_id)
-        fresh = {e.sequence: e for e in received if e.sequence > last_applied}
+        fresh = [e for e in received if e.sequence > last_applied]
         result = TrustBatchResult(trust_id, duplicates=len(received) - len(fresh), last_applied=last_applied)
         if not fresh:
             return result  # nothing new: the unit of work rolls back and releases the lock
-        newest = max(fresh)
-        if newest - last_applied == len(fresh):
-            outcome = apply_events(uow.connection, trust_id, [fresh[s] for s in sorted(fresh)])
+        checked = check_against_store(uow.connection, fresh)
+        record_forged(uow.connection, trust_id, checked.forged)
+        result.forged = checked.forged
+        result.duplicates += checked.repeats
+        if not checked.stored:
+            uow.commit()  # only forgeries: keep their record, apply nothing
+            return result
+        newest = max(checked.stored)
+        if len(checked.genuine) == newest - last_applied:
+            outcome = apply_events(uow.connection, trust_id, [checked.genuine[s] for s in sorted(checked.genuine)])
         else:
-            result.gap_filled = True
+            result.gap_filled = len(checked.stored) != newest - last_applied
             outcome = apply_from_store(uow.connection, trust_id, after=last_applied, until=newest)
         _commit(uow, result, outcome)
     return result

@@ -11,6 +11,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from fathom_reports.change_feed_store import Notice, PositionGone
 from fathom_reports.change_feed_stream import ChangeFeed, stream
 from fathom_reports.responses import json_response
 from fathom_reports.schemas import ProblemSchema
@@ -56,15 +57,39 @@ def change_feed() -> ChangeFeed:
     return current_app.extensions[FEED_EXTENSION]
 
 
+GONE = ("The position is older than the notices kept (FATHOM_CHANGE_RETENTION_DAYS): `kept_after` is the oldest "
+        "position still complete; re-read the read models, then follow from `last_notice`.")
+
+
+def read_or_gone(trust_id: str, after: int, limit: int, field: str) -> list[Notice]:
+    """The notices after ``after``, or 410 Gone saying where to resume when some were deleted by retention."""
+    try:
+        return change_feed().read(trust_id, after, limit)
+    except PositionGone as gone:
+        raise gone_problem(gone, field) from gone
+
+
+def gone_problem(gone: PositionGone, field: str) -> Problem:
+    """410 Gone naming the field, with where a consumer can go on from (as members a client can read)."""
+    return Problem(
+        410, "Gone",
+        f"Notices up to {gone.kept_after} are no longer kept. Re-read the read models you follow, then "
+        f"continue after notice {gone.last_notice} (or, to replay what is kept, after notice {gone.kept_after}).",
+        errors={field: [f"Older than the oldest position kept (after notice {gone.kept_after})."]},
+        extensions={"kept_after": gone.kept_after, "last_notice": gone.last_notice},
+    )
+
+
 @blp.route("")
 @requires(*FEED_ROLES)
 @blp.arguments(ChangesQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, ChangesPageSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
+@blp.alt_response(410, schema=ProblemSchema, description=GONE)
 def changes(principal: Principal, after: int, limit: int) -> Response:
     """The trust's change notices after ``after``, oldest first: poll with ``next_after``."""
-    notices = change_feed().read(principal.trust_id, after, limit + 1)
+    notices = read_or_gone(principal.trust_id, after, limit + 1, "after")
     page = notices[:limit]
     return json_response({"notices": [n.to_json() for n in page],
                           "next_after": page[-1].notice_id if page else after, "more": len(notices) > limit})
@@ -77,6 +102,7 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
                                "a `: heartbeat` comment after 15 s of silence.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
+@blp.alt_response(410, schema=ProblemSchema, description=GONE)
 @blp.alt_response(422, schema=ProblemSchema, description="Last-Event-ID or after is not a notice id.")
 def changes_stream(principal: Principal, after: int | None) -> Response:
     """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``)."""
@@ -85,6 +111,7 @@ def changes_stream(principal: Principal, after: int | None) -> Response:
         if not resume.strip().isdigit():
             raise Problem(422, "Invalid request", errors={"headers.Last-Event-ID": ["Must be a notice id."]})
         after = int(resume.strip())
+    read_or_gone(principal.trust_id, after or 0, 1, "headers.Last-Event-ID" if resume is not None else "after")
     response = Response(stream(change_feed(), principal.trust_id, after or 0), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must not hold events back

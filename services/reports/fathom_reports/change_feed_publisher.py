@@ -16,17 +16,26 @@ from sqlalchemy import Engine, text
 
 from fathom_reports.change_feed_store import read_notices
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.kafka import AcknowledgedPublisher
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess
 
 log = logging.getLogger("fathom.changes")
 PAGE = 2000
 
 
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+def retention_config(retention_days: int | None) -> dict[str, str]:
+    """Topic settings for a trust's change topic: the broker drops messages as the database drops notices."""
+    return {} if retention_days is None else {"retention.ms": str(retention_days * DAY_MS)}
+
+
 class ChangePublisher:
-    def __init__(self, engine: Engine, bootstrap_servers: str, topic_prefix: str, partitions: int) -> None:
+    def __init__(self, engine: Engine, broker: BrokerAccess | str, topic_prefix: str, partitions: int,
+                 retention_days: int | None = None) -> None:
         self.engine = engine
         self.topic_prefix = topic_prefix
-        self.publisher = AcknowledgedPublisher(bootstrap_servers, "fathom-changes", partitions)
+        self.publisher = AcknowledgedPublisher(broker, "fathom-changes", partitions, retention_config(retention_days))
 
     def topic(self, trust_id: str) -> str:
         return f"{self.topic_prefix}{trust_id}"

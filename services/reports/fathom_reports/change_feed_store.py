@@ -25,6 +25,18 @@ _READ = text(
     "AND (CAST(:models AS text[]) IS NULL OR model = ANY(CAST(:models AS text[]))) "
     "ORDER BY notice_id LIMIT :limit")
 _HEAD = text("SELECT coalesce(max(last_notice), 0) FROM change_heads")
+_KEPT_AFTER = text(
+    "SELECT coalesce("
+    " (SELECT min(notice_id) - 1 FROM change_notices WHERE trust_id = current_setting('fathom.trust', true)),"
+    " (SELECT last_notice FROM change_heads WHERE trust_id = current_setting('fathom.trust', true)), 0)")
+
+
+class PositionGone(Exception):
+    """A reader's position is older than the notices kept: what followed it has been deleted."""
+
+    def __init__(self, after: int, kept_after: int, last_notice: int) -> None:
+        super().__init__(f"notices after {after} up to {kept_after} are no longer kept")
+        self.after, self.kept_after, self.last_notice = after, kept_after, last_notice
 
 
 @dataclass(frozen=True)
@@ -61,3 +73,30 @@ def read_notices(connection: Connection, after: int, limit: int,
 def last_notice_id(connection: Connection) -> int:
     """The trust's newest notice id (0 before any)."""
     return int(connection.execute(_HEAD).scalar_one())
+
+
+def kept_after(connection: Connection) -> int:
+    """The oldest position a reader can resume from: every notice after it is still kept.
+
+    Retention deletes notices oldest first (:mod:`fathom_reports.change_retention`), so what is kept
+    is one unbroken run ending at the newest notice; with none left, it starts after the newest.
+    """
+    return int(connection.execute(_KEPT_AFTER).scalar_one())
+
+
+def read_kept_notices(connection: Connection, after: int, limit: int) -> list[Notice]:
+    """:func:`read_notices`, refusing a position older than what is kept rather than silently skipping.
+
+    The check runs *after* the read, in the same transaction: a prune that committed before the
+    read is then seen by the check too (each statement sees at least what the previous one saw).
+    """
+    notices = read_notices(connection, after, limit)
+    require_kept(connection, after)
+    return notices
+
+
+def require_kept(connection: Connection, after: int) -> None:
+    """Raise :class:`PositionGone` if notices after ``after`` have been deleted by retention."""
+    kept = kept_after(connection)
+    if after < kept:
+        raise PositionGone(after, kept, last_notice_id(connection))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from fathom_reports.change_feed_store import Notice, read_notices
+from fathom_reports.change_feed_store import Notice, PositionGone, read_kept_notices
 from fathom_reports.freshness import ProjectionListener, listener_for
 from fathom_shared.db import TenantUnitOfWork
 
@@ -38,8 +38,9 @@ class ChangeFeed:
     retry_ms: int = 2000
 
     def read(self, trust_id: str, after: int, limit: int) -> list[Notice]:
+        """Notices after ``after``; :class:`PositionGone` if some of them are no longer kept."""
         with TenantUnitOfWork(self.engine, trust_id) as uow:
-            return read_notices(uow.connection, after, limit)
+            return read_kept_notices(uow.connection, after, limit)
 
     def listener(self) -> ProjectionListener:
         return listener_for(self.database_url)
@@ -59,7 +60,10 @@ def stream(feed: ChangeFeed, trust_id: str, after: int) -> Iterator[str]:
     cursor = after
     while time.monotonic() - started < feed.max_stream_s:
         seen = listener.notified(trust_id)  # before the read: a later commit always wakes the wait
-        notices = feed.read(trust_id, cursor, PAGE)
+        try:
+            notices = feed.read(trust_id, cursor, PAGE)
+        except PositionGone:
+            return  # retention overtook the stream: the client reconnects and is told where to resume (410)
         for notice in notices:
             yield format_event(notice)
             cursor = notice.notice_id

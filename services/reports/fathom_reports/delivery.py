@@ -2,7 +2,8 @@
 
 Two loops in one process, each on its own thread: the per-trust topic publisher
 (:mod:`fathom_reports.change_feed_publisher`) and the webhook worker
-(:mod:`fathom_reports.webhooks_delivery`). Both are woken by the projector's
+(:mod:`fathom_reports.webhooks_delivery`); a third thread deletes notices past their retention
+(:mod:`fathom_reports.change_retention`). Both are woken by the projector's
 ``fathom_projected`` notification (sent after each commit) and sweep every trust anyway every
 ``sweep_s``, so a missed notification, a due retry or a broker back from an outage is picked
 up without one. Run one or more instances: positions and subscriptions are locked with SKIP
@@ -21,11 +22,13 @@ import psycopg
 from sqlalchemy import Engine, text
 
 from fathom_reports.change_feed_publisher import ChangePublisher
+from fathom_reports.change_retention import check_retention, run_retention
 from fathom_reports.freshness import CHANNEL, parse_notification
 from fathom_reports.webhooks_delivery import WebhookDeliverer
 from fathom_reports.webhooks_secrets import secret_box
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
+from fathom_shared.kafka import BrokerAccess
 from fathom_shared.production_check import exit_if_unsafe
 
 log = logging.getLogger("fathom.delivery")
@@ -74,9 +77,10 @@ def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: 
 
 
 def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None:
+    check_retention(settings.change_retention_days)  # a bad setting stops the process at start, not a thread
     engine = make_engine(settings.app_database_url, pool_size=4)
-    publisher = ChangePublisher(engine, settings.kafka_bootstrap_servers, settings.changes_topic_prefix,
-                                settings.topic_partitions)
+    publisher = ChangePublisher(engine, BrokerAccess.from_settings(settings), settings.changes_topic_prefix,
+                                settings.topic_partitions, settings.change_retention_days)
     deliverer = WebhookDeliverer(engine, secret_box(settings), backoff_s=settings.webhook_backoff_s,
                                  max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s,
                                  workers=settings.webhook_workers, allow_loopback=settings.webhook_allow_loopback)
@@ -87,6 +91,8 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
         threading.Thread(target=run_trust_loop, name="webhooks",
                          args=("webhooks", engine, deliverer.deliver_due, stop,
                                min(sweep_s, settings.webhook_backoff_s))),
+        threading.Thread(target=run_retention, name="retention",
+                         args=(engine, settings.change_retention_days, stop)),
     ]
     for thread in threads:
         thread.start()

@@ -21,8 +21,8 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from fathom_reports import webhooks_store as store
-from fathom_reports.change_feed import FEED_EXTENSION
-from fathom_reports.change_feed_store import MODELS
+from fathom_reports.change_feed import FEED_EXTENSION, gone_problem
+from fathom_reports.change_feed_store import MODELS, PositionGone, require_kept
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
 from fathom_reports.webhooks_destinations import literal_address, url_refusal
@@ -167,9 +167,14 @@ def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
 @blp.arguments(ReplaySchema, unknown=RAISE)
 @blp.response(202, WebhookSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
+@blp.alt_response(410, schema=ProblemSchema, description="`from_notice` is older than the notices kept.")
 def replay(body: dict[str, Any], webhook_id: str, principal: Principal) -> Response:
     """Deliver again, in order, every notice from ``from_notice`` on."""
     with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
+        try:
+            require_kept(uow.connection, body["from_notice"] - 1)
+        except PositionGone as gone:
+            raise gone_problem(gone, "from_notice") from gone
         webhook = store.replay_from(uow.connection, _id(webhook_id), body["from_notice"])
         if webhook is None:
             raise not_found("webhook")

@@ -1,0 +1,115 @@
+"""The broker's security settings reach every Kafka client the services create.
+
+No broker with SASL runs in the suite (the local one speaks plaintext only), so the clients are
+replaced by recorders that keep the keyword arguments they were created with; the keys themselves
+are checked against what kafka-python accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+
+from fathom_api.relay import Relay
+from fathom_projector import service
+from fathom_reports.change_feed_publisher import ChangePublisher
+from fathom_shared import kafka as shared_kafka
+from fathom_shared.config import load_settings
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess
+
+SASL_ENV = {
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+    "KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+    "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    "KAFKA_SASL_USERNAME": "fathom-projector",
+    "KAFKA_SASL_PASSWORD": "s3cret",
+    "KAFKA_SSL_CAFILE": "/run/secrets/kafka-ca.pem",
+}
+EXPECTED = {
+    "bootstrap_servers": "kafka:9092",
+    "security_protocol": "SASL_SSL",
+    "sasl_mechanism": "SCRAM-SHA-512",
+    "sasl_plain_username": "fathom-projector",
+    "sasl_plain_password": "s3cret",
+    "ssl_cafile": "/run/secrets/kafka-ca.pem",
+}
+
+
+class Recorder:
+    """Stands in for a kafka-python client class; remembers each instance's keyword arguments."""
+
+    made: list[tuple[str, dict[str, Any]]]
+
+    def __init__(self, kind: str, made: list[tuple[str, dict[str, Any]]]) -> None:
+        self.kind, self.made = kind, made
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Recorder:
+        self.made.append((self.kind, kwargs))
+        return self
+
+    def list_topics(self) -> list[str]:
+        return ["fathom.events", "changes.t1"]
+
+    def create_topics(self, topics: list[Any]) -> None:
+        pass
+
+    def subscribe(self, topics: list[str]) -> None:
+        pass
+
+    def send(self, topic: str, key: bytes | None = None, value: bytes | None = None) -> Any:
+        return self
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def get(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_settings_become_the_client_config() -> None:
+    settings = load_settings(SASL_ENV)
+    assert BrokerAccess.from_settings(settings).client_config() == EXPECTED
+
+
+def test_a_local_broker_needs_no_credentials() -> None:
+    config = BrokerAccess.from_settings(load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092"})).client_config()
+    assert config == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
+
+
+@pytest.mark.parametrize("client", [KafkaConsumer, KafkaProducer, KafkaAdminClient])
+def test_kafka_python_knows_every_setting(client: type) -> None:
+    assert set(EXPECTED) <= set(client.DEFAULT_CONFIG)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"KAFKA_SECURITY_PROTOCOL": "SASL_TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
+    ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+      "KAFKA_SASL_USERNAME": "fathom-relay"}, "needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and "
+                                              "KAFKA_SASL_PASSWORD"),
+])
+def test_incomplete_security_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BrokerAccess.from_settings(load_settings(env))
+
+
+def test_every_client_the_services_create_authenticates(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(service, "KafkaConsumer", Recorder("consumer", made))
+    monkeypatch.setattr(shared_kafka, "KafkaProducer", Recorder("producer", made))
+    monkeypatch.setattr(shared_kafka, "KafkaAdminClient", Recorder("admin", made))
+    settings = load_settings(SASL_ENV)
+
+    service.connect(settings)  # the projector: its consumer, and the admin client that ensures its topic
+    Relay(settings, engine=None).publisher.publish("fathom.events", [(b"t1", b"{}")])
+    ChangePublisher(None, BrokerAccess.from_settings(settings), "changes.", 3).publisher.publish(
+        "changes.t1", [(b"k", b"{}")])
+    AcknowledgedPublisher(BrokerAccess.from_settings(settings), "any", 1).publish("new-topic", [(None, b"{}")])
+
+    assert {kind for kind, _ in made} == {"consumer", "producer", "admin"}
+    for kind, kwargs in made:
+        assert {key: kwargs.get(key) for key in EXPECTED} == EXPECTED, kind
