@@ -65,6 +65,38 @@ class Settings:
     oidc_scope: str = "openid profile email"
     dev_sign_in: bool = True
     """The development sign-in (pick a trust and a person; mints a local token). Off in production."""
+    fair_use: dict[str, FairUseLimit] = field(default_factory=lambda: dict(FAIR_USE_DEFAULTS))
+    """Per kind of expensive read: how many one caller / one trust may run at once, and start per minute."""
+    fair_use_retry_after_s: int = 2
+    verify_inline_max_events: int = 20000
+    """``GET /v1/audit/verify`` checks a trust this small inside the request; a larger one becomes a job."""
+    stream_url: str | None = None
+    """Where the change-feed stream server runs; the reports service then redirects ``/v1/changes/stream`` there."""
+
+
+@dataclass(frozen=True)
+class FairUseLimit:
+    """``FATHOM_LIMIT_<KIND>=per_subject,per_trust[,per_minute]``; 0 means no limit of that sort."""
+
+    per_subject: int
+    per_trust: int
+    per_minute: int = 0
+
+    @classmethod
+    def parse(cls, value: str) -> FairUseLimit:
+        numbers = [int(part) for part in value.split(",")]
+        if not 2 <= len(numbers) <= 3 or min(numbers) < 0:
+            raise ValueError(f"expected per_subject,per_trust[,per_minute], got {value!r}")
+        return cls(*numbers)
+
+
+FAIR_USE_DEFAULTS = {
+    "as_of": FairUseLimit(2, 4, 60),      # time travel: replays the event store
+    "verify": FairUseLimit(1, 2, 10),     # chain verification inside a request
+    "export": FairUseLimit(2, 4, 30),     # a whole filtered event log as CSV / JSON Lines
+    "stream": FairUseLimit(2, 10),        # open change-feed streams
+    "wait": FairUseLimit(4, 16),          # freshness waits (consistency=at_least:N) that have to wait
+}
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -100,6 +132,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
         # A development sign-in mints tokens with the local key, so it is off once a real issuer is configured.
         dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=not env.get("FATHOM_JWKS_URL")),
+        fair_use={kind: FairUseLimit.parse(env[f"FATHOM_LIMIT_{kind.upper()}"])
+                  if env.get(f"FATHOM_LIMIT_{kind.upper()}") else default
+                  for kind, default in FAIR_USE_DEFAULTS.items()},
+        fair_use_retry_after_s=int(env.get("FATHOM_LIMIT_RETRY_AFTER", "2")),
+        verify_inline_max_events=int(env.get("FATHOM_VERIFY_INLINE_MAX_EVENTS", "20000")),
+        stream_url=(env.get("FATHOM_STREAM_URL") or "").rstrip("/") or None,
     )
 
 
