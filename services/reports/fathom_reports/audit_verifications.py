@@ -30,7 +30,7 @@ from fathom_shared.event_store import verify_chain
 
 log = logging.getLogger("fathom.verifier")
 JOB_COLUMNS = ("job_id, trust_id, requested_by, status, events_total, events_checked, checked_through, last_hash, "
-               "result, error, created_at, updated_at, finished_at")
+               "result, created_at, updated_at, finished_at")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,6 @@ class VerificationJob:
     checked_through: int
     last_hash: bytes
     result: dict[str, Any] | None
-    error: str | None
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
@@ -53,7 +52,7 @@ class VerificationJob:
         return {"job_id": self.job_id, "status": self.status, "requested_by": self.requested_by,
                 "events_total": self.events_total, "events_checked": self.events_checked,
                 "progress": round(self.events_checked / self.events_total, 4) if self.events_total else 1.0,
-                "result": self.result, "error": self.error, "created_at": self.created_at.isoformat(),
+                "result": self.result, "created_at": self.created_at.isoformat(),
                 "updated_at": self.updated_at.isoformat(),
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,
                 "location": location(self.job_id)}
@@ -66,7 +65,7 @@ def location(job_id: str) -> str:
 def _job(row: Any) -> VerificationJob:
     return VerificationJob(str(row.job_id), row.trust_id, row.requested_by, row.status, int(row.events_total),
                            int(row.events_checked), int(row.checked_through), bytes(row.last_hash), row.result,
-                           row.error, row.created_at, row.updated_at, row.finished_at)
+                           row.created_at, row.updated_at, row.finished_at)
 
 
 def trust_head(connection: Connection, trust_id: str) -> int:
