@@ -127,3 +127,14 @@ def test_compose_accepts_the_file() -> None:
     result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "--profile", "demo", "config", "--quiet"],
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_change_feed_streams_and_verifications_have_their_own_processes(compose: dict[str, Any]) -> None:
+    """Long-lived streams and chain verifications never take the reports service's request threads."""
+    streams, reports = service(compose, "streams"), service(compose, "reports")
+    assert "gunicorn" in command_line(streams) and "fathom_reports.stream_wsgi:app" in command_line(streams)
+    assert "8003" in environment(reports)["FATHOM_STREAM_URL"]
+    assert command_line(service(compose, "verifier")) == "python -m fathom_reports.verifier"
+    for name in ("streams", "verifier"):
+        assert "healthcheck" in service(compose, name)
+        assert "migrate" in service(compose, name)["depends_on"]
