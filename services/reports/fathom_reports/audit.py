@@ -20,8 +20,8 @@ from fathom_reports.audit_events import EventFilter, csv_header, csv_row, event_
 from fathom_reports.audit_history import judgement_history, load_history
 from fathom_reports.audit_reads import list_reads
 from fathom_reports.audit_schemas import AuditEventsQuerySchema, AuditReadsQuerySchema
-from fathom_reports.audit_verifications import load_verification, request_verification, trust_head
-from fathom_reports.audit_verify import verify_trust
+from fathom_reports.audit_verifications import load_verification, request_verification
+from fathom_reports.audit_verify import trust_head, verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
 from fathom_reports.responses import json_response, not_found

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
-from fathom_reports.audit_verify import Verification
+from fathom_reports.audit_verify import Verification, trust_head
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import verify_chain
 
@@ -66,11 +66,6 @@ def _job(row: Any) -> VerificationJob:
     return VerificationJob(str(row.job_id), row.trust_id, row.requested_by, row.status, int(row.events_total),
                            int(row.events_checked), int(row.checked_through), bytes(row.last_hash), row.result,
                            row.created_at, row.updated_at, row.finished_at)
-
-
-def trust_head(connection: Connection, trust_id: str) -> int:
-    return int(connection.execute(text("SELECT last_sequence FROM trust_heads WHERE trust_id = :trust"),
-                                  {"trust": trust_id}).scalar() or 0)
 
 
 def request_verification(engine: Engine, trust_id: str, requested_by: str) -> tuple[VerificationJob, bool]:

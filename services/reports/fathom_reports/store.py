@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from fathom_reports.analysis import ClassSnapshot
+from fathom_reports.audit_verify import trust_head
 from fathom_reports.date_range import DateRange
 from fathom_reports.freshness import SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.read_models import load_class_snapshot, read_position
@@ -34,8 +35,7 @@ class ReadModelStore:
     def head(self, trust_id: str) -> int:
         """The trust's last committed event sequence (its head in the event store)."""
         with TenantUnitOfWork(self._engine, trust_id) as uow:
-            return int(uow.connection.execute(text("SELECT last_sequence FROM trust_heads WHERE trust_id = :trust"),
-                                              {"trust": trust_id}).scalar() or 0)
+            return trust_head(uow.connection, trust_id)
 
     def behind(self, trust_id: str, at_least: int) -> bool:
         """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
