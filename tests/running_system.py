@@ -26,6 +26,8 @@ class RunningSystem:
     reports: str
     settings: Settings
     processes: dict[str, ServiceProcess]
+    streams: str = ""
+    """The change-feed stream server (``/v1/changes/stream``; reports redirects there)."""
 
     def post(self, token: str, path: str, body: dict, **headers: str) -> requests.Response:
         return requests.post(self.api + path, json=body, headers=bearer(token, **headers), timeout=30)
@@ -38,7 +40,7 @@ class RunningSystem:
 def running_system(settings: Settings, logs: Path, **extra_env: str) -> Iterator[RunningSystem]:
     """Start every service against the test session's PostgreSQL and broker; stop them all by pid after."""
     suffix = uuid.uuid4().hex[:8]
-    ports = {name: free_port() for name in ("api", "reports", "projector")}
+    ports = {name: free_port() for name in ("api", "reports", "projector", "streams")}
     env = service_env(
         DATABASE_URL=settings.database_url,
         APP_DATABASE_URL=settings.app_database_url,
@@ -54,10 +56,12 @@ def running_system(settings: Settings, logs: Path, **extra_env: str) -> Iterator
         FATHOM_WEB_SECRET=uuid.uuid4().hex,
         FATHOM_WEBHOOK_KEY=Fernet.generate_key().decode(),
         FATHOM_WEBHOOK_ALLOW_LOOPBACK="1",  # the tests' webhook receivers listen on 127.0.0.1
+        FATHOM_STREAM_URL=f"http://127.0.0.1:{ports['streams']}",
         **extra_env,
     )
     processes = {
         "relay": ServiceProcess("relay", python_module("fathom_api.relay"), env, logs / "relay.log"),
+        "verifier": ServiceProcess("verifier", python_module("fathom_reports.verifier"), env, logs / "verifier.log"),
         "delivery": ServiceProcess("delivery", python_module("fathom_reports.delivery"), env,
                                    logs / "delivery.log"),
         "projector": ServiceProcess(
@@ -68,13 +72,16 @@ def running_system(settings: Settings, logs: Path, **extra_env: str) -> Iterator
                               f"http://127.0.0.1:{ports['api']}/readyz"),
         "reports": ServiceProcess("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), env,
                                   logs / "reports.log", f"http://127.0.0.1:{ports['reports']}/readyz"),
+        "streams": ServiceProcess("streams", gunicorn("fathom_reports.stream_wsgi:app", ports["streams"], workers=1,
+                                                      threads=32), env, logs / "streams.log",
+                                  f"http://127.0.0.1:{ports['streams']}/readyz"),
     }
     started: list[ServiceProcess] = []
     try:
         for process in processes.values():
             started.append(process.start())
         yield RunningSystem(f"http://127.0.0.1:{ports['api']}", f"http://127.0.0.1:{ports['reports']}",
-                            settings, processes)
+                            settings, processes, f"http://127.0.0.1:{ports['streams']}")
     finally:
         for process in reversed(started):
             process.stop()

@@ -149,7 +149,16 @@ class Follower:
     def _follow_once(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream",
                    "Last-Event-ID": str(self.copy.last_notice_id)}
-        with requests.get(self.url, headers=headers, stream=True, timeout=(5, READ_TIMEOUT_S)) as response:
+        response = requests.get(self.url, headers=headers, stream=True, timeout=(5, READ_TIMEOUT_S),
+                                allow_redirects=False)
+        if response.status_code == 307:
+            # The reports service serves streams from its stream server: follow it there with the token
+            # (requests drops the Authorization header on a redirect to another port), and stay there.
+            response.close()
+            self.url = response.headers["Location"]
+            response = requests.get(self.url, headers=headers, stream=True, timeout=(5, READ_TIMEOUT_S),
+                                    allow_redirects=False)
+        with response:
             response.raise_for_status()
             self.connections += 1
             for event in server_sent_events(response.iter_lines(decode_unicode=True)):

@@ -19,9 +19,11 @@ from fathom_shared.migrate import migrate
 from fathom_shared.trusts import TrustExists, create_trust
 
 DEMO_TRUST = "demo-trust"
-PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "api-ops": 8010, "reports-ops": 8011,
-                   "postgres": 55432, "kafka": 59092}
+PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "streams": 8003, "api-ops": 8010,
+                   "reports-ops": 8011, "postgres": 55432, "kafka": 59092}
 """``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the web services, on 127.0.0.1."""
+STREAM_THREADS = 64
+"""Threads of the change-feed stream server: how many streams it holds open at once."""
 
 
 def choose_port(preferred: int) -> int:
@@ -84,20 +86,25 @@ class LocalStack:
 
         logs = self.home / "logs"
         ports = {name: choose_port(PREFERRED_PORTS[name])
-                 for name in ("api", "reports", "projector", "api-ops", "reports-ops")}
+                 for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         # The web app (served by reports) forwards the browser's commands to this API.
         env["FATHOM_API_URL"] = self.urls["api"]
+        # Change-feed streams hold a thread each for minutes: their own server, so reports' threads stay free.
+        env["FATHOM_STREAM_URL"] = self.urls["streams"]
         ops_env = {"api": {"FATHOM_OPS_PORT": str(ports["api-ops"])},
                    "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])}}
         for name, argv, ready in (
             ("relay", python_module("fathom_api.relay"), None),
             ("delivery", python_module("fathom_reports.delivery"), None),
+            ("verifier", python_module("fathom_reports.verifier"), None),
             ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
                            "--instance-id", "local-projector-1"),
              self.urls["projector"] + "/healthz"),
             ("api", gunicorn("fathom_api.wsgi:app", ports["api"]), self.urls["api"] + "/readyz"),
             ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), self.urls["reports"] + "/readyz"),
+            ("streams", gunicorn("fathom_reports.stream_wsgi:app", ports["streams"], workers=1, threads=STREAM_THREADS),
+             self.urls["streams"] + "/readyz"),
         ):
             print(f"starting {name}…", flush=True)
             service_settings = {**env, **ops_env.get(name, {})}
@@ -125,6 +132,8 @@ class LocalStack:
         lines += [f"  web app       {self.urls['reports']}/   (sign in as any demo person)",
                   f"  command API   {self.urls['api']}   (OpenAPI: {self.urls['api']}/openapi.json)",
                   f"  reports       {self.urls['reports']}   (OpenAPI: {self.urls['reports']}/openapi.json)",
+                  *([f"  change feed   {self.urls['streams']}/v1/changes/stream   (server-sent events)"]
+                    if "streams" in self.urls else []),
                   f"  projector     {self.urls['projector']}/metrics",
                   f"  metrics       {self.urls['api-ops']}/metrics (API), {self.urls['reports-ops']}/metrics "
                   "(reports); operations ports, 127.0.0.1 only",

@@ -99,6 +99,38 @@ class Settings:
     """CA certificate that signed the broker's TLS certificate (``SSL``/``SASL_SSL``)."""
     change_retention_days: int = 90
     """Change notices, and per-trust change topics, older than this are deleted."""
+    fair_use: dict[str, FairUseLimit] = field(default_factory=lambda: dict(FAIR_USE_DEFAULTS))
+    """Per kind of expensive read: how many one caller / one trust may run at once, and start per minute."""
+    fair_use_retry_after_s: int = 2
+    verify_inline_max_events: int = 20000
+    """``GET /v1/audit/verify`` checks a trust this small inside the request; a larger one becomes a job."""
+    stream_url: str | None = None
+    """Where the change-feed stream server runs; the reports service then redirects ``/v1/changes/stream`` there."""
+
+
+@dataclass(frozen=True)
+class FairUseLimit:
+    """``FATHOM_LIMIT_<KIND>=per_subject,per_trust[,per_minute]``; 0 means no limit of that sort."""
+
+    per_subject: int
+    per_trust: int
+    per_minute: int = 0
+
+    @classmethod
+    def parse(cls, value: str) -> FairUseLimit:
+        numbers = [int(part) for part in value.split(",")]
+        if not 2 <= len(numbers) <= 3 or min(numbers) < 0:
+            raise ValueError(f"expected per_subject,per_trust[,per_minute], got {value!r}")
+        return cls(*numbers)
+
+
+FAIR_USE_DEFAULTS = {
+    "as_of": FairUseLimit(2, 4, 60),      # time travel: replays the event store
+    "verify": FairUseLimit(1, 2, 10),     # chain verification inside a request
+    "export": FairUseLimit(2, 4, 30),     # a whole filtered event log as CSV / JSON Lines
+    "stream": FairUseLimit(2, 10),        # open change-feed streams
+    "wait": FairUseLimit(4, 6),           # freshness waits (consistency=at_least:N) that have to wait
+}
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -148,6 +180,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
         kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
         change_retention_days=int(env.get("FATHOM_CHANGE_RETENTION_DAYS", "90")),
+        fair_use={kind: FairUseLimit.parse(env[f"FATHOM_LIMIT_{kind.upper()}"])
+                  if env.get(f"FATHOM_LIMIT_{kind.upper()}") else default
+                  for kind, default in FAIR_USE_DEFAULTS.items()},
+        fair_use_retry_after_s=int(env.get("FATHOM_LIMIT_RETRY_AFTER", "2")),
+        verify_inline_max_events=int(env.get("FATHOM_VERIFY_INLINE_MAX_EVENTS", "20000")),
+        stream_url=(env.get("FATHOM_STREAM_URL") or "").rstrip("/") or None,
     )
 
 

@@ -308,25 +308,33 @@ class ChainReport:
     events_checked: int
     first_broken_sequence: int | None
     reason: str | None
+    last_hash: bytes = b""
+    """The hash of the last event checked: where a verification in chunks carries on from."""
 
     @property
     def ok(self) -> bool:
         return self.first_broken_sequence is None
 
 
-def verify_chain(connection: Connection) -> ChainReport:
-    """Recompute the current trust's hash chain; report the first event that does not match."""
-    prev = b""
+def verify_chain(connection: Connection, after: int = 0, prev: bytes = b"", limit: int | None = None) -> ChainReport:
+    """Recompute the current trust's hash chain; report the first event that does not match.
+
+    From the start, or from a checkpoint (``after`` and that event's hash ``prev``) for at most ``limit``
+    events, so a long verification can commit its progress and resume after a crash.
+    """
     checked = 0
-    expected_sequence = 1
-    for event in iter_events(connection):
+    expected_sequence = after + 1
+    page = min(5000, limit) if limit else 5000
+    for event in iter_events(connection, after=after, page=page):
         if event.sequence != expected_sequence:
-            return ChainReport(checked, expected_sequence, "sequence gap")
+            return ChainReport(checked, expected_sequence, "sequence gap", prev)
         if event.prev_hash != prev:
-            return ChainReport(checked, event.sequence, "previous hash does not match")
+            return ChainReport(checked, event.sequence, "previous hash does not match", prev)
         if event_hash(prev, content_of(event)) != event.hash:
-            return ChainReport(checked, event.sequence, "content does not match its hash")
+            return ChainReport(checked, event.sequence, "content does not match its hash", prev)
         prev = event.hash
         checked += 1
         expected_sequence += 1
-    return ChainReport(checked, None, None)
+        if checked == limit:  # before the next page is fetched
+            break
+    return ChainReport(checked, None, None, prev)

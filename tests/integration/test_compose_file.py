@@ -150,6 +150,8 @@ def test_operations_ports_are_not_published(compose: dict[str, Any]) -> None:
     projector = service(compose, "projector")
     metrics_port = command_line(projector).split("--metrics-port ", 1)[1].split()[0]
     assert metrics_port not in published_container_ports(projector)
+
+
 def test_compose_refuses_to_start_without_broker_passwords() -> None:
     """No broker credential has a default that would let the stack come up with a known password."""
     binary = compose_binary()
@@ -218,3 +220,14 @@ def test_each_principal_is_granted_only_what_its_service_does() -> None:
     assert grants["fathom-delivery"] == [
         '--topic "$changes" --resource-pattern-type prefixed --operation Write --operation Describe --operation Create',
         "--cluster --operation IdempotentWrite"]
+
+
+def test_change_feed_streams_and_verifications_have_their_own_processes(compose: dict[str, Any]) -> None:
+    """Long-lived streams and chain verifications never take the reports service's request threads."""
+    streams, reports = service(compose, "streams"), service(compose, "reports")
+    assert "gunicorn" in command_line(streams) and "fathom_reports.stream_wsgi:app" in command_line(streams)
+    assert "8003" in environment(reports)["FATHOM_STREAM_URL"]
+    assert command_line(service(compose, "verifier")) == "python -m fathom_reports.verifier"
+    for name in ("streams", "verifier"):
+        assert "healthcheck" in service(compose, name)
+        assert "migrate" in service(compose, name)["depends_on"]

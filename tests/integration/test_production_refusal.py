@@ -33,6 +33,7 @@ def environment(tmp_path) -> dict[str, str]:
     ("projector", python_module("fathom_projector")),
     ("relay", python_module("fathom_api.relay")),
     ("delivery", python_module("fathom_reports.delivery")),
+    ("verifier", python_module("fathom_reports.verifier")),
 ])
 def test_worker_entry_points_exit_with_the_message(tmp_path, service: str, argv: list[str]) -> None:
     result = subprocess.run(argv, env=environment(tmp_path), capture_output=True, text=True, timeout=60,
@@ -44,7 +45,9 @@ def test_worker_entry_points_exit_with_the_message(tmp_path, service: str, argv:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("service", "app"), [("api", "fathom_api.wsgi:app"), ("reports", "fathom_reports.wsgi:app")])
+@pytest.mark.parametrize(("service", "app"), [
+    ("api", "fathom_api.wsgi:app"), ("reports", "fathom_reports.wsgi:app"),
+    ("reports-stream", "fathom_reports.stream_wsgi:app")])
 def test_gunicorn_fails_to_boot_with_the_message(tmp_path, service: str, app: str) -> None:
     """The app factory raises, so gunicorn's worker fails to boot and gunicorn stops (no respawn loop)."""
     argv = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0", app]

@@ -140,6 +140,13 @@ class ReadModelSeed:
 def set_position(connection: Any, trust: str, last_applied: int) -> None:
     connection.execute(text("UPDATE rm_positions SET last_applied = :n, updated_at = now() WHERE trust_id = :t"),
                        {"n": last_applied, "t": trust})
+    set_head(connection, trust, last_applied)
+
+
+def set_head(connection: Any, trust: str, sequence: int) -> None:
+    """The event store's head as if ``sequence`` events were written: a read model never runs ahead of it."""
+    connection.execute(text("UPDATE trust_heads SET last_sequence = greatest(last_sequence, :n) WHERE trust_id = :t"),
+                       {"n": sequence, "t": trust})
 
 
 def notify_projected(engine: Engine, trust: str, last_applied: int) -> None:
@@ -501,6 +508,9 @@ def test_consistency_waits_for_the_sequence_then_shows_the_new_data(client, auth
         return position
 
     store.position = observed_position
+    with TenantUnitOfWork(app_engine, trust) as uow:  # the write of sequence 41 is committed, not yet projected
+        set_head(uow.connection, trust, 41)
+        uow.commit()
     answers: list[Any] = []
     request = threading.Thread(target=lambda: answers.append(
         analysis(client, class_4a, auth("teacher", classes=["4a"]), consistency="at_least:41")))
@@ -534,8 +544,11 @@ def test_consistency_already_reached_answers_at_once(client, auth, class_4a):
     assert response.get_json()["sequence"] == 40
 
 
-def test_a_sequence_never_reached_is_503_within_the_timeout(settings, app_engine, auth, class_4a):
+def test_a_sequence_never_reached_is_503_within_the_timeout(settings, app_engine, auth, trust, class_4a):
     client = create_app(replace(settings, consistency_timeout_s=1), app_engine).test_client()
+    with TenantUnitOfWork(app_engine, trust) as uow:  # written, but the projector is far behind
+        set_head(uow.connection, trust, 1000)
+        uow.commit()
     started = time.monotonic()
     response = analysis(client, class_4a, auth("trust_leader"), consistency="at_least:1000")
     elapsed = time.monotonic() - started
@@ -546,6 +559,21 @@ def test_a_sequence_never_reached_is_503_within_the_timeout(settings, app_engine
     assert "behind" in detail and "40" in detail and "1000" in detail
     # Waits the full second, then answers: one last position read and the request's own work.
     assert 1.0 <= elapsed < 2.0
+
+
+def test_a_sequence_no_write_has_is_refused_at_once_naming_consistency(settings, app_engine, auth, trust, class_4a):
+    """A wait that can never be satisfied (beyond the trust's head in the event store) must not hold a worker
+    for the whole timeout: before this, it answered 503 only after ``consistency_timeout_s``."""
+    client = create_app(replace(settings, consistency_timeout_s=30), app_engine).test_client()
+    started = time.monotonic()
+    response = analysis(client, class_4a, auth("teacher", classes=["4a"]), consistency="at_least:999999999")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 422, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert list(problem["errors"]) == ["query.consistency"]
+    assert "40" in problem["errors"]["query.consistency"][0]  # the trust's last sequence
+    assert elapsed < 10  # not the 30 s timeout
 
 
 # --- operations -----------------------------------------------------------------------

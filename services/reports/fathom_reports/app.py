@@ -18,6 +18,7 @@ from fathom_reports import (
 )
 from fathom_reports.audit_reads import install_read_recording
 from fathom_reports.change_feed_stream import ChangeFeed
+from fathom_reports.fair_use import FAIR_USE_EXTENSION, FairUse
 from fathom_reports.responses import STORE_EXTENSION
 from fathom_reports.store import ReadModelStore
 from fathom_reports.web import install_web_app
@@ -42,20 +43,45 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[audit.ENGINE_EXTENSION] = engine
+    app.extensions[audit.VERIFY_INLINE_EXTENSION] = settings.verify_inline_max_events
     app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
     serve_behind_proxies(app, settings.trusted_proxies)
     app.extensions[webhooks.POLICY_EXTENSION] = webhooks.WebhookPolicy(
         secret_box(settings), settings.webhook_max_per_trust, settings.webhook_allow_loopback)
+    app.extensions[change_feed.STREAM_URL_EXTENSION] = settings.stream_url
+    app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     install_read_recording(app, engine)
     for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
+    _answer_503_when_the_database_is_down(app)
+    start_operations_port(app, settings, "reports", database_ready(engine))
+    return app
 
+
+def create_stream_app(settings: Settings, engine: Engine | None = None) -> Flask:
+    """The change-feed stream server: only ``/v1/changes`` and ``/v1/changes/stream``.
+
+    Run under its own gunicorn (``fathom_reports.stream_wsgi:app``, many threads, own port): each open stream
+    holds a thread for minutes, and here they never take the threads that serve everyone's reports.
+    """
+    refuse_unsafe_production(settings, "reports-stream")
+    engine = engine if engine is not None else make_engine(settings.app_database_url)
+    app, api = create_service_app(
+        __name__, service="reports-stream", title="Fathom change-feed stream", engine=engine,
+        verifier=make_verifier(settings),
+    )
+    app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
+    app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
+    serve_behind_proxies(app, settings.trusted_proxies)
+    api.register_blueprint(change_feed.blp)
+    _answer_503_when_the_database_is_down(app)
+    return app
+
+
+def _answer_503_when_the_database_is_down(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Response:
         app.logger.warning("database unavailable: %s", error)
         return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; retry shortly.",
                                         headers={"Retry-After": "5"}))
-
-    start_operations_port(app, settings, "reports", database_ready(engine))
-    return app

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import Engine
@@ -20,8 +20,10 @@ from fathom_reports.audit_events import EventFilter, csv_header, csv_row, event_
 from fathom_reports.audit_history import judgement_history, load_history
 from fathom_reports.audit_reads import list_reads
 from fathom_reports.audit_schemas import AuditEventsQuerySchema, AuditReadsQuerySchema
-from fathom_reports.audit_verify import verify_trust
+from fathom_reports.audit_verifications import load_verification, request_verification
+from fathom_reports.audit_verify import trust_head, verify_trust
 from fathom_reports.csv_export import filename
+from fathom_reports.fair_use import limited
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import AUDIT_READERS
@@ -31,6 +33,7 @@ from fathom_shared.web import requires
 
 AUDIT_ROLES = AUDIT_READERS
 ENGINE_EXTENSION = "fathom_reports.audit_engine"
+VERIFY_INLINE_EXTENSION = "fathom_reports.verify_inline_max_events"
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Auditors: history, verification, reads")
 
@@ -54,6 +57,7 @@ def _filter(args: dict[str, Any]) -> EventFilter:
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
+@limited("export", when=lambda args, **_: args["format"] != "json")
 def events(args: dict[str, Any], principal: Principal) -> Response:
     """The trust's events in sequence order, filtered; a page as JSON (``next_after`` continues it), or the
     whole filtered range streamed as JSON Lines or CSV."""
@@ -103,12 +107,54 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
 
 @blp.route("/verify")
 @requires(*AUDIT_ROLES)
+@blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+@blp.alt_response(429, schema=ProblemSchema, description="Too many verifications at once (see Retry-After).")
+@limited("verify")
 def verify(principal: Principal) -> Response:
     """Recompute the trust's whole hash chain; ``ok`` false names the first broken link (200 either way:
-    the check itself worked)."""
-    return json_response(verify_trust(current_app.extensions[ENGINE_EXTENSION], principal.trust_id).view())
+    the check itself worked). A trust with more events than the server verifies inline
+    (``FATHOM_VERIFY_INLINE_MAX_EVENTS``) gets a background job instead, as ``POST /v1/audit/verifications``."""
+    engine: Engine = current_app.extensions[ENGINE_EXTENSION]
+    with TenantUnitOfWork(engine, principal.trust_id) as uow:
+        head = trust_head(uow.connection, principal.trust_id)
+    if head > current_app.extensions[VERIFY_INLINE_EXTENSION]:
+        return _verification_job(principal)
+    return json_response(verify_trust(engine, principal.trust_id).view())
+
+
+@blp.route("/verifications", methods=["POST"])
+@requires(*AUDIT_ROLES)
+@blp.alt_response(202, description="The job (queued, or the one already running); poll its Location.")
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+def start_verification(principal: Principal) -> Response:
+    """Verify the whole chain in the background (the verification worker); one job per trust at a time, so
+    asking while one is queued or running answers that job."""
+    return _verification_job(principal)
+
+
+def _verification_job(principal: Principal) -> Response:
+    job, _ = request_verification(current_app.extensions[ENGINE_EXTENSION], principal.trust_id, principal.sub)
+    response = json_response(job.view())
+    response.status_code = 202
+    response.headers["Location"] = request.host_url.rstrip("/") + job.view()["location"]
+    return response
+
+
+@blp.route("/verifications/<job_id>")
+@requires(*AUDIT_ROLES)
+@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
+@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+@blp.alt_response(404, schema=ProblemSchema, description="No such verification in the caller's trust.")
+def verification(job_id: str, principal: Principal) -> Response:
+    """A verification job: ``status`` (queued, running, done), ``events_checked`` of ``events_total``, and when
+    done its ``result`` (the same report as ``GET /v1/audit/verify``)."""
+    job = load_verification(current_app.extensions[ENGINE_EXTENSION], principal.trust_id, job_id)
+    if job is None:
+        raise not_found("verification")
+    return json_response(job.view())
 
 
 @blp.route("/reads")

@@ -46,11 +46,16 @@ class Verification:
                 f"{self.events_checked} events before it verified")
 
 
+def trust_head(connection: Connection, trust_id: str) -> int:
+    """The trust's last committed event sequence (``trust_heads``, written in every append's transaction)."""
+    return int(connection.execute(text("SELECT last_sequence FROM trust_heads WHERE trust_id = :trust"),
+                                  {"trust": trust_id}).scalar() or 0)
+
+
 def verify_connection(connection: Connection, trust_id: str) -> Verification:
     """Verify the current trust's chain and head, on a connection inside its tenant transaction."""
     report: ChainReport = verify_chain(connection)
-    head = int(connection.execute(text(
-        "SELECT last_sequence FROM trust_heads WHERE trust_id = :trust"), {"trust": trust_id}).scalar() or 0)
+    head = trust_head(connection, trust_id)
     sequence, reason = report.first_broken_sequence, report.reason
     if report.ok and head != report.events_checked:
         sequence = report.events_checked + 1

@@ -7,12 +7,13 @@ a client asks to resume from.
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, redirect, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from fathom_reports.change_feed_store import Notice, PositionGone
 from fathom_reports.change_feed_stream import ChangeFeed, stream
+from fathom_reports.fair_use import limited
 from fathom_reports.responses import json_response
 from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import FEED_READERS
@@ -21,6 +22,8 @@ from fathom_shared.web import Problem, requires
 
 FEED_EXTENSION = "fathom_reports.change_feed"
 FEED_ROLES = FEED_READERS
+STREAM_URL_EXTENSION = "fathom_reports.stream_url"
+"""Set (``FATHOM_STREAM_URL``) when streams are served by the stream server: this service then redirects there."""
 MAX_LIMIT = 1000
 
 blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Change feed of the read models")
@@ -103,9 +106,19 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
 @blp.alt_response(410, schema=ProblemSchema, description=GONE)
+@blp.alt_response(307, description="Streams are served by the stream server (FATHOM_STREAM_URL): connect there.")
 @blp.alt_response(422, schema=ProblemSchema, description="Last-Event-ID or after is not a notice id.")
+@blp.alt_response(429, schema=ProblemSchema, description="Too many open streams for the caller or the trust.")
+@limited("stream", when=lambda *_, **__: not current_app.extensions.get(STREAM_URL_EXTENSION),
+         hold_s=lambda: change_feed().max_stream_s + 30)
 def changes_stream(principal: Principal, after: int | None) -> Response:
-    """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``)."""
+    """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``).
+
+    Where a stream server runs, the reports service answers 307 to it instead of holding one of its own
+    request threads for the stream's whole life."""
+    if stream_url := current_app.extensions.get(STREAM_URL_EXTENSION):
+        query = request.query_string.decode()
+        return redirect(f"{stream_url}/v1/changes/stream" + (f"?{query}" if query else ""), code=307)
     resume = request.headers.get("Last-Event-ID")
     if resume is not None:
         if not resume.strip().isdigit():

@@ -14,6 +14,7 @@ from fathom_reports.analysis import ClassSnapshot, analyse_class
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.date_range import DateRange
+from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.read_models import load_class_snapshot
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
 from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
@@ -36,6 +37,7 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 @blp.alt_response(503, schema=ProblemSchema,
                   description="The read model did not reach the requested sequence in time (see Retry-After).")
+@limited("as_of", when=time_travel)
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
                    format: str | None = None, table: str = "objectives", from_: date | None = None,

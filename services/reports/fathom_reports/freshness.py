@@ -24,6 +24,14 @@ CHANNEL = "fathom_projected"
 log = logging.getLogger(__name__)
 
 
+class SequenceNotWritten(Exception):
+    """The requested sequence is beyond the trust's head in the event store: no wait can reach it."""
+
+    def __init__(self, head: int, requested: int) -> None:
+        super().__init__(f"the trust's last event is sequence {head}, {requested} requested")
+        self.head, self.requested = head, requested
+
+
 class ReadModelBehind(Exception):
     """The read model did not reach the requested sequence in time."""
 

@@ -15,6 +15,7 @@ from fathom_reports.access import READER_ROLES, access_for, visible_intervention
 from fathom_reports.analysis import Intervention
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, impact_table
+from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.impact import ImpactSnapshot, build_impact
 from fathom_reports.read_interventions import load_impact_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
@@ -36,6 +37,7 @@ blp = Blueprint("interventions", __name__, url_prefix="/v1/interventions", descr
 @blp.alt_response(404, schema=ProblemSchema, description="No such intervention in the caller's trust.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+@limited("as_of", when=time_travel)
 def intervention_impact(intervention_id: str, principal: Principal, consistency: int | None = None,
                         format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per pupil and objective the teacher judgement before the start and the latest since, the change,

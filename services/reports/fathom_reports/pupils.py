@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from fathom_reports.access import READER_ROLES, access_for, require_pupil
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, profile_history
+from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.profile import ProfileSnapshot, build_profile
 from fathom_reports.read_pupils import load_profile_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
@@ -31,6 +32,7 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil 
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil in the caller's trust.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+@limited("as_of", when=time_travel)
 def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None = None,
                   format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;

@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from fathom_reports.csv_export import Table, render
-from fathom_reports.freshness import ReadModelBehind
+from fathom_reports.fair_use import fair_use
+from fathom_reports.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.store import ReadModelStore
 from fathom_shared.web import Problem
 
@@ -26,8 +27,20 @@ def read_store(consistency: int | None, trust_id: str) -> ReadModelStore:
 
 
 def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> None:
+    """Answer at once when the read model is there, refuse at once when no write has that sequence yet;
+    otherwise wait, holding one of the caller's ``wait`` leases (:mod:`fathom_reports.fair_use`)."""
     try:
-        store.wait_until_applied(trust_id, at_least)
+        if not store.behind(trust_id, at_least):
+            return
+        with fair_use().hold(g.principal, "wait", store.consistency_timeout_s + 30):
+            store.wait_until_applied(trust_id, at_least)
+    except SequenceNotWritten as unwritten:
+        raise Problem(
+            422, "Invalid request",
+            f"No write of this trust has sequence {unwritten.requested} yet (its last is {unwritten.head}); "
+            "pass the sequence a write answered with.",
+            errors={"query.consistency": [f"Must be at most the trust's last sequence, {unwritten.head}."]},
+        ) from unwritten
     except ReadModelBehind as behind:
         raise Problem(
             503, "Read model behind",

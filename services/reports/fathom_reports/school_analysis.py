@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from fathom_reports.access import TRUST_WIDE_ROLES, Access, require_school
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
+from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.moderation import load_moderated_pairs, moderation_agreement
 from fathom_reports.pooled import PooledSnapshot, school_analysis, trust_analysis
 from fathom_reports.read_pooled import load_pooled_snapshot
@@ -58,6 +59,7 @@ def _load_pooled_for(connection: Connection, trust_id: str, principal: Principal
 @blp.alt_response(404, schema=ProblemSchema, description="No such school in the caller's trust.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+@limited("as_of", when=time_travel)
 def school(school_id: str, principal: Principal, year_group: int, subject: str | None = None,
            group: str | None = None, source: str = "teacher", consistency: int | None = None,
            format: str | None = None, as_of: AsOf | None = None) -> Response:
@@ -79,6 +81,7 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
 @blp.alt_response(403, schema=ProblemSchema, description="Trust leaders, auditors, integrations and operators only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
 @blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+@limited("as_of", when=time_travel)
 def trust(principal: Principal, year_group: int, subject: str | None = None, group: str | None = None,
           source: str = "teacher", consistency: int | None = None, format: str | None = None,
           as_of: AsOf | None = None) -> Response:

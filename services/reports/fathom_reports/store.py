@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from fathom_reports.analysis import ClassSnapshot
+from fathom_reports.audit_verify import trust_head
 from fathom_reports.date_range import DateRange
-from fathom_reports.freshness import listener_for, wait_for_position
+from fathom_reports.freshness import SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.read_models import load_class_snapshot, read_position
 from fathom_shared.db import TenantUnitOfWork
 
@@ -30,6 +31,21 @@ class ReadModelStore:
     def position(self, trust_id: str) -> int:
         with TenantUnitOfWork(self._engine, trust_id) as uow:
             return read_position(uow.connection, trust_id)
+
+    def head(self, trust_id: str) -> int:
+        """The trust's last committed event sequence (its head in the event store)."""
+        with TenantUnitOfWork(self._engine, trust_id) as uow:
+            return trust_head(uow.connection, trust_id)
+
+    def behind(self, trust_id: str, at_least: int) -> bool:
+        """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
+        write has that sequence yet, so waiting for it would only hold a worker until the timeout."""
+        if self.position(trust_id) >= at_least:
+            return False
+        head = self.head(trust_id)
+        if at_least > head:
+            raise SequenceNotWritten(head, at_least)
+        return True
 
     def read(self, trust_id: str, loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``loader(connection, trust_id, *args, **kwargs)`` in one read-only snapshot of the trust."""

@@ -1,6 +1,6 @@
 // Audit: the trust's event log (filters, pages, every event's full payload), verification of the hash
 // chain, exports, and time travel: any event's sequence number opens an analysis page as it stood then.
-import { ApiError, getJSON, h, load, mount, setCrumbs, setTitle, showProblem } from "./fathom.js";
+import { ApiError, getJSON, h, load, mount, postJSON, setCrumbs, setTitle, showProblem } from "./fathom.js";
 import { NOW, actorCell, asOfHref, formatTime, historyHref, timeElement } from "./audit-common.js";
 
 const EVENT_TYPES = {
@@ -109,7 +109,7 @@ async function verify(button, result) {
   result.className = "verify-result verify-running";
   result.replaceChildren("Verifying the whole chain… this reads every event.");
   try {
-    const report = await getJSON("/v1/audit/verify", NOW);
+    const report = await verifyInBackground(result);
     let head = null;
     if (report.head_sequence > 0) {
       const params = new URLSearchParams({ after: String(report.head_sequence - 1), limit: "1" });
@@ -146,6 +146,23 @@ async function verify(button, result) {
   } finally {
     button.disabled = false;
   }
+}
+
+/** Start (or join) the trust's verification job and show its progress until it is done; its report. */
+async function verifyInBackground(result) {
+  const progress = h("progress", { id: "verify-progress", max: "1", value: "0" });
+  const counted = h("span", { id: "verify-progress-text" }, "Queued…");
+  result.replaceChildren(h("p", {}, "Verifying the whole chain in the background… this reads every event."),
+    h("p", {}, progress, " ", counted));
+  let job = await postJSON("/v1/audit/verifications");
+  while (job.status !== "done") {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    job = await getJSON(job.location, NOW);
+    progress.value = job.progress;
+    counted.textContent = `${job.events_checked.toLocaleString("en-GB")} of `
+      + `${job.events_total.toLocaleString("en-GB")} events checked`;
+  }
+  return job.result;
 }
 
 function latestHref(head) {

@@ -58,6 +58,12 @@ export async function getJSON(path, params = {}) {
   return parse(response);
 }
 
+/** POST to a read endpoint (``/v1/…`` on this origin, e.g. starting a verification job) with the CSRF token. */
+export async function postJSON(path) {
+  const headers = { Accept: "application/json", "X-CSRF-Token": csrf };
+  return parse(await fetch(path, { method: "POST", headers }));
+}
+
 /** Send a command (``/api/v1/…``, forwarded to the command API) with the CSRF token. */
 export async function send(method, path, body, { idempotencyKey } = {}) {
   const headers = { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf };

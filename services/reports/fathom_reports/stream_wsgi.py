@@ -1,0 +1,6 @@
+"""Entry point of the change-feed stream server: ``gunicorn fathom_reports.stream_wsgi:app`` on its own port."""
+
+from fathom_reports.app import create_stream_app
+from fathom_shared.config import load_settings
+
+app = create_stream_app(load_settings())
