@@ -18,7 +18,8 @@ from fathom_api.assessment import Errors, check_not_future, check_pupil, pupils_
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise, upcast
+from fathom_shared.events import CURRENT_VERSION, serialise, upcast
+from fathom_shared.personal import keep_text
 from fathom_shared.web import Problem
 
 
@@ -61,7 +62,8 @@ def _open(conn: Connection, intervention_id: str) -> Intervention:
 
 def _append(intervention_id: str, state: Intervention, event_type: str, data: dict[str, Any]) -> Command:
     return Command(
-        events=[NewEvent("intervention", intervention_id, event_type, serialise(event_type, data))],
+        events=[NewEvent("intervention", intervention_id, event_type, serialise(event_type, data),
+                         schema_version=CURRENT_VERSION[event_type])],
         expected_versions={("intervention", intervention_id): state.version},
         resource_id=intervention_id,
     )
@@ -113,6 +115,7 @@ def end_intervention(payload: dict[str, Any], intervention_id: str) -> Handler:
             errors.add("end_date", f"Before the start date {state.start_date.isoformat()}.")
         errors.raise_any()
         return _append(intervention_id, state, "InterventionEnded", {
-            "intervention_id": intervention_id, "end_date": payload["end_date"], "outcome": payload["outcome"]})
+            "intervention_id": intervention_id, "end_date": payload["end_date"],
+            "outcome_ref": keep_text(conn, payload["outcome"])})
 
     return handle

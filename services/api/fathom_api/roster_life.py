@@ -17,6 +17,7 @@ from sqlalchemy.sql import bindparam
 
 from fathom_api.access import require_school
 from fathom_api.assessment import Errors, check_not_future
+from fathom_api.personal_data import erase_texts_about_pupil
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -141,7 +142,8 @@ def change_groups(payload: dict[str, Any], pupil_id: str) -> Handler:
 
 
 def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Handler:
-    """Erase a pupil's personal details (GDPR): names, date of birth and UPN become NULL.
+    """Erase a pupil's personal details (GDPR): names, date of birth and UPN become NULL, and so does
+    every free text about them (notes, reasons, evidence references, their interventions' names and outcomes).
 
     Judgements and counts stay; views show an "erased pupil". The event carries the id only.
     Erasing twice is a 409.
@@ -158,6 +160,7 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Handler:
                               "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id"), {"id": pupil_id})
             conn.execute(text("UPDATE pupils SET erased = true "
                               "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id"), {"id": pupil_id})
+            erase_texts_about_pupil(conn, pupil_id)
 
         command = _pupil_event(pupil_id, "PupilErased", {"pupil_id": pupil_id})
         command.after_append = erase
