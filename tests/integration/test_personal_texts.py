@@ -7,14 +7,18 @@ event's metadata the caller's ``sub``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from fathom_api.assessment import school_today
+from fathom_projector.rebuild import rebuild_trust
+from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork, make_engine
+from fathom_shared.event_store import NewEvent
+from tests.rebuild_support import append
 from tests.support import bearer, events_of, rows_of, token_for
 
 DAY = (school_today() - timedelta(days=2)).isoformat()
@@ -103,3 +107,33 @@ def test_sql_errors_do_not_carry_their_parameters(settings, trust):
         engine.dispose()
     assert "row-level security" in str(raised.value)
     assert NOTE not in str(raised.value) and "someone-else" not in str(raised.value)
+
+
+def test_an_erased_pupils_inline_text_in_old_events_is_hidden_by_every_view(
+        client, leader, small, app_engine, trust, settings):
+    """Events written before erasable texts hold the note and reason inline and cannot be rewritten:
+    once the pupil is erased, the profile (now and as of the past) and the audit answers hide it."""
+    stored = append(app_engine, trust, [NewEvent("pupil", "p1", "JudgementRecorded", {
+        "pupil_id": "p1", "objective_id": "m4-1", "value": 2, "assessed_on": DAY, "source": "teacher",
+        "comment": NOTE, "evidence_ref": EVIDENCE, "class_id": "4A"}, schema_version=2)])
+    append(app_engine, trust, [NewEvent("pupil", "p1", "JudgementCorrected", {
+        "judgement_id": str(stored[0].event_id), "pupil_id": "p1", "objective_id": "m4-1", "value": 3,
+        "reason": REASON})])
+    reports = create_reports(settings, engine=app_engine).test_client()
+    auditor = bearer(token_for(settings, trust, ["auditor"], sub="aud-1"))
+    answers = ("/v1/pupils/p1", "/v1/audit/events?pupil_id=p1",
+               "/v1/audit/pupils/p1/objectives/m4-1/history")
+
+    def shown() -> str:
+        rebuild_trust(app_engine, trust)
+        as_of = reports.get(f"/v1/pupils/p1?as_of={datetime.now(UTC).isoformat()}", headers=leader)
+        return as_of.get_data(as_text=True) + "".join(
+            reports.get(path, headers=auditor if "audit" in path else leader).get_data(as_text=True)
+            for path in answers)
+
+    before = shown()
+    assert NOTE in before and REASON in before, "old events' inline text still reads before erasure"
+    assert client.delete("/v1/pupils/p1/personal-data", headers=leader).status_code == 200
+    after = shown()
+    assert NOTE not in after and REASON not in after and EVIDENCE not in after
+    assert '"value": 3' in after.replace('"value":3', '"value": 3'), "the judgement itself still counts"
