@@ -50,6 +50,15 @@ def staff_ref(conn: Connection, sub: str) -> str:
     return str(added if added is not None else conn.execute(_FIND_STAFF, {"sub": sub}).scalar_one())
 
 
+def sub_of(conn: Connection, ref: str | None) -> str | None:
+    """The ``sub`` a ``staff_ref`` (an ``actor_ref``, an intervention's ``lead_ref``) stands for now; None once erased.
+
+    How "is the caller this intervention's lead?" is asked: ``sub_of(conn, lead_ref) == principal.sub``
+    (an erased lead matches nobody). Events written before staff refs hold the ``sub`` itself (``legacy_lead``).
+    """
+    return resolve_staff(conn, [ref]).get(str(ref)) if ref is not None else None
+
+
 def keep_text(conn: Connection, value: str | None, *, pupil_id: str | None = None,
               staff: str | None = None) -> str | None:
     """Store ``value`` (None stays None) and return the id an event carries instead of it.

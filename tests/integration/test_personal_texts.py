@@ -18,6 +18,7 @@ from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import NewEvent
+from fathom_shared.personal import sub_of
 from tests.rebuild_support import append
 from tests.support import bearer, events_of, rows_of, token_for
 
@@ -137,3 +138,19 @@ def test_an_erased_pupils_inline_text_in_old_events_is_hidden_by_every_view(
     after = shown()
     assert NOTE not in after and REASON not in after and EVIDENCE not in after
     assert '"value": 3' in after.replace('"value":3', '"value": 3'), "the judgement itself still counts"
+
+
+def test_an_interventions_lead_resolves_to_their_sub_until_erased(client, leader, small, app_engine, trust):
+    """What authorisation compares with the caller's ``sub``: the lead's ``sub`` now (None once erased)."""
+    started = client.post("/v1/interventions", headers=leader, json={
+        "name": "Number bonds", "lead": TEACHER, "pupil_ids": ["p1"], "objective_ids": ["m4-1"], "start_date": DAY})
+    assert started.status_code == 201, started.json
+    [event] = events_of(app_engine, trust, "InterventionStarted")
+
+    def lead() -> str | None:
+        with TenantUnitOfWork(app_engine, trust) as uow:
+            return sub_of(uow.connection, event.data["lead_ref"])
+
+    assert lead() == TEACHER
+    assert client.delete(f"/v1/staff/{TEACHER}/personal-data", headers=leader).status_code == 200
+    assert lead() is None
