@@ -14,7 +14,7 @@ security keeps them to one trust.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -57,6 +57,15 @@ def sub_of(conn: Connection, ref: str | None) -> str | None:
     (an erased lead matches nobody). Events written before staff refs hold the ``sub`` itself (``legacy_lead``).
     """
     return resolve_staff(conn, [ref]).get(str(ref)) if ref is not None else None
+
+
+def lead_sub(conn: Connection, started: Mapping[str, Any]) -> str | None:
+    """The ``sub`` of an intervention's lead from its upcast ``InterventionStarted`` data: by ``lead_ref`` (None
+    once erased), or an old event's inline ``legacy_lead``. Compare it with ``principal.sub`` to ask "is the
+    caller the lead?"."""
+    if started.get("lead_ref") is not None:
+        return sub_of(conn, started["lead_ref"])
+    return started.get("legacy_lead")
 
 
 def keep_text(conn: Connection, value: str | None, *, pupil_id: str | None = None,

@@ -18,7 +18,8 @@ from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import NewEvent
-from fathom_shared.personal import sub_of
+from fathom_shared.events import upcast
+from fathom_shared.personal import lead_sub, sub_of
 from tests.rebuild_support import append
 from tests.support import bearer, events_of, rows_of, token_for
 
@@ -149,7 +150,12 @@ def test_an_interventions_lead_resolves_to_their_sub_until_erased(client, leader
 
     def lead() -> str | None:
         with TenantUnitOfWork(app_engine, trust) as uow:
-            return sub_of(uow.connection, event.data["lead_ref"])
+            by_ref = sub_of(uow.connection, event.data["lead_ref"])
+            assert lead_sub(uow.connection, upcast(event.event_type, event.schema_version, event.data)) == by_ref
+            assert lead_sub(uow.connection, upcast("InterventionStarted", 1, {
+                "intervention_id": "old", "name": "n", "lead": "old-lead", "start_date": DAY, "pupil_ids": [],
+                "objective_ids": []})) == "old-lead"
+            return by_ref
 
     assert lead() == TEACHER
     assert client.delete(f"/v1/staff/{TEACHER}/personal-data", headers=leader).status_code == 200
