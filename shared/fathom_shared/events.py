@@ -193,6 +193,13 @@ class PupilErased(EventData):
     pupil_id = fields.String(required=True)
 
 
+class StaffErased(EventData):
+    """A member of staff's identity was erased: the event names them by ``staff_ref`` only, so the log
+    records who erased whom and when without holding the ``sub`` it erased."""
+
+    staff_ref = fields.String(required=True)
+
+
 class InterventionPupilsChanged(EventData):
     intervention_id = fields.String(required=True)
     added = fields.List(fields.String(), load_default=list)
@@ -224,7 +231,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         JudgementRecorded, ObjectiveTaught, InterventionStarted,
         ObjectiveRetired, JudgementCorrected, JudgementWithdrawn, RollupMethodChanged, TrustSettingsChanged,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
-        StandardisedScoreRecorded,
+        StandardisedScoreRecorded, StaffErased,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,

@@ -110,10 +110,10 @@ def erase_texts(conn: Connection, ids: Iterable[Any]) -> int:
     return conn.execute(_ERASE_TEXTS, {"ids": wanted}).rowcount if wanted else 0
 
 
-def erase_staff(conn: Connection, sub: str) -> bool:
-    """Blank ``sub`` and every text naming them (an intervention's lead); False if the trust never saw them."""
+def erase_staff(conn: Connection, sub: str) -> str | None:
+    """Blank ``sub`` and every text naming them; their ``staff_ref``, or None if the trust never saw them."""
     ref = conn.execute(_ERASE_STAFF, {"sub": sub}).scalar_one_or_none()
     if ref is None:
-        return False
+        return None
     conn.execute(_ERASE_STAFF_TEXTS, {"staff_ref": ref})
-    return True
+    return str(ref)

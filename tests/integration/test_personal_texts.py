@@ -87,7 +87,12 @@ def test_erasing_a_member_of_staff(client, leader, small, app_engine, trust, set
         {"pupil_id": "p1", "objective_id": "m4-1", "value": 2, "assessed_on": DAY}]}).status_code == 201
     assert client.post("/v1/classes/4A/staff", headers=leader, json={"staff_sub": TEACHER}).status_code == 201
     assert client.delete(f"/v1/staff/{TEACHER}/personal-data", headers=teacher).status_code == 403
-    assert client.delete(f"/v1/staff/{TEACHER}/personal-data", headers=leader).status_code == 200
+    erased = client.delete(f"/v1/staff/{TEACHER}/personal-data", headers=leader)
+    assert erased.status_code == 200, erased.json
+    [event] = events_of(app_engine, trust, "StaffErased")
+    assert event.stream_type == "staff" and TEACHER not in str(event.data) + str(event.metadata)
+    assert rows_of(app_engine, trust, "SELECT sub FROM staff_identities WHERE staff_ref = CAST(:ref AS uuid)",
+                   ref=event.data["staff_ref"]) == [(None,)]
     assert rows_of(app_engine, trust, "SELECT sub FROM staff_identities WHERE sub = :sub", sub=TEACHER) == []
     assert rows_of(app_engine, trust, "SELECT 1 FROM staff_identities WHERE sub IS NULL AND erased_at IS NOT NULL")
     assert rows_of(app_engine, trust, "SELECT 1 FROM staff_assignments WHERE staff_sub = :sub", sub=TEACHER) == []

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, text
 from fathom_api.access import require_trust_wide
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
+from fathom_shared.event_store import NewEvent
+from fathom_shared.events import serialise
 from fathom_shared.personal import erase_pupil_texts, erase_staff, erase_texts
 from fathom_shared.web import Problem
 
@@ -40,7 +42,8 @@ _ASSIGNMENTS = ("FROM staff_assignments WHERE trust_id = current_setting('fathom
 def erase_staff_member(_payload: dict[str, Any], staff_sub: str) -> Handler:
     """Erase a member of staff (GDPR): their ``sub`` is blanked wherever it is shown (who recorded or
     amended a judgement, who leads an intervention, the audit log's actor) and their class
-    assignments end. What they recorded stays and still counts. 404 if the trust never saw them."""
+    assignments end. What they recorded stays and still counts; a ``StaffErased`` event (by staff
+    ref, never the sub) records the erasure. 404 if the trust never saw them."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
         require_trust_wide(principal, "erase a member of staff")
@@ -49,8 +52,11 @@ def erase_staff_member(_payload: dict[str, Any], staff_sub: str) -> Handler:
         def erase(conn: Connection) -> None:
             conn.execute(text(f"DELETE {_ASSIGNMENTS}"), {"sub": staff_sub})
 
-        if not erase_staff(conn, staff_sub) and not assigned:
+        ref = erase_staff(conn, staff_sub)
+        if ref is None and not assigned:
             raise Problem(404, "Not Found", "No member of staff with that sub in this trust.")
-        return Command(events=[], after_append=erase)
+        events = [] if ref is None else [NewEvent("staff", ref, "StaffErased", serialise("StaffErased", {
+            "staff_ref": ref}))]
+        return Command(events=events, after_append=erase)
 
     return handle

@@ -360,6 +360,7 @@ HANDLERS: dict[str, Handler] = {
     "RollupMethodChanged": Handler(_rollup_method_changed),
     "TrustSettingsChanged": Handler(_trust_settings_changed),
     "StandardisedScoreRecorded": Handler(_score_recorded),
+    "StaffErased": Handler(lambda _projection, _event, _data: None),  # views resolve staff refs when read
 }
 
 
