@@ -12,6 +12,7 @@ from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent, read_events
+from fathom_shared.personal import resolve_staff, resolve_texts
 
 DEPTH_BANDS = [
     {"value": 1, "label": "Emerging", "secure": False},
@@ -92,3 +93,20 @@ def poster(client: Any, headers: dict[str, str]) -> Post:
         return response.json
 
     return post
+
+
+def personal_text(engine: Engine, trust: str, text_id: str | None) -> str | None:
+    """What an event's ``*_ref`` stands for in ``personal_texts`` (None once erased)."""
+    with TenantUnitOfWork(engine, trust) as uow:
+        return resolve_texts(uow.connection, [text_id]).get(str(text_id))
+
+
+def actor_sub(engine: Engine, trust: str, event: StoredEvent) -> str | None:
+    """Who appended ``event``: the ``sub`` its metadata's ``actor_ref`` stands for (None once erased)."""
+    return staff_sub(engine, trust, event.metadata["actor_ref"])
+
+
+def staff_sub(engine: Engine, trust: str, staff_ref: str) -> str | None:
+    """The ``sub`` a staff ref in an event stands for in ``staff_identities`` (None once erased)."""
+    with TenantUnitOfWork(engine, trust) as uow:
+        return resolve_staff(uow.connection, [staff_ref]).get(staff_ref)

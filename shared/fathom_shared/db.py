@@ -21,6 +21,7 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         future=True,
+        hide_parameters=True,  # an SQL error's log line must not carry a pupil's name or a teacher's note
     )
 
 

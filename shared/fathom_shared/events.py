@@ -86,9 +86,11 @@ class ObjectiveDefined(EventData):
 
 
 class JudgementRecorded(EventData):
-    """Version 2: the teacher's free text is a ``comment`` (v1 called it ``note``), and a judgement
-    may point at its evidence (``evidence_ref``: a work sample, a photo, a test paper's id or URL),
-    as moderation asks for. v1 events are upcast by :func:`_judgement_recorded_v1_to_v2`.
+    """Version 3: the teacher's note and the evidence reference are erasable texts, carried by id
+    (``note_ref``, ``evidence_ref_id``: rows of ``personal_texts``, see :mod:`fathom_shared.personal`).
+    v2 called the note ``comment`` and held it and ``evidence_ref`` inline (v1 called it ``note``);
+    upcasting keeps such inline text in ``legacy_note`` / ``legacy_evidence_ref``: the log cannot be
+    rewritten, so readers hide it once the pupil is erased. Writers never set the ``legacy_`` fields.
     """
 
     pupil_id = fields.String(required=True)
@@ -96,9 +98,11 @@ class JudgementRecorded(EventData):
     value = fields.Integer(required=True)
     assessed_on = fields.Date(required=True)
     source = fields.String(load_default="teacher", validate=validate.OneOf(SOURCES))
-    comment = fields.String(load_default=None, allow_none=True)
-    evidence_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
+    evidence_ref_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
     class_id = fields.String(load_default=None, allow_none=True)
+    legacy_note = fields.String(allow_none=True)
+    legacy_evidence_ref = fields.String(allow_none=True, validate=validate.Length(max=500))
 
 
 class ObjectiveTaught(EventData):
@@ -108,12 +112,17 @@ class ObjectiveTaught(EventData):
 
 
 class InterventionStarted(EventData):
+    """Version 2: the name and the lead (a member of staff) are erasable texts carried by id; v1 held
+    them inline, kept by upcasting in ``legacy_name`` / ``legacy_lead``."""
+
     intervention_id = fields.String(required=True)
-    name = fields.String(required=True)
-    lead = fields.String(required=True)
+    name_ref = fields.String(required=True, allow_none=True)
+    lead_ref = fields.String(required=True, allow_none=True)
     start_date = fields.Date(required=True)
     pupil_ids = fields.List(fields.String(), required=True)
     objective_ids = fields.List(fields.String(), required=True)
+    legacy_name = fields.String(allow_none=True)
+    legacy_lead = fields.String(allow_none=True)
 
 
 class ObjectiveRetired(EventData):
@@ -124,20 +133,28 @@ class ObjectiveRetired(EventData):
 
 
 class JudgementCorrected(EventData):
-    """A new value for an earlier judgement (stream: the pupil, like the original)."""
+    """A new value for an earlier judgement (stream: the pupil, like the original).
+
+    Version 2: the reason is an erasable text carried by id (``reason_ref``); v1 held it inline,
+    kept by upcasting in ``legacy_reason``.
+    """
 
     judgement_id = fields.String(required=True)
     pupil_id = fields.String(required=True)
     objective_id = fields.String(required=True)
     value = fields.Integer(required=True)
-    reason = fields.String(required=True)
+    reason_ref = fields.String(required=True, allow_none=True)
+    legacy_reason = fields.String(allow_none=True)
 
 
 class JudgementWithdrawn(EventData):
+    """Version 2: ``reason_ref`` as in :class:`JudgementCorrected`."""
+
     judgement_id = fields.String(required=True)
     pupil_id = fields.String(required=True)
     objective_id = fields.String(required=True)
-    reason = fields.String(required=True)
+    reason_ref = fields.String(required=True, allow_none=True)
+    legacy_reason = fields.String(allow_none=True)
 
 
 class RollupMethodChanged(EventData):
@@ -176,6 +193,13 @@ class PupilErased(EventData):
     pupil_id = fields.String(required=True)
 
 
+class StaffErased(EventData):
+    """A member of staff's identity was erased: the event names them by ``staff_ref`` only, so the log
+    records who erased whom and when without holding the ``sub`` it erased."""
+
+    staff_ref = fields.String(required=True)
+
+
 class InterventionPupilsChanged(EventData):
     intervention_id = fields.String(required=True)
     added = fields.List(fields.String(), load_default=list)
@@ -184,9 +208,12 @@ class InterventionPupilsChanged(EventData):
 
 
 class InterventionEnded(EventData):
+    """Version 2: the outcome is an erasable text carried by id; v1's inline one is ``legacy_outcome``."""
+
     intervention_id = fields.String(required=True)
     end_date = fields.Date(required=True)
-    outcome = fields.String(load_default=None, allow_none=True)
+    outcome_ref = fields.String(load_default=None, allow_none=True)
+    legacy_outcome = fields.String(allow_none=True)
 
 
 class StandardisedScoreRecorded(EventData):
@@ -198,19 +225,20 @@ class StandardisedScoreRecorded(EventData):
 
 
 class StaffAssigned(EventData):
-    """A member of staff (their token ``sub``) may write for a class as its teacher from now on.
+    """A member of staff (by their erasable ``staff_ref``, see :mod:`fathom_shared.personal`) may write for a
+    class as its teacher from now on.
 
     Stream: ``class_staff`` / the class id, so who gave whom a class is in the audited log
     without bumping the class stream's version (``objectives-taught`` uses it for concurrency).
     """
 
     class_id = fields.String(required=True)
-    staff_sub = fields.String(required=True)
+    staff_ref = fields.String(required=True)
 
 
 class StaffUnassigned(EventData):
     class_id = fields.String(required=True)
-    staff_sub = fields.String(required=True)
+    staff_ref = fields.String(required=True)
 
 
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
@@ -220,11 +248,12 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         JudgementRecorded, ObjectiveTaught, InterventionStarted,
         ObjectiveRetired, JudgementCorrected, JudgementWithdrawn, RollupMethodChanged, TrustSettingsChanged,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
-        StandardisedScoreRecorded,
+        StandardisedScoreRecorded, StaffErased,
         StaffAssigned, StaffUnassigned,
     )
 }
-CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 2}
+CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,
+                                   "JudgementWithdrawn": 2, "InterventionStarted": 2, "InterventionEnded": 2}
 """The version writers must stamp on new events (``NewEvent.schema_version``)."""
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -238,10 +267,34 @@ def _judgement_recorded_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return upcast_data
 
 
+def _inline_to_legacy(renames: dict[str, str], refs: tuple[str, ...]) -> Upcaster:
+    """An event of the version before erasable texts: its inline text moves to a ``legacy_`` field
+    (``renames``: old name -> legacy name) and the new ``refs`` are None (nothing in ``personal_texts``)."""
+    def step(data: dict[str, Any]) -> dict[str, Any]:
+        upcast_data = {key: value for key, value in data.items() if key not in renames}
+        upcast_data.update({legacy: data.get(old) for old, legacy in renames.items()})
+        upcast_data.update(dict.fromkeys(refs))
+        return upcast_data
+    return step
+
+
+_reason_v1_to_v2 = _inline_to_legacy({"reason": "legacy_reason"}, ("reason_ref",))
+
 # (event_type, from_version) -> function giving the data at from_version + 1 (pure: never mutates its input).
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("JudgementRecorded", 1): _judgement_recorded_v1_to_v2,
+    ("JudgementRecorded", 2): _inline_to_legacy({"comment": "legacy_note", "evidence_ref": "legacy_evidence_ref"},
+                                                ("note_ref", "evidence_ref_id")),
+    ("JudgementCorrected", 1): _reason_v1_to_v2,
+    ("JudgementWithdrawn", 1): _reason_v1_to_v2,
+    ("InterventionStarted", 1): _inline_to_legacy({"name": "legacy_name", "lead": "legacy_lead"},
+                                                  ("name_ref", "lead_ref")),
+    ("InterventionEnded", 1): _inline_to_legacy({"outcome": "legacy_outcome"}, ("outcome_ref",)),
 }
+
+LEGACY_TEXT_FIELDS = ("note", "comment", "evidence_ref", "reason", "name", "lead", "outcome")
+"""Fields of events written before erasable texts that may hold free text or a staff ``sub``
+(as stored, not upcast): readers showing raw event data hide them once the pupil is erased."""
 
 
 class UnknownEvent(ValueError):
@@ -268,8 +321,12 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_JUDGEMENT_FIELDS = frozenset({"pupil_id", "objective_id", "value", "assessed_on", "source", "comment",
-                               "evidence_ref", "class_id"})
+_JUDGEMENT_FIELDS = frozenset({"pupil_id", "objective_id", "value", "assessed_on", "source", "note_ref",
+                               "evidence_ref_id", "class_id", "legacy_note", "legacy_evidence_ref"})
+_OPTIONAL_JUDGEMENT_FIELDS = ("note_ref", "evidence_ref_id", "class_id")
+_LEGACY_JUDGEMENT_FIELDS = ("legacy_note", "legacy_evidence_ref")
+"""Present only in upcast events written before v3 (the schema has no default for them)."""
+_MAX_LENGTH = {"note_ref": 36, "evidence_ref_id": 36, "legacy_evidence_ref": 500}
 
 
 def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -284,19 +341,20 @@ def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
         return None
     pupil_id, objective_id, value = data.get("pupil_id"), data.get("objective_id"), data.get("value")
     assessed_on, source = data.get("assessed_on"), data.get("source", "teacher")
-    optional = [data.get(name) for name in ("comment", "evidence_ref", "class_id")]
+    optional = {name: data.get(name) for name in _OPTIONAL_JUDGEMENT_FIELDS}
+    optional.update({name: data[name] for name in _LEGACY_JUDGEMENT_FIELDS if name in data})
     if (type(pupil_id) is not str or type(objective_id) is not str or type(value) is not int
             or type(assessed_on) is not str or not _ISO_DATE.fullmatch(assessed_on) or source not in SOURCES
-            or any(v is not None and type(v) is not str for v in optional)
-            or (optional[1] is not None and len(optional[1]) > 500)):
+            or any(v is not None and type(v) is not str for v in optional.values())
+            or any(optional.get(name) is not None and len(optional[name]) > most
+                   for name, most in _MAX_LENGTH.items())):
         return None
     try:
         day = date.fromisoformat(assessed_on)
     except ValueError:
         return None
-    comment, evidence_ref, class_id = optional
     return {"pupil_id": pupil_id, "objective_id": objective_id, "value": value, "assessed_on": day,
-            "source": source, "comment": comment, "evidence_ref": evidence_ref, "class_id": class_id}
+            "source": source, **optional}
 
 
 @functools.cache

@@ -15,7 +15,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def migrate(database_url: str, app_password: str = "fathom_app") -> None:
     """Upgrade the database to the newest revision, as the owner role."""
-    engine = create_engine(sqlalchemy_url(database_url))
+    engine = create_engine(sqlalchemy_url(database_url), hide_parameters=True)
     try:
         with engine.begin() as connection:
             config = Config()

@@ -156,7 +156,7 @@ def history(roster: TrustRoster, sizes: HistorySizes, stats: HistoryStats, seed:
                 event_id = uuid.uuid4()
                 yield emit(NewEvent("pupil", pupil, "JudgementRecorded", {
                     "pupil_id": pupil, "objective_id": objective, "value": rng.randint(1, 4),
-                    "assessed_on": day.isoformat(), "source": "teacher", "comment": None, "evidence_ref": None,
+                    "assessed_on": day.isoformat(), "source": "teacher", "note_ref": None, "evidence_ref_id": None,
                     "class_id": current[pupil]}, schema_version=CURRENT_VERSION["JudgementRecorded"],
                     event_id=event_id))
                 roll = rng.random()

@@ -47,11 +47,11 @@ def test_events_are_paged_by_sequence_and_show_everything_an_auditor_needs(repor
     stored = {e.sequence: e for e in events_of(app_engine, story.trust)}
     correction = rest.get_json()["events"][2]
     assert correction == {
-        "sequence": 18, "event_id": str(stored[18].event_id), "type": "JudgementCorrected", "schema_version": 1,
-        "data_version": 1, "stream": {"type": "pupil", "id": "p1", "version": 3},
+        "sequence": 18, "event_id": str(stored[18].event_id), "type": "JudgementCorrected", "schema_version": 2,
+        "data_version": 2, "stream": {"type": "pupil", "id": "p1", "version": 3},
         "data": {"judgement_id": story.first, "pupil_id": "p1", "objective_id": "m4-1", "value": 3,
-                 "reason": "Mis-keyed"},
-        "metadata": stored[18].metadata, "actor": "head", "roles": ["trust_leader"],
+                 "reason_ref": stored[18].data["reason_ref"]},
+        "texts": {"reason": "Mis-keyed"}, "metadata": stored[18].metadata, "actor": "head", "roles": ["trust_leader"],
         "request_id": stored[18].metadata["request_id"], "recorded_at": stored[18].recorded_at.isoformat(),
         "hash": stored[18].hash.hex(), "prev_hash": stored[17].hash.hex(),
     }
@@ -91,7 +91,7 @@ def test_jsonl_and_csv_stream_the_whole_filtered_range(reports, story, auditor):
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
     assert [int(r["sequence"]) for r in rows] == [16, 17, 18, 19, 20]
     assert rows[4]["type"] == "JudgementWithdrawn" and rows[4]["actor"] == "head"
-    assert json.loads(rows[4]["data"])["reason"] == "Wrong pupil"
+    assert json.loads(rows[4]["texts"])["reason"] == "Wrong pupil"
 
 
 def test_judgement_history_shows_who_when_and_why(reports, story, auditor, app_engine):
@@ -129,11 +129,12 @@ def test_staff_assignments_are_in_the_audited_log_with_who_and_when(reports, sto
                          headers=auditor)
     assert answer.status_code == 200, answer.get_json()
     events = answer.get_json()["events"]
-    assert [(e["sequence"], e["type"], e["stream"]["type"], e["data"], e["actor"], e["roles"]) for e in events] == [
-        (21, "StaffAssigned", "class_staff", {"class_id": "4B", "staff_sub": "mr-b"}, "dep-head", ["school_leader"]),
-        (22, "StaffUnassigned", "class_staff", {"class_id": "4B", "staff_sub": "mr-b"}, "dep-head",
-         ["school_leader"])]
-    assert all(e["recorded_at"] and "upcast_error" not in e for e in events)
+    assert [(e["sequence"], e["type"], e["stream"]["type"], e["data"]["class_id"], e["texts"], e["actor"],
+             e["roles"]) for e in events] == [
+        (21, "StaffAssigned", "class_staff", "4B", {"staff_sub": "mr-b"}, "dep-head", ["school_leader"]),
+        (22, "StaffUnassigned", "class_staff", "4B", {"staff_sub": "mr-b"}, "dep-head", ["school_leader"])]
+    # The log names the person by their erasable staff ref, never by sub.
+    assert all(e["recorded_at"] and "upcast_error" not in e and "staff_sub" not in e["data"] for e in events)
 
 
 @pytest.mark.parametrize("path", ["/v1/audit/events", "/v1/audit/verify", "/v1/audit/reads",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from fathom_api.assessment import school_today
-from tests.support import SmallTrust, bearer, events_of, poster, token_for
+from tests.support import SmallTrust, bearer, events_of, personal_text, poster, token_for
 
 TODAY = school_today()
 
@@ -31,10 +31,12 @@ def test_pupils_change_then_the_intervention_ends_once(client, leader, started, 
     ended = client.post(f"/v1/interventions/{started}/end", headers=leader,
                         json={"end_date": TODAY.isoformat(), "outcome": "Most now secure"})
     assert ended.status_code == 201 and ended.json["stream_version"] == 4
-    assert [e.data for e in events_of(app_engine, trust, "InterventionPupilsChanged", "InterventionEnded")] == [
+    changes = [e.data for e in events_of(app_engine, trust, "InterventionPupilsChanged", "InterventionEnded")]
+    assert changes == [
         {"intervention_id": "int-1", "added": ["p3", "p7"], "removed": ["p1"], "changed_on": TODAY.isoformat()},
         {"intervention_id": "int-1", "added": ["p1"], "removed": ["p3"], "changed_on": TODAY.isoformat()},
-        {"intervention_id": "int-1", "end_date": TODAY.isoformat(), "outcome": "Most now secure"}]
+        {"intervention_id": "int-1", "end_date": TODAY.isoformat(), "outcome_ref": changes[2]["outcome_ref"]}]
+    assert personal_text(app_engine, trust, changes[2]["outcome_ref"]) == "Most now secure"
     assert client.post(f"/v1/interventions/{started}/end", headers=leader,
                        json={"end_date": TODAY.isoformat()}).status_code == 409
     assert client.post(f"/v1/interventions/{started}/pupils", headers=leader,

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from fathom_api.assessment import school_today
 from fathom_shared.db import TenantUnitOfWork
-from tests.support import bearer, events_of, token_for
+from tests.support import actor_sub, bearer, events_of, personal_text, token_for
 
 
 @pytest.fixture
@@ -31,8 +31,9 @@ def test_correction_appends_on_the_pupil_stream_pointing_at_the_original(
     [event] = events_of(app_engine, trust, "JudgementCorrected")
     assert (event.stream_type, event.stream_id) == ("pupil", "p1")
     assert event.data == {"judgement_id": recorded[0], "pupil_id": "p1", "objective_id": "m4-1",
-                          "value": 3, "reason": "Mis-keyed"}
-    assert event.metadata["sub"] == "head"
+                          "value": 3, "reason_ref": event.data["reason_ref"]}
+    assert personal_text(app_engine, trust, event.data["reason_ref"]) == "Mis-keyed"
+    assert actor_sub(app_engine, trust, event) == "head"
 
 
 def test_withdrawal_then_no_second_withdrawal_or_correction(client, leader, recorded, app_engine, trust):
@@ -40,7 +41,8 @@ def test_withdrawal_then_no_second_withdrawal_or_correction(client, leader, reco
     assert first.status_code == 201
     [event] = events_of(app_engine, trust, "JudgementWithdrawn")
     assert event.data == {"judgement_id": recorded[0], "pupil_id": "p1", "objective_id": "m4-1",
-                          "reason": "Wrong pupil"}
+                          "reason_ref": event.data["reason_ref"]}
+    assert personal_text(app_engine, trust, event.data["reason_ref"]) == "Wrong pupil"
     again = client.post(f"/v1/judgements/{recorded[0]}/withdrawal", json={"reason": "x"}, headers=leader)
     correct = client.post(f"/v1/judgements/{recorded[0]}/correction", json={"value": 3, "reason": "x"},
                           headers=leader)
@@ -132,7 +134,7 @@ def test_a_teacher_neither_amends_a_moderators_judgement_nor_makes_one(
     school_leader = bearer(token_for(settings, trust, ["school_leader"], schools=[small.school]))
     assert client.post(f"/v1/judgements/{moderated}/correction", json={"value": 3, "reason": "Agreed at panel"},
                        headers=school_leader).status_code == 201
-    assert [e.metadata["sub"] for e in events_of(app_engine, trust, "JudgementCorrected")] == ["tester"]
+    assert [actor_sub(app_engine, trust, e) for e in events_of(app_engine, trust, "JudgementCorrected")] == ["tester"]
 
 
 def test_idempotent_retry_appends_once(client, leader, recorded, app_engine, trust):

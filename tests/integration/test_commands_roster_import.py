@@ -9,7 +9,7 @@ import json
 import pytest
 
 from fathom_api.assessment import school_today
-from tests.support import bearer, events_of, rows_of, token_for
+from tests.support import bearer, events_of, rows_of, staff_sub, token_for
 
 TODAY = school_today().isoformat()
 HEADERS = {
@@ -125,7 +125,8 @@ def test_a_oneroster_bundle_imports_with_exact_events_and_counts(client, leader,
          "year_group": 0 if klass == "c-elm-r" else 4, "groups": DEFAULT_GROUPS}
         for sid, (_, _, _, klass) in STUDENTS.items()]
     assert {e.event_type for e in events[5:13]} == {"PupilRegistered"}
-    assert sorted((e.event_type, e.stream_type, e.data["staff_sub"], e.data["class_id"]) for e in events[13:]) == [
+    assert sorted((e.event_type, e.stream_type, staff_sub(app_engine, trust, e.data["staff_ref"]), e.data["class_id"])
+                  for e in events[13:]) == [
         ("StaffAssigned", "class_staff", "j.jones", "c-elm-r"), ("StaffAssigned", "class_staff", "t.smith", "c-oak-4a"),
         ("StaffAssigned", "class_staff", "t.smith", "c-oak-4b")]
     personal = rows_of(app_engine, trust, "SELECT pupil_id, given_name, family_name, upn FROM pupil_personal "

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fathom_api.assessment import school_today
-from tests.support import SmallTrust, bearer, events_of, poster, rows_of, token_for
+from tests.support import SmallTrust, actor_sub, bearer, events_of, poster, rows_of, staff_sub, token_for
 
 TODAY = school_today().isoformat()
 
@@ -124,10 +124,11 @@ def test_staff_assignment_lets_a_teacher_write_for_the_class(client, leader, sma
     assert client.post("/v1/classes/4B/staff", json={}, headers=leader).json["errors"] == {
         "staff_sub": ["Missing data for required field."]}
     assert client.post("/v1/classes/4B/staff", json={"staff_sub": "x"}, headers=teacher).status_code == 403
-    assert [(e.stream_type, e.stream_id, e.event_type, e.data, e.metadata["sub"])
+    assert [(e.stream_type, e.stream_id, e.event_type, e.data["class_id"],
+             staff_sub(app_engine, trust, e.data["staff_ref"]), actor_sub(app_engine, trust, e))
             for e in events_of(app_engine, trust, "StaffAssigned", "StaffUnassigned")] == [
-        ("class_staff", "4B", "StaffAssigned", {"class_id": "4B", "staff_sub": "mr-b"}, "head"),
-        ("class_staff", "4B", "StaffUnassigned", {"class_id": "4B", "staff_sub": "mr-b"}, "head")]
+        ("class_staff", "4B", "StaffAssigned", "4B", "mr-b", "head"),
+        ("class_staff", "4B", "StaffUnassigned", "4B", "mr-b", "head")]
     paths = client.get("/openapi.json").json["paths"]
     assert "delete" in paths["/v1/classes/{class_id}/staff/{staff_sub}"]
     assert "delete" in paths["/v1/pupils/{pupil_id}/personal-data"]

@@ -1,4 +1,5 @@
-"""Old stored JudgementRecorded v1 events replay to the same read models as the v2 events written today."""
+"""Old stored JudgementRecorded v1 events replay to the same read models as v2 events (both hold the note
+inline, kept as legacy text); the API writes v3, whose note is an erasable text carried by id."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.shadow import ensure_shadow
 from fathom_shared.event_store import NewEvent, StoredEvent
 from tests.rebuild_support import amendments, append, judgements, roster, snapshot
-from tests.support import bearer, events_of, rows_of, token_for
+from tests.support import bearer, events_of, personal_text, rows_of, token_for
 
 
 def as_v2(event: NewEvent) -> NewEvent:
@@ -59,23 +60,24 @@ def test_a_future_version_is_dead_lettered_and_the_rest_applies(app_engine, make
     trust_id = make_trust()
     append(app_engine, trust_id, roster())
     future = NewEvent("pupil", "p1", "JudgementRecorded", {"pupil_id": "p1", "objective_id": "o1", "value": 2,
-                                                            "assessed_on": "2026-10-01", "remark": "v3"},
-                      schema_version=3)
+                                                            "assessed_on": "2026-10-01", "remark": "v4"},
+                      schema_version=4)
     stored = append(app_engine, trust_id, [future, *judgements(random.Random(1), 3)])
     rebuild_trust(app_engine, trust_id)
     assert rows_of(app_engine, trust_id, "SELECT sequence, reason FROM dead_letters") == [
-        (stored[0].sequence, "JudgementRecorded v3 is newer than this code (v2)")]
+        (stored[0].sequence, "JudgementRecorded v4 is newer than this code (v3)")]
     assert len(rows_of(app_engine, trust_id, "SELECT 1 FROM rm_judgements")) == 3
 
 
-def test_the_api_writes_version_2_with_comment_and_evidence(client, settings, trust, small):
+def test_the_api_writes_version_3_with_the_note_and_evidence_by_id(client, settings, trust, small):
     leader = bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
     response = client.post("/v1/judgements", headers=leader, json={"judgements": [{
         "pupil_id": "p1", "objective_id": "m4-1", "value": 3, "assessed_on": "2026-10-01",
         "note": "explained it back", "evidence_ref": "https://evidence.example/work/17"}]})
     assert response.status_code == 201, response.json
     (event,) = events_of(client.application.extensions["fathom.engine"], trust, "JudgementRecorded")
-    assert event.schema_version == 2
-    assert event.data["comment"] == "explained it back"
-    assert event.data["evidence_ref"] == "https://evidence.example/work/17"
-    assert "note" not in event.data
+    engine = client.application.extensions["fathom.engine"]
+    assert event.schema_version == 3
+    assert personal_text(engine, trust, event.data["note_ref"]) == "explained it back"
+    assert personal_text(engine, trust, event.data["evidence_ref_id"]) == "https://evidence.example/work/17"
+    assert not {"note", "comment", "evidence_ref"} & set(event.data)

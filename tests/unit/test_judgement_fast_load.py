@@ -11,8 +11,10 @@ BASE = {"pupil_id": "p1", "objective_id": "o1", "value": 3, "assessed_on": "2026
 
 PLAIN = [
     BASE,
-    {**BASE, "source": "self", "comment": "with help", "evidence_ref": "book p4", "class_id": "4A"},
-    {**BASE, "comment": None, "evidence_ref": None, "class_id": None, "source": "moderator"},
+    {**BASE, "source": "self", "note_ref": "6f0c7c49-7f6b-4d0e-9a3e-0d5b1f1f0a01",
+     "evidence_ref_id": "6f0c7c49-7f6b-4d0e-9a3e-0d5b1f1f0a02", "class_id": "4A"},
+    {**BASE, "note_ref": None, "evidence_ref_id": None, "class_id": None, "source": "moderator"},
+    {**BASE, "legacy_note": "with help", "legacy_evidence_ref": "book p4"},
     {**BASE, "value": -2},
 ]
 ODD = [
@@ -27,15 +29,17 @@ ODD = [
     {**BASE, "source": "parent"},
     {**BASE, "colour": "red"},
     {**BASE, "pupil_id": 7},
-    {**BASE, "evidence_ref": "x" * 501},
-    {**BASE, "comment": ["a"]},
+    {**BASE, "legacy_evidence_ref": "x" * 501},
+    {**BASE, "note_ref": "x" * 37},
+    {**BASE, "note_ref": ["a"]},
+    {**BASE, "comment": "inline text is no field of v3"},
 ]
 
 
 @pytest.mark.parametrize("data", PLAIN)
 def test_plain_judgements_load_exactly_as_the_schema_does(data):
     assert _plain_judgement(data) == JudgementRecorded().load(data)
-    assert upcast("JudgementRecorded", 2, data) == JudgementRecorded().load(data)
+    assert upcast("JudgementRecorded", 3, data) == JudgementRecorded().load(data)
 
 
 @pytest.mark.parametrize("data", ODD)
@@ -45,7 +49,7 @@ def test_anything_unusual_is_left_to_the_schema(data):
         expected = JudgementRecorded().load(data)
     except ValidationError as error:
         with pytest.raises(ValidationError) as raised:
-            upcast("JudgementRecorded", 2, data)
+            upcast("JudgementRecorded", 3, data)
         assert raised.value.messages == error.messages
     else:
-        assert upcast("JudgementRecorded", 2, data) == expected
+        assert upcast("JudgementRecorded", 3, data) == expected

@@ -55,11 +55,28 @@ def test_a_judgement_becomes_one_judgement_row_and_a_fresh_cell():
     row = {"judgement_id": uuid.UUID(int=4), "pupil_id": "p1", "objective_id": "o1", "class_id": None,
            "source": "teacher", "value": 3, "original_value": 3, "assessed_on": date(2026, 10, 2), "note": None,
            "recorded_by": "user-4", "sequence": 4, "status": "recorded", "amended_sequence": None,
-           "amended_by": None, "reason": None}
+           "amended_by": None, "reason": None, "note_ref": None, "evidence_ref_id": None, "reason_ref": None,
+           "recorded_by_ref": None, "amended_by_ref": None}
     assert projection.table_rows(JUDGEMENTS) == [row]
     fresh = projection.fresh[("p1", "o1", "teacher")]
     assert (fresh.newest, fresh.count, fresh.sequence) == (row, 1, 4)
     assert (projection.applied, projection.rejected, projection.amended) == (1, [], set())
+
+
+def test_erasable_texts_and_the_actor_reach_the_read_model_by_id_only():
+    """v3/v2 events carry ids; the rows keep the ids (resolved when read), never text or a ``sub``."""
+    note, evidence, reason, teacher, leader = (str(uuid.UUID(int=n)) for n in range(101, 106))
+    recorded = StoredEvent("t1", 1, uuid.UUID(int=1), "pupil", "p1", 1, "JudgementRecorded", 3, {
+        "pupil_id": "p1", "objective_id": "o1", "value": 2, "assessed_on": "2026-10-01", "note_ref": note,
+        "evidence_ref_id": evidence}, {"actor_ref": teacher}, RECORDED_AT, b"", b"")
+    corrected = StoredEvent("t1", 2, uuid.UUID(int=2), "pupil", "p1", 2, "JudgementCorrected", 2, {
+        "judgement_id": str(uuid.UUID(int=1)), "pupil_id": "p1", "objective_id": "o1", "value": 3,
+        "reason_ref": reason}, {"actor_ref": leader}, RECORDED_AT, b"", b"")
+    row = fold(recorded, corrected).table_rows(JUDGEMENTS)[0]
+    assert {k: row[k] for k in ("note", "reason", "recorded_by", "amended_by")} == dict.fromkeys(
+        ("note", "reason", "recorded_by", "amended_by"))
+    assert (row["note_ref"], row["evidence_ref_id"], row["reason_ref"], row["recorded_by_ref"],
+            row["amended_by_ref"]) == (note, evidence, reason, teacher, leader)
 
 
 def test_fresh_cells_keep_the_newest_by_date_then_sequence_and_count_per_source():
@@ -247,6 +264,6 @@ def test_poison_events_are_set_aside_with_a_reason_and_the_rest_still_projects()
 def test_staff_assignments_are_applied_and_write_no_read_model():
     """Staff assignment events are for auditors: the projector moves past them (no dead letter) and writes
     nothing; without a handler they would be poison events in the dead letters."""
-    staff = {"class_id": "4B", "staff_sub": "mr-b"}
+    staff = {"class_id": "4B", "staff_ref": "5d0c2b9e-6b3f-4c1a-9f3e-2a7c1e0b8d11"}
     projection = fold(event(1, "StaffAssigned", staff), event(2, "StaffUnassigned", staff))
     assert (projection.applied, projection.rejected, projection.rows) == (2, [], {})

@@ -21,6 +21,7 @@ from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import CURRENT_VERSION, serialise
+from fathom_shared.personal import keep_text, staff_ref
 from fathom_shared.web import Problem
 
 SCHOOL_TIME = ZoneInfo("Europe/London")
@@ -141,7 +142,9 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
                 data = {
                     "pupil_id": item["pupil_id"], "objective_id": item["objective_id"], "value": item["value"],
                     "assessed_on": item["assessed_on"].isoformat(), "source": item["source"],
-                    "comment": item["note"], "evidence_ref": item["evidence_ref"], "class_id": pupil.class_id,
+                    "note_ref": keep_text(conn, item["note"], pupil_id=item["pupil_id"]),
+                    "evidence_ref_id": keep_text(conn, item["evidence_ref"], pupil_id=item["pupil_id"]),
+                    "class_id": pupil.class_id,
                 }
                 events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
                                        schema_version=CURRENT_VERSION["JudgementRecorded"]))
@@ -193,13 +196,15 @@ def start_intervention(payload: dict[str, Any]) -> Handler:
         errors.raise_any()
         intervention_id = payload.get("id") or str(uuid.uuid4())
         data = {
-            "intervention_id": intervention_id, "name": payload["name"], "lead": payload["lead"],
+            "intervention_id": intervention_id, "name_ref": keep_text(conn, payload["name"]),
+            "lead_ref": staff_ref(conn, payload["lead"]),
             "start_date": payload["start_date"], "pupil_ids": list(dict.fromkeys(payload["pupil_ids"])),
             "objective_ids": list(dict.fromkeys(payload["objective_ids"])),
         }
         return Command(
             events=[NewEvent("intervention", intervention_id, "InterventionStarted",
-                             serialise("InterventionStarted", data))],
+                             serialise("InterventionStarted", data),
+                             schema_version=CURRENT_VERSION["InterventionStarted"])],
             expected_versions={("intervention", intervention_id): 0},
             resource_id=intervention_id,
         )

@@ -22,7 +22,8 @@ from fathom_api.assessment import Errors, check_not_future, check_pupil, pupils_
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise, upcast
+from fathom_shared.events import CURRENT_VERSION, serialise, upcast
+from fathom_shared.personal import keep_text, lead_sub
 from fathom_shared.web import Problem
 
 
@@ -46,7 +47,7 @@ def _intervention(conn: Connection, intervention_id: str) -> Intervention:
     for row in rows:
         data = upcast(row.event_type, row.schema_version, row.data)
         if row.event_type == "InterventionStarted":
-            state = Intervention(data["start_date"], row.stream_version, data.get("lead"), list(data["pupil_ids"]))
+            state = Intervention(data["start_date"], row.stream_version, lead_sub(conn, data), list(data["pupil_ids"]))
         elif state is not None and row.event_type == "InterventionPupilsChanged":
             state.pupil_ids = [p for p in state.pupil_ids if p not in data["removed"]] + data["added"]
         elif state is not None and row.event_type == "InterventionEnded":
@@ -75,7 +76,8 @@ def _changer(conn: Connection, principal: Principal, state: Intervention) -> Act
 
 def _append(intervention_id: str, state: Intervention, event_type: str, data: dict[str, Any]) -> Command:
     return Command(
-        events=[NewEvent("intervention", intervention_id, event_type, serialise(event_type, data))],
+        events=[NewEvent("intervention", intervention_id, event_type, serialise(event_type, data),
+                         schema_version=CURRENT_VERSION[event_type])],
         expected_versions={("intervention", intervention_id): state.version},
         resource_id=intervention_id,
     )
@@ -127,6 +129,7 @@ def end_intervention(payload: dict[str, Any], intervention_id: str) -> Handler:
             errors.add("end_date", f"Before the start date {state.start_date.isoformat()}.")
         errors.raise_any()
         return _append(intervention_id, state, "InterventionEnded", {
-            "intervention_id": intervention_id, "end_date": payload["end_date"], "outcome": payload["outcome"]})
+            "intervention_id": intervention_id, "end_date": payload["end_date"],
+            "outcome_ref": keep_text(conn, payload["outcome"])})
 
     return handle

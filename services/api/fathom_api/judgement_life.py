@@ -19,7 +19,8 @@ from fathom_api.judgement_source import MODERATOR_RULE, may_state_source
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise, upcast
+from fathom_shared.events import CURRENT_VERSION, serialise, upcast
+from fathom_shared.personal import keep_text
 from fathom_shared.web import Problem
 
 
@@ -72,12 +73,14 @@ def _amend(judgement_id: str, payload: dict[str, Any], event_type: str,
         if check is not None:
             check(conn, original)
         data = {"judgement_id": canonical_id, "pupil_id": pupil_id,
-                "objective_id": original["objective_id"], "reason": payload["reason"]}
+                "objective_id": original["objective_id"],
+                "reason_ref": keep_text(conn, payload["reason"], pupil_id=pupil_id)}
         if "value" in payload:
             data["value"] = payload["value"]
         expected = payload.get("expected_version")
         return Command(
-            events=[NewEvent("pupil", pupil_id, event_type, serialise(event_type, data))],
+            events=[NewEvent("pupil", pupil_id, event_type, serialise(event_type, data),
+                             schema_version=CURRENT_VERSION[event_type])],
             expected_versions={} if expected is None else {("pupil", pupil_id): expected},
             resource_id=pupil_id,
         )

@@ -19,10 +19,12 @@ from sqlalchemy.sql import bindparam
 
 from fathom_api.access import require_school
 from fathom_api.assessment import Errors, check_not_future
+from fathom_api.personal_data import erase_texts_about_pupil
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
+from fathom_shared.personal import staff_ref
 from fathom_shared.web import Problem
 
 
@@ -144,7 +146,8 @@ def change_groups(payload: dict[str, Any], pupil_id: str) -> Handler:
 
 
 def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Handler:
-    """Erase a pupil's personal details (GDPR): names, date of birth and UPN become NULL.
+    """Erase a pupil's personal details (GDPR): names, date of birth and UPN become NULL, and so does
+    every free text about them (notes, reasons, evidence references, their interventions' names and outcomes).
 
     Judgements and counts stay; views show an "erased pupil". The event carries the id only.
     Erasing twice is a 409.
@@ -161,6 +164,7 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Handler:
                               "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id"), {"id": pupil_id})
             conn.execute(text("UPDATE pupils SET erased = true "
                               "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id"), {"id": pupil_id})
+            erase_texts_about_pupil(conn, pupil_id)
 
         command = _pupil_event(pupil_id, "PupilErased", {"pupil_id": pupil_id})
         command.after_append = erase
@@ -177,9 +181,11 @@ def _is_assigned(conn: Connection, staff_sub: str, class_id: str) -> bool:
     return conn.execute(text(f"SELECT 1 {_ASSIGNMENT}"), {"class_id": class_id, "sub": staff_sub}).first() is not None
 
 
-def _staff_event(event_type: str, staff_sub: str, class_id: str, sql: str) -> Command:
-    """The event on the class's ``class_staff`` stream, and the ``staff_assignments`` change with it."""
-    data = serialise(event_type, {"class_id": class_id, "staff_sub": staff_sub})
+def _staff_event(conn: Connection, event_type: str, staff_sub: str, class_id: str, sql: str) -> Command:
+    """The event on the class's ``class_staff`` stream, and the ``staff_assignments`` change with it.
+
+    The event names the person by their erasable ``staff_ref``, never by ``sub``."""
+    data = serialise(event_type, {"class_id": class_id, "staff_ref": staff_ref(conn, staff_sub)})
     return Command(events=[NewEvent("class_staff", class_id, event_type, data)], resource_id=class_id,
                    after_append=lambda conn: conn.execute(text(sql), {"sub": staff_sub, "class_id": class_id}))
 
@@ -194,14 +200,14 @@ def assign_staff(payload: dict[str, Any], class_id: str) -> Handler:
         _class(conn, principal, class_id)
         if _is_assigned(conn, payload["staff_sub"], class_id):
             return Command(events=[], resource_id=class_id)
-        return staff_assigned(payload["staff_sub"], class_id)
+        return staff_assigned(conn, payload["staff_sub"], class_id)
 
     return handle
 
 
-def staff_assigned(staff_sub: str, class_id: str) -> Command:
+def staff_assigned(conn: Connection, staff_sub: str, class_id: str) -> Command:
     """``StaffAssigned`` and its ``staff_assignments`` row (shared by the endpoint and the roster import)."""
-    return _staff_event("StaffAssigned", staff_sub, class_id,
+    return _staff_event(conn, "StaffAssigned", staff_sub, class_id,
                         "INSERT INTO staff_assignments (trust_id, staff_sub, class_id) "
                         "VALUES (current_setting('fathom.trust'), :sub, :class_id) ON CONFLICT DO NOTHING")
 
@@ -213,6 +219,6 @@ def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> Ha
         _class(conn, principal, class_id)
         if not _is_assigned(conn, staff_sub, class_id):
             raise Problem(404, "Not Found", f"{staff_sub} is not assigned to {class_id}.")
-        return _staff_event("StaffUnassigned", staff_sub, class_id, f"DELETE {_ASSIGNMENT}")
+        return _staff_event(conn, "StaffUnassigned", staff_sub, class_id, f"DELETE {_ASSIGNMENT}")
 
     return handle

@@ -13,6 +13,7 @@ from fathom_api import (
     framework,
     interventions,
     judgement_life,
+    personal_data,
     roster,
     roster_life,
     scales,
@@ -114,6 +115,8 @@ command("/pupils/{pupil_id}/move", schemas.MoveIn, ROSTER_KEEPERS, roster_life.m
 command("/pupils/{pupil_id}/leaving", schemas.LeavingIn, ROSTER_KEEPERS, roster_life.record_leaving)
 command("/pupils/{pupil_id}/groups", schemas.GroupsChangeIn, ROSTER_KEEPERS, roster_life.change_groups, **SETTING)
 command("/pupils/{pupil_id}/personal-data", None, ROSTER_KEEPERS, roster_life.erase_personal_data,
+        method="delete", status=200)
+command("/staff/{staff_sub}/personal-data", None, TRUST_WIDE, personal_data.erase_staff_member,
         method="delete", status=200)
 command("/classes/{class_id}/staff", schemas.StaffIn, ROSTER_KEEPERS, roster_life.assign_staff)
 command("/classes/{class_id}/staff/{staff_sub}", None, ROSTER_KEEPERS, roster_life.unassign_staff,

@@ -22,6 +22,7 @@ from sqlalchemy.sql import bindparam
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events
+from fathom_shared.personal import staff_ref
 from fathom_shared.web import Problem
 
 MAX_KEY_LENGTH = 200
@@ -80,7 +81,7 @@ def execute(engine: Engine, principal: Principal, handler: Handler, status: int 
             return replay
         command = handler(conn, principal)
         try:
-            stored = append_events(conn, principal.trust_id, command.events, _metadata(principal, key),
+            stored = append_events(conn, principal.trust_id, command.events, _metadata(conn, principal, key),
                                    command.expected_versions)
             if command.after_append:
                 command.after_append(conn)
@@ -121,8 +122,9 @@ def _answer(command: Command, stored: list[StoredEvent]) -> dict[str, Any]:
     return body
 
 
-def _metadata(principal: Principal, key: str | None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"sub": principal.sub, "roles": sorted(principal.roles),
+def _metadata(conn: Connection, principal: Principal, key: str | None) -> dict[str, Any]:
+    """Who acted, by ``actor_ref`` (their erasable ``staff_identities`` row), never by ``sub``."""
+    meta: dict[str, Any] = {"actor_ref": staff_ref(conn, principal.sub), "roles": sorted(principal.roles),
                             "request_id": g.get("request_id")}
     if key:
         meta["idempotency_key"] = key

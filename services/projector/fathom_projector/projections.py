@@ -58,12 +58,15 @@ OBJECTIVES = Table("rm_objectives", ("objective_id",),
 JUDGEMENTS = Table("rm_judgements", ("judgement_id",),
                    ("judgement_id", "pupil_id", "objective_id", "class_id", "source", "value", "original_value",
                     "assessed_on", "note", "recorded_by", "sequence", "status", "amended_sequence", "amended_by",
-                    "reason"))
+                    "reason", "note_ref", "evidence_ref_id", "reason_ref", "recorded_by_ref", "amended_by_ref"))
+"""``note``, ``reason``, ``recorded_by``, ``amended_by``: inline text of events written before erasable texts;
+the ``*_ref`` columns: ids in ``personal_texts`` / ``staff_identities``, resolved when read."""
 CLASS_TAUGHT = Table("rm_class_taught", ("class_id", "objective_id", "taught_on"),
                      ("class_id", "objective_id", "taught_on"), "ignore")
 INTERVENTIONS = Table("rm_interventions", ("intervention_id",),
                       ("intervention_id", "name", "lead", "start_date", "pupil_ids", "objective_ids", "end_date",
-                       "outcome"))
+                       "outcome", "name_ref", "lead_ref", "outcome_ref"))
+"""``name``, ``lead``, ``outcome``: inline text of events written before erasable texts; ``*_ref``: ids."""
 SCORES = Table("rm_scores", ("score_id",),
                ("score_id", "pupil_id", "test", "subject", "score", "taken_on", "sequence"), "ignore")
 TRUST_SETTINGS = Table("rm_trust_settings", (),
@@ -227,8 +230,12 @@ def _objective_defined(projection: Projection, _event: StoredEvent, data: dict[s
 
 
 def _intervention_started(projection: Projection, _event: StoredEvent, data: dict[str, Any]) -> None:
-    stored = projection.get(INTERVENTIONS, (data["intervention_id"],)) or {"end_date": None, "outcome": None}
-    projection.put(INTERVENTIONS, {**stored, **{c: data[c] for c in INTERVENTIONS.columns[:6]}})
+    stored = (projection.get(INTERVENTIONS, (data["intervention_id"],))
+              or {"end_date": None, "outcome": None, "outcome_ref": None})
+    projection.put(INTERVENTIONS, {
+        **stored, "intervention_id": data["intervention_id"], "name": data.get("legacy_name"),
+        "lead": data.get("legacy_lead"), "start_date": data["start_date"], "pupil_ids": data["pupil_ids"],
+        "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"]})
 
 
 def _intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
@@ -245,9 +252,11 @@ def _intervention_pupils_changed(projection: Projection, event: StoredEvent, dat
 def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = {"judgement_id": event.event_id, "pupil_id": data["pupil_id"], "objective_id": data["objective_id"],
            "class_id": data["class_id"], "source": data["source"], "value": data["value"],
-           "original_value": data["value"], "assessed_on": data["assessed_on"], "note": data["comment"],
+           "original_value": data["value"], "assessed_on": data["assessed_on"], "note": data.get("legacy_note"),
            "recorded_by": event.metadata.get("sub"), "sequence": event.sequence, "status": "recorded",
-           "amended_sequence": None, "amended_by": None, "reason": None}
+           "amended_sequence": None, "amended_by": None, "reason": None, "note_ref": data["note_ref"],
+           "evidence_ref_id": data["evidence_ref_id"], "reason_ref": None,
+           "recorded_by_ref": event.metadata.get("actor_ref"), "amended_by_ref": None}
     projection.put(JUDGEMENTS, row)
     cell = (data["pupil_id"], data["objective_id"], data["source"])
     fresh = projection.fresh.get(cell)
@@ -272,7 +281,9 @@ def _judgement_amended(status: str) -> Apply:
             raise PoisonEvent(f"{event.event_type}: judgement {data['judgement_id']} was already withdrawn")
         projection.put(JUDGEMENTS, {
             **original, "value": data.get("value", original["value"]), "status": status,
-            "amended_sequence": event.sequence, "amended_by": event.metadata.get("sub"), "reason": data["reason"]})
+            "amended_sequence": event.sequence, "amended_by": event.metadata.get("sub"),
+            "reason": data.get("legacy_reason"), "reason_ref": data["reason_ref"],
+            "amended_by_ref": event.metadata.get("actor_ref")})
         projection.amended.add((original["pupil_id"], original["objective_id"], original["source"]))
     return apply
 
@@ -347,7 +358,8 @@ HANDLERS: dict[str, Handler] = {
     "InterventionStarted": Handler(_intervention_started, _keyed(INTERVENTIONS, "intervention_id")),
     "InterventionPupilsChanged": Handler(_intervention_pupils_changed, _keyed(INTERVENTIONS, "intervention_id")),
     "InterventionEnded": Handler(_amend(INTERVENTIONS, "intervention_id",
-                                        lambda d: {"end_date": d["end_date"], "outcome": d["outcome"]}),
+                                        lambda d: {"end_date": d["end_date"], "outcome": d.get("legacy_outcome"),
+                                                   "outcome_ref": d["outcome_ref"]}),
                                  _keyed(INTERVENTIONS, "intervention_id")),
     "RollupMethodChanged": Handler(_rollup_method_changed),
     "TrustSettingsChanged": Handler(_trust_settings_changed),
@@ -355,6 +367,7 @@ HANDLERS: dict[str, Handler] = {
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": Handler(_no_read_model),
     "StaffUnassigned": Handler(_no_read_model),
+    "StaffErased": Handler(_no_read_model),  # views resolve staff refs when read
 }
 
 

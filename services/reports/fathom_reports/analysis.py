@@ -89,8 +89,10 @@ class Judgement(NamedTuple):
 @dataclass(frozen=True)
 class Intervention:
     intervention_id: str
-    name: str
-    lead: str
+    name: str | None
+    """None once erased (free text may name a child)."""
+    lead: str | None
+    """The lead's ``sub``; None once that member of staff was erased."""
     start_date: date
     pupil_ids: tuple[str, ...]
     objective_ids: tuple[str, ...]

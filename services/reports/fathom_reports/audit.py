@@ -8,7 +8,8 @@ the ``auditor`` and ``platform_admin`` roles. Every request to them, by anyone, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from flask import Response, current_app, request, stream_with_context
@@ -16,7 +17,15 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import Engine
 
-from fathom_reports.audit_events import EventFilter, csv_header, csv_row, event_view, iter_matching, read_page
+from fathom_reports.audit_events import (
+    EXPORT_PAGE,
+    EventFilter,
+    csv_header,
+    csv_row,
+    event_view,
+    iter_matching,
+    read_page,
+)
 from fathom_reports.audit_history import judgement_history, load_history
 from fathom_reports.audit_reads import list_reads
 from fathom_reports.audit_schemas import AuditEventsQuerySchema, AuditReadsQuerySchema
@@ -24,11 +33,13 @@ from fathom_reports.audit_verifications import load_verification, request_verifi
 from fathom_reports.audit_verify import trust_head, verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
+from fathom_reports.personal_texts import personal_of
 from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import StoredEvent
 from fathom_shared.web import requires
 
 AUDIT_ROLES = AUDIT_READERS
@@ -66,10 +77,18 @@ def events(args: dict[str, Any], principal: Principal) -> Response:
         return _export(principal.trust_id, event_filter, args["after"], args["format"])
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
         page = read_page(uow.connection, event_filter, args["after"], args["limit"])
+        personal = personal_of(uow.connection, page)
     return json_response({
-        "events": [event_view(e) for e in page],
+        "events": [event_view(e, personal) for e in page],
         "next_after": page[-1].sequence if len(page) == args["limit"] else None,
     })
+
+
+def _pages(events: Iterable[StoredEvent], size: int) -> Iterator[list[StoredEvent]]:
+    """``events`` in lists of ``size``: one page's erasable ids are resolved together."""
+    stream = iter(events)
+    while page := list(islice(stream, size)):
+        yield page
 
 
 def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) -> Response:
@@ -79,9 +98,11 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
         with TenantUnitOfWork(_snapshot_engine(), trust_id) as uow:
             if format_ == "csv":
                 yield csv_header()
-            for event in iter_matching(uow.connection, event_filter, after):
-                view = event_view(event)
-                yield csv_row(view) if format_ == "csv" else json.dumps(view, separators=(",", ":")) + "\n"
+            for page in _pages(iter_matching(uow.connection, event_filter, after), EXPORT_PAGE):
+                personal = personal_of(uow.connection, page)
+                for event in page:
+                    view = event_view(event, personal)
+                    yield csv_row(view) if format_ == "csv" else json.dumps(view, separators=(",", ":")) + "\n"
 
     mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
     response = Response(stream_with_context(generate()), mimetype=mimetype)
@@ -100,9 +121,11 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
     """Every recording, correction and withdrawal of the pupil on the objective: who, when, why."""
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
         found = load_history(uow.connection, pupil_id, objective_id)
-    if found is None:
+        personal = None if found is None else personal_of(uow.connection, found)
+    if found is None or personal is None:
         raise not_found("pupil or objective")
-    return json_response({"pupil_id": pupil_id, "objective_id": objective_id, **judgement_history(found)})
+    return json_response({"pupil_id": pupil_id, "objective_id": objective_id,
+                          **judgement_history(found, personal)})
 
 
 @blp.route("/verify")

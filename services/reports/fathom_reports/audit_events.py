@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, text
 
 from fathom_reports.csv_export import safe_cell
+from fathom_reports.personal_texts import Personal
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import CURRENT_VERSION, EVENT_SCHEMAS, UnknownEvent, upcast
 
@@ -54,13 +55,18 @@ class EventFilter:
         clauses = ["trust_id = current_setting('fathom.trust')"]
         params: dict[str, Any] = {}
         simple = {"stream_type": "stream_type", "stream_id": "stream_id", "pupil_id": "(data->>'pupil_id')",
-                  "objective_id": "(data->>'objective_id')", "class_id": "(data->>'class_id')",
-                  "actor": "(metadata->>'sub')"}
+                  "objective_id": "(data->>'objective_id')", "class_id": "(data->>'class_id')"}
         for name, expression in simple.items():
             value = getattr(self, name)
             if value is not None:
                 clauses.append(f"{expression} = :{name}")
                 params[name] = value
+        if self.actor is not None:
+            # New events name the actor by ``actor_ref``; events written before that by ``sub``.
+            clauses.append("((metadata->>'sub') = :actor OR (metadata->>'actor_ref') = (SELECT CAST(si.staff_ref "
+                           "AS text) FROM staff_identities si WHERE si.trust_id = current_setting('fathom.trust') "
+                           "AND si.sub = :actor))")
+            params["actor"] = self.actor
         if self.event_types:
             clauses.append("event_type = ANY(:event_types)")
             params["event_types"] = list(self.event_types)
@@ -111,9 +117,14 @@ def current_data(event: StoredEvent) -> tuple[dict[str, Any], str | None]:
     return EVENT_SCHEMAS[event.event_type]().dump(loaded), None
 
 
-def event_view(event: StoredEvent) -> dict[str, Any]:
-    """An event as an auditor sees it: identity, stream, data at the current version, who, when, hash."""
+def event_view(event: StoredEvent, personal: Personal) -> dict[str, Any]:
+    """An event as an auditor sees it: identity, stream, data at the current version, who, when, hash.
+
+    ``texts`` shows what the event's erasable ids (``note_ref``, ``lead_ref``, …) stand for now: nothing once
+    erased. ``personal`` resolves them for a whole page at once (:func:`fathom_reports.personal_texts.personal_of`).
+    """
     data, problem = current_data(event)
+    data = personal.shown_data(data)
     meta = event.metadata or {}
     view: dict[str, Any] = {
         "sequence": event.sequence,
@@ -124,8 +135,9 @@ def event_view(event: StoredEvent) -> dict[str, Any]:
         else event.schema_version,
         "stream": {"type": event.stream_type, "id": event.stream_id, "version": event.stream_version},
         "data": data,
+        "texts": personal.resolved(data),
         "metadata": meta,
-        "actor": meta.get("sub"),
+        "actor": personal.actor(meta),
         "roles": meta.get("roles"),
         "request_id": meta.get("request_id"),
         "recorded_at": event.recorded_at.isoformat(),
@@ -138,7 +150,7 @@ def event_view(event: StoredEvent) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ["sequence", "event_id", "recorded_at", "type", "schema_version", "stream_type", "stream_id",
-               "stream_version", "actor", "roles", "request_id", "data", "hash"]
+               "stream_version", "actor", "roles", "request_id", "data", "hash", "texts"]
 
 
 def csv_row(view: dict[str, Any]) -> str:
@@ -146,7 +158,8 @@ def csv_row(view: dict[str, Any]) -> str:
     cells = [view["sequence"], view["event_id"], view["recorded_at"], view["type"], view["schema_version"],
              view["stream"]["type"], view["stream"]["id"], view["stream"]["version"], view["actor"],
              ";".join(view["roles"] or []), view["request_id"],
-             json.dumps(view["data"], sort_keys=True, separators=(",", ":")), view["hash"]]
+             json.dumps(view["data"], sort_keys=True, separators=(",", ":")), view["hash"],
+             json.dumps(view["texts"], sort_keys=True, separators=(",", ":"))]
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
     return out.getvalue()

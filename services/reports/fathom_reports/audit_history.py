@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_reports.audit_events import EventFilter, current_data, iter_matching
+from fathom_reports.personal_texts import Personal
 from fathom_shared.event_store import StoredEvent
 
 JUDGEMENT_EVENTS = ("JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn")
@@ -36,33 +37,37 @@ def load_history(connection: Connection, pupil_id: str, objective_id: str) -> li
                                                       objective_id=objective_id, event_types=JUDGEMENT_EVENTS)))
 
 
-def judgement_history(events: Iterable[StoredEvent]) -> dict[str, Any]:
+def judgement_history(events: Iterable[StoredEvent], personal: Personal) -> dict[str, Any]:
     """Entries in sequence order, and each judgement's resulting state.
 
     A correction or withdrawal carries the judgement's ``assessed_on``, ``source`` and the value
-    it replaced, so each entry reads on its own.
+    it replaced, so each entry reads on its own. Notes, reasons and who acted are shown as they
+    read now (``personal``): blank once the pupil or the member of staff was erased.
     """
     entries: list[dict[str, Any]] = []
     judgements: dict[str, dict[str, Any]] = {}
     for event in sorted(events, key=lambda e: e.sequence):
         data, _problem = current_data(event)
+        data = personal.shown_data(data)
+        texts = personal.resolved(data)
         meta = event.metadata or {}
+        who = personal.actor(meta)
         action = ACTIONS[event.event_type]
         judgement_id = str(event.event_id) if action == "recorded" else str(data["judgement_id"])
         state = judgements.get(judgement_id)
         entry: dict[str, Any] = {
             "sequence": event.sequence, "event_id": str(event.event_id), "action": action,
-            "judgement_id": judgement_id, "who": meta.get("sub"), "roles": meta.get("roles"),
+            "judgement_id": judgement_id, "who": who, "roles": meta.get("roles"),
             "request_id": meta.get("request_id"), "recorded_at": event.recorded_at.isoformat(),
-            "reason": data.get("reason"),
+            "reason": texts.get("reason", data.get("legacy_reason")),
         }
         if action == "recorded":
             state = judgements[judgement_id] = {
                 "judgement_id": judgement_id, "value": data["value"], "original_value": data["value"],
-                "assessed_on": data["assessed_on"], "source": data["source"], "note": _comment(data),
-                "recorded_by": meta.get("sub"), "status": "recorded", "sequence": event.sequence}
+                "assessed_on": data["assessed_on"], "source": data["source"], "note": _note(data, texts),
+                "recorded_by": who, "status": "recorded", "sequence": event.sequence}
             entry.update(value=data["value"], previous_value=None, assessed_on=data["assessed_on"],
-                         source=data["source"], note=_comment(data))
+                         source=data["source"], note=_note(data, texts))
         else:
             previous = state["value"] if state else None
             value = data.get("value", previous) if action == "corrected" else previous
@@ -75,6 +80,9 @@ def judgement_history(events: Iterable[StoredEvent]) -> dict[str, Any]:
     return {"entries": entries, "judgements": list(judgements.values())}
 
 
-def _comment(data: dict[str, Any]) -> Any:
-    """The teacher's text: ``comment`` since JudgementRecorded v2; ``note`` only in an event left un-upcast."""
-    return data.get("comment", data.get("note"))
+def _note(data: dict[str, Any], texts: dict[str, str | None]) -> Any:
+    """The teacher's text: by ``note_ref`` since JudgementRecorded v3; inline (``legacy_note``) before that,
+    or ``comment`` / ``note`` in an event left un-upcast."""
+    if "note" in texts:
+        return texts["note"]
+    return data.get("legacy_note", data.get("comment", data.get("note")))

@@ -27,6 +27,7 @@ from fathom_reports.analysis import (
     Scale,
 )
 from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
+from fathom_reports.personal_texts import staff_sql, text_sql
 from fathom_reports.trust_settings import load_trust_settings
 
 
@@ -122,7 +123,11 @@ def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -
 
 
 OBJECTIVE_COLUMNS = "objective_id, code, subject, year_group, strand, text, scale_id, retired"
-INTERVENTION_COLUMNS = "intervention_id, name, lead, start_date, pupil_ids, objective_ids, end_date, outcome"
+INTERVENTION_COLUMNS = (
+    f"intervention_id, {text_sql('rm_interventions.name_ref', 'rm_interventions.name')} AS name, "
+    f"{staff_sql('rm_interventions.lead_ref', 'rm_interventions.lead')} AS lead, start_date, pupil_ids, "
+    f"objective_ids, end_date, {text_sql('rm_interventions.outcome_ref', 'rm_interventions.outcome')} AS outcome")
+"""Select list over an unaliased ``rm_interventions``: name, lead and outcome as they read now (erasable)."""
 
 
 def load_scales(connection: Connection, trust_id: str, objectives: Iterable[Objective]) -> dict[str, Scale]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_reports.analysis import Judgement
+from fathom_reports.personal_texts import staff_sql, text_sql
 from fathom_reports.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
 from fathom_reports.read_models import (
     INTERVENTION_COLUMNS,
@@ -45,10 +46,13 @@ def load_profile_snapshot(connection: Connection, trust_id: str, pupil_id: str) 
     current = tuple(Judgement(*r) for r in connection.execute(text(
         "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
         "WHERE trust_id = :trust AND pupil_id = :pupil"), params).all())
+    hidden = "true" if pupil.erased else "false"
     history = tuple(JudgementRecord(str(r[0]), *r[1:]) for r in connection.execute(text(
-        "SELECT judgement_id, objective_id, source, value, original_value, status, reason, assessed_on, "
-        "recorded_by, amended_by, note, sequence FROM rm_judgements "
-        "WHERE trust_id = :trust AND pupil_id = :pupil"), params).all())
+        "SELECT j.judgement_id, j.objective_id, j.source, j.value, j.original_value, j.status, "
+        f"{text_sql('j.reason_ref', 'j.reason', hidden)}, j.assessed_on, "
+        f"{staff_sql('j.recorded_by_ref', 'j.recorded_by')}, {staff_sql('j.amended_by_ref', 'j.amended_by')}, "
+        f"{text_sql('j.note_ref', 'j.note', hidden)}, j.sequence FROM rm_judgements j "
+        "WHERE j.trust_id = :trust AND j.pupil_id = :pupil"), params).all())
     params["class_ids"] = sorted({s.class_id for s in spells} | ({pupil.class_id} if pupil.class_id else set()))
     taught = tuple(Taught(*r) for r in connection.execute(text(
         "SELECT class_id, objective_id, taught_on FROM rm_class_taught "

@@ -226,8 +226,9 @@ class InterventionBriefSchema(Schema):
     """What every view says of an intervention; views add their own fields."""
 
     intervention_id = fields.String(required=True)
-    name = fields.String(required=True)
-    lead = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={"description": "null once erased."})
+    lead = fields.String(required=True, allow_none=True, metadata={
+        "description": "The lead's sub; null once that member of staff was erased."})
     start_date = fields.Date(required=True)
 
 

@@ -40,6 +40,7 @@ from fathom_reports.analysis import (
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
 from fathom_reports.impact import Evidence, ImpactSnapshot
+from fathom_reports.personal_texts import shown_staff, shown_text
 from fathom_reports.pooled import CellCount, PooledSnapshot
 from fathom_reports.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
 from fathom_reports.pupil_groups import group_predicate
@@ -47,6 +48,7 @@ from fathom_reports.read_models import full_name, parse_bands
 from fathom_reports.time_travel import FRAMEWORK_STREAMS, PastModel, pupils_ever_in, resolve, streams_events
 from fathom_reports.trust_settings import TrustSettings
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.personal import resolve_staff, resolve_texts
 
 ReadablePupils = Callable[[Connection, Collection[str]], Collection[str]]
 """Of these pupils, the ones the caller may read now (a teacher's past view holds only their pupils of today)."""
@@ -86,7 +88,8 @@ def load_class_as_of(connection: Connection, trust_id: str, as_of: AsOf, class_i
     return ClassSnapshot(
         klass=klass, sequence=model.sequence, pupils=pupils, objectives=objectives, scales=scales,
         judgements=roll_up(judged, objectives, scales, settings), taught={k: tuple(v) for k, v in taught.items()},
-        interventions=tuple(_intervention(i) for i in model.rows(INTERVENTIONS) if members & set(i["pupil_ids"])),
+        interventions=tuple(_intervention(connection, i) for i in model.rows(INTERVENTIONS)
+                            if members & set(i["pupil_ids"])),
         settings=settings, source=source, period=period)
 
 
@@ -156,9 +159,15 @@ def load_profile_as_of(connection: Connection, trust_id: str, as_of: AsOf, pupil
         spells.append(ClassSpell(spell["class_id"], klass.get("name"), klass.get("year_group"), spell["from_date"],
                                  spell["to_date"]))
     records = [j for j in model.rows(JUDGEMENTS) if j["pupil_id"] == pupil_id]
-    history = tuple(JudgementRecord(str(j["judgement_id"]), j["objective_id"], j["source"], j["value"],
-                                    j["original_value"], j["status"], j["reason"], j["assessed_on"],
-                                    j["recorded_by"], j["amended_by"], j["note"], j["sequence"]) for j in records)
+    texts = resolve_texts(connection, [j[c] for j in records for c in ("note_ref", "reason_ref")])
+    staff = resolve_staff(connection, [j[c] for j in records for c in ("recorded_by_ref", "amended_by_ref")])
+    hidden = bool(row["erased"]) or named.erased
+    history = tuple(JudgementRecord(
+        str(j["judgement_id"]), j["objective_id"], j["source"], j["value"], j["original_value"], j["status"],
+        shown_text(j["reason_ref"], j["reason"], texts, hidden), j["assessed_on"],
+        shown_staff(j["recorded_by_ref"], j["recorded_by"], staff),
+        shown_staff(j["amended_by_ref"], j["amended_by"], staff),
+        shown_text(j["note_ref"], j["note"], texts, hidden), j["sequence"]) for j in records)
     taught_in = set(class_ids) | ({pupil.class_id} if pupil.class_id else set())
     taught = tuple(Taught(t["class_id"], t["objective_id"], t["taught_on"]) for t in model.rows(CLASS_TAUGHT)
                    if t["class_id"] in taught_in)
@@ -170,7 +179,8 @@ def load_profile_as_of(connection: Connection, trust_id: str, as_of: AsOf, pupil
         pupil=pupil, sequence=model.sequence, class_history=tuple(spells), objectives=objectives, scales=scales,
         current=current, history=history, taught=taught,
         scores=tuple(Score(s["test"], s["subject"], s["score"], s["taken_on"]) for s in model.rows(SCORES)),
-        interventions=tuple(_intervention(i) for i in model.rows(INTERVENTIONS) if pupil_id in i["pupil_ids"]),
+        interventions=tuple(_intervention(connection, i) for i in model.rows(INTERVENTIONS)
+                            if pupil_id in i["pupil_ids"]),
         settings=settings)
 
 
@@ -186,7 +196,7 @@ def load_impact_as_of(connection: Connection, trust_id: str, as_of: AsOf, interv
     row = started.row(INTERVENTIONS, intervention_id)
     if row is None:
         return None
-    intervention = _intervention(row)
+    intervention = _intervention(connection, row)
     members = set(intervention.pupil_ids if visible is None else visible(connection, intervention))
     model = PastModel(streams_events(connection, moment.sequence, stream_types=FRAMEWORK_STREAMS,
                                      streams=[("pupil", p) for p in sorted(members)]),
@@ -246,6 +256,11 @@ def _settings(model: PastModel) -> TrustSettings:
                          float(s["secure_target_percent"]), int(s["score_disagreement_margin"]))
 
 
-def _intervention(i: Row) -> Intervention:
-    return Intervention(i["intervention_id"], i["name"], i["lead"], i["start_date"], tuple(i["pupil_ids"]),
-                        tuple(i["objective_ids"]), i["end_date"], i["outcome"])
+def _intervention(connection: Connection, i: Row) -> Intervention:
+    """Name, lead and outcome as they read now: erased ones are blank in the past too."""
+    texts = resolve_texts(connection, [i["name_ref"], i["outcome_ref"]])
+    staff = resolve_staff(connection, [i["lead_ref"]])
+    return Intervention(i["intervention_id"], shown_text(i["name_ref"], i["name"], texts, False),
+                        shown_staff(i["lead_ref"], i["lead"], staff),
+                        i["start_date"], tuple(i["pupil_ids"]), tuple(i["objective_ids"]), i["end_date"],
+                        shown_text(i["outcome_ref"], i["outcome"], texts, False))

@@ -77,6 +77,7 @@ class Trust:
 class Plan:
     """What the import would do: commands in dependency order and counts."""
 
+    conn: Connection
     bundle: Bundle
     trust: Trust
     academic_year: str
@@ -186,7 +187,7 @@ def plan_staff(plan: Plan) -> None:
         if (sub, class_id) in plan.trust.staff:
             plan.counts["staff"]["unchanged"] += 1
         else:
-            plan.commands.append(staff_assigned(sub, class_id))
+            plan.commands.append(staff_assigned(plan.conn, sub, class_id))
             plan.counts["staff"]["created"] += 1
 
 
@@ -263,7 +264,7 @@ def import_roster(query: dict[str, Any]) -> Handler:
     def handle(conn: Connection, principal: Principal) -> Command:
         trust = Trust.load(conn, bundle)
         refuse_out_of_scope(bundle, trust, principal)
-        plan = Plan(bundle, trust, query["academic_year"], errors, today)
+        plan = Plan(conn, bundle, trust, query["academic_year"], errors, today)
         for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
             step(plan)
         errors.raise_any()

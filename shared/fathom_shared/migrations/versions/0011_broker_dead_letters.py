@@ -16,7 +16,7 @@ from alembic import op
 from fathom_shared.migrations.tenancy import isolate_tenant_table
 
 revision = "0011_broker_dead_letters"
-down_revision = "0009_fair_use"
+down_revision = "0010_personal"
 branch_labels = None
 depends_on = None
 

@@ -424,8 +424,17 @@ function quote(text) {
   return text ? h("q", { class: "reason" }, text) : null;
 }
 
+// Erasable texts: what the event's ids stand for now (``texts``), else an old event's inline text.
+function erasable(event, name) {
+  const t = event.texts || {};
+  const d = event.data || {};
+  if (name in t) return t[name];
+  return d[`legacy_${name}`] ?? d[name] ?? (name === "note" ? d.comment : null);
+}
+
 function summarise(event) {
   const d = event.data || {};
+  const text = (name) => erasable(event, name);
   const code = (value) => h("code", {}, value);
   const on = (date) => (date ? ` on ${date}` : "");
   // The pupil is already named in the stream column when the event is on the pupil's own stream.
@@ -434,11 +443,11 @@ function summarise(event) {
   switch (event.type) {
     case "JudgementRecorded":
       return [who(d.pupil_id, d.objective_id), `: value ${d.value}${on(d.assessed_on)}`,
-        d.source && d.source !== "teacher" ? ` (${d.source})` : "", d.comment ? [" ", quote(d.comment)] : null];
+        d.source && d.source !== "teacher" ? ` (${d.source})` : "", text("note") ? [" ", quote(text("note"))] : null];
     case "JudgementCorrected":
-      return [who(d.pupil_id, d.objective_id), `: corrected to value ${d.value} `, quote(d.reason)];
+      return [who(d.pupil_id, d.objective_id), `: corrected to value ${d.value} `, quote(text("reason"))];
     case "JudgementWithdrawn":
-      return [who(d.pupil_id, d.objective_id), ": withdrawn ", quote(d.reason)];
+      return [who(d.pupil_id, d.objective_id), ": withdrawn ", quote(text("reason"))];
     case "StandardisedScoreRecorded":
       return [code(d.pupil_id), `: ${d.test} ${d.score}${on(d.taken_on)}`];
     case "PupilRegistered":
@@ -464,12 +473,13 @@ function summarise(event) {
     case "ScaleDefined":
       return [`${d.name} (${(d.bands || []).length} bands, version ${d.version})`];
     case "InterventionStarted":
-      return [`${d.name}, led by ${d.lead}: ${(d.pupil_ids || []).length} pupils, `
+      return [`${text("name") ?? "(name erased)"}, led by ${text("lead") ?? "(erased)"}: `
+        + `${(d.pupil_ids || []).length} pupils, `
         + `${(d.objective_ids || []).length} objectives from ${d.start_date}`];
     case "InterventionPupilsChanged":
       return [`+${(d.added || []).length} / −${(d.removed || []).length} pupils${on(d.changed_on)}`];
     case "InterventionEnded":
-      return [`Ended${on(d.end_date)}`, d.outcome ? [" ", quote(d.outcome)] : null];
+      return [`Ended${on(d.end_date)}`, text("outcome") ? [" ", quote(text("outcome"))] : null];
     default:
       return compact(d);
   }

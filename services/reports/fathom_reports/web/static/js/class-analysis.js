@@ -269,8 +269,8 @@ function groupsPanel(view) {
   const running = view.interventions.length ? h("div", { class: "running" },
     h("h3", {}, "Interventions with pupils shown here"),
     h("ul", {}, view.interventions.map((iv) => h("li", {},
-      h("a", { href: withAsOf(`/interventions/${encodeURIComponent(iv.intervention_id)}`) }, iv.name),
-      h("span", { class: "muted" }, ` · ${iv.lead} · from ${formatDate(iv.start_date)} · `
+      h("a", { href: withAsOf(`/interventions/${encodeURIComponent(iv.intervention_id)}`) }, iv.name ?? "(name erased)"),
+      h("span", { class: "muted" }, ` · ${iv.lead ?? "lead erased"} · from ${formatDate(iv.start_date)} · `
         + plural(iv.pupil_ids.length, "pupil")))))) : null;
   const cards = view.suggested_groups.map((group, index) => {
     const actions = h("div", { class: "group-actions" });

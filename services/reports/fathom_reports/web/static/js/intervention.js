@@ -30,12 +30,12 @@ function render(impact, directory) {
   const classes = [...new Set(impact.pupils.map((p) => p.class_id).filter(Boolean))];
   const classNames = classNamesFrom(directory);
 
-  setTitle(info.name);
+  setTitle(info.name ?? "Intervention (name erased)");
   const crumbs = [{ label: "Home", href: "/" }];
   if (classes.length === 1) {
     crumbs.push({ label: `Class ${classNames.get(classes[0]) || classes[0]}`, href: classHref(classes[0]) });
   }
-  crumbs.push({ label: info.name });
+  crumbs.push({ label: info.name ?? "Intervention (name erased)" });
   setCrumbs(crumbs);
 
   const canEnd = !info.ended && !asOf() && directory && directory.roles.some((role) => ASSESSORS.includes(role));
@@ -84,7 +84,7 @@ function details(info, impact, pupils, objectives, classes, classNames) {
       h("h2", { id: "details-heading" }, "About this intervention ", status),
       csvLink(`/v1/interventions/${encodeURIComponent(info.intervention_id)}`, {}, "Download before/after CSV")),
     h("dl", { class: "facts" },
-      fact("Lead", info.lead),
+      fact("Lead", info.lead ?? h("span", { class: "muted" }, "Erased")),
       fact("Dates", dates),
       fact("Evidence counted", info.ended
         ? `Judgements up to the end date, ${formatDate(info.evidence_until)}`

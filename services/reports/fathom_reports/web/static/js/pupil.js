@@ -62,8 +62,8 @@ function interventionsSection(profile) {
         h("th", { scope: "col" }, text)))),
       h("tbody", {}, profile.interventions.map((i) => h("tr", { "data-intervention-id": i.intervention_id },
         h("th", { scope: "row" }, h("a", { href: withAsOf(`/interventions/${encodeURIComponent(i.intervention_id)}`) },
-          i.name)),
-        h("td", {}, i.lead), h("td", {}, formatDate(i.start_date)),
+          i.name ?? "(name erased)")),
+        h("td", {}, i.lead ?? h("span", { class: "muted" }, "erased")), h("td", {}, formatDate(i.start_date)),
         h("td", {}, i.end_date ? formatDate(i.end_date) : h("span", { class: "muted" }, "ongoing")),
         h("td", {}, i.objective_ids.map((id) => codes.get(id) || id).join(", ")),
         h("td", {}, i.outcome || h("span", { class: "muted" }, "—"))))))));

@@ -11,6 +11,7 @@ const LANE = 17;
 const SCORE_HEIGHT = 96;
 const GAP = 26;
 const AXIS = 30;
+const ERASED_NAME = "(name erased)";  // an intervention whose name was erased with a pupil in it
 const SPACING = 8;
 const PER_LINE = 9;
 
@@ -104,7 +105,7 @@ export function timelineChart({ subject, subjectName, objectives, scores, interv
   const spans = lanes(interventions.map((i) => {
     const x0 = x(day(i.start_date));
     const x1 = i.end_date ? x(day(i.end_date)) : x(now);
-    return { intervention: i, x0, x1: Math.max(x1, x0 + 2), labelWidth: Math.min(220, 7 * i.name.length + 40) };
+    return { intervention: i, x0, x1: Math.max(x1, x0 + 2), labelWidth: Math.min(220, 7 * (i.name ?? ERASED_NAME).length + 40) };
   }));
   const laneCount = spans.reduce((n, span) => Math.max(n, span.lane + 1), 0);
   const top = 8 + laneCount * LANE + (laneCount ? 4 : 0);
@@ -158,12 +159,12 @@ export function timelineChart({ subject, subjectName, objectives, scores, interv
     const group = s("g", { class: ["tl-intervention", i.end_date ? null : "ongoing"],
       "data-intervention-id": i.intervention_id });
     group.append(
-      s("title", {}, `Intervention: ${i.name} (${i.lead}), ${formatDate(i.start_date)} to `
+      s("title", {}, `Intervention: ${i.name ?? ERASED_NAME} (${i.lead ?? "lead erased"}), ${formatDate(i.start_date)} to `
         + `${i.end_date ? formatDate(i.end_date) : "now (ongoing)"}`),
       s("rect", { class: "tl-span", x: span.x0, y: laneY, width: span.x1 - span.x0, height: scoreBottom - laneY }),
       s("line", { class: "tl-span-edge", x1: span.x0, x2: span.x0, y1: laneY, y2: scoreBottom }),
       s("text", { class: "tl-span-label", x: span.x0 + 4, y: laneY + 12 },
-        i.name + (i.end_date ? "" : " (ongoing)")));
+        (i.name ?? ERASED_NAME) + (i.end_date ? "" : " (ongoing)")));
     svg.append(group);
   }
 
