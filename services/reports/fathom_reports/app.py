@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from fathom_reports import (
     audit,
@@ -24,7 +23,7 @@ from fathom_reports.web import install_web_app
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
-from fathom_shared.web import Problem, create_service_app, problem_response
+from fathom_shared.web import create_service_app
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
@@ -42,11 +41,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
-
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> Response:
-        app.logger.warning("database unavailable: %s", error)
-        return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; retry shortly.",
-                                        headers={"Retry-After": "5"}))
 
     return app

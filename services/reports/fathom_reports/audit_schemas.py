@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fathom_reports.audit_events import MAX_LIMIT
 from fathom_shared.events import EVENT_SCHEMAS
+from fathom_shared.web import INT64_MAX
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -19,7 +20,7 @@ class UtcDateTime(fields.AwareDateTime):
 
 
 class PageQuerySchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT64_MAX),
                            metadata={"description": "Answer only what comes after this position (the previous "
                                                     "answer's `next_after`)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT),
@@ -70,6 +71,11 @@ class AsOf:
         return f"AsOf(sequence={self.sequence}, timestamp={self.timestamp})"
 
 
+AS_OF_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+AS_OF_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+"""A day inside either end of the calendar, so that any time zone's view of the moment is still a date."""
+
+
 class AsOfField(fields.String):
     """``as_of``: a trust sequence number (``1234``) or an ISO 8601 timestamp (UTC when no offset)."""
 
@@ -84,7 +90,12 @@ class AsOfField(fields.String):
         except ValueError as exc:
             raise ValidationError("Expected a sequence number or an ISO 8601 timestamp, "
                                   "e.g. 1234 or 2026-11-05T09:30:00Z.") from exc
-        return AsOf(timestamp=moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # Refused here, naming the field, rather than overflowing later when the view turns the moment into UTC
+        # and then a school day (9999-12-31T23:59:59-14:00 is in the year 10000 in UTC).
+        if not AS_OF_EARLIEST <= moment <= AS_OF_LATEST:
+            raise ValidationError(f"Must be between {AS_OF_EARLIEST.isoformat()} and {AS_OF_LATEST.isoformat()}.")
+        return AsOf(timestamp=moment.astimezone(UTC))
 
 
 AS_OF_DESCRIPTION = ("Time travel: the view exactly as it stood after this trust sequence number, or at this "

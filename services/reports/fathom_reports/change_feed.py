@@ -15,7 +15,7 @@ from fathom_reports.change_feed_stream import ChangeFeed, stream
 from fathom_reports.responses import json_response
 from fathom_reports.schemas import ProblemSchema
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import INT64_MAX, Problem, requires
 
 FEED_EXTENSION = "fathom_reports.change_feed"
 FEED_ROLES = ("integration", "platform_admin")
@@ -25,13 +25,13 @@ blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Chan
 
 
 class ChangesQuerySchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT64_MAX),
                            metadata={"description": "Return notices with a greater notice id."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 class StreamQuerySchema(Schema):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=INT64_MAX),
                            metadata={"description": "Resume after this notice id (the Last-Event-ID header wins)."})
 
 
@@ -81,7 +81,7 @@ def changes_stream(principal: Principal, after: int | None) -> Response:
     """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``)."""
     resume = request.headers.get("Last-Event-ID")
     if resume is not None:
-        if not resume.strip().isdigit():
+        if not resume.strip().isdigit() or int(resume.strip()) > INT64_MAX:
             raise Problem(422, "Invalid request", errors={"headers.Last-Event-ID": ["Must be a notice id."]})
         after = int(resume.strip())
     response = Response(stream(change_feed(), principal.trust_id, after or 0), mimetype="text/event-stream")

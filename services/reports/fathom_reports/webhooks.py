@@ -63,6 +63,10 @@ class CreatedWebhookSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "Shown only now: verify Fathom-Signature with it."})
 
 
+class WebhookListSchema(Schema):
+    webhooks = fields.List(fields.Nested(WebhookSchema), required=True)
+
+
 def _engine() -> Any:
     return current_app.extensions[FEED_EXTENSION].engine
 
@@ -91,7 +95,7 @@ def create(body: dict[str, Any], principal: Principal) -> Response:
 
 @blp.route("", methods=["GET"])
 @requires(*WEBHOOK_ROLES)
-@blp.response(200, WebhookSchema(many=True))
+@blp.response(200, WebhookListSchema)
 def list_all(principal: Principal) -> Response:
     """The trust's subscriptions with their delivery state (never their secrets)."""
     with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
