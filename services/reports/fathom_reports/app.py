@@ -17,7 +17,7 @@ from fathom_reports import (
 )
 from fathom_reports.audit_reads import install_read_recording
 from fathom_reports.change_feed_stream import ChangeFeed
-from fathom_reports.responses import STORE_EXTENSION
+from fathom_reports.responses import STORE_EXTENSION, ExportFormatsPlugin
 from fathom_reports.store import ReadModelStore
 from fathom_reports.web import install_web_app
 from fathom_shared.auth import make_verifier
@@ -33,6 +33,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         __name__, service="reports", title="Fathom reports API", engine=engine,
         verifier=make_verifier(settings),
     )
+    api.spec.plugins.append(ExportFormatsPlugin())  # before the blueprints: it documents their operations
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[audit.ENGINE_EXTENSION] = engine

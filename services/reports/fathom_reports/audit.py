@@ -19,7 +19,14 @@ from sqlalchemy import Engine
 from fathom_reports.audit_events import EventFilter, csv_header, csv_row, event_view, iter_matching, read_page
 from fathom_reports.audit_history import judgement_history, load_history
 from fathom_reports.audit_reads import list_reads
-from fathom_reports.audit_schemas import AuditEventsQuerySchema, AuditReadsQuerySchema
+from fathom_reports.audit_schemas import (
+    AuditEventsPageSchema,
+    AuditEventsQuerySchema,
+    AuditReadsPageSchema,
+    AuditReadsQuerySchema,
+    JudgementHistorySchema,
+    VerificationSchema,
+)
 from fathom_reports.audit_verify import verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.responses import json_response, not_found
@@ -50,6 +57,7 @@ def _filter(args: dict[str, Any]) -> EventFilter:
 @blp.route("/events")
 @requires(*AUDIT_ROLES)
 @blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, AuditEventsPageSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
@@ -88,6 +96,7 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
 
 @blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
 @requires(*AUDIT_ROLES)
+@blp.response(200, JudgementHistorySchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
@@ -102,6 +111,7 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
 
 @blp.route("/verify")
 @requires(*AUDIT_ROLES)
+@blp.response(200, VerificationSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 def verify(principal: Principal) -> Response:
@@ -113,6 +123,7 @@ def verify(principal: Principal) -> Response:
 @blp.route("/reads")
 @requires(*AUDIT_ROLES)
 @blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, AuditReadsPageSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")

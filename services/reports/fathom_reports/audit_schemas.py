@@ -102,3 +102,77 @@ AS_OF_DESCRIPTION = ("Time travel: the view exactly as it stood after this trust
                      "ISO 8601 timestamp (UTC when no offset) — later corrections, withdrawals and moves excluded. "
                      "Answered by replaying the event store; `consistency` does not apply.")
 
+
+
+# --- answers (for the OpenAPI document; the views serialise directly) ---------------------------------------
+
+def _maybe(field: fields.Field) -> fields.Field:
+    field.allow_none = True
+    return field
+
+
+class StreamRefSchema(Schema):
+    type = fields.String()
+    id = fields.String()
+    version = fields.Integer()
+
+
+class AuditEventSchema(Schema):
+    sequence = fields.Integer()
+    event_id = fields.String()
+    type = fields.String()
+    schema_version = fields.Integer()
+    data_version = fields.Integer()
+    stream = fields.Nested(StreamRefSchema)
+    data = fields.Dict(metadata={"description": "At the current schema version (upcast)."})
+    metadata = fields.Dict()
+    actor = _maybe(fields.String())
+    roles = _maybe(fields.List(fields.String()))
+    request_id = _maybe(fields.String())
+    recorded_at = fields.String()
+    hash = fields.String()
+    prev_hash = fields.String()
+    upcast_error = fields.String(metadata={"description": "Present when the data could not be upcast."})
+
+
+class AuditEventsPageSchema(Schema):
+    events = fields.List(fields.Nested(AuditEventSchema))
+    next_after = _maybe(fields.Integer(metadata={"description": "Pass as `after` for the next page; null at the end."}))
+
+
+class BrokenLinkSchema(Schema):
+    sequence = _maybe(fields.Integer())
+    event_id = _maybe(fields.String())
+    reason = _maybe(fields.String())
+
+
+class VerificationSchema(Schema):
+    trust_id = fields.String()
+    ok = fields.Boolean()
+    events_checked = fields.Integer()
+    head_sequence = _maybe(fields.Integer())
+    first_broken = _maybe(fields.Nested(BrokenLinkSchema))
+
+
+class AuditReadSchema(Schema):
+    read_id = fields.Integer()
+    sub = fields.String()
+    roles = fields.List(fields.String())
+    method = fields.String()
+    path = fields.String()
+    query = fields.String()
+    status = _maybe(fields.Integer())
+    request_id = _maybe(fields.String())
+    read_at = fields.String()
+
+
+class AuditReadsPageSchema(Schema):
+    reads = fields.List(fields.Nested(AuditReadSchema))
+    next_after = _maybe(fields.Integer(metadata={"description": "Pass as `after` for the next page; null at the end."}))
+
+
+class JudgementHistorySchema(Schema):
+    pupil_id = fields.String()
+    objective_id = fields.String()
+    entries = fields.List(fields.Dict(), metadata={"description": "Every recording, correction and withdrawal."})
+    judgements = fields.List(fields.Dict(), metadata={"description": "Each judgement's resulting state."})

@@ -72,11 +72,13 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
 @blp.route("/stream")
 @requires(*FEED_ROLES)
 @blp.arguments(StreamQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, description="text/event-stream: `id: <notice_id>`, `event: <model>`, `data: <notice JSON>`; "
-                               "a `: heartbeat` comment after 15 s of silence.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
 @blp.alt_response(422, schema=ProblemSchema, description="Last-Event-ID or after is not a notice id.")
+@blp.doc(responses={"200": {
+    "description": "`id: <notice_id>`, `event: <model>`, `data: <notice JSON>`; a `: heartbeat` comment after 15 s "
+                   "of silence.",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 def changes_stream(principal: Principal, after: int | None) -> Response:
     """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``)."""
     resume = request.headers.get("Last-Event-ID")

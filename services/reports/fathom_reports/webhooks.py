@@ -63,6 +63,17 @@ class CreatedWebhookSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "Shown only now: verify Fathom-Signature with it."})
 
 
+class DeadLetterSchema(Schema):
+    notice_id = fields.Integer()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    failed_at = fields.String()
+
+
+class DeadLettersSchema(Schema):
+    dead_letters = fields.List(fields.Nested(DeadLetterSchema), required=True)
+
+
 class WebhookListSchema(Schema):
     webhooks = fields.List(fields.Nested(WebhookSchema), required=True)
 
@@ -116,6 +127,7 @@ def delete(webhook_id: str, principal: Principal) -> Response:
 
 @blp.route("/<webhook_id>/dead-letters", methods=["GET"])
 @requires(*WEBHOOK_ROLES)
+@blp.response(200, DeadLettersSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
 def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
     """Notices whose delivery failed every attempt: replay from the first to try again."""
