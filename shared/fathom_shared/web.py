@@ -218,17 +218,18 @@ def refuse_unsafe_input() -> None:
             errors[f"headers.{name}"] = [NUL_MESSAGE]
     for location, values in (("query", request.args), ("form", request.form)):
         for name, value in values.items(multi=True):
-            if message := _text_problem(name) or _text_problem(value):
+            if message := unstorable_text(name) or unstorable_text(value):
                 errors[f"{location}.{name}"] = [message]
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, str) and (message := _text_problem(value)):
+        if isinstance(value, str) and (message := unstorable_text(value)):
             errors[f"path.{name}"] = [message]
     errors.update(_json_body_errors())
     if errors:
         raise Problem(422, "Invalid request", errors=errors)
 
 
-def _text_problem(value: str) -> str | None:
+def unstorable_text(value: str) -> str | None:
+    """Why PostgreSQL could not store ``value`` (a NUL, an unpaired surrogate), or None."""
     if "\x00" in value:
         return NUL_MESSAGE
     try:
@@ -255,7 +256,7 @@ def _json_body_errors() -> dict[str, list[str]]:
         if depth > MAX_JSON_DEPTH:
             raise _too_deep()
         if isinstance(value, str):
-            message = _text_problem(value)
+            message = unstorable_text(value)
         elif isinstance(value, bool):
             message = None
         elif isinstance(value, int):

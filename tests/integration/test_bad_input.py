@@ -108,3 +108,9 @@ def test_an_unsafe_client_request_id_is_replaced_before_it_enters_the_event_chai
     used = response.headers["X-Request-Id"]
     assert used != sent and len(used) == 32 and used.isalnum()
     assert events_of(app_engine, trust)[-1].metadata["request_id"] == used
+
+
+def test_a_nul_in_an_uploaded_csv_is_refused_naming_the_file(client, leader, small):
+    csv = "code,subject,year_group,strand,text,scale_id\nY4-M7,maths,4,number,Add\x00,esdm\n"
+    response = client.post("/v1/objectives/import", data=csv.encode(), headers=leader, content_type="text/csv")
+    refused(response, 422, "file")
