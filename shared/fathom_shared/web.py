@@ -23,7 +23,7 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -192,9 +192,6 @@ DATABASE_RETRY_AFTER_S = 5
 
 def database_unavailable(error: Exception) -> Response:
     """503 with Retry-After for the database being down, in both services (a 500 would say "bug")."""
-    if isinstance(error, DBAPIError) and not (error.connection_invalidated or isinstance(
-            error, OperationalError | InterfaceError)):
-        raise error
     current_app.logger.warning("database unavailable: %s", error)
     return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; nothing was saved. "
                                     "Retry shortly.", headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)}))
