@@ -7,15 +7,24 @@ Errors follow RFC 9457 (``application/problem+json``); validation problems carry
 from __future__ import annotations
 
 import functools
+import json as std_json
+import math
+import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any, TypeVar
 
+import psycopg
+from apispec import BasePlugin
 from flask import Blueprint, Flask, Response, current_app, g, json, request
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from fathom_shared.auth import Principal, TokenError, TokenVerifier
@@ -70,8 +79,66 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "_body": [str(messages)]}
 
 
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error is answered."""
+
+    class Meta:
+        name = "Problem"
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Messages by field: a body field by its path (`judgements.3.note`), "
+                                                  "others by location (`query.as_of`, `path.pupil_id`)."})
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+class ProblemResponsesPlugin(BasePlugin):
+    """Documents every error answer as what it is: ``application/problem+json`` with the Problem schema.
+
+    Applied to every operation of every blueprint as it is added to the document, so a new endpoint is
+    documented correctly without remembering to. Every operation also gets ``4XX`` and ``5XX`` problem
+    answers (any 401, 404 or 503 it may give matches the document) but no ``default``: an undocumented
+    success code stays a mismatch the property test reports.
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            for code, response in list(responses.items()):
+                if str(code)[0] in "45" or str(code) == "default":
+                    responses[code] = _problem_response(code, response)
+            for code in ERROR_RANGES:
+                responses.setdefault(code, _problem_response(code, None))
+
+
+ERROR_RANGES = {"4XX": "The request was refused.", "5XX": "A dependency is down (503, with Retry-After) or the "
+                                                          "server failed."}
+
+
+def _problem_response(code: int | str, response: Any) -> dict[str, Any]:
+    description = response.get("description") if isinstance(response, Mapping) else None
+    if not description or description == PROBLEM_JSON:
+        description = ERROR_RANGES.get(str(code)) or http_phrase(code)
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+def http_phrase(code: int | str) -> str:
+    try:
+        return HTTPStatus(int(code)).phrase
+    except ValueError:
+        return "An error"
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every HTTP error as problem+json."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None  # ProblemResponsesPlugin documents the default answer instead
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         status = error.code or 500
@@ -100,8 +167,11 @@ def create_service_app(
     )
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
-        "security": [{"bearer": []}]})
+        "security": [{"bearer": []}], "extra_plugins": [ProblemResponsesPlugin()]})
+    api.spec.components.schema("Problem", schema=ProblemSchema)
     app.register_error_handler(Problem, problem_response)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
@@ -111,7 +181,114 @@ def create_service_app(
     app.extensions["fathom.verifier"] = verifier
     app.extensions["fathom.trust_status"] = TrustStatusCache(engine)
     app.extensions["fathom.metrics"] = install_operations(app, service, database_ready(engine))
+    app.before_request(refuse_unsafe_input)  # after the request id is set, so its problem names the request
     return app, api
+
+
+# --- dependencies down: 503, never 500 ------------------------------------------------
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError, InterfaceError, PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError)
+"""Errors meaning PostgreSQL could not be reached or went away mid-request (a restart, a failover, a full
+pool). The transaction was rolled back, so nothing was half-written: the client may retry the same request."""
+DATABASE_RETRY_AFTER_S = 5
+
+
+def database_unavailable(error: Exception) -> Response:
+    """503 with Retry-After for the database being down, in both services (a 500 would say "bug")."""
+    current_app.logger.warning("database unavailable: %s", error)
+    return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; nothing was saved. "
+                                    "Retry shortly.", headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)}))
+
+
+# --- input every endpoint refuses before parsing ---------------------------------------
+
+MAX_JSON_DEPTH = 32
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+NUL_MESSAGE = "Must not contain a NUL (\\u0000) character."
+
+
+def refuse_unsafe_input() -> None:
+    """One rule for every request of both services, before any schema sees it: no NUL characters and no
+    unencodable text anywhere (PostgreSQL cannot store them), no JSON numbers beyond 64 bits or infinite,
+    and no JSON nested deeper than :data:`MAX_JSON_DEPTH`. Answers 400 (JSON too deep) or 422 naming the
+    field; the endpoints' own schemas then only deal in storable values."""
+    errors: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        if "\x00" in value:
+            errors[f"headers.{name}"] = [NUL_MESSAGE]
+    for location, values in (("query", request.args), ("form", request.form)):
+        for name, value in values.items(multi=True):
+            if message := unstorable_text(name) or unstorable_text(value):
+                errors[f"{location}.{name}"] = [message]
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and (message := unstorable_text(value)):
+            errors[f"path.{name}"] = [message]
+    errors.update(_json_body_errors())
+    if errors:
+        raise Problem(422, "Invalid request", errors=errors)
+
+
+def unstorable_text(value: str) -> str | None:
+    """Why PostgreSQL could not store ``value`` (a NUL, an unpaired surrogate), or None."""
+    if "\x00" in value:
+        return NUL_MESSAGE
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text (no unpaired surrogates)."
+    return None
+
+
+def _json_body_errors() -> dict[str, list[str]]:
+    if not request.is_json:
+        return {}
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    try:
+        body = std_json.loads(raw)
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    except ValueError:
+        return {}  # not JSON: the endpoint's parser answers that, as it always has
+    errors: dict[str, list[str]] = {}
+    for path, value, depth in _walk(body):
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        if isinstance(value, str):
+            message = unstorable_text(value)
+        elif isinstance(value, bool):
+            message = None
+        elif isinstance(value, int):
+            message = None if INT64_MIN <= value <= INT64_MAX else f"Must be between {INT64_MIN} and {INT64_MAX}."
+        elif isinstance(value, float):
+            message = None if math.isfinite(value) else "Must be a finite number."
+        else:
+            message = None
+        if message:
+            errors[path or "_body"] = [message]
+    return errors
+
+
+def _too_deep() -> Problem:
+    return Problem(400, "Bad Request", f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
+                   errors={"_body": [f"Nest at most {MAX_JSON_DEPTH} levels."]})
+
+
+def _walk(document: Any) -> Iterator[tuple[str, Any, int]]:
+    """Every value and object key of a parsed JSON document with its dotted path and depth, without recursion."""
+    stack: list[tuple[str, Any, int]] = [("", document, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        yield path, value, depth
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                yield child, key, depth + 1
+                stack.append((child, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item, depth + 1) for i, item in enumerate(value))
 
 
 # --- authentication -----------------------------------------------------------------
@@ -216,7 +393,7 @@ def install_operations(app: Flask, service: str, readiness: Callable[[], None]) 
 
     @app.before_request
     def start() -> None:
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get("X-Request-Id"))
         g.started = time.perf_counter()
 
     @app.after_request
@@ -243,6 +420,19 @@ def install_operations(app: Flask, service: str, readiness: Callable[[], None]) 
         return Response(json.dumps({"status": "ready", "service": service}), mimetype="application/json")
 
     return registry
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+"""A client's own ``X-Request-Id`` is kept only when it is this plain: it goes into hash-chained event metadata
+and logs, which must hold no control characters, markup or unbounded text."""
+
+
+def request_id(sent: str | None) -> str:
+    """The client's request id when it matches :data:`REQUEST_ID`, otherwise a fresh one (never refused: a
+    request id is for tracing, and a bad one should not cost the caller their write)."""
+    if sent and REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
 
 
 def database_ready(engine: Engine) -> Callable[[], None]:

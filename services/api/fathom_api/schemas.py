@@ -264,7 +264,8 @@ class WriteOut(Schema):
     id = fields.String(metadata={"description": "The created resource's id, where one was created."})
     sequences = fields.List(fields.Integer(), metadata={"description": "Trust sequence of each event."})
     event_ids = fields.List(fields.String())
-    last_sequence = fields.Integer(metadata={"description": "Pass as consistency=at_least:N to read it."})
+    last_sequence = fields.Integer(allow_none=True, metadata={
+        "description": "Pass as consistency=at_least:N to read it; null when the write changed nothing."})
     stream_version = fields.Integer()
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from fathom_reports import (
     audit,
@@ -19,7 +18,7 @@ from fathom_reports import (
 from fathom_reports.audit_reads import install_read_recording
 from fathom_reports.change_feed_stream import ChangeFeed
 from fathom_reports.fair_use import FAIR_USE_EXTENSION, FairUse
-from fathom_reports.responses import STORE_EXTENSION
+from fathom_reports.responses import STORE_EXTENSION, ExportFormatsPlugin
 from fathom_reports.store import ReadModelStore
 from fathom_reports.web import install_web_app
 from fathom_reports.webhooks_secrets import secret_box
@@ -29,7 +28,7 @@ from fathom_shared.db import make_engine
 from fathom_shared.ops_server import start_operations_port
 from fathom_shared.production_check import refuse_unsafe_production
 from fathom_shared.proxy import serve_behind_proxies
-from fathom_shared.web import Problem, create_service_app, database_ready, problem_response
+from fathom_shared.web import create_service_app, database_ready
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
@@ -40,6 +39,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         __name__, service="reports", title="Fathom reports API", engine=engine,
         verifier=make_verifier(settings),
     )
+    api.spec.plugins.append(ExportFormatsPlugin())  # before the blueprints: it documents their operations
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[audit.ENGINE_EXTENSION] = engine
@@ -54,7 +54,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
-    _answer_503_when_the_database_is_down(app)
     start_operations_port(app, settings, "reports", database_ready(engine))
     return app
 
@@ -75,13 +74,4 @@ def create_stream_app(settings: Settings, engine: Engine | None = None) -> Flask
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     serve_behind_proxies(app, settings.trusted_proxies)
     api.register_blueprint(change_feed.blp)
-    _answer_503_when_the_database_is_down(app)
     return app
-
-
-def _answer_503_when_the_database_is_down(app: Flask) -> None:
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> Response:
-        app.logger.warning("database unavailable: %s", error)
-        return problem_response(Problem(503, "Service Unavailable", "The database is unavailable; retry shortly.",
-                                        headers={"Retry-After": "5"}))

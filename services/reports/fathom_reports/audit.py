@@ -28,7 +28,14 @@ from fathom_reports.audit_events import (
 )
 from fathom_reports.audit_history import judgement_history, load_history
 from fathom_reports.audit_reads import list_reads
-from fathom_reports.audit_schemas import AuditEventsQuerySchema, AuditReadsQuerySchema
+from fathom_reports.audit_schemas import (
+    AuditEventsPageSchema,
+    AuditEventsQuerySchema,
+    AuditReadsPageSchema,
+    AuditReadsQuerySchema,
+    JudgementHistorySchema,
+    VerificationSchema,
+)
 from fathom_reports.audit_verifications import load_verification, request_verification
 from fathom_reports.audit_verify import trust_head, verify_trust
 from fathom_reports.csv_export import filename
@@ -65,6 +72,7 @@ def _filter(args: dict[str, Any]) -> EventFilter:
 @blp.route("/events")
 @requires(*AUDIT_ROLES)
 @blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, AuditEventsPageSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
@@ -114,6 +122,7 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
 
 @blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
 @requires(*AUDIT_ROLES)
+@blp.response(200, JudgementHistorySchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
@@ -131,6 +140,7 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
 @blp.route("/verify")
 @requires(*AUDIT_ROLES)
 @blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
+@blp.response(200, VerificationSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(429, schema=ProblemSchema, description="Too many verifications at once (see Retry-After).")
@@ -183,6 +193,7 @@ def verification(job_id: str, principal: Principal) -> Response:
 @blp.route("/reads")
 @requires(*AUDIT_ROLES)
 @blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, AuditReadsPageSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")

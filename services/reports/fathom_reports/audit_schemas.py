@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fathom_reports.audit_events import MAX_LIMIT
 from fathom_shared.events import EVENT_SCHEMAS
+from fathom_shared.web import INT64_MAX
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -19,7 +20,7 @@ class UtcDateTime(fields.AwareDateTime):
 
 
 class PageQuerySchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT64_MAX),
                            metadata={"description": "Answer only what comes after this position (the previous "
                                                     "answer's `next_after`)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT),
@@ -70,6 +71,11 @@ class AsOf:
         return f"AsOf(sequence={self.sequence}, timestamp={self.timestamp})"
 
 
+AS_OF_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+AS_OF_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+"""A day inside either end of the calendar, so that any time zone's view of the moment is still a date."""
+
+
 class AsOfField(fields.String):
     """``as_of``: a trust sequence number (``1234``) or an ISO 8601 timestamp (UTC when no offset)."""
 
@@ -84,10 +90,89 @@ class AsOfField(fields.String):
         except ValueError as exc:
             raise ValidationError("Expected a sequence number or an ISO 8601 timestamp, "
                                   "e.g. 1234 or 2026-11-05T09:30:00Z.") from exc
-        return AsOf(timestamp=moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # Refused here, naming the field, rather than overflowing later when the view turns the moment into UTC
+        # and then a school day (9999-12-31T23:59:59-14:00 is in the year 10000 in UTC).
+        if not AS_OF_EARLIEST <= moment <= AS_OF_LATEST:
+            raise ValidationError(f"Must be between {AS_OF_EARLIEST.isoformat()} and {AS_OF_LATEST.isoformat()}.")
+        return AsOf(timestamp=moment.astimezone(UTC))
 
 
 AS_OF_DESCRIPTION = ("Time travel: the view exactly as it stood after this trust sequence number, or at this "
                      "ISO 8601 timestamp (UTC when no offset) — later corrections, withdrawals and moves excluded. "
                      "Answered by replaying the event store; `consistency` does not apply.")
 
+
+
+# --- answers (for the OpenAPI document; the views serialise directly) ---------------------------------------
+
+def _maybe(field: fields.Field) -> fields.Field:
+    field.allow_none = True
+    return field
+
+
+class StreamRefSchema(Schema):
+    type = fields.String()
+    id = fields.String()
+    version = fields.Integer()
+
+
+class AuditEventSchema(Schema):
+    sequence = fields.Integer()
+    event_id = fields.String()
+    type = fields.String()
+    schema_version = fields.Integer()
+    data_version = fields.Integer()
+    stream = fields.Nested(StreamRefSchema)
+    data = fields.Dict(metadata={"description": "At the current schema version (upcast)."})
+    metadata = fields.Dict()
+    actor = _maybe(fields.String())
+    roles = _maybe(fields.List(fields.String()))
+    request_id = _maybe(fields.String())
+    recorded_at = fields.String()
+    hash = fields.String()
+    prev_hash = fields.String()
+    upcast_error = fields.String(metadata={"description": "Present when the data could not be upcast."})
+
+
+class AuditEventsPageSchema(Schema):
+    events = fields.List(fields.Nested(AuditEventSchema))
+    next_after = _maybe(fields.Integer(metadata={"description": "Pass as `after` for the next page; null at the end."}))
+
+
+class BrokenLinkSchema(Schema):
+    sequence = _maybe(fields.Integer())
+    event_id = _maybe(fields.String())
+    reason = _maybe(fields.String())
+
+
+class VerificationSchema(Schema):
+    trust_id = fields.String()
+    ok = fields.Boolean()
+    events_checked = fields.Integer()
+    head_sequence = _maybe(fields.Integer())
+    first_broken = _maybe(fields.Nested(BrokenLinkSchema))
+
+
+class AuditReadSchema(Schema):
+    read_id = fields.Integer()
+    sub = fields.String()
+    roles = fields.List(fields.String())
+    method = fields.String()
+    path = fields.String()
+    query = fields.String()
+    status = _maybe(fields.Integer())
+    request_id = _maybe(fields.String())
+    read_at = fields.String()
+
+
+class AuditReadsPageSchema(Schema):
+    reads = fields.List(fields.Nested(AuditReadSchema))
+    next_after = _maybe(fields.Integer(metadata={"description": "Pass as `after` for the next page; null at the end."}))
+
+
+class JudgementHistorySchema(Schema):
+    pupil_id = fields.String()
+    objective_id = fields.String()
+    entries = fields.List(fields.Dict(), metadata={"description": "Every recording, correction and withdrawal."})
+    judgements = fields.List(fields.Dict(), metadata={"description": "Each judgement's resulting state."})

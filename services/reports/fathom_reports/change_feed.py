@@ -18,7 +18,7 @@ from fathom_reports.responses import json_response
 from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import FEED_READERS
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import INT64_MAX, Problem, requires
 
 FEED_EXTENSION = "fathom_reports.change_feed"
 FEED_ROLES = FEED_READERS
@@ -30,13 +30,13 @@ blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Chan
 
 
 class ChangesQuerySchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT64_MAX),
                            metadata={"description": "Return notices with a greater notice id."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 class StreamQuerySchema(Schema):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=INT64_MAX),
                            metadata={"description": "Resume after this notice id (the Last-Event-ID header wins)."})
 
 
@@ -101,8 +101,6 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
 @blp.route("/stream")
 @requires(*FEED_ROLES)
 @blp.arguments(StreamQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, description="text/event-stream: `id: <notice_id>`, `event: <model>`, `data: <notice JSON>`; "
-                               "a `: heartbeat` comment after 15 s of silence.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
 @blp.alt_response(410, schema=ProblemSchema, description=GONE)
@@ -111,6 +109,10 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
 @blp.alt_response(429, schema=ProblemSchema, description="Too many open streams for the caller or the trust.")
 @limited("stream", when=lambda *_, **__: not current_app.extensions.get(STREAM_URL_EXTENSION),
          hold_s=lambda: change_feed().max_stream_s + 30)
+@blp.doc(responses={"200": {
+    "description": "`id: <notice_id>`, `event: <model>`, `data: <notice JSON>`; a `: heartbeat` comment after 15 s "
+                   "of silence.",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 def changes_stream(principal: Principal, after: int | None) -> Response:
     """Server-sent events of the trust's change notices, resumable with ``Last-Event-ID`` (or ``?after=``).
 
@@ -121,7 +123,7 @@ def changes_stream(principal: Principal, after: int | None) -> Response:
         return redirect(f"{stream_url}/v1/changes/stream" + (f"?{query}" if query else ""), code=307)
     resume = request.headers.get("Last-Event-ID")
     if resume is not None:
-        if not resume.strip().isdigit():
+        if not resume.strip().isdigit() or int(resume.strip()) > INT64_MAX:
             raise Problem(422, "Invalid request", errors={"headers.Last-Event-ID": ["Must be a notice id."]})
         after = int(resume.strip())
     read_or_gone(principal.trust_id, after or 0, 1, "headers.Last-Event-ID" if resume is not None else "after")

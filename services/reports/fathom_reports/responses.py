@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Response, current_app, g, request
 
 from fathom_reports.csv_export import Table, render
@@ -16,6 +17,27 @@ from fathom_shared.web import Problem
 
 STORE_EXTENSION = "fathom_reports.store"
 CSV_MIMETYPE = "text/csv"
+EXPORT_MIMETYPES = {"csv": CSV_MIMETYPE, "jsonl": "application/x-ndjson"}
+"""What each value of a ``format`` query argument answers, besides JSON."""
+
+
+class ExportFormatsPlugin(BasePlugin):
+    """Documents the other content types an operation with a ``format`` argument answers 200 with (CSV, JSON
+    Lines), so a client generated from the document — or a check against it — expects them."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            formats = [value for parameter in operation.get("parameters", [])
+                       if isinstance(parameter, dict) and parameter.get("in") == "query"
+                       and parameter.get("name") == "format"
+                       for value in parameter.get("schema", {}).get("enum", [])]
+            ok = operation.get("responses", {}).get(200) or operation.get("responses", {}).get("200")
+            if not formats or not isinstance(ok, dict):
+                continue
+            content = ok.setdefault("content", {})
+            for value in formats:
+                if value in EXPORT_MIMETYPES:
+                    content.setdefault(EXPORT_MIMETYPES[value], {"schema": {"type": "string"}})
 
 
 def read_store(consistency: int | None, trust_id: str) -> ReadModelStore:

@@ -16,6 +16,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 from fathom_reports.audit_schemas import AS_OF_DESCRIPTION, AsOfField
 from fathom_reports.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS, is_valid_group
 from fathom_shared.events import SOURCES
+from fathom_shared.web import ProblemSchema as ProblemSchema  # one Problem schema for both services
 
 CONSISTENCY_PATTERN = re.compile(r"at_least:(\d{1,18})")
 
@@ -298,14 +299,3 @@ class ClassAnalysisSchema(Schema):
     gaps = fields.Nested(GapsSchema, required=True)
     suggested_groups = fields.List(fields.Nested(SuggestedGroupSchema), required=True, metadata={
         "description": "Pupils sharing not-yet-secure objectives below target; largest first."})
-
-
-class ProblemSchema(Schema):
-    """RFC 9457 problem details, as every error is answered."""
-
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    instance = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

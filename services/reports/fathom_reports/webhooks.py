@@ -96,6 +96,21 @@ class CreatedWebhookSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "Shown only now: verify Fathom-Signature with it."})
 
 
+class DeadLetterSchema(Schema):
+    notice_id = fields.Integer()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    failed_at = fields.String()
+
+
+class DeadLettersSchema(Schema):
+    dead_letters = fields.List(fields.Nested(DeadLetterSchema), required=True)
+
+
+class WebhookListSchema(Schema):
+    webhooks = fields.List(fields.Nested(WebhookSchema), required=True)
+
+
 def _engine() -> Any:
     return current_app.extensions[FEED_EXTENSION].engine
 
@@ -131,7 +146,7 @@ def create(body: dict[str, Any], principal: Principal) -> Response:
 
 @blp.route("", methods=["GET"])
 @requires(*WEBHOOK_ROLES)
-@blp.response(200, WebhookSchema(many=True))
+@blp.response(200, WebhookListSchema)
 def list_all(principal: Principal) -> Response:
     """The trust's subscriptions with their delivery state (never their secrets)."""
     with TenantUnitOfWork(_engine(), principal.trust_id) as uow:
@@ -152,6 +167,7 @@ def delete(webhook_id: str, principal: Principal) -> Response:
 
 @blp.route("/<webhook_id>/dead-letters", methods=["GET"])
 @requires(*WEBHOOK_ROLES)
+@blp.response(200, DeadLettersSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
 def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
     """Notices whose delivery failed every attempt: replay from the first to try again."""

@@ -15,7 +15,7 @@ from typing import Any
 from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError
 
-from fathom_shared.web import Problem
+from fathom_shared.web import Problem, unstorable_text
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -91,9 +91,12 @@ def _decode(raw: bytes, name: str) -> str:
     if len(raw) > MAX_FILE_BYTES:
         raise Problem(413, "Payload Too Large", f"{name} is over {MAX_FILE_BYTES // (1024 * 1024)} MiB.")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Problem(422, "Invalid file", errors={name: [f"Not UTF-8 text (byte {exc.start})."]}) from exc
+    if problem := unstorable_text(text):
+        raise Problem(422, "Invalid file", errors={name: [problem]})
+    return text
 
 
 def parse_csv(text: str, prefix: str, required: Iterable[str], optional: Iterable[str] = (),
