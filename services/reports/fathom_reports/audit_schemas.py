@@ -125,6 +125,8 @@ class AuditEventSchema(Schema):
     data_version = fields.Integer()
     stream = fields.Nested(StreamRefSchema)
     data = fields.Dict(metadata={"description": "At the current schema version (upcast)."})
+    texts = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
+        "description": "The erasable texts and staff the data's ids stand for, as they read now (null once erased)."})
     metadata = fields.Dict()
     actor = _maybe(fields.String())
     roles = _maybe(fields.List(fields.String()))
