@@ -231,8 +231,14 @@ HOSTILE_NEXT = [
 def test_hostile_next_ends_on_the_home_page_after_an_oidc_sign_in(web, issuer, trust, next_path):
     """Tabs and line breaks (dropped by browsers: ``/<tab>/evil`` is ``//evil``), backslashes and encoded
     slashes: the browser lands on ``/``, never another host, and a CR/LF is no 500. Before, ``/%09/evil.example``
-    passed the prefix check and CR/LF broke the Location header."""
+    passed the prefix check and CR/LF broke the Location header. A NUL is refused before anything else
+    (every service's input rule): no redirect at all."""
     issuer.person = teacher(trust)
+    if "\x00" in next_path:
+        refused = web.get(f"/sign-in/oidc?next={quote(next_path)}")
+        assert refused.status_code == 422 and "Location" not in refused.headers
+        assert list(refused.get_json()["errors"]) == ["query.next"]
+        return
     answer = sign_in_via_issuer(web, issuer, next_path)
     assert answer.status_code == 303, answer.text
     assert answer.headers["Location"] == "/"
