@@ -42,7 +42,6 @@ from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.web import requires
 
-AUDIT_ROLES = AUDIT_READERS
 ENGINE_EXTENSION = "fathom_reports.audit_engine"
 VERIFY_INLINE_EXTENSION = "fathom_reports.verify_inline_max_events"
 
@@ -63,7 +62,7 @@ def _filter(args: dict[str, Any]) -> EventFilter:
 
 
 @blp.route("/events")
-@requires(*AUDIT_ROLES)
+@requires(*AUDIT_READERS)
 @blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
@@ -113,7 +112,7 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
 
 
 @blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
-@requires(*AUDIT_ROLES)
+@requires(*AUDIT_READERS)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
@@ -129,7 +128,7 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/verify")
-@requires(*AUDIT_ROLES)
+@requires(*AUDIT_READERS)
 @blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
@@ -148,7 +147,7 @@ def verify(principal: Principal) -> Response:
 
 
 @blp.route("/verifications", methods=["POST"])
-@requires(*AUDIT_ROLES)
+@requires(*AUDIT_READERS)
 @blp.alt_response(202, description="The job (queued, or the one already running); poll its Location.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
@@ -167,7 +166,7 @@ def _verification_job(principal: Principal) -> Response:
 
 
 @blp.route("/verifications/<job_id>")
-@requires(*AUDIT_ROLES)
+@requires(*AUDIT_READERS)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such verification in the caller's trust.")
@@ -181,7 +180,7 @@ def verification(job_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/reads")
-@requires(*AUDIT_ROLES)
+@requires(*AUDIT_READERS)
 @blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")

@@ -27,11 +27,11 @@ from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
 from fathom_reports.webhooks_destinations import literal_address, url_refusal
 from fathom_reports.webhooks_secrets import SecretBox
+from fathom_shared.access_policy import WEBHOOK_KEEPERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import Problem, requires
 
-WEBHOOK_ROLES = ("integration", "trust_leader")
 POLICY_EXTENSION = "fathom_reports.webhooks.policy"
 HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 
@@ -108,7 +108,7 @@ def _id(webhook_id: str) -> uuid.UUID:
 
 
 @blp.route("", methods=["POST"])
-@requires(*WEBHOOK_ROLES)
+@requires(*WEBHOOK_KEEPERS)
 @blp.arguments(WebhookInSchema, unknown=RAISE)
 @blp.response(201, CreatedWebhookSchema)
 @blp.alt_response(422, schema=ProblemSchema, description="Not an http(s) URL to a public address, or an unknown model.")
@@ -130,7 +130,7 @@ def create(body: dict[str, Any], principal: Principal) -> Response:
 
 
 @blp.route("", methods=["GET"])
-@requires(*WEBHOOK_ROLES)
+@requires(*WEBHOOK_KEEPERS)
 @blp.response(200, WebhookSchema(many=True))
 def list_all(principal: Principal) -> Response:
     """The trust's subscriptions with their delivery state (never their secrets)."""
@@ -139,7 +139,7 @@ def list_all(principal: Principal) -> Response:
 
 
 @blp.route("/<webhook_id>", methods=["DELETE"])
-@requires(*WEBHOOK_ROLES)
+@requires(*WEBHOOK_KEEPERS)
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
 def delete(webhook_id: str, principal: Principal) -> Response:
@@ -151,7 +151,7 @@ def delete(webhook_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/<webhook_id>/dead-letters", methods=["GET"])
-@requires(*WEBHOOK_ROLES)
+@requires(*WEBHOOK_KEEPERS)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
 def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
     """Notices whose delivery failed every attempt: replay from the first to try again."""
@@ -163,7 +163,7 @@ def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/<webhook_id>/replay", methods=["POST"])
-@requires(*WEBHOOK_ROLES)
+@requires(*WEBHOOK_KEEPERS)
 @blp.arguments(ReplaySchema, unknown=RAISE)
 @blp.response(202, WebhookSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
