@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import ASSESSORS, MODERATOR_RULE, Actor, actor
+from fathom_api.access import ASSESSORS, MODERATOR_RULE, Access, Actor, actor
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -52,7 +52,7 @@ class Errors:
 
 
 def require_assessor(principal: Principal) -> None:
-    if not principal.has_any(*ASSESSORS):
+    if not Access(principal).may_assess():
         raise Problem(403, "Forbidden", f"This needs one of the roles: {', '.join(ASSESSORS)}.")
 
 
