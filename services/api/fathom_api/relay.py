@@ -24,6 +24,7 @@ from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, BrokerUnavailable, encode_key, encode_value
 from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.relay")
 CHANNEL = "fathom_events"
@@ -64,22 +65,18 @@ class Relay:
                 uow.commit()
                 total += len(events)
 
-    def trusts(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
-
     # --- the loop ------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
         listener: psycopg.Connection | None = None
-        pending: set[str] = set(self.trusts())
+        pending: set[str] = set(active_trust_ids(self.engine))
         next_sweep = 0.0
         while not stop.is_set():
             try:
                 if listener is None:
                     listener = self._listen()
                 if time.monotonic() >= next_sweep:
-                    pending.update(self.trusts())
+                    pending.update(active_trust_ids(self.engine))
                     next_sweep = time.monotonic() + SWEEP_SECONDS
                 for trust_id in sorted(pending):
                     count = self.publish_pending(trust_id)
