@@ -118,12 +118,6 @@ class Access:
     def may_read_audit(self) -> bool:
         return self._is(*AUDIT_READERS)
 
-    def may_read_change_feed(self) -> bool:
-        return self._is(*FEED_READERS)
-
-    def may_keep_webhooks(self) -> bool:
-        return self._is(*WEBHOOK_KEEPERS)
-
     def is_recorded(self) -> bool:
         """Whether every request of the caller goes into the record of reads (auditors watch each other)."""
         return self._is(*RECORDED_READERS)

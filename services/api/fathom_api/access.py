@@ -15,13 +15,12 @@ from fathom_shared.access_policy import (
     TRUST_WIDE,
     Access,
     access_for,
-    assigned_classes,
 )
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem
 
 __all__ = ["ASSESSORS", "MODERATOR_RULE", "ROSTER_KEEPERS", "ROSTER_WRITERS", "STAFF_ERASERS", "TRUST_WIDE", "Access",
-           "Actor", "actor", "assigned_classes", "require_school", "require_staff_eraser", "require_trust_wide"]
+           "Actor", "actor", "require_school", "require_staff_eraser", "require_trust_wide"]
 
 Actor = Access
 """The caller with their assigned classes looked up once per command."""
