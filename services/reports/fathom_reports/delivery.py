@@ -13,7 +13,6 @@ LOCKED, so instances share the work without doing any of it twice at once.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from fathom_reports.webhooks_secrets import secret_box
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
+from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
 from fathom_shared.trusts import active_trust_ids
 
@@ -102,9 +102,7 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s delivery %(threadName)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     settings = load_settings()
     exit_if_unsafe(settings, "delivery")
     run(settings, stop)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import threading
 
@@ -19,6 +18,7 @@ from sqlalchemy import Engine
 from fathom_reports.audit_verifications import VerificationRunner
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
+from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
 from fathom_shared.trusts import active_trust_ids
 
@@ -56,9 +56,7 @@ def run(settings: Settings, stop: threading.Event, poll_s: float = 1.0) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s verifier %(levelname)s %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     settings = load_settings()
     exit_if_unsafe(settings, "verifier")
     run(settings, stop)
