@@ -42,6 +42,7 @@ from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.web import requires
 
+AUDIT_ROLES = AUDIT_READERS
 ENGINE_EXTENSION = "fathom_reports.audit_engine"
 VERIFY_INLINE_EXTENSION = "fathom_reports.verify_inline_max_events"
 
@@ -62,7 +63,7 @@ def _filter(args: dict[str, Any]) -> EventFilter:
 
 
 @blp.route("/events")
-@requires(*AUDIT_READERS)
+@requires(*AUDIT_ROLES)
 @blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
@@ -112,7 +113,7 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
 
 
 @blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
-@requires(*AUDIT_READERS)
+@requires(*AUDIT_ROLES)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
@@ -128,7 +129,7 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/verify")
-@requires(*AUDIT_READERS)
+@requires(*AUDIT_ROLES)
 @blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
@@ -147,7 +148,7 @@ def verify(principal: Principal) -> Response:
 
 
 @blp.route("/verifications", methods=["POST"])
-@requires(*AUDIT_READERS)
+@requires(*AUDIT_ROLES)
 @blp.alt_response(202, description="The job (queued, or the one already running); poll its Location.")
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
@@ -166,7 +167,7 @@ def _verification_job(principal: Principal) -> Response:
 
 
 @blp.route("/verifications/<job_id>")
-@requires(*AUDIT_READERS)
+@requires(*AUDIT_ROLES)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such verification in the caller's trust.")
@@ -180,7 +181,7 @@ def verification(job_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/reads")
-@requires(*AUDIT_READERS)
+@requires(*AUDIT_ROLES)
 @blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
 @blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")

@@ -32,6 +32,7 @@ from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import Problem, requires
 
+WEBHOOK_ROLES = WEBHOOK_KEEPERS
 POLICY_EXTENSION = "fathom_reports.webhooks.policy"
 HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 
@@ -108,7 +109,7 @@ def _id(webhook_id: str) -> uuid.UUID:
 
 
 @blp.route("", methods=["POST"])
-@requires(*WEBHOOK_KEEPERS)
+@requires(*WEBHOOK_ROLES)
 @blp.arguments(WebhookInSchema, unknown=RAISE)
 @blp.response(201, CreatedWebhookSchema)
 @blp.alt_response(422, schema=ProblemSchema, description="Not an http(s) URL to a public address, or an unknown model.")
@@ -130,7 +131,7 @@ def create(body: dict[str, Any], principal: Principal) -> Response:
 
 
 @blp.route("", methods=["GET"])
-@requires(*WEBHOOK_KEEPERS)
+@requires(*WEBHOOK_ROLES)
 @blp.response(200, WebhookSchema(many=True))
 def list_all(principal: Principal) -> Response:
     """The trust's subscriptions with their delivery state (never their secrets)."""
@@ -139,7 +140,7 @@ def list_all(principal: Principal) -> Response:
 
 
 @blp.route("/<webhook_id>", methods=["DELETE"])
-@requires(*WEBHOOK_KEEPERS)
+@requires(*WEBHOOK_ROLES)
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
 def delete(webhook_id: str, principal: Principal) -> Response:
@@ -151,7 +152,7 @@ def delete(webhook_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/<webhook_id>/dead-letters", methods=["GET"])
-@requires(*WEBHOOK_KEEPERS)
+@requires(*WEBHOOK_ROLES)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
 def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
     """Notices whose delivery failed every attempt: replay from the first to try again."""
@@ -163,7 +164,7 @@ def list_dead_letters(webhook_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/<webhook_id>/replay", methods=["POST"])
-@requires(*WEBHOOK_KEEPERS)
+@requires(*WEBHOOK_ROLES)
 @blp.arguments(ReplaySchema, unknown=RAISE)
 @blp.response(202, WebhookSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="No such subscription in the caller's trust.")
