@@ -21,6 +21,7 @@ from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
 FEED_EXTENSION = "fathom_reports.change_feed"
+FEED_ROLES = FEED_READERS
 STREAM_URL_EXTENSION = "fathom_reports.stream_url"
 """Set (``FATHOM_STREAM_URL``) when streams are served by the stream server: this service then redirects there."""
 MAX_LIMIT = 1000
@@ -83,7 +84,7 @@ def gone_problem(gone: PositionGone, field: str) -> Problem:
 
 
 @blp.route("")
-@requires(*FEED_READERS)
+@requires(*FEED_ROLES)
 @blp.arguments(ChangesQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, ChangesPageSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
@@ -98,7 +99,7 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
 
 
 @blp.route("/stream")
-@requires(*FEED_READERS)
+@requires(*FEED_ROLES)
 @blp.arguments(StreamQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, description="text/event-stream: `id: <notice_id>`, `event: <model>`, `data: <notice JSON>`; "
                                "a `: heartbeat` comment after 15 s of silence.")
