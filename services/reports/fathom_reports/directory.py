@@ -41,6 +41,9 @@ class DirectorySchema(Schema):
     sub = fields.String()
     roles = fields.List(fields.String())
     trust_wide = fields.Boolean(metadata={"description": "Whether the caller may read the trust analysis."})
+    audit = fields.Boolean(metadata={"description": "Whether the caller may read the audit log."})
+    assesses = fields.Boolean(metadata={
+        "description": "Whether the caller's roles record judgements and interventions (for which pupils: per class)."})
     schools = fields.List(fields.Nested(DirectorySchoolSchema))
 
 
@@ -76,7 +79,8 @@ def visible_directory(who: Access | Principal, schools: list[dict[str, Any]]) ->
                             "year_groups": sorted({c["year_group"] for c in classes}),
                             "classes": [_class_view(access, c) for c in classes]})
     return {"trust_id": principal.trust_id, "sub": principal.sub, "roles": sorted(principal.roles),
-            "trust_wide": access.may_read_trust(), "schools": visible}
+            "trust_wide": access.may_read_trust(), "audit": access.may_read_audit(), "assesses": access.may_assess(),
+            "schools": visible}
 
 
 def _class_view(access: Access, klass: dict[str, Any]) -> dict[str, Any]:
