@@ -8,6 +8,10 @@ command API (writes) and the reports service (reads) can never disagree about a 
 - Teachers read and act on their classes and the pupils now in them; school leaders on their schools;
   trust leaders (and platform admins) on the whole trust. Auditors and integrations read the whole trust
   but change nothing in it; auditors alone (with platform admins) read the audit log.
+- A moderator's judgement (``source: "moderator"``) is recorded, corrected and withdrawn only by trust leaders
+  and by school leaders in their own schools: the teacher being moderated must not write the figures that
+  judge them. ``teacher`` and ``self`` (a pupil's self-assessment, entered by staff) need only the right to
+  act on the pupil.
 - An intervention is changed only by its lead or by someone who may act on every pupil in it; its impact
   is read in full by its lead and trust-wide readers, by everyone else only for the pupils they may read.
 
@@ -24,6 +28,7 @@ from typing import Protocol
 from sqlalchemy import Connection, text
 
 from fathom_shared.auth import ROLES, Principal
+from fathom_shared.events import SOURCES
 
 TRUST_WIDE = ("trust_leader", "platform_admin")
 """Act on everything in the trust."""
@@ -44,6 +49,15 @@ FEED_READERS = ("integration", "platform_admin")
 """The change feed (server-sent events) for reporting consumers."""
 WEBHOOK_KEEPERS = ("integration", "trust_leader")
 """Webhook subscriptions."""
+SCHOOL_READERS = ("school_leader", *TRUST_WIDE_READERS)
+"""Read a school's analysis (school leaders: their own schools)."""
+STAFF_ERASERS = TRUST_WIDE
+"""Erase a member of staff's identity (their sub, wherever it is shown) across the whole trust."""
+RECORDED_READERS = AUDIT_READERS
+"""Every request by these roles is recorded in the record of reads, not only their reads of the audit log."""
+MODERATOR = "moderator"
+"""The judgement source that only moderators record (:meth:`Access.may_moderate`)."""
+MODERATOR_RULE = "Moderator judgements are recorded, corrected and withdrawn only by school or trust leaders."
 
 
 class Place(Protocol):
@@ -104,11 +118,9 @@ class Access:
     def may_read_audit(self) -> bool:
         return self._is(*AUDIT_READERS)
 
-    def may_read_change_feed(self) -> bool:
-        return self._is(*FEED_READERS)
-
-    def may_keep_webhooks(self) -> bool:
-        return self._is(*WEBHOOK_KEEPERS)
+    def is_recorded(self) -> bool:
+        """Whether every request of the caller goes into the record of reads (auditors watch each other)."""
+        return self._is(*RECORDED_READERS)
 
     # --- acting -----------------------------------------------------------------------------------
 
@@ -132,6 +144,28 @@ class Access:
 
     def may_change_settings(self) -> bool:
         return self._is(*SETTINGS_WRITERS)
+
+    def may_erase_staff(self) -> bool:
+        return self._is(*STAFF_ERASERS)
+
+    # --- judgement sources ------------------------------------------------------------------------
+
+    def may_moderate(self, school_id: str | None) -> bool:
+        """Record, correct or withdraw a moderator's judgement of a pupil of ``school_id``: trust leaders
+        anywhere in the trust, school leaders in their own schools (never a teacher)."""
+        return self._is("trust_leader") or self._leads_school(school_id)
+
+    def may_state_source(self, source: str, school_id: str | None) -> bool:
+        """Whether the caller may give a judgement of a pupil of ``school_id`` this ``source`` (which pupils
+        they may act on at all is :meth:`may_act_on`)."""
+        return source != MODERATOR or self.may_moderate(school_id)
+
+    def recordable_sources(self, school_id: str, class_id: str) -> tuple[str, ...]:
+        """The judgement sources the caller may record for the pupils of a class (none where they may record
+        nothing), so an entry form offers only what the command API accepts."""
+        if not (self.may_assess() and self.may_act_on(school_id, class_id)):
+            return ()
+        return tuple(s for s in SOURCES if self.may_state_source(s, school_id))
 
     # --- interventions ----------------------------------------------------------------------------
 

@@ -144,17 +144,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         app_database_url=app_url,
         kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         events_topic=env.get("FATHOM_EVENTS_TOPIC", "fathom.events"),
-        topic_partitions=int(env.get("FATHOM_TOPIC_PARTITIONS", "6")),
+        topic_partitions=_count(env, "FATHOM_TOPIC_PARTITIONS", 6),
         jwt_issuer=env.get("FATHOM_JWT_ISSUER", "fathom-local"),
         jwt_audience=env.get("FATHOM_JWT_AUDIENCE", "fathom"),
         jwks_url=env.get("FATHOM_JWKS_URL") or None,
         signing_key_path=Path(env.get("FATHOM_SIGNING_KEY", ".fathom/signing-key.pem")),
-        max_batch=int(env.get("FATHOM_MAX_BATCH", "1000")),
+        max_batch=_count(env, "FATHOM_MAX_BATCH", 1000),
         consistency_timeout_s=float(env.get("FATHOM_CONSISTENCY_TIMEOUT", "5")),
         projector_group=env.get("FATHOM_PROJECTOR_GROUP", "fathom-projector"),
         changes_topic_prefix=env.get("FATHOM_CHANGES_TOPIC_PREFIX", "fathom.changes."),
         webhook_backoff_s=float(env.get("FATHOM_WEBHOOK_BACKOFF", "0.5")),
-        webhook_max_attempts=int(env.get("FATHOM_WEBHOOK_MAX_ATTEMPTS", "6")),
+        webhook_max_attempts=_count(env, "FATHOM_WEBHOOK_MAX_ATTEMPTS", 6),
         webhook_timeout_s=float(env.get("FATHOM_WEBHOOK_TIMEOUT", "5")),
         api_url=env.get("FATHOM_API_URL", "http://127.0.0.1:8000").rstrip("/"),
         public_url=env.get("FATHOM_PUBLIC_URL") or None,
@@ -164,50 +164,60 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oidc_client_id=env.get("FATHOM_OIDC_CLIENT_ID") or None,
         oidc_client_secret=env.get("FATHOM_OIDC_CLIENT_SECRET") or None,
         oidc_scope=env.get("FATHOM_OIDC_SCOPE", "openid profile email"),
-        dev_sign_in=_flag(env.get("FATHOM_DEV_SIGN_IN"), default=False),
-        environment=_choice("FATHOM_ENV", env.get("FATHOM_ENV") or "development", ENVIRONMENTS),
-        trusted_proxies=_count("FATHOM_TRUSTED_PROXIES", env.get("FATHOM_TRUSTED_PROXIES") or "0"),
-        ops_port=_count("FATHOM_OPS_PORT", env.get("FATHOM_OPS_PORT") or "0") or None,
+        dev_sign_in=_flag(env, "FATHOM_DEV_SIGN_IN", default=False),
+        environment=_choice(env, "FATHOM_ENV", "development", ENVIRONMENTS),
+        trusted_proxies=_count(env, "FATHOM_TRUSTED_PROXIES", 0),
+        ops_port=_count(env, "FATHOM_OPS_PORT", 0) or None,
         ops_host=env.get("FATHOM_OPS_HOST") or "127.0.0.1",
-        webhook_allow_loopback=_flag(env.get("FATHOM_WEBHOOK_ALLOW_LOOPBACK"), default=False),
+        webhook_allow_loopback=_flag(env, "FATHOM_WEBHOOK_ALLOW_LOOPBACK", default=False),
         webhook_key=env.get("FATHOM_WEBHOOK_KEY") or None,
         webhook_key_path=Path(env.get("FATHOM_WEBHOOK_KEY_FILE", ".fathom/webhook-key")),
-        webhook_max_per_trust=int(env.get("FATHOM_WEBHOOK_MAX_PER_TRUST", "10")),
-        webhook_workers=int(env.get("FATHOM_WEBHOOK_WORKERS", "4")),
+        webhook_max_per_trust=_count(env, "FATHOM_WEBHOOK_MAX_PER_TRUST", 10),
+        webhook_workers=_count(env, "FATHOM_WEBHOOK_WORKERS", 4),
         kafka_security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
         kafka_sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
         kafka_sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
         kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
         kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
-        change_retention_days=int(env.get("FATHOM_CHANGE_RETENTION_DAYS", "90")),
+        change_retention_days=_count(env, "FATHOM_CHANGE_RETENTION_DAYS", 90),
         fair_use={kind: FairUseLimit.parse(env[f"FATHOM_LIMIT_{kind.upper()}"])
                   if env.get(f"FATHOM_LIMIT_{kind.upper()}") else default
                   for kind, default in FAIR_USE_DEFAULTS.items()},
-        fair_use_retry_after_s=int(env.get("FATHOM_LIMIT_RETRY_AFTER", "2")),
-        verify_inline_max_events=int(env.get("FATHOM_VERIFY_INLINE_MAX_EVENTS", "20000")),
+        fair_use_retry_after_s=_count(env, "FATHOM_LIMIT_RETRY_AFTER", 2),
+        verify_inline_max_events=_count(env, "FATHOM_VERIFY_INLINE_MAX_EVENTS", 20000),
         stream_url=(env.get("FATHOM_STREAM_URL") or "").rstrip("/") or None,
     )
 
 
-def _flag(value: str | None, *, default: bool) -> bool:
-    if value is None or value == "":
+# Each reads one setting by name (unset or empty: the default) and refuses a value it cannot mean, naming the
+# setting: a typo must stop the process at start, never quietly mean something else.
+
+def _flag(env: dict[str, str], name: str, *, default: bool) -> bool:
+    value = env.get(name) or ""
+    if value == "":
         return default
     if value.lower() in ("1", "true", "yes", "on"):
         return True
     if value.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected a yes/no setting, got {value!r}")
+    raise ValueError(f"{name} must be a yes/no setting, got {value!r}")
 
 
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    """A typo (``prod``) must not quietly mean the default."""
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 
-def _count(name: str, value: str) -> int:
-    number = int(value)
+def _count(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name) or ""
+    if value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
     if number < 0:
         raise ValueError(f"{name} must be 0 or more, got {value!r}")
     return number

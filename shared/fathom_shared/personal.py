@@ -30,14 +30,13 @@ _TEXTS = text(f"SELECT text_id, text FROM personal_texts WHERE trust_id = {_TRUS
               "AND text_id = ANY(CAST(:ids AS uuid[]))")
 _SUBS = text(f"SELECT staff_ref, sub FROM staff_identities WHERE trust_id = {_TRUST} "
              "AND staff_ref = ANY(CAST(:refs AS uuid[]))")
-_ERASE_PUPIL_TEXTS = text(f"UPDATE personal_texts SET text = NULL, erased_at = now() WHERE trust_id = {_TRUST} "
-                          "AND pupil_id = :pupil_id AND erased_at IS NULL")
-_ERASE_TEXTS = text(f"UPDATE personal_texts SET text = NULL, erased_at = now() WHERE trust_id = {_TRUST} "
-                    "AND text_id = ANY(CAST(:ids AS uuid[])) AND erased_at IS NULL")
+_BLANK_TEXTS = (f"UPDATE personal_texts SET text = NULL, erased_at = now() "
+                f"WHERE trust_id = {_TRUST} AND erased_at IS NULL ")
+_ERASE_PUPIL_TEXTS = text(_BLANK_TEXTS + "AND pupil_id = :pupil_id")
+_ERASE_TEXTS = text(_BLANK_TEXTS + "AND text_id = ANY(CAST(:ids AS uuid[]))")
 _ERASE_STAFF = text(f"UPDATE staff_identities SET sub = NULL, erased_at = now() WHERE trust_id = {_TRUST} "
                     "AND sub = :sub RETURNING staff_ref")
-_ERASE_STAFF_TEXTS = text(f"UPDATE personal_texts SET text = NULL, erased_at = now() WHERE trust_id = {_TRUST} "
-                          "AND staff_ref = :staff_ref AND erased_at IS NULL")
+_ERASE_STAFF_TEXTS = text(_BLANK_TEXTS + "AND staff_ref = :staff_ref")
 
 
 def staff_ref(conn: Connection, sub: str) -> str:
@@ -83,9 +82,14 @@ def keep_text(conn: Connection, value: str | None, *, pupil_id: str | None = Non
     return str(text_id)
 
 
+def _distinct(ids: Iterable[Any]) -> list[str]:
+    """The ids as sorted distinct strings, without None (an event's optional text or lead)."""
+    return sorted({str(i) for i in ids if i is not None})
+
+
 def resolve_texts(conn: Connection, ids: Iterable[Any]) -> dict[str, str | None]:
     """``text_id`` -> the text (None once erased, or if the id is unknown in this trust)."""
-    wanted = sorted({str(i) for i in ids if i is not None})
+    wanted = _distinct(ids)
     if not wanted:
         return {}
     return {str(row.text_id): row.text for row in conn.execute(_TEXTS, {"ids": wanted})}
@@ -93,7 +97,7 @@ def resolve_texts(conn: Connection, ids: Iterable[Any]) -> dict[str, str | None]
 
 def resolve_staff(conn: Connection, refs: Iterable[Any]) -> dict[str, str | None]:
     """``staff_ref`` -> the member of staff's ``sub`` (None once erased)."""
-    wanted = sorted({str(r) for r in refs if r is not None})
+    wanted = _distinct(refs)
     if not wanted:
         return {}
     return {str(row.staff_ref): row.sub for row in conn.execute(_SUBS, {"refs": wanted})}
@@ -106,7 +110,7 @@ def erase_pupil_texts(conn: Connection, pupil_id: str) -> int:
 
 def erase_texts(conn: Connection, ids: Iterable[Any]) -> int:
     """Blank these texts (unknown and already blank ones are left alone); returns how many were blanked."""
-    wanted = sorted({str(i) for i in ids if i is not None})
+    wanted = _distinct(ids)
     return conn.execute(_ERASE_TEXTS, {"ids": wanted}).rowcount if wanted else 0
 
 

@@ -75,6 +75,13 @@ def trust_status(engine: Engine, trust_id: str) -> str | None:
         return conn.execute(text("SELECT status FROM trusts WHERE trust_id = :id"), {"id": trust_id}).scalar()
 
 
+def active_trust_ids(engine: Engine) -> list[str]:
+    """The trusts background work serves: a suspended trust's data is untouched, but nothing more of it is
+    relayed, verified or leaves the platform."""
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
+
+
 def list_trusts(engine: Engine) -> list[TrustInfo]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT trust_id, name, status, created_at FROM trusts ORDER BY trust_id"))

@@ -289,3 +289,21 @@ def test_another_teachers_class_is_refused(page, web: WebSystem, sign_in) -> Non
     expect(refused.locator("h2")).to_contain_text("403")
     expect(refused).to_contain_text("not one of yours")
     assert page.locator("td.entry-cell").count() == 0
+
+
+def source_options(page) -> list[str]:
+    return page.locator("#entry-source option").evaluate_all("options => options.map(o => o.value)")
+
+
+def test_the_source_menu_offers_only_what_the_signed_in_person_may_record(page, web: WebSystem, sign_in) -> None:
+    """A teacher is not offered "moderator" (the API refuses it on every cell); their school's leader is.
+    Before, the menu offered all three sources to everyone."""
+    sign_in(page, TEACHER)
+    page.goto(f"/classes/{CLASS}/entry")
+    page.locator("td.entry-cell").first.wait_for()
+    assert source_options(page) == ["teacher", "self"]
+
+    sign_in(page, "school_leader:school-a")
+    page.goto(f"/classes/{CLASS}/entry")
+    page.locator("td.entry-cell").first.wait_for()
+    assert source_options(page) == ["teacher", "self", "moderator"]

@@ -16,6 +16,7 @@ from fathom_api import create_app as create_command_app
 from fathom_infra.cli import main
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_reports.app import create_app as create_reports_app
+from fathom_shared.trusts import active_trust_ids
 from tests.support import SmallTrust, bearer, poster, rows_of, token_for
 
 DATA_QUERIES = {
@@ -131,3 +132,12 @@ def test_another_trust_is_not_affected_by_a_suspension(cli, settings, apps, make
     response = apps[1].test_client().get(
         "/v1/classes/none/analysis", headers=bearer(token_for(settings, other, ["trust_leader"])))
     assert response.status_code == 404
+
+
+def test_background_work_serves_only_active_trusts(cli, owner_engine, make_trust):
+    """The relay, the delivery process and the verifier all take their trusts from ``active_trust_ids``."""
+    active, suspended = make_trust("busy"), new_id()
+    assert cli("trust", "create", suspended) == 0
+    assert cli("trust", "suspend", suspended) == 0
+    served = active_trust_ids(owner_engine)
+    assert active in served and suspended not in served

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fathom_shared.access_policy import Access, PupilPlace
+from fathom_shared.access_policy import FEED_READERS, WEBHOOK_KEEPERS, Access, PupilPlace
 from fathom_shared.auth import ROLES, Principal
 
 IN_4A = PupilPlace("p1", "north", "4a")
@@ -64,15 +64,29 @@ QUESTIONS: dict[str, Question] = {
     "impact rows of a mixed intervention": lambda a: _rows_seen(a, "someone else"),
     "impact rows of one they lead": lambda a: _rows_seen(a, a.principal.sub),
     "read audit log": lambda a: a.may_read_audit(),
-    "read change feed": lambda a: a.may_read_change_feed(),
-    "keep webhooks": lambda a: a.may_keep_webhooks(),
+    "read change feed": lambda a: a.principal.has_any(*FEED_READERS),  # as @requires asks
+    "keep webhooks": lambda a: a.principal.has_any(*WEBHOOK_KEEPERS),
     "write framework": lambda a: a.may_write_framework(),
     "keep own school roster": lambda a: a.may_keep_roster("north"),
     "keep other school roster": lambda a: a.may_keep_roster("south"),
     "change trust settings": lambda a: a.may_change_settings(),
+    "record self-assessment for 4a": lambda a: a.may_assess() and a.may_act_on("north", "4a")
+    and a.may_state_source("self", "north"),
+    "record moderator judgement for 4a": lambda a: a.may_assess() and a.may_act_on("north", "4a")
+    and a.may_state_source("moderator", "north"),
+    "record moderator judgement for 5s": lambda a: a.may_assess() and a.may_act_on("south", "5s")
+    and a.may_state_source("moderator", "south"),
+    "sources offered for 4a": lambda a: ",".join(a.recordable_sources("north", "4a")),
+    "sources offered for 4b": lambda a: ",".join(a.recordable_sources("north", "4b")),
+    "sources offered for 5s": lambda a: ",".join(a.recordable_sources("south", "5s")),
+    "erase personal data of a north pupil": lambda a: a.may_keep_roster("north"),
+    "erase a member of staff": lambda a: a.may_erase_staff(),
+    "start or read chain verification jobs": lambda a: a.may_read_audit(),
+    "every request recorded": lambda a: a.is_recorded(),
 }
 
 Y, N = True, False
+TS, ALL = "teacher,self", "teacher,self,moderator"
 EXPECTED: dict[str, tuple[object, ...]] = {
     #                    teacher   assigned  school_l  trust_l   auditor   integr.   plat_admin
     "read trust analysis": (N, N, N, Y, Y, Y, Y),
@@ -101,6 +115,16 @@ EXPECTED: dict[str, tuple[object, ...]] = {
     "keep own school roster": (N, N, Y, Y, N, Y, Y),
     "keep other school roster": (N, N, N, Y, N, Y, Y),
     "change trust settings": (N, N, N, Y, N, N, Y),
+    "record self-assessment for 4a": (Y, Y, Y, Y, N, N, N),
+    "record moderator judgement for 4a": (N, N, Y, Y, N, N, N),
+    "record moderator judgement for 5s": (N, N, N, Y, N, N, N),
+    "sources offered for 4a": (TS, TS, ALL, ALL, "", "", ""),
+    "sources offered for 4b": ("", "", ALL, ALL, "", "", ""),
+    "sources offered for 5s": ("", "", "", ALL, "", "", ""),
+    "erase personal data of a north pupil": (N, N, Y, Y, N, Y, Y),
+    "erase a member of staff": (N, N, N, Y, N, N, Y),
+    "start or read chain verification jobs": (N, N, N, N, Y, N, Y),
+    "every request recorded": (N, N, N, N, Y, N, Y),
 }
 
 

@@ -26,18 +26,23 @@ def test_a_teacher_sees_only_their_class_and_not_its_school_analysis() -> None:
     assert [(s["school_id"], s["readable"], [c["class_id"] for c in s["classes"]]) for s in view["schools"]] == [
         ("a", False, ["a-5A"])]
     assert view["trust_wide"] is False
+    assert view["assesses"] is True and view["audit"] is False
     assert view["schools"][0]["year_groups"] == [5]
+    assert view["schools"][0]["classes"][0]["sources"] == ["teacher", "self"]
 
 
 def test_a_school_leader_sees_their_school_whole_and_nothing_else() -> None:
     view = visible_directory(_who("school_leader", schools=frozenset({"b"})), SCHOOLS)
     assert [(s["school_id"], s["readable"]) for s in view["schools"]] == [("b", True)]
     assert [c["class_id"] for c in view["schools"][0]["classes"]] == ["b-4A"]
+    assert view["schools"][0]["classes"][0]["sources"] == ["teacher", "self", "moderator"]
 
 
 def test_trust_wide_roles_see_everything() -> None:
     view = visible_directory(_who("auditor"), SCHOOLS)
     assert view["trust_wide"] is True
+    assert view["assesses"] is False and view["audit"] is True
     assert [len(s["classes"]) for s in view["schools"]] == [2, 1]
     assert view["schools"][0]["year_groups"] == [4, 5]
     assert "school_id" not in view["schools"][0]["classes"][0]
+    assert all(c["sources"] == [] for s in view["schools"] for c in s["classes"]), "auditors record nothing"

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from fathom_shared.access_policy import (
     ASSESSORS,
+    MODERATOR_RULE,
+    ROSTER_KEEPERS,
     ROSTER_WRITERS,
+    STAFF_ERASERS,
     TRUST_WIDE,
     Access,
     access_for,
-    assigned_classes,
 )
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem
 
-__all__ = ["ASSESSORS", "ROSTER_WRITERS", "TRUST_WIDE", "Actor", "actor", "assigned_classes", "require_school",
-           "require_trust_wide"]
+__all__ = ["ASSESSORS", "MODERATOR_RULE", "ROSTER_KEEPERS", "ROSTER_WRITERS", "STAFF_ERASERS", "TRUST_WIDE", "Access",
+           "Actor", "actor", "require_school", "require_staff_eraser", "require_trust_wide"]
 
 Actor = Access
 """The caller with their assigned classes looked up once per command."""
@@ -34,3 +36,8 @@ def require_school(principal: Principal, school_id: str, field: str = "school_id
 def require_trust_wide(principal: Principal, what: str) -> None:
     if not Access(principal).may_change_settings():
         raise Problem(403, "Forbidden", f"Only trust leaders change {what}.")
+
+
+def require_staff_eraser(principal: Principal) -> None:
+    if not Access(principal).may_erase_staff():
+        raise Problem(403, "Forbidden", "Only trust leaders erase a member of staff.")

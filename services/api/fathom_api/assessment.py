@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import ASSESSORS, Actor, actor
-from fathom_api.judgement_source import MODERATOR_RULE, may_state_source
+from fathom_api.access import ASSESSORS, MODERATOR_RULE, Access, Actor, actor
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -53,7 +52,7 @@ class Errors:
 
 
 def require_assessor(principal: Principal) -> None:
-    if not principal.has_any(*ASSESSORS):
+    if not Access(principal).may_assess():
         raise Problem(403, "Forbidden", f"This needs one of the roles: {', '.join(ASSESSORS)}.")
 
 
@@ -127,7 +126,7 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
             pupil = pupils.get(item["pupil_id"])
             objective = objectives.get(item["objective_id"])
             check_pupil(errors, caller, pupil, f"{at}.pupil_id")
-            if pupil is not None and not may_state_source(principal, item["source"], pupil.school_id):
+            if pupil is not None and not caller.may_state_source(item["source"], pupil.school_id):
                 errors.deny(f"{at}.source", MODERATOR_RULE)
             if objective is None:
                 errors.add(f"{at}.objective_id", "Unknown objective.")

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import ROSTER_WRITERS
+from fathom_api.access import Access
 from fathom_api.assessment import Errors, check_not_future
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
@@ -19,7 +19,7 @@ def retire_objective(payload: dict[str, Any], objective_id: str) -> Handler:
     """Retire an objective: never deleted, its judgements stay, new judgements on it are refused."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        if not principal.has_any(*ROSTER_WRITERS):
+        if not Access(principal).may_write_framework():
             raise Problem(403, "Forbidden", "Only trust leaders and integrations change the framework.")
         retired = conn.execute(
             text("SELECT retired FROM objectives WHERE trust_id = current_setting('fathom.trust') "

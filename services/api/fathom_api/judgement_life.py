@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import actor
+from fathom_api.access import MODERATOR_RULE, actor
 from fathom_api.assessment import objectives_by_id, pupils_by_id, require_assessor
-from fathom_api.judgement_source import MODERATOR_RULE, may_state_source
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -65,7 +64,7 @@ def _amend(judgement_id: str, payload: dict[str, Any], event_type: str,
         school_id = pupil.school_id if pupil else None
         if school_id is None or not any(caller.may_act_on(school_id, c) for c in classes):
             raise Problem(403, "Forbidden", "This judgement is not of a pupil in one of your classes.")
-        if not may_state_source(principal, original["source"], school_id):
+        if not caller.may_state_source(original["source"], school_id):
             raise Problem(403, "Forbidden", "This is a moderator's judgement.",
                           errors={"judgement_id": [MODERATOR_RULE]})
         if _is_withdrawn(conn, pupil_id, canonical_id):

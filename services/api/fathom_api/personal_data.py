@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import require_trust_wide
+from fathom_api.access import require_staff_eraser
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -46,7 +46,7 @@ def erase_staff_member(_payload: dict[str, Any], staff_sub: str) -> Handler:
     ref, never the sub) records the erasure. 404 if the trust never saw them."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        require_trust_wide(principal, "erase a member of staff")
+        require_staff_eraser(principal)
         assigned = conn.execute(text(f"SELECT count(*) {_ASSIGNMENTS}"), {"sub": staff_sub}).scalar_one()
 
         def erase(conn: Connection) -> None:

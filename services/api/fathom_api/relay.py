@@ -11,7 +11,6 @@ backs off and retries; the API keeps accepting writes regardless.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 
@@ -23,7 +22,9 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, BrokerUnavailable, encode_key, encode_value
+from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.relay")
 CHANNEL = "fathom_events"
@@ -64,22 +65,18 @@ class Relay:
                 uow.commit()
                 total += len(events)
 
-    def trusts(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
-
     # --- the loop ------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
         listener: psycopg.Connection | None = None
-        pending: set[str] = set(self.trusts())
+        pending: set[str] = set(active_trust_ids(self.engine))
         next_sweep = 0.0
         while not stop.is_set():
             try:
                 if listener is None:
                     listener = self._listen()
                 if time.monotonic() >= next_sweep:
-                    pending.update(self.trusts())
+                    pending.update(active_trust_ids(self.engine))
                     next_sweep = time.monotonic() + SWEEP_SECONDS
                 for trust_id in sorted(pending):
                     count = self.publish_pending(trust_id)
@@ -121,9 +118,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
     settings = load_settings()
     exit_if_unsafe(settings, "relay")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     Relay(settings, make_engine(settings.app_database_url, pool_size=2)).run(stop)
 
 

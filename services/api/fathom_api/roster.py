@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import bindparam
 
-from fathom_api.access import ROSTER_WRITERS, require_school
+from fathom_api.access import Access, require_school
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
@@ -60,7 +60,7 @@ def create_school(payload: dict[str, Any]) -> Handler:
     """Create a school in the caller's trust."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        if not principal.has_any(*ROSTER_WRITERS):
+        if not Access(principal).may_write_framework():
             raise Problem(403, "Forbidden", "Only trust leaders and integrations create schools.")
         school_id = new_id(payload)
         if _exists(conn, "schools", "school_id", school_id):
@@ -163,7 +163,7 @@ def define_objective(payload: dict[str, Any]) -> Handler:
     """Define an objective of the trust's framework, assessed on one scale."""
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        if not principal.has_any(*ROSTER_WRITERS):
+        if not Access(principal).may_write_framework():
             raise Problem(403, "Forbidden", "Only trust leaders and integrations define objectives.")
         if not _exists(conn, "scales", "scale_id", payload["scale_id"]):
             raise _unknown("scale_id", "scale")

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import bindparam
 
-from fathom_api.access import ROSTER_WRITERS
+from fathom_api.access import Access
 from fathom_api.scale_presets import PRESETS
 from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
@@ -30,7 +30,7 @@ _INSERT = text(
 
 
 def _require_writer(principal: Principal) -> None:
-    if not principal.has_any(*ROSTER_WRITERS):
+    if not Access(principal).may_write_framework():
         raise Problem(403, "Forbidden", "Only trust leaders and integrations define scales.")
 
 

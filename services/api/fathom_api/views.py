@@ -21,7 +21,7 @@ from fathom_api import (
     scores,
     trust_settings,
 )
-from fathom_api.access import ASSESSORS, ROSTER_WRITERS, TRUST_WIDE
+from fathom_api.access import ASSESSORS, ROSTER_KEEPERS, ROSTER_WRITERS, STAFF_ERASERS, TRUST_WIDE
 from fathom_api.imports import framework as framework_import
 from fathom_api.imports import oneroster
 from fathom_api.imports import scores as scores_import
@@ -95,8 +95,8 @@ def record_judgements(payload: dict) -> Handler:
 
 
 command("/schools", schemas.SchoolIn, ROSTER_WRITERS, roster.create_school)
-command("/classes", schemas.ClassIn, (*ROSTER_WRITERS, "school_leader"), roster.create_class)
-command("/pupils", schemas.PupilIn, (*ROSTER_WRITERS, "school_leader"), roster.register_pupil)
+command("/classes", schemas.ClassIn, ROSTER_KEEPERS, roster.create_class)
+command("/pupils", schemas.PupilIn, ROSTER_KEEPERS, roster.register_pupil)
 command("/scales", schemas.ScaleIn, ROSTER_WRITERS, scales.define_scale)
 command("/objectives", schemas.ObjectiveIn, ROSTER_WRITERS, roster.define_objective)
 command("/judgements", schemas.JudgementBatchIn, ASSESSORS, record_judgements)
@@ -110,13 +110,12 @@ command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
 command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, framework.retire_objective)
-ROSTER_KEEPERS = (*ROSTER_WRITERS, "school_leader")
 command("/pupils/{pupil_id}/move", schemas.MoveIn, ROSTER_KEEPERS, roster_life.move_pupil)
 command("/pupils/{pupil_id}/leaving", schemas.LeavingIn, ROSTER_KEEPERS, roster_life.record_leaving)
 command("/pupils/{pupil_id}/groups", schemas.GroupsChangeIn, ROSTER_KEEPERS, roster_life.change_groups, **SETTING)
 command("/pupils/{pupil_id}/personal-data", None, ROSTER_KEEPERS, roster_life.erase_personal_data,
         method="delete", status=200)
-command("/staff/{staff_sub}/personal-data", None, TRUST_WIDE, personal_data.erase_staff_member,
+command("/staff/{staff_sub}/personal-data", None, STAFF_ERASERS, personal_data.erase_staff_member,
         method="delete", status=200)
 command("/classes/{class_id}/staff", schemas.StaffIn, ROSTER_KEEPERS, roster_life.assign_staff)
 command("/classes/{class_id}/staff/{staff_sub}", None, ROSTER_KEEPERS, roster_life.unassign_staff,

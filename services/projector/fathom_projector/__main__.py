@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 
 from fathom_projector.service import run
 from fathom_shared.config import load_settings
+from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
 
 
@@ -32,9 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     exit_if_unsafe(settings, "projector")
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     metrics_port = args.metrics_port if args.metrics_port is not None else settings.ops_port
     run(settings, stop, metrics_port=metrics_port, instance_id=args.instance_id)
     return 0

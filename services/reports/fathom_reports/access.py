@@ -16,14 +16,13 @@ from sqlalchemy import Connection, text
 
 from fathom_reports.analysis import Intervention
 from fathom_reports.responses import not_found
-from fathom_shared.access_policy import READERS, TRUST_WIDE_READERS, Access, access_for, current_places
+from fathom_shared.access_policy import READERS, Access, access_for, current_places
 from fathom_shared.web import Problem
 
-__all__ = ["READER_ROLES", "TRUST_WIDE_ROLES", "Access", "access_for", "forbidden", "readable_pupils",
+__all__ = ["READER_ROLES", "Access", "access_for", "forbidden", "readable_pupils",
            "require_class", "require_pupil", "require_school", "visible_intervention_pupils"]
 
 READER_ROLES = READERS
-TRUST_WIDE_ROLES = frozenset(TRUST_WIDE_READERS)
 
 
 def forbidden(detail: str) -> Problem:

@@ -28,14 +28,13 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy import Connection, Engine, text
 
+from fathom_shared.access_policy import Access
 from fathom_shared.auth import Principal, TokenError
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import Problem, current_app_ext, problem_response
 
 RECORDER_EXTENSION = "fathom_reports.audit_reads"
 AUDIT_LOG_PATH = "/v1/audit/"
-RECORDED_ROLES = frozenset({"auditor", "platform_admin"})
-"""Every request by these roles is recorded, not only their reads of the audit log."""
 log = logging.getLogger(__name__)
 
 
@@ -100,7 +99,7 @@ def _recorded_principal() -> Principal | None:
             principal = current_app_ext("fathom.verifier").verify(token.strip())
         except TokenError:
             return None
-    if RECORDED_ROLES & principal.roles or request.path.startswith(AUDIT_LOG_PATH):
+    if Access(principal).is_recorded() or request.path.startswith(AUDIT_LOG_PATH):
         return principal
     return None
 

@@ -13,13 +13,12 @@ LOCKED, so instances share the work without doing any of it twice at once.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from fathom_reports.change_feed_publisher import ChangePublisher
 from fathom_reports.change_retention import check_retention, run_retention
@@ -29,16 +28,12 @@ from fathom_reports.webhooks_secrets import secret_box
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
+from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.delivery")
 MAX_BACKOFF_S = 5.0
-
-
-def active_trusts(engine: Engine) -> list[str]:
-    """A suspended trust's data is untouched but nothing more of it leaves the platform."""
-    with engine.connect() as connection:
-        return list(connection.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
 
 
 def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: threading.Event,
@@ -54,7 +49,7 @@ def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: 
                 listener = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
                 listener.execute(f"LISTEN {CHANNEL}")
             if time.monotonic() >= next_sweep:
-                pending.update(active_trusts(engine))
+                pending.update(active_trust_ids(engine))
                 next_sweep = time.monotonic() + sweep_s
             for trust_id in sorted(pending):
                 work(trust_id)
@@ -107,9 +102,7 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s delivery %(threadName)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     settings = load_settings()
     exit_if_unsafe(settings, "delivery")
     run(settings, stop)

@@ -24,6 +24,8 @@ class DirectoryClassSchema(Schema):
     year_group = fields.Integer()
     academic_year = fields.String()
     pupils = fields.Integer(metadata={"description": "Pupils in the class now (leavers not counted)."})
+    sources = fields.List(fields.String(), metadata={
+        "description": "The judgement sources the caller may record for the class's pupils (empty: none)."})
 
 
 class DirectorySchoolSchema(Schema):
@@ -39,6 +41,9 @@ class DirectorySchema(Schema):
     sub = fields.String()
     roles = fields.List(fields.String())
     trust_wide = fields.Boolean(metadata={"description": "Whether the caller may read the trust analysis."})
+    audit = fields.Boolean(metadata={"description": "Whether the caller may read the audit log."})
+    assesses = fields.Boolean(metadata={
+        "description": "Whether the caller's roles record judgements and interventions (for which pupils: per class)."})
     schools = fields.List(fields.Nested(DirectorySchoolSchema))
 
 
@@ -72,9 +77,16 @@ def visible_directory(who: Access | Principal, schools: list[dict[str, Any]]) ->
         if classes or readable:
             visible.append({"school_id": school["school_id"], "name": school["name"], "readable": readable,
                             "year_groups": sorted({c["year_group"] for c in classes}),
-                            "classes": [{k: v for k, v in c.items() if k != "school_id"} for c in classes]})
+                            "classes": [_class_view(access, c) for c in classes]})
     return {"trust_id": principal.trust_id, "sub": principal.sub, "roles": sorted(principal.roles),
-            "trust_wide": access.may_read_trust(), "schools": visible}
+            "trust_wide": access.may_read_trust(), "audit": access.may_read_audit(), "assesses": access.may_assess(),
+            "schools": visible}
+
+
+def _class_view(access: Access, klass: dict[str, Any]) -> dict[str, Any]:
+    """A listed class, with the sources the caller may record for it (so an entry form offers only those)."""
+    return {**{k: v for k, v in klass.items() if k != "school_id"},
+            "sources": list(access.recordable_sources(klass["school_id"], klass["class_id"]))}
 
 
 @blp.route("/directory")

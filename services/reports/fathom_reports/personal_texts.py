@@ -37,12 +37,6 @@ def staff_sql(ref: str, legacy: str) -> str:
             f"WHERE si.trust_id = {_TRUST} AND si.staff_ref = {ref}) ELSE {legacy} END")
 
 
-def pupil_erased_sql(pupil_id: str) -> str:
-    """SQL: is ``pupil_id`` an erased pupil (their inline legacy text is hidden)."""
-    return (f"EXISTS (SELECT FROM rm_pupils ep WHERE ep.trust_id = {_TRUST} AND ep.pupil_id = {pupil_id} "
-            "AND ep.erased)")
-
-
 def actor_of(metadata: Mapping[str, Any], staff: Mapping[str, str | None]) -> str | None:
     """Who acted: the current ``sub`` of ``actor_ref`` (None once erased), or an old event's inline ``sub``."""
     return shown_staff(metadata.get("actor_ref"), metadata.get("sub"), staff)

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import Connection
 
-from fathom_reports.access import TRUST_WIDE_ROLES, Access, require_school
+from fathom_reports.access import Access, require_school
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.fair_use import limited, time_travel
@@ -20,13 +20,12 @@ from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas import ModerationQuerySchema, PooledAnalysisQuerySchema, ProblemSchema
 from fathom_reports.schemas_pooled import ModerationSchema, SchoolAnalysisSchema, TrustAnalysisSchema
 from fathom_reports.time_travel_views import load_pooled_as_of
+from fathom_shared.access_policy import SCHOOL_READERS, TRUST_WIDE_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem, requires
 
 blp = Blueprint("pooled", __name__, url_prefix="/v1", description="School and trust analysis")
 
-SCHOOL_ROLES = ("school_leader", *sorted(TRUST_WIDE_ROLES))
-TRUST_ROLES = tuple(sorted(TRUST_WIDE_ROLES))
 
 
 def _filters(year_group: int, subject: str | None, group: str | None, source: str) -> dict[str, Any]:
@@ -51,7 +50,7 @@ def _load_pooled_for(connection: Connection, trust_id: str, principal: Principal
 
 
 @blp.route("/schools/<school_id>/analysis")
-@requires(*SCHOOL_ROLES)
+@requires(*SCHOOL_READERS)
 @blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, SchoolAnalysisSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
@@ -74,7 +73,7 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
 
 
 @blp.route("/trust/analysis")
-@requires(*TRUST_ROLES)
+@requires(*TRUST_WIDE_READERS)
 @blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, TrustAnalysisSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
@@ -94,7 +93,7 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
 
 
 @blp.route("/moderation")
-@requires(*SCHOOL_ROLES)
+@requires(*SCHOOL_READERS)
 @blp.arguments(ModerationQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, ModerationSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")

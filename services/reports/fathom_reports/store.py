@@ -7,11 +7,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from fathom_reports.analysis import ClassSnapshot
 from fathom_reports.audit_verify import trust_head
-from fathom_reports.date_range import DateRange
 from fathom_reports.freshness import SequenceNotWritten, listener_for, wait_for_position
-from fathom_reports.read_models import load_class_snapshot, read_position
+from fathom_reports.read_models import read_position
 from fathom_shared.db import TenantUnitOfWork
 
 T = TypeVar("T")
@@ -51,10 +49,6 @@ class ReadModelStore:
         """``loader(connection, trust_id, *args, **kwargs)`` in one read-only snapshot of the trust."""
         with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
             return loader(uow.connection, trust_id, *args, **kwargs)
-
-    def class_snapshot(self, trust_id: str, class_id: str, source: str = "teacher",
-                       period: DateRange | None = None) -> ClassSnapshot | None:
-        return self.read(trust_id, load_class_snapshot, class_id, source, period)
 
     def wait_until_applied(self, trust_id: str, at_least: int) -> int:
         """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout."""

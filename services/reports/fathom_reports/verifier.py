@@ -10,30 +10,26 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import threading
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from fathom_reports.audit_verifications import VerificationRunner
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
+from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.verifier")
 MAX_BACKOFF_S = 5.0
 
 
-def active_trusts(engine: Engine) -> list[str]:
-    with engine.connect() as connection:
-        return list(connection.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
-
-
 def run_once(engine: Engine, runner: VerificationRunner) -> bool:
     """Work one job of each trust that has one; True when any job ran."""
     worked = False
-    for trust_id in active_trusts(engine):
+    for trust_id in active_trust_ids(engine):
         worked = runner.work(trust_id) or worked
     return worked
 
@@ -60,9 +56,7 @@ def run(settings: Settings, stop: threading.Event, poll_s: float = 1.0) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s verifier %(levelname)s %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     settings = load_settings()
     exit_if_unsafe(settings, "verifier")
     run(settings, stop)

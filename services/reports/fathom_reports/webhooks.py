@@ -27,11 +27,12 @@ from fathom_reports.responses import json_response, not_found
 from fathom_reports.schemas import ProblemSchema
 from fathom_reports.webhooks_destinations import literal_address, url_refusal
 from fathom_reports.webhooks_secrets import SecretBox
+from fathom_shared.access_policy import WEBHOOK_KEEPERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import Problem, requires
 
-WEBHOOK_ROLES = ("integration", "trust_leader")
+WEBHOOK_ROLES = WEBHOOK_KEEPERS
 POLICY_EXTENSION = "fathom_reports.webhooks.policy"
 HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 

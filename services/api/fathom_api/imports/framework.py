@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import fields
 from sqlalchemy import Connection, text
 
-from fathom_api.access import ROSTER_WRITERS
+from fathom_api.access import Access
 from fathom_api.imports.csv_table import RowErrors, load_row, parse_csv, report, upload_text
 from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
 from fathom_api.writes import Command, Handler
@@ -84,7 +84,7 @@ def import_objectives(query: dict[str, Any]) -> Handler:
     dry_run = query["dry_run"]
 
     def handle(conn: Connection, principal: Principal) -> Command:
-        if not principal.has_any(*ROSTER_WRITERS):
+        if not Access(principal).may_write_framework():
             raise Problem(403, "Forbidden", "Only trust leaders and integrations import frameworks.")
         existing = _existing(conn, [item["id"] for _, item in loaded])
         scales = _known_scales(conn, {item["scale_id"] for _, item in loaded})

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_api.access import ROSTER_WRITERS
+from fathom_api.access import Access
 from fathom_api.assessment import school_today
 from fathom_api.imports.csv_table import RowErrors, report, uploaded_files
 from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, FILES, ORGS, USERS, Bundle, Line, read_bundle
@@ -205,9 +205,9 @@ def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> N
     an existing class or pupil of another school is refused whatever the file says about it, with
     the same words whether it differs from the stored one or not.
     """
-    if principal.has_any(*ROSTER_WRITERS):
+    access = Access(principal)
+    if access.may_write_framework():
         return
-    mine = principal.schools
     refused = RowErrors()
 
     def class_school(class_id: str) -> str | None:
@@ -218,24 +218,24 @@ def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> N
         return found.values["school_id"] if found else None
 
     for school_id, row in bundle.schools.items():
-        if school_id not in mine:
+        if not access.may_keep_roster(school_id):
             refused.add(ORGS, row.line, "sourcedId", NOT_YOUR_SCHOOL)
         elif school_id not in trust.schools:
             refused.add(ORGS, row.line, "sourcedId", "Only trust leaders and integrations create schools.")
     for class_id, row in bundle.classes.items():
-        if row.values["school_id"] not in mine:
+        if not access.may_keep_roster(row.values["school_id"]):
             refused.add(CLASSES, row.line, "schoolSourcedId", NOT_YOUR_SCHOOL)
-        elif class_school(class_id) not in mine:
+        elif not access.may_keep_roster(class_school(class_id)):
             refused.add(CLASSES, row.line, "sourcedId", NOT_YOUR_CLASS)
     for pupil_id, row in bundle.students.items():
         stored = trust.pupils.get(pupil_id)
-        if stored is not None and stored.school_id not in mine:
+        if stored is not None and not access.may_keep_roster(stored.school_id):
             refused.add(USERS, row.line, "sourcedId", NOT_YOUR_PUPIL)
     for enrollment in (*bundle.pupil_class.values(), *bundle.staff.values()):
         stated, school_id = enrollment.values["school_id"], class_school(enrollment.values["class_id"])
-        if stated is not None and stated not in mine:
+        if stated is not None and not access.may_keep_roster(stated):
             refused.add(ENROLLMENTS, enrollment.line, "schoolSourcedId", NOT_YOUR_SCHOOL)
-        elif school_id is not None and school_id not in mine:
+        elif school_id is not None and not access.may_keep_roster(school_id):
             refused.add(ENROLLMENTS, enrollment.line, "classSourcedId", NOT_YOUR_CLASS)
     if refused:
         raise Problem(403, "Forbidden", "Nothing was imported: the files name rows outside your schools.",

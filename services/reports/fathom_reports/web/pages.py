@@ -17,8 +17,8 @@ from urllib.parse import quote
 from flask import Blueprint, redirect, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
-from fathom_reports.access import TRUST_WIDE_ROLES
 from fathom_reports.web.session import csrf_token, signed_in
+from fathom_shared.access_policy import Access
 
 STATIC = Path(__file__).parent / "static"
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -52,13 +52,13 @@ def page(template: str, title: str, script: str | None, **data: Any) -> Response
     person = signed_in()
     if person is None:
         return redirect("/sign-in?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"), code=303)
-    roles = person.principal.roles
-    nav = {"trust"} if roles & TRUST_WIDE_ROLES else set()
-    if roles & {"auditor", "platform_admin"}:
+    access = Access(person.principal)
+    nav = {"trust"} if access.may_read_trust() else set()
+    if access.may_read_audit():
         nav.add("audit")
     stylesheet = f"css/{script}.css" if script and (STATIC / "css" / f"{script}.css").exists() else None
     return render_template(template, title=title, script=script, stylesheet=stylesheet, person=person,
-                           csrf_token=csrf_token(), roles=sorted(roles), nav=nav, data=data,
+                           csrf_token=csrf_token(), roles=sorted(person.principal.roles), nav=nav, data=data,
                            preloads=module_imports(f"{script}.js") if script else ())
 
 

@@ -7,7 +7,7 @@ import {
 } from "./fathom.js";
 
 const classId = data.classId;
-const SOURCES = [["teacher", "Teacher"], ["self", "Pupil (self-assessment)"], ["moderator", "Moderator"]];
+const SOURCE_LABELS = { teacher: "Teacher", self: "Pupil (self-assessment)", moderator: "Moderator" };
 const NO_STRAND = "(no strand)";
 
 const state = {
@@ -31,6 +31,7 @@ const state = {
   lastColClick: null,
   attempt: null,          // {body, key}: a batch whose answer never came, retried with the same key
   saving: false,
+  sources: [],            // the sources the signed-in person may record here (a teacher: never "moderator")
 };
 const ui = {};
 
@@ -63,6 +64,14 @@ async function fetchAnalysis(sequence = null) {
   const params = { as_of: null, source: state.source };
   if (sequence !== null && sequence !== undefined) params.consistency = `at_least:${sequence}`;
   return getJSON(`/v1/classes/${encodeURIComponent(classId)}/analysis`, params);
+}
+
+/** The judgement sources the signed-in person may record for this class, as the directory lists them (the
+ * access policy decides; offering only these spares a teacher a "moderator" batch the API would refuse). */
+async function recordableSources() {
+  const directory = await getJSON("/v1/directory", { as_of: null, consistency: null });
+  const klass = directory.schools.flatMap((school) => school.classes).find((c) => c.class_id === classId);
+  return klass?.sources ?? [];
 }
 
 function takeAnalysis(analysis) {
@@ -107,12 +116,18 @@ function visibleObjectives() {
 // --- the page --------------------------------------------------------------------------------
 
 load(async () => {
+  const sources = recordableSources();
+  sources.catch(() => {});  // awaited below; a refused analysis returns first
   let analysis;
   try {
     analysis = await fetchAnalysis();
   } catch (error) {
     if (error instanceof ApiError && (error.status === 403 || error.status === 404)) return refused(error);
     throw error;
+  }
+  state.sources = await sources;
+  if (!state.sources.length) {
+    return refused({ status: 403, title: "Forbidden", detail: "You may read this class but not record judgements." });
   }
   takeAnalysis(analysis);
   chooseDefaults();
@@ -169,7 +184,8 @@ function buildPage() {
   ui.date = h("input", { id: "entry-date", type: "date", value: state.date, max: londonToday(), required: true,
     onchange: () => { state.date = ui.date.value; forgetErrors("Date"); renderCounter(); } });
   ui.source = h("select", { id: "entry-source", onchange: changeSource },
-    SOURCES.map(([value, label]) => h("option", { value, selected: value === state.source }, label)));
+    state.sources.map((value) => h("option", { value, selected: value === state.source },
+      SOURCE_LABELS[value] ?? value)));
   fillFilterOptions();
 
   ui.count = h("span", { id: "entry-pending-count", class: "pending-count", "aria-live": "polite" });

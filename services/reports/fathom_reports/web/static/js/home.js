@@ -9,7 +9,7 @@ load(async () => {
   if (directory.trust_wide) {
     sections.push(h("section", { class: "panel" }, h("h2", {}, "Trust"),
       h("p", {}, h("a", { href: "/trust", class: "button primary" }, "Trust analysis by year group")),
-      directory.roles.includes("auditor") ? h("p", {}, h("a", { href: "/audit", class: "button" },
+      directory.audit ? h("p", {}, h("a", { href: "/audit", class: "button" },
         "Audit: event history and verification")) : null));
   }
   for (const school of directory.schools) {

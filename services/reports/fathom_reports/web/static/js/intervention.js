@@ -5,7 +5,6 @@ import {
   setCrumbs, setTitle, showProblem, showStatus, withAsOf,
 } from "./fathom.js";
 
-const ASSESSORS = ["teacher", "school_leader", "trust_leader"];
 const DIMENSIONS = {
   pupil_premium: { title: "Pupil premium", values: { yes: "Pupil premium", no: "Not pupil premium" } },
   sen: { title: "Special educational needs", values: { none: "No SEN", support: "SEN support", ehcp: "EHC plan" } },
@@ -38,7 +37,7 @@ function render(impact, directory) {
   crumbs.push({ label: info.name ?? "Intervention (name erased)" });
   setCrumbs(crumbs);
 
-  const canEnd = !info.ended && !asOf() && directory && directory.roles.some((role) => ASSESSORS.includes(role));
+  const canEnd = !info.ended && !asOf() && directory?.assesses;
   mount("view",
     asOfBanner(),
     details(info, impact, pupils, objectives, classes, classNames),

@@ -203,7 +203,7 @@ load(async () => {
       : null,
     { label: name },
   ].filter(Boolean));
-  const auditor = Boolean(directory?.roles.some((role) => role === "auditor" || role === "platform_admin"));
+  const auditor = Boolean(directory?.audit);
   const subjects = [...new Set([...profile.objectives.map((o) => o.subject), ...profile.subjects.map((s) => s.subject)])]
     .sort();
   mount("view",
