@@ -112,7 +112,7 @@ def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> Non
 
 def test_services_use_only_settings_the_code_reads(compose: dict[str, Any]) -> None:
     """A misspelt variable in compose would be silently ignored; config.py is the one reader."""
-    known = set(re.findall(r'env\.get\("([A-Z_]+)"', CONFIG_SOURCE.read_text()))
+    known = set(re.findall(r'env(?:\.get\(|, )"([A-Z_]+)"', CONFIG_SOURCE.read_text()))  # env.get / _count(env, …
     assert {"DATABASE_URL", "APP_DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} <= known
     script_only = {"FATHOM_API_URL", "FATHOM_DEMO_TRUST"}  # read by infra/docker/demo.py
     for name in FATHOM_SERVICES:

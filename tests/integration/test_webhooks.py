@@ -183,6 +183,25 @@ def test_dead_letters_after_max_attempts_then_replay(client, leader: dict[str, s
     assert [d["notice_id"] for d in remaining] == [n["notice_id"] for n in expected[:2]]
 
 
+def test_a_failed_attempt_is_retried_when_due_without_waiting_for_a_sweep(
+        client, leader: dict[str, str], receiver: Receiver, app_engine: Engine, settings: Settings,
+        trust: str) -> None:
+    """The sweep visits every trust, which takes long with many trusts; a retry must not wait for it. Here the
+    subscription is queued once and never swept again: before, its first failure ended delivery until the next
+    sweep; now the worker queues its next turn for when the retry is due, and everything arrives."""
+    register(client, leader, receiver.url)
+    receiver.failures = 2
+    expected = project(app_engine, trust)
+    deliverer = WebhookDeliverer(app_engine, secret_box(settings), backoff_s=0.01, max_attempts=3, timeout_s=5,
+                                 allow_loopback=True)
+    try:
+        assert deliverer.deliver_due(trust) == 1
+        wait_until(lambda: len(receiver.delivered()) >= len(expected), 30, what="every notice delivered")
+    finally:
+        deliverer.close(timeout_s=10)
+    assert [int(r.headers[NOTICE_HEADER]) for r in receiver.requests][:3] == [expected[0]["notice_id"]] * 3
+
+
 def test_retry_delays_double(app_engine: Engine) -> None:
     deliverer = WebhookDeliverer(app_engine, backoff_s=0.5)
     assert [deliverer.retry_delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 4.0, 8.0]

@@ -6,7 +6,9 @@ receiver's 2xx and the commit sends that notice again; receivers dedupe by ``Fat
 A failure schedules the next attempt after ``backoff_s × 2^(attempts−1)``; after
 ``max_attempts`` the notice goes to the subscription's dead letters and delivery moves on, so
 one bad notice cannot stop a subscription forever. The subscription row is locked (SKIP
-LOCKED) for the attempt, so several workers never deliver the same subscription at once.
+LOCKED) for the attempt, so several workers never deliver the same subscription at once. A failed
+turn queues the subscription's next turn for when its retry falls due, so retries keep their
+schedule however long the sweep over every trust takes.
 
 :meth:`WebhookDeliverer.deliver_due` only queues turns; ``workers`` threads deliver them in fair
 rotation across trusts (:mod:`fathom_reports.webhooks_scheduling`), each attempt bounded by one
@@ -86,43 +88,55 @@ class WebhookDeliverer:
     def _work(self) -> None:
         while (turn := self._queue.take()) is not None:
             trust_id, webhook_id = turn
-            more = False
+            next_turn_in: float | None = None
             try:
-                more = self._deliver(trust_id, webhook_id) >= self.max_per_round
+                next_turn_in = self._deliver(trust_id, webhook_id)
             except Exception:  # the database went away mid-turn: the next sweep queues it again
                 log.exception("webhook %s of %s: delivery turn failed", webhook_id, trust_id)
             finally:
                 self._queue.done(trust_id, webhook_id)
-            if more:  # a backlog: another turn, behind the other trusts' turns
-                self._queue.put(trust_id, webhook_id)
+            if next_turn_in is not None:
+                self._queue_later(trust_id, webhook_id, next_turn_in)
 
-    def _deliver(self, trust_id: str, webhook_id: uuid.UUID) -> int:
+    def _queue_later(self, trust_id: str, webhook_id: uuid.UUID, delay_s: float) -> None:
+        """Queue the subscription's next turn in ``delay_s`` (now for a backlog: behind other trusts' turns)."""
+        if delay_s <= 0:
+            self._queue.put(trust_id, webhook_id)
+            return
+        timer = threading.Timer(delay_s, self._queue.put, (trust_id, webhook_id))
+        timer.daemon = True
+        timer.start()
+
+    def _deliver(self, trust_id: str, webhook_id: uuid.UUID) -> float | None:
+        """One turn of up to ``max_per_round`` notices; seconds until the subscription's next turn is due
+        (0: more notices are waiting), or None when it has nothing more to send."""
         assert self.secrets is not None
         attempts = 0
         while attempts < self.max_per_round:
             with TenantUnitOfWork(self.engine, trust_id) as uow:
                 webhook = store.claim(uow.connection, webhook_id, self.secrets)
                 if webhook is None:
-                    return attempts
+                    return None
                 notices = read_notices(uow.connection, webhook.cursor, 1, webhook.models)
                 if not notices:
                     uow.commit()  # a plaintext secret sealed by the claim stays sealed
-                    return attempts
+                    return None
                 notice = notices[0]
                 attempts += 1
                 error = self._post(webhook.url, webhook.secret, notice.notice_id, notice.encoded())
+                retry_in: float | None = None
                 if error is None:
                     store.delivered(uow.connection, webhook.webhook_id, notice.notice_id)
                 else:
                     retry = webhook.attempts + 1 < self.max_attempts
-                    store.failed(uow.connection, webhook, notice.notice_id, error,
-                                 self.retry_delay(webhook.attempts + 1) if retry else None)
+                    retry_in = self.retry_delay(webhook.attempts + 1) if retry else 0.0
+                    store.failed(uow.connection, webhook, notice.notice_id, error, retry_in if retry else None)
                     log.warning("webhook %s: notice %d of %s failed (%s); %s", webhook.webhook_id,
                                 notice.notice_id, trust_id, error, "will retry" if retry else "dead-lettered")
                 uow.commit()
-                if error is not None:
-                    return attempts
-        return attempts
+                if retry_in is not None:
+                    return retry_in
+        return 0.0
 
     def _post(self, url: str, secret: str, notice_id: int, body: bytes) -> str | None:
         """None on a 2xx answer, else a generic account of what went wrong (a 3xx is a failure: no redirects)."""
