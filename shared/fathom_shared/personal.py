@@ -67,19 +67,38 @@ def lead_sub(conn: Connection, started: Mapping[str, Any]) -> str | None:
     return started.get("legacy_lead")
 
 
+class TextBatch:
+    """Texts to keep, written in one statement when the command is valid: a batch of judgements with notes
+    costs one round trip inside the trust's append lock, not one per note."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, value: str | None, *, pupil_id: str | None = None, staff: str | None = None) -> str | None:
+        """The id an event carries instead of ``value`` (None stays None).
+
+        ``pupil_id``: the pupil it is about (erased with them); ``staff``: the ``staff_ref`` of the member
+        of staff it names, such as an intervention's lead (erased with them). Its author is not recorded
+        here: erasing a teacher must not blank what they wrote about pupils.
+        """
+        if value is None:
+            return None
+        text_id = uuid.uuid4()
+        self.rows.append({"text_id": text_id, "text": value, "pupil_id": pupil_id, "staff_ref": staff})
+        return str(text_id)
+
+    def keep(self, conn: Connection) -> None:
+        if self.rows:
+            conn.execute(_KEEP_TEXT, self.rows)
+
+
 def keep_text(conn: Connection, value: str | None, *, pupil_id: str | None = None,
               staff: str | None = None) -> str | None:
-    """Store ``value`` (None stays None) and return the id an event carries instead of it.
-
-    ``pupil_id``: the pupil it is about (erased with them); ``staff``: the ``staff_ref`` of the member
-    of staff it names, such as an intervention's lead (erased with them). Its author is not recorded
-    here: erasing a teacher must not blank what they wrote about pupils.
-    """
-    if value is None:
-        return None
-    text_id = uuid.uuid4()
-    conn.execute(_KEEP_TEXT, {"text_id": text_id, "text": value, "pupil_id": pupil_id, "staff_ref": staff})
-    return str(text_id)
+    """Store one text now (see :meth:`TextBatch.add`) and return the id an event carries instead of it."""
+    batch = TextBatch()
+    text_id = batch.add(value, pupil_id=pupil_id, staff=staff)
+    batch.keep(conn)
+    return text_id
 
 
 def _distinct(ids: Iterable[Any]) -> list[str]:

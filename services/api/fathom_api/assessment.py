@@ -20,7 +20,7 @@ from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import CURRENT_VERSION, serialise
-from fathom_shared.personal import keep_text, staff_ref
+from fathom_shared.personal import TextBatch, keep_text, staff_ref
 from fathom_shared.web import Problem
 
 SCHOOL_TIME = ZoneInfo("Europe/London")
@@ -121,6 +121,7 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
         today = school_today()
         errors = Errors()
         events = []
+        texts = TextBatch()
         for n, item in enumerate(items):
             at = f"judgements.{n}"
             pupil = pupils.get(item["pupil_id"])
@@ -141,13 +142,14 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Handler:
                 data = {
                     "pupil_id": item["pupil_id"], "objective_id": item["objective_id"], "value": item["value"],
                     "assessed_on": item["assessed_on"].isoformat(), "source": item["source"],
-                    "note_ref": keep_text(conn, item["note"], pupil_id=item["pupil_id"]),
-                    "evidence_ref_id": keep_text(conn, item["evidence_ref"], pupil_id=item["pupil_id"]),
+                    "note_ref": texts.add(item["note"], pupil_id=item["pupil_id"]),
+                    "evidence_ref_id": texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
                     "class_id": pupil.class_id,
                 }
                 events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
                                        schema_version=CURRENT_VERSION["JudgementRecorded"]))
         errors.raise_any()
+        texts.keep(conn)
         return Command(events=events)
 
     return handle
