@@ -29,6 +29,17 @@ def environment(tmp_path) -> dict[str, str]:
             "FATHOM_WEB_SECRET_FILE": str(tmp_path / "web-secret"), "PYTHONUNBUFFERED": "1"}
 
 
+def refused_start(tmp_path, service: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` on the unsafe settings: it must exit non-zero, naming the service and every variable to set."""
+    result = subprocess.run(argv, env=environment(tmp_path), capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path)
+    assert result.returncode != 0
+    assert f"refusing to start {service} with FATHOM_ENV=production" in result.stderr
+    for variable in EXPECTED:
+        assert variable in result.stderr, variable
+    return result
+
+
 @pytest.mark.parametrize(("service", "argv"), [
     ("projector", python_module("fathom_projector")),
     ("relay", python_module("fathom_api.relay")),
@@ -36,12 +47,7 @@ def environment(tmp_path) -> dict[str, str]:
     ("verifier", python_module("fathom_reports.verifier")),
 ])
 def test_worker_entry_points_exit_with_the_message(tmp_path, service: str, argv: list[str]) -> None:
-    result = subprocess.run(argv, env=environment(tmp_path), capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
-    assert result.returncode != 0
-    assert f"refusing to start {service} with FATHOM_ENV=production" in result.stderr
-    for variable in EXPECTED:
-        assert variable in result.stderr, variable
+    result = refused_start(tmp_path, service, argv)
     assert "Traceback" not in result.stderr
 
 
@@ -51,10 +57,5 @@ def test_worker_entry_points_exit_with_the_message(tmp_path, service: str, argv:
 def test_gunicorn_fails_to_boot_with_the_message(tmp_path, service: str, app: str) -> None:
     """The app factory raises, so gunicorn's worker fails to boot and gunicorn stops (no respawn loop)."""
     argv = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0", app]
-    result = subprocess.run(argv, env=environment(tmp_path), capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
-    assert result.returncode != 0
-    assert f"refusing to start {service} with FATHOM_ENV=production" in result.stderr
-    for variable in EXPECTED:
-        assert variable in result.stderr, variable
+    refused_start(tmp_path, service, argv)
     assert not (tmp_path / "key.pem").exists() and not (tmp_path / "web-secret").exists()
