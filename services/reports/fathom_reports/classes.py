@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, readable_pupils, require_class
@@ -15,29 +14,24 @@ from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.date_range import DateRange
 from fathom_reports.fair_use import limited, time_travel
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.read_models import load_class_snapshot
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
-from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema, ProblemSchema
+from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema
 from fathom_reports.time_travel_views import load_class_as_of
 from fathom_shared.auth import Principal
-from fathom_shared.web import requires
 
 __all__ = ["STORE_EXTENSION", "blp"]
 
 blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Class Analysis")
 
 
-@blp.route("/<class_id>/analysis")
-@requires(*READER_ROLES)
-@blp.arguments(ClassAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, ClassAnalysisSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Not one of the caller's classes or schools.")
-@blp.alt_response(404, schema=ProblemSchema, description="No such class in the caller's trust.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
-@blp.alt_response(503, schema=ProblemSchema,
-                  description="The read model did not reach the requested sequence in time (see Retry-After).")
-@limited("as_of", when=time_travel)
+@endpoint(blp, "/<class_id>/analysis", roles=READER_ROLES, query=ClassAnalysisQuerySchema,
+          response=ClassAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+              403: "Not one of the caller's classes or schools.",
+              404: "No such class in the caller's trust.",
+              422: "Invalid query arguments.",
+              503: "The read model did not reach the requested sequence in time (see Retry-After)."})
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
                    format: str | None = None, table: str = "objectives", from_: date | None = None,

@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import Schema, fields
 from sqlalchemy import Connection, text
 
 from fathom_reports.access import READER_ROLES, Access, access_for
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.responses import json_response, read_store
-from fathom_reports.schemas import ConsistencyQuerySchema, ProblemSchema
+from fathom_reports.schemas import ConsistencyQuerySchema
 from fathom_shared.auth import Principal
-from fathom_shared.web import requires
 
 blp = Blueprint("directory", __name__, url_prefix="/v1", description="What the caller may read")
 
@@ -89,12 +89,8 @@ def _class_view(access: Access, klass: dict[str, Any]) -> dict[str, Any]:
             "sources": list(access.recordable_sources(klass["school_id"], klass["class_id"]))}
 
 
-@blp.route("/directory")
-@requires(*READER_ROLES)
-@blp.arguments(ConsistencyQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, DirectorySchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
+@endpoint(blp, "/directory", roles=READER_ROLES, query=ConsistencyQuerySchema, response=DirectorySchema,
+          problems={422: "Invalid query arguments."})
 def directory(principal: Principal, consistency: int | None = None) -> Response:
     """The schools and classes the caller may read (a teacher: their classes; a school leader: their schools;
     trust-wide roles: everything), with year groups and pupil counts, to navigate by."""

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, visible_intervention_pupils
@@ -16,28 +15,24 @@ from fathom_reports.analysis import Intervention
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, impact_table
 from fathom_reports.fair_use import limited, time_travel
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.impact import ImpactSnapshot, build_impact
 from fathom_reports.read_interventions import load_impact_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import AsOfExportQuerySchema, ProblemSchema
+from fathom_reports.schemas import AsOfExportQuerySchema
 from fathom_reports.schemas_impact import ImpactSchema
 from fathom_reports.time_travel_views import load_impact_as_of
 from fathom_shared.auth import Principal
-from fathom_shared.web import requires
 
 blp = Blueprint("interventions", __name__, url_prefix="/v1/interventions", description="Intervention impact")
 
 
-@blp.route("/<intervention_id>")
-@requires(*READER_ROLES)
-@blp.arguments(AsOfExportQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, ImpactSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Not the caller's intervention, pupils or schools.")
-@blp.alt_response(404, schema=ProblemSchema, description="No such intervention in the caller's trust.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
-@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
-@limited("as_of", when=time_travel)
+@endpoint(blp, "/<intervention_id>", roles=READER_ROLES, query=AsOfExportQuerySchema, response=ImpactSchema,
+          limit=limited("as_of", when=time_travel), problems={
+              403: "Not the caller's intervention, pupils or schools.",
+              404: "No such intervention in the caller's trust.",
+              422: "Invalid query arguments.",
+              503: "The read model did not reach the requested sequence."})
 def intervention_impact(intervention_id: str, principal: Principal, consistency: int | None = None,
                         format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per pupil and objective the teacher judgement before the start and the latest since, the change,

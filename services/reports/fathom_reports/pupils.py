@@ -4,35 +4,30 @@ from __future__ import annotations
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_pupil
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.fair_use import limited, time_travel
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.profile import ProfileSnapshot, build_profile
 from fathom_reports.read_pupils import load_profile_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import AsOfExportQuerySchema, ProblemSchema
+from fathom_reports.schemas import AsOfExportQuerySchema
 from fathom_reports.schemas_profile import PupilProfileSchema
 from fathom_reports.time_travel_views import load_profile_as_of
 from fathom_shared.auth import Principal
-from fathom_shared.web import requires
 
 blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil profile")
 
 
-@blp.route("/<pupil_id>")
-@requires(*READER_ROLES)
-@blp.arguments(AsOfExportQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, PupilProfileSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Not a pupil of the caller's classes or schools.")
-@blp.alt_response(404, schema=ProblemSchema, description="No such pupil in the caller's trust.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
-@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
-@limited("as_of", when=time_travel)
+@endpoint(blp, "/<pupil_id>", roles=READER_ROLES, query=AsOfExportQuerySchema, response=PupilProfileSchema,
+          limit=limited("as_of", when=time_travel), problems={
+              403: "Not a pupil of the caller's classes or schools.",
+              404: "No such pupil in the caller's trust.",
+              422: "Invalid query arguments.",
+              503: "The read model did not reach the requested sequence."})
 def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None = None,
                   format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;

@@ -6,26 +6,28 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 from sqlalchemy import Connection
 
 from fathom_reports.access import Access, require_school
 from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.fair_use import limited, time_travel
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.moderation import load_moderated_pairs, moderation_agreement
 from fathom_reports.pooled import PooledSnapshot, school_analysis, trust_analysis
 from fathom_reports.read_pooled import load_pooled_snapshot
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import ModerationQuerySchema, PooledAnalysisQuerySchema, ProblemSchema
+from fathom_reports.schemas import ModerationQuerySchema, PooledAnalysisQuerySchema
 from fathom_reports.schemas_pooled import ModerationSchema, SchoolAnalysisSchema, TrustAnalysisSchema
 from fathom_reports.time_travel_views import load_pooled_as_of
 from fathom_shared.access_policy import SCHOOL_READERS, TRUST_WIDE_READERS
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import Problem
 
 blp = Blueprint("pooled", __name__, url_prefix="/v1", description="School and trust analysis")
 
+YEAR_GROUP_REQUIRED = "Invalid query arguments (year_group is required)."
+NOT_CAUGHT_UP = "The read model did not reach the requested sequence."
 
 
 def _filters(year_group: int, subject: str | None, group: str | None, source: str) -> dict[str, Any]:
@@ -49,16 +51,12 @@ def _load_pooled_for(connection: Connection, trust_id: str, principal: Principal
     return load_pooled_snapshot(connection, trust_id, **filters)
 
 
-@blp.route("/schools/<school_id>/analysis")
-@requires(*SCHOOL_READERS)
-@blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, SchoolAnalysisSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Not the caller's school, or a role without access.")
-@blp.alt_response(404, schema=ProblemSchema, description="No such school in the caller's trust.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
-@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
-@limited("as_of", when=time_travel)
+@endpoint(blp, "/schools/<school_id>/analysis", roles=SCHOOL_READERS, query=PooledAnalysisQuerySchema,
+          response=SchoolAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+              403: "Not the caller's school, or a role without access.",
+              404: "No such school in the caller's trust.",
+              422: YEAR_GROUP_REQUIRED,
+              503: NOT_CAUGHT_UP})
 def school(school_id: str, principal: Principal, year_group: int, subject: str | None = None,
            group: str | None = None, source: str = "teacher", consistency: int | None = None,
            format: str | None = None, as_of: AsOf | None = None) -> Response:
@@ -72,15 +70,11 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
                          filename("school", school_id, "analysis", f"year{year_group}", subject, group))
 
 
-@blp.route("/trust/analysis")
-@requires(*TRUST_WIDE_READERS)
-@blp.arguments(PooledAnalysisQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, TrustAnalysisSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Trust leaders, auditors, integrations and operators only.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (year_group is required).")
-@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
-@limited("as_of", when=time_travel)
+@endpoint(blp, "/trust/analysis", roles=TRUST_WIDE_READERS, query=PooledAnalysisQuerySchema,
+          response=TrustAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+              403: "Trust leaders, auditors, integrations and operators only.",
+              422: YEAR_GROUP_REQUIRED,
+              503: NOT_CAUGHT_UP})
 def trust(principal: Principal, year_group: int, subject: str | None = None, group: str | None = None,
           source: str = "teacher", consistency: int | None = None, format: str | None = None,
           as_of: AsOf | None = None) -> Response:
@@ -92,14 +86,10 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
                          trust_table, filename("trust", "analysis", f"year{year_group}", subject, group))
 
 
-@blp.route("/moderation")
-@requires(*SCHOOL_READERS)
-@blp.arguments(ModerationQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, ModerationSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="A school leader must name one of their schools.")
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
-@blp.alt_response(503, schema=ProblemSchema, description="The read model did not reach the requested sequence.")
+@endpoint(blp, "/moderation", roles=SCHOOL_READERS, query=ModerationQuerySchema, response=ModerationSchema,
+          problems={403: "A school leader must name one of their schools.",
+                    422: "Invalid query arguments.",
+                    503: NOT_CAUGHT_UP})
 def moderation(principal: Principal, school_id: str | None = None, year_group: int | None = None,
                subject: str | None = None, consistency: int | None = None, format: str | None = None) -> Response:
     """Moderation agreement rate per objective, pooled and per school (teacher vs moderator judgements)."""
