@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema
 
-from fathom_reports.schemas import ProblemSchema
-from fathom_shared.web import requires
+from fathom_shared.web import ProblemSchema, requires
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fathom_reports.analysis import percent
+from fathom_reports.views.class_analysis import percent
 
 BAND_LABELS = ("below", "working towards", "expected", "above")
 """0..3, for test bands and teacher judgement alike."""

@@ -21,18 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from fathom_reports.analysis import (
-    Intervention,
-    Objective,
-    Pupil,
-    Scale,
-    objective_meta,
-    pupil_view,
-    scale_view,
-    value_view,
-)
-from fathom_reports.pupil_groups import GROUP_DIMENSIONS
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.class_analysis import objective_meta, pupil_view, scale_view, value_view
+from fathom_reports.views.pupil_groups import GROUP_DIMENSIONS
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import Intervention, Objective, Pupil, Scale
 
 FIXED_GROUP_VALUES = {"pupil_premium": ("yes", "no"), "sen": ("none", "support", "ehcp"), "eal": ("yes", "no")}
 """Split values always shown (zero rows too), so a missing group is visible; gender shows the values present."""

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.analysis import ClassInfo, Objective
-from fathom_reports.pooled import CellCount, PooledSnapshot
-from fathom_reports.pupil_groups import group_predicate
-from fathom_reports.read_models import OBJECTIVE_COLUMNS, load_scales, read_position
-from fathom_reports.trust_settings import load_trust_settings
+from fathom_reports.loading.class_analysis import OBJECTIVE_COLUMNS, load_scales, read_position
+from fathom_reports.loading.trust_settings import load_trust_settings
+from fathom_reports.views.pooled import CellCount, PooledSnapshot
+from fathom_reports.views.pupil_groups import group_predicate
+from fathom_reports.views.values import ClassInfo, Objective
 
 
 def load_pooled_snapshot(connection: Connection, trust_id: str, *, year_group: int, school_id: str | None = None,

@@ -1,7 +1,7 @@
 """School and trust analysis: the pure pooling behind ``/v1/schools/{id}/analysis`` and ``/v1/trust/analysis``.
 
 The database hands over counts already grouped by (class, objective, value) — see
-``read_pooled`` — and pupils per class; this module adds them up per class, per school and
+``fathom_reports.loading.pooled`` — and pupils per class; this module adds them up per class, per school and
 for the whole trust. Pupils are pooled: a school's or the trust's figures are sums of counts,
 and a percentage is computed once from the pooled counts, never averaged from percentages.
 """
@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from fathom_reports.analysis import ClassInfo, Objective, Scale, band_counts, objective_meta, percent, scale_view
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.class_analysis import band_counts, objective_meta, percent, scale_view
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import ClassInfo, Objective, Scale
 
 
 class CellCount(NamedTuple):

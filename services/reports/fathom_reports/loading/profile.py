@@ -1,4 +1,4 @@
-"""Queries for the pupil profile: one per table, all keyed by the pupil (see ``read_models``)."""
+"""Queries for the pupil profile: one per table, all keyed by the pupil (as in :mod:`.class_analysis`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.analysis import Judgement
-from fathom_reports.personal_texts import staff_sql, text_sql
-from fathom_reports.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
-from fathom_reports.read_models import (
+from fathom_reports.loading.class_analysis import (
     INTERVENTION_COLUMNS,
     full_name,
     intervention_from,
@@ -17,7 +14,10 @@ from fathom_reports.read_models import (
     load_scales,
     read_position,
 )
-from fathom_reports.trust_settings import load_trust_settings
+from fathom_reports.loading.personal_texts import staff_sql, text_sql
+from fathom_reports.loading.trust_settings import load_trust_settings
+from fathom_reports.views.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
+from fathom_reports.views.values import Judgement
 
 
 def load_pupil(connection: Connection, trust_id: str, pupil_id: str) -> PupilRecord | None:

@@ -7,16 +7,16 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_pupil
-from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.profile import ProfileSnapshot, build_profile
-from fathom_reports.read_pupils import load_profile_snapshot
+from fathom_reports.loading.profile import load_profile_snapshot
+from fathom_reports.loading.time_travel_views import load_profile_as_of
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import AsOfExportQuerySchema
-from fathom_reports.schemas_profile import PupilProfileSchema
-from fathom_reports.time_travel_views import load_profile_as_of
+from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.schemas.profile import PupilProfileSchema
+from fathom_reports.schemas.query import AsOfExportQuerySchema
+from fathom_reports.views.profile import ProfileSnapshot, build_profile
 from fathom_shared.auth import Principal
 
 blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil profile")

@@ -9,17 +9,23 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from fathom_reports.access import Access, require_school
-from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.moderation import load_moderated_pairs, moderation_agreement
-from fathom_reports.pooled import PooledSnapshot, school_analysis, trust_analysis
-from fathom_reports.read_pooled import load_pooled_snapshot
+from fathom_reports.loading.moderation import load_moderated_pairs
+from fathom_reports.loading.pooled import load_pooled_snapshot
+from fathom_reports.loading.time_travel_views import load_pooled_as_of
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import ModerationQuerySchema, PooledAnalysisQuerySchema
-from fathom_reports.schemas_pooled import ModerationSchema, SchoolAnalysisSchema, TrustAnalysisSchema
-from fathom_reports.time_travel_views import load_pooled_as_of
+from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.schemas.pooled import (
+    ModerationQuerySchema,
+    ModerationSchema,
+    PooledAnalysisQuerySchema,
+    SchoolAnalysisSchema,
+    TrustAnalysisSchema,
+)
+from fathom_reports.views.moderation import moderation_agreement
+from fathom_reports.views.pooled import PooledSnapshot, school_analysis, trust_analysis
 from fathom_shared.access_policy import SCHOOL_READERS, TRUST_WIDE_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.web import Problem

@@ -9,16 +9,16 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, readable_pupils, require_class
-from fathom_reports.analysis import ClassSnapshot, analyse_class
-from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import CLASS_TABLES, filename
-from fathom_reports.date_range import DateRange
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.read_models import load_class_snapshot
+from fathom_reports.loading.class_analysis import load_class_snapshot
+from fathom_reports.loading.time_travel_views import load_class_as_of
 from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
-from fathom_reports.schemas import ClassAnalysisQuerySchema, ClassAnalysisSchema
-from fathom_reports.time_travel_views import load_class_as_of
+from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema, ClassAnalysisSchema
+from fathom_reports.views.class_analysis import analyse_class
+from fathom_reports.views.values import ClassSnapshot, DateRange
 from fathom_shared.auth import Principal
 
 __all__ = ["STORE_EXTENSION", "blp"]

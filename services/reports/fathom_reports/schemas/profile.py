@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas import (
+from fathom_reports.schemas.class_analysis import (
     InterventionSpanSchema,
     ObjectiveInfoSchema,
     PupilGroupsSchema,

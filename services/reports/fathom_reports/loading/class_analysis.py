@@ -16,19 +16,20 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.analysis import (
+from fathom_reports.loading.personal_texts import staff_sql, text_sql
+from fathom_reports.loading.trust_settings import load_trust_settings
+from fathom_reports.views.date_range import RangeJudgement, roll_up
+from fathom_reports.views.values import (
     Band,
     ClassInfo,
     ClassSnapshot,
+    DateRange,
     Intervention,
     Judgement,
     Objective,
     Pupil,
     Scale,
 )
-from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
-from fathom_reports.personal_texts import staff_sql, text_sql
-from fathom_reports.trust_settings import load_trust_settings
 
 
 def read_position(connection: Connection, trust_id: str) -> int:
@@ -47,7 +48,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
     does not exist take exactly the same path. Run it in a REPEATABLE READ transaction so
     ``sequence`` describes the very rows read. The class's pupils are its current ones
     (leavers are not); ``source`` picks whose judgements are read, never mixing them. With a
-    ``period``, judgements and taught dates are those within it (see :mod:`fathom_reports.date_range`).
+    ``period``, judgements and taught dates are those within it (see :mod:`fathom_reports.views.date_range`).
     """
     params: dict[str, Any] = {"trust": trust_id, "class_id": class_id, "source": source,
                               "start": period.start if period else None, "end": period.end if period else None}
@@ -61,50 +62,61 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
 
     pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL", params)
     params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
-
-    in_range: tuple[RangeJudgement, ...] = ()
-    if period is None:
-        judgements = tuple(Judgement(*r) for r in connection.execute(text(
-            "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
-            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all())
-        judged = {j.objective_id for j in judgements}
-    else:
-        in_range = tuple(RangeJudgement(*r) for r in connection.execute(text(
-            "SELECT judgement_id, pupil_id, objective_id, value, assessed_on, sequence, source FROM rm_judgements "
-            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source "
-            "AND status <> 'withdrawn' AND (CAST(:start AS date) IS NULL OR assessed_on >= :start) "
-            "AND (CAST(:end AS date) IS NULL OR assessed_on <= :end)"), params).all())
-        judged = {j.objective_id for j in in_range}
-    taught: dict[str, list[date]] = {}
-    for objective_id, taught_on in connection.execute(text(
-            "SELECT objective_id, taught_on FROM rm_class_taught "
-            "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
-        if period is None or period.covers(taught_on):
-            taught.setdefault(objective_id, []).append(taught_on)
-
-    # The year group's current framework, plus whatever this class was actually taught or
-    # judged on (another year's objective, or one retired since).
-    params["year_group"] = klass.year_group
-    params["extra_ids"] = sorted(judged | set(taught))
-    objectives = tuple(Objective(*r) for r in connection.execute(text(
-        f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives "
-        "WHERE trust_id = :trust AND ((year_group = :year_group AND NOT retired) "
-        "OR objective_id = ANY(:extra_ids))"), params).all())
-
+    judgements, in_range = _load_judgements(connection, params, period)
+    taught = _load_taught(connection, params, period)
+    judged = {j.objective_id for j in (judgements if period is None else in_range)}
+    objectives = _load_class_objectives(connection, params, klass, judged | set(taught))
     scales = load_scales(connection, trust_id, objectives)
     settings = load_trust_settings(connection, trust_id)
     if period is not None:
         judgements = roll_up(in_range, objectives, scales, settings)
-
     interventions = tuple(intervention_from(r) for r in connection.execute(text(
         f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions "
         "WHERE trust_id = :trust AND pupil_ids ?| CAST(:pupil_ids AS text[])"), params).all())
 
     return ClassSnapshot(
         klass=klass, sequence=sequence, pupils=pupils, objectives=objectives, scales=scales,
-        judgements=judgements, taught={k: tuple(v) for k, v in taught.items()}, interventions=interventions,
+        judgements=judgements, taught=taught, interventions=interventions,
         settings=settings, source=source, period=period,
     )
+
+
+def _load_judgements(connection: Connection, params: Mapping[str, Any], period: DateRange | None
+                     ) -> tuple[tuple[Judgement, ...], tuple[RangeJudgement, ...]]:
+    """The pupils' current judgements; with a ``period``, instead every judgement within it (rolled up later,
+    once the scales and the trust's rollup are known)."""
+    if period is None:
+        return tuple(Judgement(*r) for r in connection.execute(text(
+            "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
+            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all()), ()
+    return (), tuple(RangeJudgement(*r) for r in connection.execute(text(
+        "SELECT judgement_id, pupil_id, objective_id, value, assessed_on, sequence, source FROM rm_judgements "
+        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source "
+        "AND status <> 'withdrawn' AND (CAST(:start AS date) IS NULL OR assessed_on >= :start) "
+        "AND (CAST(:end AS date) IS NULL OR assessed_on <= :end)"), params).all())
+
+
+def _load_taught(connection: Connection, params: Mapping[str, Any], period: DateRange | None
+                 ) -> dict[str, tuple[date, ...]]:
+    """Objective id → the dates the class was taught it (within ``period`` when there is one)."""
+    taught: dict[str, list[date]] = {}
+    for objective_id, taught_on in connection.execute(text(
+            "SELECT objective_id, taught_on FROM rm_class_taught "
+            "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
+        if period is None or period.covers(taught_on):
+            taught.setdefault(objective_id, []).append(taught_on)
+    return {k: tuple(v) for k, v in taught.items()}
+
+
+def _load_class_objectives(connection: Connection, params: Mapping[str, Any], klass: ClassInfo,
+                           used: set[str]) -> tuple[Objective, ...]:
+    """The year group's current framework, plus whatever this class was actually taught or judged on
+    (another year's objective, or one retired since)."""
+    return tuple(Objective(*r) for r in connection.execute(text(
+        f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives "
+        "WHERE trust_id = :trust AND ((year_group = :year_group AND NOT retired) "
+        "OR objective_id = ANY(:extra_ids))"),
+        {**params, "year_group": klass.year_group, "extra_ids": sorted(used)}).all())
 
 
 def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -> tuple[Pupil, ...]:

@@ -1,4 +1,4 @@
-"""Past snapshots: the throw-away model of :mod:`fathom_reports.time_travel` as the live analyses' inputs.
+"""Past snapshots: the throw-away model of :mod:`fathom_reports.loading.time_travel` as the live analyses' inputs.
 
 Each ``load_*_as_of`` reads the events its view needs, folds them (:class:`PastModel`) and builds the
 same snapshot type the read-model loader builds (``ClassSnapshot``, ``PooledSnapshot``,
@@ -28,25 +28,18 @@ from fathom_projector.projections import (
     SCORES,
     Row,
 )
-from fathom_reports.analysis import (
-    ClassInfo,
-    ClassSnapshot,
-    Intervention,
-    Objective,
-    Pupil,
-    Scale,
-    analyse_class,
-)
-from fathom_reports.audit_schemas import AsOf
-from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
-from fathom_reports.impact import Evidence, ImpactSnapshot
-from fathom_reports.personal_texts import shown_staff, shown_text
-from fathom_reports.pooled import CellCount, PooledSnapshot
-from fathom_reports.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
-from fathom_reports.pupil_groups import group_predicate
-from fathom_reports.read_models import full_name, parse_bands
-from fathom_reports.time_travel import FRAMEWORK_STREAMS, PastModel, pupils_ever_in, resolve, streams_events
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.loading.class_analysis import full_name, parse_bands
+from fathom_reports.loading.personal_texts import shown_staff, shown_text
+from fathom_reports.loading.time_travel import FRAMEWORK_STREAMS, PastModel, pupils_ever_in, resolve, streams_events
+from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.views.class_analysis import analyse_class
+from fathom_reports.views.date_range import RangeJudgement, roll_up
+from fathom_reports.views.impact import Evidence, ImpactSnapshot
+from fathom_reports.views.pooled import CellCount, PooledSnapshot
+from fathom_reports.views.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
+from fathom_reports.views.pupil_groups import group_predicate
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import ClassInfo, ClassSnapshot, DateRange, Intervention, Objective, Pupil, Scale
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.personal import resolve_staff, resolve_texts
 

@@ -12,26 +12,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from fathom_reports.analysis import Judgement, Objective, Scale
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import Judgement, Objective, Scale
 from fathom_shared.rollup import JudgementFact, current_judgement
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: date | None = None
-    end: date | None = None
-
-    def covers(self, day: date) -> bool:
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
-
-    def view(self) -> dict[str, Any]:
-        return {"from": self.start.isoformat() if self.start else None,
-                "to": self.end.isoformat() if self.end else None}
 
 
 class RangeJudgement(NamedTuple):

@@ -15,17 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from fathom_reports.analysis import (
-    Intervention,
-    Judgement,
-    Objective,
-    Scale,
-    objective_meta,
-    scale_view,
-    value_view,
-)
-from fathom_reports.disagreement import compare, score_band
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.class_analysis import objective_meta, scale_view, value_view
+from fathom_reports.views.disagreement import compare, score_band
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import Intervention, Judgement, Objective, Scale
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from fathom_reports.schemas import BandCountSchema, ObjectiveInfoSchema, ScaleSchema, TrustSettingsSchema
+from fathom_reports.schemas.class_analysis import BandCountSchema, ObjectiveInfoSchema, ScaleSchema, TrustSettingsSchema
+from fathom_reports.schemas.query import AnalysisQuerySchema, ExportQuerySchema
+
+
+class PooledAnalysisQuerySchema(AnalysisQuerySchema):
+    year_group = fields.Integer(required=True, strict=False, validate=validate.Range(min=0, max=14),
+                                metadata={"description": "The year group analysed (0 = Reception)."})
+
+
+class ModerationQuerySchema(ExportQuerySchema):
+    school_id = fields.String(validate=validate.Length(min=1, max=64),
+                              metadata={"description": "One school (required for school leaders)."})
+    year_group = fields.Integer(strict=False, validate=validate.Range(min=0, max=14))
+    subject = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class PooledFiltersSchema(Schema):

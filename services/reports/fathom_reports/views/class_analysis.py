@@ -1,6 +1,6 @@
 """Class Analysis: the pure computation behind ``GET /v1/classes/{id}/analysis``.
 
-Nothing here touches the database or Flask. :mod:`fathom_reports.read_models` loads a
+Nothing here touches the database or Flask. :mod:`fathom_reports.loading.class_analysis` loads a
 :class:`ClassSnapshot` in a handful of queries and this module turns it into the JSON-ready
 view, so the arithmetic (band counts, % secure, who is not yet secure) is tested with
 hand-made inputs and exact numbers.
@@ -12,113 +12,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-from fathom_reports.gaps import find_gaps, suggest_groups
-from fathom_reports.pupil_groups import GROUP_FILTERS, group_predicate
-from fathom_reports.trust_settings import TrustSettings
-
-if TYPE_CHECKING:
-    from fathom_reports.date_range import DateRange
+from fathom_reports.views.gaps import find_gaps, suggest_groups
+from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import (
+    Band,
+    ClassSnapshot,
+    Intervention,
+    Judgement,
+    Objective,
+    Pupil,
+    Scale,
+)
 
 __all__ = ["GROUP_FILTERS", "analyse_class", "percent", "pupils_in_group"]
-
-@dataclass(frozen=True)
-class Band:
-    value: int
-    label: str
-    secure: bool
-
-
-@dataclass(frozen=True)
-class Scale:
-    scale_id: str
-    name: str
-    bands: tuple[Band, ...]
-
-
-@dataclass(frozen=True)
-class ClassInfo:
-    class_id: str
-    name: str
-    school_id: str
-    year_group: int
-    academic_year: str
-
-
-@dataclass(frozen=True)
-class Pupil:
-    pupil_id: str
-    name: str | None
-    groups: Mapping[str, Any]
-    erased: bool = False
-    """Erased from the roster (GDPR): shown without a name, still counted."""
-    school_id: str | None = None
-    class_id: str | None = None
-    """The current class; None for a leaver."""
-
-
-@dataclass(frozen=True)
-class Objective:
-    objective_id: str
-    code: str
-    subject: str
-    year_group: int
-    strand: str | None
-    text: str
-    scale_id: str
-    retired: bool = False
-
-
-class Judgement(NamedTuple):
-    """The latest judgement of one pupil on one objective (one ``rm_pupil_objective`` row).
-
-    A named tuple rather than a dataclass: a big class loads thousands of these per request.
-    """
-
-    pupil_id: str
-    objective_id: str
-    value: int
-    assessed_on: date
-    source: str
-
-
-@dataclass(frozen=True)
-class Intervention:
-    intervention_id: str
-    name: str | None
-    """None once erased (free text may name a child)."""
-    lead: str | None
-    """The lead's ``sub``; None once that member of staff was erased."""
-    start_date: date
-    pupil_ids: tuple[str, ...]
-    objective_ids: tuple[str, ...]
-    end_date: date | None = None
-    outcome: str | None = None
-
-
-@dataclass(frozen=True)
-class ClassSnapshot:
-    """Everything the view needs, read in one database snapshot at read-model ``sequence``."""
-
-    klass: ClassInfo
-    sequence: int
-    pupils: tuple[Pupil, ...]
-    objectives: tuple[Objective, ...]
-    scales: Mapping[str, Scale]
-    judgements: tuple[Judgement, ...]
-    taught: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
-    """Objective id → dates this class was taught it."""
-    interventions: tuple[Intervention, ...] = ()
-    settings: TrustSettings = field(default_factory=TrustSettings)
-    source: str = "teacher"
-    """Whose judgements ``judgements`` holds: teacher, self or moderator (never mixed)."""
-    period: DateRange | None = None
-    """Set when the judgements are only those assessed within it (current by the trust's rollup)."""
-
 
 def percent(part: int, whole: int) -> float | None:
     """``part / whole`` as a percentage to one decimal place, halves rounded up (as people do)."""

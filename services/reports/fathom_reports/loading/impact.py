@@ -6,8 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.impact import Evidence, ImpactSnapshot
-from fathom_reports.read_models import (
+from fathom_reports.loading.class_analysis import (
     INTERVENTION_COLUMNS,
     intervention_from,
     load_objectives,
@@ -15,7 +14,8 @@ from fathom_reports.read_models import (
     load_scales,
     read_position,
 )
-from fathom_reports.trust_settings import load_trust_settings
+from fathom_reports.loading.trust_settings import load_trust_settings
+from fathom_reports.views.impact import Evidence, ImpactSnapshot
 
 
 def load_impact_snapshot(connection: Connection, trust_id: str, intervention_id: str

@@ -11,17 +11,17 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, visible_intervention_pupils
-from fathom_reports.analysis import Intervention
-from fathom_reports.audit_schemas import AsOf
 from fathom_reports.csv_export import filename, impact_table
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.impact import ImpactSnapshot, build_impact
-from fathom_reports.read_interventions import load_impact_snapshot
+from fathom_reports.loading.impact import load_impact_snapshot
+from fathom_reports.loading.time_travel_views import load_impact_as_of
 from fathom_reports.responses import not_found, read_store, view_response
-from fathom_reports.schemas import AsOfExportQuerySchema
-from fathom_reports.schemas_impact import ImpactSchema
-from fathom_reports.time_travel_views import load_impact_as_of
+from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.schemas.impact import ImpactSchema
+from fathom_reports.schemas.query import AsOfExportQuerySchema
+from fathom_reports.views.impact import ImpactSnapshot, build_impact
+from fathom_reports.views.values import Intervention
 from fathom_shared.auth import Principal
 
 blp = Blueprint("interventions", __name__, url_prefix="/v1/interventions", description="Intervention impact")

@@ -1,6 +1,6 @@
 """Marshmallow schemas: query arguments, and the Class Analysis response for ``/openapi.json``.
 
-The response schemas describe exactly what :func:`fathom_reports.analysis.analyse_class`
+The response schemas describe exactly what :func:`fathom_reports.views.class_analysis.analyse_class`
 returns (a test loads real responses through them with ``unknown=RAISE``); the handler
 serialises that data directly because a schema dump of 3,000 heat-map cells would cost
 more than the whole rest of the request.
@@ -8,80 +8,12 @@ more than the whole rest of the request.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from fathom_reports.audit_schemas import AS_OF_DESCRIPTION, AsOfField
-from fathom_reports.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS, is_valid_group
+from fathom_reports.schemas.query import AnalysisQuerySchema
 from fathom_shared.events import SOURCES
-from fathom_shared.web import ProblemSchema as ProblemSchema  # one Problem schema for both services
-
-CONSISTENCY_PATTERN = re.compile(r"at_least:(\d{1,18})")
-
-
-class AtLeastSequence(fields.String):
-    """``at_least:<sequence>`` in the query string, the sequence as an ``int`` in Python."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:  # type: ignore[override]
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        match = CONSISTENCY_PATTERN.fullmatch(raw)
-        if match is None:
-            raise ValidationError("Expected at_least:<sequence>, a non-negative integer, e.g. at_least:42.")
-        return int(match.group(1))
-
-
-def _validate_group(group: str) -> None:
-    if not is_valid_group(group):
-        raise ValidationError(f"Must be one of: {', '.join(sorted(GROUP_FILTERS))}, or custom:<group name>.")
-
-
-class ConsistencyQuerySchema(Schema):
-    consistency = AtLeastSequence(
-        metadata={
-            "pattern": "^at_least:[0-9]+$",
-            "example": "at_least:42",
-            "description": "Wait (bounded by the server's consistency timeout) until the read model has "
-                           "applied at least this trust sequence — the one a write answered with — so the "
-                           "caller sees their own write. 503 with Retry-After if it is not reached in time.",
-        },
-    )
-
-
-class ExportQuerySchema(ConsistencyQuerySchema):
-    """Views a leader may take away as CSV."""
-
-    format = fields.String(
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` answers text/csv (as does `Accept: text/csv`)."},
-    )
-
-
-class AsOfExportQuerySchema(ExportQuerySchema):
-    """Views that can be seen as they stood at a past moment (time travel)."""
-
-    as_of = AsOfField(metadata={"description": AS_OF_DESCRIPTION, "examples": ["1234", "2026-11-05T09:30:00Z"]})
-
-
-class AnalysisQuerySchema(AsOfExportQuerySchema):
-    """The filters every analysis shares."""
-
-    subject = fields.String(
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Only objectives of this subject (exact match, e.g. `Maths`)."},
-    )
-    group = fields.String(
-        validate=_validate_group,
-        metadata={"description": "Only pupils in this group; `sen` means SEN support or EHCP; "
-                                 f"`{CUSTOM_PREFIX}<name>` a trust-defined group.",
-                  "examples": [*sorted(GROUP_FILTERS), f"{CUSTOM_PREFIX}looked after"]},
-    )
-    source = fields.String(
-        load_default="teacher", validate=validate.OneOf(SOURCES),
-        metadata={"description": "Whose judgements: teacher (default), self (pupil self-assessment) or "
-                                 "moderator. Sources are never mixed."},
-    )
 
 
 class ClassAnalysisQuerySchema(AnalysisQuerySchema):
@@ -99,18 +31,6 @@ class ClassAnalysisQuerySchema(AnalysisQuerySchema):
     def range_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
             raise ValidationError("Must not be before `from`.", field_name="to")
-
-
-class PooledAnalysisQuerySchema(AnalysisQuerySchema):
-    year_group = fields.Integer(required=True, strict=False, validate=validate.Range(min=0, max=14),
-                                metadata={"description": "The year group analysed (0 = Reception)."})
-
-
-class ModerationQuerySchema(ExportQuerySchema):
-    school_id = fields.String(validate=validate.Length(min=1, max=64),
-                              metadata={"description": "One school (required for school leaders)."})
-    year_group = fields.Integer(strict=False, validate=validate.Range(min=0, max=14))
-    subject = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class ClassSchema(Schema):

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
-
 
 @dataclass(frozen=True)
 class TrustSettings:
@@ -31,13 +29,3 @@ class TrustSettings:
                 "secure_target_percent": self.secure_target_percent,
                 "score_disagreement_margin": self.score_disagreement_margin,
                 "rollup_method": self.rollup_method, "rollup_n": self.rollup_n}
-
-
-def load_trust_settings(connection: Connection, trust_id: str) -> TrustSettings:
-    row = connection.execute(text(
-        "SELECT rollup_method, rollup_n, small_group_threshold, secure_target_percent, score_disagreement_margin "
-        "FROM rm_trust_settings WHERE trust_id = :trust"), {"trust": trust_id}).one_or_none()
-    if row is None:
-        return TrustSettings()
-    return TrustSettings(row.rollup_method, row.rollup_n, int(row.small_group_threshold),
-                         float(row.secure_target_percent), int(row.score_disagreement_margin))

@@ -1,6 +1,6 @@
 """Gaps and suggested groups: what a Class Analysis asks the teacher to act on.
 
-Pure functions over the objective rows :func:`fathom_reports.analysis.analyse_class` builds,
+Pure functions over the objective rows :func:`fathom_reports.views.class_analysis.analyse_class` builds,
 so they reuse its counts instead of recounting judgements.
 
 Suggested groups, the rule (deterministic for the same data):
@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.trust_settings import TrustSettings
 
 MERGE_OVERLAP = 0.6
 MIN_GROUP = 2

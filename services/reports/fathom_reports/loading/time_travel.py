@@ -16,8 +16,8 @@ whole log), so the cost follows the view's size, not the trust's:
 
 They are folded into a throw-away in-memory model by the projector's own pure projection
 (:func:`fathom_projector.projections.project`) — the very rules that build the read models —
-and the current judgements by the same rollup (:func:`fathom_reports.date_range.roll_up`),
-so ``as_of`` = now gives the live view. :mod:`fathom_reports.time_travel_views` turns the
+and the current judgements by the same rollup (:func:`fathom_reports.views.date_range.roll_up`),
+so ``as_of`` = now gives the live view. :mod:`fathom_reports.loading.time_travel_views` turns the
 model into the snapshot types the live analysis functions take.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_projector.projections import SCHOOL_TIMEZONE, Projection, Row, Table, parse_batch, project
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.event_store import StoredEvent
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
