@@ -1,0 +1,54 @@
+"""Scratch read models: temporary tables shaped like the projector's, filled by the projector's own writer.
+
+Time travel folds a past moment's events with exactly the code that builds the live read models (the
+projector's fold, writer and current-judgement refresh), into temporary tables created ``LIKE`` the live
+ones. PostgreSQL looks temporary tables up first, so for the rest of the transaction the unqualified
+``rm_*`` names in the writer and in the SQL loaders mean the scratch copies, while the roster, personal
+texts and the event store stay the live tables.
+
+The tables are created in the request's own transaction (``ON COMMIT DROP``; the transaction is always
+rolled back), which then turns read-only: PostgreSQL still allows writes to temporary tables, so nothing
+else can be written by a past view. Temporary tables are private to the session, and only the trust's own
+events (read under row-level security) ever go into them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+
+from fathom_projector.current import CELL
+from fathom_projector.projections import TABLES
+from fathom_projector.writer import apply_events
+from fathom_shared.event_store import StoredEvent
+
+SCRATCH_KEYS: dict[str, tuple[str, ...]] = {
+    **{table.name: ("trust_id", *table.key) for table in TABLES}, "rm_pupil_objective": ("trust_id", *CELL),
+    "rm_positions": ("trust_id",), "dead_letters": ("trust_id", "sequence"), "change_heads": ("trust_id",),
+    "change_notices": ()}
+"""Every table the projector's writer touches, and ``rm_positions`` (a view's ``sequence``), each with the
+key its upserts conflict on: only that index is built, as a scratch table holds one view's rows. With no
+``change_heads`` row, the writer's change notices are not even numbered."""
+
+_CREATE = "".join(
+    f"CREATE TEMPORARY TABLE {name} (LIKE public.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+    + (f", PRIMARY KEY ({', '.join(key)})" if key else "") + ") ON COMMIT DROP; "
+    for name, key in SCRATCH_KEYS.items()) + "SET TRANSACTION READ ONLY"
+_CLEAR = "; ".join(f"DELETE FROM pg_temp.{name}" for name in SCRATCH_KEYS)
+
+
+def create_scratch(connection: Connection) -> None:
+    """Create the scratch tables (one round trip), then make the transaction read-only."""
+    connection.exec_driver_sql(_CREATE)
+
+
+def replay(connection: Connection, trust_id: str, events: Sequence[StoredEvent], sequence: int, *,
+           clear: bool = True) -> None:
+    """Make the scratch tables hold exactly ``events`` folded, as read models at ``sequence`` (``clear=False``:
+    they are known to be empty still)."""
+    if clear:
+        connection.exec_driver_sql(_CLEAR)
+    connection.execute(text("INSERT INTO pg_temp.rm_positions (trust_id, last_applied) VALUES (:trust, :sequence)"),
+                       {"trust": trust_id, "sequence": sequence})
+    apply_events(connection, trust_id, events)
