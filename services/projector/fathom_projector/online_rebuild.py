@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.current import recompute_all
-from fathom_projector.projections import DEFAULT_SETTINGS
 from fathom_projector.shadow import (
     DERIVED_MODEL,
     MODELS,
@@ -38,9 +36,11 @@ from fathom_projector.shadow import (
     use_live,
     use_shadow,
 )
-from fathom_projector.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import read_events
+from fathom_shared.read_models.current import recompute_all
+from fathom_shared.read_models.tables import DEFAULT_SETTINGS
+from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
 
 CHUNK = 4 * STORE_PAGE
 """Events replayed per committed transaction: a kill loses at most this much work."""

@@ -12,10 +12,10 @@ from itertools import islice
 
 from sqlalchemy import Engine, text
 
-from fathom_projector.projections import TABLES
-from fathom_projector.writer import STORE_PAGE, apply_events, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import iter_events
+from fathom_shared.read_models.tables import TABLES
+from fathom_shared.read_models.writer import STORE_PAGE, apply_events, lock_position, set_position
 
 Progress = Callable[[int], None]
 

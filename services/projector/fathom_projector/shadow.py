@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.current import CELL, COLUMNS
-from fathom_projector.notices import changed_only, with_notices
-from fathom_projector.projections import TABLES
+from fathom_shared.read_models.current import CELL, COLUMNS
+from fathom_shared.read_models.notices import changed_only, with_notices
+from fathom_shared.read_models.tables import TABLES
 
 SCHEMA = "fathom_rebuild"
 DERIVED_MODEL = "pupil_objective"

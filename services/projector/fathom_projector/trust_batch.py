@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, text
 
-from fathom_projector.projections import Rejected
 from fathom_projector.provenance import check_against_store, record_forged
-from fathom_projector.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.projection import Rejected
+from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 
 
 @dataclass

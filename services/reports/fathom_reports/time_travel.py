@@ -15,7 +15,7 @@ whole log), so the cost follows the view's size, not the trust's:
   their registrations and moves (the partial expression index of migration ``0006_audit``).
 
 They are folded into a throw-away in-memory model by the projector's own pure projection
-(:func:`fathom_projector.projections.project`) — the very rules that build the read models —
+(:func:`fathom_shared.read_models.fold.project`) — the very rules that build the read models —
 and the current judgements by the same rollup (:func:`fathom_reports.date_range.roll_up`),
 so ``as_of`` = now gives the live view. :mod:`fathom_reports.time_travel_views` turns the
 model into the snapshot types the live analysis functions take.
@@ -30,9 +30,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_projector.projections import SCHOOL_TIMEZONE, Projection, Row, Table, parse_batch, project
 from fathom_reports.audit_schemas import AsOf
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.fold import SCHOOL_TIMEZONE, project
+from fathom_shared.read_models.parsing import parse_batch
+from fathom_shared.read_models.projection import Projection
+from fathom_shared.read_models.tables import Row, Table
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
 MEMBERSHIP_EVENTS = ("PupilRegistered", "PupilMoved")

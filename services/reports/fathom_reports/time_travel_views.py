@@ -15,19 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.projections import (
-    CLASS_TAUGHT,
-    CLASSES,
-    INTERVENTIONS,
-    JUDGEMENTS,
-    OBJECTIVES,
-    PUPIL_CLASSES,
-    PUPILS,
-    SCALES,
-    SCHOOLS,
-    SCORES,
-    Row,
-)
 from fathom_reports.analysis import (
     ClassInfo,
     ClassSnapshot,
@@ -49,6 +36,19 @@ from fathom_reports.time_travel import FRAMEWORK_STREAMS, PastModel, pupils_ever
 from fathom_reports.trust_settings import TrustSettings
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.personal import resolve_staff, resolve_texts
+from fathom_shared.read_models.tables import (
+    CLASS_TAUGHT,
+    CLASSES,
+    INTERVENTIONS,
+    JUDGEMENTS,
+    OBJECTIVES,
+    PUPIL_CLASSES,
+    PUPILS,
+    SCALES,
+    SCHOOLS,
+    SCORES,
+    Row,
+)
 
 ReadablePupils = Callable[[Connection, Collection[str]], Collection[str]]
 """Of these pupils, the ones the caller may read now (a teacher's past view holds only their pupils of today)."""

@@ -1,7 +1,7 @@
 """Database writes of the projector: read-model rows, dead letters and the per-trust position.
 
 Every function runs inside the caller's :class:`fathom_shared.db.TenantUnitOfWork`, so the
-rows, their change notices (:mod:`fathom_projector.notices`) and ``rm_positions.last_applied``
+rows, their change notices (:mod:`fathom_shared.read_models.notices`) and ``rm_positions.last_applied``
 commit together (the exactly-once effect). Rows go
 to PostgreSQL one statement per table: columns travel as arrays and are ``unnest``-ed
 server-side, which keeps a 5,000-event batch at a handful of round trips.
@@ -15,23 +15,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
-from fathom_projector.arrays import array_params, selected, unnest
-from fathom_projector.current import refresh
-from fathom_projector.notices import ENSURE_HEAD, changed_only, with_notices
-from fathom_projector.projections import (
-    PUPIL_CLASSES,
-    TABLES,
-    Key,
-    Loaded,
-    ParsedBatch,
-    Projection,
-    Rejected,
-    Table,
-    parse_batch,
-    project,
-    wanted,
-)
 from fathom_shared.event_store import StoredEvent, read_events
+from fathom_shared.read_models.arrays import array_params, selected, unnest
+from fathom_shared.read_models.current import refresh
+from fathom_shared.read_models.fold import project
+from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
+from fathom_shared.read_models.parsing import parse_batch, wanted
+from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
+from fathom_shared.read_models.tables import PUPIL_CLASSES, TABLES, Key, Table
 
 STORE_PAGE = 5000
 """Events read from the store per query when filling a gap or rebuilding."""

@@ -1,7 +1,7 @@
 """``rm_pupil_objective``: each cell's current judgement, kept by the trust's rollup method.
 
 A cell is (pupil, objective, source). Its row is derived from the cell's non-withdrawn
-``rm_judgements`` by :func:`fathom_shared.rollup.current_judgement`, so it runs after the
+``rm_judgements`` by :func:`fathom_shared.read_models.rollup.current_judgement`, so it runs after the
 batch's judgement rows are written. Only the cells a batch touched are recomputed; a
 rollup change recomputes them all.
 
@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
-from fathom_projector.arrays import array_params, selected, unnest
-from fathom_projector.notices import changed_only, with_notices
-from fathom_projector.projections import CellKey, FreshCell, Projection
-from fathom_shared.rollup import Current, JudgementFact, current_judgement
+from fathom_shared.read_models.arrays import array_params, selected, unnest
+from fathom_shared.read_models.notices import changed_only, with_notices
+from fathom_shared.read_models.projection import FreshCell, Projection
+from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
+from fathom_shared.read_models.tables import CellKey
 
 CELL = ("pupil_id", "objective_id", "source")
 COLUMNS = (*CELL, "value", "assessed_on", "note", "event_id", "sequence", "judgements")

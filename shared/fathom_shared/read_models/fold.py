@@ -1,183 +1,42 @@
-"""Pure projection logic: one trust's batch of events, plus the rows they amend → rows to write.
+"""The fold from events to read-model rows: what each event type does to which table.
 
-No database access here, so every rule (which event feeds which table, how an amendment
-changes its original, which pupil/objective/source cells need a new current judgement) is
-unit-tested without servers. The writer loads the rows a batch amends (:func:`wanted`),
-folds the events over them in sequence order (:func:`project`), writes one statement per
-table and then refreshes the current judgements (:mod:`fathom_projector.current`).
+Pure (no database access), so every rule — which event feeds which table, how an amendment
+changes its original, which pupil/objective/source cells need a new current judgement — is
+unit-tested without servers. The writer (:mod:`fathom_shared.read_models.writer`) loads the
+rows a batch amends (:func:`fathom_shared.read_models.parsing.wanted`), folds the events over
+them in sequence order (:func:`project`), writes one statement per table and then refreshes the
+current judgements (:mod:`fathom_shared.read_models.current`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import ValidationError
-
 from fathom_shared.event_store import StoredEvent
-from fathom_shared.events import UnknownEvent, upcast
-
-Row = dict[str, Any]
-Key = tuple[Any, ...]
-CellKey = tuple[str, str, str]
-"""(pupil_id, objective_id, source): one ``rm_pupil_objective`` row."""
+from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch, PoisonEvent, Projection, Rejected
+from fathom_shared.read_models.tables import (
+    CLASS_TAUGHT,
+    CLASSES,
+    INTERVENTIONS,
+    JUDGEMENTS,
+    OBJECTIVES,
+    PUPIL_CLASSES,
+    PUPILS,
+    SCALES,
+    SCHOOLS,
+    SCORES,
+    TRUST_SETTINGS,
+    Key,
+    Row,
+    Table,
+)
 
 SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
 """A registration's class membership starts on the school day it was recorded."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """A read-model table as the projector sees it (``trust_id`` is implied, never in a row)."""
-
-    name: str
-    key: tuple[str, ...]
-    columns: tuple[str, ...]
-    conflict: Literal["replace", "ignore"] = "replace"
-    """``replace``: the batch's row is the row (amendments were folded over the stored one);
-    ``ignore``: the first row stays (a set of facts)."""
-
-    def key_of(self, row: Row) -> Key:
-        return tuple(row[column] for column in self.key)
-
-
-SCHOOLS = Table("rm_schools", ("school_id",), ("school_id", "name"))
-CLASSES = Table("rm_classes", ("class_id",), ("class_id", "school_id", "name", "year_group", "academic_year"))
-PUPILS = Table("rm_pupils", ("pupil_id",),
-               ("pupil_id", "school_id", "class_id", "year_group", "groups", "left_on", "erased"))
-PUPIL_CLASSES = Table("rm_pupil_classes", ("pupil_id", "class_id", "from_date"),
-                      ("pupil_id", "class_id", "from_date", "to_date"))
-SCALES = Table("rm_scales", ("scale_id",), ("scale_id", "name", "bands", "version", "previous_version"))
-OBJECTIVES = Table("rm_objectives", ("objective_id",),
-                   ("objective_id", "code", "subject", "year_group", "strand", "text", "weight", "scale_id",
-                    "retired", "retired_on"))
-JUDGEMENTS = Table("rm_judgements", ("judgement_id",),
-                   ("judgement_id", "pupil_id", "objective_id", "class_id", "source", "value", "original_value",
-                    "assessed_on", "note", "recorded_by", "sequence", "status", "amended_sequence", "amended_by",
-                    "reason", "note_ref", "evidence_ref_id", "reason_ref", "recorded_by_ref", "amended_by_ref"))
-"""``note``, ``reason``, ``recorded_by``, ``amended_by``: inline text of events written before erasable texts;
-the ``*_ref`` columns: ids in ``personal_texts`` / ``staff_identities``, resolved when read."""
-CLASS_TAUGHT = Table("rm_class_taught", ("class_id", "objective_id", "taught_on"),
-                     ("class_id", "objective_id", "taught_on"), "ignore")
-INTERVENTIONS = Table("rm_interventions", ("intervention_id",),
-                      ("intervention_id", "name", "lead", "start_date", "pupil_ids", "objective_ids", "end_date",
-                       "outcome", "name_ref", "lead_ref", "outcome_ref"))
-"""``name``, ``lead``, ``outcome``: inline text of events written before erasable texts; ``*_ref``: ids."""
-SCORES = Table("rm_scores", ("score_id",),
-               ("score_id", "pupil_id", "test", "subject", "score", "taken_on", "sequence"), "ignore")
-TRUST_SETTINGS = Table("rm_trust_settings", (),
-                       ("rollup_method", "rollup_n", "small_group_threshold", "secure_target_percent",
-                        "score_disagreement_margin"))
-
-TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
-                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS)
-"""Written in this order; ``rm_pupil_objective`` is derived afterwards from ``rm_judgements``."""
-
-DEFAULT_SETTINGS: Row = {"rollup_method": "latest", "rollup_n": None, "small_group_threshold": 5,
-                         "secure_target_percent": 70, "score_disagreement_margin": 1}
-"""The column defaults of ``rm_trust_settings``: a trust that never changed them has no row."""
-
-
-class PoisonEvent(ValueError):
-    """An event the projector cannot apply; it goes to ``dead_letters``."""
-
-
-@dataclass(frozen=True)
-class Parsed:
-    event: StoredEvent
-    data: dict[str, Any]
-    needs: tuple[tuple[Table, Key], ...]
-    """The stored rows this event reads: (table, key); for ``rm_pupil_classes`` the key is (pupil_id,)."""
-
-
-@dataclass(frozen=True)
-class Rejected:
-    event: StoredEvent
-    reason: str
-
-
-@dataclass
-class Loaded:
-    """Stored rows a batch amends, fetched before folding: table name -> key -> row.
-
-    ``rm_pupil_classes`` holds only the pupils' open rows (``to_date`` null).
-    """
-
-    rows: dict[str, dict[Key, Row]] = field(default_factory=dict)
-
-
-@dataclass
-class FreshCell:
-    """New judgements of one cell in this batch: the newest, how many, the highest sequence."""
-
-    newest: Row
-    count: int
-    sequence: int
-
-
-@dataclass
-class Projection:
-    """One batch folded: the rows to write, the cells to refresh, the events set aside."""
-
-    loaded: Loaded = field(default_factory=Loaded)
-    rows: dict[str, dict[Key, Row]] = field(default_factory=dict)
-    """Table name -> key -> the row as it stands after the batch."""
-    rejected: list[Rejected] = field(default_factory=list)
-    applied: int = 0
-    fresh: dict[CellKey, FreshCell] = field(default_factory=dict)
-    """Cells that gained judgements (in this batch's sequence order)."""
-    amended: set[CellKey] = field(default_factory=set)
-    """Cells whose judgements were corrected or withdrawn: these need a full recompute."""
-    rollup_changed: bool = False
-    """The trust's rollup method changed: every cell is recomputed."""
-    _open_class: dict[str, Key | None] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for key in sorted(self.loaded.rows.get(PUPIL_CLASSES.name, {}), key=lambda k: k[2]):
-            self._open_class[key[0]] = key  # the latest open row, should there be more than one
-
-    def get(self, table: Table, key: Key) -> Row | None:
-        row = self.rows.get(table.name, {}).get(key)
-        return row if row is not None else self.loaded.rows.get(table.name, {}).get(key)
-
-    def require(self, table: Table, key: Key, event: StoredEvent) -> Row:
-        row = self.get(table, key)
-        if row is None:
-            raise PoisonEvent(f"{event.event_type}: no {table.name} row {'/'.join(map(str, key))} to amend")
-        return row
-
-    def put(self, table: Table, row: Row) -> None:
-        self.rows.setdefault(table.name, {})[table.key_of(row)] = row
-
-    def put_first(self, table: Table, row: Row) -> None:
-        self.rows.setdefault(table.name, {}).setdefault(table.key_of(row), row)
-
-    def table_rows(self, table: Table) -> list[Row]:
-        return list(self.rows.get(table.name, {}).values())
-
-    def settings(self) -> Row:
-        return self.get(TRUST_SETTINGS, ()) or dict(DEFAULT_SETTINGS)
-
-    def move_class(self, pupil_id: str, on: date, class_id: str | None) -> None:
-        """Close the pupil's open class membership on ``on`` and open one in ``class_id``.
-
-        Staying in the same class (a re-registration, a change of year group only) changes nothing.
-        """
-        open_key = self._open_class.get(pupil_id)
-        open_row = None if open_key is None else self.get(PUPIL_CLASSES, open_key)
-        if open_row is not None and open_row["class_id"] == class_id:
-            return
-        if open_row is not None:
-            self.put(PUPIL_CLASSES, {**open_row, "to_date": on})
-            self._open_class[pupil_id] = None
-        if class_id is not None:
-            row = {"pupil_id": pupil_id, "class_id": class_id, "from_date": on, "to_date": None}
-            self.put(PUPIL_CLASSES, row)
-            self._open_class[pupil_id] = PUPIL_CLASSES.key_of(row)
 
 
 Apply = Callable[[Projection, StoredEvent, dict[str, Any]], None]
@@ -369,47 +228,6 @@ HANDLERS: dict[str, Handler] = {
     "StaffUnassigned": Handler(_no_read_model),
     "StaffErased": Handler(_no_read_model),  # views resolve staff refs when read
 }
-
-
-def parse(event: StoredEvent) -> Parsed:
-    """Upcast and validate ``event``'s data; :class:`PoisonEvent` if it cannot be projected."""
-    handler = HANDLERS.get(event.event_type)
-    if handler is None:
-        raise PoisonEvent(f"no projection for event type {event.event_type!r}")
-    try:
-        data = upcast(event.event_type, event.schema_version, event.data)
-    except ValidationError as exc:
-        raise PoisonEvent(f"invalid {event.event_type}: {exc.messages}") from exc
-    except UnknownEvent as exc:
-        raise PoisonEvent(str(exc)) from exc
-    return Parsed(event, data, tuple(handler.needs(data)))
-
-
-@dataclass
-class ParsedBatch:
-    """A batch's events in sequence order, parsed; those that failed are already set aside."""
-
-    parsed: list[Parsed] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-
-
-def parse_batch(events: Iterable[StoredEvent]) -> ParsedBatch:
-    batch = ParsedBatch()
-    for event in sorted(events, key=lambda e: e.sequence):
-        try:
-            batch.parsed.append(parse(event))
-        except PoisonEvent as exc:
-            batch.rejected.append(Rejected(event, str(exc)))
-    return batch
-
-
-def wanted(batch: ParsedBatch) -> dict[Table, set[Key]]:
-    """The stored rows the batch's amendments read: the trust's settings always (the rollup method)."""
-    keys: dict[Table, set[Key]] = {TRUST_SETTINGS: {()}}
-    for parsed in batch.parsed:
-        for table, key in parsed.needs:
-            keys.setdefault(table, set()).add(key)
-    return keys
 
 
 def project(batch: ParsedBatch, loaded: Loaded | None = None) -> Projection:
