@@ -23,42 +23,47 @@ from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.notices import changed_only, with_notices
 from fathom_shared.read_models.projection import FreshCell, Projection
 from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
-from fathom_shared.read_models.tables import CellKey
+from fathom_shared.read_models.tables import JUDGEMENTS, PUPIL_OBJECTIVE, CellKey
 
-CELL = ("pupil_id", "objective_id", "source")
-COLUMNS = (*CELL, "value", "assessed_on", "note", "event_id", "sequence", "judgements")
+TABLE = PUPIL_OBJECTIVE.name
+CELL = PUPIL_OBJECTIVE.key
+COLUMNS = PUPIL_OBJECTIVE.columns
 CHUNK = 5000
 """Cells written per statement when recomputing a whole trust."""
 NEEDS_BANDS = {"mean_last_n", "secure_n_times"}
+FACT_COLUMNS = (*CELL, "judgement_id", "value", "assessed_on", "sequence", "note")
+"""The ``rm_judgements`` columns a cell's :class:`JudgementFact` is read from."""
 
-_INSERT = (f"INSERT INTO rm_pupil_objective (trust_id, {', '.join(COLUMNS)}) "
+
+def _cell_of(alias: str) -> str:
+    """``(p.pupil_id, p.objective_id, p.source)``: a row's cell, to compare or return."""
+    return f"({', '.join(f'{alias}.{c}' for c in CELL)})"
+
+
+_INSERT = (f"INSERT INTO {TABLE} (trust_id, {', '.join(COLUMNS)}) "
            f"SELECT :trust_id, {selected(COLUMNS)} FROM {unnest(COLUMNS)} "
            f"ON CONFLICT (trust_id, {', '.join(CELL)}) DO UPDATE SET ")
-_NEWER = "rm_pupil_objective.assessed_on <= EXCLUDED.assessed_on"
+_NEWER = f"{TABLE}.assessed_on <= EXCLUDED.assessed_on"
 _RETURNING = f" RETURNING {', '.join(COLUMNS)}"
-TABLE = "rm_pupil_objective"
 _MERGE_NEW = with_notices(_INSERT + ", ".join(
-    [f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE rm_pupil_objective.{c} END"
+    [f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE {TABLE}.{c} END"
      for c in ("value", "assessed_on", "note", "event_id")]
-    + ["sequence = greatest(rm_pupil_objective.sequence, EXCLUDED.sequence)",
-       "judgements = rm_pupil_objective.judgements + EXCLUDED.judgements"]) + _RETURNING, TABLE, CELL)
-_REPLACE = with_notices(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in CELL)
+    + [f"sequence = greatest({TABLE}.sequence, EXCLUDED.sequence)",
+       f"judgements = {TABLE}.judgements + EXCLUDED.judgements"]) + _RETURNING, TABLE, CELL)
+_REPLACE = with_notices(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in PUPIL_OBJECTIVE.values)
                         + changed_only(TABLE, COLUMNS, CELL) + _RETURNING, TABLE, CELL)
 _DELETE = with_notices(
-    f"DELETE FROM rm_pupil_objective p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
-    "AND (p.pupil_id, p.objective_id, p.source) = (k.pupil_id, k.objective_id, k.source) "
-    "RETURNING p.pupil_id, p.objective_id, p.source", TABLE, CELL, deleted=True)
+    f"DELETE FROM {TABLE} p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
+    f"AND {_cell_of('p')} = {_cell_of('k')} RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
 _DELETE_UNJUDGED = with_notices(
-    "DELETE FROM rm_pupil_objective p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM rm_judgements j "
-    "WHERE j.trust_id = p.trust_id AND (j.pupil_id, j.objective_id, j.source) = (p.pupil_id, p.objective_id, "
-    "p.source) AND j.status <> 'withdrawn') RETURNING p.pupil_id, p.objective_id, p.source", TABLE, CELL,
-    deleted=True)
-_JUDGEMENTS = ("SELECT j.pupil_id, j.objective_id, j.source, j.judgement_id, j.value, j.assessed_on, "
-               "j.sequence, j.note FROM rm_judgements j ")
+    f"DELETE FROM {TABLE} p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM {JUDGEMENTS.name} j "
+    f"WHERE j.trust_id = p.trust_id AND {_cell_of('j')} = {_cell_of('p')} AND j.status <> 'withdrawn') "
+    f"RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
+_JUDGEMENTS = f"SELECT {', '.join(f'j.{c}' for c in FACT_COLUMNS)} FROM {JUDGEMENTS.name} j "
 _JUDGEMENTS_OF = text(_JUDGEMENTS + f"JOIN {unnest(CELL, 'k')} USING ({', '.join(CELL)}) "
                       "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn'")
 _ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
-                       "ORDER BY j.pupil_id, j.objective_id, j.source")
+                       f"ORDER BY {', '.join(f'j.{c}' for c in CELL)}")
 _BANDS = text("SELECT o.objective_id, s.bands FROM rm_objectives o JOIN rm_scales s "
               "ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id WHERE o.trust_id = :trust_id")
 _BANDS_OF = text(_BANDS.text + " AND o.objective_id = ANY(CAST(:objective_ids AS text[]))")

@@ -20,6 +20,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import TextClause, text
 
+NOTICE_TABLES: tuple[str, ...] = ("change_heads", "change_notices")
+"""The tables every announcing statement writes besides its own."""
+
 ENSURE_HEAD = "INSERT INTO change_heads (trust_id) VALUES (:trust_id) ON CONFLICT (trust_id) DO NOTHING"
 """Run before a batch's first change (see ``writer.lock_position``): a missing head would drop notices."""
 

@@ -15,6 +15,7 @@ Key = tuple[Any, ...]
 CellKey = tuple[str, str, str]
 """(pupil_id, objective_id, source): one ``rm_pupil_objective`` row."""
 
+
 @dataclass(frozen=True)
 class Table:
     """A read-model table as the projector sees it (``trust_id`` is implied, never in a row)."""
@@ -28,6 +29,11 @@ class Table:
 
     def key_of(self, row: Row) -> Key:
         return tuple(row[column] for column in self.key)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The columns outside the key: what an upsert may change."""
+        return tuple(column for column in self.columns if column not in self.key)
 
 
 SCHOOLS = Table("rm_schools", ("school_id",), ("school_id", "name"))
@@ -60,7 +66,22 @@ TRUST_SETTINGS = Table("rm_trust_settings", (),
 
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
                              CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS)
-"""Written in this order; ``rm_pupil_objective`` is derived afterwards from ``rm_judgements``."""
+"""The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
+
+PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),
+                        ("pupil_id", "objective_id", "source", "value", "assessed_on", "note", "event_id", "sequence",
+                         "judgements"))
+"""A cell's current judgement: derived from the cell's ``rm_judgements`` by the trust's rollup
+(:mod:`fathom_shared.read_models.current`), not folded from events."""
+
+READ_MODELS: tuple[Table, ...] = (*TABLES, PUPIL_OBJECTIVE)
+"""Every table the projector keeps: one model each, named without ``rm_``."""
+
+DEAD_LETTERS = Table("dead_letters", ("sequence",), ("sequence", "event_id", "event_type", "reason", "recorded_at"))
+"""The events a trust's replay set aside, and why; ``recorded_at`` is the database's clock (its default)."""
+
+REPLAYED: tuple[Table, ...] = (*READ_MODELS, DEAD_LETTERS)
+"""What replaying a trust's log makes, and so what a rebuild replaces."""
 
 DEFAULT_SETTINGS: Row = {"rollup_method": "latest", "rollup_n": None, "small_group_threshold": 5,
                          "secure_target_percent": 70, "score_disagreement_margin": 1}

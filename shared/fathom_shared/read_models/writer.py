@@ -4,7 +4,10 @@ Every function runs inside the caller's :class:`fathom_shared.db.TenantUnitOfWor
 rows, their change notices (:mod:`fathom_shared.read_models.notices`) and ``rm_positions.last_applied``
 commit together (the exactly-once effect). Rows go
 to PostgreSQL one statement per table: columns travel as arrays and are ``unnest``-ed
-server-side, which keeps a 5,000-event batch at a handful of round trips.
+server-side, which keeps a 5,000-event batch at a handful of round trips. Every statement is
+built from the table specs (:mod:`fathom_shared.read_models.tables`) and names its tables
+unqualified, so the same functions can fill copies of the tables instead of the live ones
+(:mod:`fathom_shared.read_models.target`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
 from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
-from fathom_shared.read_models.tables import PUPIL_CLASSES, TABLES, Key, Table
+from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Table
 
 STORE_PAGE = 5000
 """Events read from the store per query when filling a gap or rebuilding."""
@@ -43,7 +46,7 @@ def _upsert_statement(table: Table) -> TextClause:
     if table.conflict == "ignore":
         sql += "NOTHING"
     else:
-        sql += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c not in table.key)
+        sql += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
                 + changed_only(table.name, table.columns, table.key))
     return with_notices(f"{sql} RETURNING {columns}", table.name, table.key)
 
@@ -61,10 +64,12 @@ def _load_statement(table: Table) -> TextClause:
 UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
 LOADS: dict[str, TextClause] = {table.name: _load_statement(table) for table in TABLES}
 
+_SET_ASIDE = tuple(column for column in DEAD_LETTERS.columns if column != "recorded_at")
+"""A dead letter's columns but its time, which the database's clock gives."""
 _DEAD_LETTER = text(
-    "INSERT INTO dead_letters (trust_id, sequence, event_id, event_type, reason) "
-    "VALUES (:trust_id, :sequence, :event_id, :event_type, :reason) "
-    "ON CONFLICT (trust_id, sequence) DO UPDATE SET reason = EXCLUDED.reason, recorded_at = now()"
+    f"INSERT INTO {DEAD_LETTERS.name} (trust_id, {', '.join(_SET_ASIDE)}) "
+    f"VALUES (:trust_id, {', '.join(f':{column}' for column in _SET_ASIDE)}) "
+    f"ON CONFLICT (trust_id, {', '.join(DEAD_LETTERS.key)}) DO UPDATE SET reason = EXCLUDED.reason, recorded_at = now()"
 )
 
 
