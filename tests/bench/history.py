@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import text
 from tqdm import tqdm
 
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_reports.time_travel import FRAMEWORK_STREAMS, pupils_ever_in, resolve, streams_events
 from fathom_reports.time_travel_views import class_analysis_as_of
 from fathom_shared.db import TenantUnitOfWork

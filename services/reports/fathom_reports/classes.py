@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, readable_pupils, require_class
 from fathom_reports.analysis import ClassSnapshot, analyse_class
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.date_range import DateRange
 from fathom_reports.fair_use import limited, time_travel

@@ -1,9 +1,9 @@
 """``python -m fathom_reports.delivery``: the change-feed delivery process.
 
 Two loops in one process, each on its own thread: the per-trust topic publisher
-(:mod:`fathom_reports.change_feed_publisher`) and the webhook worker
-(:mod:`fathom_reports.webhooks_delivery`); a third thread deletes notices past their retention
-(:mod:`fathom_reports.change_retention`). Both are woken by the projector's
+(:mod:`fathom_reports.changes.publisher`) and the webhook worker
+(:mod:`fathom_reports.webhooks.delivering`); a third thread deletes notices past their retention
+(:mod:`fathom_reports.changes.retention`). Both are woken by the projector's
 ``fathom_projected`` notification (sent after each commit) and sweep every trust anyway every
 ``sweep_s``, so a missed notification, a due retry or a broker back from an outage is picked
 up without one. Run one or more instances: positions and subscriptions are locked with SKIP
@@ -20,11 +20,11 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy import Engine
 
-from fathom_reports.change_feed_publisher import ChangePublisher
-from fathom_reports.change_retention import check_retention, run_retention
+from fathom_reports.changes.publisher import ChangePublisher
+from fathom_reports.changes.retention import check_retention, run_retention
 from fathom_reports.freshness import CHANNEL, parse_notification
-from fathom_reports.webhooks_delivery import WebhookDeliverer
-from fathom_reports.webhooks_secrets import secret_box
+from fathom_reports.webhooks.delivering import WebhookDeliverer
+from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess

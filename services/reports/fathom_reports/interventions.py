@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, visible_intervention_pupils
 from fathom_reports.analysis import Intervention
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_reports.csv_export import filename, impact_table
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.impact import ImpactSnapshot, build_impact

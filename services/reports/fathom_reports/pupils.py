@@ -8,7 +8,7 @@ from marshmallow import RAISE
 from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_pupil
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.profile import ProfileSnapshot, build_profile

@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from fathom_reports.audit_schemas import AS_OF_DESCRIPTION, AsOfField
+from fathom_reports.audit.schemas import AS_OF_DESCRIPTION, AsOfField
 from fathom_reports.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS, is_valid_group
 from fathom_shared.events import SOURCES
 from fathom_shared.web import ProblemSchema as ProblemSchema  # one Problem schema for both services

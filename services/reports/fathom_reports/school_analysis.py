@@ -10,7 +10,7 @@ from marshmallow import RAISE
 from sqlalchemy import Connection
 
 from fathom_reports.access import Access, require_school
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.moderation import load_moderated_pairs, moderation_agreement

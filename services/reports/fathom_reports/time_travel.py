@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_projector.projections import SCHOOL_TIMEZONE, Projection, Row, Table, parse_batch, project
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_shared.event_store import StoredEvent
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")

@@ -37,7 +37,7 @@ from fathom_reports.analysis import (
     Scale,
     analyse_class,
 )
-from fathom_reports.audit_schemas import AsOf
+from fathom_reports.audit.schemas import AsOf
 from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
 from fathom_reports.impact import Evidence, ImpactSnapshot
 from fathom_reports.personal_texts import shown_staff, shown_text

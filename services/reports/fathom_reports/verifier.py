@@ -3,7 +3,7 @@
 Its own process so a long verification (every event's hash recomputed) never holds a request
 worker of the reports service. It looks for work in every active trust each ``poll_s``; run one or
 more instances: jobs are claimed with SKIP LOCKED, and a job whose worker died is claimed again
-once its claim lapses (:mod:`fathom_reports.audit_verifications`).
+once its claim lapses (:mod:`fathom_reports.audit.verifications`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from fathom_reports.audit_verifications import VerificationRunner
+from fathom_reports.audit.verifications import VerificationRunner
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.process import stop_on_signals

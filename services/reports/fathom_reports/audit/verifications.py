@@ -10,7 +10,7 @@ claimed again once it lapses and carries on from its checkpoint; nothing is chec
 
 The job verifies the chain up to the trust's head when it was requested (``events_total``): the
 log is append-only, so later events do not change that answer; a log shorter than that head means
-events were removed from its end, the same rule as :func:`fathom_reports.audit_verify.verify_connection`.
+events were removed from its end, the same rule as :func:`fathom_reports.audit.verify.verify_connection`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from fathom_reports.audit_verify import Verification, trust_head
+from fathom_reports.audit.verify import Verification, trust_head
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import verify_chain
 
