@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, text
 
+from fathom_delivery.workers import run_trust_loop
 from fathom_infra.local_servers import free_port, wait_until
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app
-from fathom_reports.delivery import run_trust_loop
 from fathom_reports.webhooks import destinations, transport
 from fathom_reports.webhooks.delivering import WebhookDeliverer
 from fathom_reports.webhooks.secrets import secret_box

@@ -2,7 +2,7 @@
 
 Why: recomputing every hash of a large trust takes long and holds a CPU; inside a request it held a
 reports worker (and its other threads' share of the interpreter) for as long. A job is a row in
-``audit_verifications``; the verification worker (``python -m fathom_reports.verifier``, its own
+``audit_verifications``; the verification worker (``python -m fathom_verifier``, its own
 process) claims it with ``FOR UPDATE SKIP LOCKED``, checks ``chunk`` events per transaction and
 commits its checkpoint (last sequence checked and that event's hash) with the progress after each
 chunk. A claim lasts ``claim_s`` and is renewed with every chunk, so a job whose worker died is
