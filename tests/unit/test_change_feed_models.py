@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fathom_reports.change_feed_store import MODELS
+from fathom_reports.changes.store import MODELS
 from fathom_shared.read_models.notices import model_name
 from fathom_shared.read_models.tables import TABLES
 

@@ -4,7 +4,7 @@ Why like this: the feed is for following changes, not an archive (the event stor
 archive, and the read models the current state), and a notice carries read-model rows, which
 must not outlive their purpose. Deletion is always of the *oldest* notices, so what is kept is
 one unbroken run and a reader's position is either fully served or refused with 410 Gone
-(:func:`fathom_reports.change_feed_store.read_kept_notices`) — never silently skipped. A notice
+(:func:`fathom_reports.changes.store.read_kept_notices`) — never silently skipped. A notice
 is deleted only once the topic publisher has sent it, so a broker outage longer than the
 retention loses nothing from the per-trust topics (whose own ``retention.ms`` matches). The
 delivery process prunes every trust every ``PRUNE_EVERY_S``, in batches of ``PRUNE_BATCH`` rows,

@@ -2,7 +2,7 @@
 
 Why: recomputing every hash of a large trust takes long and holds a CPU; inside a request it held a
 reports worker (and its other threads' share of the interpreter) for as long. A job is a row in
-``audit_verifications``; the verification worker (``python -m fathom_reports.verifier``, its own
+``audit_verifications``; the verification worker (``python -m fathom_verifier``, its own
 process) claims it with ``FOR UPDATE SKIP LOCKED``, checks ``chunk`` events per transaction and
 commits its checkpoint (last sequence checked and that event's hash) with the progress after each
 chunk. A claim lasts ``claim_s`` and is renewed with every chunk, so a job whose worker died is
@@ -10,7 +10,7 @@ claimed again once it lapses and carries on from its checkpoint; nothing is chec
 
 The job verifies the chain up to the trust's head when it was requested (``events_total``): the
 log is append-only, so later events do not change that answer; a log shorter than that head means
-events were removed from its end, the same rule as :func:`fathom_reports.audit_verify.verify_connection`.
+events were removed from its end, the same rule as :func:`fathom_reports.audit.verify.verify_connection`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from fathom_reports.audit_verify import Verification, trust_head
+from fathom_reports.audit.verify import Verification, trust_head
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import verify_chain
 

@@ -9,58 +9,28 @@ from __future__ import annotations
 
 from flask import Response, current_app, redirect, request
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE
 
-from fathom_reports.change_feed_store import Notice, PositionGone
-from fathom_reports.change_feed_stream import ChangeFeed, stream
+from fathom_reports.changes.gone import GONE, gone_problem
+from fathom_reports.changes.schemas import ChangesPageSchema, ChangesQuerySchema, StreamQuerySchema
+from fathom_reports.changes.store import Notice, PositionGone
+from fathom_reports.changes.stream import ChangeFeed, stream
 from fathom_reports.fair_use import limited
 from fathom_reports.responses import json_response
 from fathom_shared.access_policy import FEED_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.web import INT64_MAX, Problem, ProblemSchema, requires
 
-FEED_EXTENSION = "fathom_reports.change_feed"
+FEED_EXTENSION = "fathom_reports.changes"
 FEED_ROLES = FEED_READERS
 STREAM_URL_EXTENSION = "fathom_reports.stream_url"
 """Set (``FATHOM_STREAM_URL``) when streams are served by the stream server: this service then redirects there."""
-MAX_LIMIT = 1000
 
 blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Change feed of the read models")
 
 
-class ChangesQuerySchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=INT64_MAX),
-                           metadata={"description": "Return notices with a greater notice id."})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
-
-
-class StreamQuerySchema(Schema):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=INT64_MAX),
-                           metadata={"description": "Resume after this notice id (the Last-Event-ID header wins)."})
-
-
-class NoticeSchema(Schema):
-    notice_id = fields.Integer()
-    trust = fields.String()
-    model = fields.String(metadata={"description": "The read model: pupil_objective, class_taught, pupils, …"})
-    keys = fields.Dict(metadata={"description": "The row's key columns, e.g. pupil_id, objective_id, source."})
-    sequence = fields.Integer(metadata={"description": "The trust event sequence the row reflects."})
-    data = fields.Dict(allow_none=True, metadata={"description": "The row's new values; null when deleted."})
-    recorded_at = fields.DateTime()
-
-
-class ChangesPageSchema(Schema):
-    notices = fields.List(fields.Nested(NoticeSchema))
-    next_after = fields.Integer(metadata={"description": "Pass as `after` for the next page."})
-    more = fields.Boolean(metadata={"description": "True when more notices are already waiting."})
-
-
 def change_feed() -> ChangeFeed:
     return current_app.extensions[FEED_EXTENSION]
-
-
-GONE = ("The position is older than the notices kept (FATHOM_CHANGE_RETENTION_DAYS): `kept_after` is the oldest "
-        "position still complete; re-read the read models, then follow from `last_notice`.")
 
 
 def read_or_gone(trust_id: str, after: int, limit: int, field: str) -> list[Notice]:
@@ -69,17 +39,6 @@ def read_or_gone(trust_id: str, after: int, limit: int, field: str) -> list[Noti
         return change_feed().read(trust_id, after, limit)
     except PositionGone as gone:
         raise gone_problem(gone, field) from gone
-
-
-def gone_problem(gone: PositionGone, field: str) -> Problem:
-    """410 Gone naming the field, with where a consumer can go on from (as members a client can read)."""
-    return Problem(
-        410, "Gone",
-        f"Notices up to {gone.kept_after} are no longer kept. Re-read the read models you follow, then "
-        f"continue after notice {gone.last_notice} (or, to replay what is kept, after notice {gone.kept_after}).",
-        errors={field: [f"Older than the oldest position kept (after notice {gone.kept_after})."]},
-        extensions={"kept_after": gone.kept_after, "last_notice": gone.last_notice},
-    )
 
 
 @blp.route("")

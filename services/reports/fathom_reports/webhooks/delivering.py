@@ -11,10 +11,10 @@ turn queues the subscription's next turn for when its retry falls due, so retrie
 schedule however long the sweep over every trust takes.
 
 :meth:`WebhookDeliverer.deliver_due` only queues turns; ``workers`` threads deliver them in fair
-rotation across trusts (:mod:`fathom_reports.webhooks_scheduling`), each attempt bounded by one
-total deadline (:mod:`fathom_reports.webhooks_http`), so a slow or dead receiver of one trust never
+rotation across trusts (:mod:`fathom_reports.webhooks.scheduling`), each attempt bounded by one
+total deadline (:mod:`fathom_reports.webhooks.transport`), so a slow or dead receiver of one trust never
 delays another trust's deliveries. Only public addresses are called
-(:mod:`fathom_reports.webhooks_destinations`).
+(:mod:`fathom_reports.webhooks.destinations`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from fathom_reports import webhooks_http
-from fathom_reports import webhooks_store as store
-from fathom_reports.change_feed_store import read_notices
-from fathom_reports.webhooks_scheduling import FairQueue
-from fathom_reports.webhooks_secrets import SecretBox
-from fathom_reports.webhooks_signing import HEADER, NOTICE_HEADER, sign
+from fathom_reports.changes.store import read_notices
+from fathom_reports.webhooks import store, transport
+from fathom_reports.webhooks.scheduling import FairQueue
+from fathom_reports.webhooks.secrets import SecretBox
+from fathom_reports.webhooks.signing import HEADER, NOTICE_HEADER, sign
 from fathom_shared.db import TenantUnitOfWork
 
 log = logging.getLogger("fathom.webhooks")
@@ -143,8 +142,8 @@ class WebhookDeliverer:
         headers = {"Content-Type": "application/json", HEADER: sign(secret, body), NOTICE_HEADER: str(notice_id),
                    "User-Agent": "Fathom-Webhooks/1"}
         try:
-            status = webhooks_http.post(url, body, headers, self.timeout_s, self.allow_loopback)
-        except webhooks_http.DeliveryFailed as failure:
+            status = transport.post(url, body, headers, self.timeout_s, self.allow_loopback)
+        except transport.DeliveryFailed as failure:
             return str(failure)
         if 200 <= status < 300:
             return None

@@ -33,7 +33,7 @@ from fathom_shared.auth import Principal, TokenError
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.web import Problem, current_app_ext, problem_response
 
-RECORDER_EXTENSION = "fathom_reports.audit_reads"
+RECORDER_EXTENSION = "fathom_reports.audit.reads"
 AUDIT_LOG_PATH = "/v1/audit/"
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
-"""``python -m fathom_reports.delivery``: the change-feed delivery process.
+"""The change-feed delivery process's work (``python -m fathom_delivery``).
 
 Two loops in one process, each on its own thread: the per-trust topic publisher
-(:mod:`fathom_reports.change_feed_publisher`) and the webhook worker
-(:mod:`fathom_reports.webhooks_delivery`); a third thread deletes notices past their retention
-(:mod:`fathom_reports.change_retention`). Both are woken by the projector's
+(:mod:`fathom_reports.changes.publisher`) and the webhook worker
+(:mod:`fathom_reports.webhooks.delivering`); a third thread deletes notices past their retention
+(:mod:`fathom_reports.changes.retention`). Both are woken by the projector's
 ``fathom_projected`` notification (sent after each commit) and sweep every trust anyway every
 ``sweep_s``, so a missed notification, a due retry or a broker back from an outage is picked
 up without one. Run one or more instances: positions and subscriptions are locked with SKIP
@@ -20,20 +20,18 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy import Engine
 
-from fathom_reports.change_feed_publisher import ChangePublisher
-from fathom_reports.change_retention import check_retention, run_retention
+from fathom_reports.changes.publisher import ChangePublisher
+from fathom_reports.changes.retention import check_retention, run_retention
 from fathom_reports.loading.freshness import CHANNEL, parse_notification
-from fathom_reports.webhooks_delivery import WebhookDeliverer
-from fathom_reports.webhooks_secrets import secret_box
-from fathom_shared.config import Settings, load_settings
+from fathom_reports.webhooks.delivering import WebhookDeliverer
+from fathom_reports.webhooks.secrets import secret_box
+from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
-from fathom_shared.process import stop_on_signals
-from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.process import Backoff
 from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.delivery")
-MAX_BACKOFF_S = 5.0
 
 
 def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: threading.Event,
@@ -41,7 +39,7 @@ def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: 
     """Call ``work(trust_id)`` for each trust notified, and for every trust each ``sweep_s``, until ``stop``."""
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     listener: psycopg.Connection | None = None
-    backoff, next_sweep = 0.5, 0.0
+    backoff, next_sweep = Backoff(), 0.0
     pending: set[str] = set()
     while not stop.is_set():
         try:
@@ -54,19 +52,18 @@ def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: 
             for trust_id in sorted(pending):
                 work(trust_id)
             pending.clear()
-            backoff = 0.5
+            backoff.succeeded()
             wait = max(0.0, next_sweep - time.monotonic())
             for notification in listener.notifies(timeout=wait, stop_after=1):
                 pending.add(notification.payload)
             pending.update(n.payload for n in listener.notifies(timeout=0))
             pending = {parsed[0] for payload in pending if (parsed := parse_notification(payload))}
         except Exception as exc:  # broker or database down: back off, reconnect, carry on
-            log.warning("%s: %s; retrying in %.1fs", name, exc, backoff)
+            log.warning("%s: %s; retrying in %.1fs", name, exc, backoff.next_s)
             if listener is not None:
                 listener.close()
                 listener = None
-            stop.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            backoff.wait(stop)
     if listener is not None:
         listener.close()
 
@@ -98,15 +95,3 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
         deliverer.close()
         publisher.close()
         engine.dispose()
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s delivery %(threadName)s %(levelname)s %(message)s")
-    stop = stop_on_signals()
-    settings = load_settings()
-    exit_if_unsafe(settings, "delivery")
-    run(settings, stop)
-
-
-if __name__ == "__main__":
-    main()

@@ -2,33 +2,24 @@
 
 All answer from the event store (the source of truth), never from the read models, and only to
 the ``auditor`` and ``platform_admin`` roles. Every request to them, by anyone, is recorded
-(:mod:`fathom_reports.audit_reads`), as is every request by an auditor or a platform admin elsewhere.
+(:mod:`fathom_reports.audit.reads`), as is every request by an auditor or a platform admin elsewhere.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
-from itertools import islice
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import Engine
 
-from fathom_reports.audit_events import (
-    EXPORT_PAGE,
-    EventFilter,
-    csv_header,
-    csv_row,
-    event_view,
-    iter_matching,
-    read_page,
-)
-from fathom_reports.audit_history import judgement_history, load_history
-from fathom_reports.audit_reads import list_reads
-from fathom_reports.audit_schemas import (
+from fathom_reports.audit.events import EventFilter, event_view, filter_from_query, read_page
+from fathom_reports.audit.export import export_lines
+from fathom_reports.audit.history import judgement_history, load_history
+from fathom_reports.audit.reads import list_reads
+from fathom_reports.audit.schemas import (
     AuditEventsPageSchema,
     AuditEventsQuerySchema,
     AuditReadsPageSchema,
@@ -36,8 +27,8 @@ from fathom_reports.audit_schemas import (
     JudgementHistorySchema,
     VerificationSchema,
 )
-from fathom_reports.audit_verifications import load_verification, request_verification
-from fathom_reports.audit_verify import trust_head, verify_trust
+from fathom_reports.audit.verifications import load_verification, request_verification
+from fathom_reports.audit.verify import trust_head, verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
 from fathom_reports.loading.personal_texts import personal_of
@@ -45,7 +36,6 @@ from fathom_reports.responses import json_response, not_found
 from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import StoredEvent
 from fathom_shared.web import ProblemSchema, requires
 
 AUDIT_ROLES = AUDIT_READERS
@@ -61,25 +51,26 @@ def _snapshot_engine() -> Engine:
     return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
-def _filter(args: dict[str, Any]) -> EventFilter:
-    return EventFilter(stream_type=args.get("stream_type"), stream_id=args.get("stream_id"),
-                       pupil_id=args.get("pupil_id"), objective_id=args.get("objective_id"),
-                       class_id=args.get("class_id"), event_types=tuple(args.get("event_type") or ()),
-                       actor=args.get("actor"), start=args.get("from_"), end=args.get("to"))
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _auditors_only(view: F) -> F:
+    """Only auditors and platform admins, and the document says so (401 without a token, 403 for anyone else)."""
+    view = blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")(view)
+    view = blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")(view)
+    return requires(*AUDIT_ROLES)(view)
 
 
 @blp.route("/events")
-@requires(*AUDIT_ROLES)
+@_auditors_only
 @blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, AuditEventsPageSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
 @limited("export", when=lambda args, **_: args["format"] != "json")
 def events(args: dict[str, Any], principal: Principal) -> Response:
     """The trust's events in sequence order, filtered; a page as JSON (``next_after`` continues it), or the
     whole filtered range streamed as JSON Lines or CSV."""
-    event_filter = _filter(args)
+    event_filter = filter_from_query(args)
     if args["format"] != "json":
         return _export(principal.trust_id, event_filter, args["after"], args["format"])
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
@@ -91,25 +82,12 @@ def events(args: dict[str, Any], principal: Principal) -> Response:
     })
 
 
-def _pages(events: Iterable[StoredEvent], size: int) -> Iterator[list[StoredEvent]]:
-    """``events`` in lists of ``size``: one page's erasable ids are resolved together."""
-    stream = iter(events)
-    while page := list(islice(stream, size)):
-        yield page
-
-
 def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) -> Response:
     """Stream every matching event: one transaction, one keyset page in memory at a time."""
 
     def generate() -> Iterator[str]:
         with TenantUnitOfWork(_snapshot_engine(), trust_id) as uow:
-            if format_ == "csv":
-                yield csv_header()
-            for page in _pages(iter_matching(uow.connection, event_filter, after), EXPORT_PAGE):
-                personal = personal_of(uow.connection, page)
-                for event in page:
-                    view = event_view(event, personal)
-                    yield csv_row(view) if format_ == "csv" else json.dumps(view, separators=(",", ":")) + "\n"
+            yield from export_lines(uow.connection, event_filter, after, format_)
 
     mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
     response = Response(stream_with_context(generate()), mimetype=mimetype)
@@ -120,10 +98,8 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
 
 
 @blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
-@requires(*AUDIT_ROLES)
+@_auditors_only
 @blp.response(200, JudgementHistorySchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
 def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
     """Every recording, correction and withdrawal of the pupil on the objective: who, when, why."""
@@ -137,11 +113,9 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/verify")
-@requires(*AUDIT_ROLES)
+@_auditors_only
 @blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
 @blp.response(200, VerificationSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(429, schema=ProblemSchema, description="Too many verifications at once (see Retry-After).")
 @limited("verify")
 def verify(principal: Principal) -> Response:
@@ -157,10 +131,8 @@ def verify(principal: Principal) -> Response:
 
 
 @blp.route("/verifications", methods=["POST"])
-@requires(*AUDIT_ROLES)
+@_auditors_only
 @blp.alt_response(202, description="The job (queued, or the one already running); poll its Location.")
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 def start_verification(principal: Principal) -> Response:
     """Verify the whole chain in the background (the verification worker); one job per trust at a time, so
     asking while one is queued or running answers that job."""
@@ -176,9 +148,7 @@ def _verification_job(principal: Principal) -> Response:
 
 
 @blp.route("/verifications/<job_id>")
-@requires(*AUDIT_ROLES)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
+@_auditors_only
 @blp.alt_response(404, schema=ProblemSchema, description="No such verification in the caller's trust.")
 def verification(job_id: str, principal: Principal) -> Response:
     """A verification job: ``status`` (queued, running, done), ``events_checked`` of ``events_total``, and when
@@ -190,11 +160,9 @@ def verification(job_id: str, principal: Principal) -> Response:
 
 
 @blp.route("/reads")
-@requires(*AUDIT_ROLES)
+@_auditors_only
 @blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, AuditReadsPageSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
 def reads(args: dict[str, Any], principal: Principal) -> Response:
     """Recorded reads (who looked at what, when): the audit log by anyone, anything by auditors and platform

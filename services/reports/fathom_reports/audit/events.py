@@ -8,10 +8,7 @@ runs inside a tenant transaction: row-level security hides other trusts' events.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,13 +16,11 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import Connection, text
 
-from fathom_reports.csv_export import safe_cell
 from fathom_reports.loading.personal_texts import Personal
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import CURRENT_VERSION, EVENT_SCHEMAS, UnknownEvent, upcast
 
 MAX_LIMIT = 1000
-EXPORT_PAGE = 1000
 _COLUMNS = ("trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, schema_version, "
             "data, metadata, recorded_at, prev_hash, hash")
 
@@ -82,6 +77,14 @@ class EventFilter:
         return " AND ".join(clauses), params
 
 
+def filter_from_query(args: Mapping[str, Any]) -> EventFilter:
+    """The filter an auditor's query arguments (as parsed by ``AuditEventsQuerySchema``) ask for."""
+    return EventFilter(stream_type=args.get("stream_type"), stream_id=args.get("stream_id"),
+                       pupil_id=args.get("pupil_id"), objective_id=args.get("objective_id"),
+                       class_id=args.get("class_id"), event_types=tuple(args.get("event_type") or ()),
+                       actor=args.get("actor"), start=args.get("from_"), end=args.get("to"))
+
+
 def read_page(connection: Connection, event_filter: EventFilter, after: int, limit: int) -> list[StoredEvent]:
     """Up to ``limit`` matching events with ``sequence > after``, in sequence order."""
     where, params = event_filter.where()
@@ -94,7 +97,7 @@ def read_page(connection: Connection, event_filter: EventFilter, after: int, lim
 
 
 def iter_matching(connection: Connection, event_filter: EventFilter, after: int = 0,
-                  page: int = EXPORT_PAGE) -> Iterator[StoredEvent]:
+                  page: int = 1000) -> Iterator[StoredEvent]:
     """Every matching event after ``after``, one keyset page in memory at a time."""
     while True:
         batch = read_page(connection, event_filter, after, page)
@@ -148,26 +151,3 @@ def event_view(event: StoredEvent, personal: Personal) -> dict[str, Any]:
     if problem is not None:
         view["upcast_error"] = problem
     return view
-
-
-CSV_COLUMNS = ["sequence", "event_id", "recorded_at", "type", "schema_version", "stream_type", "stream_id",
-               "stream_version", "actor", "roles", "request_id", "data", "hash", "texts"]
-
-
-def csv_row(view: dict[str, Any]) -> str:
-    """One CSV line; ``data`` as compact JSON, any cell a spreadsheet would run as a formula quoted with ``'``."""
-    cells = [view["sequence"], view["event_id"], view["recorded_at"], view["type"], view["schema_version"],
-             view["stream"]["type"], view["stream"]["id"], view["stream"]["version"], view["actor"],
-             ";".join(view["roles"] or []), view["request_id"],
-             json.dumps(view["data"], sort_keys=True, separators=(",", ":")), view["hash"],
-             json.dumps(view["texts"], sort_keys=True, separators=(",", ":"))]
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
-    return out.getvalue()
-
-
-def csv_header() -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(CSV_COLUMNS)
-    return out.getvalue()
-

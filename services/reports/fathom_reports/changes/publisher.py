@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy import Engine, text
 
-from fathom_reports.change_feed_store import read_notices
+from fathom_reports.changes.store import read_notices
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess
 

@@ -3,7 +3,7 @@
 Why not ``requests``: it resolves the name again when it connects (so a check beforehand can be
 outrun by DNS rebinding) and its timeout is per socket operation, so a receiver that trickles a byte
 a second holds the worker for ever. Here the name is resolved once, every address is vetted
-(:mod:`fathom_reports.webhooks_destinations`), and the socket is connected to the vetted address
+(:mod:`fathom_reports.webhooks.destinations`), and the socket is connected to the vetted address
 while ``Host`` and TLS (SNI and certificate check) still use the name. A timer shuts the socket down
 when the attempt's total deadline passes — resolving (given up on), connect, TLS, sending, and the
 answer's status line and headers — whatever the peer is doing; the answer's body is never read.
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from requests.certs import where as ca_bundle
 
-from fathom_reports.webhooks_destinations import DestinationRefused, vetted_addresses
+from fathom_reports.webhooks.destinations import DestinationRefused, vetted_addresses
 
 COULD_NOT_CONNECT = "could not connect"
 TIMED_OUT = "no answer in time"

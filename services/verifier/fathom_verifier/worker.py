@@ -1,9 +1,9 @@
-"""``python -m fathom_reports.verifier``: the process that runs chain verification jobs.
+"""The chain verification process's work (``python -m fathom_verifier``): it runs the verification jobs.
 
 Its own process so a long verification (every event's hash recomputed) never holds a request
 worker of the reports service. It looks for work in every active trust each ``poll_s``; run one or
 more instances: jobs are claimed with SKIP LOCKED, and a job whose worker died is claimed again
-once its claim lapses (:mod:`fathom_reports.audit_verifications`).
+once its claim lapses (:mod:`fathom_reports.audit.verifications`).
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ import threading
 
 from sqlalchemy import Engine
 
-from fathom_reports.audit_verifications import VerificationRunner
-from fathom_shared.config import Settings, load_settings
+from fathom_reports.audit.verifications import VerificationRunner
+from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
-from fathom_shared.process import stop_on_signals
-from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.process import Backoff
 from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.verifier")
-MAX_BACKOFF_S = 5.0
 
 
 def run_once(engine: Engine, runner: VerificationRunner) -> bool:
@@ -37,30 +35,17 @@ def run_once(engine: Engine, runner: VerificationRunner) -> bool:
 def run(settings: Settings, stop: threading.Event, poll_s: float = 1.0) -> None:
     engine = make_engine(settings.app_database_url, pool_size=2)
     runner = VerificationRunner(engine, f"{socket.gethostname()}:{os.getpid()}")
-    backoff = 0.5
+    backoff = Backoff()
     try:
         while not stop.is_set():
             try:
                 worked = run_once(engine, runner)
-                backoff = 0.5
+                backoff.succeeded()
             except Exception as exc:  # the database is down: back off and carry on
-                log.warning("verifier: %s; retrying in %.1fs", exc, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                log.warning("verifier: %s; retrying in %.1fs", exc, backoff.next_s)
+                backoff.wait(stop)
                 continue
             if not worked:
                 stop.wait(poll_s)
     finally:
         engine.dispose()
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s verifier %(levelname)s %(message)s")
-    stop = stop_on_signals()
-    settings = load_settings()
-    exit_if_unsafe(settings, "verifier")
-    run(settings, stop)
-
-
-if __name__ == "__main__":
-    main()

@@ -9,7 +9,7 @@ found. So the same rule is applied twice:
   ``2130706433``, ``0x7f.1``, ``[::ffff:127.0.0.1]``) and to names that always mean this machine
   (``localhost``) or the cloud's metadata service — a 422 naming ``url``;
 - at connect time, to every address the name resolves to, once; the connection is then made to the
-  address checked (:mod:`fathom_reports.webhooks_http`), so a name that resolves differently a moment
+  address checked (:mod:`fathom_reports.webhooks.transport`), so a name that resolves differently a moment
   later (DNS rebinding) cannot slip through.
 
 Loopback is allowed only when ``FATHOM_WEBHOOK_ALLOW_LOOPBACK`` says so (``fathom up`` and the tests,

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from fathom_reports.audit_events import MAX_LIMIT
+from fathom_reports.audit.events import MAX_LIMIT
 from fathom_shared.events import EVENT_SCHEMAS
 from fathom_shared.web import INT64_MAX
 

@@ -4,7 +4,7 @@ Each subscription's ``cursor`` is the last notice it is done with (delivered, or
 and dead-lettered). Delivery takes one notice at a time past the cursor, so a receiver sees
 its notices in order and a restarted worker resumes exactly where the last commit left off.
 All functions run inside the caller's tenant unit of work (row-level security). Secrets are
-stored sealed (:mod:`fathom_reports.webhooks_secrets`).
+stored sealed (:mod:`fathom_reports.webhooks.secrets`).
 """
 
 from __future__ import annotations
@@ -18,22 +18,31 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.change_feed_store import last_notice_id
-from fathom_reports.webhooks_secrets import SecretBox
+from fathom_reports.changes.store import last_notice_id
+from fathom_reports.webhooks.secrets import SecretBox
 
 SECRET_PREFIX = "whsec_"
 _COLUMNS = "webhook_id, url, models, created_by, created_at, cursor, attempts, next_attempt_at, last_error"
 
 
 @dataclass(frozen=True)
-class Webhook:
+class Subscription:
+    """What the API's view and the delivery worker's view of a subscription share: which URL gets which
+    models, the last notice it is done with, and the failed attempts at the next one."""
+
     webhook_id: uuid.UUID
     url: str
     models: list[str] | None
-    created_by: str
-    created_at: datetime
     cursor: int
     attempts: int
+
+
+@dataclass(frozen=True)
+class Webhook(Subscription):
+    """A subscription as the API shows it (never its secret)."""
+
+    created_by: str
+    created_at: datetime
     next_attempt_at: datetime
     last_error: str | None
 
@@ -100,13 +109,10 @@ def replay_from(connection: Connection, webhook_id: uuid.UUID, from_notice: int)
 # --- delivery ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Due:
-    webhook_id: uuid.UUID
-    url: str
-    models: list[str] | None
+class Due(Subscription):
+    """A subscription claimed for delivery, with its secret opened for signing."""
+
     secret: str
-    cursor: int
-    attempts: int
 
 
 def due_webhooks(connection: Connection) -> list[uuid.UUID]:

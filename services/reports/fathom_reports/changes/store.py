@@ -78,7 +78,7 @@ def last_notice_id(connection: Connection) -> int:
 def kept_after(connection: Connection) -> int:
     """The oldest position a reader can resume from: every notice after it is still kept.
 
-    Retention deletes notices oldest first (:mod:`fathom_reports.change_retention`), so what is kept
+    Retention deletes notices oldest first (:mod:`fathom_reports.changes.retention`), so what is kept
     is one unbroken run ending at the newest notice; with none left, it starts after the newest.
     """
     return int(connection.execute(_KEPT_AFTER).scalar_one())
