@@ -285,7 +285,7 @@ def test_marking_two_objectives_taught(page, web: WebSystem, sign_in, screenshot
 def test_another_teachers_class_is_refused(page, web: WebSystem, sign_in) -> None:
     sign_in(page, TEACHER)
     page.goto("/classes/school-b-y3A/entry")
-    refused = page.locator('.refused[data-status="403"]')
+    refused = page.locator('.refusal[data-status="403"]')
     expect(refused.locator("h2")).to_contain_text("403")
     expect(refused).to_contain_text("not one of yours")
     assert page.locator("td.entry-cell").count() == 0

@@ -1,6 +1,6 @@
 // What the leaders' drill-down pages and the pupil profile share: group comparisons, refusals, and keeping
 // the page's filters when the as-of picker reloads the page.
-import { capitalise, h, mount, showProblem, withAsOf } from "./fathom.js";
+import { capitalise, h, showRefusal } from "./fathom.js";
 
 /** Exact complements the API can filter by ("not in the group": a yes/no flag); other groups have none. */
 const COMPLEMENTS = {
@@ -48,7 +48,6 @@ export function groupChips(groups = {}) {
  * ``what`` names the thing ("school", "pupil"); ``options.the`` says "the" instead of "this"; ``options.more``
  * adds elements (e.g. links to what the person may open instead). */
 export function refusal(error, what, { the = false, more = null } = {}) {
-  showProblem(error);
   const article = the ? "the" : "this";
   let heading = `${the ? "The" : "This"} ${what} could not be shown`;
   let text = error.detail || error.message || "";
@@ -62,11 +61,7 @@ export function refusal(error, what, { the = false, more = null } = {}) {
     heading = "The figures are still being brought up to date";
     text = "Please try again in a moment.";
   }
-  const view = document.getElementById("view");
-  if (view) {
-    mount(view, h("section", { class: "panel refusal", "data-status": error.status || "" },
-      h("h2", {}, heading), h("p", {}, text), more, h("p", {}, h("a", { href: withAsOf("/") }, "Back to home"))));
-  }
+  showRefusal(error, { heading, explanation: text, more });
 }
 
 /** The as-of picker reloads the page with only ?as_of=…: keep the page's own filters (``keys``) too. */

@@ -3,7 +3,7 @@
 // the API's per-item errors (judgements.<i>.<field>) come back onto the cells they belong to.
 import {
   ApiError, bandClass, bandKey, bandShort, data, formatDate, getJSON, h, load, mount, newKey, send, setCrumbs,
-  setTitle, showProblem, showStatus,
+  setTitle, showProblem, showRefusal, showStatus,
 } from "./fathom.js";
 
 const classId = data.classId;
@@ -168,13 +168,11 @@ function refused(error) {
   const forbidden = error.status === 403;
   setTitle(forbidden ? "Not one of your classes" : "No such class");
   setCrumbs([{ label: "Home", href: "/" }, { label: forbidden ? "Not allowed" : "Not found" }]);
-  mount("view", h("section", { class: "panel refused", "data-status": error.status, role: "alert" },
-    h("h2", {}, forbidden ? "403 · You cannot enter judgements for this class" : "404 · No such class"),
-    h("p", { class: "problem-detail" }, h("strong", {}, error.title), " ", error.detail),
-    h("p", {}, forbidden ? "Judgements can only be entered for your own classes (or your own school's, as a school "
-      + "leader). If this should be one of your classes, ask your school's data lead to assign you to it."
-      : "There is no class with this id in your trust."),
-    h("p", {}, h("a", { class: "button", href: "/" }, "Back to my classes"))));
+  const why = forbidden ? "Judgements can only be entered for your own classes (or your own school's, as a school "
+    + "leader). If this should be one of your classes, ask your school's data lead to assign you to it."
+    : "There is no class with this id in your trust.";
+  showRefusal(error, { back: "Back to my classes", explanation: error.detail ? `${error.detail} ${why}` : why,
+    heading: forbidden ? "403 · You cannot enter judgements for this class" : "404 · No such class" });
 }
 
 function buildPage() {

@@ -123,6 +123,19 @@ export function showProblem(error) {
     error.detail || (error.title ? "" : String(error)), ...(fields.length ? [h("ul", {}, fields)] : []));
 }
 
+/** The one "you cannot see this" panel every page draws when the API refuses a read (403), finds nothing (404) or
+ * cannot answer yet: the API's own words go to the status region, and the view says what that means here.
+ * ``heading`` and ``explanation`` say it in the page's terms; ``more`` adds elements (e.g. what the person may
+ * open instead); ``id`` names the panel for a page that needs to; ``back`` labels the way home. */
+export function showRefusal(error, { heading, explanation, more = null, id = null, back = "Back to home" }) {
+  showProblem(error);
+  const view = document.getElementById("view");
+  if (!view) return;
+  const attributes = { class: "panel refusal", id, "data-status": error.status || "", "aria-labelledby": "refusal-title" };
+  mount(view, h("section", attributes, h("h2", { id: "refusal-title" }, heading), h("p", {}, explanation), more,
+    h("p", {}, h("a", { class: "button", href: withAsOf("/") }, back))));
+}
+
 /** Run a page's loader, showing a clear message (not a blank page) when it fails. */
 export async function load(render) {
   try {
