@@ -156,14 +156,6 @@ load(async () => {
   });
 });
 
-/** showProblem, without the stray "null" it appends when a problem has no field errors (fathom.js). */
-function problem(error) {
-  showProblem(error);
-  const status = document.getElementById("status");
-  const last = status && status.lastChild;
-  if (last && last.nodeType === Node.TEXT_NODE && last.textContent === "null") last.remove();
-}
-
 function refused(error) {
   const forbidden = error.status === 403;
   setTitle(forbidden ? "Not one of your classes" : "No such class");
@@ -286,7 +278,7 @@ async function changeSource() {
     syncFilters();
     renderGrid();
   } catch (error) {
-    problem(error);
+    showProblem(error);
   }
 }
 
@@ -803,7 +795,7 @@ function failed(error, keys) {
     showStatus(`Nothing was saved: ${n} change${n === 1 ? "" : "s"} need${n === 1 ? "s" : ""} fixing (marked in the `
       + "grid). All your changes are kept.", "error");
   } else {
-    problem({ ...error, title: error.title, detail: `${error.detail || ""} All your changes are kept.`.trim(),
+    showProblem({ ...error, title: error.title, detail: `${error.detail || ""} All your changes are kept.`.trim(),
       errors: general });
   }
 }
@@ -918,7 +910,7 @@ async function markTaught() {
         const match = /^objective_ids\.(\d+)$/.exec(field);
         errors[match ? `${state.objectives.get(ids[Number(match[1])])?.code || field}` : field] = messages;
       }
-      problem({ ...error, title: error.title, detail: `${error.detail || ""} Nothing was marked as taught.`.trim(),
+      showProblem({ ...error, title: error.title, detail: `${error.detail || ""} Nothing was marked as taught.`.trim(),
         errors });
     } else {
       showStatus("Not marked: the connection failed. Press “Mark as taught” again to retry.", "error");
@@ -934,7 +926,7 @@ async function markTaught() {
   try {
     takeAnalysis(await fetchAnalysis(answer.last_sequence));
   } catch (error) {
-    problem(error);
+    showProblem(error);
   }
   syncFilters();
   renderGrid();

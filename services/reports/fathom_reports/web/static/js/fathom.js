@@ -112,15 +112,18 @@ export function showStatus(message, kind = "info") {
   status.textContent = message;
 }
 
-/** Show an error (an ApiError's title, detail and field errors) in the status region. */
+/** Show an error (an ApiError's title, detail and field errors, or anything else thrown) in the status region.
+ * Every part goes through mount(), which skips absent parts: replaceChildren would print them as "null". */
 export function showProblem(error) {
   const status = document.getElementById("status");
   if (!status) return;
   status.className = "status status-error";
-  const fields = Object.entries(error.errors || {}).map(([field, messages]) => h("li", {}, h("code", {}, field), ": ",
-    messages.join(" ")));
-  status.replaceChildren(h("strong", {}, error.title || "Something went wrong"), " ",
-    error.detail || (error.title ? "" : String(error)), ...(fields.length ? [h("ul", {}, fields)] : []));
+  const problem = error ?? {};
+  const detail = problem.detail || (problem.title || error === null || error === undefined ? "" : String(error));
+  const fields = Object.entries(problem.errors || {}).map(([field, messages]) => h("li", {}, h("code", {}, field),
+    ": ", [messages].flat().join(" ")));
+  mount(status, h("strong", {}, problem.title || "Something went wrong"), detail ? ` ${detail}` : null,
+    fields.length ? h("ul", {}, fields) : null);
 }
 
 /** The one "you cannot see this" panel every page draws when the API refuses a read (403), finds nothing (404) or
@@ -131,7 +134,8 @@ export function showRefusal(error, { heading, explanation, more = null, id = nul
   showProblem(error);
   const view = document.getElementById("view");
   if (!view) return;
-  const attributes = { class: "panel refusal", id, "data-status": error.status || "", "aria-labelledby": "refusal-title" };
+  const attributes = { class: "panel refusal", id, "data-status": error.status || "",
+    "aria-labelledby": "refusal-title" };
   mount(view, h("section", attributes, h("h2", { id: "refusal-title" }, heading), h("p", {}, explanation), more,
     h("p", {}, h("a", { class: "button", href: withAsOf("/") }, back))));
 }
