@@ -15,13 +15,13 @@ from marshmallow import fields
 from sqlalchemy import Connection, text
 
 from fathom_api.access import Access
+from fathom_api.executor import Decide, Decision
 from fathom_api.imports.csv_table import RowErrors, load_row, parse_csv, report, upload_text
+from fathom_api.refusals import Forbidden
 from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
-from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
-from fathom_shared.web import Problem
 
 PREFIX = "rows"
 REQUIRED = ("code", "subject", "year_group", "text", "scale_id")
@@ -54,7 +54,7 @@ def _known_scales(conn: Connection, ids: set[str]) -> set[str]:
     return {r.scale_id for r in rows}
 
 
-def import_objectives(query: dict[str, Any]) -> Handler:
+def import_objectives(query: dict[str, Any]) -> Decide:
     """Import a framework from CSV (``text/csv`` body or multipart field ``file``), all or nothing.
 
     Header ``id,code,subject,year_group,strand,text,weight,scale_id`` (id, strand, weight
@@ -83,9 +83,9 @@ def import_objectives(query: dict[str, Any]) -> Handler:
         loaded.append((row.line, item))
     dry_run = query["dry_run"]
 
-    def handle(conn: Connection, principal: Principal) -> Command:
+    def decide(conn: Connection, principal: Principal) -> Decision:
         if not Access(principal).may_write_framework():
-            raise Problem(403, "Forbidden", "Only trust leaders and integrations import frameworks.")
+            raise Forbidden("Only trust leaders and integrations import frameworks.")
         existing = _existing(conn, [item["id"] for _, item in loaded])
         scales = _known_scales(conn, {item["scale_id"] for _, item in loaded})
         new: list[dict[str, Any]] = []
@@ -102,9 +102,9 @@ def import_objectives(query: dict[str, Any]) -> Handler:
         errors.raise_any()
         counts = report(dry_run, objectives={"created": len(new), "unchanged": len(loaded) - len(new)})
         if dry_run:
-            return Command(events=[], report=counts, status=200)
+            return Decision(events=[], report=counts, status=200)
         events = [serialise("ObjectiveDefined", data) for data in new]
-        return Command(
+        return Decision(
             events=[NewEvent("objective", e["objective_id"], "ObjectiveDefined", e) for e in events],
             expected_versions={("objective", e["objective_id"]): 0 for e in events},
             report=counts,
@@ -114,4 +114,4 @@ def import_objectives(query: dict[str, Any]) -> Handler:
                 ":strand, :text, :weight, :scale_id)"), events),
         )
 
-    return handle
+    return decide

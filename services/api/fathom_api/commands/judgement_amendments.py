@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_api.access import MODERATOR_RULE, actor
-from fathom_api.assessment import objectives_by_id, pupils_by_id, require_assessor
-from fathom_api.writes import Command, Handler
+from fathom_api.command_tables import objectives_by_id, pupils_by_id
+from fathom_api.executor import Decide, Decision
+from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
+from fathom_api.validation import require_assessor
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import CURRENT_VERSION, serialise, upcast
 from fathom_shared.personal import keep_text
-from fathom_shared.web import Problem
 
 
 def _original(conn: Connection, judgement_id: str) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def _original(conn: Connection, judgement_id: str) -> dict[str, Any]:
         {"id": event_id},
     ).one_or_none()
     if row is None:
-        raise Problem(404, "Not Found", f"No judgement {judgement_id}.")
+        raise NotFound(f"No judgement {judgement_id}.")
     return upcast("JudgementRecorded", row.schema_version, row.data)
 
 
@@ -49,11 +50,11 @@ def _is_withdrawn(conn: Connection, pupil_id: str, judgement_id: str) -> bool:
 
 
 def _amend(judgement_id: str, payload: dict[str, Any], event_type: str,
-           check: Any = None) -> Handler:
+           check: Any = None) -> Decide:
     """Shared by both amendments: find, authorise (a moderator's judgement needs a moderating role, so
     a correction never changes what a moderator said), refuse a withdrawn original, append."""
 
-    def handle(conn: Connection, principal: Principal) -> Command:
+    def decide(conn: Connection, principal: Principal) -> Decision:
         require_assessor(principal)
         original = _original(conn, judgement_id)
         canonical_id = str(uuid.UUID(judgement_id))
@@ -63,12 +64,12 @@ def _amend(judgement_id: str, payload: dict[str, Any], event_type: str,
         classes = {original.get("class_id"), pupil.class_id if pupil else None}
         school_id = pupil.school_id if pupil else None
         if school_id is None or not any(caller.may_act_on(school_id, c) for c in classes):
-            raise Problem(403, "Forbidden", "This judgement is not of a pupil in one of your classes.")
+            raise Forbidden("This judgement is not of a pupil in one of your classes.")
         if not caller.may_state_source(original["source"], school_id):
-            raise Problem(403, "Forbidden", "This is a moderator's judgement.",
+            raise Forbidden("This is a moderator's judgement.",
                           errors={"judgement_id": [MODERATOR_RULE]})
         if _is_withdrawn(conn, pupil_id, canonical_id):
-            raise Problem(409, "Conflict", "This judgement was withdrawn.")
+            raise Conflict("This judgement was withdrawn.")
         if check is not None:
             check(conn, original)
         data = {"judgement_id": canonical_id, "pupil_id": pupil_id,
@@ -77,17 +78,17 @@ def _amend(judgement_id: str, payload: dict[str, Any], event_type: str,
         if "value" in payload:
             data["value"] = payload["value"]
         expected = payload.get("expected_version")
-        return Command(
+        return Decision(
             events=[NewEvent("pupil", pupil_id, event_type, serialise(event_type, data),
                              schema_version=CURRENT_VERSION[event_type])],
             expected_versions={} if expected is None else {("pupil", pupil_id): expected},
             resource_id=pupil_id,
         )
 
-    return handle
+    return decide
 
 
-def correct_judgement(payload: dict[str, Any], judgement_id: str) -> Handler:
+def correct_judgement(payload: dict[str, Any], judgement_id: str) -> Decide:
     """Correct an earlier judgement: a new value and the reason, appended as JudgementCorrected.
 
     The value must be a band of the objective's scale. A withdrawn judgement cannot be
@@ -98,13 +99,13 @@ def correct_judgement(payload: dict[str, Any], judgement_id: str) -> Handler:
         objective = objectives_by_id(conn, [original["objective_id"]]).get(original["objective_id"])
         allowed = [band["value"] for band in objective.bands] if objective else []
         if payload["value"] not in allowed:
-            raise Problem(422, "Invalid request", "Nothing was recorded.", errors={"value": [
+            raise Invalid("Nothing was recorded.", errors={"value": [
                 f"Not a band of this objective's scale (allowed: {', '.join(map(str, allowed))})."]})
 
     return _amend(judgement_id, payload, "JudgementCorrected", value_is_a_band)
 
 
-def withdraw_judgement(payload: dict[str, Any], judgement_id: str) -> Handler:
+def withdraw_judgement(payload: dict[str, Any], judgement_id: str) -> Decide:
     """Withdraw an earlier judgement with a reason (JudgementWithdrawn); it stays in the log.
 
     Withdrawing twice is a 409. ``expected_version`` is the pupil stream's version you last saw.
