@@ -1,14 +1,18 @@
-"""The PostgreSQL event store: append with optimistic concurrency, read, verify the chain.
+"""The recorder: the only code that reads or writes the ``events`` table and ``trust_heads``.
 
 Appends of one trust are serialised by locking that trust's row in ``trust_heads`` for the
 few milliseconds of the insert and commit; other trusts are untouched. The row also holds
 the last sequence and hash, which makes the per-trust sequence gapless and the hash chain
 linear without a global lock.
+
+Every read runs in the caller's tenant transaction and names ``current_setting('fathom.trust')``,
+so row-level security and the query agree on whose log it is. The readers are shaped by what
+their callers need (a page after a position, whole streams up to a moment, events matching a
+filter), each one index range read, never a scan of the trust's whole log.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,100 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-StreamKey = tuple[str, str]
-
-
-class ConcurrencyConflict(Exception):
-    """A stream was not at the version the writer expected."""
-
-    def __init__(self, stream: StreamKey, expected: int, actual: int) -> None:
-        super().__init__(f"{stream[0]} {stream[1]} is at version {actual}, expected {expected}")
-        self.stream, self.expected, self.actual = stream, expected, actual
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    stream_type: str
-    stream_id: str
-    event_type: str
-    data: dict[str, Any]
-    schema_version: int = 1
-    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-    @property
-    def stream(self) -> StreamKey:
-        return (self.stream_type, self.stream_id)
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    trust_id: str
-    sequence: int
-    event_id: uuid.UUID
-    stream_type: str
-    stream_id: str
-    stream_version: int
-    event_type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    recorded_at: datetime
-    prev_hash: bytes
-    hash: bytes
-
-    def to_message(self) -> dict[str, Any]:
-        """The JSON form published to Kafka and read back by the projector."""
-        return {
-            "trust_id": self.trust_id,
-            "sequence": self.sequence,
-            "event_id": str(self.event_id),
-            "stream_type": self.stream_type,
-            "stream_id": self.stream_id,
-            "stream_version": self.stream_version,
-            "event_type": self.event_type,
-            "schema_version": self.schema_version,
-            "data": self.data,
-            "metadata": self.metadata,
-            "recorded_at": self.recorded_at.isoformat(),
-        }
-
-    @classmethod
-    def from_message(cls, message: Mapping[str, Any]) -> StoredEvent:
-        return cls(
-            trust_id=message["trust_id"],
-            sequence=int(message["sequence"]),
-            event_id=uuid.UUID(message["event_id"]),
-            stream_type=message["stream_type"],
-            stream_id=message["stream_id"],
-            stream_version=int(message["stream_version"]),
-            event_type=message["event_type"],
-            schema_version=int(message["schema_version"]),
-            data=message["data"],
-            metadata=message["metadata"],
-            recorded_at=datetime.fromisoformat(message["recorded_at"]),
-            prev_hash=b"",
-            hash=b"",
-        )
-
-
-def event_hash(prev_hash: bytes, content: Mapping[str, Any]) -> bytes:
-    """SHA-256 over the previous hash and the event's canonical JSON."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(prev_hash + canonical.encode()).digest()
-
-
-def hashed_content(
-    trust_id: str, sequence: int, event_id: uuid.UUID, stream_type: str, stream_id: str,
-    stream_version: int, event_type: str, schema_version: int, data: Any, metadata: Any,
-    recorded_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "trust_id": trust_id, "sequence": sequence, "event_id": str(event_id),
-        "stream_type": stream_type, "stream_id": stream_id, "stream_version": stream_version,
-        "event_type": event_type, "schema_version": schema_version, "data": data,
-        "metadata": metadata, "recorded_at": recorded_at.astimezone(UTC).isoformat(),
-    }
-
+from fathom_shared.event_store.chain import ChainLink, ChainReport, check_chain, event_hash, hashed_content
+from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
 
 _INSERT = text(
     """
@@ -233,6 +145,8 @@ _COLUMNS = (
     "trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, "
     "schema_version, data, metadata, recorded_at, prev_hash, hash"
 )
+_E_COLUMNS = ", ".join("e." + column.strip() for column in _COLUMNS.split(","))
+_NO_LIMIT = 2**63 - 1
 
 
 def read_events(
@@ -268,29 +182,145 @@ def _stored(row: Any) -> StoredEvent:
     )
 
 
-def content_of(event: StoredEvent) -> dict[str, Any]:
-    """What an event's hash covers: everything but the hashes themselves."""
-    return hashed_content(
-        event.trust_id, event.sequence, event.event_id, event.stream_type, event.stream_id,
-        event.stream_version, event.event_type, event.schema_version, event.data, event.metadata,
-        event.recorded_at,
-    )
+def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
+                 until: int | None = None) -> list[StoredEvent]:
+    """Every event of whole stream types and of named streams, up to sequence ``until``, in sequence order.
+
+    Two index range reads (by stream type; by each named stream), so a caller never names a
+    stream whose type it also asks for whole (it would be read twice)."""
+    pairs = list(streams)
+    rows = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE trust_id = current_setting('fathom.trust') "
+        "AND stream_type = ANY(:types) AND sequence <= :until "
+        f"UNION ALL SELECT {_E_COLUMNS} "
+        "FROM unnest(CAST(:pair_types AS text[]), CAST(:pair_ids AS text[])) AS s(stream_type, stream_id) "
+        "JOIN events e ON e.trust_id = current_setting('fathom.trust') AND e.stream_type = s.stream_type "
+        "AND e.stream_id = s.stream_id AND e.sequence <= :until ORDER BY sequence"),
+        {"until": _NO_LIMIT if until is None else until, "types": list(stream_types),
+         "pair_types": [p[0] for p in pairs], "pair_ids": [p[1] for p in pairs]})
+    return [_stored(row) for row in rows]
 
 
 @dataclass(frozen=True)
-class ChainLink:
-    """A stored event's place in the chain: enough to check that a copy of it is exact."""
+class EventFilter:
+    """Which of the current trust's events to read: every field set narrows the match (None / empty: any).
 
-    prev_hash: bytes
-    hash: bytes
+    The ``data`` fields compare ``data->>'…'`` exactly as the partial expression indexes of migration
+    ``0006_audit`` are defined, so the planner can use them."""
 
-    def vouches_for(self, copy: StoredEvent) -> bool:
-        """Is ``copy`` (as a broker delivered it) exactly this stored event?
+    stream_type: str | None = None
+    stream_id: str | None = None
+    event_types: Sequence[str] = ()
+    event_id: uuid.UUID | None = None
+    data: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
+    """``data->>key`` equals the value (a string) or is one of the values (a sequence)."""
+    data_lists: Mapping[str, str] = field(default_factory=dict)
+    """Any of these JSON lists ``data->key`` contains its value (one match is enough)."""
+    metadata_any: Mapping[str, str | None] = field(default_factory=dict)
+    """Any of these ``metadata->>key`` equals its value (one match is enough; None values are ignored)."""
+    start: datetime | None = None
+    end: datetime | None = None
+    """``recorded_at`` within ``[start, end]``."""
+    until: int | None = None
+    """Only events up to this sequence (a past moment's view of the log)."""
 
-        Its content, chained to the stored previous hash, must give the stored hash: any changed
-        field, or an event the store never had at that position, gives another digest.
-        """
-        return event_hash(self.prev_hash, content_of(copy)) == self.hash
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """SQL conditions over ``events`` and their parameters."""
+        clauses = ["trust_id = current_setting('fathom.trust')"]
+        params: dict[str, Any] = {}
+
+        def param(value: Any) -> str:
+            name = f"p{len(params)}"
+            params[name] = value
+            return f":{name}"
+
+        for column in ("stream_type", "stream_id", "event_id"):
+            if (value := getattr(self, column)) is not None:
+                clauses.append(f"{column} = {param(value)}")
+        if self.event_types:
+            clauses.append(f"event_type = ANY({param(list(self.event_types))})")
+        for key, value in self.data.items():
+            expression = f"(data->>'{_json_key(key)}')"
+            clauses.append(f"{expression} = {param(value)}" if isinstance(value, str)
+                           else f"{expression} = ANY({param(list(value))})")
+        if self.data_lists:
+            clauses.append("(" + " OR ".join(f"(data->'{_json_key(key)}') ? {param(value)}"
+                                             for key, value in self.data_lists.items()) + ")")
+        if present := {key: value for key, value in self.metadata_any.items() if value is not None}:
+            clauses.append("(" + " OR ".join(f"(metadata->>'{_json_key(key)}') = {param(value)}"
+                                             for key, value in present.items()) + ")")
+        for bound, operator in (("start", ">="), ("end", "<=")):
+            if (moment := getattr(self, bound)) is not None:
+                clauses.append(f"recorded_at {operator} {param(moment)}")
+        if self.until is not None:
+            clauses.append(f"sequence <= {param(self.until)}")
+        return " AND ".join(clauses), params
+
+
+def _json_key(key: str) -> str:
+    """A JSON key written into SQL: only plain identifiers (keys come from code, never from a request)."""
+    if not key.isidentifier():
+        raise ValueError(f"not a plain JSON key: {key!r}")
+    return key
+
+
+def events_matching(connection: Connection, event_filter: EventFilter, after: int = 0,
+                    limit: int | None = None) -> list[StoredEvent]:
+    """Up to ``limit`` matching events with ``sequence > after``, in sequence order (a keyset page)."""
+    where, params = event_filter.where()
+    rows = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE {where} AND sequence > :after ORDER BY sequence LIMIT :limit"),
+        {**params, "after": after, "limit": limit})
+    return [_stored(row) for row in rows]
+
+
+def iter_matching(connection: Connection, event_filter: EventFilter, after: int = 0,
+                  page: int = 1000) -> Iterator[StoredEvent]:
+    """Every matching event after ``after``, one keyset page in memory at a time."""
+    while True:
+        batch = events_matching(connection, event_filter, after, page)
+        yield from batch
+        if len(batch) < page:
+            return
+        after = batch[-1].sequence
+
+
+def any_matching(connection: Connection, event_filter: EventFilter) -> bool:
+    """Whether any event matches (another trust's events read exactly as none)."""
+    where, params = event_filter.where()
+    return bool(connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM events WHERE {where})"), params).scalar_one())
+
+
+def sequence_at(connection: Connection, moment: datetime) -> int:
+    """The last sequence recorded at or before ``moment`` (0: before the trust's first event).
+
+    Within a trust ``recorded_at`` rises with the sequence, as appends are serialised per trust."""
+    sequence = connection.execute(text(
+        "SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
+        "AND recorded_at <= :at ORDER BY recorded_at DESC, sequence DESC LIMIT 1"), {"at": moment}).scalar()
+    return int(sequence or 0)
+
+
+def recorded_at(connection: Connection, sequence: int) -> datetime | None:
+    """When the last event at or before ``sequence`` was recorded (None: there is none)."""
+    return connection.execute(text(
+        "SELECT recorded_at FROM events WHERE trust_id = current_setting('fathom.trust') AND sequence <= :s "
+        "ORDER BY sequence DESC LIMIT 1"), {"s": sequence}).scalar()
+
+
+def event_at(connection: Connection, sequence: int) -> StoredEvent | None:
+    """The event at ``sequence`` in the current trust's log."""
+    row = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE trust_id = current_setting('fathom.trust') AND sequence = :s"),
+        {"s": sequence}).one_or_none()
+    return None if row is None else _stored(row)
+
+
+def head_sequence(connection: Connection) -> int:
+    """The current trust's last committed sequence (0 before its first append)."""
+    return int(connection.execute(text(
+        "SELECT coalesce(max(last_sequence), 0) FROM trust_heads WHERE trust_id = current_setting('fathom.trust')"
+    )).scalar_one())
 
 
 def chain_links(connection: Connection, first: int, last: int) -> dict[int, ChainLink]:
@@ -303,18 +333,6 @@ def chain_links(connection: Connection, first: int, last: int) -> dict[int, Chai
     return {int(row.sequence): ChainLink(bytes(row.prev_hash), bytes(row.hash)) for row in rows}
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    events_checked: int
-    first_broken_sequence: int | None
-    reason: str | None
-    last_hash: bytes = b""
-    """The hash of the last event checked: where a verification in chunks carries on from."""
-
-    @property
-    def ok(self) -> bool:
-        return self.first_broken_sequence is None
-
 
 def verify_chain(connection: Connection, after: int = 0, prev: bytes = b"", limit: int | None = None) -> ChainReport:
     """Recompute the current trust's hash chain; report the first event that does not match.
@@ -322,19 +340,5 @@ def verify_chain(connection: Connection, after: int = 0, prev: bytes = b"", limi
     From the start, or from a checkpoint (``after`` and that event's hash ``prev``) for at most ``limit``
     events, so a long verification can commit its progress and resume after a crash.
     """
-    checked = 0
-    expected_sequence = after + 1
     page = min(5000, limit) if limit else 5000
-    for event in iter_events(connection, after=after, page=page):
-        if event.sequence != expected_sequence:
-            return ChainReport(checked, expected_sequence, "sequence gap", prev)
-        if event.prev_hash != prev:
-            return ChainReport(checked, event.sequence, "previous hash does not match", prev)
-        if event_hash(prev, content_of(event)) != event.hash:
-            return ChainReport(checked, event.sequence, "content does not match its hash", prev)
-        prev = event.hash
-        checked += 1
-        expected_sequence += 1
-        if checked == limit:  # before the next page is fetched
-            break
-    return ChainReport(checked, None, None, prev)
+    return check_chain(iter_events(connection, after=after, page=page), after, prev, limit)
