@@ -42,8 +42,10 @@ class Errors:
             raise Forbidden("Nothing was recorded.", errors=self.forbidden)
 
 
-def require_assessor(principal: Principal) -> None:
-    if not Access(principal).may_assess():
+def require_assessor(who: Principal | Access) -> None:
+    """The assessing roles (checked first: a caller without them learns nothing about the resource)."""
+    access = who if isinstance(who, Access) else Access(who)
+    if not access.may_assess():
         raise Forbidden(f"This needs one of the roles: {', '.join(ASSESSORS)}.")
 
 
