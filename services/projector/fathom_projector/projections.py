@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import UnknownEvent, upcast
+from fathom_shared.intervention_membership import pupils_after_change
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
@@ -239,9 +240,8 @@ def _intervention_started(projection: Projection, _event: StoredEvent, data: dic
 
 
 def _intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
-    """Removals first, then additions at the end; the order of those staying is kept."""
-    kept = [p for p in current if p not in set(data["removed"])]
-    return kept + [p for p in dict.fromkeys(data["added"]) if p not in set(kept)]
+    """The command API's rule too (:mod:`fathom_shared.intervention_membership`)."""
+    return pupils_after_change(current, data["added"], data["removed"])
 
 
 def _intervention_pupils_changed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
