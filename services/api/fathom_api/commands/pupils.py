@@ -23,7 +23,7 @@ from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Invalid, NotFound
 from fathom_api.validation import Errors, check_not_future
 from fathom_shared.auth import Principal
-from fathom_shared.event_store import NewEvent
+from fathom_shared.event_store import EventFilter, NewEvent, iter_matching, read_streams
 from fathom_shared.events import serialise
 from fathom_shared.personal import erase_pupil_texts, erase_texts
 
@@ -214,20 +214,16 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Decide:
 
 
 
-_INTERVENTION_TEXTS_OF_PUPIL = text(
-    "SELECT e.data->>'name_ref' AS name_ref, e.data->>'outcome_ref' AS outcome_ref FROM events e "
-    "WHERE e.trust_id = current_setting('fathom.trust') AND e.stream_type = 'intervention' "
-    "AND e.event_type IN ('InterventionStarted', 'InterventionEnded') AND e.stream_id IN ("
-    "  SELECT m.stream_id FROM events m WHERE m.trust_id = current_setting('fathom.trust') "
-    "  AND m.stream_type = 'intervention' AND m.event_type IN ('InterventionStarted', 'InterventionPupilsChanged') "
-    "  AND ((m.data->'pupil_ids') ? :pupil_id OR (m.data->'added') ? :pupil_id))")
-
-
 def erase_texts_about_pupil(conn: Connection, pupil_id: str) -> None:
     """Blank the pupil's notes, reasons and evidence references, and the name and outcome of every
     intervention they were ever in: a group's name or outcome often names a child."""
     erase_pupil_texts(conn, pupil_id)
-    rows = conn.execute(_INTERVENTION_TEXTS_OF_PUPIL, {"pupil_id": pupil_id}).all()
-    erase_texts(conn, [ref for row in rows for ref in (row.name_ref, row.outcome_ref)])
+    memberships = iter_matching(conn, EventFilter(
+        stream_type="intervention", event_types=("InterventionStarted", "InterventionPupilsChanged"),
+        data_lists={"pupil_ids": pupil_id, "added": pupil_id}))
+    streams = sorted({("intervention", event.stream_id) for event in memberships})
+    texts = [event.data.get(key) for event in read_streams(conn, streams=streams)
+             if event.event_type in ("InterventionStarted", "InterventionEnded") for key in ("name_ref", "outcome_ref")]
+    erase_texts(conn, texts)
 
 
