@@ -85,6 +85,11 @@ class ObjectiveDefined(EventData):
     scale_id = fields.String(required=True)
 
 
+OBJECTIVE_FIELDS = tuple(name for name in ObjectiveDefined._declared_fields if name != "objective_id")
+"""What defines an objective besides its id: ``ObjectiveDefined``'s fields, and so the ``objectives`` table's
+columns and what a framework import compares."""
+
+
 class JudgementRecorded(EventData):
     """Version 3: the teacher's note and the evidence reference are erasable texts, carried by id
     (``note_ref``, ``evidence_ref_id``: rows of ``personal_texts``, see :mod:`fathom_shared.personal`).

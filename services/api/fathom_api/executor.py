@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import bindparam
 
+from fathom_api.command_table_fold import apply as apply_to_command_tables
 from fathom_api.refusals import Conflict
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
@@ -29,7 +30,8 @@ from fathom_shared.personal import staff_ref
 
 @dataclass
 class Decision:
-    """What a command rule decided: events to append, plus write-model changes to make with them."""
+    """What a command rule decided: events to append (the command-side tables follow them through
+    :mod:`fathom_api.command_table_fold`), plus ``after_append`` for what never enters the log: personal data."""
 
     events: list[NewEvent]
     expected_versions: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -91,6 +93,7 @@ def execute(engine: Engine, context: CommandContext, decide: Decide, status: int
         try:
             stored = append_events(conn, caller.trust_id, decision.events, _metadata(conn, context),
                                    decision.expected_versions)
+            apply_to_command_tables(conn, decision.events)
             if decision.after_append:
                 decision.after_append(conn)
         except ConcurrencyConflict as exc:

@@ -33,11 +33,8 @@ def create_class(payload: dict[str, Any]) -> Decide:
 
 
 def class_created(data: dict[str, Any]) -> Decision:
-    """``ClassCreated`` with its ``classes`` row (shared by the endpoint and the roster import)."""
-    return created("class", data["class_id"], "ClassCreated", data,
-                   ("INSERT INTO classes (trust_id, class_id, school_id, name, year_group, academic_year) "
-                    "VALUES (current_setting('fathom.trust'), :class_id, :school_id, :name, :year_group, "
-                    ":academic_year)", data))
+    """``ClassCreated`` (shared by the endpoint and the roster import)."""
+    return created("class", data["class_id"], "ClassCreated", data)
 
 
 def mark_objectives_taught(payload: dict[str, Any]) -> Decide:

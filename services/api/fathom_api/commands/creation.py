@@ -1,13 +1,9 @@
-"""Creating a resource: a new stream (expected version 0) whose first event comes with its command-table row."""
+"""Creating a resource: a new stream (expected version 0), its first event, and the refusals creations share."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
-
-from sqlalchemy import Connection, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql import bindparam
 
 from fathom_api.executor import Decision
 from fathom_api.refusals import Conflict, Invalid
@@ -27,18 +23,10 @@ def already_in_use(field: str = "id") -> Conflict:
     return Conflict("That id is already in use.", errors={field: ["Already in use."]})
 
 
-def created(stream_type: str, resource_id: str, event_type: str, data: dict[str, Any],
-            *writes: tuple[str, dict[str, Any]]) -> Decision:
-    """A creation: the stream must be new (expected version 0); ``writes`` go in with its event."""
-
-    def write_rows(conn: Connection) -> None:
-        for sql, params in writes:
-            json_params = [bindparam(k, type_=JSONB) for k in params if k in ("groups", "bands")]
-            conn.execute(text(sql).bindparams(*json_params), params)
-
+def created(stream_type: str, resource_id: str, event_type: str, data: dict[str, Any]) -> Decision:
+    """A creation: the stream must be new (expected version 0); its command-table row follows the event."""
     return Decision(
         events=[NewEvent(stream_type, resource_id, event_type, serialise(event_type, data))],
         expected_versions={(stream_type, resource_id): 0},
         resource_id=resource_id,
-        after_append=write_rows,
     )

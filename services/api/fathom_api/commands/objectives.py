@@ -18,14 +18,7 @@ from fathom_api.refusals import Conflict, Forbidden, NotFound
 from fathom_api.validation import Errors, check_not_future
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise
-
-OBJECTIVE_FIELDS = ("code", "subject", "year_group", "strand", "text", "weight", "scale_id")
-"""What defines an objective besides its id: the event's fields and the ``objectives`` table's columns."""
-
-_INSERT = text(
-    f"INSERT INTO objectives (trust_id, objective_id, {', '.join(OBJECTIVE_FIELDS)}) "
-    f"VALUES (current_setting('fathom.trust'), :objective_id, {', '.join(':' + f for f in OBJECTIVE_FIELDS)})")
+from fathom_shared.events import OBJECTIVE_FIELDS, serialise
 
 
 def define_objective(payload: dict[str, Any]) -> Decide:
@@ -47,15 +40,11 @@ def define_objective(payload: dict[str, Any]) -> Decide:
 
 
 def objectives_defined(objectives: Sequence[dict[str, Any]], **answer: Any) -> Decision:
-    """``ObjectiveDefined`` for each new objective (streams must be new) and their ``objectives`` rows.
-
-    The rows go in as one statement: a framework import defines thousands at once.
-    """
+    """``ObjectiveDefined`` for each new objective (streams must be new; their rows follow the events)."""
     data = [serialise("ObjectiveDefined", objective) for objective in objectives]
     return Decision(
         events=[NewEvent("objective", d["objective_id"], "ObjectiveDefined", d) for d in data],
         expected_versions={("objective", d["objective_id"]): 0 for d in data},
-        after_append=lambda conn: data and conn.execute(_INSERT, data),
         **answer,
     )
 
@@ -80,9 +69,6 @@ def retire_objective(payload: dict[str, Any], objective_id: str) -> Decide:
         return Decision(
             events=[NewEvent("objective", objective_id, "ObjectiveRetired", data)],
             resource_id=objective_id,
-            after_append=lambda conn: conn.execute(
-                text("UPDATE objectives SET retired = true WHERE trust_id = current_setting('fathom.trust') "
-                     "AND objective_id = :id"), {"id": objective_id}),
         )
 
     return decide

@@ -13,8 +13,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql import bindparam
 
 from fathom_api.access import require_school
 from fathom_api.command_tables import class_row, exists
@@ -57,20 +55,22 @@ def register_pupil(payload: dict[str, Any]) -> Decide:
 
 
 PERSONAL = ("given_name", "family_name", "date_of_birth", "upn")
-"""Columns of ``pupil_personal``: the only place a pupil's identifying details are kept."""
+"""Columns of ``pupil_personal``: the only place a pupil's identifying details are kept.
+
+They never enter the log, so these are the only command-side writes not made by
+:mod:`fathom_api.command_table_fold`: each is written here, once."""
+_KEEP_PERSONAL = text(f"INSERT INTO pupil_personal (trust_id, pupil_id, {', '.join(PERSONAL)}) "
+                      f"VALUES (current_setting('fathom.trust'), :pupil_id, {', '.join(':' + k for k in PERSONAL)})")
+_ERASE_PERSONAL = text(f"UPDATE pupil_personal SET {', '.join(k + ' = NULL' for k in PERSONAL)} "
+                       "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id")
 
 
 def pupil_registered(data: dict[str, Any], personal: dict[str, Any]) -> Decision:
-    """``PupilRegistered`` (ids and groups only) with the ``pupils`` row and, apart, the personal details."""
-    return created(
-        "pupil", data["pupil_id"], "PupilRegistered", data,
-        ("INSERT INTO pupils (trust_id, pupil_id, school_id, class_id, year_group, groups) "
-         "VALUES (current_setting('fathom.trust'), :pupil_id, :school_id, :class_id, :year_group, :groups)",
-         data),
-        ("INSERT INTO pupil_personal (trust_id, pupil_id, given_name, family_name, date_of_birth, upn) "
-         "VALUES (current_setting('fathom.trust'), :pupil_id, :given_name, :family_name, :date_of_birth, "
-         ":upn)", {"pupil_id": data["pupil_id"], **{k: personal.get(k) for k in PERSONAL}}),
-    )
+    """``PupilRegistered`` (ids and groups only) and, apart from the log, the personal details."""
+    decision = created("pupil", data["pupil_id"], "PupilRegistered", data)
+    row = {"pupil_id": data["pupil_id"], **{k: personal.get(k) for k in PERSONAL}}
+    decision.after_append = lambda conn: conn.execute(_KEEP_PERSONAL, row)
+    return decision
 
 
 def personal_details_changed(pupil_id: str, personal: dict[str, Any]) -> Decision:
@@ -94,15 +94,9 @@ def _pupil(conn: Connection, principal: Principal, pupil_id: str) -> Any:
     return pupil
 
 
-def _pupil_event(pupil_id: str, event_type: str, data: dict[str, Any], sql: str | None = None,
-                 params: dict[str, Any] | None = None) -> Decision:
-    def write(conn: Connection) -> None:
-        if sql:
-            json_params = [bindparam(k, type_=JSONB) for k in (params or {}) if k == "groups"]
-            conn.execute(text(sql).bindparams(*json_params), {"pupil_id": pupil_id, **(params or {})})
-
+def _pupil_event(pupil_id: str, event_type: str, data: dict[str, Any]) -> Decision:
     return Decision(events=[NewEvent("pupil", pupil_id, event_type, serialise(event_type, data))],
-                   resource_id=pupil_id, after_append=write)
+                    resource_id=pupil_id)
 
 
 def _on_roll(pupil: Any) -> None:
@@ -139,12 +133,9 @@ def move_pupil(payload: dict[str, Any], pupil_id: str) -> Decide:
 
 
 def pupil_moved(pupil_id: str, class_id: str | None, year_group: int, moved_on: date) -> Decision:
-    """``PupilMoved`` with the ``pupils`` row following it (shared by the endpoint and the roster import)."""
+    """``PupilMoved`` (shared by the endpoint and the roster import); the ``pupils`` row follows the event."""
     data = {"pupil_id": pupil_id, "class_id": class_id, "year_group": year_group, "moved_on": moved_on}
-    return _pupil_event(pupil_id, "PupilMoved", data,
-                        "UPDATE pupils SET class_id = :class_id, year_group = :year_group "
-                        "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :pupil_id",
-                        {"class_id": class_id, "year_group": year_group})
+    return _pupil_event(pupil_id, "PupilMoved", data)
 
 
 def record_leaving(payload: dict[str, Any], pupil_id: str) -> Decide:
@@ -157,10 +148,7 @@ def record_leaving(payload: dict[str, Any], pupil_id: str) -> Decide:
         errors = Errors()
         check_not_future(errors, "left_on", payload["left_on"])
         errors.raise_any()
-        return _pupil_event(pupil_id, "PupilLeft", {"pupil_id": pupil_id, "left_on": payload["left_on"]},
-                            "UPDATE pupils SET left_on = :left_on "
-                            "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :pupil_id",
-                            {"left_on": payload["left_on"]})
+        return _pupil_event(pupil_id, "PupilLeft", {"pupil_id": pupil_id, "left_on": payload["left_on"]})
 
     return decide
 
@@ -176,10 +164,7 @@ def change_groups(payload: dict[str, Any], pupil_id: str) -> Decide:
         data = serialise("PupilGroupsChanged", {"pupil_id": pupil_id, "groups": payload["groups"]})
         if serialise("PupilGroupsChanged", {"pupil_id": pupil_id, "groups": pupil.groups}) == data:
             return Decision(events=[], resource_id=pupil_id, status=200)
-        return _pupil_event(pupil_id, "PupilGroupsChanged", data,
-                            "UPDATE pupils SET groups = :groups "
-                            "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :pupil_id",
-                            {"groups": data["groups"]})
+        return _pupil_event(pupil_id, "PupilGroupsChanged", data)
 
     return decide
 
@@ -198,16 +183,12 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Decide:
             raise Conflict("This pupil's personal data was already erased.")
 
         def erase(conn: Connection) -> None:
-            conn.execute(text("UPDATE pupil_personal SET given_name = NULL, family_name = NULL, "
-                              "date_of_birth = NULL, upn = NULL "
-                              "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id"), {"id": pupil_id})
-            conn.execute(text("UPDATE pupils SET erased = true "
-                              "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id"), {"id": pupil_id})
+            conn.execute(_ERASE_PERSONAL, {"id": pupil_id})
             erase_texts_about_pupil(conn, pupil_id)
 
-        command = _pupil_event(pupil_id, "PupilErased", {"pupil_id": pupil_id})
-        command.after_append = erase
-        return command
+        decision = _pupil_event(pupil_id, "PupilErased", {"pupil_id": pupil_id})
+        decision.after_append = erase
+        return decision
 
     return decide
 

@@ -12,8 +12,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql import bindparam
 
 from fathom_api.access import Access
 from fathom_api.executor import Decide, Decision
@@ -22,11 +20,6 @@ from fathom_api.scale_presets import PRESETS
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
-
-_INSERT = text(
-    "INSERT INTO scales (trust_id, scale_id, name, bands, version, previous_version) "
-    "VALUES (current_setting('fathom.trust'), :scale_id, :name, :bands, :version, :previous_version)"
-).bindparams(bindparam("bands", type_=JSONB))
 
 
 def _require_writer(principal: Principal) -> None:
@@ -50,7 +43,6 @@ def _scale_defined(scale_id: str, name: str, bands: list[dict[str, Any]], versio
         events=[NewEvent("scale", scale_id, "ScaleDefined", data)],
         expected_versions={("scale", scale_id): 0},
         resource_id=scale_id,
-        after_append=lambda conn: conn.execute(_INSERT, data),
     )
 
 

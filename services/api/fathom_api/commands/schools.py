@@ -1,4 +1,4 @@
-"""School stream: a school is created once (``SchoolCreated``) with its ``schools`` row."""
+"""School stream: a school is created once (``SchoolCreated``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,5 @@ def create_school(payload: dict[str, Any]) -> Decide:
 
 
 def school_created(data: dict[str, Any]) -> Decision:
-    """``SchoolCreated`` with its ``schools`` row (shared by the endpoint and the roster import)."""
-    return created("school", data["school_id"], "SchoolCreated", data,
-                   ("INSERT INTO schools (trust_id, school_id, name) "
-                    "VALUES (current_setting('fathom.trust'), :school_id, :name)", data))
+    """``SchoolCreated`` (shared by the endpoint and the roster import)."""
+    return created("school", data["school_id"], "SchoolCreated", data)

@@ -2,8 +2,10 @@
 and the erasure of a member of staff (``StaffErased``).
 
 Staff assignments decide what a teacher may write, so each is an event: an auditor sees who gave
-whom a class, and when. The ``staff_assignments`` table, written in the same transaction, is what
-access checks read. Events name a person by their erasable ``staff_ref``, never by ``sub``.
+whom a class, and when. The ``staff_assignments`` table is what access checks read; it follows the
+events (:mod:`fathom_api.command_table_fold`), except that erasing a member of staff ends their
+assignments here: the erasure blanks their ``sub``, so no event can name it. Events name a person
+by their erasable ``staff_ref``, never by ``sub``.
 """
 
 from __future__ import annotations
@@ -39,13 +41,12 @@ def _is_assigned(conn: Connection, staff_sub: str, class_id: str) -> bool:
     return conn.execute(text(f"SELECT 1 {_ASSIGNMENT}"), {"class_id": class_id, "sub": staff_sub}).first() is not None
 
 
-def _staff_event(conn: Connection, event_type: str, staff_sub: str, class_id: str, sql: str) -> Decision:
-    """The event on the class's ``class_staff`` stream, and the ``staff_assignments`` change with it.
+def _staff_event(conn: Connection, event_type: str, staff_sub: str, class_id: str) -> Decision:
+    """The event on the class's ``class_staff`` stream (the ``staff_assignments`` row follows it).
 
     The event names the person by their erasable ``staff_ref``, never by ``sub``."""
     data = serialise(event_type, {"class_id": class_id, "staff_ref": staff_ref(conn, staff_sub)})
-    return Decision(events=[NewEvent("class_staff", class_id, event_type, data)], resource_id=class_id,
-                   after_append=lambda conn: conn.execute(text(sql), {"sub": staff_sub, "class_id": class_id}))
+    return Decision(events=[NewEvent("class_staff", class_id, event_type, data)], resource_id=class_id)
 
 
 def assign_staff(payload: dict[str, Any], class_id: str) -> Decide:
@@ -64,10 +65,8 @@ def assign_staff(payload: dict[str, Any], class_id: str) -> Decide:
 
 
 def staff_assigned(conn: Connection, staff_sub: str, class_id: str) -> Decision:
-    """``StaffAssigned`` and its ``staff_assignments`` row (shared by the endpoint and the roster import)."""
-    return _staff_event(conn, "StaffAssigned", staff_sub, class_id,
-                        "INSERT INTO staff_assignments (trust_id, staff_sub, class_id) "
-                        "VALUES (current_setting('fathom.trust'), :sub, :class_id) ON CONFLICT DO NOTHING")
+    """``StaffAssigned`` (shared by the endpoint and the roster import)."""
+    return _staff_event(conn, "StaffAssigned", staff_sub, class_id)
 
 
 def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> Decide:
@@ -77,7 +76,7 @@ def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> De
         _class(conn, principal, class_id)
         if not _is_assigned(conn, staff_sub, class_id):
             raise NotFound(f"{staff_sub} is not assigned to {class_id}.")
-        return _staff_event(conn, "StaffUnassigned", staff_sub, class_id, f"DELETE {_ASSIGNMENT}")
+        return _staff_event(conn, "StaffUnassigned", staff_sub, class_id)
 
     return decide
 

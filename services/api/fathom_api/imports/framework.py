@@ -15,12 +15,13 @@ from marshmallow import fields
 from sqlalchemy import Connection, text
 
 from fathom_api.access import Access
-from fathom_api.commands.objectives import OBJECTIVE_FIELDS, objectives_defined
+from fathom_api.commands.objectives import objectives_defined
 from fathom_api.executor import Decide, Decision
 from fathom_api.imports.csv_table import CsvTable, RowErrors, load_row, parse_csv, report, upload_text
 from fathom_api.refusals import Forbidden
 from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
 from fathom_shared.auth import Principal
+from fathom_shared.events import OBJECTIVE_FIELDS
 
 PREFIX = "rows"
 REQUIRED = ("code", "subject", "year_group", "text", "scale_id")
