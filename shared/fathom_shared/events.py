@@ -110,6 +110,14 @@ class JudgementRecorded(EventData):
     legacy_evidence_ref = fields.String(allow_none=True, validate=validate.Length(max=500))
 
 
+def judgement_recorded(*, pupil_id: str, objective_id: str, value: int, assessed_on: date, source: str,
+                       note_ref: str | None, evidence_ref_id: str | None, class_id: str | None) -> dict[str, Any]:
+    """A new ``JudgementRecorded``'s data in its stored form, built directly (no marshmallow): judgements are
+    the hot path of the command API, and the caller has validated every value already."""
+    return {"pupil_id": pupil_id, "objective_id": objective_id, "value": value, "assessed_on": assessed_on.isoformat(),
+            "source": source, "note_ref": note_ref, "evidence_ref_id": evidence_ref_id, "class_id": class_id}
+
+
 class ObjectiveTaught(EventData):
     class_id = fields.String(required=True)
     objective_id = fields.String(required=True)
@@ -326,8 +334,7 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_JUDGEMENT_FIELDS = frozenset({"pupil_id", "objective_id", "value", "assessed_on", "source", "note_ref",
-                               "evidence_ref_id", "class_id", "legacy_note", "legacy_evidence_ref"})
+_JUDGEMENT_FIELDS = frozenset(JudgementRecorded._declared_fields)
 _OPTIONAL_JUDGEMENT_FIELDS = ("note_ref", "evidence_ref_id", "class_id")
 _LEGACY_JUDGEMENT_FIELDS = ("legacy_note", "legacy_evidence_ref")
 """Present only in upcast events written before v3 (the schema has no default for them)."""

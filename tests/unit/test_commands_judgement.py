@@ -73,3 +73,14 @@ def test_unknown_not_yours_and_a_moderators_judgement():
     assert "judgement_id" in refused.value.errors
     with pytest.raises(Forbidden):
         decide(WITHDRAWN, {"reason": "r"}, fold([recorded()]), who=caller("auditor"))
+
+
+def test_a_new_judgement_is_built_exactly_as_the_schema_stores_it():
+    from fathom_shared.events import judgement_recorded, serialise, upcast
+
+    fields = {"pupil_id": "p1", "objective_id": "o1", "value": 2, "assessed_on": date(2025, 9, 1),
+              "source": "teacher", "note_ref": None, "evidence_ref_id": None, "class_id": "4a"}
+    built = judgement_recorded(**fields)
+    assert built == serialise("JudgementRecorded", fields)
+    assert upcast("JudgementRecorded", 3, built) == upcast("JudgementRecorded", 3,
+                                                           serialise("JudgementRecorded", fields))

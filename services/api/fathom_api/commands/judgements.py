@@ -19,7 +19,7 @@ from fathom_api.refusals import Invalid
 from fathom_api.validation import Errors, check_not_future, check_pupil, require_assessor, school_today
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
-from fathom_shared.events import CURRENT_VERSION
+from fathom_shared.events import CURRENT_VERSION, judgement_recorded
 from fathom_shared.personal import TextBatch
 
 
@@ -57,13 +57,12 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Decide:
             check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
             if pupil is not None:
                 # Already validated by the request schema; built directly because this is the hot path.
-                data = {
-                    "pupil_id": item["pupil_id"], "objective_id": item["objective_id"], "value": item["value"],
-                    "assessed_on": item["assessed_on"].isoformat(), "source": item["source"],
-                    "note_ref": texts.add(item["note"], pupil_id=item["pupil_id"]),
-                    "evidence_ref_id": texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
-                    "class_id": pupil.class_id,
-                }
+                data = judgement_recorded(
+                    pupil_id=item["pupil_id"], objective_id=item["objective_id"], value=item["value"],
+                    assessed_on=item["assessed_on"], source=item["source"],
+                    note_ref=texts.add(item["note"], pupil_id=item["pupil_id"]),
+                    evidence_ref_id=texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
+                    class_id=pupil.class_id)
                 events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
                                        schema_version=CURRENT_VERSION["JudgementRecorded"]))
         errors.raise_any()
