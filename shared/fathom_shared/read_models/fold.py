@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.intervention_membership import pupils_after_change
 from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch, PoisonEvent, Projection, Rejected
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
@@ -98,9 +99,8 @@ def _intervention_started(projection: Projection, _event: StoredEvent, data: dic
 
 
 def _intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
-    """Removals first, then additions at the end; the order of those staying is kept."""
-    kept = [p for p in current if p not in set(data["removed"])]
-    return kept + [p for p in dict.fromkeys(data["added"]) if p not in set(kept)]
+    """The command API's rule too (:mod:`fathom_shared.intervention_membership`)."""
+    return pupils_after_change(current, data["added"], data["removed"])
 
 
 def _intervention_pupils_changed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
