@@ -97,15 +97,19 @@ def _intervention_started(projection: Projection, _event: StoredEvent, data: dic
         "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"]})
 
 
-def _intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
-    """Removals first, then additions at the end; the order of those staying is kept."""
+def intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
+    """An intervention's pupils after an ``InterventionPupilsChanged`` (``data``) on ``current``.
+
+    Removals first, then additions at the end, each pupil once; the order of those staying is kept.
+    Public so that every fold of an intervention stream applies the same rule.
+    """
     kept = [p for p in current if p not in set(data["removed"])]
     return kept + [p for p in dict.fromkeys(data["added"]) if p not in set(kept)]
 
 
 def _intervention_pupils_changed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = projection.require(INTERVENTIONS, (data["intervention_id"],), event)
-    projection.put(INTERVENTIONS, {**row, "pupil_ids": _intervention_pupils(data, row["pupil_ids"])})
+    projection.put(INTERVENTIONS, {**row, "pupil_ids": intervention_pupils(data, row["pupil_ids"])})
 
 
 def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
