@@ -20,7 +20,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, text
 
 from fathom_reports.csv_export import safe_cell
-from fathom_reports.personal_texts import Personal
+from fathom_reports.loading.personal_texts import Personal
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import CURRENT_VERSION, EVENT_SCHEMAS, UnknownEvent, upcast
 
@@ -121,7 +121,8 @@ def event_view(event: StoredEvent, personal: Personal) -> dict[str, Any]:
     """An event as an auditor sees it: identity, stream, data at the current version, who, when, hash.
 
     ``texts`` shows what the event's erasable ids (``note_ref``, ``lead_ref``, …) stand for now: nothing once
-    erased. ``personal`` resolves them for a whole page at once (:func:`fathom_reports.personal_texts.personal_of`).
+    erased. ``personal`` resolves them for a whole page at once
+    (:func:`fathom_reports.loading.personal_texts.personal_of`).
     """
     data, problem = current_data(event)
     data = personal.shown_data(data)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_reports.audit_events import EventFilter, current_data, iter_matching
-from fathom_reports.personal_texts import Personal
+from fathom_reports.loading.personal_texts import Personal
 from fathom_shared.event_store import StoredEvent
 
 JUDGEMENT_EVENTS = ("JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn")

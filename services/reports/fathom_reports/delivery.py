@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from fathom_reports.change_feed_publisher import ChangePublisher
 from fathom_reports.change_retention import check_retention, run_retention
-from fathom_reports.freshness import CHANNEL, parse_notification
+from fathom_reports.loading.freshness import CHANNEL, parse_notification
 from fathom_reports.webhooks_delivery import WebhookDeliverer
 from fathom_reports.webhooks_secrets import secret_box
 from fathom_shared.config import Settings, load_settings

@@ -24,13 +24,12 @@ from fathom_reports import webhooks_store as store
 from fathom_reports.change_feed import FEED_EXTENSION, gone_problem
 from fathom_reports.change_feed_store import MODELS, PositionGone, require_kept
 from fathom_reports.responses import json_response, not_found
-from fathom_reports.schemas import ProblemSchema
 from fathom_reports.webhooks_destinations import literal_address, url_refusal
 from fathom_reports.webhooks_secrets import SecretBox
 from fathom_shared.access_policy import WEBHOOK_KEEPERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import Problem, ProblemSchema, requires
 
 WEBHOOK_ROLES = WEBHOOK_KEEPERS
 POLICY_EXTENSION = "fathom_reports.webhooks.policy"
