@@ -18,18 +18,20 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, text
 
-from fathom_projector.current import CELL
-from fathom_projector.projections import TABLES
-from fathom_projector.writer import apply_events
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.notices import NOTICE_TABLES
+from fathom_shared.read_models.tables import REPLAYED
+from fathom_shared.read_models.writer import apply_events
 
 SCRATCH_KEYS: dict[str, tuple[str, ...]] = {
-    **{table.name: ("trust_id", *table.key) for table in TABLES}, "rm_pupil_objective": ("trust_id", *CELL),
-    "rm_positions": ("trust_id",), "dead_letters": ("trust_id", "sequence"), "change_heads": ("trust_id",),
-    "change_notices": ()}
-"""Every table the projector's writer touches, and ``rm_positions`` (a view's ``sequence``), each with the
-key its upserts conflict on: only that index is built, as a scratch table holds one view's rows. With no
-``change_heads`` row, the writer's change notices are not even numbered."""
+    **{table.name: ("trust_id", *table.key) for table in REPLAYED},
+    **{name: ("trust_id",) if name == "change_heads" else () for name in NOTICE_TABLES},
+    "rm_positions": ("trust_id",)}
+"""Every table the writer may write while applying events (as in
+:data:`fathom_shared.read_models.target.SCRATCH_TABLES`), and ``rm_positions``, which the loaders read as
+a view's ``sequence``: here it is the past moment's. Each with only the key its upserts conflict on, not
+the live tables' other indexes: a scratch table holds one view's rows, and every index costs catalog work
+and writes. With no ``change_heads`` row, the writer's change notices are not even numbered."""
 
 _CREATE = "".join(
     f"CREATE TEMPORARY TABLE {name} (LIKE public.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS"

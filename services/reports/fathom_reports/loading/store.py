@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from fathom_reports.audit_verify import trust_head
+from fathom_reports.audit.verify import trust_head
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.loading.read_models import ReadModels

@@ -14,7 +14,7 @@ whole log), so the cost follows the view's size, not the trust's:
 - the streams of the pupils who were ever in the classes, found by ``data->>'class_id'`` on
   their registrations and moves (the partial expression index of migration ``0006_audit``).
 
-They are folded by the projector's own fold and writer into scratch read models
+They are folded by the projector's own fold and writer (:mod:`fathom_shared.read_models`) into scratch read models
 (:mod:`fathom_reports.loading.scratch`), and the view's ordinary SQL loader reads those: so
 ``as_of`` = now gives the live view, by construction rather than by keeping two loaders equal.
 Names come from today's roster (personal details are not history: an erased pupil stays unnamed
@@ -30,7 +30,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.projections import SCHOOL_TIMEZONE
 from fathom_reports.loading.class_analysis import load_class_snapshot
 from fathom_reports.loading.impact import load_intervention
 from fathom_reports.loading.read_models import ReadablePupils, ReadModels, VisibleMembers
@@ -47,6 +46,7 @@ from fathom_shared.event_store import (
     recorded_at,
     sequence_at,
 )
+from fathom_shared.read_models.fold import SCHOOL_TIMEZONE
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
 STRUCTURE_STREAMS = ("school", "class")

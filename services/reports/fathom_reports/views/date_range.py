@@ -3,7 +3,7 @@
 ``rm_pupil_objective`` holds the current judgement over *all* time; for ``from``/``to`` the
 view instead takes the cell's non-withdrawn judgements assessed within the range (both ends
 inclusive) from ``rm_judgements`` and applies the trust's rollup method through
-:func:`fathom_shared.rollup.current_judgement` — the same rule the projector uses, so a range
+:func:`fathom_shared.read_models.rollup.current_judgement` — the same rule the projector uses, so a range
 covering all time gives exactly the stored heat map.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from fathom_reports.views.trust_settings import TrustSettings
 from fathom_reports.views.values import Judgement, Objective, Scale
-from fathom_shared.rollup import JudgementFact, current_judgement
+from fathom_shared.read_models.rollup import JudgementFact, current_judgement
 
 
 class RangeJudgement(NamedTuple):
