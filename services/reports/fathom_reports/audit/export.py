@@ -1,7 +1,7 @@
 """The whole filtered event log as a download (CSV or JSON Lines), streamed a keyset page at a time.
 
 An export of millions of events never holds more than one page in memory: each page's erasable ids are
-resolved together (:func:`fathom_reports.personal_texts.personal_of`), its lines written, and the next read.
+resolved together (:func:`fathom_reports.loading.personal_texts.personal_of`), its lines written, and the next read.
 """
 
 from __future__ import annotations
