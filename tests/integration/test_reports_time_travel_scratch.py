@@ -9,9 +9,14 @@ same pooled connection) sees the live tables again.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
+from fathom_reports.loading.time_travel import PastReadModels, past_engine
+from fathom_reports.schemas.as_of import AsOf
+from fathom_shared.db import TenantUnitOfWork
 from tests.integration.audit_story import tell
 from tests.support import bearer, rows_of, token_for
 
@@ -51,3 +56,13 @@ def test_a_past_view_writes_nothing_live_and_leaves_no_tables_behind(settings, a
         assert again.get_json() == live
     assert live["sequence"] == before["position"] == 20
     assert live_state(app_engine, story.trust) == before
+
+
+def test_once_the_scratch_tables_exist_the_transaction_refuses_any_live_write(app_engine, story):
+    with TenantUnitOfWork(past_engine(app_engine), story.trust) as uow:
+        models = PastReadModels.at(uow.connection, story.trust, AsOf(sequence=17))
+        models.prepare_class("4A")
+        assert uow.connection.execute(text("SELECT last_applied FROM rm_positions")).scalar() == 17
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            uow.connection.execute(text("UPDATE public.rm_positions SET last_applied = 0 WHERE trust_id = :t"),
+                                   {"t": story.trust})
