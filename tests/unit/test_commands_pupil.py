@@ -87,3 +87,36 @@ def test_erasure_once():
     assert event.event_type == "PupilErased" and event.data == {"pupil_id": "p1"}
     with pytest.raises(Conflict):
         decide_erasure("p1", Pupil(erased=True), LEADER)
+
+
+REGISTRATION = {"school_id": "north", "class_id": "4a", "year_group": None, "groups": {}}
+
+
+def test_a_registration_takes_its_year_group_from_the_class_unless_given():
+    from fathom_api.commands.pupils import decide_registration
+
+    data = decide_registration("p9", REGISTRATION, True, Class("north", 4), False, LEADER)
+    assert data == {"pupil_id": "p9", "school_id": "north", "class_id": "4a", "year_group": 4, "groups": {}}
+    assert decide_registration("p9", {**REGISTRATION, "year_group": 5}, True, Class("north", 4), False,
+                               LEADER)["year_group"] == 5
+
+
+def test_registration_refusals_in_order():
+    from fathom_api.commands.pupils import decide_registration
+
+    with pytest.raises(Invalid) as refused:
+        decide_registration("p9", REGISTRATION, False, None, False, LEADER)
+    assert refused.value.errors == {"school_id": ["Unknown school."]}
+    with pytest.raises(Forbidden):
+        decide_registration("p9", {**REGISTRATION, "school_id": "south"}, True, None, False, LEADER)
+    with pytest.raises(Invalid) as refused:
+        decide_registration("p9", REGISTRATION, True, None, False, LEADER)
+    assert refused.value.errors == {"class_id": ["Unknown class."]}
+    with pytest.raises(Invalid) as refused:
+        decide_registration("p9", REGISTRATION, True, Class("south", 4), False, LEADER)
+    assert refused.value.errors == {"class_id": ["Class is in another school."]}
+    with pytest.raises(Invalid) as refused:
+        decide_registration("p9", {**REGISTRATION, "class_id": None}, True, None, False, LEADER)
+    assert refused.value.errors == {"year_group": ["Required when there is no class."]}
+    with pytest.raises(Conflict):
+        decide_registration("p9", REGISTRATION, True, Class("north", 4), True, LEADER)

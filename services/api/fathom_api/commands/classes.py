@@ -16,18 +16,24 @@ from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
 
 
+def decide_class(class_id: str, creation: dict[str, Any], school_known: bool, id_taken: bool,
+                 caller: Principal) -> dict[str, Any]:
+    """``ClassCreated``'s data: in a known school of the caller's, under a free id."""
+    if not school_known:
+        raise unknown("school_id", "school")
+    require_school(caller, creation["school_id"])
+    if id_taken:
+        raise already_in_use()
+    return {"class_id": class_id, **{k: creation[k] for k in ("school_id", "name", "year_group", "academic_year")}}
+
+
 def create_class(payload: dict[str, Any]) -> Decide:
     """Create a class (year group, academic year) in a school."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        if not exists(conn, "schools", "school_id", payload["school_id"]):
-            raise unknown("school_id", "school")
-        require_school(principal, payload["school_id"])
         class_id = new_id(payload)
-        if exists(conn, "classes", "class_id", class_id):
-            raise already_in_use()
-        return class_created({"class_id": class_id, **{k: payload[k] for k in
-                                                        ("school_id", "name", "year_group", "academic_year")}})
+        return class_created(decide_class(class_id, payload, exists(conn, "schools", "school_id", payload["school_id"]),
+                                          exists(conn, "classes", "class_id", class_id), principal))
 
     return decide
 

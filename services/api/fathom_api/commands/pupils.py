@@ -26,29 +26,37 @@ from fathom_shared.events import serialise
 from fathom_shared.personal import erase_pupil_texts, erase_texts
 
 
+def decide_registration(pupil_id: str, registration: dict[str, Any], school_known: bool, klass: Any,
+                        id_taken: bool, caller: Principal) -> dict[str, Any]:
+    """``PupilRegistered``'s data: a known school of the caller's, a class of that school (whose year group
+    is the default), a year group either way, a free id. ``klass``: the named class's row, if any."""
+    school_id = registration["school_id"]
+    if not school_known:
+        raise unknown("school_id", "school")
+    require_school(caller, school_id)
+    year_group = registration["year_group"]
+    if registration["class_id"] is not None:
+        if klass is None:
+            raise unknown("class_id", "class")
+        if klass.school_id != school_id:
+            raise Invalid(errors={"class_id": ["Class is in another school."]})
+        year_group = klass.year_group if year_group is None else year_group
+    if year_group is None:
+        raise Invalid(errors={"year_group": ["Required when there is no class."]})
+    if id_taken:
+        raise already_in_use()
+    return {"pupil_id": pupil_id, "school_id": school_id, "class_id": registration["class_id"],
+            "year_group": year_group, "groups": registration["groups"]}
+
+
 def register_pupil(payload: dict[str, Any]) -> Decide:
     """Register a pupil: ids and group flags go into the event, names only into the roster."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        school_id = payload["school_id"]
-        if not exists(conn, "schools", "school_id", school_id):
-            raise unknown("school_id", "school")
-        require_school(principal, school_id)
-        year_group = payload["year_group"]
-        if payload["class_id"] is not None:
-            klass = class_row(conn, payload["class_id"])
-            if klass is None:
-                raise unknown("class_id", "class")
-            if klass.school_id != school_id:
-                raise Invalid(errors={"class_id": ["Class is in another school."]})
-            year_group = klass.year_group if year_group is None else year_group
-        if year_group is None:
-            raise Invalid(errors={"year_group": ["Required when there is no class."]})
         pupil_id = new_id(payload)
-        if exists(conn, "pupils", "pupil_id", pupil_id):
-            raise already_in_use()
-        data = {"pupil_id": pupil_id, "school_id": school_id, "class_id": payload["class_id"],
-                "year_group": year_group, "groups": payload["groups"]}
+        klass = None if payload["class_id"] is None else class_row(conn, payload["class_id"])
+        data = decide_registration(pupil_id, payload, exists(conn, "schools", "school_id", payload["school_id"]),
+                                   klass, exists(conn, "pupils", "pupil_id", pupil_id), principal)
         return pupil_registered(data, {k: payload[k] for k in PERSONAL})
 
     return decide
