@@ -32,3 +32,26 @@ def test_a_class_in_a_known_school_of_the_callers():
         decide_class("5s", {**CLASS, "school_id": "south"}, True, False, SCHOOL_LEADER)
     with pytest.raises(Conflict):
         decide_class("4a", CLASS, True, True, SCHOOL_LEADER)
+
+
+def test_objectives_taught_to_a_class_of_the_callers_each_once():
+    from dataclasses import dataclass
+    from datetime import date
+
+    from fathom_api.commands.classes import decide_taught
+    from tests.unit.command_fakes import caller
+
+    @dataclass(frozen=True)
+    class Row:
+        class_id: str
+        school_id: str
+
+    teacher = caller("teacher", classes=frozenset({"4a"}))
+    taught = {"class_id": "4a", "objective_ids": ["o1", "o1", "o2"], "taught_on": date(2025, 9, 1)}
+    events = decide_taught(taught, Row("4a", "north"), teacher, {"o1", "o2"}, date(2025, 10, 1))
+    assert [e.data["objective_id"] for e in events] == ["o1", "o2"]
+    with pytest.raises(Invalid) as refused:
+        decide_taught({**taught, "class_id": "zz"}, None, teacher, {"o1"}, date(2025, 10, 1))
+    assert refused.value.errors == {"class_id": ["Unknown class."], "objective_ids.2": ["Unknown objective."]}
+    with pytest.raises(Forbidden):
+        decide_taught(taught, Row("4b", "north"), teacher, {"o1", "o2"}, date(2025, 10, 1))
