@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from fathom_reports.audit.verify import trust_head
 from fathom_reports.freshness import SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.read_models import read_position
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import head_sequence
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ class ReadModelStore:
     def head(self, trust_id: str) -> int:
         """The trust's last committed event sequence (its head in the event store)."""
         with TenantUnitOfWork(self._engine, trust_id) as uow:
-            return trust_head(uow.connection, trust_id)
+            return head_sequence(uow.connection)
 
     def behind(self, trust_id: str, at_least: int) -> bool:
         """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import Engine
 
-from fathom_reports.audit.events import EventFilter, event_view, filter_from_query, read_page
+from fathom_reports.audit.events import audit_filter, event_view
 from fathom_reports.audit.export import export_lines
 from fathom_reports.audit.history import judgement_history, load_history
 from fathom_reports.audit.reads import list_reads
@@ -28,7 +28,7 @@ from fathom_reports.audit.schemas import (
     VerificationSchema,
 )
 from fathom_reports.audit.verifications import load_verification, request_verification
-from fathom_reports.audit.verify import trust_head, verify_trust
+from fathom_reports.audit.verify import verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
 from fathom_reports.personal_texts import personal_of
@@ -37,6 +37,7 @@ from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import events_matching, head_sequence
 from fathom_shared.web import requires
 
 AUDIT_ROLES = AUDIT_READERS
@@ -71,11 +72,10 @@ def _auditors_only(view: F) -> F:
 def events(args: dict[str, Any], principal: Principal) -> Response:
     """The trust's events in sequence order, filtered; a page as JSON (``next_after`` continues it), or the
     whole filtered range streamed as JSON Lines or CSV."""
-    event_filter = filter_from_query(args)
     if args["format"] != "json":
-        return _export(principal.trust_id, event_filter, args["after"], args["format"])
+        return _export(principal.trust_id, args)
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
-        page = read_page(uow.connection, event_filter, args["after"], args["limit"])
+        page = events_matching(uow.connection, audit_filter(uow.connection, args), args["after"], args["limit"])
         personal = personal_of(uow.connection, page)
     return json_response({
         "events": [event_view(e, personal) for e in page],
@@ -83,12 +83,13 @@ def events(args: dict[str, Any], principal: Principal) -> Response:
     })
 
 
-def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) -> Response:
+def _export(trust_id: str, args: dict[str, Any]) -> Response:
     """Stream every matching event: one transaction, one keyset page in memory at a time."""
+    format_ = args["format"]
 
     def generate() -> Iterator[str]:
         with TenantUnitOfWork(_snapshot_engine(), trust_id) as uow:
-            yield from export_lines(uow.connection, event_filter, after, format_)
+            yield from export_lines(uow.connection, audit_filter(uow.connection, args), args["after"], format_)
 
     mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
     response = Response(stream_with_context(generate()), mimetype=mimetype)
@@ -125,7 +126,7 @@ def verify(principal: Principal) -> Response:
     (``FATHOM_VERIFY_INLINE_MAX_EVENTS``) gets a background job instead, as ``POST /v1/audit/verifications``."""
     engine: Engine = current_app.extensions[ENGINE_EXTENSION]
     with TenantUnitOfWork(engine, principal.trust_id) as uow:
-        head = trust_head(uow.connection, principal.trust_id)
+        head = head_sequence(uow.connection)
     if head > current_app.extensions[VERIFY_INLINE_EXTENSION]:
         return _verification_job(principal)
     return json_response(verify_trust(engine, principal.trust_id).view())
