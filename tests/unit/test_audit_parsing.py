@@ -8,7 +8,7 @@ import pytest
 from marshmallow import Schema, ValidationError
 
 from fathom_reports.audit.events import filter_from_query
-from fathom_reports.audit.schemas import AsOfField
+from fathom_reports.schemas.as_of import AsOfField
 
 
 class Query(Schema):

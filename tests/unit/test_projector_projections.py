@@ -7,7 +7,11 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fathom_projector.projections import (
+from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.fold import project
+from fathom_shared.read_models.parsing import parse_batch, wanted
+from fathom_shared.read_models.projection import Loaded, Projection
+from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
     INTERVENTIONS,
     JUDGEMENTS,
@@ -18,13 +22,7 @@ from fathom_projector.projections import (
     SCHOOLS,
     SCORES,
     TRUST_SETTINGS,
-    Loaded,
-    Projection,
-    parse_batch,
-    project,
-    wanted,
 )
-from fathom_shared.event_store import StoredEvent
 
 RECORDED_AT = datetime(2026, 10, 1, 23, 30, tzinfo=UTC)  # already 2 October in London (BST)
 

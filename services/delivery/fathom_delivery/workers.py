@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from fathom_reports.changes.publisher import ChangePublisher
 from fathom_reports.changes.retention import check_retention, run_retention
-from fathom_reports.freshness import CHANNEL, parse_notification
+from fathom_reports.loading.freshness import CHANNEL, parse_notification
 from fathom_reports.webhooks.delivering import WebhookDeliverer
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings

@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import Connection
 
-from fathom_reports.personal_texts import Personal
+from fathom_reports.loading.personal_texts import Personal
 from fathom_shared.event_store import EventFilter, StoredEvent
 from fathom_shared.events import CURRENT_VERSION, EVENT_SCHEMAS, UnknownEvent, upcast
 from fathom_shared.personal import known_staff_ref
@@ -60,7 +60,8 @@ def event_view(event: StoredEvent, personal: Personal) -> dict[str, Any]:
     """An event as an auditor sees it: identity, stream, data at the current version, who, when, hash.
 
     ``texts`` shows what the event's erasable ids (``note_ref``, ``lead_ref``, …) stand for now: nothing once
-    erased. ``personal`` resolves them for a whole page at once (:func:`fathom_reports.personal_texts.personal_of`).
+    erased. ``personal`` resolves them for a whole page at once
+    (:func:`fathom_reports.loading.personal_texts.personal_of`).
     """
     data, problem = current_data(event)
     data = personal.shown_data(data)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_reports.audit.events import current_data
-from fathom_reports.personal_texts import Personal
+from fathom_reports.loading.personal_texts import Personal
 from fathom_shared.event_store import EventFilter, StoredEvent, any_matching, iter_matching
 
 JUDGEMENT_EVENTS = ("JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from fathom_reports.changes.store import Notice, PositionGone, read_kept_notices
-from fathom_reports.freshness import ProjectionListener, listener_for
+from fathom_reports.loading.freshness import ProjectionListener, listener_for
 from fathom_shared.db import TenantUnitOfWork
 
 PAGE = 500

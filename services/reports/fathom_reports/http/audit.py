@@ -31,14 +31,13 @@ from fathom_reports.audit.verifications import load_verification, request_verifi
 from fathom_reports.audit.verify import verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
-from fathom_reports.personal_texts import personal_of
+from fathom_reports.loading.personal_texts import personal_of
 from fathom_reports.responses import json_response, not_found
-from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import events_matching, head_sequence
-from fathom_shared.web import requires
+from fathom_shared.web import ProblemSchema, requires
 
 AUDIT_ROLES = AUDIT_READERS
 ENGINE_EXTENSION = "fathom_reports.audit_engine"

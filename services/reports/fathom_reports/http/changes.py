@@ -17,10 +17,9 @@ from fathom_reports.changes.store import Notice, PositionGone
 from fathom_reports.changes.stream import ChangeFeed, stream
 from fathom_reports.fair_use import limited
 from fathom_reports.responses import json_response
-from fathom_reports.schemas import ProblemSchema
 from fathom_shared.access_policy import FEED_READERS
 from fathom_shared.auth import Principal
-from fathom_shared.web import INT64_MAX, Problem, requires
+from fathom_shared.web import INT64_MAX, Problem, ProblemSchema, requires
 
 FEED_EXTENSION = "fathom_reports.changes"
 FEED_ROLES = FEED_READERS

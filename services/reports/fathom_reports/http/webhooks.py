@@ -22,7 +22,6 @@ from sqlalchemy import Connection, Engine
 from fathom_reports.changes.gone import require_kept_or_gone
 from fathom_reports.http.changes import FEED_EXTENSION
 from fathom_reports.responses import json_response, not_found
-from fathom_reports.schemas import ProblemSchema
 from fathom_reports.webhooks import store
 from fathom_reports.webhooks.policy import WebhookPolicy, current_policy
 from fathom_reports.webhooks.schemas import (
@@ -36,7 +35,7 @@ from fathom_reports.webhooks.schemas import (
 from fathom_shared.access_policy import WEBHOOK_KEEPERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import Problem, requires
+from fathom_shared.web import Problem, ProblemSchema, requires
 
 WEBHOOK_ROLES = WEBHOOK_KEEPERS
 
