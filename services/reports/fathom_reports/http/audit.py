@@ -7,12 +7,11 @@ the ``auditor`` and ``platform_admin`` roles. Every request to them, by anyone, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 from sqlalchemy import Engine
 
 from fathom_reports.audit.events import audit_filter, event_view
@@ -31,6 +30,7 @@ from fathom_reports.audit.verifications import load_verification, request_verifi
 from fathom_reports.audit.verify import verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
+from fathom_reports.http.registrar import UNAUTHENTICATED, endpoint
 from fathom_reports.loading.personal_texts import personal_of
 from fathom_reports.responses import json_response, not_found
 from fathom_shared.access_policy import AUDIT_READERS
@@ -44,6 +44,7 @@ ENGINE_EXTENSION = "fathom_reports.audit_engine"
 VERIFY_INLINE_EXTENSION = "fathom_reports.verify_inline_max_events"
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Auditors: history, verification, reads")
+FORBIDDEN = {403: "Auditors and platform admins only."}
 
 
 def _snapshot_engine() -> Engine:
@@ -52,22 +53,10 @@ def _snapshot_engine() -> Engine:
     return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _auditors_only(view: F) -> F:
-    """Only auditors and platform admins, and the document says so (401 without a token, 403 for anyone else)."""
-    view = blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")(view)
-    view = blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")(view)
-    return requires(*AUDIT_ROLES)(view)
-
-
-@blp.route("/events")
-@_auditors_only
-@blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, AuditEventsPageSchema)
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
-@limited("export", when=lambda args, **_: args["format"] != "json")
+@endpoint(blp, "/events", roles=AUDIT_ROLES, query=AuditEventsQuerySchema, as_kwargs=False,
+          response=AuditEventsPageSchema,
+          problems={**FORBIDDEN, 422: "Invalid query arguments (the field is named)."},
+          limit=limited("export", when=lambda args, **_: args["format"] != "json"))
 def events(args: dict[str, Any], principal: Principal) -> Response:
     """The trust's events in sequence order, filtered; a page as JSON (``next_after`` continues it), or the
     whole filtered range streamed as JSON Lines or CSV."""
@@ -98,10 +87,9 @@ def _export(trust_id: str, args: dict[str, Any]) -> Response:
     return response
 
 
-@blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
-@_auditors_only
-@blp.response(200, JudgementHistorySchema)
-@blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
+@endpoint(blp, "/pupils/<pupil_id>/objectives/<objective_id>/history", roles=AUDIT_ROLES,
+          response=JudgementHistorySchema,
+          problems={**FORBIDDEN, 404: "No such pupil or objective in the caller's trust."})
 def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
     """Every recording, correction and withdrawal of the pupil on the objective: who, when, why."""
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
@@ -113,10 +101,12 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
                           **judgement_history(found, personal)})
 
 
-@blp.route("/verify")
-@_auditors_only
+@blp.route("/verify")  # not endpoint(): the 202 it may answer must stay where the document lists it
+@requires(*AUDIT_ROLES)
 @blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
 @blp.response(200, VerificationSchema)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)
+@blp.alt_response(403, schema=ProblemSchema, description=FORBIDDEN[403])
 @blp.alt_response(429, schema=ProblemSchema, description="Too many verifications at once (see Retry-After).")
 @limited("verify")
 def verify(principal: Principal) -> Response:
@@ -131,9 +121,8 @@ def verify(principal: Principal) -> Response:
     return json_response(verify_trust(engine, principal.trust_id).view())
 
 
-@blp.route("/verifications", methods=["POST"])
-@_auditors_only
-@blp.alt_response(202, description="The job (queued, or the one already running); poll its Location.")
+@endpoint(blp, "/verifications", methods=["POST"], roles=AUDIT_ROLES, problems=FORBIDDEN,
+          answers={202: "The job (queued, or the one already running); poll its Location."})
 def start_verification(principal: Principal) -> Response:
     """Verify the whole chain in the background (the verification worker); one job per trust at a time, so
     asking while one is queued or running answers that job."""
@@ -148,9 +137,8 @@ def _verification_job(principal: Principal) -> Response:
     return response
 
 
-@blp.route("/verifications/<job_id>")
-@_auditors_only
-@blp.alt_response(404, schema=ProblemSchema, description="No such verification in the caller's trust.")
+@endpoint(blp, "/verifications/<job_id>", roles=AUDIT_ROLES,
+          problems={**FORBIDDEN, 404: "No such verification in the caller's trust."})
 def verification(job_id: str, principal: Principal) -> Response:
     """A verification job: ``status`` (queued, running, done), ``events_checked`` of ``events_total``, and when
     done its ``result`` (the same report as ``GET /v1/audit/verify``)."""
@@ -160,11 +148,8 @@ def verification(job_id: str, principal: Principal) -> Response:
     return json_response(job.view())
 
 
-@blp.route("/reads")
-@_auditors_only
-@blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, AuditReadsPageSchema)
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
+@endpoint(blp, "/reads", roles=AUDIT_ROLES, query=AuditReadsQuerySchema, as_kwargs=False,
+          response=AuditReadsPageSchema, problems={**FORBIDDEN, 422: "Invalid query arguments."})
 def reads(args: dict[str, Any], principal: Principal) -> Response:
     """Recorded reads (who looked at what, when): the audit log by anyone, anything by auditors and platform
     admins; oldest first; ``next_after`` continues."""
