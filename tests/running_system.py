@@ -60,7 +60,7 @@ def running_system(settings: Settings, logs: Path, **extra_env: str) -> Iterator
         **extra_env,
     )
     processes = {
-        "relay": ServiceProcess("relay", python_module("fathom_api.relay"), env, logs / "relay.log"),
+        "relay": ServiceProcess("relay", python_module("fathom_relay"), env, logs / "relay.log"),
         "verifier": ServiceProcess("verifier", python_module("fathom_verifier"), env, logs / "verifier.log"),
         "delivery": ServiceProcess("delivery", python_module("fathom_delivery"), env,
                                    logs / "delivery.log"),

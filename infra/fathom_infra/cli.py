@@ -82,7 +82,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
-    from fathom_api.relay import main
+    from fathom_relay.relay import main
 
     main()
     return 0

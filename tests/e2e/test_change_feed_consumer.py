@@ -19,7 +19,7 @@ from types import ModuleType
 import pytest
 import requests
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_infra.local_servers import wait_until
 from fathom_reports.webhooks.signing import HEADER, verify_signature
 from tests.support import SmallTrust, token_for

@@ -42,7 +42,7 @@ def refused_start(tmp_path, service: str, argv: list[str]) -> subprocess.Complet
 
 @pytest.mark.parametrize(("service", "argv"), [
     ("projector", python_module("fathom_projector")),
-    ("relay", python_module("fathom_api.relay")),
+    ("relay", python_module("fathom_relay")),
     ("delivery", python_module("fathom_delivery")),
     ("verifier", python_module("fathom_verifier")),
 ])

@@ -36,7 +36,7 @@ from fathom_projector.shadow import (
     use_shadow,
 )
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import read_events
+from fathom_shared.event_store import head_sequence, read_events
 from fathom_shared.read_models.current import recompute_all
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
 from fathom_shared.read_models.target import write_live
@@ -176,5 +176,4 @@ def _lock_progress(connection: Connection, trust_id: str) -> int | None:
 
 def _store_head(engine: Engine, trust_id: str) -> int:
     with TenantUnitOfWork(engine, trust_id) as uow:
-        return int(uow.connection.execute(text("SELECT coalesce(max(last_sequence), 0) FROM trust_heads "
-                                               "WHERE trust_id = :t"), {"t": trust_id}).scalar_one())
+        return head_sequence(uow.connection)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.intervention_membership import pupils_after_change
 from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch, PoisonEvent, Projection, Rejected
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
@@ -97,15 +98,14 @@ def _intervention_started(projection: Projection, _event: StoredEvent, data: dic
         "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"]})
 
 
-def _intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
-    """Removals first, then additions at the end; the order of those staying is kept."""
-    kept = [p for p in current if p not in set(data["removed"])]
-    return kept + [p for p in dict.fromkeys(data["added"]) if p not in set(kept)]
+def intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
+    """Pupils after an ``InterventionPupilsChanged``: the command API's rule too (``intervention_membership``)."""
+    return pupils_after_change(current, data["added"], data["removed"])
 
 
 def _intervention_pupils_changed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = projection.require(INTERVENTIONS, (data["intervention_id"],), event)
-    projection.put(INTERVENTIONS, {**row, "pupil_ids": _intervention_pupils(data, row["pupil_ids"])})
+    projection.put(INTERVENTIONS, {**row, "pupil_ids": intervention_pupils(data, row["pupil_ids"])})
 
 
 def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
@@ -174,7 +174,9 @@ def _no_read_model(_projection: Projection, _event: StoredEvent, _data: dict[str
 
 
 @dataclass(frozen=True)
-class Handler:
+class EventRule:
+    """What one event type does: how it changes the rows, and which stored rows it needs to do so."""
+
     apply: Apply
     needs: Callable[[dict[str, Any]], list[tuple[Table, Key]]] = lambda _data: []
     """The stored rows the event reads (loaded before the batch is folded)."""
@@ -196,37 +198,37 @@ def _judgement(data: dict[str, Any]) -> list[tuple[Table, Key]]:
     return [(JUDGEMENTS, (_uuid(data["judgement_id"]),))]
 
 
-# event type -> handler. A type missing here is a poison event.
-HANDLERS: dict[str, Handler] = {
-    "SchoolCreated": Handler(_columns_of(SCHOOLS)),
-    "ClassCreated": Handler(_columns_of(CLASSES)),
-    "PupilRegistered": Handler(_pupil_registered, _pupil_and_class),
-    "PupilMoved": Handler(_pupil_moved, _pupil_and_class),
-    "PupilLeft": Handler(_pupil_left, _pupil_and_class),
-    "PupilGroupsChanged": Handler(_amend(PUPILS, "pupil_id", lambda d: {"groups": d["groups"]}), _pupil),
-    "PupilErased": Handler(_amend(PUPILS, "pupil_id", lambda _d: {"erased": True}), _pupil),
-    "ScaleDefined": Handler(_scale_defined),
-    "ObjectiveDefined": Handler(_objective_defined, _keyed(OBJECTIVES, "objective_id")),
-    "ObjectiveRetired": Handler(_amend(OBJECTIVES, "objective_id",
+# event type -> its rule. A type missing here is a poison event.
+RULES: dict[str, EventRule] = {
+    "SchoolCreated": EventRule(_columns_of(SCHOOLS)),
+    "ClassCreated": EventRule(_columns_of(CLASSES)),
+    "PupilRegistered": EventRule(_pupil_registered, _pupil_and_class),
+    "PupilMoved": EventRule(_pupil_moved, _pupil_and_class),
+    "PupilLeft": EventRule(_pupil_left, _pupil_and_class),
+    "PupilGroupsChanged": EventRule(_amend(PUPILS, "pupil_id", lambda d: {"groups": d["groups"]}), _pupil),
+    "PupilErased": EventRule(_amend(PUPILS, "pupil_id", lambda _d: {"erased": True}), _pupil),
+    "ScaleDefined": EventRule(_scale_defined),
+    "ObjectiveDefined": EventRule(_objective_defined, _keyed(OBJECTIVES, "objective_id")),
+    "ObjectiveRetired": EventRule(_amend(OBJECTIVES, "objective_id",
                                        lambda d: {"retired": True, "retired_on": d["retired_on"]}),
                                 _keyed(OBJECTIVES, "objective_id")),
-    "JudgementRecorded": Handler(_judgement_recorded),
-    "JudgementCorrected": Handler(_judgement_amended("corrected"), _judgement),
-    "JudgementWithdrawn": Handler(_judgement_amended("withdrawn"), _judgement),
-    "ObjectiveTaught": Handler(_fact(CLASS_TAUGHT)),
-    "InterventionStarted": Handler(_intervention_started, _keyed(INTERVENTIONS, "intervention_id")),
-    "InterventionPupilsChanged": Handler(_intervention_pupils_changed, _keyed(INTERVENTIONS, "intervention_id")),
-    "InterventionEnded": Handler(_amend(INTERVENTIONS, "intervention_id",
+    "JudgementRecorded": EventRule(_judgement_recorded),
+    "JudgementCorrected": EventRule(_judgement_amended("corrected"), _judgement),
+    "JudgementWithdrawn": EventRule(_judgement_amended("withdrawn"), _judgement),
+    "ObjectiveTaught": EventRule(_fact(CLASS_TAUGHT)),
+    "InterventionStarted": EventRule(_intervention_started, _keyed(INTERVENTIONS, "intervention_id")),
+    "InterventionPupilsChanged": EventRule(_intervention_pupils_changed, _keyed(INTERVENTIONS, "intervention_id")),
+    "InterventionEnded": EventRule(_amend(INTERVENTIONS, "intervention_id",
                                         lambda d: {"end_date": d["end_date"], "outcome": d.get("legacy_outcome"),
                                                    "outcome_ref": d["outcome_ref"]}),
                                  _keyed(INTERVENTIONS, "intervention_id")),
-    "RollupMethodChanged": Handler(_rollup_method_changed),
-    "TrustSettingsChanged": Handler(_trust_settings_changed),
-    "StandardisedScoreRecorded": Handler(_score_recorded),
+    "RollupMethodChanged": EventRule(_rollup_method_changed),
+    "TrustSettingsChanged": EventRule(_trust_settings_changed),
+    "StandardisedScoreRecorded": EventRule(_score_recorded),
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
-    "StaffAssigned": Handler(_no_read_model),
-    "StaffUnassigned": Handler(_no_read_model),
-    "StaffErased": Handler(_no_read_model),  # views resolve staff refs when read
+    "StaffAssigned": EventRule(_no_read_model),
+    "StaffUnassigned": EventRule(_no_read_model),
+    "StaffErased": EventRule(_no_read_model),  # views resolve staff refs when read
 }
 
 
@@ -239,7 +241,7 @@ def project(batch: ParsedBatch, loaded: Loaded | None = None) -> Projection:
     projection = Projection(loaded or Loaded(), rejected=list(batch.rejected))
     for parsed in batch.parsed:
         try:
-            HANDLERS[parsed.event.event_type].apply(projection, parsed.event, parsed.data)
+            RULES[parsed.event.event_type].apply(projection, parsed.event, parsed.data)
         except PoisonEvent as exc:
             projection.rejected.append(Rejected(parsed.event, str(exc)))
             continue

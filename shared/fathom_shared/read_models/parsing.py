@@ -12,15 +12,15 @@ from marshmallow import ValidationError
 
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import UnknownEvent, upcast
-from fathom_shared.read_models.fold import HANDLERS
+from fathom_shared.read_models.fold import RULES
 from fathom_shared.read_models.projection import Parsed, ParsedBatch, PoisonEvent, Rejected
 from fathom_shared.read_models.tables import TRUST_SETTINGS, Key, Table
 
 
 def parse(event: StoredEvent) -> Parsed:
     """Upcast and validate ``event``'s data; :class:`PoisonEvent` if it cannot be projected."""
-    handler = HANDLERS.get(event.event_type)
-    if handler is None:
+    rule = RULES.get(event.event_type)
+    if rule is None:
         raise PoisonEvent(f"no projection for event type {event.event_type!r}")
     try:
         data = upcast(event.event_type, event.schema_version, event.data)
@@ -28,7 +28,7 @@ def parse(event: StoredEvent) -> Parsed:
         raise PoisonEvent(f"invalid {event.event_type}: {exc.messages}") from exc
     except UnknownEvent as exc:
         raise PoisonEvent(str(exc)) from exc
-    return Parsed(event, data, tuple(handler.needs(data)))
+    return Parsed(event, data, tuple(rule.needs(data)))
 
 
 def parse_batch(events: Iterable[StoredEvent]) -> ParsedBatch:

@@ -40,7 +40,7 @@ from fathom_shared.event_store import events_matching, head_sequence
 from fathom_shared.web import ProblemSchema, requires
 
 AUDIT_ROLES = AUDIT_READERS
-ENGINE_EXTENSION = "fathom_reports.audit_engine"
+ENGINE_EXTENSION = "fathom_reports.audit.engine"
 VERIFY_INLINE_EXTENSION = "fathom_reports.verify_inline_max_events"
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Auditors: history, verification, reads")

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import Blueprint, redirect, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
+from fathom_reports.web.group_menu import group_menu_json
 from fathom_reports.web.session import csrf_token, signed_in
 from fathom_shared.access_policy import Access
 
@@ -86,7 +87,7 @@ def home() -> Response | str:
 
 @bp.get("/classes/<class_id>")
 def class_analysis(class_id: str) -> Response | str:
-    return page("class.html", "Class Analysis", "class-analysis", class_id=class_id)
+    return page("class.html", "Class Analysis", "class-analysis", class_id=class_id, pupil_groups=group_menu_json())
 
 
 @bp.get("/classes/<class_id>/entry")
@@ -96,12 +97,13 @@ def class_entry(class_id: str) -> Response | str:
 
 @bp.get("/trust")
 def trust_analysis() -> Response | str:
-    return page("trust.html", "Trust analysis", "drilldown", level="trust")
+    return page("trust.html", "Trust analysis", "drilldown", level="trust", pupil_groups=group_menu_json())
 
 
 @bp.get("/schools/<school_id>")
 def school_analysis(school_id: str) -> Response | str:
-    return page("school.html", "School analysis", "drilldown", level="school", school_id=school_id)
+    return page("school.html", "School analysis", "drilldown", level="school", school_id=school_id,
+                pupil_groups=group_menu_json())
 
 
 @bp.get("/pupils/<pupil_id>")

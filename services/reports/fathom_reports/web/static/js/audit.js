@@ -1,6 +1,8 @@
 // Audit: the trust's event log (filters, pages, every event's full payload), verification of the hash
 // chain, exports, and time travel: any event's sequence number opens an analysis page as it stood then.
-import { ApiError, getJSON, h, load, mount, postJSON, setCrumbs, setTitle, showProblem } from "./fathom.js";
+import {
+  ApiError, getJSON, h, load, mount, postJSON, setCrumbs, setTitle, showProblem, showRefusal,
+} from "./fathom.js";
 import { NOW, actorCell, asOfHref, formatTime, historyHref, timeElement } from "./audit-common.js";
 
 const EVENT_TYPES = {
@@ -35,12 +37,9 @@ load(async () => {
     first = await fetchEvents();
   } catch (error) {
     if (error instanceof ApiError && (error.status === 403 || error.status === 401)) {
-      showProblem(error);
-      mount("view", h("section", { class: "panel refusal", id: "audit-refused" },
-        h("h2", {}, "The audit log is for auditors"),
-        h("p", {}, "Only people with the auditor (or platform admin) role can read the event history, verify "
-          + "the chain or export events. If you need this, ask your trust's data protection lead."),
-        h("p", {}, h("a", { href: "/", class: "button" }, "Back to home"))));
+      showRefusal(error, { id: "audit-refused", heading: "The audit log is for auditors",
+        explanation: "Only people with the auditor (or platform admin) role can read the event history, verify "
+          + "the chain or export events. If you need this, ask your trust's data protection lead." });
       return;
     }
     // A filter the API refused: show why, next to the filter, and keep the form to fix it.

@@ -3,7 +3,7 @@
 // filters re-read it and keep the URL linkable.
 import {
   ApiError, asOf, asOfBanner, bandKey, capitalise, csvLink, data, distributionBar, formatDate, getJSON, h, load,
-  mount, newKey, send, setCrumbs, setTitle, showProblem, showStatus, withAsOf,
+  mount, newKey, send, setCrumbs, setTitle, showProblem, showRefusal, showStatus, withAsOf,
 } from "./fathom.js";
 import { SOURCE_LABELS, heatMap, percentText, profile, pupilName, taughtNotAssessed } from "./heatmap.js";
 import { GROUPS, GROUP_SECTIONS, groupLabel } from "./pupil-groups.js";
@@ -508,13 +508,11 @@ function refuse(error) {
   const mine = error.status === 403;
   setTitle(mine ? "Not your class" : "Class not found");
   setCrumbs([{ label: "Home", href: "/" }, { label: mine ? "Class" : "Class not found" }]);
-  showProblem(error);
-  mount("view", h("section", { class: "panel refusal", "aria-labelledby": "refusal-title" },
-    h("h2", { id: "refusal-title" }, mine ? "This class is not one of yours" : "There is no such class"),
-    h("p", {}, mine ? "You can see the analysis of the classes you teach, or of the schools you lead. Ask a school "
+  showRefusal(error, { back: "Back to your classes",
+    heading: mine ? "This class is not one of yours" : "There is no such class",
+    explanation: mine ? "You can see the analysis of the classes you teach, or of the schools you lead. Ask a school "
       + "leader if you should have access to this class."
-      : "No class with this id exists in your trust. It may have been mistyped, or the link is out of date."),
-    h("p", {}, h("a", { href: "/", class: "button" }, "Back to your classes"))));
+      : "No class with this id exists in your trust. It may have been mistyped, or the link is out of date." });
 }
 
 load(async () => {

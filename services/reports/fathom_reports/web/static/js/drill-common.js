@@ -1,29 +1,6 @@
-// What the leaders' drill-down pages and the pupil profile share: group comparisons, refusals, and keeping
+// What the leaders' drill-down pages and the pupil profile share: percentages, group chips, refusals, and keeping
 // the page's filters when the as-of picker reloads the page.
-import { capitalise, h, mount, showProblem, withAsOf } from "./fathom.js";
-
-/** Exact complements the API can filter by ("not in the group": a yes/no flag); other groups have none. */
-const COMPLEMENTS = {
-  pupil_premium: "not_pupil_premium", not_pupil_premium: "pupil_premium",
-  eal: "not_eal", not_eal: "eal",
-};
-
-/** The natural group to set beside another (named as itself, since it is not always exactly "the others"). */
-const COUNTERPARTS = {
-  ...COMPLEMENTS,
-  sen: "sen_none", sen_support: "sen_none", sen_ehcp: "sen_none", sen_none: "sen",
-  female: "male", male: "female",
-};
-
-/** The group usually compared with ``group``, or null (then the whole year group is the comparison). */
-export function counterpartOf(group) {
-  return COUNTERPARTS[group] || null;
-}
-
-/** The group holding exactly the pupils outside ``group``, or null when the API has no such filter. */
-export function complementOf(group) {
-  return COMPLEMENTS[group] || null;
-}
+import { capitalise, h, showRefusal } from "./fathom.js";
 
 /** Percentage as the API computed it, always with one decimal ("56.0"), or null. */
 export function pct(value) {
@@ -48,7 +25,6 @@ export function groupChips(groups = {}) {
  * ``what`` names the thing ("school", "pupil"); ``options.the`` says "the" instead of "this"; ``options.more``
  * adds elements (e.g. links to what the person may open instead). */
 export function refusal(error, what, { the = false, more = null } = {}) {
-  showProblem(error);
   const article = the ? "the" : "this";
   let heading = `${the ? "The" : "This"} ${what} could not be shown`;
   let text = error.detail || error.message || "";
@@ -62,11 +38,7 @@ export function refusal(error, what, { the = false, more = null } = {}) {
     heading = "The figures are still being brought up to date";
     text = "Please try again in a moment.";
   }
-  const view = document.getElementById("view");
-  if (view) {
-    mount(view, h("section", { class: "panel refusal", "data-status": error.status || "" },
-      h("h2", {}, heading), h("p", {}, text), more, h("p", {}, h("a", { href: withAsOf("/") }, "Back to home"))));
-  }
+  showRefusal(error, { heading, explanation: text, more });
 }
 
 /** The as-of picker reloads the page with only ?as_of=…: keep the page's own filters (``keys``) too. */

@@ -4,8 +4,8 @@ import {
   asOfBanner, bandKey, capitalise, csvLink, data, distributionBar, getJSON, h, load, mount, setCrumbs, setTitle,
   showStatus, withAsOf,
 } from "./fathom.js";
-import { complementOf, counterpartOf, keepFiltersInAsOfForm, pct, refusal } from "./drill-common.js";
-import { GROUPS, groupLabel } from "./pupil-groups.js";
+import { keepFiltersInAsOfForm, pct, refusal } from "./drill-common.js";
+import { GROUPS, complementOf, counterpartOf, groupLabel } from "./pupil-groups.js";
 
 const LEVEL = data.level === "school" ? "school" : "trust";
 const SCHOOL_ID = data.schoolId || null;

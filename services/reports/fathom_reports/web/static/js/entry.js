@@ -3,7 +3,7 @@
 // the API's per-item errors (judgements.<i>.<field>) come back onto the cells they belong to.
 import {
   ApiError, bandClass, bandKey, bandShort, data, formatDate, getJSON, h, load, mount, newKey, send, setCrumbs,
-  setTitle, showProblem, showStatus,
+  setTitle, showProblem, showRefusal, showStatus,
 } from "./fathom.js";
 
 const classId = data.classId;
@@ -156,25 +156,15 @@ load(async () => {
   });
 });
 
-/** showProblem, without the stray "null" it appends when a problem has no field errors (fathom.js). */
-function problem(error) {
-  showProblem(error);
-  const status = document.getElementById("status");
-  const last = status && status.lastChild;
-  if (last && last.nodeType === Node.TEXT_NODE && last.textContent === "null") last.remove();
-}
-
 function refused(error) {
   const forbidden = error.status === 403;
   setTitle(forbidden ? "Not one of your classes" : "No such class");
   setCrumbs([{ label: "Home", href: "/" }, { label: forbidden ? "Not allowed" : "Not found" }]);
-  mount("view", h("section", { class: "panel refused", "data-status": error.status, role: "alert" },
-    h("h2", {}, forbidden ? "403 · You cannot enter judgements for this class" : "404 · No such class"),
-    h("p", { class: "problem-detail" }, h("strong", {}, error.title), " ", error.detail),
-    h("p", {}, forbidden ? "Judgements can only be entered for your own classes (or your own school's, as a school "
-      + "leader). If this should be one of your classes, ask your school's data lead to assign you to it."
-      : "There is no class with this id in your trust."),
-    h("p", {}, h("a", { class: "button", href: "/" }, "Back to my classes"))));
+  const why = forbidden ? "Judgements can only be entered for your own classes (or your own school's, as a school "
+    + "leader). If this should be one of your classes, ask your school's data lead to assign you to it."
+    : "There is no class with this id in your trust.";
+  showRefusal(error, { back: "Back to my classes", explanation: error.detail ? `${error.detail} ${why}` : why,
+    heading: forbidden ? "403 · You cannot enter judgements for this class" : "404 · No such class" });
 }
 
 function buildPage() {
@@ -288,7 +278,7 @@ async function changeSource() {
     syncFilters();
     renderGrid();
   } catch (error) {
-    problem(error);
+    showProblem(error);
   }
 }
 
@@ -805,7 +795,7 @@ function failed(error, keys) {
     showStatus(`Nothing was saved: ${n} change${n === 1 ? "" : "s"} need${n === 1 ? "s" : ""} fixing (marked in the `
       + "grid). All your changes are kept.", "error");
   } else {
-    problem({ ...error, title: error.title, detail: `${error.detail || ""} All your changes are kept.`.trim(),
+    showProblem({ ...error, title: error.title, detail: `${error.detail || ""} All your changes are kept.`.trim(),
       errors: general });
   }
 }
@@ -920,7 +910,7 @@ async function markTaught() {
         const match = /^objective_ids\.(\d+)$/.exec(field);
         errors[match ? `${state.objectives.get(ids[Number(match[1])])?.code || field}` : field] = messages;
       }
-      problem({ ...error, title: error.title, detail: `${error.detail || ""} Nothing was marked as taught.`.trim(),
+      showProblem({ ...error, title: error.title, detail: `${error.detail || ""} Nothing was marked as taught.`.trim(),
         errors });
     } else {
       showStatus("Not marked: the connection failed. Press “Mark as taught” again to retry.", "error");
@@ -936,7 +926,7 @@ async function markTaught() {
   try {
     takeAnalysis(await fetchAnalysis(answer.last_sequence));
   } catch (error) {
-    problem(error);
+    showProblem(error);
   }
   syncFilters();
   renderGrid();

@@ -112,15 +112,32 @@ export function showStatus(message, kind = "info") {
   status.textContent = message;
 }
 
-/** Show an error (an ApiError's title, detail and field errors) in the status region. */
+/** Show an error (an ApiError's title, detail and field errors, or anything else thrown) in the status region.
+ * Every part goes through mount(), which skips absent parts: replaceChildren would print them as "null". */
 export function showProblem(error) {
   const status = document.getElementById("status");
   if (!status) return;
   status.className = "status status-error";
-  const fields = Object.entries(error.errors || {}).map(([field, messages]) => h("li", {}, h("code", {}, field), ": ",
-    messages.join(" ")));
-  status.replaceChildren(h("strong", {}, error.title || "Something went wrong"), " ",
-    error.detail || (error.title ? "" : String(error)), ...(fields.length ? [h("ul", {}, fields)] : []));
+  const problem = error ?? {};
+  const detail = problem.detail || (problem.title || error === null || error === undefined ? "" : String(error));
+  const fields = Object.entries(problem.errors || {}).map(([field, messages]) => h("li", {}, h("code", {}, field),
+    ": ", [messages].flat().join(" ")));
+  mount(status, h("strong", {}, problem.title || "Something went wrong"), detail ? ` ${detail}` : null,
+    fields.length ? h("ul", {}, fields) : null);
+}
+
+/** The one "you cannot see this" panel every page draws when the API refuses a read (403), finds nothing (404) or
+ * cannot answer yet: the API's own words go to the status region, and the view says what that means here.
+ * ``heading`` and ``explanation`` say it in the page's terms; ``more`` adds elements (e.g. what the person may
+ * open instead); ``id`` names the panel for a page that needs to; ``back`` labels the way home. */
+export function showRefusal(error, { heading, explanation, more = null, id = null, back = "Back to home" }) {
+  showProblem(error);
+  const view = document.getElementById("view");
+  if (!view) return;
+  const attributes = { class: "panel refusal", id, "data-status": error.status || "",
+    "aria-labelledby": "refusal-title" };
+  mount(view, h("section", attributes, h("h2", { id: "refusal-title" }, heading), h("p", {}, explanation), more,
+    h("p", {}, h("a", { class: "button", href: withAsOf("/") }, back))));
 }
 
 /** Run a page's loader, showing a clear message (not a blank page) when it fails. */

@@ -121,6 +121,3 @@ def main() -> None:
     stop = stop_on_signals()
     Relay(settings, make_engine(settings.app_database_url, pool_size=2)).run(stop)
 
-
-if __name__ == "__main__":
-    main()

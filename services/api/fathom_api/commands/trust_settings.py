@@ -12,22 +12,22 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_api.access import require_trust_wide
-from fathom_api.writes import Command, Handler
+from fathom_api.executor import Decide, Decision
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
 
 
-def _trust_event(event_type: str, data: dict[str, Any]) -> Handler:
-    def handle(conn: Connection, principal: Principal) -> Command:
+def _trust_event(event_type: str, data: dict[str, Any]) -> Decide:
+    def decide(conn: Connection, principal: Principal) -> Decision:
         require_trust_wide(principal, "trust settings")
         event = NewEvent("trust", principal.trust_id, event_type, serialise(event_type, data))
-        return Command(events=[event], resource_id=principal.trust_id)
+        return Decision(events=[event], resource_id=principal.trust_id)
 
-    return handle
+    return decide
 
 
-def change_rollup_method(payload: dict[str, Any]) -> Handler:
+def change_rollup_method(payload: dict[str, Any]) -> Decide:
     """Set how a pupil's current judgement on an objective is derived (RollupMethodChanged).
 
     ``latest`` (default), ``highest``, ``mean_last_n`` or ``secure_n_times``; the last two need
@@ -36,6 +36,6 @@ def change_rollup_method(payload: dict[str, Any]) -> Handler:
     return _trust_event("RollupMethodChanged", {"method": payload["method"], "n": payload.get("n")})
 
 
-def change_trust_settings(payload: dict[str, Any]) -> Handler:
+def change_trust_settings(payload: dict[str, Any]) -> Decide:
     """Change any of the analysis thresholds (TrustSettingsChanged); fields left out keep their value."""
     return _trust_event("TrustSettingsChanged", dict(payload))

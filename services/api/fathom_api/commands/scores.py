@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_api.access import actor
-from fathom_api.assessment import Errors, check_not_future, check_pupil, pupils_by_id, require_assessor, school_today
-from fathom_api.writes import Command, Handler
+from fathom_api.command_tables import pupils_by_id
+from fathom_api.executor import Decide, Decision
+from fathom_api.validation import Errors, check_not_future, check_pupil, require_assessor, school_today
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
@@ -37,14 +38,14 @@ def score_events(conn: Connection, principal: Principal, items: list[tuple[Calla
     return events
 
 
-def record_scores(payload: dict[str, Any]) -> Handler:
+def record_scores(payload: dict[str, Any]) -> Decide:
     """Record standardised test scores (40-160) for pupils, all or nothing."""
 
-    def handle(conn: Connection, principal: Principal) -> Command:
+    def decide(conn: Connection, principal: Principal) -> Decision:
         errors = Errors()
         items = [((lambda field, n=n: f"scores.{n}.{field}"), item) for n, item in enumerate(payload["scores"])]
         events = score_events(conn, principal, items, errors)
         errors.raise_any()
-        return Command(events=events)
+        return Decision(events=events)
 
-    return handle
+    return decide
