@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from fathom_api.access import Access
 from fathom_api.commands.objectives import objectives_defined
 from fathom_api.executor import Decide, Decision
-from fathom_api.imports.csv_table import CsvTable, RowErrors, load_row, parse_csv, report, upload_text
+from fathom_api.imports.csv_table import CsvTable, RowErrors, load_row, parse_csv, report
 from fathom_api.refusals import Forbidden
 from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
 from fathom_shared.auth import Principal
@@ -53,7 +53,7 @@ def _known_scales(conn: Connection, ids: set[str]) -> set[str]:
     return {r.scale_id for r in rows}
 
 
-def import_objectives(query: dict[str, Any]) -> Decide:
+def import_objectives(query: dict[str, Any], csv_text: str) -> Decide:
     """Import a framework from CSV (``text/csv`` body or multipart field ``file``), all or nothing.
 
     Header ``id,code,subject,year_group,strand,text,weight,scale_id`` (id, strand, weight
@@ -63,7 +63,7 @@ def import_objectives(query: dict[str, Any]) -> Decide:
     At most 5,000 rows and 4 MiB (413 beyond).
     """
     errors = RowErrors()
-    loaded = _loaded_rows(parse_csv(upload_text(), PREFIX, REQUIRED, OPTIONAL, errors), errors)
+    loaded = _loaded_rows(parse_csv(csv_text, PREFIX, REQUIRED, OPTIONAL, errors), errors)
     dry_run = query["dry_run"]
 
     def decide(conn: Connection, principal: Principal) -> Decision:

@@ -25,8 +25,8 @@ from fathom_api.commands.pupils import personal_details_changed, pupil_moved, pu
 from fathom_api.commands.schools import school_created
 from fathom_api.commands.staff import staff_assigned
 from fathom_api.executor import Decide, Decision, combine
-from fathom_api.imports.csv_table import RowErrors, report, uploaded_files
-from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, FILES, ORGS, USERS, Bundle, Line, read_bundle
+from fathom_api.imports.csv_table import RowErrors, report
+from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, ORGS, USERS, Bundle, Line, read_bundle
 from fathom_api.refusals import Forbidden
 from fathom_api.schemas import GroupsIn
 from fathom_api.validation import school_today
@@ -244,7 +244,7 @@ def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> N
                       errors=refused.by_field)
 
 
-def import_roster(query: dict[str, Any]) -> Decide:
+def import_roster(query: dict[str, Any], files: dict[str, str]) -> Decide:
     """Import a OneRoster 1.2 CSV roster: multipart files orgs.csv, classes.csv, users.csv, enrollments.csv.
 
     Schools (orgs of type school), classes (one grade: ``04``/``4`` is Year 4, ``R``/``KG``
@@ -260,7 +260,7 @@ def import_roster(query: dict[str, Any]) -> Decide:
     """
     errors = RowErrors()
     today = school_today()
-    bundle = read_bundle(uploaded_files(FILES), errors, today)
+    bundle = read_bundle(files, errors, today)
     dry_run = query["dry_run"]
 
     def decide(conn: Connection, principal: Principal) -> Decision:
