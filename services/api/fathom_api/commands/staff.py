@@ -84,10 +84,9 @@ def assign_staff(payload: dict[str, Any], class_id: str) -> Decide:
     return _staff_change(decide_assignment, class_id, payload["staff_sub"])
 
 
-def staff_assigned(conn: Connection, staff_sub: str, class_id: str) -> Decision:
-    """``StaffAssigned`` (shared by the endpoint and the roster import)."""
-    return Decision(events=[_staff_event("StaffAssigned", class_id, staff_ref(conn, staff_sub))],
-                    resource_id=class_id)
+def staff_assigned(ref: str, class_id: str) -> Decision:
+    """``StaffAssigned`` of the member of staff ``ref`` stands for (used by the roster import)."""
+    return Decision(events=[_staff_event("StaffAssigned", class_id, ref)], resource_id=class_id)
 
 
 def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> Decide:
