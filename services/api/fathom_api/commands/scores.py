@@ -1,6 +1,6 @@
 """Standardised test scores: recorded in a batch or imported from CSV, all or nothing.
 
-Both paths share :func:`score_events`, so a score is checked the same way whether it came
+Both paths share :func:`decide_scores`, so a score is checked the same way whether it came
 as JSON (errors ``scores.<n>.<field>``) or as a CSV row (errors ``rows.<line>.<column>``).
 """
 
@@ -42,7 +42,7 @@ def decide_scores(items: Placed, caller: Actor, pupils: Mapping[str, Any], today
 
 
 def score_events(conn: Connection, principal: Principal, items: Placed, errors: Errors) -> list[NewEvent]:
-    """:func:`decide_scores` on what the trust holds (shared by the endpoint and the CSV import)."""
+    """:func:`decide_scores` on what the trust holds (the CSV import reads the same facts itself)."""
     require_assessor(principal)
     pupils = pupils_by_id(conn, (item["pupil_id"] for _, item in items))
     return decide_scores(items, actor(conn, principal), pupils, school_today(), errors)

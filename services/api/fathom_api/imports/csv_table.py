@@ -1,7 +1,9 @@
-"""Reading an uploaded CSV into numbered rows and collecting line-precise errors.
+"""Reading an uploaded CSV's text into numbered rows and collecting line-precise errors.
 
-Shared by every import so that they all answer the same way: 413 for a file or row count
-over the limit, 422 with ``<prefix>.<line>.<column>`` errors for anything else.
+Shared by every import so that they all answer the same way: 413 for a row count over the
+limit, an :class:`~fathom_api.refusals.InvalidFile` refusal (422) with ``<prefix>.<line>.<column>``
+errors for anything else. The text arrives as a plain string: :mod:`fathom_api.http` reads the
+upload (and checks its size and encoding), so the imports run without a request.
 """
 
 from __future__ import annotations
