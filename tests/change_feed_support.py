@@ -101,7 +101,7 @@ def fold(items: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
 
 def read_model_state(engine: Engine, trust: str) -> dict[tuple[str, str], Any]:
     """The read-model tables as the same (model, keys) → row map, rendered to JSON by PostgreSQL as notices are."""
-    from fathom_projector.projections import TABLES
+    from fathom_shared.read_models.tables import TABLES
 
     keys_of = {table.name: table.key for table in TABLES} | {"rm_pupil_objective": ("pupil_id", "objective_id",
                                                                                      "source")}

@@ -60,9 +60,9 @@ def running_system(settings: Settings, logs: Path, **extra_env: str) -> Iterator
         **extra_env,
     )
     processes = {
-        "relay": ServiceProcess("relay", python_module("fathom_api.relay"), env, logs / "relay.log"),
-        "verifier": ServiceProcess("verifier", python_module("fathom_reports.verifier"), env, logs / "verifier.log"),
-        "delivery": ServiceProcess("delivery", python_module("fathom_reports.delivery"), env,
+        "relay": ServiceProcess("relay", python_module("fathom_relay"), env, logs / "relay.log"),
+        "verifier": ServiceProcess("verifier", python_module("fathom_verifier"), env, logs / "verifier.log"),
+        "delivery": ServiceProcess("delivery", python_module("fathom_delivery"), env,
                                    logs / "delivery.log"),
         "projector": ServiceProcess(
             "projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),

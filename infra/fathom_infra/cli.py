@@ -65,7 +65,7 @@ def cmd_trust(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Recompute a trust's hash chain; exit 1 (naming the first broken link) if it does not hold."""
-    from fathom_reports.audit_verify import verify_trust
+    from fathom_reports.audit.verify import verify_trust
     from fathom_shared.db import make_engine
     from fathom_shared.trusts import list_trusts
 
@@ -82,7 +82,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
-    from fathom_api.relay import main
+    from fathom_relay.relay import main
 
     main()
     return 0

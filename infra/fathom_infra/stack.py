@@ -95,9 +95,9 @@ class LocalStack:
         ops_env = {"api": {"FATHOM_OPS_PORT": str(ports["api-ops"])},
                    "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])}}
         for name, argv, ready in (
-            ("relay", python_module("fathom_api.relay"), None),
-            ("delivery", python_module("fathom_reports.delivery"), None),
-            ("verifier", python_module("fathom_reports.verifier"), None),
+            ("relay", python_module("fathom_relay"), None),
+            ("delivery", python_module("fathom_delivery"), None),
+            ("verifier", python_module("fathom_verifier"), None),
             ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
                            "--instance-id", "local-projector-1"),
              self.urls["projector"] + "/healthz"),

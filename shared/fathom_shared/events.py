@@ -85,6 +85,11 @@ class ObjectiveDefined(EventData):
     scale_id = fields.String(required=True)
 
 
+OBJECTIVE_FIELDS = tuple(name for name in ObjectiveDefined._declared_fields if name != "objective_id")
+"""What defines an objective besides its id: ``ObjectiveDefined``'s fields, and so the ``objectives`` table's
+columns and what a framework import compares."""
+
+
 class JudgementRecorded(EventData):
     """Version 3: the teacher's note and the evidence reference are erasable texts, carried by id
     (``note_ref``, ``evidence_ref_id``: rows of ``personal_texts``, see :mod:`fathom_shared.personal`).
@@ -103,6 +108,14 @@ class JudgementRecorded(EventData):
     class_id = fields.String(load_default=None, allow_none=True)
     legacy_note = fields.String(allow_none=True)
     legacy_evidence_ref = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+def judgement_recorded(*, pupil_id: str, objective_id: str, value: int, assessed_on: date, source: str,
+                       note_ref: str | None, evidence_ref_id: str | None, class_id: str | None) -> dict[str, Any]:
+    """A new ``JudgementRecorded``'s data in its stored form, built directly (no marshmallow): judgements are
+    the hot path of the command API, and the caller has validated every value already."""
+    return {"pupil_id": pupil_id, "objective_id": objective_id, "value": value, "assessed_on": assessed_on.isoformat(),
+            "source": source, "note_ref": note_ref, "evidence_ref_id": evidence_ref_id, "class_id": class_id}
 
 
 class ObjectiveTaught(EventData):
@@ -321,8 +334,7 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_JUDGEMENT_FIELDS = frozenset({"pupil_id", "objective_id", "value", "assessed_on", "source", "note_ref",
-                               "evidence_ref_id", "class_id", "legacy_note", "legacy_evidence_ref"})
+_JUDGEMENT_FIELDS = frozenset(JudgementRecorded._declared_fields)
 _OPTIONAL_JUDGEMENT_FIELDS = ("note_ref", "evidence_ref_id", "class_id")
 _LEGACY_JUDGEMENT_FIELDS = ("legacy_note", "legacy_evidence_ref")
 """Present only in upcast events written before v3 (the schema has no default for them)."""

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
+from collections.abc import Callable
+
+from fathom_shared.config import Settings, load_settings
+from fathom_shared.production_check import exit_if_unsafe
 
 
 def stop_on_signals() -> threading.Event:
@@ -13,3 +18,31 @@ def stop_on_signals() -> threading.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     return stop
+
+
+class Backoff:
+    """How long a worker loop waits after a failure (a database or broker outage): doubling from ``first``
+    up to ``most``, back to ``first`` after the next success, so an outage is retried often at first and
+    then without hammering whatever is down."""
+
+    def __init__(self, first_s: float = 0.5, most_s: float = 5.0) -> None:
+        self.first_s, self.most_s = first_s, most_s
+        self.next_s = first_s
+
+    def succeeded(self) -> None:
+        self.next_s = self.first_s
+
+    def wait(self, stop: threading.Event) -> None:
+        """Wait the current delay (a stop ends it early), then double the next one."""
+        stop.wait(self.next_s)
+        self.next_s = min(self.next_s * 2, self.most_s)
+
+
+def run_process(service: str, run: Callable[[Settings, threading.Event], None], log_format: str) -> None:
+    """Start a long-running process the way every one starts: log to stderr in ``log_format``, stop on
+    SIGTERM/SIGINT, refuse unsafe production settings (exit), then ``run(settings, stop)`` until stopped."""
+    logging.basicConfig(level=logging.INFO, format=log_format)
+    stop = stop_on_signals()
+    settings = load_settings()
+    exit_if_unsafe(settings, service)
+    run(settings, stop)

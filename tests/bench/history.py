@@ -39,9 +39,9 @@ from typing import Any
 from sqlalchemy import text
 from tqdm import tqdm
 
-from fathom_reports.audit_schemas import AsOf
-from fathom_reports.time_travel import FRAMEWORK_STREAMS, pupils_ever_in, resolve, streams_events
-from fathom_reports.time_travel_views import class_analysis_as_of
+from fathom_reports.loading.time_travel import FRAMEWORK_STREAMS, pupils_ever_in, resolve, streams_events
+from fathom_reports.loading.time_travel_views import class_analysis_as_of
+from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import CURRENT_VERSION, upcast
@@ -328,11 +328,11 @@ PHASES = {
     "resolve": ("time_travel.py", "resolve"),
     "pupils_ever_in": ("time_travel.py", "pupils_ever_in"),
     "streams_events (SQL + rows)": ("time_travel.py", "streams_events"),
-    "parse_batch (upcast/validate)": ("projections.py", "parse_batch"),
-    "project (fold)": ("projections.py", "project"),
+    "parse_batch (upcast/validate)": ("parsing.py", "parse_batch"),
+    "project (fold)": ("fold.py", "project"),
     "roll_up": ("date_range.py", "roll_up"),
     "names (_pupils)": ("time_travel_views.py", "_pupils"),
-    "analyse_class": ("analysis.py", "analyse_class"),
+    "analyse_class": ("class_analysis.py", "analyse_class"),
 }
 
 

@@ -96,7 +96,7 @@ class BenchSystem:
     def _service_spec(self, name: str) -> tuple[list[str], str | None]:
         port = self.ports.get(name)
         if name == "relay":
-            return python_module("fathom_api.relay"), None
+            return python_module("fathom_relay"), None
         if name == "projector":
             return (python_module("fathom_projector", "--metrics-port", str(port)),
                     f"http://127.0.0.1:{port}/healthz")

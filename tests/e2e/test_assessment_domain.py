@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import requests
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import SmallTrust, token_for
 
 TODAY = school_today()

@@ -19,9 +19,9 @@ from types import ModuleType
 import pytest
 import requests
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_infra.local_servers import wait_until
-from fathom_reports.webhooks_signing import HEADER, verify_signature
+from fathom_reports.webhooks.signing import HEADER, verify_signature
 from tests.support import SmallTrust, token_for
 from tests.webhook_receiver import Receiver
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import SmallTrust, token_for
 
 

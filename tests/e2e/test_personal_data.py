@@ -21,7 +21,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.trusts import create_trust
 from tests.support import SmallTrust, token_for

@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import SmallTrust, bearer, token_for
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import SmallTrust, bearer, poster, token_for
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
 from tests.support import bearer, token_for

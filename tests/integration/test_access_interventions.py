@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
 from tests.support import bearer, events_of, poster, token_for

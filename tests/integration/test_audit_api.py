@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from fathom_infra.cli import main as fathom
 from fathom_reports import create_app as create_reports
-from fathom_reports.audit_reads import RECORDER_EXTENSION, ReadRecorder
+from fathom_reports.audit.reads import RECORDER_EXTENSION, ReadRecorder
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from tests.integration.audit_story import Story, tell
 from tests.support import bearer, events_of, rows_of, token_for

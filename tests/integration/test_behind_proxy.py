@@ -15,7 +15,7 @@ from flask import request
 
 from fathom_api import create_app as create_api_app
 from fathom_reports import create_app as create_reports_app
-from fathom_reports.freshness import listener_for
+from fathom_reports.loading.freshness import listener_for
 from fathom_shared.proxy import STRICT_TRANSPORT_SECURITY
 
 FORWARDED_HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "fathom.example.org",

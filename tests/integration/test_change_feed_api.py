@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app
-from fathom_reports.change_feed import FEED_EXTENSION
-from fathom_reports.freshness import listener_for
+from fathom_reports.http.changes import FEED_EXTENSION
+from fathom_reports.loading.freshness import listener_for
 from fathom_shared.config import Settings
 from tests.change_feed_support import append_history, notices, sse_events
 from tests.support import bearer, token_for

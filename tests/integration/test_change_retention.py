@@ -15,8 +15,8 @@ from sqlalchemy import Engine, text
 
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app
-from fathom_reports.change_feed_publisher import ChangePublisher
-from fathom_reports.change_retention import prune_all, prune_trust
+from fathom_reports.changes.publisher import ChangePublisher
+from fathom_reports.changes.retention import prune_all, prune_trust
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
 from tests.change_feed_support import append_history

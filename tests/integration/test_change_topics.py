@@ -10,7 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Engine
 
 from fathom_projector.trust_batch import apply_trust_batch
-from fathom_reports.change_feed_publisher import ChangePublisher
+from fathom_reports.changes.publisher import ChangePublisher
 from fathom_shared.config import Settings
 from tests.change_feed_support import append_history, notices
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import read_events
 from tests.support import SmallTrust, actor_sub, bearer, token_for

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from fathom_api.assessment import school_today
 from fathom_api.scale_presets import PRESETS
+from fathom_api.validation import school_today
 from tests.support import bearer, events_of, rows_of, token_for
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import SmallTrust, bearer, events_of, personal_text, poster, token_for
 
 TODAY = school_today()

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_shared.db import TenantUnitOfWork
 from tests.support import actor_sub, bearer, events_of, personal_text, token_for
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import bearer, events_of, rows_of, staff_sub, token_for
 
 TODAY = school_today().isoformat()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import SmallTrust, actor_sub, bearer, events_of, poster, rows_of, staff_sub, token_for
 
 TODAY = school_today().isoformat()

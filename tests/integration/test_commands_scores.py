@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from tests.support import bearer, events_of, token_for
 
 TODAY = school_today().isoformat()

@@ -227,7 +227,7 @@ def test_change_feed_streams_and_verifications_have_their_own_processes(compose:
     streams, reports = service(compose, "streams"), service(compose, "reports")
     assert "gunicorn" in command_line(streams) and "fathom_reports.stream_wsgi:app" in command_line(streams)
     assert "8003" in environment(reports)["FATHOM_STREAM_URL"]
-    assert command_line(service(compose, "verifier")) == "python -m fathom_reports.verifier"
+    assert command_line(service(compose, "verifier")) == "python -m fathom_verifier"
     for name in ("streams", "verifier"):
         assert "healthcheck" in service(compose, name)
         assert "migrate" in service(compose, name)["depends_on"]

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from fathom_reports import create_app as create_reports
-from fathom_reports.audit_verifications import VerificationRunner
+from fathom_reports.audit.verifications import VerificationRunner
 from fathom_reports.fair_use import FAIR_USE_EXTENSION
 from fathom_shared.auth import Principal
 from fathom_shared.config import FairUseLimit

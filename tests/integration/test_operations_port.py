@@ -16,7 +16,7 @@ import requests
 from fathom_api import create_app as create_api_app
 from fathom_infra.local_servers import free_port
 from fathom_reports import create_app as create_reports_app
-from fathom_reports.freshness import listener_for
+from fathom_reports.loading.freshness import listener_for
 from fathom_shared.db import make_engine
 from fathom_shared.ops_server import OPS_SERVER_EXTENSION
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from fathom_api.assessment import school_today
+from fathom_api.validation import school_today
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork, make_engine

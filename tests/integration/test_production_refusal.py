@@ -42,9 +42,9 @@ def refused_start(tmp_path, service: str, argv: list[str]) -> subprocess.Complet
 
 @pytest.mark.parametrize(("service", "argv"), [
     ("projector", python_module("fathom_projector")),
-    ("relay", python_module("fathom_api.relay")),
-    ("delivery", python_module("fathom_reports.delivery")),
-    ("verifier", python_module("fathom_reports.verifier")),
+    ("relay", python_module("fathom_relay")),
+    ("delivery", python_module("fathom_delivery")),
+    ("verifier", python_module("fathom_verifier")),
 ])
 def test_worker_entry_points_exit_with_the_message(tmp_path, service: str, argv: list[str]) -> None:
     result = refused_start(tmp_path, service, argv)

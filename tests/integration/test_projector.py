@@ -25,12 +25,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from fathom_infra.local_servers import LocalKafka, free_port, wait_until
 from fathom_projector import service
-from fathom_projector.current import recompute_all
 from fathom_projector.rebuild import rebuild_trust
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, StoredEvent, append_events, read_events
 from fathom_shared.kafka import encode_key, encode_value
+from fathom_shared.read_models.current import recompute_all
 
 META = {"sub": "projector-test"}
 READ_MODEL_TABLES = ("rm_schools", "rm_classes", "rm_pupils", "rm_pupil_classes", "rm_scales", "rm_objectives",

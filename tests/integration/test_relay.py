@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from fathom_api.relay import Relay
+from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events
 from tests.kafka_support import TopicReader, first_occurrences

@@ -21,9 +21,9 @@ from marshmallow import RAISE
 from sqlalchemy import Engine, event, text
 
 from fathom_reports import create_app
-from fathom_reports.classes import STORE_EXTENSION
-from fathom_reports.freshness import CHANNEL, listener_for
-from fathom_reports.schemas import ClassAnalysisSchema
+from fathom_reports.http.class_analysis import STORE_EXTENSION
+from fathom_reports.loading.freshness import CHANNEL, listener_for
+from fathom_reports.schemas.class_analysis import ClassAnalysisSchema
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.db import TenantUnitOfWork
 from tests.support import bearer, token_for

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from marshmallow import RAISE
 
-from fathom_reports.schemas_impact import ImpactSchema
+from fathom_reports.schemas.impact import ImpactSchema
 from tests.integration import test_reports_api as base
 from tests.integration.test_reports_api import ReadModelSeed
 

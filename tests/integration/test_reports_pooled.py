@@ -13,7 +13,7 @@ import pytest
 from marshmallow import RAISE
 from sqlalchemy import event
 
-from fathom_reports.schemas_pooled import SchoolAnalysisSchema, TrustAnalysisSchema
+from fathom_reports.schemas.pooled import SchoolAnalysisSchema, TrustAnalysisSchema
 from tests.integration import test_reports_api as base
 from tests.integration.test_reports_api import ReadModelSeed
 

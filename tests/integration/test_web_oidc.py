@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 
 from fathom_infra.local_servers import free_port
 from fathom_reports import create_app
-from fathom_reports.freshness import listener_for
+from fathom_reports.loading.freshness import listener_for
 from fathom_reports.web.oidc import explain_refusal, unverified_claims
 from fathom_reports.web.sign_in import local_path
 from fathom_shared.config import Settings

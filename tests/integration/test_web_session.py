@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from fathom_api import create_app as create_api_app
 from fathom_infra.local_servers import free_port
 from fathom_reports import create_app
-from fathom_reports.freshness import listener_for
+from fathom_reports.loading.freshness import listener_for
 from fathom_reports.web.security import CONTENT_SECURITY_POLICY
 from fathom_shared.config import Settings
 from tests.integration.test_reports_api import ReadModelSeed

@@ -23,13 +23,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, text
 
+from fathom_delivery.workers import run_trust_loop
 from fathom_infra.local_servers import free_port, wait_until
 from fathom_projector.trust_batch import apply_trust_batch
-from fathom_reports import create_app, webhooks_destinations, webhooks_http
-from fathom_reports.delivery import run_trust_loop
-from fathom_reports.webhooks_delivery import WebhookDeliverer
-from fathom_reports.webhooks_secrets import secret_box
-from fathom_reports.webhooks_signing import HEADER, NOTICE_HEADER, verify_signature
+from fathom_reports import create_app
+from fathom_reports.webhooks import destinations, transport
+from fathom_reports.webhooks.delivering import WebhookDeliverer
+from fathom_reports.webhooks.secrets import secret_box
+from fathom_reports.webhooks.signing import HEADER, NOTICE_HEADER, verify_signature
 from fathom_shared.config import Settings
 from tests.change_feed_support import append_history, notices
 from tests.support import bearer, token_for
@@ -274,14 +275,14 @@ def test_the_connection_goes_to_the_address_checked_with_the_name_as_host(receiv
         return real_getaddrinfo("127.0.0.1", *args, **kwargs)
 
     real_getaddrinfo = socket.getaddrinfo
-    monkeypatch.setattr(webhooks_destinations.socket, "getaddrinfo", resolver)
-    status = webhooks_http.post(f"http://hooks.example:{port}/hook?x=1", b"{}", {"Content-Type": "application/json"},
+    monkeypatch.setattr(destinations.socket, "getaddrinfo", resolver)
+    status = transport.post(f"http://hooks.example:{port}/hook?x=1", b"{}", {"Content-Type": "application/json"},
                                 5, allow_loopback=True)
     assert status == 200
     assert lookups == ["hooks.example"]
     assert receiver.requests[0].headers["Host"] == f"hooks.example:{port}"
-    with pytest.raises(webhooks_http.DeliveryFailed, match="destination refused: a loopback address"):
-        webhooks_http.post(f"http://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=False)
+    with pytest.raises(transport.DeliveryFailed, match="destination refused: a loopback address"):
+        transport.post(f"http://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=False)
     assert len(receiver.requests) == 1
 
 
@@ -404,17 +405,17 @@ def test_https_is_pinned_to_the_checked_address_but_verified_for_the_name(tmp_pa
     receiver.server.socket = server_tls.wrap_socket(receiver.server.socket, server_side=True)
     port = receiver.server.server_address[1]
     real_getaddrinfo = socket.getaddrinfo
-    monkeypatch.setattr(webhooks_destinations.socket, "getaddrinfo",
+    monkeypatch.setattr(destinations.socket, "getaddrinfo",
                         lambda _host, *args, **kwargs: real_getaddrinfo("127.0.0.1", *args, **kwargs))
     try:
-        with pytest.raises(webhooks_http.DeliveryFailed, match="could not connect"):   # not a trusted issuer
-            webhooks_http.post(f"https://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
-        monkeypatch.setattr(webhooks_http, "_tls_context", lambda: ssl.create_default_context(cafile=cert_path))
-        assert webhooks_http.post(f"https://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=True) == 200
+        with pytest.raises(transport.DeliveryFailed, match="could not connect"):   # not a trusted issuer
+            transport.post(f"https://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
+        monkeypatch.setattr(transport, "_tls_context", lambda: ssl.create_default_context(cafile=cert_path))
+        assert transport.post(f"https://hooks.example:{port}/hook", b"{}", {}, 5, allow_loopback=True) == 200
         assert names[-1] == "hooks.example"
         assert receiver.delivered()[-1].headers["Host"] == f"hooks.example:{port}"
-        with pytest.raises(webhooks_http.DeliveryFailed, match="could not connect"):   # another name
-            webhooks_http.post(f"https://elsewhere.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
+        with pytest.raises(transport.DeliveryFailed, match="could not connect"):   # another name
+            transport.post(f"https://elsewhere.example:{port}/hook", b"{}", {}, 5, allow_loopback=True)
     finally:
         receiver.close()
 
@@ -422,9 +423,9 @@ def test_https_is_pinned_to_the_checked_address_but_verified_for_the_name(tmp_pa
 def test_a_resolver_that_never_answers_is_given_up_on_at_the_deadline(monkeypatch) -> None:
     """The system resolver has no timeout of its own; the attempt's deadline covers it too."""
     unblock = threading.Event()
-    monkeypatch.setattr(webhooks_destinations.socket, "getaddrinfo", lambda *_args, **_kwargs: unblock.wait(30))
+    monkeypatch.setattr(destinations.socket, "getaddrinfo", lambda *_args, **_kwargs: unblock.wait(30))
     try:
-        with pytest.raises(webhooks_http.DeliveryFailed, match="no answer in time"):
-            webhooks_http.post("https://slow-dns.example/hook", b"{}", {}, 0.5)
+        with pytest.raises(transport.DeliveryFailed, match="no answer in time"):
+            transport.post("https://slow-dns.example/hook", b"{}", {}, 0.5)
     finally:
         unblock.set()

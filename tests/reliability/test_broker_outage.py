@@ -6,9 +6,9 @@ import threading
 from dataclasses import replace
 
 from fathom_api import create_app
-from fathom_api.assessment import school_today
-from fathom_api.relay import Relay
+from fathom_api.validation import school_today
 from fathom_infra.local_servers import LocalKafka
+from fathom_relay.relay import Relay
 from tests.kafka_support import TopicReader, first_occurrences
 from tests.support import SmallTrust, bearer, token_for
 

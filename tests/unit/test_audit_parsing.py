@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import Schema, ValidationError
 
-from fathom_reports.audit_events import EventFilter
-from fathom_reports.audit_schemas import AsOfField
+from fathom_reports.audit.events import EventFilter
+from fathom_reports.schemas.as_of import AsOfField
 
 
 class Query(Schema):

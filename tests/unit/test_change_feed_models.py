@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fathom_projector.notices import model_name
-from fathom_projector.projections import TABLES
-from fathom_reports.change_feed_store import MODELS
+from fathom_reports.changes.store import MODELS
+from fathom_shared.read_models.notices import model_name
+from fathom_shared.read_models.tables import TABLES
 
 
 def test_models_are_the_projectors_tables() -> None:

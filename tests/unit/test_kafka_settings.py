@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from fathom_api.relay import Relay
 from fathom_projector import service
-from fathom_reports.change_feed_publisher import ChangePublisher
+from fathom_relay.relay import Relay
+from fathom_reports.changes.publisher import ChangePublisher
 from fathom_shared import kafka as shared_kafka
 from fathom_shared.config import load_settings
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess

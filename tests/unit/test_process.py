@@ -1,13 +1,16 @@
-"""``stop_on_signals``: the one way the relay, projector, delivery process and verifier learn to stop."""
+"""``stop_on_signals``: the one way the relay, projector, delivery process and verifier learn to stop; ``Backoff``
+and ``run_process``: how the delivery process and the verifier retry and start."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 
-from fathom_shared.process import stop_on_signals
+from fathom_shared.config import Settings
+from fathom_shared.process import Backoff, run_process, stop_on_signals
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -17,6 +20,42 @@ def test_a_stop_signal_sets_the_event_instead_of_killing_the_process(sig: signal
         stop = stop_on_signals()
         assert not stop.is_set()
         os.kill(os.getpid(), sig)
+        assert stop.wait(5)
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+class RecordingStop(threading.Event):
+    """A stop event that records each wait instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        return self.is_set()
+
+
+def test_backoff_doubles_up_to_its_ceiling_and_starts_over_after_a_success() -> None:
+    stop, backoff = RecordingStop(), Backoff(first_s=0.5, most_s=3.0)
+    for _ in range(5):
+        backoff.wait(stop)
+    backoff.succeeded()
+    backoff.wait(stop)
+    assert stop.waits == [0.5, 1.0, 2.0, 3.0, 3.0, 0.5]
+
+
+def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FATHOM_ENV", raising=False)
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    seen: list[tuple[Settings, threading.Event]] = []
+    try:
+        run_process("verifier", lambda settings, stop: seen.append((settings, stop)), "%(message)s")
+        (settings, stop), = seen
+        assert isinstance(settings, Settings) and not stop.is_set()
+        os.kill(os.getpid(), signal.SIGTERM)
         assert stop.wait(5)
     finally:
         for s, handler in before.items():

@@ -7,7 +7,11 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fathom_projector.projections import (
+from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.fold import intervention_pupils, project
+from fathom_shared.read_models.parsing import parse_batch, wanted
+from fathom_shared.read_models.projection import Loaded, Projection
+from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
     INTERVENTIONS,
     JUDGEMENTS,
@@ -18,13 +22,7 @@ from fathom_projector.projections import (
     SCHOOLS,
     SCORES,
     TRUST_SETTINGS,
-    Loaded,
-    Projection,
-    parse_batch,
-    project,
-    wanted,
 )
-from fathom_shared.event_store import StoredEvent
 
 RECORDED_AT = datetime(2026, 10, 1, 23, 30, tzinfo=UTC)  # already 2 October in London (BST)
 
@@ -267,3 +265,9 @@ def test_staff_assignments_are_applied_and_write_no_read_model():
     staff = {"class_id": "4B", "staff_ref": "5d0c2b9e-6b3f-4c1a-9f3e-2a7c1e0b8d11"}
     projection = fold(event(1, "StaffAssigned", staff), event(2, "StaffUnassigned", staff))
     assert (projection.applied, projection.rejected, projection.rows) == (2, [], {})
+
+
+def test_an_interventions_pupils_change_by_one_rule_removals_first_each_pupil_once():
+    assert intervention_pupils({"added": ["p4", "p2", "p4"], "removed": ["p1"]}, ["p1", "p2", "p3"]) == \
+        ["p2", "p3", "p4"]
+    assert intervention_pupils({"added": ["p1"], "removed": ["p1"]}, ["p1", "p2"]) == ["p2", "p1"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fathom_reports.moderation import ModeratedPair, moderation_agreement
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.moderation import ModeratedPair, moderation_agreement
+from fathom_reports.views.trust_settings import TrustSettings
 
 
 def pair(school: str, teacher: int, moderator: int, objective: str = "w1") -> ModeratedPair:

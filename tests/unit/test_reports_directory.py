@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fathom_reports.directory import visible_directory
+from fathom_reports.views.directory import visible_directory
 from fathom_shared.auth import Principal
 
 

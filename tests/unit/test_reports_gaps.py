@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fathom_reports.gaps import jaccard, suggest_groups
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.gaps import jaccard, suggest_groups
+from fathom_reports.views.trust_settings import TrustSettings
 
 
 def row(code: str, not_secure: list[str], percent: float, assessed: int = 10) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from fathom_reports.analysis import Band, Intervention, Objective, Pupil, Scale
-from fathom_reports.impact import Evidence, ImpactSnapshot, before_and_after, build_impact
+from fathom_reports.views.impact import Evidence, ImpactSnapshot, before_and_after, build_impact
+from fathom_reports.views.values import Band, Intervention, Objective, Pupil, Scale
 
 START = date(2026, 11, 1)
 YN = Scale("yn", "Yes / no", (Band(0, "Not yet", False), Band(1, "Yes", True)))

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from fathom_reports.disagreement import compare, score_band, teacher_band
-from fathom_reports.profile import ClassSpell, ProfileSnapshot, PupilRecord, Taught, taught_dates
+from fathom_reports.views.disagreement import compare, score_band, teacher_band
+from fathom_reports.views.profile import ClassSpell, ProfileSnapshot, PupilRecord, Taught, taught_dates
 
 
 @pytest.mark.parametrize(("score", "band"), [

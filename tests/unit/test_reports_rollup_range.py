@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from fathom_reports.analysis import Band, Objective, Scale
-from fathom_reports.date_range import DateRange, RangeJudgement, roll_up
-from fathom_reports.trust_settings import TrustSettings
+from fathom_reports.views.date_range import RangeJudgement, roll_up
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import Band, DateRange, Objective, Scale
 
 EDSM = Scale("edsm", "EDSM", (Band(1, "E", False), Band(2, "D", False), Band(3, "S", True), Band(4, "M", True)))
 OBJECTIVE = Objective("o", "O", "Maths", 4, None, "t", "edsm")

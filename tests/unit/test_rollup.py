@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from fathom_shared.rollup import Current, JudgementFact, current_judgement, nearest_band
+from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement, nearest_band
 
 # Emerging / Developing / Secure / Mastery: the top two count as secure.
 EDSM = [{"value": 1, "secure": False}, {"value": 2, "secure": False},

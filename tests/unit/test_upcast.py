@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from fathom_projector.projections import PoisonEvent, parse
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import CURRENT_VERSION, UPCASTERS, UnknownEvent, serialise, upcast
+from fathom_shared.read_models.parsing import parse
+from fathom_shared.read_models.projection import PoisonEvent
 
 V1 = {"pupil_id": "p1", "objective_id": "o1", "value": 3, "assessed_on": "2026-10-01", "source": "teacher",
       "note": "used a number line", "class_id": "c1"}

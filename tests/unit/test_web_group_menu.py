@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import fathom_reports
-from fathom_reports.pupil_groups import GROUP_FILTERS
+from fathom_reports.views.pupil_groups import GROUP_FILTERS
 from fathom_reports.web.group_menu import COMPLEMENTS, COUNTERPARTS, LABELS, group_menu, group_menu_json
 
 SCRIPTS = Path(fathom_reports.__file__).parent / "web" / "static" / "js"

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from fathom_reports.webhooks_destinations import literal_address, refusal, url_refusal
-from fathom_reports.webhooks_scheduling import FairQueue
+from fathom_reports.webhooks.destinations import literal_address, refusal, url_refusal
+from fathom_reports.webhooks.scheduling import FairQueue
 
 
 @pytest.mark.parametrize("address, reason", [

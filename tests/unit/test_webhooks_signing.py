@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fathom_reports.webhooks_signing import sign, verify_signature
+from fathom_reports.webhooks.signing import sign, verify_signature
 
 SECRET = "whsec_test"
 BODY = b'{"notice_id":1,"model":"pupils"}'

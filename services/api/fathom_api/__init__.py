@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from sqlalchemy import Engine
 
+from fathom_api.http import blp
 from fathom_shared.auth import load_or_create_signing_key, make_verifier, public_jwks
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
@@ -23,8 +24,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions["fathom.engine"] = engine
     app.extensions["fathom.settings"] = settings
     serve_behind_proxies(app, settings.trusted_proxies)
-
-    from fathom_api.views import blp
 
     api.register_blueprint(blp)
 

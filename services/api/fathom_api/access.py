@@ -6,6 +6,7 @@ caller write; here are only the names the command handlers use and the 403s they
 
 from __future__ import annotations
 
+from fathom_api.refusals import Forbidden
 from fathom_shared.access_policy import (
     ASSESSORS,
     MODERATOR_RULE,
@@ -17,7 +18,6 @@ from fathom_shared.access_policy import (
     access_for,
 )
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem
 
 __all__ = ["ASSESSORS", "MODERATOR_RULE", "ROSTER_KEEPERS", "ROSTER_WRITERS", "STAFF_ERASERS", "TRUST_WIDE", "Access",
            "Actor", "actor", "require_school", "require_staff_eraser", "require_trust_wide"]
@@ -30,14 +30,14 @@ actor = access_for
 def require_school(principal: Principal, school_id: str, field: str = "school_id") -> None:
     """Roster writes below trust level: school leaders for their own schools."""
     if not Access(principal).may_keep_roster(school_id):
-        raise Problem(403, "Forbidden", "You may not change this school's roster.", errors={field: ["Not yours."]})
+        raise Forbidden("You may not change this school's roster.", errors={field: ["Not yours."]})
 
 
 def require_trust_wide(principal: Principal, what: str) -> None:
     if not Access(principal).may_change_settings():
-        raise Problem(403, "Forbidden", f"Only trust leaders change {what}.")
+        raise Forbidden(f"Only trust leaders change {what}.")
 
 
 def require_staff_eraser(principal: Principal) -> None:
     if not Access(principal).may_erase_staff():
-        raise Problem(403, "Forbidden", "Only trust leaders erase a member of staff.")
+        raise Forbidden("Only trust leaders erase a member of staff.")

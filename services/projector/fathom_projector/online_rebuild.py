@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.current import recompute_all
-from fathom_projector.projections import DEFAULT_SETTINGS
 from fathom_projector.shadow import (
     DERIVED_MODEL,
     MODELS,
@@ -35,12 +33,14 @@ from fathom_projector.shadow import (
     clear_shadow,
     model_tables,
     swap,
-    use_live,
     use_shadow,
 )
-from fathom_projector.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import read_events
+from fathom_shared.event_store import head_sequence, read_events
+from fathom_shared.read_models.current import recompute_all
+from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
+from fathom_shared.read_models.target import write_live
+from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
 
 CHUNK = 4 * STORE_PAGE
 """Events replayed per committed transaction: a kill loses at most this much work."""
@@ -144,7 +144,7 @@ def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
             raise RuntimeError(f"the replay of {trust_id} was discarded by another command; run the rebuild again")
         use_shadow(connection)
         head = apply_from_store(connection, trust_id, after=after).last_sequence or after
-        use_live(connection)
+        write_live(connection)
         if set(tables) != set(REPLAYED_TABLES) and head > live_applied:
             apply_from_store(connection, trust_id, after=live_applied, until=head)
         reached = max(head, live_applied)
@@ -160,7 +160,7 @@ def _recompute_derived(engine: Engine, trust_id: str) -> int:
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         last_applied = lock_position(connection, trust_id)
-        settings = connection.execute(text("SELECT rollup_method, rollup_n FROM rm_trust_settings "
+        settings = connection.execute(text(f"SELECT rollup_method, rollup_n FROM {TRUST_SETTINGS.name} "
                                            "WHERE trust_id = :t"), {"t": trust_id}).first()
         method, n = (settings.rollup_method, settings.rollup_n) if settings else (
             DEFAULT_SETTINGS["rollup_method"], DEFAULT_SETTINGS["rollup_n"])
@@ -176,5 +176,4 @@ def _lock_progress(connection: Connection, trust_id: str) -> int | None:
 
 def _store_head(engine: Engine, trust_id: str) -> int:
     with TenantUnitOfWork(engine, trust_id) as uow:
-        return int(uow.connection.execute(text("SELECT coalesce(max(last_sequence), 0) FROM trust_heads "
-                                               "WHERE trust_id = :t"), {"t": trust_id}).scalar_one())
+        return head_sequence(uow.connection)

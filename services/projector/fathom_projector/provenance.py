@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from fathom_projector.projections import Rejected
 from fathom_shared.event_store import StoredEvent, chain_links, content_of, event_hash
+from fathom_shared.read_models.projection import Rejected
 
 log = logging.getLogger("fathom_projector")
 

@@ -12,10 +12,10 @@ from itertools import islice
 
 from sqlalchemy import Engine, text
 
-from fathom_projector.projections import TABLES
-from fathom_projector.writer import STORE_PAGE, apply_events, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import iter_events
+from fathom_shared.read_models.tables import REPLAYED
+from fathom_shared.read_models.writer import STORE_PAGE, apply_events, lock_position, set_position
 
 Progress = Callable[[int], None]
 
@@ -28,8 +28,8 @@ def rebuild_trust(engine: Engine, trust_id: str, progress: Progress | None = Non
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         lock_position(connection, trust_id)
-        for table in [*(t.name for t in TABLES), "rm_pupil_objective", "dead_letters"]:
-            connection.execute(text(f"DELETE FROM {table} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
+        for table in REPLAYED:
+            connection.execute(text(f"DELETE FROM {table.name} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
         events = iter_events(connection, page=STORE_PAGE)
         replayed, last_sequence = 0, 0
         while batch := list(islice(events, STORE_PAGE)):

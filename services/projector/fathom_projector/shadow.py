@@ -4,9 +4,11 @@ The ``fathom_rebuild`` schema holds one table per live read-model table, created
 the live one (same columns, keys, indexes; rows tagged by ``trust_id`` as in the live
 tables, under the same row-level security), plus ``progress``: how far each trust's
 replay has got. The projector's own writer fills the shadow unchanged: a replay
-transaction puts ``fathom_rebuild`` first on its ``search_path``, so the writer's
+transaction puts ``fathom_rebuild`` first on its ``search_path`` (:func:`use_shadow`, the
+one way of writing elsewhere, :mod:`fathom_shared.read_models.target`), so the writer's
 unqualified ``rm_*`` names resolve to the shadow while ``events`` and ``rm_positions``
-(which have no shadow) stay the live ones.
+(which have no shadow) stay the live ones. Which tables are shadowed, and their keys and
+columns, come from the table specs (:mod:`fathom_shared.read_models.tables`).
 
 The schema is created by :func:`ensure_shadow` (owner role) rather than a migration so the
 shadow always has the live tables' current shape: a table whose columns drifted (a
@@ -19,30 +21,25 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.current import CELL, COLUMNS
-from fathom_projector.notices import changed_only, with_notices
-from fathom_projector.projections import TABLES
+from fathom_shared.read_models.notices import NOTICE_TABLES, changed_only, model_name, with_notices
+from fathom_shared.read_models.tables import PUPIL_OBJECTIVE, READ_MODELS, REPLAYED, Table
+from fathom_shared.read_models.target import write_into
 
 SCHEMA = "fathom_rebuild"
-DERIVED_MODEL = "pupil_objective"
+DERIVED_MODEL = model_name(PUPIL_OBJECTIVE.name)
 """Derived from ``rm_judgements`` and the trust's rollup; rebuildable without a replay."""
 
-MODELS: dict[str, str] = {
-    table.removeprefix("rm_"): table for table in [*(t.name for t in TABLES), "rm_pupil_objective"]
-}
+MODELS: dict[str, str] = {model_name(table.name): table.name for table in READ_MODELS}
 """Model name -> live table: each ``rm_*`` table the projector writes is one model."""
 
-MODEL_KEYS: dict[str, tuple[str, ...]] = {**{t.name: t.key for t in TABLES}, "rm_pupil_objective": CELL}
-MODEL_COLUMNS: dict[str, tuple[str, ...]] = {**{t.name: t.columns for t in TABLES}, "rm_pupil_objective": COLUMNS}
-"""Each model's key and the columns its change notices carry (as the projector's own writes announce them)."""
-
-DEPENDENTS: dict[str, tuple[str, ...]] = {"judgements": ("rm_pupil_objective",)}
+DEPENDENTS: dict[str, tuple[str, ...]] = {"judgements": (PUPIL_OBJECTIVE.name,)}
 """Models derived from another: switched with it, so the two never disagree."""
 
-REPLAYED_TABLES: tuple[str, ...] = (*MODELS.values(), "dead_letters")
+REPLAYED_TABLES: tuple[str, ...] = tuple(table.name for table in REPLAYED)
 """Swapped in by a full rebuild: every read model and the events it set aside."""
-ABSORBED_TABLES: tuple[str, ...] = ("change_heads", "change_notices")
+ABSORBED_TABLES: tuple[str, ...] = NOTICE_TABLES
 """Shadowed, when they exist, only so a replay's side writes land in the shadow; never swapped."""
+_SPECS: dict[str, Table] = {table.name: table for table in REPLAYED}
 
 _LOCK_KEY = 0x6661_7468_6F6D  # "fathom": serialises shadow DDL between concurrent rebuild commands
 
@@ -90,11 +87,7 @@ def model_tables(model: str) -> list[str]:
 
 def use_shadow(connection: Connection) -> None:
     """Make the writer's unqualified table names mean the shadow tables, until the transaction ends."""
-    connection.execute(text("SELECT set_config('search_path', :path, true)"), {"path": f"{SCHEMA}, public"})
-
-
-def use_live(connection: Connection) -> None:
-    connection.execute(text("SELECT set_config('search_path', 'public', true)"))
+    write_into(connection, SCHEMA)
 
 
 def clear_shadow(connection: Connection, trust_id: str) -> None:
@@ -113,25 +106,34 @@ def swap(connection: Connection, trust_id: str, tables: Sequence[str], sequence:
     """
     params = {"trust_id": trust_id, "notice_sequence": sequence}
     for table in tables:
-        columns = _columns_names(connection, table)
-        key = MODEL_KEYS.get(table)
-        if key is None:
-            listed = ", ".join(columns)
-            connection.execute(text(f"DELETE FROM public.{table} WHERE trust_id = :trust_id"), params)
-            connection.execute(text(f"INSERT INTO public.{table} ({listed}) "
-                                    f"SELECT {listed} FROM {SCHEMA}.{table} WHERE trust_id = :trust_id"), params)
-            continue
-        same_key = "".join(f" AND s.{c} = live.{c}" for c in key)  # no key: one row per trust
-        connection.execute(with_notices(
-            f"DELETE FROM public.{table} AS live WHERE live.trust_id = :trust_id AND NOT EXISTS "
-            f"(SELECT FROM {SCHEMA}.{table} AS s WHERE s.trust_id = live.trust_id{same_key}) "
-            f"RETURNING {', '.join(f'live.{c}' for c in ('trust_id', *key))}", table, key, deleted=True), params)
-        values = [c for c in columns if c not in ("trust_id", *key)]
-        upsert = (f"INSERT INTO public.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} "
-                  f"FROM {SCHEMA}.{table} WHERE trust_id = :trust_id ON CONFLICT ({', '.join(('trust_id', *key))}) DO ")
-        upsert += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in values)
-                   + changed_only(table, values, ())) if values else "NOTHING"
-        connection.execute(with_notices(f"{upsert} RETURNING {', '.join(MODEL_COLUMNS[table])}", table, key), params)
+        spec = _SPECS[table]
+        if spec in READ_MODELS:
+            _merge_model(connection, spec, params)
+        else:
+            _replace_rows(connection, spec, params)
+
+
+def _replace_rows(connection: Connection, table: Table, params: dict[str, object]) -> None:
+    """The trust's live rows of ``table`` deleted, its shadow rows copied in: silently, not a model."""
+    listed = ", ".join(("trust_id", *table.columns))
+    connection.execute(text(f"DELETE FROM public.{table.name} WHERE trust_id = :trust_id"), params)
+    connection.execute(text(f"INSERT INTO public.{table.name} ({listed}) "
+                            f"SELECT {listed} FROM {SCHEMA}.{table.name} WHERE trust_id = :trust_id"), params)
+
+
+def _merge_model(connection: Connection, table: Table, params: dict[str, object]) -> None:
+    """Live rows the shadow lacks deleted, new or different ones upserted; each change announced."""
+    name, key, columns = table.name, table.key, ", ".join(("trust_id", *table.columns))
+    same_key = "".join(f" AND s.{c} = live.{c}" for c in key)  # no key: one row per trust
+    connection.execute(with_notices(
+        f"DELETE FROM public.{name} AS live WHERE live.trust_id = :trust_id AND NOT EXISTS "
+        f"(SELECT FROM {SCHEMA}.{name} AS s WHERE s.trust_id = live.trust_id{same_key}) "
+        f"RETURNING {', '.join(f'live.{c}' for c in ('trust_id', *key))}", name, key, deleted=True), params)
+    upsert = (f"INSERT INTO public.{name} ({columns}) SELECT {columns} "
+              f"FROM {SCHEMA}.{name} WHERE trust_id = :trust_id ON CONFLICT ({', '.join(('trust_id', *key))}) DO ")
+    upsert += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
+               + changed_only(name, table.values, ())) if table.values else "NOTHING"
+    connection.execute(with_notices(f"{upsert} RETURNING {', '.join(table.columns)}", name, key), params)
 
 
 def _tenant_table(conn: Connection, table: str) -> None:
@@ -157,6 +159,3 @@ def _columns(conn: Connection, schema: str, table: str) -> list[tuple[str, str, 
         "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position"),
         {"schema": schema, "table": table})]
 
-
-def _columns_names(conn: Connection, table: str) -> list[str]:
-    return [c[0] for c in _columns(conn, "public", table)]

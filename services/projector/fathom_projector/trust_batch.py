@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
-from fathom_projector.projections import Rejected
 from fathom_projector.provenance import check_against_store, record_forged
-from fathom_projector.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import StoredEvent
+from fathom_shared.event_store import StoredEvent, head_sequence, recorded_at
+from fathom_shared.read_models.projection import Rejected
+from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 
 
 @dataclass
@@ -101,15 +102,18 @@ def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
 
     The broker normally delivers within milliseconds; past the grace period the message was
     lost (or the projector is that far behind, when catching up from the store is no worse).
+    Times are the database's clock, as ``recorded_at`` is.
     """
     with TenantUnitOfWork(engine, trust_id) as uow:
-        return bool(uow.connection.execute(text(
-            "SELECT EXISTS (SELECT FROM trust_heads h JOIN events e "
-            "  ON e.trust_id = h.trust_id AND e.sequence = h.last_sequence "
-            "  LEFT JOIN rm_positions p ON p.trust_id = h.trust_id "
-            "  WHERE h.last_sequence > coalesce(p.last_applied, 0) "
-            "  AND e.recorded_at < now() - make_interval(secs => :grace))"
-        ), {"grace": grace_s}).scalar_one())
+        connection = uow.connection
+        head = head_sequence(connection)
+        last_applied, now = connection.execute(text(
+            "SELECT coalesce(max(last_applied), 0), now() FROM rm_positions WHERE trust_id = :trust_id"),
+            {"trust_id": trust_id}).one()
+        if head <= last_applied:
+            return False
+        newest = recorded_at(connection, head)
+        return newest is not None and newest < now - timedelta(seconds=grace_s)
 
 
 def all_trusts(engine: Engine) -> list[str]:

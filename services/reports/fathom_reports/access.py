@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.analysis import Intervention
 from fathom_reports.responses import not_found
+from fathom_reports.views.values import Intervention
 from fathom_shared.access_policy import READERS, Access, access_for, current_places
 from fathom_shared.web import Problem
 

@@ -5,23 +5,15 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import Engine
 
-from fathom_reports import (
-    audit,
-    change_feed,
-    classes,
-    directory,
-    interventions,
-    pupils,
-    school_analysis,
-    webhooks,
-)
-from fathom_reports.audit_reads import install_read_recording
-from fathom_reports.change_feed_stream import ChangeFeed
+from fathom_reports.audit.reads import install_read_recording
+from fathom_reports.changes.stream import ChangeFeed
 from fathom_reports.fair_use import FAIR_USE_EXTENSION, FairUse
+from fathom_reports.http import audit, changes, class_analysis, directory, impact, pooled, profile, webhooks
+from fathom_reports.loading.store import ReadModelStore
 from fathom_reports.responses import STORE_EXTENSION, ExportFormatsPlugin
-from fathom_reports.store import ReadModelStore
 from fathom_reports.web import install_web_app
-from fathom_reports.webhooks_secrets import secret_box
+from fathom_reports.webhooks.policy import POLICY_EXTENSION, WebhookPolicy
+from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.auth import make_verifier
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
@@ -44,14 +36,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[audit.ENGINE_EXTENSION] = engine
     app.extensions[audit.VERIFY_INLINE_EXTENSION] = settings.verify_inline_max_events
-    app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
+    app.extensions[changes.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
     serve_behind_proxies(app, settings.trusted_proxies)
-    app.extensions[webhooks.POLICY_EXTENSION] = webhooks.WebhookPolicy(
+    app.extensions[POLICY_EXTENSION] = WebhookPolicy(
         secret_box(settings), settings.webhook_max_per_trust, settings.webhook_allow_loopback)
-    app.extensions[change_feed.STREAM_URL_EXTENSION] = settings.stream_url
+    app.extensions[changes.STREAM_URL_EXTENSION] = settings.stream_url
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     install_read_recording(app, engine)
-    for module in (classes, pupils, interventions, school_analysis, audit, change_feed, webhooks, directory):
+    for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
     start_operations_port(app, settings, "reports", database_ready(engine))
@@ -70,8 +62,8 @@ def create_stream_app(settings: Settings, engine: Engine | None = None) -> Flask
         __name__, service="reports-stream", title="Fathom change-feed stream", engine=engine,
         verifier=make_verifier(settings),
     )
-    app.extensions[change_feed.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
+    app.extensions[changes.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     serve_behind_proxies(app, settings.trusted_proxies)
-    api.register_blueprint(change_feed.blp)
+    api.register_blueprint(changes.blp)
     return app

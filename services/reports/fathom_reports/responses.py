@@ -11,11 +11,11 @@ from flask import Response, current_app, g, request
 
 from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
-from fathom_reports.freshness import ReadModelBehind, SequenceNotWritten
-from fathom_reports.store import ReadModelStore
+from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
+from fathom_reports.loading.store import ReadModelStore
 from fathom_shared.web import Problem
 
-STORE_EXTENSION = "fathom_reports.store"
+STORE_EXTENSION = "fathom_reports.loading.store"
 CSV_MIMETYPE = "text/csv"
 EXPORT_MIMETYPES = {"csv": CSV_MIMETYPE, "jsonl": "application/x-ndjson"}
 """What each value of a ``format`` query argument answers, besides JSON."""

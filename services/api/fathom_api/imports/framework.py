@@ -15,18 +15,17 @@ from marshmallow import fields
 from sqlalchemy import Connection, text
 
 from fathom_api.access import Access
-from fathom_api.imports.csv_table import RowErrors, load_row, parse_csv, report, upload_text
+from fathom_api.commands.objectives import objectives_defined
+from fathom_api.executor import Decide, Decision
+from fathom_api.imports.csv_table import CsvTable, RowErrors, load_row, parse_csv, report, upload_text
+from fathom_api.refusals import Forbidden
 from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
-from fathom_api.writes import Command, Handler
 from fathom_shared.auth import Principal
-from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise
-from fathom_shared.web import Problem
+from fathom_shared.events import OBJECTIVE_FIELDS
 
 PREFIX = "rows"
 REQUIRED = ("code", "subject", "year_group", "text", "scale_id")
 OPTIONAL = ("id", "strand", "weight")
-COMPARED = ("code", "subject", "year_group", "strand", "text", "weight", "scale_id")
 
 
 class ObjectiveRow(ObjectiveIn):
@@ -42,10 +41,10 @@ def id_from_code(code: str) -> str:
 
 def _existing(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
-        text(f"SELECT objective_id, {', '.join(COMPARED)} FROM objectives "
+        text(f"SELECT objective_id, {', '.join(OBJECTIVE_FIELDS)} FROM objectives "
              "WHERE trust_id = current_setting('fathom.trust') AND objective_id = ANY(:ids)"), {"ids": ids})
     return {r.objective_id: {c: (float(r.weight) if c == "weight" and r.weight is not None else getattr(r, c))
-                             for c in COMPARED} for r in rows}
+                             for c in OBJECTIVE_FIELDS} for r in rows}
 
 
 def _known_scales(conn: Connection, ids: set[str]) -> set[str]:
@@ -54,7 +53,7 @@ def _known_scales(conn: Connection, ids: set[str]) -> set[str]:
     return {r.scale_id for r in rows}
 
 
-def import_objectives(query: dict[str, Any]) -> Handler:
+def import_objectives(query: dict[str, Any]) -> Decide:
     """Import a framework from CSV (``text/csv`` body or multipart field ``file``), all or nothing.
 
     Header ``id,code,subject,year_group,strand,text,weight,scale_id`` (id, strand, weight
@@ -64,7 +63,24 @@ def import_objectives(query: dict[str, Any]) -> Handler:
     At most 5,000 rows and 4 MiB (413 beyond).
     """
     errors = RowErrors()
-    table = parse_csv(upload_text(), PREFIX, REQUIRED, OPTIONAL, errors)
+    loaded = _loaded_rows(parse_csv(upload_text(), PREFIX, REQUIRED, OPTIONAL, errors), errors)
+    dry_run = query["dry_run"]
+
+    def decide(conn: Connection, principal: Principal) -> Decision:
+        if not Access(principal).may_write_framework():
+            raise Forbidden("Only trust leaders and integrations import frameworks.")
+        new = _new_objectives(conn, loaded, errors)
+        errors.raise_any()
+        counts = report(dry_run, objectives={"created": len(new), "unchanged": len(loaded) - len(new)})
+        if dry_run:
+            return Decision(events=[], report=counts, status=200)
+        return objectives_defined(new, report=counts)
+
+    return decide
+
+
+def _loaded_rows(table: CsvTable, errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
+    """Each valid row with its line, its id derived from its code when it has none; repeats are errors."""
     loaded: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for row in table.rows:
@@ -81,37 +97,23 @@ def import_objectives(query: dict[str, Any]) -> Handler:
             continue
         seen[item["id"]] = row.line
         loaded.append((row.line, item))
-    dry_run = query["dry_run"]
+    return loaded
 
-    def handle(conn: Connection, principal: Principal) -> Command:
-        if not Access(principal).may_write_framework():
-            raise Problem(403, "Forbidden", "Only trust leaders and integrations import frameworks.")
-        existing = _existing(conn, [item["id"] for _, item in loaded])
-        scales = _known_scales(conn, {item["scale_id"] for _, item in loaded})
-        new: list[dict[str, Any]] = []
-        for line, item in loaded:
-            if item["scale_id"] not in scales:
-                errors.add(PREFIX, line, "scale_id", "Unknown scale.")
-            elif item["id"] in existing:
-                differing = [c for c in COMPARED if existing[item["id"]][c] != item[c]]
-                if differing:
-                    errors.add(PREFIX, line, "id", f"Objective {item['id']} exists with a different "
-                               f"{', '.join(differing)}; objectives are not edited by import.")
-            else:
-                new.append({"objective_id": item["id"], **{c: item[c] for c in COMPARED}})
-        errors.raise_any()
-        counts = report(dry_run, objectives={"created": len(new), "unchanged": len(loaded) - len(new)})
-        if dry_run:
-            return Command(events=[], report=counts, status=200)
-        events = [serialise("ObjectiveDefined", data) for data in new]
-        return Command(
-            events=[NewEvent("objective", e["objective_id"], "ObjectiveDefined", e) for e in events],
-            expected_versions={("objective", e["objective_id"]): 0 for e in events},
-            report=counts,
-            after_append=lambda conn: events and conn.execute(text(
-                "INSERT INTO objectives (trust_id, objective_id, code, subject, year_group, strand, text, weight, "
-                "scale_id) VALUES (current_setting('fathom.trust'), :objective_id, :code, :subject, :year_group, "
-                ":strand, :text, :weight, :scale_id)"), events),
-        )
 
-    return handle
+def _new_objectives(conn: Connection, loaded: list[tuple[int, dict[str, Any]]],
+                    errors: RowErrors) -> list[dict[str, Any]]:
+    """The rows' objectives the trust does not have yet; a known id with other values is an error."""
+    existing = _existing(conn, [item["id"] for _, item in loaded])
+    scales = _known_scales(conn, {item["scale_id"] for _, item in loaded})
+    new: list[dict[str, Any]] = []
+    for line, item in loaded:
+        if item["scale_id"] not in scales:
+            errors.add(PREFIX, line, "scale_id", "Unknown scale.")
+        elif item["id"] in existing:
+            differing = [c for c in OBJECTIVE_FIELDS if existing[item["id"]][c] != item[c]]
+            if differing:
+                errors.add(PREFIX, line, "id", f"Objective {item['id']} exists with a different "
+                           f"{', '.join(differing)}; objectives are not edited by import.")
+        else:
+            new.append({"objective_id": item["id"], **{c: item[c] for c in OBJECTIVE_FIELDS}})
+    return new

@@ -6,7 +6,7 @@ class changed is moved (``PupilMoved``); changed names or UPN update ``pupil_per
 Schools and classes are never edited by import (there are no events for that), so a
 difference is an error, as in the framework import. Groups are not in OneRoster, so they are
 left as they are. Events and rows come from the same builders the single-resource endpoints
-use (:mod:`fathom_api.roster`, :mod:`fathom_api.roster_life`).
+use (:mod:`fathom_api.commands`).
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_api.access import Access
-from fathom_api.assessment import school_today
+from fathom_api.commands.classes import class_created
+from fathom_api.commands.pupils import personal_details_changed, pupil_moved, pupil_registered
+from fathom_api.commands.schools import school_created
+from fathom_api.commands.staff import staff_assigned
+from fathom_api.executor import Decide, Decision, combine
 from fathom_api.imports.csv_table import RowErrors, report, uploaded_files
 from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, FILES, ORGS, USERS, Bundle, Line, read_bundle
-from fathom_api.roster import class_created, personal_details_changed, pupil_registered, school_created
-from fathom_api.roster_life import pupil_moved, staff_assigned
+from fathom_api.refusals import Forbidden
 from fathom_api.schemas import GroupsIn
-from fathom_api.writes import Command, Handler, combine
+from fathom_api.validation import school_today
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem
 
 KINDS = {"schools": ("created", "unchanged"), "classes": ("created", "unchanged"),
          "pupils": ("created", "unchanged", "moved", "updated"), "staff": ("created", "unchanged")}
@@ -75,7 +77,7 @@ class Trust:
 
 @dataclass
 class Plan:
-    """What the import would do: commands in dependency order and counts."""
+    """What the import would do: decisions in dependency order and counts."""
 
     conn: Connection
     bundle: Bundle
@@ -83,7 +85,7 @@ class Plan:
     academic_year: str
     errors: RowErrors
     today: date
-    commands: list[Command] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
 
     def klass(self, enrollment: Line) -> dict[str, Any] | None:
@@ -109,7 +111,7 @@ def plan_schools(plan: Plan) -> None:
     for school_id, row in plan.bundle.schools.items():
         old = plan.trust.schools.get(school_id)
         if old is None:
-            plan.commands.append(school_created(row.values))
+            plan.decisions.append(school_created(row.values))
             plan.counts["schools"]["created"] += 1
         elif old.name != row.values["name"]:
             plan.errors.add(ORGS, row.line, "name", f"School {school_id} exists as {old.name!r}; "
@@ -128,7 +130,7 @@ def plan_classes(plan: Plan) -> None:
             continue
         old = plan.trust.classes.get(class_id)
         if old is None:
-            plan.commands.append(class_created(data))
+            plan.decisions.append(class_created(data))
             plan.counts["classes"]["created"] += 1
             continue
         differing = [f for f in CLASS_COLUMNS if getattr(old, f) != data[f]]
@@ -161,11 +163,11 @@ def plan_pupils(plan: Plan) -> None:
             plan.errors.add(ENROLLMENTS, line, "classSourcedId",
                             f"Pupil {pupil_id} left on {old.left_on.isoformat()}.")
         else:
-            plan.commands.append(pupil_moved(pupil_id, klass["class_id"], klass["year_group"], plan.today))
+            plan.decisions.append(pupil_moved(pupil_id, klass["class_id"], klass["year_group"], plan.today))
             plan.counts["pupils"]["moved"] += 1
         # An erased pupil stays erased: the files must not bring their details back.
         if not old.erased and any(getattr(old, k) != v for k, v in row.values.items()):
-            plan.commands.append(personal_details_changed(pupil_id, row.values))
+            plan.decisions.append(personal_details_changed(pupil_id, row.values))
             plan.counts["pupils"]["updated"] += 1
 
 
@@ -176,7 +178,7 @@ def _register(plan: Plan, pupil_id: str, row: Line, klass: dict[str, Any] | None
         return
     data = {"pupil_id": pupil_id, "school_id": klass["school_id"], "class_id": klass["class_id"],
             "year_group": klass["year_group"], "groups": GroupsIn().load({})}
-    plan.commands.append(pupil_registered(data, row.values))
+    plan.decisions.append(pupil_registered(data, row.values))
     plan.counts["pupils"]["created"] += 1
 
 
@@ -187,7 +189,7 @@ def plan_staff(plan: Plan) -> None:
         if (sub, class_id) in plan.trust.staff:
             plan.counts["staff"]["unchanged"] += 1
         else:
-            plan.commands.append(staff_assigned(plan.conn, sub, class_id))
+            plan.decisions.append(staff_assigned(plan.conn, sub, class_id))
             plan.counts["staff"]["created"] += 1
 
 
@@ -238,11 +240,11 @@ def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> N
         elif school_id is not None and not access.may_keep_roster(school_id):
             refused.add(ENROLLMENTS, enrollment.line, "classSourcedId", NOT_YOUR_CLASS)
     if refused:
-        raise Problem(403, "Forbidden", "Nothing was imported: the files name rows outside your schools.",
+        raise Forbidden("Nothing was imported: the files name rows outside your schools.",
                       errors=refused.by_field)
 
 
-def import_roster(query: dict[str, Any]) -> Handler:
+def import_roster(query: dict[str, Any]) -> Decide:
     """Import a OneRoster 1.2 CSV roster: multipart files orgs.csv, classes.csv, users.csv, enrollments.csv.
 
     Schools (orgs of type school), classes (one grade: ``04``/``4`` is Year 4, ``R``/``KG``
@@ -261,7 +263,7 @@ def import_roster(query: dict[str, Any]) -> Handler:
     bundle = read_bundle(uploaded_files(FILES), errors, today)
     dry_run = query["dry_run"]
 
-    def handle(conn: Connection, principal: Principal) -> Command:
+    def decide(conn: Connection, principal: Principal) -> Decision:
         trust = Trust.load(conn, bundle)
         refuse_out_of_scope(bundle, trust, principal)
         plan = Plan(conn, bundle, trust, query["academic_year"], errors, today)
@@ -272,7 +274,7 @@ def import_roster(query: dict[str, Any]) -> Handler:
                   for kind, names in KINDS.items()}
         answer = report(dry_run, **counts)
         if dry_run:
-            return Command(events=[], report=answer, status=200)
-        return combine(plan.commands, report=answer)
+            return Decision(events=[], report=answer, status=200)
+        return combine(plan.decisions, report=answer)
 
-    return handle
+    return decide

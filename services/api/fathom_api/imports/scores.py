@@ -7,11 +7,11 @@ from typing import Any
 from marshmallow import fields, validate
 from sqlalchemy import Connection
 
-from fathom_api.assessment import Errors
+from fathom_api.commands.scores import FIELDS, score_events
+from fathom_api.executor import Decide, Decision
 from fathom_api.imports.csv_table import RowErrors, load_row, parse_csv, report, upload_text
 from fathom_api.schemas import ScoreIn
-from fathom_api.scores import FIELDS, score_events
-from fathom_api.writes import Command, Handler
+from fathom_api.validation import Errors
 from fathom_shared.auth import Principal
 
 PREFIX = "rows"
@@ -21,7 +21,7 @@ class ScoreRow(ScoreIn):
     score = fields.Integer(required=True, validate=validate.Range(min=40, max=160))
 
 
-def import_scores(query: dict[str, Any]) -> Handler:
+def import_scores(query: dict[str, Any]) -> Decide:
     """Import standardised scores from CSV (text/csv body or multipart field ``file``).
 
     Errors are keyed ``rows.<line>.<column>`` (header = line 1) and nothing is recorded
@@ -33,7 +33,7 @@ def import_scores(query: dict[str, Any]) -> Handler:
               if (item := load_row(ScoreRow(), row, PREFIX, row_errors)) is not None]
     dry_run = query["dry_run"]
 
-    def handle(conn: Connection, principal: Principal) -> Command:
+    def decide(conn: Connection, principal: Principal) -> Decision:
         errors = Errors()
         errors.by_field = row_errors.by_field
         items = [((lambda column, line=line: f"{PREFIX}.{line}.{column}"), item) for line, item in loaded]
@@ -42,6 +42,6 @@ def import_scores(query: dict[str, Any]) -> Handler:
             row_errors.raise_any()
         errors.raise_any()
         counts = report(dry_run, scores={"created": len(events)})
-        return Command(events=[] if dry_run else events, report=counts, status=200 if dry_run else None)
+        return Decision(events=[] if dry_run else events, report=counts, status=200 if dry_run else None)
 
-    return handle
+    return decide

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fathom_reports.pupil_groups import GROUP_FILTERS
+from fathom_reports.views.pupil_groups import GROUP_FILTERS
 
 OTHER = "Other"
 SECTIONS = ("Pupil premium", "SEN", "English as an additional language", "Gender", OTHER)

@@ -1,6 +1,6 @@
 """Indexes for auditors: find a trust's events by what they are about, and by when they were recorded.
 
-Time travel replays only the events a view needs (``fathom_reports.time_travel``). A pupil's
+Time travel replays only the events a view needs (``fathom_reports.loading.time_travel``). A pupil's
 events are one stream, already served by the ``(trust_id, stream_type, stream_id, …)`` unique
 index; but "which pupils were ever in this class" and "what was this class taught" are found by
 ``data->>'class_id'``, and the audit filters ``pupil_id`` / ``objective_id`` by the event data

@@ -1,0 +1,72 @@
+"""Judgements on the pupil stream: a batch recorded all or nothing (``JudgementRecorded``).
+
+Validation reads the command-side roster and framework under the caller's trust, so a
+pupil of another trust is simply "unknown" — the same answer as an id that never existed.
+Every problem in a batch is reported by its field path; nothing is appended unless all pass.
+Corrections and withdrawals: :mod:`fathom_api.commands.judgement_amendments`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from fathom_api.access import MODERATOR_RULE, actor
+from fathom_api.command_tables import objectives_by_id, pupils_by_id
+from fathom_api.executor import Decide, Decision
+from fathom_api.refusals import Invalid
+from fathom_api.validation import Errors, check_not_future, check_pupil, require_assessor, school_today
+from fathom_shared.auth import Principal
+from fathom_shared.event_store import NewEvent
+from fathom_shared.events import CURRENT_VERSION, judgement_recorded
+from fathom_shared.personal import TextBatch
+
+
+def record_judgements(payload: dict[str, Any], max_batch: int) -> Decide:
+    """Record a batch of judgements, all or nothing."""
+
+    items: list[dict[str, Any]] = payload["judgements"]
+
+    def decide(conn: Connection, principal: Principal) -> Decision:
+        require_assessor(principal)
+        if len(items) > max_batch:
+            raise Invalid(errors={
+                "judgements": [f"At most {max_batch} judgements in one request; split the batch."]})
+        caller = actor(conn, principal)
+        pupils = pupils_by_id(conn, (i["pupil_id"] for i in items))
+        objectives = objectives_by_id(conn, (i["objective_id"] for i in items))
+        today = school_today()
+        errors = Errors()
+        events = []
+        texts = TextBatch()
+        for n, item in enumerate(items):
+            at = f"judgements.{n}"
+            pupil = pupils.get(item["pupil_id"])
+            objective = objectives.get(item["objective_id"])
+            check_pupil(errors, caller, pupil, f"{at}.pupil_id")
+            if pupil is not None and not caller.may_state_source(item["source"], pupil.school_id):
+                errors.deny(f"{at}.source", MODERATOR_RULE)
+            if objective is None:
+                errors.add(f"{at}.objective_id", "Unknown objective.")
+            elif objective.retired:
+                errors.add(f"{at}.objective_id", "This objective is retired.")
+            elif item["value"] not in {band["value"] for band in objective.bands}:
+                allowed = ", ".join(str(band["value"]) for band in objective.bands)
+                errors.add(f"{at}.value", f"Not a band of this objective's scale (allowed: {allowed}).")
+            check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
+            if pupil is not None:
+                # Already validated by the request schema; built directly because this is the hot path.
+                data = judgement_recorded(
+                    pupil_id=item["pupil_id"], objective_id=item["objective_id"], value=item["value"],
+                    assessed_on=item["assessed_on"], source=item["source"],
+                    note_ref=texts.add(item["note"], pupil_id=item["pupil_id"]),
+                    evidence_ref_id=texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
+                    class_id=pupil.class_id)
+                events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
+                                       schema_version=CURRENT_VERSION["JudgementRecorded"]))
+        errors.raise_any()
+        texts.keep(conn)
+        return Decision(events=events)
+
+    return decide

@@ -1,0 +1,41 @@
+"""Trust-wide settings: the rollup method and the analysis thresholds.
+
+Both are events on the ("trust", trust_id) stream, so the read models (and any rebuild)
+derive the same "current judgement" and the same small-group caution from the log alone.
+Only trust leaders (and platform admins) change them: they alter every school's figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from fathom_api.access import require_trust_wide
+from fathom_api.executor import Decide, Decision
+from fathom_shared.auth import Principal
+from fathom_shared.event_store import NewEvent
+from fathom_shared.events import serialise
+
+
+def _trust_event(event_type: str, data: dict[str, Any]) -> Decide:
+    def decide(conn: Connection, principal: Principal) -> Decision:
+        require_trust_wide(principal, "trust settings")
+        event = NewEvent("trust", principal.trust_id, event_type, serialise(event_type, data))
+        return Decision(events=[event], resource_id=principal.trust_id)
+
+    return decide
+
+
+def change_rollup_method(payload: dict[str, Any]) -> Decide:
+    """Set how a pupil's current judgement on an objective is derived (RollupMethodChanged).
+
+    ``latest`` (default), ``highest``, ``mean_last_n`` or ``secure_n_times``; the last two need
+    ``n`` (1-10). The read models are rebuilt under the new method.
+    """
+    return _trust_event("RollupMethodChanged", {"method": payload["method"], "n": payload.get("n")})
+
+
+def change_trust_settings(payload: dict[str, Any]) -> Decide:
+    """Change any of the analysis thresholds (TrustSettingsChanged); fields left out keep their value."""
+    return _trust_event("TrustSettingsChanged", dict(payload))

@@ -1,0 +1,111 @@
+"""``GET /v1/schools/{school_id}/analysis`` and ``GET /v1/trust/analysis``: pooled analyses, drilling down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from sqlalchemy import Connection
+
+from fathom_reports.access import Access, require_school
+from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
+from fathom_reports.fair_use import limited, time_travel
+from fathom_reports.http.registrar import endpoint
+from fathom_reports.loading.moderation import load_moderated_pairs
+from fathom_reports.loading.pooled import load_pooled_snapshot
+from fathom_reports.loading.time_travel_views import load_pooled_as_of
+from fathom_reports.responses import not_found, read_store, view_response
+from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.schemas.pooled import (
+    ModerationQuerySchema,
+    ModerationSchema,
+    PooledAnalysisQuerySchema,
+    SchoolAnalysisSchema,
+    TrustAnalysisSchema,
+)
+from fathom_reports.views.moderation import moderation_agreement
+from fathom_reports.views.pooled import PooledSnapshot, school_analysis, trust_analysis
+from fathom_shared.access_policy import SCHOOL_READERS, TRUST_WIDE_READERS
+from fathom_shared.auth import Principal
+from fathom_shared.web import Problem
+
+blp = Blueprint("pooled", __name__, url_prefix="/v1", description="School and trust analysis")
+
+YEAR_GROUP_REQUIRED = "Invalid query arguments (year_group is required)."
+NOT_CAUGHT_UP = "The read model did not reach the requested sequence."
+
+
+def _filters(year_group: int, subject: str | None, group: str | None, source: str) -> dict[str, Any]:
+    return {"year_group": year_group, "subject": subject, "group": group, "source": source}
+
+
+def _pooled(principal: Principal, consistency: int | None, as_of: AsOf | None, **filters: Any
+            ) -> PooledSnapshot | None:
+    """From the read models, or replayed from the event store as it stood at ``as_of``; a named school is
+    checked to be the caller's first (404 for no such school, then 403), before anything is replayed."""
+    return read_store(consistency if as_of is None else None, principal.trust_id).read(
+        principal.trust_id, _load_pooled_for, principal, as_of, **filters)
+
+
+def _load_pooled_for(connection: Connection, trust_id: str, principal: Principal, as_of: AsOf | None,
+                     **filters: Any) -> PooledSnapshot | None:
+    if filters.get("school_id") is not None:
+        require_school(connection, Access(principal), filters["school_id"])
+    if as_of is not None:
+        return load_pooled_as_of(connection, trust_id, as_of, **filters)
+    return load_pooled_snapshot(connection, trust_id, **filters)
+
+
+@endpoint(blp, "/schools/<school_id>/analysis", roles=SCHOOL_READERS, query=PooledAnalysisQuerySchema,
+          response=SchoolAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+              403: "Not the caller's school, or a role without access.",
+              404: "No such school in the caller's trust.",
+              422: YEAR_GROUP_REQUIRED,
+              503: NOT_CAUGHT_UP})
+def school(school_id: str, principal: Principal, year_group: int, subject: str | None = None,
+           group: str | None = None, source: str = "teacher", consistency: int | None = None,
+           format: str | None = None, as_of: AsOf | None = None) -> Response:
+    """Per objective of the year group: the school's pupils pooled, and each class (linking to its analysis)."""
+    snapshot = _pooled(principal, consistency, as_of, year_group=year_group, school_id=school_id,
+                       subject=subject, group=group, source=source)
+    if snapshot is None:  # another trust's school reads exactly as no school: 404 before any 403
+        raise not_found("school")
+    view = school_analysis(snapshot, school_id, _filters(year_group, subject, group, source))
+    return view_response(view, format, school_table,
+                         filename("school", school_id, "analysis", f"year{year_group}", subject, group))
+
+
+@endpoint(blp, "/trust/analysis", roles=TRUST_WIDE_READERS, query=PooledAnalysisQuerySchema,
+          response=TrustAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+              403: "Trust leaders, auditors, integrations and operators only.",
+              422: YEAR_GROUP_REQUIRED,
+              503: NOT_CAUGHT_UP})
+def trust(principal: Principal, year_group: int, subject: str | None = None, group: str | None = None,
+          source: str = "teacher", consistency: int | None = None, format: str | None = None,
+          as_of: AsOf | None = None) -> Response:
+    """Per objective of the year group: pooled trust figures and every school's, each linking to the school."""
+    snapshot = _pooled(principal, consistency, as_of, year_group=year_group, subject=subject,
+                       group=group, source=source)
+    assert snapshot is not None  # only a named school can be missing
+    return view_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)), format,
+                         trust_table, filename("trust", "analysis", f"year{year_group}", subject, group))
+
+
+@endpoint(blp, "/moderation", roles=SCHOOL_READERS, query=ModerationQuerySchema, response=ModerationSchema,
+          problems={403: "A school leader must name one of their schools.",
+                    422: "Invalid query arguments.",
+                    503: NOT_CAUGHT_UP})
+def moderation(principal: Principal, school_id: str | None = None, year_group: int | None = None,
+               subject: str | None = None, consistency: int | None = None, format: str | None = None) -> Response:
+    """Moderation agreement rate per objective, pooled and per school (teacher vs moderator judgements)."""
+    reader = Access(principal)
+    if not (reader.may_read_trust() or (school_id is not None and reader.may_read_school(school_id))):
+        raise Problem(403, "Forbidden", "Name one of your schools with school_id.",
+                      errors={"school_id": ["Required, and one of your schools."]})
+    pairs, settings = read_store(consistency, principal.trust_id).read(
+        principal.trust_id, load_moderated_pairs, school_id=school_id, year_group=year_group, subject=subject)
+    view = {"filters": {"school_id": school_id, "year_group": year_group, "subject": subject},
+            **moderation_agreement(pairs, settings)}
+    return view_response(view, format, moderation_table,
+                         filename("moderation", school_id, f"year{year_group}" if year_group else None, subject))

@@ -1,0 +1,53 @@
+"""One call registers a read endpoint: route, roles, query arguments, response schema and problem answers.
+
+Every read endpoint needs the same stack of decorators in the same order (the order decides what the
+OpenAPI document lists and which wrapper sees the request first). Writing it once keeps that order, the
+``401`` every endpoint answers and the ``application/problem+json`` schema of every error in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema
+
+from fathom_shared.web import ProblemSchema, requires
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+UNAUTHENTICATED = "No valid bearer token."
+
+
+def endpoint(
+    blp: Blueprint, path: str, *, roles: tuple[str, ...] | frozenset[str], query: type[Schema] | None = None,
+    as_kwargs: bool = True, response: type[Schema] | None = None, problems: Mapping[int, str] | None = None,
+    answers: Mapping[int, str] | None = None, methods: list[str] | None = None,
+    limit: Callable[[F], F] | None = None,
+) -> Callable[[F], F]:
+    """Register the decorated handler at ``path`` on ``blp``.
+
+    ``roles``: one of them is required (the handler gets ``principal=``). ``query``: the query string's
+    schema, unknown arguments refused (422), parsed into keyword arguments unless ``as_kwargs=False``.
+    ``response``: the ``200`` schema. ``problems``: status → description of each error besides ``401``, each
+    answered as a :class:`ProblemSchema`. ``answers``: status → description of other documented answers
+    without a schema (a ``202`` job, a ``307`` redirect). ``limit``: a fair-use wrapper (``limited(...)``),
+    innermost, so it holds its lease only while the handler runs.
+    """
+
+    def register(view: F) -> F:
+        decorated: Any = limit(view) if limit is not None else view
+        for status, description in reversed(list((problems or {}).items())):
+            decorated = blp.alt_response(status, schema=ProblemSchema, description=description)(decorated)
+        decorated = blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)(decorated)
+        for status, description in reversed(list((answers or {}).items())):
+            decorated = blp.alt_response(status, description=description)(decorated)
+        if response is not None:
+            decorated = blp.response(200, response)(decorated)
+        if query is not None:
+            decorated = blp.arguments(query, location="query", unknown=RAISE, as_kwargs=as_kwargs)(decorated)
+        decorated = requires(*roles)(decorated)
+        return blp.route(path, **({"methods": methods} if methods else {}))(decorated)
+
+    return register

@@ -1,0 +1,171 @@
+"""Queries against the projector's read models (``rm_*``) and the pupil roster.
+
+One query per table, each keyed by ``= ANY(:ids)`` so a class of 30 pupils × 100
+objectives costs the same handful of round trips as a tiny one; results are fetched whole
+(``.all()``), as row-by-row iteration costs a driver call per row. Every function takes a
+connection inside :class:`fathom_shared.db.TenantUnitOfWork`: row-level security hides
+other trusts' rows, and the explicit ``trust_id`` predicates let the planner use the
+``(trust_id, …)`` primary keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_reports.loading.personal_texts import staff_sql, text_sql
+from fathom_reports.loading.trust_settings import load_trust_settings
+from fathom_reports.views.date_range import RangeJudgement, roll_up
+from fathom_reports.views.values import (
+    Band,
+    ClassInfo,
+    ClassSnapshot,
+    DateRange,
+    Intervention,
+    Judgement,
+    Objective,
+    Pupil,
+    Scale,
+)
+
+
+def read_position(connection: Connection, trust_id: str) -> int:
+    """The last event sequence the projector has applied for this trust (0 before any)."""
+    position = connection.execute(
+        text("SELECT last_applied FROM rm_positions WHERE trust_id = :trust"), {"trust": trust_id}
+    ).scalar()
+    return int(position or 0)
+
+
+def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, source: str = "teacher",
+                        period: DateRange | None = None) -> ClassSnapshot | None:
+    """The class with its pupils, objectives, scales, judgements, taught dates and interventions.
+
+    None when the class is not visible to this trust: another trust's class and a class that
+    does not exist take exactly the same path. Run it in a REPEATABLE READ transaction so
+    ``sequence`` describes the very rows read. The class's pupils are its current ones
+    (leavers are not); ``source`` picks whose judgements are read, never mixing them. With a
+    ``period``, judgements and taught dates are those within it (see :mod:`fathom_reports.views.date_range`).
+    """
+    params: dict[str, Any] = {"trust": trust_id, "class_id": class_id, "source": source,
+                              "start": period.start if period else None, "end": period.end if period else None}
+    sequence = read_position(connection, trust_id)
+    row = connection.execute(text(
+        "SELECT class_id, name, school_id, year_group, academic_year FROM rm_classes "
+        "WHERE trust_id = :trust AND class_id = :class_id"), params).one_or_none()
+    if row is None:
+        return None
+    klass = ClassInfo(*row)
+
+    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL", params)
+    params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
+    judgements, in_range = _load_judgements(connection, params, period)
+    taught = _load_taught(connection, params, period)
+    judged = {j.objective_id for j in (judgements if period is None else in_range)}
+    objectives = _load_class_objectives(connection, params, klass, judged | set(taught))
+    scales = load_scales(connection, trust_id, objectives)
+    settings = load_trust_settings(connection, trust_id)
+    if period is not None:
+        judgements = roll_up(in_range, objectives, scales, settings)
+    interventions = tuple(intervention_from(r) for r in connection.execute(text(
+        f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions "
+        "WHERE trust_id = :trust AND pupil_ids ?| CAST(:pupil_ids AS text[])"), params).all())
+
+    return ClassSnapshot(
+        klass=klass, sequence=sequence, pupils=pupils, objectives=objectives, scales=scales,
+        judgements=judgements, taught=taught, interventions=interventions,
+        settings=settings, source=source, period=period,
+    )
+
+
+def _load_judgements(connection: Connection, params: Mapping[str, Any], period: DateRange | None
+                     ) -> tuple[tuple[Judgement, ...], tuple[RangeJudgement, ...]]:
+    """The pupils' current judgements; with a ``period``, instead every judgement within it (rolled up later,
+    once the scales and the trust's rollup are known)."""
+    if period is None:
+        return tuple(Judgement(*r) for r in connection.execute(text(
+            "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
+            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all()), ()
+    return (), tuple(RangeJudgement(*r) for r in connection.execute(text(
+        "SELECT judgement_id, pupil_id, objective_id, value, assessed_on, sequence, source FROM rm_judgements "
+        "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source "
+        "AND status <> 'withdrawn' AND (CAST(:start AS date) IS NULL OR assessed_on >= :start) "
+        "AND (CAST(:end AS date) IS NULL OR assessed_on <= :end)"), params).all())
+
+
+def _load_taught(connection: Connection, params: Mapping[str, Any], period: DateRange | None
+                 ) -> dict[str, tuple[date, ...]]:
+    """Objective id → the dates the class was taught it (within ``period`` when there is one)."""
+    taught: dict[str, list[date]] = {}
+    for objective_id, taught_on in connection.execute(text(
+            "SELECT objective_id, taught_on FROM rm_class_taught "
+            "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
+        if period is None or period.covers(taught_on):
+            taught.setdefault(objective_id, []).append(taught_on)
+    return {k: tuple(v) for k, v in taught.items()}
+
+
+def _load_class_objectives(connection: Connection, params: Mapping[str, Any], klass: ClassInfo,
+                           used: set[str]) -> tuple[Objective, ...]:
+    """The year group's current framework, plus whatever this class was actually taught or judged on
+    (another year's objective, or one retired since)."""
+    return tuple(Objective(*r) for r in connection.execute(text(
+        f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives "
+        "WHERE trust_id = :trust AND ((year_group = :year_group AND NOT retired) "
+        "OR objective_id = ANY(:extra_ids))"),
+        {**params, "year_group": klass.year_group, "extra_ids": sorted(used)}).all())
+
+
+def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -> tuple[Pupil, ...]:
+    """Pupils matching ``where`` (over ``rm_pupils p``), named from the roster unless erased.
+
+    Ordered as a teacher reads a register: family name, given name; erased and unnamed pupils last.
+    """
+    rows = connection.execute(text(
+        "SELECT p.pupil_id, p.groups, p.erased, p.school_id, p.class_id, p.left_on, pp.given_name, pp.family_name "
+        "FROM rm_pupils p LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
+        f"WHERE p.trust_id = :trust AND {where} "
+        "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
+    return tuple(Pupil(r.pupil_id, None if r.erased else full_name(r.given_name, r.family_name),
+                       r.groups or {}, r.erased, r.school_id, r.class_id if r.left_on is None else None)
+                 for r in rows)
+
+
+OBJECTIVE_COLUMNS = "objective_id, code, subject, year_group, strand, text, scale_id, retired"
+INTERVENTION_COLUMNS = (
+    f"intervention_id, {text_sql('rm_interventions.name_ref', 'rm_interventions.name')} AS name, "
+    f"{staff_sql('rm_interventions.lead_ref', 'rm_interventions.lead')} AS lead, start_date, pupil_ids, "
+    f"objective_ids, end_date, {text_sql('rm_interventions.outcome_ref', 'rm_interventions.outcome')} AS outcome")
+"""Select list over an unaliased ``rm_interventions``: name, lead and outcome as they read now (erasable)."""
+
+
+def load_scales(connection: Connection, trust_id: str, objectives: Iterable[Objective]) -> dict[str, Scale]:
+    """The scales of these objectives, by id."""
+    scale_ids = sorted({objective.scale_id for objective in objectives})
+    return {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(text(
+        "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
+        {"trust": trust_id, "scale_ids": scale_ids}).all()}
+
+
+def load_objectives(connection: Connection, trust_id: str, objective_ids: Iterable[str]) -> tuple[Objective, ...]:
+    return tuple(Objective(*r) for r in connection.execute(text(
+        f"SELECT {OBJECTIVE_COLUMNS} FROM rm_objectives WHERE trust_id = :trust AND objective_id = ANY(:ids)"),
+        {"trust": trust_id, "ids": sorted(set(objective_ids))}).all())
+
+
+def intervention_from(row: Any) -> Intervention:
+    return Intervention(row.intervention_id, row.name, row.lead, row.start_date, tuple(row.pupil_ids),
+                        tuple(row.objective_ids), row.end_date, row.outcome)
+
+
+def full_name(given_name: str | None, family_name: str | None) -> str | None:
+    """Null when the roster holds no name (e.g. the pupil was erased), never an empty string."""
+    name = " ".join(part for part in (given_name, family_name) if part)
+    return name or None
+
+
+def parse_bands(bands: list[dict[str, Any]]) -> tuple[Band, ...]:
+    return tuple(Band(int(b["value"]), str(b["label"]), bool(b["secure"])) for b in bands)

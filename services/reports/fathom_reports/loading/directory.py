@@ -1,0 +1,25 @@
+"""Every school of the trust with its classes and current pupil counts, for the directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+def load_directory(connection: Connection, trust_id: str) -> list[dict[str, Any]]:
+    """Every school with its classes and their current pupil counts, in name order."""
+    schools = {r.school_id: {"school_id": r.school_id, "name": r.name, "classes": []} for r in connection.execute(
+        text("SELECT school_id, name FROM rm_schools WHERE trust_id = :t ORDER BY name, school_id"),
+        {"t": trust_id})}
+    rows = connection.execute(text(
+        "SELECT c.class_id, c.school_id, c.name, c.year_group, c.academic_year, "
+        "       (SELECT count(*) FROM rm_pupils p WHERE p.trust_id = c.trust_id AND p.class_id = c.class_id "
+        "          AND p.left_on IS NULL) AS pupils "
+        "FROM rm_classes c WHERE c.trust_id = :t ORDER BY c.year_group, c.name, c.class_id"), {"t": trust_id})
+    for r in rows:
+        if r.school_id in schools:
+            schools[r.school_id]["classes"].append({
+                "class_id": r.class_id, "school_id": r.school_id, "name": r.name, "year_group": r.year_group,
+                "academic_year": r.academic_year, "pupils": r.pupils})
+    return list(schools.values())

@@ -1,0 +1,58 @@
+"""The reports service's way into PostgreSQL: tenant-scoped snapshots and the freshness wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+
+from fathom_reports.audit.verify import trust_head
+from fathom_reports.loading.class_analysis import read_position
+from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
+from fathom_shared.db import TenantUnitOfWork
+
+T = TypeVar("T")
+
+
+class ReadModelStore:
+    """Reads the read models as one trust; every query runs inside a :class:`TenantUnitOfWork`."""
+
+    def __init__(self, engine: Engine, database_url: str, consistency_timeout_s: float) -> None:
+        self._engine = engine
+        # One snapshot for all of a view's queries, so its `sequence` describes every row in it.
+        self._snapshot_engine = engine.execution_options(isolation_level="REPEATABLE READ",
+                                                         postgresql_readonly=True)
+        self._database_url = database_url
+        self.consistency_timeout_s = consistency_timeout_s
+
+    def position(self, trust_id: str) -> int:
+        with TenantUnitOfWork(self._engine, trust_id) as uow:
+            return read_position(uow.connection, trust_id)
+
+    def head(self, trust_id: str) -> int:
+        """The trust's last committed event sequence (its head in the event store)."""
+        with TenantUnitOfWork(self._engine, trust_id) as uow:
+            return trust_head(uow.connection, trust_id)
+
+    def behind(self, trust_id: str, at_least: int) -> bool:
+        """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
+        write has that sequence yet, so waiting for it would only hold a worker until the timeout."""
+        if self.position(trust_id) >= at_least:
+            return False
+        head = self.head(trust_id)
+        if at_least > head:
+            raise SequenceNotWritten(head, at_least)
+        return True
+
+    def read(self, trust_id: str, loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``loader(connection, trust_id, *args, **kwargs)`` in one read-only snapshot of the trust."""
+        with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
+            return loader(uow.connection, trust_id, *args, **kwargs)
+
+    def wait_until_applied(self, trust_id: str, at_least: int) -> int:
+        """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout."""
+        return wait_for_position(
+            lambda: self.position(trust_id), listener_for(self._database_url), trust_id, at_least,
+            self.consistency_timeout_s,
+        )

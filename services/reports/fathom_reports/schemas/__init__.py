@@ -1,0 +1,1 @@
+"""The read API's marshmallow schemas: query arguments and answers, one module per view."""

@@ -1,0 +1,34 @@
+"""The directory's answer: the schools and classes the caller may read."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class DirectoryClassSchema(Schema):
+    class_id = fields.String()
+    name = fields.String()
+    year_group = fields.Integer()
+    academic_year = fields.String()
+    pupils = fields.Integer(metadata={"description": "Pupils in the class now (leavers not counted)."})
+    sources = fields.List(fields.String(), metadata={
+        "description": "The judgement sources the caller may record for the class's pupils (empty: none)."})
+
+
+class DirectorySchoolSchema(Schema):
+    school_id = fields.String()
+    name = fields.String()
+    readable = fields.Boolean(metadata={"description": "Whether the caller may read the school's analysis."})
+    year_groups = fields.List(fields.Integer())
+    classes = fields.List(fields.Nested(DirectoryClassSchema))
+
+
+class DirectorySchema(Schema):
+    trust_id = fields.String()
+    sub = fields.String()
+    roles = fields.List(fields.String())
+    trust_wide = fields.Boolean(metadata={"description": "Whether the caller may read the trust analysis."})
+    audit = fields.Boolean(metadata={"description": "Whether the caller may read the audit log."})
+    assesses = fields.Boolean(metadata={
+        "description": "Whether the caller's roles record judgements and interventions (for which pupils: per class)."})
+    schools = fields.List(fields.Nested(DirectorySchoolSchema))

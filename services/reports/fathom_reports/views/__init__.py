@@ -1,0 +1,1 @@
+"""The pure read views: snapshots in, JSON-ready dicts out; no database, no Flask."""

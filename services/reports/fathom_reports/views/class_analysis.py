@@ -1,0 +1,226 @@
+"""Class Analysis: the pure computation behind ``GET /v1/classes/{id}/analysis``.
+
+Nothing here touches the database or Flask. :mod:`fathom_reports.loading.class_analysis` loads a
+:class:`ClassSnapshot` in a handful of queries and this module turns it into the JSON-ready
+view, so the arithmetic (band counts, % secure, who is not yet secure) is tested with
+hand-made inputs and exact numbers.
+
+"Coverage is not assessment": *taught* and *assessed* are reported as separate facts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from fathom_reports.views.gaps import find_gaps, suggest_groups
+from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
+from fathom_reports.views.trust_settings import TrustSettings
+from fathom_reports.views.values import (
+    Band,
+    ClassSnapshot,
+    Intervention,
+    Judgement,
+    Objective,
+    Pupil,
+    Scale,
+)
+
+__all__ = ["GROUP_FILTERS", "analyse_class", "percent", "pupils_in_group"]
+
+def percent(part: int, whole: int) -> float | None:
+    """``part / whole`` as a percentage to one decimal place, halves rounded up (as people do)."""
+    if whole == 0:
+        return None
+    exact = Decimal(part * 100) / Decimal(whole)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def pupils_in_group(pupils: Iterable[Pupil], group: str | None) -> list[Pupil]:
+    """The pupils the view counts; ``group=None`` means the whole class."""
+    if group is None:
+        return list(pupils)
+    predicate = group_predicate(group)
+    return [pupil for pupil in pupils if predicate(pupil.groups)]
+
+
+def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group: str | None = None
+                  ) -> dict[str, Any]:
+    """The Class Analysis view as JSON-ready data (see ``schemas.ClassAnalysisSchema``).
+
+    Counts, the heat map and the interventions cover only the pupils in ``group``; the
+    objectives are those of ``subject`` (all subjects when None), ordered by subject and code.
+    Equal heat-map cells are one shared dict: treat the result as read-only (it is for serialising).
+    """
+    pupils = pupils_in_group(snapshot.pupils, group)
+    pupil_ids = {pupil.pupil_id for pupil in pupils}
+    objectives = sorted(
+        (o for o in snapshot.objectives if subject is None or o.subject == subject),
+        key=lambda o: (o.subject, o.code, o.objective_id),
+    )
+    latest: dict[str, dict[str, Judgement]] = defaultdict(dict)  # objective → pupil → judgement
+    for judgement in snapshot.judgements:
+        if judgement.pupil_id in pupil_ids:
+            latest[judgement.objective_id][judgement.pupil_id] = judgement
+
+    heat_map: dict[str, dict[str, Any]] = {pupil.pupil_id: {} for pupil in pupils}
+    cells = _CellCache()
+    objective_views = []
+    for objective in objectives:
+        scale = snapshot.scales.get(objective.scale_id)
+        judged = latest.get(objective.objective_id, {})
+        for pupil_id, judgement in judged.items():
+            heat_map[pupil_id][objective.objective_id] = cells.cell(scale, judgement)
+        objective_views.append(_objective_view(objective, scale, pupils, judged,
+                                               snapshot.taught.get(objective.objective_id, ()),
+                                               snapshot.settings))
+
+    return {
+        "class": {
+            "id": snapshot.klass.class_id,
+            "name": snapshot.klass.name,
+            "school_id": snapshot.klass.school_id,
+            "year_group": snapshot.klass.year_group,
+            "academic_year": snapshot.klass.academic_year,
+        },
+        "filters": {"subject": subject, "group": group, "source": snapshot.source,
+                    **(snapshot.period.view() if snapshot.period else {"from": None, "to": None})},
+        "sequence": snapshot.sequence,
+        "settings": snapshot.settings.view(),
+        "pupils": [pupil_view(p) for p in pupils],
+        "objectives": objective_views,
+        "heat_map": [{"pupil_id": p.pupil_id, "cells": heat_map[p.pupil_id]} for p in pupils],
+        "interventions": _interventions_view(snapshot.interventions, pupils),
+        "gaps": find_gaps(objective_views, snapshot.settings),
+        "suggested_groups": suggest_groups(objective_views, snapshot.settings, [p.pupil_id for p in pupils]),
+    }
+
+
+def pupil_view(pupil: Pupil) -> dict[str, Any]:
+    """An erased pupil keeps their id and groups (so counts stay right) but never a name."""
+    return {"pupil_id": pupil.pupil_id, "name": None if pupil.erased else pupil.name,
+            "erased": pupil.erased, "groups": dict(pupil.groups)}
+
+
+def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupil],
+                    judged: Mapping[str, Judgement], taught_on: Iterable[date],
+                    settings: TrustSettings) -> dict[str, Any]:
+    bands = scale.bands if scale else ()
+    counts: dict[int, int] = dict.fromkeys((band.value for band in bands), 0)
+    secure_values = {band.value for band in bands if band.secure}
+    not_secure: list[str] = []
+    not_assessed: list[str] = []
+    for pupil in pupils:
+        judgement = judged.get(pupil.pupil_id)
+        if judgement is None:
+            not_assessed.append(pupil.pupil_id)
+            continue
+        counts[judgement.value] = counts.get(judgement.value, 0) + 1
+        if judgement.value not in secure_values:
+            not_secure.append(pupil.pupil_id)
+    assessed = len(pupils) - len(not_assessed)
+    secure = assessed - len(not_secure)
+    taught_dates = sorted(set(taught_on))
+    return {
+        **objective_meta(objective),
+        "scale": scale_view(objective.scale_id, scale),
+        "counts": band_counts(bands, counts),
+        "assessed": assessed,
+        "not_assessed": len(not_assessed),
+        "secure": secure,
+        "percent_secure": percent(secure, assessed),
+        "small_group": settings.is_small(assessed),
+        "taught_dates": [day.isoformat() for day in taught_dates],
+        "taught": bool(taught_dates),
+        "pupils_not_secure": not_secure,
+        "pupils_not_assessed": not_assessed,
+    }
+
+
+def band_of(scale: Scale | None, value: int) -> Band | None:
+    return next((band for band in scale.bands if band.value == value), None) if scale else None
+
+
+def value_view(scale: Scale | None, value: int) -> dict[str, Any]:
+    """A value with its band's label and whether it is secure (unknown values: no label, not secure)."""
+    band = band_of(scale, value)
+    return {"value": value, "label": band.label if band else None, "secure": bool(band and band.secure)}
+
+
+def scale_view(scale_id: str, scale: Scale | None) -> dict[str, Any]:
+    return {"scale_id": scale_id, "name": scale.name if scale else None,
+            "bands": [_band(band) for band in scale.bands] if scale else []}
+
+
+def objective_meta(objective: Objective) -> dict[str, Any]:
+    return {"objective_id": objective.objective_id, "code": objective.code, "subject": objective.subject,
+            "year_group": objective.year_group, "strand": objective.strand, "text": objective.text,
+            "retired": objective.retired}
+
+
+def _band(band: Band) -> dict[str, Any]:
+    return {"value": band.value, "label": band.label, "secure": band.secure}
+
+
+def band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[str, Any]]:
+    """Every band of the scale, zero-filled, in the scale's order.
+
+    A value the scale does not define (the scale changed after the judgement) is still
+    counted, after the bands, without a label and as not secure, so counts sum to ``assessed``.
+    """
+    rows = [{**_band(band), "count": counts[band.value]} for band in bands]
+    defined = {band["value"] for band in rows}
+    rows += [{"value": value, "label": None, "secure": False, "count": counts[value]}
+             for value in sorted(counts) if value not in defined]
+    return rows
+
+
+class _CellCache:
+    """Heat-map cells, one shared (read-only) dict per distinct value, date, source and scale.
+
+    A class's 3,000 judgements typically share a few dozen such combinations, so the view
+    is built from few objects and dates are formatted a few dozen times, not 3,000.
+    """
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[str | None, int, date, str], dict[str, Any]] = {}
+        self._bands: dict[str | None, dict[int, Band]] = {}
+
+    def cell(self, scale: Scale | None, judgement: Judgement) -> dict[str, Any]:
+        scale_id = scale.scale_id if scale else None
+        key = (scale_id, judgement.value, judgement.assessed_on, judgement.source)
+        cell = self._cells.get(key)
+        if cell is None:
+            bands = self._bands.get(scale_id)
+            if bands is None:
+                bands = self._bands[scale_id] = {band.value: band for band in scale.bands} if scale else {}
+            band = bands.get(judgement.value)
+            cell = self._cells[key] = {
+                "value": judgement.value,
+                "label": band.label if band else None,
+                "secure": bool(band and band.secure),
+                "assessed_on": judgement.assessed_on.isoformat(),
+                "source": judgement.source,
+            }
+        return cell
+
+
+def _interventions_view(interventions: Iterable[Intervention], pupils: list[Pupil]) -> list[dict[str, Any]]:
+    """Interventions involving the shown pupils, naming only those pupils (not other classes')."""
+    order = {pupil.pupil_id: index for index, pupil in enumerate(pupils)}
+    views = []
+    for intervention in sorted(interventions, key=lambda i: (i.start_date, i.intervention_id)):
+        members = sorted((p for p in set(intervention.pupil_ids) if p in order), key=order.__getitem__)
+        if members:
+            views.append({
+                "intervention_id": intervention.intervention_id,
+                "name": intervention.name,
+                "lead": intervention.lead,
+                "start_date": intervention.start_date.isoformat(),
+                "pupil_ids": members,
+                "objective_ids": list(intervention.objective_ids),
+            })
+    return views

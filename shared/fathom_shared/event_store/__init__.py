@@ -1,0 +1,42 @@
+"""The PostgreSQL event store: the one door to the ``events`` log.
+
+Callers import from here. :mod:`~fathom_shared.event_store.records` holds what is stored,
+:mod:`~fathom_shared.event_store.chain` what an event's hash covers and how a run of events is
+checked, :mod:`~fathom_shared.event_store.recorder` every statement that touches ``events`` or
+``trust_heads`` (nothing else in the code base does). ``tests/integration/test_event_store_contract.py``
+states what each reader promises.
+"""
+
+from fathom_shared.event_store.chain import (
+    ChainLink,
+    ChainReport,
+    check_chain,
+    content_of,
+    event_hash,
+    hashed_content,
+)
+from fathom_shared.event_store.recorder import (
+    EventFilter,
+    any_matching,
+    append_events,
+    chain_links,
+    event_at,
+    events_matching,
+    head_sequence,
+    iter_events,
+    iter_matching,
+    read_events,
+    read_streams,
+    recorded_at,
+    sequence_at,
+    stream_versions,
+    verify_chain,
+)
+from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
+
+__all__ = [
+    "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
+    "any_matching", "append_events", "chain_links", "check_chain", "content_of", "event_at", "event_hash",
+    "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching", "read_events",
+    "read_streams", "recorded_at", "sequence_at", "stream_versions", "verify_chain",
+]

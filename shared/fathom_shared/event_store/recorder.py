@@ -1,0 +1,344 @@
+"""The recorder: the only code that reads or writes the ``events`` table and ``trust_heads``.
+
+Appends of one trust are serialised by locking that trust's row in ``trust_heads`` for the
+few milliseconds of the insert and commit; other trusts are untouched. The row also holds
+the last sequence and hash, which makes the per-trust sequence gapless and the hash chain
+linear without a global lock.
+
+Every read runs in the caller's tenant transaction and names ``current_setting('fathom.trust')``,
+so row-level security and the query agree on whose log it is. The readers are shaped by what
+their callers need (a page after a position, whole streams up to a moment, events matching a
+filter), each one index range read, never a scan of the trust's whole log.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_shared.event_store.chain import ChainLink, ChainReport, check_chain, event_hash, hashed_content
+from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
+
+_INSERT = text(
+    """
+    INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version,
+                        event_type, schema_version, data, metadata, recorded_at, prev_hash, hash)
+    SELECT :trust_id, e.sequence, e.event_id, e.stream_type, e.stream_id, e.stream_version,
+           e.event_type, e.schema_version, CAST(e.data AS jsonb), CAST(:metadata AS jsonb), :recorded_at,
+           e.prev_hash, e.hash
+    FROM unnest(CAST(:sequence AS bigint[]), CAST(:event_id AS uuid[]), CAST(:stream_type AS text[]),
+                CAST(:stream_id AS text[]), CAST(:stream_version AS integer[]), CAST(:event_type AS text[]),
+                CAST(:schema_version AS integer[]), CAST(:data AS text[]), CAST(:prev_hash AS bytea[]),
+                CAST(:hash AS bytea[]))
+         AS e(sequence, event_id, stream_type, stream_id, stream_version, event_type, schema_version, data,
+              prev_hash, hash)
+    """
+)
+"""One statement for the whole batch: columns travel as arrays, so a 300-event append is one round trip.
+
+Every event of a batch shares the trust, the metadata and ``recorded_at``."""
+
+
+def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dict[StreamKey, int]:
+    """Current version of each stream (0 for a stream with no events)."""
+    if not streams:
+        return {}
+    rows = connection.execute(
+        text(
+            """
+            SELECT e.stream_type, e.stream_id, max(e.stream_version)
+            FROM events e
+            JOIN unnest(CAST(:types AS text[]), CAST(:ids AS text[])) AS s(stream_type, stream_id)
+              ON e.stream_type = s.stream_type AND e.stream_id = s.stream_id
+            WHERE e.trust_id = current_setting('fathom.trust')
+            GROUP BY e.stream_type, e.stream_id
+            """
+        ),
+        {"types": [s[0] for s in streams], "ids": [s[1] for s in streams]},
+    )
+    found = {(r[0], r[1]): r[2] for r in rows}
+    return {stream: found.get(stream, 0) for stream in streams}
+
+
+def append_events(
+    connection: Connection,
+    trust_id: str,
+    events: Sequence[NewEvent],
+    metadata: Mapping[str, Any],
+    expected_versions: Mapping[StreamKey, int] | None = None,
+) -> list[StoredEvent]:
+    """Append ``events`` atomically (within the caller's transaction).
+
+    ``expected_versions`` maps a stream to the version the caller last saw; any mismatch
+    raises :class:`ConcurrencyConflict` and nothing is written. The caller commits.
+    """
+    if not events:
+        return []
+    connection.execute(
+        text("INSERT INTO trust_heads (trust_id) VALUES (:trust) ON CONFLICT (trust_id) DO NOTHING"),
+        {"trust": trust_id},
+    )
+    head = connection.execute(
+        text("SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = :trust FOR UPDATE"),
+        {"trust": trust_id},
+    ).one()
+    sequence, prev_hash = int(head[0]), bytes(head[1])
+
+    streams = list(dict.fromkeys(e.stream for e in events))
+    versions = stream_versions(connection, streams)
+    for stream, expected in (expected_versions or {}).items():
+        actual = versions.get(stream)
+        if actual is None:
+            actual = stream_versions(connection, [stream])[stream]
+        if actual != expected:
+            raise ConcurrencyConflict(stream, expected, actual)
+
+    recorded_at = datetime.now(UTC)
+    meta = dict(metadata)
+    stored: list[StoredEvent] = []
+    for event in events:
+        sequence += 1
+        versions[event.stream] += 1
+        content = hashed_content(
+            trust_id, sequence, event.event_id, event.stream_type, event.stream_id,
+            versions[event.stream], event.event_type, event.schema_version, event.data, meta, recorded_at,
+        )
+        digest = event_hash(prev_hash, content)
+        stored.append(
+            StoredEvent(
+                trust_id, sequence, event.event_id, event.stream_type, event.stream_id,
+                versions[event.stream], event.event_type, event.schema_version, event.data, meta,
+                recorded_at, prev_hash, digest,
+            )
+        )
+        prev_hash = digest
+    connection.execute(_INSERT, _columns(trust_id, meta, recorded_at, stored))
+    connection.execute(
+        text("UPDATE trust_heads SET last_sequence = :seq, last_hash = :hash WHERE trust_id = :trust"),
+        {"seq": sequence, "hash": prev_hash, "trust": trust_id},
+    )
+    # Wakes the relay at commit (NOTIFY is transactional); it also polls, so this is only latency.
+    connection.execute(text("SELECT pg_notify('fathom_events', :trust)"), {"trust": trust_id})
+    return stored
+
+
+def _columns(trust_id: str, metadata: dict[str, Any], recorded_at: datetime,
+             events: Sequence[StoredEvent]) -> dict[str, Any]:
+    return {
+        "trust_id": trust_id, "metadata": json.dumps(metadata), "recorded_at": recorded_at,
+        "sequence": [e.sequence for e in events], "event_id": [e.event_id for e in events],
+        "stream_type": [e.stream_type for e in events], "stream_id": [e.stream_id for e in events],
+        "stream_version": [e.stream_version for e in events], "event_type": [e.event_type for e in events],
+        "schema_version": [e.schema_version for e in events],
+        "data": [json.dumps(e.data) for e in events],
+        "prev_hash": [e.prev_hash for e in events], "hash": [e.hash for e in events],
+    }
+
+
+_COLUMNS = (
+    "trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, "
+    "schema_version, data, metadata, recorded_at, prev_hash, hash"
+)
+_E_COLUMNS = ", ".join("e." + column.strip() for column in _COLUMNS.split(","))
+_NO_LIMIT = 2**63 - 1
+
+
+def read_events(
+    connection: Connection, after: int = 0, until: int | None = None, limit: int | None = None
+) -> list[StoredEvent]:
+    """The current trust's events with ``after < sequence <= until``, in order."""
+    rows = connection.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM events WHERE trust_id = current_setting('fathom.trust') "
+            "AND sequence > :after AND (CAST(:until AS bigint) IS NULL OR sequence <= :until) "
+            "ORDER BY sequence LIMIT :limit"
+        ),
+        {"after": after, "until": until, "limit": limit},
+    )
+    return [_stored(row) for row in rows]
+
+
+def iter_events(connection: Connection, after: int = 0, page: int = 5000) -> Iterator[StoredEvent]:
+    """Every event after ``after``, fetched a page at a time so memory stays flat."""
+    while True:
+        batch = read_events(connection, after=after, limit=page)
+        yield from batch
+        if len(batch) < page:
+            return
+        after = batch[-1].sequence
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        row.trust_id, row.sequence, row.event_id, row.stream_type, row.stream_id, row.stream_version,
+        row.event_type, row.schema_version, row.data, row.metadata, row.recorded_at,
+        bytes(row.prev_hash), bytes(row.hash),
+    )
+
+
+def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
+                 until: int | None = None) -> list[StoredEvent]:
+    """Every event of whole stream types and of named streams, up to sequence ``until``, in sequence order.
+
+    Two index range reads (by stream type; by each named stream), so a caller never names a
+    stream whose type it also asks for whole (it would be read twice)."""
+    pairs = list(streams)
+    rows = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE trust_id = current_setting('fathom.trust') "
+        "AND stream_type = ANY(:types) AND sequence <= :until "
+        f"UNION ALL SELECT {_E_COLUMNS} "
+        "FROM unnest(CAST(:pair_types AS text[]), CAST(:pair_ids AS text[])) AS s(stream_type, stream_id) "
+        "JOIN events e ON e.trust_id = current_setting('fathom.trust') AND e.stream_type = s.stream_type "
+        "AND e.stream_id = s.stream_id AND e.sequence <= :until ORDER BY sequence"),
+        {"until": _NO_LIMIT if until is None else until, "types": list(stream_types),
+         "pair_types": [p[0] for p in pairs], "pair_ids": [p[1] for p in pairs]})
+    return [_stored(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which of the current trust's events to read: every field set narrows the match (None / empty: any).
+
+    The ``data`` fields compare ``data->>'…'`` exactly as the partial expression indexes of migration
+    ``0006_audit`` are defined, so the planner can use them."""
+
+    stream_type: str | None = None
+    stream_id: str | None = None
+    event_types: Sequence[str] = ()
+    event_id: uuid.UUID | None = None
+    data: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
+    """``data->>key`` equals the value (a string) or is one of the values (a sequence)."""
+    data_lists: Mapping[str, str] = field(default_factory=dict)
+    """Any of these JSON lists ``data->key`` contains its value (one match is enough)."""
+    metadata_any: Mapping[str, str | None] = field(default_factory=dict)
+    """Any of these ``metadata->>key`` equals its value (one match is enough; None values are ignored)."""
+    start: datetime | None = None
+    end: datetime | None = None
+    """``recorded_at`` within ``[start, end]``."""
+    until: int | None = None
+    """Only events up to this sequence (a past moment's view of the log)."""
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """SQL conditions over ``events`` and their parameters."""
+        clauses = ["trust_id = current_setting('fathom.trust')"]
+        params: dict[str, Any] = {}
+
+        def param(value: Any) -> str:
+            name = f"p{len(params)}"
+            params[name] = value
+            return f":{name}"
+
+        for column in ("stream_type", "stream_id", "event_id"):
+            if (value := getattr(self, column)) is not None:
+                clauses.append(f"{column} = {param(value)}")
+        if self.event_types:
+            clauses.append(f"event_type = ANY({param(list(self.event_types))})")
+        for key, value in self.data.items():
+            expression = f"(data->>'{_json_key(key)}')"
+            clauses.append(f"{expression} = {param(value)}" if isinstance(value, str)
+                           else f"{expression} = ANY({param(list(value))})")
+        if self.data_lists:
+            clauses.append("(" + " OR ".join(f"(data->'{_json_key(key)}') ? {param(value)}"
+                                             for key, value in self.data_lists.items()) + ")")
+        if present := {key: value for key, value in self.metadata_any.items() if value is not None}:
+            clauses.append("(" + " OR ".join(f"(metadata->>'{_json_key(key)}') = {param(value)}"
+                                             for key, value in present.items()) + ")")
+        for bound, operator in (("start", ">="), ("end", "<=")):
+            if (moment := getattr(self, bound)) is not None:
+                clauses.append(f"recorded_at {operator} {param(moment)}")
+        if self.until is not None:
+            clauses.append(f"sequence <= {param(self.until)}")
+        return " AND ".join(clauses), params
+
+
+def _json_key(key: str) -> str:
+    """A JSON key written into SQL: only plain identifiers (keys come from code, never from a request)."""
+    if not key.isidentifier():
+        raise ValueError(f"not a plain JSON key: {key!r}")
+    return key
+
+
+def events_matching(connection: Connection, event_filter: EventFilter, after: int = 0,
+                    limit: int | None = None) -> list[StoredEvent]:
+    """Up to ``limit`` matching events with ``sequence > after``, in sequence order (a keyset page)."""
+    where, params = event_filter.where()
+    rows = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE {where} AND sequence > :after ORDER BY sequence LIMIT :limit"),
+        {**params, "after": after, "limit": limit})
+    return [_stored(row) for row in rows]
+
+
+def iter_matching(connection: Connection, event_filter: EventFilter, after: int = 0,
+                  page: int = 1000) -> Iterator[StoredEvent]:
+    """Every matching event after ``after``, one keyset page in memory at a time."""
+    while True:
+        batch = events_matching(connection, event_filter, after, page)
+        yield from batch
+        if len(batch) < page:
+            return
+        after = batch[-1].sequence
+
+
+def any_matching(connection: Connection, event_filter: EventFilter) -> bool:
+    """Whether any event matches (another trust's events read exactly as none)."""
+    where, params = event_filter.where()
+    return bool(connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM events WHERE {where})"), params).scalar_one())
+
+
+def sequence_at(connection: Connection, moment: datetime) -> int:
+    """The last sequence recorded at or before ``moment`` (0: before the trust's first event).
+
+    Within a trust ``recorded_at`` rises with the sequence, as appends are serialised per trust."""
+    sequence = connection.execute(text(
+        "SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
+        "AND recorded_at <= :at ORDER BY recorded_at DESC, sequence DESC LIMIT 1"), {"at": moment}).scalar()
+    return int(sequence or 0)
+
+
+def recorded_at(connection: Connection, sequence: int) -> datetime | None:
+    """When the last event at or before ``sequence`` was recorded (None: there is none)."""
+    return connection.execute(text(
+        "SELECT recorded_at FROM events WHERE trust_id = current_setting('fathom.trust') AND sequence <= :s "
+        "ORDER BY sequence DESC LIMIT 1"), {"s": sequence}).scalar()
+
+
+def event_at(connection: Connection, sequence: int) -> StoredEvent | None:
+    """The event at ``sequence`` in the current trust's log."""
+    row = connection.execute(text(
+        f"SELECT {_COLUMNS} FROM events WHERE trust_id = current_setting('fathom.trust') AND sequence = :s"),
+        {"s": sequence}).one_or_none()
+    return None if row is None else _stored(row)
+
+
+def head_sequence(connection: Connection) -> int:
+    """The current trust's last committed sequence (0 before its first append)."""
+    return int(connection.execute(text(
+        "SELECT coalesce(max(last_sequence), 0) FROM trust_heads WHERE trust_id = current_setting('fathom.trust')"
+    )).scalar_one())
+
+
+def chain_links(connection: Connection, first: int, last: int) -> dict[int, ChainLink]:
+    """The current trust's chain links for ``first <= sequence <= last``, by sequence: one range query."""
+    rows = connection.execute(
+        text("SELECT sequence, prev_hash, hash FROM events WHERE trust_id = current_setting('fathom.trust') "
+             "AND sequence BETWEEN :first AND :last"),
+        {"first": first, "last": last},
+    )
+    return {int(row.sequence): ChainLink(bytes(row.prev_hash), bytes(row.hash)) for row in rows}
+
+
+
+def verify_chain(connection: Connection, after: int = 0, prev: bytes = b"", limit: int | None = None) -> ChainReport:
+    """Recompute the current trust's hash chain; report the first event that does not match.
+
+    From the start, or from a checkpoint (``after`` and that event's hash ``prev``) for at most ``limit``
+    events, so a long verification can commit its progress and resume after a crash.
+    """
+    page = min(5000, limit) if limit else 5000
+    return check_chain(iter_events(connection, after=after, page=page), after, prev, limit)

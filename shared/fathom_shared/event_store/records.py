@@ -1,0 +1,85 @@
+"""What the event store holds: events to append, events as stored, and the conflict an append can meet."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+StreamKey = tuple[str, str]
+
+
+class ConcurrencyConflict(Exception):
+    """A stream was not at the version the writer expected."""
+
+    def __init__(self, stream: StreamKey, expected: int, actual: int) -> None:
+        super().__init__(f"{stream[0]} {stream[1]} is at version {actual}, expected {expected}")
+        self.stream, self.expected, self.actual = stream, expected, actual
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    stream_type: str
+    stream_id: str
+    event_type: str
+    data: dict[str, Any]
+    schema_version: int = 1
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def stream(self) -> StreamKey:
+        return (self.stream_type, self.stream_id)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    trust_id: str
+    sequence: int
+    event_id: uuid.UUID
+    stream_type: str
+    stream_id: str
+    stream_version: int
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+    def to_message(self) -> dict[str, Any]:
+        """The JSON form published to Kafka and read back by the projector."""
+        return {
+            "trust_id": self.trust_id,
+            "sequence": self.sequence,
+            "event_id": str(self.event_id),
+            "stream_type": self.stream_type,
+            "stream_id": self.stream_id,
+            "stream_version": self.stream_version,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "data": self.data,
+            "metadata": self.metadata,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> StoredEvent:
+        return cls(
+            trust_id=message["trust_id"],
+            sequence=int(message["sequence"]),
+            event_id=uuid.UUID(message["event_id"]),
+            stream_type=message["stream_type"],
+            stream_id=message["stream_id"],
+            stream_version=int(message["stream_version"]),
+            event_type=message["event_type"],
+            schema_version=int(message["schema_version"]),
+            data=message["data"],
+            metadata=message["metadata"],
+            recorded_at=datetime.fromisoformat(message["recorded_at"]),
+            prev_hash=b"",
+            hash=b"",
+        )
+

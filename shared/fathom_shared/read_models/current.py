@@ -1,0 +1,168 @@
+"""``rm_pupil_objective``: each cell's current judgement, kept by the trust's rollup method.
+
+A cell is (pupil, objective, source). Its row is derived from the cell's non-withdrawn
+``rm_judgements`` by :func:`fathom_shared.read_models.rollup.current_judgement`, so it runs after the
+batch's judgement rows are written. Only the cells a batch touched are recomputed; a
+rollup change recomputes them all.
+
+The common case (new judgements only, method ``latest``) skips the recompute: the cell's
+new newest judgement is merged into the stored row by one upsert. It gives the same rows
+as a recompute because a new judgement's sequence is above every stored one, so on the
+same day the new one is the later (the integration tests compare both ways).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, text
+
+from fathom_shared.read_models.arrays import array_params, selected, unnest
+from fathom_shared.read_models.notices import changed_only, with_notices
+from fathom_shared.read_models.projection import FreshCell, Projection
+from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
+from fathom_shared.read_models.tables import JUDGEMENTS, PUPIL_OBJECTIVE, CellKey
+
+TABLE = PUPIL_OBJECTIVE.name
+CELL = PUPIL_OBJECTIVE.key
+COLUMNS = PUPIL_OBJECTIVE.columns
+CHUNK = 5000
+"""Cells written per statement when recomputing a whole trust."""
+NEEDS_BANDS = {"mean_last_n", "secure_n_times"}
+FACT_COLUMNS = (*CELL, "judgement_id", "value", "assessed_on", "sequence", "note")
+"""The ``rm_judgements`` columns a cell's :class:`JudgementFact` is read from."""
+
+
+def _cell_of(alias: str) -> str:
+    """``(p.pupil_id, p.objective_id, p.source)``: a row's cell, to compare or return."""
+    return f"({', '.join(f'{alias}.{c}' for c in CELL)})"
+
+
+_INSERT = (f"INSERT INTO {TABLE} (trust_id, {', '.join(COLUMNS)}) "
+           f"SELECT :trust_id, {selected(COLUMNS)} FROM {unnest(COLUMNS)} "
+           f"ON CONFLICT (trust_id, {', '.join(CELL)}) DO UPDATE SET ")
+_NEWER = f"{TABLE}.assessed_on <= EXCLUDED.assessed_on"
+_RETURNING = f" RETURNING {', '.join(COLUMNS)}"
+_MERGE_NEW = with_notices(_INSERT + ", ".join(
+    [f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE {TABLE}.{c} END"
+     for c in ("value", "assessed_on", "note", "event_id")]
+    + [f"sequence = greatest({TABLE}.sequence, EXCLUDED.sequence)",
+       f"judgements = {TABLE}.judgements + EXCLUDED.judgements"]) + _RETURNING, TABLE, CELL)
+_REPLACE = with_notices(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in PUPIL_OBJECTIVE.values)
+                        + changed_only(TABLE, COLUMNS, CELL) + _RETURNING, TABLE, CELL)
+_DELETE = with_notices(
+    f"DELETE FROM {TABLE} p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
+    f"AND {_cell_of('p')} = {_cell_of('k')} RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
+_DELETE_UNJUDGED = with_notices(
+    f"DELETE FROM {TABLE} p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM {JUDGEMENTS.name} j "
+    f"WHERE j.trust_id = p.trust_id AND {_cell_of('j')} = {_cell_of('p')} AND j.status <> 'withdrawn') "
+    f"RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
+_JUDGEMENTS = f"SELECT {', '.join(f'j.{c}' for c in FACT_COLUMNS)} FROM {JUDGEMENTS.name} j "
+_JUDGEMENTS_OF = text(_JUDGEMENTS + f"JOIN {unnest(CELL, 'k')} USING ({', '.join(CELL)}) "
+                      "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn'")
+_ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
+                       f"ORDER BY {', '.join(f'j.{c}' for c in CELL)}")
+_BANDS = text("SELECT o.objective_id, s.bands FROM rm_objectives o JOIN rm_scales s "
+              "ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id WHERE o.trust_id = :trust_id")
+_BANDS_OF = text(_BANDS.text + " AND o.objective_id = ANY(CAST(:objective_ids AS text[]))")
+
+
+def refresh(connection: Connection, trust_id: str, projection: Projection, sequence: int) -> None:
+    """Bring the cells ``projection`` touched (all of them on a rollup change) up to date.
+
+    Changed cells are announced as change notices as of ``sequence``.
+    """
+    settings = projection.settings()
+    method, n = settings["rollup_method"], settings["rollup_n"]
+    if projection.rollup_changed:
+        recompute_all(connection, trust_id, method, n, sequence)
+        return
+    merged = {cell: fresh for cell, fresh in projection.fresh.items()
+              if method == "latest" and cell not in projection.amended}
+    if merged:
+        connection.execute(_MERGE_NEW, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(
+            COLUMNS, [_fresh_row(cell, fresh) for cell, fresh in merged.items()])})
+    recompute_cells(connection, trust_id, (set(projection.fresh) | projection.amended) - set(merged), method, n,
+                    sequence)
+
+
+def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellKey], method: str,
+                    n: int | None, sequence: int) -> None:
+    """Recompute ``cells`` from their judgements: one read, one upsert, one delete."""
+    cells = list(cells)
+    if not cells:
+        return
+    keys = {"trust_id": trust_id, "notice_sequence": sequence,
+            **array_params(CELL, [dict(zip(CELL, cell, strict=True)) for cell in cells])}
+    facts: dict[CellKey, list[JudgementFact]] = {cell: [] for cell in cells}
+    for row in connection.execute(_JUDGEMENTS_OF, keys):
+        facts[(row.pupil_id, row.objective_id, row.source)].append(_fact(row))
+    bands = _bands(connection, trust_id, {cell[1] for cell in cells}) if method in NEEDS_BANDS else {}
+    current = {cell: current_judgement(f, method, n, bands.get(cell[1], ())) for cell, f in facts.items()}
+    _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None], sequence)
+    gone = [dict(zip(CELL, cell, strict=True)) for cell, c in current.items() if c is None]
+    if gone:
+        connection.execute(_DELETE, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(CELL, gone)})
+
+
+def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None,
+                  sequence: int | None = None) -> None:
+    """Rederive every cell of the trust (a rollup change), streaming the judgements cell by cell.
+
+    Cells are rewritten in place rather than deleted and re-inserted, so only the cells whose
+    value actually changed are announced (as of ``sequence``; the trust's position if None).
+    A cell exists exactly while it has a judgement that is not withdrawn, so the sweep at the
+    end deletes nothing unless the table had drifted.
+    """
+    if sequence is None:
+        sequence = int(connection.execute(text("SELECT coalesce(max(last_applied), 0) FROM rm_positions "
+                                               "WHERE trust_id = :trust_id"), {"trust_id": trust_id}).scalar_one())
+    bands = _bands(connection, trust_id) if method in NEEDS_BANDS else {}
+    rows = connection.execute(_ALL_JUDGEMENTS, {"trust_id": trust_id}, execution_options={"yield_per": CHUNK})
+    cells = itertools.groupby(rows, key=lambda r: (r.pupil_id, r.objective_id, r.source))
+    currents = ((cell, current_judgement([_fact(r) for r in group], method, n, bands.get(cell[1], ())))
+                for cell, group in cells)
+    for chunk in _chunks((_current_row(cell, c) for cell, c in currents if c is not None), CHUNK):
+        _write(connection, trust_id, chunk, sequence)
+    connection.execute(_DELETE_UNJUDGED, {"trust_id": trust_id, "notice_sequence": sequence})
+
+
+def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]], sequence: int) -> None:
+    if rows:
+        connection.execute(_REPLACE, {"trust_id": trust_id, "notice_sequence": sequence,
+                                      **array_params(COLUMNS, rows)})
+
+
+def _bands(connection: Connection, trust_id: str, objective_ids: set[str] | None = None,
+           ) -> Mapping[str, list[dict[str, Any]]]:
+    """Each objective's scale bands: all the trust's, or those of ``objective_ids``."""
+    if objective_ids is None:
+        return {r.objective_id: r.bands for r in connection.execute(_BANDS, {"trust_id": trust_id})}
+    return {r.objective_id: r.bands for r in connection.execute(
+        _BANDS_OF, {"trust_id": trust_id, "objective_ids": list(objective_ids)})}
+
+
+def _fact(row: Row[Any]) -> JudgementFact:
+    return JudgementFact(row.judgement_id, row.value, row.assessed_on, row.sequence, row.source, row.note)
+
+
+def _current_row(cell: CellKey, current: Current) -> dict[str, Any]:
+    latest = current.latest
+    return {**dict(zip(CELL, cell, strict=True)), "value": current.value, "assessed_on": latest.assessed_on,
+            "note": latest.note, "event_id": latest.judgement_id, "sequence": current.sequence,
+            "judgements": current.judgements}
+
+
+def _fresh_row(cell: CellKey, fresh: FreshCell) -> dict[str, Any]:
+    newest = fresh.newest
+    return {**dict(zip(CELL, cell, strict=True)), "value": newest["value"], "assessed_on": newest["assessed_on"],
+            "note": newest["note"], "event_id": newest["judgement_id"], "sequence": fresh.sequence,
+            "judgements": fresh.count}
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk

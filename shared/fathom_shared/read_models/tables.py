@@ -1,0 +1,88 @@
+"""The read-model tables: the only place their keys and column lists are written down.
+
+The projector's writer builds its statements from these specs, the online rebuild's shadow and
+swap use them, and the fold (:mod:`fathom_shared.read_models.fold`) fills rows keyed by them.
+``trust_id`` is implied: every table has it as the first key column, never in a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Row = dict[str, Any]
+Key = tuple[Any, ...]
+CellKey = tuple[str, str, str]
+"""(pupil_id, objective_id, source): one ``rm_pupil_objective`` row."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table as the projector sees it (``trust_id`` is implied, never in a row)."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    conflict: Literal["replace", "ignore"] = "replace"
+    """``replace``: the batch's row is the row (amendments were folded over the stored one);
+    ``ignore``: the first row stays (a set of facts)."""
+
+    def key_of(self, row: Row) -> Key:
+        return tuple(row[column] for column in self.key)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The columns outside the key: what an upsert may change."""
+        return tuple(column for column in self.columns if column not in self.key)
+
+
+SCHOOLS = Table("rm_schools", ("school_id",), ("school_id", "name"))
+CLASSES = Table("rm_classes", ("class_id",), ("class_id", "school_id", "name", "year_group", "academic_year"))
+PUPILS = Table("rm_pupils", ("pupil_id",),
+               ("pupil_id", "school_id", "class_id", "year_group", "groups", "left_on", "erased"))
+PUPIL_CLASSES = Table("rm_pupil_classes", ("pupil_id", "class_id", "from_date"),
+                      ("pupil_id", "class_id", "from_date", "to_date"))
+SCALES = Table("rm_scales", ("scale_id",), ("scale_id", "name", "bands", "version", "previous_version"))
+OBJECTIVES = Table("rm_objectives", ("objective_id",),
+                   ("objective_id", "code", "subject", "year_group", "strand", "text", "weight", "scale_id",
+                    "retired", "retired_on"))
+JUDGEMENTS = Table("rm_judgements", ("judgement_id",),
+                   ("judgement_id", "pupil_id", "objective_id", "class_id", "source", "value", "original_value",
+                    "assessed_on", "note", "recorded_by", "sequence", "status", "amended_sequence", "amended_by",
+                    "reason", "note_ref", "evidence_ref_id", "reason_ref", "recorded_by_ref", "amended_by_ref"))
+"""``note``, ``reason``, ``recorded_by``, ``amended_by``: inline text of events written before erasable texts;
+the ``*_ref`` columns: ids in ``personal_texts`` / ``staff_identities``, resolved when read."""
+CLASS_TAUGHT = Table("rm_class_taught", ("class_id", "objective_id", "taught_on"),
+                     ("class_id", "objective_id", "taught_on"), "ignore")
+INTERVENTIONS = Table("rm_interventions", ("intervention_id",),
+                      ("intervention_id", "name", "lead", "start_date", "pupil_ids", "objective_ids", "end_date",
+                       "outcome", "name_ref", "lead_ref", "outcome_ref"))
+"""``name``, ``lead``, ``outcome``: inline text of events written before erasable texts; ``*_ref``: ids."""
+SCORES = Table("rm_scores", ("score_id",),
+               ("score_id", "pupil_id", "test", "subject", "score", "taken_on", "sequence"), "ignore")
+TRUST_SETTINGS = Table("rm_trust_settings", (),
+                       ("rollup_method", "rollup_n", "small_group_threshold", "secure_target_percent",
+                        "score_disagreement_margin"))
+
+TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
+                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS)
+"""The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
+
+PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),
+                        ("pupil_id", "objective_id", "source", "value", "assessed_on", "note", "event_id", "sequence",
+                         "judgements"))
+"""A cell's current judgement: derived from the cell's ``rm_judgements`` by the trust's rollup
+(:mod:`fathom_shared.read_models.current`), not folded from events."""
+
+READ_MODELS: tuple[Table, ...] = (*TABLES, PUPIL_OBJECTIVE)
+"""Every table the projector keeps: one model each, named without ``rm_``."""
+
+DEAD_LETTERS = Table("dead_letters", ("sequence",), ("sequence", "event_id", "event_type", "reason", "recorded_at"))
+"""The events a trust's replay set aside, and why; ``recorded_at`` is the database's clock (its default)."""
+
+REPLAYED: tuple[Table, ...] = (*READ_MODELS, DEAD_LETTERS)
+"""What replaying a trust's log makes, and so what a rebuild replaces."""
+
+DEFAULT_SETTINGS: Row = {"rollup_method": "latest", "rollup_n": None, "small_group_threshold": 5,
+                         "secure_target_percent": 70, "score_disagreement_margin": 1}
+"""The column defaults of ``rm_trust_settings``: a trust that never changed them has no row."""

@@ -1,0 +1,213 @@
+"""Database writes of the projector: read-model rows, dead letters and the per-trust position.
+
+Every function runs inside the caller's :class:`fathom_shared.db.TenantUnitOfWork`, so the
+rows, their change notices (:mod:`fathom_shared.read_models.notices`) and ``rm_positions.last_applied``
+commit together (the exactly-once effect). Rows go
+to PostgreSQL one statement per table: columns travel as arrays and are ``unnest``-ed
+server-side, which keeps a 5,000-event batch at a handful of round trips. Every statement is
+built from the table specs (:mod:`fathom_shared.read_models.tables`) and names its tables
+unqualified, so the same functions can fill copies of the tables instead of the live ones
+(:mod:`fathom_shared.read_models.target`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, TextClause, text
+from sqlalchemy.exc import DBAPIError
+
+from fathom_shared.event_store import StoredEvent, read_events
+from fathom_shared.read_models.arrays import array_params, selected, unnest
+from fathom_shared.read_models.current import refresh
+from fathom_shared.read_models.fold import project
+from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
+from fathom_shared.read_models.parsing import parse_batch, wanted
+from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
+from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Table
+
+STORE_PAGE = 5000
+"""Events read from the store per query when filling a gap or rebuilding."""
+
+MAX_REASON = 500
+
+
+def _upsert_statement(table: Table) -> TextClause:
+    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table, announcing the rows it changed.
+
+    ``ignore`` tables return only new rows; ``replace`` tables rewrite (and return) only rows whose
+    values differ, so a re-sent identical row is neither written nor announced.
+    """
+    columns = ", ".join(table.columns)
+    sql = (f"INSERT INTO {table.name} (trust_id, {columns}) "
+           f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)} "
+           f"ON CONFLICT ({', '.join(('trust_id', *table.key))}) DO ")
+    if table.conflict == "ignore":
+        sql += "NOTHING"
+    else:
+        sql += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
+                + changed_only(table.name, table.columns, table.key))
+    return with_notices(f"{sql} RETURNING {columns}", table.name, table.key)
+
+
+def _load_statement(table: Table) -> TextClause:
+    """The stored rows of the given keys; for ``rm_pupil_classes`` the pupils' open rows."""
+    sql = f"SELECT {', '.join(table.columns)} FROM {table.name} t WHERE t.trust_id = :trust_id"
+    if table is PUPIL_CLASSES:
+        return text(sql + " AND t.to_date IS NULL AND t.pupil_id = ANY(CAST(:pupil_id_array AS text[]))")
+    if table.key:
+        sql += f" AND ({', '.join(f't.{c}' for c in table.key)}) IN (SELECT * FROM {unnest(table.key, 'k')})"
+    return text(sql)
+
+
+UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
+LOADS: dict[str, TextClause] = {table.name: _load_statement(table) for table in TABLES}
+
+_SET_ASIDE = tuple(column for column in DEAD_LETTERS.columns if column != "recorded_at")
+"""A dead letter's columns but its time, which the database's clock gives."""
+_DEAD_LETTER = text(
+    f"INSERT INTO {DEAD_LETTERS.name} (trust_id, {', '.join(_SET_ASIDE)}) "
+    f"VALUES (:trust_id, {', '.join(f':{column}' for column in _SET_ASIDE)}) "
+    f"ON CONFLICT (trust_id, {', '.join(DEAD_LETTERS.key)}) DO UPDATE SET reason = EXCLUDED.reason, recorded_at = now()"
+)
+
+
+@dataclass
+class ApplyOutcome:
+    """What happened to a run of one trust's events."""
+
+    applied: int = 0
+    dead_letters: list[Rejected] = field(default_factory=list)
+    last_sequence: int | None = None
+
+    def merge(self, other: ApplyOutcome) -> None:
+        self.applied += other.applied
+        self.dead_letters.extend(other.dead_letters)
+        if other.last_sequence is not None:
+            self.last_sequence = other.last_sequence
+
+
+def lock_position(connection: Connection, trust_id: str) -> int:
+    """Lock the trust's ``rm_positions`` row (creating it if missing) and return ``last_applied``.
+
+    The lock serialises projector instances (and rebuilds) working on the same trust, and so
+    also the numbering of its change notices (whose head row is created here, in the same statement).
+    """
+    connection.execute(
+        text(f"WITH head AS ({ENSURE_HEAD}) "
+             "INSERT INTO rm_positions (trust_id) VALUES (:trust_id) ON CONFLICT (trust_id) DO NOTHING"),
+        {"trust_id": trust_id},
+    )
+    return int(connection.execute(
+        text("SELECT last_applied FROM rm_positions WHERE trust_id = :trust_id FOR UPDATE"),
+        {"trust_id": trust_id},
+    ).scalar_one())
+
+
+def set_position(connection: Connection, trust_id: str, last_applied: int) -> None:
+    """Record ``last_applied`` and tell listeners (reports' read-your-writes wait) at commit."""
+    connection.execute(
+        text("UPDATE rm_positions SET last_applied = :last, updated_at = now() WHERE trust_id = :trust_id"),
+        {"last": last_applied, "trust_id": trust_id},
+    )
+    connection.execute(text("SELECT pg_notify('fathom_projected', :payload)"),
+                       {"payload": f"{trust_id}:{last_applied}"})
+
+
+def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> Loaded:
+    """One query per table for the stored rows a batch amends."""
+    loaded = Loaded()
+    for table, table_keys in keys.items():
+        key_columns = ("pupil_id",) if table is PUPIL_CLASSES else table.key
+        params = array_params(key_columns, [dict(zip(key_columns, key, strict=True)) for key in table_keys])
+        result = connection.execute(LOADS[table.name], {"trust_id": trust_id, **params})
+        loaded.rows[table.name] = {table.key_of(row): row for row in (dict(r._mapping) for r in result)}
+    return loaded
+
+
+def write_rows(connection: Connection, trust_id: str, projection: Projection, sequence: int) -> None:
+    """One statement per table that has rows in ``projection``; its changes are announced as of ``sequence``."""
+    for table in TABLES:
+        rows = projection.table_rows(table)
+        if rows:
+            connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
+                                                     **array_params(table.columns, rows)})
+
+
+def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence[Rejected]) -> None:
+    if rejected:
+        connection.execute(_DEAD_LETTER, [
+            {"trust_id": trust_id, "sequence": r.event.sequence, "event_id": r.event.event_id,
+             "event_type": r.event.event_type, "reason": r.reason[:MAX_REASON]}
+            for r in rejected
+        ])
+
+
+def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
+    """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
+
+    Events that fail validation, or amend something the trust does not have (a correction
+    of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``
+    and change nothing, as a rebuild would find them again. If the batch's writes fail
+    in the database (a constraint, a value out of range), the batch is rolled back to its
+    savepoint and retried in halves, down to single events, so only the offending events
+    are set aside and the trust's pipeline keeps moving. Halving keeps the number of
+    savepoints (each holds locks until the transaction ends) logarithmic in the batch size
+    rather than one per event, which exhausted PostgreSQL's lock table on large batches.
+    """
+    if not events:
+        return ApplyOutcome()
+    outcome = ApplyOutcome(last_sequence=events[-1].sequence)
+    _apply_or_split(connection, trust_id, events, outcome)
+    return outcome
+
+
+def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
+                    outcome: ApplyOutcome) -> None:
+    try:
+        with connection.begin_nested():
+            projection = _apply(connection, trust_id, parse_batch(events), events[-1].sequence)
+            write_dead_letters(connection, trust_id, projection.rejected)
+    except DBAPIError as exc:
+        if len(events) > 1:
+            middle = len(events) // 2
+            _apply_or_split(connection, trust_id, events[:middle], outcome)
+            _apply_or_split(connection, trust_id, events[middle:], outcome)
+            return
+        rejected = [Rejected(events[0], _database_reason(exc))]
+        write_dead_letters(connection, trust_id, rejected)
+        outcome.dead_letters.extend(rejected)
+        return
+    outcome.applied += projection.applied
+    outcome.dead_letters.extend(projection.rejected)
+
+
+def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: int) -> Projection:
+    """Load what the batch amends, fold it, write the rows, then refresh the cells it touched.
+
+    Every change is announced as of ``sequence``, the batch's last event: the row reflects the log
+    up to it, so a reader asking for ``consistency=at_least:<sequence>`` sees at least that row.
+    """
+    projection = project(batch, load(connection, trust_id, wanted(batch)))
+    write_rows(connection, trust_id, projection, sequence)
+    refresh(connection, trust_id, projection, sequence)
+    return projection
+
+
+def _database_reason(error: DBAPIError) -> str:
+    first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error).__name__
+    return f"database rejected the rows: {first_line}"
+
+
+def apply_from_store(
+    connection: Connection, trust_id: str, after: int, until: int | None = None
+) -> ApplyOutcome:
+    """Apply the stored events ``after < sequence <= until`` (all after ``after`` if None), page by page."""
+    outcome = ApplyOutcome()
+    while True:
+        page = read_events(connection, after=after, until=until, limit=STORE_PAGE)
+        outcome.merge(apply_events(connection, trust_id, page))
+        if len(page) < STORE_PAGE:
+            return outcome
+        after = page[-1].sequence
