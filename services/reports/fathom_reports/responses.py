@@ -13,7 +13,7 @@ from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.loading.store import ReadModelStore
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 STORE_EXTENSION = "fathom_reports.loading.store"
 CSV_MIMETYPE = "text/csv"

@@ -1,10 +1,13 @@
-"""What both Flask services share, one module per concern; import the names from here.
+"""What both Flask services share, one module per concern; import a name from the module that defines it.
 
 - :mod:`.problems`: problem+json answers (RFC 9457), their OpenAPI form, 503 for a database that is down;
 - :mod:`.input_refusal`: input refused before any schema parses it (NUL, surrogates, huge numbers, deep JSON);
 - :mod:`.authentication`: bearer tokens and sessions, trust status, role checks;
 - :mod:`.operations`: request ids, metrics, health and readiness;
 - :mod:`.app_factory`: the Flask app both services are built on.
+
+Every public name is also importable from the package itself, as it was from the single ``web`` module this
+package replaces, so code written against that module keeps working.
 """
 
 from fathom_shared.web.app_factory import create_service_app
