@@ -39,11 +39,10 @@ from typing import Any
 from sqlalchemy import text
 from tqdm import tqdm
 
-from fathom_reports.loading.time_travel import FRAMEWORK_STREAMS, pupils_ever_in, resolve, streams_events
-from fathom_reports.loading.time_travel_views import class_analysis_as_of
+from fathom_reports.loading.time_travel import FRAMEWORK_STREAMS, class_analysis_as_of, pupils_ever_in, resolve
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import NewEvent
+from fathom_shared.event_store import NewEvent, read_streams
 from fathom_shared.events import CURRENT_VERSION, upcast
 from tests.bench.report import Report, ms, percentile, rate
 from tests.bench.seed import bulk_append
@@ -327,11 +326,13 @@ class Profile:
 PHASES = {
     "resolve": ("time_travel.py", "resolve"),
     "pupils_ever_in": ("time_travel.py", "pupils_ever_in"),
-    "streams_events (SQL + rows)": ("time_travel.py", "streams_events"),
+    "read_streams (SQL + rows)": ("recorder.py", "read_streams"),
     "parse_batch (upcast/validate)": ("parsing.py", "parse_batch"),
     "project (fold)": ("fold.py", "project"),
-    "roll_up": ("date_range.py", "roll_up"),
-    "names (_pupils)": ("time_travel_views.py", "_pupils"),
+    "scratch tables": ("scratch.py", "create_scratch"),
+    "write + refresh (projector's writer)": ("writer.py", "write_rows"),
+    "current judgements (refresh)": ("current.py", "refresh"),
+    "SQL loader": ("class_analysis.py", "load_class_snapshot"),
     "analyse_class": ("class_analysis.py", "analyse_class"),
 }
 
@@ -344,8 +345,8 @@ def profile_one(system: BenchSystem, trust: str, class_id: str, head: int) -> Pr
         connection = uow.connection
         moment = resolve(connection, AsOf(sequence=head))
         pupils = pupils_ever_in(connection, [class_id], moment.sequence)
-        events = len(streams_events(connection, moment.sequence, stream_types=FRAMEWORK_STREAMS,
-                                    streams=[("class", class_id), *(("pupil", p) for p in pupils)]))
+        events = len(read_streams(connection, stream_types=FRAMEWORK_STREAMS, until=moment.sequence,
+                                  streams=[("class", class_id), *(("pupil", p) for p in pupils)]))
     class_analysis_as_of(app, trust, class_id, head)  # warm: imports, pool, caches
     profiler = cProfile.Profile()
     t0 = time.perf_counter()

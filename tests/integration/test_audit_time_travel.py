@@ -10,7 +10,7 @@ import pytest
 
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
-from fathom_reports.loading.time_travel_views import class_analysis_as_of
+from fathom_reports.loading.time_travel import class_analysis_as_of
 from tests.integration.audit_story import Story, tell
 from tests.support import bearer, events_of, token_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from apispec import BasePlugin
 from flask import Response, current_app, g, request
@@ -13,7 +13,10 @@ from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.loading.store import ReadModelStore
+from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.web.problems import Problem
+
+T = TypeVar("T")
 
 STORE_EXTENSION = "fathom_reports.loading.store"
 CSV_MIMETYPE = "text/csv"
@@ -46,6 +49,14 @@ def read_store(consistency: int | None, trust_id: str) -> ReadModelStore:
     if consistency is not None:
         wait_for_read_model(store, trust_id, consistency)
     return store
+
+
+def read_view(trust_id: str, consistency: int | None, as_of: AsOf | None, loader: Callable[..., T], *args: Any,
+              **kwargs: Any) -> T:
+    """``loader(models, ...)`` on the read models now (after waiting for ``consistency`` if asked) or as they
+    stood at ``as_of`` (replayed from the event store, where ``consistency`` does not apply)."""
+    store = read_store(consistency if as_of is None else None, trust_id)
+    return store.read_view(trust_id, as_of, loader, *args, **kwargs)
 
 
 def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> None:

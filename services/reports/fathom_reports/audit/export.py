@@ -1,7 +1,7 @@
 """The whole filtered event log as a download (CSV or JSON Lines), streamed a keyset page at a time.
 
 An export of millions of events never holds more than one page in memory: each page's erasable ids are
-resolved together (:func:`fathom_reports.personal_texts.personal_of`), its lines written, and the next read.
+resolved together (:func:`fathom_reports.loading.personal_texts.personal_of`), its lines written, and the next read.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from fathom_reports.audit.events import EventFilter, event_view, iter_matching
+from fathom_reports.audit.events import event_view
 from fathom_reports.csv_export import safe_cell
 from fathom_reports.loading.personal_texts import personal_of
-from fathom_shared.event_store import StoredEvent
+from fathom_shared.event_store import EventFilter, StoredEvent, iter_matching
 
 EXPORT_PAGE = 1000
 

@@ -6,15 +6,14 @@ from datetime import date
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, readable_pupils, require_class
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.class_analysis import load_class_snapshot
-from fathom_reports.loading.time_travel_views import load_class_as_of
-from fathom_reports.responses import STORE_EXTENSION, not_found, read_store, view_response
+from fathom_reports.loading.read_models import ReadModels
+from fathom_reports.responses import STORE_EXTENSION, not_found, read_view, view_response
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema, ClassAnalysisSchema
 from fathom_reports.views.class_analysis import analyse_class
@@ -39,22 +38,19 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
     per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
     period = DateRange(from_, to) if from_ or to else None
-    # As of a past moment it is replayed from the event store (the read model is not involved).
-    snapshot = read_store(consistency if as_of is None else None, principal.trust_id).read(
-        principal.trust_id, load_class_for, principal, class_id, source, period, as_of)
+    snapshot = read_view(principal.trust_id, consistency, as_of, load_class_for, principal, class_id, source, period)
     if snapshot is None:
         raise not_found("class")
     view = analyse_class(snapshot, subject=subject, group=group)
     return view_response(view, format, CLASS_TABLES[table], filename("class", class_id, "analysis", table))
 
 
-def load_class_for(connection: Connection, trust_id: str, principal: Principal, class_id: str, source: str,
-                   period: DateRange | None, as_of: AsOf | None) -> ClassSnapshot | None:
+def load_class_for(models: ReadModels, principal: Principal, class_id: str, source: str,
+                   period: DateRange | None) -> ClassSnapshot | None:
     """The class if it is the caller's now, checked before anything is read or replayed; a past view holds
     only the pupils the caller may read today."""
+    connection = models.connection
     access = access_for(connection, principal)
     require_class(connection, access, class_id)
-    if as_of is None:
-        return load_class_snapshot(connection, trust_id, class_id, source, period)
-    return load_class_as_of(connection, trust_id, as_of, class_id, source, period,
-                            readable=lambda conn, pupil_ids: readable_pupils(conn, access, pupil_ids))
+    models.prepare_class(class_id, readable=lambda pupil_ids: readable_pupils(connection, access, pupil_ids))
+    return load_class_snapshot(connection, models.trust_id, class_id, source, period)

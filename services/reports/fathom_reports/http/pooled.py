@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy import Connection
 
 from fathom_reports.access import Access, require_school
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
@@ -14,8 +13,8 @@ from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.moderation import load_moderated_pairs
 from fathom_reports.loading.pooled import load_pooled_snapshot
-from fathom_reports.loading.time_travel_views import load_pooled_as_of
-from fathom_reports.responses import not_found, read_store, view_response
+from fathom_reports.loading.read_models import ReadModels
+from fathom_reports.responses import not_found, read_store, read_view, view_response
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.pooled import (
     ModerationQuerySchema,
@@ -42,19 +41,16 @@ def _filters(year_group: int, subject: str | None, group: str | None, source: st
 
 def _pooled(principal: Principal, consistency: int | None, as_of: AsOf | None, **filters: Any
             ) -> PooledSnapshot | None:
-    """From the read models, or replayed from the event store as it stood at ``as_of``; a named school is
-    checked to be the caller's first (404 for no such school, then 403), before anything is replayed."""
-    return read_store(consistency if as_of is None else None, principal.trust_id).read(
-        principal.trust_id, _load_pooled_for, principal, as_of, **filters)
+    """From the read models now or as they stood at ``as_of``; a named school is checked to be the caller's
+    first (404 for no such school, then 403), before anything is replayed."""
+    return read_view(principal.trust_id, consistency, as_of, _load_pooled_for, principal, **filters)
 
 
-def _load_pooled_for(connection: Connection, trust_id: str, principal: Principal, as_of: AsOf | None,
-                     **filters: Any) -> PooledSnapshot | None:
+def _load_pooled_for(models: ReadModels, principal: Principal, **filters: Any) -> PooledSnapshot | None:
     if filters.get("school_id") is not None:
-        require_school(connection, Access(principal), filters["school_id"])
-    if as_of is not None:
-        return load_pooled_as_of(connection, trust_id, as_of, **filters)
-    return load_pooled_snapshot(connection, trust_id, **filters)
+        require_school(models.connection, Access(principal), filters["school_id"])
+    models.prepare_year_group(filters["year_group"], filters.get("school_id"))
+    return load_pooled_snapshot(models.connection, models.trust_id, **filters)
 
 
 @endpoint(blp, "/schools/<school_id>/analysis", roles=SCHOOL_READERS, query=PooledAnalysisQuerySchema,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_pupil
 from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.profile import load_profile_snapshot
-from fathom_reports.loading.time_travel_views import load_profile_as_of
-from fathom_reports.responses import not_found, read_store, view_response
+from fathom_reports.loading.read_models import ReadModels
+from fathom_reports.responses import not_found, read_view, view_response
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.profile import PupilProfileSchema
 from fathom_reports.schemas.query import AsOfExportQuerySchema
@@ -32,19 +31,15 @@ def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None =
                   format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;
     standardised scores beside teacher judgement per subject, with moderation prompts; interventions."""
-    # As of a past moment it is replayed from the event store.
-    snapshot = read_store(consistency if as_of is None else None, principal.trust_id).read(
-        principal.trust_id, load_profile_for, principal, pupil_id, as_of)
+    snapshot = read_view(principal.trust_id, consistency, as_of, load_profile_for, principal, pupil_id)
     if snapshot is None:
         raise not_found("pupil")
     return view_response(build_profile(snapshot), format, profile_history,
                          filename("pupil", pupil_id, "judgement_history"))
 
 
-def load_profile_for(connection: Connection, trust_id: str, principal: Principal, pupil_id: str,
-                     as_of: AsOf | None) -> ProfileSnapshot | None:
+def load_profile_for(models: ReadModels, principal: Principal, pupil_id: str) -> ProfileSnapshot | None:
     """The profile if the pupil is the caller's now (in the past too), checked before anything is replayed."""
-    require_pupil(connection, access_for(connection, principal), pupil_id)
-    if as_of is None:
-        return load_profile_snapshot(connection, trust_id, pupil_id)
-    return load_profile_as_of(connection, trust_id, as_of, pupil_id)
+    require_pupil(models.connection, access_for(models.connection, principal), pupil_id)
+    models.prepare_pupil(pupil_id)
+    return load_profile_snapshot(models.connection, models.trust_id, pupil_id)

@@ -16,20 +16,26 @@ from fathom_reports.loading.class_analysis import (
 )
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.impact import Evidence, ImpactSnapshot
+from fathom_reports.views.values import Intervention
+
+
+def load_intervention(connection: Connection, trust_id: str, intervention_id: str) -> Intervention | None:
+    """The intervention (name, lead and outcome as they read now); None when the trust has no such one."""
+    row = connection.execute(text(
+        f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions WHERE trust_id = :trust AND intervention_id = :id"),
+        {"trust": trust_id, "id": intervention_id}).one_or_none()
+    return None if row is None else intervention_from(row)
 
 
 def load_impact_snapshot(connection: Connection, trust_id: str, intervention_id: str
                          ) -> ImpactSnapshot | None:
     """None when the intervention is not visible to this trust."""
     sequence = read_position(connection, trust_id)
-    params: dict[str, Any] = {"trust": trust_id, "id": intervention_id}
-    row = connection.execute(text(
-        f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions WHERE trust_id = :trust AND intervention_id = :id"),
-        params).one_or_none()
-    if row is None:
+    intervention = load_intervention(connection, trust_id, intervention_id)
+    if intervention is None:
         return None
-    intervention = intervention_from(row)
-    params.update(pupil_ids=list(intervention.pupil_ids), objective_ids=list(intervention.objective_ids))
+    params: dict[str, Any] = {"trust": trust_id, "pupil_ids": list(intervention.pupil_ids),
+                              "objective_ids": list(intervention.objective_ids)}
     pupils = load_pupils(connection, "p.pupil_id = ANY(:pupil_ids)", params)
     evidence = tuple(Evidence(*r) for r in connection.execute(text(
         "SELECT pupil_id, objective_id, value, assessed_on, sequence FROM rm_judgements "

@@ -7,10 +7,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from fathom_reports.audit.verify import trust_head
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
+from fathom_reports.loading.read_models import ReadModels
+from fathom_reports.loading.time_travel import PastReadModels, past_engine
+from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import head_sequence
 
 T = TypeVar("T")
 
@@ -23,6 +26,7 @@ class ReadModelStore:
         # One snapshot for all of a view's queries, so its `sequence` describes every row in it.
         self._snapshot_engine = engine.execution_options(isolation_level="REPEATABLE READ",
                                                          postgresql_readonly=True)
+        self._past_engine = past_engine(engine)
         self._database_url = database_url
         self.consistency_timeout_s = consistency_timeout_s
 
@@ -33,7 +37,7 @@ class ReadModelStore:
     def head(self, trust_id: str) -> int:
         """The trust's last committed event sequence (its head in the event store)."""
         with TenantUnitOfWork(self._engine, trust_id) as uow:
-            return trust_head(uow.connection, trust_id)
+            return head_sequence(uow.connection)
 
     def behind(self, trust_id: str, at_least: int) -> bool:
         """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
@@ -49,6 +53,16 @@ class ReadModelStore:
         """``loader(connection, trust_id, *args, **kwargs)`` in one read-only snapshot of the trust."""
         with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
             return loader(uow.connection, trust_id, *args, **kwargs)
+
+    def read_view(self, trust_id: str, as_of: AsOf | None, loader: Callable[..., T], *args: Any, **kwargs: Any
+                  ) -> T:
+        """``loader(models, *args, **kwargs)`` with the trust's read models as they are now (one read-only
+        snapshot), or as they stood at ``as_of`` (replayed, see :mod:`fathom_reports.loading.time_travel`)."""
+        if as_of is None:
+            with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
+                return loader(ReadModels(uow.connection, trust_id), *args, **kwargs)
+        with TenantUnitOfWork(self._past_engine, trust_id) as uow:
+            return loader(PastReadModels.at(uow.connection, trust_id, as_of), *args, **kwargs)
 
     def wait_until_applied(self, trust_id: str, at_least: int) -> int:
         """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout."""

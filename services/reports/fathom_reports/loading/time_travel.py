@@ -14,33 +14,43 @@ whole log), so the cost follows the view's size, not the trust's:
 - the streams of the pupils who were ever in the classes, found by ``data->>'class_id'`` on
   their registrations and moves (the partial expression index of migration ``0006_audit``).
 
-They are folded into a throw-away in-memory model by the projector's own pure projection
-(:func:`fathom_shared.read_models.fold.project`) — the very rules that build the read models —
-and the current judgements by the same rollup (:func:`fathom_reports.views.date_range.roll_up`),
-so ``as_of`` = now gives the live view. :mod:`fathom_reports.loading.time_travel_views` turns the
-model into the snapshot types the live analysis functions take.
+They are folded by the projector's own fold and writer (:mod:`fathom_shared.read_models`) into scratch read models
+(:mod:`fathom_reports.loading.scratch`), and the view's ordinary SQL loader reads those: so
+``as_of`` = now gives the live view, by construction rather than by keeping two loaders equal.
+Names come from today's roster (personal details are not history: an erased pupil stays unnamed
+in the past too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
+from fathom_reports.loading.class_analysis import load_class_snapshot
+from fathom_reports.loading.impact import load_intervention
+from fathom_reports.loading.read_models import ReadablePupils, ReadModels, VisibleMembers
+from fathom_reports.loading.scratch import create_scratch, replay
 from fathom_reports.schemas.as_of import AsOf
-from fathom_shared.event_store import StoredEvent
-from fathom_shared.read_models.fold import SCHOOL_TIMEZONE, project
-from fathom_shared.read_models.parsing import parse_batch
-from fathom_shared.read_models.projection import Projection
-from fathom_shared.read_models.tables import Row, Table
+from fathom_reports.views.class_analysis import analyse_class
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import (
+    EventFilter,
+    StreamKey,
+    events_matching,
+    head_sequence,
+    read_streams,
+    recorded_at,
+    sequence_at,
+)
+from fathom_shared.read_models.fold import SCHOOL_TIMEZONE
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
+STRUCTURE_STREAMS = ("school", "class")
 MEMBERSHIP_EVENTS = ("PupilRegistered", "PupilMoved")
-_COLUMNS = ("trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, schema_version, "
-            "data, metadata, recorded_at, prev_hash, hash")
 
 
 @dataclass(frozen=True)
@@ -54,62 +64,85 @@ class Moment:
 def resolve(connection: Connection, as_of: AsOf) -> Moment:
     """The sequence ``as_of`` stands for in the current trust (0: before the first event)."""
     if as_of.timestamp is not None:
-        sequence = connection.execute(text(
-            "SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
-            "AND recorded_at <= :at ORDER BY recorded_at DESC, sequence DESC LIMIT 1"),
-            {"at": as_of.timestamp}).scalar()
-        return Moment(int(sequence or 0), as_of.timestamp.astimezone(SCHOOL_TIMEZONE).date())
-    recorded_at = connection.execute(text(
-        "SELECT recorded_at FROM events WHERE trust_id = current_setting('fathom.trust') AND sequence <= :s "
-        "ORDER BY sequence DESC LIMIT 1"), {"s": as_of.sequence}).scalar()
-    head = connection.execute(text(
-        "SELECT coalesce(max(last_sequence), 0) FROM trust_heads WHERE trust_id = current_setting('fathom.trust')"
-    )).scalar_one()
-    return Moment(min(int(as_of.sequence or 0), int(head)),
-                  recorded_at.astimezone(SCHOOL_TIMEZONE).date() if recorded_at else None)
-
-
-def streams_events(connection: Connection, until: int, *, stream_types: Iterable[str] = (),
-                   streams: Iterable[tuple[str, str]] = ()) -> list[StoredEvent]:
-    """Every event up to ``until`` of whole stream types and of named streams, in sequence order.
-
-    Two index range reads (by stream type; by each named stream), so the callers never name a
-    stream whose type they also ask for whole."""
-    pairs = list(streams)
-    rows = connection.execute(text(
-        f"SELECT {_COLUMNS} FROM events WHERE trust_id = current_setting('fathom.trust') "
-        "AND stream_type = ANY(:types) AND sequence <= :until "
-        f"UNION ALL SELECT {', '.join('e.' + c for c in _COLUMNS.split(', '))} "
-        "FROM unnest(CAST(:pair_types AS text[]), CAST(:pair_ids AS text[])) AS s(stream_type, stream_id) "
-        "JOIN events e ON e.trust_id = current_setting('fathom.trust') AND e.stream_type = s.stream_type "
-        "AND e.stream_id = s.stream_id AND e.sequence <= :until ORDER BY sequence"),
-        {"until": until, "types": list(stream_types), "pair_types": [p[0] for p in pairs],
-         "pair_ids": [p[1] for p in pairs]}).all()
-    return [StoredEvent(r.trust_id, r.sequence, r.event_id, r.stream_type, r.stream_id, r.stream_version,
-                        r.event_type, r.schema_version, r.data, r.metadata, r.recorded_at, bytes(r.prev_hash),
-                        bytes(r.hash)) for r in rows]
+        return Moment(sequence_at(connection, as_of.timestamp), as_of.timestamp.astimezone(SCHOOL_TIMEZONE).date())
+    at = recorded_at(connection, int(as_of.sequence or 0))
+    return Moment(min(int(as_of.sequence or 0), head_sequence(connection)),
+                  at.astimezone(SCHOOL_TIMEZONE).date() if at else None)
 
 
 def pupils_ever_in(connection: Connection, class_ids: Iterable[str], until: int) -> list[str]:
     """Pupils registered into or moved into any of the classes up to ``until`` (index on ``data->>'class_id'``)."""
-    return list(connection.execute(text(
-        "SELECT DISTINCT data->>'pupil_id' FROM events WHERE trust_id = current_setting('fathom.trust') "
-        "AND (data->>'class_id') = ANY(:classes) AND event_type = ANY(:types) AND sequence <= :until"),
-        {"classes": list(class_ids), "types": list(MEMBERSHIP_EVENTS), "until": until}).scalars())
+    joined = events_matching(connection, EventFilter(
+        event_types=MEMBERSHIP_EVENTS, data={"class_id": sorted(class_ids)}, until=until))
+    return sorted({event.data["pupil_id"] for event in joined})
 
 
-class PastModel:
-    """The read-model rows as they stood at ``sequence``, for the events read (a throw-away model)."""
+class PastReadModels(ReadModels):
+    """The read models as they stood at ``moment``: each ``prepare_*`` replays what its view needs."""
 
-    def __init__(self, events: Iterable[StoredEvent], sequence: int, day: date | None) -> None:
-        self.projection: Projection = project(parse_batch(events))
-        self.sequence, self.day = sequence, day
+    def __init__(self, connection: Connection, trust_id: str, moment: Moment) -> None:
+        super().__init__(connection, trust_id)
+        self.moment, self.today = moment, moment.day
+        self._replayed = False
+        create_scratch(connection)
 
-    def rows(self, table: Table) -> list[Row]:
-        return self.projection.table_rows(table)
+    @classmethod
+    def at(cls, connection: Connection, trust_id: str, as_of: AsOf) -> PastReadModels:
+        return cls(connection, trust_id, resolve(connection, as_of))
 
-    def row(self, table: Table, *key: Any) -> Row | None:
-        return self.projection.get(table, tuple(key))
+    def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = ()) -> None:
+        events = read_streams(self.connection, stream_types=stream_types, streams=list(streams),
+                              until=self.moment.sequence)
+        replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed)
+        self._replayed = True
 
-    def settings(self) -> Row:
-        return self.projection.settings()
+    def prepare_class(self, class_id: str, readable: ReadablePupils | None = None) -> None:
+        pupil_ids = pupils_ever_in(self.connection, [class_id], self.moment.sequence)
+        if readable is not None:
+            pupil_ids = sorted(readable(pupil_ids))
+        self._replay(stream_types=FRAMEWORK_STREAMS,
+                     streams=[("class", class_id), *(("pupil", p) for p in pupil_ids)])
+
+    def prepare_pupil(self, pupil_id: str) -> None:
+        own = read_streams(self.connection, streams=[("pupil", pupil_id)], until=self.moment.sequence)
+        class_ids = sorted({e.data["class_id"] for e in own
+                            if e.event_type in MEMBERSHIP_EVENTS and e.data.get("class_id")})
+        self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("pupil", pupil_id), *(("class", c) for c in class_ids)])
+
+    def prepare_intervention(self, intervention_id: str, visible: VisibleMembers | None = None) -> None:
+        """Only the intervention's own stream is replayed before ``visible`` decides whose rows the caller
+        sees; only those pupils' histories are then replayed."""
+        self._replay(streams=[("intervention", intervention_id)])
+        intervention = load_intervention(self.connection, self.trust_id, intervention_id)
+        if intervention is None:
+            return
+        members = intervention.pupil_ids if visible is None else visible(intervention)
+        self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("pupil", p) for p in sorted(members)])
+
+    def prepare_year_group(self, year_group: int, school_id: str | None = None) -> None:
+        """Replays every class's pupils, so it costs more than a class (the year group's history, never the
+        whole trust's log)."""
+        self._replay(stream_types=STRUCTURE_STREAMS)
+        class_ids = self.connection.execute(text(
+            "SELECT class_id FROM rm_classes WHERE trust_id = :trust AND year_group = :year_group "
+            "AND (CAST(:school AS text) IS NULL OR school_id = :school)"),
+            {"trust": self.trust_id, "year_group": year_group, "school": school_id}).scalars().all()
+        pupil_ids = pupils_ever_in(self.connection, class_ids, self.moment.sequence)
+        self._replay(stream_types=(*STRUCTURE_STREAMS, *FRAMEWORK_STREAMS), streams=[("pupil", p) for p in pupil_ids])
+
+
+def class_analysis_as_of(engine: Engine, trust_id: str, class_id: str, as_of: AsOf | int,
+                         source: str = "teacher") -> dict[str, Any] | None:
+    """The Class Analysis as it stood at ``as_of`` (a sequence or :class:`AsOf`): the benchmark's entry point."""
+    moment = as_of if isinstance(as_of, AsOf) else AsOf(sequence=as_of)
+    with TenantUnitOfWork(past_engine(engine), trust_id) as uow:
+        models = PastReadModels.at(uow.connection, trust_id, moment)
+        models.prepare_class(class_id)
+        snapshot = load_class_snapshot(uow.connection, trust_id, class_id, source)
+    return None if snapshot is None else analyse_class(snapshot)
+
+
+def past_engine(engine: Engine) -> Engine:
+    """One snapshot for all of a past view's queries; not read-only at first, so the scratch tables can be
+    created (the transaction turns read-only right after, see :mod:`fathom_reports.loading.scratch`)."""
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fathom_reports.access import Access
+from fathom_shared.access_policy import Access
 from fathom_shared.auth import Principal
 
 

@@ -1,0 +1,68 @@
+"""Time travel replays into temporary tables: nothing live is written, and nothing outlives the request.
+
+The past view is folded by the read models' own writer into temporary copies of the tables, which shadow
+the live ones for the rest of the request's transaction only. So a past read leaves the live read models,
+their position and the change feed exactly as they were, and a live read right after it (very likely on the
+same pooled connection) sees the live tables again.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from fathom_projector.rebuild import rebuild_trust
+from fathom_reports import create_app as create_reports
+from fathom_reports.loading.time_travel import PastReadModels, past_engine
+from fathom_reports.schemas.as_of import AsOf
+from fathom_shared.db import TenantUnitOfWork
+from tests.integration.audit_story import tell
+from tests.support import bearer, rows_of, token_for
+
+LIVE_STATE = {
+    "notices": "SELECT count(*) AS n FROM change_notices WHERE trust_id = :t",
+    "cells": "SELECT count(*) AS n FROM rm_pupil_objective WHERE trust_id = :t",
+    "judgements": "SELECT count(*) AS n FROM rm_judgements WHERE trust_id = :t",
+    "position": "SELECT last_applied AS n FROM rm_positions WHERE trust_id = :t",
+    "dead_letters": "SELECT count(*) AS n FROM dead_letters WHERE trust_id = :t",
+}
+
+
+@pytest.fixture
+def story(client, settings, trust, app_engine):
+    told = tell(client, settings, trust)
+    rebuild_trust(app_engine, trust)
+    return told
+
+
+def live_state(engine, trust: str) -> dict[str, int]:
+    return {name: rows_of(engine, trust, sql, t=trust)[0].n for name, sql in LIVE_STATE.items()}
+
+
+@pytest.mark.parametrize("path", ["/v1/classes/4A/analysis", "/v1/pupils/p1",
+                                  "/v1/schools/sch-1/analysis?year_group=4", "/v1/trust/analysis?year_group=4"])
+def test_a_past_view_writes_nothing_live_and_leaves_no_tables_behind(settings, app_engine, story, path):
+    reports = create_reports(settings, engine=app_engine).test_client()
+    auditor = bearer(token_for(settings, story.trust, ["auditor"], sub="aud-1"))
+    before = live_state(app_engine, story.trust)
+    live = reports.get(path, headers=auditor).get_json()
+    separator = "&" if "?" in path else "?"
+    for _ in range(3):
+        past = reports.get(f"{path}{separator}as_of=17", headers=auditor)
+        assert past.status_code == 200, past.get_json()
+        assert past.get_json()["sequence"] == 17
+        again = reports.get(path, headers=auditor)
+        assert again.get_json() == live
+    assert live["sequence"] == before["position"] == 20
+    assert live_state(app_engine, story.trust) == before
+
+
+def test_once_the_scratch_tables_exist_the_transaction_refuses_any_live_write(app_engine, story):
+    with TenantUnitOfWork(past_engine(app_engine), story.trust) as uow:
+        models = PastReadModels.at(uow.connection, story.trust, AsOf(sequence=17))
+        models.prepare_class("4A")
+        assert uow.connection.execute(text("SELECT last_applied FROM rm_positions")).scalar() == 17
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            uow.connection.execute(text("UPDATE public.rm_positions SET last_applied = 0 WHERE trust_id = :t"),
+                                   {"t": story.trust})
