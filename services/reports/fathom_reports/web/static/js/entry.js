@@ -185,10 +185,10 @@ function buildPage() {
   ui.fillValue = h("select", { id: "entry-fill-value" });
   ui.fill = h("button", { type: "button", id: "entry-fill", onclick: () => fillSelection(Number(ui.fillValue.value)) },
     "Fill selected");
-  ui.selectCol = h("button", { type: "button", id: "entry-select-column", onclick: () => toggleColumn(state.active.c),
-    "aria-keyshortcuts": "Control+Space" }, "Select column");
-  ui.selectRow = h("button", { type: "button", id: "entry-select-row", onclick: () => toggleRow(state.active.r),
-    "aria-keyshortcuts": "Shift+Space" }, "Select pupil");
+  ui.selectCol = h("button", { type: "button", id: "entry-select-column",
+    onclick: () => toggleSelection("column", state.active.c), "aria-keyshortcuts": "Control+Space" }, "Select column");
+  ui.selectRow = h("button", { type: "button", id: "entry-select-row",
+    onclick: () => toggleSelection("row", state.active.r), "aria-keyshortcuts": "Shift+Space" }, "Select pupil");
   ui.clear = h("button", { type: "button", id: "entry-clear-selection", onclick: clearSelection }, "Clear selection");
   ui.selection = h("span", { id: "entry-selection", class: "selection-summary" });
   ui.taught = h("button", { type: "button", id: "entry-mark-taught", onclick: markTaught }, "Mark as taught");
@@ -527,8 +527,8 @@ function onGridKey(event) {
   }
   if (key === "Enter") { handled(); moveDown(); return; }
   if (key === "Escape") { if (state.rows.size || state.cols.size) { handled(); clearSelection(); } return; }
-  if (key === " " && inCell && ctrl) { handled(); toggleColumn(c); return; }
-  if (key === " " && inCell && event.shiftKey) { handled(); toggleRow(r); return; }
+  if (key === " " && inCell && ctrl) { handled(); toggleSelection("column", c); return; }
+  if (key === " " && inCell && event.shiftKey) { handled(); toggleSelection("row", r); return; }
   if (!inCell) return;
   if (event.altKey && !ctrl) {
     const match = /^(?:Digit|Numpad|Key)(\w)$/.exec(event.code || "");
@@ -650,7 +650,7 @@ const AXES = {
 };
 
 /** Select or unselect the ``index``th pupil (``axis`` "row") or objective ("column"). */
-function toggle(axis, index) {
+function toggleSelection(axis, index) {
   const { items, chosen, id, last } = AXES[axis];
   const item = items()[index];
   if (!item) return;
@@ -658,14 +658,6 @@ function toggle(axis, index) {
   else chosen().add(id(item));
   state[last] = index;
   refreshSelection();
-}
-
-function toggleColumn(c) {
-  toggle("column", c);
-}
-
-function toggleRow(r) {
-  toggle("row", r);
 }
 
 /** A row's or column's checkbox: it alone, or with Shift every box from the last one clicked, follows its tick. */
