@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError
 
 from fathom_api.refusals import InvalidFile
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 4 * 1024 * 1024
