@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import Connection
@@ -71,10 +72,7 @@ def evolve(state: Intervention | None, event: StoredEvent) -> Intervention | Non
 
 
 def fold(events: Iterable[StoredEvent]) -> Intervention | None:
-    state: Intervention | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, None)
 
 
 @dataclass(frozen=True)
