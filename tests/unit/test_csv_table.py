@@ -18,7 +18,7 @@ from fathom_api.imports.csv_table import (
     upload_text,
     uploaded_files,
 )
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 
 def parsed(text: str, required=("a", "b"), optional=("c",), **kwargs):

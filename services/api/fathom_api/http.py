@@ -37,7 +37,8 @@ from fathom_api.imports import scores as scores_import
 from fathom_api.refusals import CommandRefused, Conflict, Forbidden, Invalid, InvalidFile, NotFound
 from fathom_api.scale_presets import preset_list
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, authenticate_every_request, requires
+from fathom_shared.web.authentication import authenticate_every_request, requires
+from fathom_shared.web.problems import Problem
 
 blp = Blueprint("commands", __name__, url_prefix="/v1", description="Commands that append assessment events.")
 

@@ -15,7 +15,8 @@ from typing import Any
 from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError
 
-from fathom_shared.web import Problem, unstorable_text
+from fathom_shared.web.input_refusal import unstorable_text
+from fathom_shared.web.problems import Problem
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -37,7 +37,8 @@ from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import events_matching, head_sequence
-from fathom_shared.web import ProblemSchema, requires
+from fathom_shared.web.authentication import requires
+from fathom_shared.web.problems import ProblemSchema
 
 AUDIT_ROLES = AUDIT_READERS
 ENGINE_EXTENSION = "fathom_reports.audit.engine"

@@ -20,7 +20,9 @@ from fathom_reports.http.registrar import UNAUTHENTICATED, endpoint
 from fathom_reports.responses import json_response
 from fathom_shared.access_policy import FEED_READERS
 from fathom_shared.auth import Principal
-from fathom_shared.web import INT64_MAX, Problem, ProblemSchema, requires
+from fathom_shared.web.authentication import requires
+from fathom_shared.web.input_refusal import INT64_MAX
+from fathom_shared.web.problems import Problem, ProblemSchema
 
 FEED_EXTENSION = "fathom_reports.changes"
 FEED_ROLES = FEED_READERS

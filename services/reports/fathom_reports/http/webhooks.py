@@ -35,7 +35,8 @@ from fathom_reports.webhooks.schemas import (
 from fathom_shared.access_policy import WEBHOOK_KEEPERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import Problem, ProblemSchema, requires
+from fathom_shared.web.authentication import requires
+from fathom_shared.web.problems import Problem, ProblemSchema
 
 WEBHOOK_ROLES = WEBHOOK_KEEPERS
 
