@@ -8,6 +8,7 @@ from typing import NamedTuple
 import pytest
 
 from fathom_reports.changes.store import MODELS
+from fathom_reports.loading import class_analysis
 from fathom_reports.loading.class_analysis import CLASS_COLUMNS, JUDGEMENT_COLUMNS, OBJECTIVE_COLUMNS
 from fathom_reports.loading.columns import field_names, select_for
 from fathom_reports.views.trust_settings import TrustSettings
@@ -62,6 +63,7 @@ def test_the_reports_lists_read_as_before() -> None:
     assert CLASS_COLUMNS == "class_id, name, school_id, year_group, academic_year"
     assert JUDGEMENT_COLUMNS == "pupil_id, objective_id, value, assessed_on, source"
     assert OBJECTIVE_COLUMNS == "objective_id, code, subject, year_group, strand, text, scale_id, retired"
+    assert class_analysis._PUPIL_COLUMNS == "p.pupil_id, p.groups, p.erased, p.school_id, p.class_id, p.left_on"
 
 
 def test_trust_settings_default_to_the_tables_defaults() -> None:

@@ -38,6 +38,7 @@ from fathom_shared.read_models.tables import (
     JUDGEMENTS,
     OBJECTIVES,
     PUPIL_OBJECTIVE,
+    PUPILS,
     SCALES,
 )
 
@@ -135,7 +136,7 @@ def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -
     Ordered as a teacher reads a register: family name, given name; erased and unnamed pupils last.
     """
     rows = connection.execute(text(
-        "SELECT p.pupil_id, p.groups, p.erased, p.school_id, p.class_id, p.left_on, pp.given_name, pp.family_name "
+        f"SELECT {_PUPIL_COLUMNS}, pp.given_name, pp.family_name "
         "FROM rm_pupils p LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
         f"WHERE p.trust_id = :trust AND {where} "
         "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
@@ -155,6 +156,8 @@ INTERVENTION_COLUMNS = select_for(INTERVENTIONS, Intervention, resolved={
 """Select list over an unaliased ``rm_interventions``: name, lead and outcome as they read now (erasable)."""
 _RANGE_JUDGEMENT_COLUMNS = select_for(JUDGEMENTS, RangeJudgement)
 _SCALE_COLUMNS = select_for(SCALES, Scale)
+_PUPIL_COLUMNS = PUPILS.select_list(("pupil_id", "groups", "erased", "school_id", "class_id", "left_on"), alias="p")
+"""What a :class:`Pupil` is made from (its name comes from the roster, ``pupil_personal``)."""
 _TAUGHT_COLUMNS = CLASS_TAUGHT.select_list(("objective_id", "taught_on"))
 """The class is known already: only which objective was taught when."""
 
