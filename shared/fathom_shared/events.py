@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, missing, validate
 
 SOURCES = ("teacher", "self", "moderator")
 SEN_VALUES = ("none", "support", "ehcp")
@@ -145,27 +145,31 @@ class ObjectiveRetired(EventData):
     retired_on = fields.Date(required=True)
 
 
-class JudgementCorrected(EventData):
-    """A new value for an earlier judgement (stream: the pupil, like the original).
-
-    Version 2: the reason is an erasable text carried by id (``reason_ref``); v1 held it inline,
-    kept by upcasting in ``legacy_reason``.
-    """
+class JudgementAmendmentData(EventData):
+    """Which earlier judgement an amendment is about: its id, and whose and on what it was (stream: the
+    pupil, like the original). Not an event type itself: the fields its two kinds share, listed first."""
 
     judgement_id = fields.String(required=True)
     pupil_id = fields.String(required=True)
     objective_id = fields.String(required=True)
+
+
+class JudgementCorrected(JudgementAmendmentData):
+    """A new value for an earlier judgement, and why.
+
+    Version 2: the reason is an erasable text carried by id (``reason_ref``); v1 held it inline,
+    kept by upcasting in ``legacy_reason``. (Declared after ``value``, not in the base class: a schema's
+    field order is the order an auditor reads the event's data in.)
+    """
+
     value = fields.Integer(required=True)
     reason_ref = fields.String(required=True, allow_none=True)
     legacy_reason = fields.String(allow_none=True)
 
 
-class JudgementWithdrawn(EventData):
-    """Version 2: ``reason_ref`` as in :class:`JudgementCorrected`."""
+class JudgementWithdrawn(JudgementAmendmentData):
+    """An earlier judgement no longer counts, and why. Version 2: ``reason_ref`` as in :class:`JudgementCorrected`."""
 
-    judgement_id = fields.String(required=True)
-    pupil_id = fields.String(required=True)
-    objective_id = fields.String(required=True)
     reason_ref = fields.String(required=True, allow_none=True)
     legacy_reason = fields.String(allow_none=True)
 
@@ -237,7 +241,15 @@ class StandardisedScoreRecorded(EventData):
     taken_on = fields.Date(required=True)
 
 
-class StaffAssigned(EventData):
+class ClassStaffData(EventData):
+    """Which member of staff (by their erasable ``staff_ref``) and which class: what both an assignment and
+    its end name. Not an event type itself."""
+
+    class_id = fields.String(required=True)
+    staff_ref = fields.String(required=True)
+
+
+class StaffAssigned(ClassStaffData):
     """A member of staff (by their erasable ``staff_ref``, see :mod:`fathom_shared.personal`) may write for a
     class as its teacher from now on.
 
@@ -245,13 +257,9 @@ class StaffAssigned(EventData):
     without bumping the class stream's version (``objectives-taught`` uses it for concurrency).
     """
 
-    class_id = fields.String(required=True)
-    staff_ref = fields.String(required=True)
 
-
-class StaffUnassigned(EventData):
-    class_id = fields.String(required=True)
-    staff_ref = fields.String(required=True)
+class StaffUnassigned(ClassStaffData):
+    """The member of staff no longer writes for the class (stream as for :class:`StaffAssigned`)."""
 
 
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
@@ -334,11 +342,17 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_JUDGEMENT_FIELDS = frozenset(JudgementRecorded._declared_fields)
-_OPTIONAL_JUDGEMENT_FIELDS = ("note_ref", "evidence_ref_id", "class_id")
-_LEGACY_JUDGEMENT_FIELDS = ("legacy_note", "legacy_evidence_ref")
+_JUDGEMENT_SCHEMA_FIELDS = JudgementRecorded._declared_fields
+"""The fast path's facts below are read off the schema, so the two cannot drift apart."""
+_JUDGEMENT_FIELDS = frozenset(_JUDGEMENT_SCHEMA_FIELDS)
+_OPTIONAL_JUDGEMENT_FIELDS = tuple(name for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
+                                   if not field.required and field.load_default is None)
+_LEGACY_JUDGEMENT_FIELDS = tuple(name for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
+                                 if not field.required and field.load_default is missing)
 """Present only in upcast events written before v3 (the schema has no default for them)."""
-_MAX_LENGTH = {"note_ref": 36, "evidence_ref_id": 36, "legacy_evidence_ref": 500}
+_DEFAULT_SOURCE = _JUDGEMENT_SCHEMA_FIELDS["source"].load_default
+_MAX_LENGTH = {name: validator.max for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
+               for validator in field.validators if isinstance(validator, validate.Length)}
 
 
 def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -352,7 +366,7 @@ def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not data.keys() <= _JUDGEMENT_FIELDS:
         return None
     pupil_id, objective_id, value = data.get("pupil_id"), data.get("objective_id"), data.get("value")
-    assessed_on, source = data.get("assessed_on"), data.get("source", "teacher")
+    assessed_on, source = data.get("assessed_on"), data.get("source", _DEFAULT_SOURCE)
     optional = {name: data.get(name) for name in _OPTIONAL_JUDGEMENT_FIELDS}
     optional.update({name: data[name] for name in _LEGACY_JUDGEMENT_FIELDS if name in data})
     if (type(pupil_id) is not str or type(objective_id) is not str or type(value) is not int

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.intervention_membership import pupils_after_change
+from fathom_shared.judgement_state import CORRECTED, STATUS, WITHDRAWN, amended_value
 from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch, PoisonEvent, Projection, Rejected
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
@@ -139,7 +140,7 @@ def _judgement_amended(status: str) -> Apply:
         if original["status"] == "withdrawn":
             raise PoisonEvent(f"{event.event_type}: judgement {data['judgement_id']} was already withdrawn")
         projection.put(JUDGEMENTS, {
-            **original, "value": data.get("value", original["value"]), "status": status,
+            **original, "value": amended_value(event.event_type, original["value"], data), "status": status,
             "amended_sequence": event.sequence, "amended_by": event.metadata.get("sub"),
             "reason": data.get("legacy_reason"), "reason_ref": data["reason_ref"],
             "amended_by_ref": event.metadata.get("actor_ref")})
@@ -213,8 +214,8 @@ RULES: dict[str, EventRule] = {
                                        lambda d: {"retired": True, "retired_on": d["retired_on"]}),
                                 _keyed(OBJECTIVES, "objective_id")),
     "JudgementRecorded": EventRule(_judgement_recorded),
-    "JudgementCorrected": EventRule(_judgement_amended("corrected"), _judgement),
-    "JudgementWithdrawn": EventRule(_judgement_amended("withdrawn"), _judgement),
+    CORRECTED: EventRule(_judgement_amended(STATUS[CORRECTED]), _judgement),
+    WITHDRAWN: EventRule(_judgement_amended(STATUS[WITHDRAWN]), _judgement),
     "ObjectiveTaught": EventRule(_fact(CLASS_TAUGHT)),
     "InterventionStarted": EventRule(_intervention_started, _keyed(INTERVENTIONS, "intervention_id")),
     "InterventionPupilsChanged": EventRule(_intervention_pupils_changed, _keyed(INTERVENTIONS, "intervention_id")),

@@ -7,6 +7,7 @@ swap use them, and the fold (:mod:`fathom_shared.read_models.fold`) fills rows k
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,6 +35,19 @@ class Table:
     def values(self) -> tuple[str, ...]:
         """The columns outside the key: what an upsert may change."""
         return tuple(column for column in self.columns if column not in self.key)
+
+    def select_list(self, columns: Iterable[str] | None = None, *, alias: str | None = None) -> str:
+        """A SELECT list over this table: every column in spec order, or the chosen ones in the order given.
+
+        Readers pick the columns their value type needs; naming one the spec lacks fails at import,
+        not as an SQL error on the first request, so the spec stays the only source of column names.
+        """
+        chosen = self.columns if columns is None else tuple(columns)
+        unknown = [column for column in chosen if column not in self.columns]
+        if unknown:
+            raise ValueError(f"{self.name} has no column {', '.join(unknown)}")
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(prefix + column for column in chosen)
 
 
 SCHOOLS = Table("rm_schools", ("school_id",), ("school_id", "name"))

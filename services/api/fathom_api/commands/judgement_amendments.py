@@ -1,6 +1,6 @@
 """Corrections and withdrawals: new events on the pupil's stream that point at the original judgement.
 
-A judgement's life is folded by :func:`evolve` from its ``JudgementRecorded`` (found in the event
+A judgement's life is folded by :func:`fold` from its ``JudgementRecorded`` (found in the event
 store by its event id, under the caller's trust, so another trust's judgement is "not found" exactly
 like one that never existed) and any ``JudgementWithdrawn`` naming it. :func:`decide_amendment` is the
 rule, pure over that state and the facts read for it. The log is never edited: a correction carries the
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import reduce
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,44 +21,21 @@ from fathom_api.command_tables import objectives_by_id, pupils_by_id
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
 from fathom_api.validation import require_assessor
+from fathom_shared import judgement_state
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import EventFilter, NewEvent, StoredEvent, events_matching
 from fathom_shared.events import CURRENT_VERSION, serialise, upcast
+from fathom_shared.judgement_state import CORRECTED, RECORDED, WITHDRAWN, JudgementState
 from fathom_shared.personal import keep_text
 
-CORRECTED, WITHDRAWN = "JudgementCorrected", "JudgementWithdrawn"
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What the log says of one judgement now."""
-
-    judgement_id: str
-    pupil_id: str
-    objective_id: str
-    source: str
-    class_id: str | None
-    value: Any
-    withdrawn: bool = False
-
-
-def evolve(state: Judgement | None, event: StoredEvent) -> Judgement | None:
-    """The judgement after one more event about it (None until it was recorded)."""
-    data = upcast(event.event_type, event.schema_version, event.data)
-    if event.event_type == "JudgementRecorded":
-        return Judgement(str(event.event_id), data["pupil_id"], data["objective_id"], data["source"],
-                         data.get("class_id"), data["value"])
-    if state is None:
-        return None
-    if event.event_type == CORRECTED:
-        return replace(state, value=data["value"])
-    if event.event_type == WITHDRAWN:
-        return replace(state, withdrawn=True)
-    return state
+Judgement = JudgementState
 
 
 def fold(events: Iterable[StoredEvent], state: Judgement | None = None) -> Judgement | None:
-    return reduce(evolve, events, state)
+    """The judgement after these events (None until it was recorded): the shared fold of
+    :mod:`fathom_shared.judgement_state` over each event's data upcast to its current version."""
+    return judgement_state.fold(((event, upcast(event.event_type, event.schema_version, event.data))
+                                 for event in events), state)
 
 
 @dataclass(frozen=True)
@@ -106,7 +82,7 @@ def load(conn: Connection, judgement_id: str) -> Judgement | None:
         event_id = uuid.UUID(judgement_id)
     except ValueError:
         return None
-    recorded = fold(events_matching(conn, EventFilter(event_id=event_id, event_types=("JudgementRecorded",)), limit=1))
+    recorded = fold(events_matching(conn, EventFilter(event_id=event_id, event_types=(RECORDED,)), limit=1))
     if recorded is None:
         return None
     withdrawals = events_matching(conn, EventFilter(

@@ -17,9 +17,7 @@ from sqlalchemy import Connection
 from fathom_reports.audit.events import current_data
 from fathom_reports.loading.personal_texts import Personal
 from fathom_shared.event_store import EventFilter, StoredEvent, any_matching, iter_matching
-
-JUDGEMENT_EVENTS = ("JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn")
-ACTIONS = {"JudgementRecorded": "recorded", "JudgementCorrected": "corrected", "JudgementWithdrawn": "withdrawn"}
+from fathom_shared.judgement_state import JUDGEMENT_EVENTS, STATUS, JudgementState, amended_value, evolve
 
 
 def stream_exists(connection: Connection, stream_type: str, stream_id: str) -> bool:
@@ -44,16 +42,19 @@ def judgement_history(events: Iterable[StoredEvent], personal: Personal) -> dict
     read now (``personal``): blank once the pupil or the member of staff was erased.
     """
     entries: list[dict[str, Any]] = []
-    judgements: dict[str, dict[str, Any]] = {}
+    judgements: dict[str, JudgementState] = {}
+    told: dict[str, tuple[Any, Any]] = {}
+    """Judgement id → (note, who recorded it), as they read now."""
     for event in sorted(events, key=lambda e: e.sequence):
         data, _problem = current_data(event)
         data = personal.shown_data(data)
         texts = personal.resolved(data)
         meta = event.metadata or {}
         who = personal.actor(meta)
-        action = ACTIONS[event.event_type]
+        action = STATUS[event.event_type]
         judgement_id = str(event.event_id) if action == "recorded" else str(data["judgement_id"])
-        state = judgements.get(judgement_id)
+        before = judgements.get(judgement_id)
+        after = evolve(before, event, data)
         entry: dict[str, Any] = {
             "sequence": event.sequence, "event_id": str(event.event_id), "action": action,
             "judgement_id": judgement_id, "who": who, "roles": meta.get("roles"),
@@ -61,22 +62,26 @@ def judgement_history(events: Iterable[StoredEvent], personal: Personal) -> dict
             "reason": texts.get("reason", data.get("legacy_reason")),
         }
         if action == "recorded":
-            state = judgements[judgement_id] = {
-                "judgement_id": judgement_id, "value": data["value"], "original_value": data["value"],
-                "assessed_on": data["assessed_on"], "source": data["source"], "note": _note(data, texts),
-                "recorded_by": who, "status": "recorded", "sequence": event.sequence}
+            told[judgement_id] = (_note(data, texts), who)
             entry.update(value=data["value"], previous_value=None, assessed_on=data["assessed_on"],
                          source=data["source"], note=_note(data, texts))
         else:
-            previous = state["value"] if state else None
-            value = data.get("value", previous) if action == "corrected" else previous
-            entry.update(value=value, previous_value=previous,
-                         assessed_on=state["assessed_on"] if state else None,
-                         source=state["source"] if state else None, note=None)
-            if state is not None:
-                state.update(value=value, status=action)
+            previous = before.value if before else None
+            entry.update(value=after.value if after else amended_value(event.event_type, previous, data),
+                         previous_value=previous, assessed_on=before.assessed_on if before else None,
+                         source=before.source if before else None, note=None)
+        if after is not None:
+            judgements[judgement_id] = after
         entries.append(entry)
-    return {"entries": entries, "judgements": list(judgements.values())}
+    return {"entries": entries, "judgements": [_judgement_view(state, *told[judgement_id])
+                                               for judgement_id, state in judgements.items()]}
+
+
+def _judgement_view(state: JudgementState, note: Any, recorded_by: Any) -> dict[str, Any]:
+    """A judgement's resulting state as the audit API shows it."""
+    return {"judgement_id": state.judgement_id, "value": state.value, "original_value": state.original_value,
+            "assessed_on": state.assessed_on, "source": state.source, "note": note, "recorded_by": recorded_by,
+            "status": state.status, "sequence": state.sequence}
 
 
 def _note(data: dict[str, Any], texts: dict[str, str | None]) -> Any:

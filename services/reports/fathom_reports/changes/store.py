@@ -15,9 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-MODELS = ("schools", "classes", "pupils", "pupil_classes", "scales", "objectives", "judgements",
-          "pupil_objective", "class_taught", "interventions", "scores", "trust_settings")
-"""The models the projector announces (its read-model tables without ``rm_``)."""
+from fathom_shared.read_models.notices import model_name
+from fathom_shared.read_models.tables import JUDGEMENTS, PUPIL_OBJECTIVE, TABLES
+
+_AFTER_JUDGEMENTS = TABLES.index(JUDGEMENTS) + 1
+MODELS = tuple(model_name(table.name) for table in
+               (*TABLES[:_AFTER_JUDGEMENTS], PUPIL_OBJECTIVE, *TABLES[_AFTER_JUDGEMENTS:]))
+"""The models the projector announces (its read-model tables without ``rm_``), in the order the API
+documents them: ``pupil_objective`` beside the judgements it is derived from."""
 
 _READ = text(
     "SELECT trust_id, notice_id, model, keys, sequence, data, recorded_at FROM change_notices "

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.loading.columns import select_for
 from fathom_reports.loading.personal_texts import staff_sql, text_sql
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.date_range import RangeJudgement, roll_up
@@ -29,6 +30,16 @@ from fathom_reports.views.values import (
     Objective,
     Pupil,
     Scale,
+)
+from fathom_shared.read_models.tables import (
+    CLASS_TAUGHT,
+    CLASSES,
+    INTERVENTIONS,
+    JUDGEMENTS,
+    OBJECTIVES,
+    PUPIL_OBJECTIVE,
+    PUPILS,
+    SCALES,
 )
 
 
@@ -54,7 +65,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
                               "start": period.start if period else None, "end": period.end if period else None}
     sequence = read_position(connection, trust_id)
     row = connection.execute(text(
-        "SELECT class_id, name, school_id, year_group, academic_year FROM rm_classes "
+        f"SELECT {CLASS_COLUMNS} FROM rm_classes "
         "WHERE trust_id = :trust AND class_id = :class_id"), params).one_or_none()
     if row is None:
         return None
@@ -87,10 +98,10 @@ def _load_judgements(connection: Connection, params: Mapping[str, Any], period: 
     once the scales and the trust's rollup are known)."""
     if period is None:
         return tuple(Judgement(*r) for r in connection.execute(text(
-            "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
+            f"SELECT {JUDGEMENT_COLUMNS} FROM rm_pupil_objective "
             "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all()), ()
     return (), tuple(RangeJudgement(*r) for r in connection.execute(text(
-        "SELECT judgement_id, pupil_id, objective_id, value, assessed_on, sequence, source FROM rm_judgements "
+        f"SELECT {_RANGE_JUDGEMENT_COLUMNS} FROM rm_judgements "
         "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source "
         "AND status <> 'withdrawn' AND (CAST(:start AS date) IS NULL OR assessed_on >= :start) "
         "AND (CAST(:end AS date) IS NULL OR assessed_on <= :end)"), params).all())
@@ -101,7 +112,7 @@ def _load_taught(connection: Connection, params: Mapping[str, Any], period: Date
     """Objective id → the dates the class was taught it (within ``period`` when there is one)."""
     taught: dict[str, list[date]] = {}
     for objective_id, taught_on in connection.execute(text(
-            "SELECT objective_id, taught_on FROM rm_class_taught "
+            f"SELECT {_TAUGHT_COLUMNS} FROM rm_class_taught "
             "WHERE trust_id = :trust AND class_id = :class_id"), params).all():
         if period is None or period.covers(taught_on):
             taught.setdefault(objective_id, []).append(taught_on)
@@ -125,7 +136,7 @@ def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -
     Ordered as a teacher reads a register: family name, given name; erased and unnamed pupils last.
     """
     rows = connection.execute(text(
-        "SELECT p.pupil_id, p.groups, p.erased, p.school_id, p.class_id, p.left_on, pp.given_name, pp.family_name "
+        f"SELECT {_PUPIL_COLUMNS}, pp.given_name, pp.family_name "
         "FROM rm_pupils p LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
         f"WHERE p.trust_id = :trust AND {where} "
         "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
@@ -134,19 +145,28 @@ def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -
                  for r in rows)
 
 
-OBJECTIVE_COLUMNS = "objective_id, code, subject, year_group, strand, text, scale_id, retired"
-INTERVENTION_COLUMNS = (
-    f"intervention_id, {text_sql('rm_interventions.name_ref', 'rm_interventions.name')} AS name, "
-    f"{staff_sql('rm_interventions.lead_ref', 'rm_interventions.lead')} AS lead, start_date, pupil_ids, "
-    f"objective_ids, end_date, {text_sql('rm_interventions.outcome_ref', 'rm_interventions.outcome')} AS outcome")
+CLASS_COLUMNS = select_for(CLASSES, ClassInfo)
+JUDGEMENT_COLUMNS = select_for(PUPIL_OBJECTIVE, Judgement)
+"""A cell's current judgement: the columns :class:`Judgement` holds, over an unaliased ``rm_pupil_objective``."""
+OBJECTIVE_COLUMNS = select_for(OBJECTIVES, Objective)
+INTERVENTION_COLUMNS = select_for(INTERVENTIONS, Intervention, resolved={
+    "name": f"{text_sql('rm_interventions.name_ref', 'rm_interventions.name')} AS name",
+    "lead": f"{staff_sql('rm_interventions.lead_ref', 'rm_interventions.lead')} AS lead",
+    "outcome": f"{text_sql('rm_interventions.outcome_ref', 'rm_interventions.outcome')} AS outcome"})
 """Select list over an unaliased ``rm_interventions``: name, lead and outcome as they read now (erasable)."""
+_RANGE_JUDGEMENT_COLUMNS = select_for(JUDGEMENTS, RangeJudgement)
+_SCALE_COLUMNS = select_for(SCALES, Scale)
+_PUPIL_COLUMNS = PUPILS.select_list(("pupil_id", "groups", "erased", "school_id", "class_id", "left_on"), alias="p")
+"""What a :class:`Pupil` is made from (its name comes from the roster, ``pupil_personal``)."""
+_TAUGHT_COLUMNS = CLASS_TAUGHT.select_list(("objective_id", "taught_on"))
+"""The class is known already: only which objective was taught when."""
 
 
 def load_scales(connection: Connection, trust_id: str, objectives: Iterable[Objective]) -> dict[str, Scale]:
     """The scales of these objectives, by id."""
     scale_ids = sorted({objective.scale_id for objective in objectives})
     return {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(text(
-        "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
+        f"SELECT {_SCALE_COLUMNS} FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:scale_ids)"),
         {"trust": trust_id, "scale_ids": scale_ids}).all()}
 
 

@@ -6,14 +6,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_shared.read_models.tables import CLASSES, SCHOOLS
+
 
 def load_directory(connection: Connection, trust_id: str) -> list[dict[str, Any]]:
     """Every school with its classes and their current pupil counts, in name order."""
     schools = {r.school_id: {"school_id": r.school_id, "name": r.name, "classes": []} for r in connection.execute(
-        text("SELECT school_id, name FROM rm_schools WHERE trust_id = :t ORDER BY name, school_id"),
+        text(f"SELECT {SCHOOLS.select_list()} FROM rm_schools WHERE trust_id = :t ORDER BY name, school_id"),
         {"t": trust_id})}
     rows = connection.execute(text(
-        "SELECT c.class_id, c.school_id, c.name, c.year_group, c.academic_year, "
+        f"SELECT {CLASSES.select_list(alias='c')}, "
         "       (SELECT count(*) FROM rm_pupils p WHERE p.trust_id = c.trust_id AND p.class_id = c.class_id "
         "          AND p.left_on IS NULL) AS pupils "
         "FROM rm_classes c WHERE c.trust_id = :t ORDER BY c.year_group, c.name, c.class_id"), {"t": trust_id})

@@ -14,9 +14,13 @@ from fathom_reports.loading.class_analysis import (
     load_scales,
     read_position,
 )
+from fathom_reports.loading.columns import select_for
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.impact import Evidence, ImpactSnapshot
 from fathom_reports.views.values import Intervention
+from fathom_shared.read_models.tables import JUDGEMENTS
+
+_EVIDENCE_COLUMNS = select_for(JUDGEMENTS, Evidence)
 
 
 def load_intervention(connection: Connection, trust_id: str, intervention_id: str) -> Intervention | None:
@@ -38,7 +42,7 @@ def load_impact_snapshot(connection: Connection, trust_id: str, intervention_id:
                               "objective_ids": list(intervention.objective_ids)}
     pupils = load_pupils(connection, "p.pupil_id = ANY(:pupil_ids)", params)
     evidence = tuple(Evidence(*r) for r in connection.execute(text(
-        "SELECT pupil_id, objective_id, value, assessed_on, sequence FROM rm_judgements "
+        f"SELECT {_EVIDENCE_COLUMNS} FROM rm_judgements "
         "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND objective_id = ANY(:objective_ids) "
         "AND source = 'teacher' AND status <> 'withdrawn'"), params).all())
     objectives = load_objectives(connection, trust_id, intervention.objective_ids)

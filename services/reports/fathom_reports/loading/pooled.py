@@ -16,11 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.loading.class_analysis import OBJECTIVE_COLUMNS, load_scales, read_position
+from fathom_reports.loading.class_analysis import CLASS_COLUMNS, OBJECTIVE_COLUMNS, load_scales, read_position
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.pooled import CellCount, PooledSnapshot
 from fathom_reports.views.pupil_groups import group_predicate
 from fathom_reports.views.values import ClassInfo, Objective
+from fathom_shared.read_models.tables import PUPILS, SCHOOLS
+
+_MEMBER_COLUMNS = PUPILS.select_list(("pupil_id", "class_id", "groups"))
+"""Who is in which class, and their groups (filtered in Python): names are not needed for counts."""
 
 
 def load_pooled_snapshot(connection: Connection, trust_id: str, *, year_group: int, school_id: str | None = None,
@@ -31,18 +35,18 @@ def load_pooled_snapshot(connection: Connection, trust_id: str, *, year_group: i
                               "subject": subject, "source": source}
     sequence = read_position(connection, trust_id)
     schools = dict(connection.execute(text(
-        "SELECT school_id, name FROM rm_schools WHERE trust_id = :trust "
+        f"SELECT {SCHOOLS.select_list()} FROM rm_schools WHERE trust_id = :trust "
         "AND (CAST(:school AS text) IS NULL OR school_id = :school)"), params).all())
     if school_id is not None and school_id not in schools:
         return None
     classes = tuple(ClassInfo(*r) for r in connection.execute(text(
-        "SELECT class_id, name, school_id, year_group, academic_year FROM rm_classes "
+        f"SELECT {CLASS_COLUMNS} FROM rm_classes "
         "WHERE trust_id = :trust AND year_group = :year_group "
         "AND (CAST(:school AS text) IS NULL OR school_id = :school)"), params).all())
     params["class_ids"] = [c.class_id for c in classes]
     predicate = group_predicate(group) if group else None
     members = [(r.pupil_id, r.class_id) for r in connection.execute(text(
-        "SELECT pupil_id, class_id, groups FROM rm_pupils "
+        f"SELECT {_MEMBER_COLUMNS} FROM rm_pupils "
         "WHERE trust_id = :trust AND class_id = ANY(:class_ids) AND left_on IS NULL"), params).all()
         if predicate is None or predicate(r.groups or {})]
     objectives = tuple(Objective(*r) for r in connection.execute(text(

@@ -8,21 +8,37 @@ from sqlalchemy import Connection, text
 
 from fathom_reports.loading.class_analysis import (
     INTERVENTION_COLUMNS,
+    JUDGEMENT_COLUMNS,
     full_name,
     intervention_from,
     load_objectives,
     load_scales,
     read_position,
 )
+from fathom_reports.loading.columns import select_for
 from fathom_reports.loading.personal_texts import staff_sql, text_sql
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
 from fathom_reports.views.values import Judgement
+from fathom_shared.read_models.tables import CLASS_TAUGHT, JUDGEMENTS, PUPILS, SCORES
+
+_TAUGHT_COLUMNS = select_for(CLASS_TAUGHT, Taught)
+_SCORE_COLUMNS = select_for(SCORES, Score)
+
+
+def _history_columns(hidden: str) -> str:
+    """Every judgement's record over ``rm_judgements j``, its erasable texts as they read now
+    (an erased pupil's notes and reasons read as null: ``hidden`` is SQL ``true``)."""
+    return select_for(JUDGEMENTS, JudgementRecord, alias="j", resolved={
+        "reason": text_sql("j.reason_ref", "j.reason", hidden),
+        "recorded_by": staff_sql("j.recorded_by_ref", "j.recorded_by"),
+        "amended_by": staff_sql("j.amended_by_ref", "j.amended_by"),
+        "note": text_sql("j.note_ref", "j.note", hidden)})
 
 
 def load_pupil(connection: Connection, trust_id: str, pupil_id: str) -> PupilRecord | None:
     row = connection.execute(text(
-        "SELECT p.pupil_id, p.school_id, p.class_id, p.year_group, p.groups, p.left_on, p.erased, "
+        f"SELECT {PUPILS.select_list(alias='p')}, "
         "pp.given_name, pp.family_name FROM rm_pupils p "
         "LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
         "WHERE p.trust_id = :trust AND p.pupil_id = :pupil"), {"trust": trust_id, "pupil": pupil_id}).one_or_none()
@@ -44,23 +60,20 @@ def load_profile_snapshot(connection: Connection, trust_id: str, pupil_id: str) 
         "LEFT JOIN rm_classes c ON c.trust_id = h.trust_id AND c.class_id = h.class_id "
         "WHERE h.trust_id = :trust AND h.pupil_id = :pupil"), params).all())
     current = tuple(Judgement(*r) for r in connection.execute(text(
-        "SELECT pupil_id, objective_id, value, assessed_on, source FROM rm_pupil_objective "
+        f"SELECT {JUDGEMENT_COLUMNS} FROM rm_pupil_objective "
         "WHERE trust_id = :trust AND pupil_id = :pupil"), params).all())
     hidden = "true" if pupil.erased else "false"
     history = tuple(JudgementRecord(str(r[0]), *r[1:]) for r in connection.execute(text(
-        "SELECT j.judgement_id, j.objective_id, j.source, j.value, j.original_value, j.status, "
-        f"{text_sql('j.reason_ref', 'j.reason', hidden)}, j.assessed_on, "
-        f"{staff_sql('j.recorded_by_ref', 'j.recorded_by')}, {staff_sql('j.amended_by_ref', 'j.amended_by')}, "
-        f"{text_sql('j.note_ref', 'j.note', hidden)}, j.sequence FROM rm_judgements j "
+        f"SELECT {_history_columns(hidden)} FROM rm_judgements j "
         "WHERE j.trust_id = :trust AND j.pupil_id = :pupil"), params).all())
     params["class_ids"] = sorted({s.class_id for s in spells} | ({pupil.class_id} if pupil.class_id else set()))
     taught = tuple(Taught(*r) for r in connection.execute(text(
-        "SELECT class_id, objective_id, taught_on FROM rm_class_taught "
+        f"SELECT {_TAUGHT_COLUMNS} FROM rm_class_taught "
         "WHERE trust_id = :trust AND class_id = ANY(:class_ids)"), params).all())
     objectives = load_objectives(connection, trust_id, {j.objective_id for j in current}
                                  | {r.objective_id for r in history} | {t.objective_id for t in taught})
     scores = tuple(Score(*r) for r in connection.execute(text(
-        "SELECT test, subject, score, taken_on FROM rm_scores WHERE trust_id = :trust AND pupil_id = :pupil"),
+        f"SELECT {_SCORE_COLUMNS} FROM rm_scores WHERE trust_id = :trust AND pupil_id = :pupil"),
         params).all())
     interventions = tuple(intervention_from(r) for r in connection.execute(text(
         f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions "

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from fathom_reports.views.trust_settings import TrustSettings
+from fathom_shared.read_models.tables import TRUST_SETTINGS
 
 
 def load_trust_settings(connection: Connection, trust_id: str) -> TrustSettings:
     row = connection.execute(text(
-        "SELECT rollup_method, rollup_n, small_group_threshold, secure_target_percent, score_disagreement_margin "
-        "FROM rm_trust_settings WHERE trust_id = :trust"), {"trust": trust_id}).one_or_none()
+        f"SELECT {TRUST_SETTINGS.select_list()} FROM rm_trust_settings WHERE trust_id = :trust"),
+        {"trust": trust_id}).one_or_none()
     if row is None:
         return TrustSettings()
     return TrustSettings(row.rollup_method, row.rollup_n, int(row.small_group_threshold),

@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fathom_shared.read_models.tables import DEFAULT_SETTINGS
+
 
 @dataclass(frozen=True)
 class TrustSettings:
-    rollup_method: str = "latest"
-    rollup_n: int | None = None
-    small_group_threshold: int = 5
+    rollup_method: str = DEFAULT_SETTINGS["rollup_method"]
+    rollup_n: int | None = DEFAULT_SETTINGS["rollup_n"]
+    small_group_threshold: int = DEFAULT_SETTINGS["small_group_threshold"]
     """Percentages computed over fewer pupils than this are marked ``small_group``."""
-    secure_target_percent: float = 70.0
+    secure_target_percent: float = float(DEFAULT_SETTINGS["secure_target_percent"])
     """An assessed objective whose % secure is below this is a gap (``below_target``)."""
-    score_disagreement_margin: int = 1
+    score_disagreement_margin: int = DEFAULT_SETTINGS["score_disagreement_margin"]
     """How many bands (0..3) a test score and teacher judgement may differ before a moderation prompt."""
 
     def is_small(self, pupils: int) -> bool:

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.read_models.tables import CLASSES, SCHOOLS
+
+_CLASS_COLUMNS = CLASSES.select_list(("class_id", "school_id", "name"))
+"""A teacher persona needs only the class, its school and the class's name."""
 
 ROLE_TITLES = {"teacher": "Teachers", "school_leader": "School leaders", "trust_leader": "Trust leaders",
                "auditor": "Auditors"}
@@ -47,9 +51,9 @@ def personas(engine: Engine, trust_id: str) -> list[Persona]:
 def _personas(conn: Connection, trust_id: str) -> list[Persona]:
     """Teachers first (most people are), then school leaders, the trust leader and the auditor."""
     schools = {r.school_id: r.name for r in conn.execute(
-        text("SELECT school_id, name FROM rm_schools WHERE trust_id = :t ORDER BY name"), {"t": trust_id})}
+        text(f"SELECT {SCHOOLS.select_list()} FROM rm_schools WHERE trust_id = :t ORDER BY name"), {"t": trust_id})}
     classes = conn.execute(text(
-        "SELECT class_id, school_id, name FROM rm_classes WHERE trust_id = :t ORDER BY school_id, year_group, name"),
+        f"SELECT {_CLASS_COLUMNS} FROM rm_classes WHERE trust_id = :t ORDER BY school_id, year_group, name"),
         {"t": trust_id}).all()
     people = [Persona(f"teacher:{c.class_id}", "teacher", f"dev-teacher-{c.class_id}",
                       f"Teacher of {c.name}, {schools.get(c.school_id, c.school_id)}", classes=(c.class_id,))
