@@ -46,6 +46,7 @@ from fathom_shared.event_store import (
     replay_streams,
     sequence_at,
 )
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.fold import SCHOOL_TIMEZONE
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
@@ -91,9 +92,12 @@ class PastReadModels(ReadModels):
         return cls(connection, trust_id, resolve(connection, as_of))
 
     def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = ()) -> None:
-        events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
-                                until=self.moment.sequence)
-        replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed)
+        """Read, fold and write with the cyclic collector paused: the events and rows form no cycles and all
+        live until the end, so a collection would only walk them (see :mod:`fathom_shared.gc_pause`)."""
+        with gc_paused():
+            events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
+                                    until=self.moment.sequence)
+            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed)
         self._replayed = True
 
     def prepare_class(self, class_id: str, readable: ReadablePupils | None = None) -> None:
