@@ -41,12 +41,18 @@ _ERASE_STAFF_TEXTS = text(_BLANK_TEXTS + "AND staff_ref = :staff_ref")
 
 def staff_ref(conn: Connection, sub: str) -> str:
     """The id standing for ``sub`` in events: the same for every event of this person until erased."""
-    found = conn.execute(_FIND_STAFF, {"sub": sub}).scalar_one_or_none()
+    found = known_staff_ref(conn, sub)
     if found is not None:
-        return str(found)
+        return found
     added = conn.execute(_ADD_STAFF, {"staff_ref": uuid.uuid4(), "sub": sub}).scalar_one_or_none()
     # None: another transaction added the same sub first; its row is now visible.
     return str(added if added is not None else conn.execute(_FIND_STAFF, {"sub": sub}).scalar_one())
+
+
+def known_staff_ref(conn: Connection, sub: str) -> str | None:
+    """The id standing for ``sub`` in events, if it has one (nothing is written: safe in a read-only transaction)."""
+    found = conn.execute(_FIND_STAFF, {"sub": sub}).scalar_one_or_none()
+    return None if found is None else str(found)
 
 
 def sub_of(conn: Connection, ref: str | None) -> str | None:

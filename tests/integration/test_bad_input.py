@@ -12,7 +12,8 @@ import uuid
 import pytest
 
 from fathom_reports import create_app as create_reports
-from fathom_shared.web import INT64_MAX, MAX_JSON_DEPTH, PROBLEM_JSON
+from fathom_shared.web.input_refusal import INT64_MAX, MAX_JSON_DEPTH
+from fathom_shared.web.problems import PROBLEM_JSON
 from tests.support import bearer, events_of, token_for
 
 

@@ -152,6 +152,17 @@ def test_framework_import_reports_every_bad_row_by_line_and_writes_nothing(clien
     assert len(events_of(app_engine, trust, "ObjectiveDefined")) == 3
 
 
+def test_a_row_error_is_answered_as_one_invalid_file_problem(client, leader, small, app_engine, trust):
+    before = len(events_of(app_engine, trust))
+    response = _import(client, leader, HEADER + "a1,A1,maths,four,,Text,,esdm\n")
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    body = {k: v for k, v in response.json.items() if k != "instance"}
+    assert body == {"type": "about:blank", "title": "Invalid file", "status": 422,
+                    "detail": "Nothing was imported; fix these rows and send the file again.",
+                    "errors": {"rows.2.year_group": ["Not a valid integer."]}}
+    assert len(events_of(app_engine, trust)) == before
+
+
 @pytest.mark.parametrize(
     ("body", "key"),
     [

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine
 
 from fathom_api import create_app as create_command_app
-from fathom_api import create_app as create_reports_app
 from fathom_infra.cli import main
 from fathom_projector.trust_batch import catch_up_trust
+from fathom_reports.app import create_app as create_reports_app
 from fathom_shared.trusts import active_trust_ids
 from tests.support import SmallTrust, bearer, poster, rows_of, token_for
 

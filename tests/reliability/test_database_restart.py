@@ -19,7 +19,7 @@ from fathom_shared.config import load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
-from fathom_shared.web import PROBLEM_JSON
+from fathom_shared.web.problems import PROBLEM_JSON
 from tests.support import bearer, token_for
 
 

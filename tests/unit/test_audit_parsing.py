@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import Schema, ValidationError
 
-from fathom_reports.audit.events import EventFilter
+from fathom_reports.audit.events import filter_from_query
 from fathom_reports.schemas.as_of import AsOfField
 
 
@@ -35,8 +35,17 @@ def test_a_bad_as_of_names_the_field(raw):
 
 
 def test_the_filter_matches_the_index_expressions_and_binds_every_value():
-    where, params = EventFilter(pupil_id="p1", class_id="4A", event_types=("JudgementRecorded",),
-                                actor="head").where()
-    assert "(data->>'pupil_id') = :pupil_id" in where and "(data->>'class_id') = :class_id" in where
-    assert params == {"pupil_id": "p1", "class_id": "4A", "event_types": ["JudgementRecorded"], "actor": "head"}
-    assert EventFilter().where() == ("trust_id = current_setting('fathom.trust')", {})
+    where, params = filter_from_query({"pupil_id": "pupil-7", "class_id": "4A", "event_type": ["JudgementRecorded"],
+                                       "actor": "head-of-maths"}, actor_ref="ref-1").where()
+    assert "(data->>'pupil_id') = :" in where and "(data->>'class_id') = :" in where
+    assert "(metadata->>'sub') = :" in where and "(metadata->>'actor_ref') = :" in where
+    assert sorted(map(str, params.values())) == sorted(["pupil-7", "4A", "['JudgementRecorded']", "head-of-maths",
+                                                        "ref-1"])
+    assert not any(value in where for value in ("pupil-7", "4A", "JudgementRecorded", "head-of-maths", "ref-1"))
+    assert filter_from_query({}).where() == ("trust_id = current_setting('fathom.trust')", {})
+
+
+def test_an_actor_without_a_staff_ref_is_matched_by_sub_alone():
+    where, params = filter_from_query({"actor": "head-of-maths"}).where()
+    assert "(metadata->>'sub') = :" in where and "actor_ref" not in where
+    assert list(params.values()) == ["head-of-maths"]

@@ -107,3 +107,18 @@ def test_an_end_before_the_start_is_refused():
         decide_end("i1", {"end_date": date(2025, 8, 31), "outcome": None}, fold(started("a")), facts(),
                    lambda text: text)
     assert refused.value.errors == {"end_date": ["Before the start date 2025-09-01."]}
+
+
+def test_a_start_keeps_its_name_apart_and_names_the_lead_by_staff_ref():
+    from fathom_api.commands.interventions import decide_start
+
+    start = {"name": "Reading group", "lead": "ms-a", "start_date": START, "pupil_ids": ["a", "b", "a"],
+             "objective_ids": ["o1", "o1"]}
+    [event] = decide_start(start, "i9", facts(), {"o1"}, lambda name: f"text:{name}", lambda sub: f"ref:{sub}")
+    assert event.event_type == "InterventionStarted" and event.stream_id == "i9"
+    assert event.data["name_ref"] == "text:Reading group" and event.data["lead_ref"] == "ref:ms-a"
+    assert event.data["pupil_ids"] == ["a", "b"] and event.data["objective_ids"] == ["o1"]
+    with pytest.raises(Invalid) as refused:
+        decide_start({**start, "pupil_ids": ["x"], "objective_ids": ["o2"]}, "i9", facts(), {"o1"},
+                     lambda name: name, lambda sub: sub)
+    assert refused.value.errors == {"pupil_ids.0": ["Unknown pupil."], "objective_ids.0": ["Unknown objective."]}

@@ -84,3 +84,50 @@ def test_a_new_judgement_is_built_exactly_as_the_schema_stores_it():
     assert built == serialise("JudgementRecorded", fields)
     assert upcast("JudgementRecorded", 3, built) == upcast("JudgementRecorded", 3,
                                                            serialise("JudgementRecorded", fields))
+
+
+class Objective:
+    def __init__(self, retired: bool = False) -> None:
+        self.retired = retired
+        self.bands = [{"value": 1}, {"value": 2}, {"value": 3}]
+
+
+def item(pupil_id: str = "p1", objective_id: str = "o1", value: int = 2, source: str = "teacher",
+         assessed_on: date = date(2025, 9, 1), note: str | None = None) -> dict:
+    return {"pupil_id": pupil_id, "objective_id": objective_id, "value": value, "source": source,
+            "assessed_on": assessed_on, "note": note, "evidence_ref": None}
+
+
+def test_a_batch_appends_one_judgement_each_with_the_pupils_class_and_notes_kept_apart():
+    from fathom_api.commands.judgements import decide_judgements
+    from fathom_shared.personal import TextBatch
+
+    texts = TextBatch()
+    events = decide_judgements([item(note="good"), item(value=3)], TEACHER, {"p1": PUPIL}, {"o1": Objective()},
+                               date(2025, 10, 1), texts)
+    assert [e.event_type for e in events] == ["JudgementRecorded"] * 2
+    assert events[0].data["class_id"] == "4a" and events[0].data["note_ref"] is not None
+    assert events[1].data["note_ref"] is None and len(texts.rows) == 1
+
+
+def test_every_problem_of_a_batch_at_once_and_422_before_403():
+    from fathom_api.commands.judgements import check_batch_size, decide_judgements
+    from fathom_shared.personal import TextBatch
+
+    batch = [item(pupil_id="x"), item(objective_id="gone"), item(value=9), item(assessed_on=date(2099, 1, 1)),
+             item(objective_id="old"), item(source="moderator")]
+    with pytest.raises(Invalid) as refused:
+        decide_judgements(batch, TEACHER, {"p1": PUPIL}, {"o1": Objective(), "old": Objective(retired=True)},
+                          date(2025, 10, 1), TextBatch())
+    assert refused.value.errors == {
+        "judgements.0.pupil_id": ["Unknown pupil."], "judgements.1.objective_id": ["Unknown objective."],
+        "judgements.2.value": ["Not a band of this objective's scale (allowed: 1, 2, 3)."],
+        "judgements.3.assessed_on": ["Must not be in the future."],
+        "judgements.4.objective_id": ["This objective is retired."]}
+    with pytest.raises(Forbidden) as refused:
+        decide_judgements([item(source="moderator")], TEACHER, {"p1": PUPIL}, {"o1": Objective()},
+                          date(2025, 10, 1), TextBatch())
+    assert list(refused.value.errors) == ["judgements.0.source"]
+    with pytest.raises(Invalid) as refused:
+        check_batch_size([item()] * 3, 2)
+    assert refused.value.errors == {"judgements": ["At most 2 judgements in one request; split the batch."]}

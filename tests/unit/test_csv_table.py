@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from marshmallow import Schema, fields
 
+from fathom_api.http import upload_text, uploaded_files
 from fathom_api.imports.csv_table import (
     MAX_FILE_BYTES,
     CsvRow,
@@ -15,10 +16,9 @@ from fathom_api.imports.csv_table import (
     load_row,
     parse_csv,
     report,
-    upload_text,
-    uploaded_files,
 )
-from fathom_shared.web import Problem
+from fathom_api.refusals import InvalidFile
+from fathom_shared.web.problems import Problem
 
 
 def parsed(text: str, required=("a", "b"), optional=("c",), **kwargs):
@@ -104,9 +104,8 @@ def test_row_errors_raise_one_422_with_every_key():
     errors.add("users.csv", 7, "identifier", "Not a valid UPN.")
     errors.add("users.csv", 1, None, "Bad header.")
     errors.add("users.csv", 7, "identifier", "Again.")
-    with pytest.raises(Problem) as exc:
+    with pytest.raises(InvalidFile) as exc:
         errors.raise_any()
-    assert exc.value.status == 422
     assert exc.value.errors == {"users.csv.7.identifier": ["Not a valid UPN.", "Again."],
                                 "users.csv.1": ["Bad header."]}
 

@@ -12,7 +12,8 @@ from fathom_shared.db import make_engine
 from fathom_shared.ops_server import start_operations_port
 from fathom_shared.production_check import refuse_unsafe_production
 from fathom_shared.proxy import serve_behind_proxies
-from fathom_shared.web import create_service_app, database_ready
+from fathom_shared.web.app_factory import create_service_app
+from fathom_shared.web.operations import database_ready
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_shared.events import OBJECTIVE_FIELDS
+
 
 def exists(conn: Connection, table: str, column: str, value: str) -> bool:
     query = text(f"SELECT 1 FROM {table} WHERE trust_id = current_setting('fathom.trust') AND {column} = :v")
@@ -44,3 +46,50 @@ def class_row(conn: Connection, class_id: str, *, lock: bool = False) -> Any:
              "WHERE trust_id = current_setting('fathom.trust') AND class_id = :c" + (" FOR UPDATE" if lock else "")),
         {"c": class_id},
     ).one_or_none()
+
+
+def objectives_as_defined(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Objectives' defining fields by id, as ``ObjectiveDefined`` gave them (what a re-import compares with)."""
+    rows = conn.execute(
+        text(f"SELECT objective_id, {', '.join(OBJECTIVE_FIELDS)} FROM objectives "
+             "WHERE trust_id = current_setting('fathom.trust') AND objective_id = ANY(:ids)"), {"ids": list(ids)})
+    return {r.objective_id: {c: (float(r.weight) if c == "weight" and r.weight is not None else getattr(r, c))
+                             for c in OBJECTIVE_FIELDS} for r in rows}
+
+
+def scale_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` that name a scale of the trust."""
+    rows = conn.execute(text("SELECT scale_id FROM scales WHERE trust_id = current_setting('fathom.trust') "
+                             "AND scale_id = ANY(:ids)"), {"ids": sorted(set(ids))})
+    return {r.scale_id for r in rows}
+
+
+def _by_first_column(conn: Connection, sql: str, ids: Iterable[str]) -> dict[str, Any]:
+    return {row[0]: row for row in conn.execute(text(sql), {"ids": sorted(set(ids))})}
+
+
+def schools_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
+    return _by_first_column(conn, "SELECT school_id, name FROM schools "
+                                  "WHERE trust_id = current_setting('fathom.trust') AND school_id = ANY(:ids)", ids)
+
+
+def classes_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
+    return _by_first_column(conn, "SELECT class_id, school_id, name, year_group, academic_year FROM classes "
+                                  "WHERE trust_id = current_setting('fathom.trust') AND class_id = ANY(:ids)", ids)
+
+
+def pupils_with_personal_details(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
+    """Pupils' roster rows with their names and UPN, locked (an import serialises with other changes)."""
+    return _by_first_column(conn, "SELECT p.pupil_id, p.school_id, p.class_id, p.left_on, p.erased, pp.given_name, "
+                                  "pp.family_name, pp.upn FROM pupils p LEFT JOIN pupil_personal pp "
+                                  "ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
+                                  "WHERE p.trust_id = current_setting('fathom.trust') AND p.pupil_id = ANY(:ids) "
+                                  "FOR UPDATE OF p", ids)
+
+
+def staff_assignments_of(conn: Connection, subs: Iterable[str]) -> set[tuple[str, str]]:
+    """``(staff_sub, class_id)`` of every class these members of staff are assigned to."""
+    return {(r.staff_sub, r.class_id) for r in conn.execute(
+        text("SELECT staff_sub, class_id FROM staff_assignments "
+             "WHERE trust_id = current_setting('fathom.trust') AND staff_sub = ANY(:subs)"),
+        {"subs": sorted(set(subs))})}

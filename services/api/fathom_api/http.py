@@ -1,15 +1,16 @@
 """HTTP entry points of the command API: the ``command()`` registrar and the route table.
 
 The only module of the command API that reads the Flask request: it parses and authenticates,
-takes the idempotency key, request hash and request id from the request, hands the command to
-:func:`fathom_api.executor.execute`, and maps a refused command to its problem+json answer.
+reads an import's uploaded CSV files into text, takes the idempotency key, request hash and
+request id from the request, hands the command to :func:`fathom_api.executor.execute`, and
+maps a refused command to its problem+json answer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, g, request
@@ -34,10 +35,14 @@ from fathom_api.executor import CommandContext, Decide, canonical_json, execute,
 from fathom_api.imports import framework as framework_import
 from fathom_api.imports import oneroster
 from fathom_api.imports import scores as scores_import
+from fathom_api.imports.csv_table import MAX_FILE_BYTES
+from fathom_api.imports.oneroster_files import FILES as ROSTER_FILES
 from fathom_api.refusals import CommandRefused, Conflict, Forbidden, Invalid, InvalidFile, NotFound
 from fathom_api.scale_presets import preset_list
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem, authenticate_every_request, requires
+from fathom_shared.web.authentication import authenticate_every_request, requires
+from fathom_shared.web.input_refusal import unstorable_text
+from fathom_shared.web.problems import Problem
 
 blp = Blueprint("commands", __name__, url_prefix="/v1", description="Commands that append assessment events.")
 
@@ -99,6 +104,63 @@ def csv_upload(*files: str) -> dict[str, Any]:
     if files == ("file",):
         content["text/csv"] = {"schema": {"type": "string"}}
     return {"requestBody": {"required": True, "content": content}}
+
+
+CSV_TYPES = ("text/csv", "text/plain", "application/csv")
+
+
+def upload_text(field: str = "file") -> str:
+    """The CSV text of the request: a ``text/csv`` body, or a multipart file field ``field``."""
+    if request.mimetype == "multipart/form-data":
+        return uploaded_files([field])[field]
+    if request.mimetype not in CSV_TYPES:
+        raise Problem(415, "Unsupported Media Type", f"Send text/csv or multipart/form-data with a '{field}' file.")
+    return _decode(request.get_data(cache=True), field)
+
+
+def uploaded_files(names: Iterable[str], *, required: bool = True) -> dict[str, str]:
+    """Multipart file fields by name (a part may be named by its field or its filename)."""
+    if request.mimetype != "multipart/form-data":
+        raise Problem(415, "Unsupported Media Type", "Send multipart/form-data with the CSV files.")
+    request.get_data(cache=True)  # keep the raw body for the idempotency hash; form parsing reuses it
+    by_name = {}
+    for key, upload in request.files.items(multi=True):
+        by_name[key] = upload
+        if upload.filename:
+            by_name.setdefault(upload.filename.rsplit("/", 1)[-1], upload)
+    texts, missing = {}, {}
+    for name in names:
+        upload = by_name.get(name)
+        if upload is None:
+            missing[name] = ["Missing file."]
+            continue
+        texts[name] = _decode(upload.read(), name)
+    if missing and required:
+        raise Problem(422, "Invalid request", "Nothing was imported.", errors=missing)
+    return texts
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise Problem(413, "Payload Too Large", f"{name} is over {MAX_FILE_BYTES // (1024 * 1024)} MiB.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Problem(422, "Invalid file", errors={name: [f"Not UTF-8 text (byte {exc.start})."]}) from exc
+    if problem := unstorable_text(text):
+        raise Problem(422, "Invalid file", errors={name: [problem]})
+    return text
+
+
+def with_upload(build: Callable[..., Decide], read_upload: Callable[[], Any]) -> Callable[..., Decide]:
+    """``build`` given the request's upload as plain text, read here: an import never sees the request."""
+
+    def build_with_upload(payload: dict[str, Any], **path_params: Any) -> Decide:
+        return build(payload, read_upload(), **path_params)
+
+    build_with_upload.__name__ = build.__name__
+    build_with_upload.__doc__ = build.__doc__
+    return build_with_upload
 
 
 def command(
@@ -175,14 +237,15 @@ command("/interventions/{intervention_id}/pupils", schemas.InterventionPupilsIn,
         interventions.change_pupils)
 command("/interventions/{intervention_id}/end", schemas.InterventionEndIn, ASSESSORS, interventions.end_intervention)
 IMPORT = {"location": "query", "response": schemas.ImportOut}
-command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS, framework_import.import_objectives,
-        doc=csv_upload("file"), **IMPORT)
-command("/roster/import", schemas.RosterImportQuery, ROSTER_KEEPERS, oneroster.import_roster,
-        doc=csv_upload(*oneroster.FILES), **IMPORT)
+command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS,
+        with_upload(framework_import.import_objectives, upload_text), doc=csv_upload("file"), **IMPORT)
+command("/roster/import", schemas.RosterImportQuery, ROSTER_KEEPERS,
+        with_upload(oneroster.import_roster, lambda: uploaded_files(ROSTER_FILES)),
+        doc=csv_upload(*ROSTER_FILES), **IMPORT)
 
 command("/standardised-scores", schemas.ScoreBatchIn, ASSESSORS, scores.record_scores)
-command("/standardised-scores/import", schemas.ImportQuery, ASSESSORS, scores_import.import_scores,
-        doc=csv_upload("file"), **IMPORT)
+command("/standardised-scores/import", schemas.ImportQuery, ASSESSORS,
+        with_upload(scores_import.import_scores, upload_text), doc=csv_upload("file"), **IMPORT)
 
 
 @blp.get("/scales/presets")

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from fathom_reports.responses import not_found
 from fathom_reports.views.values import Intervention
 from fathom_shared.access_policy import READERS, Access, access_for, current_places
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 __all__ = ["READER_ROLES", "Access", "access_for", "forbidden", "readable_pupils",
            "require_class", "require_pupil", "require_school", "visible_intervention_pupils"]

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 from fathom_shared.auth import Principal
 from fathom_shared.config import FairUseLimit
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 FAIR_USE_EXTENSION = "fathom_reports.fair_use"
 DEFAULT_HOLD_S = 300.0

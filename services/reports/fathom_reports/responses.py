@@ -14,7 +14,7 @@ from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.loading.store import ReadModelStore
 from fathom_reports.schemas.as_of import AsOf
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 T = TypeVar("T")
 

@@ -14,9 +14,10 @@ another class's group gives a teacher no say over the group.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import Connection
@@ -71,10 +72,7 @@ def evolve(state: Intervention | None, event: StoredEvent) -> Intervention | Non
 
 
 def fold(events: Iterable[StoredEvent]) -> Intervention | None:
-    state: Intervention | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, None)
 
 
 @dataclass(frozen=True)
@@ -163,34 +161,36 @@ def _decision(intervention_id: str, state: Intervention | None, events: list[New
                     resource_id=intervention_id)
 
 
+def decide_start(start: dict[str, Any], intervention_id: str, facts: Facts, objectives: Container[str],
+                 keep: Callable[[str | None], str | None], lead_ref: Callable[[str], str]) -> list[NewEvent]:
+    """``InterventionStarted``: the caller's pupils on roll, known objectives, a start not in the future;
+    ``keep`` stores its name (personal text), ``lead_ref`` gives the lead's ``staff_ref``."""
+    require_assessor(facts.caller)
+    errors = Errors()
+    for n, pupil_id in enumerate(start["pupil_ids"]):
+        check_pupil(errors, facts.caller, facts.named.get(pupil_id), f"pupil_ids.{n}")
+    check_known(errors, "objective_ids", start["objective_ids"], objectives, "objective")
+    check_not_future(errors, "start_date", start["start_date"], facts.today)
+    errors.raise_any()
+    data = {
+        "intervention_id": intervention_id, "name_ref": keep(start["name"]), "lead_ref": lead_ref(start["lead"]),
+        "start_date": start["start_date"], "pupil_ids": list(dict.fromkeys(start["pupil_ids"])),
+        "objective_ids": list(dict.fromkeys(start["objective_ids"])),
+    }
+    return [NewEvent(STREAM, intervention_id, "InterventionStarted", serialise("InterventionStarted", data),
+                     schema_version=CURRENT_VERSION["InterventionStarted"])]
+
+
 def start_intervention(payload: dict[str, Any]) -> Decide:
     """Start an intervention: named pupils working on named objectives from a date."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
         require_assessor(principal)
-        errors = Errors()
-        caller = actor(conn, principal)
-        pupils = pupils_by_id(conn, payload["pupil_ids"])
-        for n, pupil_id in enumerate(payload["pupil_ids"]):
-            check_pupil(errors, caller, pupils.get(pupil_id), f"pupil_ids.{n}")
-        check_known(errors, "objective_ids", payload["objective_ids"],
-                    objectives_by_id(conn, payload["objective_ids"]), "objective")
-        check_not_future(errors, "start_date", payload["start_date"])
-        errors.raise_any()
         intervention_id = payload.get("id") or str(uuid.uuid4())
-        data = {
-            "intervention_id": intervention_id, "name_ref": keep_text(conn, payload["name"]),
-            "lead_ref": staff_ref(conn, payload["lead"]),
-            "start_date": payload["start_date"], "pupil_ids": list(dict.fromkeys(payload["pupil_ids"])),
-            "objective_ids": list(dict.fromkeys(payload["objective_ids"])),
-        }
-        return Decision(
-            events=[NewEvent("intervention", intervention_id, "InterventionStarted",
-                             serialise("InterventionStarted", data),
-                             schema_version=CURRENT_VERSION["InterventionStarted"])],
-            expected_versions={("intervention", intervention_id): 0},
-            resource_id=intervention_id,
-        )
+        facts = _facts(conn, principal, None, payload["pupil_ids"])
+        events = decide_start(payload, intervention_id, facts, objectives_by_id(conn, payload["objective_ids"]),
+                              lambda name: keep_text(conn, name), lambda sub: staff_ref(conn, sub))
+        return Decision(events=events, expected_versions={(STREAM, intervention_id): 0}, resource_id=intervention_id)
 
     return decide
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import Connection
@@ -58,9 +59,7 @@ def evolve(state: Judgement | None, event: StoredEvent) -> Judgement | None:
 
 
 def fold(events: Iterable[StoredEvent], state: Judgement | None = None) -> Judgement | None:
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, state)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,13 @@ Corrections and withdrawals: :mod:`fathom_api.commands.judgement_amendments`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
 
-from fathom_api.access import MODERATOR_RULE, actor
+from fathom_api.access import MODERATOR_RULE, Actor, actor
 from fathom_api.command_tables import objectives_by_id, pupils_by_id
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Invalid
@@ -23,6 +25,53 @@ from fathom_shared.events import CURRENT_VERSION, judgement_recorded
 from fathom_shared.personal import TextBatch
 
 
+def check_batch_size(items: list[dict[str, Any]], max_batch: int) -> None:
+    """Checked before anything is read: an oversized batch is refused whatever it holds."""
+    if len(items) > max_batch:
+        raise Invalid(errors={"judgements": [f"At most {max_batch} judgements in one request; split the batch."]})
+
+
+def decide_judgements(items: list[dict[str, Any]], caller: Actor, pupils: Mapping[str, Any],
+                      objectives: Mapping[str, Any], today: date, texts: TextBatch) -> list[NewEvent]:
+    """``JudgementRecorded`` for every item, or every problem of the batch at once (nothing recorded).
+
+    ``pupils`` / ``objectives`` are the roster and framework rows the items name (objectives with their
+    scale's bands); notes and evidence references go to ``texts``, kept apart from the log."""
+    require_assessor(caller)
+    errors = Errors()
+    events = []
+    for n, item in enumerate(items):
+        pupil = pupils.get(item["pupil_id"])
+        _check_item(errors, f"judgements.{n}", item, caller, pupil, objectives.get(item["objective_id"]), today)
+        if pupil is not None:
+            # Already validated by the request schema; built directly because this is the hot path.
+            data = judgement_recorded(
+                pupil_id=item["pupil_id"], objective_id=item["objective_id"], value=item["value"],
+                assessed_on=item["assessed_on"], source=item["source"],
+                note_ref=texts.add(item["note"], pupil_id=item["pupil_id"]),
+                evidence_ref_id=texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
+                class_id=pupil.class_id)
+            events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
+                                   schema_version=CURRENT_VERSION["JudgementRecorded"]))
+    errors.raise_any()
+    return events
+
+
+def _check_item(errors: Errors, at: str, item: dict[str, Any], caller: Actor, pupil: Any, objective: Any,
+                today: date) -> None:
+    check_pupil(errors, caller, pupil, f"{at}.pupil_id")
+    if pupil is not None and not caller.may_state_source(item["source"], pupil.school_id):
+        errors.deny(f"{at}.source", MODERATOR_RULE)
+    if objective is None:
+        errors.add(f"{at}.objective_id", "Unknown objective.")
+    elif objective.retired:
+        errors.add(f"{at}.objective_id", "This objective is retired.")
+    elif item["value"] not in {band["value"] for band in objective.bands}:
+        allowed = ", ".join(str(band["value"]) for band in objective.bands)
+        errors.add(f"{at}.value", f"Not a band of this objective's scale (allowed: {allowed}).")
+    check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
+
+
 def record_judgements(payload: dict[str, Any], max_batch: int) -> Decide:
     """Record a batch of judgements, all or nothing."""
 
@@ -30,42 +79,10 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Decide:
 
     def decide(conn: Connection, principal: Principal) -> Decision:
         require_assessor(principal)
-        if len(items) > max_batch:
-            raise Invalid(errors={
-                "judgements": [f"At most {max_batch} judgements in one request; split the batch."]})
-        caller = actor(conn, principal)
-        pupils = pupils_by_id(conn, (i["pupil_id"] for i in items))
-        objectives = objectives_by_id(conn, (i["objective_id"] for i in items))
-        today = school_today()
-        errors = Errors()
-        events = []
+        check_batch_size(items, max_batch)
         texts = TextBatch()
-        for n, item in enumerate(items):
-            at = f"judgements.{n}"
-            pupil = pupils.get(item["pupil_id"])
-            objective = objectives.get(item["objective_id"])
-            check_pupil(errors, caller, pupil, f"{at}.pupil_id")
-            if pupil is not None and not caller.may_state_source(item["source"], pupil.school_id):
-                errors.deny(f"{at}.source", MODERATOR_RULE)
-            if objective is None:
-                errors.add(f"{at}.objective_id", "Unknown objective.")
-            elif objective.retired:
-                errors.add(f"{at}.objective_id", "This objective is retired.")
-            elif item["value"] not in {band["value"] for band in objective.bands}:
-                allowed = ", ".join(str(band["value"]) for band in objective.bands)
-                errors.add(f"{at}.value", f"Not a band of this objective's scale (allowed: {allowed}).")
-            check_not_future(errors, f"{at}.assessed_on", item["assessed_on"], today)
-            if pupil is not None:
-                # Already validated by the request schema; built directly because this is the hot path.
-                data = judgement_recorded(
-                    pupil_id=item["pupil_id"], objective_id=item["objective_id"], value=item["value"],
-                    assessed_on=item["assessed_on"], source=item["source"],
-                    note_ref=texts.add(item["note"], pupil_id=item["pupil_id"]),
-                    evidence_ref_id=texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
-                    class_id=pupil.class_id)
-                events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
-                                       schema_version=CURRENT_VERSION["JudgementRecorded"]))
-        errors.raise_any()
+        events = decide_judgements(items, actor(conn, principal), pupils_by_id(conn, (i["pupil_id"] for i in items)),
+                                   objectives_by_id(conn, (i["objective_id"] for i in items)), school_today(), texts)
         texts.keep(conn)
         return Decision(events=events)
 

@@ -6,6 +6,7 @@ through :func:`objectives_defined`, so both paths write the same events and rows
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -15,7 +16,7 @@ from fathom_api.command_tables import exists
 from fathom_api.commands.creation import already_in_use, new_id, unknown
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Forbidden, NotFound
-from fathom_api.validation import Errors, check_not_future
+from fathom_api.validation import Errors, check_not_future, school_today
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import OBJECTIVE_FIELDS, serialise
@@ -49,26 +50,33 @@ def objectives_defined(objectives: Sequence[dict[str, Any]], **answer: Any) -> D
     )
 
 
+def decide_retirement(objective_id: str, retirement: dict[str, Any], retired: bool | None, caller: Principal,
+                      today: date) -> list[NewEvent]:
+    """``ObjectiveRetired``: by a framework writer, once, on a date not in the future (``retired``: the
+    objective's flag, None if it is unknown)."""
+    if not Access(caller).may_write_framework():
+        raise Forbidden("Only trust leaders and integrations change the framework.")
+    if retired is None:
+        raise NotFound(f"No objective {objective_id}.")
+    if retired:
+        raise Conflict("This objective is already retired.")
+    errors = Errors()
+    check_not_future(errors, "retired_on", retirement["retired_on"], today)
+    errors.raise_any()
+    data = serialise("ObjectiveRetired", {"objective_id": objective_id, "retired_on": retirement["retired_on"]})
+    return [NewEvent("objective", objective_id, "ObjectiveRetired", data)]
+
+
 def retire_objective(payload: dict[str, Any], objective_id: str) -> Decide:
     """Retire an objective: never deleted, its judgements stay, new judgements on it are refused."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        if not Access(principal).may_write_framework():
-            raise Forbidden("Only trust leaders and integrations change the framework.")
-        retired = conn.execute(
-            text("SELECT retired FROM objectives WHERE trust_id = current_setting('fathom.trust') "
-                 "AND objective_id = :id FOR UPDATE"), {"id": objective_id}).one_or_none()
-        if retired is None:
-            raise NotFound(f"No objective {objective_id}.")
-        if retired.retired:
-            raise Conflict("This objective is already retired.")
-        errors = Errors()
-        check_not_future(errors, "retired_on", payload["retired_on"])
-        errors.raise_any()
-        data = serialise("ObjectiveRetired", {"objective_id": objective_id, "retired_on": payload["retired_on"]})
-        return Decision(
-            events=[NewEvent("objective", objective_id, "ObjectiveRetired", data)],
-            resource_id=objective_id,
-        )
+        retired = None
+        if Access(principal).may_write_framework():  # a refused caller reads (and locks) nothing
+            retired = conn.execute(
+                text("SELECT retired FROM objectives WHERE trust_id = current_setting('fathom.trust') "
+                     "AND objective_id = :id FOR UPDATE"), {"id": objective_id}).scalar_one_or_none()
+        events = decide_retirement(objective_id, payload, retired, principal, school_today())
+        return Decision(events=events, resource_id=objective_id)
 
     return decide

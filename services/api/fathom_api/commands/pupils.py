@@ -19,36 +19,44 @@ from fathom_api.command_tables import class_row, exists
 from fathom_api.commands.creation import already_in_use, created, new_id, unknown
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Invalid, NotFound
-from fathom_api.validation import Errors, check_not_future
+from fathom_api.validation import Errors, check_not_future, school_today
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import EventFilter, NewEvent, iter_matching, read_streams
 from fathom_shared.events import serialise
 from fathom_shared.personal import erase_pupil_texts, erase_texts
 
 
+def decide_registration(pupil_id: str, registration: dict[str, Any], school_known: bool, klass: Any,
+                        id_taken: bool, caller: Principal) -> dict[str, Any]:
+    """``PupilRegistered``'s data: a known school of the caller's, a class of that school (whose year group
+    is the default), a year group either way, a free id. ``klass``: the named class's row, if any."""
+    school_id = registration["school_id"]
+    if not school_known:
+        raise unknown("school_id", "school")
+    require_school(caller, school_id)
+    year_group = registration["year_group"]
+    if registration["class_id"] is not None:
+        if klass is None:
+            raise unknown("class_id", "class")
+        if klass.school_id != school_id:
+            raise Invalid(errors={"class_id": ["Class is in another school."]})
+        year_group = klass.year_group if year_group is None else year_group
+    if year_group is None:
+        raise Invalid(errors={"year_group": ["Required when there is no class."]})
+    if id_taken:
+        raise already_in_use()
+    return {"pupil_id": pupil_id, "school_id": school_id, "class_id": registration["class_id"],
+            "year_group": year_group, "groups": registration["groups"]}
+
+
 def register_pupil(payload: dict[str, Any]) -> Decide:
     """Register a pupil: ids and group flags go into the event, names only into the roster."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        school_id = payload["school_id"]
-        if not exists(conn, "schools", "school_id", school_id):
-            raise unknown("school_id", "school")
-        require_school(principal, school_id)
-        year_group = payload["year_group"]
-        if payload["class_id"] is not None:
-            klass = class_row(conn, payload["class_id"])
-            if klass is None:
-                raise unknown("class_id", "class")
-            if klass.school_id != school_id:
-                raise Invalid(errors={"class_id": ["Class is in another school."]})
-            year_group = klass.year_group if year_group is None else year_group
-        if year_group is None:
-            raise Invalid(errors={"year_group": ["Required when there is no class."]})
         pupil_id = new_id(payload)
-        if exists(conn, "pupils", "pupil_id", pupil_id):
-            raise already_in_use()
-        data = {"pupil_id": pupil_id, "school_id": school_id, "class_id": payload["class_id"],
-                "year_group": year_group, "groups": payload["groups"]}
+        klass = None if payload["class_id"] is None else class_row(conn, payload["class_id"])
+        data = decide_registration(pupil_id, payload, exists(conn, "schools", "school_id", payload["school_id"]),
+                                   klass, exists(conn, "pupils", "pupil_id", pupil_id), principal)
         return pupil_registered(data, {k: payload[k] for k in PERSONAL})
 
     return decide
@@ -82,26 +90,85 @@ def personal_details_changed(pupil_id: str, personal: dict[str, Any]) -> Decisio
         text(sql), {"pupil_id": pupil_id, **{k: personal[k] for k in columns}}))
 
 
-def _pupil(conn: Connection, principal: Principal, pupil_id: str) -> Any:
-    """The pupil's roster row (locked), 404 if unknown in this trust, 403 if not the caller's school."""
-    pupil = conn.execute(
+def _pupil_row(conn: Connection, pupil_id: str) -> Any:
+    """The pupil's roster row, locked (changes of one pupil are serialised), or None."""
+    return conn.execute(
         text("SELECT pupil_id, school_id, class_id, year_group, groups, left_on, erased FROM pupils "
              "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = :id FOR UPDATE"), {"id": pupil_id},
     ).one_or_none()
+
+
+def _known_and_yours(pupil_id: str, pupil: Any, caller: Principal) -> Any:
+    """404 if unknown in this trust, 403 if not the caller's school."""
     if pupil is None:
         raise NotFound(f"No pupil {pupil_id}.")
-    require_school(principal, pupil.school_id, "pupil_id")
+    require_school(caller, pupil.school_id, "pupil_id")
     return pupil
 
 
-def _pupil_event(pupil_id: str, event_type: str, data: dict[str, Any]) -> Decision:
-    return Decision(events=[NewEvent("pupil", pupil_id, event_type, serialise(event_type, data))],
-                    resource_id=pupil_id)
+def _event(pupil_id: str, event_type: str, data: dict[str, Any]) -> NewEvent:
+    return NewEvent("pupil", pupil_id, event_type, serialise(event_type, data))
 
 
-def _on_roll(pupil: Any) -> None:
+def decide_move(pupil_id: str, move: dict[str, Any], pupil: Any, caller: Principal, klass: Any,
+                today: date) -> list[NewEvent]:
+    """``PupilMoved``: on roll, to a known class of their school (or none) that is not theirs already."""
+    pupil = _known_and_yours(pupil_id, pupil, caller)
     if pupil.left_on is not None:
         raise Invalid("Pupil has left.", errors={"pupil_id": ["Pupil has left."]})
+    errors = Errors()
+    class_id, year_group = move["class_id"], pupil.year_group
+    if class_id is not None:
+        if klass is None:
+            errors.add("class_id", "Unknown class.")
+        elif klass.school_id != pupil.school_id:
+            errors.add("class_id", "Class is in another school.")
+        else:
+            year_group = klass.year_group
+    if class_id == pupil.class_id:
+        errors.add("class_id", "The pupil is already in this class.")
+    check_not_future(errors, "moved_on", move["moved_on"], today)
+    errors.raise_any()
+    return [_moved(pupil_id, class_id, year_group, move["moved_on"])]
+
+
+def decide_leaving(pupil_id: str, leaving: dict[str, Any], pupil: Any, caller: Principal,
+                   today: date) -> list[NewEvent]:
+    """``PupilLeft``: once, on a date not in the future."""
+    pupil = _known_and_yours(pupil_id, pupil, caller)
+    if pupil.left_on is not None:
+        raise Conflict(f"The pupil already left on {pupil.left_on.isoformat()}.")
+    errors = Errors()
+    check_not_future(errors, "left_on", leaving["left_on"], today)
+    errors.raise_any()
+    return [_event(pupil_id, "PupilLeft", {"pupil_id": pupil_id, "left_on": leaving["left_on"]})]
+
+
+def decide_groups(pupil_id: str, change: dict[str, Any], pupil: Any, caller: Principal) -> list[NewEvent]:
+    """``PupilGroupsChanged``, or nothing when the groups are the ones the pupil has."""
+    pupil = _known_and_yours(pupil_id, pupil, caller)
+    data = serialise("PupilGroupsChanged", {"pupil_id": pupil_id, "groups": change["groups"]})
+    if serialise("PupilGroupsChanged", {"pupil_id": pupil_id, "groups": pupil.groups}) == data:
+        return []
+    return [_event(pupil_id, "PupilGroupsChanged", data)]
+
+
+def decide_erasure(pupil_id: str, pupil: Any, caller: Principal) -> list[NewEvent]:
+    """``PupilErased`` (the id only), once."""
+    pupil = _known_and_yours(pupil_id, pupil, caller)
+    if pupil.erased:
+        raise Conflict("This pupil's personal data was already erased.")
+    return [_event(pupil_id, "PupilErased", {"pupil_id": pupil_id})]
+
+
+def _moved(pupil_id: str, class_id: str | None, year_group: int, moved_on: date) -> NewEvent:
+    data = {"pupil_id": pupil_id, "class_id": class_id, "year_group": year_group, "moved_on": moved_on}
+    return _event(pupil_id, "PupilMoved", data)
+
+
+def pupil_moved(pupil_id: str, class_id: str | None, year_group: int, moved_on: date) -> Decision:
+    """``PupilMoved`` (shared by the endpoint and the roster import); the ``pupils`` row follows the event."""
+    return Decision(events=[_moved(pupil_id, class_id, year_group, moved_on)], resource_id=pupil_id)
 
 
 def move_pupil(payload: dict[str, Any], pupil_id: str) -> Decide:
@@ -111,44 +178,20 @@ def move_pupil(payload: dict[str, Any], pupil_id: str) -> Decide:
     """
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        pupil = _pupil(conn, principal, pupil_id)
-        _on_roll(pupil)
-        errors = Errors()
-        class_id, year_group = payload["class_id"], pupil.year_group
-        if class_id is not None:
-            klass = class_row(conn, class_id)
-            if klass is None:
-                errors.add("class_id", "Unknown class.")
-            elif klass.school_id != pupil.school_id:
-                errors.add("class_id", "Class is in another school.")
-            else:
-                year_group = klass.year_group
-        if class_id == pupil.class_id:
-            errors.add("class_id", "The pupil is already in this class.")
-        check_not_future(errors, "moved_on", payload["moved_on"])
-        errors.raise_any()
-        return pupil_moved(pupil_id, class_id, year_group, payload["moved_on"])
+        pupil = _pupil_row(conn, pupil_id)
+        klass = None if payload["class_id"] is None or pupil is None else class_row(conn, payload["class_id"])
+        events = decide_move(pupil_id, payload, pupil, principal, klass, school_today())
+        return Decision(events=events, resource_id=pupil_id)
 
     return decide
-
-
-def pupil_moved(pupil_id: str, class_id: str | None, year_group: int, moved_on: date) -> Decision:
-    """``PupilMoved`` (shared by the endpoint and the roster import); the ``pupils`` row follows the event."""
-    data = {"pupil_id": pupil_id, "class_id": class_id, "year_group": year_group, "moved_on": moved_on}
-    return _pupil_event(pupil_id, "PupilMoved", data)
 
 
 def record_leaving(payload: dict[str, Any], pupil_id: str) -> Decide:
     """Record that a pupil left on a date: their history stays, new judgements are refused."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        pupil = _pupil(conn, principal, pupil_id)
-        if pupil.left_on is not None:
-            raise Conflict(f"The pupil already left on {pupil.left_on.isoformat()}.")
-        errors = Errors()
-        check_not_future(errors, "left_on", payload["left_on"])
-        errors.raise_any()
-        return _pupil_event(pupil_id, "PupilLeft", {"pupil_id": pupil_id, "left_on": payload["left_on"]})
+        events = decide_leaving(pupil_id, payload, _pupil_row(conn, pupil_id), principal, school_today())
+        return Decision(events=events, resource_id=pupil_id)
 
     return decide
 
@@ -160,11 +203,8 @@ def change_groups(payload: dict[str, Any], pupil_id: str) -> Decide:
     """
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        pupil = _pupil(conn, principal, pupil_id)
-        data = serialise("PupilGroupsChanged", {"pupil_id": pupil_id, "groups": payload["groups"]})
-        if serialise("PupilGroupsChanged", {"pupil_id": pupil_id, "groups": pupil.groups}) == data:
-            return Decision(events=[], resource_id=pupil_id, status=200)
-        return _pupil_event(pupil_id, "PupilGroupsChanged", data)
+        events = decide_groups(pupil_id, payload, _pupil_row(conn, pupil_id), principal)
+        return Decision(events=events, resource_id=pupil_id, status=None if events else 200)
 
     return decide
 
@@ -178,21 +218,15 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Decide:
     """
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        pupil = _pupil(conn, principal, pupil_id)
-        if pupil.erased:
-            raise Conflict("This pupil's personal data was already erased.")
+        events = decide_erasure(pupil_id, _pupil_row(conn, pupil_id), principal)
 
         def erase(conn: Connection) -> None:
             conn.execute(_ERASE_PERSONAL, {"id": pupil_id})
             erase_texts_about_pupil(conn, pupil_id)
 
-        decision = _pupil_event(pupil_id, "PupilErased", {"pupil_id": pupil_id})
-        decision.after_append = erase
-        return decision
+        return Decision(events=events, resource_id=pupil_id, after_append=erase)
 
     return decide
-
-
 
 
 def erase_texts_about_pupil(conn: Connection, pupil_id: str) -> None:

@@ -14,16 +14,22 @@ from fathom_api.refusals import Forbidden
 from fathom_shared.auth import Principal
 
 
+def decide_school(school_id: str, creation: dict[str, Any], id_taken: bool, caller: Principal) -> dict[str, Any]:
+    """``SchoolCreated``'s data: by a trust-wide framework writer, under a free id."""
+    if not Access(caller).may_write_framework():
+        raise Forbidden("Only trust leaders and integrations create schools.")
+    if id_taken:
+        raise already_in_use()
+    return {"school_id": school_id, "name": creation["name"]}
+
+
 def create_school(payload: dict[str, Any]) -> Decide:
     """Create a school in the caller's trust."""
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        if not Access(principal).may_write_framework():
-            raise Forbidden("Only trust leaders and integrations create schools.")
         school_id = new_id(payload)
-        if exists(conn, "schools", "school_id", school_id):
-            raise already_in_use()
-        return school_created({"school_id": school_id, "name": payload["name"]})
+        return school_created(decide_school(school_id, payload, exists(conn, "schools", "school_id", school_id),
+                                            principal))
 
     return decide
 

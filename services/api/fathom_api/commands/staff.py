@@ -10,6 +10,7 @@ by their erasable ``staff_ref``, never by ``sub``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -23,30 +24,56 @@ from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
 from fathom_shared.personal import erase_staff, staff_ref
 
-
-def _class(conn: Connection, principal: Principal, class_id: str) -> Any:
-    """The class row, locked: staff changes of one class are serialised, so each appends its event once."""
-    klass = class_row(conn, class_id, lock=True)
-    if klass is None:
-        raise NotFound(f"No class {class_id}.")
-    require_school(principal, klass.school_id, "class_id")
-    return klass
-
-
 _ASSIGNMENT = ("FROM staff_assignments WHERE trust_id = current_setting('fathom.trust') "
                "AND class_id = :class_id AND staff_sub = :sub")
+
+StaffRef = Callable[[str], str]
+"""The erasable ``staff_ref`` standing for a ``sub`` (created the first time the trust sees them)."""
+
+
+def _class_of_yours(class_id: str, klass: Any, caller: Principal) -> None:
+    if klass is None:
+        raise NotFound(f"No class {class_id}.")
+    require_school(caller, klass.school_id, "class_id")
+
+
+def _staff_event(event_type: str, class_id: str, ref: str) -> NewEvent:
+    """The event on the class's ``class_staff`` stream, naming the person by ``staff_ref``, never by ``sub``."""
+    return NewEvent("class_staff", class_id, event_type, serialise(event_type, {"class_id": class_id,
+                                                                                 "staff_ref": ref}))
+
+
+def decide_assignment(class_id: str, staff_sub: str, klass: Any, assigned: bool, caller: Principal,
+                      staff_ref_of: StaffRef) -> list[NewEvent]:
+    """``StaffAssigned``, or nothing if they are assigned already."""
+    _class_of_yours(class_id, klass, caller)
+    return [] if assigned else [_staff_event("StaffAssigned", class_id, staff_ref_of(staff_sub))]
+
+
+def decide_unassignment(class_id: str, staff_sub: str, klass: Any, assigned: bool, caller: Principal,
+                        staff_ref_of: StaffRef) -> list[NewEvent]:
+    """``StaffUnassigned``; 404 if they were not assigned."""
+    _class_of_yours(class_id, klass, caller)
+    if not assigned:
+        raise NotFound(f"{staff_sub} is not assigned to {class_id}.")
+    return [_staff_event("StaffUnassigned", class_id, staff_ref_of(staff_sub))]
 
 
 def _is_assigned(conn: Connection, staff_sub: str, class_id: str) -> bool:
     return conn.execute(text(f"SELECT 1 {_ASSIGNMENT}"), {"class_id": class_id, "sub": staff_sub}).first() is not None
 
 
-def _staff_event(conn: Connection, event_type: str, staff_sub: str, class_id: str) -> Decision:
-    """The event on the class's ``class_staff`` stream (the ``staff_assignments`` row follows it).
+def _staff_change(decide_change: Callable[..., list[NewEvent]], class_id: str, staff_sub: str) -> Decide:
+    """Read the class (locked: staff changes of one class are serialised, so each appends its event once)
+    and the assignment, then decide."""
 
-    The event names the person by their erasable ``staff_ref``, never by ``sub``."""
-    data = serialise(event_type, {"class_id": class_id, "staff_ref": staff_ref(conn, staff_sub)})
-    return Decision(events=[NewEvent("class_staff", class_id, event_type, data)], resource_id=class_id)
+    def decide(conn: Connection, principal: Principal) -> Decision:
+        klass = class_row(conn, class_id, lock=True)
+        assigned = klass is not None and _is_assigned(conn, staff_sub, class_id)
+        events = decide_change(class_id, staff_sub, klass, assigned, principal, lambda sub: staff_ref(conn, sub))
+        return Decision(events=events, resource_id=class_id)
+
+    return decide
 
 
 def assign_staff(payload: dict[str, Any], class_id: str) -> Decide:
@@ -54,31 +81,17 @@ def assign_staff(payload: dict[str, Any], class_id: str) -> Decide:
 
     Assigning someone already assigned appends nothing.
     """
-
-    def decide(conn: Connection, principal: Principal) -> Decision:
-        _class(conn, principal, class_id)
-        if _is_assigned(conn, payload["staff_sub"], class_id):
-            return Decision(events=[], resource_id=class_id)
-        return staff_assigned(conn, payload["staff_sub"], class_id)
-
-    return decide
+    return _staff_change(decide_assignment, class_id, payload["staff_sub"])
 
 
-def staff_assigned(conn: Connection, staff_sub: str, class_id: str) -> Decision:
-    """``StaffAssigned`` (shared by the endpoint and the roster import)."""
-    return _staff_event(conn, "StaffAssigned", staff_sub, class_id)
+def staff_assigned(ref: str, class_id: str) -> Decision:
+    """``StaffAssigned`` of the member of staff ``ref`` stands for (used by the roster import)."""
+    return Decision(events=[_staff_event("StaffAssigned", class_id, ref)], resource_id=class_id)
 
 
 def unassign_staff(payload: dict[str, Any], class_id: str, staff_sub: str) -> Decide:
     """Remove a member of staff from a class (404 if they were not assigned): ``StaffUnassigned``."""
-
-    def decide(conn: Connection, principal: Principal) -> Decision:
-        _class(conn, principal, class_id)
-        if not _is_assigned(conn, staff_sub, class_id):
-            raise NotFound(f"{staff_sub} is not assigned to {class_id}.")
-        return _staff_event(conn, "StaffUnassigned", staff_sub, class_id)
-
-    return decide
+    return _staff_change(decide_unassignment, class_id, staff_sub)
 
 
 _ASSIGNMENTS = ("FROM staff_assignments WHERE trust_id = current_setting('fathom.trust') AND staff_sub = :sub")

@@ -18,11 +18,15 @@ from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
 
 
+def decide_setting(event_type: str, data: dict[str, Any], caller: Principal) -> list[NewEvent]:
+    """The setting's event on the caller's trust stream, if they may change trust-wide settings."""
+    require_trust_wide(caller, "trust settings")
+    return [NewEvent("trust", caller.trust_id, event_type, serialise(event_type, data))]
+
+
 def _trust_event(event_type: str, data: dict[str, Any]) -> Decide:
     def decide(conn: Connection, principal: Principal) -> Decision:
-        require_trust_wide(principal, "trust settings")
-        event = NewEvent("trust", principal.trust_id, event_type, serialise(event_type, data))
-        return Decision(events=[event], resource_id=principal.trust_id)
+        return Decision(events=decide_setting(event_type, data, principal), resource_id=principal.trust_id)
 
     return decide
 

@@ -1,7 +1,9 @@
-"""Reading an uploaded CSV into numbered rows and collecting line-precise errors.
+"""Reading an uploaded CSV's text into numbered rows and collecting line-precise errors.
 
-Shared by every import so that they all answer the same way: 413 for a file or row count
-over the limit, 422 with ``<prefix>.<line>.<column>`` errors for anything else.
+Shared by every import so that they all answer the same way: 413 for a row count over the
+limit, an :class:`~fathom_api.refusals.InvalidFile` refusal (422) with ``<prefix>.<line>.<column>``
+errors for anything else. The text arrives as a plain string: :mod:`fathom_api.http` reads the
+upload (and checks its size and encoding), so the imports run without a request.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError
 
-from fathom_shared.web import Problem, unstorable_text
+from fathom_api.refusals import InvalidFile
+from fathom_shared.web.problems import Problem
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 4 * 1024 * 1024
-CSV_TYPES = ("text/csv", "text/plain", "application/csv")
 
 
 @dataclass(frozen=True)
@@ -52,51 +53,7 @@ class RowErrors:
 
     def raise_any(self) -> None:
         if self.by_field:
-            raise Problem(422, "Invalid file", "Nothing was imported; fix these rows and send the file again.",
-                          errors=self.by_field)
-
-
-def upload_text(field: str = "file") -> str:
-    """The CSV text of the request: a ``text/csv`` body, or a multipart file field ``field``."""
-    if request.mimetype == "multipart/form-data":
-        return uploaded_files([field])[field]
-    if request.mimetype not in CSV_TYPES:
-        raise Problem(415, "Unsupported Media Type", f"Send text/csv or multipart/form-data with a '{field}' file.")
-    return _decode(request.get_data(cache=True), field)
-
-
-def uploaded_files(names: Iterable[str], *, required: bool = True) -> dict[str, str]:
-    """Multipart file fields by name (a part may be named by its field or its filename)."""
-    if request.mimetype != "multipart/form-data":
-        raise Problem(415, "Unsupported Media Type", "Send multipart/form-data with the CSV files.")
-    request.get_data(cache=True)  # keep the raw body for the idempotency hash; form parsing reuses it
-    by_name = {}
-    for key, upload in request.files.items(multi=True):
-        by_name[key] = upload
-        if upload.filename:
-            by_name.setdefault(upload.filename.rsplit("/", 1)[-1], upload)
-    texts, missing = {}, {}
-    for name in names:
-        upload = by_name.get(name)
-        if upload is None:
-            missing[name] = ["Missing file."]
-            continue
-        texts[name] = _decode(upload.read(), name)
-    if missing and required:
-        raise Problem(422, "Invalid request", "Nothing was imported.", errors=missing)
-    return texts
-
-
-def _decode(raw: bytes, name: str) -> str:
-    if len(raw) > MAX_FILE_BYTES:
-        raise Problem(413, "Payload Too Large", f"{name} is over {MAX_FILE_BYTES // (1024 * 1024)} MiB.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Problem(422, "Invalid file", errors={name: [f"Not UTF-8 text (byte {exc.start})."]}) from exc
-    if problem := unstorable_text(text):
-        raise Problem(422, "Invalid file", errors={name: [problem]})
-    return text
+            raise InvalidFile("Nothing was imported; fix these rows and send the file again.", errors=self.by_field)
 
 
 def parse_csv(text: str, prefix: str, required: Iterable[str], optional: Iterable[str] = (),

@@ -9,15 +9,17 @@ place; retire and define a new one).
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Mapping
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fathom_api.access import Access
+from fathom_api.command_tables import objectives_as_defined, scale_ids
 from fathom_api.commands.objectives import objectives_defined
 from fathom_api.executor import Decide, Decision
-from fathom_api.imports.csv_table import CsvTable, RowErrors, load_row, parse_csv, report, upload_text
+from fathom_api.imports.csv_table import CsvTable, RowErrors, load_row, parse_csv, report
 from fathom_api.refusals import Forbidden
 from fathom_api.schemas import YEAR_GROUP, ObjectiveIn
 from fathom_shared.auth import Principal
@@ -26,6 +28,8 @@ from fathom_shared.events import OBJECTIVE_FIELDS
 PREFIX = "rows"
 REQUIRED = ("code", "subject", "year_group", "text", "scale_id")
 OPTIONAL = ("id", "strand", "weight")
+Loaded = list[tuple[int, dict[str, Any]]]
+"""Valid rows with the line each came from (errors name it)."""
 
 
 class ObjectiveRow(ObjectiveIn):
@@ -39,21 +43,7 @@ def id_from_code(code: str) -> str:
     return re.sub(r"[^A-Za-z0-9._:-]+", "-", code).strip("-._:")[:64]
 
 
-def _existing(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(
-        text(f"SELECT objective_id, {', '.join(OBJECTIVE_FIELDS)} FROM objectives "
-             "WHERE trust_id = current_setting('fathom.trust') AND objective_id = ANY(:ids)"), {"ids": ids})
-    return {r.objective_id: {c: (float(r.weight) if c == "weight" and r.weight is not None else getattr(r, c))
-                             for c in OBJECTIVE_FIELDS} for r in rows}
-
-
-def _known_scales(conn: Connection, ids: set[str]) -> set[str]:
-    rows = conn.execute(text("SELECT scale_id FROM scales WHERE trust_id = current_setting('fathom.trust') "
-                             "AND scale_id = ANY(:ids)"), {"ids": sorted(ids)})
-    return {r.scale_id for r in rows}
-
-
-def import_objectives(query: dict[str, Any]) -> Decide:
+def import_objectives(query: dict[str, Any], csv_text: str) -> Decide:
     """Import a framework from CSV (``text/csv`` body or multipart field ``file``), all or nothing.
 
     Header ``id,code,subject,year_group,strand,text,weight,scale_id`` (id, strand, weight
@@ -63,25 +53,42 @@ def import_objectives(query: dict[str, Any]) -> Decide:
     At most 5,000 rows and 4 MiB (413 beyond).
     """
     errors = RowErrors()
-    loaded = _loaded_rows(parse_csv(upload_text(), PREFIX, REQUIRED, OPTIONAL, errors), errors)
+    loaded = framework_rows(csv_text, errors)
     dry_run = query["dry_run"]
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        if not Access(principal).may_write_framework():
-            raise Forbidden("Only trust leaders and integrations import frameworks.")
-        new = _new_objectives(conn, loaded, errors)
-        errors.raise_any()
-        counts = report(dry_run, objectives={"created": len(new), "unchanged": len(loaded) - len(new)})
-        if dry_run:
-            return Decision(events=[], report=counts, status=200)
-        return objectives_defined(new, report=counts)
+        existing = objectives_as_defined(conn, [item["id"] for _, item in loaded])
+        scales = scale_ids(conn, {item["scale_id"] for _, item in loaded})
+        return decide_framework_import(loaded, existing, scales, principal, dry_run, errors)
 
     return decide
 
 
-def _loaded_rows(table: CsvTable, errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
+def decide_framework_import(loaded: Loaded, existing: Mapping[str, Mapping[str, Any]], scales: Container[str],
+                            caller: Principal, dry_run: bool, errors: RowErrors) -> Decision:
+    """``ObjectiveDefined`` for each row's objective the trust lacks, or every row error at once.
+
+    ``existing``: the trust's objectives the rows name, by id (their defining fields); ``scales``: the
+    trust's scale ids. A dry run answers the same counts and appends nothing.
+    """
+    if not Access(caller).may_write_framework():
+        raise Forbidden("Only trust leaders and integrations import frameworks.")
+    new = _new_objectives(loaded, existing, scales, errors)
+    errors.raise_any()
+    counts = report(dry_run, objectives={"created": len(new), "unchanged": len(loaded) - len(new)})
+    if dry_run:
+        return Decision(events=[], report=counts, status=200)
+    return objectives_defined(new, report=counts)
+
+
+def framework_rows(csv_text: str, errors: RowErrors) -> Loaded:
+    """The file's valid rows with their lines (file checks only: nothing of the trust is read)."""
+    return _loaded_rows(parse_csv(csv_text, PREFIX, REQUIRED, OPTIONAL, errors), errors)
+
+
+def _loaded_rows(table: CsvTable, errors: RowErrors) -> Loaded:
     """Each valid row with its line, its id derived from its code when it has none; repeats are errors."""
-    loaded: list[tuple[int, dict[str, Any]]] = []
+    loaded: Loaded = []
     seen: dict[str, int] = {}
     for row in table.rows:
         item = load_row(ObjectiveRow(), row, PREFIX, errors)
@@ -100,11 +107,9 @@ def _loaded_rows(table: CsvTable, errors: RowErrors) -> list[tuple[int, dict[str
     return loaded
 
 
-def _new_objectives(conn: Connection, loaded: list[tuple[int, dict[str, Any]]],
+def _new_objectives(loaded: Loaded, existing: Mapping[str, Mapping[str, Any]], scales: Container[str],
                     errors: RowErrors) -> list[dict[str, Any]]:
     """The rows' objectives the trust does not have yet; a known id with other values is an error."""
-    existing = _existing(conn, [item["id"] for _, item in loaded])
-    scales = _known_scales(conn, {item["scale_id"] for _, item in loaded})
     new: list[dict[str, Any]] = []
     for line, item in loaded:
         if item["scale_id"] not in scales:

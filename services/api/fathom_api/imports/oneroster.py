@@ -12,25 +12,27 @@ use (:mod:`fathom_api.commands`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fathom_api.access import Access
+from fathom_api.command_tables import classes_by_id, pupils_with_personal_details, schools_by_id, staff_assignments_of
 from fathom_api.commands.classes import class_created
 from fathom_api.commands.pupils import personal_details_changed, pupil_moved, pupil_registered
 from fathom_api.commands.schools import school_created
 from fathom_api.commands.staff import staff_assigned
 from fathom_api.executor import Decide, Decision, combine
-from fathom_api.imports.csv_table import RowErrors, report, uploaded_files
-from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, FILES, ORGS, USERS, Bundle, Line, read_bundle
+from fathom_api.imports.csv_table import RowErrors, report
+from fathom_api.imports.oneroster_files import CLASSES, ENROLLMENTS, ORGS, USERS, Bundle, Line, read_bundle
 from fathom_api.refusals import Forbidden
 from fathom_api.schemas import GroupsIn
 from fathom_api.validation import school_today
 from fathom_shared.auth import Principal
+from fathom_shared.personal import staff_ref
 
 KINDS = {"schools": ("created", "unchanged"), "classes": ("created", "unchanged"),
          "pupils": ("created", "unchanged", "moved", "updated"), "staff": ("created", "unchanged")}
@@ -39,52 +41,45 @@ CLASS_COLUMNS = {"school_id": "schoolSourcedId", "name": "title", "year_group": 
 """Where a class's differing field is reported (the academic year comes from the query)."""
 
 
-def _by_id(conn: Connection, sql: str, ids: Iterable[str]) -> dict[str, Any]:
-    """Rows of the trust keyed by their first column, for the given ids."""
-    return {row[0]: row for row in conn.execute(text(sql), {"ids": sorted(set(ids))})}
-
-
 @dataclass
-class Trust:
-    """The trust's command-side rows the files mention (row-level security hides other trusts')."""
+class StoredRoster:
+    """The trust's command-side rows the files mention (row-level security hides other trusts').
 
-    schools: dict[str, Any]
-    classes: dict[str, Any]
-    pupils: dict[str, Any]
+    Rows have the ``command_tables`` columns as attributes (a test gives named tuples).
+    """
+
+    schools: Mapping[str, Any]
+    classes: Mapping[str, Any]
+    pupils: Mapping[str, Any]
+    """With the personal details (``given_name``, ``family_name``, ``upn``) a file may change."""
     staff: set[tuple[str, str]]
+    """``(staff_sub, class_id)`` of the files' teachers' current assignments."""
 
-    @classmethod
-    def load(cls, conn: Connection, bundle: Bundle) -> Trust:
-        class_ids = {*bundle.classes, *(e.values["class_id"] for e in (*bundle.pupil_class.values(),
-                                                                        *bundle.staff.values()))}
-        classes = _by_id(conn, "SELECT class_id, school_id, name, year_group, academic_year FROM classes "
-                               "WHERE trust_id = current_setting('fathom.trust') AND class_id = ANY(:ids)", class_ids)
-        school_ids = {*bundle.schools, *(c.values["school_id"] for c in bundle.classes.values()),
-                      *(c.school_id for c in classes.values())}
-        schools = _by_id(conn, "SELECT school_id, name FROM schools "
-                               "WHERE trust_id = current_setting('fathom.trust') AND school_id = ANY(:ids)", school_ids)
-        pupils = _by_id(conn, "SELECT p.pupil_id, p.school_id, p.class_id, p.left_on, p.erased, pp.given_name, "
-                              "pp.family_name, pp.upn FROM pupils p LEFT JOIN pupil_personal pp "
-                              "ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
-                              "WHERE p.trust_id = current_setting('fathom.trust') AND p.pupil_id = ANY(:ids) "
-                              "FOR UPDATE OF p", bundle.students)
-        staff = {(r.staff_sub, r.class_id) for r in conn.execute(
-            text("SELECT staff_sub, class_id FROM staff_assignments "
-                 "WHERE trust_id = current_setting('fathom.trust') AND staff_sub = ANY(:subs)"),
-            {"subs": sorted({sub for sub, _ in bundle.staff})})}
-        return cls(schools, classes, pupils, staff)
+
+def read_stored_roster(conn: Connection, bundle: Bundle) -> StoredRoster:
+    """What the planning compares the files with: the rows of every school, class, pupil and assignment named."""
+    class_ids = {*bundle.classes, *(e.values["class_id"] for e in (*bundle.pupil_class.values(),
+                                                                    *bundle.staff.values()))}
+    classes = classes_by_id(conn, class_ids)
+    school_ids = {*bundle.schools, *(c.values["school_id"] for c in bundle.classes.values()),
+                  *(c.school_id for c in classes.values())}
+    schools = schools_by_id(conn, school_ids)
+    pupils = pupils_with_personal_details(conn, bundle.students)
+    staff = staff_assignments_of(conn, {sub for sub, _ in bundle.staff})
+    return StoredRoster(schools, classes, pupils, staff)
 
 
 @dataclass
 class Plan:
     """What the import would do: decisions in dependency order and counts."""
 
-    conn: Connection
     bundle: Bundle
-    trust: Trust
+    trust: StoredRoster
     academic_year: str
     errors: RowErrors
     today: date
+    staff_ref_of: Callable[[str], str]
+    """The id standing for a member of staff in events (given a ``sub``)."""
     decisions: list[Decision] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
 
@@ -189,7 +184,7 @@ def plan_staff(plan: Plan) -> None:
         if (sub, class_id) in plan.trust.staff:
             plan.counts["staff"]["unchanged"] += 1
         else:
-            plan.decisions.append(staff_assigned(plan.conn, sub, class_id))
+            plan.decisions.append(staff_assigned(plan.staff_ref_of(sub), class_id))
             plan.counts["staff"]["created"] += 1
 
 
@@ -198,7 +193,7 @@ NOT_YOUR_CLASS = "Not a class of one of your schools."
 NOT_YOUR_PUPIL = "Not a pupil of one of your schools."
 
 
-def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> None:
+def refuse_out_of_scope(bundle: Bundle, trust: StoredRoster, principal: Principal) -> None:
     """Before any row is compared with the trust: a school leader's files may name only their own, existing
     schools (trust-wide roles import anything).
 
@@ -244,7 +239,7 @@ def refuse_out_of_scope(bundle: Bundle, trust: Trust, principal: Principal) -> N
                       errors=refused.by_field)
 
 
-def import_roster(query: dict[str, Any]) -> Decide:
+def import_roster(query: dict[str, Any], files: dict[str, str]) -> Decide:
     """Import a OneRoster 1.2 CSV roster: multipart files orgs.csv, classes.csv, users.csv, enrollments.csv.
 
     Schools (orgs of type school), classes (one grade: ``04``/``4`` is Year 4, ``R``/``KG``
@@ -260,21 +255,32 @@ def import_roster(query: dict[str, Any]) -> Decide:
     """
     errors = RowErrors()
     today = school_today()
-    bundle = read_bundle(uploaded_files(FILES), errors, today)
+    bundle = read_bundle(files, errors, today)
     dry_run = query["dry_run"]
 
     def decide(conn: Connection, principal: Principal) -> Decision:
-        trust = Trust.load(conn, bundle)
-        refuse_out_of_scope(bundle, trust, principal)
-        plan = Plan(conn, bundle, trust, query["academic_year"], errors, today)
-        for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
-            step(plan)
-        errors.raise_any()
-        counts = {kind: {**{name: plan.counts[kind][name] for name in names}, "skipped": bundle.skipped[kind]}
-                  for kind, names in KINDS.items()}
-        answer = report(dry_run, **counts)
-        if dry_run:
-            return Decision(events=[], report=answer, status=200)
-        return combine(plan.decisions, report=answer)
+        stored = read_stored_roster(conn, bundle)
+        return decide_roster_import(bundle, stored, principal, query["academic_year"], today, dry_run, errors,
+                                    lambda sub: staff_ref(conn, sub))
 
     return decide
+
+
+def decide_roster_import(bundle: Bundle, stored: StoredRoster, caller: Principal, academic_year: str, today: date,
+                         dry_run: bool, errors: RowErrors, staff_ref_of: Callable[[str], str]) -> Decision:
+    """The files compared with ``stored``: one decision creating, moving and updating what differs.
+
+    Refuses rows outside a school leader's schools first (403), then every row error at once (422);
+    a dry run answers the same counts and appends nothing.
+    """
+    refuse_out_of_scope(bundle, stored, caller)
+    plan = Plan(bundle, stored, academic_year, errors, today, staff_ref_of)
+    for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
+        step(plan)
+    errors.raise_any()
+    counts = {kind: {**{name: plan.counts[kind][name] for name in names}, "skipped": bundle.skipped[kind]}
+              for kind, names in KINDS.items()}
+    answer = report(dry_run, **counts)
+    if dry_run:
+        return Decision(events=[], report=answer, status=200)
+    return combine(plan.decisions, report=answer)

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from fathom_reports.audit.events import EventFilter, event_view, iter_matching
+from fathom_reports.audit.events import event_view
 from fathom_reports.csv_export import safe_cell
 from fathom_reports.loading.personal_texts import personal_of
-from fathom_shared.event_store import StoredEvent
+from fathom_shared.event_store import EventFilter, StoredEvent, iter_matching
 
 EXPORT_PAGE = 1000
 

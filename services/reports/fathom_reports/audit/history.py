@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from fathom_reports.audit.events import EventFilter, current_data, iter_matching
+from fathom_reports.audit.events import current_data
 from fathom_reports.loading.personal_texts import Personal
-from fathom_shared.event_store import StoredEvent
+from fathom_shared.event_store import EventFilter, StoredEvent, any_matching, iter_matching
 
 JUDGEMENT_EVENTS = ("JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn")
 ACTIONS = {"JudgementRecorded": "recorded", "JudgementCorrected": "corrected", "JudgementWithdrawn": "withdrawn"}
@@ -24,9 +24,7 @@ ACTIONS = {"JudgementRecorded": "recorded", "JudgementCorrected": "corrected", "
 
 def stream_exists(connection: Connection, stream_type: str, stream_id: str) -> bool:
     """Whether the current trust has a stream (another trust's reads exactly as none: 404 alike)."""
-    return connection.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE trust_id = current_setting('fathom.trust') "
-        "AND stream_type = :type AND stream_id = :id)"), {"type": stream_type, "id": stream_id}).scalar_one()
+    return any_matching(connection, EventFilter(stream_type=stream_type, stream_id=stream_id))
 
 
 def load_history(connection: Connection, pupil_id: str, objective_id: str) -> list[StoredEvent] | None:
@@ -34,7 +32,8 @@ def load_history(connection: Connection, pupil_id: str, objective_id: str) -> li
     if not stream_exists(connection, "pupil", pupil_id) or not stream_exists(connection, "objective", objective_id):
         return None
     return list(iter_matching(connection, EventFilter(stream_type="pupil", stream_id=pupil_id,
-                                                      objective_id=objective_id, event_types=JUDGEMENT_EVENTS)))
+                                                      data={"objective_id": objective_id},
+                                                      event_types=JUDGEMENT_EVENTS)))
 
 
 def judgement_history(events: Iterable[StoredEvent], personal: Personal) -> dict[str, Any]:

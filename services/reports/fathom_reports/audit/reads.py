@@ -31,7 +31,8 @@ from sqlalchemy import Connection, Engine, text
 from fathom_shared.access_policy import Access
 from fathom_shared.auth import Principal, TokenError
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import Problem, current_app_ext, problem_response
+from fathom_shared.web.authentication import current_app_ext
+from fathom_shared.web.problems import Problem, problem_response
 
 RECORDER_EXTENSION = "fathom_reports.audit.reads"
 AUDIT_LOG_PATH = "/v1/audit/"

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fathom_reports.audit.events import MAX_LIMIT
 from fathom_shared.events import EVENT_SCHEMAS
-from fathom_shared.web import INT64_MAX
+from fathom_shared.web.input_refusal import INT64_MAX
 
 
 class UtcDateTime(fields.AwareDateTime):

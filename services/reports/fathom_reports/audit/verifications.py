@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from fathom_reports.audit.verify import Verification, trust_head
+from fathom_reports.audit.verify import Verification, event_id_at
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import verify_chain
+from fathom_shared.event_store import head_sequence, verify_chain
 
 log = logging.getLogger("fathom.verifier")
 JOB_COLUMNS = ("job_id, trust_id, requested_by, status, events_total, events_checked, checked_through, last_hash, "
@@ -86,7 +86,7 @@ def request_verification(engine: Engine, trust_id: str, requested_by: str) -> tu
             f"INSERT INTO audit_verifications (job_id, trust_id, requested_by, events_total) "
             f"VALUES (:job, :trust, :sub, :total) RETURNING {JOB_COLUMNS}"),
             {"job": str(uuid.uuid4()), "trust": trust_id, "sub": requested_by,
-             "total": trust_head(connection, trust_id)}).one()
+             "total": head_sequence(connection)}).one()
         uow.commit()
         return _job(row), True
 
@@ -166,11 +166,8 @@ class VerificationRunner:
             elif through >= job.events_total:
                 verdict = Verification(trust_id, checked, job.events_total, None, None, None)
             if verdict is not None and verdict.first_broken_sequence is not None:
-                event_id = connection.execute(text(
-                    "SELECT event_id FROM events WHERE trust_id = :trust AND sequence = :sequence"),
-                    {"trust": trust_id, "sequence": verdict.first_broken_sequence}).scalar()
                 verdict = Verification(trust_id, checked, job.events_total, verdict.first_broken_sequence,
-                                       str(event_id) if event_id is not None else None, verdict.reason)
+                                       event_id_at(connection, verdict.first_broken_sequence), verdict.reason)
             connection.execute(text(
                 "UPDATE audit_verifications SET events_checked = :checked, checked_through = :through, "
                 "last_hash = :hash, updated_at = now(), claimed_until = now() + make_interval(secs => :claim), "

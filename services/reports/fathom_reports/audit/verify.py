@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import ChainReport, verify_chain
+from fathom_shared.event_store import ChainReport, event_at, head_sequence, verify_chain
 
 
 @dataclass(frozen=True)
@@ -46,27 +46,22 @@ class Verification:
                 f"{self.events_checked} events before it verified")
 
 
-def trust_head(connection: Connection, trust_id: str) -> int:
-    """The trust's last committed event sequence (``trust_heads``, written in every append's transaction)."""
-    return int(connection.execute(text("SELECT last_sequence FROM trust_heads WHERE trust_id = :trust"),
-                                  {"trust": trust_id}).scalar() or 0)
-
-
 def verify_connection(connection: Connection, trust_id: str) -> Verification:
     """Verify the current trust's chain and head, on a connection inside its tenant transaction."""
     report: ChainReport = verify_chain(connection)
-    head = trust_head(connection, trust_id)
+    head = head_sequence(connection)
     sequence, reason = report.first_broken_sequence, report.reason
     if report.ok and head != report.events_checked:
         sequence = report.events_checked + 1
         reason = f"the log ends at sequence {report.events_checked} but the trust's head is at {head}"
-    event_id = None
-    if sequence is not None:
-        event_id = connection.execute(text(
-            "SELECT event_id FROM events WHERE trust_id = :trust AND sequence = :sequence"),
-            {"trust": trust_id, "sequence": sequence}).scalar()
-    return Verification(trust_id, report.events_checked, head, sequence,
-                        str(event_id) if event_id is not None else None, reason)
+    return Verification(trust_id, report.events_checked, head, sequence, event_id_at(connection, sequence), reason)
+
+
+def event_id_at(connection: Connection, sequence: int | None) -> str | None:
+    """The id of the current trust's event at ``sequence`` (None: no sequence, or no event there), to name
+    the first broken link."""
+    event = event_at(connection, sequence) if sequence is not None else None
+    return None if event is None else str(event.event_id)
 
 
 def verify_trust(engine: Engine, trust_id: str) -> Verification:

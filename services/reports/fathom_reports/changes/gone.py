@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from fathom_reports.changes.store import PositionGone, require_kept
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 GONE = ("The position is older than the notices kept (FATHOM_CHANGE_RETENTION_DAYS): `kept_after` is the oldest "
         "position still complete; re-read the read models, then follow from `last_notice`.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from fathom_shared.web import INT64_MAX
+from fathom_shared.web.input_refusal import INT64_MAX
 
 MAX_LIMIT = 1000
 

@@ -7,15 +7,14 @@ the ``auditor`` and ``platform_admin`` roles. Every request to them, by anyone, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 from sqlalchemy import Engine
 
-from fathom_reports.audit.events import EventFilter, event_view, filter_from_query, read_page
+from fathom_reports.audit.events import audit_filter, event_view
 from fathom_reports.audit.export import export_lines
 from fathom_reports.audit.history import judgement_history, load_history
 from fathom_reports.audit.reads import list_reads
@@ -28,21 +27,25 @@ from fathom_reports.audit.schemas import (
     VerificationSchema,
 )
 from fathom_reports.audit.verifications import load_verification, request_verification
-from fathom_reports.audit.verify import trust_head, verify_trust
+from fathom_reports.audit.verify import verify_trust
 from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
+from fathom_reports.http.registrar import UNAUTHENTICATED, endpoint
 from fathom_reports.loading.personal_texts import personal_of
 from fathom_reports.responses import json_response, not_found
 from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.web import ProblemSchema, requires
+from fathom_shared.event_store import events_matching, head_sequence
+from fathom_shared.web.authentication import requires
+from fathom_shared.web.problems import ProblemSchema
 
 AUDIT_ROLES = AUDIT_READERS
-ENGINE_EXTENSION = "fathom_reports.audit_engine"
+ENGINE_EXTENSION = "fathom_reports.audit.engine"
 VERIFY_INLINE_EXTENSION = "fathom_reports.verify_inline_max_events"
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Auditors: history, verification, reads")
+FORBIDDEN = {403: "Auditors and platform admins only."}
 
 
 def _snapshot_engine() -> Engine:
@@ -51,30 +54,17 @@ def _snapshot_engine() -> Engine:
     return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _auditors_only(view: F) -> F:
-    """Only auditors and platform admins, and the document says so (401 without a token, 403 for anyone else)."""
-    view = blp.alt_response(403, schema=ProblemSchema, description="Auditors and platform admins only.")(view)
-    view = blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")(view)
-    return requires(*AUDIT_ROLES)(view)
-
-
-@blp.route("/events")
-@_auditors_only
-@blp.arguments(AuditEventsQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, AuditEventsPageSchema)
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments (the field is named).")
-@limited("export", when=lambda args, **_: args["format"] != "json")
+@endpoint(blp, "/events", roles=AUDIT_ROLES, query=AuditEventsQuerySchema, as_kwargs=False,
+          response=AuditEventsPageSchema,
+          problems={**FORBIDDEN, 422: "Invalid query arguments (the field is named)."},
+          limit=limited("export", when=lambda args, **_: args["format"] != "json"))
 def events(args: dict[str, Any], principal: Principal) -> Response:
     """The trust's events in sequence order, filtered; a page as JSON (``next_after`` continues it), or the
     whole filtered range streamed as JSON Lines or CSV."""
-    event_filter = filter_from_query(args)
     if args["format"] != "json":
-        return _export(principal.trust_id, event_filter, args["after"], args["format"])
+        return _export(principal.trust_id, args)
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
-        page = read_page(uow.connection, event_filter, args["after"], args["limit"])
+        page = events_matching(uow.connection, audit_filter(uow.connection, args), args["after"], args["limit"])
         personal = personal_of(uow.connection, page)
     return json_response({
         "events": [event_view(e, personal) for e in page],
@@ -82,12 +72,13 @@ def events(args: dict[str, Any], principal: Principal) -> Response:
     })
 
 
-def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) -> Response:
+def _export(trust_id: str, args: dict[str, Any]) -> Response:
     """Stream every matching event: one transaction, one keyset page in memory at a time."""
+    format_ = args["format"]
 
     def generate() -> Iterator[str]:
         with TenantUnitOfWork(_snapshot_engine(), trust_id) as uow:
-            yield from export_lines(uow.connection, event_filter, after, format_)
+            yield from export_lines(uow.connection, audit_filter(uow.connection, args), args["after"], format_)
 
     mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
     response = Response(stream_with_context(generate()), mimetype=mimetype)
@@ -97,10 +88,9 @@ def _export(trust_id: str, event_filter: EventFilter, after: int, format_: str) 
     return response
 
 
-@blp.route("/pupils/<pupil_id>/objectives/<objective_id>/history")
-@_auditors_only
-@blp.response(200, JudgementHistorySchema)
-@blp.alt_response(404, schema=ProblemSchema, description="No such pupil or objective in the caller's trust.")
+@endpoint(blp, "/pupils/<pupil_id>/objectives/<objective_id>/history", roles=AUDIT_ROLES,
+          response=JudgementHistorySchema,
+          problems={**FORBIDDEN, 404: "No such pupil or objective in the caller's trust."})
 def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
     """Every recording, correction and withdrawal of the pupil on the objective: who, when, why."""
     with TenantUnitOfWork(_snapshot_engine(), principal.trust_id) as uow:
@@ -112,10 +102,12 @@ def history(pupil_id: str, objective_id: str, principal: Principal) -> Response:
                           **judgement_history(found, personal)})
 
 
-@blp.route("/verify")
-@_auditors_only
+@blp.route("/verify")  # not endpoint(): the 202 it may answer must stay where the document lists it
+@requires(*AUDIT_ROLES)
 @blp.alt_response(202, description="A large trust: a verification job was started (or joined); see Location.")
 @blp.response(200, VerificationSchema)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)
+@blp.alt_response(403, schema=ProblemSchema, description=FORBIDDEN[403])
 @blp.alt_response(429, schema=ProblemSchema, description="Too many verifications at once (see Retry-After).")
 @limited("verify")
 def verify(principal: Principal) -> Response:
@@ -124,15 +116,14 @@ def verify(principal: Principal) -> Response:
     (``FATHOM_VERIFY_INLINE_MAX_EVENTS``) gets a background job instead, as ``POST /v1/audit/verifications``."""
     engine: Engine = current_app.extensions[ENGINE_EXTENSION]
     with TenantUnitOfWork(engine, principal.trust_id) as uow:
-        head = trust_head(uow.connection, principal.trust_id)
+        head = head_sequence(uow.connection)
     if head > current_app.extensions[VERIFY_INLINE_EXTENSION]:
         return _verification_job(principal)
     return json_response(verify_trust(engine, principal.trust_id).view())
 
 
-@blp.route("/verifications", methods=["POST"])
-@_auditors_only
-@blp.alt_response(202, description="The job (queued, or the one already running); poll its Location.")
+@endpoint(blp, "/verifications", methods=["POST"], roles=AUDIT_ROLES, problems=FORBIDDEN,
+          answers={202: "The job (queued, or the one already running); poll its Location."})
 def start_verification(principal: Principal) -> Response:
     """Verify the whole chain in the background (the verification worker); one job per trust at a time, so
     asking while one is queued or running answers that job."""
@@ -147,9 +138,8 @@ def _verification_job(principal: Principal) -> Response:
     return response
 
 
-@blp.route("/verifications/<job_id>")
-@_auditors_only
-@blp.alt_response(404, schema=ProblemSchema, description="No such verification in the caller's trust.")
+@endpoint(blp, "/verifications/<job_id>", roles=AUDIT_ROLES,
+          problems={**FORBIDDEN, 404: "No such verification in the caller's trust."})
 def verification(job_id: str, principal: Principal) -> Response:
     """A verification job: ``status`` (queued, running, done), ``events_checked`` of ``events_total``, and when
     done its ``result`` (the same report as ``GET /v1/audit/verify``)."""
@@ -159,11 +149,8 @@ def verification(job_id: str, principal: Principal) -> Response:
     return json_response(job.view())
 
 
-@blp.route("/reads")
-@_auditors_only
-@blp.arguments(AuditReadsQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, AuditReadsPageSchema)
-@blp.alt_response(422, schema=ProblemSchema, description="Invalid query arguments.")
+@endpoint(blp, "/reads", roles=AUDIT_ROLES, query=AuditReadsQuerySchema, as_kwargs=False,
+          response=AuditReadsPageSchema, problems={**FORBIDDEN, 422: "Invalid query arguments."})
 def reads(args: dict[str, Any], principal: Principal) -> Response:
     """Recorded reads (who looked at what, when): the audit log by anyone, anything by auditors and platform
     admins; oldest first; ``next_after`` continues."""

@@ -16,10 +16,13 @@ from fathom_reports.changes.schemas import ChangesPageSchema, ChangesQuerySchema
 from fathom_reports.changes.store import Notice, PositionGone
 from fathom_reports.changes.stream import ChangeFeed, stream
 from fathom_reports.fair_use import limited
+from fathom_reports.http.registrar import UNAUTHENTICATED, endpoint
 from fathom_reports.responses import json_response
 from fathom_shared.access_policy import FEED_READERS
 from fathom_shared.auth import Principal
-from fathom_shared.web import INT64_MAX, Problem, ProblemSchema, requires
+from fathom_shared.web.authentication import requires
+from fathom_shared.web.input_refusal import INT64_MAX
+from fathom_shared.web.problems import Problem, ProblemSchema
 
 FEED_EXTENSION = "fathom_reports.changes"
 FEED_ROLES = FEED_READERS
@@ -27,6 +30,7 @@ STREAM_URL_EXTENSION = "fathom_reports.stream_url"
 """Set (``FATHOM_STREAM_URL``) when streams are served by the stream server: this service then redirects there."""
 
 blp = Blueprint("changes", __name__, url_prefix="/v1/changes", description="Change feed of the read models")
+FORBIDDEN = {403: "Not an integration token."}
 
 
 def change_feed() -> ChangeFeed:
@@ -41,13 +45,8 @@ def read_or_gone(trust_id: str, after: int, limit: int, field: str) -> list[Noti
         raise gone_problem(gone, field) from gone
 
 
-@blp.route("")
-@requires(*FEED_ROLES)
-@blp.arguments(ChangesQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.response(200, ChangesPageSchema)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
-@blp.alt_response(410, schema=ProblemSchema, description=GONE)
+@endpoint(blp, "", roles=FEED_ROLES, query=ChangesQuerySchema, response=ChangesPageSchema,
+          problems={**FORBIDDEN, 410: GONE})
 def changes(principal: Principal, after: int, limit: int) -> Response:
     """The trust's change notices after ``after``, oldest first: poll with ``next_after``."""
     notices = read_or_gone(principal.trust_id, after, limit + 1, "after")
@@ -56,11 +55,11 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
                           "next_after": page[-1].notice_id if page else after, "more": len(notices) > limit})
 
 
-@blp.route("/stream")
+@blp.route("/stream")  # not endpoint(): the 307 it may answer must stay where the document lists it
 @requires(*FEED_ROLES)
 @blp.arguments(StreamQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
-@blp.alt_response(401, schema=ProblemSchema, description="No valid bearer token.")
-@blp.alt_response(403, schema=ProblemSchema, description="Not an integration token.")
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)
+@blp.alt_response(403, schema=ProblemSchema, description=FORBIDDEN[403])
 @blp.alt_response(410, schema=ProblemSchema, description=GONE)
 @blp.alt_response(307, description="Streams are served by the stream server (FATHOM_STREAM_URL): connect there.")
 @blp.alt_response(422, schema=ProblemSchema, description="Last-Event-ID or after is not a notice id.")

@@ -27,7 +27,7 @@ from fathom_reports.views.moderation import moderation_agreement
 from fathom_reports.views.pooled import PooledSnapshot, school_analysis, trust_analysis
 from fathom_shared.access_policy import SCHOOL_READERS, TRUST_WIDE_READERS
 from fathom_shared.auth import Principal
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 blp = Blueprint("pooled", __name__, url_prefix="/v1", description="School and trust analysis")
 

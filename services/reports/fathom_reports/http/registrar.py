@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema
 
-from fathom_shared.web import ProblemSchema, requires
+from fathom_shared.web.authentication import requires
+from fathom_shared.web.problems import ProblemSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
 

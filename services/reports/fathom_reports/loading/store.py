@@ -7,13 +7,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from fathom_reports.audit.verify import trust_head
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import head_sequence
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ class ReadModelStore:
     def head(self, trust_id: str) -> int:
         """The trust's last committed event sequence (its head in the event store)."""
         with TenantUnitOfWork(self._engine, trust_id) as uow:
-            return trust_head(uow.connection, trust_id)
+            return head_sequence(uow.connection)
 
     def behind(self, trust_id: str, at_least: int) -> bool:
         """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no

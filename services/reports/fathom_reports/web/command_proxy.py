@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, g, request, session
 
 from fathom_reports.web.extensions import web_settings
 from fathom_reports.web.session import check_csrf
-from fathom_shared.web import Problem
+from fathom_shared.web.problems import Problem
 
 bp = Blueprint("command_proxy", __name__)
 

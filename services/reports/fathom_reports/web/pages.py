@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,47 +82,39 @@ def module_imports(script: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-@bp.get("/")
-def home() -> Response | str:
-    return page("home.html", "Home", "home")
+@dataclass(frozen=True)
+class Page:
+    """One page of the web app: its URL rule (whose values become ``data-*`` too), shell and script."""
+
+    endpoint: str
+    rule: str
+    template: str
+    title: str
+    script: str
+    data: Mapping[str, str] = field(default_factory=dict)
+    pupil_groups: bool = False
+    """Whether the page's menus offer the pupil groups (``data-pupil-groups``, see ``group_menu``)."""
+
+    def view(self, **url_values: str) -> Response | str:
+        groups = {"pupil_groups": group_menu_json()} if self.pupil_groups else {}
+        return page(self.template, self.title, self.script, **self.data, **url_values, **groups)
 
 
-@bp.get("/classes/<class_id>")
-def class_analysis(class_id: str) -> Response | str:
-    return page("class.html", "Class Analysis", "class-analysis", class_id=class_id, pupil_groups=group_menu_json())
+PAGES = (
+    Page("home", "/", "home.html", "Home", "home"),
+    Page("class_analysis", "/classes/<class_id>", "class.html", "Class Analysis", "class-analysis",
+         pupil_groups=True),
+    Page("class_entry", "/classes/<class_id>/entry", "entry.html", "Enter judgements", "entry"),
+    Page("trust_analysis", "/trust", "trust.html", "Trust analysis", "drilldown", {"level": "trust"},
+         pupil_groups=True),
+    Page("school_analysis", "/schools/<school_id>", "school.html", "School analysis", "drilldown",
+         {"level": "school"}, pupil_groups=True),
+    Page("pupil_profile", "/pupils/<pupil_id>", "pupil.html", "Pupil profile", "pupil"),
+    Page("intervention", "/interventions/<intervention_id>", "intervention.html", "Intervention", "intervention"),
+    Page("audit", "/audit", "audit.html", "Audit", "audit"),
+    Page("judgement_history", "/audit/pupils/<pupil_id>/objectives/<objective_id>", "history.html",
+         "Judgement history", "history"),
+)
 
-
-@bp.get("/classes/<class_id>/entry")
-def class_entry(class_id: str) -> Response | str:
-    return page("entry.html", "Enter judgements", "entry", class_id=class_id)
-
-
-@bp.get("/trust")
-def trust_analysis() -> Response | str:
-    return page("trust.html", "Trust analysis", "drilldown", level="trust", pupil_groups=group_menu_json())
-
-
-@bp.get("/schools/<school_id>")
-def school_analysis(school_id: str) -> Response | str:
-    return page("school.html", "School analysis", "drilldown", level="school", school_id=school_id,
-                pupil_groups=group_menu_json())
-
-
-@bp.get("/pupils/<pupil_id>")
-def pupil_profile(pupil_id: str) -> Response | str:
-    return page("pupil.html", "Pupil profile", "pupil", pupil_id=pupil_id)
-
-
-@bp.get("/interventions/<intervention_id>")
-def intervention(intervention_id: str) -> Response | str:
-    return page("intervention.html", "Intervention", "intervention", intervention_id=intervention_id)
-
-
-@bp.get("/audit")
-def audit() -> Response | str:
-    return page("audit.html", "Audit", "audit")
-
-
-@bp.get("/audit/pupils/<pupil_id>/objectives/<objective_id>")
-def judgement_history(pupil_id: str, objective_id: str) -> Response | str:
-    return page("history.html", "Judgement history", "history", pupil_id=pupil_id, objective_id=objective_id)
+for _page in PAGES:
+    bp.add_url_rule(_page.rule, _page.endpoint, _page.view, methods=["GET"])

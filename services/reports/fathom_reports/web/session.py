@@ -17,7 +17,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from fathom_shared.auth import Principal, TokenError, write_once
 from fathom_shared.config import Settings
-from fathom_shared.web import SESSION_TOKEN_EXTENSION, Problem
+from fathom_shared.web.authentication import SESSION_TOKEN_EXTENSION
+from fathom_shared.web.problems import Problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -89,7 +90,7 @@ def check_csrf() -> None:
 
 
 def session_bearer_token() -> str | None:
-    """For :func:`fathom_shared.web.authenticate`: the cookie's token, CSRF-checked for writes."""
+    """For :func:`fathom_shared.web.authentication.authenticate`: the cookie's token, CSRF-checked for writes."""
     token = session.get("token")
     if token:
         check_csrf()

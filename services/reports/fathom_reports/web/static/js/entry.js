@@ -185,10 +185,10 @@ function buildPage() {
   ui.fillValue = h("select", { id: "entry-fill-value" });
   ui.fill = h("button", { type: "button", id: "entry-fill", onclick: () => fillSelection(Number(ui.fillValue.value)) },
     "Fill selected");
-  ui.selectCol = h("button", { type: "button", id: "entry-select-column", onclick: () => toggleColumn(state.active.c),
-    "aria-keyshortcuts": "Control+Space" }, "Select column");
-  ui.selectRow = h("button", { type: "button", id: "entry-select-row", onclick: () => toggleRow(state.active.r),
-    "aria-keyshortcuts": "Shift+Space" }, "Select pupil");
+  ui.selectCol = h("button", { type: "button", id: "entry-select-column",
+    onclick: () => toggleSelection("column", state.active.c), "aria-keyshortcuts": "Control+Space" }, "Select column");
+  ui.selectRow = h("button", { type: "button", id: "entry-select-row",
+    onclick: () => toggleSelection("row", state.active.r), "aria-keyshortcuts": "Shift+Space" }, "Select pupil");
   ui.clear = h("button", { type: "button", id: "entry-clear-selection", onclick: clearSelection }, "Clear selection");
   ui.selection = h("span", { id: "entry-selection", class: "selection-summary" });
   ui.taught = h("button", { type: "button", id: "entry-mark-taught", onclick: markTaught }, "Mark as taught");
@@ -305,7 +305,7 @@ function renderGrid() {
   columns.map((objective, c) => {
     const box = h("input", { type: "checkbox", class: "col-select", id: `col-${c}`, tabindex: -1, "data-r": -1,
       "data-c": c, "data-objective-id": objective.objective_id, checked: state.cols.has(objective.objective_id),
-      onclick: (event) => clickColumnBox(event, c) });
+      onclick: (event) => clickBox("column", event, c) });
     ui.colBoxes.push(box);
     const taught = objective.taught_dates?.length ? objective.taught_dates[objective.taught_dates.length - 1] : null;
     return h("th", { scope: "col", class: "entry-col", "data-objective-id": objective.objective_id,
@@ -320,7 +320,7 @@ function renderGrid() {
   const body = state.pupils.map((pupil, r) => {
     const box = h("input", { type: "checkbox", class: "row-select", id: `row-${r}`, tabindex: -1, "data-r": r,
       "data-c": -1, "data-pupil-id": pupil.pupil_id, checked: state.rows.has(pupil.pupil_id),
-      onclick: (event) => clickRowBox(event, r) });
+      onclick: (event) => clickBox("row", event, r) });
     ui.rowBoxes.push(box);
     const cells = columns.map((objective, c) => h("td", { role: "gridcell", class: "entry-cell", tabindex: -1,
       "data-r": r, "data-c": c, "data-pupil-id": pupil.pupil_id, "data-objective-id": objective.objective_id }));
@@ -527,8 +527,8 @@ function onGridKey(event) {
   }
   if (key === "Enter") { handled(); moveDown(); return; }
   if (key === "Escape") { if (state.rows.size || state.cols.size) { handled(); clearSelection(); } return; }
-  if (key === " " && inCell && ctrl) { handled(); toggleColumn(c); return; }
-  if (key === " " && inCell && event.shiftKey) { handled(); toggleRow(r); return; }
+  if (key === " " && inCell && ctrl) { handled(); toggleSelection("column", c); return; }
+  if (key === " " && inCell && event.shiftKey) { handled(); toggleSelection("row", r); return; }
   if (!inCell) return;
   if (event.altKey && !ctrl) {
     const match = /^(?:Digit|Numpad|Key)(\w)$/.exec(event.code || "");
@@ -642,45 +642,34 @@ function refreshSelection() {
   renderToolbar();
 }
 
-function toggleColumn(c) {
-  const objective = state.columns[c];
-  if (!objective) return;
-  if (state.cols.has(objective.objective_id)) state.cols.delete(objective.objective_id);
-  else state.cols.add(objective.objective_id);
-  state.lastColClick = c;
+/** The grid's two directions of selection: pupils (rows, by index r) and objectives (columns, by index c). */
+const AXES = {
+  row: { items: () => state.pupils, chosen: () => state.rows, id: (pupil) => pupil.pupil_id, last: "lastRowClick" },
+  column: { items: () => state.columns, chosen: () => state.cols, id: (objective) => objective.objective_id,
+    last: "lastColClick" },
+};
+
+/** Select or unselect the ``index``th pupil (``axis`` "row") or objective ("column"). */
+function toggleSelection(axis, index) {
+  const { items, chosen, id, last } = AXES[axis];
+  const item = items()[index];
+  if (!item) return;
+  if (chosen().has(id(item))) chosen().delete(id(item));
+  else chosen().add(id(item));
+  state[last] = index;
   refreshSelection();
 }
 
-function toggleRow(r) {
-  const pupil = state.pupils[r];
-  if (!pupil) return;
-  if (state.rows.has(pupil.pupil_id)) state.rows.delete(pupil.pupil_id);
-  else state.rows.add(pupil.pupil_id);
-  state.lastRowClick = r;
-  refreshSelection();
-}
-
-function clickRowBox(event, r) {
+/** A row's or column's checkbox: it alone, or with Shift every box from the last one clicked, follows its tick. */
+function clickBox(axis, event, index) {
+  const { items, chosen, id, last } = AXES[axis];
   const on = event.target.checked;
-  const from = event.shiftKey && state.lastRowClick !== null ? Math.min(state.lastRowClick, r) : r;
-  const to = event.shiftKey && state.lastRowClick !== null ? Math.max(state.lastRowClick, r) : r;
-  for (let i = from; i <= to; i += 1) {
-    if (on) state.rows.add(state.pupils[i].pupil_id);
-    else state.rows.delete(state.pupils[i].pupil_id);
+  const anchor = event.shiftKey && state[last] !== null ? state[last] : index;
+  for (let i = Math.min(anchor, index); i <= Math.max(anchor, index); i += 1) {
+    if (on) chosen().add(id(items()[i]));
+    else chosen().delete(id(items()[i]));
   }
-  state.lastRowClick = r;
-  refreshSelection();
-}
-
-function clickColumnBox(event, c) {
-  const on = event.target.checked;
-  const from = event.shiftKey && state.lastColClick !== null ? Math.min(state.lastColClick, c) : c;
-  const to = event.shiftKey && state.lastColClick !== null ? Math.max(state.lastColClick, c) : c;
-  for (let i = from; i <= to; i += 1) {
-    if (on) state.cols.add(state.columns[i].objective_id);
-    else state.cols.delete(state.columns[i].objective_id);
-  }
-  state.lastColClick = c;
+  state[last] = index;
   refreshSelection();
 }
 
