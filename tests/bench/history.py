@@ -326,12 +326,12 @@ class Profile:
 PHASES = {
     "resolve": ("time_travel.py", "resolve"),
     "pupils_ever_in": ("time_travel.py", "pupils_ever_in"),
-    "read_streams (SQL + rows)": ("recorder.py", "read_streams"),
+    "replay_streams (SQL + rows)": ("recorder.py", "replay_streams"),
     "parse_batch (upcast/validate)": ("parsing.py", "parse_batch"),
     "project (fold)": ("fold.py", "project"),
     "scratch tables": ("scratch.py", "create_scratch"),
-    "write + refresh (projector's writer)": ("writer.py", "write_rows"),
-    "current judgements (refresh)": ("current.py", "refresh"),
+    "fill (COPY of the fold's final rows)": ("fill.py", "copy_rows"),
+    "current judgements (rollup)": ("current.py", "current_rows"),
     "SQL loader": ("class_analysis.py", "load_class_snapshot"),
     "analyse_class": ("class_analysis.py", "analyse_class"),
 }

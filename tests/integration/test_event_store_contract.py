@@ -9,6 +9,7 @@ in an answer.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from fathom_shared.event_store import (
     iter_matching,
     read_streams,
     recorded_at,
+    replay_streams,
     sequence_at,
 )
 
@@ -78,6 +80,17 @@ def test_read_streams_gives_whole_types_and_named_streams_in_order_up_to_a_momen
     assert {e.trust_id for e in both} == {a}
     assert _sequences(_in(app_engine, a, lambda c: read_streams(c, streams=[("pupil", "p1")], until=3))) == [2]
     assert _in(app_engine, a, lambda c: read_streams(c)) == []
+
+
+@pytest.mark.parametrize("until", [None, 3, 6])
+def test_replay_streams_gives_what_read_streams_gives_without_the_hash_chain_links(app_engine, logs, until):
+    a, _b, _ = logs
+    asked = {"stream_types": ["scale", "intervention"], "streams": [("pupil", "p1"), ("pupil", "p2")], "until": until}
+    full = _in(app_engine, a, lambda c: read_streams(c, **asked))
+    lean = _in(app_engine, a, lambda c: replay_streams(c, **asked))
+    assert full and lean == [replace(e, prev_hash=b"", hash=b"") for e in full]
+    assert all(e.hash for e in full) and {e.trust_id for e in lean} == {a}
+    assert _in(app_engine, a, lambda c: replay_streams(c)) == []
 
 
 @pytest.mark.parametrize(("event_filter", "expected"), [
@@ -142,6 +155,8 @@ def test_no_reader_answers_with_another_trusts_events(app_engine, logs, make_tru
     a, _b, written = logs
     assert _in(app_engine, c, lambda conn: read_streams(conn, stream_types=["pupil", "scale", "intervention"],
                                                         streams=[("pupil", "p1")])) == []
+    assert _in(app_engine, c, lambda conn: replay_streams(conn, stream_types=["pupil", "scale", "intervention"],
+                                                          streams=[("pupil", "p1")])) == []
     assert _in(app_engine, c, lambda conn: events_matching(conn, EventFilter())) == []
     assert _in(app_engine, c, lambda conn: any_matching(conn, EventFilter(event_id=written[a][0].event_id))) is False
     assert _in(app_engine, c, lambda conn: sequence_at(conn, written[a][-1].recorded_at)) == 0
@@ -154,4 +169,5 @@ def test_without_a_trust_set_the_readers_see_nothing(app_engine, logs):
     with app_engine.connect() as connection:
         connection.execute(text("SELECT set_config('fathom.trust', '', false)"))
         assert events_matching(connection, EventFilter()) == []
+        assert replay_streams(connection, stream_types=["pupil", "scale"]) == []
         assert head_sequence(connection) == 0

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, Engine, text
 
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import NewEvent, read_events
 from fathom_shared.read_models.arrays import COLUMN_TYPES
+from fathom_shared.read_models.fill import fill_empty
 from fathom_shared.read_models.notices import NOTICE_TABLES
 from fathom_shared.read_models.tables import DEAD_LETTERS, READ_MODELS, REPLAYED, Table
 from fathom_shared.read_models.target import create_scratch_tables
-from fathom_shared.read_models.writer import apply_from_store
-from tests.rebuild_support import history
+from fathom_shared.read_models.writer import apply_events, apply_from_store
+from tests.rebuild_support import append, history, roster
 
 ARRAY_TYPES = {"integer": "integer", "bigint": "bigint", "numeric": "numeric", "boolean": "boolean",
                "date": "date", "uuid": "uuid", "jsonb": "jsonb", "text": "text"}
@@ -86,3 +89,50 @@ def test_a_replay_into_scratch_tables_makes_the_live_rows_and_leaves_the_live_ta
     assert replayed == {table.name: live[table.name] for table in REPLAYED}
     with TenantUnitOfWork(app_engine, trust) as uow:
         assert everything(uow.connection, trust) == live, "the live models, change feed and position are untouched"
+
+
+def replayed_in_scratch(engine: Engine, trust_id: str, fill: bool) -> dict[str, list[tuple[Any, ...]]]:
+    """The trust's whole log folded into fresh scratch tables: filled once, or applied by the live writer."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        connection = uow.connection
+        create_scratch_tables(connection)
+        events = read_events(connection)
+        outcome = fill_empty(connection, trust_id, events) if fill else apply_events(connection, trust_id, events)
+        found = everything(connection, trust_id)
+    found["outcome"] = [(outcome.applied, outcome.last_sequence, tuple(r.event.sequence for r in outcome.dead_letters))]
+    return found
+
+
+def test_filling_empty_scratch_tables_makes_the_live_rows_and_announces_nothing(app_engine: Engine, trust: str) -> None:
+    history(app_engine, trust, judgement_count=1000)
+    catch_up_trust(app_engine, trust)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        live = everything(uow.connection, trust)
+    filled = replayed_in_scratch(app_engine, trust, fill=True)
+    assert {t.name: filled[t.name] for t in REPLAYED} == {t.name: live[t.name] for t in REPLAYED}
+    assert filled["change_notices"] == filled["change_heads"] == []
+    assert filled["outcome"] == replayed_in_scratch(app_engine, trust, fill=False)["outcome"]
+
+
+@pytest.mark.parametrize(("method", "n"), [("latest", None), ("mean_last_n", 2), ("secure_n_times", 2)])
+def test_a_fill_derives_every_rollup_methods_cells_as_the_live_writer_does(
+        app_engine: Engine, trust: str, method: str, n: int | None) -> None:
+    history(app_engine, trust, judgement_count=1000)
+    append(app_engine, trust, [NewEvent("trust", trust, "RollupMethodChanged", {"method": method, "n": n})])
+    filled, applied = (replayed_in_scratch(app_engine, trust, fill) for fill in (True, False))
+    assert filled["rm_pupil_objective"], "cells were derived"
+    assert {t.name: filled[t.name] for t in REPLAYED} == {t.name: applied[t.name] for t in REPLAYED}
+    assert filled["outcome"] == applied["outcome"]
+
+
+def test_rows_the_database_refuses_send_a_fill_the_live_writers_way_which_sets_only_them_aside(
+        app_engine: Engine, trust: str) -> None:
+    append(app_engine, trust, [*roster(), NewEvent("pupil", "p1", "JudgementRecorded", {
+        "pupil_id": "p1", "objective_id": "o1", "value": 2**40, "assessed_on": "2026-09-02", "source": "teacher"}),
+        NewEvent("pupil", "p2", "JudgementRecorded", {
+            "pupil_id": "p2", "objective_id": "o1", "value": 3, "assessed_on": "2026-09-02", "source": "teacher"})])
+    filled, applied = (replayed_in_scratch(app_engine, trust, fill) for fill in (True, False))
+    assert [row[2] for row in filled["dead_letters"]] == ["JudgementRecorded"]
+    assert len(filled["rm_judgements"]) == len(filled["rm_pupil_objective"]) == 1
+    assert {t.name: filled[t.name] for t in REPLAYED} == {t.name: applied[t.name] for t in REPLAYED}
+    assert filled["outcome"] == applied["outcome"]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.current import current_rows
 from fathom_shared.read_models.fold import intervention_pupils, project
 from fathom_shared.read_models.parsing import parse_batch, wanted
 from fathom_shared.read_models.projection import Loaded, Projection
@@ -271,3 +272,17 @@ def test_an_interventions_pupils_change_by_one_rule_removals_first_each_pupil_on
     assert intervention_pupils({"added": ["p4", "p2", "p4"], "removed": ["p1"]}, ["p1", "p2", "p3"]) == \
         ["p2", "p3", "p4"]
     assert intervention_pupils({"added": ["p1"], "removed": ["p1"]}, ["p1", "p2"]) == ["p2", "p1"]
+
+
+def test_current_rows_derive_each_cell_from_its_final_judgements_by_the_trusts_rollup():
+    projection = fold(judged(1, 2, "2026-10-01"), judged(2, 4, "2026-09-20"), judged(3, 1, "2026-10-01", pupil="p2"),
+                      judged(4, 3, "2026-10-01", source="self"), amended(5, "JudgementCorrected", 1, value=3),
+                      amended(6, "JudgementWithdrawn", 3, pupil="p2"))
+    assert current_rows(projection) == [  # p2's only judgement is withdrawn: no cell
+        {"pupil_id": "p1", "objective_id": "o1", "source": "teacher", "value": 3, "assessed_on": date(2026, 10, 1),
+         "note": None, "event_id": uuid.UUID(int=1), "sequence": 2, "judgements": 2},
+        {"pupil_id": "p1", "objective_id": "o1", "source": "self", "value": 3, "assessed_on": date(2026, 10, 1),
+         "note": None, "event_id": uuid.UUID(int=4), "sequence": 4, "judgements": 1}]
+    highest = fold(event(7, "RollupMethodChanged", {"method": "highest", "n": None}), judged(8, 2, "2026-10-01"),
+                   judged(9, 4, "2026-09-01"))
+    assert [(row["value"], row["event_id"]) for row in current_rows(highest)] == [(4, uuid.UUID(int=8))]

@@ -28,6 +28,7 @@ from fathom_shared.event_store.recorder import (
     read_events,
     read_streams,
     recorded_at,
+    replay_streams,
     sequence_at,
     stream_versions,
     verify_chain,
@@ -38,5 +39,5 @@ __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "chain_links", "check_chain", "content_of", "event_at", "event_hash",
     "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching", "read_events",
-    "read_streams", "recorded_at", "sequence_at", "stream_versions", "verify_chain",
+    "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions", "verify_chain",
 ]

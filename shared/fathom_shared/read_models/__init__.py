@@ -13,6 +13,8 @@ The modules, each importing only those listed before it:
 - :mod:`~fathom_shared.read_models.current` — ``rm_pupil_objective`` kept by the rollup (SQL);
 - :mod:`~fathom_shared.read_models.writer` — a batch loaded, folded and written, with dead letters and
   the trust's position (SQL);
+- :mod:`~fathom_shared.read_models.fill` — empty throw-away copies filled in one pass: the fold's final rows,
+  one ``COPY`` per table, the current cells derived by the rollup (SQL);
 - :mod:`~fathom_shared.read_models.target` — where the writer's rows go: the live tables, a schema of
   copies (the online rebuild's shadow) or temporary tables (a throw-away replay, e.g. time travel).
 """

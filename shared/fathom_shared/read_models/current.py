@@ -23,7 +23,7 @@ from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.notices import changed_only, with_notices
 from fathom_shared.read_models.projection import FreshCell, Projection
 from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
-from fathom_shared.read_models.tables import JUDGEMENTS, PUPIL_OBJECTIVE, CellKey
+from fathom_shared.read_models.tables import JUDGEMENTS, OBJECTIVES, PUPIL_OBJECTIVE, SCALES, CellKey
 
 TABLE = PUPIL_OBJECTIVE.name
 CELL = PUPIL_OBJECTIVE.key
@@ -127,6 +127,28 @@ def recompute_all(connection: Connection, trust_id: str, method: str, n: int | N
     for chunk in _chunks((_current_row(cell, c) for cell, c in currents if c is not None), CHUNK):
         _write(connection, trust_id, chunk, sequence)
     connection.execute(_DELETE_UNJUDGED, {"trust_id": trust_id, "notice_sequence": sequence})
+
+
+def current_rows(projection: Projection) -> list[dict[str, Any]]:
+    """Every cell's row derived from ``projection``'s judgement rows alone: what :func:`recompute_all` writes
+    when the tables hold exactly those rows (used to fill throw-away copies without a round trip)."""
+    settings = projection.settings()
+    method, n = settings["rollup_method"], settings["rollup_n"]
+    facts: dict[CellKey, list[JudgementFact]] = {}
+    for row in projection.rows.get(JUDGEMENTS.name, {}).values():
+        if row["status"] != "withdrawn":
+            facts.setdefault((row["pupil_id"], row["objective_id"], row["source"]), []).append(JudgementFact(
+                row["judgement_id"], row["value"], row["assessed_on"], row["sequence"], row["source"], row["note"]))
+    bands = _folded_bands(projection) if method in NEEDS_BANDS else {}
+    currents = ((cell, current_judgement(f, method, n, bands.get(cell[1], ()))) for cell, f in facts.items())
+    return [_current_row(cell, current) for cell, current in currents if current is not None]
+
+
+def _folded_bands(projection: Projection) -> Mapping[str, list[dict[str, Any]]]:
+    """Each objective's scale bands among ``projection``'s rows, as :func:`_bands` joins them in SQL."""
+    scales = projection.rows.get(SCALES.name, {})
+    return {objective["objective_id"]: scales[(objective["scale_id"],)]["bands"]
+            for objective in projection.rows.get(OBJECTIVES.name, {}).values() if (objective["scale_id"],) in scales}
 
 
 def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]], sequence: int) -> None:

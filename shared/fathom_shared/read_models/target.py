@@ -18,7 +18,9 @@ transaction writes. That is the one way of writing elsewhere, and there are two 
 Either way ``events`` (read through :mod:`fathom_shared.event_store`) and ``rm_positions`` have
 no copy and stay the live ones: a replay into copies applies events with
 :func:`~fathom_shared.read_models.writer.apply_events` or
-:func:`~fathom_shared.read_models.writer.apply_from_store` and must not call
+:func:`~fathom_shared.read_models.writer.apply_from_store` — or, into empty copies that are read once
+and dropped, writes the fold's final rows with :func:`~fathom_shared.read_models.fill.fill_empty` —
+and must not call
 :func:`~fathom_shared.read_models.writer.lock_position` / ``set_position``, which are the live
 position's. The change-notice tables are always copied with the read models, so a replay's
 notices never reach the live change feed. Creating temporary tables needs a read-write

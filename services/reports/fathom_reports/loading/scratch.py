@@ -1,10 +1,11 @@
-"""Scratch read models: temporary tables shaped like the projector's, filled by the projector's own writer.
+"""Scratch read models: temporary tables shaped like the projector's, filled by the projector's own fold.
 
 Time travel folds a past moment's events with exactly the code that builds the live read models (the
-projector's fold, writer and current-judgement refresh), into temporary tables created ``LIKE`` the live
-ones. PostgreSQL looks temporary tables up first, so for the rest of the transaction the unqualified
-``rm_*`` names in the writer and in the SQL loaders mean the scratch copies, while the roster, personal
-texts and the event store stay the live tables.
+projector's fold and rollup) and writes the final rows, once per table, into temporary tables created
+``LIKE`` the live ones (:func:`fathom_shared.read_models.fill.fill_empty`: empty tables need no upserts,
+change notices or SQL refresh). PostgreSQL looks temporary tables up first, so for the rest of the
+transaction the unqualified ``rm_*`` names in the writer and in the SQL loaders mean the scratch copies,
+while the roster, personal texts and the event store stay the live tables.
 
 The tables are created in the request's own transaction (``ON COMMIT DROP``; the transaction is always
 rolled back), which then turns read-only: PostgreSQL still allows writes to temporary tables, so nothing
@@ -19,16 +20,17 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, text
 
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.fill import fill_empty
 from fathom_shared.read_models.notices import NOTICE_TABLES
 from fathom_shared.read_models.tables import REPLAYED
-from fathom_shared.read_models.writer import apply_events
 
 SCRATCH_KEYS: dict[str, tuple[str, ...]] = {
     **{table.name: ("trust_id", *table.key) for table in REPLAYED},
     **{name: ("trust_id",) if name == "change_heads" else () for name in NOTICE_TABLES},
     "rm_positions": ("trust_id",)}
-"""Every table the writer may write while applying events (as in
-:data:`fathom_shared.read_models.target.SCRATCH_TABLES`), and ``rm_positions``, which the loaders read as
+"""Every table the live writer may write while applying events (as in
+:data:`fathom_shared.read_models.target.SCRATCH_TABLES`; a fill falls back to it when the database refuses
+a row), and ``rm_positions``, which the loaders read as
 a view's ``sequence``: here it is the past moment's. Each with only the key its upserts conflict on, not
 the live tables' other indexes: a scratch table holds one view's rows, and every index costs catalog work
 and writes. With no ``change_heads`` row, the writer's change notices are not even numbered."""
@@ -53,4 +55,4 @@ def replay(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
         connection.exec_driver_sql(_CLEAR)
     connection.execute(text("INSERT INTO pg_temp.rm_positions (trust_id, last_applied) VALUES (:trust, :sequence)"),
                        {"trust": trust_id, "sequence": sequence})
-    apply_events(connection, trust_id, events)
+    fill_empty(connection, trust_id, events)

@@ -42,10 +42,11 @@ from fathom_shared.event_store import (
     StreamKey,
     events_matching,
     head_sequence,
-    read_streams,
     recorded_at,
+    replay_streams,
     sequence_at,
 )
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.fold import SCHOOL_TIMEZONE
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
@@ -91,9 +92,12 @@ class PastReadModels(ReadModels):
         return cls(connection, trust_id, resolve(connection, as_of))
 
     def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = ()) -> None:
-        events = read_streams(self.connection, stream_types=stream_types, streams=list(streams),
-                              until=self.moment.sequence)
-        replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed)
+        """Read, fold and write with the cyclic collector paused: the events and rows form no cycles and all
+        live until the end, so a collection would only walk them (see :mod:`fathom_shared.gc_pause`)."""
+        with gc_paused():
+            events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
+                                    until=self.moment.sequence)
+            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed)
         self._replayed = True
 
     def prepare_class(self, class_id: str, readable: ReadablePupils | None = None) -> None:
@@ -104,7 +108,7 @@ class PastReadModels(ReadModels):
                      streams=[("class", class_id), *(("pupil", p) for p in pupil_ids)])
 
     def prepare_pupil(self, pupil_id: str) -> None:
-        own = read_streams(self.connection, streams=[("pupil", pupil_id)], until=self.moment.sequence)
+        own = replay_streams(self.connection, streams=[("pupil", pupil_id)], until=self.moment.sequence)
         class_ids = sorted({e.data["class_id"] for e in own
                             if e.event_type in MEMBERSHIP_EVENTS and e.data.get("class_id")})
         self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("pupil", pupil_id), *(("class", c) for c in class_ids)])
