@@ -47,13 +47,6 @@ def shown_staff(ref: Any, legacy: str | None, staff: Mapping[str, str | None]) -
     return staff.get(str(ref)) if ref is not None else legacy
 
 
-def shown_text(ref: Any, legacy: str | None, texts: Mapping[str, str | None], hidden: bool) -> str | None:
-    """The text of ``ref`` now, else ``legacy`` inline text unless ``hidden`` (an erased pupil's)."""
-    if ref is not None:
-        return texts.get(str(ref))
-    return None if hidden else legacy
-
-
 TEXT_REF_FIELDS = {"note_ref": "note", "evidence_ref_id": "evidence_ref", "reason_ref": "reason",
                    "name_ref": "name", "outcome_ref": "outcome"}
 STAFF_REF_FIELDS = {"lead_ref": "lead", "staff_ref": "staff_sub"}
