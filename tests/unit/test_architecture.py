@@ -172,6 +172,16 @@ def test_no_module_is_longer_than_a_newcomer_reads_at_once():
     assert long == {}
 
 
+WEB_SCRIPTS = ROOT / "services" / "reports" / "fathom_reports" / "web" / "static" / "js"
+
+
+def test_no_web_script_is_longer_than_a_newcomer_reads_at_once():
+    """The web app's ES modules are code a newcomer reads too: the same limit as for Python modules."""
+    long = {path.name: n for path in sorted(WEB_SCRIPTS.glob("*.js"))
+            if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert long == {}
+
+
 def test_no_function_is_longer_than_a_screen():
     long = {}
     for name, path in MODULES.items():
