@@ -325,3 +325,26 @@ def test_the_source_menu_offers_only_what_the_signed_in_person_may_record(page, 
     page.goto(f"/classes/{CLASS}/entry")
     page.locator("td.entry-cell").first.wait_for()
     assert source_options(page) == ["teacher", "self", "moderator"]
+
+
+def test_the_corner_box_ticks_every_pupil_and_a_new_source_reloads_the_grid_keeping_changes(
+        page, web: WebSystem, sign_in) -> None:
+    """The corner box and the source menu reach the selection and saving's errors through what the page
+    connects at start-up (the grid and the filters do not import them): both work, and the grid drawn again
+    for the new source keeps the selection and the unsaved value."""
+    pupils, objectives = open_entry(page, sign_in, "maths", "fractions")
+    page.click("#entry-select-all")
+    expect(page.locator("input.row-select:checked")).to_have_count(len(pupils))
+    expect(page.locator("#entry-selection")).to_contain_text(f"× {len(pupils)} pupils")
+    cell(page, pupils[0], objectives[1]).click()
+    page.keyboard.type("3")
+    expect(page.locator("#entry-pending-count")).to_have_text("1 unsaved change")
+    page.eval_on_selector("#entry-grid", "grid => { grid.dataset.drawnBefore = 'yes'; }")
+    with page.expect_response(lambda response: "/analysis?" in response.url and "source=self" in response.url
+                              ) as answered:
+        page.select_option("#entry-source", "self")
+    assert answered.value.status == 200
+    expect(page.locator("#entry-grid[data-drawn-before]")).to_have_count(0)  # drawn again
+    expect(page.locator("#entry-select-all")).to_be_checked()
+    expect(cell(page, pupils[0], objectives[1])).to_have_attribute("data-pending", "3")
+    expect(page.locator("#entry-pending-count")).to_have_text("1 unsaved change")

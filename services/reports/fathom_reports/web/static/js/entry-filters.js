@@ -2,7 +2,15 @@
 import { h, showProblem, showStatus } from "./fathom.js";
 import { renderGrid } from "./entry-grid.js";
 import { chooseDefaults, fetchAnalysis, state, strandsOf, subjectsOf, takeAnalysis, ui } from "./entry-model.js";
-import { forgetErrors } from "./entry-save.js";
+
+// Forgetting the last Save's errors about the source belongs to saving (entry-save.js), and saving refills these
+// filters: so the page hands forgetErrors over once at start-up (entry.js calls connectFilters) instead of the
+// two modules importing each other.
+let forgetErrors;
+
+export function connectFilters(actions) {
+  ({ forgetErrors } = actions);
+}
 
 export function fillFilterOptions() {
   const years = [...new Set([...state.objectives.values()].map((o) => o.year_group))].sort((a, b) => a - b);

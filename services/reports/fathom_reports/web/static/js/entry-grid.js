@@ -1,11 +1,18 @@
 // Grid entry's drawing: the grid table, each cell's current and pending band, the key, the toolbar's counts,
 // and which cell is active (the one that takes the keyboard).
 import { bandClass, bandKey, bandShort, formatDate, h, mount } from "./fathom.js";
-import { clickBox, selectAllRows } from "./entry-edits.js";
-import { onGridClick, onGridFocus, onGridKey } from "./entry-keys.js";
 import {
   bandOf, cellKey, fillTargets, inSelection, pupilName, splitKey, state, ui, visibleObjectives,
 } from "./entry-model.js";
+
+// What the grid's keys, clicks and checkboxes do: the keyboard (entry-keys.js) and the selection (entry-edits.js)
+// repaint the grid, so the grid cannot import them without an import loop. The page hands them over once at
+// start-up (entry.js calls connectGrid before the first renderGrid).
+let onGridKey, onGridClick, onGridFocus, clickBox, selectAllRows;
+
+export function connectGrid(actions) {
+  ({ onGridKey, onGridClick, onGridFocus, clickBox, selectAllRows } = actions);
+}
 
 // --- the grid --------------------------------------------------------------------------------
 

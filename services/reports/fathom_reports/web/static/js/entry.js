@@ -2,14 +2,21 @@
 // Pending values stay in the page (across strands) until one Save sends them as one all-or-nothing batch;
 // the API's per-item errors (judgements.<i>.<field>) come back onto the cells they belong to.
 // This module builds the page; the grid's model, filters, drawing, keys, edits and saving have their own.
+// Each imports only modules after it in this order: this page, keys, edits, save, filters, grid, model (and
+// fathom.js). Where a control drawn low down must call up (the grid's keys and checkboxes call the keyboard and
+// the selection; the source filter forgets saving's errors), this page connects them at start-up, not an import.
 import { ApiError, h, load, mount, setCrumbs, setTitle, showRefusal } from "./fathom.js";
-import { clearSelection, fillSelection, toggleSelection, undo } from "./entry-edits.js";
-import { changeSource, fillFilterOptions, pickStrand, pickSubject } from "./entry-filters.js";
-import { renderCounter, renderGrid } from "./entry-grid.js";
+import { clearSelection, clickBox, fillSelection, selectAllRows, toggleSelection, undo } from "./entry-edits.js";
+import { changeSource, connectFilters, fillFilterOptions, pickStrand, pickSubject } from "./entry-filters.js";
+import { connectGrid, renderCounter, renderGrid } from "./entry-grid.js";
+import { onGridClick, onGridFocus, onGridKey } from "./entry-keys.js";
 import {
   chooseDefaults, classId, fetchAnalysis, londonToday, recordableSources, state, takeAnalysis, ui,
 } from "./entry-model.js";
 import { forgetErrors, markTaught, save } from "./entry-save.js";
+
+connectGrid({ onGridKey, onGridClick, onGridFocus, clickBox, selectAllRows });
+connectFilters({ forgetErrors });
 
 const SOURCE_LABELS = { teacher: "Teacher", self: "Pupil (self-assessment)", moderator: "Moderator" };
 
