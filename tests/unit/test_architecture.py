@@ -3,16 +3,19 @@
 These read the product code as text and syntax trees (nothing is run): imports between packages and
 folders go only the way the README's folder map says, there is no import cycle, the event store is the
 only code that names the ``events`` table, and no module or function outgrows what a newcomer can read.
+The web app's scripts are held to the same: no import cycle, no overlong module.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+
+from fathom_reports.web.pages import IMPORT as WEB_SCRIPT_IMPORT
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {
@@ -64,8 +67,9 @@ def _imports(name: str, path: Path) -> Iterator[str]:
 GRAPH = {name: set(_imports(name, path)) for name, path in MODULES.items()}
 
 
-def _cycles() -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan)."""
+def _cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Modules that import each other, directly or round a loop: the strongly connected components of more than
+    one module, and a module importing itself (Tarjan). ``graph`` maps each module to those it imports, all keys."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -76,7 +80,7 @@ def _cycles() -> list[list[str]]:
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
-        for target in GRAPH[node]:
+        for target in graph[node]:
             if target not in index:
                 visit(target)
                 low[node] = min(low[node], low[target])
@@ -90,17 +94,17 @@ def _cycles() -> list[list[str]]:
                 component.append(member)
                 if member == node:
                     break
-            if len(component) > 1:
+            if len(component) > 1 or node in graph[node]:
                 cycles.append(sorted(component))
 
-    for node in GRAPH:
+    for node in graph:
         if node not in index:
             visit(node)
     return cycles
 
 
 def test_there_is_no_import_cycle():
-    assert _cycles() == []
+    assert _cycles(GRAPH) == []
 
 
 # (importer prefix, forbidden prefix): the arrows the folder map does not have.
@@ -180,6 +184,33 @@ def test_no_web_script_is_longer_than_a_newcomer_reads_at_once():
     long = {path.name: n for path in sorted(WEB_SCRIPTS.glob("*.js"))
             if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
     assert long == {}
+
+
+def _web_script_graph() -> dict[str, set[str]]:
+    """Each web script and the scripts of its folder it imports, found with the very pattern the pages use to
+    preload a script's imports (so the rule reads the imports the browser is told about)."""
+    scripts = {path.name: path for path in sorted(WEB_SCRIPTS.glob("*.js"))}
+    return {name: {imported for imported in WEB_SCRIPT_IMPORT.findall(path.read_text()) if imported in scripts}
+            for name, path in scripts.items()}
+
+
+def test_web_script_imports_are_found_in_every_form():
+    source = """import { a } from "./one.js";
+import {
+  b, c,
+} from './two.js';
+export { d } from "./three.js";
+import "./four.js";
+const notAnImport = "./five.js";
+"""
+    assert WEB_SCRIPT_IMPORT.findall(source) == ["one.js", "two.js", "three.js", "four.js"]
+
+
+def test_web_scripts_import_no_cycle():
+    """A page's parts import downward only (its model and ``fathom.js`` at the bottom, the page script on top):
+    a loop hides which module is the page and which its parts. Where a control drawn by a lower module must
+    call a higher one, the page script hands it the function at start-up (see ``entry.js``)."""
+    assert _cycles(_web_script_graph()) == []
 
 
 def test_no_function_is_longer_than_a_screen():

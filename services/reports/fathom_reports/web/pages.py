@@ -65,7 +65,9 @@ def page(template: str, title: str, script: str | None, **data: Any) -> Response
                            preloads=module_imports(f"{script}.js") if script else ())
 
 
-IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
+IMPORT = re.compile(r"""\b(?:from|import)\s*["']\./([\w-]+\.js)["']""")
+"""A script's static import of another script of its folder (``import … from "./x.js"``, one line or many, either
+quote, or a bare ``import "./x.js"``): what is preloaded here, and what the no-import-cycle rule reads."""
 
 
 @functools.cache
