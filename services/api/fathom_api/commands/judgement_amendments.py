@@ -28,10 +28,8 @@ from fathom_shared.events import CURRENT_VERSION, serialise, upcast
 from fathom_shared.judgement_state import CORRECTED, RECORDED, WITHDRAWN, JudgementState
 from fathom_shared.personal import keep_text
 
-Judgement = JudgementState
 
-
-def fold(events: Iterable[StoredEvent], state: Judgement | None = None) -> Judgement | None:
+def fold(events: Iterable[StoredEvent], state: JudgementState | None = None) -> JudgementState | None:
     """The judgement after these events (None until it was recorded): the shared fold of
     :mod:`fathom_shared.judgement_state` over each event's data upcast to its current version."""
     return judgement_state.fold(((event, upcast(event.event_type, event.schema_version, event.data))
@@ -48,7 +46,7 @@ class Facts:
     """The band values of the objective's scale (empty if the objective is unknown)."""
 
 
-def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str, Any], state: Judgement | None,
+def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str, Any], state: JudgementState | None,
                      facts: Facts, keep: Callable[[str, str], str | None]) -> list[NewEvent]:
     """``JudgementCorrected`` / ``JudgementWithdrawn``: find, authorise (a moderator's judgement needs a
     moderating role, so a correction never changes what a moderator said), refuse a withdrawn original,
@@ -76,7 +74,7 @@ def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str,
                      schema_version=CURRENT_VERSION[event_type])]
 
 
-def load(conn: Connection, judgement_id: str) -> Judgement | None:
+def load(conn: Connection, judgement_id: str) -> JudgementState | None:
     """The judgement's life from the event store (None also for a malformed id: it names nothing)."""
     try:
         event_id = uuid.UUID(judgement_id)
@@ -91,7 +89,7 @@ def load(conn: Connection, judgement_id: str) -> Judgement | None:
     return fold(withdrawals, recorded)
 
 
-def _facts(conn: Connection, principal: Principal, state: Judgement | None, event_type: str) -> Facts:
+def _facts(conn: Connection, principal: Principal, state: JudgementState | None, event_type: str) -> Facts:
     pupil = None if state is None else pupils_by_id(conn, [state.pupil_id]).get(state.pupil_id)
     allowed: list[Any] = []
     if state is not None and event_type == CORRECTED:
