@@ -8,14 +8,17 @@ trust. The setting is transaction-local: a pooled connection carries nothing ove
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from psycopg.types.json import set_json_loads
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
+from fathom_shared import fast_json
 from fathom_shared.config import sqlalchemy_url
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    return create_engine(
+    engine = create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -23,6 +26,14 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
         future=True,
         hide_parameters=True,  # an SQL error's log line must not carry a pupil's name or a teacher's note
     )
+    event.listen(engine, "connect", _parse_json_in_c)
+    return engine
+
+
+def _parse_json_in_c(dbapi_connection: Any, _record: Any) -> None:
+    """``json``/``jsonb`` values parsed by :func:`fathom_shared.fast_json.loads`: the same values as the
+    driver's default (:func:`json.loads`), and most of the cost of reading events (replays, gap fills)."""
+    set_json_loads(fast_json.loads, dbapi_connection)
 
 
 class TenantUnitOfWork:

@@ -3,8 +3,9 @@
 Every function runs inside the caller's :class:`fathom_shared.db.TenantUnitOfWork`, so the
 rows, their change notices (:mod:`fathom_shared.read_models.notices`) and ``rm_positions.last_applied``
 commit together (the exactly-once effect). Rows go
-to PostgreSQL one statement per table: columns travel as arrays and are ``unnest``-ed
-server-side, which keeps a 5,000-event batch at a handful of round trips. Every statement is
+to PostgreSQL one statement per table: the rows travel as one JSON document turned into typed
+columns server-side (:mod:`fathom_shared.read_models.arrays`), which keeps a 5,000-event batch at a
+handful of round trips. Every statement is
 built from the table specs (:mod:`fathom_shared.read_models.tables`) and names its tables
 unqualified, so the same functions can fill copies of the tables instead of the live ones
 (:mod:`fathom_shared.read_models.target`).
@@ -34,7 +35,7 @@ MAX_REASON = 500
 
 
 def _upsert_statement(table: Table) -> TextClause:
-    """``INSERT ... SELECT FROM unnest(arrays) ON CONFLICT ...`` for one table, announcing the rows it changed.
+    """``INSERT ... SELECT FROM json_to_recordset(rows) ON CONFLICT ...`` for one table, announcing the rows it changed.
 
     ``ignore`` tables return only new rows; ``replace`` tables rewrite (and return) only rows whose
     values differ, so a re-sent identical row is neither written nor announced.
@@ -55,7 +56,8 @@ def _load_statement(table: Table) -> TextClause:
     """The stored rows of the given keys; for ``rm_pupil_classes`` the pupils' open rows."""
     sql = f"SELECT {', '.join(table.columns)} FROM {table.name} t WHERE t.trust_id = :trust_id"
     if table is PUPIL_CLASSES:
-        return text(sql + " AND t.to_date IS NULL AND t.pupil_id = ANY(CAST(:pupil_id_array AS text[]))")
+        pupils = unnest(("pupil_id",), "k")
+        return text(sql + f" AND t.to_date IS NULL AND t.pupil_id IN (SELECT k.pupil_id FROM {pupils})")
     if table.key:
         sql += f" AND ({', '.join(f't.{c}' for c in table.key)}) IN (SELECT * FROM {unnest(table.key, 'k')})"
     return text(sql)
