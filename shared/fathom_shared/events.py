@@ -370,11 +370,11 @@ def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
     optional = {name: data.get(name) for name in _OPTIONAL_JUDGEMENT_FIELDS}
     optional.update({name: data[name] for name in _LEGACY_JUDGEMENT_FIELDS if name in data})
     if (type(pupil_id) is not str or type(objective_id) is not str or type(value) is not int
-            or type(assessed_on) is not str or not _ISO_DATE.fullmatch(assessed_on) or source not in SOURCES
-            or any(v is not None and type(v) is not str for v in optional.values())
-            or any(optional.get(name) is not None and len(optional[name]) > most
-                   for name, most in _MAX_LENGTH.items())):
+            or type(assessed_on) is not str or not _ISO_DATE.fullmatch(assessed_on) or source not in SOURCES):
         return None
+    for name, text in optional.items():
+        if text is not None and (type(text) is not str or len(text) > _MAX_LENGTH.get(name, len(text))):
+            return None
     try:
         day = date.fromisoformat(assessed_on)
     except ValueError:

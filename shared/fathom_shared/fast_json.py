@@ -10,21 +10,22 @@ so the answer, or the error, is the standard library's in every case.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-_LONG_NUMBER = re.compile(rb"\d{19}")
-"""An integer literal of 19 digits or more may not fit 64 bits (``orjson`` would make it a float)."""
-_LONG_NUMBER_TEXT = re.compile(r"\d{19}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_LONG_NUMBER = b"0" * 19
+"""An integer literal of 19 digits or more may not fit 64 bits (``orjson`` would make it a float). Found by
+turning every digit into ``0`` and searching for 19 of them: far cheaper than a regular expression."""
 
 
 def loads(document: bytes | bytearray | memoryview | str) -> Any:
     """:func:`json.loads`, faster."""
     if isinstance(document, memoryview):
         document = bytes(document)
-    if (_LONG_NUMBER_TEXT if isinstance(document, str) else _LONG_NUMBER).search(document) is None:
+    raw = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(document)
         except orjson.JSONDecodeError:

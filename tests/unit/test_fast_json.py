@@ -27,6 +27,8 @@ DOCUMENTS = [
     '{"dup": 1, "dup": 2, "nested": [[], {}, [1, [2, [3]]], {"k": {"k": "v"}}]}',
     '[1, "two", 3.5, false]',
     '"just a string"',
+    '"a lone surrogate, raw: \ud800"',
+    '{"in_text": "1234567890123456789012", "n": 12345678901234567}',
     '  {"spaces" :  [ 1 , 2 ] }  ',
 ]
 
@@ -46,8 +48,9 @@ def typed(value: Any) -> Any:
 def test_loads_gives_the_standard_librarys_values(document: str) -> None:
     expected = typed(json.loads(document))
     assert typed(fast_json.loads(document)) == expected
-    assert typed(fast_json.loads(document.encode())) == expected
-    assert typed(fast_json.loads(memoryview(document.encode()))) == expected
+    if "\ud800" not in document:  # a raw lone surrogate has no UTF-8 bytes: text only
+        assert typed(fast_json.loads(document.encode())) == expected
+        assert typed(fast_json.loads(memoryview(document.encode()))) == expected
 
 
 @pytest.mark.parametrize("document", [b"", b"{", b'{"a": 1,}', b"\xff\xfe", b"[1] x", b"{'a': 1}"])

@@ -161,7 +161,7 @@ def read_events(
         ),
         {"after": after, "until": until, "limit": limit},
     )
-    return [_stored(row) for row in rows]
+    return [_stored(row) for row in rows.all()]  # fetched at once: a replay or gap fill reads pages of thousands
 
 
 def iter_events(connection: Connection, after: int = 0, page: int = 5000) -> Iterator[StoredEvent]:
@@ -369,7 +369,7 @@ def chain_links(connection: Connection, first: int, last: int) -> dict[int, Chai
              "AND sequence BETWEEN :first AND :last"),
         {"first": first, "last": last},
     )
-    return {int(row.sequence): ChainLink(bytes(row.prev_hash), bytes(row.hash)) for row in rows}
+    return {int(row.sequence): ChainLink(bytes(row.prev_hash), bytes(row.hash)) for row in rows.all()}
 
 
 

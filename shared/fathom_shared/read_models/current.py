@@ -179,9 +179,10 @@ def _current_row(cell: CellKey, current: Current) -> dict[str, Any]:
 
 def _fresh_row(cell: CellKey, fresh: FreshCell) -> dict[str, Any]:
     newest = fresh.newest
-    return {**dict(zip(CELL, cell, strict=True)), "value": newest["value"], "assessed_on": newest["assessed_on"],
-            "note": newest["note"], "event_id": newest["judgement_id"], "sequence": fresh.sequence,
-            "judgements": fresh.count}
+    row = dict(zip(CELL, cell, strict=True))
+    row.update(value=newest["value"], assessed_on=newest["assessed_on"], note=newest["note"],
+               event_id=newest["judgement_id"], sequence=fresh.sequence, judgements=fresh.count)
+    return row
 
 
 def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -7,8 +7,9 @@ swap use them, and the fold (:mod:`fathom_shared.read_models.fold`) fills rows k
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal
 
 Row = dict[str, Any]
@@ -28,8 +29,21 @@ class Table:
     """``replace``: the batch's row is the row (amendments were folded over the stored one);
     ``ignore``: the first row stays (a set of facts)."""
 
+    _key_of: Callable[[Row], Key] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The fold keys every row it puts: an itemgetter, not a generator per row.
+        if len(self.key) > 1:
+            key_of: Callable[[Row], Key] = itemgetter(*self.key)
+        elif self.key:
+            column = self.key[0]
+            key_of = lambda row: (row[column],)  # noqa: E731
+        else:
+            key_of = lambda _row: ()  # noqa: E731
+        object.__setattr__(self, "_key_of", key_of)
+
     def key_of(self, row: Row) -> Key:
-        return tuple(row[column] for column in self.key)
+        return self._key_of(row)
 
     @property
     def values(self) -> tuple[str, ...]:
