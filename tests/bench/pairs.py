@@ -2,7 +2,7 @@
 
 A side-by-side benchmark on a shared machine is only fair when both sides meet the same
 moments: a burst of other work, a checkpoint, the page cache warming. So the sides take
-turns — round *i* runs each side once, in an order that rotates so no side always goes first —
+turns — round *i* runs each side once, in an order that changes so no side always goes first —
 and every comparison is made within a round (one ratio per round), then summarised by the
 median, which one disturbed round cannot move far.
 """
@@ -17,8 +17,17 @@ from tests.bench.report import percentile
 
 
 def turns(sides: Sequence[str], rounds: int) -> list[list[str]]:
-    """The order of each round: ``sides`` rotated by one each round, so each goes first equally often."""
-    return [[*sides[r % len(sides):], *sides[:r % len(sides)]] for r in range(rounds)]
+    """The order of each round, cycling through the rotations of ``sides`` and of ``sides`` reversed.
+
+    Over a whole cycle each side goes first equally often, and of any two sides each runs before the
+    other equally often (two sides simply alternate; three go through all six orders)."""
+    cycle: list[list[str]] = []
+    for base in (list(sides), list(reversed(sides))):
+        for r in range(len(base)):
+            order = base[r:] + base[:r]
+            if order not in cycle:
+                cycle.append(order)
+    return [cycle[r % len(cycle)] for r in range(rounds)]
 
 
 def ratios(ours: Sequence[float], theirs: Sequence[float]) -> list[float]:

@@ -127,7 +127,7 @@ class AppendRuns:
 
 def measure_appends(database: PeerDatabase, sizes: PeerSizes, step: Callable[[str], None],
                     progress: bool) -> AppendRuns:
-    """Rounds of one batch per side, the order rotating; the first ``warm_up`` rounds are not counted."""
+    """Rounds of one batch per side, the order changing each round; the first ``warm_up`` rounds are not counted."""
     batch_size = 30 * sizes.objectives_per_batch
     step(f"(peer a) appends: {sizes.pairs} rounds (+{sizes.warm_up} warm-up) of one {batch_size}-event batch "
          f"per side: Fathom, eventsourcing, COPY")
@@ -164,7 +164,7 @@ class ProjectionChecks:
 
 def measure_projection(database: PeerDatabase, sizes: PeerSizes, step: Callable[[str], None],
                        progress: bool) -> tuple[Interleaved, ProjectionChecks]:
-    """Equal chunks appended to both stores (not timed), then each side projects the chunk, order rotating."""
+    """Equal chunks appended to both stores (not timed), then each side projects the chunk, taking turns to go first."""
     cohort = Cohort(sizes.classes, sizes.objectives)
     chunk = sizes.projected // sizes.projection_pairs
     step(f"(peer b) projection: {sizes.projection_pairs} rounds of {chunk:,} judgements per side "
@@ -201,9 +201,9 @@ def _head(app: Engine, trust_id: str) -> int:
         return head_sequence(uow.connection)
 
 
-def _ratio_range(runs: Interleaved, ours: str, theirs: str) -> str:
+def _ratio_range(runs: Interleaved, ours: str, theirs: str, percent: bool = False) -> str:
     values = runs.ratios(ours, theirs)
-    return f"{min(values):.2f}–{max(values):.2f}"
+    return f"{min(values):.0%}–{max(values):.0%}" if percent else f"{min(values):.2f}–{max(values):.2f}×"
 
 
 def _report(report: Report, sizes: PeerSizes, append_runs: AppendRuns, projection: Interleaved,
@@ -213,14 +213,14 @@ def _report(report: Report, sizes: PeerSizes, append_runs: AppendRuns, projectio
     versus = appends.median_ratio(FATHOM, LIBRARY)
     report.add(f"Append in-process, {batch}-event batches, one transaction each: Fathom ÷ "
                f"`{library.VERSION}` (median of {pairs} interleaved pairs)",
-               f"**{versus:.2f}×** (pairs {_ratio_range(appends, FATHOM, LIBRARY)}×; Fathom "
+               f"**{versus:.2f}×** (pairs {_ratio_range(appends, FATHOM, LIBRARY)}; Fathom "
                f"{rate(appends.median_rate(FATHOM))}, p99 batch {ms(appends.p99_seconds(FATHOM))}; eventsourcing "
                f"{rate(appends.median_rate(LIBRARY))}, p99 batch {ms(appends.p99_seconds(LIBRARY))})",
                f"≥ {APPEND_TARGET:g}×", versus >= APPEND_TARGET)
     ceiling = appends.median_ratio(FATHOM, COPY)
     report.add(f"Append in-process ÷ `COPY` of the same rows, {batch} a transaction (median of {pairs} "
                "interleaved pairs)",
-               f"**{ceiling:.1%}** (pairs {_ratio_range(appends, FATHOM, COPY)}; COPY "
+               f"**{ceiling:.1%}** (pairs {_ratio_range(appends, FATHOM, COPY, percent=True)}; COPY "
                f"{appends.median_rate(COPY):,.0f} rows/s, p99 batch {ms(appends.p99_seconds(COPY))}, of which the "
                f"commit p50 {ms(statistics.median(append_runs.copy_commits))}; eventsourcing ÷ COPY "
                f"{appends.median_ratio(LIBRARY, COPY):.1%})",
@@ -229,7 +229,7 @@ def _report(report: Report, sizes: PeerSizes, append_runs: AppendRuns, projectio
     rounds, chunk = len(projection.seconds[FATHOM]), projection.work
     report.add(f"Projection of {rounds * chunk:,} judgements: Fathom's projector ÷ the library's "
                f"`ProjectionRunner` (median of {rounds} interleaved pairs of {chunk:,})",
-               f"**{speedup:.2f}×** (pairs {_ratio_range(projection, FATHOM, LIBRARY)}×; Fathom "
+               f"**{speedup:.2f}×** (pairs {_ratio_range(projection, FATHOM, LIBRARY)}; Fathom "
                f"{rate(projection.median_rate(FATHOM))}; eventsourcing {rate(projection.median_rate(LIBRARY))})",
                f"≥ {PROJECTION_TARGET:g}×", speedup >= PROJECTION_TARGET)
     for note in _notes(sizes, checks):
@@ -243,8 +243,10 @@ def _notes(sizes: PeerSizes, checks: ProjectionChecks) -> list[str]:
     return [
         "Peer, how: one PostgreSQL server (durable, fsync on) and one database for both sides; the same "
         "`JudgementRecorded` payloads (the command API's stored form: pupil, objective, value, date, source, "
-        "class, two empty text references); each round runs each side once on the same batch, the order "
-        "rotating; the ratio is taken per round and the median reported (rates are medians of the rounds). "
+        "class, two empty text references); each round runs each side once on the same batch, in an order that "
+        "changes every round so that each side runs before each other as often as after it; the ratio is taken "
+        f"per round and the median reported (rates are medians of the rounds; {sizes.warm_up} warm-up round(s) "
+        "of appends not counted). "
         "Everything runs in the benchmark process, one thread per side at a time; the relay and projector "
         "services are stopped first.",
         "Peer, what Fathom does per event on append: as the command API does, in one tenant transaction as "

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from itertools import permutations
+
 import pytest
 
 from tests.bench.pairs import Interleaved, ratios, turns
 from tests.bench.peer_sides import copy_field
 
 
-def test_turns_rotate_so_each_side_goes_first_equally_often() -> None:
+def test_turns_alternate_two_sides() -> None:
     assert turns(["fathom", "library"], 4) == [["fathom", "library"], ["library", "fathom"],
                                                ["fathom", "library"], ["library", "fathom"]]
-    three = turns(["a", "b", "c"], 6)
-    assert [order[0] for order in three] == ["a", "b", "c", "a", "b", "c"]
-    assert all(sorted(order) == ["a", "b", "c"] for order in three)
+
+
+def test_turns_of_three_sides_put_each_before_each_other_equally_often() -> None:
+    six = turns(["a", "b", "c"], 6)
+    assert sorted(map(tuple, six)) == sorted(permutations("abc"))
+    for first, second in permutations("abc", 2):
+        assert sum(order.index(first) < order.index(second) for order in six) == 3
+    assert turns(["a", "b", "c"], 8)[6:] == six[:2]
 
 
 def test_a_ratio_is_the_throughput_ratio_of_one_round() -> None:
