@@ -164,16 +164,21 @@ def project_until(env: dict[str, str], notification_id: int) -> float:
     (100 ms doubling to 800 ms) would add up to most of a second to the library's time."""
     started = time.monotonic()
     deadline = started + WAIT_TIMEOUT
-    with ProjectionRunner(application_class=PeerJudgements, projection_class=LatestValues, view_class=LatestValueView,
-                          env=env) as runner:
-        startup = time.monotonic() - started
-        while not runner.view.has_tracking_id(runner.app_name, notification_id):
-            if runner.is_interrupted.is_set():
-                runner.run_forever(timeout=0)  # re-raises the processing thread's error
-                raise RuntimeError("the library's projection runner stopped early")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the library's runner did not reach {notification_id} in {WAIT_TIMEOUT:.0f} s")
-            time.sleep(POLL_S)
+    runner = ProjectionRunner(application_class=PeerJudgements, projection_class=LatestValues,
+                              view_class=LatestValueView, env=env)
+    try:
+        with runner:
+            startup = time.monotonic() - started
+            while not runner.view.has_tracking_id(runner.app_name, notification_id):
+                if runner.is_interrupted.is_set():
+                    runner.run_forever(timeout=0)  # re-raises the processing thread's error
+                    raise RuntimeError("the library's projection runner stopped early")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the library's runner did not reach {notification_id} "
+                                       f"in {WAIT_TIMEOUT:.0f} s")
+                time.sleep(POLL_S)
+    finally:
+        runner.view.datastore.close()  # the runner closes its application, not the view's pool
     return startup
 
 
