@@ -2,8 +2,8 @@
 
 Starts its own PostgreSQL (durable: fsync on), broker and services on free ports under a
 temporary directory, seeds trusts, runs the chosen parts, prints the table and writes
-it into README.md between the bench markers. Everything it started is stopped by pid, also
-on failure or Ctrl-C.
+it into README.md between the bench markers (``--only peer`` starts PostgreSQL alone).
+Everything it started is stopped by pid, also on failure or Ctrl-C.
 """
 
 from __future__ import annotations
