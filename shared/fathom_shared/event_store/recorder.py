@@ -54,13 +54,16 @@ on the way out, no parsing on the way in. Every event of a batch shares the trus
 _LOCK_HEAD = text("SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = :trust FOR UPDATE")
 
 _STREAM_VERSIONS = """
-    SELECT e.stream_type, e.stream_id, max(e.stream_version)
-    FROM events e
-    JOIN unnest(CAST(%(types)b AS text[]), CAST(%(ids)b AS text[])) AS s(stream_type, stream_id)
-      ON e.stream_type = s.stream_type AND e.stream_id = s.stream_id
-    WHERE e.trust_id = current_setting('fathom.trust')
-    GROUP BY e.stream_type, e.stream_id
+    SELECT s.stream_type, s.stream_id,
+           (SELECT e.stream_version FROM events e
+            WHERE e.trust_id = current_setting('fathom.trust') AND e.stream_type = s.stream_type
+              AND e.stream_id = s.stream_id
+            ORDER BY e.stream_version DESC LIMIT 1)
+    FROM unnest(CAST(%(types)b AS text[]), CAST(%(ids)b AS text[])) AS s(stream_type, stream_id)
 """
+"""Each stream's last version: one backward step of the stream's unique index per stream, whatever its length
+(``max()`` grouped over a join read every event of every stream named: 146 ms for 30 pupils of 2,000
+events each, inside the trust's append lock)."""
 
 
 def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dict[StreamKey, int]:
@@ -70,7 +73,7 @@ def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dic
     rows = connection.exec_driver_sql(
         _STREAM_VERSIONS, {"types": [s[0] for s in streams], "ids": [s[1] for s in streams]})
     found = {(r[0], r[1]): r[2] for r in rows}
-    return {stream: found.get(stream, 0) for stream in streams}
+    return {stream: found.get(stream) or 0 for stream in streams}
 
 
 def append_events(
