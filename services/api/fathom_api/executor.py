@@ -102,18 +102,14 @@ def execute(engine: Engine, context: CommandContext, decide: Decide, status: int
             raise Conflict("That id is already in use.") from exc
         body = _answer(decision, stored)
         status = decision.status or status
-        if key:
-            try:
-                with conn.begin_nested():
-                    _remember(conn, caller.sub, key, context.request_hash, status, body)
-            except IntegrityError:
-                # The same key won a race in another request: drop our work, give its answer.
-                uow.rollback()
-                replay = _replay(conn, caller.sub, key, context.request_hash)
-                if replay:
-                    return replay
-                raise
-        uow.commit()
+        if key and not _remember(conn, caller.sub, key, context.request_hash, status, body):
+            # The same key won a race in another request (committed while we worked): drop our work, give its answer.
+            uow.rollback()
+            replay = _replay(conn, caller.sub, key, context.request_hash)
+            if replay:
+                return replay
+            raise RuntimeError("an idempotency key conflicted but its record cannot be read")
+        uow.commit_last()
     return body, status
 
 
@@ -178,10 +174,14 @@ def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tupl
 
 _REMEMBER = text(
     "INSERT INTO idempotency_keys (trust_id, subject, key, request_hash, status_code, response) "
-    "VALUES (current_setting('fathom.trust'), :subject, :key, :hash, :status, :response)"
+    "VALUES (current_setting('fathom.trust'), :subject, :key, :hash, :status, :response) "
+    "ON CONFLICT (trust_id, subject, key) DO NOTHING"
 ).bindparams(bindparam("response", type_=JSONB))
+"""One statement, no savepoint: a key another request committed first is seen as no row written."""
 
 
 def _remember(conn: Connection, subject: str, key: str, request_hash: str, status: int,
-              body: dict[str, Any]) -> None:
-    conn.execute(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status, "response": body})
+              body: dict[str, Any]) -> bool:
+    """Keep the answer under the caller's key; False if a concurrent request with that key committed first."""
+    return conn.execute(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status,
+                                    "response": body}).rowcount == 1
