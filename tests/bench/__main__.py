@@ -2,8 +2,8 @@
 
 Starts its own PostgreSQL (durable: fsync on), broker and services on free ports under a
 temporary directory, seeds trusts, runs the chosen parts, prints the table and writes
-it into README.md between the bench markers. Everything it started is stopped by pid, also
-on failure or Ctrl-C.
+it into README.md between the bench markers (``--only peer`` starts PostgreSQL alone).
+Everything it started is stopped by pid, also on failure or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.bench import history as history_part
+from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
 from tests.bench.report import PART_ORDER, Report, ms, percentile, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
@@ -51,13 +52,16 @@ class Sizes:
     trust: trust_parts.TrustSizes = trust_parts.FULL
     history: history_part.HistorySizes = history_part.FULL
     web: web.WebSizes = web.FULL
+    peer: peer_part.PeerSizes = peer_part.FULL
 
 
 FULL = Sizes()
 QUICK = replace(FULL, batches_per_client=5, single_requests=50, fresh_seconds=5.0, big_classes=10, rounds=1,
                 backlog=20_000, reads=60, trust=trust_parts.QUICK,
-                history=history_part.QUICK, web=web.QUICK)
+                history=history_part.QUICK, web=web.QUICK, peer=peer_part.QUICK)
 PARTS = PART_ORDER
+DATABASE_ONLY = {"peer"}
+"""Parts that need only PostgreSQL: run alone, they start no broker and no services."""
 
 BROKER_FETCH_LIMIT = (
     "The local broker (noida-db 0.2.3) ignores the consumer's fetch size limits and answers a fetch with "
@@ -101,10 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(command=command, quick=args.quick, parts=args.parts)
     home = Path(tempfile.mkdtemp(prefix="fathom-bench-"))
     system = BenchSystem(home)
+    services = not set(args.parts) <= DATABASE_ONLY
     failed = False
     try:
-        step("starting PostgreSQL, the broker, relay, projector, API and reports")
-        system.start()
+        step("starting PostgreSQL, the broker, relay, projector, API and reports" if services
+             else "starting PostgreSQL")
+        system.start(services=services)
         run(system, sizes, report, args.parts, progress=not args.no_progress)
     except BaseException as exc:
         failed = True
@@ -138,7 +144,8 @@ def step(message: str) -> None:
 
 
 def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], progress: bool) -> None:
-    """The chosen parts in a fixed order: ``trust-analysis`` and ``history`` last, as they leave the relay stopped."""
+    """The chosen parts in a fixed order: ``trust-analysis`` and ``history`` late, as they leave the relay stopped;
+    ``peer`` last, as it stops the relay and projector for good."""
     if "web" in parts:
         web.run(system, sizes.web, report, step=step, progress=progress)
     if "core" in parts:
@@ -149,6 +156,8 @@ def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], pro
                         analysis="trust-analysis" in parts, step=step, progress=progress)
     if "history" in parts:
         history_part.run(system, sizes.history, report, step=step, progress=progress)
+    if "peer" in parts:
+        peer_part.run(system, sizes.peer, report, step=step, progress=progress)
 
 
 def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) -> None:

@@ -113,7 +113,7 @@ class Report:
         return "\n".join(lines)
 
 
-PART_ORDER = ("core", "imports", "trust-analysis", "history", "web")
+PART_ORDER = ("core", "imports", "trust-analysis", "history", "web", "peer")
 
 
 @dataclass

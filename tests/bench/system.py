@@ -42,16 +42,20 @@ class BenchSystem:
     app: Engine | None = None
 
     # --- lifecycle --------------------------------------------------------------------
-    def start(self) -> BenchSystem:
-        """Servers, schema, then every service; durable PostgreSQL (fsync on), as in production."""
+    def start(self, services: bool = True) -> BenchSystem:
+        """Servers, schema, then every service; durable PostgreSQL (fsync on), as in production.
+
+        ``services=False``: PostgreSQL and the schema only (no broker, no services), for parts that
+        measure in-process code against the database alone."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.postgres = LocalPostgres(self.home / "postgres", durable=True).start()
         database_url = self.postgres.create_database("fathom_bench")
-        self.kafka = LocalKafka(self.home / "kafka").start()
+        if services:
+            self.kafka = LocalKafka(self.home / "kafka").start()
         migrate(database_url)
         self.env = service_env(
             DATABASE_URL=database_url,
-            KAFKA_BOOTSTRAP_SERVERS=self.kafka.bootstrap_servers,
+            KAFKA_BOOTSTRAP_SERVERS=self.kafka.bootstrap_servers if self.kafka else "127.0.0.1:9092",
             FATHOM_SIGNING_KEY=str(self.home / "signing-key.pem"),
             FATHOM_DEV_SIGN_IN="1",  # the web benchmark signs in as a teacher, as `fathom up` lets one
             # One client reads history as fast as it can: measure time travel itself, not the fair-use
@@ -64,6 +68,8 @@ class BenchSystem:
         load_or_create_signing_key(self.settings.signing_key_path)
         self.owner = make_engine(self.settings.database_url, pool_size=2)
         self.app = make_engine(self.settings.app_database_url, pool_size=2)
+        if not services:
+            return self
         self.ports = {name: free_port() for name in ("api", "reports", "projector")}
         self.env.update(FATHOM_API_URL=self.api_url, FATHOM_WEB_SECRET_FILE=str(self.home / "web-secret"))
         for name in ("relay", "projector", "api", "reports"):

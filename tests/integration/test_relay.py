@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from fathom_projector.idle import PublishedHint
 from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events
+from fathom_shared.notifications import conninfo_for
 from tests.kafka_support import TopicReader, first_occurrences
 
 
@@ -59,3 +61,22 @@ def test_relay_publishes_each_trust_in_order_and_resumes(relay_settings, app_eng
         worker.join(30)
         reader_a.close()
         reader_b.close()
+
+
+def test_the_relay_tells_an_idle_projector_once_the_broker_has_the_events(relay_settings, app_engine, trust):
+    """The ``fathom_published`` notification a paused projector wakes on: sent at the commit that follows the
+    broker's acknowledgement, not at the append (the projector would fetch before the events are there)."""
+    hint = PublishedHint(conninfo_for(relay_settings.app_database_url))
+    hint.ensure_running()
+    relay = Relay(relay_settings, app_engine)
+    try:
+        assert hint.wait_listening(10)
+        append_taught(app_engine, trust, 3)
+        assert not hint.wait(0)
+
+        assert relay.publish_pending(trust) == 3
+
+        assert hint.wait(10)
+    finally:
+        relay.publisher.close()
+        hint.stop()

@@ -25,6 +25,7 @@ from fathom_api.refusals import Conflict
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events
+from fathom_shared.event_store import canonical_json as compact_json
 from fathom_shared.personal import staff_ref
 
 
@@ -102,18 +103,14 @@ def execute(engine: Engine, context: CommandContext, decide: Decide, status: int
             raise Conflict("That id is already in use.") from exc
         body = _answer(decision, stored)
         status = decision.status or status
-        if key:
-            try:
-                with conn.begin_nested():
-                    _remember(conn, caller.sub, key, context.request_hash, status, body)
-            except IntegrityError:
-                # The same key won a race in another request: drop our work, give its answer.
-                uow.rollback()
-                replay = _replay(conn, caller.sub, key, context.request_hash)
-                if replay:
-                    return replay
-                raise
-        uow.commit()
+        if key and not _remember(conn, caller.sub, key, context.request_hash, status, body):
+            # The same key won a race in another request (committed while we worked): drop our work, give its answer.
+            uow.rollback()
+            replay = _replay(conn, caller.sub, key, context.request_hash)
+            if replay:
+                return replay
+            raise RuntimeError("an idempotency key conflicted but its record cannot be read")
+        uow.commit_last()
     return body, status
 
 
@@ -150,11 +147,18 @@ def request_hash(method: str, path: str, query_string: bytes, canonical_body: by
 
 
 def canonical_json(raw: bytes) -> bytes:
-    """A JSON body with sorted keys and no spacing (retries may format it differently); other bodies as sent."""
+    """A JSON body with sorted keys and no spacing (retries may format it differently); other bodies as sent.
+
+    The bytes are ``json.dumps(body, sort_keys=True, separators=(",", ":"))`` (every stored key's hash was made
+    so). A body of printable ASCII without ``\\u`` escapes holds only printable ASCII text, which ``json``
+    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes."""
     try:
-        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        body = json.loads(raw)
     except ValueError:
         return raw
+    if raw.isascii() and b"\\u" not in raw and b"\x7f" not in raw:
+        return compact_json(body)
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tuple[dict[str, Any], int] | None:
@@ -178,10 +182,14 @@ def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tupl
 
 _REMEMBER = text(
     "INSERT INTO idempotency_keys (trust_id, subject, key, request_hash, status_code, response) "
-    "VALUES (current_setting('fathom.trust'), :subject, :key, :hash, :status, :response)"
+    "VALUES (current_setting('fathom.trust'), :subject, :key, :hash, :status, :response) "
+    "ON CONFLICT (trust_id, subject, key) DO NOTHING"
 ).bindparams(bindparam("response", type_=JSONB))
+"""One statement, no savepoint: a key another request committed first is seen as no row written."""
 
 
 def _remember(conn: Connection, subject: str, key: str, request_hash: str, status: int,
-              body: dict[str, Any]) -> None:
-    conn.execute(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status, "response": body})
+              body: dict[str, Any]) -> bool:
+    """Keep the answer under the caller's key; False if a concurrent request with that key committed first."""
+    return conn.execute(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status,
+                                    "response": body}).rowcount == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from fathom_api.plain_load import PlainLoad
 from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES
 
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
@@ -186,7 +187,9 @@ class JudgementIn(Strict):
     source = fields.String(load_default="teacher", validate=validate.OneOf(SOURCES))
 
 
-class JudgementBatchIn(Strict):
+class JudgementBatchIn(PlainLoad, Strict):
+    """Loaded plainly when every judgement is (:mod:`fathom_api.plain_load`): a batch is the API's hot path."""
+
     judgements = fields.List(fields.Nested(JudgementIn), required=True, validate=validate.Length(min=1))
 
 

@@ -31,6 +31,12 @@ class ProjectorMetrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry)
         self.last_batch_events = Gauge(
             "fathom_projector_last_batch_events", "Messages in the last poll batch", registry=self.registry)
+        self.paused = Gauge(
+            "fathom_projector_paused", "1 while the topic is drained and the projector waits without fetching",
+            registry=self.registry)
+        self.idle_wakeups = count("idle_wakeups", "Waits without fetching that ended: on the relay's notification "
+                                  "(hint), on records found by the periodic check (behind), or on a rebalance "
+                                  "(assigned)", "reason")
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
         """``fathom_projector_<name>`` in this process's registry."""

@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
-from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from sqlalchemy import Engine, text
 
+from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.trust_batch import (
@@ -32,11 +32,11 @@ from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.kafka import BrokerAccess, decode_value, ensure_topic
+from fathom_shared.notifications import conninfo_for
 
 log = logging.getLogger("fathom_projector")
 
 MAX_POLL_RECORDS = 5000
-POLL_TIMEOUT_MS = 500
 LOG_EVERY_S = 5.0
 RECEIVE_MAX_BYTES = 1024 * 1024 * 1024
 """Largest frame the consumer accepts (kafka-python's default is 100 MB)."""
@@ -46,8 +46,6 @@ CATCH_UP_AFTER_S = 30.0
 """Grace period before a trust's undelivered newest events are read from the store instead."""
 STALLED_AFTER_S = 120.0
 """Liveness fails if the loop has not come round for this long."""
-
-Records = Mapping[TopicPartition, Sequence[ConsumerRecord]]
 
 
 @dataclass
@@ -181,6 +179,8 @@ def run(
         metrics_port, metrics.registry, status.liveness, readiness, host=settings.ops_host)
     backoff = Backoff()
     sweep = CatchUpSweep(engine, metrics, catch_up_after_s)
+    hint = PublishedHint(conninfo_for(settings.app_database_url))
+    hint.ensure_running()
     try:
         while not stop.is_set():
             status.tick()
@@ -195,7 +195,7 @@ def run(
                 continue
             status.connected = True
             try:
-                consume(consumer, engine, metrics, status, stop, backoff, sweep)
+                consume(consumer, engine, metrics, status, stop, backoff, sweep, hint)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
                 delay = backoff.next()
                 log.exception("projection failed; reconnecting in %.1fs", delay)
@@ -204,6 +204,7 @@ def run(
                 status.connected = False
                 consumer.close(autocommit=False, timeout_ms=5000)
     finally:
+        hint.stop()
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -247,13 +248,17 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
 
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
-    stop: threading.Event, backoff: Backoff, sweep: CatchUpSweep,
+    stop: threading.Event, backoff: Backoff, sweep: CatchUpSweep, hint: Hint,
 ) -> None:
+    """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching."""
     progress = ProgressLog()
+    gate = FetchGate(consumer, hint, MAX_POLL_RECORDS,
+                     on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
     while not stop.is_set():
         status.tick()
         sweep.run_if_due()
-        records: Records = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_POLL_RECORDS)
+        records = gate.next_records()
+        metrics.paused.set(int(gate.paused))
         if not records:
             progress.log_if_due()
             continue

@@ -4,7 +4,8 @@ PostgreSQL is the source of truth, so the relay is at-least-once by construction
 trust's events after ``relay_positions.published_sequence``, sends them keyed by trust with an
 idempotent, acks=all producer, waits for every acknowledgement, and only then advances the
 position in the same transaction that read it. A crash in between republishes a few events;
-the projector skips sequences it has already applied. While the broker is down the relay
+the projector skips sequences it has already applied. After each acknowledged page it notifies
+``fathom_published`` (at commit), which wakes an idle projector at once. While the broker is down the relay
 backs off and retries; the API keeps accepting writes regardless.
 """
 
@@ -22,6 +23,7 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, BrokerUnavailable, encode_key, encode_value
+from fathom_shared.notifications import EVENTS_PUBLISHED
 from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
 from fathom_shared.trusts import active_trust_ids
@@ -62,6 +64,8 @@ class Relay:
                                        [(key, encode_value(e.to_message())) for e in events])
                 conn.execute(text("UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t"),
                              {"s": events[-1].sequence, "t": trust_id})
+                # Delivered at commit, after the broker acknowledged: the projector wakes and fetches now.
+                conn.execute(text("SELECT pg_notify(:channel, :t)"), {"channel": EVENTS_PUBLISHED, "t": trust_id})
                 uow.commit()
                 total += len(events)
 

@@ -10,6 +10,7 @@ states what each reader promises.
 from fathom_shared.event_store.chain import (
     ChainLink,
     ChainReport,
+    canonical_json,
     check_chain,
     content_of,
     event_hash,
@@ -37,7 +38,7 @@ from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, Sto
 
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
-    "any_matching", "append_events", "chain_links", "check_chain", "content_of", "event_at", "event_hash",
-    "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching", "read_events",
+    "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of", "event_at",
+    "event_hash", "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching", "read_events",
     "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions", "verify_chain",
 ]

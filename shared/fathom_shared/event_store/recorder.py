@@ -22,48 +22,58 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_shared.event_store.chain import ChainLink, ChainReport, check_chain, event_hash, hashed_content
+from fathom_shared.event_store.chain import ChainLink, ChainReport, ChainWriter, check_chain, recorded_at_json
 from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
 
-_INSERT = text(
-    """
-    INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version,
-                        event_type, schema_version, data, metadata, recorded_at, prev_hash, hash)
-    SELECT :trust_id, e.sequence, e.event_id, e.stream_type, e.stream_id, e.stream_version,
-           e.event_type, e.schema_version, CAST(e.data AS jsonb), CAST(:metadata AS jsonb), :recorded_at,
-           e.prev_hash, e.hash
-    FROM unnest(CAST(:sequence AS bigint[]), CAST(:event_id AS uuid[]), CAST(:stream_type AS text[]),
-                CAST(:stream_id AS text[]), CAST(:stream_version AS integer[]), CAST(:event_type AS text[]),
-                CAST(:schema_version AS integer[]), CAST(:data AS text[]), CAST(:prev_hash AS bytea[]),
-                CAST(:hash AS bytea[]))
-         AS e(sequence, event_id, stream_type, stream_id, stream_version, event_type, schema_version, data,
-              prev_hash, hash)
-    """
-)
-"""One statement for the whole batch: columns travel as arrays, so a 300-event append is one round trip.
+_APPEND = """
+    WITH appended AS (
+        INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version,
+                            event_type, schema_version, data, metadata, recorded_at, prev_hash, hash)
+        SELECT %(trust_id)s, e.sequence, e.event_id, e.stream_type, e.stream_id, e.stream_version,
+               e.event_type, e.schema_version, CAST(e.data AS jsonb), CAST(%(metadata)s AS jsonb), %(recorded_at)s,
+               e.prev_hash, e.hash
+        FROM unnest(CAST(%(sequence)b AS bigint[]), CAST(%(event_id)b AS uuid[]), CAST(%(stream_type)b AS text[]),
+                    CAST(%(stream_id)b AS text[]), CAST(%(stream_version)b AS integer[]),
+                    CAST(%(event_type)b AS text[]), CAST(%(schema_version)b AS integer[]), CAST(%(data)b AS text[]),
+                    CAST(%(prev_hash)b AS bytea[]), CAST(%(hash)b AS bytea[]))
+             AS e(sequence, event_id, stream_type, stream_id, stream_version, event_type, schema_version, data,
+                  prev_hash, hash)
+    ), head AS (
+        UPDATE trust_heads SET last_sequence = %(last_sequence)s, last_hash = %(last_hash)b
+        WHERE trust_id = %(trust_id)s
+    )
+    SELECT pg_notify('fathom_events', %(trust_id)s)
+"""
+"""The whole batch in one statement and one round trip: the rows, the trust's new head, and the relay's wake-up
+(NOTIFY is transactional: it is sent at commit; the relay also polls, so it is only latency).
 
-Every event of a batch shares the trust, the metadata and ``recorded_at``."""
+The columns travel as arrays in PostgreSQL's binary format (``%(name)b``): no text escaping of every element
+on the way out, no parsing on the way in. Every event of a batch shares the trust, the metadata and
+``recorded_at``."""
+
+_LOCK_HEAD = text("SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = :trust FOR UPDATE")
+
+_STREAM_VERSIONS = """
+    SELECT s.stream_type, s.stream_id,
+           (SELECT e.stream_version FROM events e
+            WHERE e.trust_id = current_setting('fathom.trust') AND e.stream_type = s.stream_type
+              AND e.stream_id = s.stream_id
+            ORDER BY e.stream_version DESC LIMIT 1)
+    FROM unnest(CAST(%(types)b AS text[]), CAST(%(ids)b AS text[])) AS s(stream_type, stream_id)
+"""
+"""Each stream's last version: one backward step of the stream's unique index per stream, whatever its length
+(``max()`` grouped over a join read every event of every stream named: 146 ms for 30 pupils of 2,000
+events each, inside the trust's append lock)."""
 
 
 def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dict[StreamKey, int]:
     """Current version of each stream (0 for a stream with no events)."""
     if not streams:
         return {}
-    rows = connection.execute(
-        text(
-            """
-            SELECT e.stream_type, e.stream_id, max(e.stream_version)
-            FROM events e
-            JOIN unnest(CAST(:types AS text[]), CAST(:ids AS text[])) AS s(stream_type, stream_id)
-              ON e.stream_type = s.stream_type AND e.stream_id = s.stream_id
-            WHERE e.trust_id = current_setting('fathom.trust')
-            GROUP BY e.stream_type, e.stream_id
-            """
-        ),
-        {"types": [s[0] for s in streams], "ids": [s[1] for s in streams]},
-    )
+    rows = connection.exec_driver_sql(
+        _STREAM_VERSIONS, {"types": [s[0] for s in streams], "ids": [s[1] for s in streams]})
     found = {(r[0], r[1]): r[2] for r in rows}
-    return {stream: found.get(stream, 0) for stream in streams}
+    return {stream: found.get(stream) or 0 for stream in streams}
 
 
 def append_events(
@@ -77,68 +87,62 @@ def append_events(
 
     ``expected_versions`` maps a stream to the version the caller last saw; any mismatch
     raises :class:`ConcurrencyConflict` and nothing is written. The caller commits.
+
+    Three round trips: lock the trust's head, read the streams' versions (after the lock, so no append of
+    this trust can come between), write. The JSON of each event is written before the lock is taken;
+    under it, only the positions, the time and the SHA-256 of each event remain.
     """
     if not events:
         return []
-    connection.execute(
-        text("INSERT INTO trust_heads (trust_id) VALUES (:trust) ON CONFLICT (trust_id) DO NOTHING"),
-        {"trust": trust_id},
-    )
-    head = connection.execute(
-        text("SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = :trust FOR UPDATE"),
-        {"trust": trust_id},
-    ).one()
-    sequence, prev_hash = int(head[0]), bytes(head[1])
+    meta = dict(metadata)
+    writer = ChainWriter(trust_id, meta)
+    unplaced = [writer.unplaced(event) for event in events]
+    sequence, prev_hash = _lock_head(connection, trust_id)
 
-    streams = list(dict.fromkeys(e.stream for e in events))
-    versions = stream_versions(connection, streams)
-    for stream, expected in (expected_versions or {}).items():
-        actual = versions.get(stream)
-        if actual is None:
-            actual = stream_versions(connection, [stream])[stream]
-        if actual != expected:
-            raise ConcurrencyConflict(stream, expected, actual)
+    expected = dict(expected_versions or {})
+    versions = stream_versions(connection, list(dict.fromkeys([*(e.stream for e in events), *expected])))
+    for stream, version in expected.items():
+        if versions[stream] != version:
+            raise ConcurrencyConflict(stream, version, versions[stream])
 
     recorded_at = datetime.now(UTC)
-    meta = dict(metadata)
+    at_json = recorded_at_json(recorded_at)
     stored: list[StoredEvent] = []
-    for event in events:
+    for event, pieces in zip(events, unplaced, strict=True):
         sequence += 1
-        versions[event.stream] += 1
-        content = hashed_content(
-            trust_id, sequence, event.event_id, event.stream_type, event.stream_id,
-            versions[event.stream], event.event_type, event.schema_version, event.data, meta, recorded_at,
-        )
-        digest = event_hash(prev_hash, content)
+        version = versions[event.stream] = versions[event.stream] + 1
+        digest = writer.link(prev_hash, pieces, at_json, sequence, version)
         stored.append(
             StoredEvent(
-                trust_id, sequence, event.event_id, event.stream_type, event.stream_id,
-                versions[event.stream], event.event_type, event.schema_version, event.data, meta,
-                recorded_at, prev_hash, digest,
+                trust_id, sequence, event.event_id, event.stream_type, event.stream_id, version,
+                event.event_type, event.schema_version, event.data, meta, recorded_at, prev_hash, digest,
             )
         )
         prev_hash = digest
-    connection.execute(_INSERT, _columns(trust_id, meta, recorded_at, stored))
-    connection.execute(
-        text("UPDATE trust_heads SET last_sequence = :seq, last_hash = :hash WHERE trust_id = :trust"),
-        {"seq": sequence, "hash": prev_hash, "trust": trust_id},
-    )
-    # Wakes the relay at commit (NOTIFY is transactional); it also polls, so this is only latency.
-    connection.execute(text("SELECT pg_notify('fathom_events', :trust)"), {"trust": trust_id})
+    connection.exec_driver_sql(_APPEND, {
+        "trust_id": trust_id, "metadata": writer.metadata_json.decode(), "recorded_at": recorded_at,
+        "sequence": [e.sequence for e in stored], "event_id": [e.event_id for e in stored],
+        "stream_type": [e.stream_type for e in stored], "stream_id": [e.stream_id for e in stored],
+        "stream_version": [e.stream_version for e in stored], "event_type": [e.event_type for e in stored],
+        "schema_version": [e.schema_version for e in stored], "data": [p.data_json.decode() for p in unplaced],
+        "prev_hash": [e.prev_hash for e in stored], "hash": [e.hash for e in stored],
+        "last_sequence": sequence, "last_hash": prev_hash,
+    }).close()
     return stored
 
 
-def _columns(trust_id: str, metadata: dict[str, Any], recorded_at: datetime,
-             events: Sequence[StoredEvent]) -> dict[str, Any]:
-    return {
-        "trust_id": trust_id, "metadata": json.dumps(metadata), "recorded_at": recorded_at,
-        "sequence": [e.sequence for e in events], "event_id": [e.event_id for e in events],
-        "stream_type": [e.stream_type for e in events], "stream_id": [e.stream_id for e in events],
-        "stream_version": [e.stream_version for e in events], "event_type": [e.event_type for e in events],
-        "schema_version": [e.schema_version for e in events],
-        "data": [json.dumps(e.data) for e in events],
-        "prev_hash": [e.prev_hash for e in events], "hash": [e.hash for e in events],
-    }
+def _lock_head(connection: Connection, trust_id: str) -> tuple[int, bytes]:
+    """The trust's last sequence and hash, its head row locked until the caller's transaction ends.
+
+    Every trust gets its row when it is created; one that predates that is given it here, once."""
+    head = connection.execute(_LOCK_HEAD, {"trust": trust_id}).one_or_none()
+    if head is None:
+        connection.execute(
+            text("INSERT INTO trust_heads (trust_id) VALUES (:trust) ON CONFLICT (trust_id) DO NOTHING"),
+            {"trust": trust_id},
+        )
+        head = connection.execute(_LOCK_HEAD, {"trust": trust_id}).one()
+    return int(head[0]), bytes(head[1])
 
 
 _COLUMNS = (

@@ -1,27 +1,24 @@
 """The freshness contract: ``consistency=at_least:N`` waits until the read model has applied N.
 
 The projector runs ``pg_notify('fathom_projected', '<trust_id>:<last_applied>')`` after each
-commit. One daemon thread per process and database (:class:`ProjectionListener`) LISTENs on
-that channel over a dedicated connection and wakes waiting requests through a
-:class:`threading.Condition`. A notification is only a hint: a waiter always re-reads
-``rm_positions`` in the database before answering, and re-reads it every ``poll_interval``
-anyway, so a missed notification (listener reconnecting, not yet started) costs latency,
-never correctness, and a forged one costs one query.
+commit. One daemon thread per process and database (:class:`ProjectionListener`, a
+:class:`fathom_shared.notifications.ChannelListener`) LISTENs on that channel over a dedicated
+connection and wakes waiting requests through a :class:`threading.Condition`. A notification
+is only a hint: a waiter always re-reads ``rm_positions`` in the database before answering,
+and re-reads it every ``poll_interval`` anyway, so a missed notification (listener
+reconnecting, not yet started) costs latency, never correctness, and a forged one costs one
+query.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 
-import psycopg
-from sqlalchemy.engine import make_url
+from fathom_shared.notifications import ChannelListener, conninfo_for
 
 CHANNEL = "fathom_projected"
-log = logging.getLogger(__name__)
 
 
 class SequenceNotWritten(Exception):
@@ -48,51 +45,12 @@ def parse_notification(payload: str) -> tuple[str, int] | None:
     return trust_id, int(sequence)
 
 
-class ProjectionListener:
+class ProjectionListener(ChannelListener):
     """Remembers the highest position notified per trust and wakes whoever waits for it."""
 
-    MAX_RECONNECT_DELAY_S = 30.0
-
     def __init__(self, conninfo: str, reconnect_delay_s: float = 0.5) -> None:
-        self._conninfo = conninfo
-        self._reconnect_delay_s = reconnect_delay_s
-        self._condition = threading.Condition()
+        super().__init__(conninfo, CHANNEL, reconnect_delay_s)
         self._notified: dict[str, int] = {}
-        self._sessions = 0
-        self._listening = False
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-
-    def ensure_running(self) -> None:
-        """Start the thread on first use, and again in a forked worker (threads do not survive fork)."""
-        with self._condition:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="fathom-projection-listener", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    @property
-    def sessions(self) -> int:
-        """How many LISTEN connections have been opened (more than one means it reconnected)."""
-        with self._condition:
-            return self._sessions
-
-    def wait_listening(self, timeout: float, after_sessions: int = 0) -> bool:
-        """Block until a LISTEN connection later than ``after_sessions`` is up.
-
-        Notifications sent while no connection is up are lost; waiters then rely on polling.
-        """
-        with self._condition:
-            return self._condition.wait_for(lambda: self._listening and self._sessions > after_sessions, timeout)
 
     def notified(self, trust_id: str) -> int:
         """The highest position notified for ``trust_id`` so far (0 before any)."""
@@ -113,42 +71,15 @@ class ProjectionListener:
         with self._condition:
             return self._condition.wait_for(reached, timeout)
 
-    def _record(self, trust_id: str, sequence: int) -> None:
+    def received(self, payload: str) -> None:
+        parsed = parse_notification(payload)
+        if parsed is None:
+            return
+        trust_id, sequence = parsed
         with self._condition:
             if sequence > self._notified.get(trust_id, 0):
                 self._notified[trust_id] = sequence
                 self._condition.notify_all()
-
-    def _run(self) -> None:
-        delay = self._reconnect_delay_s
-        while not self._stopping.is_set():
-            sessions_before = self.sessions
-            try:
-                self._listen()
-            except psycopg.Error as exc:
-                # Reconnect at once after a working session dropped; back off while the server is down.
-                delay = self._reconnect_delay_s if self.sessions > sessions_before else min(
-                    delay * 2, self.MAX_RECONNECT_DELAY_S)
-                log.warning("projection listener has no connection (%s); retrying in %.1f s", exc, delay)
-                self._stopping.wait(delay)
-            finally:
-                with self._condition:
-                    self._listening = False
-
-    def _listen(self) -> None:
-        with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"LISTEN {CHANNEL}")
-            with self._condition:
-                self._sessions += 1
-                self._listening = True
-                self._condition.notify_all()
-            log.info("listening on %s", CHANNEL)
-            while not self._stopping.is_set():
-                # The timeout only bounds how long stop() waits for this thread.
-                for notification in connection.notifies(timeout=1.0):
-                    parsed = parse_notification(notification.payload)
-                    if parsed is not None:
-                        self._record(*parsed)
 
 
 _listeners: dict[str, ProjectionListener] = {}
@@ -157,7 +88,7 @@ _listeners_lock = threading.Lock()
 
 def listener_for(database_url: str) -> ProjectionListener:
     """The process's one listener for this database, started if it is not running."""
-    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = conninfo_for(database_url)
     with _listeners_lock:
         listener = _listeners.get(conninfo)
         if listener is None:

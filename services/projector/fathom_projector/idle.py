@@ -1,0 +1,139 @@
+"""Fetch only when there may be something to fetch: how the projector waits between bursts.
+
+A consumer that keeps polling an empty topic sends fetch after fetch. Apache Kafka holds an empty
+fetch for ``fetch.max.wait.ms``, so there that loop is cheap; a broker that answers an empty fetch
+at once (the local noida-db does) turns the same loop into a busy one, a whole core while nothing
+happens. So after a poll that brings nothing the projector pauses its partitions (the standard
+consumer ``pause``/``resume``, nothing broker-specific) and blocks until
+
+- the relay says it has published (a ``fathom_published`` notification, :class:`PublishedHint`), or
+- the check every ``check_every_s`` finds a partition's end offset past the consumer's position
+  (events from any other producer, or a notification lost while the listener reconnected),
+
+then resumes and fetches at once. The notification is only latency: the check alone keeps the
+projector correct, a few seconds behind at worst. While paused it still calls ``poll`` (which returns
+nothing for paused partitions) so the member keeps its place in the group and joins rebalances.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+from kafka.structs import TopicPartition
+
+from fathom_shared.notifications import EVENTS_PUBLISHED, ChannelListener
+
+Records = Mapping[TopicPartition, Sequence[ConsumerRecord]]
+
+POLL_TIMEOUT_MS = 100
+"""How long a poll waits for records before the projector counts the topic as drained and pauses."""
+IDLE_CHECK_S = 1.0
+"""While paused: how often the end offsets are compared with the positions (and ``poll`` keeps the membership)."""
+END_OFFSETS_TIMEOUT_MS = 2000
+
+
+class Hint(Protocol):
+    def wait(self, timeout_s: float) -> bool: ...
+
+    def clear(self) -> None: ...
+
+
+class PausableConsumer(Protocol):
+    """The part of ``kafka.KafkaConsumer`` the wait uses."""
+
+    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> Records: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    def paused(self) -> set[TopicPartition]: ...
+
+    def pause(self, *partitions: TopicPartition) -> None: ...
+
+    def resume(self, *partitions: TopicPartition) -> None: ...
+
+    def end_offsets(self, partitions: Collection[TopicPartition], timeout_ms: int | None = None
+                    ) -> dict[TopicPartition, int]: ...
+
+    def position(self, partition: TopicPartition, timeout_ms: int | None = None) -> int | None: ...
+
+
+class PublishedHint(ChannelListener):
+    """Set by a ``fathom_published`` notification; cleared by the projector just before it fetches.
+
+    Clearing before the fetch (never after) is what makes the hint safe: a notification sent before
+    the clear is for events that fetch already sees; one sent after it wakes the next wait.
+    """
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__(conninfo, EVENTS_PUBLISHED)
+        self._published = threading.Event()
+
+    def received(self, payload: str) -> None:
+        self._published.set()
+
+    def wait(self, timeout_s: float) -> bool:
+        return self._published.wait(timeout_s)
+
+    def clear(self) -> None:
+        self._published.clear()
+
+
+@dataclass
+class FetchGate:
+    """Polls while records come, pauses when they stop, resumes on a hint or when the broker has more."""
+
+    consumer: PausableConsumer
+    hint: Hint
+    max_records: int
+    check_every_s: float = IDLE_CHECK_S
+    poll_timeout_ms: int = POLL_TIMEOUT_MS
+    on_wake: Callable[[str], None] = field(default=lambda reason: None)
+    """Told why a pause ended: ``hint``, ``behind`` (the check found records) or ``assigned`` (a rebalance)."""
+    paused: bool = False
+
+    def next_records(self) -> Records:
+        """The next records to apply, or ``{}`` after at most about ``check_every_s`` (or one poll) without any."""
+        if self.paused:
+            return self._wait_while_paused()
+        self.hint.clear()
+        records = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        if not records:
+            self._pause()
+        return records
+
+    def _pause(self) -> None:
+        assigned = self.consumer.assignment()
+        if assigned:  # nothing assigned yet (joining the group): keep polling, which completes the join
+            self.consumer.pause(*assigned)
+            self.paused = True
+
+    def _wait_while_paused(self) -> Records:
+        hinted = self.hint.wait(self.check_every_s)
+        # Paused partitions give nothing; partitions a rebalance assigned since the pause are not paused.
+        records = self.consumer.poll(timeout_ms=0, max_records=self.max_records)
+        reason = "assigned" if records else "hint" if hinted else "behind" if self._behind() else None
+        if reason is not None:
+            self.consumer.resume(*self.consumer.paused())
+            self.paused = False
+            self.on_wake(reason)
+        return records
+
+    def _behind(self) -> bool:
+        """True when some assigned partition has records past the consumer's position (or it cannot tell)."""
+        assigned = list(self.consumer.assignment())
+        if not assigned:
+            return False
+        try:
+            ends = self.consumer.end_offsets(assigned, timeout_ms=END_OFFSETS_TIMEOUT_MS)
+            for partition in assigned:
+                position = self.consumer.position(partition, timeout_ms=END_OFFSETS_TIMEOUT_MS)
+                if position is None or ends.get(partition, 0) > position:
+                    return True
+        except KafkaError:  # the broker is unreachable or the group is rebalancing: fetch, as if never paused
+            return True
+        return False

@@ -1,0 +1,140 @@
+"""An idle stack is idle: with no traffic, no Fathom process uses more than 5 % of a core.
+
+A loop that polls something answering at once (a consumer fetching from a broker that does not hold an
+empty fetch) burns a core while nothing happens, and takes it from everything else on the machine. The
+CPU each process used is read from ``/proc/<pid>/stat`` (user + system time) before and after 20 s without
+a request; every process of the stack is counted, gunicorn masters and each of their workers included.
+Then a write after the idle spell has to become visible: the projector, which stops fetching while the
+topic is drained, is woken by it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import requests
+
+from fathom_api.validation import school_today
+from fathom_infra.local_servers import wait_until
+from tests.e2e.conftest import RunningSystem
+from tests.support import SmallTrust, token_for
+
+IDLE_S = 20.0
+MOST_CORE_SHARE = 0.05
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces and brackets)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(_stat_fields(int(entry.name))[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue  # exited while listed
+    return sorted(found)
+
+
+def fathom_processes(system: RunningSystem) -> dict[str, int]:
+    """Every process of the stack by a readable name: each service, and each gunicorn worker under its master."""
+    found = {}
+    for name, service in system.processes.items():
+        pid = service.process.pid
+        workers = children(pid)
+        found[f"{name} (master)" if workers else name] = pid
+        found.update({f"{name} worker {worker}": worker for worker in workers})
+    return found
+
+
+def _expected_workers(argv: list[str]) -> int:
+    return int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 0
+
+
+def _past_imports(pid: int) -> bool:
+    """The process has loaded the database driver: past its imports (the costly part of a start), in its loop."""
+    try:
+        return "psycopg" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def settled(system: RunningSystem) -> bool:
+    """Every service answers its health check, every gunicorn master has all its workers, each past its imports."""
+    for service in system.processes.values():
+        assert service.alive, f"{service.name} exited; see {service.log_path}"
+        if service.ready_url and requests.get(service.ready_url, timeout=5).status_code != 200:
+            return False
+        if len(children(service.process.pid)) != _expected_workers(service.argv):
+            return False
+    return all(_past_imports(pid) for name, pid in fathom_processes(system).items() if "master" not in name)
+
+
+def projector_metric(system: RunningSystem, name: str) -> float:
+    """The sum of a projector metric's samples (all labels)."""
+    text = requests.get(system.processes["projector"].ready_url.replace("/healthz", "/metrics"), timeout=5).text
+    return sum(float(value) for value in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE))
+
+
+def _trust_with_data(system: RunningSystem, trust: str) -> tuple[str, SmallTrust]:
+    """A leader token and a small trust, written through the API and projected."""
+    leader = token_for(system.settings, trust, ["trust_leader"], sub="head")
+
+    def post(path, body):
+        response = system.post(leader, path, body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    small = SmallTrust().create(post)
+    visible = system.get(leader, "/v1/classes/4A/analysis", consistency=f"at_least:{small.last_sequence}")
+    assert visible.status_code == 200, visible.text
+    return leader, small
+
+
+def test_no_process_of_an_idle_stack_uses_more_than_five_percent_of_a_core(system, trust):
+    _trust_with_data(system, trust)
+    wait_until(lambda: settled(system), 120, interval=0.2, what="every process of the stack started")
+    processes = fathom_processes(system)
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+
+    time.sleep(IDLE_S)  # the measurement itself: nothing is sent to the stack meanwhile
+
+    assert fathom_processes(system) == processes, "a process of the stack exited or was replaced while idle"
+    used = {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
+    limit = IDLE_S * MOST_CORE_SHARE
+    busy = {name: seconds for name, seconds in used.items() if seconds > limit}
+    table = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in sorted(used.items()))
+    print(f"CPU used in {IDLE_S:.0f} s idle: {table}")
+    assert not busy, (f"idle for {IDLE_S:.0f} s, these used more than {limit:.1f} s of CPU (5 % of a core): "
+                      + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in busy.items())
+                      + f"; every process: {table}")
+
+
+def test_a_write_after_an_idle_spell_becomes_visible(system, trust):
+    leader, small = _trust_with_data(system, trust)
+    wait_until(lambda: projector_metric(system, "fathom_projector_paused") == 1, 60,
+               what="the projector to stop fetching from the drained topic")
+    wakeups = projector_metric(system, "fathom_projector_idle_wakeups_total")
+
+    written = system.post(leader, "/v1/judgements", {"judgements": [
+        {"pupil_id": "p1", "objective_id": "m4-1", "value": 3, "assessed_on": school_today().isoformat()}]})
+    assert written.status_code == 201, written.text
+    last = written.json()["last_sequence"]
+    read = system.get(leader, "/v1/classes/4A/analysis", consistency=f"at_least:{last}")
+
+    assert read.status_code == 200, read.text
+    assert read.json()["sequence"] >= last > small.last_sequence
+    assert projector_metric(system, "fathom_projector_idle_wakeups_total") > wakeups

@@ -1,0 +1,128 @@
+"""How an append reaches PostgreSQL: few round trips, values that come back exactly, a chain that spans old rows.
+
+The recorder sends a batch's columns as binary arrays and writes each event's JSON once (for both its
+``data`` column and its hash). These check what that must not change: every value an event can hold reads
+back equal and verifies, events recorded by the earlier text-array append verify beside new ones, the relay
+is still woken at commit, and errors are still SQLAlchemy's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
+
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import NewEvent, append_events, hashed_content, read_events, verify_chain
+
+META = {"actor_ref": str(uuid.uuid4()), "roles": ["teacher"], "request_id": "r-ü\u2028"}
+TRICKY_DATA = [
+    {"text": "naïve café 日本語 🎓", "separators": "a\u2028b\u2029c", "controls": "\t\n\r\b\f\x01\x1f\x7f",
+     "quotes": "\"'\\</script>"},
+    {"floats": [0.1, 1.0, 1e-07, 123456789.125, 5e-324, 99.99], "ints": [0, -1, 2**63 - 1]},
+    {"nested": {"b": {"z": [1, {"y": None, "x": True}]}, "a": []}, "empty": {}, "é": "key order by code point",
+     "E": 1, "e": 2},
+    {"big": 2**70, "negative_big": -(2**65)},
+]
+
+
+def tricky(n: int, data: dict) -> NewEvent:
+    return NewEvent("objective", f"o-{n}", "ObjectiveDefined", data)
+
+
+def test_every_value_an_event_holds_reads_back_equal_and_verifies(app_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        stored = append_events(uow.connection, trust, [tricky(n, d) for n, d in enumerate(TRICKY_DATA)], META)
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        read = read_events(uow.connection)
+        assert verify_chain(uow.connection).ok
+    assert [e.data for e in read] == TRICKY_DATA
+    assert [e.metadata for e in read] == [META] * len(TRICKY_DATA)
+    assert [(e.hash, e.prev_hash, e.recorded_at) for e in read] == [(e.hash, e.prev_hash, e.recorded_at)
+                                                                     for e in stored]
+
+
+def _append_as_before(conn, trust: str, events: list[NewEvent]) -> None:
+    """What the recorder wrote before binary arrays: one row per event, data as ``json.dumps`` gave it, the hash
+    over ``json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``."""
+    head = conn.execute(text("SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = :t FOR UPDATE"),
+                        {"t": trust}).one()
+    sequence, prev = int(head[0]), bytes(head[1])
+    recorded_at = datetime.now(UTC)
+    for n, new in enumerate(events, start=1):
+        sequence += 1
+        content = hashed_content(trust, sequence, new.event_id, new.stream_type, new.stream_id, n, new.event_type,
+                                 new.schema_version, new.data, META, recorded_at)
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(prev + canonical.encode()).digest()
+        conn.execute(text(
+            "INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, "
+            "schema_version, data, metadata, recorded_at, prev_hash, hash) VALUES (:t, :s, :id, :st, :si, :v, :et, "
+            ":sv, CAST(:data AS jsonb), CAST(:meta AS jsonb), :at, :prev, :hash)"),
+            {"t": trust, "s": sequence, "id": new.event_id, "st": new.stream_type, "si": new.stream_id, "v": n,
+             "et": new.event_type, "sv": new.schema_version, "data": json.dumps(new.data), "meta": json.dumps(META),
+             "at": recorded_at, "prev": prev, "hash": digest})
+        prev = digest
+    conn.execute(text("UPDATE trust_heads SET last_sequence = :s, last_hash = :h WHERE trust_id = :t"),
+                 {"s": sequence, "h": prev, "t": trust})
+
+
+def test_events_recorded_by_the_earlier_append_verify_with_the_new_ones(app_engine, trust):
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        _append_as_before(uow.connection, trust, [NewEvent("objective", "old", "ObjectiveDefined", d)
+                                                  for d in TRICKY_DATA])
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        new = append_events(uow.connection, trust, [tricky(n, d) for n, d in enumerate(TRICKY_DATA)], META,
+                            {("objective", "old"): len(TRICKY_DATA)})
+        uow.commit()
+    assert new[0].sequence == len(TRICKY_DATA) + 1
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        report = verify_chain(uow.connection)
+    assert (report.ok, report.events_checked) == (True, 2 * len(TRICKY_DATA))
+
+
+def test_an_append_is_three_statements_whatever_its_size(app_engine, trust):
+    """Lock the head, read the streams' versions, write rows + head + wake-up: one round trip each."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        event.listen(uow.connection, "before_cursor_execute", count)
+        append_events(uow.connection, trust, [tricky(n % 7, {"n": n}) for n in range(300)], META,
+                      {("objective", "o-99"): 0})
+        event.remove(uow.connection, "before_cursor_execute", count)
+        uow.commit()
+    assert len(statements) == 3, statements
+
+
+def test_the_relay_is_woken_at_commit_and_not_before(settings, app_engine, trust):
+    with psycopg.connect(settings.database_url, autocommit=True) as listener:
+        listener.execute("LISTEN fathom_events")
+        with TenantUnitOfWork(app_engine, trust) as uow:
+            append_events(uow.connection, trust, [tricky(1, {"n": 1})], META)
+            assert list(listener.notifies(timeout=0)) == []
+            uow.commit()
+        notices = list(listener.notifies(timeout=10, stop_after=1))
+    assert [n.payload for n in notices] == [trust]
+
+
+def test_a_duplicate_event_id_is_sqlalchemys_integrity_error_and_writes_nothing(app_engine, trust):
+    first = tricky(1, {"n": 1})
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, [first], META)
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(IntegrityError):
+        append_events(uow.connection, trust, [tricky(2, {"n": 2}), first], META)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert [e.sequence for e in read_events(uow.connection)] == [1]
+        assert uow.connection.execute(text("SELECT last_sequence FROM trust_heads")).scalar_one() == 1

@@ -1,0 +1,213 @@
+"""The projector's wait between bursts (:class:`fathom_projector.idle.FetchGate`), on a fake consumer and hint.
+
+After a poll that brings nothing it pauses every assigned partition and stops fetching; it fetches again
+when the relay's hint comes, when the broker's end offsets show records past the positions (a lost hint,
+another producer), or when it cannot tell; records of partitions a rebalance assigned are never held back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from kafka.errors import KafkaTimeoutError
+from kafka.structs import TopicPartition
+
+from fathom_projector.idle import FetchGate
+
+P0, P1, P2 = (TopicPartition("events", n) for n in range(3))
+
+
+class FakeConsumer:
+    """Partitions with an end offset each; a poll returns what lies between position and end, unless paused."""
+
+    def __init__(self, *partitions: TopicPartition) -> None:
+        self.assigned = set(partitions)
+        self.paused_partitions: set[TopicPartition] = set()
+        self.positions = dict.fromkeys(partitions, 0)
+        self.ends = dict.fromkeys(partitions, 0)
+        self.poll_timeouts: list[int] = []
+        self.broker_down = False
+        self.during_poll = lambda: None
+
+    def publish(self, partition: TopicPartition, count: int = 1) -> None:
+        self.ends[partition] += count
+
+    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[int]]:
+        self.poll_timeouts.append(timeout_ms)
+        self.during_poll()
+        records = {}
+        for partition in sorted(self.assigned - self.paused_partitions):
+            if self.ends[partition] > self.positions[partition]:
+                records[partition] = list(range(self.positions[partition], self.ends[partition]))
+                self.positions[partition] = self.ends[partition]
+        return records
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
+
+    def paused(self) -> set[TopicPartition]:
+        return self.paused_partitions & self.assigned
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused_partitions.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused_partitions.difference_update(partitions)
+
+    def end_offsets(self, partitions: Collection[TopicPartition], timeout_ms: int | None = None
+                    ) -> dict[TopicPartition, int]:
+        if self.broker_down:
+            raise KafkaTimeoutError("no broker")
+        return {partition: self.ends[partition] for partition in partitions}
+
+    def position(self, partition: TopicPartition, timeout_ms: int | None = None) -> int | None:
+        return self.positions[partition]
+
+    def assign_more(self, partition: TopicPartition) -> None:
+        """What a rebalance does: a new, unpaused partition joins the assignment."""
+        self.assigned.add(partition)
+        self.positions.setdefault(partition, 0)
+        self.ends.setdefault(partition, 0)
+
+
+class FakeHint:
+    def __init__(self) -> None:
+        self.published = False
+        self.waits: list[float] = []
+
+    def wait(self, timeout_s: float) -> bool:
+        self.waits.append(timeout_s)
+        return self.published
+
+    def clear(self) -> None:
+        self.published = False
+
+
+def gate_on(consumer: FakeConsumer, hint: FakeHint, wakes: list[str] | None = None) -> FetchGate:
+    return FetchGate(consumer, hint, max_records=100, check_every_s=2.0, poll_timeout_ms=100,
+                     on_wake=(wakes if wakes is not None else []).append)
+
+
+def test_records_come_from_a_normal_poll_while_there_are_any():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    consumer.publish(P0, 3)
+    gate = gate_on(consumer, hint)
+
+    assert gate.next_records() == {P0: [0, 1, 2]}
+    assert consumer.poll_timeouts == [100]
+    assert not gate.paused
+
+
+def test_a_poll_that_brings_nothing_pauses_every_assigned_partition():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    gate = gate_on(consumer, hint)
+
+    assert gate.next_records() == {}
+
+    assert gate.paused and consumer.paused_partitions == {P0, P1}
+
+
+def test_while_paused_nothing_is_fetched_and_it_waits_on_the_hint():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+
+    for _ in range(3):
+        assert gate.next_records() == {}
+
+    assert gate.paused and wakes == []
+    assert hint.waits == [2.0, 2.0, 2.0]
+    # Only the membership-keeping polls, which return at once and fetch nothing for paused partitions.
+    assert consumer.poll_timeouts == [100, 0, 0, 0]
+
+
+def test_a_hint_resumes_and_the_next_call_fetches_at_once():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+
+    consumer.publish(P1, 2)
+    hint.published = True
+    assert gate.next_records() == {}
+    assert not gate.paused and consumer.paused_partitions == set() and wakes == ["hint"]
+
+    assert gate.next_records() == {P1: [0, 1]}
+    assert not hint.published  # cleared before that fetch
+
+
+def test_without_a_hint_the_check_finds_records_past_the_position():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+
+    consumer.publish(P0)  # by a producer that sends no hint, or the hint was lost
+    gate.next_records()
+
+    assert wakes == ["behind"]
+    assert gate.next_records() == {P0: [0]}
+
+
+def test_when_the_broker_cannot_say_it_fetches_as_if_never_paused():
+    consumer, hint = FakeConsumer(P0), FakeHint()
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+
+    consumer.broker_down = True
+    gate.next_records()
+
+    assert wakes == ["behind"] and not gate.paused
+
+
+def test_records_of_a_partition_assigned_while_paused_are_returned_at_once():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+
+    consumer.assign_more(P2)
+    consumer.publish(P2, 2)
+
+    assert gate.next_records() == {P2: [0, 1]}
+    assert wakes == ["assigned"] and not gate.paused and consumer.paused_partitions == set()
+
+
+def test_a_hint_sent_during_the_fetch_wakes_the_next_wait():
+    """The hint is cleared before the fetch, so one that comes during it (for events the fetch may have
+    missed) is still set when the wait begins."""
+    consumer, hint = FakeConsumer(P0), FakeHint()
+    hint.published = True  # an old hint, for events this fetch sees
+    consumer.during_poll = lambda: setattr(hint, "published", True)
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+
+    assert gate.next_records() == {}
+    consumer.during_poll = lambda: None
+    gate.next_records()
+
+    assert wakes == ["hint"]
+
+
+def test_an_old_hint_does_not_wake_a_wait_after_the_fetch_it_was_for():
+    consumer, hint = FakeConsumer(P0), FakeHint()
+    hint.published = True
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+
+    gate.next_records()
+    gate.next_records()
+
+    assert gate.paused and wakes == []
+
+
+def test_with_nothing_assigned_yet_it_keeps_polling_to_join_the_group():
+    consumer, hint = FakeConsumer(), FakeHint()
+    gate = gate_on(consumer, hint)
+
+    gate.next_records()
+    gate.next_records()
+
+    assert not gate.paused and consumer.poll_timeouts == [100, 100]
