@@ -10,15 +10,13 @@ vouch for (altered, or at a sequence the store does not have) is set aside in
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import orjson
 from sqlalchemy import Connection, text
 
-from fathom_shared.event_store import ChainLink, StoredEvent, chain_links, content_of, event_hash
+from fathom_shared.event_store import StoredEvent, chain_links, content_of, event_hash
 from fathom_shared.read_models.projection import Rejected
 
 log = logging.getLogger("fathom_projector")
@@ -57,7 +55,7 @@ def check_against_store(connection: Connection, received: Sequence[StoredEvent])
         link = links.get(event.sequence)
         if link is not None:
             checked.stored.add(event.sequence)
-        if link is not None and vouches_for(link, event):
+        if link is not None and link.vouches_for(event):
             checked.repeats += event.sequence in checked.genuine
             checked.genuine[event.sequence] = event
             continue
@@ -68,26 +66,6 @@ def check_against_store(connection: Connection, received: Sequence[StoredEvent])
         forged_digests.add(claim)
         checked.forged.append(Rejected(event, ALTERED if link is not None else NOT_STORED))
     return checked
-
-
-def vouches_for(link: ChainLink, copy: StoredEvent) -> bool:
-    """:meth:`ChainLink.vouches_for`, without its cost in the common case: the canonical JSON made by ``orjson``.
-
-    The hash covers the standard library's canonical JSON (sorted keys, no spaces, UTF-8), which ``orjson``
-    writes byte for byte the same for nearly every event, in a fraction of the time. If its bytes give the
-    stored hash they *are* the hashed bytes, and ``copy`` is the stored event provided those bytes read
-    back as ``copy``'s content — which holds unless ``orjson`` wrote some value ambiguously (``NaN`` as
-    ``null``, an object that is not JSON as its text), so that is checked too. Any other outcome, a
-    forgery or bytes that differ only in form (a float's exponent), is decided by the exact rule.
-    """
-    content = content_of(copy)
-    try:
-        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
-        return link.vouches_for(copy)
-    if hashlib.sha256(link.prev_hash + canonical).digest() == link.hash and orjson.loads(canonical) == content:
-        return True
-    return link.vouches_for(copy)
 
 
 def message_digest(event: StoredEvent) -> bytes:
