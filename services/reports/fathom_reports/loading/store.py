@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -54,6 +55,12 @@ class ReadModelStore:
         with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
             return loader(uow.connection, trust_id, *args, **kwargs)
 
+    @contextlib.contextmanager
+    def now(self, trust_id: str) -> Iterator[ReadModels]:
+        """The trust's read models as they are now, in one read-only snapshot held for the ``with`` block."""
+        with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
+            yield ReadModels(uow.connection, trust_id)
+
     def read_view(self, trust_id: str, as_of: AsOf | None, loader: Callable[..., T], *args: Any, **kwargs: Any
                   ) -> T:
         """``loader(models, *args, **kwargs)`` with the trust's read models as they are now (one read-only
@@ -70,3 +77,10 @@ class ReadModelStore:
             lambda: self.position(trust_id), listener_for(self._database_url), trust_id, at_least,
             self.consistency_timeout_s,
         )
+
+
+def read_version(models: ReadModels) -> tuple[int, int]:
+    """What the live read models are a function of, in this snapshot: the position the projector has applied
+    and the trust's head (a write that has not been applied yet may already have blanked an erased pupil's
+    texts, which the views read live)."""
+    return read_position(models.connection, models.trust_id), head_sequence(models.connection)
