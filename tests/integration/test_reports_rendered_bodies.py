@@ -100,6 +100,19 @@ def test_a_write_the_projector_applies_changes_the_etag_and_the_body(client, set
     assert revalidated.status_code == 200 and revalidated.get_data() == after.get_data()
 
 
+def test_a_rebuild_at_the_same_position_changes_the_etag(client, settings, app_engine, trust, class_4a):
+    """A rebuild (e.g. of ``pupil_objective`` after a fix) replaces rows at an unchanged ``last_applied``."""
+    leader = headers(settings, trust, "trust_leader")
+    before = client.get(PATH, headers=leader)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        uow.connection.execute(text("UPDATE rm_pupil_objective SET value = 1 WHERE trust_id = :t"), {"t": trust})
+        set_position(uow.connection, trust, 40)  # what the rebuild's switch writes: the same position, stamped now
+        uow.commit()
+    after = client.get(PATH, headers=leader)
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert {c["value"] for row in after.get_json()["heat_map"] for c in row["cells"].values()} == {1}
+
+
 def test_a_consistency_wait_is_answered_from_the_position_it_reached(client, settings, app_engine, trust, class_4a):
     leader = headers(settings, trust, "trust_leader")
     client.get(PATH, headers=leader)

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
@@ -79,8 +79,12 @@ class ReadModelStore:
         )
 
 
-def read_version(models: ReadModels) -> tuple[int, int]:
+def read_version(models: ReadModels) -> tuple[int, str, int]:
     """What the live read models are a function of, in this snapshot: the position the projector has applied
-    and the trust's head (a write that has not been applied yet may already have blanked an erased pupil's
-    texts, which the views read live)."""
-    return read_position(models.connection, models.trust_id), head_sequence(models.connection)
+    and when it last wrote it (a rebuild replaces the rows at an unchanged position, and stamps it too), and
+    the trust's head (a write not applied yet may already have blanked an erased pupil's texts, read live)."""
+    row = models.connection.execute(text(
+        "SELECT last_applied, updated_at FROM rm_positions WHERE trust_id = :trust"),
+        {"trust": models.trust_id}).one_or_none()
+    position, stamp = (int(row.last_applied), row.updated_at.isoformat()) if row else (0, "")
+    return position, stamp, head_sequence(models.connection)
