@@ -222,7 +222,7 @@ def test_the_bound_on_memory_evicts(settings, app_engine, trust, class_4a):
     assert again.get_data() == first.get_data() and bodies.hits == 0
 
 
-def test_csv_and_time_travel_are_not_kept(client, bodies, settings, trust, class_4a):
+def test_csv_is_not_kept(client, bodies, settings, trust, class_4a):
     leader = headers(settings, trust, "trust_leader")
     csv = client.get(PATH, headers=leader, query_string={"format": "csv"})
     assert csv.status_code == 200 and csv.mimetype == "text/csv"

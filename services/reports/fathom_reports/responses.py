@@ -17,7 +17,6 @@ from fathom_reports.body_cache import BodyKey, RenderedBodies, RenderedBody, non
 from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
-from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.store import ReadModelStore, read_version
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.web.problems import Problem
@@ -136,21 +135,24 @@ VARY = "Accept, Accept-Encoding"
 
 
 def cached_view(trust_id: str, consistency: int | None, view: str, arguments: Mapping[str, Any],
-                check: Callable[[ReadModels], tuple[Any, ...]], load: Callable[[ReadModels], T | None],
-                render_view: Callable[[T], Any], missing: str) -> Response:
-    """A live view's JSON, rendered once per :class:`BodyKey` and revalidated by ``ETag``.
+                check: Callable[[Any], tuple[Any, ...]], load: Callable[[Any], T | None],
+                render_view: Callable[[T], Any], missing: str, as_of: AsOf | None = None) -> Response:
+    """A view's JSON, rendered once per :class:`BodyKey` and revalidated by ``ETag``.
 
-    After the freshness wait, in one snapshot: ``check`` decides access (raising 403/404) and returns what the
-    view shows that no event changes; only then is the key built, so a cached body is never answered to a
-    caller the check refuses. A matching ``If-None-Match`` is answered ``304`` without loading; a kept body is
-    answered as kept; otherwise ``load`` (None: 404 for ``missing``), render, keep.
+    After the freshness wait, in one snapshot of the read models now (or as they stood at ``as_of``, replayed
+    only on a miss): ``check`` decides access (raising 403/404) and returns what else decides the body — what
+    the view shows that no event changes, and for a past view the pupils the caller may see; only then is the
+    key built, so a kept body is never answered to a caller the check refuses. A matching ``If-None-Match`` is
+    answered ``304`` without loading; a kept body is answered as kept; otherwise ``load`` (None: 404 for
+    ``missing``), render, keep.
     """
-    store = read_store(consistency, trust_id)
+    store = read_store(consistency if as_of is None else None, trust_id)
     bodies: RenderedBodies = current_app.extensions[BODIES_EXTENSION]
     condition = request.headers.get("If-None-Match")
-    with store.now(trust_id) as models:
+    with store.now(trust_id) if as_of is None else store.past(trust_id, as_of) as models:
         fingerprint = check(models)
-        key = BodyKey.of(trust_id, view, arguments, (*read_version(models), *fingerprint), code=CODE_VERSION)
+        version = read_version(models) if as_of is None else models.version()
+        key = BodyKey.of(trust_id, view, arguments, (*version, *fingerprint), code=CODE_VERSION)
         etags = (key.etag(), gzip_etag(key.etag()))
         if condition is not None and condition.strip() != "*" and none_match(condition, etags):
             return _not_modified(condition, etags)

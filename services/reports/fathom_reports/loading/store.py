@@ -61,6 +61,12 @@ class ReadModelStore:
         with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
             yield ReadModels(uow.connection, trust_id)
 
+    @contextlib.contextmanager
+    def past(self, trust_id: str, as_of: AsOf) -> Iterator[PastReadModels]:
+        """The trust's read models as they stood at ``as_of`` (replayed only once a ``prepare_*`` asks)."""
+        with TenantUnitOfWork(self._past_engine, trust_id) as uow:
+            yield PastReadModels.at(uow.connection, trust_id, as_of)
+
     def read_view(self, trust_id: str, as_of: AsOf | None, loader: Callable[..., T], *args: Any, **kwargs: Any
                   ) -> T:
         """``loader(models, *args, **kwargs)`` with the trust's read models as they are now (one read-only
