@@ -233,7 +233,7 @@ def by_id(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_class_analysis_exact_numbers(client, auth, class_4a):
     response = analysis(client, class_4a, auth("trust_leader"))
     assert response.status_code == 200, response.get_json()
-    assert response.headers["Cache-Control"] == "private, no-cache"  # a browser revalidates (ETag)
+    assert response.headers["Cache-Control"] == "private, no-store"
     body = response.get_json()
     ClassAnalysisSchema().load(body, unknown=RAISE)  # the documented schema is the real shape
 

@@ -82,7 +82,7 @@ def test_a_kept_body_is_the_fresh_render_byte_for_byte(client, bodies, settings,
     fresh = create_app(replace(settings, read_cache_bytes=0), app_engine).test_client().get(PATH, headers=leader)
     assert first.get_data() == again.get_data() == fresh.get_data()
     assert first.headers["ETag"] == again.headers["ETag"] == fresh.headers["ETag"]
-    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert first.headers["Cache-Control"] == "private, no-store"
     assert first.get_json()["pupils"][0]["name"] == "Ada Lovelace"
 
 
@@ -150,7 +150,7 @@ def test_a_current_tag_is_answered_304_without_a_body(client, settings, trust, c
     assert response.status_code == 304
     assert response.get_data() == b""
     assert response.headers["ETag"] == etag
-    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["Cache-Control"] == "private, no-store"
     assert "Accept-Encoding" in response.headers["Vary"]
 
 

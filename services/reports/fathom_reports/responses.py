@@ -129,8 +129,10 @@ def _code_version() -> str:
 
 
 CODE_VERSION = _code_version()
-REVALIDATE = "private, no-cache"
-"""A browser may keep the body (never a shared cache: it names pupils) but must ask before each use."""
+NOT_STORED = "private, no-store"
+"""Bodies name pupils, and school computers are shared: no cache, not even the browser's, may store them.
+
+The ``ETag`` still serves clients that keep their own copy (a data team's script) and revalidate it."""
 VARY = "Accept, Accept-Encoding"
 
 
@@ -191,7 +193,7 @@ def _not_modified(condition: str, etags: tuple[str, str]) -> Response:
 
 def _revalidated(response: Response, etag: str) -> Response:
     response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = REVALIDATE
+    response.headers["Cache-Control"] = NOT_STORED
     response.headers["Vary"] = VARY
     return response
 
