@@ -106,6 +106,9 @@ class Settings:
     """``GET /v1/audit/verify`` checks a trust this small inside the request; a larger one becomes a job."""
     stream_url: str | None = None
     """Where the change-feed stream server runs; the reports service then redirects ``/v1/changes/stream`` there."""
+    read_cache_bytes: int = 64 * 1024 * 1024
+    """Per reports process: the most bytes of rendered read bodies (JSON and its gzip) kept to answer repeated
+    reads; 0 keeps none. The least recently used body goes first."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         fair_use_retry_after_s=_count(env, "FATHOM_LIMIT_RETRY_AFTER", 2),
         verify_inline_max_events=_count(env, "FATHOM_VERIFY_INLINE_MAX_EVENTS", 20000),
         stream_url=(env.get("FATHOM_STREAM_URL") or "").rstrip("/") or None,
+        read_cache_bytes=_count(env, "FATHOM_READ_CACHE_BYTES", 64 * 1024 * 1024),
     )
 
 

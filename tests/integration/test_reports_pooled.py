@@ -13,6 +13,7 @@ import pytest
 from marshmallow import RAISE
 from sqlalchemy import event
 
+from fathom_reports.responses import BODIES_EXTENSION
 from fathom_reports.schemas.pooled import SchoolAnalysisSchema, TrustAnalysisSchema
 from tests.integration import test_reports_api as base
 from tests.integration.test_reports_api import ReadModelSeed
@@ -148,6 +149,7 @@ def test_bad_query_arguments_name_the_field(client, auth, trust_data, query, fie
 def test_trust_analysis_is_one_query_per_table(client, auth, app_engine, trust_data):
     headers = auth("trust_leader")
     trust_view(client, headers, year_group=4)  # caches the trust's status
+    client.application.extensions[BODIES_EXTENSION].clear()  # measure a body rendered afresh, not a kept one
     statements: list[str] = []
 
     def record(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -158,5 +160,5 @@ def test_trust_analysis_is_one_query_per_table(client, auth, app_engine, trust_d
         assert trust_view(client, headers, year_group=4).status_code == 200
     finally:
         event.remove(app_engine, "before_cursor_execute", record)
-    assert len(statements) <= 9, statements
+    assert len(statements) <= 11, statements  # two of them the kept body's key: position and head
     assert sum("GROUP BY" in s for s in statements) == 1

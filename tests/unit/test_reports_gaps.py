@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from fathom_reports.views.gaps import jaccard, suggest_groups
 from fathom_reports.views.trust_settings import TrustSettings
 
@@ -60,3 +62,49 @@ def test_the_target_is_the_trusts():
     assert suggest_groups(objectives, TrustSettings(), ORDER) == []
     assert [g["pupil_ids"] for g in suggest_groups(objectives, TrustSettings(secure_target_percent=80), ORDER)] \
         == [["p1", "p2"]]
+
+
+def reference_groups(objectives: list[dict], settings: TrustSettings, pupil_order: list[str]) -> list[dict]:
+    """The rule written over sets of ids, as the module docstring states it (the view computes it on bit masks)."""
+    groups: list[tuple[list[dict], set[str], set[str]]] = []
+    for objective in objectives:
+        if not (objective["assessed"] and objective["percent_secure"] < settings.secure_target_percent):
+            continue
+        pupils = set(objective["pupils_not_secure"])
+        if not pupils:
+            continue
+        overlaps = [(jaccard(pupils, core), -n) for n, (_, core, _) in enumerate(groups)]
+        best = max((o for o in overlaps if o[0] >= 0.6), default=None)
+        if best is None:
+            groups.append(([objective], set(pupils), set(pupils)))
+        else:
+            members, core, union = groups[-best[1]]
+            members.append(objective)
+            core &= pupils
+            union |= pupils
+    position = {p: n for n, p in enumerate(pupil_order)}
+    kept = sorted((g for g in enumerate(groups) if len(g[1][1]) >= 2),
+                  key=lambda g: (-len(g[1][1]), -len(g[1][0]), g[0]))
+    return [{"size": len(core), "codes": [o["code"] for o in members], "pupil_ids": sorted(core, key=position.get),
+             "also_consider": sorted(union - core, key=position.get)} for _, (members, core, union) in kept]
+
+
+def test_bit_masks_give_exactly_the_rule_over_sets():
+    rng = random.Random(7)
+    order = [f"p{n:02d}" for n in range(30)]
+    merged = 0
+    for _ in range(200):
+        sets: list[list[str]] = []
+        for _ in range(rng.randint(1, 60)):  # often a near-copy of an earlier set, so groups merge and shrink
+            pupils = list(rng.choice(sets)) if sets and rng.random() < 0.5 else rng.sample(order, rng.randint(0, 12))
+            if pupils and rng.random() < 0.5:
+                pupils.remove(rng.choice(pupils))
+            sets.append(pupils + ([rng.choice(order)] if rng.random() < 0.3 else []))
+        objectives = [row(f"O{n:03d}", list(dict.fromkeys(pupils)), rng.choice([20.0, 50.0, 80.0]))
+                      for n, pupils in enumerate(sets)]
+        settings = TrustSettings()
+        got = [{"size": g["size"], "codes": [o["code"] for o in g["objectives"]], "pupil_ids": g["pupil_ids"],
+                "also_consider": g["also_consider"]} for g in suggest_groups(objectives, settings, order)]
+        assert got == reference_groups(objectives, settings, order)
+        merged += sum(len(g["codes"]) > 1 for g in got)
+    assert merged > 100  # the merge rule was exercised, not only lone objectives

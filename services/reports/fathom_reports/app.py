@@ -6,11 +6,12 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from fathom_reports.audit.reads import install_read_recording
+from fathom_reports.body_cache import RenderedBodies
 from fathom_reports.changes.stream import ChangeFeed
 from fathom_reports.fair_use import FAIR_USE_EXTENSION, FairUse
 from fathom_reports.http import audit, changes, class_analysis, directory, impact, pooled, profile, webhooks
 from fathom_reports.loading.store import ReadModelStore
-from fathom_reports.responses import STORE_EXTENSION, ExportFormatsPlugin
+from fathom_reports.responses import BODIES_EXTENSION, STORE_EXTENSION, ExportFormatsPlugin, RevalidationPlugin
 from fathom_reports.web import install_web_app
 from fathom_reports.webhooks.policy import POLICY_EXTENSION, WebhookPolicy
 from fathom_reports.webhooks.secrets import secret_box
@@ -33,8 +34,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         verifier=make_verifier(settings),
     )
     api.spec.plugins.append(ExportFormatsPlugin())  # before the blueprints: it documents their operations
+    api.spec.plugins.append(RevalidationPlugin())
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
+    app.extensions[BODIES_EXTENSION] = RenderedBodies(settings.read_cache_bytes)
     app.extensions[audit.ENGINE_EXTENSION] = engine
     app.extensions[audit.VERIFY_INLINE_EXTENSION] = settings.verify_inline_max_events
     app.extensions[changes.FEED_EXTENSION] = ChangeFeed(engine, settings.app_database_url)

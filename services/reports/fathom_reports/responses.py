@@ -1,24 +1,30 @@
-"""What every read endpoint shares: the store, the freshness wait, JSON and CSV answers."""
+"""What every read endpoint shares: the store, the freshness wait, JSON and CSV answers, rendered bodies
+kept and revalidated (``ETag`` / ``304``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from apispec import BasePlugin
 from flask import Response, current_app, g, request
 
+import fathom_shared
+from fathom_reports.body_cache import BodyKey, RenderedBodies, RenderedBody, none_match
 from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
-from fathom_reports.loading.store import ReadModelStore
+from fathom_reports.loading.store import ReadModelStore, read_version
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.web.problems import Problem
 
 T = TypeVar("T")
 
 STORE_EXTENSION = "fathom_reports.loading.store"
+BODIES_EXTENSION = "fathom_reports.rendered_bodies"
 CSV_MIMETYPE = "text/csv"
 EXPORT_MIMETYPES = {"csv": CSV_MIMETYPE, "jsonl": "application/x-ndjson"}
 """What each value of a ``format`` query argument answers, besides JSON."""
@@ -41,6 +47,23 @@ class ExportFormatsPlugin(BasePlugin):
             for value in formats:
                 if value in EXPORT_MIMETYPES:
                     content.setdefault(EXPORT_MIMETYPES[value], {"schema": {"type": "string"}})
+
+
+IF_NONE_MATCH = {
+    "in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+    "description": "The `ETag` of a body the caller holds: answered `304` without a body while it is current.",
+}
+
+
+class RevalidationPlugin(BasePlugin):
+    """Documents the ``If-None-Match`` request header on every operation that documents a ``304`` answer
+    (those :func:`cached_view` serves), beside the query arguments the schema documents."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {})
+            if 304 in responses or "304" in responses:
+                operation.setdefault("parameters", []).append(dict(IF_NONE_MATCH))
 
 
 def read_store(consistency: int | None, trust_id: str) -> ReadModelStore:
@@ -83,10 +106,95 @@ def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> 
         ) from behind
 
 
+def encode_json(body: Any) -> bytes:
+    """Compact JSON, UTF-8 (orjson: the same values ``json.dumps`` writes, several times faster)."""
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
 def json_response(body: dict[str, Any]) -> Response:
     """Serialised directly (see ``schemas``); names pupils, so no shared cache may keep it."""
-    response = Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
+    response = Response(encode_json(body), mimetype="application/json")
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _code_version() -> str:
+    """A digest of the code that renders (the reports service and the shared package its views use) and of the
+    JSON encoder: part of every ``ETag``, so bodies rendered by another version are never revalidated as current."""
+    digest = hashlib.blake2b(orjson.__version__.encode(), digest_size=8)
+    for package in (Path(__file__).parent, Path(fathom_shared.__file__).parent):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CODE_VERSION = _code_version()
+NOT_STORED = "private, no-store"
+"""Bodies name pupils, and school computers are shared: no cache, not even the browser's, may store them.
+
+The ``ETag`` still serves clients that keep their own copy (a data team's script) and revalidate it."""
+VARY = "Accept, Accept-Encoding"
+
+
+def cached_view(trust_id: str, consistency: int | None, view: str, arguments: Mapping[str, Any],
+                check: Callable[[Any], tuple[Any, ...]], load: Callable[[Any], T | None],
+                render_view: Callable[[T], Any], missing: str, as_of: AsOf | None = None) -> Response:
+    """A view's JSON, rendered once per :class:`BodyKey` and revalidated by ``ETag``.
+
+    After the freshness wait, in one snapshot of the read models now (or as they stood at ``as_of``, replayed
+    only on a miss): ``check`` decides access (raising 403/404) and returns what else decides the body — what
+    the view shows that no event changes, and for a past view the pupils the caller may see; only then is the
+    key built, so a kept body is never answered to a caller the check refuses. A matching ``If-None-Match`` is
+    answered ``304`` without loading; a kept body is answered as kept; otherwise ``load`` (None: 404 for
+    ``missing``), render, keep.
+    """
+    store = read_store(consistency if as_of is None else None, trust_id)
+    bodies: RenderedBodies = current_app.extensions[BODIES_EXTENSION]
+    condition = request.headers.get("If-None-Match")
+    with store.now(trust_id) if as_of is None else store.past(trust_id, as_of) as models:
+        fingerprint = check(models)
+        version = read_version(models) if as_of is None else models.version()
+        key = BodyKey.of(trust_id, view, arguments, (*version, *fingerprint), code=CODE_VERSION)
+        etags = (key.etag(), gzip_etag(key.etag()))
+        if condition is not None and condition.strip() != "*" and none_match(condition, etags):
+            return _not_modified(condition, etags)
+        body = bodies.get(key)
+        snapshot = load(models) if body is None else None
+    if body is None:
+        if snapshot is None:
+            raise not_found(missing)
+        body = RenderedBody.of(encode_json(render_view(snapshot)))
+        bodies.put(key, body)
+    if none_match(condition, etags):  # `*`: the view exists
+        return _not_modified(condition, etags)
+    return _body_response(body, etags)
+
+
+def gzip_etag(etag: str) -> str:
+    """The tag of the gzip-encoded representation: a strong tag names one sequence of bytes."""
+    return etag[:-1] + '-gzip"'
+
+
+def _body_response(body: RenderedBody, etags: tuple[str, str]) -> Response:
+    compress = body.gzipped is not None and request.accept_encodings["gzip"] > 0
+    response = Response(body.gzipped if compress else body.json, mimetype="application/json")
+    if compress:
+        response.headers["Content-Encoding"] = "gzip"
+    return _revalidated(response, etags[1] if compress else etags[0])
+
+
+def _not_modified(condition: str, etags: tuple[str, str]) -> Response:
+    """``304``: the caller's stored body is current (named by whichever representation's tag it holds)."""
+    held = next((etag for etag in etags if none_match(condition, (etag,))), etags[0])
+    response = Response(status=304)
+    del response.headers["Content-Type"]  # no body, so nothing to describe (RFC 9110 §15.4.5)
+    return _revalidated(response, held)
+
+
+def _revalidated(response: Response, etag: str) -> Response:
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = NOT_STORED
+    response.headers["Vary"] = VARY
     return response
 
 

@@ -11,9 +11,10 @@ from fathom_reports.access import READER_ROLES, access_for, readable_pupils, req
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.class_analysis import load_class_snapshot
+from fathom_reports.loading.class_analysis import load_class_snapshot, names_fingerprint, roster_names_fingerprint
 from fathom_reports.loading.read_models import ReadModels
-from fathom_reports.responses import STORE_EXTENSION, not_found, read_view, view_response
+from fathom_reports.loading.time_travel import PastReadModels, pupils_ever_in
+from fathom_reports.responses import STORE_EXTENSION, cached_view, not_found, read_view, view_response, wants_csv
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema, ClassAnalysisSchema
 from fathom_reports.views.class_analysis import analyse_class
@@ -26,7 +27,7 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
 
 
 @endpoint(blp, "/<class_id>/analysis", roles=READER_ROLES, query=ClassAnalysisQuerySchema,
-          response=ClassAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+          response=ClassAnalysisSchema, limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Not one of the caller's classes or schools.",
               404: "No such class in the caller's trust.",
               422: "Invalid query arguments.",
@@ -38,6 +39,20 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
     per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
     period = DateRange(from_, to) if from_ or to else None
+    if not wants_csv(format):
+        arguments = {"class_id": class_id, "subject": subject, "group": group, "source": source, "from": from_,
+                     "to": to, "as_of": as_of}
+        render_view = lambda snapshot: analyse_class(snapshot, subject=subject, group=group)  # noqa: E731
+        if as_of is None:
+            return cached_view(
+                principal.trust_id, consistency, "class_analysis", arguments,
+                check=lambda models: check_class(models, principal, class_id),
+                load=lambda models: load_class_snapshot(models.connection, models.trust_id, class_id, source, period),
+                render_view=render_view, missing="class")
+        past = PastClass(principal, class_id)
+        return cached_view(principal.trust_id, None, "class_analysis", arguments, check=past.check,
+                           load=lambda models: past.load(models, source, period), render_view=render_view,
+                           missing="class", as_of=as_of)
     snapshot = read_view(principal.trust_id, consistency, as_of, load_class_for, principal, class_id, source, period)
     if snapshot is None:
         raise not_found("class")
@@ -54,3 +69,32 @@ def load_class_for(models: ReadModels, principal: Principal, class_id: str, sour
     require_class(connection, access, class_id)
     models.prepare_class(class_id, readable=lambda pupil_ids: readable_pupils(connection, access, pupil_ids))
     return load_class_snapshot(connection, models.trust_id, class_id, source, period)
+
+
+def check_class(models: ReadModels, principal: Principal, class_id: str) -> tuple[str]:
+    """The class must be the caller's now (403/404); what its body shows beyond the read model: names."""
+    connection = models.connection
+    require_class(connection, access_for(connection, principal), class_id)
+    return (names_fingerprint(connection, "p.class_id = :class_id AND p.left_on IS NULL",
+                              {"trust": models.trust_id, "class_id": class_id}),)
+
+
+class PastClass:
+    """A class as it stood at a past moment, for one caller: access is checked and the pupils the caller may see
+    are found before anything is replayed; they, and their names now, are part of what names the body."""
+
+    def __init__(self, principal: Principal, class_id: str) -> None:
+        self.principal, self.class_id = principal, class_id
+        self.readable: frozenset[str] = frozenset()
+
+    def check(self, models: PastReadModels) -> tuple[tuple[str, ...], str]:
+        connection = models.connection
+        access = access_for(connection, self.principal)
+        require_class(connection, access, self.class_id)
+        ever_in = pupils_ever_in(connection, [self.class_id], models.moment.sequence)
+        self.readable = frozenset(readable_pupils(connection, access, ever_in))
+        return tuple(sorted(self.readable)), roster_names_fingerprint(connection, models.trust_id, self.readable)
+
+    def load(self, models: PastReadModels, source: str, period: DateRange | None) -> ClassSnapshot | None:
+        models.prepare_class(self.class_id, readable=lambda pupil_ids: self.readable & frozenset(pupil_ids))
+        return load_class_snapshot(models.connection, models.trust_id, self.class_id, source, period)

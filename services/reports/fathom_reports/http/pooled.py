@@ -14,7 +14,7 @@ from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.moderation import load_moderated_pairs
 from fathom_reports.loading.pooled import load_pooled_snapshot
 from fathom_reports.loading.read_models import ReadModels
-from fathom_reports.responses import not_found, read_store, read_view, view_response
+from fathom_reports.responses import cached_view, not_found, read_store, read_view, view_response, wants_csv
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.pooled import (
     ModerationQuerySchema,
@@ -53,8 +53,14 @@ def _load_pooled_for(models: ReadModels, principal: Principal, **filters: Any) -
     return load_pooled_snapshot(models.connection, models.trust_id, **filters)
 
 
+def _check_school(models: ReadModels, principal: Principal, school_id: str) -> tuple[()]:
+    """The school must be the caller's (403/404); a pooled body shows no names, nothing else decides it."""
+    require_school(models.connection, Access(principal), school_id)
+    return ()
+
+
 @endpoint(blp, "/schools/<school_id>/analysis", roles=SCHOOL_READERS, query=PooledAnalysisQuerySchema,
-          response=SchoolAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+          response=SchoolAnalysisSchema, limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Not the caller's school, or a role without access.",
               404: "No such school in the caller's trust.",
               422: YEAR_GROUP_REQUIRED,
@@ -63,17 +69,25 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
            group: str | None = None, source: str = "teacher", consistency: int | None = None,
            format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective of the year group: the school's pupils pooled, and each class (linking to its analysis)."""
+    filters = _filters(year_group, subject, group, source)
+    if as_of is None and not wants_csv(format):
+        return cached_view(
+            principal.trust_id, consistency, "school_analysis", {"school_id": school_id, **filters},
+            check=lambda models: _check_school(models, principal, school_id),
+            load=lambda models: load_pooled_snapshot(models.connection, models.trust_id, school_id=school_id,
+                                                     **filters),
+            render_view=lambda snapshot: school_analysis(snapshot, school_id, filters), missing="school")
     snapshot = _pooled(principal, consistency, as_of, year_group=year_group, school_id=school_id,
                        subject=subject, group=group, source=source)
     if snapshot is None:  # another trust's school reads exactly as no school: 404 before any 403
         raise not_found("school")
-    view = school_analysis(snapshot, school_id, _filters(year_group, subject, group, source))
+    view = school_analysis(snapshot, school_id, filters)
     return view_response(view, format, school_table,
                          filename("school", school_id, "analysis", f"year{year_group}", subject, group))
 
 
 @endpoint(blp, "/trust/analysis", roles=TRUST_WIDE_READERS, query=PooledAnalysisQuerySchema,
-          response=TrustAnalysisSchema, limit=limited("as_of", when=time_travel), problems={
+          response=TrustAnalysisSchema, limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Trust leaders, auditors, integrations and operators only.",
               422: YEAR_GROUP_REQUIRED,
               503: NOT_CAUGHT_UP})
@@ -81,10 +95,16 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
           source: str = "teacher", consistency: int | None = None, format: str | None = None,
           as_of: AsOf | None = None) -> Response:
     """Per objective of the year group: pooled trust figures and every school's, each linking to the school."""
+    filters = _filters(year_group, subject, group, source)
+    if as_of is None and not wants_csv(format):
+        return cached_view(
+            principal.trust_id, consistency, "trust_analysis", filters, check=lambda models: (),
+            load=lambda models: load_pooled_snapshot(models.connection, models.trust_id, **filters),
+            render_view=lambda snapshot: trust_analysis(snapshot, filters), missing="trust")
     snapshot = _pooled(principal, consistency, as_of, year_group=year_group, subject=subject,
                        group=group, source=source)
     assert snapshot is not None  # only a named school can be missing
-    return view_response(trust_analysis(snapshot, _filters(year_group, subject, group, source)), format,
+    return view_response(trust_analysis(snapshot, filters), format,
                          trust_table, filename("trust", "analysis", f"year{year_group}", subject, group))
 
 

@@ -9,9 +9,10 @@ from fathom_reports.access import READER_ROLES, access_for, require_pupil
 from fathom_reports.csv_export import filename, profile_history
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
+from fathom_reports.loading.class_analysis import names_fingerprint
 from fathom_reports.loading.profile import load_profile_snapshot
 from fathom_reports.loading.read_models import ReadModels
-from fathom_reports.responses import not_found, read_view, view_response
+from fathom_reports.responses import cached_view, not_found, read_view, view_response, wants_csv
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.profile import PupilProfileSchema
 from fathom_reports.schemas.query import AsOfExportQuerySchema
@@ -22,7 +23,7 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil 
 
 
 @endpoint(blp, "/<pupil_id>", roles=READER_ROLES, query=AsOfExportQuerySchema, response=PupilProfileSchema,
-          limit=limited("as_of", when=time_travel), problems={
+          limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Not a pupil of the caller's classes or schools.",
               404: "No such pupil in the caller's trust.",
               422: "Invalid query arguments.",
@@ -31,6 +32,12 @@ def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None =
                   format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;
     standardised scores beside teacher judgement per subject, with moderation prompts; interventions."""
+    if as_of is None and not wants_csv(format):
+        return cached_view(
+            principal.trust_id, consistency, "pupil_profile", {"pupil_id": pupil_id},
+            check=lambda models: check_pupil(models, principal, pupil_id),
+            load=lambda models: load_profile_snapshot(models.connection, models.trust_id, pupil_id),
+            render_view=build_profile, missing="pupil")
     snapshot = read_view(principal.trust_id, consistency, as_of, load_profile_for, principal, pupil_id)
     if snapshot is None:
         raise not_found("pupil")
@@ -43,3 +50,11 @@ def load_profile_for(models: ReadModels, principal: Principal, pupil_id: str) ->
     require_pupil(models.connection, access_for(models.connection, principal), pupil_id)
     models.prepare_pupil(pupil_id)
     return load_profile_snapshot(models.connection, models.trust_id, pupil_id)
+
+
+def check_pupil(models: ReadModels, principal: Principal, pupil_id: str) -> tuple[str]:
+    """The pupil must be the caller's now (403/404); what the profile shows beyond the read model: the name
+    (notes and other texts are only ever blanked with an event, which moves the trust's head)."""
+    require_pupil(models.connection, access_for(models.connection, principal), pupil_id)
+    return (names_fingerprint(models.connection, "p.pupil_id = :pupil_id",
+                              {"trust": models.trust_id, "pupil_id": pupil_id}),)

@@ -19,13 +19,16 @@ from fathom_shared.web.problems import ProblemSchema
 F = TypeVar("F", bound=Callable[..., Any])
 
 UNAUTHENTICATED = "No valid bearer token."
+NOT_MODIFIED = "The body named by If-None-Match is current (the same ETag, Cache-Control and Vary, no body)."
+ETAG_HEADERS = {"ETag": {"description": "Names this body: send it back as If-None-Match to revalidate.",
+                         "schema": {"type": "string"}}}
 
 
 def endpoint(
     blp: Blueprint, path: str, *, roles: tuple[str, ...] | frozenset[str], query: type[Schema] | None = None,
     as_kwargs: bool = True, response: type[Schema] | None = None, problems: Mapping[int, str] | None = None,
     answers: Mapping[int, str] | None = None, methods: list[str] | None = None,
-    limit: Callable[[F], F] | None = None,
+    limit: Callable[[F], F] | None = None, revalidated: bool = False,
 ) -> Callable[[F], F]:
     """Register the decorated handler at ``path`` on ``blp``.
 
@@ -34,7 +37,8 @@ def endpoint(
     ``response``: the ``200`` schema. ``problems``: status → description of each error besides ``401``, each
     answered as a :class:`ProblemSchema`. ``answers``: status → description of other documented answers
     without a schema (a ``202`` job, a ``307`` redirect). ``limit``: a fair-use wrapper (``limited(...)``),
-    innermost, so it holds its lease only while the handler runs.
+    innermost, so it holds its lease only while the handler runs. ``revalidated``: the JSON answer carries an
+    ``ETag`` and a current ``If-None-Match`` is answered ``304`` (:func:`fathom_reports.responses.cached_view`).
     """
 
     def register(view: F) -> F:
@@ -44,8 +48,11 @@ def endpoint(
         decorated = blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)(decorated)
         for status, description in reversed(list((answers or {}).items())):
             decorated = blp.alt_response(status, description=description)(decorated)
+        if revalidated:
+            # The If-None-Match header it answers is documented by ``responses.RevalidationPlugin``.
+            decorated = blp.alt_response(304, description=NOT_MODIFIED, headers=ETAG_HEADERS)(decorated)
         if response is not None:
-            decorated = blp.response(200, response)(decorated)
+            decorated = blp.response(200, response, headers=ETAG_HEADERS if revalidated else None)(decorated)
         if query is not None:
             decorated = blp.arguments(query, location="query", unknown=RAISE, as_kwargs=as_kwargs)(decorated)
         decorated = requires(*roles)(decorated)

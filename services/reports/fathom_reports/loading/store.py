@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
@@ -54,6 +55,18 @@ class ReadModelStore:
         with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
             return loader(uow.connection, trust_id, *args, **kwargs)
 
+    @contextlib.contextmanager
+    def now(self, trust_id: str) -> Iterator[ReadModels]:
+        """The trust's read models as they are now, in one read-only snapshot held for the ``with`` block."""
+        with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
+            yield ReadModels(uow.connection, trust_id)
+
+    @contextlib.contextmanager
+    def past(self, trust_id: str, as_of: AsOf) -> Iterator[PastReadModels]:
+        """The trust's read models as they stood at ``as_of`` (replayed only once a ``prepare_*`` asks)."""
+        with TenantUnitOfWork(self._past_engine, trust_id) as uow:
+            yield PastReadModels.at(uow.connection, trust_id, as_of)
+
     def read_view(self, trust_id: str, as_of: AsOf | None, loader: Callable[..., T], *args: Any, **kwargs: Any
                   ) -> T:
         """``loader(models, *args, **kwargs)`` with the trust's read models as they are now (one read-only
@@ -70,3 +83,14 @@ class ReadModelStore:
             lambda: self.position(trust_id), listener_for(self._database_url), trust_id, at_least,
             self.consistency_timeout_s,
         )
+
+
+def read_version(models: ReadModels) -> tuple[int, str, int]:
+    """What the live read models are a function of, in this snapshot: the position the projector has applied
+    and when it last wrote it (a rebuild replaces the rows at an unchanged position, and stamps it too), and
+    the trust's head (a write not applied yet may already have blanked an erased pupil's texts, read live)."""
+    row = models.connection.execute(text(
+        "SELECT last_applied, updated_at FROM rm_positions WHERE trust_id = :trust"),
+        {"trust": models.trust_id}).one_or_none()
+    position, stamp = (int(row.last_applied), row.updated_at.isoformat()) if row else (0, "")
+    return position, stamp, head_sequence(models.connection)

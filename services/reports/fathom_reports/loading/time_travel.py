@@ -85,7 +85,13 @@ class PastReadModels(ReadModels):
         super().__init__(connection, trust_id)
         self.moment, self.today = moment, moment.day
         self._replayed = False
-        create_scratch(connection)
+        self._scratch = False
+
+    def version(self) -> tuple[int, str, int]:
+        """What a past view is a function of besides the caller and the names: the moment (its last sequence
+        and school day, both immutable) and the trust's head (today's roster and erasable texts, read live)."""
+        return self.moment.sequence, self.moment.day.isoformat() if self.moment.day else "", \
+            head_sequence(self.connection)
 
     @classmethod
     def at(cls, connection: Connection, trust_id: str, as_of: AsOf) -> PastReadModels:
@@ -94,6 +100,9 @@ class PastReadModels(ReadModels):
     def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = ()) -> None:
         """Read, fold and write with the cyclic collector paused: the events and rows form no cycles and all
         live until the end, so a collection would only walk them (see :mod:`fathom_shared.gc_pause`)."""
+        if not self._scratch:  # created at the first replay: a kept past body is answered without it
+            create_scratch(self.connection)
+            self._scratch = True
         with gc_paused():
             events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
                                     until=self.moment.sequence)
