@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PUPILS_PER_CLASS = 30
 BATCH = 300
 CLIENTS = 4
+READ_TARGETS = {1: 0.025, CLIENTS: 0.060}
+"""Class Analysis p99 targets in seconds, by number of clients."""
 
 
 @dataclass(frozen=True)
@@ -179,17 +181,19 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
     step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, one trust")
     one = workloads.append_throughput(system, writers[:1], CLIENTS, sizes.batches_per_client, BATCH, progress)
     report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, **one trust**",
-               f"{rate(one.per_second)} ({one.events:,} events in {one.seconds:.1f} s)", "≥ 10,000 events/s",
-               one.per_second >= 10_000)
+               f"{rate(one.per_second)} ({one.events:,} events in {one.seconds:.1f} s)", "≥ 15,000 events/s",
+               one.per_second >= 15_000)
     step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, {CLIENTS} trusts")
     many = workloads.append_throughput(system, writers, CLIENTS, sizes.batches_per_client, BATCH, progress)
     report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, {CLIENTS} trusts (1 each)",
-               f"{rate(many.per_second)} ({many.events:,} events in {many.seconds:.1f} s)", "≥ 10,000 events/s",
-               many.per_second >= 10_000)
+               f"{rate(many.per_second)} ({many.events:,} events in {many.seconds:.1f} s)", "≥ 20,000 events/s",
+               many.per_second >= 20_000)
     step("(a) single-judgement request latency")
     single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
+    single_p99 = percentile(single.seconds, 99)
     report.add(f"Single-judgement `POST /v1/judgements` latency, p50 / p99 ({len(single.seconds)} sequential)",
-               f"{ms(percentile(single.seconds, 50))} / {ms(percentile(single.seconds, 99))}")
+               f"{ms(percentile(single.seconds, 50))} / {ms(single_p99)}", "p99 ≤ 15 ms",
+               single_p99 <= 0.015 and not single.failures)
     report.note(
         "Appends: HTTP clients are threads in the benchmark process (keep-alive sessions, an `Idempotency-Key` "
         f"on every request); API under gunicorn, 2 workers × 4 threads. Each batch is {BATCH} judgements "
@@ -213,7 +217,7 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
                f"for {sizes.fresh_seconds:g} s",
                f"{ms(percentile(seen, 50))} / {ms(p99)} ({ms(max(seen, default=float('nan')))}); "
                f"{fresh.visible.failures} of {fresh.visible.requests} not visible within the 5 s wait",
-               "p99 ≤ 1 s", p99 <= 1.0 and fresh.visible.failures == 0)
+               "p99 ≤ 300 ms", p99 <= 0.300 and fresh.visible.failures == 0)
     report.note(
         "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"
         "?consistency=at_least:N` with the write's `last_sequence` N; the sample is from the write's answer "
@@ -243,7 +247,7 @@ def measure_projector(system: BenchSystem, sizes: Sizes, report: Report, big: Ro
     run_ = workloads.catch_up(system, "projector", lambda: system.applied(big.trust_id), head, 1800, progress)
     report.add(f"Projector throughput, backlog of {run_.backlog:,} events (one trust)",
                f"{rate(run_.throughput.per_second)} (from process start: {rate(run_.from_start.per_second)}, "
-               f"{run_.from_start.seconds:.0f} s)", "≥ 10,000 events/s", run_.throughput.per_second >= 10_000)
+               f"{run_.from_start.seconds:.0f} s)", "≥ 30,000 events/s", run_.throughput.per_second >= 30_000)
     rest = total - backlog
     if rest:
         step(f"(b) pipeline: append the other {rest:,} events with relay and projector running")
@@ -283,14 +287,24 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
     for clients in (1, CLIENTS):
         reads = workloads.read_latency(system, big.trust_id, class_id, sizes.reads, clients, check, progress)
         p99 = percentile(reads.seconds, 99)
+        target = READ_TARGETS[clients]
         report.add(f"Class Analysis read (30 pupils × {sizes.objectives} objectives), p50 / p99, {clients} "
                    f"client{'s' if clients > 1 else ''}, trust of {events:,} events",
                    f"{ms(percentile(reads.seconds, 50))} / {ms(p99)} ({reads.requests / reads.wall_seconds:,.0f} "
                    f"reads/s{f', {reads.failures} failed' if reads.failures else ''})",
-                   "p99 ≤ 50 ms", p99 <= 0.050 and not reads.failures)
+                   f"p99 ≤ {target * 1000:g} ms", p99 <= target and not reads.failures)
         size = reads.response_bytes
+    others = [c for c in big.classes if c != class_id]
+    first = workloads.first_read_latency(system, big.trust_id, others, progress)
+    report.add(f"Class Analysis first read of a class (rendered, nothing kept), p50 / p99 over {len(others)} "
+               f"classes, 1 client",
+               f"{ms(percentile(first.seconds, 50))} / {ms(percentile(first.seconds, 99))}"
+               f"{f' ({first.failures} failed)' if first.failures else ''}")
     report.note(
-        "Class Analysis: `GET /v1/classes/{id}/analysis` without a consistency wait, after 10 warm-up reads; "
+        "Class Analysis: `GET /v1/classes/{id}/analysis` without a consistency wait, after 10 warm-up reads, "
+        "so the repeated reads are answered from the body each worker keeps until the trust's position moves "
+        "(the client accepts gzip, as `requests` does by default); the first-read row reads each other class "
+        "of the trust once, each a load and render; "
         "reports under gunicorn, 2 workers × 4 threads. The class has every pupil judged on every objective "
         f"{sizes.rounds} time(s); the view returns the latest of each: {PUPILS_PER_CLASS * sizes.objectives:,} "
         f"heat-map cells, {size / 1024:,.0f} KiB of JSON.")

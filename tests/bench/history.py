@@ -50,8 +50,8 @@ from tests.bench.system import BenchSystem
 from tests.bench.trust import TrustRoster, seed_trust
 from tests.bench.workloads import Latencies
 
-TIME_TRAVEL_TARGET = 2.0
-REBUILD_TARGET = 20_000
+TIME_TRAVEL_TARGET = 0.5
+REBUILD_TARGET = 50_000
 CHUNK = 20_000
 REBUILD_TIMEOUT = 1800.0
 WARM_UP = 3

@@ -98,6 +98,8 @@ class Report:
         rows.sort(key=lambda r: order.get(r.part, len(order)))  # stable: each part's rows keep their order
         notes.sort(key=lambda n: order.get(n[0], len(order)))
         lines = [
+            targets_summary(rows),
+            "",
             f"Machine: {os.cpu_count()} cores (`nproc` = {_nproc()}), {_cpu_model()}, "
             f"Python {platform.python_version()}. Each part of the table is refreshed by its own run "
             "(`python -m tests.bench --only PART`); the last column says which run measured the row:",
@@ -111,6 +113,14 @@ class Report:
         if notes:
             lines += ["", *[f"- `{part}` — {text}" for part, text in notes]]
         return "\n".join(lines)
+
+
+def targets_summary(rows: list[Row]) -> str:
+    """The table's first line: how many targets are met, and which are missed, in plain words."""
+    judged = [r for r in rows if r.met is not None]
+    missed = [f"{r.measure} ({r.target})" for r in judged if not r.met]
+    line = f"**Targets met: {len(judged) - len(missed)} of {len(judged)}.**"
+    return line + (f" Missed: {'; '.join(missed)}." if missed else "")
 
 
 PART_ORDER = ("core", "imports", "trust-analysis", "history", "web", "peer")

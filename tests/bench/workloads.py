@@ -250,3 +250,24 @@ def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, 
     result.requests, result.wall_seconds = count // clients * clients, time.perf_counter() - started
     bar.close()
     return result
+
+
+def first_read_latency(system: BenchSystem, trust_id: str, class_ids: list[str], progress: bool = True) -> Latencies:
+    """One Class Analysis read of each class, sequentially: none was read before, so each is rendered.
+
+    The reports service keeps rendered bodies per worker until the trust's position moves, so a
+    repeated read measures a kept body; this measures the load-and-render path a first reader pays.
+    """
+    session = system.session(trust_id)
+    result = Latencies()
+    started = time.perf_counter()
+    for class_id in tqdm(class_ids, desc="first reads", disable=not progress, leave=False):
+        t0 = time.perf_counter()
+        response = session.get(f"{system.reports_url}/v1/classes/{class_id}/analysis", timeout=60)
+        elapsed = time.perf_counter() - t0
+        if response.status_code == 200:
+            result.seconds.append(elapsed)
+        else:
+            result.failures += 1
+    result.requests, result.wall_seconds = len(class_ids), time.perf_counter() - started
+    return result

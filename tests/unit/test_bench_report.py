@@ -1,0 +1,28 @@
+"""The benchmark table's first line says which targets are met, and survives a partial re-run."""
+
+from tests.bench.report import Report, Row, parse_table, targets_summary
+
+
+def test_the_summary_counts_met_targets_and_names_the_missed_ones() -> None:
+    rows = [Row("append", "9,000 events/s", "≥ 15,000 events/s", False), Row("reads", "20 ms", "p99 ≤ 25 ms", True),
+            Row("relay", "7,000 events/s")]
+    assert targets_summary(rows) == "**Targets met: 1 of 2.** Missed: append (≥ 15,000 events/s)."
+
+
+def test_the_summary_says_so_when_every_target_is_met() -> None:
+    assert targets_summary([Row("reads", "20 ms", "p99 ≤ 25 ms", True)]) == "**Targets met: 1 of 1.**"
+
+
+def test_a_partial_run_keeps_the_other_parts_rows_under_one_summary() -> None:
+    first = Report(command="python -m tests.bench", quick=False, parts=["core", "peer"])
+    first.part = "core"
+    first.add("append", "9,000 events/s", "≥ 15,000 events/s", False)
+    first.part = "peer"
+    first.add("ratio", "2.0×", "≥ 1.5×", True)
+    earlier = first.markdown()
+    second = Report(command="python -m tests.bench --only core", quick=False, parts=["core"])
+    second.part = "core"
+    second.add("append", "16,000 events/s", "≥ 15,000 events/s", True)
+    table = second.markdown(earlier)
+    assert table.splitlines()[0] == "**Targets met: 2 of 2.**"
+    assert [r.measure for r in parse_table(table).rows] == ["append", "ratio"]
