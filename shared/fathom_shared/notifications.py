@@ -6,8 +6,9 @@ notification lost while the connection is down costs latency, never correctness.
 
 Channels: ``fathom_events`` (the event store, at each append's commit; read by the relay),
 ``fathom_published`` (the relay, once the broker acknowledged a trust's events; read by the
-projector) and ``fathom_projected`` (the projector, after each commit; read by the reports service
-and the change-feed delivery).
+projector), ``fathom_projected`` (the projector, after each commit; read by the reports service
+and the change-feed delivery) and ``fathom_verification_requested`` (the reports service, when it
+queues a chain verification; read by the verifier).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sqlalchemy.engine import make_url
 
 EVENTS_PUBLISHED = "fathom_published"
 """Payload: the trust id whose events the relay has just published."""
+VERIFICATION_REQUESTED = "fathom_verification_requested"
+"""Payload: the trust id for which a chain verification job has just been queued."""
 
 log = logging.getLogger(__name__)
 
