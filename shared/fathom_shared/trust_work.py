@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from fathom_shared.notifications import ChannelListener
 from fathom_shared.process import Backoff
@@ -38,11 +38,12 @@ until a notification or the sweep says so. Raises to keep the trust pending and 
 
 
 class NotifiedTrusts(ChannelListener):
-    """The trusts named by notifications on one channel since the loop last took them."""
+    """The trusts named by notifications on its channels since the loop last took them (``trust_of`` reads the
+    trust id out of a payload, None to ignore it)."""
 
-    def __init__(self, conninfo: str, channel: str, trust_of: Callable[[str], str | None] = lambda p: p or None
-                 ) -> None:
-        super().__init__(conninfo, channel)
+    def __init__(self, conninfo: str, channel: str, trust_of: Callable[[str], str | None] = lambda p: p or None,
+                 more_channels: Sequence[str] = ()) -> None:
+        super().__init__(conninfo, channel, more_channels=more_channels)
         self._trust_of = trust_of
         self._trusts: set[str] = set()
 

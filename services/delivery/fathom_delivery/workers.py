@@ -4,7 +4,8 @@ Two loops in one process, each on its own thread: the per-trust topic publisher
 (:mod:`fathom_reports.changes.publisher`) and the webhook worker
 (:mod:`fathom_reports.webhooks.delivering`); a third thread deletes notices past their retention
 (:mod:`fathom_reports.changes.retention`). Both loops visit a trust when the projector's
-``fathom_projected`` notification names it (sent after each commit), when its own work asked for
+``fathom_projected`` notification names it (sent after each commit; the webhook loop also hears
+``fathom_webhook_replayed``, sent when a subscription is replayed), when its own work asked for
 another visit (a webhook retry falling due, a publish that failed while the broker was down), and
 every trust after each (re)connect of the listener and every ``sweep_s``
 (:mod:`fathom_shared.trust_work`). Run one or more instances: positions and subscriptions are locked
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
@@ -28,24 +29,27 @@ from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
-from fathom_shared.notifications import conninfo_for
+from fathom_shared.notifications import WEBHOOK_REPLAYED, conninfo_for
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, TrustWork, run_trust_work
-from fathom_shared.trusts import active_trust_ids
+from fathom_shared.trusts import TRUST_ID, active_trust_ids
 
 log = logging.getLogger("fathom.delivery")
 
 
 def _notified_trust(payload: str) -> str | None:
+    """The trust of a ``fathom_projected`` payload (``trust:position``) or of a bare trust id (a webhook replay)."""
+    if ":" not in payload:
+        return payload if TRUST_ID.match(payload) else None
     parsed = parse_notification(payload)
     return parsed[0] if parsed else None
 
 
 def run_trust_loop(name: str, engine: Engine, work: TrustWork, stop: threading.Event,
-                   sweep_s: float = FULL_SWEEP_S) -> None:
-    """Call ``work(trust_id)`` for each trust notified on ``fathom_projected`` or due again, and for every
-    trust after each (re)connect and each ``sweep_s``, until ``stop``."""
+                   sweep_s: float = FULL_SWEEP_S, more_channels: Sequence[str] = ()) -> None:
+    """Call ``work(trust_id)`` for each trust notified on ``fathom_projected`` (or ``more_channels``) or due
+    again, and for every trust after each (re)connect and each ``sweep_s``, until ``stop``."""
     notified = NotifiedTrusts(conninfo_for(engine.url.render_as_string(hide_password=False)), CHANNEL,
-                              _notified_trust)
+                              _notified_trust, more_channels)
     run_trust_work(name, work, notified, lambda: active_trust_ids(engine), stop, sweep_s)
 
 
@@ -69,7 +73,7 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = FULL_SWEEP_S
                          args=("topics", engine, _until_notified(publisher.publish_pending), stop, sweep_s)),
         # Retries fall due by the clock, not by a notification: visit() says when to look at a trust again.
         threading.Thread(target=run_trust_loop, name="webhooks",
-                         args=("webhooks", engine, deliverer.visit, stop, sweep_s)),
+                         args=("webhooks", engine, deliverer.visit, stop, sweep_s, (WEBHOOK_REPLAYED,))),
         threading.Thread(target=run_retention, name="retention",
                          args=(engine, settings.change_retention_days, stop)),
     ]

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from fathom_reports.changes.store import last_notice_id
 from fathom_reports.webhooks.secrets import SecretBox
+from fathom_shared.notifications import WEBHOOK_REPLAYED
 
 SECRET_PREFIX = "whsec_"
 _COLUMNS = "webhook_id, url, models, created_by, created_at, cursor, attempts, next_attempt_at, last_error"
@@ -103,6 +104,9 @@ def replay_from(connection: Connection, webhook_id: uuid.UUID, from_notice: int)
         return None
     connection.execute(text("DELETE FROM webhook_dead_letters WHERE webhook_id = :id AND notice_id >= :n"),
                        {"id": webhook_id, "n": from_notice})
+    # Delivered at commit: the delivery process looks at this trust now rather than at its next full sweep.
+    connection.execute(text("SELECT pg_notify(:channel, current_setting('fathom.trust'))"),
+                       {"channel": WEBHOOK_REPLAYED})
     return Webhook(**row._mapping)
 
 
