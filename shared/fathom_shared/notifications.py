@@ -6,8 +6,10 @@ notification lost while the connection is down costs latency, never correctness.
 
 Channels: ``fathom_events`` (the event store, at each append's commit; read by the relay),
 ``fathom_published`` (the relay, once the broker acknowledged a trust's events; read by the
-projector) and ``fathom_projected`` (the projector, after each commit; read by the reports service
-and the change-feed delivery).
+projector), ``fathom_projected`` (the projector, after each commit; read by the reports service
+and the change-feed delivery), ``fathom_webhook_replayed`` (the reports service, when a subscription is
+set back to deliver again; read by the change-feed delivery) and ``fathom_verification_requested`` (the
+reports service, when it queues a chain verification; read by the verifier).
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 EVENTS_PUBLISHED = "fathom_published"
 """Payload: the trust id whose events the relay has just published."""
+WEBHOOK_REPLAYED = "fathom_webhook_replayed"
+"""Payload: the trust id one of whose webhook subscriptions has just been set back to an earlier notice."""
+VERIFICATION_REQUESTED = "fathom_verification_requested"
+"""Payload: the trust id for which a chain verification job has just been queued."""
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +38,7 @@ def conninfo_for(database_url: str) -> str:
 
 
 class ChannelListener:
-    """LISTENs on one channel over a dedicated connection and hands each payload to :meth:`received`.
+    """LISTENs on one channel (or a few) over a dedicated connection and hands each payload to :meth:`received`.
 
     Subclasses say what a notification means by overriding :meth:`received`; they may share
     ``_condition`` to wake their own waiters. The connection is re-opened (with backoff while the
@@ -40,9 +47,11 @@ class ChannelListener:
 
     MAX_RECONNECT_DELAY_S = 30.0
 
-    def __init__(self, conninfo: str, channel: str, reconnect_delay_s: float = 0.5) -> None:
+    def __init__(self, conninfo: str, channel: str, reconnect_delay_s: float = 0.5,
+                 more_channels: Sequence[str] = ()) -> None:
         self._conninfo = conninfo
         self._channel = channel
+        self._channels = (channel, *more_channels)
         self._reconnect_delay_s = reconnect_delay_s
         self._condition = threading.Condition()
         self._sessions = 0
@@ -102,12 +111,13 @@ class ChannelListener:
 
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"LISTEN {self._channel}")
+            for channel in self._channels:
+                connection.execute(f"LISTEN {channel}")
             with self._condition:
                 self._sessions += 1
                 self._listening = True
                 self._condition.notify_all()
-            log.info("listening on %s", self._channel)
+            log.info("listening on %s", ", ".join(self._channels))
             while not self._stopping.is_set():
                 # The timeout only bounds how long stop() waits for this thread.
                 for notification in connection.notifies(timeout=1.0):

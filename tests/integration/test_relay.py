@@ -6,8 +6,11 @@ import threading
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 
+from fathom_infra.local_servers import wait_until
 from fathom_projector.idle import PublishedHint
+from fathom_relay import relay as relay_module
 from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events
@@ -80,3 +83,39 @@ def test_the_relay_tells_an_idle_projector_once_the_broker_has_the_events(relay_
     finally:
         relay.publisher.close()
         hint.stop()
+
+
+def _listener_backends(app_engine, channel: str) -> list[int]:
+    with app_engine.connect() as connection:
+        return list(connection.execute(text("SELECT pid FROM pg_stat_activity WHERE query = :q"),
+                                       {"q": f"LISTEN {channel}"}).scalars())
+
+
+def test_after_its_listener_reconnects_the_relay_publishes_what_no_notification_announced(
+        relay_settings, app_engine, make_trust, bootstrap_servers, monkeypatch):
+    """PostgreSQL delivers a notification only to a connected listener: one sent while the relay's listener
+    reconnects is lost. Here the full sweep is an hour away and the relay listens on a channel nobody
+    notifies, so only the sweep that follows each new connection can find the second trust's events."""
+    channel = "fathom_events_unannounced"
+    monkeypatch.setattr(relay_module, "CHANNEL", channel)
+    first, second = make_trust("a"), make_trust("b")
+    append_taught(app_engine, first, 3)
+    stop = threading.Event()
+    worker = threading.Thread(target=Relay(relay_settings, app_engine).run, args=(stop, 3600.0))
+    worker.start()
+    reader_a = TopicReader(bootstrap_servers, relay_settings.events_topic, first)
+    reader_b = TopicReader(bootstrap_servers, relay_settings.events_topic, second)
+    try:
+        assert first_occurrences(reader_a.read_until(lambda s: len(set(s)) >= 3)) == [1, 2, 3]
+        wait_until(lambda: _listener_backends(app_engine, channel), 30, what="the relay's listener")
+        append_taught(app_engine, second, 4)
+        with app_engine.connect() as connection:
+            for pid in _listener_backends(app_engine, channel):
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+        assert first_occurrences(reader_b.read_until(lambda s: len(set(s)) >= 4)) == [1, 2, 3, 4]
+    finally:
+        stop.set()
+        worker.join(30)
+        reader_a.close()
+        reader_b.close()

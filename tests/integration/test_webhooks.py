@@ -32,6 +32,8 @@ from fathom_reports.webhooks.delivering import WebhookDeliverer
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_reports.webhooks.signing import HEADER, NOTICE_HEADER, verify_signature
 from fathom_shared.config import Settings
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.notifications import WEBHOOK_REPLAYED
 from tests.change_feed_support import append_history, notices
 from tests.support import bearer, token_for
 from tests.webhook_receiver import Receiver
@@ -63,11 +65,11 @@ def worker(app_engine: Engine, settings: Settings) -> Iterator[WebhookDeliverer]
 
 
 @contextmanager
-def running(deliverer: WebhookDeliverer) -> Iterator[WebhookDeliverer]:
+def running(deliverer: WebhookDeliverer, sweep_s: float = 0.02) -> Iterator[WebhookDeliverer]:
     """``deliverer`` behind the delivery loop over every trust, in a thread, until the block ends."""
     stop = threading.Event()
-    thread = threading.Thread(target=run_trust_loop, args=("webhooks", deliverer.engine, deliverer.deliver_due, stop,
-                                                           0.02), daemon=True)
+    thread = threading.Thread(target=run_trust_loop, args=("webhooks", deliverer.engine, deliverer.visit, stop,
+                                                           sweep_s, (WEBHOOK_REPLAYED,)), daemon=True)
     thread.start()
     yield deliverer
     stop.set()
@@ -201,6 +203,42 @@ def test_a_failed_attempt_is_retried_when_due_without_waiting_for_a_sweep(
     finally:
         deliverer.close(timeout_s=10)
     assert [int(r.headers[NOTICE_HEADER]) for r in receiver.requests][:3] == [expected[0]["notice_id"]] * 3
+
+
+def test_a_retry_scheduled_before_the_loop_started_is_delivered_when_due_without_a_sweep(
+        client, leader: dict[str, str], receiver: Receiver, app_engine: Engine, settings: Settings,
+        trust: str) -> None:
+    """The full sweep is rare and no notification says a retry is due. An instance that failed an attempt and
+    then stopped leaves only the schedule in the database; the loop of the next one sees the trust once (its
+    first sweep), learns when the retry falls due, and looks again then: no sweep every backoff."""
+    created = register(client, leader, receiver.url)
+    expected = project(app_engine, trust)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        uow.connection.execute(text("UPDATE webhooks SET attempts = 1, last_error = 'delivery failed: HTTP 500', "
+                                    "next_attempt_at = now() + interval '1 second' WHERE webhook_id = :id"),
+                               {"id": created["id"]})
+        uow.commit()
+    with running(WebhookDeliverer(app_engine, secret_box(settings), backoff_s=0.01, max_attempts=3, timeout_s=5,
+                                  allow_loopback=True), sweep_s=3600.0):
+        wait_until(lambda: len(receiver.delivered()) >= len(expected), 30, what="every notice delivered")
+    assert [int(r.headers[NOTICE_HEADER]) for r in receiver.delivered()] == [n["notice_id"] for n in expected]
+
+
+def test_a_replay_is_delivered_at_once_with_the_sweep_an_hour_away(
+        client, leader: dict[str, str], receiver: Receiver, app_engine: Engine, settings: Settings,
+        trust: str) -> None:
+    """A replay sets a subscription back with no new notice; its notification brings the loop to the trust."""
+    created = register(client, leader, receiver.url)
+    expected = project(app_engine, trust)
+    with running(WebhookDeliverer(app_engine, secret_box(settings), backoff_s=0.01, max_attempts=3, timeout_s=5,
+                                  allow_loopback=True), sweep_s=3600.0):
+        wait_until(lambda: len(receiver.delivered()) >= len(expected), 30, what="every notice delivered")
+        replayed = client.post(f"/v1/webhooks/{created['id']}/replay", headers=leader,
+                               json={"from_notice": expected[1]["notice_id"]})
+        assert replayed.status_code == 202, replayed.json
+        wait_until(lambda: len(receiver.delivered()) >= 2 * len(expected) - 1, 30, what="replayed notices delivered")
+    ids = [n["notice_id"] for n in expected]
+    assert [int(r.headers[NOTICE_HEADER]) for r in receiver.delivered()] == ids + ids[1:]
 
 
 def test_retry_delays_double(app_engine: Engine) -> None:

@@ -3,21 +3,22 @@
 Two loops in one process, each on its own thread: the per-trust topic publisher
 (:mod:`fathom_reports.changes.publisher`) and the webhook worker
 (:mod:`fathom_reports.webhooks.delivering`); a third thread deletes notices past their retention
-(:mod:`fathom_reports.changes.retention`). Both are woken by the projector's
-``fathom_projected`` notification (sent after each commit) and sweep every trust anyway every
-``sweep_s``, so a missed notification, a due retry or a broker back from an outage is picked
-up without one. Run one or more instances: positions and subscriptions are locked with SKIP
-LOCKED, so instances share the work without doing any of it twice at once.
+(:mod:`fathom_reports.changes.retention`). Both loops visit a trust when the projector's
+``fathom_projected`` notification names it (sent after each commit; the webhook loop also hears
+``fathom_webhook_replayed``, sent when a subscription is replayed), when its own work asked for
+another visit (a webhook retry falling due, a publish that failed while the broker was down), and
+every trust after each (re)connect of the listener and every ``sweep_s``
+(:mod:`fathom_shared.trust_work`). Run one or more instances: positions and subscriptions are locked
+with SKIP LOCKED, so instances share the work without doing any of it twice at once; what another
+instance left (a retry it scheduled before it died) is found by the sweep.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-import psycopg
 from sqlalchemy import Engine
 
 from fathom_reports.changes.publisher import ChangePublisher
@@ -28,47 +29,38 @@ from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
-from fathom_shared.process import Backoff
-from fathom_shared.trusts import active_trust_ids
+from fathom_shared.notifications import WEBHOOK_REPLAYED, conninfo_for
+from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, TrustWork, run_trust_work
+from fathom_shared.trusts import TRUST_ID, active_trust_ids
 
 log = logging.getLogger("fathom.delivery")
 
 
-def run_trust_loop(name: str, engine: Engine, work: Callable[[str], int], stop: threading.Event,
-                   sweep_s: float) -> None:
-    """Call ``work(trust_id)`` for each trust notified, and for every trust each ``sweep_s``, until ``stop``."""
-    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    listener: psycopg.Connection | None = None
-    backoff, next_sweep = Backoff(), 0.0
-    pending: set[str] = set()
-    while not stop.is_set():
-        try:
-            if listener is None:
-                listener = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
-                listener.execute(f"LISTEN {CHANNEL}")
-            if time.monotonic() >= next_sweep:
-                pending.update(active_trust_ids(engine))
-                next_sweep = time.monotonic() + sweep_s
-            for trust_id in sorted(pending):
-                work(trust_id)
-            pending.clear()
-            backoff.succeeded()
-            wait = max(0.0, next_sweep - time.monotonic())
-            for notification in listener.notifies(timeout=wait, stop_after=1):
-                pending.add(notification.payload)
-            pending.update(n.payload for n in listener.notifies(timeout=0))
-            pending = {parsed[0] for payload in pending if (parsed := parse_notification(payload))}
-        except Exception as exc:  # broker or database down: back off, reconnect, carry on
-            log.warning("%s: %s; retrying in %.1fs", name, exc, backoff.next_s)
-            if listener is not None:
-                listener.close()
-                listener = None
-            backoff.wait(stop)
-    if listener is not None:
-        listener.close()
+def _notified_trust(payload: str) -> str | None:
+    """The trust of a ``fathom_projected`` payload (``trust:position``) or of a bare trust id (a webhook replay)."""
+    if ":" not in payload:
+        return payload if TRUST_ID.match(payload) else None
+    parsed = parse_notification(payload)
+    return parsed[0] if parsed else None
 
 
-def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None:
+def run_trust_loop(name: str, engine: Engine, work: TrustWork, stop: threading.Event,
+                   sweep_s: float = FULL_SWEEP_S, more_channels: Sequence[str] = ()) -> None:
+    """Call ``work(trust_id)`` for each trust notified on ``fathom_projected`` (or ``more_channels``) or due
+    again, and for every trust after each (re)connect and each ``sweep_s``, until ``stop``."""
+    notified = NotifiedTrusts(conninfo_for(engine.url.render_as_string(hide_password=False)), CHANNEL,
+                              _notified_trust, more_channels)
+    run_trust_work(name, work, notified, lambda: active_trust_ids(engine), stop, sweep_s)
+
+
+def _until_notified(work: Callable[[str], object]) -> TrustWork:
+    """Work that is done once it returns: the trust needs no visit until the next notification or sweep."""
+    def visit(trust_id: str) -> None:
+        work(trust_id)
+    return visit
+
+
+def run(settings: Settings, stop: threading.Event, sweep_s: float = FULL_SWEEP_S) -> None:
     check_retention(settings.change_retention_days)  # a bad setting stops the process at start, not a thread
     engine = make_engine(settings.app_database_url, pool_size=4)
     publisher = ChangePublisher(engine, BrokerAccess.from_settings(settings), settings.changes_topic_prefix,
@@ -78,11 +70,10 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = 1.0) -> None
                                  workers=settings.webhook_workers, allow_loopback=settings.webhook_allow_loopback)
     threads = [
         threading.Thread(target=run_trust_loop, name="change-topics",
-                         args=("topics", engine, publisher.publish_pending, stop, sweep_s)),
-        # Retries fall due by the clock, not by a notification: sweep at least as often as the first backoff.
+                         args=("topics", engine, _until_notified(publisher.publish_pending), stop, sweep_s)),
+        # Retries fall due by the clock, not by a notification: visit() says when to look at a trust again.
         threading.Thread(target=run_trust_loop, name="webhooks",
-                         args=("webhooks", engine, deliverer.deliver_due, stop,
-                               min(sweep_s, settings.webhook_backoff_s))),
+                         args=("webhooks", engine, deliverer.visit, stop, sweep_s, (WEBHOOK_REPLAYED,))),
         threading.Thread(target=run_retention, name="retention",
                          args=(engine, settings.change_retention_days, stop)),
     ]

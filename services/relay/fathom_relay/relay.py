@@ -6,32 +6,30 @@ idempotent, acks=all producer, waits for every acknowledgement, and only then ad
 position in the same transaction that read it. A crash in between republishes a few events;
 the projector skips sequences it has already applied. After each acknowledged page it notifies
 ``fathom_published`` (at commit), which wakes an idle projector at once. While the broker is down the relay
-backs off and retries; the API keeps accepting writes regardless.
+backs off and retries; the API keeps accepting writes regardless. It finds work by the event store's
+``fathom_events`` notification and a rare sweep of every trust (:mod:`fathom_shared.trust_work`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 
-import psycopg
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
 
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
-from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, BrokerUnavailable, encode_key, encode_value
-from fathom_shared.notifications import EVENTS_PUBLISHED
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key, encode_value
+from fathom_shared.notifications import EVENTS_PUBLISHED, conninfo_for
 from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, run_trust_work
 from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.relay")
 CHANNEL = "fathom_events"
 PAGE = 2000
-SWEEP_SECONDS = 1.0
 
 
 class Relay:
@@ -70,52 +68,20 @@ class Relay:
                 total += len(events)
 
     # --- the loop ------------------------------------------------------------------
-    def run(self, stop: threading.Event) -> None:
-        backoff = 0.5
-        listener: psycopg.Connection | None = None
-        pending: set[str] = set(active_trust_ids(self.engine))
-        next_sweep = 0.0
-        while not stop.is_set():
-            try:
-                if listener is None:
-                    listener = self._listen()
-                if time.monotonic() >= next_sweep:
-                    pending.update(active_trust_ids(self.engine))
-                    next_sweep = time.monotonic() + SWEEP_SECONDS
-                for trust_id in sorted(pending):
-                    count = self.publish_pending(trust_id)
-                    if count:
-                        log.info("published %d events of %s", count, trust_id)
-                pending.clear()
-                backoff = 0.5
-                for notice in listener.notifies(timeout=SWEEP_SECONDS, stop_after=1):
-                    pending.add(notice.payload)
-                # Drain whatever else arrived at once without waiting.
-                pending.update(n.payload for n in listener.notifies(timeout=0))
-            except BrokerUnavailable as exc:
-                log.warning("broker unavailable (%s); retrying in %.1fs", exc, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except (psycopg.Error, OperationalError, OSError) as exc:
-                log.warning("database unavailable (%s); retrying in %.1fs", exc, backoff)
-                if listener is not None:
-                    listener.close()
-                    listener = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception:
-                log.exception("relay error; retrying in %.1fs", backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-        if listener is not None:
-            listener.close()
-        self.publisher.close()
+    def run(self, stop: threading.Event, sweep_s: float = FULL_SWEEP_S) -> None:
+        """Publish each trust the event store notifies, and every trust after each (re)connect and each
+        ``sweep_s``; a trust whose publish failed (the broker is down) stays due and is retried with backoff."""
+        notified = NotifiedTrusts(conninfo_for(self.engine.url.render_as_string(hide_password=False)), CHANNEL)
+        try:
+            run_trust_work("relay", self._publish_logged, notified, lambda: active_trust_ids(self.engine), stop,
+                           sweep_s)
+        finally:
+            self.publisher.close()
 
-    def _listen(self) -> psycopg.Connection:
-        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        listener = psycopg.connect(url, autocommit=True)
-        listener.execute(f"LISTEN {CHANNEL}")
-        return listener
+    def _publish_logged(self, trust_id: str) -> None:
+        count = self.publish_pending(trust_id)
+        if count:
+            log.info("published %d events of %s", count, trust_id)
 
 
 def main() -> None:

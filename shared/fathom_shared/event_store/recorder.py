@@ -45,7 +45,8 @@ _APPEND = """
     SELECT pg_notify('fathom_events', %(trust_id)s)
 """
 """The whole batch in one statement and one round trip: the rows, the trust's new head, and the relay's wake-up
-(NOTIFY is transactional: it is sent at commit; the relay also polls, so it is only latency).
+(NOTIFY is transactional: it is sent at commit; the relay also sweeps every trust after each reconnect of its
+listener and every 30 s, so a lost one is only latency).
 
 The columns travel as arrays in PostgreSQL's binary format (``%(name)b``): no text escaping of every element
 on the way out, no parsing on the way in. Every event of a batch shares the trust, the metadata and

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, text
 from fathom_reports.audit.verify import Verification, event_id_at
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence, verify_chain
+from fathom_shared.notifications import VERIFICATION_REQUESTED
 
 log = logging.getLogger("fathom.verifier")
 JOB_COLUMNS = ("job_id, trust_id, requested_by, status, events_total, events_checked, checked_through, last_hash, "
@@ -87,6 +88,9 @@ def request_verification(engine: Engine, trust_id: str, requested_by: str) -> tu
             f"VALUES (:job, :trust, :sub, :total) RETURNING {JOB_COLUMNS}"),
             {"job": str(uuid.uuid4()), "trust": trust_id, "sub": requested_by,
              "total": head_sequence(connection)}).one()
+        # Delivered at commit: the verifier starts on the job now rather than at its next sweep.
+        connection.execute(text("SELECT pg_notify(:channel, :trust)"),
+                           {"channel": VERIFICATION_REQUESTED, "trust": trust_id})
         uow.commit()
         return _job(row), True
 

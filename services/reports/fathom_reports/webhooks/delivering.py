@@ -35,6 +35,9 @@ from fathom_shared.db import TenantUnitOfWork
 
 log = logging.getLogger("fathom.webhooks")
 
+FAILED_TURN_RETRY_S = 5.0
+"""After a turn that raised (the database went away mid-turn), when the subscription gets its next turn."""
+
 
 @dataclass
 class WebhookDeliverer:
@@ -67,6 +70,21 @@ class WebhookDeliverer:
             due = store.due_webhooks(uow.connection)
         return sum(self._queue.put(trust_id, webhook_id) for webhook_id in due)
 
+    def visit(self, trust_id: str) -> float | None:
+        """Queue the trust's due turns, as :meth:`deliver_due`; then the seconds until its earliest scheduled
+        retry falls due (None: none is scheduled), which is when the delivery loop looks at the trust again.
+
+        Retries fall due by the clock, with no notification to say so: this is how the loop keeps only
+        the trusts with webhook work pending in view instead of sweeping every trust each backoff.
+        """
+        self._start()
+        with TenantUnitOfWork(self.engine, trust_id) as uow:
+            pending = store.pending_webhooks(uow.connection)
+        for webhook_id, due_in in pending:
+            if due_in <= 0:
+                self._queue.put(trust_id, webhook_id)
+        return min((due_in for _, due_in in pending if due_in > 0), default=None)
+
     def close(self, timeout_s: float | None = None) -> None:
         """Stop taking turns; wait for the attempts in flight (each ends by its deadline)."""
         self._queue.close()
@@ -90,8 +108,9 @@ class WebhookDeliverer:
             next_turn_in: float | None = None
             try:
                 next_turn_in = self._deliver(trust_id, webhook_id)
-            except Exception:  # the database went away mid-turn: the next sweep queues it again
+            except Exception:  # the database went away mid-turn: try the turn again a little later
                 log.exception("webhook %s of %s: delivery turn failed", webhook_id, trust_id)
+                next_turn_in = FAILED_TURN_RETRY_S
             finally:
                 self._queue.done(trust_id, webhook_id)
             if next_turn_in is not None:

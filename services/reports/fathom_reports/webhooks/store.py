@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from fathom_reports.changes.store import last_notice_id
 from fathom_reports.webhooks.secrets import SecretBox
+from fathom_shared.notifications import WEBHOOK_REPLAYED
 
 SECRET_PREFIX = "whsec_"
 _COLUMNS = "webhook_id, url, models, created_by, created_at, cursor, attempts, next_attempt_at, last_error"
@@ -103,6 +104,9 @@ def replay_from(connection: Connection, webhook_id: uuid.UUID, from_notice: int)
         return None
     connection.execute(text("DELETE FROM webhook_dead_letters WHERE webhook_id = :id AND notice_id >= :n"),
                        {"id": webhook_id, "n": from_notice})
+    # Delivered at commit: the delivery process looks at this trust now rather than at its next full sweep.
+    connection.execute(text("SELECT pg_notify(:channel, current_setting('fathom.trust'))"),
+                       {"channel": WEBHOOK_REPLAYED})
     return Webhook(**row._mapping)
 
 
@@ -115,12 +119,19 @@ class Due(Subscription):
     secret: str
 
 
+def pending_webhooks(connection: Connection) -> list[tuple[uuid.UUID, float]]:
+    """Subscriptions that have a notice waiting past their cursor, each with the seconds until its next
+    attempt is due (zero or less: due now; more: a retry scheduled after a failure)."""
+    rows = connection.execute(text(
+        "SELECT w.webhook_id, EXTRACT(EPOCH FROM w.next_attempt_at - now()) AS due_in FROM webhooks w WHERE EXISTS ("
+        "  SELECT FROM change_notices n WHERE n.trust_id = w.trust_id AND n.notice_id > w.cursor "
+        "  AND (w.models IS NULL OR n.model = ANY(w.models))) ORDER BY w.webhook_id"))
+    return [(row.webhook_id, float(row.due_in)) for row in rows]
+
+
 def due_webhooks(connection: Connection) -> list[uuid.UUID]:
     """Subscriptions whose next attempt is due and that have a notice waiting past their cursor."""
-    return list(connection.execute(text(
-        "SELECT w.webhook_id FROM webhooks w WHERE w.next_attempt_at <= now() AND EXISTS ("
-        "  SELECT FROM change_notices n WHERE n.trust_id = w.trust_id AND n.notice_id > w.cursor "
-        "  AND (w.models IS NULL OR n.model = ANY(w.models))) ORDER BY w.webhook_id")).scalars())
+    return [webhook_id for webhook_id, due_in in pending_webhooks(connection) if due_in <= 0]
 
 
 def claim(connection: Connection, webhook_id: uuid.UUID, box: SecretBox) -> Due | None:
