@@ -41,6 +41,8 @@ class Latencies:
     requests: int = 0
     wall_seconds: float = 0.0
     response_bytes: int = 0
+    first_read_seconds: float = 0.0
+    """The first warm-up read, where one is timed: rendered, since the service kept nothing for it yet."""
 
 
 class Batches:
