@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from cryptography.fernet import Fernet
@@ -31,6 +32,16 @@ class RunningSystem:
 
     def post(self, token: str, path: str, body: dict, **headers: str) -> requests.Response:
         return requests.post(self.api + path, json=body, headers=bearer(token, **headers), timeout=30)
+
+    def poster(self, token: str) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+        """``post(path, body)`` for :meth:`tests.support.SmallTrust.create`: fails the test on anything but 201."""
+
+        def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = self.post(token, path, body)
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        return post
 
     def get(self, token: str, path: str, **params: str) -> requests.Response:
         return requests.get(self.reports + path, params=params, headers=bearer(token), timeout=30)

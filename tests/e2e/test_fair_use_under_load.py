@@ -35,12 +35,7 @@ def system(settings, test_output) -> Iterator[RunningSystem]:
 def small(system, trust) -> SmallTrust:
     leader = token_for(system.settings, trust, ["trust_leader"], sub="head")
 
-    def post(path, body):
-        response = system.post(leader, path, body)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    created = SmallTrust().create(post)
+    created = SmallTrust().create(system.poster(leader))
     # The normal user's class is projected before any abuse starts: the timed read below never waits for it.
     warm = system.get(normal_user(system, trust), "/v1/classes/4B/analysis",
                       consistency=f"at_least:{created.last_sequence}")

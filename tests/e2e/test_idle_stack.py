@@ -97,12 +97,7 @@ def _trust_with_data(system: RunningSystem, trust: str) -> tuple[str, SmallTrust
     """A leader token and a small trust, written through the API and projected."""
     leader = token_for(system.settings, trust, ["trust_leader"], sub="head")
 
-    def post(path, body):
-        response = system.post(leader, path, body)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    small = SmallTrust().create(post)
+    small = SmallTrust().create(system.poster(leader))
     visible = system.get(leader, "/v1/classes/4A/analysis", consistency=f"at_least:{small.last_sequence}")
     assert visible.status_code == 200, visible.text
     return leader, small

@@ -10,7 +10,7 @@ from fathom_api.validation import school_today
 from fathom_infra.local_servers import LocalKafka
 from fathom_relay.relay import Relay
 from tests.kafka_support import TopicReader, first_occurrences
-from tests.support import SmallTrust, bearer, token_for
+from tests.support import SmallTrust, bearer, poster, token_for
 
 
 def test_writes_continue_while_the_broker_is_down_and_all_arrive_in_order(settings, app_engine, trust,
@@ -19,12 +19,7 @@ def test_writes_continue_while_the_broker_is_down_and_all_arrive_in_order(settin
     own = replace(settings, kafka_bootstrap_servers=broker.bootstrap_servers, events_topic="outage")
     client = create_app(own, engine=app_engine).test_client()
     leader = bearer(token_for(own, trust, ["trust_leader"]))
-
-    def post(path, body):
-        response = client.post(path, json=body, headers=leader)
-        assert response.status_code == 201, response.json
-        return response.json
-
+    post = poster(client, leader)
     small = SmallTrust().create(post)
     stop = threading.Event()
     relay = Relay(own, app_engine)
