@@ -126,3 +126,22 @@ def test_a_duplicate_event_id_is_sqlalchemys_integrity_error_and_writes_nothing(
     with TenantUnitOfWork(app_engine, trust) as uow:
         assert [e.sequence for e in read_events(uow.connection)] == [1]
         assert uow.connection.execute(text("SELECT last_sequence FROM trust_heads")).scalar_one() == 1
+
+
+def test_numbers_postgresql_would_write_back_differently_are_hashed_as_it_writes_them(app_engine, trust):
+    """``jsonb`` has no negative zero and writes an integral number given with an exponent in full, which
+    reads back as an ``int``: hashed as sent, such an event would fail verification on every later replay."""
+    data = {"weight": -0.0, "big": 1e16, "bigger": 1.2345678901234567e20, "small": 1e-07, "half": 12.5,
+            "nested": [{"w": -0.0}, 1e22, 3.0]}
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        stored = append_events(uow.connection, trust, [NewEvent("pupil", "p-num", "PupilEnrolled", data)],
+                               {"actor": "test"})
+        uow.commit()
+    expected = {"weight": 0.0, "big": 10**16, "bigger": 123456789012345670000, "small": 1e-07, "half": 12.5,
+                "nested": [{"w": 0.0}, 10**22, 3.0]}
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert verify_chain(uow.connection).ok
+        [read] = read_events(uow.connection, after=stored[0].sequence - 1, until=stored[0].sequence)
+    assert json.dumps(read.data, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    # What the append answers is what was stored.
+    assert json.dumps(stored[0].data, sort_keys=True) == json.dumps(expected, sort_keys=True)

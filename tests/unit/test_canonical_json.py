@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from fathom_shared.event_store import NewEvent, event_hash, hashed_content
-from fathom_shared.event_store.chain import ChainWriter, canonical_json, recorded_at_json
+from fathom_shared.event_store.chain import ChainWriter, as_stored, canonical_json, recorded_at_json
 
 
 def reference(value: Any) -> bytes:
@@ -119,12 +119,13 @@ def test_a_batch_links_exactly_as_event_hash_of_each_events_content() -> None:
         if not isinstance(outcome(reference, event.data), bytes):
             continue  # data the log could never hold
         recorded = datetime(2026, 12, 2, 3, 4, 5, n, tzinfo=timezone(timedelta(hours=rng.randrange(-5, 6))))
+        stored = as_stored(event.data)  # what the log gives back, and so what is hashed
         content = hashed_content("trust-ü", sequence, event.event_id, event.stream_type, event.stream_id, version,
-                                 event.event_type, event.schema_version, event.data, metadata, recorded)
+                                 event.event_type, event.schema_version, stored, metadata, recorded)
         unplaced = writer.unplaced(event)
         linked = writer.link(prev, unplaced, recorded_at_json(recorded), sequence, version)
         assert linked == hashlib.sha256(prev + reference(content)).digest() == event_hash(prev, content)
-        assert unplaced.data_json == reference(event.data)
+        assert unplaced.data_json == reference(stored) and unplaced.data == stored
         prev = linked
     assert writer.metadata_json == reference(metadata)
 
@@ -149,3 +150,11 @@ def test_pinned_digests_of_contents_hashed_before_this_writer() -> None:
 
 PINNED_DIGEST = "ea8c3ec9e87dc5aac0c49e4a3b868a86f3a9c94e77cf5ea4c7f2a2e78222b0b6"
 PINNED_ODD_DIGEST = "0df2ad7f5a0db0a0a60b27a6960599780991d5d424a2be5da4db9482c1f96271"
+
+
+def test_as_stored_changes_only_what_jsonb_would_write_back_differently() -> None:
+    assert as_stored({"a": [1, "x", None, True]}) == {"a": [1, "x", None, True]}
+    assert repr(as_stored(-0.0)) == "0.0"
+    assert as_stored([1e16, 1.2345678901234567e20, 1e15, 1e-07, 12.5]) == [
+        10**16, 123456789012345670000, 1e15, 1e-07, 12.5]
+    assert [type(v) for v in as_stored([1e16, 1e15])] == [int, float]

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -34,7 +35,13 @@ def canonical_json(value: Any) -> bytes:
     ``int``, ``bool``, ``None``, ``dict`` with ``str`` keys, ``list`` and ``tuple``; anything else, and any
     value orjson refuses, goes through the standard encoder, which then answers (or fails) as it always has.
     """
-    if _plain(value):
+    return _canonical(value, _plain(value))
+
+
+def _canonical(value: Any, plain: bool) -> bytes:
+    """:func:`canonical_json` with ``_plain(value)`` already known (the standard encoder writes the same
+    bytes for plain values, so ``plain=False`` is never wrong, only slower)."""
+    if plain:
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
@@ -61,6 +68,31 @@ def _plain(value: Any) -> bool:
     return kinds <= _SCALARS | _CONTAINERS and all(map(_plain, items))
 
 
+def as_stored(value: Any) -> Any:
+    """``value`` as the log will give it back: the form an event's data is hashed and stored in.
+
+    ``jsonb`` keeps a number's decimal digits, not its Python type: it has no negative zero, and it writes
+    an integral number given with an exponent in full (``1e+16`` comes back as ``10000000000000000``, an
+    ``int``). Hashed as sent, such data would never verify again once read back; so every float is first put
+    in the form reading it back gives. Plain values (no floats) are returned as they are, without a copy.
+    """
+    return value if _plain(value) else _stored_form(value)
+
+
+def _stored_form(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        if value == 0.0:
+            return 0.0
+        written = repr(value)
+        return int(Decimal(written)) if "e" in written and value.is_integer() else value
+    if kind is dict:
+        return {key: _stored_form(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_stored_form(item) for item in value]
+    return value
+
+
 def event_hash(prev_hash: bytes, content: Mapping[str, Any]) -> bytes:
     """SHA-256 over the previous hash and the event's canonical JSON."""
     return hashlib.sha256(prev_hash + canonical_json(content)).digest()
@@ -80,6 +112,8 @@ class UnplacedEvent:
     SHA-256 remain (:meth:`ChainWriter.link`). ``data_json`` is also what the ``data`` column is given.
     """
 
+    data: Any
+    """The event's data as stored (:func:`as_stored`)."""
     data_json: bytes
     before_recorded_at: bytes
     before_sequence: bytes
@@ -98,8 +132,11 @@ class ChainWriter:
         self._closing = b',"trust_id":' + canonical_json(trust_id) + b"}"
 
     def unplaced(self, event: NewEvent) -> UnplacedEvent:
-        data_json = canonical_json(event.data)
+        plain = _plain(event.data)  # one walk decides both: plain data is stored as it is, and written by orjson
+        data = event.data if plain else _stored_form(event.data)
+        data_json = _canonical(data, plain)
         return UnplacedEvent(
+            data,
             data_json,
             b"".join((b'{"data":', data_json, b',"event_id":', canonical_json(str(event.event_id)),
                       b',"event_type":', canonical_json(event.event_type), self._metadata_part)),

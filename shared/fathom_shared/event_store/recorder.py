@@ -116,7 +116,7 @@ def append_events(
         stored.append(
             StoredEvent(
                 trust_id, sequence, event.event_id, event.stream_type, event.stream_id, version,
-                event.event_type, event.schema_version, event.data, meta, recorded_at, prev_hash, digest,
+                event.event_type, event.schema_version, pieces.data, meta, recorded_at, prev_hash, digest,
             )
         )
         prev_hash = digest
