@@ -180,6 +180,23 @@ def test_a_kept_body_never_answers_another_trust(client, bodies, settings, app_e
     assert client.get(PATH, headers=headers(settings, empty, "trust_leader")).status_code == 404
 
 
+def test_a_kept_body_never_answers_another_trust_whose_class_looks_the_same(client, bodies, settings, app_engine,
+                                                                           trust, make_trust, class_4a):
+    """Same ids, names, arguments, position and head: only the trust tells the two bodies apart."""
+    twin = make_trust("twin")
+    seed_class(app_engine, twin, value=1)  # the same pupils and names; other judgements
+    for each in (trust, twin):  # and the same moment of the last write
+        with TenantUnitOfWork(app_engine, each) as uow:
+            uow.connection.execute(text("UPDATE rm_positions SET updated_at = '2026-12-01T00:00:00Z' "
+                                        "WHERE trust_id = :t"), {"t": each})
+            uow.commit()
+    ours = client.get(PATH, headers=headers(settings, trust, "trust_leader"))
+    theirs = client.get(PATH, headers=headers(settings, twin, "trust_leader"))
+    assert ours.status_code == theirs.status_code == 200
+    assert theirs.get_data() != ours.get_data() and theirs.headers["ETag"] != ours.headers["ETag"]
+    assert bodies.hits == 0
+
+
 def test_a_kept_body_never_answers_a_caller_the_access_checks_refuse(client, settings, trust, class_4a):
     leader = client.get(PATH, headers=headers(settings, trust, "trust_leader"))
     etag = leader.headers["ETag"]
