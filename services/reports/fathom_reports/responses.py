@@ -111,10 +111,17 @@ def encode_json(body: Any) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
 
 
+NOT_STORED = "private, no-store"
+"""Bodies name pupils, and school computers are shared: no cache, not even the browser's, may store them.
+
+The ``ETag`` still serves clients that keep their own copy (a data team's script) and revalidate it."""
+VARY = "Accept, Accept-Encoding"
+
+
 def json_response(body: dict[str, Any]) -> Response:
     """Serialised directly (see ``schemas``); names pupils, so no shared cache may keep it."""
     response = Response(encode_json(body), mimetype="application/json")
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = NOT_STORED
     return response
 
 
@@ -129,12 +136,6 @@ def _code_version() -> str:
 
 
 CODE_VERSION = _code_version()
-NOT_STORED = "private, no-store"
-"""Bodies name pupils, and school computers are shared: no cache, not even the browser's, may store them.
-
-The ``ETag`` still serves clients that keep their own copy (a data team's script) and revalidate it."""
-VARY = "Accept, Accept-Encoding"
-
 
 def cached_view(trust_id: str, consistency: int | None, view: str, arguments: Mapping[str, Any],
                 check: Callable[[Any], tuple[Any, ...]], load: Callable[[Any], T | None],
@@ -205,7 +206,7 @@ def view_response(body: dict[str, Any], format_: str | None, tabulate: Callable[
         return json_response(body)
     response = Response(render(*tabulate(body)), mimetype=CSV_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = NOT_STORED
     return response
 
 

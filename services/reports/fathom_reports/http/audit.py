@@ -32,7 +32,7 @@ from fathom_reports.csv_export import filename
 from fathom_reports.fair_use import limited
 from fathom_reports.http.registrar import UNAUTHENTICATED, endpoint
 from fathom_reports.loading.personal_texts import personal_of
-from fathom_reports.responses import json_response, not_found
+from fathom_reports.responses import NOT_STORED, json_response, not_found
 from fathom_shared.access_policy import AUDIT_READERS
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
@@ -84,7 +84,7 @@ def _export(trust_id: str, args: dict[str, Any]) -> Response:
     response = Response(stream_with_context(generate()), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{filename(trust_id, "events").removesuffix(".csv")}.{format_}"')
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = NOT_STORED
     return response
 
 
