@@ -22,6 +22,10 @@ from collections.abc import Sequence
 import psycopg
 from sqlalchemy.engine import make_url
 
+EVENTS_APPENDED = "fathom_events"
+"""Payload: the trust id that has just appended events (sent by the event store at commit)."""
+PROJECTED = "fathom_projected"
+"""Payload: ``<trust_id>:<last_applied>``, sent by the projector after each commit."""
 EVENTS_PUBLISHED = "fathom_published"
 """Payload: the trust id whose events the relay has just published."""
 WEBHOOK_REPLAYED = "fathom_webhook_replayed"

@@ -22,11 +22,12 @@ from sqlalchemy import Engine, event, text
 
 from fathom_reports import create_app
 from fathom_reports.http.class_analysis import STORE_EXTENSION
-from fathom_reports.loading.freshness import CHANNEL, listener_for
+from fathom_reports.loading.freshness import listener_for
 from fathom_reports.responses import BODIES_EXTENSION
 from fathom_reports.schemas.class_analysis import ClassAnalysisSchema
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.notifications import PROJECTED
 from tests.support import bearer, token_for
 
 EDSM_BANDS = [
@@ -154,7 +155,7 @@ def notify_projected(engine: Engine, trust: str, last_applied: int) -> None:
     """What the projector does after committing a batch."""
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_notify(:channel, :payload)"),
-                           {"channel": CHANNEL, "payload": f"{trust}:{last_applied}"})
+                           {"channel": PROJECTED, "payload": f"{trust}:{last_applied}"})
 
 
 # --- fixtures -----------------------------------------------------------------------
@@ -487,7 +488,7 @@ def test_listener_reconnects_after_losing_its_connection(settings, owner_engine,
     with owner_engine.begin() as connection:
         killed = connection.execute(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE query = :listen AND pid <> pg_backend_pid()"), {"listen": f"LISTEN {CHANNEL}"}).scalar()
+            "WHERE query = :listen AND pid <> pg_backend_pid()"), {"listen": f"LISTEN {PROJECTED}"}).scalar()
     assert killed >= 1
     assert listener.wait_listening(WAIT, after_sessions=sessions)
     seen = listener.notified(trust)

@@ -23,13 +23,13 @@ from sqlalchemy import Engine
 
 from fathom_reports.changes.publisher import ChangePublisher
 from fathom_reports.changes.retention import check_retention, run_retention
-from fathom_reports.loading.freshness import CHANNEL, parse_notification
+from fathom_reports.loading.freshness import parse_notification
 from fathom_reports.webhooks.delivering import WebhookDeliverer
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
-from fathom_shared.notifications import WEBHOOK_REPLAYED, conninfo_for
+from fathom_shared.notifications import PROJECTED, WEBHOOK_REPLAYED, conninfo_for
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, TrustWork, run_trust_work
 from fathom_shared.trusts import TRUST_ID, active_trust_ids
 
@@ -48,7 +48,7 @@ def run_trust_loop(name: str, engine: Engine, work: TrustWork, stop: threading.E
                    sweep_s: float = FULL_SWEEP_S, more_channels: Sequence[str] = ()) -> None:
     """Call ``work(trust_id)`` for each trust notified on ``fathom_projected`` (or ``more_channels``) or due
     again, and for every trust after each (re)connect and each ``sweep_s``, until ``stop``."""
-    notified = NotifiedTrusts(conninfo_for(engine.url.render_as_string(hide_password=False)), CHANNEL,
+    notified = NotifiedTrusts(conninfo_for(engine.url.render_as_string(hide_password=False)), PROJECTED,
                               _notified_trust, more_channels)
     run_trust_work(name, work, notified, lambda: active_trust_ids(engine), stop, sweep_s)
 

@@ -21,14 +21,15 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import read_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key, encode_value
-from fathom_shared.notifications import EVENTS_PUBLISHED, conninfo_for
+from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
 from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, run_trust_work
 from fathom_shared.trusts import active_trust_ids
 
 log = logging.getLogger("fathom.relay")
-CHANNEL = "fathom_events"
+CHANNEL = EVENTS_APPENDED
+"""The channel this relay listens on."""
 PAGE = 2000
 
 

@@ -16,9 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from fathom_shared.notifications import ChannelListener, conninfo_for
-
-CHANNEL = "fathom_projected"
+from fathom_shared.notifications import PROJECTED, ChannelListener, conninfo_for
 
 
 class SequenceNotWritten(Exception):
@@ -49,7 +47,7 @@ class ProjectionListener(ChannelListener):
     """Remembers the highest position notified per trust and wakes whoever waits for it."""
 
     def __init__(self, conninfo: str, reconnect_delay_s: float = 0.5) -> None:
-        super().__init__(conninfo, CHANNEL, reconnect_delay_s)
+        super().__init__(conninfo, PROJECTED, reconnect_delay_s)
         self._notified: dict[str, int] = {}
 
     def notified(self, trust_id: str) -> int:
