@@ -142,6 +142,28 @@ def test_registration_moves_and_leaving_keep_the_class_history():
                                       "more_able": False, "custom": ["young carer"]}
 
 
+def test_a_registration_joins_its_class_on_the_day_it_takes_effect():
+    """v2 registrations say when they take effect; a v1 one (no ``enrolled_on``) joins on the school day it
+    was recorded, as it always did."""
+    projection = fold(
+        event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": "c1", "year_group": 4,
+                                     "groups": {}, "enrolled_on": "2026-09-03"}, schema_version=2),
+        event(2, "PupilRegistered", {"pupil_id": "p2", "school_id": "s1", "class_id": "c1", "year_group": 4,
+                                     "groups": {}}),
+        event(3, "PupilRegistered", {"pupil_id": "p3", "school_id": "s1", "class_id": None, "year_group": 4,
+                                     "groups": {}, "enrolled_on": "2026-09-03"}, schema_version=2))
+    assert projection.rejected == []
+    assert sorted((r["pupil_id"], r["from_date"]) for r in projection.table_rows(PUPIL_CLASSES)) == [
+        ("p1", date(2026, 9, 3)), ("p2", date(2026, 10, 2))]
+
+
+def test_a_v2_registration_must_say_when_it_takes_effect():
+    projection = fold(event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": "c1",
+                                                   "year_group": 4, "groups": {}}, schema_version=2))
+    assert [r.reason for r in projection.rejected] == [
+        "invalid PupilRegistered: {'enrolled_on': ['Missing data for required field.']}"]
+
+
 def test_staying_in_the_same_class_keeps_the_open_membership():
     open_row = {"pupil_id": "p1", "class_id": "c1", "from_date": date(2026, 9, 3), "to_date": None}
     projection = fold(

@@ -56,6 +56,10 @@ class PupilIn(Strict):
     class_id = identifier(load_default=None, allow_none=True)
     year_group = fields.Integer(strict=True, validate=YEAR_GROUP, load_default=None)
     groups = fields.Nested(GroupsIn, load_default=lambda: GroupsIn().load({}))
+    enrolled_on = fields.Date(metadata={"description": (
+        "The school day the registration takes effect: the pupil's class history starts then, so teaching "
+        "and judgements dated from it count as theirs. Default: today (the school day in England); not in "
+        "the future. Give the first day of term when registering a class after term has started.")})
     given_name = fields.String(load_default=None, validate=validate.Length(max=100))
     family_name = fields.String(load_default=None, validate=validate.Length(max=100))
     date_of_birth = fields.Date(load_default=None)

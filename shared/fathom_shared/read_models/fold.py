@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ from fathom_shared.read_models.tables import (
 )
 
 SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
-"""A registration's class membership starts on the school day it was recorded."""
+"""The zone of a school day: a v1 registration's class membership starts on the day it was recorded."""
 
 
 Apply = Callable[[Projection, StoredEvent, dict[str, Any]], None]
@@ -57,8 +58,13 @@ def _pupil_registered(projection: Projection, event: StoredEvent, data: dict[str
     stored = projection.get(PUPILS, (data["pupil_id"],)) or {"left_on": None, "erased": False}
     projection.put(PUPILS, {**stored, **{c: data[c] for c in PUPILS.columns[:5]}})
     if data["class_id"] is not None:
-        projection.move_class(data["pupil_id"], event.recorded_at.astimezone(SCHOOL_TIMEZONE).date(),
-                              data["class_id"])
+        projection.move_class(data["pupil_id"], enrolment_date(event, data), data["class_id"])
+
+
+def enrolment_date(event: StoredEvent, data: dict[str, Any]) -> date:
+    """The day a registration takes effect: its ``enrolled_on``, or for a v1 registration (None, see
+    :func:`fathom_shared.upcasters.pupil_registered_v1_to_v2`) the school day it was recorded."""
+    return data["enrolled_on"] or event.recorded_at.astimezone(SCHOOL_TIMEZONE).date()
 
 
 def _pupil_moved(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
