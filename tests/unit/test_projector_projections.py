@@ -198,6 +198,30 @@ def test_interventions_keep_their_pupils_in_order_without_duplicates_and_end():
                                                                   "5 of 6 secure")
 
 
+def test_interventions_keep_the_day_each_pupil_joined():
+    projection = fold(
+        event(1, "InterventionStarted", {"intervention_id": "i1", "name": "Phonics", "lead": "mr-b",
+                                         "start_date": "2026-11-01", "pupil_ids": ["p1", "p2"],
+                                         "objective_ids": ["o1"]}),
+        event(2, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p3"], "removed": ["p2"],
+                                               "changed_on": "2026-11-08"}),
+        event(3, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p2"], "removed": [],
+                                               "changed_on": "2026-11-15"}))
+    [row] = projection.table_rows(INTERVENTIONS)
+    assert (row["pupil_ids"], row["pupil_joined_on"]) == (
+        ["p1", "p3", "p2"], {"p1": "2026-11-01", "p3": "2026-11-08", "p2": "2026-11-15"})
+
+
+def test_a_row_projected_before_joining_days_were_kept_learns_only_the_new_ones():
+    stored = {"intervention_id": "i1", "name": None, "lead": None, "start_date": date(2026, 11, 1),
+              "pupil_ids": ["p1", "p2"], "objective_ids": ["o1"], "end_date": None, "outcome": None,
+              "name_ref": None, "lead_ref": None, "outcome_ref": None, "pupil_joined_on": {}}
+    projection = fold(event(1, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p3"],
+                                                             "removed": ["p2"], "changed_on": "2026-11-08"}),
+                      loaded={INTERVENTIONS.name: {("i1",): stored}})
+    assert projection.table_rows(INTERVENTIONS)[0]["pupil_joined_on"] == {"p3": "2026-11-08"}
+
+
 def test_settings_fold_over_the_defaults_and_a_rollup_change_marks_every_cell():
     projection = fold(event(1, "TrustSettingsChanged", {"small_group_threshold": 3}),
                       event(2, "RollupMethodChanged", {"method": "mean_last_n", "n": 2}),

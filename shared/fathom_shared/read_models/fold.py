@@ -102,7 +102,8 @@ def _intervention_started(projection: Projection, _event: StoredEvent, data: dic
     projection.put(INTERVENTIONS, {
         **stored, "intervention_id": data["intervention_id"], "name": data.get("legacy_name"),
         "lead": data.get("legacy_lead"), "start_date": data["start_date"], "pupil_ids": data["pupil_ids"],
-        "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"]})
+        "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"],
+        "pupil_joined_on": dict.fromkeys(data["pupil_ids"], data["start_date"].isoformat())})
 
 
 def intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
@@ -112,7 +113,18 @@ def intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
 
 def _intervention_pupils_changed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = projection.require(INTERVENTIONS, (data["intervention_id"],), event)
-    projection.put(INTERVENTIONS, {**row, "pupil_ids": intervention_pupils(data, row["pupil_ids"])})
+    projection.put(INTERVENTIONS, {**row, "pupil_ids": intervention_pupils(data, row["pupil_ids"]),
+                                   "pupil_joined_on": joined_after_change(data, row)})
+
+
+def joined_after_change(data: dict[str, Any], row: Row) -> dict[str, str]:
+    """Pupil → the ISO day they joined, after an ``InterventionPupilsChanged``: those who stay keep their day,
+    those who come (again) join on ``changed_on``, those removed drop out. A stay whose day is unknown (a row
+    projected before the column existed) stays unknown: readers count it from the start date."""
+    removed, joined = set(data["removed"]), row.get("pupil_joined_on") or {}
+    staying = {pupil for pupil in row["pupil_ids"] if pupil not in removed}
+    return {pupil: joined[pupil] if pupil in staying else data["changed_on"].isoformat()
+            for pupil in intervention_pupils(data, row["pupil_ids"]) if pupil not in staying or pupil in joined}
 
 
 def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
