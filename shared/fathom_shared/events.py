@@ -198,6 +198,13 @@ class TrustSettingsChanged(EventData):
     score_disagreement_margin = fields.Integer(load_default=None, allow_none=True)
 
 
+class TrustSettingsReset(EventData):
+    """Thresholds back to their defaults: in ``TrustSettingsChanged`` a null means "unchanged", not "default"."""
+
+    settings = fields.List(fields.String(validate=validate.OneOf(tuple(TrustSettingsChanged._declared_fields))),
+                           required=True, validate=validate.Length(min=1))
+
+
 class PupilMoved(EventData):
     pupil_id = fields.String(required=True)
     class_id = fields.String(required=True, allow_none=True)
@@ -279,6 +286,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         SchoolCreated, ClassCreated, PupilRegistered, ScaleDefined, ObjectiveDefined,
         JudgementRecorded, ObjectiveTaught, InterventionStarted,
         ObjectiveRetired, JudgementCorrected, JudgementWithdrawn, RollupMethodChanged, TrustSettingsChanged,
+        TrustSettingsReset,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
         StaffAssigned, StaffUnassigned,

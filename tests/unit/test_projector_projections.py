@@ -222,6 +222,14 @@ def test_a_row_projected_before_joining_days_were_kept_learns_only_the_new_ones(
     assert projection.table_rows(INTERVENTIONS)[0]["pupil_joined_on"] == {"p3": "2026-11-08"}
 
 
+def test_a_setting_reset_goes_back_to_its_default_and_leaves_the_others():
+    projection = fold(event(1, "TrustSettingsChanged", {"small_group_threshold": 3, "secure_target_percent": 80.0}),
+                      event(2, "TrustSettingsReset", {"settings": ["secure_target_percent"]}))
+    assert projection.table_rows(TRUST_SETTINGS) == [{
+        "rollup_method": "latest", "rollup_n": None, "small_group_threshold": 3, "secure_target_percent": 70,
+        "score_disagreement_margin": 1}]
+
+
 def test_settings_fold_over_the_defaults_and_a_rollup_change_marks_every_cell():
     projection = fold(event(1, "TrustSettingsChanged", {"small_group_threshold": 3}),
                       event(2, "RollupMethodChanged", {"method": "mean_last_n", "n": 2}),

@@ -24,6 +24,7 @@ from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch,
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
     CLASSES,
+    DEFAULT_SETTINGS,
     INTERVENTIONS,
     JUDGEMENTS,
     OBJECTIVES,
@@ -183,6 +184,12 @@ def _trust_settings_changed(projection: Projection, _event: StoredEvent, data: d
     projection.put(TRUST_SETTINGS, {**projection.settings(), **changed})
 
 
+def _trust_settings_reset(projection: Projection, _event: StoredEvent, data: dict[str, Any]) -> None:
+    """Each named threshold back to its default (``DEFAULT_SETTINGS``, the table's column defaults)."""
+    defaults = {name: DEFAULT_SETTINGS[name] for name in data["settings"]}
+    projection.put(TRUST_SETTINGS, {**projection.settings(), **defaults})
+
+
 def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     projection.put_first(SCORES, {"score_id": event.event_id, **{c: data[c] for c in SCORES.columns[1:6]},
                                   "sequence": event.sequence})
@@ -243,6 +250,7 @@ RULES: dict[str, EventRule] = {
                                  _keyed(INTERVENTIONS, "intervention_id")),
     "RollupMethodChanged": EventRule(_rollup_method_changed),
     "TrustSettingsChanged": EventRule(_trust_settings_changed),
+    "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
