@@ -88,6 +88,8 @@ class Calendar:
     academic_year: str = field(init=False)
     baseline_point: date = field(init=False)
     intervention_start: date = field(init=False)
+    enrolled_on: date = field(init=False)
+    """Every demo pupil has been in their class since the first day of term (so this term's teaching is theirs)."""
 
     def __post_init__(self) -> None:
         year = self.today.year if self.today.month >= 9 else self.today.year - 1
@@ -97,6 +99,7 @@ class Calendar:
         self.academic_year = f"{year}-{(year + 1) % 100:02d}"
         self.baseline_point = min(self.term_start + timedelta(days=8), self.today)
         self.intervention_start = min(self.term_start + timedelta(days=14), self.today)
+        self.enrolled_on = min(self.term_start, self.today)
 
     def days_between(self, start: date, end: date) -> list[date]:
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
@@ -163,7 +166,7 @@ def _roster(client: Client, rng: random.Random, calendar: Calendar, pupils_per_c
                     pupil_id = f"{class_id}-p{p + 1:02d}"
                     client.post("/v1/pupils", {"id": pupil_id, "school_id": school_id, "class_id": class_id,
                                                "given_name": rng.choice(GIVEN), "family_name": rng.choice(FAMILY),
-                                               "groups": groups})
+                                               "groups": groups, "enrolled_on": calendar.enrolled_on.isoformat()})
                     ability = (rng.gauss(0, 0.8) + (0.6 if groups["more_able"] else 0)
                                - (0.7 if groups["sen"] != "none" else 0) - (0.2 if groups["pupil_premium"] else 0))
                     pupils.append(Pupil(pupil_id, class_id, year, ability))
