@@ -101,6 +101,19 @@ class Calendar:
         self.intervention_start = min(self.term_start + timedelta(days=14), self.today)
         self.enrolled_on = min(self.term_start, self.today)
 
+    def assessment_points(self) -> list[dict[str, str]]:
+        """The demo trust's six half terms, with term dates as an English school sets them (a week's holiday at
+        each half term, two at Christmas and Easter)."""
+        y, n = self.term_start.year, self.term_start.year + 1
+        terms = [("autumn-1", "Autumn 1", date(y, 9, 3), date(y, 10, 23)),
+                 ("autumn-2", "Autumn 2", date(y, 11, 2), date(y, 12, 18)),
+                 ("spring-1", "Spring 1", date(n, 1, 5), date(n, 2, 12)),
+                 ("spring-2", "Spring 2", date(n, 2, 22), date(n, 3, 26)),
+                 ("summer-1", "Summer 1", date(n, 4, 12), date(n, 5, 28)),
+                 ("summer-2", "Summer 2", date(n, 6, 7), date(n, 7, 21))]
+        return [{"point_id": point_id, "name": name, "starts_on": start.isoformat(), "ends_on": end.isoformat()}
+                for point_id, name, start, end in terms]
+
     def days_between(self, start: date, end: date) -> list[date]:
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
         return [d for d in days if d.weekday() < 5] or [end]
@@ -117,6 +130,7 @@ def load_demo(api_url: str, token: str, *, pupils_per_class: int = 30, today: da
     calendar = Calendar(today or date.today())
 
     client.post("/v1/scales/presets/emerging-developing-secure-mastery", {"id": "esdm"})
+    client.send("PUT", f"/v1/calendar/{calendar.academic_year}", {"points": calendar.assessment_points()})
     objectives = _framework(client)
     school_ids, pupils = _roster(client, rng, calendar, pupils_per_class, progress)
     class_ids = sorted({p.class_id for p in pupils})

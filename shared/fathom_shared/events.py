@@ -12,8 +12,10 @@ import re
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, missing, validate
+from marshmallow import Schema, fields, missing, validate
 
+from fathom_shared.cycle_events import AssessmentPointsSet
+from fathom_shared.event_data import EventData
 from fathom_shared.upcasters import (
     Upcaster,
     inline_to_legacy,
@@ -24,11 +26,6 @@ from fathom_shared.upcasters import (
 
 SOURCES = ("teacher", "self", "moderator")
 SEN_VALUES = ("none", "support", "ehcp")
-
-
-class EventData(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class SchoolCreated(EventData):
@@ -289,7 +286,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         TrustSettingsReset,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
-        StaffAssigned, StaffUnassigned,
+        StaffAssigned, StaffUnassigned, AssessmentPointsSet,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from fathom_api.plain_load import PlainLoad
+from fathom_shared.assessment_calendar import POINT_ID
 from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES, TrustSettingsChanged
 
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
@@ -153,6 +154,21 @@ class ScoreIn(Strict):
 
 class ScoreBatchIn(Strict):
     scores = fields.List(fields.Nested(ScoreIn), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AssessmentPointIn(Strict):
+    point_id = fields.String(required=True, validate=validate.Regexp(
+        f"^{POINT_ID.pattern}$", error="Use 1-40 lower-case letters, digits or '-', e.g. autumn-1."))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                         metadata={"description": "As teachers call it, e.g. 'Autumn 1'."})
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
+class CalendarIn(Strict):
+    """The academic year's whole list of assessment points, in date order, without overlaps."""
+
+    points = fields.List(fields.Nested(AssessmentPointIn), required=True)
 
 
 class RetirementIn(Strict):

@@ -22,6 +22,7 @@ from fathom_shared.intervention_membership import pupils_after_change
 from fathom_shared.judgement_state import CORRECTED, STATUS, WITHDRAWN, amended_value
 from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch, PoisonEvent, Projection, Rejected
 from fathom_shared.read_models.tables import (
+    ASSESSMENT_CALENDARS,
     CLASS_TAUGHT,
     CLASSES,
     DEFAULT_SETTINGS,
@@ -190,6 +191,13 @@ def _trust_settings_reset(projection: Projection, _event: StoredEvent, data: dic
     projection.put(TRUST_SETTINGS, {**projection.settings(), **defaults})
 
 
+def _assessment_points_set(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    points = [{**point, "starts_on": point["starts_on"].isoformat(), "ends_on": point["ends_on"].isoformat()}
+              for point in data["points"]]
+    projection.put(ASSESSMENT_CALENDARS, {"academic_year": data["academic_year"], "points": points,
+                                          "sequence": event.sequence})
+
+
 def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     projection.put_first(SCORES, {"score_id": event.event_id, **{c: data[c] for c in SCORES.columns[1:6]},
                                   "sequence": event.sequence})
@@ -252,6 +260,7 @@ RULES: dict[str, EventRule] = {
     "TrustSettingsChanged": EventRule(_trust_settings_changed),
     "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
+    "AssessmentPointsSet": EventRule(_assessment_points_set),  # the year's whole list: nothing to load
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
     "StaffUnassigned": EventRule(_no_read_model),

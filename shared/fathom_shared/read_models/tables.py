@@ -92,9 +92,12 @@ SCORES = Table("rm_scores", ("score_id",),
 TRUST_SETTINGS = Table("rm_trust_settings", (),
                        ("rollup_method", "rollup_n", "small_group_threshold", "secure_target_percent",
                         "score_disagreement_margin"))
+ASSESSMENT_CALENDARS = Table("rm_assessment_calendars", ("academic_year",),
+                             ("academic_year", "points", "sequence"))
+"""One row per academic year a trust set the assessment points of; ``points`` as the event listed them."""
 
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
-                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS)
+                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS)
 """The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
 
 PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),
