@@ -1,8 +1,9 @@
-"""The compact heat-map encoding on hand-made heat maps: every cell of the full form comes back from the compact
-one, equal cells are listed once, and the default view is left exactly as it is."""
+"""The compact heat-map encoding on hand-made classes: every cell of the full form comes back from the compact
+one, each distinct cell is listed once, and the rest of the view is the same in both."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -10,84 +11,103 @@ from marshmallow import RAISE, ValidationError
 
 from fathom_reports.schemas.class_analysis import ClassAnalysisSchema
 from fathom_reports.views.class_analysis import analyse_class
-from fathom_reports.views.heat_map import compact_heat_map, encode_heat_map, expand_heat_map
-from fathom_reports.views.values import Judgement, Pupil
-from tests.unit.test_reports_analysis import EN1, MA1, MA2, PUPILS, judged, snapshot
+from fathom_reports.views.heat_map import expand_heat_map
+from fathom_reports.views.values import Judgement, Pupil, Scale
+from tests.unit.test_reports_analysis import EDSM, EN1, MA1, MA2, PUPILS, judged, snapshot
 
-OBJECTIVES = ["o-a", "o-b", "o-c"]
 SECURE = {"value": 3, "label": "Secure", "secure": True, "assessed_on": "2026-10-05", "source": "teacher"}
 UNKNOWN = {"value": 9, "label": None, "secure": False, "assessed_on": "2026-10-05", "source": "teacher"}
 MODERATED = {"value": 3, "label": "Secure", "secure": True, "assessed_on": "2026-11-02", "source": "moderator"}
+ERASED = Pupil("p6", None, {"pupil_premium": False}, erased=True)
 
 
-def full_rows() -> list[dict]:
-    return [
-        {"pupil_id": "p1", "cells": {"o-a": SECURE, "o-b": dict(SECURE), "o-c": UNKNOWN}},  # equal, not the same
-        {"pupil_id": "p2", "cells": {}},  # no judgement at all
-        {"pupil_id": "p3", "cells": {"o-b": MODERATED, "o-c": dict(UNKNOWN)}},
-    ]
+def objective_ids(view: dict) -> list[str]:
+    return [objective["objective_id"] for objective in view["objectives"]]
 
 
-def test_equal_cells_are_listed_once_and_each_pupil_points_at_them_in_objective_order():
-    assert compact_heat_map(full_rows(), OBJECTIVES) == {
-        "cells": [SECURE, UNKNOWN, MODERATED],
-        "rows": [{"pupil_id": "p1", "cells": [0, 0, 1]},
-                 {"pupil_id": "p2", "cells": [None, None, None]},
-                 {"pupil_id": "p3", "cells": [None, 2, 1]}],
-    }
+def both(snapshot_, **filters) -> tuple[dict, dict]:
+    return analyse_class(snapshot_, **filters), analyse_class(snapshot_, heat_map="compact", **filters)
 
 
-def test_every_cell_of_the_full_form_is_recovered_from_the_compact_one():
-    compact = compact_heat_map(full_rows(), OBJECTIVES)
-    assert expand_heat_map(compact, OBJECTIVES) == full_rows()
+def test_a_compact_heat_map_expands_to_cells_keyed_by_objective_in_objective_order():
+    compact = {"cells": [SECURE, UNKNOWN, MODERATED],
+               "rows": [{"pupil_id": "p1", "cells": [0, 0, 1]},
+                        {"pupil_id": "p2", "cells": [None, None, None]},
+                        {"pupil_id": "p3", "cells": [None, 2, 1]}]}
+    full = expand_heat_map(compact, ["o-a", "o-b", "o-c"])
+    assert full == [{"pupil_id": "p1", "cells": {"o-a": SECURE, "o-b": SECURE, "o-c": UNKNOWN}},
+                    {"pupil_id": "p2", "cells": {}},
+                    {"pupil_id": "p3", "cells": {"o-b": MODERATED, "o-c": UNKNOWN}}]
+    assert list(full[2]["cells"]) == ["o-b", "o-c"]
+    with pytest.raises(ValueError):  # a row not aligned with the objectives is refused, not misread
+        expand_heat_map({"cells": [SECURE], "rows": [{"pupil_id": "p1", "cells": [0]}]}, ["o-a", "o-b"])
 
 
-def test_no_pupils_or_no_objectives_give_an_empty_compact_form():
-    assert compact_heat_map([], OBJECTIVES) == {"cells": [], "rows": []}
-    assert compact_heat_map([{"pupil_id": "p1", "cells": {}}], []) == {
-        "cells": [], "rows": [{"pupil_id": "p1", "cells": []}]}
-    assert expand_heat_map({"cells": [], "rows": [{"pupil_id": "p1", "cells": []}]}, []) == [
-        {"pupil_id": "p1", "cells": {}}]
-
-
-def test_a_cell_for_an_objective_the_view_does_not_list_is_refused_not_dropped():
-    with pytest.raises(ValueError, match="o-x"):
-        compact_heat_map([{"pupil_id": "p1", "cells": {"o-a": SECURE, "o-x": SECURE}}], OBJECTIVES)
-
-
-def test_a_view_is_encoded_compact_only_when_asked_and_keeps_its_keys_in_order():
-    view = analyse_class(snapshot())
-    assert encode_heat_map(view, "full") is view
-    compact = encode_heat_map(view, "compact")
-    assert list(compact) == list(view)
+def test_the_compact_view_lists_each_distinct_cell_once_and_points_at_it_per_objective():
+    full, compact = both(snapshot(judgements=(
+        judged("p1", MA1, 3), judged("p2", MA1, 3), judged("p2", EN1, 3),
+        Judgement("p3", "o-ma1", 3, date(2026, 11, 2), "moderator"))))
+    assert objective_ids(compact) == ["o-en1", "o-ma1", "o-ma2"]  # English first, then Maths by code
+    assert compact["heat_map"] == {
+        "cells": [{"value": 3, "label": "Green", "secure": True, "assessed_on": "2026-10-05", "source": "teacher"},
+                  SECURE, MODERATED],
+        "rows": [{"pupil_id": "p1", "cells": [None, 1, None]},
+                 {"pupil_id": "p2", "cells": [0, 1, None]},
+                 {"pupil_id": "p3", "cells": [None, 2, None]},
+                 {"pupil_id": "p4", "cells": [None, None, None]},
+                 {"pupil_id": "p5", "cells": [None, None, None]}]}
     assert {key: value for key, value in compact.items() if key != "heat_map"} == {
-        key: value for key, value in view.items() if key != "heat_map"}
-    with pytest.raises(ValueError):
-        encode_heat_map(view, "columns")
+        key: value for key, value in full.items() if key != "heat_map"}
+    assert list(compact) == list(full)
 
 
-def test_a_real_view_round_trips_with_unknown_values_an_erased_pupil_and_pupils_without_judgements():
-    erased = Pupil("p6", None, {"pupil_premium": False}, erased=True)
-    view = analyse_class(snapshot(pupils=(*PUPILS, erased), judgements=(
+def test_every_cell_of_the_full_form_is_recovered_with_unknown_values_an_erased_pupil_and_no_judgements():
+    full, compact = both(snapshot(pupils=(*PUPILS, ERASED), judgements=(
         judged("p1", MA1, 4), judged("p2", MA1, 9), judged("p6", MA1, 3), judged("p6", EN1, 3),
-        judged("p3", MA2, 3, on=date(2026, 11, 1)), Judgement("p1", "o-en1", 2, date(2026, 10, 5), "teacher"))))
-    objective_ids = [objective["objective_id"] for objective in view["objectives"]]
-    compact = encode_heat_map(view, "compact")["heat_map"]
-    assert expand_heat_map(compact, objective_ids) == view["heat_map"]
-    assert [row["pupil_id"] for row in compact["rows"]] == ["p1", "p2", "p3", "p4", "p5", "p6"]
-    assert compact["rows"][3]["cells"] == [None, None, None]  # p4: nothing judged
-    unknown = next(cell for cell in compact["cells"] if cell["value"] == 9)
-    assert (unknown["label"], unknown["secure"]) == (None, False)
-    assert len(compact["cells"]) == len({tuple(sorted(c.items())) for row in view["heat_map"]
-                                         for c in row["cells"].values()})
+        judged("p3", MA2, 3, on=date(2026, 11, 1)), judged("p1", EN1, 2), judged("p1", EN1, 1))))
+    assert expand_heat_map(compact["heat_map"], objective_ids(compact)) == full["heat_map"]
+    rows = {row["pupil_id"]: row["cells"] for row in compact["heat_map"]["rows"]}
+    assert list(rows) == ["p1", "p2", "p3", "p4", "p5", "p6"] and rows["p4"] == [None, None, None]
+    cells = compact["heat_map"]["cells"]
+    assert cells[rows["p2"][1]] == {**SECURE, "value": 9, "label": None, "secure": False}  # a value the scale lacks
+    assert cells[rows["p1"][0]]["label"] == "Red"  # the latest of p1's two English judgements
+    assert full["heat_map"][5] == {"pupil_id": "p6", "cells": {"o-en1": cells[rows["p6"][0]],
+                                                               "o-ma1": cells[rows["p6"][1]]}}
 
 
-def test_the_documented_schema_loads_both_encodings_and_refuses_a_mixture():
-    view = analyse_class(snapshot())
+def test_the_same_value_and_label_on_two_scales_is_one_cell():
+    twin = Scale("twin", "Another scale with the same bands", EDSM.bands)
+    ma2 = replace(MA2, scale_id="twin")
+    full, compact = both(snapshot(objectives=(MA1, ma2), scales={"edsm": EDSM, "twin": twin},
+                                  judgements=(judged("p1", MA1, 3), judged("p1", ma2, 3))))
+    assert compact["heat_map"]["cells"] == [SECURE]
+    assert compact["heat_map"]["rows"][0]["cells"] == [0, 0]
+    assert expand_heat_map(compact["heat_map"], objective_ids(compact)) == full["heat_map"]
+
+
+@pytest.mark.parametrize("filters", [{"subject": "Maths"}, {"group": "sen"}, {"subject": "English", "group": "eal"},
+                                     {"group": "more_able"}])
+def test_both_forms_agree_under_the_filters(filters):
+    full, compact = both(snapshot(), **filters)
+    assert expand_heat_map(compact["heat_map"], objective_ids(compact)) == full["heat_map"]
+    assert [len(row["cells"]) for row in compact["heat_map"]["rows"]] == [len(full["objectives"])] * len(
+        full["pupils"])
+
+
+def test_an_unknown_encoding_is_refused():
+    with pytest.raises(ValueError, match="columns"):
+        analyse_class(snapshot(), heat_map="columns")
+
+
+def test_the_documented_schema_loads_both_forms_and_refuses_a_mixture():
+    full, compact = both(snapshot())
     schema = ClassAnalysisSchema()
-    schema.load(view, unknown=RAISE)
-    schema.load(encode_heat_map(view, "compact"), unknown=RAISE)
-    mixed = encode_heat_map(view, "compact")
-    mixed["heat_map"]["rows"][0]["cells"][0] = {"o-ma1": SECURE}
+    schema.load(full, unknown=RAISE)
+    schema.load(compact, unknown=RAISE)
+    mixed = analyse_class(snapshot(), heat_map="compact")
+    mixed["heat_map"] = {**mixed["heat_map"], "rows": [{"pupil_id": "p1", "cells": [{"o-ma1": SECURE}]}]}
     with pytest.raises(ValidationError):
         schema.load(mixed, unknown=RAISE)
+    with pytest.raises(ValidationError):
+        schema.load({**compact, "heat_map": {"cells": [], "rows": [{"pupil_id": "p1", "cells": [-1]}]}},
+                    unknown=RAISE)

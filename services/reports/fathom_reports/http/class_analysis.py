@@ -18,7 +18,7 @@ from fathom_reports.responses import STORE_EXTENSION, cached_view, not_found, re
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema, ClassAnalysisSchema
 from fathom_reports.views.class_analysis import analyse_class
-from fathom_reports.views.heat_map import FULL, encode_heat_map
+from fathom_reports.views.heat_map import FULL
 from fathom_reports.views.values import ClassSnapshot, DateRange
 from fathom_shared.auth import Principal
 
@@ -48,8 +48,8 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
     if not wants_csv(format):
         arguments = {"class_id": class_id, "subject": subject, "group": group, "source": source, "from": from_,
                      "to": to, "as_of": as_of, "heat_map": heat_map}
-        render_view = lambda snapshot: encode_heat_map(  # noqa: E731
-            analyse_class(snapshot, subject=subject, group=group), heat_map)
+        render_view = lambda snapshot: analyse_class(snapshot, subject=subject, group=group,  # noqa: E731
+                                                     heat_map=heat_map)
         if as_of is None:
             return cached_view(
                 principal.trust_id, consistency, "class_analysis", arguments,

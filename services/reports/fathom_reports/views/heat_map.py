@@ -13,79 +13,81 @@ when the pupil is not assessed on it::
     {"cells": [{"value": 3, "label": "Secure", ...}, ...],
      "rows": [{"pupil_id": "p1", "cells": [0, null, 1, ...]}, ...]}
 
-A client expands it back in a few lines (:func:`expand_heat_map` here, ``heat-map-encoding.js`` in the web
-app); the two encodings are the same data, so every cell of one is recoverable from the other.
-Nothing here touches Flask or the database.
+The view is built compact (:class:`HeatMapCells` numbers the distinct cells as it meets them) and the full
+form is its expansion (:func:`expand_heat_map`, which a client does in a few lines too), so the two are the
+same data by construction and asking for ``compact`` costs nothing extra. Nothing here touches Flask or the
+database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
-__all__ = ["COMPACT", "ENCODINGS", "FULL", "compact_heat_map", "encode_heat_map", "expand_heat_map"]
+from fathom_reports.views.values import Band, Judgement, Scale
+
+__all__ = ["COMPACT", "ENCODINGS", "FULL", "HeatMapCells", "expand_heat_map"]
 
 FULL = "full"
 COMPACT = "compact"
 ENCODINGS = (FULL, COMPACT)
 
 
-def compact_heat_map(rows: Iterable[Mapping[str, Any]], objective_ids: Sequence[str]) -> dict[str, Any]:
-    """``rows`` in the full encoding as the compact one, each row aligned with ``objective_ids``.
+class HeatMapCells:
+    """The distinct cells of one heat map, each one (read-only) dict, numbered in the order they are first met.
 
-    Equal cells become one entry, numbered in order of first appearance (row by row, objective by objective),
-    so the same heat map always gives the same bytes. The view shares one dict per distinct cell, so cells are
-    first told apart by identity and only a new object is compared by content. A cell for an objective not in
-    ``objective_ids`` could not be expanded again: it is refused rather than dropped.
+    A class's 3,000 judgements typically share a few dozen (value, date, source) combinations, so the view is
+    built from few objects and dates are formatted a few dozen times, not 3,000. Cells are looked up by scale,
+    value, date and source; a new one equal to an earlier one (the same value and label on another scale)
+    gets the earlier one's number, so each distinct cell is listed once.
     """
-    distinct: list[Mapping[str, Any]] = []
-    by_content: dict[tuple[tuple[str, Any], ...], int] = {}
-    by_identity: dict[int, int] = {}  # id(cell) → index; every cell stays alive in ``rows`` meanwhile
-    compact_rows = []
-    for row in rows:
-        cells: Mapping[str, Mapping[str, Any]] = row["cells"]
-        line: list[int | None] = []
-        for objective_id in objective_ids:
-            cell = cells.get(objective_id)
-            if cell is None:
-                line.append(None)
-                continue
-            index = by_identity.get(id(cell))
+
+    def __init__(self) -> None:
+        self.cells: list[dict[str, Any]] = []
+        self._by_judgement: dict[tuple[str | None, int, date, str], int] = {}
+        self._by_content: dict[tuple[Any, ...], int] = {}
+        self._bands: dict[str | None, dict[int, Band]] = {}
+
+    def index(self, scale: Scale | None, judgement: Judgement) -> int:
+        """The number of ``judgement``'s cell (its value with ``scale``'s label; unknown values: no label,
+        not secure)."""
+        scale_id = scale.scale_id if scale else None
+        key = (scale_id, judgement.value, judgement.assessed_on, judgement.source)
+        index = self._by_judgement.get(key)
+        if index is None:
+            bands = self._bands.get(scale_id)
+            if bands is None:
+                bands = self._bands[scale_id] = {band.value: band for band in scale.bands} if scale else {}
+            band = bands.get(judgement.value)
+            cell = {"value": judgement.value, "label": band.label if band else None,
+                    "secure": bool(band and band.secure), "assessed_on": judgement.assessed_on.isoformat(),
+                    "source": judgement.source}
+            content = tuple(cell.values())
+            index = self._by_content.get(content)
             if index is None:
-                content = tuple(sorted(cell.items()))
-                index = by_content.get(content)
-                if index is None:
-                    index = by_content[content] = len(distinct)
-                    distinct.append(cell)
-                by_identity[id(cell)] = index
-            line.append(index)
-        if len(cells) != len(line) - line.count(None):
-            unknown = sorted(set(cells) - set(objective_ids))
-            raise ValueError(f"Pupil {row['pupil_id']} has cells for objectives the view does not list: {unknown}")
-        compact_rows.append({"pupil_id": row["pupil_id"], "cells": line})
-    return {"cells": distinct, "rows": compact_rows}
+                index = self._by_content[content] = len(self.cells)
+                self.cells.append(cell)
+            self._by_judgement[key] = index
+        return index
+
+    def heat_map(self, rows: Iterable[tuple[str, list[int | None]]], objective_ids: Sequence[str],
+                 encoding: str = FULL) -> Any:
+        """The heat map of ``rows`` (pupil id, one cell number or None per objective of ``objective_ids``)."""
+        if encoding not in ENCODINGS:
+            raise ValueError(f"Unknown heat-map encoding {encoding!r}; expected one of {ENCODINGS}.")
+        compact = {"cells": self.cells, "rows": [{"pupil_id": pupil_id, "cells": line} for pupil_id, line in rows]}
+        return compact if encoding == COMPACT else expand_heat_map(compact, objective_ids)
 
 
 def expand_heat_map(compact: Mapping[str, Any], objective_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The full encoding of ``compact`` (the inverse of :func:`compact_heat_map` for the same objectives).
+    """The full encoding of a ``compact`` heat map whose rows are aligned with ``objective_ids``: per pupil, the
+    cells keyed by objective id in that order, not-assessed objectives left out.
 
-    Equal cells come back as one shared dict: treat the result as read-only.
+    Equal cells come back as one shared dict: treat the result as read-only (it is for serialising).
     """
     cells = compact["cells"]
     return [{"pupil_id": row["pupil_id"],
-             "cells": {objective_id: cells[index] for objective_id, index in zip(objective_ids, row["cells"],
-                                                                                 strict=True)
-                       if index is not None}}
+             "cells": {objective_id: cells[index]
+                       for objective_id, index in zip(objective_ids, row["cells"], strict=True) if index is not None}}
             for row in compact["rows"]]
-
-
-def encode_heat_map(view: dict[str, Any], encoding: str) -> dict[str, Any]:
-    """A Class Analysis ``view`` with its heat map in ``encoding``: the view itself for ``full``; for
-    ``compact`` a copy whose ``heat_map`` (in the same place, so the keys keep their order) is compact,
-    aligned with the view's ``objectives``."""
-    if encoding == FULL:
-        return view
-    if encoding != COMPACT:
-        raise ValueError(f"Unknown heat-map encoding {encoding!r}; expected one of {ENCODINGS}.")
-    objective_ids = [objective["objective_id"] for objective in view["objectives"]]
-    return {**view, "heat_map": compact_heat_map(view["heat_map"], objective_ids)}
