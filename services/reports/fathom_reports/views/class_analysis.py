@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fathom_reports.views.gaps import find_gaps, suggest_groups
-from fathom_reports.views.heat_map import FULL, HeatMapCells
+from fathom_reports.views.heat_map import FULL, HeatMap
 from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
 from fathom_reports.views.trust_settings import TrustSettings
 from fathom_reports.views.values import (
@@ -68,14 +68,13 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
         if judgement.pupil_id in pupil_ids:
             latest[judgement.objective_id][judgement.pupil_id] = judgement
 
-    cells = HeatMapCells()
-    lines: dict[str, list[int | None]] = {pupil.pupil_id: [None] * len(objectives) for pupil in pupils}
+    grid = HeatMap([pupil.pupil_id for pupil in pupils], [o.objective_id for o in objectives], heat_map)
     objective_views = []
     for column, objective in enumerate(objectives):
         scale = snapshot.scales.get(objective.scale_id)
         judged = latest.get(objective.objective_id, {})
         for pupil_id, judgement in judged.items():
-            lines[pupil_id][column] = cells.index(scale, judgement)
+            grid.add(pupil_id, column, scale, judgement)
         objective_views.append(_objective_view(objective, scale, pupils, judged,
                                                snapshot.taught.get(objective.objective_id, ()),
                                                snapshot.settings))
@@ -94,8 +93,7 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
         "settings": snapshot.settings.view(),
         "pupils": [pupil_view(p) for p in pupils],
         "objectives": objective_views,
-        "heat_map": cells.heat_map([(p.pupil_id, lines[p.pupil_id]) for p in pupils],
-                                   [o.objective_id for o in objectives], heat_map),
+        "heat_map": grid.view(),
         "interventions": _interventions_view(snapshot.interventions, pupils),
         "gaps": find_gaps(objective_views, snapshot.settings),
         "suggested_groups": suggest_groups(objective_views, snapshot.settings, [p.pupil_id for p in pupils]),

@@ -13,71 +13,76 @@ when the pupil is not assessed on it::
     {"cells": [{"value": 3, "label": "Secure", ...}, ...],
      "rows": [{"pupil_id": "p1", "cells": [0, null, 1, ...]}, ...]}
 
-The view is built compact (:class:`HeatMapCells` numbers the distinct cells as it meets them) and the full
-form is its expansion (:func:`expand_heat_map`, which a client does in a few lines too), so the two are the
-same data by construction and asking for ``compact`` costs nothing extra. Nothing here touches Flask or the
-database.
+Both are built by one :class:`HeatMap` from the same distinct cells, each made once, so asking for ``compact``
+costs nothing extra. A client expands the compact form in a few lines (:func:`expand_heat_map` here,
+``heat-map-encoding.js`` in the web app). Nothing here touches Flask or the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from fathom_reports.views.values import Band, Judgement, Scale
+from fathom_reports.views.values import Judgement, Scale
 
-__all__ = ["COMPACT", "ENCODINGS", "FULL", "HeatMapCells", "expand_heat_map"]
+__all__ = ["COMPACT", "ENCODINGS", "FULL", "HeatMap", "expand_heat_map"]
 
 FULL = "full"
 COMPACT = "compact"
 ENCODINGS = (FULL, COMPACT)
 
 
-class HeatMapCells:
-    """The distinct cells of one heat map, each one (read-only) dict, numbered in the order they are first met.
+class HeatMap:
+    """A heat map being built, judgement by judgement, in ``encoding``; :meth:`view` is the finished one.
 
-    A class's 3,000 judgements typically share a few dozen (value, date, source) combinations, so the view is
-    built from few objects and dates are formatted a few dozen times, not 3,000. Cells are looked up by scale,
-    value, date and source; a new one equal to an earlier one (the same value and label on another scale)
-    gets the earlier one's number, so each distinct cell is listed once.
+    Each distinct cell is one (read-only) dict, made the first time it is met and numbered in that order. A
+    class's 3,000 judgements typically share a few dozen (value, date, source) combinations, so the view is
+    built from few objects and dates are formatted a few dozen times, not 3,000. Cells are told apart by what
+    they show (value, band label, secure, date, source), so the same value and label on two scales is one cell.
     """
 
-    def __init__(self) -> None:
-        self.cells: list[dict[str, Any]] = []
-        self._by_judgement: dict[tuple[str | None, int, date, str], int] = {}
-        self._by_content: dict[tuple[Any, ...], int] = {}
-        self._bands: dict[str | None, dict[int, Band]] = {}
-
-    def index(self, scale: Scale | None, judgement: Judgement) -> int:
-        """The number of ``judgement``'s cell (its value with ``scale``'s label; unknown values: no label,
-        not secure)."""
-        scale_id = scale.scale_id if scale else None
-        key = (scale_id, judgement.value, judgement.assessed_on, judgement.source)
-        index = self._by_judgement.get(key)
-        if index is None:
-            bands = self._bands.get(scale_id)
-            if bands is None:
-                bands = self._bands[scale_id] = {band.value: band for band in scale.bands} if scale else {}
-            band = bands.get(judgement.value)
-            cell = {"value": judgement.value, "label": band.label if band else None,
-                    "secure": bool(band and band.secure), "assessed_on": judgement.assessed_on.isoformat(),
-                    "source": judgement.source}
-            content = tuple(cell.values())
-            index = self._by_content.get(content)
-            if index is None:
-                index = self._by_content[content] = len(self.cells)
-                self.cells.append(cell)
-            self._by_judgement[key] = index
-        return index
-
-    def heat_map(self, rows: Iterable[tuple[str, list[int | None]]], objective_ids: Sequence[str],
-                 encoding: str = FULL) -> Any:
-        """The heat map of ``rows`` (pupil id, one cell number or None per objective of ``objective_ids``)."""
+    def __init__(self, pupil_ids: Sequence[str], objective_ids: Sequence[str], encoding: str = FULL) -> None:
         if encoding not in ENCODINGS:
             raise ValueError(f"Unknown heat-map encoding {encoding!r}; expected one of {ENCODINGS}.")
-        compact = {"cells": self.cells, "rows": [{"pupil_id": pupil_id, "cells": line} for pupil_id, line in rows]}
-        return compact if encoding == COMPACT else expand_heat_map(compact, objective_ids)
+        self.pupil_ids, self.objective_ids, self.compact = pupil_ids, objective_ids, encoding == COMPACT
+        self.cells: list[dict[str, Any]] = []
+        self._numbers: dict[tuple[int, tuple[str | None, bool], date, str], int] = {}
+        self._bands: dict[str | None, dict[int, tuple[str | None, bool]]] = {}
+        if self.compact:
+            self._lines: dict[str, list[int | None]] = {pupil_id: [None] * len(objective_ids) for pupil_id in pupil_ids}
+        else:
+            self._rows: dict[str, dict[str, dict[str, Any]]] = {pupil_id: {} for pupil_id in pupil_ids}
+
+    def add(self, pupil_id: str, column: int, scale: Scale | None, judgement: Judgement) -> None:
+        """``judgement`` as the pupil's cell for ``objective_ids[column]`` (add in column order: the full form's
+        cells keep the order they were added in). Its value takes ``scale``'s label; a value the scale does not
+        define has no label and is not secure."""
+        scale_id = scale.scale_id if scale else None
+        bands = self._bands.get(scale_id)
+        if bands is None:
+            bands = self._bands[scale_id] = {b.value: (b.label, b.secure) for b in scale.bands} if scale else {}
+        band = bands.get(judgement.value, _NO_BAND)
+        key = (judgement.value, band, judgement.assessed_on, judgement.source)
+        number = self._numbers.get(key)
+        if number is None:
+            number = self._numbers[key] = len(self.cells)
+            self.cells.append({"value": judgement.value, "label": band[0], "secure": bool(band[1]),
+                               "assessed_on": judgement.assessed_on.isoformat(), "source": judgement.source})
+        if self.compact:
+            self._lines[pupil_id][column] = number
+        else:
+            self._rows[pupil_id][self.objective_ids[column]] = self.cells[number]
+
+    def view(self) -> Any:
+        """The heat map as the view shows it: a list of rows (full) or ``{cells, rows}`` (compact)."""
+        if self.compact:
+            return {"cells": self.cells,
+                    "rows": [{"pupil_id": pupil_id, "cells": self._lines[pupil_id]} for pupil_id in self.pupil_ids]}
+        return [{"pupil_id": pupil_id, "cells": self._rows[pupil_id]} for pupil_id in self.pupil_ids]
+
+
+_NO_BAND: tuple[str | None, bool] = (None, False)
 
 
 def expand_heat_map(compact: Mapping[str, Any], objective_ids: Sequence[str]) -> list[dict[str, Any]]:
