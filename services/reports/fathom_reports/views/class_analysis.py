@@ -73,8 +73,7 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
     for column, objective in enumerate(objectives):
         scale = snapshot.scales.get(objective.scale_id)
         judged = latest.get(objective.objective_id, {})
-        for pupil_id, judgement in judged.items():
-            grid.add(pupil_id, column, scale, judgement)
+        grid.add_column(column, scale, judged.items())
         objective_views.append(_objective_view(objective, scale, pupils, judged,
                                                snapshot.taught.get(objective.objective_id, ()),
                                                snapshot.settings))

@@ -20,7 +20,7 @@ costs nothing extra. A client expands the compact form in a few lines (:func:`ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -54,25 +54,29 @@ class HeatMap:
         else:
             self._rows: dict[str, dict[str, dict[str, Any]]] = {pupil_id: {} for pupil_id in pupil_ids}
 
-    def add(self, pupil_id: str, column: int, scale: Scale | None, judgement: Judgement) -> None:
-        """``judgement`` as the pupil's cell for ``objective_ids[column]`` (add in column order: the full form's
-        cells keep the order they were added in). Its value takes ``scale``'s label; a value the scale does not
-        define has no label and is not secure."""
+    def add_column(self, column: int, scale: Scale | None, judged: Iterable[tuple[str, Judgement]]) -> None:
+        """Each (pupil id, judgement) of ``judged`` as that pupil's cell for ``objective_ids[column]``, whose
+        scale is ``scale``: its value takes the scale's label; a value the scale does not define has no label
+        and is not secure. Add the columns in order: the full form's cells keep the order they were added in.
+
+        One call per objective, its loop on locals: this runs for every judgement a class shows."""
         scale_id = scale.scale_id if scale else None
         bands = self._bands.get(scale_id)
         if bands is None:
             bands = self._bands[scale_id] = {b.value: (b.label, b.secure) for b in scale.bands} if scale else {}
-        band = bands.get(judgement.value, _NO_BAND)
-        key = (judgement.value, band, judgement.assessed_on, judgement.source)
-        number = self._numbers.get(key)
-        if number is None:
-            number = self._numbers[key] = len(self.cells)
-            self.cells.append({"value": judgement.value, "label": band[0], "secure": bool(band[1]),
-                               "assessed_on": judgement.assessed_on.isoformat(), "source": judgement.source})
-        if self.compact:
-            self._lines[pupil_id][column] = number
-        else:
-            self._rows[pupil_id][self.objective_ids[column]] = self.cells[number]
+        numbers, cells, objective_id = self._numbers, self.cells, self.objective_ids[column]
+        for pupil_id, judgement in judged:
+            band = bands.get(judgement.value, _NO_BAND)
+            key = (judgement.value, band, judgement.assessed_on, judgement.source)
+            number = numbers.get(key)
+            if number is None:
+                number = numbers[key] = len(cells)
+                cells.append({"value": judgement.value, "label": band[0], "secure": bool(band[1]),
+                              "assessed_on": judgement.assessed_on.isoformat(), "source": judgement.source})
+            if self.compact:
+                self._lines[pupil_id][column] = number
+            else:
+                self._rows[pupil_id][objective_id] = cells[number]
 
     def view(self) -> Any:
         """The heat map as the view shows it: a list of rows (full) or ``{cells, rows}`` (compact)."""
