@@ -34,7 +34,7 @@ ENCODINGS = (FULL, COMPACT)
 
 
 class HeatMap:
-    """A heat map being built, judgement by judgement, in ``encoding``; :meth:`view` is the finished one.
+    """A heat map being built, objective by objective, in ``encoding``; :meth:`view` is the finished one.
 
     Each distinct cell is one (read-only) dict, made the first time it is met and numbered in that order. A
     class's 3,000 judgements typically share a few dozen (value, date, source) combinations, so the view is
