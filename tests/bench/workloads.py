@@ -11,7 +11,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -222,12 +222,13 @@ def catch_up(system: BenchSystem, service: str, position_of: Callable[[], int], 
 
 
 def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, clients: int = 1,
-                 check: Callable[[dict[str, Any]], None] | None = None, progress: bool = True) -> Latencies:
-    """``count`` Class Analysis reads split over ``clients`` threads (no consistency wait)."""
+                 check: Callable[[dict[str, Any]], None] | None = None, progress: bool = True,
+                 params: Mapping[str, str] | None = None) -> Latencies:
+    """``count`` Class Analysis reads split over ``clients`` threads (no consistency wait), with query ``params``."""
     url = f"{system.reports_url}/v1/classes/{class_id}/analysis"
     warm = system.session(trust_id)
     for _ in range(10):
-        body = warm.get(url, timeout=60)
+        body = warm.get(url, params=params, timeout=60)
         body.raise_for_status()
     if check is not None:
         check(body.json())
@@ -239,7 +240,7 @@ def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, 
         session = system.session(trust_id)
         for _ in range(n):
             t0 = time.perf_counter()
-            response = session.get(url, timeout=60)
+            response = session.get(url, params=params, timeout=60)
             elapsed = time.perf_counter() - t0
             with lock:
                 if response.status_code == 200:
@@ -256,8 +257,10 @@ def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, 
     return result
 
 
-def first_read_latency(system: BenchSystem, trust_id: str, class_ids: list[str], progress: bool = True) -> Latencies:
-    """One Class Analysis read of each class, sequentially: none was read before, so each is rendered.
+def first_read_latency(system: BenchSystem, trust_id: str, class_ids: list[str], progress: bool = True,
+                       params: Mapping[str, str] | None = None) -> Latencies:
+    """One Class Analysis read of each class (query ``params``), sequentially: none was read so before, so each
+    is rendered.
 
     The reports service keeps rendered bodies per worker until the trust's position moves, so a
     repeated read measures a kept body; this measures the load-and-render path a first reader pays.
@@ -267,7 +270,7 @@ def first_read_latency(system: BenchSystem, trust_id: str, class_ids: list[str],
     started = time.perf_counter()
     for class_id in tqdm(class_ids, desc="first reads", disable=not progress, leave=False):
         t0 = time.perf_counter()
-        response = session.get(f"{system.reports_url}/v1/classes/{class_id}/analysis", timeout=60)
+        response = session.get(f"{system.reports_url}/v1/classes/{class_id}/analysis", params=params, timeout=60)
         elapsed = time.perf_counter() - t0
         if response.status_code == 200:
             result.seconds.append(elapsed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from itertools import groupby
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from playwright.sync_api import expect
@@ -105,6 +106,39 @@ def test_a_teacher_sees_the_heat_map_of_their_class(page, web: WebSystem, sign_i
     answer = requests.get(web.url + csv[0], headers=bearer(web.token(["teacher"], classes=[CLASS])), timeout=30)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
     screenshot(page, "class-analysis")
+
+
+def analysis_reads(page, class_id: str = CLASS) -> list:
+    """Every answer to the page's reads of the class's analysis, as they arrive."""
+    answers: list = []
+    path = f"/v1/classes/{class_id}/analysis"
+    page.on("response", lambda answer: answers.append(answer) if urlsplit(answer.url).path == path else None)
+    return answers
+
+
+def test_the_page_reads_the_compact_heat_map_and_shows_every_cell_of_the_full_one(page, web: WebSystem,
+                                                                                  sign_in) -> None:
+    full = analysis(web)
+    answers = analysis_reads(page)
+    open_class(page, sign_in)
+
+    # The page asked for the compact form and was answered it: each distinct cell once, indices per pupil.
+    assert answers and all(parse_qs(urlsplit(a.url).query)["heat_map"] == ["compact"] for a in answers)
+    compact = answers[-1].json()["heat_map"]
+    assert set(compact) == {"cells", "rows"}
+    judged = {(row["pupil_id"], objective_id): cell
+              for row in full["heat_map"] for objective_id, cell in row["cells"].items()}
+    assert 0 < len(compact["cells"]) < len(judged)
+
+    # What it shows is the full form's every cell: value, band and colour, or nothing when not assessed.
+    shown = page.locator("td.cell").evaluate_all(
+        "cells => cells.map(c => [c.dataset.pupilId, c.dataset.objectiveId, c.dataset.value, c.textContent])")
+    assert len(shown) == len(full["pupils"]) * len(full["objectives"])
+    for pupil_id, objective_id, value, text in shown:
+        cell = judged.get((pupil_id, objective_id))
+        expected = (str(cell["value"]), band_short(cell["label"])) if cell else ("", "")
+        assert (value, text) == expected, (pupil_id, objective_id)
+    assert sum(1 for c in shown if c[2]) == len(judged)
 
 
 def test_the_filters_show_the_apis_pupils_and_objectives_and_stay_in_the_url(page, web: WebSystem, sign_in) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -161,6 +162,20 @@ def test_a_teacher_enters_a_strand_by_keyboard_fills_a_column_undoes_and_saves_o
     titles = bar.locator(".bar-segment").evaluate_all("els => els.map(e => e.title)")
     assert {f"{c['label']}: {c['count']}" for c in filled["counts"] if c["count"]} <= set(titles)
     assert "Secure: 8" in titles
+
+
+def test_the_grid_reads_the_compact_heat_map_and_shows_each_pupils_current_band(page, web: WebSystem,
+                                                                               sign_in) -> None:
+    path = f"/v1/classes/{CLASS}/analysis"
+    reads: list = []
+    page.on("request", lambda request: reads.append(request.url) if urlsplit(request.url).path == path else None)
+    pupils, objectives = open_entry(page, sign_in, "maths", "geometry")
+    assert reads and all(parse_qs(urlsplit(url).query)["heat_map"] == ["compact"] for url in reads)
+    values = current_values(analysis(web))
+    shown = {(pupil_id, objective_id): cell(page, pupil_id, objective_id).get_attribute("data-current")
+             for pupil_id in pupils for objective_id in objectives}
+    assert shown == {key: str(values[key]) if key in values else "" for key in shown}
+    assert any(shown.values())
 
 
 def test_per_item_errors_from_the_api_are_shown_on_their_cells_and_nothing_is_saved(

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from fathom_reports.views.heat_map import expand_heat_map
 from tests.integration.test_audit_time_travel import cell, reports, story  # noqa: F401  (fixtures)
 from tests.support import bearer, token_for
 
@@ -78,3 +79,14 @@ def test_refused_before_any_history_is_replayed(reports, story, settings, app_en
         event.remove(app_engine, "before_cursor_execute", record)
     assert answer.status_code == 403, answer.get_json()
     assert replayed == []
+
+
+def test_a_past_view_in_the_compact_form_is_the_same_past_view(reports, story, teacher):  # noqa: F811
+    full = reports.get("/v1/classes/4A/analysis?as_of=18", headers=teacher("4A"))
+    compact = reports.get("/v1/classes/4A/analysis?as_of=18&heat_map=compact", headers=teacher("4A"))
+    assert full.status_code == compact.status_code == 200
+    assert full.headers["ETag"] != compact.headers["ETag"]
+    body = compact.get_json()
+    objective_ids = [objective["objective_id"] for objective in body["objectives"]]
+    assert {**body, "heat_map": expand_heat_map(body["heat_map"], objective_ids)} == full.get_json()
+    assert "p2" not in str(body["heat_map"])

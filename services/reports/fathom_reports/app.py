@@ -22,6 +22,7 @@ from fathom_reports.http import (
 )
 from fathom_reports.loading.store import ReadModelStore
 from fathom_reports.responses import BODIES_EXTENSION, STORE_EXTENSION, ExportFormatsPlugin, RevalidationPlugin
+from fathom_reports.schemas.alternatives import one_of_properties
 from fathom_reports.web import install_web_app
 from fathom_reports.webhooks.policy import POLICY_EXTENSION, WebhookPolicy
 from fathom_reports.webhooks.secrets import secret_box
@@ -45,6 +46,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     )
     api.spec.plugins.append(ExportFormatsPlugin())  # before the blueprints: it documents their operations
     api.spec.plugins.append(RevalidationPlugin())
+    api.ma_plugin.converter.add_attribute_function(one_of_properties)  # a field with several shapes: `oneOf`
     app.extensions[STORE_EXTENSION] = ReadModelStore(
         engine, settings.app_database_url, settings.consistency_timeout_s)
     app.extensions[BODIES_EXTENSION] = RenderedBodies(settings.read_cache_bytes)

@@ -18,6 +18,7 @@ from fathom_reports.responses import STORE_EXTENSION, cached_view, not_found, re
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema, ClassAnalysisSchema
 from fathom_reports.views.class_analysis import analyse_class
+from fathom_reports.views.heat_map import FULL
 from fathom_reports.views.values import ClassSnapshot, DateRange
 from fathom_shared.auth import Principal
 
@@ -35,14 +36,20 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
                    format: str | None = None, table: str = "objectives", from_: date | None = None,
-                   to: date | None = None, as_of: AsOf | None = None) -> Response:
+                   to: date | None = None, as_of: AsOf | None = None, heat_map: str = FULL) -> Response:
     """Per objective: pupils per band, assessed / not yet, % secure, taught dates, who is not secure;
-    per pupil: the current judgement on each objective (the heat map); gaps and suggested groups."""
+    per pupil: the current judgement on each objective (the heat map); gaps and suggested groups.
+
+    ``heat_map=compact`` answers the same view with the heat map in its compact encoding
+    (:mod:`fathom_reports.views.heat_map`): a fraction of the bytes to render, gzip, send and parse. The
+    encoding is one of the arguments that name the kept body, so each has its own body and ``ETag``. A CSV
+    export is a table either way and ignores it."""
     period = DateRange(from_, to) if from_ or to else None
     if not wants_csv(format):
         arguments = {"class_id": class_id, "subject": subject, "group": group, "source": source, "from": from_,
-                     "to": to, "as_of": as_of}
-        render_view = lambda snapshot: analyse_class(snapshot, subject=subject, group=group)  # noqa: E731
+                     "to": to, "as_of": as_of, "heat_map": heat_map}
+        render_view = lambda snapshot: analyse_class(snapshot, subject=subject, group=group,  # noqa: E731
+                                                     heat_map=heat_map)
         if as_of is None:
             return cached_view(
                 principal.trust_id, consistency, "class_analysis", arguments,

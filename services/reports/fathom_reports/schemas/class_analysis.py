@@ -12,7 +12,9 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from fathom_reports.schemas.alternatives import OneOf
 from fathom_reports.schemas.query import AnalysisQuerySchema
+from fathom_reports.views.heat_map import ENCODINGS, FULL
 from fathom_shared.events import SOURCES
 
 
@@ -21,6 +23,12 @@ class ClassAnalysisQuerySchema(AnalysisQuerySchema):
         "description": "Only judgements assessed on or after this date (ISO 8601); each pupil's current "
                        "judgement is then the trust's rollup over those judgements alone."})
     to = fields.Date(metadata={"description": "Only judgements assessed on or before this date (ISO 8601)."})
+    heat_map = fields.String(
+        load_default=FULL, validate=validate.OneOf(ENCODINGS), metadata={
+            "description": "How the JSON answer encodes `heat_map`: `full` (the default), one object per pupil "
+                           "with a cell per objective id; or `compact`, every distinct cell once and per pupil an "
+                           "array aligned with `objectives` holding an index into those cells or null (not "
+                           "assessed). The same data either way; a CSV export ignores it."})
     table = fields.String(
         load_default="objectives", validate=validate.OneOf(["objectives", "heat_map", "gaps", "suggested_groups"]),
         metadata={"description": "Which table a CSV export holds: per objective, per pupil and objective, "
@@ -143,6 +151,23 @@ class HeatMapRowSchema(Schema):
                                                  "absent when not assessed."})
 
 
+class CompactHeatMapRowSchema(Schema):
+    pupil_id = fields.String(required=True)
+    cells = fields.List(fields.Integer(allow_none=True, validate=validate.Range(min=0)), required=True, metadata={
+        "description": "One entry per objective, in the order of `objectives`: an index into the heat map's "
+                       "`cells`, or null when the pupil is not assessed on that objective."})
+
+
+class CompactHeatMapSchema(Schema):
+    """The heat map as ``heat_map=compact`` answers it: the same cells as the full form, each distinct one once."""
+
+    cells = fields.List(fields.Nested(CellSchema), required=True, metadata={
+        "description": "Every distinct cell once (the pupil's latest judgement, as in the full form), in order of "
+                       "first appearance."})
+    rows = fields.List(fields.Nested(CompactHeatMapRowSchema), required=True,
+                       metadata={"description": "One per pupil, in the order of `pupils`."})
+
+
 class InterventionBriefSchema(Schema):
     """What every view says of an intervention; views add their own fields."""
 
@@ -213,7 +238,12 @@ class ClassAnalysisSchema(Schema):
     pupils = fields.List(fields.Nested(PupilSchema), required=True)
     objectives = fields.List(fields.Nested(ObjectiveAnalysisSchema), required=True,
                              metadata={"description": "Ordered by subject, then code."})
-    heat_map = fields.List(fields.Nested(HeatMapRowSchema), required=True)
+    heat_map = OneOf(
+        fields.List(fields.Nested(HeatMapRowSchema)), fields.Nested(CompactHeatMapSchema), required=True,
+        metadata={"description": "Per pupil, the latest judgement on each objective. An array (one object per "
+                                 "pupil, cells keyed by objective id) unless `heat_map=compact` was asked for: "
+                                 "then an object, `cells` listing each distinct cell once and `rows[i].cells[j]` "
+                                 "the index of pupil i's cell for `objectives[j]` (null: not assessed)."})
     interventions = fields.List(fields.Nested(InterventionSchema), required=True)
     settings = fields.Nested(TrustSettingsSchema, required=True)
     gaps = fields.Nested(GapsSchema, required=True)

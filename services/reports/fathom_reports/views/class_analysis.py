@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fathom_reports.views.gaps import find_gaps, suggest_groups
+from fathom_reports.views.heat_map import FULL, HeatMap
 from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
 from fathom_reports.views.trust_settings import TrustSettings
 from fathom_reports.views.values import (
@@ -47,12 +48,13 @@ def pupils_in_group(pupils: Iterable[Pupil], group: str | None) -> list[Pupil]:
     return [pupil for pupil in pupils if predicate(pupil.groups)]
 
 
-def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group: str | None = None
-                  ) -> dict[str, Any]:
+def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group: str | None = None,
+                  heat_map: str = FULL) -> dict[str, Any]:
     """The Class Analysis view as JSON-ready data (see ``schemas.ClassAnalysisSchema``).
 
     Counts, the heat map and the interventions cover only the pupils in ``group``; the
     objectives are those of ``subject`` (all subjects when None), ordered by subject and code.
+    ``heat_map``: the heat map's encoding, ``full`` or ``compact`` (:mod:`fathom_reports.views.heat_map`).
     Equal heat-map cells are one shared dict: treat the result as read-only (it is for serialising).
     """
     pupils = pupils_in_group(snapshot.pupils, group)
@@ -66,14 +68,12 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
         if judgement.pupil_id in pupil_ids:
             latest[judgement.objective_id][judgement.pupil_id] = judgement
 
-    heat_map: dict[str, dict[str, Any]] = {pupil.pupil_id: {} for pupil in pupils}
-    cells = _CellCache()
+    grid = HeatMap([pupil.pupil_id for pupil in pupils], [o.objective_id for o in objectives], heat_map)
     objective_views = []
-    for objective in objectives:
+    for column, objective in enumerate(objectives):
         scale = snapshot.scales.get(objective.scale_id)
         judged = latest.get(objective.objective_id, {})
-        for pupil_id, judgement in judged.items():
-            heat_map[pupil_id][objective.objective_id] = cells.cell(scale, judgement)
+        grid.add_column(column, scale, judged.items())
         objective_views.append(_objective_view(objective, scale, pupils, judged,
                                                snapshot.taught.get(objective.objective_id, ()),
                                                snapshot.settings))
@@ -92,7 +92,7 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
         "settings": snapshot.settings.view(),
         "pupils": [pupil_view(p) for p in pupils],
         "objectives": objective_views,
-        "heat_map": [{"pupil_id": p.pupil_id, "cells": heat_map[p.pupil_id]} for p in pupils],
+        "heat_map": grid.view(),
         "interventions": _interventions_view(snapshot.interventions, pupils),
         "gaps": find_gaps(objective_views, snapshot.settings),
         "suggested_groups": suggest_groups(objective_views, snapshot.settings, [p.pupil_id for p in pupils]),
@@ -176,36 +176,6 @@ def band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[s
     rows += [{"value": value, "label": None, "secure": False, "count": counts[value]}
              for value in sorted(counts) if value not in defined]
     return rows
-
-
-class _CellCache:
-    """Heat-map cells, one shared (read-only) dict per distinct value, date, source and scale.
-
-    A class's 3,000 judgements typically share a few dozen such combinations, so the view
-    is built from few objects and dates are formatted a few dozen times, not 3,000.
-    """
-
-    def __init__(self) -> None:
-        self._cells: dict[tuple[str | None, int, date, str], dict[str, Any]] = {}
-        self._bands: dict[str | None, dict[int, Band]] = {}
-
-    def cell(self, scale: Scale | None, judgement: Judgement) -> dict[str, Any]:
-        scale_id = scale.scale_id if scale else None
-        key = (scale_id, judgement.value, judgement.assessed_on, judgement.source)
-        cell = self._cells.get(key)
-        if cell is None:
-            bands = self._bands.get(scale_id)
-            if bands is None:
-                bands = self._bands[scale_id] = {band.value: band for band in scale.bands} if scale else {}
-            band = bands.get(judgement.value)
-            cell = self._cells[key] = {
-                "value": judgement.value,
-                "label": band.label if band else None,
-                "secure": bool(band and band.secure),
-                "assessed_on": judgement.assessed_on.isoformat(),
-                "source": judgement.source,
-            }
-        return cell
 
 
 def _interventions_view(interventions: Iterable[Intervention], pupils: list[Pupil]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import {
 import { buildFilters, fillFilters, filtersBuilt } from "./class-analysis-filters.js";
 import { ANALYSIS, current, known, query, setCurrent, state } from "./class-analysis-model.js";
 import { gapsPanel, groupsPanel, heatPanel, stats } from "./class-analysis-panels.js";
+import { getClassAnalysis } from "./heat-map-encoding.js";
 import { heatMap, profile } from "./heatmap.js";
 
 const PAST_LIMITS = "Judgements cannot be entered, nor interventions started, from a view of the past.";
@@ -21,7 +22,7 @@ async function refresh() {
   view.setAttribute("aria-busy", "true");
   view.classList.add("updating");
   try {
-    const analysis = await getJSON(ANALYSIS, query());
+    const analysis = await getClassAnalysis(ANALYSIS, query());
     if (mine === request) render(analysis);
   } finally {
     if (mine === request) {

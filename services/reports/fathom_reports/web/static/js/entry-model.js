@@ -1,6 +1,7 @@
 // Grid entry's model: the page's state (pending values, errors, selection, undo), the DOM elements it keeps,
 // and what follows from the class's analysis (which objectives a year, subject and strand show).
 import { data, getJSON } from "./fathom.js";
+import { getClassAnalysis } from "./heat-map-encoding.js";
 
 export const classId = data.classId;
 const NO_STRAND = "(no strand)";
@@ -59,7 +60,7 @@ export function bandOf(objective, value) {
 export async function fetchAnalysis(sequence = null) {
   const params = { as_of: null, source: state.source };
   if (sequence !== null && sequence !== undefined) params.consistency = `at_least:${sequence}`;
-  return getJSON(`/v1/classes/${encodeURIComponent(classId)}/analysis`, params);
+  return getClassAnalysis(`/v1/classes/${encodeURIComponent(classId)}/analysis`, params);
 }
 
 /** The judgement sources the signed-in person may record for this class, as the directory lists them (the
