@@ -41,15 +41,15 @@ COUNT = (f"SELECT m.class_id, po.source, po.objective_id, po.value, count(*)::in
 """The one definition of the counts: ``{members}`` is a query of (pupil_id, class_id) pairs."""
 
 
-def _refresh(classes: str | None) -> str:
-    """Make the kept rows of the classes ``classes`` selects (every class if None) equal :data:`COUNT`.
+def _refresh(named_classes: bool) -> str:
+    """Make the kept rows of the classes ``:class_ids`` (``named_classes``, else every class) equal :data:`COUNT`.
 
     One statement: rows the count no longer has are deleted, new or different ones upserted.
     """
     members, kept = CURRENT_MEMBERS, "k.trust_id = :trust_id"
-    if classes is not None:
-        members += f" AND p.class_id IN ({classes})"
-        kept += f" AND k.class_id IN ({classes})"
+    if named_classes:
+        members += " AND p.class_id = ANY(CAST(:class_ids AS text[]))"
+        kept += " AND k.class_id = ANY(CAST(:class_ids AS text[]))"
     columns = ", ".join(CLASS_BAND_COUNTS.columns)
     same_key = " AND ".join(f"c.{column} = k.{column}" for column in KEY)
     return (f"WITH counted AS ({COUNT.format(members=members)}), "
@@ -59,12 +59,12 @@ def _refresh(classes: str | None) -> str:
             f"WHERE {TABLE}.pupils <> EXCLUDED.pupils")
 
 
-_TOUCHED = ("SELECT unnest(CAST(:class_ids AS text[])) UNION "
-            f"SELECT t.class_id FROM {PUPILS.name} t WHERE t.trust_id = :trust_id "
-            "AND t.pupil_id = ANY(CAST(:pupil_ids AS text[])) AND t.class_id IS NOT NULL")
-"""The classes named, and the classes the pupils named are in now."""
-_REFRESH_TOUCHED = text(_refresh(_TOUCHED))
-_REFRESH_ALL = text(_refresh(None))
+_CLASSES_OF = text(f"SELECT DISTINCT class_id FROM {PUPILS.name} WHERE trust_id = :trust_id "
+                   "AND pupil_id = ANY(CAST(:pupil_ids AS text[])) AND class_id IS NOT NULL")
+"""The classes the pupils are in now: asked first, so the recount is planned for a known number of classes
+(one statement taking the pupils was planned for dozens of classes and scanned every cell of the trust)."""
+_REFRESH_CLASSES = text(_refresh(named_classes=True))
+_REFRESH_ALL = text(_refresh(named_classes=False))
 _GIVEN_MEMBERS = "SELECT * FROM unnest(CAST(:pupil_ids AS text[]), CAST(:class_ids AS text[]))"
 _COUNT_MEMBERS = text(
     f"SELECT c.class_id, c.objective_id, c.value, c.pupils FROM ({COUNT.format(members=_GIVEN_MEMBERS)}) c "
@@ -92,9 +92,11 @@ def refresh_touched(connection: Connection, trust_id: str, projection: Projectio
         before = stored.get(key)
         if before is None or (before["class_id"], before["left_on"]) != (row["class_id"], row["left_on"]):
             class_ids.update(c for c in (row["class_id"], before and before["class_id"]) if c is not None)
-    if pupil_ids or class_ids:
-        connection.execute(_REFRESH_TOUCHED, {"trust_id": trust_id, "class_ids": sorted(class_ids),
-                                              "pupil_ids": sorted(pupil_ids)})
+    if pupil_ids:
+        class_ids.update(connection.execute(_CLASSES_OF, {"trust_id": trust_id, "pupil_ids": sorted(pupil_ids)})
+                         .scalars())
+    if class_ids:
+        connection.execute(_REFRESH_CLASSES, {"trust_id": trust_id, "class_ids": sorted(class_ids)})
 
 
 def refresh_all(connection: Connection, trust_id: str) -> None:

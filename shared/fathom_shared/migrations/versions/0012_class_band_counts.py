@@ -27,7 +27,7 @@ def upgrade() -> None:
     op.execute(
         """
         CREATE TABLE rm_class_band_counts (
-            trust_id      text NOT NULL REFERENCES trusts,
+            trust_id      text NOT NULL,
             class_id      text NOT NULL,
             source        text NOT NULL,
             objective_id  text NOT NULL,
