@@ -37,6 +37,7 @@ from fathom_projector.shadow import (
 )
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence, read_events
+from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import recompute_all
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
@@ -126,6 +127,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
                                "re-shaped shadow table); run the rebuild again")
         events = read_events(connection, after=after, limit=chunk)
         use_shadow(connection)
+        defer_to_recount(connection)  # the switch counts the trust once
         for start in range(0, len(events), STORE_PAGE):
             apply_events(connection, trust_id, events[start:start + STORE_PAGE])
         reached = events[-1].sequence if events else after
