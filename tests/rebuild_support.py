@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from fathom_projector.shadow import MODELS
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, StoredEvent, append_events
+from fathom_shared.read_models.tables import CLASS_BAND_COUNTS
 
 PUPILS = [f"p{i}" for i in range(40)]
 OBJECTIVES = [f"o{i}" for i in range(8)]
@@ -81,7 +82,7 @@ def history(engine: Engine, trust_id: str, judgement_count: int = 3000, seed: in
     return stored
 
 
-SNAPSHOT_TABLES = [*MODELS.values(), "dead_letters"]
+SNAPSHOT_TABLES = [*MODELS.values(), CLASS_BAND_COUNTS.name, "dead_letters"]
 
 
 def snapshot(engine: Engine, trust_id: str) -> dict[str, list[tuple[Any, ...]]]:

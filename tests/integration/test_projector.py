@@ -35,7 +35,7 @@ from fathom_shared.read_models.current import recompute_all
 META = {"sub": "projector-test"}
 READ_MODEL_TABLES = ("rm_schools", "rm_classes", "rm_pupils", "rm_pupil_classes", "rm_scales", "rm_objectives",
                      "rm_judgements", "rm_pupil_objective", "rm_class_taught", "rm_interventions", "rm_scores",
-                     "rm_trust_settings")
+                     "rm_trust_settings", "rm_class_band_counts")
 
 
 # --- helpers --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from fathom_reports.schemas.class_analysis import ClassAnalysisSchema
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.notifications import PROJECTED
+from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from tests.support import bearer, token_for
 
 EDSM_BANDS = [
@@ -133,6 +134,7 @@ class ReadModelSeed:
                         f"INSERT INTO {table} (trust_id, {', '.join(columns)}) "
                         f"VALUES (:trust_id, {', '.join(':' + c for c in columns)})"),
                         [{"trust_id": self.trust, **row} for row in rows])
+            recount_classes(uow.connection, self.trust)  # the projector keeps them beside the rows it writes
             if last_applied is not None:
                 set_position(uow.connection, self.trust, last_applied)
             uow.commit()

@@ -37,6 +37,8 @@ from fathom_projector.shadow import (
 )
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence, read_events
+from fathom_shared.read_models.band_counts import defer_to_recount
+from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import recompute_all
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
 from fathom_shared.read_models.target import write_live
@@ -125,6 +127,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
                                "re-shaped shadow table); run the rebuild again")
         events = read_events(connection, after=after, limit=chunk)
         use_shadow(connection)
+        defer_to_recount(connection)  # the switch counts the trust once
         for start in range(0, len(events), STORE_PAGE):
             apply_events(connection, trust_id, events[start:start + STORE_PAGE])
         reached = events[-1].sequence if events else after
@@ -149,6 +152,7 @@ def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
             apply_from_store(connection, trust_id, after=live_applied, until=head)
         reached = max(head, live_applied)
         swap(connection, trust_id, tables, reached)
+        recount_classes(connection, trust_id)  # from the live pupils and cells just switched, whichever they were
         set_position(connection, trust_id, reached)
         clear_shadow(connection, trust_id)
         uow.commit()

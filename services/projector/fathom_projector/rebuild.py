@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import iter_events
+from fathom_shared.read_models.band_counts import defer_to_recount, refresh_all
 from fathom_shared.read_models.tables import REPLAYED
 from fathom_shared.read_models.writer import STORE_PAGE, apply_events, lock_position, set_position
 
@@ -28,6 +29,7 @@ def rebuild_trust(engine: Engine, trust_id: str, progress: Progress | None = Non
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         lock_position(connection, trust_id)
+        defer_to_recount(connection)
         for table in REPLAYED:
             connection.execute(text(f"DELETE FROM {table.name} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
         events = iter_events(connection, page=STORE_PAGE)
@@ -37,6 +39,7 @@ def rebuild_trust(engine: Engine, trust_id: str, progress: Progress | None = Non
             replayed, last_sequence = replayed + len(batch), batch[-1].sequence
             if progress is not None:
                 progress(replayed)
+        refresh_all(connection, trust_id)
         set_position(connection, trust_id, last_sequence)
         uow.commit()
     return replayed

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from fathom_shared.read_models.arrays import array_params, selected, unnest
+from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.notices import changed_only, with_notices
 from fathom_shared.read_models.projection import FreshCell, Projection
 from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
@@ -114,7 +115,7 @@ def recompute_all(connection: Connection, trust_id: str, method: str, n: int | N
     Cells are rewritten in place rather than deleted and re-inserted, so only the cells whose
     value actually changed are announced (as of ``sequence``; the trust's position if None).
     A cell exists exactly while it has a judgement that is not withdrawn, so the sweep at the
-    end deletes nothing unless the table had drifted.
+    end deletes nothing unless the table had drifted. The class counts are recounted from the new cells.
     """
     if sequence is None:
         sequence = int(connection.execute(text("SELECT coalesce(max(last_applied), 0) FROM rm_positions "
@@ -127,6 +128,7 @@ def recompute_all(connection: Connection, trust_id: str, method: str, n: int | N
     for chunk in _chunks((_current_row(cell, c) for cell, c in currents if c is not None), CHUNK):
         _write(connection, trust_id, chunk, sequence)
     connection.execute(_DELETE_UNJUDGED, {"trust_id": trust_id, "notice_sequence": sequence})
+    recount_classes(connection, trust_id)
 
 
 def current_rows(projection: Projection) -> list[dict[str, Any]]:

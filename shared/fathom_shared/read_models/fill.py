@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.read_models.arrays import COLUMN_TYPES
+from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import current_rows
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.parsing import parse_batch
@@ -56,10 +57,12 @@ def fill_empty(connection: Connection, trust_id: str, events: Sequence[StoredEve
 
 
 def copy_rows(connection: Connection, trust_id: str, projection: Projection) -> None:
-    """Every table's final rows, then the current-judgement cells derived from them: one ``COPY`` per table."""
+    """Every table's final rows, then the current-judgement cells derived from them: one ``COPY`` per table;
+    then the class counts, counted from those in SQL."""
     for table in TABLES:
         _copy(connection, trust_id, table, projection.rows.get(table.name, {}).values())
     _copy(connection, trust_id, PUPIL_OBJECTIVE, current_rows(projection))
+    recount_classes(connection, trust_id)
 
 
 def _copy(connection: Connection, trust_id: str, table: Table, rows: Iterable[Row]) -> None:

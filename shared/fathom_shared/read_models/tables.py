@@ -109,10 +109,17 @@ PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "sour
 READ_MODELS: tuple[Table, ...] = (*TABLES, PUPIL_OBJECTIVE)
 """Every table the projector keeps: one model each, named without ``rm_``."""
 
+CLASS_BAND_COUNTS = Table("rm_class_band_counts", ("class_id", "source", "objective_id", "value"),
+                          ("class_id", "source", "objective_id", "value", "pupils"))
+"""How many of a class's current pupils have ``value`` as their current judgement of the objective from the
+source: counted from ``rm_pupils`` and ``rm_pupil_objective`` (:mod:`fathom_shared.read_models.band_counts`), so
+pooled analyses read kept totals instead of counting cells. Not a model: derived from two announced models, it
+is not in the change feed and not rebuilt on its own."""
+
 DEAD_LETTERS = Table("dead_letters", ("sequence",), ("sequence", "event_id", "event_type", "reason", "recorded_at"))
 """The events a trust's replay set aside, and why; ``recorded_at`` is the database's clock (its default)."""
 
-REPLAYED: tuple[Table, ...] = (*READ_MODELS, DEAD_LETTERS)
+REPLAYED: tuple[Table, ...] = (*READ_MODELS, CLASS_BAND_COUNTS, DEAD_LETTERS)
 """What replaying a trust's log makes, and so what a rebuild replaces."""
 
 DEFAULT_SETTINGS: Row = {"rollup_method": "latest", "rollup_n": None, "small_group_threshold": 5,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store import StoredEvent, read_events
 from fathom_shared.read_models.arrays import array_params, selected, unnest
+from fathom_shared.read_models.band_counts import refresh_touched
 from fathom_shared.read_models.current import refresh
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
@@ -186,7 +187,7 @@ def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[Stor
 
 
 def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: int) -> Projection:
-    """Load what the batch amends, fold it, write the rows, then refresh the cells it touched.
+    """Load what the batch amends, fold it, write the rows, then refresh the cells and class counts it touched.
 
     Every change is announced as of ``sequence``, the batch's last event: the row reflects the log
     up to it, so a reader asking for ``consistency=at_least:<sequence>`` sees at least that row.
@@ -194,6 +195,7 @@ def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: 
     projection = project(batch, load(connection, trust_id, wanted(batch)))
     write_rows(connection, trust_id, projection, sequence)
     refresh(connection, trust_id, projection, sequence)
+    refresh_touched(connection, trust_id, projection)
     return projection
 
 

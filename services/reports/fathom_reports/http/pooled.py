@@ -50,7 +50,7 @@ def _load_pooled_for(models: ReadModels, principal: Principal, **filters: Any) -
     if filters.get("school_id") is not None:
         require_school(models.connection, Access(principal), filters["school_id"])
     models.prepare_year_group(filters["year_group"], filters.get("school_id"))
-    return load_pooled_snapshot(models.connection, models.trust_id, **filters)
+    return load_pooled_snapshot(models.connection, models.trust_id, live=models.live, **filters)
 
 
 def _check_school(models: ReadModels, principal: Principal, school_id: str) -> tuple[()]:
@@ -74,8 +74,8 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
         return cached_view(
             principal.trust_id, consistency, "school_analysis", {"school_id": school_id, **filters},
             check=lambda models: _check_school(models, principal, school_id),
-            load=lambda models: load_pooled_snapshot(models.connection, models.trust_id, school_id=school_id,
-                                                     **filters),
+            load=lambda models: load_pooled_snapshot(models.connection, models.trust_id, live=models.live,
+                                                     school_id=school_id, **filters),
             render_view=lambda snapshot: school_analysis(snapshot, school_id, filters), missing="school")
     snapshot = _pooled(principal, consistency, as_of, year_group=year_group, school_id=school_id,
                        subject=subject, group=group, source=source)
@@ -99,7 +99,8 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
     if as_of is None and not wants_csv(format):
         return cached_view(
             principal.trust_id, consistency, "trust_analysis", filters, check=lambda models: (),
-            load=lambda models: load_pooled_snapshot(models.connection, models.trust_id, **filters),
+            load=lambda models: load_pooled_snapshot(models.connection, models.trust_id, live=models.live,
+                                                     **filters),
             render_view=lambda snapshot: trust_analysis(snapshot, filters), missing="trust")
     snapshot = _pooled(principal, consistency, as_of, year_group=year_group, subject=subject,
                        group=group, source=source)

@@ -28,6 +28,8 @@ class ReadModels:
 
     today: date | None = None
     """The day the view is seen on, when it is not the wall clock's (a past moment's school day)."""
+    live = True
+    """The tables are the projector's own, so what it keeps beside them (e.g. class counts) may be read."""
 
     def __init__(self, connection: Connection, trust_id: str) -> None:
         self.connection, self.trust_id = connection, trust_id

@@ -81,6 +81,8 @@ def pupils_ever_in(connection: Connection, class_ids: Iterable[str], until: int)
 class PastReadModels(ReadModels):
     """The read models as they stood at ``moment``: each ``prepare_*`` replays what its view needs."""
 
+    live = False
+
     def __init__(self, connection: Connection, trust_id: str, moment: Moment) -> None:
         super().__init__(connection, trust_id)
         self.moment, self.today = moment, moment.day
