@@ -1,4 +1,4 @@
-"""Migration 0012 on a database whose trusts already have read models: their class counts are there at once."""
+"""Migration 0014 on a database whose trusts already have read models: their class counts are there at once."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_existing_trusts_are_counted_trust_by_trust(postgres, owner_engine):
         admin.execute(text(f"CREATE DATABASE {name}"))
     url = make_url(sqlalchemy_url(postgres)).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url, "0011_broker_dead_letters")
+        upgrade(url, "0013_assessment_calendar")
         engine = make_engine(url, pool_size=1)
         try:
             for trust in ("mig-a", "mig-b"):
@@ -39,7 +39,7 @@ def test_existing_trusts_are_counted_trust_by_trust(postgres, owner_engine):
                             "assessed_on, event_id, sequence) VALUES (:t, :p, :o, :s, :v, '2026-10-05', "
                             "gen_random_uuid(), 1)"), {"t": trust, "p": pupil, "o": objective, "s": source, "v": value})
                     uow.commit()
-            upgrade(url, "0012_class_band_counts")
+            upgrade(url, "0014_class_band_counts")
             counted = {}
             for trust in ("mig-a", "mig-b"):
                 with TenantUnitOfWork(engine, trust) as uow:

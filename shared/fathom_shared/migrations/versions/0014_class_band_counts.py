@@ -6,7 +6,7 @@ group's classes for one source and the year group's objectives in one index rang
 trusts are counted here, trust by trust (row-level security is forced even for the owner), with the same
 statement the projector uses, so the table is right before the projector's next batch.
 
-Revision ID: 0012_class_band_counts
+Revision ID: 0014_class_band_counts
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy import text
 from fathom_shared.migrations.tenancy import isolate_tenant_table
 from fathom_shared.read_models.band_counts import refresh_all
 
-revision = "0012_class_band_counts"
-down_revision = "0011_broker_dead_letters"
+revision = "0014_class_band_counts"
+down_revision = "0013_assessment_calendar"
 branch_labels = None
 depends_on = None
 
