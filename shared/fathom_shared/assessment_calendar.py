@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from marshmallow import ValidationError
+
 ACADEMIC_YEAR = re.compile(r"(\d{4})-(\d{2})")
 """``2026-27``: the academic year from September 2026 to August 2027."""
+NOT_AN_ACADEMIC_YEAR = "Expected an academic year such as 2026-27."
 POINT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_POINTS = 12
 YEAR_STARTS = (8, 1)
@@ -58,6 +61,12 @@ def first_calendar_year(academic_year: str) -> int | None:
     return first if (first + 1) % 100 == int(match.group(2)) else None
 
 
+def check_academic_year(text: str) -> None:
+    """A marshmallow validator: every field that names an academic year (a class's, a calendar's) takes this."""
+    if first_calendar_year(text) is None:
+        raise ValidationError(NOT_AN_ACADEMIC_YEAR)
+
+
 def academic_year_of(day: date) -> str:
     """The academic year a school day belongs to: September starts a new one."""
     first = day.year if day.month >= 9 else day.year - 1
@@ -93,7 +102,7 @@ def calendar_problems(academic_year: str, points: Sequence[AssessmentPoint]) -> 
     """
     problems: dict[str, list[str]] = {}
     if first_calendar_year(academic_year) is None:
-        return {"academic_year": ["Expected an academic year such as 2026-27."]}
+        return {"academic_year": [NOT_AN_ACADEMIC_YEAR]}
     if not 1 <= len(points) <= MAX_POINTS:
         problems["points"] = [f"Give 1 to {MAX_POINTS} assessment points."]
     start, end = year_bounds(academic_year)

@@ -117,3 +117,11 @@ def test_only_trust_leaders_set_the_calendar(client, settings, app_engine, trust
 def test_an_unknown_year_in_the_query_names_it(reports, settings, trust):
     answer = read(reports, settings, trust, academic_year="2026")
     assert answer.status_code == 422 and "query.academic_year" in answer.json["errors"]
+
+
+def test_a_class_names_an_academic_year_by_the_same_rule(client, leader, app_engine, trust):
+    client.post("/v1/schools", json={"id": "s", "name": "Oak"}, headers=leader)
+    answer = client.post("/v1/classes", json={"id": "4a", "school_id": "s", "name": "4A", "year_group": 4,
+                                              "academic_year": "2026-28"}, headers=leader)
+    assert answer.status_code == 422 and answer.json["errors"] == {
+        "academic_year": ["Expected an academic year such as 2026-27."]}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from fathom_api.plain_load import PlainLoad
-from fathom_shared.assessment_calendar import POINT_ID
+from fathom_shared.assessment_calendar import POINT_ID, check_academic_year
 from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES, TrustSettingsChanged
 
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
                              error="Use 1-64 letters, digits, '.', '_', ':' or '-'.")
 YEAR_GROUP = validate.Range(min=0, max=13)
-ACADEMIC_YEAR = validate.Regexp(r"^\d{4}-\d{2}$", error="Use the form 2026-27.")
 UPN = validate.Regexp(r"^[A-Z]\d{11}[0-9A-Z]$", error="Not a valid UPN.")
 
 
@@ -34,7 +33,7 @@ class ClassIn(Strict):
     school_id = identifier(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     year_group = fields.Integer(required=True, strict=True, validate=YEAR_GROUP)
-    academic_year = fields.String(required=True, validate=ACADEMIC_YEAR)
+    academic_year = fields.String(required=True, validate=check_academic_year)
 
 
 class GroupsIn(Strict):
@@ -181,7 +180,7 @@ class ImportQuery(Strict):
 
 
 class RosterImportQuery(ImportQuery):
-    academic_year = fields.String(required=True, validate=ACADEMIC_YEAR, metadata={
+    academic_year = fields.String(required=True, validate=check_academic_year, metadata={
         "description": "The year of every class in classes.csv (OneRoster keeps it in terms, not classes)."})
 
 

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
 
 from fathom_reports.schemas.query import ExportQuerySchema
-from fathom_shared.assessment_calendar import first_calendar_year
-
-
-def _academic_year(value: str) -> None:
-    if first_calendar_year(value) is None:
-        raise ValidationError("Expected an academic year such as 2026-27.")
+from fathom_shared.assessment_calendar import check_academic_year
 
 
 class CalendarQuerySchema(ExportQuerySchema):
-    academic_year = fields.String(validate=_academic_year, metadata={
+    academic_year = fields.String(validate=check_academic_year, metadata={
         "example": "2026-27", "description": "The academic year (September to August); the current one if left out."})
 
 
