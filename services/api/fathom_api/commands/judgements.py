@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_api.access import MODERATOR_RULE, Actor, actor
-from fathom_api.command_tables import objectives_by_id, pupils_by_id
+from fathom_api.command_tables import pupils_and_objectives
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Invalid
 from fathom_api.validation import Errors, check_not_future, check_pupil, require_assessor, school_today
@@ -125,8 +125,10 @@ def record_judgements(payload: dict[str, Any], max_batch: int) -> Decide:
         require_assessor(principal)
         check_batch_size(items, max_batch)
         texts = TextBatch()
-        events = decide_judgements(items, actor(conn, principal), pupils_by_id(conn, (i["pupil_id"] for i in items)),
-                                   objectives_by_id(conn, (i["objective_id"] for i in items)), school_today(), texts)
+        caller = actor(conn, principal)
+        pupils, objectives = pupils_and_objectives(conn, (i["pupil_id"] for i in items),
+                                                   (i["objective_id"] for i in items))
+        events = decide_judgements(items, caller, pupils, objectives, school_today(), texts)
         texts.keep(conn)
         return Decision(events=events)
 
