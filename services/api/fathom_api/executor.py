@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +22,7 @@ from fathom_api.command_table_fold import apply as apply_to_command_tables
 from fathom_api.refusals import Conflict
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events, is_plain_json
+from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events
 from fathom_shared.event_store import canonical_json as compact_json
 from fathom_shared.personal import staff_ref
 
@@ -150,23 +149,12 @@ def canonical_json(raw: bytes) -> bytes:
 
     The bytes are ``json.dumps(body, sort_keys=True, separators=(",", ":"))`` (every stored key's hash was made
     so). A body of printable ASCII without ``\\u`` escapes holds only printable ASCII text, which ``json``
-    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes; such
-    a body is read with orjson when what it reads is plain (no floats: orjson reads an integer beyond 64 bits as
-    a float, where ``json`` keeps it exact), otherwise with ``json`` as before."""
-    printable = raw.isascii() and b"\\u" not in raw and b"\x7f" not in raw
-    if printable:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            if is_plain_json(body):
-                return compact_json(body)
+    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes."""
     try:
         body = json.loads(raw)
     except ValueError:
         return raw
-    if printable:
+    if raw.isascii() and b"\\u" not in raw and b"\x7f" not in raw:
         return compact_json(body)
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 

@@ -15,7 +15,6 @@ from fathom_shared.event_store.chain import (
     content_of,
     event_hash,
     hashed_content,
-    is_plain_json,
 )
 from fathom_shared.event_store.recorder import (
     EventFilter,
@@ -40,7 +39,6 @@ from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, Sto
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of", "event_at",
-    "event_hash", "events_matching", "hashed_content", "head_sequence", "is_plain_json", "iter_events",
-    "iter_matching", "read_events", "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions",
-    "verify_chain",
+    "event_hash", "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching", "read_events",
+    "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions", "verify_chain",
 ]

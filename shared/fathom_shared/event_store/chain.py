@@ -49,12 +49,6 @@ def _canonical(value: Any, plain: bool) -> bytes:
     return _STANDARD(value).encode()
 
 
-def is_plain_json(value: Any) -> bool:
-    """Whether ``value`` is made only of ``str``, ``int``, ``bool``, ``None``, ``dict`` with ``str`` keys, ``list`` and
-    ``tuple``: the values :func:`canonical_json` writes with orjson (and that orjson reads back as ``json`` does)."""
-    return _plain(value)
-
-
 def _plain(value: Any) -> bool:
     """Made only of the types on which orjson and the standard encoder agree (a flat dict is checked in C)."""
     kind = type(value)
