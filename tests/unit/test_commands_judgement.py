@@ -153,3 +153,16 @@ def test_a_problem_repeated_across_a_batch_is_reported_at_every_item_it_is_in():
         decide_judgements([item(source="moderator"), item(), item(source="moderator")], TEACHER, {"p1": PUPIL},
                           {"o1": Objective()}, date(2025, 10, 1), TextBatch())
     assert list(refused.value.errors) == ["judgements.0.source", "judgements.2.source"]
+
+
+def test_a_batchs_events_have_distinct_version_4_ids():
+    from fathom_api.commands.judgements import decide_judgements
+    from fathom_shared.event_store import new_event_ids
+    from fathom_shared.personal import TextBatch
+
+    ids = new_event_ids(500)
+    assert len(set(ids)) == 500 and {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    assert new_event_ids(0) == []
+    events = decide_judgements([item(), item(value=3), item(value=1)], TEACHER, {"p1": PUPIL}, {"o1": Objective()},
+                               date(2025, 10, 1), TextBatch())
+    assert len({e.event_id for e in events}) == 3 and {e.event_id.version for e in events} == {4}

@@ -20,7 +20,7 @@ from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Invalid
 from fathom_api.validation import Errors, check_not_future, check_pupil, require_assessor, school_today
 from fathom_shared.auth import Principal
-from fathom_shared.event_store import NewEvent
+from fathom_shared.event_store import NewEvent, new_event_ids
 from fathom_shared.events import CURRENT_VERSION, judgement_recorded
 from fathom_shared.personal import TextBatch
 
@@ -40,6 +40,7 @@ def decide_judgements(items: list[dict[str, Any]], caller: Actor, pupils: Mappin
     require_assessor(caller)
     errors = Errors()
     checks = _ItemChecks(caller, objectives, today)
+    event_ids = new_event_ids(len(items))
     events = []
     for n, item in enumerate(items):
         pupil = pupils.get(item["pupil_id"])
@@ -53,7 +54,7 @@ def decide_judgements(items: list[dict[str, Any]], caller: Actor, pupils: Mappin
                 evidence_ref_id=texts.add(item["evidence_ref"], pupil_id=item["pupil_id"]),
                 class_id=pupil.class_id)
             events.append(NewEvent("pupil", item["pupil_id"], "JudgementRecorded", data,
-                                   schema_version=CURRENT_VERSION["JudgementRecorded"]))
+                                   schema_version=CURRENT_VERSION["JudgementRecorded"], event_id=event_ids[n]))
     errors.raise_any()
     return events
 
