@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -90,6 +91,56 @@ def test_concurrent_writers_with_same_expected_version_exactly_one_wins(app_engi
     assert sorted(outcomes) == ["conflict", "ok"]
     with TenantUnitOfWork(app_engine, trust) as uow:
         assert len(read_events(uow.connection)) == 1
+
+
+def test_an_append_waiting_for_the_trusts_lock_reads_stream_versions_after_the_holder_commits(
+        app_engine, owner_engine, trust):
+    """The head lock and the versions read go out together; the versions must still be read once the lock is held,
+    or the waiting append would number its event as the holder's and fail on the stream's unique version."""
+    waiting: dict[str, object] = {}
+
+    def second_writer() -> None:
+        with TenantUnitOfWork(app_engine, trust) as uow:
+            waiting["pid"] = uow.connection.connection.driver_connection.info.backend_pid
+            waiting["stored"] = append_events(uow.connection, trust, [taught("c5", "o2")], META)
+            uow.commit()
+
+    with TenantUnitOfWork(app_engine, trust) as holder:
+        append_events(holder.connection, trust, [taught("c5", "o1")], META)
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        _until_waiting_for_a_lock(owner_engine, waiting)
+        holder.commit()
+    thread.join(30)
+    stored = waiting["stored"]
+    assert [(e.sequence, e.stream_version) for e in stored] == [(2, 2)]  # type: ignore[union-attr]
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert verify_chain(uow.connection).ok
+
+
+def _until_waiting_for_a_lock(owner_engine, waiting: dict[str, object], timeout: float = 30) -> None:
+    """Until the other writer's backend is blocked on a lock (polled, not slept)."""
+    deadline = time.monotonic() + timeout
+    with owner_engine.connect() as conn:
+        while time.monotonic() < deadline:
+            pid = waiting.get("pid")
+            if pid is not None and conn.execute(text(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar():
+                return
+            conn.rollback()
+    raise AssertionError("the second append never waited for the trust's lock")
+
+
+def test_a_trust_without_a_head_row_is_given_one_at_its_first_append(app_engine, owner_engine, trust):
+    with owner_engine.begin() as conn:
+        conn.execute(text("DELETE FROM trust_heads WHERE trust_id = :t"), {"t": trust})
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        stored = append_events(uow.connection, trust, [taught("c6", "o1"), taught("c6", "o2")], META)
+        uow.commit()
+    assert [(e.sequence, e.stream_version) for e in stored] == [(1, 1), (2, 2)]
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert verify_chain(uow.connection).ok
+        assert uow.connection.execute(text("SELECT last_sequence FROM trust_heads")).scalar_one() == 2
 
 
 def test_verify_finds_exactly_the_altered_event(app_engine, owner_engine, trust):

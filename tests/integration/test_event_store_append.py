@@ -89,20 +89,38 @@ def test_events_recorded_by_the_earlier_append_verify_with_the_new_ones(app_engi
     assert (report.ok, report.events_checked) == (True, 2 * len(TRICKY_DATA))
 
 
-def test_an_append_is_three_statements_whatever_its_size(app_engine, trust):
-    """Lock the head, read the streams' versions, write rows + head + wake-up: one round trip each."""
+def test_an_append_is_two_round_trips_whatever_its_size(app_engine, trust, monkeypatch):
+    """Lock the head and read the streams' versions (sent together in one pipeline), then write rows + head +
+    wake-up: two round trips."""
     statements: list[str] = []
+    pipelined: list[list[str]] = []
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
     with TenantUnitOfWork(app_engine, trust) as uow:
+        driver = uow.connection.connection.driver_connection
+        real_pipeline, real_execute = driver.pipeline, driver.execute
+
+        def pipeline():
+            pipelined.append([])
+            return real_pipeline()
+
+        def execute(query, *args, **kwargs):
+            assert driver._pipeline is not None, "a statement on the driver outside a pipeline"
+            pipelined[-1].append(query)
+            return real_execute(query, *args, **kwargs)
+
+        monkeypatch.setattr(driver, "pipeline", pipeline)
+        monkeypatch.setattr(driver, "execute", execute)
         event.listen(uow.connection, "before_cursor_execute", count)
         append_events(uow.connection, trust, [tricky(n % 7, {"n": n}) for n in range(300)], META,
                       {("objective", "o-99"): 0})
         event.remove(uow.connection, "before_cursor_execute", count)
+        monkeypatch.undo()
         uow.commit()
-    assert len(statements) == 3, statements
+    assert [len(sent) for sent in pipelined] == [2] and "FOR UPDATE" in pipelined[0][0], pipelined
+    assert len(statements) == 1 and "INSERT INTO events" in statements[0], statements
 
 
 def test_the_relay_is_woken_at_commit_and_not_before(settings, app_engine, trust):

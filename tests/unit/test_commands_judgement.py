@@ -131,3 +131,38 @@ def test_every_problem_of_a_batch_at_once_and_422_before_403():
     with pytest.raises(Invalid) as refused:
         check_batch_size([item()] * 3, 2)
     assert refused.value.errors == {"judgements": ["At most 2 judgements in one request; split the batch."]}
+
+
+def test_a_problem_repeated_across_a_batch_is_reported_at_every_item_it_is_in():
+    """Each part of an item's checks is decided once per distinct value: every item still gets its own paths."""
+    from fathom_api.commands.judgements import decide_judgements
+    from fathom_shared.personal import TextBatch
+
+    future = date(2099, 1, 1)
+    batch = [item(pupil_id="x"), item(), item(pupil_id="x", value=9), item(value=9, assessed_on=future),
+             item(assessed_on=future), item(source="moderator")]
+    with pytest.raises(Invalid) as refused:
+        decide_judgements(batch, TEACHER, {"p1": PUPIL}, {"o1": Objective()}, date(2025, 10, 1), TextBatch())
+    allowed = ["Not a band of this objective's scale (allowed: 1, 2, 3)."]
+    assert list(refused.value.errors.items()) == [
+        ("judgements.0.pupil_id", ["Unknown pupil."]), ("judgements.2.pupil_id", ["Unknown pupil."]),
+        ("judgements.2.value", allowed), ("judgements.3.value", allowed),
+        ("judgements.3.assessed_on", ["Must not be in the future."]),
+        ("judgements.4.assessed_on", ["Must not be in the future."])]
+    with pytest.raises(Forbidden) as refused:
+        decide_judgements([item(source="moderator"), item(), item(source="moderator")], TEACHER, {"p1": PUPIL},
+                          {"o1": Objective()}, date(2025, 10, 1), TextBatch())
+    assert list(refused.value.errors) == ["judgements.0.source", "judgements.2.source"]
+
+
+def test_a_batchs_events_have_distinct_version_4_ids():
+    from fathom_api.commands.judgements import decide_judgements
+    from fathom_shared.event_store import new_event_ids
+    from fathom_shared.personal import TextBatch
+
+    ids = new_event_ids(500)
+    assert len(set(ids)) == 500 and {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    assert new_event_ids(0) == []
+    events = decide_judgements([item(), item(value=3), item(value=1)], TEACHER, {"p1": PUPIL}, {"o1": Objective()},
+                               date(2025, 10, 1), TextBatch())
+    assert len({e.event_id for e in events}) == 3 and {e.event_id.version for e in events} == {4}

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.events import OBJECTIVE_FIELDS
 
@@ -19,24 +22,39 @@ def exists(conn: Connection, table: str, column: str, value: str) -> bool:
     return conn.execute(query, {"v": value}).first() is not None
 
 
+_PUPILS = ("SELECT pupil_id, school_id, class_id, year_group, left_on, erased, groups FROM pupils "
+           "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = ANY(CAST(%(ids)b AS text[]))")
+_OBJECTIVES = ("SELECT o.objective_id, o.retired, s.bands FROM objectives o "
+               "JOIN scales s ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id "
+               "WHERE o.trust_id = current_setting('fathom.trust') AND o.objective_id = ANY(CAST(%(ids)b AS text[]))")
+"""Every judgement batch runs both: sent as written (no SQL toolkit compilation), the ids as a binary array."""
+
+
 def pupils_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
-    rows = conn.execute(
-        text("SELECT pupil_id, school_id, class_id, year_group, left_on, erased, groups FROM pupils "
-             "WHERE trust_id = current_setting('fathom.trust') AND pupil_id = ANY(:ids)"),
-        {"ids": sorted(set(ids))},
-    )
+    rows = conn.exec_driver_sql(_PUPILS, {"ids": sorted(set(ids))})
     return {r.pupil_id: r for r in rows}
 
 
 def objectives_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
     """Objectives with their scale's bands (what a judgement's value is checked against)."""
-    rows = conn.execute(
-        text("SELECT o.objective_id, o.retired, s.bands FROM objectives o "
-             "JOIN scales s ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id "
-             "WHERE o.trust_id = current_setting('fathom.trust') AND o.objective_id = ANY(:ids)"),
-        {"ids": sorted(set(ids))},
-    )
+    rows = conn.exec_driver_sql(_OBJECTIVES, {"ids": sorted(set(ids))})
     return {r.objective_id: r for r in rows}
+
+
+def pupils_and_objectives(conn: Connection, pupil_ids: Iterable[str],
+                          objective_ids: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`pupils_by_id` and :func:`objectives_by_id` in one round trip: the two reads go out together
+    (the driver's pipeline mode), rows with the same named fields. Errors are raised as the SQL toolkit's."""
+    driver = conn.connection.driver_connection
+    try:
+        with driver.pipeline():
+            pupils = driver.cursor(row_factory=namedtuple_row).execute(_PUPILS, {"ids": sorted(set(pupil_ids))})
+            objectives = driver.cursor(row_factory=namedtuple_row).execute(
+                _OBJECTIVES, {"ids": sorted(set(objective_ids))})
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(_PUPILS, None, exc, psycopg.Error, hide_parameters=True,
+                                  dialect=conn.dialect) from exc
+    return ({r.pupil_id: r for r in pupils.fetchall()}, {r.objective_id: r for r in objectives.fetchall()})
 
 
 def class_row(conn: Connection, class_id: str, *, lock: bool = False) -> Any:

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import bindparam
 
 from fathom_api.command_table_fold import apply as apply_to_command_tables
 from fathom_api.refusals import Conflict
@@ -167,11 +165,7 @@ def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tupl
     Keys are the caller's own (``subject`` is the token's ``sub``): another person in the trust who
     happens to send the same key and body gets their own write, never someone else's answer.
     """
-    row = conn.execute(
-        text("SELECT request_hash, status_code, response FROM idempotency_keys "
-             "WHERE trust_id = current_setting('fathom.trust') AND subject = :subject AND key = :key"),
-        {"subject": subject, "key": key},
-    ).one_or_none()
+    row = conn.exec_driver_sql(_REPLAY, {"subject": subject, "key": key}).one_or_none()
     if row is None:
         return None
     if row.request_hash != request_hash:
@@ -180,16 +174,18 @@ def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tupl
     return row.response, row.status_code
 
 
-_REMEMBER = text(
+_REPLAY = ("SELECT request_hash, status_code, response FROM idempotency_keys "
+           "WHERE trust_id = current_setting('fathom.trust') AND subject = %(subject)s AND key = %(key)s")
+_REMEMBER = (
     "INSERT INTO idempotency_keys (trust_id, subject, key, request_hash, status_code, response) "
-    "VALUES (current_setting('fathom.trust'), :subject, :key, :hash, :status, :response) "
-    "ON CONFLICT (trust_id, subject, key) DO NOTHING"
-).bindparams(bindparam("response", type_=JSONB))
-"""One statement, no savepoint: a key another request committed first is seen as no row written."""
+    "VALUES (current_setting('fathom.trust'), %(subject)s, %(key)s, %(hash)s, %(status)s, CAST(%(response)s AS jsonb)) "
+    "ON CONFLICT (trust_id, subject, key) DO NOTHING")
+"""One statement, no savepoint: a key another request committed first is seen as no row written. Both are sent
+as written (no SQL toolkit compilation): they run on every request that carries a key."""
 
 
 def _remember(conn: Connection, subject: str, key: str, request_hash: str, status: int,
               body: dict[str, Any]) -> bool:
     """Keep the answer under the caller's key; False if a concurrent request with that key committed first."""
-    return conn.execute(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status,
-                                    "response": body}).rowcount == 1
+    return conn.exec_driver_sql(_REMEMBER, {"subject": subject, "key": key, "hash": request_hash, "status": status,
+                                            "response": compact_json(body).decode()}).rowcount == 1

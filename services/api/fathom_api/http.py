@@ -194,7 +194,9 @@ def command(
         decorated = blp.alt_response(200, schema=response, description="A dry run: nothing written.")(decorated)
     decorated = blp.response(status, response)(decorated)
     if schema is not None:
-        decorated = blp.arguments(schema, location=location)(decorated)
+        # One instance for every request: given the class, webargs would build the schema (its fields, nested
+        # schemas and plain-load plan) anew on each request, which cost more than validating a judgement.
+        decorated = blp.arguments(schema(), location=location)(decorated)
     blp.route(_flask_path(path), methods=[method.upper()])(decorated)
 
 

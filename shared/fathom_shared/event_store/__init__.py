@@ -34,11 +34,18 @@ from fathom_shared.event_store.recorder import (
     stream_versions,
     verify_chain,
 )
-from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
+from fathom_shared.event_store.records import (
+    ConcurrencyConflict,
+    NewEvent,
+    StoredEvent,
+    StreamKey,
+    new_event_ids,
+)
 
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of", "event_at",
-    "event_hash", "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching", "read_events",
-    "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions", "verify_chain",
+    "event_hash", "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching",
+    "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions",
+    "verify_chain",
 ]

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store.chain import ChainLink, ChainReport, ChainWriter, check_chain, recorded_at_json
 from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
@@ -52,7 +54,7 @@ The columns travel as arrays in PostgreSQL's binary format (``%(name)b``): no te
 on the way out, no parsing on the way in. Every event of a batch shares the trust, the metadata and
 ``recorded_at``."""
 
-_LOCK_HEAD = text("SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = :trust FOR UPDATE")
+_LOCK_HEAD = "SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = %(trust)s FOR UPDATE"
 
 _STREAM_VERSIONS = """
     SELECT s.stream_type, s.stream_id,
@@ -71,8 +73,14 @@ def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dic
     """Current version of each stream (0 for a stream with no events)."""
     if not streams:
         return {}
-    rows = connection.exec_driver_sql(
-        _STREAM_VERSIONS, {"types": [s[0] for s in streams], "ids": [s[1] for s in streams]})
+    return _versions(streams, connection.exec_driver_sql(_STREAM_VERSIONS, _versions_params(streams)))
+
+
+def _versions_params(streams: Sequence[StreamKey]) -> dict[str, list[str]]:
+    return {"types": [s[0] for s in streams], "ids": [s[1] for s in streams]}
+
+
+def _versions(streams: Sequence[StreamKey], rows: Iterable[Any]) -> dict[StreamKey, int]:
     found = {(r[0], r[1]): r[2] for r in rows}
     return {stream: found.get(stream) or 0 for stream in streams}
 
@@ -89,19 +97,18 @@ def append_events(
     ``expected_versions`` maps a stream to the version the caller last saw; any mismatch
     raises :class:`ConcurrencyConflict` and nothing is written. The caller commits.
 
-    Three round trips: lock the trust's head, read the streams' versions (after the lock, so no append of
-    this trust can come between), write. The JSON of each event is written before the lock is taken;
-    under it, only the positions, the time and the SHA-256 of each event remain.
+    Two round trips: lock the trust's head and read the streams' versions (sent together, run in that order),
+    then write. The JSON of each event is written before the lock is taken; under it, only the positions, the
+    time and the SHA-256 of each event remain.
     """
     if not events:
         return []
     meta = dict(metadata)
     writer = ChainWriter(trust_id, meta)
     unplaced = [writer.unplaced(event) for event in events]
-    sequence, prev_hash = _lock_head(connection, trust_id)
-
     expected = dict(expected_versions or {})
-    versions = stream_versions(connection, list(dict.fromkeys([*(e.stream for e in events), *expected])))
+    sequence, prev_hash, versions = _lock_head_and_read_versions(
+        connection, trust_id, list(dict.fromkeys([*(e.stream for e in events), *expected])))
     for stream, version in expected.items():
         if versions[stream] != version:
             raise ConcurrencyConflict(stream, version, versions[stream])
@@ -132,18 +139,24 @@ def append_events(
     return stored
 
 
-def _lock_head(connection: Connection, trust_id: str) -> tuple[int, bytes]:
-    """The trust's last sequence and hash, its head row locked until the caller's transaction ends.
-
-    Every trust gets its row when it is created; one that predates that is given it here, once."""
-    head = connection.execute(_LOCK_HEAD, {"trust": trust_id}).one_or_none()
-    if head is None:
-        connection.execute(
-            text("INSERT INTO trust_heads (trust_id) VALUES (:trust) ON CONFLICT (trust_id) DO NOTHING"),
-            {"trust": trust_id},
-        )
-        head = connection.execute(_LOCK_HEAD, {"trust": trust_id}).one()
-    return int(head[0]), bytes(head[1])
+def _lock_head_and_read_versions(connection: Connection, trust_id: str,
+                                 streams: Sequence[StreamKey]) -> tuple[int, bytes, dict[StreamKey, int]]:
+    """The trust's last sequence and hash (its head row locked until the transaction ends), then the streams'
+    versions, sent together (pipeline mode): one round trip. PostgreSQL runs them in order, each with its own
+    snapshot (READ COMMITTED), so the versions are read with the lock held, as if sent one by one."""
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            head = driver.execute(_LOCK_HEAD, {"trust": trust_id})
+            rows = driver.execute(_STREAM_VERSIONS, _versions_params(streams))
+    except psycopg.Error as exc:  # as SQLAlchemy would raise it (a lock timeout is an OperationalError, ...)
+        raise DBAPIError.instance(_LOCK_HEAD, None, exc, psycopg.Error, hide_parameters=True,
+                                  dialect=connection.dialect) from exc
+    if (found := head.fetchone()) is None:  # every trust gets its head row when created; an older one gets it here
+        connection.exec_driver_sql("INSERT INTO trust_heads (trust_id) VALUES (%(trust)s) "
+                                   "ON CONFLICT (trust_id) DO NOTHING", {"trust": trust_id})
+        return _lock_head_and_read_versions(connection, trust_id, streams)
+    return int(found[0]), bytes(found[1]), _versions(streams, rows.fetchall())
 
 
 _COLUMNS = (
@@ -375,7 +388,6 @@ def chain_links(connection: Connection, first: int, last: int) -> dict[int, Chai
         {"first": first, "last": last},
     )
     return {int(row.sequence): ChainLink(bytes(row.prev_hash), bytes(row.hash)) for row in rows.all()}
-
 
 
 def verify_chain(connection: Connection, after: int = 0, prev: bytes = b"", limit: int | None = None) -> ChainReport:

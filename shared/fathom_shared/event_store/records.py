@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,13 @@ class ConcurrencyConflict(Exception):
     def __init__(self, stream: StreamKey, expected: int, actual: int) -> None:
         super().__init__(f"{stream[0]} {stream[1]} is at version {actual}, expected {expected}")
         self.stream, self.expected, self.actual = stream, expected, actual
+
+
+def new_event_ids(count: int) -> list[uuid.UUID]:
+    """``count`` fresh random (version 4) UUIDs, exactly as :func:`uuid.uuid4` makes each, from one read of the
+    operating system's randomness instead of one per id: a batch of hundreds of events names them all at once."""
+    randomness = os.urandom(16 * count)
+    return [uuid.UUID(bytes=randomness[i:i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
 @dataclass(frozen=True)
