@@ -36,7 +36,7 @@ from fathom_projector.shadow import (
     use_shadow,
 )
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import head_sequence, read_events
+from fathom_shared.event_store import head_sequence, replay_events
 from fathom_shared.read_models.current import recompute_all
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
 from fathom_shared.read_models.target import write_live
@@ -123,7 +123,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
         if after is None:
             raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
                                "re-shaped shadow table); run the rebuild again")
-        events = read_events(connection, after=after, limit=chunk)
+        events = replay_events(connection, after=after, limit=chunk)
         use_shadow(connection)
         for start in range(0, len(events), STORE_PAGE):
             apply_events(connection, trust_id, events[start:start + STORE_PAGE])

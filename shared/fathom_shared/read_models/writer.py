@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
-from fathom_shared.event_store import StoredEvent, read_events
+from fathom_shared.event_store import StoredEvent, replay_events
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.current import refresh
 from fathom_shared.read_models.fold import project
@@ -208,7 +208,7 @@ def apply_from_store(
     """Apply the stored events ``after < sequence <= until`` (all after ``after`` if None), page by page."""
     outcome = ApplyOutcome()
     while True:
-        page = read_events(connection, after=after, until=until, limit=STORE_PAGE)
+        page = replay_events(connection, after=after, until=until, limit=STORE_PAGE)
         outcome.merge(apply_events(connection, trust_id, page))
         if len(page) < STORE_PAGE:
             return outcome
