@@ -187,3 +187,26 @@ def test_catching_up_from_the_store_in_small_chunks_equals_a_rebuild(app_engine,
     assert result.applied + len(result.dead_letters) == head  # the history holds a deliberate poison event
     caught_up = snapshot(app_engine, trust)
     assert caught_up == reference(app_engine, trust)
+
+
+def _persistence(owner_engine: Engine) -> dict[str, str]:
+    with owner_engine.connect() as conn:
+        return dict(conn.execute(text(
+            "SELECT c.relname, c.relpersistence FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'fathom_rebuild' AND c.relkind = 'r'")).all())
+
+
+def test_the_shadow_is_unlogged_progress_included_so_a_server_crash_empties_both(owner_engine):
+    persistence = _persistence(owner_engine)
+    assert "progress" in persistence and "rm_judgements" in persistence
+    assert set(persistence.values()) == {"u"}, persistence
+
+
+def test_a_logged_shadow_left_by_an_older_release_is_recreated_unlogged(app_engine, owner_engine, projected):
+    with owner_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE fathom_rebuild.rm_judgements SET LOGGED"))
+        conn.execute(text("ALTER TABLE fathom_rebuild.progress SET LOGGED"))
+    assert ensure_shadow(owner_engine) == ["rm_judgements"]
+    assert set(_persistence(owner_engine).values()) == {"u"}
+    rebuild_online(app_engine, projected)
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
