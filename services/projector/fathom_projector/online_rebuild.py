@@ -37,6 +37,7 @@ from fathom_projector.shadow import (
 )
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence, replay_events
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.current import recompute_all
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
 from fathom_shared.read_models.target import write_live
@@ -116,8 +117,11 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
 
     The progress row is locked first, so two rebuild commands on one trust take turns
     instead of replaying the same events twice. Returns (sequence reached, events replayed).
+    The cyclic collector is paused meanwhile (:mod:`fathom_shared.gc_pause`): a chunk's events,
+    parsed data and rows form no cycles and all live until the chunk ends, and collections that
+    walked them were half of the chunk's reading, parsing and folding.
     """
-    with TenantUnitOfWork(engine, trust_id) as uow:
+    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         after = _lock_progress(connection, trust_id)
         if after is None:
@@ -136,7 +140,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
 
 def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
     """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``."""
-    with TenantUnitOfWork(engine, trust_id) as uow:
+    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         live_applied = lock_position(connection, trust_id)
         after = _lock_progress(connection, trust_id)
