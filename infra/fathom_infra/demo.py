@@ -88,6 +88,8 @@ class Calendar:
     academic_year: str = field(init=False)
     baseline_point: date = field(init=False)
     intervention_start: date = field(init=False)
+    enrolled_on: date = field(init=False)
+    """Every demo pupil has been in their class since the first day of term (so this term's teaching is theirs)."""
 
     def __post_init__(self) -> None:
         year = self.today.year if self.today.month >= 9 else self.today.year - 1
@@ -97,6 +99,20 @@ class Calendar:
         self.academic_year = f"{year}-{(year + 1) % 100:02d}"
         self.baseline_point = min(self.term_start + timedelta(days=8), self.today)
         self.intervention_start = min(self.term_start + timedelta(days=14), self.today)
+        self.enrolled_on = min(self.term_start, self.today)
+
+    def assessment_points(self) -> list[dict[str, str]]:
+        """The demo trust's six half terms, with term dates as an English school sets them (a week's holiday at
+        each half term, two at Christmas and Easter)."""
+        y, n = self.term_start.year, self.term_start.year + 1
+        terms = [("autumn-1", "Autumn 1", date(y, 9, 3), date(y, 10, 23)),
+                 ("autumn-2", "Autumn 2", date(y, 11, 2), date(y, 12, 18)),
+                 ("spring-1", "Spring 1", date(n, 1, 5), date(n, 2, 12)),
+                 ("spring-2", "Spring 2", date(n, 2, 22), date(n, 3, 26)),
+                 ("summer-1", "Summer 1", date(n, 4, 12), date(n, 5, 28)),
+                 ("summer-2", "Summer 2", date(n, 6, 7), date(n, 7, 21))]
+        return [{"point_id": point_id, "name": name, "starts_on": start.isoformat(), "ends_on": end.isoformat()}
+                for point_id, name, start, end in terms]
 
     def days_between(self, start: date, end: date) -> list[date]:
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
@@ -114,6 +130,7 @@ def load_demo(api_url: str, token: str, *, pupils_per_class: int = 30, today: da
     calendar = Calendar(today or date.today())
 
     client.post("/v1/scales/presets/emerging-developing-secure-mastery", {"id": "esdm"})
+    client.send("PUT", f"/v1/calendar/{calendar.academic_year}", {"points": calendar.assessment_points()})
     objectives = _framework(client)
     school_ids, pupils = _roster(client, rng, calendar, pupils_per_class, progress)
     class_ids = sorted({p.class_id for p in pupils})
@@ -163,7 +180,7 @@ def _roster(client: Client, rng: random.Random, calendar: Calendar, pupils_per_c
                     pupil_id = f"{class_id}-p{p + 1:02d}"
                     client.post("/v1/pupils", {"id": pupil_id, "school_id": school_id, "class_id": class_id,
                                                "given_name": rng.choice(GIVEN), "family_name": rng.choice(FAMILY),
-                                               "groups": groups})
+                                               "groups": groups, "enrolled_on": calendar.enrolled_on.isoformat()})
                     ability = (rng.gauss(0, 0.8) + (0.6 if groups["more_able"] else 0)
                                - (0.7 if groups["sen"] != "none" else 0) - (0.2 if groups["pupil_premium"] else 0))
                     pupils.append(Pupil(pupil_id, class_id, year, ability))

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, missing, validate
+from marshmallow import Schema, fields, missing, validate
+
+from fathom_shared.cycle_events import AssessmentPointsSet
+from fathom_shared.event_data import EventData
+from fathom_shared.upcasters import (
+    Upcaster,
+    inline_to_legacy,
+    judgement_recorded_v1_to_v2,
+    pupil_registered_v1_to_v2,
+    reason_v1_to_v2,
+)
 
 SOURCES = ("teacher", "self", "moderator")
 SEN_VALUES = ("none", "support", "ehcp")
-
-
-class EventData(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class SchoolCreated(EventData):
@@ -48,11 +52,15 @@ class PupilGroups(Schema):
 
 
 class PupilRegistered(EventData):
+    """Version 2: ``enrolled_on``, the school day the registration takes effect (its class membership starts).
+    v1 had none: upcast, it is None, read as the day it was recorded (see ``pupil_registered_v1_to_v2``)."""
+
     pupil_id = fields.String(required=True)
     school_id = fields.String(required=True)
     class_id = fields.String(required=True, allow_none=True)
     year_group = fields.Integer(required=True)
     groups = fields.Nested(PupilGroups, required=True)
+    enrolled_on = fields.Date(required=True, allow_none=True)
 
 
 ROLLUP_METHODS = ("latest", "highest", "mean_last_n", "secure_n_times")
@@ -187,6 +195,13 @@ class TrustSettingsChanged(EventData):
     score_disagreement_margin = fields.Integer(load_default=None, allow_none=True)
 
 
+class TrustSettingsReset(EventData):
+    """Thresholds back to their defaults: in ``TrustSettingsChanged`` a null means "unchanged", not "default"."""
+
+    settings = fields.List(fields.String(validate=validate.OneOf(tuple(TrustSettingsChanged._declared_fields))),
+                           required=True, validate=validate.Length(min=1))
+
+
 class PupilMoved(EventData):
     pupil_id = fields.String(required=True)
     class_id = fields.String(required=True, allow_none=True)
@@ -268,49 +283,28 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         SchoolCreated, ClassCreated, PupilRegistered, ScaleDefined, ObjectiveDefined,
         JudgementRecorded, ObjectiveTaught, InterventionStarted,
         ObjectiveRetired, JudgementCorrected, JudgementWithdrawn, RollupMethodChanged, TrustSettingsChanged,
+        TrustSettingsReset,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
-        StaffAssigned, StaffUnassigned,
+        StaffAssigned, StaffUnassigned, AssessmentPointsSet,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,
-                                   "JudgementWithdrawn": 2, "InterventionStarted": 2, "InterventionEnded": 2}
+                                   "JudgementWithdrawn": 2, "InterventionStarted": 2, "InterventionEnded": 2,
+                                   "PupilRegistered": 2}
 """The version writers must stamp on new events (``NewEvent.schema_version``)."""
-
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def _judgement_recorded_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """``note`` becomes ``comment``; v1 judgements had no evidence reference."""
-    upcast_data = {key: value for key, value in data.items() if key != "note"}
-    upcast_data["comment"] = data.get("note")
-    upcast_data.setdefault("evidence_ref", None)
-    return upcast_data
-
-
-def _inline_to_legacy(renames: dict[str, str], refs: tuple[str, ...]) -> Upcaster:
-    """An event of the version before erasable texts: its inline text moves to a ``legacy_`` field
-    (``renames``: old name -> legacy name) and the new ``refs`` are None (nothing in ``personal_texts``)."""
-    def step(data: dict[str, Any]) -> dict[str, Any]:
-        upcast_data = {key: value for key, value in data.items() if key not in renames}
-        upcast_data.update({legacy: data.get(old) for old, legacy in renames.items()})
-        upcast_data.update(dict.fromkeys(refs))
-        return upcast_data
-    return step
-
-
-_reason_v1_to_v2 = _inline_to_legacy({"reason": "legacy_reason"}, ("reason_ref",))
 
 # (event_type, from_version) -> function giving the data at from_version + 1 (pure: never mutates its input).
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
-    ("JudgementRecorded", 1): _judgement_recorded_v1_to_v2,
-    ("JudgementRecorded", 2): _inline_to_legacy({"comment": "legacy_note", "evidence_ref": "legacy_evidence_ref"},
-                                                ("note_ref", "evidence_ref_id")),
-    ("JudgementCorrected", 1): _reason_v1_to_v2,
-    ("JudgementWithdrawn", 1): _reason_v1_to_v2,
-    ("InterventionStarted", 1): _inline_to_legacy({"name": "legacy_name", "lead": "legacy_lead"},
-                                                  ("name_ref", "lead_ref")),
-    ("InterventionEnded", 1): _inline_to_legacy({"outcome": "legacy_outcome"}, ("outcome_ref",)),
+    ("JudgementRecorded", 1): judgement_recorded_v1_to_v2,
+    ("JudgementRecorded", 2): inline_to_legacy({"comment": "legacy_note", "evidence_ref": "legacy_evidence_ref"},
+                                               ("note_ref", "evidence_ref_id")),
+    ("JudgementCorrected", 1): reason_v1_to_v2,
+    ("JudgementWithdrawn", 1): reason_v1_to_v2,
+    ("InterventionStarted", 1): inline_to_legacy({"name": "legacy_name", "lead": "legacy_lead"},
+                                                 ("name_ref", "lead_ref")),
+    ("InterventionEnded", 1): inline_to_legacy({"outcome": "legacy_outcome"}, ("outcome_ref",)),
+    ("PupilRegistered", 1): pupil_registered_v1_to_v2,
 }
 
 LEGACY_TEXT_FIELDS = ("note", "comment", "evidence_ref", "reason", "name", "lead", "outcome")

@@ -1,4 +1,4 @@
-"""JSON parsed in C, to exactly the values the standard library gives.
+"""JSON parsed and written in C, to exactly the values the standard library gives and reads.
 
 ``orjson`` parses several times faster than :func:`json.loads` and, for the documents it is given here,
 to the same values (a unit test holds the two to it). It refuses a few inputs the standard library
@@ -31,3 +31,16 @@ def loads(document: bytes | bytearray | memoryview | str) -> Any:
         except orjson.JSONDecodeError:
             pass
     return json.loads(document)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON (``separators=(",", ":")``) that :func:`json.loads` reads back as ``value``, in C.
+
+    ``orjson`` writes non-ASCII text as UTF-8 rather than ``\\u`` escapes (the same JSON value) and refuses
+    integers beyond 64 bits, which go to :func:`json.dumps`. It writes ``NaN`` as ``null``: only for values
+    that cannot hold one (read from ``jsonb``, which has no ``NaN``).
+    """
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()

@@ -7,7 +7,6 @@ from :class:`BrokerAccess`, so none can forget the authentication the broker dem
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,7 +95,9 @@ def encode_key(trust_id: str) -> bytes:
 
 
 def encode_value(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
+    """A message as compact JSON, written in C (the relay encodes every event; messages come from the store's
+    ``jsonb``, so hold no ``NaN``)."""
+    return fast_json.dumps(message)
 
 
 def decode_value(raw: bytes) -> dict[str, Any]:

@@ -56,6 +56,11 @@ def test_the_intervention_page_shows_each_pupil_and_objective_before_and_after(p
     for pupil in impact["pupils"]:
         expect(page.locator(f'#before-after a[href="/pupils/{pupil["pupil_id"]}"]')).to_have_count(1)
     expect(page.locator(".intervention-details a[href='/classes/school-a-y4A']")).to_have_count(1)
+    late = [p["pupil_id"] for p in impact["pupils"] if p["joined_on"] != impact["intervention"]["start_date"]]
+    assert late, "the demo adds a pupil a week after the start"
+    expect(page.locator("#before-after .joined-on")).to_have_count(len(late))  # measured from that day: said so
+    for pupil_id in late:
+        expect(page.locator(f'#before-after tbody[data-pupil-id="{pupil_id}"] .joined-on')).to_contain_text("joined")
     for objective in impact["objectives"]:
         moved = sum(1 for r in impact["rows"] if r["objective_id"] == objective["objective_id"]
                     and r["moved_to_secure"])

@@ -122,7 +122,8 @@ def test_a_oneroster_bundle_imports_with_exact_events_and_counts(client, leader,
     school_of = {"c-oak-4a": "sch-oak", "c-oak-4b": "sch-oak", "c-elm-r": "sch-elm"}
     assert [e.data for e in events[5:13]] == [
         {"pupil_id": sid, "school_id": school_of[klass], "class_id": klass,
-         "year_group": 0 if klass == "c-elm-r" else 4, "groups": DEFAULT_GROUPS}
+         "year_group": 0 if klass == "c-elm-r" else 4, "groups": DEFAULT_GROUPS,
+         "enrolled_on": school_today().isoformat()}  # no beginDate in the file: from the day of the import
         for sid, (_, _, _, klass) in STUDENTS.items()]
     assert {e.event_type for e in events[5:13]} == {"PupilRegistered"}
     assert sorted((e.event_type, e.stream_type, staff_sub(app_engine, trust, e.data["staff_ref"]), e.data["class_id"])
@@ -405,3 +406,13 @@ def test_a_roles_column_works_like_role(client, leader, app_engine, trust):
     files["users.csv"][-1]["roles"] = "guardian, parent"
     response = post_import(client, leader, files, csv_headers=headers)
     assert response.status_code == 201 and response.json["counts"] == FIRST_COUNTS, response.json
+
+
+def test_an_enrollments_begin_date_is_when_the_pupil_joins_the_class(client, leader, app_engine, trust):
+    files = oneroster()
+    files["enrollments.csv"][0] = {**files["enrollments.csv"][0], "beginDate": "2026-09-03"}
+    assert post_import(client, leader, files).status_code == 201
+    first = files["enrollments.csv"][0]["userSourcedId"]
+    enrolled = {e.stream_id: e.data["enrolled_on"] for e in events_of(app_engine, trust, "PupilRegistered")}
+    assert enrolled[first] == "2026-09-03"
+    assert {day for pupil, day in enrolled.items() if pupil != first} == {school_today().isoformat()}

@@ -86,3 +86,44 @@ def test_platform_admin_may_and_openapi_lists_both(client, settings, app_engine,
     assert client.put("/v1/settings/rollup", json={"method": "highest"}, headers=admin).status_code == 200
     paths = client.get("/openapi.json").json["paths"]
     assert "put" in paths["/v1/settings/rollup"] and "put" in paths["/v1/settings"]
+
+
+def test_a_setting_goes_back_to_its_default_when_reset(client, leader, app_engine, trust):
+    """Before, nothing could undo a threshold: a null in the event means "unchanged"."""
+    from fathom_projector.rebuild import rebuild_trust
+    from tests.support import rows_of
+
+    assert client.put("/v1/settings", headers=leader, json={
+        "secure_target_percent": 85, "small_group_threshold": 3}).status_code == 200
+    answer = client.put("/v1/settings", headers=leader, json={"reset": ["secure_target_percent"]})
+    assert answer.status_code == 200, answer.json
+    assert [(e.event_type, e.data) for e in events_of(app_engine, trust)][-1] == (
+        "TrustSettingsReset", {"settings": ["secure_target_percent"]})
+    rebuild_trust(app_engine, trust)
+    assert [tuple(r) for r in rows_of(app_engine, trust, "SELECT small_group_threshold, secure_target_percent "
+                                      "FROM rm_trust_settings")] == [(3, 70)]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"reset": ["secure_target"]}, {"reset.0": ["Must be one of: small_group_threshold, "
+                                                    "secure_target_percent, score_disagreement_margin."]}),
+        ({"reset": ["rollup_method"]}, {"reset.0": ["Must be one of: small_group_threshold, "
+                                                    "secure_target_percent, score_disagreement_margin."]}),
+        ({"secure_target_percent": 80, "reset": ["small_group_threshold", "secure_target_percent"]},
+         {"reset.1": ["Also given a value in this request."]}),
+        ({"reset": []}, {"_body": ["Give at least one setting."]}),
+    ],
+)
+def test_a_reset_names_the_setting_it_cannot_reset(client, leader, app_engine, trust, body, errors):
+    answer = client.put("/v1/settings", json=body, headers=leader)
+    assert answer.status_code == 422 and answer.headers["Content-Type"].startswith("application/problem+json")
+    assert answer.json["errors"] == errors
+    assert events_of(app_engine, trust) == []
+
+
+def test_openapi_documents_the_reset(client):
+    field = client.get("/openapi.json").json["components"]["schemas"]["TrustSettingsIn"]["properties"]["reset"]
+    assert field["items"]["enum"] == ["small_group_threshold", "secure_target_percent", "score_disagreement_margin"]
+    assert "defaults" in field["description"]

@@ -8,14 +8,18 @@ trust's reader with the very same ids and arguments, or a role that may not read
 from __future__ import annotations
 
 import gzip
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+import fathom_reports.http.class_analysis as class_analysis_http
 from fathom_reports import create_app
-from fathom_reports.body_cache import RenderedBodies
+from fathom_reports.body_cache import Render, RenderedBodies
 from fathom_reports.responses import BODIES_EXTENSION
 from fathom_shared.db import TenantUnitOfWork
 from tests.integration.test_reports_api import ReadModelSeed, set_position
@@ -272,3 +276,65 @@ def test_a_school_leader_of_another_school_is_refused_a_kept_pooled_body(client,
     assert client.get(path, headers=headers(settings, trust, "trust_leader"), query_string=query).status_code == 200
     south = headers(settings, trust, "school_leader", schools=["south"])
     assert client.get(path, headers=south, query_string=query).status_code == 403
+
+
+# --- one render for readers that want the same body at the same moment ----------------------------
+
+class ObservedBodies(RenderedBodies):
+    """Tells the test when a request has found the body it wants being rendered by another."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.followed = threading.Event()
+
+    def get_or_claim(self, key):
+        found = super().get_or_claim(key)
+        if isinstance(found, Render) and not found.leader:
+            self.followed.set()
+        return found
+
+
+def held_first_render(monkeypatch, bodies: ObservedBodies, first_render_fails: bool = False) -> list[int]:
+    """Class Analysis renders, counted; the first is held until a second request waits for it."""
+    renders: list[int] = []
+    render = class_analysis_http.analyse_class
+
+    def held(snapshot, **filters):
+        renders.append(snapshot.sequence)
+        if len(renders) == 1:
+            assert bodies.followed.wait(10), "no second request came to wait for this render"
+            if first_render_fails:
+                raise OperationalError("SELECT", {}, ConnectionError("the database went away mid-render"))
+        return render(snapshot, **filters)
+
+    monkeypatch.setattr(class_analysis_http, "analyse_class", held)
+    return renders
+
+
+def two_readers_at_once(app, reader: dict[str, str]) -> list:
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda _: app.test_client().get(PATH, headers=reader), range(2)))
+
+
+def test_readers_wanting_the_same_body_at_once_share_one_render(settings, app_engine, trust, class_4a, monkeypatch):
+    app = create_app(settings, app_engine)
+    bodies = app.extensions[BODIES_EXTENSION] = ObservedBodies(settings.read_cache_bytes)
+    renders = held_first_render(monkeypatch, bodies)
+
+    answers = two_readers_at_once(app, headers(settings, trust, "trust_leader"))
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].get_data() == answers[1].get_data()
+    assert answers[0].headers["ETag"] == answers[1].headers["ETag"]
+    assert len(renders) == 1 and bodies.joined == 1
+
+
+def test_a_reader_whose_shared_render_failed_renders_it_itself(settings, app_engine, trust, class_4a, monkeypatch):
+    app = create_app(settings, app_engine)
+    bodies = app.extensions[BODIES_EXTENSION] = ObservedBodies(settings.read_cache_bytes)
+    renders = held_first_render(monkeypatch, bodies, first_render_fails=True)
+
+    answers = two_readers_at_once(app, headers(settings, trust, "trust_leader"))
+
+    assert sorted(a.status_code for a in answers) == [200, 503]
+    assert len(renders) == 2

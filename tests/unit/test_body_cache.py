@@ -1,4 +1,5 @@
-"""Rendered read bodies: the key and its ETag, If-None-Match matching, gzip, and the bytes-bounded LRU."""
+"""Rendered read bodies: the key and its ETag, If-None-Match matching, gzip, the bytes-bounded LRU, and one
+render per key for requests that want it at the same moment."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fathom_reports.body_cache import (
     ENTRY_OVERHEAD_BYTES,
     GZIP_MIN_BYTES,
     BodyKey,
+    Render,
     RenderedBodies,
     RenderedBody,
     none_match,
@@ -145,3 +147,55 @@ def test_clear_empties():
     bodies.put(key(), body_of(10))
     bodies.clear()
     assert len(bodies) == 0 and bodies.bytes == 0
+
+
+# --- one render per key at a time -----------------------------------------------------------------
+
+def test_a_body_being_rendered_is_waited_for_not_rendered_again():
+    bodies = RenderedBodies(10_000)
+    leader = bodies.get_or_claim(key())
+    follower = bodies.get_or_claim(key())
+    assert isinstance(leader, Render) and leader.leader
+    assert isinstance(follower, Render) and not follower.leader
+
+    bodies.finish(leader, body_of(10))
+
+    assert follower.wait(0) == body_of(10)
+    assert bodies.get_or_claim(key()) == body_of(10)  # kept: the next request is answered at once
+    assert bodies.joined == 1
+
+
+def test_another_key_is_rendered_beside_it():
+    bodies = RenderedBodies(10_000)
+    bodies.get_or_claim(key())
+    other = bodies.get_or_claim(key(trust="t2"))
+    assert isinstance(other, Render) and other.leader
+
+
+def test_when_the_leader_renders_nothing_followers_are_told_so_and_the_next_request_leads():
+    bodies = RenderedBodies(10_000)
+    leader = bodies.get_or_claim(key())
+    follower = bodies.get_or_claim(key())
+    assert isinstance(leader, Render) and isinstance(follower, Render)
+
+    bodies.finish(leader, None)
+
+    assert follower.wait(0) is None
+    again = bodies.get_or_claim(key())
+    assert isinstance(again, Render) and again.leader
+
+
+def test_a_follower_that_waits_too_long_gets_nothing():
+    bodies = RenderedBodies(10_000)
+    bodies.get_or_claim(key())
+    follower = bodies.get_or_claim(key())
+    assert isinstance(follower, Render) and follower.wait(0) is None
+
+
+def test_with_nothing_kept_the_leader_still_hands_its_body_to_the_followers():
+    bodies = RenderedBodies(0)
+    leader = bodies.get_or_claim(key())
+    follower = bodies.get_or_claim(key())
+    assert isinstance(leader, Render) and isinstance(follower, Render)
+    bodies.finish(leader, body_of(10))
+    assert follower.wait(0) == body_of(10) and len(bodies) == 0

@@ -11,7 +11,7 @@ from fathom_shared.events import EVENT_SCHEMAS, OBJECTIVE_FIELDS
 NOT_ON_COMMAND_TABLES = {
     "JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn", "ObjectiveTaught", "InterventionStarted",
     "InterventionPupilsChanged", "InterventionEnded", "RollupMethodChanged", "TrustSettingsChanged",
-    "StandardisedScoreRecorded", "StaffErased",
+    "TrustSettingsReset", "StandardisedScoreRecorded", "StaffErased", "AssessmentPointsSet",
 }
 """Events the rules read from the log itself (or, for StaffErased, whose table change the command makes)."""
 

@@ -95,28 +95,42 @@ REGISTRATION = {"school_id": "north", "class_id": "4a", "year_group": None, "gro
 def test_a_registration_takes_its_year_group_from_the_class_unless_given():
     from fathom_api.commands.pupils import decide_registration
 
-    data = decide_registration("p9", REGISTRATION, True, Class("north", 4), False, LEADER)
-    assert data == {"pupil_id": "p9", "school_id": "north", "class_id": "4a", "year_group": 4, "groups": {}}
+    data = decide_registration("p9", REGISTRATION, True, Class("north", 4), False, LEADER, TODAY)
+    assert data == {"pupil_id": "p9", "school_id": "north", "class_id": "4a", "year_group": 4, "groups": {},
+                    "enrolled_on": TODAY}
     assert decide_registration("p9", {**REGISTRATION, "year_group": 5}, True, Class("north", 4), False,
-                               LEADER)["year_group"] == 5
+                               LEADER, TODAY)["year_group"] == 5
 
 
 def test_registration_refusals_in_order():
     from fathom_api.commands.pupils import decide_registration
 
     with pytest.raises(Invalid) as refused:
-        decide_registration("p9", REGISTRATION, False, None, False, LEADER)
+        decide_registration("p9", REGISTRATION, False, None, False, LEADER, TODAY)
     assert refused.value.errors == {"school_id": ["Unknown school."]}
     with pytest.raises(Forbidden):
-        decide_registration("p9", {**REGISTRATION, "school_id": "south"}, True, None, False, LEADER)
+        decide_registration("p9", {**REGISTRATION, "school_id": "south"}, True, None, False, LEADER, TODAY)
     with pytest.raises(Invalid) as refused:
-        decide_registration("p9", REGISTRATION, True, None, False, LEADER)
+        decide_registration("p9", REGISTRATION, True, None, False, LEADER, TODAY)
     assert refused.value.errors == {"class_id": ["Unknown class."]}
     with pytest.raises(Invalid) as refused:
-        decide_registration("p9", REGISTRATION, True, Class("south", 4), False, LEADER)
+        decide_registration("p9", REGISTRATION, True, Class("south", 4), False, LEADER, TODAY)
     assert refused.value.errors == {"class_id": ["Class is in another school."]}
     with pytest.raises(Invalid) as refused:
-        decide_registration("p9", {**REGISTRATION, "class_id": None}, True, None, False, LEADER)
+        decide_registration("p9", {**REGISTRATION, "class_id": None}, True, None, False, LEADER, TODAY)
     assert refused.value.errors == {"year_group": ["Required when there is no class."]}
     with pytest.raises(Conflict):
-        decide_registration("p9", REGISTRATION, True, Class("north", 4), True, LEADER)
+        decide_registration("p9", REGISTRATION, True, Class("north", 4), True, LEADER, TODAY)
+
+
+def test_a_registration_takes_effect_on_the_day_given_never_in_the_future():
+    from fathom_api.commands.pupils import decide_registration
+
+    start_of_term = date(2025, 9, 3)
+    data = decide_registration("p9", {**REGISTRATION, "enrolled_on": start_of_term}, True, Class("north", 4), False,
+                               LEADER, TODAY)
+    assert data["enrolled_on"] == start_of_term
+    with pytest.raises(Invalid) as refused:
+        decide_registration("p9", {**REGISTRATION, "enrolled_on": date(2025, 10, 2)}, True, Class("north", 4), False,
+                            LEADER, TODAY)
+    assert refused.value.errors == {"enrolled_on": ["Must not be in the future."]}

@@ -111,3 +111,18 @@ def test_a_school_leader_is_refused_rows_outside_their_schools_before_any_compar
     with pytest.raises(Forbidden) as refused:
         plan(KNOWN, caller=south)
     assert refused.value.errors["orgs.csv.2.sourcedId"] == ["Not one of your schools."]
+
+
+def test_registrations_and_moves_take_effect_on_the_enrollments_begin_date():
+    """Before, a roster import registered or moved every pupil as from the day of the import, so teaching
+    dated between the enrollment's start and the import never reached the pupil's history."""
+    header = "sourcedId,classSourcedId,userSourcedId,role,beginDate\n"
+    files = {**FILES, "users.csv": FILES["users.csv"] + "p2,p2,Bo,Bell,student\np3,p3,Cy,Cole,student\n",
+             "enrollments.csv": header + "e1,4a,p1,student,2025-09-03\ne2,4a,t1,teacher,\n"
+                                         "e3,4a,p2,student,2025-10-20\ne4,4b,p3,student,\n"}
+    decision = plan(EMPTY, files)
+    registered = {e.stream_id: e.data["enrolled_on"] for e in decision.events if e.event_type == "PupilRegistered"}
+    assert registered == {"p1": "2025-09-03", "p2": TODAY.isoformat(), "p3": TODAY.isoformat()}  # later: today
+    stored = StoredRoster(KNOWN.schools, KNOWN.classes, {"p1": Pupil("p1", "north", "4b")}, KNOWN.staff)
+    [moved] = plan(stored, {**FILES, "enrollments.csv": header + "e1,4a,p1,student,2025-09-22\n"}).events
+    assert (moved.event_type, moved.data["moved_on"]) == ("PupilMoved", "2025-09-22")

@@ -4,6 +4,7 @@ decodes to, and the rows the read-model writer sends."""
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -66,3 +67,25 @@ def test_rows_travel_as_json_with_dates_uuids_decimals_and_documents() -> None:
 
 def test_an_integer_orjson_refuses_still_travels_for_the_database_to_refuse() -> None:
     assert json.loads(array_params(("value",), [{"value": 2**70}])["rows_json"]) == [{"value": 2**70}]
+
+
+def finite(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(map(finite, value.values()))
+    if isinstance(value, list):
+        return all(map(finite, value))
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+# Events never hold a non-finite number: the services refuse one in any request (see input_refusal).
+@pytest.mark.parametrize("document", [*(d for d in DOCUMENTS if finite(json.loads(d))),
+                                      '{"b": 1.0, "e": -0, "f": -0.0, "h": 1E-5, "i": 0.1, "j": 1e300}'])
+def test_dumps_writes_what_the_standard_library_reads_back_as_the_same_values(document: str) -> None:
+    value = json.loads(document)
+    written = fast_json.dumps(value)
+    assert typed(json.loads(written)) == typed(value)
+
+
+def test_a_message_is_compact_json_as_before() -> None:
+    message = {"trust_id": "t", "sequence": 1, "data": {"value": 3, "note": None, "ratio": 0.5}}
+    assert fast_json.dumps(message) == json.dumps(message, separators=(",", ":")).encode()

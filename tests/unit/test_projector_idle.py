@@ -26,6 +26,7 @@ class FakeConsumer:
         self.positions = dict.fromkeys(partitions, 0)
         self.ends = dict.fromkeys(partitions, 0)
         self.poll_timeouts: list[int] = []
+        self.end_offset_requests = 0
         self.broker_down = False
         self.during_poll = lambda: None
 
@@ -36,10 +37,13 @@ class FakeConsumer:
         self.poll_timeouts.append(timeout_ms)
         self.during_poll()
         records = {}
+        room = max_records if max_records is not None else float("inf")
         for partition in sorted(self.assigned - self.paused_partitions):
-            if self.ends[partition] > self.positions[partition]:
-                records[partition] = list(range(self.positions[partition], self.ends[partition]))
-                self.positions[partition] = self.ends[partition]
+            end = min(self.ends[partition], self.positions[partition] + room)
+            if end > self.positions[partition]:
+                records[partition] = list(range(self.positions[partition], end))
+                room -= end - self.positions[partition]
+                self.positions[partition] = end
         return records
 
     def assignment(self) -> set[TopicPartition]:
@@ -56,6 +60,7 @@ class FakeConsumer:
 
     def end_offsets(self, partitions: Collection[TopicPartition], timeout_ms: int | None = None
                     ) -> dict[TopicPartition, int]:
+        self.end_offset_requests += 1
         if self.broker_down:
             raise KafkaTimeoutError("no broker")
         return {partition: self.ends[partition] for partition in partitions}
@@ -96,6 +101,58 @@ def test_records_come_from_a_normal_poll_while_there_are_any():
     assert gate.next_records() == {P0: [0, 1, 2]}
     assert consumer.poll_timeouts == [100]
     assert not gate.paused
+
+
+def test_after_a_batch_that_emptied_the_topic_it_asks_the_broker_and_pauses_without_fetching_again():
+    """A second poll would wait ``poll_timeout_ms`` re-sending fetches that a broker answering at once turns
+    into a busy loop; one end-offsets request says there is nothing more."""
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    consumer.publish(P0, 3)
+    gate = gate_on(consumer, hint)
+    gate.next_records()
+
+    assert gate.next_records() == {}
+
+    assert consumer.poll_timeouts == [100]
+    assert consumer.end_offset_requests == 1
+    assert gate.paused and consumer.paused_partitions == {P0, P1}
+
+
+def test_after_a_short_batch_records_published_meanwhile_are_fetched_at_once():
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    consumer.publish(P0, 3)
+    gate = gate_on(consumer, hint)
+    gate.next_records()
+
+    consumer.publish(P1, 2)  # no hint (yet): the broker's end offsets show them
+
+    assert gate.next_records() == {P1: [0, 1]}
+    assert not gate.paused
+
+
+def test_after_a_short_batch_a_hint_that_came_meanwhile_wakes_the_wait_at_once():
+    consumer, hint = FakeConsumer(P0), FakeHint()
+    consumer.publish(P0, 3)
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+    hint.published = True  # a publish after the fetch: the wait that follows the pause must not sleep through it
+
+    gate.next_records()
+    gate.next_records()
+
+    assert wakes == ["hint"] and not gate.paused
+
+
+def test_a_full_batch_is_followed_by_a_fetch_without_asking_first():
+    consumer, hint = FakeConsumer(P0), FakeHint()
+    consumer.publish(P0, 150)
+    gate = gate_on(consumer, hint)
+
+    assert len(gate.next_records()[P0]) == 100
+    assert gate.next_records() == {P0: list(range(100, 150))}
+
+    assert consumer.end_offset_requests == 0 and consumer.poll_timeouts == [100, 100]
 
 
 def test_a_poll_that_brings_nothing_pauses_every_assigned_partition():

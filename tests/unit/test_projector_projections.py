@@ -142,6 +142,28 @@ def test_registration_moves_and_leaving_keep_the_class_history():
                                       "more_able": False, "custom": ["young carer"]}
 
 
+def test_a_registration_joins_its_class_on_the_day_it_takes_effect():
+    """v2 registrations say when they take effect; a v1 one (no ``enrolled_on``) joins on the school day it
+    was recorded, as it always did."""
+    projection = fold(
+        event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": "c1", "year_group": 4,
+                                     "groups": {}, "enrolled_on": "2026-09-03"}, schema_version=2),
+        event(2, "PupilRegistered", {"pupil_id": "p2", "school_id": "s1", "class_id": "c1", "year_group": 4,
+                                     "groups": {}}),
+        event(3, "PupilRegistered", {"pupil_id": "p3", "school_id": "s1", "class_id": None, "year_group": 4,
+                                     "groups": {}, "enrolled_on": "2026-09-03"}, schema_version=2))
+    assert projection.rejected == []
+    assert sorted((r["pupil_id"], r["from_date"]) for r in projection.table_rows(PUPIL_CLASSES)) == [
+        ("p1", date(2026, 9, 3)), ("p2", date(2026, 10, 2))]
+
+
+def test_a_v2_registration_must_say_when_it_takes_effect():
+    projection = fold(event(1, "PupilRegistered", {"pupil_id": "p1", "school_id": "s1", "class_id": "c1",
+                                                   "year_group": 4, "groups": {}}, schema_version=2))
+    assert [r.reason for r in projection.rejected] == [
+        "invalid PupilRegistered: {'enrolled_on': ['Missing data for required field.']}"]
+
+
 def test_staying_in_the_same_class_keeps_the_open_membership():
     open_row = {"pupil_id": "p1", "class_id": "c1", "from_date": date(2026, 9, 3), "to_date": None}
     projection = fold(
@@ -174,6 +196,38 @@ def test_interventions_keep_their_pupils_in_order_without_duplicates_and_end():
     [row] = projection.table_rows(INTERVENTIONS)
     assert (row["pupil_ids"], row["end_date"], row["outcome"]) == (["p1", "p3", "p4"], date(2026, 12, 12),
                                                                   "5 of 6 secure")
+
+
+def test_interventions_keep_the_day_each_pupil_joined():
+    projection = fold(
+        event(1, "InterventionStarted", {"intervention_id": "i1", "name": "Phonics", "lead": "mr-b",
+                                         "start_date": "2026-11-01", "pupil_ids": ["p1", "p2"],
+                                         "objective_ids": ["o1"]}),
+        event(2, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p3"], "removed": ["p2"],
+                                               "changed_on": "2026-11-08"}),
+        event(3, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p2"], "removed": [],
+                                               "changed_on": "2026-11-15"}))
+    [row] = projection.table_rows(INTERVENTIONS)
+    assert (row["pupil_ids"], row["pupil_joined_on"]) == (
+        ["p1", "p3", "p2"], {"p1": "2026-11-01", "p3": "2026-11-08", "p2": "2026-11-15"})
+
+
+def test_a_row_projected_before_joining_days_were_kept_learns_only_the_new_ones():
+    stored = {"intervention_id": "i1", "name": None, "lead": None, "start_date": date(2026, 11, 1),
+              "pupil_ids": ["p1", "p2"], "objective_ids": ["o1"], "end_date": None, "outcome": None,
+              "name_ref": None, "lead_ref": None, "outcome_ref": None, "pupil_joined_on": {}}
+    projection = fold(event(1, "InterventionPupilsChanged", {"intervention_id": "i1", "added": ["p3"],
+                                                             "removed": ["p2"], "changed_on": "2026-11-08"}),
+                      loaded={INTERVENTIONS.name: {("i1",): stored}})
+    assert projection.table_rows(INTERVENTIONS)[0]["pupil_joined_on"] == {"p3": "2026-11-08"}
+
+
+def test_a_setting_reset_goes_back_to_its_default_and_leaves_the_others():
+    projection = fold(event(1, "TrustSettingsChanged", {"small_group_threshold": 3, "secure_target_percent": 80.0}),
+                      event(2, "TrustSettingsReset", {"settings": ["secure_target_percent"]}))
+    assert projection.table_rows(TRUST_SETTINGS) == [{
+        "rollup_method": "latest", "rollup_n": None, "small_group_threshold": 3, "secure_target_percent": 70,
+        "score_disagreement_margin": 1}]
 
 
 def test_settings_fold_over_the_defaults_and_a_rollup_change_marks_every_cell():

@@ -46,3 +46,10 @@ def test_trust_wide_roles_see_everything() -> None:
     assert view["schools"][0]["year_groups"] == [4, 5]
     assert "school_id" not in view["schools"][0]["classes"][0]
     assert all(c["sources"] == [] for s in view["schools"] for c in s["classes"]), "auditors record nothing"
+
+
+def test_only_those_who_change_trust_settings_are_offered_the_calendar_editor() -> None:
+    offered = {role: visible_directory(_who(role, schools=frozenset({"a"})), SCHOOLS)["settings"]
+               for role in ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")}
+    assert offered == {"teacher": False, "school_leader": False, "trust_leader": True, "auditor": False,
+                       "integration": False, "platform_admin": True}

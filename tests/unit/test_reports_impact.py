@@ -51,3 +51,22 @@ def test_each_objective_carries_its_scale_and_each_pupil_their_class_so_a_client
     objective = view["objectives"][0]
     assert objective["scale"] == {"scale_id": "yn", "name": "Yes / no", "bands": [
         {"value": 0, "label": "Not yet", "secure": False}, {"value": 1, "label": "Yes", "secure": True}]}
+
+
+def test_a_pupil_who_joined_later_is_measured_from_the_day_they_joined():
+    """Before, every pupil was measured from the start date: a pupil added a month in had as "before" a
+    judgement made while they were already in the group, and an "after" from before they joined."""
+    joined = date(2026, 12, 1)
+    snapshot = ImpactSnapshot(
+        intervention=Intervention("i", "I", "lead", START, ("p1", "p2"), ("o1",), pupil_joined_on={"p2": joined}),
+        sequence=1, pupils=(Pupil("p1", "A", {}), Pupil("p2", "B", {})),
+        objectives=(Objective("o1", "O1", "Maths", 4, None, "t", "yn"),), scales={"yn": YN},
+        evidence=(ev(0, date(2026, 10, 1), 1, "p1"), ev(1, date(2026, 11, 20), 2, "p1"),
+                  ev(0, date(2026, 10, 1), 3, "p2"), ev(0, date(2026, 11, 20), 4, "p2"),
+                  ev(1, date(2026, 12, 10), 5, "p2")))
+    view = build_impact(snapshot, today=date(2026, 12, 15))
+    assert [(p["pupil_id"], p["joined_on"]) for p in view["pupils"]] == [("p1", "2026-11-01"), ("p2", "2026-12-01")]
+    rows = {r["pupil_id"]: r for r in view["rows"]}
+    assert (rows["p1"]["before"]["assessed_on"], rows["p1"]["after"]["assessed_on"]) == ("2026-10-01", "2026-11-20")
+    assert (rows["p2"]["before"]["assessed_on"], rows["p2"]["after"]["assessed_on"]) == ("2026-11-20", "2026-12-10")
+    assert (rows["p2"]["change"], rows["p2"]["moved_to_secure"]) == (1, True)

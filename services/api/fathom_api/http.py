@@ -19,6 +19,7 @@ from flask_smorest import Blueprint
 import fathom_api.schemas as schemas
 from fathom_api.access import ASSESSORS, ROSTER_KEEPERS, ROSTER_WRITERS, STAFF_ERASERS, TRUST_WIDE
 from fathom_api.commands import (
+    calendar,
     classes,
     interventions,
     judgements,
@@ -220,6 +221,7 @@ command("/judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS
 SETTING = {"method": "put", "status": 200}
 command("/settings/rollup", schemas.RollupIn, TRUST_WIDE, trust_settings.change_rollup_method, **SETTING)
 command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_trust_settings, **SETTING)
+command("/calendar/{academic_year}", schemas.CalendarIn, TRUST_WIDE, calendar.set_assessment_points, **SETTING)
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
 command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, objectives.retire_objective)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from fathom_api.plain_load import PlainLoad
-from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES
+from fathom_shared.assessment_calendar import POINT_ID
+from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES, TrustSettingsChanged
 
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
                              error="Use 1-64 letters, digits, '.', '_', ':' or '-'.")
@@ -56,6 +57,10 @@ class PupilIn(Strict):
     class_id = identifier(load_default=None, allow_none=True)
     year_group = fields.Integer(strict=True, validate=YEAR_GROUP, load_default=None)
     groups = fields.Nested(GroupsIn, load_default=lambda: GroupsIn().load({}))
+    enrolled_on = fields.Date(metadata={"description": (
+        "The school day the registration takes effect: the pupil's class history starts then, so teaching "
+        "and judgements dated from it count as theirs. Default: today (the school day in England); not in "
+        "the future. Give the first day of term when registering a class after term has started.")})
     given_name = fields.String(load_default=None, validate=validate.Length(max=100))
     family_name = fields.String(load_default=None, validate=validate.Length(max=100))
     date_of_birth = fields.Date(load_default=None)
@@ -149,6 +154,21 @@ class ScoreIn(Strict):
 
 class ScoreBatchIn(Strict):
     scores = fields.List(fields.Nested(ScoreIn), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AssessmentPointIn(Strict):
+    point_id = fields.String(required=True, validate=validate.Regexp(
+        f"^{POINT_ID.pattern}$", error="Use 1-40 lower-case letters, digits or '-', e.g. autumn-1."))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                         metadata={"description": "As teachers call it, e.g. 'Autumn 1'."})
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
+class CalendarIn(Strict):
+    """The academic year's whole list of assessment points, in date order, without overlaps."""
+
+    points = fields.List(fields.Nested(AssessmentPointIn), required=True)
 
 
 class RetirementIn(Strict):
@@ -247,8 +267,12 @@ class RollupIn(Strict):
             raise ValidationError(f"Not used by {data['method']}; leave it out.", "n")
 
 
+THRESHOLDS = tuple(TrustSettingsChanged._declared_fields)
+"""The settings ``PUT /v1/settings`` changes (the rollup method has its own endpoint)."""
+
+
 class TrustSettingsIn(Strict):
-    """Any subset of the thresholds; at least one."""
+    """Any subset of the thresholds, and any to reset to their defaults; at least one."""
 
     small_group_threshold = fields.Integer(strict=True, validate=validate.Range(min=1, max=50), metadata={
         "description": "Groups with fewer pupils show counts beside percentages, marked small."})
@@ -256,11 +280,19 @@ class TrustSettingsIn(Strict):
         "description": "Objectives below this % secure are flagged as gaps."})
     score_disagreement_margin = fields.Integer(strict=True, validate=validate.Range(min=0, max=5), metadata={
         "description": "Bands by which a teacher judgement may differ from a test band before it is flagged."})
+    reset = fields.List(fields.String(validate=validate.OneOf(THRESHOLDS)), validate=validate.Length(max=3), metadata={
+        "description": "Settings to put back to their defaults (small_group_threshold 5, secure_target_percent "
+                       "70, score_disagreement_margin 1), e.g. [\"secure_target_percent\"]. A setting left out "
+                       "of the body keeps its value; a setting may not be both given and reset."})
 
     @validates_schema
     def something_changes(self, data: dict, **kwargs) -> None:
-        if not data:
+        if not data.get("reset") and not set(data) - {"reset"}:
             raise ValidationError("Give at least one setting.", "_body")
+        both = {n: ["Also given a value in this request."] for n, name in enumerate(data.get("reset", ()))
+                if name in data}
+        if both:
+            raise ValidationError({"reset": both})
 
 
 class WriteOut(Schema):

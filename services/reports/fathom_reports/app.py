@@ -9,7 +9,17 @@ from fathom_reports.audit.reads import install_read_recording
 from fathom_reports.body_cache import RenderedBodies
 from fathom_reports.changes.stream import ChangeFeed
 from fathom_reports.fair_use import FAIR_USE_EXTENSION, FairUse
-from fathom_reports.http import audit, changes, class_analysis, directory, impact, pooled, profile, webhooks
+from fathom_reports.http import (
+    audit,
+    calendar,
+    changes,
+    class_analysis,
+    directory,
+    impact,
+    pooled,
+    profile,
+    webhooks,
+)
 from fathom_reports.loading.store import ReadModelStore
 from fathom_reports.responses import BODIES_EXTENSION, STORE_EXTENSION, ExportFormatsPlugin, RevalidationPlugin
 from fathom_reports.web import install_web_app
@@ -47,7 +57,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[changes.STREAM_URL_EXTENSION] = settings.stream_url
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     install_read_recording(app, engine)
-    for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory):
+    for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory, calendar):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
     start_operations_port(app, settings, "reports", database_ready(engine))

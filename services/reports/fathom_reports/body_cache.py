@@ -8,6 +8,10 @@ no event changes (pupils' names, which are edited without an event) — and keep
 gzip) in a :class:`RenderedBodies` bounded by bytes. The same key always means the same bytes, so the
 ``ETag`` is a hash of the key: a ``304 Not Modified`` is answered without loading or rendering anything.
 
+When several requests want a body no one keeps yet — the readers a projector batch wakes together, each
+having waited for its own write — one of them renders it and the others wait for that (:class:`Render`):
+a body is rendered once per key and process however many ask at the same moment.
+
 Nothing here touches Flask or the database: access is decided before a key is ever built, and a key
 holds the trust, so one trust's body can never answer another's request.
 """
@@ -83,6 +87,32 @@ class RenderedBody:
         return len(self.json) + len(self.gzipped or b"") + ENTRY_OVERHEAD_BYTES
 
 
+RENDER_WAIT_S = 10.0
+"""How long a request waits for another's render of the body it wants before rendering it itself."""
+
+
+class Render:
+    """A render in progress: ``leader`` renders and calls :meth:`RenderedBodies.finish`; others :meth:`wait`."""
+
+    def __init__(self, key: BodyKey, leader: bool, done: threading.Event | None = None,
+                 shared: list[RenderedBody | None] | None = None) -> None:
+        self.key, self.leader = key, leader
+        self._done = done if done is not None else threading.Event()
+        self._body = shared if shared is not None else [None]
+
+    def follower(self) -> Render:
+        return Render(self.key, False, self._done, self._body)
+
+    def wait(self, timeout_s: float = RENDER_WAIT_S) -> RenderedBody | None:
+        """The leader's body; None when it rendered none (it failed, or found nothing) or took too long."""
+        self._done.wait(timeout_s)
+        return self._body[0]
+
+    def _finish(self, body: RenderedBody | None) -> None:
+        self._body[0] = body
+        self._done.set()
+
+
 class RenderedBodies:
     """A least-recently-used map of :class:`BodyKey` → :class:`RenderedBody`, bounded by ``max_bytes``.
 
@@ -95,7 +125,8 @@ class RenderedBodies:
         self._entries: OrderedDict[BodyKey, RenderedBody] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = self.evictions = 0
+        self._rendering: dict[BodyKey, Render] = {}
+        self.hits = self.misses = self.evictions = self.joined = 0
 
     def get(self, key: BodyKey) -> RenderedBody | None:
         with self._lock:
@@ -106,6 +137,31 @@ class RenderedBodies:
             self._entries.move_to_end(key)
             self.hits += 1
             return body
+
+    def get_or_claim(self, key: BodyKey) -> RenderedBody | Render:
+        """The kept body; else a :class:`Render` — the leader's if no one renders ``key`` now, else a follower's."""
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return body
+            self.misses += 1
+            render = self._rendering.get(key)
+            if render is None:
+                render = self._rendering[key] = Render(key, leader=True)
+                return render
+            self.joined += 1
+            return render.follower()
+
+    def finish(self, render: Render, body: RenderedBody | None) -> None:
+        """The leader's end: keep ``body`` (when there is one) and hand it to the waiting followers."""
+        if body is not None:
+            self.put(render.key, body)
+        with self._lock:
+            if self._rendering.get(render.key) is render:
+                del self._rendering[render.key]
+        render._finish(body)
 
     def put(self, key: BodyKey, body: RenderedBody) -> None:
         if body.size > self.max_bytes:

@@ -13,7 +13,7 @@ from apispec import BasePlugin
 from flask import Response, current_app, g, request
 
 import fathom_shared
-from fathom_reports.body_cache import BodyKey, RenderedBodies, RenderedBody, none_match
+from fathom_reports.body_cache import BodyKey, Render, RenderedBodies, RenderedBody, none_match
 from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
@@ -146,26 +146,53 @@ def cached_view(trust_id: str, consistency: int | None, view: str, arguments: Ma
     only on a miss): ``check`` decides access (raising 403/404) and returns what else decides the body — what
     the view shows that no event changes, and for a past view the pupils the caller may see; only then is the
     key built, so a kept body is never answered to a caller the check refuses. A matching ``If-None-Match`` is
-    answered ``304`` without loading; a kept body is answered as kept; otherwise ``load`` (None: 404 for
-    ``missing``), render, keep.
+    answered ``304`` without loading; a kept body is answered as kept; a body another request is rendering is
+    waited for (outside the snapshot); otherwise ``load`` (None: 404 for ``missing``), render, keep.
     """
+    response = _serve_view(trust_id, consistency, view, arguments, check, load, render_view, missing, as_of,
+                           join=True)
+    if response is None:  # the render this request waited for gave nothing: do its own
+        response = _serve_view(trust_id, consistency, view, arguments, check, load, render_view, missing, as_of,
+                               join=False)
+    assert response is not None
+    return response
+
+
+def _serve_view(trust_id: str, consistency: int | None, view: str, arguments: Mapping[str, Any],
+                check: Callable[[Any], tuple[Any, ...]], load: Callable[[Any], T | None],
+                render_view: Callable[[T], Any], missing: str, as_of: AsOf | None, join: bool) -> Response | None:
     store = read_store(consistency if as_of is None else None, trust_id)
     bodies: RenderedBodies = current_app.extensions[BODIES_EXTENSION]
     condition = request.headers.get("If-None-Match")
-    with store.now(trust_id) if as_of is None else store.past(trust_id, as_of) as models:
-        fingerprint = check(models)
-        version = read_version(models) if as_of is None else models.version()
-        key = BodyKey.of(trust_id, view, arguments, (*version, *fingerprint), code=CODE_VERSION)
-        etags = (key.etag(), gzip_etag(key.etag()))
-        if condition is not None and condition.strip() != "*" and none_match(condition, etags):
-            return _not_modified(condition, etags)
-        body = bodies.get(key)
-        snapshot = load(models) if body is None else None
-    if body is None:
-        if snapshot is None:
-            raise not_found(missing)
-        body = RenderedBody.of(encode_json(render_view(snapshot)))
-        bodies.put(key, body)
+    render: Render | None = None
+    body: RenderedBody | None = None
+    try:
+        with store.now(trust_id) if as_of is None else store.past(trust_id, as_of) as models:
+            fingerprint = check(models)
+            version = read_version(models) if as_of is None else models.version()
+            key = BodyKey.of(trust_id, view, arguments, (*version, *fingerprint), code=CODE_VERSION)
+            etags = (key.etag(), gzip_etag(key.etag()))
+            if condition is not None and condition.strip() != "*" and none_match(condition, etags):
+                return _not_modified(condition, etags)
+            found = bodies.get_or_claim(key) if join else bodies.get(key)
+            if isinstance(found, Render):
+                render = found
+            else:
+                body = found
+            snapshot = load(models) if body is None and (render is None or render.leader) else None
+        if render is not None and not render.leader:
+            body = render.wait()
+            if body is None:
+                return None
+        elif body is None:
+            if snapshot is None:
+                raise not_found(missing)
+            body = RenderedBody.of(encode_json(render_view(snapshot)))
+            if render is None:
+                bodies.put(key, body)
+    finally:
+        if render is not None and render.leader:
+            bodies.finish(render, body)
     if none_match(condition, etags):  # `*`: the view exists
         return _not_modified(condition, etags)
     return _body_response(body, etags)

@@ -29,7 +29,8 @@ COLUMN_TYPES = {
     "event_id": "uuid", "judgement_id": "uuid", "score_id": "uuid",
     "note_ref": "uuid", "evidence_ref_id": "uuid", "reason_ref": "uuid", "recorded_by_ref": "uuid",
     "amended_by_ref": "uuid", "name_ref": "uuid", "lead_ref": "uuid", "outcome_ref": "uuid",
-    "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb",
+    "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb", "pupil_joined_on": "jsonb",
+    "points": "jsonb",
 }
 
 PARAMETER = "rows_json"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +22,10 @@ from fathom_shared.intervention_membership import pupils_after_change
 from fathom_shared.judgement_state import CORRECTED, STATUS, WITHDRAWN, amended_value
 from fathom_shared.read_models.projection import FreshCell, Loaded, ParsedBatch, PoisonEvent, Projection, Rejected
 from fathom_shared.read_models.tables import (
+    ASSESSMENT_CALENDARS,
     CLASS_TAUGHT,
     CLASSES,
+    DEFAULT_SETTINGS,
     INTERVENTIONS,
     JUDGEMENTS,
     OBJECTIVES,
@@ -38,7 +41,7 @@ from fathom_shared.read_models.tables import (
 )
 
 SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
-"""A registration's class membership starts on the school day it was recorded."""
+"""The zone of a school day: a v1 registration's class membership starts on the day it was recorded."""
 
 
 Apply = Callable[[Projection, StoredEvent, dict[str, Any]], None]
@@ -57,8 +60,13 @@ def _pupil_registered(projection: Projection, event: StoredEvent, data: dict[str
     stored = projection.get(PUPILS, (data["pupil_id"],)) or {"left_on": None, "erased": False}
     projection.put(PUPILS, {**stored, **{c: data[c] for c in PUPILS.columns[:5]}})
     if data["class_id"] is not None:
-        projection.move_class(data["pupil_id"], event.recorded_at.astimezone(SCHOOL_TIMEZONE).date(),
-                              data["class_id"])
+        projection.move_class(data["pupil_id"], enrolment_date(event, data), data["class_id"])
+
+
+def enrolment_date(event: StoredEvent, data: dict[str, Any]) -> date:
+    """The day a registration takes effect: its ``enrolled_on``, or for a v1 registration (None, see
+    :func:`fathom_shared.upcasters.pupil_registered_v1_to_v2`) the school day it was recorded."""
+    return data["enrolled_on"] or event.recorded_at.astimezone(SCHOOL_TIMEZONE).date()
 
 
 def _pupil_moved(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
@@ -96,7 +104,8 @@ def _intervention_started(projection: Projection, _event: StoredEvent, data: dic
     projection.put(INTERVENTIONS, {
         **stored, "intervention_id": data["intervention_id"], "name": data.get("legacy_name"),
         "lead": data.get("legacy_lead"), "start_date": data["start_date"], "pupil_ids": data["pupil_ids"],
-        "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"]})
+        "objective_ids": data["objective_ids"], "name_ref": data["name_ref"], "lead_ref": data["lead_ref"],
+        "pupil_joined_on": dict.fromkeys(data["pupil_ids"], data["start_date"].isoformat())})
 
 
 def intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
@@ -106,7 +115,18 @@ def intervention_pupils(data: dict[str, Any], current: list[str]) -> list[str]:
 
 def _intervention_pupils_changed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = projection.require(INTERVENTIONS, (data["intervention_id"],), event)
-    projection.put(INTERVENTIONS, {**row, "pupil_ids": intervention_pupils(data, row["pupil_ids"])})
+    projection.put(INTERVENTIONS, {**row, "pupil_ids": intervention_pupils(data, row["pupil_ids"]),
+                                   "pupil_joined_on": joined_after_change(data, row)})
+
+
+def joined_after_change(data: dict[str, Any], row: Row) -> dict[str, str]:
+    """Pupil → the ISO day they joined, after an ``InterventionPupilsChanged``: those who stay keep their day,
+    those who come (again) join on ``changed_on``, those removed drop out. A stay whose day is unknown (a row
+    projected before the column existed) stays unknown: readers count it from the start date."""
+    removed, joined = set(data["removed"]), row.get("pupil_joined_on") or {}
+    staying = {pupil for pupil in row["pupil_ids"] if pupil not in removed}
+    return {pupil: joined[pupil] if pupil in staying else data["changed_on"].isoformat()
+            for pupil in intervention_pupils(data, row["pupil_ids"]) if pupil not in staying or pupil in joined}
 
 
 def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
@@ -163,6 +183,19 @@ def _rollup_method_changed(projection: Projection, _event: StoredEvent, data: di
 def _trust_settings_changed(projection: Projection, _event: StoredEvent, data: dict[str, Any]) -> None:
     changed = {name: value for name, value in data.items() if value is not None}
     projection.put(TRUST_SETTINGS, {**projection.settings(), **changed})
+
+
+def _trust_settings_reset(projection: Projection, _event: StoredEvent, data: dict[str, Any]) -> None:
+    """Each named threshold back to its default (``DEFAULT_SETTINGS``, the table's column defaults)."""
+    defaults = {name: DEFAULT_SETTINGS[name] for name in data["settings"]}
+    projection.put(TRUST_SETTINGS, {**projection.settings(), **defaults})
+
+
+def _assessment_points_set(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    points = [{**point, "starts_on": point["starts_on"].isoformat(), "ends_on": point["ends_on"].isoformat()}
+              for point in data["points"]]
+    projection.put(ASSESSMENT_CALENDARS, {"academic_year": data["academic_year"], "points": points,
+                                          "sequence": event.sequence})
 
 
 def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
@@ -225,7 +258,9 @@ RULES: dict[str, EventRule] = {
                                  _keyed(INTERVENTIONS, "intervention_id")),
     "RollupMethodChanged": EventRule(_rollup_method_changed),
     "TrustSettingsChanged": EventRule(_trust_settings_changed),
+    "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
+    "AssessmentPointsSet": EventRule(_assessment_points_set),  # the year's whole list: nothing to load
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
     "StaffUnassigned": EventRule(_no_read_model),

@@ -84,16 +84,20 @@ CLASS_TAUGHT = Table("rm_class_taught", ("class_id", "objective_id", "taught_on"
                      ("class_id", "objective_id", "taught_on"), "ignore")
 INTERVENTIONS = Table("rm_interventions", ("intervention_id",),
                       ("intervention_id", "name", "lead", "start_date", "pupil_ids", "objective_ids", "end_date",
-                       "outcome", "name_ref", "lead_ref", "outcome_ref"))
-"""``name``, ``lead``, ``outcome``: inline text of events written before erasable texts; ``*_ref``: ids."""
+                       "outcome", "name_ref", "lead_ref", "outcome_ref", "pupil_joined_on"))
+"""``name``, ``lead``, ``outcome``: inline text of events written before erasable texts; ``*_ref``: ids;
+``pupil_joined_on``: each pupil in it now → the ISO day they joined (``start_date`` or a change's ``changed_on``)."""
 SCORES = Table("rm_scores", ("score_id",),
                ("score_id", "pupil_id", "test", "subject", "score", "taken_on", "sequence"), "ignore")
 TRUST_SETTINGS = Table("rm_trust_settings", (),
                        ("rollup_method", "rollup_n", "small_group_threshold", "secure_target_percent",
                         "score_disagreement_margin"))
+ASSESSMENT_CALENDARS = Table("rm_assessment_calendars", ("academic_year",),
+                             ("academic_year", "points", "sequence"))
+"""One row per academic year a trust set the assessment points of; ``points`` as the event listed them."""
 
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
-                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS)
+                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS)
 """The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
 
 PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),

@@ -27,9 +27,10 @@ from fathom_shared.personal import erase_pupil_texts, erase_texts
 
 
 def decide_registration(pupil_id: str, registration: dict[str, Any], school_known: bool, klass: Any,
-                        id_taken: bool, caller: Principal) -> dict[str, Any]:
+                        id_taken: bool, caller: Principal, today: date) -> dict[str, Any]:
     """``PupilRegistered``'s data: a known school of the caller's, a class of that school (whose year group
-    is the default), a year group either way, a free id. ``klass``: the named class's row, if any."""
+    is the default), a year group either way, a free id, and the day it takes effect (``enrolled_on``: today
+    unless given, never in the future). ``klass``: the named class's row, if any."""
     school_id = registration["school_id"]
     if not school_known:
         raise unknown("school_id", "school")
@@ -43,10 +44,13 @@ def decide_registration(pupil_id: str, registration: dict[str, Any], school_know
         year_group = klass.year_group if year_group is None else year_group
     if year_group is None:
         raise Invalid(errors={"year_group": ["Required when there is no class."]})
+    errors, enrolled_on = Errors(), registration.get("enrolled_on") or today
+    check_not_future(errors, "enrolled_on", enrolled_on, today)
+    errors.raise_any()
     if id_taken:
         raise already_in_use()
     return {"pupil_id": pupil_id, "school_id": school_id, "class_id": registration["class_id"],
-            "year_group": year_group, "groups": registration["groups"]}
+            "year_group": year_group, "groups": registration["groups"], "enrolled_on": enrolled_on}
 
 
 def register_pupil(payload: dict[str, Any]) -> Decide:
@@ -56,7 +60,7 @@ def register_pupil(payload: dict[str, Any]) -> Decide:
         pupil_id = new_id(payload)
         klass = None if payload["class_id"] is None else class_row(conn, payload["class_id"])
         data = decide_registration(pupil_id, payload, exists(conn, "schools", "school_id", payload["school_id"]),
-                                   klass, exists(conn, "pupils", "pupil_id", pupil_id), principal)
+                                   klass, exists(conn, "pupils", "pupil_id", pupil_id), principal, school_today())
         return pupil_registered(data, {k: payload[k] for k in PERSONAL})
 
     return decide

@@ -40,6 +40,24 @@ def change_rollup_method(payload: dict[str, Any]) -> Decide:
     return _trust_event("RollupMethodChanged", {"method": payload["method"], "n": payload.get("n")})
 
 
+def decide_thresholds(change: dict[str, Any], caller: Principal) -> list[NewEvent]:
+    """``TrustSettingsChanged`` for the values given (as before: the others null, "unchanged"), then
+    ``TrustSettingsReset`` for the names in ``reset``; one of them at least (the schema sees to it)."""
+    values, reset = {k: v for k, v in change.items() if k != "reset"}, list(dict.fromkeys(change.get("reset", ())))
+    events = decide_setting("TrustSettingsChanged", values, caller) if values else []
+    if reset:
+        events += decide_setting("TrustSettingsReset", {"settings": reset}, caller)
+    return events
+
+
 def change_trust_settings(payload: dict[str, Any]) -> Decide:
-    """Change any of the analysis thresholds (TrustSettingsChanged); fields left out keep their value."""
-    return _trust_event("TrustSettingsChanged", dict(payload))
+    """Change any of the analysis thresholds (TrustSettingsChanged); fields left out keep their value.
+
+    ``reset`` lists settings to put back to their defaults (TrustSettingsReset), e.g.
+    ``{"reset": ["secure_target_percent"]}``; an unknown name is a 422 naming ``reset.<n>``, and so is a
+    name also given a value. Values and resets may go together: both events are appended at once.
+    """
+    def decide(conn: Connection, principal: Principal) -> Decision:
+        return Decision(events=decide_thresholds(payload, principal), resource_id=principal.trust_id)
+
+    return decide

@@ -83,6 +83,14 @@ class Plan:
     decisions: list[Decision] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
 
+    def takes_effect(self, enrollment: Line) -> date:
+        """The day a student's enrollment starts their class membership: its ``beginDate``, else today.
+
+        A begin date after today counts from today: Fathom keeps who is in a class, not planned enrolments
+        (a file sent in July for September moves pupils when it is imported, as it always did)."""
+        begin = enrollment.values.get("begin_date")
+        return self.today if begin is None or begin > self.today else begin
+
     def klass(self, enrollment: Line) -> dict[str, Any] | None:
         """The class an enrollment names (from the files, else the trust), or None after reporting it."""
         class_id = enrollment.values["class_id"]
@@ -146,7 +154,7 @@ def plan_pupils(plan: Plan) -> None:
             continue
         line = enrollment.line if enrollment else row.line
         if old is None:
-            _register(plan, pupil_id, row, klass)
+            _register(plan, pupil_id, row, klass, enrollment)
             continue
         if klass is None or klass["class_id"] == old.class_id:
             plan.counts["pupils"]["unchanged"] += 1
@@ -158,7 +166,8 @@ def plan_pupils(plan: Plan) -> None:
             plan.errors.add(ENROLLMENTS, line, "classSourcedId",
                             f"Pupil {pupil_id} left on {old.left_on.isoformat()}.")
         else:
-            plan.decisions.append(pupil_moved(pupil_id, klass["class_id"], klass["year_group"], plan.today))
+            plan.decisions.append(pupil_moved(pupil_id, klass["class_id"], klass["year_group"],
+                                              plan.takes_effect(enrollment)))
             plan.counts["pupils"]["moved"] += 1
         # An erased pupil stays erased: the files must not bring their details back.
         if not old.erased and any(getattr(old, k) != v for k, v in row.values.items()):
@@ -166,13 +175,14 @@ def plan_pupils(plan: Plan) -> None:
             plan.counts["pupils"]["updated"] += 1
 
 
-def _register(plan: Plan, pupil_id: str, row: Line, klass: dict[str, Any] | None) -> None:
-    if klass is None:
+def _register(plan: Plan, pupil_id: str, row: Line, klass: dict[str, Any] | None, enrollment: Line | None) -> None:
+    if klass is None or enrollment is None:
         plan.errors.add(USERS, row.line, "sourcedId",
                         f"Student {pupil_id} has no active class enrollment; a new pupil needs a class.")
         return
     data = {"pupil_id": pupil_id, "school_id": klass["school_id"], "class_id": klass["class_id"],
-            "year_group": klass["year_group"], "groups": GroupsIn().load({})}
+            "year_group": klass["year_group"], "groups": GroupsIn().load({}),
+            "enrolled_on": plan.takes_effect(enrollment)}
     plan.decisions.append(pupil_registered(data, row.values))
     plan.counts["pupils"]["created"] += 1
 
@@ -244,7 +254,8 @@ def import_roster(query: dict[str, Any], files: dict[str, str]) -> Decide:
 
     Schools (orgs of type school), classes (one grade: ``04``/``4`` is Year 4, ``R``/``KG``
     Reception), students as pupils in the class of their one active enrollment (names and
-    UPN only in the personal-data table) and teachers' class enrollments as staff assignments
+    UPN only in the personal-data table; registered or moved as from the enrollment's ``beginDate``,
+    today when it has none or it is later) and teachers' class enrollments as staff assignments
     (by ``username``, their token ``sub``). sourcedIds are the Fathom ids; ``tobedeleted``
     rows are skipped. Every problem is keyed ``<file>.<line>.<column>`` (header = line 1) and
     nothing is written until all four files are clean. A school leader's files may name only their own

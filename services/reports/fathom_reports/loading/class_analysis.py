@@ -200,7 +200,8 @@ def load_objectives(connection: Connection, trust_id: str, objective_ids: Iterab
 
 def intervention_from(row: Any) -> Intervention:
     return Intervention(row.intervention_id, row.name, row.lead, row.start_date, tuple(row.pupil_ids),
-                        tuple(row.objective_ids), row.end_date, row.outcome)
+                        tuple(row.objective_ids), row.end_date, row.outcome,
+                        {pupil: date.fromisoformat(day) for pupil, day in (row.pupil_joined_on or {}).items()})
 
 
 def full_name(given_name: str | None, family_name: str | None) -> str | None:

@@ -31,4 +31,6 @@ class DirectorySchema(Schema):
     audit = fields.Boolean(metadata={"description": "Whether the caller may read the audit log."})
     assesses = fields.Boolean(metadata={
         "description": "Whether the caller's roles record judgements and interventions (for which pupils: per class)."})
+    settings = fields.Boolean(metadata={
+        "description": "Whether the caller changes trust-wide settings, such as the assessment calendar."})
     schools = fields.List(fields.Nested(DirectorySchoolSchema))

@@ -28,6 +28,9 @@ class EvidenceSchema(Schema):
 class ImpactPupilSchema(PupilSchema):
     class_id = fields.String(required=True, allow_none=True,
                              metadata={"description": "Their class now; null for a leaver."})
+    joined_on = fields.Date(required=True, metadata={
+        "description": "The day they joined: the start date, or the day they were added. Their before and after "
+                       "are measured from it."})
 
 
 class ImpactObjectiveSchema(ObjectiveInfoSchema):
@@ -38,9 +41,9 @@ class ImpactRowSchema(Schema):
     pupil_id = fields.String(required=True)
     objective_id = fields.String(required=True)
     before = fields.Nested(EvidenceSchema, required=True, allow_none=True,
-                           metadata={"description": "Latest teacher judgement before the start."})
+                           metadata={"description": "Latest teacher judgement before the pupil joined."})
     after = fields.Nested(EvidenceSchema, required=True, allow_none=True,
-                          metadata={"description": "Latest from the start to the end (or today)."})
+                          metadata={"description": "Latest from the day the pupil joined to the end (or today)."})
     change = fields.Integer(required=True, allow_none=True)
     moved_to_secure = fields.Boolean(required=True)
 

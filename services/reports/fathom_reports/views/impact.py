@@ -3,8 +3,9 @@
 For each pupil × objective of the intervention, from the pupil's *teacher* judgements that
 were not withdrawn (a correction's new value counts):
 
-- ``before``: the latest assessed before the start date;
-- ``after``: the latest assessed on or after the start date, up to the end date if the
+- ``before``: the latest assessed before the day the pupil joined (the start date for the pupils it
+  started with; for a pupil added later, the ``changed_on`` of that change);
+- ``after``: the latest assessed on or after that day, up to the end date if the
   intervention has ended, else up to today (a judgement dated in the future is not yet evidence);
 - ``change`` = after − before (null when either is missing), and ``moved_to_secure`` when
   ``after`` is secure and ``before`` was not secure or missing.
@@ -75,7 +76,8 @@ def build_impact(snapshot: ImpactSnapshot, today: date) -> dict[str, Any]:
         for objective_id in intervention.objective_ids:
             objective = objectives.get(objective_id)
             scale = snapshot.scales.get(objective.scale_id) if objective else None
-            before, after = before_and_after(by_cell[(pupil.pupil_id, objective_id)], intervention.start_date, until)
+            before, after = before_and_after(by_cell[(pupil.pupil_id, objective_id)],
+                                             intervention.joined_on(pupil.pupil_id), until)
             before_view, after_view = _evidence_view(scale, before), _evidence_view(scale, after)
             rows.append({
                 "pupil_id": pupil.pupil_id,
@@ -98,7 +100,8 @@ def build_impact(snapshot: ImpactSnapshot, today: date) -> dict[str, Any]:
         },
         "sequence": snapshot.sequence,
         "settings": snapshot.settings.view(),
-        "pupils": [{**pupil_view(pupil), "class_id": pupil.class_id} for pupil in snapshot.pupils],
+        "pupils": [{**pupil_view(pupil), "class_id": pupil.class_id,
+                    "joined_on": intervention.joined_on(pupil.pupil_id).isoformat()} for pupil in snapshot.pupils],
         "objectives": [{**objective_meta(o), "scale": scale_view(o.scale_id, snapshot.scales.get(o.scale_id))}
                        for o in (objectives[oid] for oid in intervention.objective_ids if oid in objectives)],
         "rows": rows,

@@ -99,6 +99,12 @@ class Intervention:
     objective_ids: tuple[str, ...]
     end_date: date | None = None
     outcome: str | None = None
+    pupil_joined_on: Mapping[str, date] = field(default_factory=dict, hash=False)
+    """Pupil → the day they joined, for pupils who joined after the start (or whose day the read model knows)."""
+
+    def joined_on(self, pupil_id: str) -> date:
+        """The day ``pupil_id`` joined: the start date for the pupils it started with."""
+        return self.pupil_joined_on.get(pupil_id, self.start_date)
 
 
 @dataclass(frozen=True)

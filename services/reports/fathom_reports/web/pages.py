@@ -114,6 +114,7 @@ PAGES = (
     Page("pupil_profile", "/pupils/<pupil_id>", "pupil.html", "Pupil profile", "pupil"),
     Page("intervention", "/interventions/<intervention_id>", "intervention.html", "Intervention", "intervention"),
     Page("audit", "/audit", "audit.html", "Audit", "audit"),
+    Page("calendar", "/calendar", "calendar.html", "Assessment calendar", "calendar"),
     Page("judgement_history", "/audit/pupils/<pupil_id>/objectives/<objective_id>", "history.html",
          "Judgement history", "history"),
 )

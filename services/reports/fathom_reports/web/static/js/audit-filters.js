@@ -8,7 +8,8 @@ const EVENT_TYPES = {
   Pupils: ["PupilRegistered", "PupilMoved", "PupilGroupsChanged", "PupilLeft", "PupilErased"],
   Curriculum: ["ObjectiveDefined", "ObjectiveRetired", "ObjectiveTaught", "ScaleDefined"],
   Interventions: ["InterventionStarted", "InterventionPupilsChanged", "InterventionEnded"],
-  "Schools and trust": ["SchoolCreated", "ClassCreated", "TrustSettingsChanged", "RollupMethodChanged"],
+  "Schools and trust": ["SchoolCreated", "ClassCreated", "TrustSettingsChanged", "TrustSettingsReset",
+    "RollupMethodChanged"],
   "Staff access": ["StaffAssigned", "StaffUnassigned"],
 };
 

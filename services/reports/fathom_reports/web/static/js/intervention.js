@@ -227,6 +227,12 @@ function bandCell(kind, scale, evidence) {
     h("span", { class: "assessed-on" }, formatDate(evidence.assessed_on)));
 }
 
+// A pupil added after the start is measured from the day they joined: say so beside their name.
+function joined(impact, pupil) {
+  return pupil && pupil.joined_on !== impact.intervention.start_date
+    ? h("span", { class: "muted joined-on" }, ` joined ${formatDate(pupil.joined_on)}`) : null;
+}
+
 function beforeAfter(impact, pupils, objectives) {
   const byPupil = new Map();
   for (const row of impact.rows) {
@@ -241,7 +247,8 @@ function beforeAfter(impact, pupils, objectives) {
       return h("tr", { class: "impact-row", "data-pupil-id": row.pupil_id, "data-objective-id": row.objective_id,
         "data-change": row.change ?? "", "data-moved-to-secure": String(row.moved_to_secure) },
       i === 0 ? h("th", { scope: "rowgroup", rowspan: rows.length, class: "pupil" },
-        h("a", { href: pupilHref(pupilId) }, pupilName(pupils.get(pupilId)))) : null,
+        h("a", { href: pupilHref(pupilId) }, pupilName(pupils.get(pupilId))), joined(impact, pupils.get(pupilId)))
+        : null,
       h("th", { scope: "row", class: "objective", title: objective?.text || "" }, objective?.code || row.objective_id),
       bandCell("before", scale, row.before),
       bandCell("after", scale, row.after),
@@ -250,8 +257,9 @@ function beforeAfter(impact, pupils, objectives) {
     })));
   return h("section", { class: "panel", "aria-labelledby": "before-after-heading" },
     h("h2", { id: "before-after-heading" }, "Before and after"),
-    h("p", { class: "hint" }, "Before: the latest teacher judgement before the start. After: the latest from the "
-      + "start to the end (or today while it runs). Corrections count; withdrawn judgements do not."),
+    h("p", { class: "hint" }, "Before: the latest teacher judgement before the pupil joined (the start, or the day "
+      + "they were added). After: the latest from then to the end (or today while it runs). Corrections count; "
+      + "withdrawn judgements do not."),
     h("div", { class: "table-scroll" },
       h("table", { class: "before-after", id: "before-after" },
         h("caption", { class: "visually-hidden" }, "Each pupil's band before and after, per objective"),

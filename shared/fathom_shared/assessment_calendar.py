@@ -1,0 +1,119 @@
+"""A trust's assessment calendar: the named assessment points of each academic year.
+
+Schools in England run their year on half terms, and a trust asks for a summative judgement per pupil
+and subject at the end of each: an *assessment point*. Every summative judgement belongs to one, so the
+points of a year are one list the trust leader sets (``AssessmentPointsSet`` on the ``calendar`` /
+``<academic year>`` stream), ordered by date and never overlapping: any school day falls in at most one.
+A year nobody set has the six half terms of :func:`default_points`.
+
+The rules live here, once, because the command API checks a calendar with them and the reports service
+offers the defaults with them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+ACADEMIC_YEAR = re.compile(r"(\d{4})-(\d{2})")
+"""``2026-27``: the academic year from September 2026 to August 2027."""
+POINT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+MAX_POINTS = 12
+YEAR_STARTS = (8, 1)
+"""The earliest day a point may start: 1 August (some schools start in the last week of August)."""
+YEAR_ENDS = (8, 31)
+"""The latest day a point may end: 31 August of the following calendar year."""
+
+
+@dataclass(frozen=True)
+class AssessmentPoint:
+    point_id: str
+    name: str
+    starts_on: date
+    ends_on: date
+
+    def view(self) -> dict[str, Any]:
+        return {"point_id": self.point_id, "name": self.name, "starts_on": self.starts_on.isoformat(),
+                "ends_on": self.ends_on.isoformat()}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> AssessmentPoint:
+        """A point as an event or the read model holds it (dates as ISO text or as dates)."""
+        return cls(row["point_id"], row["name"], _date(row["starts_on"]), _date(row["ends_on"]))
+
+
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def first_calendar_year(academic_year: str) -> int | None:
+    """2026 for ``2026-27``; None unless the text names one academic year (``2026-28`` does not)."""
+    match = ACADEMIC_YEAR.fullmatch(academic_year)
+    if match is None:
+        return None
+    first = int(match.group(1))
+    return first if (first + 1) % 100 == int(match.group(2)) else None
+
+
+def academic_year_of(day: date) -> str:
+    """The academic year a school day belongs to: September starts a new one."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}-{(first + 1) % 100:02d}"
+
+
+def year_bounds(academic_year: str) -> tuple[date, date]:
+    first = first_calendar_year(academic_year)
+    if first is None:
+        raise ValueError(f"not an academic year: {academic_year!r} (expected e.g. 2026-27)")
+    return date(first, *YEAR_STARTS), date(first + 1, *YEAR_ENDS)
+
+
+def default_points(academic_year: str) -> tuple[AssessmentPoint, ...]:
+    """Six half terms, end to end, so every day of the year falls in one; a trust sets its own term dates."""
+    first, _ = year_bounds(academic_year)
+    y, n = first.year, first.year + 1
+    return (
+        AssessmentPoint("autumn-1", "Autumn 1", date(y, 9, 1), date(y, 10, 31)),
+        AssessmentPoint("autumn-2", "Autumn 2", date(y, 11, 1), date(y, 12, 31)),
+        AssessmentPoint("spring-1", "Spring 1", date(n, 1, 1), date(n, 2, 14)),
+        AssessmentPoint("spring-2", "Spring 2", date(n, 2, 15), date(n, 3, 31)),
+        AssessmentPoint("summer-1", "Summer 1", date(n, 4, 1), date(n, 5, 31)),
+        AssessmentPoint("summer-2", "Summer 2", date(n, 6, 1), date(n, 8, 31)),
+    )
+
+
+def calendar_problems(academic_year: str, points: Sequence[AssessmentPoint]) -> dict[str, list[str]]:
+    """What is wrong with ``points`` as the calendar of ``academic_year``, by field (``points.2.ends_on``).
+
+    Empty when it is a calendar: 1 to 12 points with distinct ids, each ending on or after its start,
+    within the year (1 August to 31 August of the next), in date order and never overlapping.
+    """
+    problems: dict[str, list[str]] = {}
+    if first_calendar_year(academic_year) is None:
+        return {"academic_year": ["Expected an academic year such as 2026-27."]}
+    if not 1 <= len(points) <= MAX_POINTS:
+        problems["points"] = [f"Give 1 to {MAX_POINTS} assessment points."]
+    start, end = year_bounds(academic_year)
+    seen: set[str] = set()
+    for n, point in enumerate(points):
+        if point.point_id in seen:
+            problems.setdefault(f"points.{n}.point_id", []).append("Another point has this id.")
+        seen.add(point.point_id)
+        if point.ends_on < point.starts_on:
+            problems.setdefault(f"points.{n}.ends_on", []).append("Ends before it starts.")
+        for field, day in (("starts_on", point.starts_on), ("ends_on", point.ends_on)):
+            if not start <= day <= end:
+                problems.setdefault(f"points.{n}.{field}", []).append(
+                    f"Outside the academic year {academic_year} ({start.isoformat()} to {end.isoformat()}).")
+        if n and point.starts_on <= points[n - 1].ends_on:
+            problems.setdefault(f"points.{n}.starts_on", []).append(
+                "Starts before the previous point ends: list points in date order, without overlaps.")
+    return problems
+
+
+def point_on(points: Sequence[AssessmentPoint], day: date) -> AssessmentPoint | None:
+    """The point whose dates include ``day`` (None between points)."""
+    return next((point for point in points if point.starts_on <= day <= point.ends_on), None)

@@ -1,0 +1,98 @@
+"""The assessment calendar's rules (pure): academic years, the default half terms, what makes a calendar."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from fathom_infra.demo import Calendar as DemoCalendar
+from fathom_shared.assessment_calendar import (
+    AssessmentPoint,
+    academic_year_of,
+    calendar_problems,
+    default_points,
+    first_calendar_year,
+    point_on,
+)
+from fathom_shared.event_store import StoredEvent
+from fathom_shared.read_models.fold import project
+from fathom_shared.read_models.parsing import parse_batch
+from fathom_shared.read_models.tables import ASSESSMENT_CALENDARS
+
+
+@pytest.mark.parametrize(("text", "first"), [("2026-27", 2026), ("1999-00", 1999), ("2026-28", None),
+                                             ("2026/27", None), ("26-27", None), ("2026-27 ", None)])
+def test_an_academic_year_is_two_consecutive_years(text, first):
+    assert first_calendar_year(text) == first
+
+
+@pytest.mark.parametrize(("day", "year"), [(date(2026, 9, 1), "2026-27"), (date(2027, 8, 31), "2026-27"),
+                                           (date(2026, 8, 31), "2025-26"), (date(2099, 12, 31), "2099-00")])
+def test_september_starts_the_academic_year(day, year):
+    assert academic_year_of(day) == year
+
+
+def test_the_default_half_terms_are_a_calendar_covering_every_day_from_september_to_august():
+    points = default_points("2026-27")
+    assert [p.name for p in points] == ["Autumn 1", "Autumn 2", "Spring 1", "Spring 2", "Summer 1", "Summer 2"]
+    assert calendar_problems("2026-27", points) == {}
+    assert (points[0].starts_on, points[-1].ends_on) == (date(2026, 9, 1), date(2027, 8, 31))
+    assert all(later.starts_on == earlier.ends_on + timedelta(days=1) for earlier, later in itertools.pairwise(points))
+
+
+def test_a_leap_year_spring_still_ends_where_summer_starts():
+    points = default_points("2027-28")  # February 2028 has 29 days
+    assert calendar_problems("2027-28", points) == {}
+
+
+def point(point_id: str, start: str, end: str) -> AssessmentPoint:
+    return AssessmentPoint(point_id, point_id.title(), date.fromisoformat(start), date.fromisoformat(end))
+
+
+@pytest.mark.parametrize(("points", "field"), [
+    ([], "points"),
+    ([point(f"p{n}", f"2026-09-{n + 1:02d}", f"2026-09-{n + 1:02d}") for n in range(13)], "points"),
+    ([point("a", "2026-10-01", "2026-09-30")], "points.0.ends_on"),
+    ([point("a", "2026-07-31", "2026-10-01")], "points.0.starts_on"),
+    ([point("a", "2027-06-01", "2027-09-01")], "points.0.ends_on"),
+    ([point("a", "2026-09-01", "2026-10-31"), point("a", "2026-11-01", "2026-12-20")], "points.1.point_id"),
+    ([point("a", "2026-09-01", "2026-10-31"), point("b", "2026-10-31", "2026-12-20")], "points.1.starts_on"),
+    ([point("b", "2026-11-01", "2026-12-20"), point("a", "2026-09-01", "2026-10-31")], "points.1.starts_on"),
+])
+def test_what_is_not_a_calendar_is_named_by_field(points, field):
+    assert field in calendar_problems("2026-27", points)
+
+
+def test_a_malformed_year_is_named_before_anything_else():
+    assert calendar_problems("2026-28", default_points("2026-27")) == {
+        "academic_year": ["Expected an academic year such as 2026-27."]}
+
+
+def test_the_point_of_a_day():
+    points = (point("a", "2026-09-01", "2026-10-23"), point("b", "2026-11-02", "2026-12-18"))
+    assert [point_on(points, date(2026, 10, d)) for d in (23, 24)] == [points[0], None]
+    assert point_on(points, date(2026, 11, 2)) == points[1]
+
+
+def test_setting_the_points_replaces_the_years_row_in_the_read_model():
+    def event(sequence: int, points: list[dict]) -> StoredEvent:
+        return StoredEvent(trust_id="t", sequence=sequence, event_id=uuid.uuid4(),
+                           stream_type="calendar", stream_id="2026-27", stream_version=sequence,
+                           event_type="AssessmentPointsSet", schema_version=1,
+                           data={"academic_year": "2026-27", "points": points}, metadata={},
+                           recorded_at=datetime(2026, 9, 1), prev_hash=b"", hash=b"")
+    six = [p.view() for p in default_points("2026-27")]
+    projection = project(parse_batch([event(1, six), event(2, six[:3])]))
+    assert projection.table_rows(ASSESSMENT_CALENDARS) == [
+        {"academic_year": "2026-27", "points": six[:3], "sequence": 2}]
+
+
+@pytest.mark.parametrize("today", [date(2026, 9, 3), date(2026, 12, 2), date(2027, 7, 31)])
+def test_the_demo_trusts_half_terms_are_a_calendar(today):
+    demo = DemoCalendar(today)
+    points = [AssessmentPoint.from_row(p) for p in demo.assessment_points()]
+    assert calendar_problems(demo.academic_year, points) == {}
+    assert point_on(points, demo.autumn1_point) == points[0]
