@@ -74,7 +74,7 @@ def resolve(connection: Connection, as_of: AsOf) -> Moment:
 def membership_filter(class_ids: Iterable[str], until: int) -> EventFilter:
     """The registrations and moves into any of the classes up to ``until``.
 
-    Read through the partial index of the membership event types (migration ``0012_membership_events``):
+    Read through the partial index of the membership event types (migration ``0014_membership_events``):
     the condition on ``data->>'class_id'`` is not leakproof, so under row-level security it can only
     filter the rows an index on leakproof columns found, and that index holds the trust's memberships only.
     """

@@ -10,15 +10,15 @@ growing with every trust's log). This partial index is keyed by columns whose co
 leakproof (the trust and the sequence) and holds only the membership events (a few per pupil),
 so the class is found among the trust's registrations and moves alone.
 
-Revision ID: 0012_membership_events
+Revision ID: 0014_membership_events
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_membership_events"
-down_revision = "0011_broker_dead_letters"
+revision = "0014_membership_events"
+down_revision = "0013_assessment_calendar"
 branch_labels = None
 depends_on = None
 
