@@ -225,3 +225,15 @@ def test_chunks_and_the_switch_fold_with_the_cyclic_collector_paused(app_engine,
     rebuild_online(app_engine, projected, chunk=1000)
     assert collector_on and not any(collector_on)
     assert gc.isenabled()
+
+
+def test_a_chunk_read_ahead_is_applied_only_where_the_replay_stands(app_engine, projected):
+    """The next chunk is read while one is written; a chunk read from a stale position is read again."""
+    online_rebuild._start(app_engine, projected, restart=True)
+    ahead = online_rebuild._read_ahead(app_engine, projected, 0, 500)
+    done, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, ahead)
+    assert (done, replayed) == (ahead.pages[-1][0][-1].sequence, 500)
+    again, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, ahead)  # stale: from 0
+    assert replayed == 500 and again > done and replay_position(app_engine, projected) == again
+    rebuild_online(app_engine, projected)  # resumes after `again`
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)

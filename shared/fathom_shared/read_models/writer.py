@@ -146,8 +146,12 @@ def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence
         ])
 
 
-def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
+def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
+                 parsed: ParsedBatch | None = None) -> ApplyOutcome:
     """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
+
+    ``parsed`` is ``parse_batch(events)`` when the caller parsed them already (a rebuild parses the next
+    chunk while the database writes this one).
 
     Events that fail validation, or amend something the trust does not have (a correction
     of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``
@@ -161,15 +165,16 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     if not events:
         return ApplyOutcome()
     outcome = ApplyOutcome(last_sequence=events[-1].sequence)
-    _apply_or_split(connection, trust_id, events, outcome)
+    _apply_or_split(connection, trust_id, events, outcome, parsed)
     return outcome
 
 
 def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
-                    outcome: ApplyOutcome) -> None:
+                    outcome: ApplyOutcome, parsed: ParsedBatch | None = None) -> None:
     try:
         with connection.begin_nested():
-            projection = _apply(connection, trust_id, parse_batch(events), events[-1].sequence)
+            batch = parse_batch(events) if parsed is None else parsed
+            projection = _apply(connection, trust_id, batch, events[-1].sequence)
             write_dead_letters(connection, trust_id, projection.rejected)
     except DBAPIError as exc:
         if len(events) > 1:
