@@ -326,7 +326,7 @@ class Profile:
 PHASES = {
     "resolve": ("time_travel.py", "resolve"),
     "pupils_ever_in": ("time_travel.py", "pupils_ever_in"),
-    "replay_streams (SQL + rows)": ("recorder.py", "replay_streams"),
+    "replay_streams (SQL + rows)": ("replay.py", "replay_streams"),
     "parse_batch (upcast/validate)": ("parsing.py", "parse_batch"),
     "project (fold)": ("fold.py", "project"),
     "scratch tables": ("scratch.py", "create_scratch"),

@@ -25,8 +25,10 @@ from fathom_shared.event_store import (
     events_matching,
     head_sequence,
     iter_matching,
+    read_events,
     read_streams,
     recorded_at,
+    replay_events,
     replay_streams,
     sequence_at,
 )
@@ -91,6 +93,17 @@ def test_replay_streams_gives_what_read_streams_gives_without_the_hash_chain_lin
     assert full and lean == [replace(e, prev_hash=b"", hash=b"") for e in full]
     assert all(e.hash for e in full) and {e.trust_id for e in lean} == {a}
     assert _in(app_engine, a, lambda c: replay_streams(c)) == []
+
+
+@pytest.mark.parametrize(("after", "until", "limit"), [(0, None, None), (2, None, 3), (1, 5, None), (3, 4, 10)])
+def test_replay_events_gives_what_read_events_gives_without_the_hash_chain_links(app_engine, logs, after, until,
+                                                                                  limit):
+    a, b, _ = logs
+    asked = {"after": after, "until": until, "limit": limit}
+    full = _in(app_engine, a, lambda c: read_events(c, **asked))
+    lean = _in(app_engine, a, lambda c: replay_events(c, **asked))
+    assert full and lean == [replace(e, prev_hash=b"", hash=b"") for e in full]
+    assert {e.trust_id for e in _in(app_engine, b, lambda c: replay_events(c, **asked))} <= {b}
 
 
 @pytest.mark.parametrize(("event_filter", "expected"), [

@@ -5,6 +5,7 @@ The reference is :func:`fathom_projector.rebuild.rebuild_trust` (one transaction
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from fathom_infra.cli import main
+from fathom_projector import online_rebuild
 from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
 from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.shadow import ensure_shadow
@@ -187,3 +189,51 @@ def test_catching_up_from_the_store_in_small_chunks_equals_a_rebuild(app_engine,
     assert result.applied + len(result.dead_letters) == head  # the history holds a deliberate poison event
     caught_up = snapshot(app_engine, trust)
     assert caught_up == reference(app_engine, trust)
+
+
+def _persistence(owner_engine: Engine) -> dict[str, str]:
+    with owner_engine.connect() as conn:
+        return dict(conn.execute(text(
+            "SELECT c.relname, c.relpersistence FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'fathom_rebuild' AND c.relkind = 'r'")).all())
+
+
+def test_the_shadow_is_unlogged_progress_included_so_a_server_crash_empties_both(owner_engine):
+    persistence = _persistence(owner_engine)
+    assert "progress" in persistence and "rm_judgements" in persistence
+    assert set(persistence.values()) == {"u"}, persistence
+
+
+def test_a_logged_shadow_left_by_an_older_release_is_recreated_unlogged(app_engine, owner_engine, projected):
+    with owner_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE fathom_rebuild.rm_judgements SET LOGGED"))
+        conn.execute(text("ALTER TABLE fathom_rebuild.progress SET LOGGED"))
+    assert ensure_shadow(owner_engine) == ["rm_judgements"]
+    assert set(_persistence(owner_engine).values()) == {"u"}
+    rebuild_online(app_engine, projected)
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_chunks_and_the_switch_fold_with_the_cyclic_collector_paused(app_engine, projected, monkeypatch):
+    """A chunk's objects form no cycles; collections walking them were half its Python time."""
+    collector_on: list[bool] = []
+    apply_events, apply_from_store = online_rebuild.apply_events, online_rebuild.apply_from_store
+    monkeypatch.setattr(online_rebuild, "apply_events",
+                        lambda *a, **k: collector_on.append(gc.isenabled()) or apply_events(*a, **k))
+    monkeypatch.setattr(online_rebuild, "apply_from_store",
+                        lambda *a, **k: collector_on.append(gc.isenabled()) or apply_from_store(*a, **k))
+    rebuild_online(app_engine, projected, chunk=1000)
+    assert collector_on and not any(collector_on)
+    assert gc.isenabled()
+
+
+def test_a_chunk_read_ahead_is_applied_only_where_the_replay_stands(app_engine, projected):
+    """The next chunk is read while one is written; a chunk read from a stale position is read again."""
+    online_rebuild._start(app_engine, projected, restart=True)
+    ahead = online_rebuild._read_ahead(app_engine, projected, 0, 500)
+    done, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, ahead)
+    assert (done, replayed) == (ahead.pages[-1][0][-1].sequence, 500)
+    again, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, ahead)  # stale: from 0
+    assert replayed == 500 and again > done and replay_position(app_engine, projected) == again
+    rebuild_online(app_engine, projected)  # resumes after `again`
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)

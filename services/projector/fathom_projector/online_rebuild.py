@@ -4,6 +4,7 @@
    committed chunks; each chunk advances ``fathom_rebuild.progress`` in the same
    transaction, so an interrupted rebuild (Ctrl-C, SIGKILL, a lost connection) resumes
    from its last chunk. The live read models and the projector are untouched meanwhile.
+   The next chunk is read (on a second connection) and parsed while the database writes one.
 2. **Switch** once the replay is within one chunk of the store's head: lock the trust's
    ``rm_positions`` row (the projector waits on it), replay the last few events, replace
    the trust's live rows with the shadow's, set ``last_applied`` to the replayed head and
@@ -21,6 +22,7 @@ switch the other live models are brought to the same head, so all agree on ``las
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
@@ -36,10 +38,13 @@ from fathom_projector.shadow import (
     use_shadow,
 )
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import head_sequence, read_events
+from fathom_shared.event_store import StoredEvent, head_sequence, replay_events
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import recompute_all
+from fathom_shared.read_models.parsing import parse_batch
+from fathom_shared.read_models.projection import ParsedBatch
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
 from fathom_shared.read_models.target import write_live
 from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
@@ -78,19 +83,57 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     if model == DERIVED_MODEL:
         return _recompute_derived(engine, trust_id)
     resumed_from = _start(engine, trust_id, restart)
-    head = _store_head(engine, trust_id)
-    done = resumed_from
-    while True:
-        done, replayed = _replay_chunk(engine, trust_id, chunk)
-        head = max(head, done)
-        if report is not None:
-            report(Progress(trust_id, done, head, resumed_from))
-        if replayed < chunk:
-            break
+    _replay(engine, trust_id, chunk, resumed_from, report)
     head = _switch(engine, trust_id, model_tables(model) if model else list(REPLAYED_TABLES))
     if report is not None:
         report(Progress(trust_id, head, head, resumed_from))
     return head
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The events after ``after`` (up to a chunk), read and parsed page by page before a transaction applies them."""
+
+    after: int
+    pages: list[tuple[list[StoredEvent], ParsedBatch]]
+
+    @property
+    def events(self) -> int:
+        return sum(len(events) for events, _ in self.pages)
+
+
+def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report: Report | None) -> None:
+    """Replay chunk after chunk until one comes back short (the switch applies the rest under the lock).
+
+    While the database writes one chunk, a second connection reads the next and this process parses it:
+    the events are immutable and appends of one trust commit in sequence order, so a chunk read early is
+    exactly the chunk read late, minus events committed in between, which the following chunk reads.
+    """
+    head = _store_head(engine, trust_id)
+    with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
+        upcoming = reader.submit(_read_ahead, engine, trust_id, resumed_from, chunk)
+        while True:
+            ready = upcoming.result()
+            if ready.events == chunk:
+                upcoming = reader.submit(_read_ahead, engine, trust_id, ready.pages[-1][0][-1].sequence, chunk)
+            done, replayed = _replay_chunk(engine, trust_id, chunk, ready)
+            head = max(head, done)
+            if report is not None:
+                report(Progress(trust_id, done, head, resumed_from))
+            if replayed < chunk:
+                return
+            if ready.events < chunk:  # the chunk was read again in its transaction (see _replay_chunk)
+                upcoming = reader.submit(_read_ahead, engine, trust_id, done, chunk)
+
+
+def _read_ahead(engine: Engine, trust_id: str, after: int, chunk: int) -> _Chunk:
+    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
+        return _parsed(after, replay_events(uow.connection, after=after, limit=chunk))
+
+
+def _parsed(after: int, events: list[StoredEvent]) -> _Chunk:
+    pages = (events[start:start + STORE_PAGE] for start in range(0, len(events), STORE_PAGE))
+    return _Chunk(after, [(page, parse_batch(page)) for page in pages])
 
 
 def replay_position(engine: Engine, trust_id: str) -> int | None:
@@ -113,33 +156,38 @@ def _start(engine: Engine, trust_id: str, restart: bool) -> int:
     return position
 
 
-def _replay_chunk(engine: Engine, trust_id: str, chunk: int) -> tuple[int, int]:
+def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> tuple[int, int]:
     """Replay up to ``chunk`` events after the progress row into the shadow; one transaction.
 
     The progress row is locked first, so two rebuild commands on one trust take turns
-    instead of replaying the same events twice. Returns (sequence reached, events replayed).
+    instead of replaying the same events twice; ``ready`` (read ahead) is used if it starts
+    where the progress row stands, else the chunk is read here. Returns (sequence reached, events replayed).
+    The cyclic collector is paused meanwhile (:mod:`fathom_shared.gc_pause`): a chunk's events,
+    parsed data and rows form no cycles and all live until the chunk ends, and collections that
+    walked them were half of the chunk's reading, parsing and folding.
     """
-    with TenantUnitOfWork(engine, trust_id) as uow:
+    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         after = _lock_progress(connection, trust_id)
         if after is None:
             raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
                                "re-shaped shadow table); run the rebuild again")
-        events = read_events(connection, after=after, limit=chunk)
+        if ready.after != after:  # another command moved the replay on meanwhile
+            ready = _parsed(after, replay_events(connection, after=after, limit=chunk))
         use_shadow(connection)
         defer_to_recount(connection)  # the switch counts the trust once
-        for start in range(0, len(events), STORE_PAGE):
-            apply_events(connection, trust_id, events[start:start + STORE_PAGE])
-        reached = events[-1].sequence if events else after
+        for events, parsed in ready.pages:
+            apply_events(connection, trust_id, events, parsed)
+        reached = ready.pages[-1][0][-1].sequence if ready.pages else after
         connection.execute(text(f"UPDATE {SCHEMA}.progress SET last_sequence = :s, updated_at = now() "
                                 "WHERE trust_id = :t"), {"s": reached, "t": trust_id})
         uow.commit()
-    return reached, len(events)
+    return reached, ready.events
 
 
 def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
     """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``."""
-    with TenantUnitOfWork(engine, trust_id) as uow:
+    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         live_applied = lock_position(connection, trust_id)
         after = _lock_progress(connection, trust_id)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import iter_events
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.band_counts import defer_to_recount, refresh_all
 from fathom_shared.read_models.tables import REPLAYED
 from fathom_shared.read_models.writer import STORE_PAGE, apply_events, lock_position, set_position
@@ -34,8 +35,12 @@ def rebuild_trust(engine: Engine, trust_id: str, progress: Progress | None = Non
             connection.execute(text(f"DELETE FROM {table.name} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
         events = iter_events(connection, page=STORE_PAGE)
         replayed, last_sequence = 0, 0
-        while batch := list(islice(events, STORE_PAGE)):
-            apply_events(connection, trust_id, batch)
+        while True:
+            with gc_paused():  # a batch's objects form no cycles (see fathom_shared.gc_pause)
+                batch = list(islice(events, STORE_PAGE))
+                if not batch:
+                    break
+                apply_events(connection, trust_id, batch)
             replayed, last_sequence = replayed + len(batch), batch[-1].sequence
             if progress is not None:
                 progress(replayed)

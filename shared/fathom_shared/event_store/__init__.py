@@ -3,7 +3,8 @@
 Callers import from here. :mod:`~fathom_shared.event_store.records` holds what is stored,
 :mod:`~fathom_shared.event_store.chain` what an event's hash covers and how a run of events is
 checked, :mod:`~fathom_shared.event_store.recorder` every statement that touches ``events`` or
-``trust_heads`` (nothing else in the code base does). ``tests/integration/test_event_store_contract.py``
+``trust_heads`` (nothing else in the code base does) but the readers made for folding, which are in
+:mod:`~fathom_shared.event_store.replay`. ``tests/integration/test_event_store_contract.py``
 states what each reader promises.
 """
 
@@ -29,7 +30,6 @@ from fathom_shared.event_store.recorder import (
     read_events,
     read_streams,
     recorded_at,
-    replay_streams,
     sequence_at,
     stream_versions,
     verify_chain,
@@ -41,11 +41,12 @@ from fathom_shared.event_store.records import (
     StreamKey,
     new_event_ids,
 )
+from fathom_shared.event_store.replay import replay_events, replay_streams
 
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of", "event_at",
     "event_hash", "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching",
-    "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_streams", "sequence_at", "stream_versions",
-    "verify_chain",
+    "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_events", "replay_streams", "sequence_at",
+    "stream_versions", "verify_chain",
 ]

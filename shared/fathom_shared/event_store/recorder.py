@@ -13,7 +13,6 @@ filter), each one index range read, never a scan of the trust's whole log.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -200,7 +199,7 @@ def _stored(row: Any) -> StoredEvent:
     )
 
 
-def _streams_sql(columns: str, e_columns: str) -> str:
+def streams_sql(columns: str, e_columns: str) -> str:
     """Whole stream types and named streams up to ``until``: two index range reads, in sequence order."""
     return (f"SELECT {columns} FROM events WHERE trust_id = current_setting('fathom.trust') "
             "AND stream_type = ANY(%(types)s) AND sequence <= %(until)s "
@@ -210,18 +209,13 @@ def _streams_sql(columns: str, e_columns: str) -> str:
             "AND e.stream_id = s.stream_id AND e.sequence <= %(until)s ORDER BY sequence")
 
 
-def _streams_params(stream_types: Sequence[str], streams: Sequence[StreamKey], until: int | None) -> dict[str, Any]:
+def streams_params(stream_types: Sequence[str], streams: Sequence[StreamKey], until: int | None) -> dict[str, Any]:
     pairs = list(streams)
     return {"until": _NO_LIMIT if until is None else until, "types": list(stream_types),
             "pair_types": [p[0] for p in pairs], "pair_ids": [p[1] for p in pairs]}
 
 
-_STREAMS = _streams_sql(_COLUMNS, _E_COLUMNS)
-_REPLAY_COLUMNS = ("trust_id", "sequence", "event_id", "stream_type", "stream_id", "stream_version", "event_type",
-                   "schema_version", "data", "CAST({}metadata AS text)", "recorded_at")
-"""A replay's columns: no hash chain links; the metadata as its text, parsed once per distinct document."""
-_REPLAY_STREAMS = _streams_sql(", ".join(c.format("") for c in _REPLAY_COLUMNS),
-                               ", ".join(c.format("e.") if "{" in c else f"e.{c}" for c in _REPLAY_COLUMNS))
+_STREAMS = streams_sql(_COLUMNS, _E_COLUMNS)
 
 
 def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
@@ -229,33 +223,10 @@ def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), st
     """Every event of whole stream types and of named streams, up to sequence ``until``, in sequence order.
 
     Two index range reads (by stream type; by each named stream), so a caller never names a
-    stream whose type it also asks for whole (it would be read twice)."""
-    rows = connection.exec_driver_sql(_STREAMS, _streams_params(stream_types, streams, until))
+    stream whose type it also asks for whole (it would be read twice). For folding, see
+    :mod:`fathom_shared.event_store.replay`."""
+    rows = connection.exec_driver_sql(_STREAMS, streams_params(stream_types, streams, until))
     return [_stored(row) for row in rows]
-
-
-def replay_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
-                   until: int | None = None) -> list[StoredEvent]:
-    """The events :func:`read_streams` gives, made for folding: without their hash chain links.
-
-    A replay (time travel folds thousands of events per request) needs neither ``prev_hash`` nor
-    ``hash`` (they come back empty, as in an event read from a message), and the events of one append
-    share their metadata, so each distinct metadata document is parsed once and the events share that
-    dict (no reader changes it). Rows come straight from the driver, without the SQL toolkit's row
-    objects. Together about a quarter less time than :func:`read_streams` for a class's history."""
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_REPLAY_STREAMS, _streams_params(stream_types, streams, until))
-        parsed: dict[str, dict[str, Any]] = {}
-        events = []
-        for row in cursor:
-            metadata = parsed.get(row[9])
-            if metadata is None:
-                metadata = parsed[row[9]] = json.loads(row[9])
-            events.append(StoredEvent(*row[:9], metadata, row[10], b"", b""))
-        return events
-    finally:
-        cursor.close()
 
 
 @dataclass(frozen=True)

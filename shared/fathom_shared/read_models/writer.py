@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
-from fathom_shared.event_store import StoredEvent, read_events
+from fathom_shared.event_store import StoredEvent, replay_events
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
 from fathom_shared.read_models.current import refresh
@@ -147,8 +147,12 @@ def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence
         ])
 
 
-def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent]) -> ApplyOutcome:
+def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
+                 parsed: ParsedBatch | None = None) -> ApplyOutcome:
     """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
+
+    ``parsed`` is ``parse_batch(events)`` when the caller parsed them already (a rebuild parses the next
+    chunk while the database writes this one).
 
     Events that fail validation, or amend something the trust does not have (a correction
     of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``
@@ -162,15 +166,16 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     if not events:
         return ApplyOutcome()
     outcome = ApplyOutcome(last_sequence=events[-1].sequence)
-    _apply_or_split(connection, trust_id, events, outcome)
+    _apply_or_split(connection, trust_id, events, outcome, parsed)
     return outcome
 
 
 def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
-                    outcome: ApplyOutcome) -> None:
+                    outcome: ApplyOutcome, parsed: ParsedBatch | None = None) -> None:
     try:
         with connection.begin_nested():
-            projection = _apply(connection, trust_id, parse_batch(events), events[-1].sequence)
+            batch = parse_batch(events) if parsed is None else parsed
+            projection = _apply(connection, trust_id, batch, events[-1].sequence)
             write_dead_letters(connection, trust_id, projection.rejected)
     except DBAPIError as exc:
         if len(events) > 1:
@@ -210,7 +215,7 @@ def apply_from_store(
     """Apply the stored events ``after < sequence <= until`` (all after ``after`` if None), page by page."""
     outcome = ApplyOutcome()
     while True:
-        page = read_events(connection, after=after, until=until, limit=STORE_PAGE)
+        page = replay_events(connection, after=after, until=until, limit=STORE_PAGE)
         outcome.merge(apply_events(connection, trust_id, page))
         if len(page) < STORE_PAGE:
             return outcome

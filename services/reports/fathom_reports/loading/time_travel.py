@@ -71,10 +71,19 @@ def resolve(connection: Connection, as_of: AsOf) -> Moment:
                   at.astimezone(SCHOOL_TIMEZONE).date() if at else None)
 
 
+def membership_filter(class_ids: Iterable[str], until: int) -> EventFilter:
+    """The registrations and moves into any of the classes up to ``until``.
+
+    Read through the partial index of the membership event types (migration ``0015_membership_events``):
+    the condition on ``data->>'class_id'`` is not leakproof, so under row-level security it can only
+    filter the rows an index on leakproof columns found, and that index holds the trust's memberships only.
+    """
+    return EventFilter(event_types=MEMBERSHIP_EVENTS, data={"class_id": sorted(class_ids)}, until=until)
+
+
 def pupils_ever_in(connection: Connection, class_ids: Iterable[str], until: int) -> list[str]:
-    """Pupils registered into or moved into any of the classes up to ``until`` (index on ``data->>'class_id'``)."""
-    joined = events_matching(connection, EventFilter(
-        event_types=MEMBERSHIP_EVENTS, data={"class_id": sorted(class_ids)}, until=until))
+    """Pupils registered into or moved into any of the classes up to ``until``."""
+    joined = events_matching(connection, membership_filter(class_ids, until))
     return sorted({event.data["pupil_id"] for event in joined})
 
 

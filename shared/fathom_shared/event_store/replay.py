@@ -1,0 +1,65 @@
+"""Readers made for folding: events as a replay needs them, without their hash chain links.
+
+A replay — time travel folding a class's history, a rebuild folding a trust's whole log — reads
+thousands to millions of events and needs neither ``prev_hash`` nor ``hash`` (they come back empty,
+as in an event read from a message). The events of one append share their metadata, so each
+distinct metadata document is parsed once and those events share that dict (no reader changes it).
+Rows come straight from the driver, without the SQL toolkit's row objects: for a class's history
+about a quarter less time than :func:`~fathom_shared.event_store.recorder.read_streams`, and for a
+rebuild's chunk of 20,000 events about half of what
+:func:`~fathom_shared.event_store.recorder.read_events` spends building rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from fathom_shared.event_store.recorder import streams_params, streams_sql
+from fathom_shared.event_store.records import StoredEvent, StreamKey
+
+_COLUMNS = ("trust_id", "sequence", "event_id", "stream_type", "stream_id", "stream_version", "event_type",
+            "schema_version", "data", "CAST({}metadata AS text)", "recorded_at")
+"""A replay's columns: no hash chain links; the metadata as its text, parsed once per distinct document."""
+_STREAMS = streams_sql(", ".join(c.format("") for c in _COLUMNS),
+                       ", ".join(c.format("e.") if "{" in c else f"e.{c}" for c in _COLUMNS))
+_AFTER = (f"SELECT {', '.join(c.format('') for c in _COLUMNS)} FROM events "
+          "WHERE trust_id = current_setting('fathom.trust') AND sequence > %(after)s "
+          "AND sequence <= %(until)s ORDER BY sequence LIMIT %(limit)s")
+_NO_LIMIT = 2**63 - 1
+
+
+def replay_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
+                   until: int | None = None) -> list[StoredEvent]:
+    """The events :func:`~fathom_shared.event_store.recorder.read_streams` gives, made for folding."""
+    return _replayed(connection, _STREAMS, streams_params(stream_types, streams, until))
+
+
+def replay_events(connection: Connection, after: int = 0, until: int | None = None,
+                  limit: int | None = None) -> list[StoredEvent]:
+    """The events :func:`~fathom_shared.event_store.recorder.read_events` gives, made for folding."""
+    return _replayed(connection, _AFTER, {"after": after, "until": _NO_LIMIT if until is None else until,
+                                          "limit": limit})
+
+
+def _replayed(connection: Connection, sql: str, params: dict[str, Any]) -> list[StoredEvent]:
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return _events(cursor)
+    finally:
+        cursor.close()
+
+
+def _events(rows: Iterable[tuple[Any, ...]]) -> list[StoredEvent]:
+    parsed: dict[str, dict[str, Any]] = {}
+    events = []
+    for row in rows:
+        metadata = parsed.get(row[9])
+        if metadata is None:
+            metadata = parsed[row[9]] = json.loads(row[9])
+        events.append(StoredEvent(*row[:9], metadata, row[10], b"", b""))
+    return events
