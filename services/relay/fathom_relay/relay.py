@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
-from fathom_shared.event_store import read_events
+from fathom_shared.event_store import replay_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key, encode_value
 from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
 from fathom_shared.process import stop_on_signals
@@ -55,7 +55,7 @@ class Relay:
                          "FOR UPDATE SKIP LOCKED"), {"t": trust_id}).scalar()
                 if position is None:
                     return total
-                events = read_events(conn, after=position, limit=PAGE)
+                events = replay_events(conn, after=position, limit=PAGE)  # messages carry no hash links
                 if not events:
                     return total
                 key = encode_key(trust_id)

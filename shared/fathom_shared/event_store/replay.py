@@ -1,4 +1,4 @@
-"""Readers made for folding: events as a replay needs them, without their hash chain links.
+"""Readers made for folding (and publishing): events as a replay needs them, without their hash chain links.
 
 A replay — time travel folding a class's history, a rebuild folding a trust's whole log — reads
 thousands to millions of events and needs neither ``prev_hash`` nor ``hash`` (they come back empty,
@@ -7,7 +7,8 @@ distinct metadata document is parsed once and those events share that dict (no r
 Rows come straight from the driver, without the SQL toolkit's row objects: for a class's history
 about a quarter less time than :func:`~fathom_shared.event_store.recorder.read_streams`, and for a
 rebuild's chunk of 20,000 events about half of what
-:func:`~fathom_shared.event_store.recorder.read_events` spends building rows.
+:func:`~fathom_shared.event_store.recorder.read_events` spends building rows. The relay reads what it
+publishes with :func:`replay_events` too: a message carries no hash links either.
 """
 
 from __future__ import annotations
