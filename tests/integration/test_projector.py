@@ -8,6 +8,7 @@ consumer group of its own, and waits on ``rm_positions.last_applied``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import random
 import threading
 import uuid
@@ -268,6 +269,22 @@ def test_a_gap_is_filled_from_the_event_store(app_engine, trust, projector_setti
     assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
     assert rows(app_engine, trust, "SELECT scale_id FROM rm_scales") == [("eds",)]
     assert rows(app_engine, trust, "SELECT value FROM rm_pupil_objective") == [(2,)]
+
+
+def test_a_batch_is_applied_with_the_cyclic_collector_paused(app_engine, trust, projector_settings, producer,
+                                                            monkeypatch):
+    """Collections walking a batch's acyclic heap (messages, events, rows) free nothing: the rebuild measured them
+    at half its Python time. The collector is back on between batches."""
+    collector_on: list[bool] = []
+    apply = service.apply_trust_batch
+    monkeypatch.setattr(service, "apply_trust_batch",
+                        lambda *a, **k: collector_on.append(gc.isenabled()) or apply(*a, **k))
+    stored = append(app_engine, trust, [*roster(), judgement("p1", "o1", 2, date(2026, 10, 1))])
+    with running_projector(projector_settings):
+        publish(producer, projector_settings.events_topic, stored)
+        wait_for_position(app_engine, trust, len(stored))
+    assert collector_on and not any(collector_on)
+    assert gc.isenabled()
 
 
 def test_lost_newest_messages_are_caught_up_from_the_event_store(

@@ -31,6 +31,7 @@ from fathom_projector.trust_batch import (
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.kafka import BrokerAccess, decode_value, ensure_topic
 from fathom_shared.notifications import conninfo_for
 
@@ -264,8 +265,9 @@ def consume(
             continue
         started = time.perf_counter()
         messages = sum(len(batch) for batch in records.values())
-        results = [apply_trust_batch(engine, trust_id, events)
-                   for trust_id, events in events_by_trust(records, metrics).items()]
+        with gc_paused():  # a batch's messages, events and rows form no cycles (see fathom_shared.gc_pause)
+            results = [apply_trust_batch(engine, trust_id, events)
+                       for trust_id, events in events_by_trust(records, metrics).items()]
         commit_offsets(consumer, records)
         for result in results:
             metrics.record(result)
