@@ -228,6 +228,9 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
         "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"
         "?consistency=at_least:N` with the write's `last_sequence` N; the sample is from the write's answer "
         "to that read's 200 (relay → broker → projector → read, plus rendering the 30 × 100 view). "
+        "Each of the 32 client threads signs in as its own person (a trust leader with its own `sub`): the "
+        "reports service allows one caller 4 freshness waits at once, and 20 saves a second come from many "
+        "teachers; a 429 would count as not visible. "
         f"Write latency under this load: p50 {ms(percentile(fresh.writes.seconds, 50))}, "
         f"p99 {ms(percentile(fresh.writes.seconds, 99))}; offered {fresh.offered_rate:g}/s, "
         f"achieved {fresh.achieved_rate:.1f}/s.")

@@ -126,7 +126,8 @@ def framework_events(cohort: Cohort) -> list[NewEvent]:
                                                                 "name": class_id, "year_group": YEAR_GROUP,
                                                                 "academic_year": "2026-27"}))
         events += [event("pupil", p, "PupilRegistered", {"pupil_id": p, "school_id": SCHOOL, "class_id": class_id,
-                                                         "year_group": YEAR_GROUP, "groups": {}})
+                                                         "year_group": YEAR_GROUP, "groups": {},
+                                                         "enrolled_on": "2026-09-01"})
                    for p in cohort.pupils(class_id)]
     return events
 

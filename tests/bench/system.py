@@ -122,13 +122,13 @@ class BenchSystem:
         create_trust(self.owner, trust_id, f"Bench {trust_id}")
         return trust_id
 
-    def token(self, trust_id: str, role: str = "trust_leader") -> str:
+    def token(self, trust_id: str, role: str = "trust_leader", sub: str | None = None) -> str:
         settings = self.settings
         key = load_or_create_signing_key(settings.signing_key_path)
         return mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, trust=trust_id,
-                          roles=[role], sub=f"bench-{role}", ttl_seconds=6 * 3600)
+                          roles=[role], sub=sub or f"bench-{role}", ttl_seconds=6 * 3600)
 
-    def session(self, trust_id: str) -> requests.Session:
+    def session(self, trust_id: str, sub: str | None = None) -> requests.Session:
         """A keep-alive session that resends once when the server had just closed the idle connection.
 
         gunicorn drops keep-alive connections idle for 2 s; a request racing that close gets a reset
@@ -136,7 +136,7 @@ class BenchSystem:
         retry's time is part of the measured latency).
         """
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.token(trust_id)}"
+        session.headers["Authorization"] = f"Bearer {self.token(trust_id, sub=sub)}"
         retry = Retry(total=2, connect=2, read=2, status=0, other=0, allowed_methods=None, backoff_factor=0,
                       raise_on_status=False)
         session.mount("http://", HTTPAdapter(max_retries=retry))
