@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         failed = True
         print(f"\nbenchmark failed: {exc!r} (logs in {home / 'logs'})", file=sys.stderr)
+        traceback.print_exc()
         if not isinstance(exc, Exception | KeyboardInterrupt):
             raise
     finally:

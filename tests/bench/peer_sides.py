@@ -127,7 +127,7 @@ def framework_events(cohort: Cohort) -> list[NewEvent]:
                                                                 "academic_year": "2026-27"}))
         events += [event("pupil", p, "PupilRegistered", {"pupil_id": p, "school_id": SCHOOL, "class_id": class_id,
                                                          "year_group": YEAR_GROUP, "groups": {},
-                                                         "enrolled_on": "2026-09-01"})
+                                                         "enrolled_on": date(2026, 9, 1)})
                    for p in cohort.pupils(class_id)]
     return events
 
