@@ -15,11 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 
+SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
+"""Dates are school dates: a day, "today" and "the future" are judged by the clock in England."""
 ACADEMIC_YEAR = re.compile(r"(\d{4})-(\d{2})")
 """``2026-27``: the academic year from September 2026 to August 2027."""
 NOT_AN_ACADEMIC_YEAR = "Expected an academic year such as 2026-27."
@@ -59,6 +62,10 @@ def first_calendar_year(academic_year: str) -> int | None:
         return None
     first = int(match.group(1))
     return first if (first + 1) % 100 == int(match.group(2)) else None
+
+
+def school_today() -> date:
+    return datetime.now(SCHOOL_TIMEZONE).date()
 
 
 def check_academic_year(text: str) -> None:

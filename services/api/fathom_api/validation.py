@@ -6,20 +6,13 @@ nothing is appended unless all checks pass.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fathom_api.access import ASSESSORS, Access, Actor
 from fathom_api.refusals import Forbidden, Invalid
+from fathom_shared.assessment_calendar import school_today
 from fathom_shared.auth import Principal
-
-SCHOOL_TIME = ZoneInfo("Europe/London")
-
-
-def school_today() -> date:
-    """Dates are school dates: "the future" is judged by the clock in England."""
-    return datetime.now(SCHOOL_TIME).date()
 
 
 class Errors:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from fathom_shared.assessment_calendar import SCHOOL_TIMEZONE
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.intervention_membership import pupils_after_change
 from fathom_shared.judgement_state import CORRECTED, STATUS, WITHDRAWN, amended_value
@@ -39,10 +39,6 @@ from fathom_shared.read_models.tables import (
     Row,
     Table,
 )
-
-SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
-"""The zone of a school day: a v1 registration's class membership starts on the day it was recorded."""
-
 
 Apply = Callable[[Projection, StoredEvent, dict[str, Any]], None]
 

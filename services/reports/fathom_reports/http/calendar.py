@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Response
 from flask_smorest import Blueprint
 
@@ -15,9 +13,8 @@ from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.responses import read_store, view_response
 from fathom_reports.schemas.calendar import CalendarQuerySchema, CalendarSchema
 from fathom_reports.views.calendar import calendar_table, calendar_view
-from fathom_shared.assessment_calendar import academic_year_of
+from fathom_shared.assessment_calendar import academic_year_of, school_today
 from fathom_shared.auth import Principal
-from fathom_shared.read_models.fold import SCHOOL_TIMEZONE
 
 blp = Blueprint("calendar", __name__, url_prefix="/v1", description="The assessment calendar")
 
@@ -29,7 +26,7 @@ def assessment_calendar(principal: Principal, academic_year: str | None = None, 
                         format: str | None = None) -> Response:
     """The academic year's assessment points, in date order: as the trust set them, or the six default half
     terms (``default: true``) until it does. Every reader of the trust may see them."""
-    year = academic_year or academic_year_of(datetime.now(SCHOOL_TIMEZONE).date())
+    year = academic_year or academic_year_of(school_today())
     stored, sequence = read_store(consistency, principal.trust_id).read(
         principal.trust_id, lambda conn, trust_id: (load_points(conn, trust_id, year), read_position(conn, trust_id)))
     view = calendar_view(year, stored, sequence)

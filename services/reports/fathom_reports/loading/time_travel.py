@@ -36,6 +36,7 @@ from fathom_reports.loading.read_models import ReadablePupils, ReadModels, Visib
 from fathom_reports.loading.scratch import create_scratch, replay
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.views.class_analysis import analyse_class
+from fathom_shared.assessment_calendar import SCHOOL_TIMEZONE
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import (
     EventFilter,
@@ -47,7 +48,6 @@ from fathom_shared.event_store import (
     sequence_at,
 )
 from fathom_shared.gc_pause import gc_paused
-from fathom_shared.read_models.fold import SCHOOL_TIMEZONE
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
 STRUCTURE_STREAMS = ("school", "class")
