@@ -25,7 +25,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 GZIP_MIN_BYTES = 1024
@@ -91,26 +91,32 @@ RENDER_WAIT_S = 10.0
 """How long a request waits for another's render of the body it wants before rendering it itself."""
 
 
+@dataclass
+class RenderOutcome:
+    """What a leader's render came to, shared with its followers: set once, then ``done``."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    body: RenderedBody | None = None
+
+
 class Render:
     """A render in progress: ``leader`` renders and calls :meth:`RenderedBodies.finish`; others :meth:`wait`."""
 
-    def __init__(self, key: BodyKey, leader: bool, done: threading.Event | None = None,
-                 shared: list[RenderedBody | None] | None = None) -> None:
+    def __init__(self, key: BodyKey, leader: bool, outcome: RenderOutcome | None = None) -> None:
         self.key, self.leader = key, leader
-        self._done = done if done is not None else threading.Event()
-        self._body = shared if shared is not None else [None]
+        self._outcome = outcome if outcome is not None else RenderOutcome()
 
     def follower(self) -> Render:
-        return Render(self.key, False, self._done, self._body)
+        return Render(self.key, False, self._outcome)
 
     def wait(self, timeout_s: float = RENDER_WAIT_S) -> RenderedBody | None:
         """The leader's body; None when it rendered none (it failed, or found nothing) or took too long."""
-        self._done.wait(timeout_s)
-        return self._body[0]
+        self._outcome.done.wait(timeout_s)
+        return self._outcome.body
 
     def _finish(self, body: RenderedBody | None) -> None:
-        self._body[0] = body
-        self._done.set()
+        self._outcome.body = body
+        self._outcome.done.set()
 
 
 class RenderedBodies:
