@@ -13,6 +13,7 @@ import pytest
 
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app as create_reports
+from fathom_reports.schemas.meetings import DecisionListSchema, MeetingSchema
 from fathom_shared.assessment_calendar import academic_year_of, school_today
 from tests.support import SmallTrust, bearer, events_of, poster, rows_of, token_for
 
@@ -80,6 +81,7 @@ def test_a_class_meeting_opens_with_the_previous_meetings_decisions(reports, set
     assert overdue["status"] == "overdue" and overdue["review_point"]["ends_on"] == "2026-10-31"
     assert overdue["pupil_ids"] == ["p3", "p1"] and overdue["review"] is None
     assert ids(body["due_here"]) == ["reviewed"]
+    assert MeetingSchema().validate(body) == {}, "the body is what the OpenAPI document says"
 
 
 def test_the_previous_meeting_of_a_years_first_point_is_last_years_last(reports, settings, meetings, trust):
@@ -126,6 +128,7 @@ def test_leaders_list_every_decision_and_those_overdue(reports, settings, meetin
     assert ids(this_year.json["decisions"]) == ["reviewed", "overdue", "now", "school"]
     trust_wide = reports.get("/v1/meeting-decisions?overdue=true", headers=who(settings, trust, "trust_leader"))
     assert ids(trust_wide.json["decisions"]) == ["overdue"]
+    assert DecisionListSchema().validate(every) == {}
 
 
 @pytest.mark.parametrize(("path", "role", "claims", "status"), [
