@@ -208,3 +208,17 @@ def test_the_read_endpoints_are_in_openapi(reports):
         assert "text/csv" in operation["responses"]["200"]["content"], path
     names = {p["name"] for p in paths["/v1/meeting-decisions"]["get"]["parameters"]}
     assert {"overdue", "academic_year", "format", "consistency"} <= names
+
+
+def test_the_audit_log_shows_a_decisions_text_and_owner_until_erased(client, reports, settings, leader, meetings,
+                                                                     trust):
+    auditor = who(settings, trust, "auditor")
+
+    def texts() -> dict[str, dict]:
+        events = reports.get("/v1/audit/events?event_type=MeetingDecisionRecorded", headers=auditor).json["events"]
+        return {e["data"]["decision_id"]: e["texts"] for e in events}
+
+    assert texts()["overdue"] == {"text": "Given2 and Given0 to pre-teach vocabulary", "owner": "ms-reid"}
+    client.delete("/v1/pupils/p3/personal-data", headers=leader)
+    assert texts()["overdue"] == {"text": None, "owner": "ms-reid"}
+    assert texts()["now"]["text"] == "Fractions taught with bar models"
