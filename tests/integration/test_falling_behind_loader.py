@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from fathom_projector.trust_batch import apply_trust_batch
-from fathom_reports.loading.falling_behind import load_class_falling_behind
+from fathom_reports.loading.falling_behind import load_falling_behind
 from fathom_shared.db import TenantUnitOfWork
 from tests.support import SmallTrust, events_of, poster
 
@@ -35,7 +35,8 @@ def projected(client, leader, app_engine, trust):
     apply_trust_batch(app_engine, trust, events_of(app_engine, trust))
 
 
-def lists(app_engine, trust: str, point_id: str, extra: list[tuple[str, ...]] = ()) -> dict[str, Any]:
+def lists(app_engine, trust: str, point_id: str, extra: list[tuple[str, ...]] = (),
+          scope: tuple[str, str] = ("class", "4A")) -> dict[str, Any]:
     with TenantUnitOfWork(app_engine, trust) as uow:
         connection = uow.connection
         connection.execute(text(
@@ -44,7 +45,7 @@ def lists(app_engine, trust: str, point_id: str, extra: list[tuple[str, ...]] = 
         rows = [(trust, p, "maths", y, pt, str(r), r) for p, y, pt, r in CODES] + list(extra)
         connection.execute(text("INSERT INTO summative_stand_in VALUES (:t, :p, :s, :y, :pt, :c, :r, NULL)"),
                            [dict(zip(("t", "p", "s", "y", "pt", "c", "r"), row, strict=True)) for row in rows])
-        return load_class_falling_behind(connection, trust, "4A", "2026-27", point_id, "maths", EXS,
+        return load_falling_behind(connection, trust, *scope, "2026-27", point_id, "maths", EXS,
                                          table="pg_temp.summative_stand_in")
 
 
@@ -80,3 +81,10 @@ def test_the_first_point_of_a_year_looks_back_to_last_years_last(projected, app_
 
 def test_a_point_outside_the_calendar_answers_none(projected, app_engine, trust):
     assert lists(app_engine, trust, "autumn-9") is None
+
+
+def test_a_school_at_a_point_lists_every_class(projected, app_engine, trust):
+    answer = lists(app_engine, trust, "autumn-2", scope=("school", "sch-1"))
+    assert answer["pupils"] == 8 and (answer["scope"], answer["scope_id"]) == ("school", "sch-1")
+    assert pupils(answer, "moved_down") == ["p1", "p7"]
+    assert pupils(answer, "below_expected_twice") == ["p2"]

@@ -1,11 +1,11 @@
-"""NOT YET WIRED — the falling-behind lists of a class at an assessment point, assembled from the read models.
+"""NOT YET WIRED — the falling-behind lists of a class (or a school) at an assessment point, from the read models.
 
 Written ahead of the meeting page: no endpoint calls this yet. It reads the summative judgements from a table
 named by ``table`` (by default :data:`SUMMATIVE_TABLE`, the read model the summative judgements will be
 projected into, with at least ``trust_id, pupil_id, subject, academic_year, point_id, rank``), so it can be
 wired as soon as that table exists; its test gives it a temporary table of that shape.
 
-What it assembles, for the class's pupils now (leavers are not on a meeting's lists):
+What it assembles, for the class's (or school's) pupils now (leavers are not on a meeting's lists):
 
 - each pupil's rank at the point, at the point before and the one before that, along the trust's calendar
   across academic years (:func:`fathom_shared.assessment_calendar.points_before`), from any class: a pupil's
@@ -38,8 +38,8 @@ from fathom_shared.falling_behind import PupilCodes, custom_groups, falling_behi
 SUMMATIVE_TABLE = "rm_summative_judgements"
 """The summative judgements' read model (one current code and rank per pupil × subject × point)."""
 
-_PUPILS = ("SELECT pupil_id, groups FROM rm_pupils WHERE trust_id = :trust AND class_id = :class_id "
-           "AND left_on IS NULL ORDER BY pupil_id")
+_PUPILS = {scope: ("SELECT pupil_id, groups FROM rm_pupils WHERE trust_id = :trust AND "
+                   f"{scope}_id = :scope_id AND left_on IS NULL ORDER BY pupil_id") for scope in ("class", "school")}
 _SCORES = ("SELECT DISTINCT ON (pupil_id) pupil_id, score FROM rm_scores WHERE trust_id = :trust "
            "AND subject = :subject AND pupil_id = ANY(:ids) AND taken_on <= :until "
            "ORDER BY pupil_id, taken_on DESC, test DESC")
@@ -50,17 +50,18 @@ _TEACHER = ("SELECT po.pupil_id, o.scale_id, po.value FROM rm_pupil_objective po
 _SCALES = "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:ids)"
 
 
-def load_class_falling_behind(connection: Connection, trust_id: str, class_id: str, academic_year: str,
-                              point_id: str, subject: str, expected_rank: int, *,
-                              table: str = SUMMATIVE_TABLE) -> dict[str, Any] | None:
-    """The three lists with their group counts, and the points compared; None if the point is not in the
-    calendar. ``expected_rank``: the trust's summative scale's (codes ranked at or above it are expected)."""
+def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope_id: str, academic_year: str,
+                        point_id: str, subject: str, expected_rank: int, *,
+                        table: str = SUMMATIVE_TABLE) -> dict[str, Any] | None:
+    """The three lists with their group counts, and the points compared, for the pupils now in the class
+    (``scope`` ``class``) or the school (``school``); None if the point is not in the calendar.
+    ``expected_rank``: the trust's summative scale's (codes ranked at or above it are expected)."""
     points_of = calendar_reader(connection, trust_id)
     at = locate(points_of, academic_year, point_id)
     if at is None:
         return None
     earlier = points_before(points_of, at, 2)
-    pupils = connection.execute(text(_PUPILS), {"trust": trust_id, "class_id": class_id}).all()
+    pupils = connection.execute(text(_PUPILS[scope]), {"trust": trust_id, "scope_id": scope_id}).all()
     ids = [pupil.pupil_id for pupil in pupils]
     wanted = [(p.academic_year, p.point.point_id) for p in (at, *earlier)]
     ranks = _ranks(connection, trust_id, subject, ids, wanted, table)
@@ -75,7 +76,7 @@ def load_class_falling_behind(connection: Connection, trust_id: str, class_id: s
     settings = load_trust_settings(connection, trust_id)
     groups = {name: group_predicate(name)
               for name in (*GROUP_FILTERS, *(f"custom:{name}" for name in custom_groups(codes)))}
-    return {"class_id": class_id, "subject": subject,
+    return {"scope": scope, "scope_id": scope_id, "subject": subject,
             "points": [{"academic_year": year, "point_id": point} for year, point in wanted],
             **falling_behind(codes, expected_rank, groups, settings.is_small)}
 
