@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +14,11 @@ from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
 from fathom_shared.access_policy import Access
 from fathom_shared.assessment_calendar import AssessmentPoint, default_points
 from fathom_shared.auth import Principal
+from fathom_shared.event_store import StoredEvent
 from fathom_shared.events import upcast
+from fathom_shared.read_models.fold import project
+from fathom_shared.read_models.parsing import parse_batch
+from fathom_shared.read_models.tables import MEETING_DECISIONS
 
 YEAR = "2026-27"
 CLASS_MEETING = Meeting("class", "4a", "north", YEAR, "autumn-2")
@@ -192,3 +197,41 @@ def test_a_review_without_a_note_and_who_may_review():
     with pytest.raises(Forbidden):
         decide_review("d1", {"outcome": "done", "note": None}, recorded(meeting=SCHOOL_MEETING), caller("teacher"),
                       kept()[1])
+
+
+# --- the fold ----------------------------------------------------------------------------------------------
+
+def _stored(sequence: int, event_type: str, data: dict[str, Any]) -> StoredEvent:
+    return StoredEvent(trust_id="t", sequence=sequence, event_id=uuid.uuid4(), stream_type="meeting",
+                       stream_id="class:4a:2026-27:autumn-2", stream_version=sequence, event_type=event_type,
+                       schema_version=1, data=data, metadata={"actor_ref": "11111111-1111-1111-1111-111111111111"},
+                       recorded_at=datetime(2026, 11, 30, 9, tzinfo=UTC), prev_hash=b"", hash=b"")
+
+
+def test_the_fold_keeps_one_row_per_decision_and_its_one_review():
+    [recorded] = decide_decision(CLASS_MEETING, decision(), facts(), kept()[1])
+    [reviewed] = decide_review("d1", {"outcome": "dropped", "note": "n"}, recorded_state(), caller("teacher"),
+                               lambda text, _pupil: "22222222-2222-2222-2222-222222222222")
+    projection = project(parse_batch([_stored(1, recorded.event_type, recorded.data),
+                                      _stored(2, reviewed.event_type, reviewed.data)]))
+    [row] = projection.table_rows(MEETING_DECISIONS)
+    assert (row["class_id"], row["kind"], row["outcome"], row["sequence"], row["reviewed_sequence"]) == (
+        "4a", "teaching_change", "dropped", 1, 2)
+    assert row["review_note_ref"] == "22222222-2222-2222-2222-222222222222"
+    assert projection.rejected == []
+
+
+def test_the_fold_sets_aside_a_second_record_or_review_of_one_decision():
+    [recorded] = decide_decision(CLASS_MEETING, decision(), facts(), kept()[1])
+    review = {"decision_id": "d1", "outcome": "done", "note_ref": None}
+    projection = project(parse_batch([_stored(1, recorded.event_type, recorded.data),
+                                      _stored(2, recorded.event_type, {**recorded.data, "kind": "pupil_to_watch"}),
+                                      _stored(3, "MeetingDecisionReviewed", review),
+                                      _stored(4, "MeetingDecisionReviewed", review)]))
+    [row] = projection.table_rows(MEETING_DECISIONS)
+    assert row["kind"] == "teaching_change" and row["reviewed_sequence"] == 3
+    assert [r.event.sequence for r in projection.rejected] == [2, 4]
+
+
+def recorded_state() -> Recorded:
+    return Recorded(CLASS_MEETING, False, 1, ("p1",))

@@ -196,6 +196,8 @@ def _assessment_points_set(projection: Projection, event: StoredEvent, data: dic
 
 
 def _meeting_decision_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    if projection.get(MEETING_DECISIONS, (data["decision_id"],)) is not None:
+        raise PoisonEvent(f"{event.event_type}: decision {data['decision_id']} is recorded already")
     projection.put(MEETING_DECISIONS, {
         **{c: data[c] for c in MEETING_DECISIONS.columns[:4]},
         "class_id": data["scope_id"] if data["scope"] == "class" else None,
@@ -279,7 +281,7 @@ RULES: dict[str, EventRule] = {
     "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
     "AssessmentPointsSet": EventRule(_assessment_points_set),  # the year's whole list: nothing to load
-    "MeetingDecisionRecorded": EventRule(_meeting_decision_recorded),
+    "MeetingDecisionRecorded": EventRule(_meeting_decision_recorded, _keyed(MEETING_DECISIONS, "decision_id")),
     "MeetingDecisionReviewed": EventRule(_meeting_decision_reviewed, _keyed(MEETING_DECISIONS, "decision_id")),
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
