@@ -12,6 +12,8 @@ command API (writes) and the reports service (reads) can never disagree about a 
   and by school leaders in their own schools: the teacher being moderated must not write the figures that
   judge them. ``teacher`` and ``self`` (a pupil's self-assessment, entered by staff) need only the right to
   act on the pupil.
+- A pupil progress meeting's decisions are recorded and reviewed by those who hold the meeting: a class's by
+  its teachers and its school's leaders, a school's by its leaders; trust leaders hold any (auditors read them).
 - An intervention is changed only by its lead or by someone who may act on every pupil in it; its impact
   is read in full by its lead and trust-wide readers, by everyone else only for the pupils they may read.
 
@@ -197,6 +199,20 @@ class Access:
         if self.sees_whole_intervention(lead):
             return members
         return frozenset(p.pupil_id for p in places if p.pupil_id in members and self.may_read_pupil(p))
+
+    # --- pupil progress meetings ----------------------------------------------------------------
+
+    def may_hold_meeting(self, school_id: str, class_id: str | None) -> bool:
+        """Record or review a meeting's decisions: a class's meeting (``class_id``) is its teachers' and its
+        school's leaders' (trust leaders anywhere); a school's meeting (``class_id`` None) is its leaders' and
+        the trust leaders'."""
+        if class_id is not None:
+            return self.may_assess() and self.may_act_on(school_id, class_id)
+        return self._is("trust_leader") or self._leads_school(school_id)
+
+    def may_read_meeting(self, school_id: str, class_id: str | None) -> bool:
+        """Read a meeting's decisions: whoever reads the class (or, for a school's meeting, the school)."""
+        return self.may_read_school(school_id) if class_id is None else self.may_read_class(class_id, school_id)
 
 
 def assigned_classes(conn: Connection, principal: Principal) -> frozenset[str]:

@@ -12,8 +12,9 @@ offers the defaults with them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -133,3 +134,64 @@ def calendar_problems(academic_year: str, points: Sequence[AssessmentPoint]) -> 
 def point_on(points: Sequence[AssessmentPoint], day: date) -> AssessmentPoint | None:
     """The point whose dates include ``day`` (None between points)."""
     return next((point for point in points if point.starts_on <= day <= point.ends_on), None)
+
+
+PointsOf = Callable[[str], Sequence[AssessmentPoint]]
+"""An academic year → its points in date order: as the trust set them, or :func:`default_points`."""
+
+
+@dataclass(frozen=True, order=True)
+class PointInYear:
+    """One assessment point of one academic year; ordered as the calendar is: by year, then date order.
+
+    Built with :func:`locate`, so ``index`` is the point's place in its year's list.
+    """
+
+    academic_year: str
+    index: int
+    point: AssessmentPoint = dataclasses.field(compare=False)
+
+
+def previous_academic_year(academic_year: str) -> str:
+    """``2025-26`` for ``2026-27``."""
+    first = first_calendar_year(academic_year)
+    if first is None:
+        raise ValueError(f"not an academic year: {academic_year!r} (expected e.g. 2026-27)")
+    return f"{first - 1}-{first % 100:02d}"
+
+
+def locate(points_of: PointsOf, academic_year: str, point_id: str) -> PointInYear | None:
+    """The point ``point_id`` of the year's calendar, with its place in it; None if the year has no such point."""
+    for index, point in enumerate(points_of(academic_year)):
+        if point.point_id == point_id:
+            return PointInYear(academic_year, index, point)
+    return None
+
+
+def points_before(points_of: PointsOf, at: PointInYear, count: int) -> list[PointInYear]:
+    """The ``count`` points before ``at``, nearest first, crossing academic years: the last point of last year
+    precedes the first of this year (a pupil's codes run on from one year into the next).
+
+    Fewer when a year on the way has no points at all (a trust can set none only by never using the year; the
+    defaults always have six), so the walk stops rather than reaching back past a gap.
+    """
+    found: list[PointInYear] = []
+    year, index = at.academic_year, at.index
+    while len(found) < count:
+        if index == 0:
+            year = previous_academic_year(year)
+            points = points_of(year)
+            if not points:
+                break
+            index = len(points)
+        else:
+            points = points_of(year)
+        index -= 1
+        found.append(PointInYear(year, index, points[index]))
+    return found
+
+
+def previous_point(points_of: PointsOf, at: PointInYear) -> PointInYear | None:
+    """The point before ``at`` in the trust's calendar order (see :func:`points_before`)."""
+    before = points_before(points_of, at, 1)
+    return before[0] if before else None

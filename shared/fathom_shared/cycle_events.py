@@ -1,4 +1,4 @@
-"""The data schemas of the half-termly assessment cycle's events (the assessment calendar first).
+"""The data schemas of the half-termly assessment cycle's events (the assessment calendar, the meetings' decisions).
 
 Apart from :mod:`fathom_shared.events`, which lists every event type and its version, so the events of the
 cycle a trust runs each half term are read together.
@@ -6,7 +6,7 @@ cycle a trust runs each half term are read together.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from fathom_shared.event_data import EventData
 
@@ -24,3 +24,43 @@ class AssessmentPointsSet(EventData):
 
     academic_year = fields.String(required=True)
     points = fields.List(fields.Nested(AssessmentPoint), required=True)
+
+
+MEETING_SCOPES = ("class", "school")
+"""A pupil progress meeting is held for one class, or (leaders) for a whole school."""
+DECISION_KINDS = ("teaching_change", "intervention_started", "professional_learning", "pupil_to_watch")
+REVIEW_OUTCOMES = ("done", "continue", "dropped")
+"""``continue``: reviewed, and it goes on (the meeting may record it again with a later review point)."""
+
+
+class MeetingDecisionRecorded(EventData):
+    """A decision of a pupil progress meeting (stream ``meeting`` / ``<scope>:<scope_id>:<year>:<point_id>``).
+
+    What was decided is free text about children, so the event carries it by id (``text_ref``, an erasable
+    row of ``personal_texts``), and the owner by their erasable ``staff_ref`` (``owner_ref``). It is reviewed
+    at ``review_point_id`` of ``review_academic_year`` (at or after the meeting's point).
+    """
+
+    decision_id = fields.String(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(MEETING_SCOPES))
+    scope_id = fields.String(required=True)
+    """The class id, or the school id for a school meeting."""
+    school_id = fields.String(required=True)
+    academic_year = fields.String(required=True)
+    point_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(DECISION_KINDS))
+    text_ref = fields.String(required=True, allow_none=True)
+    owner_ref = fields.String(required=True, allow_none=True)
+    review_academic_year = fields.String(required=True)
+    review_point_id = fields.String(required=True)
+    pupil_ids = fields.List(fields.String(), load_default=list)
+    intervention_id = fields.String(load_default=None, allow_none=True)
+    """For ``intervention_started``: the intervention (started by the intervention command) it links."""
+
+
+class MeetingDecisionReviewed(EventData):
+    """What became of a decision, said at a later meeting (same stream as the decision); once per decision."""
+
+    decision_id = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(REVIEW_OUTCOMES))
+    note_ref = fields.String(load_default=None, allow_none=True)

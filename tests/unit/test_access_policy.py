@@ -83,6 +83,13 @@ QUESTIONS: dict[str, Question] = {
     "erase a member of staff": lambda a: a.may_erase_staff(),
     "start or read chain verification jobs": lambda a: a.may_read_audit(),
     "every request recorded": lambda a: a.is_recorded(),
+    "hold 4a's meeting": lambda a: a.may_hold_meeting("north", "4a"),
+    "hold 4b's meeting": lambda a: a.may_hold_meeting("north", "4b"),
+    "hold own school's meeting": lambda a: a.may_hold_meeting("north", None),
+    "hold other school's meeting": lambda a: a.may_hold_meeting("south", None),
+    "read 4a's meeting": lambda a: a.may_read_meeting("north", "4a"),
+    "read own school's meeting": lambda a: a.may_read_meeting("north", None),
+    "read other school's meeting": lambda a: a.may_read_meeting("south", None),
 }
 
 Y, N = True, False
@@ -125,6 +132,13 @@ EXPECTED: dict[str, tuple[object, ...]] = {
     "erase a member of staff": (N, N, N, Y, N, N, Y),
     "start or read chain verification jobs": (N, N, N, N, Y, N, Y),
     "every request recorded": (N, N, N, N, Y, N, Y),
+    "hold 4a's meeting": (Y, Y, Y, Y, N, N, N),
+    "hold 4b's meeting": (N, N, Y, Y, N, N, N),
+    "hold own school's meeting": (N, N, Y, Y, N, N, N),
+    "hold other school's meeting": (N, N, N, Y, N, N, N),
+    "read 4a's meeting": (Y, Y, Y, Y, Y, Y, Y),
+    "read own school's meeting": (N, N, Y, Y, Y, Y, Y),
+    "read other school's meeting": (N, N, N, Y, Y, Y, Y),
 }
 
 

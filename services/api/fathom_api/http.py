@@ -23,6 +23,7 @@ from fathom_api.commands import (
     classes,
     interventions,
     judgements,
+    meetings,
     objectives,
     pupils,
     scales,
@@ -240,6 +241,11 @@ command("/classes/{class_id}/staff/{staff_sub}", None, ROSTER_KEEPERS, staff.una
 command("/interventions/{intervention_id}/pupils", schemas.InterventionPupilsIn, ASSESSORS,
         interventions.change_pupils)
 command("/interventions/{intervention_id}/end", schemas.InterventionEndIn, ASSESSORS, interventions.end_intervention)
+command("/classes/{class_id}/meetings/{academic_year}/{point_id}/decisions", schemas.MeetingDecisionIn, ASSESSORS,
+        meetings.record_class_decision)
+command("/schools/{school_id}/meetings/{academic_year}/{point_id}/decisions", schemas.MeetingDecisionIn,
+        ("school_leader", "trust_leader"), meetings.record_school_decision)
+command("/meeting-decisions/{decision_id}/review", schemas.MeetingReviewIn, ASSESSORS, meetings.review_decision)
 IMPORT = {"location": "query", "response": schemas.ImportOut}
 command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS,
         with_upload(framework_import.import_objectives, upload_text), doc=csv_upload("file"), **IMPORT)

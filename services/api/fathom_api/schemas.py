@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from fathom_api.plain_load import PlainLoad
 from fathom_shared.assessment_calendar import POINT_ID, check_academic_year
+from fathom_shared.cycle_events import DECISION_KINDS, REVIEW_OUTCOMES
 from fathom_shared.events import ROLLUP_METHODS, SEN_VALUES, SOURCES, TrustSettingsChanged
 
 IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
@@ -168,6 +169,31 @@ class CalendarIn(Strict):
     """The academic year's whole list of assessment points, in date order, without overlaps."""
 
     points = fields.List(fields.Nested(AssessmentPointIn), required=True)
+
+
+class MeetingDecisionIn(Strict):
+    """One decision of a pupil progress meeting."""
+
+    id = identifier(load_default=None)
+    kind = fields.String(required=True, validate=validate.OneOf(DECISION_KINDS))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000), metadata={
+        "description": "What was decided. Free text about children: kept erasable, never in the event log."})
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "Who sees it through: the sub of a member of the trust's staff."})
+    review_point_id = fields.String(required=True, validate=validate.Regexp(f"^{POINT_ID.pattern}$"), metadata={
+        "description": "The assessment point whose meeting reviews it: this meeting's point or a later one."})
+    review_academic_year = fields.String(load_default=None, validate=check_academic_year, metadata={
+        "description": "The review point's academic year; the meeting's own if left out."})
+    pupil_ids = fields.List(identifier(), load_default=list, validate=validate.Length(max=100), metadata={
+        "description": "Pupils it is about (of the class, or of the school for a school's meeting)."})
+    intervention_id = identifier(load_default=None, metadata={
+        "description": "For intervention_started: the intervention (started with POST /v1/interventions)."})
+
+
+class MeetingReviewIn(Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(REVIEW_OUTCOMES))
+    note = fields.String(load_default=None, validate=validate.Length(min=1, max=2000), metadata={
+        "description": "What happened since. Free text: kept erasable, never in the event log."})
 
 
 class RetirementIn(Strict):

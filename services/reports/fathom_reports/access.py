@@ -20,7 +20,7 @@ from fathom_shared.access_policy import READERS, Access, access_for, current_pla
 from fathom_shared.web.problems import Problem
 
 __all__ = ["READER_ROLES", "Access", "access_for", "forbidden", "readable_pupils",
-           "require_class", "require_pupil", "require_school", "visible_intervention_pupils"]
+           "require_class", "require_meeting", "require_pupil", "require_school", "visible_intervention_pupils"]
 
 READER_ROLES = READERS
 
@@ -52,6 +52,24 @@ def require_school(connection: Connection, access: Access, school_id: str) -> No
         raise not_found("school")
     if not access.may_read_school(school_id):
         raise forbidden("This school is not one of yours.")
+
+
+def require_meeting(connection: Connection, access: Access, scope: str, scope_id: str) -> str:
+    """The school of a class's meeting (or the school of a school's), if the caller reads that meeting:
+    404 when the trust has no such class or school (whoever asks), 403 when it is not theirs."""
+    if scope == "class":
+        school_id = connection.execute(text(
+            "SELECT school_id FROM classes WHERE trust_id = current_setting('fathom.trust') AND class_id = :c"),
+            {"c": scope_id}).scalar()
+    else:
+        school_id = connection.execute(text(
+            "SELECT school_id FROM schools WHERE trust_id = current_setting('fathom.trust') AND school_id = :s"),
+            {"s": scope_id}).scalar()
+    if school_id is None:
+        raise not_found(scope)
+    if not access.may_read_meeting(school_id, scope_id if scope == "class" else None):
+        raise forbidden(f"This {scope} is not one of yours.")
+    return school_id
 
 
 def require_pupil(connection: Connection, access: Access, pupil_id: str) -> None:

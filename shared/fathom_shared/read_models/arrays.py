@@ -30,7 +30,8 @@ COLUMN_TYPES = {
     "note_ref": "uuid", "evidence_ref_id": "uuid", "reason_ref": "uuid", "recorded_by_ref": "uuid",
     "amended_by_ref": "uuid", "name_ref": "uuid", "lead_ref": "uuid", "outcome_ref": "uuid",
     "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb", "pupil_joined_on": "jsonb",
-    "points": "jsonb",
+    "points": "jsonb", "text_ref": "uuid", "owner_ref": "uuid", "review_note_ref": "uuid", "reviewed_by_ref": "uuid",
+    "recorded_at": "timestamptz", "reviewed_at": "timestamptz", "reviewed_sequence": "bigint",
 }
 
 PARAMETER = "rows_json"

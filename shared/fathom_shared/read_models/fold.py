@@ -28,6 +28,7 @@ from fathom_shared.read_models.tables import (
     DEFAULT_SETTINGS,
     INTERVENTIONS,
     JUDGEMENTS,
+    MEETING_DECISIONS,
     OBJECTIVES,
     PUPIL_CLASSES,
     PUPILS,
@@ -194,6 +195,29 @@ def _assessment_points_set(projection: Projection, event: StoredEvent, data: dic
                                           "sequence": event.sequence})
 
 
+def _meeting_decision_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    if projection.get(MEETING_DECISIONS, (data["decision_id"],)) is not None:
+        raise PoisonEvent(f"{event.event_type}: decision {data['decision_id']} is recorded already")
+    projection.put(MEETING_DECISIONS, {
+        **{c: data[c] for c in MEETING_DECISIONS.columns[:4]},
+        "class_id": data["scope_id"] if data["scope"] == "class" else None,
+        **{c: data[c] for c in MEETING_DECISIONS.columns[5:14]},
+        "recorded_by_ref": event.metadata.get("actor_ref"), "recorded_at": event.recorded_at,
+        "sequence": event.sequence,
+        "outcome": None, "review_note_ref": None, "reviewed_by_ref": None, "reviewed_at": None,
+        "reviewed_sequence": None})
+
+
+def _meeting_decision_reviewed(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    decision = projection.require(MEETING_DECISIONS, (data["decision_id"],), event)
+    if decision["outcome"] is not None:
+        raise PoisonEvent(f"{event.event_type}: decision {data['decision_id']} was reviewed already")
+    projection.put(MEETING_DECISIONS, {
+        **decision, "outcome": data["outcome"], "review_note_ref": data["note_ref"],
+        "reviewed_by_ref": event.metadata.get("actor_ref"), "reviewed_at": event.recorded_at,
+        "reviewed_sequence": event.sequence})
+
+
 def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     projection.put_first(SCORES, {"score_id": event.event_id, **{c: data[c] for c in SCORES.columns[1:6]},
                                   "sequence": event.sequence})
@@ -257,6 +281,8 @@ RULES: dict[str, EventRule] = {
     "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
     "AssessmentPointsSet": EventRule(_assessment_points_set),  # the year's whole list: nothing to load
+    "MeetingDecisionRecorded": EventRule(_meeting_decision_recorded, _keyed(MEETING_DECISIONS, "decision_id")),
+    "MeetingDecisionReviewed": EventRule(_meeting_decision_reviewed, _keyed(MEETING_DECISIONS, "decision_id")),
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
     "StaffUnassigned": EventRule(_no_read_model),

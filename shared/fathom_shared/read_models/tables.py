@@ -95,9 +95,17 @@ TRUST_SETTINGS = Table("rm_trust_settings", (),
 ASSESSMENT_CALENDARS = Table("rm_assessment_calendars", ("academic_year",),
                              ("academic_year", "points", "sequence"))
 """One row per academic year a trust set the assessment points of; ``points`` as the event listed them."""
+MEETING_DECISIONS = Table("rm_meeting_decisions", ("decision_id",),
+                          ("decision_id", "scope", "scope_id", "school_id", "class_id", "academic_year", "point_id",
+                           "kind", "text_ref", "owner_ref", "review_academic_year", "review_point_id", "pupil_ids",
+                           "intervention_id", "recorded_by_ref", "recorded_at", "sequence", "outcome",
+                           "review_note_ref", "reviewed_by_ref", "reviewed_at", "reviewed_sequence"))
+"""Pupil progress meetings' decisions, one row each; ``outcome`` and the ``review*``/``reviewed*`` columns once
+reviewed. Texts and people by their erasable ids (``text_ref``, ``owner_ref``, ...), resolved when read."""
 
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
-                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS)
+                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS,
+                             MEETING_DECISIONS)
 """The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
 
 PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),

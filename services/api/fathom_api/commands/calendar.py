@@ -15,10 +15,10 @@ from sqlalchemy import Connection
 from fathom_api.access import require_trust_wide
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Invalid
-from fathom_shared.assessment_calendar import AssessmentPoint, calendar_problems
+from fathom_shared.assessment_calendar import AssessmentPoint, calendar_problems, default_points
 from fathom_shared.auth import Principal
-from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise
+from fathom_shared.event_store import NewEvent, read_streams
+from fathom_shared.events import serialise, upcast
 
 STREAM = "calendar"
 
@@ -41,3 +41,14 @@ def set_assessment_points(payload: dict[str, Any], academic_year: str) -> Decide
                         resource_id=academic_year)
 
     return decide
+
+
+def calendar_points(conn: Connection, academic_year: str) -> tuple[AssessmentPoint, ...]:
+    """The year's points as its stream last set them (the log is the command side's calendar), or the six
+    default half terms for a year the trust never set."""
+    events = read_streams(conn, streams=[(STREAM, academic_year)])
+    if not events:
+        return default_points(academic_year)
+    last = events[-1]
+    points = upcast(last.event_type, last.schema_version, last.data)["points"]
+    return tuple(AssessmentPoint(**point) for point in points)

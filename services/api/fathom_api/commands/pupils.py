@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from fathom_api.access import require_school
 from fathom_api.command_tables import class_row, exists
+from fathom_api.commands import meetings
 from fathom_api.commands.creation import already_in_use, created, new_id, unknown
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Invalid, NotFound
@@ -234,8 +235,9 @@ def erase_personal_data(payload: dict[str, Any], pupil_id: str) -> Decide:
 
 
 def erase_texts_about_pupil(conn: Connection, pupil_id: str) -> None:
-    """Blank the pupil's notes, reasons and evidence references, and the name and outcome of every
-    intervention they were ever in: a group's name or outcome often names a child."""
+    """Blank the pupil's notes, reasons and evidence references, the name and outcome of every
+    intervention they were ever in (a group's name or outcome often names a child), and the text and review
+    note of every meeting decision that names them."""
     erase_pupil_texts(conn, pupil_id)
     memberships = iter_matching(conn, EventFilter(
         stream_type="intervention", event_types=("InterventionStarted", "InterventionPupilsChanged"),
@@ -244,5 +246,6 @@ def erase_texts_about_pupil(conn: Connection, pupil_id: str) -> None:
     texts = [event.data.get(key) for event in read_streams(conn, streams=streams)
              if event.event_type in ("InterventionStarted", "InterventionEnded") for key in ("name_ref", "outcome_ref")]
     erase_texts(conn, texts)
+    erase_texts(conn, meetings.texts_about_pupil(conn, pupil_id))
 
 

@@ -48,8 +48,8 @@ def shown_staff(ref: Any, legacy: str | None, staff: Mapping[str, str | None]) -
 
 
 TEXT_REF_FIELDS = {"note_ref": "note", "evidence_ref_id": "evidence_ref", "reason_ref": "reason",
-                   "name_ref": "name", "outcome_ref": "outcome"}
-STAFF_REF_FIELDS = {"lead_ref": "lead", "staff_ref": "staff_sub"}
+                   "name_ref": "name", "outcome_ref": "outcome", "text_ref": "text"}
+STAFF_REF_FIELDS = {"lead_ref": "lead", "staff_ref": "staff_sub", "owner_ref": "owner"}
 
 
 @dataclass(frozen=True)

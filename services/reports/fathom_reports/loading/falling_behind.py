@@ -1,0 +1,113 @@
+"""NOT YET WIRED — the falling-behind lists of a class (or a school) at an assessment point, from the read models.
+
+Written ahead of the meeting page: no endpoint calls this yet. It reads the summative judgements from a table
+named by ``table`` (by default :data:`SUMMATIVE_TABLE`, the read model the summative judgements will be
+projected into, with at least ``trust_id, pupil_id, subject, academic_year, point_id, rank``), so it can be
+wired as soon as that table exists; its test gives it a temporary table of that shape.
+
+What it assembles, for the class's (or school's) pupils now (leavers are not on a meeting's lists):
+
+- each pupil's rank at the point, at the point before and the one before that, along the trust's calendar
+  across academic years (:func:`fathom_shared.assessment_calendar.points_before`), from any class: a pupil's
+  codes follow the pupil into next year's class;
+- the moderation prompt of :func:`fathom_reports.views.disagreement.compare` for the subject: the latest
+  standardised score taken by the end of the point beside the pupil's current teacher judgements of the
+  subject's objectives, with the trust's margin;
+- the pupils' groups (the fixed ones and the trust's own) and the trust's small-group threshold;
+
+then hands them to the pure rules, :func:`fathom_shared.falling_behind.falling_behind`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_reports.loading.class_analysis import parse_bands
+from fathom_reports.loading.meetings import calendar_reader
+from fathom_reports.loading.trust_settings import load_trust_settings
+from fathom_reports.views.class_analysis import value_view
+from fathom_reports.views.disagreement import compare
+from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
+from fathom_reports.views.values import Scale
+from fathom_shared.assessment_calendar import locate, points_before
+from fathom_shared.falling_behind import PupilCodes, custom_groups, falling_behind
+
+SUMMATIVE_TABLE = "rm_summative_judgements"
+"""The summative judgements' read model (one current code and rank per pupil × subject × point)."""
+
+_PUPILS = {scope: ("SELECT pupil_id, groups FROM rm_pupils WHERE trust_id = :trust AND "
+                   f"{scope}_id = :scope_id AND left_on IS NULL ORDER BY pupil_id") for scope in ("class", "school")}
+_SCORES = ("SELECT DISTINCT ON (pupil_id) pupil_id, score FROM rm_scores WHERE trust_id = :trust "
+           "AND subject = :subject AND pupil_id = ANY(:ids) AND taken_on <= :until "
+           "ORDER BY pupil_id, taken_on DESC, test DESC")
+_TEACHER = ("SELECT po.pupil_id, o.scale_id, po.value FROM rm_pupil_objective po "
+            "JOIN rm_objectives o ON o.trust_id = po.trust_id AND o.objective_id = po.objective_id "
+            "WHERE po.trust_id = :trust AND po.source = 'teacher' AND o.subject = :subject "
+            "AND po.pupil_id = ANY(:ids)")
+_SCALES = "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:ids)"
+
+
+def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope_id: str, academic_year: str,
+                        point_id: str, subject: str, expected_rank: int, *,
+                        table: str = SUMMATIVE_TABLE) -> dict[str, Any] | None:
+    """The three lists with their group counts, and the points compared, for the pupils now in the class
+    (``scope`` ``class``) or the school (``school``); None if the point is not in the calendar.
+    ``expected_rank``: the trust's summative scale's (codes ranked at or above it are expected)."""
+    points_of = calendar_reader(connection, trust_id)
+    at = locate(points_of, academic_year, point_id)
+    if at is None:
+        return None
+    earlier = points_before(points_of, at, 2)
+    pupils = connection.execute(text(_PUPILS[scope]), {"trust": trust_id, "scope_id": scope_id}).all()
+    ids = [pupil.pupil_id for pupil in pupils]
+    wanted = [(p.academic_year, p.point.point_id) for p in (at, *earlier)]
+    ranks = _ranks(connection, trust_id, subject, ids, wanted, table)
+    prompts = _disagreements(connection, trust_id, subject, ids, at.point.ends_on.isoformat())
+
+    def rank(pupil_id: str, nth: int) -> int | None:
+        """The rank at ``wanted[nth]`` (0: this point, 1: the one before, 2: the one before that)."""
+        return ranks.get((pupil_id, *wanted[nth])) if nth < len(wanted) else None
+
+    codes = [PupilCodes(p.pupil_id, p.groups or {}, rank(p.pupil_id, 0), rank(p.pupil_id, 1), rank(p.pupil_id, 2),
+                        prompts.get(p.pupil_id)) for p in pupils]
+    settings = load_trust_settings(connection, trust_id)
+    groups = {name: group_predicate(name)
+              for name in (*GROUP_FILTERS, *(f"custom:{name}" for name in custom_groups(codes)))}
+    return {"scope": scope, "scope_id": scope_id, "subject": subject,
+            "points": [{"academic_year": year, "point_id": point} for year, point in wanted],
+            **falling_behind(codes, expected_rank, groups, settings.is_small)}
+
+
+def _ranks(connection: Connection, trust_id: str, subject: str, pupil_ids: list[str],
+           points: list[tuple[str, str]], table: str) -> dict[tuple[str, str, str], int]:
+    """(pupil, academic year, point) → rank of the pupil's current code there, whichever class recorded it."""
+    rows = connection.execute(text(
+        f"SELECT pupil_id, academic_year, point_id, rank FROM {table} WHERE trust_id = :trust "
+        "AND subject = :subject AND pupil_id = ANY(:ids) AND academic_year = ANY(:years) AND point_id = ANY(:points)"),
+        {"trust": trust_id, "subject": subject, "ids": pupil_ids, "years": sorted({y for y, _ in points}),
+         "points": sorted({p for _, p in points})})
+    wanted = set(points)
+    return {(r.pupil_id, r.academic_year, r.point_id): int(r.rank) for r in rows
+            if (r.academic_year, r.point_id) in wanted}
+
+
+def _disagreements(connection: Connection, trust_id: str, subject: str, pupil_ids: list[str],
+                   until: str) -> dict[str, dict[str, Any]]:
+    """Pupil → the disagreement rule's answer for the subject, for pupils with a test taken by ``until``."""
+    params = {"trust": trust_id, "subject": subject, "ids": pupil_ids}
+    scores = {r.pupil_id: r.score for r in connection.execute(text(_SCORES), {**params, "until": until})}
+    if not scores:
+        return {}
+    judgements = connection.execute(text(_TEACHER), params).all()
+    scales = {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(
+        text(_SCALES), {"trust": trust_id, "ids": sorted({j.scale_id for j in judgements})})}
+    tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # pupil → [secure, assessed], as the profile counts
+    for judgement in judgements:
+        tally = tallies[judgement.pupil_id]
+        tally[0] += int(value_view(scales.get(judgement.scale_id), judgement.value)["secure"])
+        tally[1] += 1
+    margin = load_trust_settings(connection, trust_id).score_disagreement_margin
+    return {pupil_id: compare(score, *tallies.get(pupil_id, [0, 0]), margin) for pupil_id, score in scores.items()}
