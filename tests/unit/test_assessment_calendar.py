@@ -26,7 +26,8 @@ from fathom_shared.read_models.tables import ASSESSMENT_CALENDARS
 
 
 @pytest.mark.parametrize(("text", "first"), [("2026-27", 2026), ("1999-00", 1999), ("2026-28", None),
-                                             ("2026/27", None), ("26-27", None), ("2026-27 ", None)])
+                                             ("2026/27", None), ("26-27", None), ("2026-27 ", None),
+                                             ("0000-01", None), ("9999-00", None), ("1900-01", 1900)])
 def test_an_academic_year_is_two_consecutive_years(text, first):
     assert first_calendar_year(text) == first
 
