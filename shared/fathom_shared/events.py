@@ -14,7 +14,15 @@ from typing import Any
 
 from marshmallow import Schema, fields, missing, validate
 
-from fathom_shared.cycle_events import AssessmentPointsSet, MeetingDecisionRecorded, MeetingDecisionReviewed
+from fathom_shared.cycle_events import (
+    AssessmentPointsSet,
+    MeetingDecisionRecorded,
+    MeetingDecisionReviewed,
+    SummativeJudgementCorrected,
+    SummativeJudgementRecorded,
+    SummativeJudgementWithdrawn,
+    SummativeScaleChosen,
+)
 from fathom_shared.event_data import EventData
 from fathom_shared.upcasters import (
     Upcaster,
@@ -287,6 +295,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
         StaffAssigned, StaffUnassigned, AssessmentPointsSet, MeetingDecisionRecorded, MeetingDecisionReviewed,
+        SummativeScaleChosen, SummativeJudgementRecorded, SummativeJudgementCorrected, SummativeJudgementWithdrawn,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,

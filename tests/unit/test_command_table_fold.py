@@ -13,6 +13,7 @@ NOT_ON_COMMAND_TABLES = {
     "InterventionPupilsChanged", "InterventionEnded", "RollupMethodChanged", "TrustSettingsChanged",
     "TrustSettingsReset", "StandardisedScoreRecorded", "StaffErased", "AssessmentPointsSet",
     "MeetingDecisionRecorded", "MeetingDecisionReviewed",
+    "SummativeScaleChosen", "SummativeJudgementRecorded", "SummativeJudgementCorrected", "SummativeJudgementWithdrawn",
 }
 """Events the rules read from the log itself (or, for StaffErased, whose table change the command makes)."""
 

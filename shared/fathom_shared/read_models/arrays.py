@@ -32,6 +32,7 @@ COLUMN_TYPES = {
     "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb", "pupil_joined_on": "jsonb",
     "points": "jsonb", "text_ref": "uuid", "owner_ref": "uuid", "review_note_ref": "uuid", "reviewed_by_ref": "uuid",
     "recorded_at": "timestamptz", "reviewed_at": "timestamptz", "reviewed_sequence": "bigint",
+    "codes": "jsonb", "rank": "integer", "expected_rank": "integer",
 }
 
 PARAMETER = "rows_json"

@@ -18,8 +18,9 @@ from sqlalchemy import Connection
 from fathom_reports.access import READER_ROLES, access_for, forbidden, require_meeting
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
+from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import read_position
-from fathom_reports.loading.meetings import calendar_reader, load_decisions
+from fathom_reports.loading.meetings import load_decisions
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas.meetings import DecisionListQuerySchema, DecisionListSchema, MeetingSchema
 from fathom_reports.schemas.query import ExportQuerySchema

@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import parse_bands
-from fathom_reports.loading.meetings import calendar_reader
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.class_analysis import value_view
 from fathom_reports.views.disagreement import compare

@@ -7,14 +7,11 @@ erased pupil's decision shows no text and an erased owner no name, with nothing 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.loading.calendar import load_points
 from fathom_reports.loading.personal_texts import staff_sql, text_sql
-from fathom_shared.assessment_calendar import AssessmentPoint, PointsOf, default_points
 from fathom_shared.read_models.tables import MEETING_DECISIONS
 
 _SELECT = (
@@ -43,14 +40,3 @@ def load_decisions(connection: Connection, trust_id: str, *conditions: str,
     where = "".join(f" AND {FILTERS[name]}" for name in conditions)
     rows = connection.execute(text(f"{_SELECT}{where} ORDER BY d.sequence"), {"trust": trust_id, **params})
     return [row._mapping for row in rows]
-
-
-def calendar_reader(connection: Connection, trust_id: str) -> PointsOf:
-    """Each academic year's points as the trust set them, or the default half terms; each year read once."""
-
-    @cache
-    def points_of(academic_year: str) -> tuple[AssessmentPoint, ...]:
-        stored = load_points(connection, trust_id, academic_year)
-        return default_points(academic_year) if stored is None else tuple(map(AssessmentPoint.from_row, stored))
-
-    return points_of
