@@ -20,6 +20,12 @@ class AssessmentPointSchema(Schema):
     ends_on = fields.Date()
 
 
+class PointInYearSchema(AssessmentPointSchema):
+    """An assessment point with its academic year: where views reach across years (the point before)."""
+
+    academic_year = fields.String(metadata={"example": "2026-27"})
+
+
 class CalendarSchema(Schema):
     academic_year = fields.String()
     default = fields.Boolean(metadata={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from fathom_reports.schemas.calendar import PointInYearSchema
 from fathom_reports.schemas.query import ExportQuerySchema
 from fathom_reports.views.meetings import STATUSES
 from fathom_shared.assessment_calendar import check_academic_year
@@ -15,14 +16,6 @@ class DecisionListQuerySchema(ExportQuerySchema):
         "example": "2026-27", "description": "Only the decisions of meetings in this academic year."})
     overdue = fields.Boolean(load_default=False, metadata={
         "description": "Only decisions whose review point has ended (by the school's clock) without a review."})
-
-
-class PointSchema(Schema):
-    academic_year = fields.String()
-    point_id = fields.String()
-    name = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
 
 
 class ReviewPointSchema(Schema):
@@ -62,7 +55,7 @@ class DecisionSchema(Schema):
 
 
 class PreviousMeetingSchema(Schema):
-    point = fields.Nested(PointSchema, allow_none=True, metadata={
+    point = fields.Nested(PointInYearSchema, allow_none=True, metadata={
         "description": "The point before this one in the trust's calendar (last year's last point before the "
                        "first of a year)."})
     decisions = fields.List(fields.Nested(DecisionSchema))
@@ -72,7 +65,7 @@ class MeetingSchema(Schema):
     class_id = fields.String()
     school_id = fields.String()
     academic_year = fields.String()
-    point = fields.Nested(PointSchema)
+    point = fields.Nested(PointInYearSchema)
     sequence = fields.Integer(metadata={"description": "The trust's read-model position this answer reflects."})
     decisions = fields.List(fields.Nested(DecisionSchema), metadata={"description": "This meeting's decisions."})
     previous_meeting = fields.Nested(PreviousMeetingSchema)

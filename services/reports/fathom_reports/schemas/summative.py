@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas.calendar import AssessmentPointSchema, CalendarQuerySchema
+from fathom_reports.schemas.calendar import AssessmentPointSchema, CalendarQuerySchema, PointInYearSchema
 from fathom_reports.schemas.query import ExportQuerySchema
 
 
@@ -30,10 +30,6 @@ class SummativeGridQuerySchema(CalendarQuerySchema):
         "example": "autumn-2", "description": "One of the year's points; today's (or the last begun) if left out."})
     subject = fields.String(metadata={
         "example": "maths", "description": "The subject; the first of the class's subjects if left out."})
-
-
-class PointSchema(AssessmentPointSchema):
-    academic_year = fields.String()
 
 
 class LatestScoreSchema(Schema):
@@ -73,8 +69,8 @@ class ClassSummativeSchema(Schema):
     year_group = fields.Integer()
     subject = fields.String()
     subjects = fields.List(fields.String())
-    point = fields.Nested(PointSchema)
-    previous_point = fields.Nested(PointSchema, allow_none=True, metadata={
+    point = fields.Nested(PointInYearSchema)
+    previous_point = fields.Nested(PointInYearSchema, allow_none=True, metadata={
         "description": "The point before, in calendar order (the year before's last for a year's first)."})
     points = fields.List(fields.Nested(AssessmentPointSchema))
     scale = fields.List(fields.Nested(SummativeCodeSchema))
