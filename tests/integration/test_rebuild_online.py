@@ -179,25 +179,6 @@ def test_the_switch_announces_exactly_the_rows_it_changes(app_engine, owner_engi
     assert data["schools"] is None and data["pupil_objective"]["value"] == cell.value
 
 
-def test_the_replay_writes_no_change_notices_into_the_shadow(app_engine, owner_engine, projected):
-    """The shadow's notices were cleared unread at the switch; the switch announces what changes live."""
-    corrupt(owner_engine, projected, "UPDATE rm_judgements SET value = 4 WHERE trust_id = :t")
-    shadow_notices: list[int] = []
-
-    def during(progress: Progress) -> None:
-        if progress.done < progress.head:
-            with TenantUnitOfWork(app_engine, projected) as uow:
-                shadow_notices.append(uow.connection.execute(text(
-                    "SELECT count(*) FROM fathom_rebuild.change_notices WHERE trust_id = :t"),
-                    {"t": projected}).scalar_one())
-
-    start = last_notice(app_engine, projected)
-    rebuild_online(app_engine, projected, report=during, chunk=500)
-    assert len(shadow_notices) >= 3 and set(shadow_notices) == {0}
-    assert {model for model, _, _ in notices_after(app_engine, projected, start)} >= {"judgements"}
-    assert snapshot(app_engine, projected) == reference(app_engine, projected)
-
-
 def test_catching_up_from_the_store_in_small_chunks_equals_a_rebuild(app_engine, trust):
     history(app_engine, trust)
     with TenantUnitOfWork(app_engine, trust) as uow:

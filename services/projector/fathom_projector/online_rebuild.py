@@ -43,7 +43,6 @@ from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import recompute_all
-from fathom_shared.read_models.notices import unannounced
 from fathom_shared.read_models.parsing import parse_batch
 from fathom_shared.read_models.projection import ParsedBatch
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
@@ -177,7 +176,6 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
             ready = _parsed(after, replay_events(connection, after=after, limit=chunk))
         use_shadow(connection)
         defer_to_recount(connection)  # the switch counts the trust once
-        unannounced(connection)  # the shadow's notices are cleared unread; the switch announces what changes
         for events, parsed in ready.pages:
             apply_events(connection, trust_id, events, parsed)
         reached = ready.pages[-1][0][-1].sequence if ready.pages else after

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Row, text
 
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
-from fathom_shared.read_models.notices import announcing, changed_only
+from fathom_shared.read_models.notices import changed_only, with_notices
 from fathom_shared.read_models.projection import FreshCell, Projection
 from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
 from fathom_shared.read_models.tables import JUDGEMENTS, OBJECTIVES, PUPIL_OBJECTIVE, SCALES, CellKey
@@ -46,17 +46,17 @@ _INSERT = (f"INSERT INTO {TABLE} (trust_id, {', '.join(COLUMNS)}) "
            f"ON CONFLICT (trust_id, {', '.join(CELL)}) DO UPDATE SET ")
 _NEWER = f"{TABLE}.assessed_on <= EXCLUDED.assessed_on"
 _RETURNING = f" RETURNING {', '.join(COLUMNS)}"
-_MERGE_NEW = announcing(_INSERT + ", ".join(
+_MERGE_NEW = with_notices(_INSERT + ", ".join(
     [f"{c} = CASE WHEN {_NEWER} THEN EXCLUDED.{c} ELSE {TABLE}.{c} END"
      for c in ("value", "assessed_on", "note", "event_id")]
     + [f"sequence = greatest({TABLE}.sequence, EXCLUDED.sequence)",
        f"judgements = {TABLE}.judgements + EXCLUDED.judgements"]) + _RETURNING, TABLE, CELL)
-_REPLACE = announcing(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in PUPIL_OBJECTIVE.values)
+_REPLACE = with_notices(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in PUPIL_OBJECTIVE.values)
                         + changed_only(TABLE, COLUMNS, CELL) + _RETURNING, TABLE, CELL)
-_DELETE = announcing(
+_DELETE = with_notices(
     f"DELETE FROM {TABLE} p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
     f"AND {_cell_of('p')} = {_cell_of('k')} RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
-_DELETE_UNJUDGED = announcing(
+_DELETE_UNJUDGED = with_notices(
     f"DELETE FROM {TABLE} p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM {JUDGEMENTS.name} j "
     f"WHERE j.trust_id = p.trust_id AND {_cell_of('j')} = {_cell_of('p')} AND j.status <> 'withdrawn') "
     f"RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
@@ -83,9 +83,8 @@ def refresh(connection: Connection, trust_id: str, projection: Projection, seque
     merged = {cell: fresh for cell, fresh in projection.fresh.items()
               if method == "latest" and cell not in projection.amended}
     if merged:
-        connection.execute(_MERGE_NEW.on(connection), {
-            "trust_id": trust_id, "notice_sequence": sequence,
-            **array_params(COLUMNS, [_fresh_row(cell, fresh) for cell, fresh in merged.items()])})
+        connection.execute(_MERGE_NEW, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(
+            COLUMNS, [_fresh_row(cell, fresh) for cell, fresh in merged.items()])})
     recompute_cells(connection, trust_id, (set(projection.fresh) | projection.amended) - set(merged), method, n,
                     sequence)
 
@@ -106,8 +105,7 @@ def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellK
     _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None], sequence)
     gone = [dict(zip(CELL, cell, strict=True)) for cell, c in current.items() if c is None]
     if gone:
-        connection.execute(_DELETE.on(connection), {"trust_id": trust_id, "notice_sequence": sequence,
-                                                    **array_params(CELL, gone)})
+        connection.execute(_DELETE, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(CELL, gone)})
 
 
 def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None,
@@ -129,7 +127,7 @@ def recompute_all(connection: Connection, trust_id: str, method: str, n: int | N
                 for cell, group in cells)
     for chunk in _chunks((_current_row(cell, c) for cell, c in currents if c is not None), CHUNK):
         _write(connection, trust_id, chunk, sequence)
-    connection.execute(_DELETE_UNJUDGED.on(connection), {"trust_id": trust_id, "notice_sequence": sequence})
+    connection.execute(_DELETE_UNJUDGED, {"trust_id": trust_id, "notice_sequence": sequence})
     recount_classes(connection, trust_id)
 
 
@@ -157,7 +155,7 @@ def _folded_bands(projection: Projection) -> Mapping[str, list[dict[str, Any]]]:
 
 def _write(connection: Connection, trust_id: str, rows: Sequence[dict[str, Any]], sequence: int) -> None:
     if rows:
-        connection.execute(_REPLACE.on(connection), {"trust_id": trust_id, "notice_sequence": sequence,
+        connection.execute(_REPLACE, {"trust_id": trust_id, "notice_sequence": sequence,
                                       **array_params(COLUMNS, rows)})
 
 

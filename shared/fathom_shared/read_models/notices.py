@@ -17,15 +17,11 @@ trust sequence the batch reached, and the new row (``null`` for a deleted row).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import TextClause, text
 
 NOTICE_TABLES: tuple[str, ...] = ("change_heads", "change_notices")
 """The tables every announcing statement writes besides its own."""
-
-UNANNOUNCED = "fathom_unannounced"
-"""The execution option of a connection whose changes go to copies nobody follows (see :func:`unannounced`)."""
 
 ENSURE_HEAD = "INSERT INTO change_heads (trust_id) VALUES (:trust_id) ON CONFLICT (trust_id) DO NOTHING"
 """Run before a batch's first change (see ``writer.lock_position``): a missing head would drop notices."""
@@ -65,32 +61,3 @@ def changed_only(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     stored = ", ".join(f"{table}.{column}" for column in values)
     excluded = ", ".join(f"EXCLUDED.{column}" for column in values)
     return f" WHERE ROW({stored}) IS DISTINCT FROM ROW({excluded})"
-
-
-@dataclass(frozen=True)
-class Announcing:
-    """A change statement in two forms: announcing each changed row (:func:`with_notices`), and the change alone."""
-
-    announced: TextClause
-    silent: TextClause
-
-    def on(self, connection: Connection) -> TextClause:
-        """The form ``connection`` writes with: silent once :func:`unannounced` was called on it."""
-        return self.silent if connection.get_execution_options().get(UNANNOUNCED) else self.announced
-
-
-def announcing(change_sql: str, table: str, key_columns: Sequence[str], deleted: bool = False) -> Announcing:
-    """:func:`with_notices` of ``change_sql``, and ``change_sql`` without its ``RETURNING`` (nothing reads it)."""
-    silent = change_sql[:change_sql.rindex(" RETURNING ")]
-    return Announcing(with_notices(change_sql, table, key_columns, deleted), text(silent))
-
-
-def unannounced(connection: Connection) -> None:
-    """From now on ``connection`` (one unit of work) writes rows without change notices.
-
-    Only for writes into copies whose notices nobody reads: an online rebuild's replay into the shadow
-    tables, whose notice tables are a shadow too, cleared unread at the switch. The switch announces
-    every row it changes in the live models, so the feed still shows each change a rebuild makes.
-    Writing (and then deleting) a notice per replayed row was about a third of a replay's database work.
-    """
-    connection.execution_options(**{UNANNOUNCED: True})

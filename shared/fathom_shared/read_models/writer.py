@@ -24,7 +24,7 @@ from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
 from fathom_shared.read_models.current import refresh
 from fathom_shared.read_models.fold import project
-from fathom_shared.read_models.notices import ENSURE_HEAD, Announcing, announcing, changed_only
+from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
 from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
 from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Table
@@ -35,7 +35,7 @@ STORE_PAGE = 5000
 MAX_REASON = 500
 
 
-def _upsert_statement(table: Table) -> Announcing:
+def _upsert_statement(table: Table) -> TextClause:
     """``INSERT ... SELECT FROM json_to_recordset(rows) ON CONFLICT ...`` for one table, announcing the rows it changed.
 
     ``ignore`` tables return only new rows; ``replace`` tables rewrite (and return) only rows whose
@@ -50,7 +50,7 @@ def _upsert_statement(table: Table) -> Announcing:
     else:
         sql += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
                 + changed_only(table.name, table.columns, table.key))
-    return announcing(f"{sql} RETURNING {columns}", table.name, table.key)
+    return with_notices(f"{sql} RETURNING {columns}", table.name, table.key)
 
 
 def _load_statement(table: Table) -> TextClause:
@@ -64,7 +64,7 @@ def _load_statement(table: Table) -> TextClause:
     return text(sql)
 
 
-UPSERTS: dict[str, Announcing] = {table.name: _upsert_statement(table) for table in TABLES}
+UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
 LOADS: dict[str, TextClause] = {table.name: _load_statement(table) for table in TABLES}
 
 _SET_ASIDE = tuple(column for column in DEAD_LETTERS.columns if column != "recorded_at")
@@ -134,7 +134,7 @@ def write_rows(connection: Connection, trust_id: str, projection: Projection, se
     for table in TABLES:
         rows = projection.table_rows(table)
         if rows:
-            connection.execute(UPSERTS[table.name].on(connection), {"trust_id": trust_id, "notice_sequence": sequence,
+            connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
                                                      **array_params(table.columns, rows)})
 
 
