@@ -231,6 +231,18 @@ def test_a_message_of_the_hashed_content_is_vouched_for_by_its_bytes_and_nothing
     assert not links[1].vouches_for(moved)
     assert not links[2].vouches_for(copies[0])
 
+    # A float orjson writes otherwise than canonical JSON (1e-7 for 1e-07): the digest of the message misses,
+    # and the copy's content, checked in full, is vouched for.
+    odd = NewEvent("class", "c1", "ObjectiveTaught", {"class_id": "c1", "objective_id": "o3",
+                                                       "taught_on": "2026-10-01", "weight": 1e-07})
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        (stored_odd,) = append_events(uow.connection, trust, [odd], META)
+        uow.commit()
+        link = chain_links(uow.connection, 3, 3)[3]
+    copy = StoredEvent.from_wire(message_of(stored_odd))
+    assert hashlib.sha256(link.prev_hash + copy.wire).digest() != link.hash
+    assert link.vouches_for(copy)
+
 
 def test_chain_links_vouch_only_for_exact_copies_of_stored_events(app_engine, make_trust):
     """What the projector checks broker messages with: a copy round-tripped through the message form passes;
