@@ -24,6 +24,8 @@ class TopicReader:
         self.consumer.assign([TopicPartition(topic, p) for p in partitions])
         self.consumer.seek_to_beginning()
         self.sequences: list[int] = []
+        self.messages: list[bytes] = []
+        """The messages' bytes, in the order of :attr:`sequences`."""
 
     def read_until(self, predicate, timeout: float = 30) -> list[int]:
         deadline = time.monotonic() + timeout
@@ -32,6 +34,7 @@ class TopicReader:
                 for record in records:
                     if record.key == self.trust_id.encode():
                         self.sequences.append(decode_value(record.value)["sequence"])
+                        self.messages.append(record.value)
             if predicate(self.sequences):
                 return self.sequences
         raise AssertionError(f"timed out; got {len(self.sequences)} messages, last {self.sequences[-5:]}")

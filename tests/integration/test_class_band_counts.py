@@ -2,8 +2,9 @@
 
 The oracle counts in Python from the live ``rm_pupils`` and ``rm_pupil_objective`` rows: each class's
 current pupils (no ``left_on``) by the source, objective and value of their current judgements. After every
-committed batch of a random history — judgements, corrections, withdrawals, pupils joining, moving, leaving
-and re-registering, rollup changes — the kept rows must equal it; after a full and an online rebuild too.
+committed batch of a random history — judgements, corrections, withdrawals, pupils joining, moving, leaving,
+re-registering and being erased, an objective retired, rollup changes — the kept rows must equal it; after a
+full and an online rebuild too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fathom_projector.trust_batch import catch_up_trust
 from fathom_reports.loading.pooled import load_pooled_snapshot
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, StoredEvent, read_events
+from fathom_shared.read_models import band_counts
 from fathom_shared.read_models.fill import fill_empty
 from fathom_shared.read_models.target import create_scratch_tables
 from tests.rebuild_support import OBJECTIVES, PUPILS, append, roster
@@ -59,6 +61,8 @@ class History:
     def __init__(self, trust_id: str, seed: int) -> None:
         self.trust_id = trust_id
         self.rng = random.Random(seed)
+        self.others = random.Random(-seed)
+        """Erasures and retirements, drawn apart so they leave the rest of the history as it was."""
         self.recorded: list[StoredEvent] = []
         self.amended: set[str] = set()
         self.day = date(2026, 9, 1)
@@ -108,6 +112,12 @@ class History:
             else:
                 method, n = self.rng.choice(METHODS)
                 events.append(NewEvent("trust", self.trust_id, "RollupMethodChanged", {"method": method, "n": n}))
+            if self.others.random() < 0.04:  # neither changes a count, but both rewrite rows the counts sit beside
+                pupil = self.others.choice(PUPILS)
+                events.append(self.others.choice((
+                    NewEvent("pupil", pupil, "PupilErased", {"pupil_id": pupil}),
+                    NewEvent("objective", "o1", "ObjectiveRetired", {"objective_id": "o1",
+                                                                     "retired_on": self.day.isoformat()}))))
         return events
 
     def record(self, stored: list[StoredEvent]) -> None:
@@ -119,9 +129,12 @@ def third_class() -> NewEvent:
                                                    "year_group": 4, "academic_year": "2026-27"})
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "few_objectives"), [(1, 10), (2, 10), (3, 10), (1, 0)])
 def test_the_kept_counts_equal_a_recount_after_every_batch_and_after_rebuilds(
-        app_engine: Engine, owner_engine: Engine, trust: str, seed: int) -> None:
+        app_engine: Engine, owner_engine: Engine, trust: str, seed: int, few_objectives: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a batch's judged classes are recounted for its objectives or whole (``few_objectives`` 0)."""
+    monkeypatch.setattr(band_counts, "FEW_OBJECTIVES", few_objectives)
     history = History(trust, seed)
     append(app_engine, trust, [*roster(), third_class()])
     catch_up_trust(app_engine, trust)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import replace
@@ -17,7 +18,9 @@ from fathom_shared.event_store import (
     NewEvent,
     StoredEvent,
     append_events,
+    chain,
     chain_links,
+    message_of,
     read_events,
     stream_versions,
     verify_chain,
@@ -202,6 +205,43 @@ def test_an_open_append_in_one_trust_does_not_block_another_trust(app_engine, ma
             same_trust.connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
             with pytest.raises(DBAPIError, match="lock timeout"):
                 append_events(same_trust.connection, a, [taught("c", "o2")], META)
+
+
+def test_a_message_of_the_hashed_content_is_vouched_for_by_its_bytes_and_nothing_else_is(
+        app_engine, make_trust, monkeypatch):
+    """The relay publishes each event's hashed content: one SHA-256 of the bytes checks a copy read from them.
+    Bytes altered in transit give an altered copy, and an altered copy carries no bytes: both are refused."""
+    trust = make_trust()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        stored = append_events(uow.connection, trust, [taught("c1", "o1"), taught("c1", "o2")], META)
+        uow.commit()
+        links = chain_links(uow.connection, 1, 5)
+    copies = [StoredEvent.from_wire(message_of(e)) for e in stored]
+    assert [c.to_message() for c in copies] == [e.to_message() for e in stored]
+    assert all(hashlib.sha256(links[c.sequence].prev_hash + c.wire).digest() == links[c.sequence].hash
+               for c in copies)
+    forged = StoredEvent.from_wire(message_of(stored[0]).replace(b'"o1"', b'"o9"'))
+    assert forged.data["objective_id"] == "o9"
+    moved = replace(copies[0], data={**copies[0].data, "objective_id": "o9"})
+    assert moved.wire is None
+    with monkeypatch.context() as patched:  # the genuine copies are decided by their bytes alone
+        patched.setattr(chain, "content_of", lambda event: pytest.fail("content rebuilt for a genuine message"))
+        assert all(links[c.sequence].vouches_for(c) for c in copies)
+    assert not links[1].vouches_for(forged)
+    assert not links[1].vouches_for(moved)
+    assert not links[2].vouches_for(copies[0])
+
+    # A float orjson writes otherwise than canonical JSON (1e-7 for 1e-07): the digest of the message misses,
+    # and the copy's content, checked in full, is vouched for.
+    odd = NewEvent("class", "c1", "ObjectiveTaught", {"class_id": "c1", "objective_id": "o3",
+                                                       "taught_on": "2026-10-01", "weight": 1e-07})
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        (stored_odd,) = append_events(uow.connection, trust, [odd], META)
+        uow.commit()
+        link = chain_links(uow.connection, 3, 3)[3]
+    copy = StoredEvent.from_wire(message_of(stored_odd))
+    assert hashlib.sha256(link.prev_hash + copy.wire).digest() != link.hash
+    assert link.vouches_for(copy)
 
 
 def test_chain_links_vouch_only_for_exact_copies_of_stored_events(app_engine, make_trust):

@@ -13,7 +13,7 @@ from fathom_projector.idle import PublishedHint
 from fathom_relay import relay as relay_module
 from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import NewEvent, append_events
+from fathom_shared.event_store import NewEvent, append_events, message_of
 from fathom_shared.notifications import conninfo_for
 from tests.kafka_support import TopicReader, first_occurrences
 
@@ -36,7 +36,7 @@ def relay_settings(settings):
 def test_relay_publishes_each_trust_in_order_and_resumes(relay_settings, app_engine, make_trust,
                                                          bootstrap_servers):
     a, b = make_trust("a"), make_trust("b")
-    append_taught(app_engine, a, 2500)  # more than one page
+    stored_a = append_taught(app_engine, a, 2500)  # more than one page
     append_taught(app_engine, b, 10)
     relay = Relay(relay_settings, app_engine)
     stop = threading.Event()
@@ -47,6 +47,9 @@ def test_relay_publishes_each_trust_in_order_and_resumes(relay_settings, app_eng
         reader_b = TopicReader(bootstrap_servers, relay_settings.events_topic, b)
         assert first_occurrences(reader_a.read_until(lambda s: len(set(s)) >= 2500)) == list(range(1, 2501))
         assert first_occurrences(reader_b.read_until(lambda s: len(set(s)) >= 10)) == list(range(1, 11))
+        # Each message is the event's hashed content, so the projector checks it with one digest.
+        published = dict(zip(reader_a.sequences, reader_a.messages, strict=True))
+        assert all(published[e.sequence] == message_of(e) for e in stored_a)
     finally:
         stop.set()
         worker.join(30)

@@ -32,7 +32,7 @@ from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.gc_pause import gc_paused
-from fathom_shared.kafka import BrokerAccess, decode_value, ensure_topic
+from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
 
 log = logging.getLogger("fathom_projector")
@@ -283,7 +283,7 @@ def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, li
     for batch in records.values():
         for record in batch:
             try:
-                event = StoredEvent.from_message(decode_value(record.value))
+                event = StoredEvent.from_wire(record.value)
             except (ValueError, KeyError, TypeError) as exc:
                 metrics.undecodable_messages.inc()
                 log.warning("skipping undecodable message at %s[%d]@%d: %r",

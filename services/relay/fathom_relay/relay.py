@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
-from fathom_shared.event_store import replay_events
-from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key, encode_value
+from fathom_shared.event_store import message_of, replay_events
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key
 from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
 from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
@@ -60,7 +60,7 @@ class Relay:
                     return total
                 key = encode_key(trust_id)
                 self.publisher.publish(self.settings.events_topic,
-                                       [(key, encode_value(e.to_message())) for e in events])
+                                       [(key, message_of(e)) for e in events])
                 conn.execute(text("UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t"),
                              {"s": events[-1].sequence, "t": trust_id})
                 # Delivered at commit, after the broker acknowledged: the projector wakes and fetches now.

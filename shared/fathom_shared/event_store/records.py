@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fathom_shared import fast_json
+
 StreamKey = tuple[str, str]
 
 
@@ -56,6 +58,9 @@ class StoredEvent:
     recorded_at: datetime
     prev_hash: bytes
     hash: bytes
+    wire: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    """The message bytes this copy was decoded from (:meth:`from_wire`), else None. Not an init field, so a copy
+    changed with :func:`dataclasses.replace` loses them: they always are exactly what the fields were read from."""
 
     def to_message(self) -> dict[str, Any]:
         """The JSON form published to Kafka and read back by the projector."""
@@ -90,4 +95,12 @@ class StoredEvent:
             prev_hash=b"",
             hash=b"",
         )
+
+    @classmethod
+    def from_wire(cls, raw: bytes) -> StoredEvent:
+        """A broker message's event, keeping the bytes it was read from: when the relay published the event's
+        hashed content (:func:`fathom_shared.event_store.chain.message_of`), one SHA-256 of them checks the copy."""
+        event = cls.from_message(fast_json.loads(raw))
+        object.__setattr__(event, "wire", bytes(raw))
+        return event
 

@@ -5,8 +5,8 @@ every read was most of a trust analysis's first render. So the count is defined 
 (:data:`COUNT`) over a relation of (pupil, class) members, and used three ways:
 
 - the live writer (:func:`refresh_touched`) recounts, after ``rm_pupil_objective`` is up to date and in the
-  batch's transaction, the classes the batch touched: the classes of pupils whose cells it changed, and
-  both the old and the new class of pupils who joined, moved or left;
+  batch's transaction, what the batch touched: in the classes of pupils whose cells it changed, the rows of
+  the objectives of those cells; both the old and the new class of pupils who joined, moved or left, whole;
 - whatever rederives every cell (a rollup change, a fill of empty tables, a rebuild's end or switch)
   recounts the whole trust (:func:`refresh_all`); a replay of a whole log defers the per-batch recounts
   to that one count (:func:`defer_to_recount`): recounting the classes of each of hundreds of batches
@@ -38,25 +38,31 @@ CURRENT_MEMBERS = (f"SELECT p.pupil_id, p.class_id FROM {PUPILS.name} p "
                    "WHERE p.trust_id = :trust_id AND p.left_on IS NULL AND p.class_id IS NOT NULL")
 """A class's current pupils: those in it today who have not left (a pooled view's pupils before any filter)."""
 
-COUNT = (f"SELECT m.class_id, po.source, po.objective_id, po.value, count(*)::integer AS pupils "
-         f"FROM ({{members}}) AS m(pupil_id, class_id) JOIN {PUPIL_OBJECTIVE.name} po "
+COUNT = ("SELECT m.class_id, po.source, po.objective_id, po.value, count(*)::integer AS pupils "
+         "FROM ({members}) AS m(pupil_id, class_id) JOIN {cells} po "
          "ON po.trust_id = :trust_id AND po.pupil_id = m.pupil_id "
          "GROUP BY m.class_id, po.source, po.objective_id, po.value")
-"""The one definition of the counts: ``{members}`` is a query of (pupil_id, class_id) pairs."""
+"""The one definition of the counts: ``{members}`` is a query of (pupil_id, class_id) pairs, ``{cells}`` the
+cells counted (``rm_pupil_objective``, or those of some objectives)."""
 
 
-def _refresh(named_classes: bool) -> str:
-    """Make the kept rows of the classes ``:class_ids`` (``named_classes``, else every class) equal :data:`COUNT`.
+def _refresh(named_classes: bool, named_objectives: bool = False) -> str:
+    """Make the kept rows of the classes ``:class_ids`` (``named_classes``, else every class) equal :data:`COUNT`;
+    with ``named_objectives`` only their rows of the objectives ``:objective_ids``.
 
     One statement: rows the count no longer has are deleted, new or different ones upserted.
     """
-    members, kept = CURRENT_MEMBERS, "k.trust_id = :trust_id"
+    members, kept, cells = CURRENT_MEMBERS, "k.trust_id = :trust_id", PUPIL_OBJECTIVE.name
     if named_classes:
         members += " AND p.class_id = ANY(CAST(:class_ids AS text[]))"
         kept += " AND k.class_id = ANY(CAST(:class_ids AS text[]))"
+    if named_objectives:
+        cells = (f"(SELECT * FROM {PUPIL_OBJECTIVE.name} WHERE trust_id = :trust_id "
+                 "AND objective_id = ANY(CAST(:objective_ids AS text[])))")
+        kept += " AND k.objective_id = ANY(CAST(:objective_ids AS text[]))"
     columns = ", ".join(CLASS_BAND_COUNTS.columns)
     same_key = " AND ".join(f"c.{column} = k.{column}" for column in KEY)
-    return (f"WITH counted AS ({COUNT.format(members=members)}), "
+    return (f"WITH counted AS ({COUNT.format(members=members, cells=cells)}), "
             f"gone AS (DELETE FROM {TABLE} k WHERE {kept} AND NOT EXISTS (SELECT FROM counted c WHERE {same_key})) "
             f"INSERT INTO {TABLE} (trust_id, {columns}) SELECT :trust_id, {columns} FROM counted "
             f"ON CONFLICT (trust_id, {', '.join(KEY)}) DO UPDATE SET pupils = EXCLUDED.pupils "
@@ -68,10 +74,17 @@ _CLASSES_OF = text(f"SELECT DISTINCT class_id FROM {PUPILS.name} WHERE trust_id 
 """The classes the pupils are in now: asked first, so the recount is planned for a known number of classes
 (one statement taking the pupils was planned for dozens of classes and scanned every cell of the trust)."""
 _REFRESH_CLASSES = text(_refresh(named_classes=True))
+_REFRESH_OBJECTIVES = text(_refresh(named_classes=True, named_objectives=True))
+FEW_OBJECTIVES = 10
+"""Up to this many objectives, a batch's judged classes are recounted for those objectives only (the cells
+found by objective); with more, the classes are recounted whole (their pupils' cells found by pupil): a
+batch marking a class across the curriculum reads its classes' cells either way, and finding a hundred
+objectives' cells by objective cost twice as much as finding them by pupil."""
 _REFRESH_ALL = text(_refresh(named_classes=False))
 _GIVEN_MEMBERS = "SELECT * FROM unnest(CAST(:pupil_ids AS text[]), CAST(:class_ids AS text[]))"
 _COUNT_MEMBERS = text(
-    f"SELECT c.class_id, c.objective_id, c.value, c.pupils FROM ({COUNT.format(members=_GIVEN_MEMBERS)}) c "
+    f"SELECT c.class_id, c.objective_id, c.value, c.pupils "
+    f"FROM ({COUNT.format(members=_GIVEN_MEMBERS, cells=PUPIL_OBJECTIVE.name)}) c "
     "WHERE c.source = :source AND c.objective_id = ANY(CAST(:objective_ids AS text[]))")
 """Only the view's source and objectives: PostgreSQL moves these conditions on grouped columns into the count."""
 _READ_KEPT = text(
@@ -81,26 +94,39 @@ _READ_KEPT = text(
 
 
 def refresh_touched(connection: Connection, trust_id: str, projection: Projection) -> None:
-    """Recount the classes ``projection``'s batch touched.
+    """Recount what ``projection``'s batch touched: whole classes a pupil joined or left, and in the classes of
+    pupils whose cells it changed, the rows of those cells' objectives.
 
-    Runs after ``rm_pupils`` and ``rm_pupil_objective`` hold the batch: a pupil's class is read from them,
-    the class they left from the stored row the fold loaded. After a rollup change there is nothing left
-    to do: rederiving every cell (:func:`fathom_shared.read_models.current.recompute_all`) recounted them all.
+    A count of (class, objective) changes only when a cell of that objective of one of the class's pupils
+    changes, or the class's pupils change; so recounting just the batch's objectives in the classes whose
+    pupils it judged is exact, and a batch spread over every class of a large trust (a few objectives each)
+    no longer recounts every cell of the trust (see :data:`FEW_OBJECTIVES`).
+
+    Runs after ``rm_pupils`` and ``rm_pupil_objective`` hold the
+    batch: a pupil's class is read from them, the class they left from the stored row the fold loaded.
+    After a rollup change there is nothing left to do: rederiving every cell
+    (:func:`fathom_shared.read_models.current.recompute_all`) recounted them all.
     """
     if projection.rollup_changed or connection.get_execution_options().get(DEFERRED):
         return
-    pupil_ids = {cell[0] for cell in projection.fresh} | {cell[0] for cell in projection.amended}
+    cells = set(projection.fresh) | projection.amended
+    pupil_ids = {cell[0] for cell in cells}
     class_ids: set[str] = set()
     stored = projection.loaded.rows.get(PUPILS.name, {})
     for key, row in projection.rows.get(PUPILS.name, {}).items():
         before = stored.get(key)
         if before is None or (before["class_id"], before["left_on"]) != (row["class_id"], row["left_on"]):
             class_ids.update(c for c in (row["class_id"], before and before["class_id"]) if c is not None)
-    if pupil_ids:
-        class_ids.update(connection.execute(_CLASSES_OF, {"trust_id": trust_id, "pupil_ids": sorted(pupil_ids)})
-                         .scalars())
-    if class_ids:
+    if class_ids:  # pupils joined, moved or left: their classes are recounted whole
         connection.execute(_REFRESH_CLASSES, {"trust_id": trust_id, "class_ids": sorted(class_ids)})
+    judged = set(connection.execute(_CLASSES_OF, {"trust_id": trust_id, "pupil_ids": sorted(pupil_ids)})
+                 .scalars()) - class_ids if pupil_ids else set()
+    objective_ids = sorted({cell[1] for cell in cells})
+    if judged and len(objective_ids) <= FEW_OBJECTIVES:
+        connection.execute(_REFRESH_OBJECTIVES, {"trust_id": trust_id, "class_ids": sorted(judged),
+                                                 "objective_ids": objective_ids})
+    elif judged:
+        connection.execute(_REFRESH_CLASSES, {"trust_id": trust_id, "class_ids": sorted(judged)})
 
 
 def defer_to_recount(connection: Connection) -> None:
