@@ -26,6 +26,9 @@ from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent
 from fathom_shared.event_store import canonical_json as compact_json
 from fathom_shared.personal import staff_ref
 
+UNPARSED: Any = object()
+"""``canonical_json``'s ``body`` when the caller has not parsed the body."""
+
 
 @dataclass
 class Decision:
@@ -144,16 +147,19 @@ def request_hash(method: str, path: str, query_string: bytes, canonical_body: by
     return hashlib.sha256(target + b"\n" + canonical_body).hexdigest()
 
 
-def canonical_json(raw: bytes) -> bytes:
+def canonical_json(raw: bytes, body: Any = UNPARSED) -> bytes:
     """A JSON body with sorted keys and no spacing (retries may format it differently); other bodies as sent.
 
     The bytes are ``json.dumps(body, sort_keys=True, separators=(",", ":"))`` (every stored key's hash was made
     so). A body of printable ASCII without ``\\u`` escapes holds only printable ASCII text, which ``json``
-    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return raw
+    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes.
+
+    ``body`` is ``raw`` already parsed (as the endpoint's schema read it), when it was."""
+    if body is UNPARSED:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return raw
     if raw.isascii() and b"\\u" not in raw and b"\x7f" not in raw:
         return compact_json(body)
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
