@@ -3,12 +3,13 @@
 Migration ``0006_audit`` indexed ``data->>'class_id'``, ``data->>'pupil_id'`` and ``data->>'objective_id'``
 for the auditors' filters and time travel. The services read ``events`` as the application role under
 row-level security, and PostgreSQL uses a query condition as an index condition ahead of the tenant policy
-only if its operators are leakproof; ``jsonb ->> text`` is not. So these indexes were never used (the plans,
-as ``fathom_app``: an auditor's filter on any of the three reads the trust's log through the primary key and
-filters each row; the pupils ever in a class are found through ``events_memberships`` of migration
-``0015_membership_events``), while every ``JudgementRecorded`` (which carries all three fields) wrote three
-index entries for them: 3 of the 7 entries of each judgement row, about a quarter of PostgreSQL's CPU and of
-the WAL per appended batch.
+only if its operators are leakproof; ``jsonb ->> text`` is not. So these indexes were never searched by a
+value (the plans, as ``fathom_app``: an auditor's filter on any of the three reads the trust's rows through an
+index on the trust and filters each row; at most the planner read one of them whole, by its ``IS NOT NULL``
+predicate, which for a log of judgements is nearly the whole log; the pupils ever in a class are found through
+``events_memberships`` of migration ``0015_membership_events``), while every ``JudgementRecorded`` (which
+carries all three fields) wrote three index entries for them: 3 of the 7 entries of each judgement row, about
+a quarter of PostgreSQL's CPU and of the WAL per appended batch.
 
 What ``events`` keeps, each with the queries it serves (``tests/integration/test_event_indexes.py`` reads
 their plans as the application role):
