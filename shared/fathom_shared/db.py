@@ -10,19 +10,26 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+import psycopg
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_shared import fast_json
 from fathom_shared.config import sqlalchemy_url
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, *, pre_ping: bool = True) -> Engine:
+    """An engine whose pool tests each connection as it is handed out (``pre_ping``: one round trip each time).
+
+    ``pre_ping=False`` suits an engine used only through :class:`TenantUnitOfWork` (the command API's
+    requests): the unit of work's first round trip finds a connection the server closed and replaces it.
+    """
     engine = create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         future=True,
         hide_parameters=True,  # an SQL error's log line must not carry a pupil's name or a teacher's note
     )
@@ -51,9 +58,7 @@ class TenantUnitOfWork:
         return self._connection
 
     def __enter__(self) -> TenantUnitOfWork:
-        self._connection = self.engine.connect()
-        self._connection.begin()
-        set_trust(self._connection, self.trust_id)
+        self._connection = tenant_connection(self.engine, self.trust_id)
         return self
 
     def commit(self) -> None:
@@ -87,3 +92,46 @@ class TenantUnitOfWork:
 
 def set_trust(connection: Connection, trust_id: str) -> None:
     connection.execute(text("SELECT set_config('fathom.trust', :trust, true)"), {"trust": trust_id})
+
+
+_SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"
+
+
+def tenant_connection(engine: Engine, trust_id: str) -> Connection:
+    """A pooled connection in a new transaction scoped to ``trust_id``.
+
+    The transaction's ``BEGIN`` and the trust setting travel together (pipeline mode): one round trip, not two.
+    A pooled connection the server has closed since its last use (a restart, an idle timeout) fails that round
+    trip; it is discarded and the transaction started once more on a fresh connection, as the pool's pre-ping
+    would have, so an engine made with ``pre_ping=False`` saves that ping's round trip and loses nothing.
+    """
+    for attempt in (1, 2):
+        connection = engine.connect()
+        try:
+            connection.begin()
+            _scope_to(connection, trust_id)
+        except DBAPIError as exc:
+            connection.close()
+            if exc.connection_invalidated and attempt == 1:
+                continue
+            raise
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _scope_to(connection: Connection, trust_id: str) -> None:
+    """``BEGIN`` and the trust setting in one round trip; a failure raised as SQLAlchemy raises it (a closed
+    connection invalidated, its error marked ``connection_invalidated``)."""
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            driver.execute(_SET_TRUST, (trust_id,))
+    except psycopg.Error as exc:
+        dead = bool(driver.closed or driver.broken)
+        if dead:
+            connection.invalidate()
+        raise DBAPIError.instance(_SET_TRUST, None, exc, psycopg.Error, hide_parameters=True,
+                                  connection_invalidated=dead, dialect=connection.dialect) from exc

@@ -23,7 +23,9 @@ _TRUST = "current_setting('fathom.trust')"
 
 _KEEP_TEXT = text(f"INSERT INTO personal_texts (trust_id, text_id, text, pupil_id, staff_ref) "
                   f"VALUES ({_TRUST}, :text_id, :text, :pupil_id, :staff_ref)")
-_FIND_STAFF = text(f"SELECT staff_ref FROM staff_identities WHERE trust_id = {_TRUST} AND sub = :sub")
+FIND_STAFF = f"SELECT staff_ref FROM staff_identities WHERE trust_id = {_TRUST} AND sub = %(sub)s"
+"""A person's ``staff_ref`` by ``sub``, as the driver takes it (for a caller that pipelines it with other reads)."""
+_FIND_STAFF = text(FIND_STAFF.replace("%(sub)s", ":sub"))
 _ADD_STAFF = text(f"INSERT INTO staff_identities (trust_id, staff_ref, sub) VALUES ({_TRUST}, :staff_ref, :sub) "
                   "ON CONFLICT (trust_id, sub) WHERE sub IS NOT NULL DO NOTHING RETURNING staff_ref")
 _TEXTS = text(f"SELECT text_id, text FROM personal_texts WHERE trust_id = {_TRUST} "
@@ -39,9 +41,11 @@ _ERASE_STAFF = text(f"UPDATE staff_identities SET sub = NULL, erased_at = now() 
 _ERASE_STAFF_TEXTS = text(_BLANK_TEXTS + "AND staff_ref = :staff_ref")
 
 
-def staff_ref(conn: Connection, sub: str) -> str:
-    """The id standing for ``sub`` in events: the same for every event of this person until erased."""
-    found = known_staff_ref(conn, sub)
+def staff_ref(conn: Connection, sub: str, known: str | None = None) -> str:
+    """The id standing for ``sub`` in events: the same for every event of this person until erased.
+
+    ``known``: the ref already read in this transaction (by :data:`FIND_STAFF`), if it was found."""
+    found = known if known is not None else known_staff_ref(conn, sub)
     if found is not None:
         return found
     added = conn.execute(_ADD_STAFF, {"staff_ref": uuid.uuid4(), "sub": sub}).scalar_one_or_none()

@@ -102,10 +102,11 @@ def chunks(payloads: Iterator[Payload], size: int) -> Iterator[list[Payload]]:
 
 
 def fathom_append(app: Engine, trust_id: str, batch: Sequence[Payload]) -> None:
-    """One batch in one transaction, as the command API appends a request's events."""
+    """One batch in one transaction, as the command API appends a request's events (and commits them: nothing
+    follows in the unit of work, so no next transaction is begun and scoped to the trust)."""
     with TenantUnitOfWork(app, trust_id) as uow:
         append_events(uow.connection, trust_id, judgement_events(batch), METADATA)
-        uow.commit()
+        uow.commit_last()
 
 
 def framework_events(cohort: Cohort) -> list[NewEvent]:

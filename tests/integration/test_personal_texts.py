@@ -100,6 +100,17 @@ def test_erasing_a_member_of_staff(client, leader, small, app_engine, trust, set
     assert client.delete("/v1/staff/nobody/personal-data", headers=leader).status_code == 404
 
 
+def test_a_member_of_staff_erasing_themselves_stays_erased(client, leader, small, app_engine, trust):
+    """The erasure's own event names its actor by the staff ref they had (now erased). Fails before: the actor's
+    ref was looked up after the erasure had blanked their sub, so a fresh identity row with the erased sub was
+    added for the event's metadata, undoing the erasure."""
+    assert rows_of(app_engine, trust, "SELECT 1 FROM staff_identities WHERE sub = 'head'")
+    assert client.delete("/v1/staff/head/personal-data", headers=leader).status_code == 200
+    assert rows_of(app_engine, trust, "SELECT 1 FROM staff_identities WHERE sub = 'head'") == []
+    [event] = events_of(app_engine, trust, "StaffErased")
+    assert event.metadata["actor_ref"] == event.data["staff_ref"]
+
+
 def test_sql_errors_do_not_carry_their_parameters(settings, trust):
     """An SQL error is what services log when the database refuses a write; with ``hide_parameters``
     its text names the statement, never the values (a note, a pupil's name). Fails without it."""

@@ -18,7 +18,8 @@ from fathom_shared.web.operations import database_ready
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     refuse_unsafe_production(settings, "api")
-    engine = engine or make_engine(settings.app_database_url)
+    # Every request reaches the database through a tenant unit of work, which finds a closed connection itself.
+    engine = engine or make_engine(settings.app_database_url, pre_ping=False)
     app, api = create_service_app(
         __name__, service="api", title="Fathom command API", engine=engine, verifier=make_verifier(settings),
     )

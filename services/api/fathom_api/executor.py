@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fathom_api.command_table_fold import apply as apply_to_command_tables
 from fathom_api.refusals import Conflict
@@ -24,7 +25,10 @@ from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events
 from fathom_shared.event_store import canonical_json as compact_json
-from fathom_shared.personal import staff_ref
+from fathom_shared.personal import FIND_STAFF, staff_ref
+
+UNPARSED: Any = object()
+"""``canonical_json``'s ``body`` when the caller has not parsed the body."""
 
 
 @dataclass
@@ -86,11 +90,12 @@ def execute(engine: Engine, context: CommandContext, decide: Decide, status: int
     caller, key = context.caller, context.idempotency_key
     with TenantUnitOfWork(engine, caller.trust_id) as uow:
         conn = uow.connection
-        if key and (replay := _replay(conn, caller.sub, key, context.request_hash)):
+        earlier, actor_ref = _earlier_answer_and_actor(conn, caller.sub, key)
+        if earlier is not None and (replay := _replayed(earlier, context.request_hash)):
             return replay
         decision = decide(conn, caller)
         try:
-            stored = append_events(conn, caller.trust_id, decision.events, _metadata(conn, context),
+            stored = append_events(conn, caller.trust_id, decision.events, _metadata(conn, context, actor_ref),
                                    decision.expected_versions)
             apply_to_command_tables(conn, decision.events)
             if decision.after_append:
@@ -128,10 +133,10 @@ def _answer(decision: Decision, stored: list[StoredEvent]) -> dict[str, Any]:
     return body
 
 
-def _metadata(conn: Connection, context: CommandContext) -> dict[str, Any]:
+def _metadata(conn: Connection, context: CommandContext, actor_ref: str | None) -> dict[str, Any]:
     """Who acted, by ``actor_ref`` (their erasable ``staff_identities`` row), never by ``sub``."""
     caller = context.caller
-    meta: dict[str, Any] = {"actor_ref": staff_ref(conn, caller.sub), "roles": sorted(caller.roles),
+    meta: dict[str, Any] = {"actor_ref": staff_ref(conn, caller.sub, actor_ref), "roles": sorted(caller.roles),
                             "request_id": context.request_id}
     if context.idempotency_key:
         meta["idempotency_key"] = context.idempotency_key
@@ -144,16 +149,19 @@ def request_hash(method: str, path: str, query_string: bytes, canonical_body: by
     return hashlib.sha256(target + b"\n" + canonical_body).hexdigest()
 
 
-def canonical_json(raw: bytes) -> bytes:
+def canonical_json(raw: bytes, body: Any = UNPARSED) -> bytes:
     """A JSON body with sorted keys and no spacing (retries may format it differently); other bodies as sent.
 
     The bytes are ``json.dumps(body, sort_keys=True, separators=(",", ":"))`` (every stored key's hash was made
     so). A body of printable ASCII without ``\\u`` escapes holds only printable ASCII text, which ``json``
-    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return raw
+    writes alike with or without ``ensure_ascii``, so the event store's faster writer gives the same bytes.
+
+    ``body`` is ``raw`` already parsed (as the endpoint's schema read it), when it was."""
+    if body is UNPARSED:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return raw
     if raw.isascii() and b"\\u" not in raw and b"\x7f" not in raw:
         return compact_json(body)
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
@@ -166,12 +174,33 @@ def _replay(conn: Connection, subject: str, key: str, request_hash: str) -> tupl
     happens to send the same key and body gets their own write, never someone else's answer.
     """
     row = conn.exec_driver_sql(_REPLAY, {"subject": subject, "key": key}).one_or_none()
-    if row is None:
-        return None
-    if row.request_hash != request_hash:
+    return None if row is None else _replayed(tuple(row), request_hash)
+
+
+def _replayed(row: tuple[Any, ...], request_hash: str) -> tuple[dict[str, Any], int]:
+    """The earlier answer ``(response, status)`` from its ``_REPLAY`` row, if this is the same request."""
+    stored_hash, status_code, response = row
+    if stored_hash != request_hash:
         raise Conflict("This Idempotency-Key was used with a different request.",
                        errors={"Idempotency-Key": ["Already used with a different request."]})
-    return row.response, row.status_code
+    return response, status_code
+
+
+def _earlier_answer_and_actor(conn: Connection, subject: str, key: str | None,
+                              ) -> tuple[tuple[Any, ...] | None, str | None]:
+    """The ``_REPLAY`` row of the caller's key (None: no key, or not used yet) and the caller's ``staff_ref``
+    (None: not known yet), read in one round trip: the driver's pipeline mode sends both reads together."""
+    driver = conn.connection.driver_connection
+    try:
+        with driver.pipeline():
+            earlier = driver.execute(_REPLAY, {"subject": subject, "key": key}) if key else None
+            actor = driver.execute(FIND_STAFF, {"sub": subject})
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(_REPLAY, None, exc, psycopg.Error, hide_parameters=True,
+                                  dialect=conn.dialect) from exc
+    row = earlier.fetchone() if earlier is not None else None
+    found = actor.fetchone()
+    return row, None if found is None else str(found[0])
 
 
 _REPLAY = ("SELECT request_hash, status_code, response FROM idempotency_keys "

@@ -35,7 +35,7 @@ from fathom_api.commands import (
     trust_settings,
 )
 from fathom_api.commands import judgement_amendments as amendments
-from fathom_api.executor import CommandContext, Decide, canonical_json, execute, request_hash
+from fathom_api.executor import UNPARSED, CommandContext, Decide, canonical_json, execute, request_hash
 from fathom_api.imports import framework as framework_import
 from fathom_api.imports import oneroster
 from fathom_api.imports import scores as scores_import
@@ -47,9 +47,11 @@ from fathom_shared.auth import Principal
 from fathom_shared.summative_scale import PRESETS as SUMMATIVE_PRESETS
 from fathom_shared.web.authentication import authenticate_every_request, requires
 from fathom_shared.web.input_refusal import unstorable_text
+from fathom_shared.web.json_body import UNREADABLE, ParseOnceParser, json_body
 from fathom_shared.web.problems import Problem
 
 blp = Blueprint("commands", __name__, url_prefix="/v1", description="Commands that append assessment events.")
+blp.ARGUMENTS_PARSER = ParseOnceParser()  # the schemas read the body the input rule already parsed
 
 IDEMPOTENCY = {"parameters": [{
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
@@ -87,8 +89,16 @@ def _request_hash() -> str:
     if request.mimetype == "multipart/form-data":
         canonical = _multipart_parts()
     else:
-        canonical = canonical_json(request.get_data(cache=True))
+        canonical = canonical_json(request.get_data(cache=True), _parsed_body())
     return request_hash(request.method, request.path, request.query_string, canonical)
+
+
+def _parsed_body() -> Any:
+    """The body as the input rule and the endpoint's schema parsed it (once), if it is JSON they could read."""
+    try:
+        return json_body()
+    except UNREADABLE:
+        return UNPARSED
 
 
 def _multipart_parts() -> bytes:

@@ -233,8 +233,9 @@ def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), st
 class EventFilter:
     """Which of the current trust's events to read: every field set narrows the match (None / empty: any).
 
-    The ``data`` fields compare ``data->>'…'`` exactly as the partial expression indexes of migration
-    ``0006_audit`` are defined, so the planner can use them."""
+    The ``data`` fields compare ``data->>'…'``, which is not leakproof: under row-level security no index
+    can be searched by it (migration ``0016_events_unused_indexes``), so a data condition filters the rows
+    the other conditions' index finds (the stream's, the event types' partial index, or the trust's log)."""
 
     stream_type: str | None = None
     stream_id: str | None = None

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, g, request
 from sqlalchemy import Engine, text
 
 from fathom_shared.auth import Principal, TokenError
+from fathom_shared.db import tenant_connection
 from fathom_shared.web.problems import Problem
 
 SESSION_TOKEN_EXTENSION = "fathom.session_token"
@@ -88,7 +89,7 @@ class TrustStatusCache:
         cached = self._cache.get(trust_id)
         if cached and now - cached[0] < self._ttl:
             return cached[1]
-        with self._engine.connect() as conn:
+        with tenant_connection(self._engine, trust_id) as conn:  # replaces a connection the server closed
             status = conn.execute(
                 text("SELECT status FROM trusts WHERE trust_id = :t"), {"t": trust_id}
             ).scalar()

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import request
 
+from fathom_shared.web.json_body import UNREADABLE, json_body
 from fathom_shared.web.problems import Problem
 
 MAX_JSON_DEPTH = 32
@@ -59,11 +60,16 @@ def _json_body_errors() -> dict[str, list[str]]:
     if not raw:
         return {}
     try:
-        body = std_json.loads(raw)
+        body = json_body()  # parsed once: the endpoint's schema and the idempotency hash get the same value
     except RecursionError as exc:
         raise _too_deep() from exc
-    except ValueError:
-        return {}  # not JSON: the endpoint's parser answers that, as it always has
+    except UNREADABLE:
+        try:  # not UTF-8 JSON as the schemas read it; still checked as this rule always read it (bytes)
+            body = std_json.loads(raw)
+        except RecursionError as exc:
+            raise _too_deep() from exc
+        except ValueError:
+            return {}  # not JSON: the endpoint's parser answers that, as it always has
     return {} if _certainly_storable(body) else document_errors(body)
 
 

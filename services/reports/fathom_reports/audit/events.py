@@ -21,7 +21,9 @@ from fathom_shared.personal import known_staff_ref
 
 MAX_LIMIT = 1000
 DATA_KEYS = ("pupil_id", "objective_id", "class_id")
-"""The event data an auditor may filter on: each has a partial expression index (migration ``0006_audit``)."""
+"""The event data an auditor may filter on. No index serves these alone: under row-level security an index on
+``data->>'…'`` can never be searched by value, so a page reads the trust's log in sequence order and filters it
+(migration ``0016_events_unused_indexes``); with a stream or a time range, that index narrows it first."""
 
 
 def filter_from_query(args: Mapping[str, Any], actor_ref: str | None = None) -> EventFilter:

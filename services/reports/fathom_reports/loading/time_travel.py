@@ -12,7 +12,7 @@ whole log), so the cost follows the view's size, not the trust's:
   ``intervention`` streams (the ``(trust_id, stream_type, …)`` unique index);
 - the classes' streams (class details, taught dates);
 - the streams of the pupils who were ever in the classes, found by ``data->>'class_id'`` on
-  their registrations and moves (the partial expression index of migration ``0006_audit``).
+  their registrations and moves (the partial index of those event types, migration ``0015_membership_events``).
 
 They are folded by the projector's own fold and writer (:mod:`fathom_shared.read_models`) into scratch read models
 (:mod:`fathom_reports.loading.scratch`), and the view's ordinary SQL loader reads those: so

@@ -1,0 +1,40 @@
+"""A tenant unit of work starts its transaction in one round trip and replaces a connection the server closed.
+
+The command API's engine has no pool pre-ping (a round trip on every checkout): the unit of work's first round
+trip (``BEGIN`` and the trust setting, pipelined) finds a dead connection and starts again on a fresh one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+
+from fathom_shared.config import Settings
+from fathom_shared.db import TenantUnitOfWork, make_engine
+
+
+def backend_pid(engine: Engine, trust: str) -> int:
+    with TenantUnitOfWork(engine, trust) as uow:
+        assert uow.connection.execute(text("SELECT current_setting('fathom.trust')")).scalar_one() == trust
+        return int(uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_connection_the_server_closed_is_replaced_without_a_pre_ping(settings: Settings, owner_engine: Engine,
+                                                                       trust: str) -> None:
+    engine = make_engine(settings.app_database_url, pool_size=1, pre_ping=False)
+    try:
+        first = backend_pid(engine, trust)
+        assert backend_pid(engine, trust) == first  # pooled: the same server process serves the next one
+        with owner_engine.begin() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
+        replaced = backend_pid(engine, trust)
+        assert replaced != first
+    finally:
+        engine.dispose()
+
+
+def test_the_trust_is_set_for_the_whole_transaction_and_gone_after_it(app_engine: Engine, trust: str) -> None:
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        uow.commit()  # the next transaction of the block is scoped again
+        assert uow.connection.execute(text("SELECT current_setting('fathom.trust', true)")).scalar_one() == trust
+        uow.commit_last()
+        assert uow.connection.execute(text("SELECT current_setting('fathom.trust', true)")).scalar_one() in ("", None)
