@@ -3,7 +3,7 @@
 Every index entry is paid by every append, so ``events`` keeps only indexes some query of the services
 uses. The services read under row-level security, where PostgreSQL uses a condition as an index condition
 ahead of the tenant policy only if it is leakproof: ``data->>'…'`` is not, so an expression index on it is
-never used there (migration ``0016_events_unused_indexes`` dropped three). Plans are read with sequential
+never used there (migration ``0018_events_unused_indexes`` dropped three). Plans are read with sequential
 scans switched off, so the answer does not depend on how few events a test database holds.
 """
 
@@ -102,11 +102,11 @@ def test_each_reader_of_the_log_reads_through_an_index_of_events(app_engine: Eng
 
 def test_the_dropped_expression_indexes_served_no_query_of_the_application_role(
         postgres: str, owner_engine: Engine) -> None:
-    """At ``0015`` the indexes exist: the owner's plans (no row-level security) search them by the value
+    """Before ``0018`` the indexes exist: the owner's plans (no row-level security) search them by the value
     asked for, the application role's never do (at most they read one whole, by its ``IS NOT NULL``
     predicate: every judgement carries all three fields, so that is the trust's judgements, no better than
     the primary key); ``0016`` drops them and the application role's answers stay the same."""
-    with database_at(postgres, owner_engine, "0015_membership_events") as (url, owner):
+    with database_at(postgres, owner_engine, "0017_summative_judgements") as (url, owner):
         trust = f"idx-{uuid.uuid4().hex[:8]}"
         create_trust(owner, trust, "Index Trust")
         app = make_engine(load_settings({"DATABASE_URL": url}).app_database_url, pool_size=1)
@@ -124,7 +124,7 @@ def test_the_dropped_expression_indexes_served_no_query_of_the_application_role(
                     plan = filter_plan(uow.connection, filter_from_query(data))
                     assert searched_by_data(json.loads(plan)) == set(), (data, plan)
                     before[str(data)] = [e.sequence for e in events_matching(uow.connection, filter_from_query(data))]
-            upgrade(url, "0016_events_unused_indexes")
+            upgrade(url, "0018_events_unused_indexes")
             with owner.connect() as connection:
                 assert not DROPPED & indexes_of_events(connection)
             with TenantUnitOfWork(app, trust) as uow:

@@ -1,6 +1,6 @@
 """Every event names an existing trust, and a trust with events cannot be deleted or renamed.
 
-Migration ``0017_events_trust_check`` checks the reference once per statement (triggers) instead of once per
+Migration ``0019_events_trust_check`` checks the reference once per statement (triggers) instead of once per
 row (the foreign key); these hold with either, as the application role and as the owner.
 """
 

@@ -234,7 +234,7 @@ class EventFilter:
     """Which of the current trust's events to read: every field set narrows the match (None / empty: any).
 
     The ``data`` fields compare ``data->>'…'``, which is not leakproof: under row-level security no index
-    can be searched by it (migration ``0016_events_unused_indexes``), so a data condition filters the rows
+    can be searched by it (migration ``0018_events_unused_indexes``), so a data condition filters the rows
     the other conditions' index finds (the stream's, the event types' partial index, or the trust's log)."""
 
     stream_type: str | None = None

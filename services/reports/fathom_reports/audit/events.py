@@ -23,7 +23,7 @@ MAX_LIMIT = 1000
 DATA_KEYS = ("pupil_id", "objective_id", "class_id")
 """The event data an auditor may filter on. No index serves these alone: under row-level security an index on
 ``data->>'…'`` can never be searched by value, so a page reads the trust's log in sequence order and filters it
-(migration ``0016_events_unused_indexes``); with a stream or a time range, that index narrows it first."""
+(migration ``0018_events_unused_indexes``); with a stream or a time range, that index narrows it first."""
 
 
 def filter_from_query(args: Mapping[str, Any], actor_ref: str | None = None) -> EventFilter:

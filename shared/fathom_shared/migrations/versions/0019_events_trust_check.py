@@ -15,15 +15,15 @@ batch, an eighth of its work on an append). The same guarantee is kept by trigge
 The functions run as their owner (``SECURITY DEFINER``, a fixed ``search_path``): the application role may
 read ``trusts`` but not lock its rows.
 
-Revision ID: 0017_events_trust_check
+Revision ID: 0019_events_trust_check
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_events_trust_check"
-down_revision = "0016_events_unused_indexes"
+revision = "0019_events_trust_check"
+down_revision = "0018_events_unused_indexes"
 branch_labels = None
 depends_on = None
 

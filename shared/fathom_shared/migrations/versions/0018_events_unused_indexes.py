@@ -25,15 +25,15 @@ their plans as the application role):
 
 The downgrade recreates the dropped indexes as ``0006_audit`` defined them.
 
-Revision ID: 0016_events_unused_indexes
+Revision ID: 0018_events_unused_indexes
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0016_events_unused_indexes"
-down_revision = "0015_membership_events"
+revision = "0018_events_unused_indexes"
+down_revision = "0017_summative_judgements"
 branch_labels = None
 depends_on = None
 
