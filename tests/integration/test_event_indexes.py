@@ -16,19 +16,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from fathom_api.commands.summative import CODE_EVENTS
 from fathom_reports.audit.events import filter_from_query
 from fathom_reports.loading.time_travel import membership_filter
 from fathom_shared.config import load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import EventFilter, events_matching
-from fathom_shared.event_store.recorder import _STREAM_VERSIONS, _STREAMS, streams_params
+from fathom_shared.event_store.recorder import _STREAM_VERSIONS, _STREAMS, streams_params, values_present_sql
 from fathom_shared.trusts import create_trust
 from tests.integration.test_migration_idempotency_subject import database_at, upgrade
 from tests.rebuild_support import history
 
 KEPT = {
     "events_pkey", "events_event_id_key", "events_trust_id_stream_type_stream_id_stream_version_key",
-    "events_recorded_at", "events_memberships",
+    "events_recorded_at", "events_memberships", "events_summative_codes",
 }
 DROPPED = {"events_class_id", "events_pupil_id", "events_objective_id"}
 DATA_FILTERS = [{"pupil_id": "p3"}, {"objective_id": "o2"}, {"class_id": "c1"}]
@@ -91,6 +92,8 @@ def test_each_reader_of_the_log_reads_through_an_index_of_events(app_engine: Eng
         assert "events_recorded_at" in filter_plan(uow.connection, filter_from_query(
             {"from_": datetime(2026, 1, 1, tzinfo=UTC), "to": moment}))
         assert "events_memberships" in filter_plan(uow.connection, membership_filter(["c1"], 10**9))
+        codes_sql = values_present_sql(CODE_EVENTS, "code")  # a summative scale change: codes in use
+        assert "events_summative_codes" in plan_of(uow.connection, codes_sql, {"values": ["EXS"]})
         for data in DATA_FILTERS:  # the auditors' data filters read the trust's rows through an index on trust_id
             plan = filter_plan(uow.connection, filter_from_query(data))  # (which one is the planner's choice)
             assert any(index in plan for index in KEPT) and not searched_by_data(json.loads(plan)), (data, plan)

@@ -325,16 +325,20 @@ def data_values_present(connection: Connection, event_types: Sequence[str], key:
     """Those of ``values`` that ``data->>key`` holds in any of the trust's events of ``event_types``.
 
     The types (from code, never from a request) are written into the SQL as literals, so a partial index
-    defined on them (``WHERE event_type IN (...)``, see migration ``0016``) can serve the read."""
+    defined on them (``WHERE event_type IN (...)``, see migration ``0017``) can serve the read."""
     if not values:
         return set()
+    rows = connection.execute(text(values_present_sql(event_types, key)), {"values": list(values)})
+    return {row[0] for row in rows}
+
+
+def values_present_sql(event_types: Sequence[str], key: str) -> str:
+    """The query of :func:`data_values_present` (``:values`` its one parameter)."""
     if not all(event_type.isidentifier() for event_type in event_types):
         raise ValueError(f"not plain event types: {event_types!r}")
     types = ", ".join(f"'{event_type}'" for event_type in event_types)
-    rows = connection.execute(text(
-        f"SELECT DISTINCT data->>'{_json_key(key)}' FROM events WHERE trust_id = current_setting('fathom.trust') "
-        f"AND event_type IN ({types}) AND data->>'{_json_key(key)}' = ANY(:values)"), {"values": list(values)})
-    return {row[0] for row in rows}
+    return (f"SELECT DISTINCT data->>'{_json_key(key)}' FROM events WHERE trust_id = current_setting('fathom.trust') "
+            f"AND event_type IN ({types}) AND data->>'{_json_key(key)}' = ANY(:values)")
 
 
 def sequence_at(connection: Connection, moment: datetime) -> int:

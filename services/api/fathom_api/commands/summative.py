@@ -22,10 +22,11 @@ from sqlalchemy import Connection
 
 from fathom_api.access import Actor, actor, require_trust_wide
 from fathom_api.command_tables import class_row, pupils_by_id
+from fathom_api.commands.calendar import calendar_points
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
 from fathom_api.validation import Errors, require_assessor
-from fathom_shared.assessment_calendar import AssessmentPoint, default_points
+from fathom_shared.assessment_calendar import AssessmentPoint
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent, data_values_present, read_streams
 from fathom_shared.events import serialise, upcast
@@ -35,7 +36,7 @@ from fathom_shared.summative_scale import PRESETS, code_of, codes_a_change_drops
 SCALE_STREAM = ("summative_scale", "trust")
 STREAM = "summative"
 CODE_EVENTS = ("SummativeJudgementRecorded", "SummativeJudgementCorrected")
-"""The events that give a pupil a code (indexed for :func:`codes_in_use` by migration ``0016``)."""
+"""The events that give a pupil a code (indexed for :func:`codes_in_use` by migration ``0017``)."""
 MAX_ENTRIES = 200
 
 
@@ -46,14 +47,6 @@ def current_scale(conn: Connection) -> tuple[dict[str, Any], int]:
         return default_scale(), 0
     last = events[-1]
     return upcast(last.event_type, last.schema_version, last.data), last.stream_version
-
-
-def calendar_points(conn: Connection, academic_year: str) -> tuple[AssessmentPoint, ...]:
-    """The year's assessment points as the trust set them, or the default half terms."""
-    events = read_streams(conn, streams=[("calendar", academic_year)])
-    if not events:
-        return default_points(academic_year)
-    return tuple(AssessmentPoint.from_row(point) for point in events[-1].data["points"])
 
 
 def codes_in_use(conn: Connection, codes: Sequence[str]) -> set[str]:
