@@ -25,6 +25,7 @@ from fathom_api.commands import (
     judgements,
     objectives,
     pupils,
+    rollover,
     scales,
     schools,
     scores,
@@ -224,6 +225,9 @@ SETTING = {"method": "put", "status": 200}
 command("/settings/rollup", schemas.RollupIn, TRUST_WIDE, trust_settings.change_rollup_method, **SETTING)
 command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_trust_settings, **SETTING)
 command("/calendar/{academic_year}", schemas.CalendarIn, TRUST_WIDE, calendar.set_assessment_points, **SETTING)
+command("/rollover", schemas.RolloverIn, ROSTER_KEEPERS, rollover.roll_over, status=201,
+        response=schemas.RolloverOut, doc={"responses": {"200": {"description": (
+            "A dry run, or a roll-over that was done already: nothing appended.")}}})
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
 command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, objectives.retire_objective)
