@@ -92,8 +92,9 @@ def schools_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
 
 
 def classes_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
-    return _by_first_column(conn, "SELECT class_id, school_id, name, year_group, academic_year FROM classes "
-                                  "WHERE trust_id = current_setting('fathom.trust') AND class_id = ANY(:ids)", ids)
+    return _by_first_column(conn, "SELECT class_id, school_id, name, year_group, academic_year, closed_on "
+                                  "FROM classes WHERE trust_id = current_setting('fathom.trust') "
+                                  "AND class_id = ANY(:ids)", ids)
 
 
 def pupils_with_personal_details(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:

@@ -92,7 +92,8 @@ class Plan:
         return self.today if begin is None or begin > self.today else begin
 
     def klass(self, enrollment: Line) -> dict[str, Any] | None:
-        """The class an enrollment names (from the files, else the trust), or None after reporting it."""
+        """The class an enrollment names (from the files, else the trust), or None after reporting it (also when
+        the class is closed: nobody joins, nor teaches, last year's class)."""
         class_id = enrollment.values["class_id"]
         found = self.bundle.classes.get(class_id)
         klass = found.values if found else (self.trust.classes[class_id]._asdict()
@@ -101,6 +102,11 @@ class Plan:
             if ("class", class_id) not in self.bundle.broken:  # a bad class row already has its error
                 self.errors.add(ENROLLMENTS, enrollment.line, "classSourcedId",
                                 f"Unknown class {class_id}: not in classes.csv nor in this trust.")
+            return None
+        stored = self.trust.classes.get(class_id)
+        if getattr(stored, "closed_on", None) is not None:
+            self.errors.add(ENROLLMENTS, enrollment.line, "classSourcedId",
+                            f"Class {class_id} is closed (last year's class): it is kept read-only.")
             return None
         stated = enrollment.values["school_id"]
         if stated is not None and stated != klass["school_id"]:
