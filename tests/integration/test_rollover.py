@@ -74,6 +74,11 @@ def test_the_real_run_appends_in_one_go_and_history_stays_with_each_pupil(client
     profile = reports.get("/v1/pupils/p7", headers=leader).json
     assert [(h["class_id"], h["to_date"]) for h in profile["pupil"]["class_history"]] == [("4B", TODAY), ("5A", None)]
     assert reports.get("/v1/classes/4A/analysis", headers=leader).status_code == 200  # last year's class still reads
+    directory = reports.get("/v1/directory", headers=leader).json
+    assert directory["rollover"] is True
+    assert {(c["class_id"], c["academic_year"], c["closed_on"], c["pupils"])
+            for s in directory["schools"] for c in s["classes"]} == {
+        ("4A", "2026-27", TODAY, 0), ("4B", "2026-27", TODAY, 0), ("5A", "2027-28", None, 7)}
 
 
 def test_running_the_same_roll_over_twice_does_not_move_anyone_twice(client, leader, small, trust, app_engine):

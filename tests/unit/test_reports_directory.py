@@ -53,3 +53,11 @@ def test_only_those_who_change_trust_settings_are_offered_the_calendar_editor() 
                for role in ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")}
     assert offered == {"teacher": False, "school_leader": False, "trust_leader": True, "auditor": False,
                        "integration": False, "platform_admin": True}
+
+
+def test_only_leaders_who_may_roll_over_are_offered_the_new_school_year() -> None:
+    offered = {role: visible_directory(_who(role, schools=frozenset({"a"})), SCHOOLS)["rollover"]
+               for role in ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")}
+    assert offered == {"teacher": False, "school_leader": True, "trust_leader": True, "auditor": False,
+                       "integration": True, "platform_admin": True}
+    assert visible_directory(_who("school_leader"), SCHOOLS)["rollover"] is False  # a leader of no school

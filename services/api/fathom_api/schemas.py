@@ -215,7 +215,7 @@ class RolloverIn(Strict):
     leavers = Leavers(load_default=list, metadata={
         "description": 'Pupil ids who leave, or "top_year_group": every pupil in each school\'s highest year group.',
         "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string", "enum": ["top_year_group"]}]})
-    effective_on = fields.Date(load_default=None, metadata={
+    effective_on = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "The day the moves and leaving take effect (class history follows it). Default: today; "
                        "not in the future."})
     dry_run = fields.Boolean(load_default=False, metadata={

@@ -23,7 +23,8 @@ def visible_directory(who: Access | Principal, schools: list[dict[str, Any]]) ->
                             "classes": [_class_view(access, c) for c in classes]})
     return {"trust_id": principal.trust_id, "sub": principal.sub, "roles": sorted(principal.roles),
             "trust_wide": access.may_read_trust(), "audit": access.may_read_audit(), "assesses": access.may_assess(),
-            "settings": access.may_change_settings(), "schools": visible}
+            "settings": access.may_change_settings(), "rollover": access.may_roll_over_some_school(),
+            "schools": visible}
 
 
 def _class_view(access: Access, klass: dict[str, Any]) -> dict[str, Any]:
