@@ -1,4 +1,5 @@
-"""The new school year on the real database: ``POST /v1/rollover`` (dry run, real run, again), roles, isolation.
+"""The new school year on the real database: ``POST /v1/rollover`` (dry run, real run, again), roles, isolation,
+and ``POST /v1/rollover/roster`` (the same from next year's OneRoster files).
 
 The small trust has Year 4 classes 4A (p1-p6) and 4B (p7, p8) in 2026-27. The roll-over to 2027-28 creates 5A,
 moves 4A's pupils and p7 into it (Year 5), lets p8 leave, and closes 4A and 4B.
@@ -6,12 +7,15 @@ moves 4A's pupils and p7 into it (Year 5), lets p8 leave, and closes 4A and 4B.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from fathom_api.validation import school_today
 from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.writer import apply_from_store
+from tests.integration.test_commands_roster_import import HEADERS, STUDENTS, oneroster, post_import, render
 from tests.support import SmallTrust, bearer, events_of, poster, rows_of, token_for
 
 TODAY = school_today().isoformat()
@@ -137,5 +141,73 @@ def test_another_trust_is_unaffected_and_cannot_be_named(client, leader, small, 
 
 
 def test_the_roll_over_is_in_openapi(client):
-    operation = client.get("/openapi.json").json["paths"]["/v1/rollover"]["post"]
-    assert {"200", "201", "403", "422"} <= set(operation["responses"])
+    paths = client.get("/openapi.json").json["paths"]
+    for path in ("/v1/rollover", "/v1/rollover/roster"):
+        assert {"200", "201", "403", "422"} <= set(paths[path]["post"]["responses"])
+    assert "multipart/form-data" in paths["/v1/rollover/roster"]["post"]["requestBody"]["content"]
+
+
+def next_years_roster() -> dict[str, list[dict[str, str]]]:
+    """Next year's files for the roster import test's trust: 4A and 4B become one Year 5 class, Reception becomes
+    Year 1 with a new pupil (s10), and s4 is not in the files (they left)."""
+    files = oneroster()
+    files["classes.csv"] = [
+        {"sourcedId": "c-oak-5", "title": "5", "grades": "05", "schoolSourcedId": "sch-oak"},
+        {"sourcedId": "c-elm-1", "title": "Robins 1", "grades": "01", "schoolSourcedId": "sch-elm"}]
+    files["users.csv"] = [u for u in files["users.csv"] if u["sourcedId"] not in ("s4", "s9")] + [
+        {"sourcedId": "s10", "username": "s10@pupils", "givenName": "Nia", "familyName": "Obi", "role": "student"}]
+    next_class = {"c-oak-4a": "c-oak-5", "c-oak-4b": "c-oak-5", "c-elm-r": "c-elm-1"}
+    files["enrollments.csv"] = [
+        *({"sourcedId": f"n-{sid}", "classSourcedId": next_class[klass], "userSourcedId": sid, "role": "student"}
+          for sid, (_, _, _, klass) in STUDENTS.items() if sid != "s4"),
+        {"sourcedId": "n-s10", "classSourcedId": "c-elm-1", "userSourcedId": "s10", "role": "student"},
+        {"sourcedId": "n-t1", "classSourcedId": "c-oak-5", "userSourcedId": "t1", "role": "teacher"}]
+    return files
+
+
+def post_roster_rollover(client, headers, files, dry_run=False, **query):
+    data = {name: (io.BytesIO(render(rows, HEADERS[name])), name) for name, rows in files.items()}
+    params = {"from_year": "2026-27", "to_year": "2027-28", "dry_run": str(dry_run).lower(), **query}
+    return client.post("/v1/rollover/roster", headers=headers, query_string=params,
+                       content_type="multipart/form-data", data=data)
+
+
+def test_a_roll_over_from_next_years_roster_moves_leaves_closes_and_is_idempotent(client, leader, trust,
+                                                                                   app_engine):
+    assert post_import(client, leader, oneroster()).status_code == 201
+    before = len(events_of(app_engine, trust))
+    dry = post_roster_rollover(client, leader, next_years_roster(), dry_run=True)
+    assert dry.status_code == 200, dry.json
+    assert len(events_of(app_engine, trust)) == before
+    body = dry.json
+    assert {m["pupil_id"]: (m["from_class_id"], m["to_class_id"], m["to_year_group"]) for m in body["pupils_moved"]} \
+        == {"s1": ("c-oak-4a", "c-oak-5", 5), "s2": ("c-oak-4a", "c-oak-5", 5), "s3": ("c-oak-4a", "c-oak-5", 5),
+            "s5": ("c-oak-4b", "c-oak-5", 5), "s6": ("c-elm-r", "c-elm-1", 1), "s7": ("c-elm-r", "c-elm-1", 1),
+            "s8": ("c-elm-r", "c-elm-1", 1)}
+    assert [p["pupil_id"] for p in body["leavers"]] == ["s4"]
+    assert [c["class_id"] for c in body["classes_created"]] == ["c-oak-5", "c-elm-1"]
+    assert sorted(c["class_id"] for c in body["classes_closed"]) == ["c-elm-r", "c-oak-4a", "c-oak-4b"]
+    assert body["import"]["pupils"]["created"] == 1  # s10, the new pupil
+
+    real = post_roster_rollover(client, leader, next_years_roster())
+    assert real.status_code == 201, real.json
+    appended = events_of(app_engine, trust)[before:]
+    assert sorted({e.event_type for e in appended}) == ["ClassClosed", "ClassCreated", "PupilLeft", "PupilMoved",
+                                                        "PupilRegistered", "StaffAssigned"]
+    assert rows_of(app_engine, trust, "SELECT pupil_id FROM pupils WHERE left_on IS NOT NULL") == [("s4",)]
+    again = post_roster_rollover(client, leader, next_years_roster())
+    assert again.status_code == 200, again.json
+    assert again.json["counts"] == {"classes_created": 0, "pupils_moved": 0, "leavers": 0, "classes_closed": 0}
+    assert len(events_of(app_engine, trust)) == before + len(appended)
+
+
+def test_next_years_roster_must_not_enrol_anyone_in_last_years_class(client, leader, trust, app_engine):
+    assert post_import(client, leader, oneroster()).status_code == 201
+    files = next_years_roster()
+    files["enrollments.csv"][0]["classSourcedId"] = "c-oak-4a"  # s1 kept in last year's class
+    before = len(events_of(app_engine, trust))
+    answer = post_roster_rollover(client, leader, files)
+    assert answer.status_code == 422, answer.json
+    [message] = answer.json["errors"]["enrollments.csv.2.classSourcedId"]
+    assert message.startswith("Class c-oak-4a is a class of 2026-27")
+    assert len(events_of(app_engine, trust)) == before

@@ -13,6 +13,7 @@ from fathom_api.commands.rollover import (
     next_academic_year,
     plan_rollover,
 )
+from fathom_api.imports.next_year_roster import plan_after_roster
 from fathom_api.refusals import Forbidden, Invalid
 from tests.unit.command_fakes import caller
 
@@ -167,3 +168,23 @@ def test_running_it_again_changes_nothing_and_says_what_was_done_already():
     assert decision.report["already_done"] == {"classes_created": ["6a-28", "2s-28"],
                                                "classes_closed": ["5a", "6a", "1s"], "leavers": ["p3"]}
     # (2T was not named in this request's classes: a closed class nobody maps is simply done.)
+
+
+def test_from_next_years_roster_the_enrolled_move_the_rest_leave_and_last_years_classes_close():
+    moves = {"p1": ("6a-28", 6), "p4": ("2s-28", 2)}
+    enrolled = {"p1": ("6a-28", "enrollments.csv.2.classSourcedId"),
+                "p4": ("2s-28", "enrollments.csv.3.classSourcedId")}
+    plan = plan_after_roster(request(), ROSTER, moves, enrolled, LEADER, TODAY)
+    assert [(m["pupil_id"], m["to_class_id"], m["to_year_group"]) for m in plan.pupils_moved] == [
+        ("p1", "6a-28", 6), ("p4", "2s-28", 2)]
+    assert [p["pupil_id"] for p in plan.leavers] == ["p2", "p3", "p5"]  # not in the files: they left
+    assert [c["class_id"] for c in plan.classes_closed] == ["5a", "6a", "1s", "2t"]
+    kept = {**enrolled, "p2": ("5a", "enrollments.csv.4.classSourcedId")}
+    errors = refusal_of(lambda: plan_after_roster(request(), ROSTER, moves, kept, LEADER, TODAY))
+    assert list(errors) == ["enrollments.csv.4.classSourcedId"]
+
+
+def refusal_of(plan) -> dict[str, list[str]]:
+    with pytest.raises(Invalid) as refused:
+        plan()
+    return refused.value.errors

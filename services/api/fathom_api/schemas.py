@@ -198,6 +198,20 @@ class Leavers(fields.Field):
 MAX_ROLLOVER_PUPILS = 20000
 
 
+class RolloverRosterQuery(Strict):
+    """The roll-over from next year's roster files: the years, the scope, the day, and whether to write."""
+
+    from_year = fields.String(required=True, validate=check_academic_year, metadata={
+        "description": "Last year: pupils on roll in its open classes who are not enrolled in the files leave."})
+    to_year = fields.String(required=True, validate=check_academic_year, metadata={
+        "description": "Next year: the year of every class in classes.csv."})
+    school_id = identifier(load_default=None, metadata={
+        "description": "Roll over this school only (school leaders must give it); omitted: the whole trust."})
+    effective_on = fields.Date(load_default=None, metadata={
+        "description": "The day the moves (without a beginDate) and leaving take effect. Default: today."})
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Report exactly what would change."})
+
+
 class RolloverIn(Strict):
     """A new school year for the trust, or for one school (``school_id``)."""
 
@@ -378,3 +392,5 @@ class RolloverOut(WriteOut):
         "description": "What an earlier run did already (classes created, classes closed, leavers): a second run "
                        "of the same roll-over appends nothing and lists everything here."})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    import_ = fields.Dict(attribute="import", data_key="import", metadata={
+        "description": "From next year's roster only: the import's counts per kind (as POST /v1/roster/import)."})

@@ -11,7 +11,8 @@ roster it was given and either refuses it (every problem at once, by field) or r
 
 Running the same roll-over again appends nothing: a closed class was rolled over already, a class that
 exists as asked for was created already, a pupil who left has left. The second run answers 200 with empty
-lists and says what was ``already_done``.
+lists and says what was ``already_done``. (The same from next year's roster files:
+:mod:`fathom_api.imports.next_year_roster`.)
 """
 
 from __future__ import annotations
@@ -101,14 +102,18 @@ class RolloverPlan:
             return Decision(events=[], report=report, status=200)
         on = self.request.effective_on.isoformat()
         creations = [created("class", c["class_id"], "ClassCreated", c) for c in self.classes_created]
-        events = [*(_event("pupil", m["pupil_id"], "PupilMoved", {
-                      "pupil_id": m["pupil_id"], "class_id": m["to_class_id"], "year_group": m["to_year_group"],
-                      "moved_on": on}) for m in self.pupils_moved),
-                  *(_event("pupil", p["pupil_id"], "PupilLeft", {"pupil_id": p["pupil_id"], "left_on": on})
-                    for p in self.leavers),
-                  *(_event("class", c["class_id"], "ClassClosed", {"class_id": c["class_id"], "closed_on": on})
-                    for c in self.classes_closed)]
-        return combine([*creations, Decision(events=events)], report=report, status=201)
+        moves = [_event("pupil", m["pupil_id"], "PupilMoved", {
+                    "pupil_id": m["pupil_id"], "class_id": m["to_class_id"], "year_group": m["to_year_group"],
+                    "moved_on": on}) for m in self.pupils_moved]
+        return combine([*creations, Decision(events=[*moves, *self.leaving_and_closing()])], report=report, status=201)
+
+    def leaving_and_closing(self) -> list[NewEvent]:
+        """``PupilLeft`` for each leaver, then ``ClassClosed`` for each of last year's classes (after the moves)."""
+        on = self.request.effective_on.isoformat()
+        return [*(_event("pupil", p["pupil_id"], "PupilLeft", {"pupil_id": p["pupil_id"], "left_on": on})
+                  for p in self.leavers),
+                *(_event("class", c["class_id"], "ClassClosed", {"class_id": c["class_id"], "closed_on": on})
+                  for c in self.classes_closed)]
 
 
 def _event(stream_type: str, stream_id: str, event_type: str, data: dict[str, Any]) -> NewEvent:
@@ -131,6 +136,23 @@ def plan_rollover(request: RolloverRequest, roster: RosterNow, caller: Access, t
     leaver or mapped, through their class, to a class of next year in the same school (an existing open one or
     one of ``new_classes``); each moves up one year group. Every open class of last year in scope closes.
     """
+    errors, last_year = check_request(request, roster, caller, today)
+    plan = RolloverPlan(request)
+    open_last = {class_id: c for class_id, c in last_year.items() if c.closed_on is None}
+    targets = _plan_new_classes(request, roster, caller, errors, plan)
+    mapping = _plan_mapping(request, roster, last_year, targets, errors, plan)
+    leavers = _plan_leavers(request, roster, last_year, open_last, caller, errors, plan)
+    _plan_moves(request, roster, open_last, mapping, leavers, targets, errors, plan)
+    plan.classes_closed = [{"class_id": c.class_id, "school_id": c.school_id, "name": c.name,
+                            "year_group": c.year_group} for c in sorted(open_last.values(), key=class_order)]
+    errors.raise_any()
+    return plan
+
+
+def check_request(request: RolloverRequest, roster: RosterNow, caller: Access,
+                   today: date) -> tuple[Errors, dict[str, Any]]:
+    """What every roll-over checks first: the scope is the caller's (403), the years follow each other, the day is
+    not in the future, and there are classes of last year in scope. Returns the problems so far and those classes."""
     scope = request.school_id
     if scope is not None and scope not in roster.schools:
         raise Invalid("Nothing was changed.", errors={"school_id": ["Unknown school."]})
@@ -143,23 +165,14 @@ def plan_rollover(request: RolloverRequest, roster: RosterNow, caller: Access, t
     if request.to_year != expected_year:
         errors.add("to_year", f"Expected {expected_year}, the year after from_year.")
     check_not_future(errors, "effective_on", request.effective_on, today)
-    plan = RolloverPlan(request)
     last_year = {c.class_id: c for c in roster.classes.values()
                  if c.academic_year == request.from_year and (scope is None or c.school_id == scope)}
     if not last_year:
         errors.add("from_year", f"No classes of {request.from_year}" + (" in this school." if scope else "."))
-    open_last = {class_id: c for class_id, c in last_year.items() if c.closed_on is None}
-    targets = _plan_new_classes(request, roster, caller, errors, plan)
-    mapping = _plan_mapping(request, roster, last_year, targets, errors, plan)
-    leavers = _plan_leavers(request, roster, last_year, open_last, caller, errors, plan)
-    _plan_moves(request, roster, open_last, mapping, leavers, targets, errors, plan)
-    plan.classes_closed = [{"class_id": c.class_id, "school_id": c.school_id, "name": c.name,
-                            "year_group": c.year_group} for c in sorted(open_last.values(), key=_class_order)]
-    errors.raise_any()
-    return plan
+    return errors, last_year
 
 
-def _class_order(klass: Any) -> tuple[Any, ...]:
+def class_order(klass: Any) -> tuple[Any, ...]:
     return (klass.school_id, klass.year_group, klass.name, klass.class_id)
 
 
@@ -331,3 +344,4 @@ def roll_over(payload: dict[str, Any]) -> Decide:
         return plan.decision(payload["dry_run"])
 
     return decide
+
