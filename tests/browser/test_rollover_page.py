@@ -2,7 +2,7 @@
 page is offered only to those who may roll over.
 
 Only the dry run is pressed here (the demo trust is shared by every browser test and must keep its classes open);
-the real run is tested on the real servers in ``tests/integration/test_rollover.py``.
+the real run is tested on the real servers in ``tests/integration/test_rollover_api.py``.
 """
 
 from __future__ import annotations
