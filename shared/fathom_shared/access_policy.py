@@ -144,6 +144,15 @@ class Access:
         """A school's classes, pupils and staff: roster writers anywhere, school leaders in their schools."""
         return self._is(*ROSTER_WRITERS) or self._leads_school(school_id)
 
+    def may_roll_over(self, school_id: str | None) -> bool:
+        """Start a new school year: for the whole trust (``school_id`` None) roster writers only, for one
+        school those who keep its roster (its school leaders). Teachers and auditors never."""
+        return self._is(*ROSTER_WRITERS) if school_id is None else self.may_keep_roster(school_id)
+
+    def may_roll_over_some_school(self) -> bool:
+        """Whether the roll-over page is offered: a trust-wide roster writer, or a leader of some school."""
+        return self._is(*ROSTER_WRITERS) or (self._is("school_leader") and bool(self.principal.schools))
+
     def may_change_settings(self) -> bool:
         return self._is(*SETTINGS_WRITERS)
 

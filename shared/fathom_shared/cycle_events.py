@@ -1,4 +1,5 @@
-"""The data schemas of the half-termly assessment cycle's events (the assessment calendar, the meetings' decisions).
+"""The data schemas of the half-termly assessment cycle's events: the assessment calendar, summative
+judgements, the meetings' decisions and the new school year's ``ClassClosed``.
 
 Apart from :mod:`fathom_shared.events`, which lists every event type and its version, so the events of the
 cycle a trust runs each half term are read together.
@@ -118,3 +119,12 @@ class SummativeJudgementWithdrawn(SummativeCell):
     """An earlier judgement withdrawn with the reason: the cell has no current judgement after it."""
 
     reason_ref = fields.String(load_default=None, allow_none=True)
+
+
+class ClassClosed(EventData):
+    """Last year's class is kept read-only from ``closed_on`` (stream ``class`` / the class id): its history
+    stays readable, and every command that would write to it is refused. Appended by the roll-over to a new
+    school year once the class's pupils have moved up or left."""
+
+    class_id = fields.String(required=True)
+    closed_on = fields.Date(required=True)

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, missing, validate
 
 from fathom_shared.cycle_events import (
     AssessmentPointsSet,
+    ClassClosed,
     MeetingDecisionRecorded,
     MeetingDecisionReviewed,
     SummativeJudgementCorrected,
@@ -294,7 +295,8 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         TrustSettingsReset,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
-        StaffAssigned, StaffUnassigned, AssessmentPointsSet, MeetingDecisionRecorded, MeetingDecisionReviewed,
+        StaffAssigned, StaffUnassigned, AssessmentPointsSet, ClassClosed,
+        MeetingDecisionRecorded, MeetingDecisionReviewed,
         SummativeScaleChosen, SummativeJudgementRecorded, SummativeJudgementCorrected, SummativeJudgementWithdrawn,
     )
 }

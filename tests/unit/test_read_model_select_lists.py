@@ -24,7 +24,8 @@ class Thing(NamedTuple):
 
 def test_a_select_list_is_every_column_in_spec_order_by_default() -> None:
     assert SCHOOLS.select_list() == "school_id, name"
-    assert CLASSES.select_list(alias="c") == "c.class_id, c.school_id, c.name, c.year_group, c.academic_year"
+    assert CLASSES.select_list(alias="c") == ("c.class_id, c.school_id, c.name, c.year_group, c.academic_year, "
+                                              "c.closed_on")
 
 
 def test_a_chosen_select_list_keeps_the_callers_order() -> None:

@@ -53,3 +53,20 @@ def test_only_those_who_change_trust_settings_are_offered_the_calendar_editor() 
                for role in ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")}
     assert offered == {"teacher": False, "school_leader": False, "trust_leader": True, "auditor": False,
                        "integration": False, "platform_admin": True}
+
+
+def test_only_leaders_who_may_roll_over_are_offered_the_new_school_year() -> None:
+    offered = {role: visible_directory(_who(role, schools=frozenset({"a"})), SCHOOLS)["rollover"]
+               for role in ("teacher", "school_leader", "trust_leader", "auditor", "integration", "platform_admin")}
+    assert offered == {"teacher": False, "school_leader": True, "trust_leader": True, "auditor": False,
+                       "integration": True, "platform_admin": True}
+    assert visible_directory(_who("school_leader"), SCHOOLS)["rollover"] is False  # a leader of no school
+
+
+def test_a_closed_class_is_listed_as_closed_and_offers_no_entry() -> None:
+    closed = {**_class("a-4A", "a", 4), "closed_on": "2027-09-01"}
+    view = visible_directory(_who("trust_leader"), [{"school_id": "a", "name": "Oak", "classes": [
+        closed, {**_class("a-5A", "a", 5), "academic_year": "2027-28", "closed_on": None}]}])
+    [last, this] = view["schools"][0]["classes"]
+    assert (last["closed_on"], last["sources"]) == ("2027-09-01", [])
+    assert this["closed_on"] is None and this["sources"] == ["teacher", "self", "moderator"]

@@ -38,6 +38,7 @@ def _update(table: str, key: str, settings: str, json_columns: Sequence[str] = (
 WRITES: dict[str, TextClause] = {
     "SchoolCreated": _insert("schools", ("school_id", "name")),
     "ClassCreated": _insert("classes", ("class_id", "school_id", "name", "year_group", "academic_year")),
+    "ClassClosed": _update("classes", "class_id", "closed_on = :closed_on"),
     "PupilRegistered": _insert("pupils", ("pupil_id", "school_id", "class_id", "year_group", "groups"), ("groups",)),
     "PupilMoved": _update("pupils", "pupil_id", "class_id = :class_id, year_group = :year_group"),
     "PupilLeft": _update("pupils", "pupil_id", "left_on = :left_on"),

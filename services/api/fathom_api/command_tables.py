@@ -60,7 +60,7 @@ def pupils_and_objectives(conn: Connection, pupil_ids: Iterable[str],
 def class_row(conn: Connection, class_id: str, *, lock: bool = False) -> Any:
     """The class's row (``FOR UPDATE`` with ``lock``: serialises changes of one class), or None."""
     return conn.execute(
-        text("SELECT class_id, school_id, year_group FROM classes "
+        text("SELECT class_id, school_id, year_group, closed_on FROM classes "
              "WHERE trust_id = current_setting('fathom.trust') AND class_id = :c" + (" FOR UPDATE" if lock else "")),
         {"c": class_id},
     ).one_or_none()
@@ -92,8 +92,9 @@ def schools_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
 
 
 def classes_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:
-    return _by_first_column(conn, "SELECT class_id, school_id, name, year_group, academic_year FROM classes "
-                                  "WHERE trust_id = current_setting('fathom.trust') AND class_id = ANY(:ids)", ids)
+    return _by_first_column(conn, "SELECT class_id, school_id, name, year_group, academic_year, closed_on "
+                                  "FROM classes WHERE trust_id = current_setting('fathom.trust') "
+                                  "AND class_id = ANY(:ids)", ids)
 
 
 def pupils_with_personal_details(conn: Connection, ids: Iterable[str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from fathom_api.commands import (
     meetings,
     objectives,
     pupils,
+    rollover,
     scales,
     schools,
     scores,
@@ -37,7 +38,7 @@ from fathom_api.commands import (
 from fathom_api.commands import judgement_amendments as amendments
 from fathom_api.executor import UNPARSED, CommandContext, Decide, canonical_json, execute, request_hash
 from fathom_api.imports import framework as framework_import
-from fathom_api.imports import oneroster
+from fathom_api.imports import next_year_roster, oneroster
 from fathom_api.imports import scores as scores_import
 from fathom_api.imports.csv_table import MAX_FILE_BYTES
 from fathom_api.imports.oneroster_files import FILES as ROSTER_FILES
@@ -245,6 +246,13 @@ command("/summative-judgements/{judgement_id}/correction", schemas.SummativeCorr
         summative_amendments.correct_summative)
 command("/summative-judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS,
         summative_amendments.withdraw_summative)
+command("/rollover", schemas.RolloverIn, ROSTER_KEEPERS, rollover.roll_over, status=201,
+        response=schemas.RolloverOut, doc={"responses": {"200": {"description": (
+            "A dry run, or a roll-over that was done already: nothing appended.")}}})
+command("/rollover/roster", schemas.RolloverRosterQuery, ROSTER_KEEPERS,
+        with_upload(next_year_roster.roll_over_from_roster, lambda: uploaded_files(ROSTER_FILES)), location="query",
+        response=schemas.RolloverOut, doc={**csv_upload(*ROSTER_FILES), "responses": {"200": {"description": (
+            "A dry run, or a roll-over that was done already: nothing appended.")}}})
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
 command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, objectives.retire_objective)

@@ -242,6 +242,72 @@ class SummativeGridIn(Strict):
     entries = fields.List(fields.Nested(SummativeEntryIn), required=True, validate=validate.Length(min=1))
 
 
+class NewClassIn(Strict):
+    """A class of next year the roll-over creates (its academic year is ``to_year``)."""
+
+    class_id = identifier(required=True)
+    school_id = identifier(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    year_group = fields.Integer(required=True, strict=True, validate=YEAR_GROUP)
+
+
+class Leavers(fields.Field):
+    """A list of pupil ids, or the word ``top_year_group`` (every pupil in the school's highest year group)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "top_year_group":
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError('A list of pupil ids, or "top_year_group".')
+        problems = {n: IDENTIFIER.error for n, v in enumerate(value) if not IDENTIFIER.regex.match(v)}
+        if problems:
+            raise ValidationError(problems)
+        if len(value) > MAX_ROLLOVER_PUPILS:
+            raise ValidationError(f"At most {MAX_ROLLOVER_PUPILS} leavers.")
+        return value
+
+
+MAX_ROLLOVER_PUPILS = 20000
+
+
+class RolloverRosterQuery(Strict):
+    """The roll-over from next year's roster files: the years, the scope, the day, and whether to write."""
+
+    from_year = fields.String(required=True, validate=check_academic_year, metadata={
+        "description": "Last year: pupils on roll in its open classes who are not enrolled in the files leave."})
+    to_year = fields.String(required=True, validate=check_academic_year, metadata={
+        "description": "Next year: the year of every class in classes.csv."})
+    school_id = identifier(load_default=None, metadata={
+        "description": "Roll over this school only (school leaders must give it); omitted: the whole trust."})
+    effective_on = fields.Date(load_default=None, metadata={
+        "description": "The day the moves (without a beginDate) and leaving take effect. Default: today."})
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Report exactly what would change."})
+
+
+class RolloverIn(Strict):
+    """A new school year for the trust, or for one school (``school_id``)."""
+
+    from_year = fields.String(required=True, validate=check_academic_year, metadata={
+        "description": "Last year: its open classes close, their pupils move up or leave."})
+    to_year = fields.String(required=True, validate=check_academic_year, metadata={
+        "description": "Next year (the year after from_year): the year of the new classes."})
+    school_id = identifier(load_default=None, metadata={
+        "description": "Roll over this school only (school leaders must give it); omitted: the whole trust."})
+    classes = fields.Dict(keys=identifier(), values=identifier(allow_none=True), load_default=dict, metadata={
+        "description": "Last year's class id → next year's class id (one of new_classes, or an existing open class "
+                       "of to_year in the same school), or null when none of its pupils continue. Every pupil on "
+                       "roll in an open class of from_year must be mapped through their class or be a leaver."})
+    new_classes = fields.List(fields.Nested(NewClassIn), load_default=list, validate=validate.Length(max=2000))
+    leavers = Leavers(load_default=list, metadata={
+        "description": 'Pupil ids who leave, or "top_year_group": every pupil in each school\'s highest year group.',
+        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string", "enum": ["top_year_group"]}]})
+    effective_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "The day the moves and leaving take effect (class history follows it). Default: today; "
+                       "not in the future."})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "Report exactly what would change; append nothing."})
+
+
 class RetirementIn(Strict):
     retired_on = fields.Date(required=True)
 
@@ -387,3 +453,24 @@ class ImportOut(WriteOut):
     dry_run = fields.Boolean()
     counts = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
                          metadata={"description": "Per kind: created / unchanged (+ moved / updated / skipped)."})
+
+
+class RolloverOut(WriteOut):
+    dry_run = fields.Boolean()
+    from_year = fields.String()
+    to_year = fields.String()
+    school_id = fields.String(allow_none=True)
+    effective_on = fields.String(metadata={"description": "ISO date the moves and leaving take effect."})
+    classes_created = fields.List(fields.Dict(), metadata={
+        "description": "class_id, school_id, name, year_group, academic_year of each class created."})
+    pupils_moved = fields.List(fields.Dict(), metadata={
+        "description": "pupil_id, school_id, from_class_id, to_class_id, from_year_group, to_year_group."})
+    leavers = fields.List(fields.Dict(), metadata={"description": "pupil_id, school_id, class_id, year_group."})
+    classes_closed = fields.List(fields.Dict(), metadata={
+        "description": "Last year's classes kept read-only from effective_on: class_id, school_id, name, year_group."})
+    already_done = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "What an earlier run did already (classes created, classes closed, leavers): a second run "
+                       "of the same roll-over appends nothing and lists everything here."})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    import_ = fields.Dict(attribute="import", data_key="import", metadata={
+        "description": "From next year's roster only: the import's counts per kind (as POST /v1/roster/import)."})

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from fathom_api.access import ASSESSORS, Access, Actor
-from fathom_api.refusals import Forbidden, Invalid
+from fathom_api.refusals import Conflict, Forbidden, Invalid
 from fathom_shared.assessment_calendar import school_today
 from fathom_shared.auth import Principal
 
@@ -62,3 +62,15 @@ def check_known(errors: Errors, field: str, ids: list[str], known: Any, what: st
 def check_not_future(errors: Errors, field: str, day: date, today: date | None = None) -> None:
     if day > (today or school_today()):
         errors.add(field, "Must not be in the future.")
+
+
+CLOSED = "This class is closed (last year's class): it is kept read-only."
+
+
+def refuse_closed(klass: Any, field: str = "class_id") -> None:
+    """409 for a write to a closed class (``ClassClosed``): last year's classes keep their history unchanged.
+
+    A conflict with the class's state, not bad input: the same request was valid before the roll-over."""
+    if klass is not None and getattr(klass, "closed_on", None) is not None:
+        raise Conflict(f"Class {klass.class_id} was closed on {klass.closed_on.isoformat()}; nothing was recorded.",
+                       errors={field: [CLOSED]})

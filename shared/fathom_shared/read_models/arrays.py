@@ -25,7 +25,7 @@ COLUMN_TYPES = {
     "score_disagreement_margin": "integer", "sequence": "bigint", "amended_sequence": "bigint",
     "weight": "numeric", "secure_target_percent": "numeric", "erased": "boolean", "retired": "boolean",
     "assessed_on": "date", "taught_on": "date", "start_date": "date", "end_date": "date", "left_on": "date",
-    "retired_on": "date", "from_date": "date", "to_date": "date", "taken_on": "date",
+    "retired_on": "date", "from_date": "date", "to_date": "date", "taken_on": "date", "closed_on": "date",
     "event_id": "uuid", "judgement_id": "uuid", "score_id": "uuid",
     "note_ref": "uuid", "evidence_ref_id": "uuid", "reason_ref": "uuid", "recorded_by_ref": "uuid",
     "amended_by_ref": "uuid", "name_ref": "uuid", "lead_ref": "uuid", "outcome_ref": "uuid",

@@ -56,6 +56,11 @@ def _fact(table: Table) -> Apply:
     return lambda projection, _event, data: projection.put_first(table, {c: data[c] for c in table.columns})
 
 
+def _class_created(projection: Projection, _event: StoredEvent, data: dict[str, Any]) -> None:
+    """A new class is open (the first event of its stream: nothing stored to keep)."""
+    projection.put(CLASSES, {**{c: data[c] for c in CLASSES.columns if c != "closed_on"}, "closed_on": None})
+
+
 def _pupil_registered(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     stored = projection.get(PUPILS, (data["pupil_id"],)) or {"left_on": None, "erased": False}
     projection.put(PUPILS, {**stored, **{c: data[c] for c in PUPILS.columns[:5]}})
@@ -304,7 +309,9 @@ def _summative_row_and_scale(data: dict[str, Any]) -> list[tuple[Table, Key]]:
 # event type -> its rule. A type missing here is a poison event.
 RULES: dict[str, EventRule] = {
     "SchoolCreated": EventRule(_columns_of(SCHOOLS)),
-    "ClassCreated": EventRule(_columns_of(CLASSES)),
+    "ClassCreated": EventRule(_class_created),
+    "ClassClosed": EventRule(_amend(CLASSES, "class_id", lambda d: {"closed_on": d["closed_on"]}),
+                             _keyed(CLASSES, "class_id")),
     "PupilRegistered": EventRule(_pupil_registered, _pupil_and_class),
     "PupilMoved": EventRule(_pupil_moved, _pupil_and_class),
     "PupilLeft": EventRule(_pupil_left, _pupil_and_class),

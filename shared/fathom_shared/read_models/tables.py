@@ -65,7 +65,9 @@ class Table:
 
 
 SCHOOLS = Table("rm_schools", ("school_id",), ("school_id", "name"))
-CLASSES = Table("rm_classes", ("class_id",), ("class_id", "school_id", "name", "year_group", "academic_year"))
+CLASSES = Table("rm_classes", ("class_id",),
+                ("class_id", "school_id", "name", "year_group", "academic_year", "closed_on"))
+"""``closed_on``: the day the class was kept read-only (``ClassClosed``, last year's class after a roll-over)."""
 PUPILS = Table("rm_pupils", ("pupil_id",),
                ("pupil_id", "school_id", "class_id", "year_group", "groups", "left_on", "erased"))
 PUPIL_CLASSES = Table("rm_pupil_classes", ("pupil_id", "class_id", "from_date"),

@@ -12,7 +12,14 @@ from fathom_api.access import Actor, actor, require_school
 from fathom_api.command_tables import class_row, exists, objectives_by_id
 from fathom_api.commands.creation import already_in_use, created, new_id, unknown
 from fathom_api.executor import Decide, Decision
-from fathom_api.validation import Errors, check_known, check_not_future, require_assessor, school_today
+from fathom_api.validation import (
+    Errors,
+    check_known,
+    check_not_future,
+    refuse_closed,
+    require_assessor,
+    school_today,
+)
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
@@ -47,7 +54,8 @@ def class_created(data: dict[str, Any]) -> Decision:
 
 def decide_taught(taught: dict[str, Any], klass: Any, caller: Actor, objectives: Container[str],
                   today: date) -> list[NewEvent]:
-    """``ObjectiveTaught`` for each objective once: a class of the caller's, known objectives, not in the future."""
+    """``ObjectiveTaught`` for each objective once: an open class of the caller's, known objectives, not in the
+    future."""
     require_assessor(caller)
     errors = Errors()
     if klass is None:
@@ -57,6 +65,7 @@ def decide_taught(taught: dict[str, Any], klass: Any, caller: Actor, objectives:
     check_known(errors, "objective_ids", taught["objective_ids"], objectives, "objective")
     check_not_future(errors, "taught_on", taught["taught_on"], today)
     errors.raise_any()
+    refuse_closed(klass)
     class_id = taught["class_id"]
     return [NewEvent("class", class_id, "ObjectiveTaught", serialise("ObjectiveTaught", {
                 "class_id": class_id, "objective_id": objective_id, "taught_on": taught["taught_on"]}))

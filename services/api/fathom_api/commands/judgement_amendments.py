@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_api.access import MODERATOR_RULE, Actor, actor
-from fathom_api.command_tables import objectives_by_id, pupils_by_id
+from fathom_api.command_tables import class_row, objectives_by_id, pupils_by_id
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
-from fathom_api.validation import require_assessor
+from fathom_api.validation import refuse_closed, require_assessor
 from fathom_shared import judgement_state
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import EventFilter, NewEvent, StoredEvent, events_matching
@@ -44,6 +44,8 @@ class Facts:
     pupil: Any
     allowed_values: Sequence[Any]
     """The band values of the objective's scale (empty if the objective is unknown)."""
+    recorded_in: Any = None
+    """The row of the class the judgement was recorded in (None if none): a closed class's judgements stay."""
 
 
 def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str, Any], state: JudgementState | None,
@@ -63,6 +65,7 @@ def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str,
         raise Forbidden("This is a moderator's judgement.", errors={"judgement_id": [MODERATOR_RULE]})
     if state.withdrawn:
         raise Conflict("This judgement was withdrawn.")
+    refuse_closed(facts.recorded_in, "judgement_id")
     if event_type == CORRECTED and amendment["value"] not in facts.allowed_values:
         raise Invalid("Nothing was recorded.", errors={"value": [
             f"Not a band of this objective's scale (allowed: {', '.join(map(str, facts.allowed_values))})."]})
@@ -95,7 +98,8 @@ def _facts(conn: Connection, principal: Principal, state: JudgementState | None,
     if state is not None and event_type == CORRECTED:
         objective = objectives_by_id(conn, [state.objective_id]).get(state.objective_id)
         allowed = [band["value"] for band in objective.bands] if objective else []
-    return Facts(actor(conn, principal), pupil, allowed)
+    recorded_in = None if state is None or state.class_id is None else class_row(conn, state.class_id)
+    return Facts(actor(conn, principal), pupil, allowed, recorded_in)
 
 
 def _amend(judgement_id: str, payload: dict[str, Any], event_type: str) -> Decide:

@@ -20,7 +20,7 @@ from fathom_api.commands import meetings
 from fathom_api.commands.creation import already_in_use, created, new_id, unknown
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Invalid, NotFound
-from fathom_api.validation import Errors, check_not_future, school_today
+from fathom_api.validation import Errors, check_not_future, refuse_closed, school_today
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import EventFilter, NewEvent, iter_matching, read_streams
 from fathom_shared.events import serialise
@@ -42,6 +42,7 @@ def decide_registration(pupil_id: str, registration: dict[str, Any], school_know
             raise unknown("class_id", "class")
         if klass.school_id != school_id:
             raise Invalid(errors={"class_id": ["Class is in another school."]})
+        refuse_closed(klass)
         year_group = klass.year_group if year_group is None else year_group
     if year_group is None:
         raise Invalid(errors={"year_group": ["Required when there is no class."]})
@@ -117,7 +118,7 @@ def _event(pupil_id: str, event_type: str, data: dict[str, Any]) -> NewEvent:
 
 def decide_move(pupil_id: str, move: dict[str, Any], pupil: Any, caller: Principal, klass: Any,
                 today: date) -> list[NewEvent]:
-    """``PupilMoved``: on roll, to a known class of their school (or none) that is not theirs already."""
+    """``PupilMoved``: on roll, to a known open class of their school (or none) that is not theirs already."""
     pupil = _known_and_yours(pupil_id, pupil, caller)
     if pupil.left_on is not None:
         raise Invalid("Pupil has left.", errors={"pupil_id": ["Pupil has left."]})
@@ -134,6 +135,7 @@ def decide_move(pupil_id: str, move: dict[str, Any], pupil: Any, caller: Princip
         errors.add("class_id", "The pupil is already in this class.")
     check_not_future(errors, "moved_on", move["moved_on"], today)
     errors.raise_any()
+    refuse_closed(klass)
     return [_moved(pupil_id, class_id, year_group, move["moved_on"])]
 
 

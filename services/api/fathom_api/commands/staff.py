@@ -19,6 +19,7 @@ from fathom_api.access import require_school, require_staff_eraser
 from fathom_api.command_tables import class_row
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import NotFound
+from fathom_api.validation import refuse_closed
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent
 from fathom_shared.events import serialise
@@ -35,6 +36,7 @@ def _class_of_yours(class_id: str, klass: Any, caller: Principal) -> None:
     if klass is None:
         raise NotFound(f"No class {class_id}.")
     require_school(caller, klass.school_id, "class_id")
+    refuse_closed(klass)  # last year's teachers stay as they were: the class is read-only
 
 
 def _staff_event(event_type: str, class_id: str, ref: str) -> NewEvent:

@@ -83,6 +83,11 @@ class Plan:
     decisions: list[Decision] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
 
+    def report_counts(self) -> dict[str, dict[str, int]]:
+        """Per kind, how many were created, unchanged (moved, updated) and skipped."""
+        return {kind: {**{name: self.counts[kind][name] for name in names}, "skipped": self.bundle.skipped[kind]}
+                for kind, names in KINDS.items()}
+
     def takes_effect(self, enrollment: Line) -> date:
         """The day a student's enrollment starts their class membership: its ``beginDate``, else today.
 
@@ -92,7 +97,8 @@ class Plan:
         return self.today if begin is None or begin > self.today else begin
 
     def klass(self, enrollment: Line) -> dict[str, Any] | None:
-        """The class an enrollment names (from the files, else the trust), or None after reporting it."""
+        """The class an enrollment names (from the files, else the trust), or None after reporting it (also when
+        the class is closed: nobody joins, nor teaches, last year's class)."""
         class_id = enrollment.values["class_id"]
         found = self.bundle.classes.get(class_id)
         klass = found.values if found else (self.trust.classes[class_id]._asdict()
@@ -101,6 +107,11 @@ class Plan:
             if ("class", class_id) not in self.bundle.broken:  # a bad class row already has its error
                 self.errors.add(ENROLLMENTS, enrollment.line, "classSourcedId",
                                 f"Unknown class {class_id}: not in classes.csv nor in this trust.")
+            return None
+        stored = self.trust.classes.get(class_id)
+        if getattr(stored, "closed_on", None) is not None:
+            self.errors.add(ENROLLMENTS, enrollment.line, "classSourcedId",
+                            f"Class {class_id} is closed (last year's class): it is kept read-only.")
             return None
         stated = enrollment.values["school_id"]
         if stated is not None and stated != klass["school_id"]:
@@ -277,6 +288,18 @@ def import_roster(query: dict[str, Any], files: dict[str, str]) -> Decide:
     return decide
 
 
+def plan_roster_import(bundle: Bundle, stored: StoredRoster, caller: Principal, academic_year: str, today: date,
+                       errors: RowErrors, staff_ref_of: Callable[[str], str]) -> Plan:
+    """The files compared with ``stored`` (shared with the roll-over from next year's roster): rows outside a school
+    leader's schools refused first (403), then every row error at once (422)."""
+    refuse_out_of_scope(bundle, stored, caller)
+    plan = Plan(bundle, stored, academic_year, errors, today, staff_ref_of)
+    for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
+        step(plan)
+    errors.raise_any()
+    return plan
+
+
 def decide_roster_import(bundle: Bundle, stored: StoredRoster, caller: Principal, academic_year: str, today: date,
                          dry_run: bool, errors: RowErrors, staff_ref_of: Callable[[str], str]) -> Decision:
     """The files compared with ``stored``: one decision creating, moving and updating what differs.
@@ -284,14 +307,8 @@ def decide_roster_import(bundle: Bundle, stored: StoredRoster, caller: Principal
     Refuses rows outside a school leader's schools first (403), then every row error at once (422);
     a dry run answers the same counts and appends nothing.
     """
-    refuse_out_of_scope(bundle, stored, caller)
-    plan = Plan(bundle, stored, academic_year, errors, today, staff_ref_of)
-    for step in (plan_schools, plan_classes, plan_pupils, plan_staff):
-        step(plan)
-    errors.raise_any()
-    counts = {kind: {**{name: plan.counts[kind][name] for name in names}, "skipped": bundle.skipped[kind]}
-              for kind, names in KINDS.items()}
-    answer = report(dry_run, **counts)
+    plan = plan_roster_import(bundle, stored, caller, academic_year, today, errors, staff_ref_of)
+    answer = report(dry_run, **plan.report_counts())
     if dry_run:
         return Decision(events=[], report=answer, status=200)
     return combine(plan.decisions, report=answer)

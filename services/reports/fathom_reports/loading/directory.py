@@ -1,4 +1,4 @@
-"""Every school of the trust with its classes and current pupil counts, for the directory."""
+"""Every school of the trust with its classes (open, and last year's closed ones) and current pupil counts."""
 
 from __future__ import annotations
 
@@ -23,5 +23,5 @@ def load_directory(connection: Connection, trust_id: str) -> list[dict[str, Any]
         if r.school_id in schools:
             schools[r.school_id]["classes"].append({
                 "class_id": r.class_id, "school_id": r.school_id, "name": r.name, "year_group": r.year_group,
-                "academic_year": r.academic_year, "pupils": r.pupils})
+                "academic_year": r.academic_year, "closed_on": r.closed_on, "pupils": r.pupils})
     return list(schools.values())

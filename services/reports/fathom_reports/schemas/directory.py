@@ -10,6 +10,8 @@ class DirectoryClassSchema(Schema):
     name = fields.String()
     year_group = fields.Integer()
     academic_year = fields.String()
+    closed_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the class was closed (last year's class after a roll-over: read-only); null: open."})
     pupils = fields.Integer(metadata={"description": "Pupils in the class now (leavers not counted)."})
     sources = fields.List(fields.String(), metadata={
         "description": "The judgement sources the caller may record for the class's pupils (empty: none)."})
@@ -33,4 +35,6 @@ class DirectorySchema(Schema):
         "description": "Whether the caller's roles record judgements and interventions (for which pupils: per class)."})
     settings = fields.Boolean(metadata={
         "description": "Whether the caller changes trust-wide settings, such as the assessment calendar."})
+    rollover = fields.Boolean(metadata={
+        "description": "Whether the caller may start a new school year (the whole trust, or their own school)."})
     schools = fields.List(fields.Nested(DirectorySchoolSchema))

@@ -23,10 +23,12 @@ def visible_directory(who: Access | Principal, schools: list[dict[str, Any]]) ->
                             "classes": [_class_view(access, c) for c in classes]})
     return {"trust_id": principal.trust_id, "sub": principal.sub, "roles": sorted(principal.roles),
             "trust_wide": access.may_read_trust(), "audit": access.may_read_audit(), "assesses": access.may_assess(),
-            "settings": access.may_change_settings(), "schools": visible}
+            "settings": access.may_change_settings(), "rollover": access.may_roll_over_some_school(),
+            "schools": visible}
 
 
 def _class_view(access: Access, klass: dict[str, Any]) -> dict[str, Any]:
-    """A listed class, with the sources the caller may record for it (so an entry form offers only those)."""
-    return {**{k: v for k, v in klass.items() if k != "school_id"},
-            "sources": list(access.recordable_sources(klass["school_id"], klass["class_id"]))}
+    """A listed class, with the sources the caller may record for it (so an entry form offers only those): none
+    for a closed class (last year's, read-only)."""
+    sources = [] if klass.get("closed_on") else access.recordable_sources(klass["school_id"], klass["class_id"])
+    return {**{k: v for k, v in klass.items() if k != "school_id"}, "sources": list(sources)}

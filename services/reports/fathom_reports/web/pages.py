@@ -59,6 +59,8 @@ def page(template: str, title: str, script: str | None, **data: Any) -> Response
     nav = {"trust"} if access.may_read_trust() else set()
     if access.may_read_audit():
         nav.add("audit")
+    if access.may_roll_over_some_school():
+        nav.add("rollover")
     stylesheet = f"css/{script}.css" if script and (STATIC / "css" / f"{script}.css").exists() else None
     return render_template(template, title=title, script=script, stylesheet=stylesheet, person=person,
                            csrf_token=csrf_token(), roles=sorted(person.principal.roles), nav=nav, data=data,
@@ -116,6 +118,7 @@ PAGES = (
     Page("intervention", "/interventions/<intervention_id>", "intervention.html", "Intervention", "intervention"),
     Page("audit", "/audit", "audit.html", "Audit", "audit"),
     Page("calendar", "/calendar", "calendar.html", "Assessment calendar", "calendar"),
+    Page("rollover", "/rollover", "rollover.html", "New school year", "rollover"),
     Page("judgement_history", "/audit/pupils/<pupil_id>/objectives/<objective_id>", "history.html",
          "Judgement history", "history"),
 )

@@ -14,7 +14,7 @@ import { heatMap, profile } from "./heatmap.js";
 const PAST_LIMITS = "Judgements cannot be entered, nor interventions started, from a view of the past.";
 
 let request = 0;  // the latest read asked for; older answers are dropped
-let school = null;  // {name, readable} from the directory, once known
+let school = null;  // {name, readable, closedOn} from the directory, once known
 
 async function refresh() {
   const mine = ++request;
@@ -52,6 +52,11 @@ function crumbs(klass) {
 
 function head(klass) {
   const meta = [yearLabel(klass.year_group), klass.academic_year, school?.name].filter(Boolean).join(" · ");
+  if (school?.closedOn) {  // last year's class after a roll-over: its history reads, nothing more is recorded
+    mount("class-head", h("p", { class: "class-meta" }, meta),
+      h("p", { class: "hint", id: "class-closed" }, `Closed on ${school.closedOn} (last year's class): read-only.`));
+    return;
+  }
   mount("class-head", h("p", { class: "class-meta" }, meta),
     asOf() ? null : h("a", { class: "button primary", id: "enter-judgements",
       href: `/classes/${encodeURIComponent(klass.id)}/entry` }, "Enter judgements"),
@@ -118,7 +123,8 @@ load(async () => {
   const answer = await directory;
   const entry = answer?.schools?.find((s) => s.school_id === current.class.school_id);
   if (entry) {
-    school = { name: entry.name, readable: entry.readable };
+    const listed = entry.classes.find((c) => c.class_id === current.class.id);
+    school = { name: entry.name, readable: entry.readable, closedOn: listed?.closed_on || null };
     crumbs(current.class);
     head(current.class);
   }

@@ -1,0 +1,93 @@
+"""Last year's classes are read-only after a roll-over: every command that writes to one is a 409 problem.
+
+Refused, with nothing appended: objectives taught to it, a pupil moved or registered into it, staff assigned to
+it or taken off it, a correction or withdrawal of a judgement recorded in it; a roster import enrolling someone in
+it is a row error. Reads of it keep working, and the pupils write on in their new class.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fathom_api.validation import CLOSED, school_today
+from fathom_reports import create_app as create_reports
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.read_models.writer import apply_from_store
+from tests.integration.test_commands_roster_import import line_of, oneroster, post_import
+from tests.support import events_of
+
+TODAY = school_today().isoformat()
+ROLLOVER = {"from_year": "2026-27", "to_year": "2027-28", "classes": {"4A": "5A", "4B": "5A"},
+            "new_classes": [{"class_id": "5A", "school_id": "sch-1", "name": "5A", "year_group": 5}],
+            "leavers": [], "effective_on": TODAY}
+
+
+@pytest.fixture(scope="module")
+def reports(settings, app_engine):
+    return create_reports(settings, engine=app_engine).test_client()
+
+
+@pytest.fixture
+def rolled_over(client, leader, small):
+    """A judgement and a teacher in 4A last year, then the roll-over (4A and 4B closed, everyone in 5A)."""
+    recorded = client.post("/v1/judgements", headers=leader, json={"judgements": [
+        {"pupil_id": "p1", "objective_id": "m4-1", "value": 3, "assessed_on": TODAY}]})
+    assert recorded.status_code == 201, recorded.json
+    assert client.post("/v1/classes/4A/staff", headers=leader, json={"staff_sub": "ms.last"}).status_code == 201
+    assert client.post("/v1/rollover", headers=leader, json=ROLLOVER).status_code == 201
+    return recorded.json["event_ids"][0]
+
+
+def refused(answer, field="class_id"):
+    assert answer.status_code == 409, answer.json
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert answer.json["errors"] == {field: [CLOSED]}
+    return True
+
+
+def test_every_write_to_a_closed_class_is_a_409_and_appends_nothing(client, leader, rolled_over, trust, app_engine):
+    before = len(events_of(app_engine, trust))
+    assert refused(client.post("/v1/objectives-taught", headers=leader, json={
+        "class_id": "4A", "objective_ids": ["m4-1"], "taught_on": TODAY}))
+    assert refused(client.post("/v1/pupils/p1/move", headers=leader, json={"class_id": "4A", "moved_on": TODAY}))
+    assert refused(client.post("/v1/pupils", headers=leader, json={"id": "p-new", "school_id": "sch-1",
+                                                                    "class_id": "4B"}))
+    assert refused(client.post("/v1/classes/4A/staff", headers=leader, json={"staff_sub": "mr.new"}))
+    assert refused(client.delete("/v1/classes/4A/staff/ms.last", headers=leader))
+    assert refused(client.post(f"/v1/judgements/{rolled_over}/correction", headers=leader,
+                               json={"value": 4, "reason": "typo"}), "judgement_id")
+    assert refused(client.post(f"/v1/judgements/{rolled_over}/withdrawal", headers=leader,
+                               json={"reason": "wrong pupil"}), "judgement_id")
+    assert len(events_of(app_engine, trust)) == before
+
+
+def test_the_pupils_write_on_in_their_new_class_and_last_years_class_still_reads(client, leader, rolled_over, trust,
+                                                                                app_engine, reports):
+    recorded = client.post("/v1/judgements", headers=leader, json={"judgements": [
+        {"pupil_id": "p1", "objective_id": "m4-1", "value": 4, "assessed_on": TODAY}]})
+    assert recorded.status_code == 201, recorded.json
+    assert events_of(app_engine, trust, "JudgementRecorded")[-1].data["class_id"] == "5A"
+    assert client.post("/v1/objectives-taught", headers=leader, json={
+        "class_id": "5A", "objective_ids": ["m4-1"], "taught_on": TODAY}).status_code == 201
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert apply_from_store(uow.connection, trust, after=0).dead_letters == []
+        uow.commit()
+    last_year = reports.get("/v1/classes/4A/analysis", headers=leader)
+    assert last_year.status_code == 200, last_year.json
+    assert reports.get("/v1/pupils/p1", headers=leader).status_code == 200
+
+
+def test_a_roster_import_does_not_enrol_anyone_in_a_closed_class(client, leader, trust, app_engine):
+    files = oneroster()
+    assert post_import(client, leader, files).status_code == 201
+    rollover = {"from_year": "2026-27", "to_year": "2027-28", "school_id": "sch-oak",
+                "classes": {"c-oak-4a": "c-oak-5", "c-oak-4b": "c-oak-5"},
+                "new_classes": [{"class_id": "c-oak-5", "school_id": "sch-oak", "name": "5", "year_group": 5}],
+                "leavers": [], "effective_on": TODAY}
+    assert client.post("/v1/rollover", headers=leader, json=rollover).status_code == 201
+    before = len(events_of(app_engine, trust))
+    answer = post_import(client, leader, files)  # last year's files again: s1 into c-oak-4a
+    assert answer.status_code == 422, answer.json
+    key = f"enrollments.csv.{line_of(files, 'enrollments.csv', 'e-s1')}.classSourcedId"
+    assert answer.json["errors"][key] == ["Class c-oak-4a is closed (last year's class): it is kept read-only."]
+    assert len(events_of(app_engine, trust)) == before
