@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
+import fathom_api.cycle_schemas as cycle_schemas
 import fathom_api.schemas as schemas
 from fathom_api.access import ASSESSORS, ROSTER_KEEPERS, ROSTER_WRITERS, STAFF_ERASERS, TRUST_WIDE
 from fathom_api.commands import (
@@ -238,20 +239,20 @@ command("/judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS
 SETTING = {"method": "put", "status": 200}
 command("/settings/rollup", schemas.RollupIn, TRUST_WIDE, trust_settings.change_rollup_method, **SETTING)
 command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_trust_settings, **SETTING)
-command("/calendar/{academic_year}", schemas.CalendarIn, TRUST_WIDE, calendar.set_assessment_points, **SETTING)
-command("/summative-scale", schemas.SummativeScaleIn, TRUST_WIDE, summative.define_scale, **SETTING)
+command("/calendar/{academic_year}", cycle_schemas.CalendarIn, TRUST_WIDE, calendar.set_assessment_points, **SETTING)
+command("/summative-scale", cycle_schemas.SummativeScaleIn, TRUST_WIDE, summative.define_scale, **SETTING)
 command("/summative-scale/presets/{preset}", None, TRUST_WIDE, summative.choose_preset, status=200)
-command("/classes/{class_id}/summative", schemas.SummativeGridIn, ASSESSORS, summative.record_grid)
-command("/summative-judgements/{judgement_id}/correction", schemas.SummativeCorrectionIn, ASSESSORS,
+command("/classes/{class_id}/summative", cycle_schemas.SummativeGridIn, ASSESSORS, summative.record_grid)
+command("/summative-judgements/{judgement_id}/correction", cycle_schemas.SummativeCorrectionIn, ASSESSORS,
         summative_amendments.correct_summative)
 command("/summative-judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS,
         summative_amendments.withdraw_summative)
-command("/rollover", schemas.RolloverIn, ROSTER_KEEPERS, rollover.roll_over, status=201,
-        response=schemas.RolloverOut, doc={"responses": {"200": {"description": (
+command("/rollover", cycle_schemas.RolloverIn, ROSTER_KEEPERS, rollover.roll_over, status=201,
+        response=cycle_schemas.RolloverOut, doc={"responses": {"200": {"description": (
             "A dry run, or a roll-over that was done already: nothing appended.")}}})
-command("/rollover/roster", schemas.RolloverRosterQuery, ROSTER_KEEPERS,
+command("/rollover/roster", cycle_schemas.RolloverRosterQuery, ROSTER_KEEPERS,
         with_upload(next_year_roster.roll_over_from_roster, lambda: uploaded_files(ROSTER_FILES)), location="query",
-        response=schemas.RolloverOut, doc={**csv_upload(*ROSTER_FILES), "responses": {"200": {"description": (
+        response=cycle_schemas.RolloverOut, doc={**csv_upload(*ROSTER_FILES), "responses": {"200": {"description": (
             "A dry run, or a roll-over that was done already: nothing appended.")}}})
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
@@ -269,11 +270,11 @@ command("/classes/{class_id}/staff/{staff_sub}", None, ROSTER_KEEPERS, staff.una
 command("/interventions/{intervention_id}/pupils", schemas.InterventionPupilsIn, ASSESSORS,
         interventions.change_pupils)
 command("/interventions/{intervention_id}/end", schemas.InterventionEndIn, ASSESSORS, interventions.end_intervention)
-command("/classes/{class_id}/meetings/{academic_year}/{point_id}/decisions", schemas.MeetingDecisionIn, ASSESSORS,
+command("/classes/{class_id}/meetings/{academic_year}/{point_id}/decisions", cycle_schemas.MeetingDecisionIn, ASSESSORS,
         meetings.record_class_decision)
-command("/schools/{school_id}/meetings/{academic_year}/{point_id}/decisions", schemas.MeetingDecisionIn,
+command("/schools/{school_id}/meetings/{academic_year}/{point_id}/decisions", cycle_schemas.MeetingDecisionIn,
         ("school_leader", "trust_leader"), meetings.record_school_decision)
-command("/meeting-decisions/{decision_id}/review", schemas.MeetingReviewIn, ASSESSORS, meetings.review_decision)
+command("/meeting-decisions/{decision_id}/review", cycle_schemas.MeetingReviewIn, ASSESSORS, meetings.review_decision)
 IMPORT = {"location": "query", "response": schemas.ImportOut}
 command("/objectives/import", schemas.ImportQuery, ROSTER_WRITERS,
         with_upload(framework_import.import_objectives, upload_text), doc=csv_upload("file"), **IMPORT)
@@ -294,7 +295,7 @@ def list_scale_presets() -> list[dict[str, Any]]:
 
 
 @blp.get("/summative-scale/presets")
-@blp.response(200, schemas.SummativePresetOut(many=True))
+@blp.response(200, cycle_schemas.SummativePresetOut(many=True))
 def list_summative_presets() -> list[dict[str, Any]]:
     """Ready-made summative scales, each chosen in one call with ``POST /v1/summative-scale/presets/{preset}``."""
     return [{"preset": key, **preset} for key, preset in SUMMATIVE_PRESETS.items()]
