@@ -24,3 +24,14 @@ class AssessmentPointsSet(EventData):
 
     academic_year = fields.String(required=True)
     points = fields.List(fields.Nested(AssessmentPoint), required=True)
+
+
+class ParentReportCommentWritten(EventData):
+    """The teacher's comment on a pupil's report for parents at one assessment point (stream ``parent_report`` /
+    the pupil id). The comment is free text about a child, so the event carries only its id in
+    ``personal_texts`` (``comment_ref``; None: the report has no comment). A later one replaces it."""
+
+    pupil_id = fields.String(required=True)
+    academic_year = fields.String(required=True)
+    point_id = fields.String(required=True)
+    comment_ref = fields.String(required=True, allow_none=True)

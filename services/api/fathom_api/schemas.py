@@ -14,6 +14,10 @@ YEAR_GROUP = validate.Range(min=0, max=13)
 UPN = validate.Regexp(r"^[A-Z]\d{11}[0-9A-Z]$", error="Not a valid UPN.")
 
 
+MAX_REPORT_COMMENT = 2000
+"""Characters in a comment on a report for parents: a generous paragraph or two."""
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -168,6 +172,16 @@ class CalendarIn(Strict):
     """The academic year's whole list of assessment points, in date order, without overlaps."""
 
     points = fields.List(fields.Nested(AssessmentPointIn), required=True)
+
+
+class ReportCommentIn(Strict):
+    """The teacher's comment on a pupil's report for parents at one assessment point (replaces any earlier one)."""
+
+    academic_year = fields.String(required=True, validate=check_academic_year, metadata={"example": "2026-27"})
+    point_id = fields.String(required=True, metadata={
+        "example": "autumn-1", "description": "An assessment point of the academic year's calendar."})
+    comment = fields.String(required=True, validate=validate.Length(max=MAX_REPORT_COMMENT), metadata={
+        "description": "Written for the pupil's parents; empty: the report has no comment."})
 
 
 class RetirementIn(Strict):

@@ -16,6 +16,7 @@ from fathom_reports.http import (
     class_analysis,
     directory,
     impact,
+    parent_report,
     pooled,
     profile,
     webhooks,
@@ -59,7 +60,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[changes.STREAM_URL_EXTENSION] = settings.stream_url
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     install_read_recording(app, engine)
-    for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory, calendar):
+    for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory, calendar,
+                   parent_report):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
     start_operations_port(app, settings, "reports", database_ready(engine))

@@ -29,6 +29,7 @@ from fathom_shared.read_models.tables import (
     INTERVENTIONS,
     JUDGEMENTS,
     OBJECTIVES,
+    PARENT_REPORT_COMMENTS,
     PUPIL_CLASSES,
     PUPILS,
     SCALES,
@@ -194,6 +195,14 @@ def _assessment_points_set(projection: Projection, event: StoredEvent, data: dic
                                           "sequence": event.sequence})
 
 
+def _parent_report_comment_written(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    """The latest comment is the report's (a pupil's report at a point has one comment, as it has one teacher)."""
+    projection.put(PARENT_REPORT_COMMENTS, {
+        "pupil_id": data["pupil_id"], "academic_year": data["academic_year"], "point_id": data["point_id"],
+        "comment_ref": data["comment_ref"], "written_by_ref": event.metadata.get("actor_ref"),
+        "sequence": event.sequence})
+
+
 def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     projection.put_first(SCORES, {"score_id": event.event_id, **{c: data[c] for c in SCORES.columns[1:6]},
                                   "sequence": event.sequence})
@@ -257,6 +266,7 @@ RULES: dict[str, EventRule] = {
     "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
     "AssessmentPointsSet": EventRule(_assessment_points_set),  # the year's whole list: nothing to load
+    "ParentReportCommentWritten": EventRule(_parent_report_comment_written),  # replaces: nothing to load
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
     "StaffUnassigned": EventRule(_no_read_model),

@@ -95,9 +95,15 @@ TRUST_SETTINGS = Table("rm_trust_settings", (),
 ASSESSMENT_CALENDARS = Table("rm_assessment_calendars", ("academic_year",),
                              ("academic_year", "points", "sequence"))
 """One row per academic year a trust set the assessment points of; ``points`` as the event listed them."""
+PARENT_REPORT_COMMENTS = Table("rm_parent_report_comments", ("pupil_id", "academic_year", "point_id"),
+                               ("pupil_id", "academic_year", "point_id", "comment_ref", "written_by_ref",
+                                "sequence"))
+"""The teacher's comment on a pupil's report for parents at an assessment point: the latest one written.
+``comment_ref``: its id in ``personal_texts`` (None: no comment); ``written_by_ref``: the writer's ``staff_ref``."""
 
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
-                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS)
+                             CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS,
+                             PARENT_REPORT_COMMENTS)
 """The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
 
 PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),

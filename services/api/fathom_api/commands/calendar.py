@@ -15,10 +15,10 @@ from sqlalchemy import Connection
 from fathom_api.access import require_trust_wide
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Invalid
-from fathom_shared.assessment_calendar import AssessmentPoint, calendar_problems
+from fathom_shared.assessment_calendar import AssessmentPoint, calendar_problems, default_points
 from fathom_shared.auth import Principal
-from fathom_shared.event_store import NewEvent
-from fathom_shared.events import serialise
+from fathom_shared.event_store import NewEvent, read_streams
+from fathom_shared.events import serialise, upcast
 
 STREAM = "calendar"
 
@@ -41,3 +41,13 @@ def set_assessment_points(payload: dict[str, Any], academic_year: str) -> Decide
                         resource_id=academic_year)
 
     return decide
+
+
+def points_of(conn: Connection, academic_year: str) -> tuple[AssessmentPoint, ...]:
+    """The year's assessment points as the command side knows them: the last list set on its stream (read from the
+    log, so a command never waits for the projector), or the default half terms until the trust sets its own."""
+    events = read_streams(conn, streams=[(STREAM, academic_year)])
+    if not events:
+        return default_points(academic_year)
+    data = upcast(events[-1].event_type, events[-1].schema_version, events[-1].data)
+    return tuple(map(AssessmentPoint.from_row, data["points"]))
