@@ -101,7 +101,8 @@ def test_the_report_at_a_point_says_strengths_next_steps_and_the_comment(client,
     assert answer.status_code == 200, answer.json
     body = answer.json
     ParentReportSchema().load(body, unknown=RAISE)
-    assert body["pupil"] == {"pupil_id": "ada", "name": "Ada Lovelace", "erased": False, "year_group": 4,
+    assert body["pupil"] == {"pupil_id": "ada", "name": "Ada Lovelace", "erased": False, "school_id": "sch-1",
+                             "class_id": "4A", "year_group": 4,
                              "class_name": "4A", "school_name": "Oak Primary"}
     assert body["point"] == {"point_id": "autumn-1", "name": "Autumn 1", "starts_on": "2026-09-01",
                              "ends_on": "2026-10-31"}

@@ -20,6 +20,9 @@ class ReportPupilSchema(Schema):
     pupil_id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True, metadata={"description": "Null once erased."})
     erased = fields.Boolean(required=True)
+    school_id = fields.String(required=True)
+    class_id = fields.String(required=True, allow_none=True, metadata={
+        "description": "The pupil's class now (null for a leaver): whose teachers may write the comment."})
     year_group = fields.Integer(required=True)
     class_name = fields.String(required=True, allow_none=True, metadata={
         "description": "The class the pupil was in at the point's end (null if none)."})

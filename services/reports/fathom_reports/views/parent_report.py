@@ -107,6 +107,7 @@ def build_parent_report(snapshot: ReportSnapshot, point: AssessmentPoint) -> dic
     return {
         "pupil": {
             "pupil_id": pupil.pupil_id, "name": None if pupil.erased else pupil.name, "erased": pupil.erased,
+            "school_id": pupil.school_id, "class_id": pupil.current_class,
             "year_group": spell.year_group if spell and spell.year_group is not None else pupil.year_group,
             "class_name": spell.name if spell else None, "school_name": snapshot.school_name,
         },
