@@ -133,3 +133,23 @@ def calendar_problems(academic_year: str, points: Sequence[AssessmentPoint]) -> 
 def point_on(points: Sequence[AssessmentPoint], day: date) -> AssessmentPoint | None:
     """The point whose dates include ``day`` (None between points)."""
     return next((point for point in points if point.starts_on <= day <= point.ends_on), None)
+
+
+def previous_academic_year(academic_year: str) -> str:
+    """``2025-26`` for ``2026-27``."""
+    first, _ = year_bounds(academic_year)
+    return academic_year_of(date(first.year - 1, 9, 1))
+
+
+def previous_point(points: Sequence[AssessmentPoint], point_id: str,
+                   last_years: Sequence[AssessmentPoint]) -> tuple[bool, AssessmentPoint] | None:
+    """The point before ``point_id`` in calendar order, crossing academic years: ``(False, point)`` within the
+    year, ``(True, point)`` for the last point of the year before (``last_years``) when ``point_id`` is the
+    first; None when there is none (or ``point_id`` is not one of ``points``)."""
+    ids = [point.point_id for point in points]
+    if point_id not in ids:
+        return None
+    n = ids.index(point_id)
+    if n:
+        return False, points[n - 1]
+    return (True, last_years[-1]) if last_years else None

@@ -26,6 +26,60 @@ class AssessmentPointsSet(EventData):
     points = fields.List(fields.Nested(AssessmentPoint), required=True)
 
 
+class SummativeCode(Schema):
+    code = fields.String(required=True)
+    label = fields.String(required=True)
+    words = fields.String(required=True)
+    rank = fields.Integer(required=True, strict=True)
+
+
+class SummativeScaleChosen(EventData):
+    """The trust's summative scale, whole (stream ``summative_scale`` / ``trust``): it replaces the one before.
+
+    Chosen from a preset or defined by the trust; see :mod:`fathom_shared.summative_scale` for the rules (a code
+    in use keeps its code and rank)."""
+
+    scale_id = fields.String(required=True)
+    name = fields.String(required=True)
+    codes = fields.List(fields.Nested(SummativeCode), required=True)
+    expected_rank = fields.Integer(required=True, strict=True)
+
+
+class SummativeCell(EventData):
+    """What every summative judgement event names: whose judgement, in which subject, at which point. Not an
+    event type itself; the read model keeps one current judgement per such cell."""
+
+    judgement_id = fields.String(required=True)
+    pupil_id = fields.String(required=True)
+    subject = fields.String(required=True)
+    academic_year = fields.String(required=True)
+    point_id = fields.String(required=True)
+
+
+class SummativeJudgementRecorded(SummativeCell):
+    """A teacher's summative code for a pupil in a subject at an assessment point (stream ``summative`` / the
+    pupil id; ``judgement_id`` is the event's id). A later judgement of the same cell replaces it. The source
+    teacher is the event's recorded principal; the optional note is erasable personal text (``note_ref``)."""
+
+    class_id = fields.String(required=True)
+    code = fields.String(required=True)
+    note_ref = fields.String(load_default=None, allow_none=True)
+
+
+class SummativeJudgementCorrected(SummativeCell):
+    """A new code for an earlier judgement (and a new note, when ``note_ref`` is given), with the reason."""
+
+    code = fields.String(required=True)
+    note_ref = fields.String(load_default=None, allow_none=True)
+    reason_ref = fields.String(load_default=None, allow_none=True)
+
+
+class SummativeJudgementWithdrawn(SummativeCell):
+    """An earlier judgement withdrawn with the reason: the cell has no current judgement after it."""
+
+    reason_ref = fields.String(load_default=None, allow_none=True)
+
+
 class ParentReportCommentWritten(EventData):
     """The teacher's comment on a pupil's report for parents at one assessment point (stream ``parent_report`` /
     the pupil id). The comment is free text about a child, so the event carries only its id in

@@ -14,7 +14,14 @@ from typing import Any
 
 from marshmallow import Schema, fields, missing, validate
 
-from fathom_shared.cycle_events import AssessmentPointsSet, ParentReportCommentWritten
+from fathom_shared.cycle_events import (
+    AssessmentPointsSet,
+    ParentReportCommentWritten,
+    SummativeJudgementCorrected,
+    SummativeJudgementRecorded,
+    SummativeJudgementWithdrawn,
+    SummativeScaleChosen,
+)
 from fathom_shared.event_data import EventData
 from fathom_shared.upcasters import (
     Upcaster,
@@ -286,7 +293,9 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         TrustSettingsReset,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
-        StaffAssigned, StaffUnassigned, AssessmentPointsSet, ParentReportCommentWritten,
+        StaffAssigned, StaffUnassigned, AssessmentPointsSet,
+        SummativeScaleChosen, SummativeJudgementRecorded, SummativeJudgementCorrected, SummativeJudgementWithdrawn,
+        ParentReportCommentWritten,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,

@@ -20,7 +20,8 @@ from fathom_shared.read_models.writer import apply_events, apply_from_store
 from tests.rebuild_support import append, history, roster
 
 ARRAY_TYPES = {"integer": "integer", "bigint": "bigint", "numeric": "numeric", "boolean": "boolean",
-               "date": "date", "uuid": "uuid", "jsonb": "jsonb", "text": "text"}
+               "date": "date", "uuid": "uuid", "jsonb": "jsonb", "text": "text",
+               "timestamptz": "timestamp with time zone"}
 
 
 def live_columns(connection: Connection, table: str) -> dict[str, str]:

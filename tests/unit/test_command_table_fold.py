@@ -12,6 +12,7 @@ NOT_ON_COMMAND_TABLES = {
     "JudgementRecorded", "JudgementCorrected", "JudgementWithdrawn", "ObjectiveTaught", "InterventionStarted",
     "InterventionPupilsChanged", "InterventionEnded", "RollupMethodChanged", "TrustSettingsChanged",
     "TrustSettingsReset", "StandardisedScoreRecorded", "StaffErased", "AssessmentPointsSet",
+    "SummativeScaleChosen", "SummativeJudgementRecorded", "SummativeJudgementCorrected", "SummativeJudgementWithdrawn",
     "ParentReportCommentWritten",
 }
 """Events the rules read from the log itself (or, for StaffErased, whose table change the command makes)."""

@@ -30,6 +30,8 @@ from fathom_api.commands import (
     schools,
     scores,
     staff,
+    summative,
+    summative_amendments,
     trust_settings,
 )
 from fathom_api.commands import judgement_amendments as amendments
@@ -42,6 +44,7 @@ from fathom_api.imports.oneroster_files import FILES as ROSTER_FILES
 from fathom_api.refusals import CommandRefused, Conflict, Forbidden, Invalid, InvalidFile, NotFound
 from fathom_api.scale_presets import preset_list
 from fathom_shared.auth import Principal
+from fathom_shared.summative_scale import PRESETS as SUMMATIVE_PRESETS
 from fathom_shared.web.authentication import authenticate_every_request, requires
 from fathom_shared.web.input_refusal import unstorable_text
 from fathom_shared.web.problems import Problem
@@ -225,6 +228,13 @@ SETTING = {"method": "put", "status": 200}
 command("/settings/rollup", schemas.RollupIn, TRUST_WIDE, trust_settings.change_rollup_method, **SETTING)
 command("/settings", schemas.TrustSettingsIn, TRUST_WIDE, trust_settings.change_trust_settings, **SETTING)
 command("/calendar/{academic_year}", schemas.CalendarIn, TRUST_WIDE, calendar.set_assessment_points, **SETTING)
+command("/summative-scale", schemas.SummativeScaleIn, TRUST_WIDE, summative.define_scale, **SETTING)
+command("/summative-scale/presets/{preset}", None, TRUST_WIDE, summative.choose_preset, status=200)
+command("/classes/{class_id}/summative", schemas.SummativeGridIn, ASSESSORS, summative.record_grid)
+command("/summative-judgements/{judgement_id}/correction", schemas.SummativeCorrectionIn, ASSESSORS,
+        summative_amendments.correct_summative)
+command("/summative-judgements/{judgement_id}/withdrawal", schemas.WithdrawalIn, ASSESSORS,
+        summative_amendments.withdraw_summative)
 command("/scales/presets/{preset}", schemas.PresetAdoptIn, ROSTER_WRITERS, scales.adopt_preset)
 command("/scales/{scale_id}/versions", schemas.ScaleVersionIn, ROSTER_WRITERS, scales.new_scale_version)
 command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WRITERS, objectives.retire_objective)
@@ -260,3 +270,10 @@ command("/standardised-scores/import", schemas.ImportQuery, ASSESSORS,
 def list_scale_presets() -> list[dict[str, Any]]:
     """Ready-made scales, each adoptable in one call with ``POST /v1/scales/presets/{preset}``."""
     return preset_list()
+
+
+@blp.get("/summative-scale/presets")
+@blp.response(200, schemas.SummativePresetOut(many=True))
+def list_summative_presets() -> list[dict[str, Any]]:
+    """Ready-made summative scales, each chosen in one call with ``POST /v1/summative-scale/presets/{preset}``."""
+    return [{"preset": key, **preset} for key, preset in SUMMATIVE_PRESETS.items()]

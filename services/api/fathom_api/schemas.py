@@ -117,6 +117,14 @@ class PresetOut(Schema):
     bands = fields.List(fields.Nested(BandIn))
 
 
+class SummativePresetOut(Schema):
+    preset = fields.String()
+    scale_id = fields.String()
+    name = fields.String()
+    codes = fields.List(fields.Nested(lambda: SummativeCodeIn()))
+    expected_rank = fields.Integer()
+
+
 class MoveIn(Strict):
     class_id = identifier(required=True, allow_none=True, metadata={"description": "null: no class."})
     moved_on = fields.Date(required=True)
@@ -172,6 +180,44 @@ class CalendarIn(Strict):
     """The academic year's whole list of assessment points, in date order, without overlaps."""
 
     points = fields.List(fields.Nested(AssessmentPointIn), required=True)
+
+
+class SummativeCodeIn(Strict):
+    code = fields.String(required=True, metadata={"description": "Short, as teachers type it: e.g. EXS."})
+    label = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                          metadata={"description": "For staff, e.g. 'Expected'."})
+    words = fields.String(required=True, validate=validate.Length(min=1, max=300), metadata={
+        "description": "For parents, e.g. 'Working at the expected standard for the year'."})
+    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=-100, max=100),
+                          metadata={"description": "Order of the codes: low = further behind."})
+
+
+class SummativeScaleIn(Strict):
+    """The trust's own summative scale, whole. A code judgements were given keeps its code and rank."""
+
+    scale_id = identifier(load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    codes = fields.List(fields.Nested(SummativeCodeIn), required=True)
+    expected_rank = fields.Integer(required=True, strict=True, metadata={
+        "description": "Codes ranked at or above it are at or above the expected standard."})
+
+
+class SummativeEntryIn(Strict):
+    pupil_id = identifier(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=8),
+                         metadata={"description": "A code of the trust's summative scale (any case)."})
+    note = fields.String(load_default=None, validate=validate.Length(max=1000),
+                         metadata={"description": "Kept as erasable personal text, never in the log."})
+
+
+class SummativeGridIn(Strict):
+    """One subject at one assessment point for pupils of the class: all or nothing."""
+
+    academic_year = fields.String(required=True, validate=check_academic_year, metadata={"example": "2026-27"})
+    point_id = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                             metadata={"description": "One of the year's assessment points (GET /v1/calendar)."})
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    entries = fields.List(fields.Nested(SummativeEntryIn), required=True, validate=validate.Length(min=1))
 
 
 class ReportCommentIn(Strict):
@@ -262,6 +308,14 @@ class CorrectionIn(Strict):
 class WithdrawalIn(Strict):
     reason = reason()
     expected_version = expected_version("pupil")
+
+
+class SummativeCorrectionIn(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=8))
+    note = fields.String(load_default=None, validate=validate.Length(max=1000),
+                         metadata={"description": "A new note; the old one stays if left out."})
+    reason = reason()
+    expected_version = expected_version("summative")
 
 
 ROLLUPS_WITH_N = ("mean_last_n", "secure_n_times")

@@ -22,6 +22,7 @@ from fathom_shared.event_store.recorder import (
     any_matching,
     append_events,
     chain_links,
+    data_values_present,
     event_at,
     events_matching,
     head_sequence,
@@ -45,7 +46,8 @@ from fathom_shared.event_store.replay import replay_events, replay_streams
 
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
-    "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of", "event_at",
+    "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of",
+    "data_values_present", "event_at",
     "event_hash", "events_matching", "hashed_content", "head_sequence", "iter_events", "iter_matching",
     "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_events", "replay_streams", "sequence_at",
     "stream_versions", "verify_chain",

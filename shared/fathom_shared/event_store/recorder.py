@@ -319,6 +319,23 @@ def any_matching(connection: Connection, event_filter: EventFilter) -> bool:
     return bool(connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM events WHERE {where})"), params).scalar_one())
 
 
+def data_values_present(connection: Connection, event_types: Sequence[str], key: str,
+                        values: Sequence[str]) -> set[str]:
+    """Those of ``values`` that ``data->>key`` holds in any of the trust's events of ``event_types``.
+
+    The types (from code, never from a request) are written into the SQL as literals, so a partial index
+    defined on them (``WHERE event_type IN (...)``, see migration ``0016``) can serve the read."""
+    if not values:
+        return set()
+    if not all(event_type.isidentifier() for event_type in event_types):
+        raise ValueError(f"not plain event types: {event_types!r}")
+    types = ", ".join(f"'{event_type}'" for event_type in event_types)
+    rows = connection.execute(text(
+        f"SELECT DISTINCT data->>'{_json_key(key)}' FROM events WHERE trust_id = current_setting('fathom.trust') "
+        f"AND event_type IN ({types}) AND data->>'{_json_key(key)}' = ANY(:values)"), {"values": list(values)})
+    return {row[0] for row in rows}
+
+
 def sequence_at(connection: Connection, moment: datetime) -> int:
     """The last sequence recorded at or before ``moment`` (0: before the trust's first event).
 

@@ -30,7 +30,8 @@ COLUMN_TYPES = {
     "note_ref": "uuid", "evidence_ref_id": "uuid", "reason_ref": "uuid", "recorded_by_ref": "uuid",
     "amended_by_ref": "uuid", "name_ref": "uuid", "lead_ref": "uuid", "outcome_ref": "uuid",
     "groups": "jsonb", "bands": "jsonb", "pupil_ids": "jsonb", "objective_ids": "jsonb", "pupil_joined_on": "jsonb",
-    "points": "jsonb", "comment_ref": "uuid", "written_by_ref": "uuid",
+    "points": "jsonb", "codes": "jsonb", "rank": "integer", "expected_rank": "integer",
+    "recorded_at": "timestamptz", "comment_ref": "uuid", "written_by_ref": "uuid",
 }
 
 PARAMETER = "rows_json"

@@ -35,11 +35,14 @@ from fathom_shared.read_models.tables import (
     SCALES,
     SCHOOLS,
     SCORES,
+    SUMMATIVE_JUDGEMENTS,
+    SUMMATIVE_SCALE,
     TRUST_SETTINGS,
     Key,
     Row,
     Table,
 )
+from fathom_shared.summative_scale import default_scale, ranks
 
 Apply = Callable[[Projection, StoredEvent, dict[str, Any]], None]
 
@@ -195,6 +198,44 @@ def _assessment_points_set(projection: Projection, event: StoredEvent, data: dic
                                           "sequence": event.sequence})
 
 
+def _summative_scale_chosen(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    projection.put(SUMMATIVE_SCALE, {**{c: data[c] for c in SUMMATIVE_SCALE.columns[:4]}, "sequence": event.sequence})
+
+
+def _summative_cell(data: dict[str, Any]) -> Key:
+    """(pupil_id, subject, academic_year, point_id): the key of a summative judgement's row."""
+    return (data["pupil_id"], data["subject"], data["academic_year"], data["point_id"])
+
+
+def _summative_rank(projection: Projection, code: str) -> int | None:
+    """The code's rank in the trust's scale (None only if a scale change raced the judgement past its check)."""
+    return ranks(projection.get(SUMMATIVE_SCALE, ()) or default_scale()).get(code)
+
+
+def _summative_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    """The cell's current judgement, whatever was there: a later judgement of a cell replaces the earlier."""
+    projection.put(SUMMATIVE_JUDGEMENTS, {
+        **dict(zip(SUMMATIVE_JUDGEMENTS.key, _summative_cell(data), strict=True)), "code": data["code"],
+        "rank": _summative_rank(projection, data["code"]), "class_id": data["class_id"],
+        "judgement_id": _uuid(data["judgement_id"]), "note_ref": data["note_ref"],
+        "recorded_by_ref": event.metadata.get("actor_ref"), "recorded_at": event.recorded_at,
+        "sequence": event.sequence})
+
+
+def _summative_amended(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    """A correction changes the cell's code (and note, if it gives one); a withdrawal removes the row. Either
+    changes nothing once a later judgement replaced the one it names (the command API refuses that anyway)."""
+    row = projection.get(SUMMATIVE_JUDGEMENTS, _summative_cell(data))
+    if row is None or row["judgement_id"] != _uuid(data["judgement_id"]):
+        return
+    if event.event_type == "SummativeJudgementWithdrawn":
+        projection.remove(SUMMATIVE_JUDGEMENTS, _summative_cell(data))
+        return
+    projection.put(SUMMATIVE_JUDGEMENTS, {
+        **row, "code": data["code"], "rank": _summative_rank(projection, data["code"]),
+        "note_ref": data["note_ref"] or row["note_ref"], "sequence": event.sequence})
+
+
 def _parent_report_comment_written(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     """The latest comment is the report's (a pupil's report at a point has one comment, as it has one teacher)."""
     projection.put(PARENT_REPORT_COMMENTS, {
@@ -237,6 +278,14 @@ def _judgement(data: dict[str, Any]) -> list[tuple[Table, Key]]:
     return [(JUDGEMENTS, (_uuid(data["judgement_id"]),))]
 
 
+def _summative_scale(_data: dict[str, Any]) -> list[tuple[Table, Key]]:
+    return [(SUMMATIVE_SCALE, ())]
+
+
+def _summative_row_and_scale(data: dict[str, Any]) -> list[tuple[Table, Key]]:
+    return [(SUMMATIVE_JUDGEMENTS, _summative_cell(data)), (SUMMATIVE_SCALE, ())]
+
+
 # event type -> its rule. A type missing here is a poison event.
 RULES: dict[str, EventRule] = {
     "SchoolCreated": EventRule(_columns_of(SCHOOLS)),
@@ -266,6 +315,10 @@ RULES: dict[str, EventRule] = {
     "TrustSettingsReset": EventRule(_trust_settings_reset),
     "StandardisedScoreRecorded": EventRule(_score_recorded),
     "AssessmentPointsSet": EventRule(_assessment_points_set),  # the year's whole list: nothing to load
+    "SummativeScaleChosen": EventRule(_summative_scale_chosen),
+    "SummativeJudgementRecorded": EventRule(_summative_recorded, _summative_scale),
+    "SummativeJudgementCorrected": EventRule(_summative_amended, _summative_row_and_scale),
+    "SummativeJudgementWithdrawn": EventRule(_summative_amended, _summative_row_and_scale),
     "ParentReportCommentWritten": EventRule(_parent_report_comment_written),  # replaces: nothing to load
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),

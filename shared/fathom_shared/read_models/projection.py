@@ -58,6 +58,8 @@ class Projection:
     loaded: Loaded = field(default_factory=Loaded)
     rows: dict[str, dict[Key, Row]] = field(default_factory=dict)
     """Table name -> key -> the row as it stands after the batch."""
+    removed: dict[str, set[Key]] = field(default_factory=dict)
+    """Table name -> keys of rows the batch removed (none of them is also in ``rows``)."""
     rejected: list[Rejected] = field(default_factory=list)
     applied: int = 0
     fresh: dict[CellKey, FreshCell] = field(default_factory=dict)
@@ -74,7 +76,9 @@ class Projection:
 
     def get(self, table: Table, key: Key) -> Row | None:
         row = self.rows.get(table.name, {}).get(key)
-        return row if row is not None else self.loaded.rows.get(table.name, {}).get(key)
+        if row is not None or key in self.removed.get(table.name, ()):
+            return row
+        return self.loaded.rows.get(table.name, {}).get(key)
 
     def require(self, table: Table, key: Key, event: StoredEvent) -> Row:
         row = self.get(table, key)
@@ -83,7 +87,17 @@ class Projection:
         return row
 
     def put(self, table: Table, row: Row) -> None:
-        self.rows.setdefault(table.name, {})[table.key_of(row)] = row
+        key = table.key_of(row)
+        self.rows.setdefault(table.name, {})[key] = row
+        self.removed.get(table.name, set()).discard(key)
+
+    def remove(self, table: Table, key: Key) -> None:
+        """The row of ``key`` is gone after the batch (the writer deletes it, announcing the deletion)."""
+        self.rows.get(table.name, {}).pop(key, None)
+        self.removed.setdefault(table.name, set()).add(key)
+
+    def table_removals(self, table: Table) -> list[Key]:
+        return sorted(self.removed.get(table.name, ()))
 
     def put_first(self, table: Table, row: Row) -> None:
         self.rows.setdefault(table.name, {}).setdefault(table.key_of(row), row)

@@ -95,6 +95,16 @@ TRUST_SETTINGS = Table("rm_trust_settings", (),
 ASSESSMENT_CALENDARS = Table("rm_assessment_calendars", ("academic_year",),
                              ("academic_year", "points", "sequence"))
 """One row per academic year a trust set the assessment points of; ``points`` as the event listed them."""
+SUMMATIVE_SCALE = Table("rm_summative_scale", (), ("scale_id", "name", "codes", "expected_rank", "sequence"))
+"""The trust's summative scale as last chosen; a trust that never chose one has no row (readers serve the
+default, :func:`fathom_shared.summative_scale.default_scale`)."""
+SUMMATIVE_JUDGEMENTS = Table("rm_summative_judgements", ("pupil_id", "subject", "academic_year", "point_id"),
+                             ("pupil_id", "subject", "academic_year", "point_id", "code", "rank", "class_id",
+                              "judgement_id", "note_ref", "recorded_by_ref", "recorded_at", "sequence"))
+"""Each pupil's current summative judgement per subject and assessment point: a later judgement of the cell
+replaces the row, a correction changes its code, a withdrawal removes it. ``rank`` is the code's rank in the
+scale (a code in use never changes rank); ``sequence``: the last event that changed the row."""
+
 PARENT_REPORT_COMMENTS = Table("rm_parent_report_comments", ("pupil_id", "academic_year", "point_id"),
                                ("pupil_id", "academic_year", "point_id", "comment_ref", "written_by_ref",
                                 "sequence"))
@@ -103,7 +113,7 @@ PARENT_REPORT_COMMENTS = Table("rm_parent_report_comments", ("pupil_id", "academ
 
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
                              CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS,
-                             PARENT_REPORT_COMMENTS)
+                             SUMMATIVE_SCALE, SUMMATIVE_JUDGEMENTS, PARENT_REPORT_COMMENTS)
 """The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
 
 PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),

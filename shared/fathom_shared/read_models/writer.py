@@ -64,7 +64,16 @@ def _load_statement(table: Table) -> TextClause:
     return text(sql)
 
 
+def _delete_statement(table: Table) -> TextClause:
+    """``DELETE`` the rows of the given keys, announcing each deleted row (a notice without data)."""
+    keys = ", ".join(f"t.{c}" for c in table.key)
+    return with_notices(f"DELETE FROM {table.name} t USING {unnest(table.key, 'k')} WHERE t.trust_id = :trust_id "
+                        f"AND ({keys}) = ({', '.join(f'k.{c}' for c in table.key)}) RETURNING {keys}",
+                        table.name, table.key, deleted=True)
+
+
 UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
+DELETES: dict[str, TextClause] = {table.name: _delete_statement(table) for table in TABLES if table.key}
 LOADS: dict[str, TextClause] = {table.name: _load_statement(table) for table in TABLES}
 
 _SET_ASIDE = tuple(column for column in DEAD_LETTERS.columns if column != "recorded_at")
@@ -130,12 +139,17 @@ def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> 
 
 
 def write_rows(connection: Connection, trust_id: str, projection: Projection, sequence: int) -> None:
-    """One statement per table that has rows in ``projection``; its changes are announced as of ``sequence``."""
+    """One statement per table that has rows in ``projection`` (and one per table it removed rows of); its
+    changes are announced as of ``sequence``."""
     for table in TABLES:
         rows = projection.table_rows(table)
         if rows:
             connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
                                                      **array_params(table.columns, rows)})
+        if removals := projection.table_removals(table):
+            keys = [dict(zip(table.key, key, strict=True)) for key in removals]
+            connection.execute(DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
+                                                     **array_params(table.key, keys)})
 
 
 def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence[Rejected]) -> None:

@@ -107,6 +107,7 @@ PAGES = (
     Page("class_analysis", "/classes/<class_id>", "class.html", "Class Analysis", "class-analysis",
          pupil_groups=True),
     Page("class_entry", "/classes/<class_id>/entry", "entry.html", "Enter judgements", "entry"),
+    Page("class_summative", "/classes/<class_id>/summative", "entry.html", "Summative codes", "summative"),
     Page("trust_analysis", "/trust", "trust.html", "Trust analysis", "drilldown", {"level": "trust"},
          pupil_groups=True),
     Page("school_analysis", "/schools/<school_id>", "school.html", "School analysis", "drilldown",

@@ -54,7 +54,9 @@ function head(klass) {
   const meta = [yearLabel(klass.year_group), klass.academic_year, school?.name].filter(Boolean).join(" · ");
   mount("class-head", h("p", { class: "class-meta" }, meta),
     asOf() ? null : h("a", { class: "button primary", id: "enter-judgements",
-      href: `/classes/${encodeURIComponent(klass.id)}/entry` }, "Enter judgements"));
+      href: `/classes/${encodeURIComponent(klass.id)}/entry` }, "Enter judgements"),
+    asOf() ? null : h("a", { class: "button", id: "enter-summative",
+      href: `/classes/${encodeURIComponent(klass.id)}/summative` }, "Summative codes"));
 }
 
 // --- rendering --------------------------------------------------------------------------------

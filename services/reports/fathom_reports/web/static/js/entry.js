@@ -106,11 +106,14 @@ function buildPage() {
   ui.gridHolder = h("div", { class: "table-scroll entry-scroll" });
 
   const analysisLink = h("a", { href: `/classes/${encodeURIComponent(classId)}`, class: "button" }, "Class Analysis");
+  const summativeLink = h("a", { href: `/classes/${encodeURIComponent(classId)}/summative`, class: "button",
+    id: "entry-summative" }, "Summative codes");
   mount("view",
     h("form", { class: "panel entry-filters toolbar", id: "entry-filters", "aria-label": "What to enter",
       onsubmit: (event) => event.preventDefault() },
     label("Year group", ui.year), label("Subject", ui.subject), label("Strand", ui.strand),
-    label("Assessed on", ui.date), label("Source", ui.source), h("span", { class: "spacer" }), analysisLink),
+    label("Assessed on", ui.date), label("Source", ui.source), h("span", { class: "spacer" }), analysisLink,
+    summativeLink),
     h("div", { class: "entry-bar", role: "toolbar", "aria-label": "Entry actions", "aria-controls": "entry-grid" },
       h("div", { class: "entry-bar-group" }, ui.count, ui.undo, ui.save),
       h("div", { class: "entry-bar-group" }, ui.selection, ui.selectCol, ui.selectRow, ui.clear),

@@ -1,6 +1,6 @@
 """The teacher's comment on each pupil's report for parents, per assessment point.
 
-Revision ID: 0016_parent_report_comments
+Revision ID: 0017_parent_report_comments
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from alembic import op
 
 from fathom_shared.migrations.tenancy import isolate_tenant_table
 
-revision = "0016_parent_report_comments"
-down_revision = "0015_membership_events"
+revision = "0017_parent_report_comments"
+down_revision = "0016_summative_judgements"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,92 @@
+"""Summative judgements as the read models hold them: the trust's scale, a class's codes at an assessment point
+and the previous one, and the evidence the grid prompts with (``rm_summative_*``, ``rm_pupil_objective``,
+``rm_class_taught``, ``rm_scores``).
+
+One query per table, every pupil of the class at once (``= ANY(:ids)``), inside the caller's read-only snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fathom_reports.loading.calendar import load_points
+from fathom_reports.loading.class_analysis import load_pupils, read_position
+from fathom_reports.loading.personal_texts import text_sql
+from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
+from fathom_shared.assessment_calendar import AssessmentPoint, default_points
+from fathom_shared.read_models.tables import SUMMATIVE_SCALE
+from fathom_shared.summative_scale import default_scale
+
+
+def load_scale(connection: Connection, trust_id: str) -> tuple[dict[str, Any], bool]:
+    """The trust's summative scale, and whether it is the default (the trust never chose one)."""
+    row = connection.execute(text(
+        f"SELECT {SUMMATIVE_SCALE.select_list(('scale_id', 'name', 'codes', 'expected_rank'))} "
+        "FROM rm_summative_scale WHERE trust_id = :trust"), {"trust": trust_id}).one_or_none()
+    return (default_scale(), True) if row is None else (dict(row._mapping), False)
+
+
+def load_calendar(connection: Connection, trust_id: str, academic_year: str) -> tuple[AssessmentPoint, ...]:
+    """The year's points as the trust set them, or the default half terms."""
+    stored = load_points(connection, trust_id, academic_year)
+    return default_points(academic_year) if stored is None else tuple(map(AssessmentPoint.from_row, stored))
+
+
+def load_class(connection: Connection, trust_id: str, class_id: str) -> Any:
+    """The class's read-model row (None when the trust has no such class)."""
+    return connection.execute(text(
+        "SELECT class_id, name, year_group FROM rm_classes WHERE trust_id = :trust AND class_id = :class_id"),
+        {"trust": trust_id, "class_id": class_id}).one_or_none()
+
+
+def load_subjects(connection: Connection, trust_id: str, class_id: str, year_group: int) -> list[str]:
+    """The subjects of the year group's objectives and any the class was given summative codes in, sorted."""
+    return [row[0] for row in connection.execute(text(
+        "SELECT subject FROM rm_objectives WHERE trust_id = :trust AND year_group = :year_group AND NOT retired "
+        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust AND class_id = :class_id "
+        "ORDER BY 1"), {"trust": trust_id, "year_group": year_group, "class_id": class_id})]
+
+
+def load_class_summative(connection: Connection, trust_id: str, klass: Any, subject: str,
+                         at: tuple[str, AssessmentPoint], before: tuple[str, AssessmentPoint] | None,
+                         subjects: Sequence[str]) -> ClassSummative:
+    """The class's current pupils with their codes at ``at`` and ``before`` ((academic year, point) each), the
+    subject's objective evidence (taught to the class up to the point's end) and each pupil's latest score."""
+    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL",
+                         {"trust": trust_id, "class_id": klass.class_id})
+    found = ClassSummative(klass.class_id, klass.name, klass.year_group, pupils, list(subjects),
+                           read_position(connection, trust_id))
+    params = {"trust": trust_id, "ids": [p.pupil_id for p in pupils], "subject": subject,
+              "class_id": klass.class_id, "ends_on": at[1].ends_on}
+    found.codes = _codes(connection, params, at)
+    if before is not None:
+        found.previous = _codes(connection, params, before)
+    found.evidence = {row.pupil_id: Evidence(row.secure, row.judged) for row in connection.execute(text(
+        "SELECT po.pupil_id, count(*) AS judged, count(*) FILTER (WHERE EXISTS (SELECT FROM "
+        "jsonb_array_elements(s.bands) b WHERE (b->>'value')::int = po.value AND (b->>'secure')::boolean)) AS secure "
+        "FROM rm_pupil_objective po JOIN rm_objectives o ON o.trust_id = po.trust_id "
+        "AND o.objective_id = po.objective_id JOIN rm_scales s ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id "
+        "WHERE po.trust_id = :trust AND po.source = 'teacher' AND po.pupil_id = ANY(:ids) "
+        "AND lower(o.subject) = lower(:subject) GROUP BY po.pupil_id"), params)}
+    found.taught = int(connection.execute(text(
+        "SELECT count(DISTINCT t.objective_id) FROM rm_class_taught t JOIN rm_objectives o "
+        "ON o.trust_id = t.trust_id AND o.objective_id = t.objective_id WHERE t.trust_id = :trust "
+        "AND t.class_id = :class_id AND t.taught_on <= :ends_on AND lower(o.subject) = lower(:subject)"),
+        params).scalar_one())
+    found.scores = {row.pupil_id: LatestScore(row.score, row.test, row.taken_on) for row in connection.execute(text(
+        "SELECT DISTINCT ON (pupil_id) pupil_id, score, test, taken_on FROM rm_scores WHERE trust_id = :trust "
+        "AND pupil_id = ANY(:ids) AND lower(subject) = lower(:subject) ORDER BY pupil_id, taken_on DESC, "
+        "sequence DESC"), params)}
+    return found
+
+
+def _codes(connection: Connection, params: Mapping[str, Any], at: tuple[str, AssessmentPoint]) -> dict[str, Code]:
+    rows = connection.execute(text(
+        f"SELECT pupil_id, code, rank, judgement_id::text AS judgement_id, {text_sql('note_ref', 'NULL')} AS note "
+        "FROM rm_summative_judgements WHERE trust_id = :trust AND pupil_id = ANY(:ids) AND subject = :subject "
+        "AND academic_year = :year AND point_id = :point_id"),
+        {**params, "year": at[0], "point_id": at[1].point_id})
+    return {row.pupil_id: Code(row.code, row.rank, row.judgement_id, row.note) for row in rows}

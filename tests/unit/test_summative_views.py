@@ -1,0 +1,46 @@
+"""The summative grid's pure parts: which point a reader means, the point before it, what a change of code is."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from fathom_reports.views.summative import Code, _moved, chosen_point
+from fathom_shared.assessment_calendar import default_points, previous_academic_year, previous_point
+
+POINTS = default_points("2026-27")
+LAST_YEAR = default_points("2025-26")
+
+
+@pytest.mark.parametrize(("point_id", "today", "chosen"), [
+    ("spring-1", date(2026, 9, 5), "spring-1"),
+    (None, date(2026, 11, 5), "autumn-2"),
+    (None, date(2026, 8, 20), "autumn-1"),
+    ("nope", date(2026, 11, 5), None),
+])
+def test_the_point_asked_for_or_todays(point_id, today, chosen):
+    point = chosen_point(POINTS, point_id, today)
+    assert (point and point.point_id) == chosen
+
+
+def test_the_last_begun_point_when_today_falls_between_points():
+    points = (POINTS[0].__class__("a", "A", date(2026, 9, 1), date(2026, 10, 1)),
+              POINTS[0].__class__("b", "B", date(2026, 11, 1), date(2026, 12, 1)))
+    assert chosen_point(points, None, date(2026, 10, 15)).point_id == "a"
+
+
+def test_the_point_before_crosses_into_last_year():
+    assert previous_academic_year("2026-27") == "2025-26" and previous_academic_year("2000-01") == "1999-00"
+    assert previous_point(POINTS, "spring-1", LAST_YEAR) == (False, POINTS[1])
+    assert previous_point(POINTS, "autumn-1", LAST_YEAR) == (True, LAST_YEAR[-1])
+    assert previous_point(POINTS, "autumn-1", ()) is None
+    assert previous_point(POINTS, "nope", LAST_YEAR) is None
+
+
+def test_a_change_of_code_is_up_down_or_same_by_rank_and_nothing_without_both():
+    assert _moved(Code("EXS", 2), Code("WTS", 1)) == "up"
+    assert _moved(Code("WTS", 1), Code("EXS", 2)) == "down"
+    assert _moved(Code("EXS", 2), Code("EXS", 2)) == "same"
+    assert _moved(Code("EXS", 2), None) is None and _moved(None, Code("EXS", 2)) is None
+    assert _moved(Code("X", None), Code("EXS", 2)) is None
