@@ -26,6 +26,7 @@ SCIENCE = {  # objective id: (what parents read, band judged or None when taught
     "y4-sci-circuits": ("Construct a simple series electrical circuit", 2),
     "y4-sci-sound": ("Find patterns between the pitch of a sound and the object that made it", None),
 }
+SUMMATIVE_WORDS = "Working at the expected standard for the year"  # EXS on the trust's (default) scale
 COMMENT = "Asks thoughtful questions in science and explains their reasoning clearly."
 PHONE = {"width": 375, "height": 740}
 BAND_LABELS = ("Emerging", "Developing", "Mastery")
@@ -40,7 +41,8 @@ def command(web: WebSystem, path: str, body: dict) -> dict:
 @pytest.fixture(scope="module")
 def science(web: WebSystem) -> tuple[str, str]:
     """Three Year 4 science objectives in plain words, two taught to 4A in the first half term and judged for the
-    pupil (one secure, one not), one never taught; the (academic year, point) the report is for."""
+    pupil (one secure, one not), one never taught, and the pupil's summative code in science at the point;
+    the (academic year, point) the report is for."""
     calendar = Calendar(date.today())
     day = calendar.autumn1_point.isoformat()  # inside the demo trust's Autumn 1 (from the first day of term)
     for n, (objective_id, (text, _)) in enumerate(SCIENCE.items()):
@@ -52,6 +54,9 @@ def science(web: WebSystem) -> tuple[str, str]:
     answer = command(web, "/v1/judgements", {"judgements": [
         {"pupil_id": PUPIL, "objective_id": objective_id, "value": value, "assessed_on": day}
         for objective_id, (_, value) in SCIENCE.items() if value is not None]})
+    answer = command(web, f"/v1/classes/{CLASS}/summative", {
+        "academic_year": calendar.academic_year, "point_id": "autumn-1", "subject": "science",
+        "entries": [{"pupil_id": PUPIL, "code": "EXS"}]})
     web.wait_applied(answer["last_sequence"])
     return calendar.academic_year, "autumn-1"
 
@@ -81,6 +86,7 @@ def test_a_teacher_writes_the_comment_and_prints_the_report(page, web: WebSystem
     expect(page.locator(".report-comment")).to_contain_text(COMMENT)
 
     science_section = page.locator('.report-subject[data-subject="science"]')
+    expect(science_section.locator(".summative")).to_have_text(f"Overall: {SUMMATIVE_WORDS}.")
     strengths, next_steps = science_section.locator("ul.statements").all()
     assert strengths.locator("li").all_inner_texts() == [SCIENCE["y4-sci-plants"][0]]
     assert next_steps.locator("li").all_inner_texts() == [SCIENCE["y4-sci-circuits"][0]]
@@ -89,6 +95,7 @@ def test_a_teacher_writes_the_comment_and_prints_the_report(page, web: WebSystem
     codes = internal_codes(web)
     assert "Y4SC01" in codes
     assert [code for code in codes if code in report_text] == []
+    assert "EXS" not in report_text
     assert [label for label in BAND_LABELS if label in report_text] == []
     expect(page.locator("#report .band")).to_have_count(0)
     screenshot(page, "parent-report")
@@ -97,12 +104,12 @@ def test_a_teacher_writes_the_comment_and_prints_the_report(page, web: WebSystem
     (test_output / "browser" / "parent-report.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     printed = normalised(" ".join(p.extract_text() for p in reader.pages))
-    for text in (SCIENCE["y4-sci-plants"][0], SCIENCE["y4-sci-circuits"][0], COMMENT, "Strengths", "Next steps",
-                 "Teacher's comment", "Autumn 1"):
+    for text in (SCIENCE["y4-sci-plants"][0], SCIENCE["y4-sci-circuits"][0], COMMENT, SUMMATIVE_WORDS,
+                 "Strengths", "Next steps", "Teacher's comment", "Autumn 1"):
         assert text in printed, text
     for screen_only in ("Download PDF", "Save comment", "Sign out", "Back to the pupil profile", "Calendar"):
         assert screen_only not in printed, screen_only
-    assert [code for code in codes if code in printed] == []
+    assert [code for code in [*codes, "EXS"] if code in printed] == []
 
 
 def test_the_report_fits_a_phone(page, web: WebSystem, science, sign_in, screenshot) -> None:

@@ -109,8 +109,8 @@ def test_the_report_at_a_point_says_strengths_next_steps_and_the_comment(client,
     # By 31 October: multiplication secure; fractions judged developing (the later mastery is November's);
     # area taught, never judged; reading's only judgement was withdrawn. Rounding came later, counting last year.
     assert body["subjects"] == [
-        {"subject": "english", "strengths": [], "next_steps": [statement("e-read")]},
-        {"subject": "maths", "strengths": [statement("m-mult")],
+        {"subject": "english", "summative": None, "strengths": [], "next_steps": [statement("e-read")]},
+        {"subject": "maths", "summative": None, "strengths": [statement("m-mult")],
          "next_steps": [statement("m-frac"), statement("m-area")]},
     ]
     assert body["comment"] == COMMENT
@@ -207,3 +207,24 @@ def test_both_endpoints_are_in_the_openapi_documents(client, reports):
     read = reports.get("/openapi.json").json["paths"]["/v1/pupils/{pupil_id}/report"]["get"]
     assert {p["name"] for p in read["parameters"] if p["in"] == "query"} >= {"academic_year", "point_id"}
     assert {"403", "404", "422"} <= set(read["responses"])
+
+
+def test_each_subjects_summative_code_is_said_in_the_scales_words_for_parents(client, reports, settings, ada,
+                                                                            app_engine, trust):
+    headers = teacher(settings, trust)
+    for subject, code, point in (("maths", "EXS", "autumn-1"), ("science", "gds", "autumn-1"),
+                                 ("english", "WTS", "autumn-2")):
+        answer = client.post("/v1/classes/4A/summative", headers=headers, json={
+            "academic_year": YEAR, "point_id": point, "subject": subject,
+            "entries": [{"pupil_id": "ada", "code": code}]})
+        assert answer.status_code == 201, answer.json
+    project(app_engine, trust)
+
+    subjects = {s["subject"]: s for s in report(reports, headers).json["subjects"]}
+    assert subjects["maths"]["summative"] == "Working at the expected standard for the year"
+    # A code given where nothing was taught or judged still reports the subject; autumn 2's code is not autumn 1's.
+    assert subjects["science"] == {"subject": "science", "summative":
+                                   "Working at greater depth within the expected standard",
+                                   "strengths": [], "next_steps": []}
+    assert subjects["english"]["summative"] is None
+    assert "EXS" not in str(subjects) and "GDS" not in str(subjects)

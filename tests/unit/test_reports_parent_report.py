@@ -27,7 +27,7 @@ def _judged(objective_id: str, value: int, day: date, sequence: int, *, status: 
 
 
 def _report(history, taught, *, erased: bool = False, settings: TrustSettings | None = None,
-            point=AUTUMN_1, comment: str | None = "Kind and curious."):
+            point=AUTUMN_1, comment: str | None = "Kind and curious.", summative: dict[str, str] | None = None):
     pupil = PupilRecord("p1", "Ada Lovelace", erased, "north", "4b", 4, {}, None)
     spells = (ClassSpell("4a", "4A", 4, date(2026, 9, 1), date(2026, 10, 15)),
               ClassSpell("4b", "4B", 4, date(2026, 10, 15), None))
@@ -35,7 +35,7 @@ def _report(history, taught, *, erased: bool = False, settings: TrustSettings | 
                               scales={"edsm": SCALE}, current=(), history=tuple(history), taught=tuple(taught),
                               scores=(), interventions=(), settings=settings or TrustSettings())
     return build_parent_report(ReportSnapshot(profile, "2026-27", default_points("2026-27"), "North School",
-                                              comment), point)
+                                              comment, summative or {}), point)
 
 
 def _texts(report, subject: str, part: str) -> list[str]:
@@ -95,3 +95,11 @@ def test_the_class_is_the_one_the_pupil_was_in_at_the_points_end():
     assert report["pupil"]["class_name"] == "4B"
     report = _report([], [], point=AssessmentPoint("early", "Early", date(2026, 9, 1), date(2026, 10, 1)))
     assert report["pupil"]["class_name"] == "4A"
+
+
+def test_a_summative_code_is_said_in_the_scales_words_and_never_as_the_code():
+    report = _report([_judged("add", 3, date(2026, 10, 1), 1)], [], summative={"Maths": "GDS", "music": "WTS"})
+    assert [(s["subject"], s["summative"]) for s in report["subjects"]] == [
+        ("maths", "Working at greater depth within the expected standard"),
+        ("music", "Working towards the expected standard for the year")]
+    assert "GDS" not in str(report) and "WTS" not in str(report)

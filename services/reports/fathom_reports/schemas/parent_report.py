@@ -37,6 +37,9 @@ class StatementSchema(Schema):
 
 class ReportSubjectSchema(Schema):
     subject = fields.String(required=True)
+    summative = fields.String(required=True, allow_none=True, metadata={
+        "description": "The pupil's summative judgement at the point in the words the trust's summative scale gives "
+                       "parents (e.g. 'Working at the expected standard for the year'); null when none was given."})
     strengths = fields.List(fields.Nested(StatementSchema), required=True, metadata={
         "description": "Objectives the pupil is secure in by the point's end (the trust's rollup of the teacher's "
                        "judgements assessed by then)."})

@@ -8,14 +8,9 @@ from typing import Any
 from fathom_shared.assessment_calendar import AssessmentPoint, default_points
 
 
-def year_points(academic_year: str, stored: Sequence[Mapping[str, Any]] | None) -> tuple[AssessmentPoint, ...]:
-    """``stored``: the points the trust set for the year, or None if it never did (the default half terms)."""
-    return default_points(academic_year) if stored is None else tuple(map(AssessmentPoint.from_row, stored))
-
-
 def calendar_view(academic_year: str, stored: Sequence[Mapping[str, Any]] | None, sequence: int) -> dict[str, Any]:
     """``stored``: the points the trust set for the year (None if it never did: the defaults, marked so)."""
-    points = year_points(academic_year, stored)
+    points = default_points(academic_year) if stored is None else tuple(map(AssessmentPoint.from_row, stored))
     return {"academic_year": academic_year, "default": stored is None, "sequence": sequence,
             "points": [point.view() for point in points]}
 

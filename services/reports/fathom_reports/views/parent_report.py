@@ -3,6 +3,8 @@
 Written for a parent, so it says what the child can do and what comes next in the curriculum's own words, and
 nothing that needs a key: no objective codes, no band labels, no colours. Per subject:
 
+- the **summative judgement in words**: the ``words`` the trust's summative scale gives the pupil's code at the
+  point (never the code itself),
 - **strengths**: objectives the pupil is *secure* in by the point's end, and
 - **next steps**: objectives taught to the pupil (or judged, which means they were worked on) but not yet secure,
 
@@ -17,8 +19,8 @@ objective's scale is. Taught dates follow the pupil's class history (:func:`.pro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -28,18 +30,22 @@ from fathom_reports.views.profile import ClassSpell, ProfileSnapshot, taught_dat
 from fathom_reports.views.values import Objective
 from fathom_shared.assessment_calendar import AssessmentPoint, year_bounds
 from fathom_shared.judgement_state import STATUS, WITHDRAWN
+from fathom_shared.summative_scale import Scale, default_scale
 
 
 @dataclass(frozen=True)
 class ReportSnapshot:
-    """What the report reads: the pupil's profile, the year's assessment points, the school's name and the
-    teacher's comment at the asked point (None: none written, or erased)."""
+    """What the report reads: the pupil's profile, the year's assessment points, the school's name, the
+    teacher's comment at the asked point (None: none written, or erased), the pupil's summative codes there by
+    subject and the trust's summative scale (whose ``words`` are written for parents)."""
 
     profile: ProfileSnapshot
     academic_year: str
     points: tuple[AssessmentPoint, ...]
     school_name: str | None
     comment: str | None
+    summative: Mapping[str, str] = field(default_factory=dict)
+    scale: Scale = field(default_factory=default_scale)
 
 
 def find_point(points: Sequence[AssessmentPoint], point_id: str) -> AssessmentPoint | None:
@@ -103,6 +109,12 @@ def build_parent_report(snapshot: ReportSnapshot, point: AssessmentPoint) -> dic
         objective = objectives.get(objective_id)
         if objective is not None:
             by_subject[objective.subject]["strengths" if secure.get(objective_id) else "next_steps"].append(objective)
+    words = {code["code"]: code["words"] for code in snapshot.scale["codes"]}
+    summative = {subject.lower(): words.get(code) for subject, code in snapshot.summative.items()}
+    reported = {subject.lower() for subject in by_subject}
+    for subject in snapshot.summative:  # a code given where nothing was taught or judged is still reported
+        if subject.lower() not in reported:
+            by_subject[subject] = {"strengths": [], "next_steps": []}
     spell = class_at(profile.class_history, point.ends_on)
     return {
         "pupil": {
@@ -115,7 +127,7 @@ def build_parent_report(snapshot: ReportSnapshot, point: AssessmentPoint) -> dic
         "point": point.view(),
         "sequence": profile.sequence,
         "subjects": [
-            {"subject": subject,
+            {"subject": subject, "summative": summative.get(subject.lower()),
              **{part: [_statement(o) for o in sorted(listed, key=_order)] for part, listed in parts.items()}}
             for subject, parts in sorted(by_subject.items())
         ],

@@ -38,6 +38,7 @@ function subjectSection(subject) {
   const id = `subject-${subject.subject.replace(/[^a-z0-9]+/gi, "-")}`;
   return h("section", { class: "report-subject", "data-subject": subject.subject, "aria-labelledby": id },
     h("h2", { id }, capitalise(subject.subject)),
+    subject.summative ? h("p", { class: "summative" }, h("strong", {}, "Overall: "), subject.summative, ".") : null,
     h("h3", {}, "Strengths"),
     statements(subject.strengths, `Nothing in ${subject.subject} is secure yet this year.`),
     h("h3", {}, "Next steps"),
