@@ -5,8 +5,9 @@ about 30 pupils, 30 maths and 24 English objectives a year, group mixes within t
 seen in trusts (pupil premium 17–33%, SEN ≈15%, EAL 2–40% by school). Judgements come at
 three assessment points (end of last summer term on the previous year's objectives, end of
 autumn 1 and mid autumn 2 on this year's), with a few corrections and a withdrawal, objectives
-taught before they are assessed, an intervention per Year 4 class (one ended, with outcome)
-and an autumn standardised test in maths and reading. Random but seeded.
+taught before they are assessed, an intervention per Year 4 class (one ended, with outcome),
+an autumn standardised test in maths and reading, and summative codes in both subjects at last
+year's final point and this year's latest two. Random but seeded.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def load_demo(api_url: str, token: str, *, pupils_per_class: int = 30, today: da
     class_ids = sorted({p.class_id for p in pupils})
     judgements = _assessments(client, rng, calendar, objectives, pupils, class_ids, progress)
     _scores(client, rng, calendar, pupils)
+    _summative(client, random.Random(seed + 12), calendar, pupils)
     return DemoSummary(school_ids, class_ids, len(pupils), judgements, client.last_sequence)
 
 
@@ -259,6 +261,44 @@ def _intervention(client: Client, calendar: Calendar, class_id: str, members: li
         client.post(f"/v1/interventions/{intervention_id}/end",
                     {"end_date": calendar.autumn1_point.isoformat(),
                      "outcome": "Four of six pupils secure in place value; continue with two."})
+
+
+SUMMATIVE_CUTS = ((-0.75, "WTS"), (0.85, "EXS"))
+"""Where the default scale's codes divide a pupil's standing (ability + the subject's lean + noise): about a fifth
+working towards, a sixth at greater depth, the rest at the expected standard, as a typical primary class."""
+SUMMATIVE_LEAN = {"maths": 0.0, "english": 0.1}
+
+
+def summative_code(standing: float) -> str:
+    return next((code for cut, code in SUMMATIVE_CUTS if standing < cut), "GDS")
+
+
+def summative_points(calendar: Calendar) -> list[tuple[str, str]]:
+    """(academic year, point) of the demo's summative codes: last year's final point, then the two latest points of
+    this year that have begun by today (autumn 1 and 2 from November; autumn 1 alone before)."""
+    begun = [point["point_id"] for point in calendar.assessment_points()
+             if date.fromisoformat(point["starts_on"]) <= calendar.today]
+    last_year = f"{calendar.term_start.year - 1}-{calendar.term_start.year % 100:02d}"
+    return [(last_year, "summer-2"), *((calendar.academic_year, point) for point in begun[-2:])]
+
+
+def _summative(client: Client, rng: random.Random, calendar: Calendar, pupils: list[Pupil]) -> None:
+    """Each class's codes in both subjects at :func:`summative_points`: each pupil's standing drifts a little from
+    point to point, so some move up a code, some down, most stay."""
+    by_class: dict[str, list[Pupil]] = {}
+    for pupil in pupils:
+        by_class.setdefault(pupil.class_id, []).append(pupil)
+    drift = {(p.pupil_id, subject): 0.0 for p in pupils for subject in SUBJECTS}
+    for academic_year, point_id in summative_points(calendar):
+        for class_id, members in sorted(by_class.items()):
+            for subject in SUBJECTS:
+                entries = []
+                for pupil in members:
+                    drift[pupil.pupil_id, subject] += rng.gauss(0, 0.3)
+                    standing = pupil.ability + SUMMATIVE_LEAN[subject] + drift[pupil.pupil_id, subject]
+                    entries.append({"pupil_id": pupil.pupil_id, "code": summative_code(standing)})
+                client.post(f"/v1/classes/{class_id}/summative", {"academic_year": academic_year, "point_id": point_id,
+                                                                   "subject": subject, "entries": entries})
 
 
 def _scores(client: Client, rng: random.Random, calendar: Calendar, pupils: list[Pupil]) -> None:

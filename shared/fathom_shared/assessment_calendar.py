@@ -26,6 +26,9 @@ SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
 ACADEMIC_YEAR = re.compile(r"(\d{4})-(\d{2})")
 """``2026-27``: the academic year from September 2026 to August 2027."""
 NOT_AN_ACADEMIC_YEAR = "Expected an academic year such as 2026-27."
+FIRST_YEARS = (1900, 2998)
+"""The academic years named at all: dates of the year before and after one must exist (``0000-01`` and ``9999-00``
+have none, and were a server error)."""
 POINT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_POINTS = 12
 YEAR_STARTS = (8, 1)
@@ -61,6 +64,8 @@ def first_calendar_year(academic_year: str) -> int | None:
     if match is None:
         return None
     first = int(match.group(1))
+    if not FIRST_YEARS[0] <= first <= FIRST_YEARS[1]:
+        return None
     return first if (first + 1) % 100 == int(match.group(2)) else None
 
 

@@ -3,9 +3,14 @@ as one batch, and sees them come back as the class's current codes; a refused gr
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 import requests
 from playwright.sync_api import expect
 
+from fathom_infra.demo import Calendar as DemoCalendar
+from fathom_infra.demo import summative_points
 from tests.browser.conftest import WebSystem
 from tests.support import bearer
 
@@ -89,3 +94,19 @@ def test_an_unknown_code_is_not_typed_and_a_refused_save_marks_the_pupil(page, w
     expect(first.locator("td.summative-cell")).to_have_attribute("aria-invalid", "true")
     expect(first.locator("td.row-errors")).to_have_text("Pupil has left.")
     assert all(p["code"] is None for p in grid(web, "summer-1")["pupils"])
+
+
+def test_the_demo_class_opens_on_todays_point_with_its_codes_and_the_previous_ones(page, web: WebSystem,
+                                                                                    sign_in) -> None:
+    sign_in(page, f"teacher:{CLASS}")
+    page.goto(f"/classes/{CLASS}/summative")
+    page.locator("td.summative-cell").first.wait_for()
+    answer = requests.get(f"{web.url}/v1/classes/{CLASS}/summative", timeout=60,
+                          headers=bearer(web.token(["teacher"], classes=[CLASS]))).json()
+    point = (answer["point"]["academic_year"], answer["point"]["point_id"])
+    if point not in summative_points(DemoCalendar(date.today())):
+        pytest.skip(f"today's point {point} is before the demo's first this year")
+    assert all(p["code"] in {"WTS", "EXS", "GDS"} for p in answer["pupils"])
+    assert all(p["previous_code"] in {"WTS", "EXS", "GDS"} for p in answer["pupils"])
+    expect(page.locator("td.summative-cell .current")).to_have_count(len(answer["pupils"]))
+    expect(page.locator("#summative-point")).to_have_value(answer["point"]["point_id"])

@@ -98,6 +98,7 @@ def test_the_grid_exports_as_csv(reports, settings, recorded):
 @pytest.mark.parametrize(("query", "field"), [
     ({"academic_year": YEAR, "point_id": "spring"}, "query.point_id"),
     ({"academic_year": "2026"}, "query.academic_year"),
+    ({"academic_year": "0000-01"}, "query.academic_year"),
     ({"academic_year": YEAR, "colour": "red"}, "query.colour"),
 ])
 def test_a_bad_query_names_the_argument(reports, settings, recorded, query, field):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from fathom_infra.demo import Calendar as DemoCalendar
+from fathom_infra.demo import summative_code, summative_points
 from fathom_shared.assessment_calendar import (
     AssessmentPoint,
     academic_year_of,
@@ -24,7 +26,8 @@ from fathom_shared.read_models.tables import ASSESSMENT_CALENDARS
 
 
 @pytest.mark.parametrize(("text", "first"), [("2026-27", 2026), ("1999-00", 1999), ("2026-28", None),
-                                             ("2026/27", None), ("26-27", None), ("2026-27 ", None)])
+                                             ("2026/27", None), ("26-27", None), ("2026-27 ", None),
+                                             ("0000-01", None), ("9999-00", None), ("1900-01", 1900)])
 def test_an_academic_year_is_two_consecutive_years(text, first):
     assert first_calendar_year(text) == first
 
@@ -96,3 +99,22 @@ def test_the_demo_trusts_half_terms_are_a_calendar(today):
     points = [AssessmentPoint.from_row(p) for p in demo.assessment_points()]
     assert calendar_problems(demo.academic_year, points) == {}
     assert point_on(points, demo.autumn1_point) == points[0]
+
+
+@pytest.mark.parametrize(("today", "points"), [
+    (date(2026, 12, 2), [("2025-26", "summer-2"), ("2026-27", "autumn-1"), ("2026-27", "autumn-2")]),
+    (date(2026, 9, 20), [("2025-26", "summer-2"), ("2026-27", "autumn-1")]),
+    (date(2027, 3, 1), [("2025-26", "summer-2"), ("2026-27", "spring-1"), ("2026-27", "spring-2")]),
+])
+def test_the_demo_trust_has_codes_at_last_years_final_point_and_this_years_latest_two(today, points):
+    demo = DemoCalendar(today)
+    assert summative_points(demo) == points
+    calendar = [AssessmentPoint.from_row(p) for p in demo.assessment_points()]
+    assert all(point_id in {p.point_id for p in calendar} for year, point_id in points if year == demo.academic_year)
+
+
+def test_the_demo_codes_spread_as_a_class_does():
+    rng = random.Random(1)
+    codes = [summative_code(rng.gauss(0, 0.8)) for _ in range(2000)]
+    shares = {code: codes.count(code) / len(codes) for code in ("WTS", "EXS", "GDS")}
+    assert 0.1 < shares["WTS"] < 0.3 and 0.5 < shares["EXS"] < 0.8 and 0.05 < shares["GDS"] < 0.25
