@@ -33,7 +33,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
-SCREENSHOTS := sign-in class-analysis grid-entry trust school pupil-profile intervention audit judgement-history class-as-of
+SCREENSHOTS := sign-in class-analysis grid-entry trust school pupil-profile intervention audit judgement-history class-as-of \
+               parent-report parent-report-phone
 
 ## Refresh the README's screenshots from a browser test run (needs Chromium).
 screenshots: $(STAMP)

@@ -128,3 +128,21 @@ class ClassClosed(EventData):
 
     class_id = fields.String(required=True)
     closed_on = fields.Date(required=True)
+
+
+class ParentReportCommentWritten(EventData):
+    """The teacher's comment on a pupil's report for parents at one assessment point (stream ``parent_report`` /
+    the pupil id). The comment is free text about a child, so the event carries only its id in
+    ``personal_texts`` (``comment_ref``; None: the report has no comment). A later one replaces it."""
+
+    pupil_id = fields.String(required=True)
+    academic_year = fields.String(required=True)
+    point_id = fields.String(required=True)
+    comment_ref = fields.String(required=True, allow_none=True)
+
+
+CYCLE_EVENTS: tuple[type[EventData], ...] = (
+    AssessmentPointsSet, ClassClosed, MeetingDecisionRecorded, MeetingDecisionReviewed, SummativeScaleChosen,
+    SummativeJudgementRecorded, SummativeJudgementCorrected, SummativeJudgementWithdrawn, ParentReportCommentWritten,
+)
+"""The cycle's event types (:data:`fathom_shared.events.EVENT_SCHEMAS` lists them with the rest)."""

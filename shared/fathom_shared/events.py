@@ -14,16 +14,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, missing, validate
 
-from fathom_shared.cycle_events import (
-    AssessmentPointsSet,
-    ClassClosed,
-    MeetingDecisionRecorded,
-    MeetingDecisionReviewed,
-    SummativeJudgementCorrected,
-    SummativeJudgementRecorded,
-    SummativeJudgementWithdrawn,
-    SummativeScaleChosen,
-)
+from fathom_shared.cycle_events import CYCLE_EVENTS
 from fathom_shared.event_data import EventData
 from fathom_shared.upcasters import (
     Upcaster,
@@ -295,9 +286,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
         TrustSettingsReset,
         PupilMoved, PupilLeft, PupilGroupsChanged, PupilErased, InterventionPupilsChanged, InterventionEnded,
         StandardisedScoreRecorded, StaffErased,
-        StaffAssigned, StaffUnassigned, AssessmentPointsSet, ClassClosed,
-        MeetingDecisionRecorded, MeetingDecisionReviewed,
-        SummativeScaleChosen, SummativeJudgementRecorded, SummativeJudgementCorrected, SummativeJudgementWithdrawn,
+        StaffAssigned, StaffUnassigned, *CYCLE_EVENTS,
     )
 }
 CURRENT_VERSION: dict[str, int] = {**dict.fromkeys(EVENT_SCHEMAS, 1), "JudgementRecorded": 3, "JudgementCorrected": 2,

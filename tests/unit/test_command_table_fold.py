@@ -14,6 +14,7 @@ NOT_ON_COMMAND_TABLES = {
     "TrustSettingsReset", "StandardisedScoreRecorded", "StaffErased", "AssessmentPointsSet",
     "MeetingDecisionRecorded", "MeetingDecisionReviewed",
     "SummativeScaleChosen", "SummativeJudgementRecorded", "SummativeJudgementCorrected", "SummativeJudgementWithdrawn",
+    "ParentReportCommentWritten",
 }
 """Events the rules read from the log itself (or, for StaffErased, whose table change the command makes)."""
 

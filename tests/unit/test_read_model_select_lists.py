@@ -77,4 +77,5 @@ def test_trust_settings_default_to_the_tables_defaults() -> None:
 def test_the_change_feed_lists_models_in_the_documented_order() -> None:
     assert MODELS == ("schools", "classes", "pupils", "pupil_classes", "scales", "objectives", "judgements",
                       "pupil_objective", "class_taught", "interventions", "scores", "trust_settings",
-                      "assessment_calendars", "meeting_decisions", "summative_scale", "summative_judgements")
+                      "assessment_calendars", "meeting_decisions", "summative_scale", "summative_judgements",
+                      "parent_report_comments")

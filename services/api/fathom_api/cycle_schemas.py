@@ -13,6 +13,7 @@ from fathom_shared.assessment_calendar import POINT_ID, check_academic_year
 from fathom_shared.cycle_events import DECISION_KINDS, REVIEW_OUTCOMES
 
 MAX_ROLLOVER_PUPILS = 20000
+MAX_REPORT_COMMENT = 2000
 
 
 class SummativePresetOut(Schema):
@@ -191,3 +192,13 @@ class RolloverOut(WriteOut):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     import_ = fields.Dict(attribute="import", data_key="import", metadata={
         "description": "From next year's roster only: the import's counts per kind (as POST /v1/roster/import)."})
+
+
+class ReportCommentIn(Strict):
+    """The teacher's comment on a pupil's report for parents at one assessment point (replaces any earlier one)."""
+
+    academic_year = fields.String(required=True, validate=check_academic_year, metadata={"example": "2026-27"})
+    point_id = fields.String(required=True, metadata={
+        "example": "autumn-1", "description": "An assessment point of the academic year's calendar."})
+    comment = fields.String(required=True, validate=validate.Length(max=MAX_REPORT_COMMENT), metadata={
+        "description": "Written for the pupil's parents; empty: the report has no comment."})

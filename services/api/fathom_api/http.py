@@ -26,6 +26,7 @@ from fathom_api.commands import (
     judgements,
     meetings,
     objectives,
+    parent_reports,
     pupils,
     rollover,
     scales,
@@ -260,6 +261,8 @@ command("/objectives/{objective_id}/retirement", schemas.RetirementIn, ROSTER_WR
 command("/pupils/{pupil_id}/move", schemas.MoveIn, ROSTER_KEEPERS, pupils.move_pupil)
 command("/pupils/{pupil_id}/leaving", schemas.LeavingIn, ROSTER_KEEPERS, pupils.record_leaving)
 command("/pupils/{pupil_id}/groups", schemas.GroupsChangeIn, ROSTER_KEEPERS, pupils.change_groups, **SETTING)
+command("/pupils/{pupil_id}/report-comment", cycle_schemas.ReportCommentIn, ASSESSORS,
+        parent_reports.write_report_comment, **SETTING)
 command("/pupils/{pupil_id}/personal-data", None, ROSTER_KEEPERS, pupils.erase_personal_data,
         method="delete", status=200)
 command("/staff/{staff_sub}/personal-data", None, STAFF_ERASERS, staff.erase_staff_member,

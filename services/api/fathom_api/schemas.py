@@ -14,6 +14,9 @@ YEAR_GROUP = validate.Range(min=0, max=13)
 UPN = validate.Regexp(r"^[A-Z]\d{11}[0-9A-Z]$", error="Not a valid UPN.")
 
 
+"""Characters in a comment on a report for parents: a generous paragraph or two."""
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE

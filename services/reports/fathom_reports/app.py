@@ -17,6 +17,7 @@ from fathom_reports.http import (
     directory,
     impact,
     meetings,
+    parent_report,
     pooled,
     profile,
     summative,
@@ -62,7 +63,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     install_read_recording(app, engine)
     for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory, calendar,
-                   meetings, summative):
+                   meetings, summative, parent_report):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
     start_operations_port(app, settings, "reports", database_ready(engine))

@@ -33,6 +33,7 @@ COLUMN_TYPES = {
     "points": "jsonb", "text_ref": "uuid", "owner_ref": "uuid", "review_note_ref": "uuid", "reviewed_by_ref": "uuid",
     "recorded_at": "timestamptz", "reviewed_at": "timestamptz", "reviewed_sequence": "bigint",
     "codes": "jsonb", "rank": "integer", "expected_rank": "integer",
+    "comment_ref": "uuid", "written_by_ref": "uuid",
 }
 
 PARAMETER = "rows_json"

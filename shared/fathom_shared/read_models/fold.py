@@ -30,6 +30,7 @@ from fathom_shared.read_models.tables import (
     JUDGEMENTS,
     MEETING_DECISIONS,
     OBJECTIVES,
+    PARENT_REPORT_COMMENTS,
     PUPIL_CLASSES,
     PUPILS,
     SCALES,
@@ -264,6 +265,14 @@ def _summative_amended(projection: Projection, event: StoredEvent, data: dict[st
         "note_ref": data["note_ref"] or row["note_ref"], "sequence": event.sequence})
 
 
+def _parent_report_comment_written(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
+    """The latest comment is the report's (a pupil's report at a point has one comment, as it has one teacher)."""
+    projection.put(PARENT_REPORT_COMMENTS, {
+        "pupil_id": data["pupil_id"], "academic_year": data["academic_year"], "point_id": data["point_id"],
+        "comment_ref": data["comment_ref"], "written_by_ref": event.metadata.get("actor_ref"),
+        "sequence": event.sequence})
+
+
 def _score_recorded(projection: Projection, event: StoredEvent, data: dict[str, Any]) -> None:
     projection.put_first(SCORES, {"score_id": event.event_id, **{c: data[c] for c in SCORES.columns[1:6]},
                                   "sequence": event.sequence})
@@ -343,6 +352,7 @@ RULES: dict[str, EventRule] = {
     "SummativeJudgementRecorded": EventRule(_summative_recorded, _summative_scale),
     "SummativeJudgementCorrected": EventRule(_summative_amended, _summative_row_and_scale),
     "SummativeJudgementWithdrawn": EventRule(_summative_amended, _summative_row_and_scale),
+    "ParentReportCommentWritten": EventRule(_parent_report_comment_written),  # replaces: nothing to load
     # Who may write for a class is command-side (staff_assignments); these are in the log for auditors.
     "StaffAssigned": EventRule(_no_read_model),
     "StaffUnassigned": EventRule(_no_read_model),

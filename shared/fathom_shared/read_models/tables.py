@@ -115,9 +115,15 @@ SUMMATIVE_JUDGEMENTS = Table("rm_summative_judgements", ("pupil_id", "subject", 
 replaces the row, a correction changes its code, a withdrawal removes it. ``rank`` is the code's rank in the
 scale (a code in use never changes rank); ``sequence``: the last event that changed the row."""
 
+PARENT_REPORT_COMMENTS = Table("rm_parent_report_comments", ("pupil_id", "academic_year", "point_id"),
+                               ("pupil_id", "academic_year", "point_id", "comment_ref", "written_by_ref",
+                                "sequence"))
+"""The teacher's comment on a pupil's report for parents at an assessment point: the latest one written.
+``comment_ref``: its id in ``personal_texts`` (None: no comment); ``written_by_ref``: the writer's ``staff_ref``."""
+
 TABLES: tuple[Table, ...] = (SCHOOLS, CLASSES, PUPILS, PUPIL_CLASSES, SCALES, OBJECTIVES, JUDGEMENTS,
                              CLASS_TAUGHT, INTERVENTIONS, SCORES, TRUST_SETTINGS, ASSESSMENT_CALENDARS,
-                             MEETING_DECISIONS, SUMMATIVE_SCALE, SUMMATIVE_JUDGEMENTS)
+                             MEETING_DECISIONS, SUMMATIVE_SCALE, SUMMATIVE_JUDGEMENTS, PARENT_REPORT_COMMENTS)
 """The tables the fold fills, written in this order; ``rm_pupil_objective`` is derived afterwards."""
 
 PUPIL_OBJECTIVE = Table("rm_pupil_objective", ("pupil_id", "objective_id", "source"),

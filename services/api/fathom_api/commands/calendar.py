@@ -44,11 +44,10 @@ def set_assessment_points(payload: dict[str, Any], academic_year: str) -> Decide
 
 
 def calendar_points(conn: Connection, academic_year: str) -> tuple[AssessmentPoint, ...]:
-    """The year's points as its stream last set them (the log is the command side's calendar), or the six
-    default half terms for a year the trust never set."""
+    """The year's assessment points as the command side knows them: the last list set on its stream (read from the
+    log, so a command never waits for the projector), or the default half terms until the trust sets its own."""
     events = read_streams(conn, streams=[(STREAM, academic_year)])
     if not events:
         return default_points(academic_year)
-    last = events[-1]
-    points = upcast(last.event_type, last.schema_version, last.data)["points"]
-    return tuple(AssessmentPoint(**point) for point in points)
+    data = upcast(events[-1].event_type, events[-1].schema_version, events[-1].data)
+    return tuple(map(AssessmentPoint.from_row, data["points"]))

@@ -115,6 +115,7 @@ PAGES = (
     Page("school_analysis", "/schools/<school_id>", "school.html", "School analysis", "drilldown",
          {"level": "school"}, pupil_groups=True),
     Page("pupil_profile", "/pupils/<pupil_id>", "pupil.html", "Pupil profile", "pupil"),
+    Page("parent_report", "/pupils/<pupil_id>/report", "report.html", "Report for parents", "report"),
     Page("intervention", "/interventions/<intervention_id>", "intervention.html", "Intervention", "intervention"),
     Page("audit", "/audit", "audit.html", "Audit", "audit"),
     Page("calendar", "/calendar", "calendar.html", "Assessment calendar", "calendar"),

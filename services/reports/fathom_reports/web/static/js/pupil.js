@@ -49,8 +49,10 @@ function header(profile, directory) {
       pupil.erased ? h("p", { class: "left-note" }, "Erased from the roster on request: the name is not kept, the "
         + "judgements still count.") : null,
       spells),
-    h("div", { class: "pupil-actions" }, csvLink(`/v1/pupils/${encodeURIComponent(PUPIL_ID)}`, {},
-      "Download judgement history (CSV)")));
+    h("div", { class: "pupil-actions" },
+      h("a", { class: "button", id: "parent-report-link", href: `/pupils/${encodeURIComponent(PUPIL_ID)}/report` },
+        "Report for parents"),
+      csvLink(`/v1/pupils/${encodeURIComponent(PUPIL_ID)}`, {}, "Download judgement history (CSV)")));
 }
 
 function interventionsSection(profile) {
