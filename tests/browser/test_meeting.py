@@ -48,7 +48,18 @@ def test_a_teacher_reads_the_meeting_and_records_a_decision(page, web: WebSystem
             "href", f"/pupils/{pupil['pupil_id']}")
     expect(page.locator("#gaps-title")).to_be_visible()  # the Class Analysis's panels, for the subject
 
-    before = len(api(web, f"/v1/classes/{CLASS}/meetings/{point['academic_year']}/{point['point_id']}")["decisions"])
+    meeting = api(web, f"/v1/classes/{CLASS}/meetings/{point['academic_year']}/{point['point_id']}")
+    previous = meeting["previous_meeting"]["decisions"]  # the demo's meeting at the last completed point
+    shown = page.locator("#previous-meeting li.decision")
+    expect(shown).to_have_count(len(previous))
+    for decision in previous:
+        item = page.locator(f'#previous-meeting li[data-decision-id="{decision["decision_id"]}"]')
+        expect(item).to_have_attribute("data-status", decision["status"])
+        if decision["intervention_id"]:
+            expect(item.locator(".impact")).to_contain_text("Impact: secure")
+        if decision["status"] != "reviewed":
+            expect(item.locator("form.review-form")).to_have_count(1)
+    before = len(meeting["decisions"])
     page.select_option("#decision-kind", "pupil_to_watch")
     page.fill("#decision-text", "Watch fractions confidence after the move down")
     page.select_option("#decision-pupils", [first["pupil_id"]])
@@ -78,3 +89,25 @@ def test_a_leader_sees_the_schools_decisions_with_the_overdue_marked(page, web: 
     page.locator("#decisions-overdue").check()
     page.wait_for_url("**overdue=true**")
     expect(page.locator("#decision-list li.decision, p.empty")).to_have_count(max(len(overdue), 1))
+
+
+def test_a_pupils_codes_across_the_years_are_on_the_profile_timeline(page, web: WebSystem, sign_in) -> None:
+    """Year to year: the demo pupil's codes at last year's final point and this year's points, on the timeline's
+    own time axis (a box per point, in date order) and written out beside it."""
+    pupil_id = f"{CLASS}-p01"
+    profile = api(web, f"/v1/pupils/{pupil_id}")
+    maths = [c for c in profile["summative"] if c["subject"] == "maths"]
+    assert len({c["academic_year"] for c in maths}) == 2, "the demo has last year's codes and this year's"
+    sign_in(page, f"teacher:{CLASS}")
+    page.goto(f"/pupils/{pupil_id}")
+    chart = page.locator('svg.timeline[data-subject="maths"]')
+    boxes = chart.locator("g.summative-code")
+    expect(boxes).to_have_count(len(maths))
+    for n, code in enumerate(maths):
+        expect(boxes.nth(n)).to_have_attribute("data-code", code["code"])
+        expect(boxes.nth(n)).to_have_attribute("data-academic-year", code["academic_year"])
+    xs = [float(boxes.nth(n).locator("rect").get_attribute("x")) for n in range(len(maths))]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs), "placed along the time axis, earliest first"
+    trail = page.locator('p.summative-trail[data-subject="maths"] .summative-step')
+    expect(trail).to_have_count(len(maths))
+    expect(trail.first).to_contain_text(maths[0]["code"])

@@ -83,7 +83,7 @@ function recordForm(grid, directory, base, reload) {
   const review = h("select", { name: "review_point_id", id: "decision-review-point" },
     later.map((p, index) => h("option", { value: p.point_id, selected: index === Math.min(1, later.length - 1) }, p.name)));
   const intervention = h("input", { name: "intervention_id", id: "decision-intervention", type: "text",
-    placeholder: "e.g. 4A-number-boost" });
+    list: "class-interventions", placeholder: "Start it from a suggested group below, then name it here" });
   const pupils = h("select", { name: "pupil_ids", id: "decision-pupils", multiple: true, size: 6 },
     grid.pupils.map((p) => h("option", { value: p.pupil_id }, p.name || p.pupil_id)));
   const field = (label, control, id) => h("div", { class: "field" }, h("label", { for: id }, label), control);

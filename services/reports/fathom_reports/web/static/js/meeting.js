@@ -54,6 +54,8 @@ load(async () => {
   analysisState.subject = grid.subject;
   getClassAnalysis(ANALYSIS, analysisQuery()).then((analysis) => {
     setCurrent(analysis);
+    document.getElementById("view").append(h("datalist", { id: "class-interventions" },
+      analysis.interventions.map((iv) => h("option", { value: iv.intervention_id }, iv.name ?? ""))));
     mount(holders.gaps, gapsPanel(analysis));
     mount(holders.groups, groupsPanel(analysis));
   }, failed(holders.gaps));
