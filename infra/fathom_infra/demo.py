@@ -6,12 +6,14 @@ seen in trusts (pupil premium 17–33%, SEN ≈15%, EAL 2–40% by school). Judg
 three assessment points (end of last summer term on the previous year's objectives, end of
 autumn 1 and mid autumn 2 on this year's), with a few corrections and a withdrawal, objectives
 taught before they are assessed, an intervention per Year 4 class (one ended, with outcome),
-an autumn standardised test in maths and reading, and summative codes in both subjects at last
-year's final point and this year's latest two. Random but seeded.
+an autumn standardised test in maths and reading, summative codes in both subjects at last
+year's final point and this year's latest two, and a pupil progress meeting per class at the last
+completed point with a few decisions, some of them reviewed at the next point. Random but seeded.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
@@ -138,6 +140,7 @@ def load_demo(api_url: str, token: str, *, pupils_per_class: int = 30, today: da
     judgements = _assessments(client, rng, calendar, objectives, pupils, class_ids, progress)
     _scores(client, rng, calendar, pupils)
     _summative(client, random.Random(seed + 12), calendar, pupils)
+    _meetings(client, calendar, pupils, objectives, token_sub(token))
     return DemoSummary(school_ids, class_ids, len(pupils), judgements, client.last_sequence)
 
 
@@ -309,3 +312,69 @@ def _scores(client: Client, rng: random.Random, calendar: Calendar, pupils: list
               for p in pupils for subject in SUBJECTS]
     for start in range(0, len(scores), 500):
         client.post("/v1/standardised-scores", {"scores": scores[start:start + 500]})
+
+
+def token_sub(token: str) -> str:
+    """Who the loader's bearer token names (a member of staff once they have recorded anything): the demo
+    meetings' decisions' owner. Read, not verified: the API verifies it."""
+    payload = token.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+
+
+def completed_meeting_point(calendar: Calendar) -> tuple[str, str, str | None] | None:
+    """(academic year, point, the point after it or None) of the demo's meetings: this year's last point that has
+    ended by today (None before the first has ended)."""
+    points = [point["point_id"] for point in calendar.assessment_points()]
+    ended = [point["point_id"] for point in calendar.assessment_points()
+             if date.fromisoformat(point["ends_on"]) < calendar.today]
+    if not ended:
+        return None
+    at = points.index(ended[-1])
+    return calendar.academic_year, ended[-1], points[at + 1] if at + 1 < len(points) else None
+
+
+def _meetings(client: Client, calendar: Calendar, pupils: list[Pupil], objectives: dict[tuple[int, str], list[str]],
+              owner: str) -> None:
+    """Each class's meeting at :func:`completed_meeting_point`: a teaching change, an intervention started (the
+    Year 4 classes' number boost; elsewhere a small catch-up group started here), a pupil to watch (the class's
+    lowest standing) and a professional-learning need whose review was due at that same meeting (so leaders see
+    one overdue). At the next point the teaching change is reviewed done and the intervention continues; the
+    pupil to watch stays open. Deterministic: no randomness, ids from the class."""
+    found = completed_meeting_point(calendar)
+    if found is None:
+        return
+    academic_year, point_id, next_point = found
+    review_at = next_point or point_id
+    by_class: dict[str, list[Pupil]] = {}
+    for pupil in pupils:
+        by_class.setdefault(pupil.class_id, []).append(pupil)
+    for class_id, members in sorted(by_class.items()):
+        lowest = sorted(members, key=lambda p: (p.ability, p.pupil_id))
+        if class_id.split("-y")[1].startswith("4"):
+            intervention_id = f"{class_id}-number-boost"
+        else:
+            intervention_id = f"{class_id}-catch-up"
+            client.post("/v1/interventions", {
+                "id": intervention_id, "name": "Catch-up group", "lead": "Mr Patel",
+                "pupil_ids": [p.pupil_id for p in lowest[:3]],
+                "objective_ids": objectives[(members[0].year, "maths")][:2],
+                "start_date": calendar.autumn1_point.isoformat()})
+        path = f"/v1/classes/{class_id}/meetings/{academic_year}/{point_id}/decisions"
+        decisions = [
+            {"id": f"{class_id}-{point_id}-teaching", "kind": "teaching_change", "review_point_id": review_at,
+             "text": "Model written methods on the board before independent work; more concrete resources."},
+            {"id": f"{class_id}-{point_id}-intervention", "kind": "intervention_started", "review_point_id": review_at,
+             "intervention_id": intervention_id, "text": "Small-group number sessions three times a week.",
+             "pupil_ids": [p.pupil_id for p in lowest[:3]]},
+            {"id": f"{class_id}-{point_id}-watch", "kind": "pupil_to_watch", "review_point_id": review_at,
+             "text": "Check reading at home and confidence in lessons.", "pupil_ids": [lowest[0].pupil_id]},
+            {"id": f"{class_id}-{point_id}-learning", "kind": "professional_learning", "review_point_id": point_id,
+             "text": "Teaching assistant training on the number intervention materials."},
+        ]
+        for decision in decisions:
+            client.post(path, {**decision, "owner": owner})
+        if next_point is not None:
+            client.post(f"/v1/meeting-decisions/{class_id}-{point_id}-teaching/review",
+                        {"outcome": "done", "note": "Modelled daily; more pupils now work independently."})
+            client.post(f"/v1/meeting-decisions/{class_id}-{point_id}-intervention/review",
+                        {"outcome": "continue", "note": "Two of three more secure in place value; continue to spring."})

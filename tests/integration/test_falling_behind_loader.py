@@ -1,4 +1,4 @@
-"""The not-yet-wired falling-behind loader on the real database, over a temporary summative table of the shape
+"""The falling-behind loader on the real database, over a temporary summative table of the shape
 the summative read model will have: ranks across points and years, the disagreement prompt, group counts."""
 
 from __future__ import annotations

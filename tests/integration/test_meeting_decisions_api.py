@@ -196,3 +196,13 @@ def test_the_decision_commands_are_in_openapi(client):
         assert {"201", "403", "404", "409", "422"} <= set(operation["responses"]), path
     body = paths["/v1/meeting-decisions/{decision_id}/review"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"]["$ref"].endswith("MeetingReviewIn")
+
+
+def test_a_teacher_who_never_recorded_anything_may_own_their_own_decision(client, settings, small, trust, app_engine):
+    """The person recording is a member of staff by doing so: naming oneself owner of one's first decision (the
+    meeting page's default) is not refused as "not a member of this trust's staff"."""
+    newcomer = bearer(token_for(settings, trust, ["teacher"], sub="new-teacher", classes=["4A"]))
+    answer = client.post(CLASS_DECISIONS, json=decision(id="d-own", owner="new-teacher"), headers=newcomer)
+    assert answer.status_code == 201, answer.json
+    [event] = events_of(app_engine, trust, "MeetingDecisionRecorded")
+    assert event.data["owner_ref"] == event.metadata["actor_ref"]

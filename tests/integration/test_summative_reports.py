@@ -152,3 +152,24 @@ def test_the_openapi_document_lists_the_summative_reads(reports, client):
             "/v1/summative-judgements/{judgement_id}/correction",
             "/v1/summative-judgements/{judgement_id}/withdrawal"} <= set(commands)
     assert {"422", "403", "404"} <= set(commands["/v1/classes/{class_id}/summative"]["post"]["responses"])
+
+
+def test_the_pupil_profile_shows_codes_across_points_and_years_in_time_order(reports, settings, recorded, client,
+                                                                              leader, app_engine):
+    """Year to year: last summer's code and this year's on the profile, each placed by its point's dates."""
+    assert client.post("/v1/summative-judgements/" + read(
+        reports, settings, recorded, "/v1/classes/4A/summative", academic_year=YEAR, point_id="autumn-1",
+        subject="maths").json["pupils"][1]["judgement_id"] + "/withdrawal", json={"reason": "Wrong pupil"},
+        headers=leader).status_code == 201  # p2's autumn-1 code: withdrawn codes are not shown
+    catch_up_trust(app_engine, recorded)
+    body = read(reports, settings, recorded, "/v1/pupils/p1").json
+    codes = [(c["academic_year"], c["point_id"], c["subject"], c["code"]) for c in body["summative"]]
+    assert codes == [(LAST_YEAR, "summer-2", "maths", "EXS"), (YEAR, "autumn-1", "maths", "WTS"),
+                     (YEAR, "autumn-2", "maths", "EXS")]
+    first = body["summative"][0]
+    assert (first["point_name"], first["ends_on"], first["label"], first["at_or_above_expected"], first["class_id"]) \
+        == ("Summer 2", "2026-08-31", "Expected", True, "4A")
+    assert body["summative"][1]["at_or_above_expected"] is False
+    p2 = read(reports, settings, recorded, "/v1/pupils/p2").json["summative"]
+    assert [(c["academic_year"], c["point_id"]) for c in p2] == [(LAST_YEAR, "summer-2")]
+    assert read(reports, settings, recorded, "/v1/pupils/p1", classes=("4B",)).status_code == 403

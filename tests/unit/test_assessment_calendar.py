@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import random
 import uuid
 from datetime import date, datetime, timedelta
@@ -10,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from fathom_infra.demo import Calendar as DemoCalendar
-from fathom_infra.demo import summative_code, summative_points
+from fathom_infra.demo import completed_meeting_point, summative_code, summative_points, token_sub
 from fathom_shared.assessment_calendar import (
     AssessmentPoint,
     academic_year_of,
@@ -118,3 +120,22 @@ def test_the_demo_codes_spread_as_a_class_does():
     codes = [summative_code(rng.gauss(0, 0.8)) for _ in range(2000)]
     shares = {code: codes.count(code) / len(codes) for code in ("WTS", "EXS", "GDS")}
     assert 0.1 < shares["WTS"] < 0.3 and 0.5 < shares["EXS"] < 0.8 and 0.05 < shares["GDS"] < 0.25
+
+
+@pytest.mark.parametrize(("today", "meeting"), [
+    (date(2026, 12, 2), ("2026-27", "autumn-1", "autumn-2")),
+    (date(2027, 3, 1), ("2026-27", "spring-1", "spring-2")),
+    (date(2027, 8, 20), ("2026-27", "summer-2", None)),
+    (date(2026, 9, 20), None),
+])
+def test_the_demo_meets_at_the_last_completed_point_and_reviews_at_the_next(today, meeting):
+    """The meeting's point has ended; its review point is the one the demo's latest codes are at (or none)."""
+    demo = DemoCalendar(today)
+    assert completed_meeting_point(demo) == meeting
+    if meeting is not None and meeting[2] is not None:
+        assert summative_points(demo)[-2:] == [(meeting[0], meeting[1]), (meeting[0], meeting[2])]
+
+
+def test_the_demo_decisions_are_owned_by_whoever_loads_it():
+    payload = base64.urlsafe_b64encode(json.dumps({"sub": "demo-leader", "x": "?"}).encode()).decode().rstrip("=")
+    assert token_sub(f"header.{payload}.signature") == "demo-leader"

@@ -31,7 +31,7 @@ from fathom_shared.assessment_calendar import PointsOf, first_calendar_year, loc
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import EventFilter, NewEvent, StoredEvent, events_matching, stream_versions
 from fathom_shared.events import CURRENT_VERSION, serialise, upcast
-from fathom_shared.personal import keep_text, known_staff_ref
+from fathom_shared.personal import keep_text, known_staff_ref, staff_ref
 
 STREAM = "meeting"
 RECORDED, REVIEWED = "MeetingDecisionRecorded", "MeetingDecisionReviewed"
@@ -209,7 +209,7 @@ def _record(scope: str, payload: dict[str, Any], scope_id: str, academic_year: s
         intervention_id = decision["intervention_id"]
         facts = Facts(
             caller=caller, points_of=cache(lambda year: calendar_points(conn, year)),
-            owner_ref=known_staff_ref(conn, decision["owner"]), pupils=pupils_by_id(conn, decision["pupil_ids"]),
+            owner_ref=_owner_ref(conn, decision["owner"], principal), pupils=pupils_by_id(conn, decision["pupil_ids"]),
             intervention_exists=intervention_id is not None and interventions.load(conn, intervention_id) is not None,
             decision_exists=bool(decision_events(conn, decision["decision_id"])))
         events = decide_decision(meeting, decision, facts,
@@ -217,6 +217,12 @@ def _record(scope: str, payload: dict[str, Any], scope_id: str, academic_year: s
         return Decision(events=events, resource_id=decision["decision_id"])
 
     return decide
+
+
+def _owner_ref(conn: Connection, owner: str, principal: Principal) -> str | None:
+    """The owner's ``staff_ref``: the caller is a member of staff by recording (their first command may be this
+    decision, owned by themselves, the meeting page's default); anyone else must be known already."""
+    return staff_ref(conn, owner) if owner == principal.sub else known_staff_ref(conn, owner)
 
 
 def record_class_decision(payload: dict[str, Any], class_id: str, academic_year: str, point_id: str) -> Decide:

@@ -1,9 +1,7 @@
-"""NOT YET WIRED — the falling-behind lists of a class (or a school) at an assessment point, from the read models.
-
-Written ahead of the meeting page: no endpoint calls this yet. It reads the summative judgements from a table
-named by ``table`` (by default :data:`SUMMATIVE_TABLE`, the read model the summative judgements will be
-projected into, with at least ``trust_id, pupil_id, subject, academic_year, point_id, rank``), so it can be
-wired as soon as that table exists; its test gives it a temporary table of that shape.
+"""The falling-behind lists of a class (or a school) at an assessment point, from the read models: what
+``GET /v1/classes/{id}/falling-behind`` and ``GET /v1/schools/{id}/falling-behind`` answer (names and codes are
+put to the ranks by :mod:`fathom_reports.views.falling_behind`). The summative table is :data:`SUMMATIVE_TABLE`
+unless ``table`` names another of its shape (its loader test gives it a temporary one).
 
 What it assembles, for the class's (or school's) pupils now (leavers are not on a meeting's lists):
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import (
     INTERVENTION_COLUMNS,
     JUDGEMENT_COLUMNS,
@@ -17,10 +18,21 @@ from fathom_reports.loading.class_analysis import (
 )
 from fathom_reports.loading.columns import select_for
 from fathom_reports.loading.personal_texts import staff_sql, text_sql
+from fathom_reports.loading.summative import load_scale
 from fathom_reports.loading.trust_settings import load_trust_settings
-from fathom_reports.views.profile import ClassSpell, JudgementRecord, ProfileSnapshot, PupilRecord, Score, Taught
+from fathom_reports.views.profile import (
+    ClassSpell,
+    JudgementRecord,
+    ProfileSnapshot,
+    PupilRecord,
+    Score,
+    SummativeCode,
+    Taught,
+)
 from fathom_reports.views.values import Judgement
+from fathom_shared.assessment_calendar import locate
 from fathom_shared.read_models.tables import CLASS_TAUGHT, JUDGEMENTS, PUPILS, SCORES
+from fathom_shared.summative_scale import at_or_above_expected
 
 _TAUGHT_COLUMNS = select_for(CLASS_TAUGHT, Taught)
 _SCORE_COLUMNS = select_for(SCORES, Score)
@@ -79,7 +91,30 @@ def load_profile_snapshot(connection: Connection, trust_id: str, pupil_id: str) 
         f"SELECT {INTERVENTION_COLUMNS} FROM rm_interventions "
         "WHERE trust_id = :trust AND pupil_ids ? :pupil"), params).all())
     return ProfileSnapshot(
+        summative=load_summative_codes(connection, trust_id, pupil_id),
         pupil=pupil, sequence=sequence, class_history=spells, objectives=objectives,
         scales=load_scales(connection, trust_id, objectives), current=current, history=history, taught=taught,
         scores=scores, interventions=interventions, settings=load_trust_settings(connection, trust_id),
     )
+
+
+def load_summative_codes(connection: Connection, trust_id: str, pupil_id: str) -> tuple[SummativeCode, ...]:
+    """The pupil's current summative codes across points and academic years, whichever class gave them, each with
+    its point's dates from the trust's calendar (the one calendar reader) and its label on the trust's scale."""
+    rows = connection.execute(text(
+        "SELECT subject, academic_year, point_id, code, rank, class_id FROM rm_summative_judgements "
+        "WHERE trust_id = :trust AND pupil_id = :pupil"), {"trust": trust_id, "pupil": pupil_id}).all()
+    if not rows:
+        return ()
+    points_of = calendar_reader(connection, trust_id)
+    scale, _ = load_scale(connection, trust_id)
+    labels = {code["code"]: code["label"] for code in scale["codes"]}
+    codes = []
+    for row in rows:
+        at = locate(points_of, row.academic_year, row.point_id)
+        point = at.point if at is not None else None
+        codes.append(SummativeCode(
+            row.subject, row.academic_year, row.point_id, point and point.name, point and point.starts_on,
+            point and point.ends_on, row.code, labels.get(row.code), row.rank,
+            at_or_above_expected(scale, row.rank), row.class_id))
+    return tuple(codes)

@@ -100,6 +100,21 @@ class ProfileInterventionSchema(InterventionSpanSchema):
     objective_ids = fields.List(fields.String(), required=True)
 
 
+class ProfileSummativeSchema(Schema):
+    subject = fields.String(required=True)
+    academic_year = fields.String(required=True)
+    point_id = fields.String(required=True)
+    point_name = fields.String(allow_none=True)
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True, metadata={
+        "description": "Where the code sits on the time axis (null: the point is no longer in the calendar)."})
+    code = fields.String(required=True)
+    label = fields.String(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+    at_or_above_expected = fields.Boolean(allow_none=True)
+    class_id = fields.String(allow_none=True, metadata={"description": "The class that gave the code."})
+
+
 class PupilProfileSchema(Schema):
     pupil = fields.Nested(ProfilePupilSchema, required=True)
     sequence = fields.Integer(required=True)
@@ -107,3 +122,5 @@ class PupilProfileSchema(Schema):
     objectives = fields.List(fields.Nested(ProfileObjectiveSchema), required=True)
     subjects = fields.List(fields.Nested(SubjectComparisonSchema), required=True)
     interventions = fields.List(fields.Nested(ProfileInterventionSchema), required=True)
+    summative = fields.List(fields.Nested(ProfileSummativeSchema), required=True, metadata={
+        "description": "The pupil's summative codes at every assessment point and academic year, in time order."})

@@ -94,6 +94,35 @@ class ProfileSnapshot:
     scores: tuple[Score, ...]
     interventions: tuple[Intervention, ...]
     settings: TrustSettings = field(default_factory=TrustSettings)
+    summative: tuple[SummativeCode, ...] = ()
+    """The pupil's current summative codes, every subject, point and academic year (year to year)."""
+
+
+@dataclass(frozen=True)
+class SummativeCode:
+    """One current summative code of the pupil, placed on the time axis by its assessment point's dates (None
+    when the point is no longer in the trust's calendar: still listed, not drawn)."""
+
+    subject: str
+    academic_year: str
+    point_id: str
+    point_name: str | None
+    starts_on: date | None
+    ends_on: date | None
+    code: str
+    label: str | None
+    rank: int | None
+    at_or_above_expected: bool | None
+    class_id: str | None
+
+
+def summative_view(codes: tuple[SummativeCode, ...]) -> list[dict[str, Any]]:
+    """In time order (points without dates last), then by subject."""
+    ordered = sorted(codes, key=lambda c: (c.ends_on is None, c.ends_on or date.max, c.academic_year, c.subject))
+    return [{"subject": c.subject, "academic_year": c.academic_year, "point_id": c.point_id,
+             "point_name": c.point_name, "starts_on": c.starts_on and c.starts_on.isoformat(),
+             "ends_on": c.ends_on and c.ends_on.isoformat(), "code": c.code, "label": c.label, "rank": c.rank,
+             "at_or_above_expected": c.at_or_above_expected, "class_id": c.class_id} for c in ordered]
 
 
 def taught_dates(snapshot: ProfileSnapshot) -> dict[str, list[date]]:
@@ -157,6 +186,7 @@ def build_profile(snapshot: ProfileSnapshot) -> dict[str, Any]:
         "settings": snapshot.settings.view(),
         "objectives": objective_views,
         "subjects": _subjects(snapshot, objectives, current),
+        "summative": summative_view(snapshot.summative),
         "interventions": [
             {"intervention_id": i.intervention_id, "name": i.name, "lead": i.lead,
              "start_date": i.start_date.isoformat(), "end_date": i.end_date.isoformat() if i.end_date else None,

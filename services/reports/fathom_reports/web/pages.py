@@ -61,6 +61,8 @@ def page(template: str, title: str, script: str | None, **data: Any) -> Response
         nav.add("audit")
     if access.may_roll_over_some_school():
         nav.add("rollover")
+    if access.reads_whole_trust() or person.principal.has_any("school_leader"):
+        nav.add("decisions")
     stylesheet = f"css/{script}.css" if script and (STATIC / "css" / f"{script}.css").exists() else None
     return render_template(template, title=title, script=script, stylesheet=stylesheet, person=person,
                            csrf_token=csrf_token(), roles=sorted(person.principal.roles), nav=nav, data=data,
@@ -110,6 +112,9 @@ PAGES = (
          pupil_groups=True),
     Page("class_entry", "/classes/<class_id>/entry", "entry.html", "Enter judgements", "entry"),
     Page("class_summative", "/classes/<class_id>/summative", "entry.html", "Summative codes", "summative"),
+    Page("class_meeting", "/classes/<class_id>/meeting", "meeting.html", "Pupil progress meeting", "meeting",
+         pupil_groups=True),
+    Page("meeting_decisions", "/meeting-decisions", "meeting.html", "Meeting decisions", "decisions"),
     Page("trust_analysis", "/trust", "trust.html", "Trust analysis", "drilldown", {"level": "trust"},
          pupil_groups=True),
     Page("school_analysis", "/schools/<school_id>", "school.html", "School analysis", "drilldown",

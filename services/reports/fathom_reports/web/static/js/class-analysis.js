@@ -61,7 +61,9 @@ function head(klass) {
     asOf() ? null : h("a", { class: "button primary", id: "enter-judgements",
       href: `/classes/${encodeURIComponent(klass.id)}/entry` }, "Enter judgements"),
     asOf() ? null : h("a", { class: "button", id: "enter-summative",
-      href: `/classes/${encodeURIComponent(klass.id)}/summative` }, "Summative codes"));
+      href: `/classes/${encodeURIComponent(klass.id)}/summative` }, "Summative codes"),
+    asOf() ? null : h("a", { class: "button", id: "open-meeting",
+      href: `/classes/${encodeURIComponent(klass.id)}/meeting` }, "Pupil progress meeting"));
 }
 
 // --- rendering --------------------------------------------------------------------------------

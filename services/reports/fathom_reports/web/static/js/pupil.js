@@ -162,12 +162,18 @@ function subjectSection(name, subjectId, objectives, subject, profile, auditor) 
     || !i.objective_ids.some((id) => known.has(id)));
   const pupilName = profile.pupil.name || "this pupil";
   const label = chartLabel(name, pupilName, objectives, subject, interventions);
+  const codes = (profile.summative || []).filter((c) => c.subject.toLowerCase() === subjectId.toLowerCase());
   const chart = timelineChart({ subject: subjectId, subjectName: name, objectives, scores: subject?.scores || [],
-    interventions, today: today(), label });
+    interventions, today: today(), label, codes });
   const sources = new Set(objectives.flatMap((o) => o.history.map((e) => e.source)));
   return h("section", { class: "panel subject-panel", "data-subject": subjectId, "aria-labelledby": `subject-${subjectId}` },
     h("h2", { id: `subject-${subjectId}` }, name),
     comparison(subject),
+    codes.length ? h("p", { class: "summative-trail", "data-subject": subjectId },
+      h("span", { class: "label" }, "Summative codes: "),
+      codes.map((c, n) => [n ? " → " : "", h("span", { class: "summative-step", "data-point-id": c.point_id,
+        "data-academic-year": c.academic_year }, `${c.point_name || c.point_id} ${c.academic_year} `,
+      h("strong", {}, c.code))])) : null,
     h("figure", { class: "timeline-figure" },
       h("div", { class: "timeline-scroll" }, chart),
       h("figcaption", {}, h("ul", { class: "timeline-legend", "aria-label": "Chart key" },
@@ -206,8 +212,10 @@ load(async () => {
     { label: name },
   ].filter(Boolean));
   const auditor = Boolean(directory?.audit);
-  const subjects = [...new Set([...profile.objectives.map((o) => o.subject), ...profile.subjects.map((s) => s.subject)])]
-    .sort();
+  const named = [...profile.objectives.map((o) => o.subject), ...profile.subjects.map((s) => s.subject)];
+  const known = new Set(named.map((subject) => subject.toLowerCase()));
+  const subjects = [...new Set([...named, ...(profile.summative || []).map((c) => c.subject)
+    .filter((subject) => !known.has(subject.toLowerCase()))])].sort();
   mount("view",
     asOfBanner(),
     header(profile, directory),

@@ -1,5 +1,6 @@
 // A pupil's timeline for one subject, hand-built in SVG: judgements as points by band (marker shape by
-// source), standardised scores on an aligned track below, interventions as shaded spans, one time axis.
+// source), the summative codes at each assessment point (across academic years) on a strip below them,
+// standardised scores on an aligned track below that, interventions as shaded spans, one time axis.
 import { bandClass, formatDate, s } from "./fathom.js";
 
 const DAY = 86400000;
@@ -11,6 +12,7 @@ const LANE = 17;
 const SCORE_HEIGHT = 96;
 const GAP = 26;
 const AXIS = 30;
+const CODES_HEIGHT = 30;
 const ERASED_NAME = "(name erased)";  // an intervention whose name was erased with a pupil in it
 const SPACING = 8;
 const PER_LINE = 9;
@@ -88,9 +90,12 @@ function lanes(spans) {
  * The chart. ``objectives``: the subject's profile objectives (with ``history``); ``scores``: the subject's
  * standardised scores; ``interventions``: those to shade; ``today``: the right-hand end (ISO date).
  */
-export function timelineChart({ subject, subjectName, objectives, scores, interventions, today, label }) {
+export function timelineChart({ subject, subjectName, objectives, scores, interventions, today, label,
+  codes = [] }) {
   const entries = objectives.flatMap((objective) => objective.history.map((entry) => ({ objective, entry })));
+  const placed = codes.filter((c) => c.ends_on);
   const dates = [...entries.map((e) => day(e.entry.assessed_on)), ...scores.map((sc) => day(sc.taken_on)),
+    ...placed.map((c) => day(c.ends_on)),
     ...interventions.flatMap((i) => [day(i.start_date), ...(i.end_date ? [day(i.end_date)] : [])])];
   const now = day(today);
   let start = dates.length ? Math.min(...dates) : now - 90 * DAY;
@@ -112,7 +117,8 @@ export function timelineChart({ subject, subjectName, objectives, scores, interv
   const rows = bandRows(objectives);
   const bandTop = top;
   const bandHeight = Math.max(rows.length, 1) * ROW;
-  const scoreTop = bandTop + bandHeight + GAP;
+  const codesTop = bandTop + bandHeight + (placed.length ? 8 : 0);
+  const scoreTop = codesTop + (placed.length ? CODES_HEIGHT : 0) + GAP;
   const scoreBottom = scoreTop + SCORE_HEIGHT;
   const height = scoreBottom + AXIS;
   const rowY = new Map(rows.map((row, i) => [row.value, bandTop + i * ROW + ROW / 2]));
@@ -166,6 +172,25 @@ export function timelineChart({ subject, subjectName, objectives, scores, interv
       s("text", { class: "tl-span-label", x: span.x0 + 4, y: laneY + 12 },
         (i.name ?? ERASED_NAME) + (i.end_date ? "" : " (ongoing)")));
     svg.append(group);
+  }
+
+  // Summative codes: one per assessment point, at the point's end, its code written out (never colour alone).
+  if (placed.length) {
+    const strip = s("g", { class: "tl-codes" });
+    strip.append(s("rect", { class: "tl-frame", x: LEFT, y: codesTop, width: plotWidth, height: CODES_HEIGHT }),
+      s("text", { class: "tl-band-label", x: LEFT - 10, y: codesTop + CODES_HEIGHT / 2 + 4, "text-anchor": "end" },
+        "Summative"));
+    for (const c of placed) {
+      const cx = x(day(c.ends_on));
+      const mark = s("g", { class: ["summative-code", c.at_or_above_expected === false ? "below-expected" : null],
+        "data-academic-year": c.academic_year, "data-point-id": c.point_id, "data-code": c.code });
+      mark.append(s("title", {}, `${c.point_name || c.point_id} ${c.academic_year}: ${c.code}`
+        + (c.label ? ` (${c.label})` : "") + (c.at_or_above_expected === false ? ", below expected" : "")),
+      s("rect", { class: "tl-code-box", x: cx - 17, y: codesTop + 5, width: 34, height: CODES_HEIGHT - 10, rx: 4 }),
+      s("text", { class: "tl-code-text", x: cx, y: codesTop + CODES_HEIGHT / 2 + 4, "text-anchor": "middle" }, c.code));
+      strip.append(mark);
+    }
+    svg.append(strip);
   }
 
   // Judgements: clustered where several fall on the same day and band, so none hides another.

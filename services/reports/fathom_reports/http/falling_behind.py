@@ -1,0 +1,104 @@
+"""``GET /v1/classes/{class_id}/falling-behind`` and ``GET /v1/schools/{school_id}/falling-behind``: who a pupil
+progress meeting should look at first, clearly indicated (the three lists, each with counts by pupil group)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from sqlalchemy import Connection, text
+
+from fathom_reports.access import READER_ROLES, access_for, require_class, require_school
+from fathom_reports.csv_export import filename
+from fathom_reports.http.registrar import endpoint
+from fathom_reports.loading.calendar import calendar_reader
+from fathom_reports.loading.class_analysis import load_pupils, read_position
+from fathom_reports.loading.falling_behind import load_falling_behind
+from fathom_reports.loading.summative import load_class, load_scale, load_subjects
+from fathom_reports.responses import not_found, read_store, view_response
+from fathom_reports.schemas.falling_behind import FallingBehindQuerySchema, FallingBehindSchema
+from fathom_reports.views.falling_behind import falling_behind_table, falling_behind_view
+from fathom_reports.views.summative import chosen_point
+from fathom_shared.assessment_calendar import academic_year_of, school_today
+from fathom_shared.auth import Principal
+from fathom_shared.web.problems import Problem
+
+blp = Blueprint("falling_behind", __name__, url_prefix="/v1", description="Falling behind, clearly indicated")
+
+PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or school in the caller's trust.",
+            422: "Invalid query arguments.",
+            503: "The read model did not reach the requested sequence in time (see Retry-After)."}
+_SCHOOL_SUBJECTS = ("SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
+                    "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1")
+
+
+@endpoint(blp, "/classes/<class_id>/falling-behind", roles=READER_ROLES, query=FallingBehindQuerySchema,
+          response=FallingBehindSchema, problems=PROBLEMS)
+def class_falling_behind(class_id: str, principal: Principal, academic_year: str | None = None,
+                         point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
+                         format: str | None = None) -> Response:
+    """The class's pupils now, at an assessment point in one subject: who moved down a code since the previous
+    point (crossing into last year for a year's first point), who is below the expected code at this point and
+    the previous one, and whose latest test band and teacher judgements disagree past the trust's margin —
+    each list naming the pupils, with counts by pupil group marked ``small_group`` under the trust's threshold.
+    Readers of the class; CSV one row per pupil per list. 422 naming ``query.point_id`` for a point not in the
+    trust's calendar for the year."""
+    return _answer(principal, consistency, format, "class", class_id, academic_year, point_id, subject)
+
+
+@endpoint(blp, "/schools/<school_id>/falling-behind", roles=READER_ROLES, query=FallingBehindQuerySchema,
+          response=FallingBehindSchema, problems=PROBLEMS)
+def school_falling_behind(school_id: str, principal: Principal, academic_year: str | None = None,
+                          point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
+                          format: str | None = None) -> Response:
+    """The same three lists for every pupil in the school now (each with their class), for the school's
+    leaders and trust-wide readers; teachers read their classes' lists instead."""
+    return _answer(principal, consistency, format, "school", school_id, academic_year, point_id, subject)
+
+
+def _answer(principal: Principal, consistency: int | None, format: str | None, scope: str, scope_id: str,
+            academic_year: str | None, point_id: str | None, subject: str | None) -> Response:
+    trust_id = principal.trust_id
+    view = read_store(consistency, trust_id).read(trust_id, _load, principal, scope, scope_id, academic_year,
+                                                  point_id, subject)
+    name = filename(scope, scope_id, "falling-behind", view["point"]["academic_year"], view["point"]["point_id"],
+                    view["subject"])
+    return view_response(view, format, falling_behind_table, name)
+
+
+def _load(connection: Connection, trust_id: str, principal: Principal, scope: str, scope_id: str,
+          academic_year: str | None, point_id: str | None, subject: str | None) -> dict[str, Any]:
+    """Checked before anything is read: the class or school is the caller's now (403/404)."""
+    access = access_for(connection, principal)
+    if scope == "class":
+        require_class(connection, access, scope_id)
+        klass = load_class(connection, trust_id, scope_id)
+        if klass is None:
+            raise not_found("class")
+        subjects = load_subjects(connection, trust_id, scope_id, klass.year_group)
+    else:
+        require_school(connection, access, scope_id)
+        if connection.execute(text("SELECT 1 FROM rm_schools WHERE trust_id = :trust AND school_id = :school"),
+                              {"trust": trust_id, "school": scope_id}).first() is None:
+            raise not_found("school")
+        subjects = [row[0] for row in connection.execute(text(_SCHOOL_SUBJECTS), {"trust": trust_id})]
+    today = school_today()
+    year = academic_year or academic_year_of(today)
+    points = calendar_reader(connection, trust_id)(year)
+    point = chosen_point(points, point_id, today)
+    if point is None:
+        raise Problem(422, "Invalid request", errors={"query.point_id": [
+            f"Not an assessment point of {year} (points: {', '.join(p.point_id for p in points)})."]})
+    chosen_subject = subject or (subjects[0] if subjects else None)
+    if chosen_subject is None:
+        raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})
+    scale, _ = load_scale(connection, trust_id)
+    found = load_falling_behind(connection, trust_id, scope, scope_id, year, point.point_id, chosen_subject,
+                                scale["expected_rank"])
+    if found is None:  # the point came from this year's calendar, so it is there
+        raise not_found("assessment point")
+    pupils = load_pupils(connection, f"p.{scope}_id = :scope_id AND p.left_on IS NULL",
+                         {"trust": trust_id, "scope_id": scope_id})
+    return falling_behind_view(found, pupils, scale, {"academic_year": year, **point.view()},
+                               read_position(connection, trust_id))

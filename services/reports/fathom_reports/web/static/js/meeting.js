@@ -1,0 +1,138 @@
+// Pupil progress meeting (/classes/<id>/meeting?academic_year=&point_id=&subject=): one class at one assessment
+// point. Codes with their change since the last point beside the latest standardised scores, the falling-behind
+// lists, the previous meeting's decisions with what has happened since (reviews, an intervention's impact, the
+// named pupils' codes), this meeting's decisions and a form to record one; then the Class Analysis's gaps and
+// suggested groups for the subject (the class page's own panels). Each part is its own read; none waits on another.
+import {
+  ApiError, csvLink, data, formatDate, getJSON, h, load, mount, send, setCrumbs, setTitle, showProblem, showRefusal,
+  showStatus,
+} from "./fathom.js";
+import { ANALYSIS, query as analysisQuery, setCurrent, state as analysisState } from "./class-analysis-model.js";
+import { gapsPanel, groupsPanel } from "./class-analysis-panels.js";
+import { getClassAnalysis } from "./heat-map-encoding.js";
+import { meetingDecisions } from "./meeting-decisions.js";
+
+const classId = data.classId;
+const base = `/v1/classes/${encodeURIComponent(classId)}`;
+const MOVES = { up: ["↑", "up"], down: ["↓", "down"], same: ["=", "same"] };
+
+function asked() {
+  const params = new URLSearchParams(location.search);
+  return Object.fromEntries(["academic_year", "point_id", "subject"].map((k) => [k, params.get(k)]).filter(([, v]) => v));
+}
+
+function pupilLink(pupil) {
+  return h("a", { href: `/pupils/${encodeURIComponent(pupil.pupil_id)}` }, pupil.name || "Pupil (details erased)");
+}
+
+load(async () => {
+  let grid;
+  try {
+    grid = await getJSON(`${base}/summative`, asked());
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+      return showRefusal(error, { heading: error.status === 403 ? "This class is not one of yours" : "No such class",
+        explanation: error.status === 403 ? "A class's pupil progress meeting is for its teachers and its school's "
+          + "leaders." : "There is no class with this id in your trust." });
+    }
+    throw error;
+  }
+  const point = grid.point;
+  const params = { academic_year: point.academic_year, point_id: point.point_id, subject: grid.subject };
+  setTitle(`Pupil progress meeting · ${grid.class_name} · ${point.name}`);
+  setCrumbs([{ label: "Home", href: "/" }, { label: `Class ${grid.class_name}`, href: `/classes/${encodeURIComponent(classId)}` },
+    { label: `Meeting ${point.name} ${point.academic_year}` }]);
+  const holders = Object.fromEntries(["codes", "falling", "decisions", "gaps", "groups"].map((name) =>
+    [name, h("div", { id: `meeting-${name}`, "aria-busy": "true" }, h("p", { class: "loading" }, "Loading…"))]));
+  mount("view", pickers(grid), codesPanel(grid), holders.falling, holders.decisions, holders.gaps, holders.groups);
+  const failed = (holder) => (error) => { showProblem(error); mount(holder, h("p", { class: "empty" }, "This part could not be shown.")); };
+  getJSON(`${base}/falling-behind`, params).then((lists) => mount(holders.falling, fallingPanel(lists, params)),
+    failed(holders.falling));
+  Promise.all([getJSON(`${base}/meetings/${point.academic_year}/${point.point_id}`), getJSON("/v1/directory")])
+    .then(([meeting, directory]) => meetingDecisions(holders.decisions, { grid, meeting, directory, base }),
+      failed(holders.decisions));
+  analysisState.subject = grid.subject;
+  getClassAnalysis(ANALYSIS, analysisQuery()).then((analysis) => {
+    setCurrent(analysis);
+    document.getElementById("view").append(h("datalist", { id: "class-interventions" },
+      analysis.interventions.map((iv) => h("option", { value: iv.intervention_id }, iv.name ?? ""))));
+    mount(holders.gaps, gapsPanel(analysis));
+    mount(holders.groups, groupsPanel(analysis));
+  }, failed(holders.gaps));
+});
+
+function go(changes) {
+  const params = new URLSearchParams({ ...asked(), ...changes });
+  location.assign(`/classes/${encodeURIComponent(classId)}/meeting?${params}`);
+}
+
+function pickers(grid) {
+  const point = h("select", { id: "meeting-point", onchange: (event) => go({ point_id: event.target.value }) },
+    grid.points.map((p) => h("option", { value: p.point_id, selected: p.point_id === grid.point.point_id }, p.name)));
+  const subject = h("select", { id: "meeting-subject", onchange: (event) => go({ subject: event.target.value }) },
+    grid.subjects.map((s) => h("option", { value: s, selected: s === grid.subject }, s)));
+  return h("div", { class: "filters meeting-pickers" },
+    h("label", {}, "Assessment point ", point), h("label", {}, "Subject ", subject),
+    h("a", { class: "button", href: `/classes/${encodeURIComponent(classId)}/summative?${new URLSearchParams({
+      academic_year: grid.point.academic_year, point_id: grid.point.point_id, subject: grid.subject })}` },
+    "Enter summative codes"));
+}
+
+function codesPanel(grid) {
+  const before = grid.previous_point;
+  const rows = grid.pupils.map((pupil) => {
+    const [mark, words] = MOVES[pupil.moved] || ["", ""];
+    const score = pupil.prompt.score;
+    return h("tr", { "data-pupil-id": pupil.pupil_id, class: pupil.moved === "down" ? "moved-down" : null },
+      h("th", { scope: "row" }, pupilLink(pupil)),
+      h("td", { class: "code previous" }, pupil.previous_code || "–"),
+      h("td", { class: "code current" }, pupil.code || "–"),
+      h("td", { class: "change", "data-moved": pupil.moved || "" }, mark ? [h("span", { "aria-hidden": "true" }, mark),
+        ` ${words}`] : "–"),
+      h("td", { class: "number" }, score ? String(score.score) : "–"),
+      h("td", { class: "muted" }, score ? `${score.test}, ${formatDate(score.taken_on)}` : ""),
+      h("td", { class: "number muted" }, `${pupil.prompt.secure} of ${pupil.prompt.judged} secure`));
+  });
+  return h("section", { class: "panel", "aria-labelledby": "codes-title", id: "meeting-codes" },
+    h("div", { class: "panel-head" }, h("h2", { id: "codes-title" }, `Codes in ${grid.subject} at ${grid.point.name}`),
+      h("div", { class: "downloads" }, csvLink(`${base}/summative`, { academic_year: grid.point.academic_year,
+        point_id: grid.point.point_id, subject: grid.subject }, "Codes CSV"))),
+    h("p", { class: "hint" }, "Each pupil's code beside the code at the point before: a change of code is shown as what "
+      + "it is. The latest standardised score and the objective judgements sit alongside, to weigh, not to convert."),
+    h("div", { class: "table-scroll" }, h("table", { class: "meeting-codes" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Pupil"),
+        h("th", { scope: "col" }, before ? `${before.name} ${before.academic_year}` : "Before"),
+        h("th", { scope: "col" }, grid.point.name), h("th", { scope: "col" }, "Change"),
+        h("th", { scope: "col", class: "number" }, "Score"), h("th", { scope: "col" }, "Test"),
+        h("th", { scope: "col", class: "number" }, "Objectives"))),
+      h("tbody", {}, rows))));
+}
+
+function groupName(group) {
+  return group.startsWith("custom:") ? group.slice(7) : group.replaceAll("_", " ");
+}
+
+function fallingPanel(lists, params) {
+  const list = (name, describe) => {
+    const part = lists[name];
+    const counts = part.by_group.filter((row) => row.listed > 0);
+    return h("div", { class: "falling-list", id: `falling-${name}`, "data-count": part.count },
+      h("h3", {}, part.title, h("span", { class: "count" }, String(part.count))),
+      part.pupils.length ? h("ul", { class: "plain-list" }, part.pupils.map((pupil) => h("li", {
+        "data-pupil-id": pupil.pupil_id }, pupilLink(pupil), h("span", { class: "muted" }, ` ${describe(pupil)}`))))
+        : h("p", { class: "empty" }, "No one."),
+      counts.length ? h("p", { class: "group-counts" }, h("span", { class: "label" }, "By group: "),
+        counts.map((row, index) => [index ? ", " : "", `${groupName(row.group)} ${row.listed} of ${row.pupils}`,
+          row.small_group ? h("abbr", { class: "small-group", title: "Small group: a child, not a trend" }, "*") : null]))
+        : null);
+  };
+  return h("section", { class: "panel", "aria-labelledby": "falling-title" },
+    h("div", { class: "panel-head" }, h("h2", { id: "falling-title" }, "Falling behind"),
+      h("div", { class: "downloads" }, csvLink(`${base}/falling-behind`, params, "Falling behind CSV"))),
+    h("p", { class: "hint" }, `Who to look at first. Expected: ${lists.expected_code || "–"} or above. `,
+      h("abbr", { class: "small-group", title: "Small group" }, "*"), " a group smaller than the trust's threshold."),
+    h("div", { class: "falling-grid" },
+      list("moved_down", (p) => `${p.previous_code} → ${p.code}`),
+      list("below_expected_twice", (p) => `${p.previous_code}, then ${p.code}`),
+      list("disagreement", (p) => p.disagreement?.prompt || "")));
+}

@@ -1,0 +1,113 @@
+"""The pupil progress meeting page (/classes/<id>/meeting): a teacher opens a demo class's meeting from the class
+page, sees each pupil's code beside the previous point's and the falling-behind lists as the API gives them,
+records a decision naming a pupil and sees it listed; a leader sees it among the school's decisions."""
+
+from __future__ import annotations
+
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.conftest import WebSystem
+from tests.support import bearer
+
+CLASS = "school-a-y4A"
+
+
+def api(web: WebSystem, path: str, **params) -> dict:
+    answer = requests.get(f"{web.url}{path}", params=params, timeout=60,
+                          headers=bearer(web.token(["teacher"], classes=[CLASS])))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_teacher_reads_the_meeting_and_records_a_decision(page, web: WebSystem, sign_in, screenshot) -> None:
+    sign_in(page, f"teacher:{CLASS}")
+    page.goto(f"/classes/{CLASS}")
+    page.locator("#open-meeting").click()
+    page.wait_for_url(f"**/classes/{CLASS}/meeting")
+    grid = api(web, f"/v1/classes/{CLASS}/summative")
+    point = grid["point"]
+    lists = api(web, f"/v1/classes/{CLASS}/falling-behind", academic_year=point["academic_year"],
+                point_id=point["point_id"], subject=grid["subject"])
+
+    rows = page.locator("#meeting-codes tbody tr")
+    expect(rows).to_have_count(len(grid["pupils"]))
+    first = grid["pupils"][0]
+    expect(rows.first.locator("td.current")).to_have_text(first["code"] or "–")
+    expect(rows.first.locator("td.previous")).to_have_text(first["previous_code"] or "–")
+    moved = sum(1 for p in grid["pupils"] if p["moved"] in ("up", "down"))
+    expect(page.locator('#meeting-codes td.change[data-moved="up"], #meeting-codes td.change[data-moved="down"]')
+           ).to_have_count(moved)
+    for name in ("moved_down", "below_expected_twice", "disagreement"):
+        listed = page.locator(f"#falling-{name}")
+        expect(listed).to_have_attribute("data-count", str(lists[name]["count"]))
+        expect(listed.locator("li[data-pupil-id]")).to_have_count(len(lists[name]["pupils"]))
+    if lists["moved_down"]["pupils"]:
+        pupil = lists["moved_down"]["pupils"][0]
+        expect(page.locator(f'#falling-moved_down li[data-pupil-id="{pupil["pupil_id"]}"] a')).to_have_attribute(
+            "href", f"/pupils/{pupil['pupil_id']}")
+    expect(page.locator("#gaps-title")).to_be_visible()  # the Class Analysis's panels, for the subject
+
+    meeting = api(web, f"/v1/classes/{CLASS}/meetings/{point['academic_year']}/{point['point_id']}")
+    previous = meeting["previous_meeting"]["decisions"]  # the demo's meeting at the last completed point
+    shown = page.locator("#previous-meeting li.decision")
+    expect(shown).to_have_count(len(previous))
+    for decision in previous:
+        item = page.locator(f'#previous-meeting li[data-decision-id="{decision["decision_id"]}"]')
+        expect(item).to_have_attribute("data-status", decision["status"])
+        if decision["intervention_id"]:
+            expect(item.locator(".impact")).to_contain_text("Impact: secure")
+        if decision["status"] != "reviewed":
+            expect(item.locator("form.review-form")).to_have_count(1)
+    before = len(meeting["decisions"])
+    page.select_option("#decision-kind", "pupil_to_watch")
+    page.fill("#decision-text", "Watch fractions confidence after the move down")
+    page.select_option("#decision-pupils", [first["pupil_id"]])
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.locator("#status")).to_contain_text("Decision recorded.")
+    recorded = page.locator("#this-decisions li.decision")
+    expect(recorded).to_have_count(before + 1)
+    latest = recorded.filter(has_text="Watch fractions confidence")
+    expect(latest.locator(".decision-kind")).to_have_text("Pupil to watch")
+    expect(latest.locator(".decision-pupils")).to_contain_text(first["name"])
+    meeting = api(web, f"/v1/classes/{CLASS}/meetings/{point['academic_year']}/{point['point_id']}")
+    saved = [d for d in meeting["decisions"] if d["text"] == "Watch fractions confidence after the move down"]
+    assert len(saved) == 1 and saved[0]["pupil_ids"] == [first["pupil_id"]] and saved[0]["kind"] == "pupil_to_watch"
+    screenshot(page, "meeting")
+
+
+def test_a_leader_sees_the_schools_decisions_with_the_overdue_marked(page, web: WebSystem, sign_in) -> None:
+    sign_in(page, "school_leader:school-a")
+    page.goto("/meeting-decisions")
+    answer = requests.get(f"{web.url}/v1/schools/school-a/meeting-decisions", timeout=60,
+                          headers=bearer(web.token(["school_leader"], schools=["school-a"]))).json()
+    items = page.locator("#decision-list li.decision")
+    expect(items).to_have_count(len(answer["decisions"]))
+    overdue = [d for d in answer["decisions"] if d["status"] == "overdue"]
+    expect(page.locator('#decision-list li.decision[data-status="overdue"] .decision-status')).to_have_count(
+        len(overdue))
+    page.locator("#decisions-overdue").check()
+    page.wait_for_url("**overdue=true**")
+    expect(page.locator("#decision-list li.decision, p.empty")).to_have_count(max(len(overdue), 1))
+
+
+def test_a_pupils_codes_across_the_years_are_on_the_profile_timeline(page, web: WebSystem, sign_in) -> None:
+    """Year to year: the demo pupil's codes at last year's final point and this year's points, on the timeline's
+    own time axis (a box per point, in date order) and written out beside it."""
+    pupil_id = f"{CLASS}-p01"
+    profile = api(web, f"/v1/pupils/{pupil_id}")
+    maths = [c for c in profile["summative"] if c["subject"] == "maths"]
+    assert len({c["academic_year"] for c in maths}) == 2, "the demo has last year's codes and this year's"
+    sign_in(page, f"teacher:{CLASS}")
+    page.goto(f"/pupils/{pupil_id}")
+    chart = page.locator('svg.timeline[data-subject="maths"]')
+    boxes = chart.locator("g.summative-code")
+    expect(boxes).to_have_count(len(maths))
+    for n, code in enumerate(maths):
+        expect(boxes.nth(n)).to_have_attribute("data-code", code["code"])
+        expect(boxes.nth(n)).to_have_attribute("data-academic-year", code["academic_year"])
+    xs = [float(boxes.nth(n).locator("rect").get_attribute("x")) for n in range(len(maths))]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs), "placed along the time axis, earliest first"
+    trail = page.locator('p.summative-trail[data-subject="maths"] .summative-step')
+    expect(trail).to_have_count(len(maths))
+    expect(trail.first).to_contain_text(maths[0]["code"])
