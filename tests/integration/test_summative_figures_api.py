@@ -134,6 +134,14 @@ def test_a_cohort_is_followed_back_through_its_pupils_own_codes(reports, setting
     assert at[(YEAR, "autumn-2")]["assessed"] == 0
 
 
+def test_a_cohort_can_be_shown_up_to_last_year(reports, settings, recorded):
+    body = read(reports, settings, recorded, "/v1/cohorts", year_group=4, academic_year=LAST_YEAR,
+                subject="maths").json
+    assert (body["pupils"], body["current_year"]) == (12, YEAR), "still the pupils in Year 4 now"
+    assert [(p["academic_year"], p["year_group"]) for p in body["points"]] == [(LAST_YEAR, 3)] * 6
+    assert [p["assessed"] for p in body["points"]] == [0, 0, 0, 0, 0, 4]
+
+
 def test_a_schools_cohort_has_only_its_pupils(reports, settings, recorded):
     body = read(reports, settings, recorded, "/v1/cohorts", role="school_leader", schools=("sch-2",), year_group=4,
                 school_id="sch-2", academic_year=YEAR, subject="maths").json

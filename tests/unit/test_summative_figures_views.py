@@ -136,3 +136,13 @@ def test_the_cohort_csv_has_rows_for_the_cohort_and_each_group():
     first = [r for r in rows if (r["academic_year"], r["point_id"], r["group"]) == (LAST_YEAR, "summer-2", "all")]
     assert [(r["code"], r["count"], r["year_group"], r["pupils"]) for r in first] == [
         ("WTS", 1, 3, 4), ("EXS", 1, 3, 4), ("GDS", 0, 3, 4)]
+
+
+def test_a_cohort_shown_up_to_last_year_is_still_this_years_year_group():
+    found = Cohort(LAST_YEAR, 4, "maths", {"a1": PP}, (row("a1", "s1", "3O", "WTS", PP, year=LAST_YEAR,
+                                                               point="summer-2"),),
+                   [(LAST_YEAR, default_points(LAST_YEAR))], current_year=YEAR)
+    view = cohort_view(found, default_scale(), small, {"year_group": 4, "group": None}, 3)
+    assert (view["academic_year"], view["current_year"], view["year_group"]) == (LAST_YEAR, YEAR, 4)
+    assert {p["year_group"] for p in view["points"]} == {3}, "this year's Year 4 were Year 3 last year"
+    assert [p["academic_year"] for p in view["points"]] == [LAST_YEAR] * 6

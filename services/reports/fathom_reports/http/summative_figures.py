@@ -121,9 +121,10 @@ def cohort(principal: Principal, year_group: int, school_id: str | None = None, 
            subject: str | None = None, group: str | None = None, consistency: int | None = None,
            format: str | None = None) -> Response:
     """A cohort followed across academic years: the pupils in ``year_group`` now (of a school, or the trust),
-    and at every assessment point back to their earliest code, the distribution of their codes in the subject
-    and the share at or above expected — through each pupil's own codes, whatever class gave them — for the
-    cohort and per pupil group. Codes at successive points are shown as they are: no expected-progress line."""
+    and at every assessment point from their earliest code up to ``academic_year`` (this year if left out), the
+    distribution of their codes in the subject and the share at or above expected — through each pupil's own
+    codes, whatever class gave them — for the cohort and per pupil group. Codes at successive points are shown
+    as they are: no expected-progress line."""
     _require_scope(principal, school_id)
     view = read_store(consistency, principal.trust_id).read(
         principal.trust_id, _cohort, principal, year_group, school_id, academic_year, subject, group)
@@ -143,11 +144,12 @@ def _cohort(connection: Connection, trust_id: str, principal: Principal, year_gr
             academic_year: str | None, subject: str | None, group: str | None) -> dict[str, Any]:
     if school_id is not None:
         _require_school(connection, principal, trust_id, school_id)
-    year = academic_year or academic_year_of(school_today())
+    current = academic_year_of(school_today())
+    year = academic_year or current
     chosen, subjects = _subject(connection, trust_id, subject)
     scale, _ = load_scale(connection, trust_id)
     found = load_cohort(connection, trust_id, calendar_reader(connection, trust_id), year, year_group, chosen,
-                        school_id)
+                        school_id, current)
     settings = load_trust_settings(connection, trust_id)
     filters = {"year_group": year_group, "group": group, "school_id": school_id}
     return {**cohort_view(found, scale, settings.is_small, filters, read_position(connection, trust_id)),

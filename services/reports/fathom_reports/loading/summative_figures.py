@@ -47,10 +47,10 @@ def load_point_figures(connection: Connection, trust_id: str, academic_year: str
 
 
 def load_cohort(connection: Connection, trust_id: str, points_of: PointsOf, academic_year: str, year_group: int,
-                subject: str, school_id: str | None) -> Cohort:
-    """The pupils now in the year group (of the school, or the trust; leavers are not in it) and all their codes
-    in the subject up to ``academic_year``, whatever class gave them; the years shown run from the earliest
-    year with a code (or ``academic_year`` itself) to ``academic_year``."""
+                subject: str, school_id: str | None, current_year: str) -> Cohort:
+    """The pupils now (in ``current_year``) in the year group (of the school, or the trust; leavers are not in
+    it) and all their codes in the subject up to ``academic_year``, whatever class gave them; the years shown run
+    from the earliest year with a code (or ``academic_year`` itself) to ``academic_year``."""
     params: dict[str, Any] = {"trust": trust_id, "subject": subject, "year_group": year_group,
                               "school": school_id, "year": academic_year}
     pupils = {row.pupil_id: row.groups or {} for row in connection.execute(text(
@@ -67,4 +67,4 @@ def load_cohort(connection: Connection, trust_id: str, points_of: PointsOf, acad
         name = f"{year}-{(year + 1) % 100:02d}"
         years.append((name, tuple(points_of(name))))
         year += 1
-    return Cohort(academic_year, year_group, subject, pupils, rows, years)
+    return Cohort(academic_year, year_group, subject, pupils, rows, years, current_year)

@@ -8,6 +8,7 @@ from fathom_reports.schemas.calendar import CalendarQuerySchema, PointInYearSche
 from fathom_reports.schemas.class_analysis import TrustSettingsSchema
 from fathom_reports.schemas.query import _validate_group
 from fathom_reports.views.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS
+from fathom_shared.assessment_calendar import check_academic_year
 
 _SUBJECT = {"example": "maths", "description": "The subject; the trust's first subject if left out."}
 _GROUP = {"description": "Only pupils in this group (their groups now); `sen` means SEN support or EHCP; "
@@ -25,9 +26,12 @@ class PointFiguresQuerySchema(CalendarQuerySchema):
 
 
 class CohortQuerySchema(CalendarQuerySchema):
+    academic_year = fields.String(validate=check_academic_year, metadata={
+        "example": "2026-27", "description": "The last year shown (this year if left out): the cohort is always "
+                                             "the pupils in the year group now."})
     year_group = fields.Integer(required=True, strict=False, validate=validate.Range(min=0, max=14), metadata={
-        "description": "The cohort: the pupils in this year group now (0 = Reception), followed back through "
-                       "the years."})
+        "description": "The cohort: the pupils in this year group now, this academic year (0 = Reception), "
+                       "followed back through the years."})
     school_id = fields.String(validate=validate.Length(min=1, max=64), metadata={
         "description": "One school's cohort (required for school leaders); the trust's if left out."})
     subject = fields.String(validate=validate.Length(min=1, max=200), metadata=_SUBJECT)
@@ -113,7 +117,8 @@ class ScaleCodeSchema(Schema):
 
 class CohortSchema(Schema):
     filters = fields.Nested(FiguresFiltersSchema)
-    academic_year = fields.String(metadata={"description": "The year the cohort is in ``year_group``."})
+    academic_year = fields.String(metadata={"description": "The last year shown."})
+    current_year = fields.String(metadata={"description": "This year: the cohort is in ``year_group`` now."})
     year_group = fields.Integer()
     subject = fields.String()
     subjects = fields.List(fields.String())

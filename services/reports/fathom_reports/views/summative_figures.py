@@ -133,17 +133,22 @@ class Cohort:
     whatever class they were in, with the calendar's points of each academic year the codes reach back to."""
 
     academic_year: str
+    """The last year shown."""
     year_group: int
+    """The cohort's year group now, in ``current_year``."""
     subject: str
     pupils: Mapping[str, Mapping[str, Any]]
     """Pupil id → groups, for the cohort's current pupils."""
     rows: tuple[CodeRow, ...]
     years: Sequence[tuple[str, Sequence[AssessmentPoint]]]
     """(academic year, its points in date order), earliest year first."""
+    current_year: str = ""
+    """This academic year, in which the cohort is in ``year_group`` (``academic_year`` when empty)."""
 
 
 def _year_group_then(cohort: Cohort, academic_year: str) -> int:
-    return cohort.year_group - (int(cohort.academic_year[:4]) - int(academic_year[:4]))
+    """The cohort's year group in ``academic_year``: a year lower for each year back from the current one."""
+    return cohort.year_group - (int((cohort.current_year or cohort.academic_year)[:4]) - int(academic_year[:4]))
 
 
 def cohort_view(cohort: Cohort, scale: Mapping[str, Any], is_small: IsSmall, filters: Mapping[str, Any],
@@ -170,7 +175,8 @@ def cohort_view(cohort: Cohort, scale: Mapping[str, Any], is_small: IsSmall, fil
             points.append({"academic_year": academic_year, "year_group": _year_group_then(cohort, academic_year),
                            **point.view(), **tally(scale, _codes(rows), is_small, len(pupils)),
                            "by_group": by_group})
-    return {"filters": dict(filters), "academic_year": cohort.academic_year, "year_group": cohort.year_group,
+    return {"filters": dict(filters), "academic_year": cohort.academic_year,
+            "current_year": cohort.current_year or cohort.academic_year, "year_group": cohort.year_group,
             "subject": cohort.subject, "pupils": len(pupils), "expected_rank": scale["expected_rank"],
             "scale": [{"code": c["code"], "label": c["label"], "rank": c["rank"]}
                       for c in sorted(scale["codes"], key=lambda c: c["rank"])],

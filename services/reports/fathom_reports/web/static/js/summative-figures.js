@@ -88,7 +88,7 @@ function cohortTable(cohort) {
   const rows = cohort.points.filter((p) => p.assessed > 0);
   if (!rows.length) return h("p", { class: "empty", id: "cohort-empty" }, "No codes for this cohort yet.");
   return h("table", { id: "cohort", class: "figures-table" },
-    h("caption", {}, `The ${cohort.pupils} pupils in ${yearLabel(cohort.year_group)} in ${cohort.academic_year}, `
+    h("caption", {}, `The ${cohort.pupils} pupils in ${yearLabel(cohort.year_group)} in ${cohort.current_year}, `
       + `followed back through their own ${cohort.subject} codes (points where none of them had a code are left out)`),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Assessment point"), h("th", { scope: "col" }, "Year group then"),
       h("th", { scope: "col" }, "Pupils with a code"), h("th", { scope: "col" }, "At or above expected"),
@@ -172,7 +172,7 @@ async function render() {
         + (st.year_group ? ` · ${yearLabel(st.year_group)}` : "") + (st.group ? ` · ${groupLabel(st.group)}` : "")),
       h("div", { class: "table-scroll" }, pointTable(figures))),
     h("section", { class: "panel", "aria-labelledby": "cohort-title" },
-      h("h2", { id: "cohort-title" }, `Cohort: ${yearLabel(cohort.year_group)} in ${cohort.academic_year}, year to year`),
+      h("h2", { id: "cohort-title" }, `Cohort: ${yearLabel(cohort.year_group)} in ${cohort.current_year}, year to year`),
       h("nav", { class: "year-tabs", "aria-label": "Cohort" }, h("ul", {}, yearGroups.map((y) => h("li", {},
         h("a", { href: withAsOf(`${BASE}?${new URLSearchParams(Object.entries({ ...st, year_group: String(y) })
           .filter(([, v]) => v))}`), "data-year-group": y, "aria-current": String(y) === cohortYear ? "page" : null },
