@@ -114,5 +114,13 @@ export function summary(view, st) {
       list.map((u, i) => [i ? ", " : "", h("a", { href: withAsOf(unitHref(u.id, st)),
         class: "unit-link", "data-unit-id": u.id }, u.name), ` (${u.pupils})`])),
     view.pupils ? null : h("p", { class: "hint" }, "No pupils to count here: no classes in this year group, or "
-      + "nobody in the group chosen."));
+      + "nobody in the group chosen."),
+    h("p", {}, h("a", { id: "open-summative", href: summativeHref(st) },
+      `Summative codes for Year ${st.year}, year to year`)));
+}
+
+/** The same level's summative codes (per school or class at a point, and the cohort), for the year group shown. */
+function summativeHref(st) {
+  const base = LEVEL === "trust" ? "/trust/summative" : `/schools/${encodeURIComponent(SCHOOL_ID)}/summative`;
+  return `${base}?year_group=${encodeURIComponent(st.year)}`;
 }
