@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 SCREENSHOTS := sign-in class-analysis grid-entry trust school pupil-profile intervention audit judgement-history class-as-of \
-               parent-report parent-report-phone summative-grid meeting rollover-dry-run
+               parent-report parent-report-phone summative-grid meeting rollover-dry-run cohorts
 
 ## Refresh the README's screenshots from a browser test run (needs Chromium).
 screenshots: $(STAMP)
