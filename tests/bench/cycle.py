@@ -301,11 +301,25 @@ def bump(system: BenchSystem, session: requests.Session, trust: MeetingTrust, n:
     system.wait_for(f"{trust.trust_id}: projected", lambda: system.applied(trust.trust_id), sequence, 60, False)
 
 
+PHASES_SCRIPT = """(() => {
+  const reads = performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/'));
+  const grid = reads.find((e) => e.name.includes('/summative'));
+  return [grid ? grid.startTime : 0, Math.max(0, ...reads.map((e) => e.responseEnd))];
+})()"""
+"""From navigation start: when the page asked for the summative grid, and when the last API read had arrived."""
+
+
 @dataclass
 class BrowserLoads:
     first: list[float] = field(default_factory=list)
     repeated: list[float] = field(default_factory=list)
+    phases: dict[str, list[float]] = field(default_factory=dict)
+    """Of the first loads: ``before reads`` (HTML and scripts), ``reads`` (first request to last answer), ``after``
+    (from the last answer to the frame showing it: building and painting the panels)."""
     wrong: list[str] = field(default_factory=list)
+
+    def phase_summary(self) -> str:
+        return ", ".join(f"{name} {ms(percentile(v, 50))}" for name, v in self.phases.items())
 
 
 def browser_loads(system: BenchSystem, trust_id: str, path: str, pupils: int, first: int, repeated: int,
@@ -340,6 +354,11 @@ def browser_loads(system: BenchSystem, trust_id: str, path: str, pupils: int, fi
                 if n == 0:
                     continue
                 (result.first if turn is not None else result.repeated).append(painted)
+                if turn is not None:
+                    asked, arrived = (t / 1000 for t in page.evaluate(PHASES_SCRIPT))
+                    for name, seconds in (("before the reads", asked), ("the reads", arrived - asked),
+                                          ("after them", painted - arrived)):
+                        result.phases.setdefault(name, []).append(seconds)
         finally:
             browser.close()
     return result
@@ -410,7 +429,8 @@ def measure_meeting(system: BenchSystem, sizes: CycleSizes, report: Report, step
             "after one warm-up load (the browser's cache kept, as a teacher moving between pages has it); the time is "
             "from navigation start to the second animation frame after the last of the four panels that fill "
             "after the codes (falling behind, decisions, gaps, groups) was mounted, by the page's own clock. Before "
-            "each first load one judgement of another class is written and waited for until projected"
+            "each first load one judgement of another class is written and waited for until projected. Where a "
+            f"first load's time goes (p50, from the page's resource timings): {browser.phase_summary()}"
             f"{f'; wrong loads: {chr(59).join(browser.wrong)[:300]}' if browser.wrong else ''}.")
     report.note(
         f"Meeting page: trust `{trust_id}` seeded through the API in {seed_seconds:.0f} s ({events:,} events): class "
