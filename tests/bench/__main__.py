@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from tests.bench import cycle as cycle_part
 from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
@@ -57,13 +58,15 @@ class Sizes:
     trust: trust_parts.TrustSizes = trust_parts.FULL
     history: history_part.HistorySizes = history_part.FULL
     web: web.WebSizes = web.FULL
+    cycle: cycle_part.CycleSizes = cycle_part.FULL
     peer: peer_part.PeerSizes = peer_part.FULL
 
 
 FULL = Sizes()
 QUICK = replace(FULL, batches_per_client=5, single_requests=50, fresh_seconds=5.0, big_classes=10, rounds=1,
                 backlog=20_000, reads=60, trust=trust_parts.QUICK,
-                history=history_part.QUICK, web=web.QUICK, peer=peer_part.QUICK)
+                history=history_part.QUICK, web=web.QUICK, cycle=cycle_part.QUICK,
+                peer=peer_part.QUICK)
 PARTS = PART_ORDER
 DATABASE_ONLY = {"peer"}
 """Parts that need only PostgreSQL: run alone, they start no broker and no services."""
@@ -157,6 +160,8 @@ def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], pro
     if "core" in parts:
         report.part = "core"
         run_core(system, sizes, report, progress)
+    if "cycle" in parts:
+        cycle_part.run(system, sizes.cycle, report, step=step, progress=progress)
     if "imports" in parts or "trust-analysis" in parts:
         trust_parts.run(system, sizes.trust, report, imports="imports" in parts,
                         analysis="trust-analysis" in parts, step=step, progress=progress)

@@ -123,7 +123,7 @@ def targets_summary(rows: list[Row]) -> str:
     return line + (f" Missed: {'; '.join(missed)}." if missed else "")
 
 
-PART_ORDER = ("core", "imports", "trust-analysis", "history", "web", "peer")
+PART_ORDER = ("core", "imports", "trust-analysis", "history", "web", "cycle", "peer")
 
 
 @dataclass
