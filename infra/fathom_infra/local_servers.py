@@ -70,17 +70,23 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
-def kill_group(pgid: int, timeout: float = 5) -> None:
-    """SIGKILL whatever is left of a process group whose leader has exited, and wait until it is gone.
+def kill_group(pgid: int, timeout: float = 5) -> bool:
+    """SIGKILL whatever is left of a process group whose leader has exited, and wait until it is gone: False
+    if some member outlived ``timeout`` (stuck in the kernel), which the caller cannot help either way.
 
     The leaders of what ``fathom up`` starts each have their own session (``start_new_session``), so their
     pid is their group's id; a group id is not reused while any member lives."""
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        return
-    if Path("/proc/self/stat").exists():
+        return True
+    if not Path("/proc/self/stat").exists():
+        return True  # no /proc to look in: the signal was sent, trust it
+    try:
         wait_until(lambda: not group_members(pgid), timeout, what=f"process group {pgid} to exit")
+    except TimeoutError:
+        return False
+    return True
 
 
 def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
