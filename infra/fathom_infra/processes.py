@@ -68,4 +68,5 @@ def python_module(module: str, *args: str) -> list[str]:
 
 def gunicorn(app: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10", "--access-logfile", "-", app]
+            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10", "--access-logfile", "-",
+            "--logger-class", "fathom_shared.web.gunicorn_logging.JsonLogger", app]
