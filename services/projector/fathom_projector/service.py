@@ -34,6 +34,7 @@ from fathom_shared.event_store import StoredEvent
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
+from fathom_shared.pipeline_positions import PipelineCollector
 
 log = logging.getLogger("fathom_projector")
 
@@ -165,6 +166,7 @@ def run(
     metrics = ProjectorMetrics()
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
+    metrics.registry.register(PipelineCollector(make_engine(settings.app_database_url, pool_size=1)))
 
     def readiness() -> str | None:
         if not status.connected:

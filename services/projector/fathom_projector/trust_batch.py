@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from fathom_projector.provenance import check_against_store, record_forged
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent, head_sequence, recorded_at
+from fathom_shared.logs import logs_its_trust
 from fathom_shared.read_models.projection import Rejected
 from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 
@@ -35,6 +36,7 @@ class TrustBatchResult:
     """Messages the event store did not vouch for (set aside in ``broker_dead_letters``)."""
 
 
+@logs_its_trust
 def apply_trust_batch(engine: Engine, trust_id: str, events: Iterable[StoredEvent]) -> TrustBatchResult:
     """Apply one trust's events from the broker; commit rows and position together.
 
@@ -69,6 +71,7 @@ CATCH_UP_CHUNK = 20_000
 """Events applied per transaction when catching up from the store."""
 
 
+@logs_its_trust
 def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK) -> TrustBatchResult:
     """Apply every stored event past ``last_applied``, without waiting for the broker.
 
