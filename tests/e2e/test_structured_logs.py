@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fathom_infra.local_servers import wait_until
 from fathom_shared.config import Settings
 from tests.running_system import RunningSystem, running_system
 from tests.support import SmallTrust, token_for
@@ -45,6 +46,16 @@ def test_each_line_is_json_and_a_requests_lines_name_its_id_trust_and_caller(sys
     refused = system.post("not-a-token", "/v1/schools", {"id": "x", "name": "x"})
     assert refused.status_code == 401
 
+    def written() -> bool:
+        """gunicorn writes a request's access line after sending the answer, and the relay its line after the
+        commit the projector may already have acted on: wait for the lines asked about."""
+        api, reports = lines_of(system.processes["api"].log_path), lines_of(system.processes["reports"].log_path)
+        return (any(line.get("request_id") == REQUEST_ID and "status" in line for line in api)
+                and any(line.get("status") == 401 for line in api)
+                and any(line.get("path") == "/v1/classes/4A/analysis" for line in reports)
+                and any(line.get("trust") == trust for line in lines_of(system.processes["relay"].log_path)))
+
+    wait_until(written, 30, what="the requests' access lines")
     logs = {name: lines_of(process.log_path) for name, process in system.processes.items()}
     for name, lines in logs.items():
         assert lines, f"{name} wrote nothing"
