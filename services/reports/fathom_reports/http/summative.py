@@ -29,8 +29,9 @@ from fathom_reports.views.summative import (
     scale_table,
     scale_view,
 )
-from fathom_shared.assessment_calendar import previous_point
+from fathom_shared.assessment_calendar import beyond_class_year, first_calendar_year, previous_point
 from fathom_shared.auth import Principal
+from fathom_shared.web.problems import Problem
 
 blp = Blueprint("summative", __name__, url_prefix="/v1", description="Summative judgements")
 
@@ -58,7 +59,10 @@ def class_summative(class_id: str, principal: Principal, academic_year: str | No
     """The class's summative grid for one subject at one assessment point: each current pupil's code, the code
     at the previous point (crossing into last year for a year's first point), and the prompt beside it — the
     subject's objectives taught, judged and secure, and the latest standardised score — never a filled-in code.
-    Answers 422 naming ``query.point_id`` for a point not in the trust's calendar for the year."""
+    The year is the class's own unless named (a closed class of last year opens at last year's points); a year
+    after the class's is a 422 naming ``query.academic_year`` (its codes could not be saved there), an earlier
+    one is read as a baseline. Answers 422 naming ``query.point_id`` for a point not in the trust's calendar for
+    the year."""
     view = read_store(consistency, principal.trust_id).read(
         principal.trust_id, _grid, principal, class_id, academic_year, point_id, subject)
     name = filename("class", class_id, "summative", view["point"]["academic_year"], view["point"]["point_id"],
@@ -73,8 +77,13 @@ def _grid(connection: Connection, trust_id: str, principal: Principal, class_id:
     klass = load_class(connection, trust_id, class_id)
     if klass is None:
         raise not_found("class")
+    beyond = academic_year and beyond_class_year(klass.academic_year, academic_year)
+    if beyond:
+        raise Problem(422, "Invalid request", errors={"query.academic_year": [beyond]})
     points_of = calendar_reader(connection, trust_id)
-    at = point_for_query(points_of, academic_year, point_id)
+    # The class's own year unless one is named (today's for a class whose year names no academic year).
+    own_year = klass.academic_year if first_calendar_year(klass.academic_year) is not None else None
+    at = point_for_query(points_of, academic_year or own_year, point_id)
     subjects = load_subjects(connection, trust_id, class_id, klass.year_group)
     chosen_subject = subject_for_query(subjects, subject)
     before = previous_point(points_of, at)

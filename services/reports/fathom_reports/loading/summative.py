@@ -32,7 +32,8 @@ def load_scale(connection: Connection, trust_id: str) -> tuple[dict[str, Any], b
 def load_class(connection: Connection, trust_id: str, class_id: str) -> Any:
     """The class's read-model row (None when the trust has no such class)."""
     return connection.execute(text(
-        "SELECT class_id, name, year_group FROM rm_classes WHERE trust_id = :trust AND class_id = :class_id"),
+        "SELECT class_id, name, year_group, academic_year FROM rm_classes WHERE trust_id = :trust "
+        "AND class_id = :class_id"),
         {"trust": trust_id, "class_id": class_id}).one_or_none()
 
 
@@ -71,7 +72,7 @@ def load_class_summative(connection: Connection, trust_id: str, klass: Any, subj
     pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL",
                          {"trust": trust_id, "class_id": klass.class_id})
     found = ClassSummative(klass.class_id, klass.name, klass.year_group, pupils, list(subjects),
-                           read_position(connection, trust_id))
+                           read_position(connection, trust_id), klass.academic_year)
     params = {"trust": trust_id, "ids": [p.pupil_id for p in pupils], "subject": subject,
               "class_id": klass.class_id, "ends_on": at[1].ends_on}
     found.codes = _codes(connection, params, at)
