@@ -192,8 +192,9 @@ def test_a_judgements_life_sees_corrections_withdrawals_and_a_later_judgement_of
     assert life(other_subject) is None
 
 
-def amend(event_type, payload, state, who=TEACHER, pupil=PUPILS["p1"]):
-    return decide_amendment(str(JUDGEMENT), event_type, payload, state, Facts(who, pupil, default_scale()),
+def amend(event_type, payload, state, who=TEACHER, pupil=PUPILS["p1"], recorded_in=CLASS):
+    return decide_amendment(str(JUDGEMENT), event_type, payload, state,
+                            Facts(who, pupil, default_scale(), recorded_in),
                             lambda text, pupil_id: None if text is None else f"ref:{text}:{pupil_id}")
 
 
@@ -218,6 +219,16 @@ def test_what_cannot_be_amended():
         amend(WITHDRAWN, {"reason": "r"}, life(recorded()), who=caller("teacher", classes=frozenset({"4b"})))
     with pytest.raises(Forbidden):
         amend(WITHDRAWN, {"reason": "r"}, life(recorded()), who=caller("auditor"))
+
+
+def test_a_code_given_in_a_closed_class_stays_as_it_was():
+    """After a roll-over last year's class is read-only: its codes are neither corrected nor withdrawn (409 naming
+    the judgement), as its objective judgements are not."""
+    closed = ClassRow("4a", "north", closed_on=date(2027, 8, 31))
+    for event_type, payload in ((CORRECTED, {"code": "GDS", "reason": "r"}), (WITHDRAWN, {"reason": "r"})):
+        with pytest.raises(Conflict) as refused:
+            amend(event_type, payload, life(recorded()), who=LEADER, recorded_in=closed)
+        assert list(refused.value.errors) == ["judgement_id"]
 
 
 def as_stored(sequence: int, event) -> StoredEvent:
