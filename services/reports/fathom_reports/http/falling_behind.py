@@ -15,7 +15,7 @@ from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import load_pupils, read_position
 from fathom_reports.loading.falling_behind import load_falling_behind
-from fathom_reports.loading.summative import load_class, load_scale, load_subjects
+from fathom_reports.loading.summative import load_class, load_scale, load_subjects, load_trust_subjects
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas.falling_behind import FallingBehindQuerySchema, FallingBehindSchema
 from fathom_reports.views.falling_behind import falling_behind_table, falling_behind_view
@@ -29,8 +29,6 @@ blp = Blueprint("falling_behind", __name__, url_prefix="/v1", description="Falli
 PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or school in the caller's trust.",
             422: "Invalid query arguments.",
             503: "The read model did not reach the requested sequence in time (see Retry-After)."}
-_SCHOOL_SUBJECTS = ("SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
-                    "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1")
 
 
 @endpoint(blp, "/classes/<class_id>/falling-behind", roles=READER_ROLES, query=FallingBehindQuerySchema,
@@ -82,7 +80,7 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
         if connection.execute(text("SELECT 1 FROM rm_schools WHERE trust_id = :trust AND school_id = :school"),
                               {"trust": trust_id, "school": scope_id}).first() is None:
             raise not_found("school")
-        subjects = [row[0] for row in connection.execute(text(_SCHOOL_SUBJECTS), {"trust": trust_id})]
+        subjects = load_trust_subjects(connection, trust_id)
     today = school_today()
     year = academic_year or academic_year_of(today)
     points = calendar_reader(connection, trust_id)(year)

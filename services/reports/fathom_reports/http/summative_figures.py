@@ -14,7 +14,7 @@ from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import read_position
-from fathom_reports.loading.summative import load_scale
+from fathom_reports.loading.summative import load_scale, load_trust_subjects
 from fathom_reports.loading.summative_figures import load_cohort, load_point_figures
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.responses import not_found, read_store, view_response
@@ -35,8 +35,6 @@ blp = Blueprint("summative_figures", __name__, url_prefix="/v1", description="Su
 
 PROBLEMS = {422: "Invalid query arguments (each named).",
             503: "The read model did not reach the requested sequence in time (see Retry-After)."}
-_SUBJECTS = ("SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
-             "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1")
 
 
 @endpoint(blp, "/trust/summative", roles=TRUST_WIDE_READERS, query=PointFiguresQuerySchema,
@@ -78,7 +76,7 @@ def _answer(principal: Principal, consistency: int | None, format: str | None, l
 
 
 def _subject(connection: Connection, trust_id: str, subject: str | None) -> tuple[str, list[str]]:
-    subjects = [row[0] for row in connection.execute(text(_SUBJECTS), {"trust": trust_id})]
+    subjects = load_trust_subjects(connection, trust_id)
     chosen = subject or (subjects[0] if subjects else None)
     if chosen is None:
         raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})

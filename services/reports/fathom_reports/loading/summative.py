@@ -43,6 +43,14 @@ def load_subjects(connection: Connection, trust_id: str, class_id: str, year_gro
         "ORDER BY 1"), {"trust": trust_id, "year_group": year_group, "class_id": class_id})]
 
 
+def load_trust_subjects(connection: Connection, trust_id: str) -> list[str]:
+    """Every subject of the trust's current objectives and any given summative codes, sorted: a school's or the
+    trust's choice of subject (the first when none is asked for)."""
+    return [row[0] for row in connection.execute(text(
+        "SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
+        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1"), {"trust": trust_id})]
+
+
 def load_class_summative(connection: Connection, trust_id: str, klass: Any, subject: str,
                          at: tuple[str, AssessmentPoint], before: tuple[str, AssessmentPoint] | None,
                          subjects: Sequence[str]) -> ClassSummative:
