@@ -76,12 +76,17 @@ def test_the_demos_completed_meeting_lists_every_class_meetings_decisions(page, 
     sign_in(page, f"school_leader:{SCHOOL}")
     page.goto(f"/schools/{SCHOOL}/meeting")
     points = [p["point_id"] for p in api(web, f"/v1/schools/{SCHOOL}/meeting")["points"]]
-    done = next(p for p in reversed(points) if api(web, f"/v1/schools/{SCHOOL}/meeting", point_id=p)["decisions"])
+
+    def held(point_id: str) -> bool:
+        """Every class's meeting recorded decisions at the point (another test may add one at today's)."""
+        meeting = api(web, f"/v1/schools/{SCHOOL}/meeting", point_id=point_id)
+        return {d["class_id"] for d in meeting["decisions"]} == {c["class_id"] for c in meeting["classes"]}
+
+    done = next(p for p in reversed(points) if held(p))
     page.select_option("#meeting-point", done)
     page.wait_for_url(f"**point_id={done}**")
     meeting = api(web, f"/v1/schools/{SCHOOL}/meeting", point_id=done)
-    classes = {d["class_id"] for d in meeting["decisions"]}
-    assert classes == {c["class_id"] for c in meeting["classes"]}, "every class's meeting recorded decisions"
+    assert len(meeting["decisions"]) >= 4 * len(meeting["classes"]), "the demo records four per class meeting"
     expect_decisions(page, "school-decisions", meeting["decisions"])
     for klass in meeting["classes"]:
         expect(page.locator(f'#school-change tr[data-unit="{klass["class_id"]}"] td.decision-counts')).to_contain_text(
