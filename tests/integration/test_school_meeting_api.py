@@ -204,3 +204,11 @@ def test_the_openapi_document_lists_the_meeting(reports):
     assert {p["name"] for p in read_["parameters"] if p["in"] == "query"} >= {
         "academic_year", "point_id", "subject", "format", "consistency"}
     assert {"200", "401", "403", "404", "422"} <= set(read_["responses"])
+
+
+def test_a_subject_without_codes_reads_as_none_given(reports, settings, recorded):
+    body = read(reports, settings, recorded, academic_year=YEAR, point_id="autumn-2", subject="science").json
+    assert body["subject"] == "science" and body["pooled"]["now"]["assessed"] == 0
+    assert [c["now"]["assessed"] for c in body["classes"]] == [0, 0], "the classes are still listed"
+    assert body["pooled"]["moved"] == {"up": 0, "same": 0, "down": 0, "not_compared": 0}
+    assert ids(body["decisions"]) == ["a-now", "b-now", "school"], "decisions are not per subject"
