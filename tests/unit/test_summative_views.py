@@ -8,7 +8,7 @@ import pytest
 
 from fathom_reports.loading.calendar import point_for_query
 from fathom_reports.loading.summative import subject_for_query
-from fathom_reports.views.summative import Code, _moved, chosen_point
+from fathom_reports.views.summative import Code, chosen_point, moved
 from fathom_shared.assessment_calendar import default_points, previous_academic_year
 from fathom_shared.web.problems import Problem
 
@@ -37,11 +37,11 @@ def test_the_year_before():
 
 
 def test_a_change_of_code_is_up_down_or_same_by_rank_and_nothing_without_both():
-    assert _moved(Code("EXS", 2), Code("WTS", 1)) == "up"
-    assert _moved(Code("WTS", 1), Code("EXS", 2)) == "down"
-    assert _moved(Code("EXS", 2), Code("EXS", 2)) == "same"
-    assert _moved(Code("EXS", 2), None) is None and _moved(None, Code("EXS", 2)) is None
-    assert _moved(Code("X", None), Code("EXS", 2)) is None
+    assert moved(Code("EXS", 2), Code("WTS", 1)) == "up"
+    assert moved(Code("WTS", 1), Code("EXS", 2)) == "down"
+    assert moved(Code("EXS", 2), Code("EXS", 2)) == "same"
+    assert moved(Code("EXS", 2), None) is None and moved(None, Code("EXS", 2)) is None
+    assert moved(Code("X", None), Code("EXS", 2)) is None
 
 
 def test_a_querys_point_resolved_once_for_every_cycle_read():

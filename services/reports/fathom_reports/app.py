@@ -21,6 +21,7 @@ from fathom_reports.http import (
     parent_report,
     pooled,
     profile,
+    school_meeting,
     summative,
     summative_figures,
     webhooks,
@@ -65,7 +66,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions[FAIR_USE_EXTENSION] = FairUse(engine, settings.fair_use, settings.fair_use_retry_after_s)
     install_read_recording(app, engine)
     for module in (class_analysis, profile, impact, pooled, audit, changes, webhooks, directory, calendar,
-                   meetings, summative, parent_report, falling_behind, summative_figures):
+                   meetings, summative, parent_report, falling_behind, summative_figures, school_meeting):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
     start_operations_port(app, settings, "reports", database_ready(engine))

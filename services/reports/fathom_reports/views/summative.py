@@ -90,7 +90,7 @@ def _point(academic_year: str, point: AssessmentPoint) -> dict[str, Any]:
     return {"academic_year": academic_year, **point.view()}
 
 
-def _moved(now: Code | None, before: Code | None) -> str | None:
+def moved(now: Code | None, before: Code | None) -> str | None:
     """How the code changed since the previous point, by rank: ``up``, ``down``, ``same`` (None without both)."""
     if now is None or before is None or now.rank is None or before.rank is None:
         return None
@@ -111,7 +111,7 @@ def class_summative_view(found: ClassSummative, scale: Mapping[str, Any], subjec
             "code": now and now.code, "label": now and labels.get(now.code), "rank": now and now.rank,
             "judgement_id": now and now.judgement_id, "note": now and now.note,
             "at_or_above_expected": at_or_above_expected(scale, now and now.rank),
-            "previous_code": previous and previous.code, "moved": _moved(now, previous),
+            "previous_code": previous and previous.code, "moved": moved(now, previous),
             "prompt": {"taught": found.taught, "judged": evidence.judged if evidence else 0,
                        "secure": evidence.secure if evidence else 0,
                        "score": score and {"score": score.score, "test": score.test,

@@ -114,6 +114,8 @@ PAGES = (
     Page("class_summative", "/classes/<class_id>/summative", "entry.html", "Summative codes", "summative"),
     Page("class_meeting", "/classes/<class_id>/meeting", "meeting.html", "Pupil progress meeting", "meeting",
          pupil_groups=True),
+    Page("school_meeting", "/schools/<school_id>/meeting", "meeting.html", "School pupil progress meeting",
+         "school-meeting"),
     Page("meeting_decisions", "/meeting-decisions", "meeting.html", "Meeting decisions", "decisions"),
     Page("trust_analysis", "/trust", "trust.html", "Trust analysis", "drilldown", {"level": "trust"},
          pupil_groups=True),

@@ -1,6 +1,7 @@
 // Meeting decisions across a school or the trust (/meeting-decisions?school_id=&overdue=true): every decision of
 // the pupil progress meetings the person leads, those overdue for review (the review point has ended, nobody has
 // reviewed it) marked and, with "Overdue only", alone. Each leads to its class's meeting.
+// Each school links to its own meeting page (every class at one point).
 import { csvLink, getJSON, h, load, mount, setCrumbs, setTitle } from "./fathom.js";
 import { decisionItem } from "./meeting-decisions.js";
 
@@ -30,8 +31,12 @@ load(async () => {
     href: `/classes/${encodeURIComponent(decision.class_id)}/meeting?${new URLSearchParams({
       academic_year: decision.academic_year, point_id: decision.point_id })}` },
   `Class ${decision.class_id}'s meeting, ${decision.point_id} ${decision.academic_year}`)) : null });
+  const meetings = schoolId ? schools.filter((s) => s.school_id === schoolId) : schools;
   mount("view", h("div", { class: "filters meeting-pickers" }, h("label", {}, "Where ", picker),
     h("label", {}, only, " Overdue only")),
+  meetings.length ? h("p", { id: "school-meeting-links" }, "The school's meeting at an assessment point: ",
+    meetings.map((s, index) => [index ? " · " : "", h("a", { href: `/schools/${encodeURIComponent(s.school_id)}/meeting`,
+      "data-school-id": s.school_id }, s.name)])) : null,
   h("section", { class: "panel", "aria-labelledby": "decisions-title" },
     h("div", { class: "panel-head" }, h("h2", { id: "decisions-title" },
       `${answer.decisions.length} decision${answer.decisions.length === 1 ? "" : "s"}`,

@@ -116,7 +116,9 @@ export function summary(view, st) {
     view.pupils ? null : h("p", { class: "hint" }, "No pupils to count here: no classes in this year group, or "
       + "nobody in the group chosen."),
     h("p", {}, h("a", { id: "open-summative", href: summativeHref(st) },
-      `Summative codes for Year ${st.year}, year to year`)));
+      `Summative codes for Year ${st.year}, year to year`),
+    LEVEL === "school" ? [" · ", h("a", { id: "open-school-meeting",
+      href: `/schools/${encodeURIComponent(SCHOOL_ID)}/meeting` }, "The school's pupil progress meeting")] : null));
 }
 
 /** The same level's summative codes (per school or class at a point, and the cohort), for the year group shown. */

@@ -10,6 +10,7 @@ import {
 import { ANALYSIS, query as analysisQuery, setCurrent, state as analysisState } from "./class-analysis-model.js";
 import { gapsPanel, groupsPanel } from "./class-analysis-panels.js";
 import { getClassAnalysis } from "./heat-map-encoding.js";
+import { fallingPanel, pupilLink } from "./falling-panel.js";
 import { meetingDecisions } from "./meeting-decisions.js";
 
 const classId = data.classId;
@@ -19,10 +20,6 @@ const MOVES = { up: ["↑", "up"], down: ["↓", "down"], same: ["=", "same"] };
 function asked() {
   const params = new URLSearchParams(location.search);
   return Object.fromEntries(["academic_year", "point_id", "subject"].map((k) => [k, params.get(k)]).filter(([, v]) => v));
-}
-
-function pupilLink(pupil) {
-  return h("a", { href: `/pupils/${encodeURIComponent(pupil.pupil_id)}` }, pupil.name || "Pupil (details erased)");
 }
 
 load(async () => {
@@ -46,7 +43,7 @@ load(async () => {
     [name, h("div", { id: `meeting-${name}`, "aria-busy": "true" }, h("p", { class: "loading" }, "Loading…"))]));
   mount("view", pickers(grid), codesPanel(grid), holders.falling, holders.decisions, holders.gaps, holders.groups);
   const failed = (holder) => (error) => { showProblem(error); mount(holder, h("p", { class: "empty" }, "This part could not be shown.")); };
-  getJSON(`${base}/falling-behind`, params).then((lists) => mount(holders.falling, fallingPanel(lists, params)),
+  getJSON(`${base}/falling-behind`, params).then((lists) => mount(holders.falling, fallingPanel(lists, `${base}/falling-behind`, params)),
     failed(holders.falling));
   Promise.all([getJSON(`${base}/meetings/${point.academic_year}/${point.point_id}`), getJSON("/v1/directory")])
     .then(([meeting, directory]) => meetingDecisions(holders.decisions, { grid, meeting, directory, base }),
@@ -106,33 +103,4 @@ function codesPanel(grid) {
         h("th", { scope: "col", class: "number" }, "Score"), h("th", { scope: "col" }, "Test"),
         h("th", { scope: "col", class: "number" }, "Objectives"))),
       h("tbody", {}, rows))));
-}
-
-function groupName(group) {
-  return group.startsWith("custom:") ? group.slice(7) : group.replaceAll("_", " ");
-}
-
-function fallingPanel(lists, params) {
-  const list = (name, describe) => {
-    const part = lists[name];
-    const counts = part.by_group.filter((row) => row.listed > 0);
-    return h("div", { class: "falling-list", id: `falling-${name}`, "data-count": part.count },
-      h("h3", {}, part.title, h("span", { class: "count" }, String(part.count))),
-      part.pupils.length ? h("ul", { class: "plain-list" }, part.pupils.map((pupil) => h("li", {
-        "data-pupil-id": pupil.pupil_id }, pupilLink(pupil), h("span", { class: "muted" }, ` ${describe(pupil)}`))))
-        : h("p", { class: "empty" }, "No one."),
-      counts.length ? h("p", { class: "group-counts" }, h("span", { class: "label" }, "By group: "),
-        counts.map((row, index) => [index ? ", " : "", `${groupName(row.group)} ${row.listed} of ${row.pupils}`,
-          row.small_group ? h("abbr", { class: "small-group", title: "Small group: a child, not a trend" }, "*") : null]))
-        : null);
-  };
-  return h("section", { class: "panel", "aria-labelledby": "falling-title" },
-    h("div", { class: "panel-head" }, h("h2", { id: "falling-title" }, "Falling behind"),
-      h("div", { class: "downloads" }, csvLink(`${base}/falling-behind`, params, "Falling behind CSV"))),
-    h("p", { class: "hint" }, `Who to look at first. Expected: ${lists.expected_code || "–"} or above. `,
-      h("abbr", { class: "small-group", title: "Small group" }, "*"), " a group smaller than the trust's threshold."),
-    h("div", { class: "falling-grid" },
-      list("moved_down", (p) => `${p.previous_code} → ${p.code}`),
-      list("below_expected_twice", (p) => `${p.previous_code}, then ${p.code}`),
-      list("disagreement", (p) => p.disagreement?.prompt || "")));
 }
