@@ -4,9 +4,13 @@ records a decision naming a pupil and sees it listed; a leader sees it among the
 
 from __future__ import annotations
 
+from datetime import date
+
 import requests
 from playwright.sync_api import expect
 
+from fathom_infra.demo_cycle import Calendar as DemoCalendar
+from fathom_infra.demo_cycle import meeting_points
 from tests.browser.conftest import WebSystem
 from tests.support import bearer
 
@@ -74,6 +78,37 @@ def test_a_teacher_reads_the_meeting_and_records_a_decision(page, web: WebSystem
     saved = [d for d in meeting["decisions"] if d["text"] == "Watch fractions confidence after the move down"]
     assert len(saved) == 1 and saved[0]["pupil_ids"] == [first["pupil_id"]] and saved[0]["kind"] == "pupil_to_watch"
     screenshot(page, "meeting")
+
+
+def test_the_demo_class_met_at_two_completed_points_and_the_later_meeting_opens_with_the_earlier(
+        page, web: WebSystem, sign_in) -> None:
+    """The demo's cycle: a meeting at each of the two latest completed points, codes at both (with the point
+    before, so a change shows), and the later meeting's page, opened by its address, leads with the earlier
+    meeting's decisions and their reviews."""
+    first, second = meeting_points(DemoCalendar(date.today()))
+    path = f"/v1/classes/{CLASS}/meetings"
+    earlier = api(web, f"{path}/{first.academic_year}/{first.point.point_id}")
+    later = api(web, f"{path}/{second.academic_year}/{second.point.point_id}")
+    assert earlier["decisions"] and later["decisions"], "a meeting at each completed point"
+    assert (later["previous_meeting"]["point"]["academic_year"], later["previous_meeting"]["point"]["point_id"]) == (
+        first.academic_year, first.point.point_id)
+    previous = later["previous_meeting"]["decisions"]
+    assert [d["decision_id"] for d in previous] == [d["decision_id"] for d in earlier["decisions"]]
+    assert sorted(d["status"] for d in previous) == ["overdue", "reviewed", "reviewed", "reviewed"]
+    for at in (first, second):
+        grid = api(web, f"/v1/classes/{CLASS}/summative", academic_year=at.academic_year,
+                   point_id=at.point.point_id, subject="maths")
+        coded = [p for p in grid["pupils"] if p["code"]]
+        assert coded and all(p["previous_code"] for p in coded), f"codes at {at} and the point before"
+
+    sign_in(page, f"teacher:{CLASS}")
+    page.goto(f"/classes/{CLASS}/meeting?academic_year={second.academic_year}&point_id={second.point.point_id}"
+              "&subject=maths")
+    expect(page.locator("#meeting-point")).to_have_value(second.point.point_id)
+    expect(page.locator("#previous-meeting li.decision")).to_have_count(len(previous))
+    expect(page.locator('#previous-meeting li.decision[data-status="reviewed"]')).to_have_count(3)
+    expect(page.locator("#this-decisions li.decision")).to_have_count(len(later["decisions"]))
+    expect(page.locator("#meeting-codes tbody tr")).to_have_count(len(grid["pupils"]))
 
 
 def test_a_leader_sees_the_schools_decisions_with_the_overdue_marked(page, web: WebSystem, sign_in) -> None:
