@@ -85,7 +85,8 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
         subjects = [row[0] for row in connection.execute(text(_SCHOOL_SUBJECTS), {"trust": trust_id})]
     today = school_today()
     year = academic_year or academic_year_of(today)
-    points = calendar_reader(connection, trust_id)(year)
+    points_of = calendar_reader(connection, trust_id)
+    points = points_of(year)
     point = chosen_point(points, point_id, today)
     if point is None:
         raise Problem(422, "Invalid request", errors={"query.point_id": [
@@ -95,7 +96,7 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
         raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})
     scale, _ = load_scale(connection, trust_id)
     found = load_falling_behind(connection, trust_id, scope, scope_id, year, point.point_id, chosen_subject,
-                                scale["expected_rank"])
+                                scale["expected_rank"], points_of=points_of)
     if found is None:  # the point came from this year's calendar, so it is there
         raise not_found("assessment point")
     pupils = load_pupils(connection, f"p.{scope}_id = :scope_id AND p.left_on IS NULL",

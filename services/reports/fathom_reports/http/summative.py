@@ -11,25 +11,23 @@ from sqlalchemy import Connection
 from fathom_reports.access import READER_ROLES, access_for, require_class
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.summative import (
+    grid_place,
     load_class,
     load_class_summative,
     load_scale,
-    load_subjects,
 )
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas.query import ExportQuerySchema
 from fathom_reports.schemas.summative import ClassSummativeSchema, SummativeGridQuerySchema, SummativeScaleSchema
 from fathom_reports.views.summative import (
-    chosen_point,
     class_summative_table,
     class_summative_view,
     scale_table,
     scale_view,
 )
-from fathom_shared.assessment_calendar import PointInYear, academic_year_of, previous_point, school_today
+from fathom_shared.assessment_calendar import PointInYear, previous_point, school_today
 from fathom_shared.auth import Principal
 from fathom_shared.web.problems import Problem
 
@@ -74,21 +72,16 @@ def _grid(connection: Connection, trust_id: str, principal: Principal, class_id:
     klass = load_class(connection, trust_id, class_id)
     if klass is None:
         raise not_found("class")
-    today = school_today()
-    year = academic_year or academic_year_of(today)
-    points_of = calendar_reader(connection, trust_id)
-    points = points_of(year)
-    point = chosen_point(points, point_id, today)
+    place = grid_place(connection, trust_id, klass, academic_year, point_id, subject, school_today())
+    year, points, point = place.academic_year, place.points, place.point
     if point is None:
         raise Problem(422, "Invalid request", errors={"query.point_id": [
             f"Not an assessment point of {year} (points: {', '.join(p.point_id for p in points)})."]})
-    subjects = load_subjects(connection, trust_id, class_id, klass.year_group)
-    chosen_subject = subject or (subjects[0] if subjects else None)
-    if chosen_subject is None:
+    if place.subject is None:
         raise Problem(422, "Invalid request", errors={"query.subject": [
             "The class has no subjects yet: name one."]})
-    before = previous_point(points_of, PointInYear(year, points.index(point), point))
+    before = previous_point(place.points_of, PointInYear(year, points.index(point), point))
     previous = None if before is None else (before.academic_year, before.point)
     scale, _ = load_scale(connection, trust_id)
-    found = load_class_summative(connection, trust_id, klass, chosen_subject, (year, point), previous, subjects)
-    return class_summative_view(found, scale, chosen_subject, (year, point), previous, points)
+    found = load_class_summative(connection, trust_id, klass, place.subject, (year, point), previous, place.subjects)
+    return class_summative_view(found, scale, place.subject, (year, point), previous, points)

@@ -8,14 +8,17 @@ One query per table, every pupil of the class at once (``= ANY(:ids)``), inside 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import load_pupils, read_position
 from fathom_reports.loading.personal_texts import text_sql
-from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
-from fathom_shared.assessment_calendar import AssessmentPoint
+from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore, chosen_point
+from fathom_shared.assessment_calendar import AssessmentPoint, PointsOf, academic_year_of
 from fathom_shared.read_models.tables import SUMMATIVE_SCALE
 from fathom_shared.summative_scale import default_scale
 
@@ -41,6 +44,33 @@ def load_subjects(connection: Connection, trust_id: str, class_id: str, year_gro
         "SELECT subject FROM rm_objectives WHERE trust_id = :trust AND year_group = :year_group AND NOT retired "
         "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust AND class_id = :class_id "
         "ORDER BY 1"), {"trust": trust_id, "year_group": year_group, "class_id": class_id})]
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    """Where a class's grid is (and its meeting page): each of year, point and subject as asked, else the default
+    (this academic year; today's point, else the last begun; the class's first subject)."""
+
+    academic_year: str
+    points_of: PointsOf
+    points: Sequence[AssessmentPoint]
+    point: AssessmentPoint | None
+    """None when the year has no such point."""
+    subjects: list[str]
+    subject: str | None
+    """None when none was asked and the class has no subjects."""
+
+
+def grid_place(connection: Connection, trust_id: str, klass: Any, academic_year: str | None, point_id: str | None,
+               subject: str | None, today: date) -> GridPlace:
+    """The one rule for the defaults: the grid answers with them, and the meeting page is rendered knowing them
+    (so its reads need not wait for the grid's answer to learn them)."""
+    year = academic_year or academic_year_of(today)
+    points_of = calendar_reader(connection, trust_id)
+    points = points_of(year)
+    subjects = load_subjects(connection, trust_id, klass.class_id, klass.year_group)
+    return GridPlace(year, points_of, points, chosen_point(points, point_id, today), subjects,
+                     subject or (subjects[0] if subjects else None))
 
 
 def load_class_summative(connection: Connection, trust_id: str, klass: Any, subject: str,
