@@ -6,23 +6,25 @@ seen in trusts (pupil premium 17–33%, SEN ≈15%, EAL 2–40% by school). Judg
 three assessment points (end of last summer term on the previous year's objectives, end of
 autumn 1 and mid autumn 2 on this year's), with a few corrections and a withdrawal, objectives
 taught before they are assessed, an intervention per Year 4 class (one ended, with outcome),
-an autumn standardised test in maths and reading, summative codes in both subjects at last
-year's final point and this year's latest two, and a pupil progress meeting per class at the last
-completed point with a few decisions, some of them reviewed at the next point. Random but seeded.
+an autumn standardised test in maths and reading, and the half-termly cycle of
+:mod:`fathom_infra.demo_cycle`: the trust's calendar, summative codes in both subjects (last year's
+final point and this year's so far) and a pupil progress meeting per class at each of the two latest
+completed points, the later one reviewing the earlier one's decisions. Random but seeded.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import requests
 from tqdm import tqdm
+
+from fathom_infra.demo_cycle import Calendar, load_meetings, load_summative, token_sub
 
 SUBJECTS = {"maths": ("number", "calculation", "fractions", "measurement", "geometry", "statistics"),
             "english": ("reading", "writing", "grammar", "spelling")}
@@ -80,48 +82,6 @@ class Client:
         return self.send("POST", path, body)
 
 
-@dataclass
-class Calendar:
-    """Three assessment points ending today, and the autumn term's school days."""
-
-    today: date
-    term_start: date = field(init=False)
-    summer_point: date = field(init=False)
-    autumn1_point: date = field(init=False)
-    academic_year: str = field(init=False)
-    baseline_point: date = field(init=False)
-    intervention_start: date = field(init=False)
-    enrolled_on: date = field(init=False)
-    """Every demo pupil has been in their class since the first day of term (so this term's teaching is theirs)."""
-
-    def __post_init__(self) -> None:
-        year = self.today.year if self.today.month >= 9 else self.today.year - 1
-        self.term_start = date(year, 9, 3)
-        self.summer_point = date(year, 7, 15)
-        self.autumn1_point = min(date(year, 10, 17), self.today)
-        self.academic_year = f"{year}-{(year + 1) % 100:02d}"
-        self.baseline_point = min(self.term_start + timedelta(days=8), self.today)
-        self.intervention_start = min(self.term_start + timedelta(days=14), self.today)
-        self.enrolled_on = min(self.term_start, self.today)
-
-    def assessment_points(self) -> list[dict[str, str]]:
-        """The demo trust's six half terms, with term dates as an English school sets them (a week's holiday at
-        each half term, two at Christmas and Easter)."""
-        y, n = self.term_start.year, self.term_start.year + 1
-        terms = [("autumn-1", "Autumn 1", date(y, 9, 3), date(y, 10, 23)),
-                 ("autumn-2", "Autumn 2", date(y, 11, 2), date(y, 12, 18)),
-                 ("spring-1", "Spring 1", date(n, 1, 5), date(n, 2, 12)),
-                 ("spring-2", "Spring 2", date(n, 2, 22), date(n, 3, 26)),
-                 ("summer-1", "Summer 1", date(n, 4, 12), date(n, 5, 28)),
-                 ("summer-2", "Summer 2", date(n, 6, 7), date(n, 7, 21))]
-        return [{"point_id": point_id, "name": name, "starts_on": start.isoformat(), "ends_on": end.isoformat()}
-                for point_id, name, start, end in terms]
-
-    def days_between(self, start: date, end: date) -> list[date]:
-        days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-        return [d for d in days if d.weekday() < 5] or [end]
-
-
 def band_for(score: float) -> int:
     return 1 if score < -1.0 else 2 if score < -0.2 else 3 if score < 1.0 else 4
 
@@ -139,8 +99,8 @@ def load_demo(api_url: str, token: str, *, pupils_per_class: int = 30, today: da
     class_ids = sorted({p.class_id for p in pupils})
     judgements = _assessments(client, rng, calendar, objectives, pupils, class_ids, progress)
     _scores(client, rng, calendar, pupils)
-    _summative(client, random.Random(seed + 12), calendar, pupils)
-    _meetings(client, calendar, pupils, objectives, token_sub(token))
+    load_summative(client, random.Random(seed + 12), calendar, pupils, SUBJECTS)
+    load_meetings(client, calendar, pupils, objectives, token_sub(token))
     return DemoSummary(school_ids, class_ids, len(pupils), judgements, client.last_sequence)
 
 
@@ -266,44 +226,6 @@ def _intervention(client: Client, calendar: Calendar, class_id: str, members: li
                      "outcome": "Four of six pupils secure in place value; continue with two."})
 
 
-SUMMATIVE_CUTS = ((-0.75, "WTS"), (0.85, "EXS"))
-"""Where the default scale's codes divide a pupil's standing (ability + the subject's lean + noise): about a fifth
-working towards, a sixth at greater depth, the rest at the expected standard, as a typical primary class."""
-SUMMATIVE_LEAN = {"maths": 0.0, "english": 0.1}
-
-
-def summative_code(standing: float) -> str:
-    return next((code for cut, code in SUMMATIVE_CUTS if standing < cut), "GDS")
-
-
-def summative_points(calendar: Calendar) -> list[tuple[str, str]]:
-    """(academic year, point) of the demo's summative codes: last year's final point, then the two latest points of
-    this year that have begun by today (autumn 1 and 2 from November; autumn 1 alone before)."""
-    begun = [point["point_id"] for point in calendar.assessment_points()
-             if date.fromisoformat(point["starts_on"]) <= calendar.today]
-    last_year = f"{calendar.term_start.year - 1}-{calendar.term_start.year % 100:02d}"
-    return [(last_year, "summer-2"), *((calendar.academic_year, point) for point in begun[-2:])]
-
-
-def _summative(client: Client, rng: random.Random, calendar: Calendar, pupils: list[Pupil]) -> None:
-    """Each class's codes in both subjects at :func:`summative_points`: each pupil's standing drifts a little from
-    point to point, so some move up a code, some down, most stay."""
-    by_class: dict[str, list[Pupil]] = {}
-    for pupil in pupils:
-        by_class.setdefault(pupil.class_id, []).append(pupil)
-    drift = {(p.pupil_id, subject): 0.0 for p in pupils for subject in SUBJECTS}
-    for academic_year, point_id in summative_points(calendar):
-        for class_id, members in sorted(by_class.items()):
-            for subject in SUBJECTS:
-                entries = []
-                for pupil in members:
-                    drift[pupil.pupil_id, subject] += rng.gauss(0, 0.3)
-                    standing = pupil.ability + SUMMATIVE_LEAN[subject] + drift[pupil.pupil_id, subject]
-                    entries.append({"pupil_id": pupil.pupil_id, "code": summative_code(standing)})
-                client.post(f"/v1/classes/{class_id}/summative", {"academic_year": academic_year, "point_id": point_id,
-                                                                   "subject": subject, "entries": entries})
-
-
 def _scores(client: Client, rng: random.Random, calendar: Calendar, pupils: list[Pupil]) -> None:
     taken_on = calendar.autumn1_point - timedelta(days=3)
     scores = [{"pupil_id": p.pupil_id, "test": TESTS[subject], "subject": subject,
@@ -312,69 +234,3 @@ def _scores(client: Client, rng: random.Random, calendar: Calendar, pupils: list
               for p in pupils for subject in SUBJECTS]
     for start in range(0, len(scores), 500):
         client.post("/v1/standardised-scores", {"scores": scores[start:start + 500]})
-
-
-def token_sub(token: str) -> str:
-    """Who the loader's bearer token names (a member of staff once they have recorded anything): the demo
-    meetings' decisions' owner. Read, not verified: the API verifies it."""
-    payload = token.split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
-
-
-def completed_meeting_point(calendar: Calendar) -> tuple[str, str, str | None] | None:
-    """(academic year, point, the point after it or None) of the demo's meetings: this year's last point that has
-    ended by today (None before the first has ended)."""
-    points = [point["point_id"] for point in calendar.assessment_points()]
-    ended = [point["point_id"] for point in calendar.assessment_points()
-             if date.fromisoformat(point["ends_on"]) < calendar.today]
-    if not ended:
-        return None
-    at = points.index(ended[-1])
-    return calendar.academic_year, ended[-1], points[at + 1] if at + 1 < len(points) else None
-
-
-def _meetings(client: Client, calendar: Calendar, pupils: list[Pupil], objectives: dict[tuple[int, str], list[str]],
-              owner: str) -> None:
-    """Each class's meeting at :func:`completed_meeting_point`: a teaching change, an intervention started (the
-    Year 4 classes' number boost; elsewhere a small catch-up group started here), a pupil to watch (the class's
-    lowest standing) and a professional-learning need whose review was due at that same meeting (so leaders see
-    one overdue). At the next point the teaching change is reviewed done and the intervention continues; the
-    pupil to watch stays open. Deterministic: no randomness, ids from the class."""
-    found = completed_meeting_point(calendar)
-    if found is None:
-        return
-    academic_year, point_id, next_point = found
-    review_at = next_point or point_id
-    by_class: dict[str, list[Pupil]] = {}
-    for pupil in pupils:
-        by_class.setdefault(pupil.class_id, []).append(pupil)
-    for class_id, members in sorted(by_class.items()):
-        lowest = sorted(members, key=lambda p: (p.ability, p.pupil_id))
-        if class_id.split("-y")[1].startswith("4"):
-            intervention_id = f"{class_id}-number-boost"
-        else:
-            intervention_id = f"{class_id}-catch-up"
-            client.post("/v1/interventions", {
-                "id": intervention_id, "name": "Catch-up group", "lead": "Mr Patel",
-                "pupil_ids": [p.pupil_id for p in lowest[:3]],
-                "objective_ids": objectives[(members[0].year, "maths")][:2],
-                "start_date": calendar.autumn1_point.isoformat()})
-        path = f"/v1/classes/{class_id}/meetings/{academic_year}/{point_id}/decisions"
-        decisions = [
-            {"id": f"{class_id}-{point_id}-teaching", "kind": "teaching_change", "review_point_id": review_at,
-             "text": "Model written methods on the board before independent work; more concrete resources."},
-            {"id": f"{class_id}-{point_id}-intervention", "kind": "intervention_started", "review_point_id": review_at,
-             "intervention_id": intervention_id, "text": "Small-group number sessions three times a week.",
-             "pupil_ids": [p.pupil_id for p in lowest[:3]]},
-            {"id": f"{class_id}-{point_id}-watch", "kind": "pupil_to_watch", "review_point_id": review_at,
-             "text": "Check reading at home and confidence in lessons.", "pupil_ids": [lowest[0].pupil_id]},
-            {"id": f"{class_id}-{point_id}-learning", "kind": "professional_learning", "review_point_id": point_id,
-             "text": "Teaching assistant training on the number intervention materials."},
-        ]
-        for decision in decisions:
-            client.post(path, {**decision, "owner": owner})
-        if next_point is not None:
-            client.post(f"/v1/meeting-decisions/{class_id}-{point_id}-teaching/review",
-                        {"outcome": "done", "note": "Modelled daily; more pupils now work independently."})
-            client.post(f"/v1/meeting-decisions/{class_id}-{point_id}-intervention/review",
-                        {"outcome": "continue", "note": "Two of three more secure in place value; continue to spring."})

@@ -4,9 +4,10 @@
    assessment point that has started (2024-25, 2025-26 and this year's so far) holds objective
    judgements of every pupil on every objective, a standardised score per subject and a summative code
    per subject, and the meeting's decisions — all written through the API's batch endpoints. The page
-   load is measured as the page issues its API reads (``meeting.js``): the class's summative grid first,
-   then, in parallel, the falling-behind lists, the meeting's decisions with the staff directory, and the
-   Class Analysis (``heat_map=compact``); from the first request's start to the last answer's end.
+   load is measured as the page issues its API reads (``meeting.js``, whose address names the point and
+   subject): all five at once — the class's summative grid, the falling-behind lists, the meeting's
+   decisions with the staff directory, and the Class Analysis (``heat_map=compact``); from the first
+   request's start to the last answer's end.
    "First load" is a render: before each, an unrelated write moves the trust's position (every cached
    view is keyed by it) and the projector has applied it; "repeated" loads read the same page again.
 2. ``POST /v1/rollover`` for a trust of 20 schools × Years 1–6 × 2 classes × 30 pupils (7,200 pupils)
@@ -111,12 +112,13 @@ def code_walk(pupils: Sequence[str], points: int, seed: int = 7) -> list[dict[st
     return walk
 
 
-def page_requests(class_id: str, academic_year: str, point_id: str, subject: str) -> tuple[
-        tuple[str, dict[str, str]], list[tuple[str, str, dict[str, str]]]]:
-    """What ``meeting.js`` reads: the summative grid first, then (name, path, query) of the parallel reads."""
+def page_requests(class_id: str, academic_year: str, point_id: str, subject: str) -> list[
+        tuple[str, str, dict[str, str]]]:
+    """(name, path, query) of what ``meeting.js`` reads, all at once, when its address names the place."""
     base = f"/v1/classes/{class_id}"
     params = {"academic_year": academic_year, "point_id": point_id, "subject": subject}
-    return (f"{base}/summative", params), [
+    return [
+        ("summative", f"{base}/summative", params),
         ("falling-behind", f"{base}/falling-behind", params),
         ("meeting", f"{base}/meetings/{academic_year}/{point_id}", {}),
         ("directory", "/v1/directory", {}),
@@ -147,7 +149,7 @@ def rollover_body(pupils: dict[str, tuple[int, str]], dry_run: bool) -> dict[str
 class PageLoads:
     seconds: list[float] = field(default_factory=list)
     parts: dict[str, list[float]] = field(default_factory=dict)
-    """Each request's own time by name (``summative`` and the parallel ones)."""
+    """Each request's own time by name."""
     failures: list[str] = field(default_factory=list)
     response_bytes: int = 0
 
@@ -241,12 +243,12 @@ def seed_meeting_trust(system: BenchSystem, trust_id: str, sizes: CycleSizes, pr
 
 
 class PageReader:
-    """Loads the meeting page's reads as the page does: the grid, then four reads at once on their own sessions."""
+    """Loads the meeting page's reads as the page does: five at once, each on its own keep-alive session."""
 
     def __init__(self, system: BenchSystem, trust_id: str) -> None:
         self.system, self.trust_id = system, trust_id
         self.local = threading.local()
-        self.pool = ThreadPoolExecutor(4)
+        self.pool = ThreadPoolExecutor(5)
 
     def session(self) -> requests.Session:
         if not hasattr(self.local, "session"):  # one keep-alive connection per thread, as a browser keeps several
@@ -259,11 +261,10 @@ class PageReader:
         return time.perf_counter() - t0, response
 
     def load(self, loads: PageLoads, year: str, point_id: str, subject: str) -> None:
-        (grid_path, grid_params), parallel = page_requests(MEETING_CLASS, year, point_id, subject)
         t0 = time.perf_counter()
-        answers = [("summative", *self.get(grid_path, grid_params))]
-        futures = [(name, self.pool.submit(self.get, path, params)) for name, path, params in parallel]
-        answers += [(name, *future.result()) for name, future in futures]
+        futures = [(name, self.pool.submit(self.get, path, params))
+                   for name, path, params in page_requests(MEETING_CLASS, year, point_id, subject)]
+        answers = [(name, *future.result()) for name, future in futures]
         elapsed = time.perf_counter() - t0
         bad = [f"{name} {r.status_code}" for name, _, r in answers if r.status_code != 200]
         if bad:
@@ -280,14 +281,14 @@ class PageReader:
 
 def check_page(reader: PageReader, trust: MeetingTrust, year: str, point_id: str, subject: str) -> int:
     """The page's reads show what was seeded: 30 pupils with codes, the meeting's decisions. Returns decisions."""
-    (grid_path, params), parallel = page_requests(MEETING_CLASS, year, point_id, subject)
-    _, grid = reader.get(grid_path, params)
+    reads = {name: (path, params) for name, path, params in page_requests(MEETING_CLASS, year, point_id, subject)}
+    _, grid = reader.get(*reads["summative"])
     grid.raise_for_status()
     body = grid.json()
     coded = sum(1 for p in body["pupils"] if p.get("code"))
     if len(body["pupils"]) != len(trust.pupils) or coded != len(trust.pupils):
         raise RuntimeError(f"summative grid: {len(body['pupils'])} pupils, {coded} with a code")
-    _, meeting = reader.get(parallel[1][1], {})
+    _, meeting = reader.get(*reads["meeting"])
     meeting.raise_for_status()
     return len(meeting.json().get("decisions", []))
 
@@ -441,8 +442,9 @@ def measure_meeting(system: BenchSystem, sizes: CycleSizes, report: Report, step
         f"subject ({trust.counts['summative']:,}, `{PRESET}`) and two meeting decisions "
         f"({trust.counts['decisions']}); the page measured at {year} {point.point_id} ({subject}, {decisions} "
         "decisions of its own meeting). A load is what `meeting.js` reads, from the first request's start to the "
-        "last answer: `GET /v1/classes/{id}/summative` first, then at once (4 threads, a keep-alive session each) "
-        "`falling-behind`, the meeting's decisions, `/v1/directory` and the Class Analysis (`heat_map=compact`); "
+        "last answer: all at once (5 threads, a keep-alive session each, as the page starts them when its address "
+        "names the point and subject) `GET /v1/classes/{id}/summative`, `falling-behind`, the meeting's decisions, "
+        "`/v1/directory` and the Class Analysis (`heat_map=compact`); "
         "the HTML, scripts and the browser's own work are not in it (the Chromium rows are the whole page). "
         "Before each first load one judgement of another class is written and waited for until projected, so every "
         "view is rendered anew; repeated loads follow 5 warm-up loads. Reports under gunicorn, 2 workers × 4 "

@@ -4,9 +4,14 @@ records a decision naming a pupil and sees it listed; a leader sees it among the
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 import requests
 from playwright.sync_api import expect
 
+from fathom_infra.demo_cycle import Calendar as DemoCalendar
+from fathom_infra.demo_cycle import meeting_points
 from tests.browser.conftest import WebSystem
 from tests.support import bearer
 
@@ -74,6 +79,71 @@ def test_a_teacher_reads_the_meeting_and_records_a_decision(page, web: WebSystem
     saved = [d for d in meeting["decisions"] if d["text"] == "Watch fractions confidence after the move down"]
     assert len(saved) == 1 and saved[0]["pupil_ids"] == [first["pupil_id"]] and saved[0]["kind"] == "pupil_to_watch"
     screenshot(page, "meeting")
+
+
+def test_the_demo_class_met_at_two_completed_points_and_the_later_meeting_opens_with_the_earlier(
+        page, web: WebSystem, sign_in) -> None:
+    """The demo's cycle: a meeting at each of the two latest completed points, codes at both (with the point
+    before, so a change shows), and the later meeting's page, opened by its address, leads with the earlier
+    meeting's decisions and their reviews."""
+    first, second = meeting_points(DemoCalendar(date.today()))
+    path = f"/v1/classes/{CLASS}/meetings"
+    earlier = api(web, f"{path}/{first.academic_year}/{first.point.point_id}")
+    later = api(web, f"{path}/{second.academic_year}/{second.point.point_id}")
+    assert earlier["decisions"] and later["decisions"], "a meeting at each completed point"
+    assert (later["previous_meeting"]["point"]["academic_year"], later["previous_meeting"]["point"]["point_id"]) == (
+        first.academic_year, first.point.point_id)
+    previous = later["previous_meeting"]["decisions"]
+    assert [d["decision_id"] for d in previous] == [d["decision_id"] for d in earlier["decisions"]]
+    assert sorted(d["status"] for d in previous) == ["overdue", "reviewed", "reviewed", "reviewed"]
+    for at in (first, second):
+        grid = api(web, f"/v1/classes/{CLASS}/summative", academic_year=at.academic_year,
+                   point_id=at.point.point_id, subject="maths")
+        coded = [p for p in grid["pupils"] if p["code"]]
+        assert coded and all(p["previous_code"] for p in coded), f"codes at {at} and the point before"
+
+    sign_in(page, f"teacher:{CLASS}")
+    page.goto(f"/classes/{CLASS}/meeting?academic_year={second.academic_year}&point_id={second.point.point_id}"
+              "&subject=maths")
+    expect(page.locator("#meeting-point")).to_have_value(second.point.point_id)
+    expect(page.locator("#previous-meeting li.decision")).to_have_count(len(previous))
+    expect(page.locator('#previous-meeting li.decision[data-status="reviewed"]')).to_have_count(3)
+    expect(page.locator("#this-decisions li.decision")).to_have_count(len(later["decisions"]))
+    expect(page.locator("#meeting-codes tbody tr")).to_have_count(len(grid["pupils"]))
+
+
+READS_BESIDE_THE_GRID = ("/falling-behind", "/meetings/", "/v1/directory", "/analysis")
+ALL_ASKED = """(parts) => parts.every((part) => performance.getEntriesByType("resource")
+  .some((entry) => entry.name.includes(part)))"""
+"""In the page: every one of ``parts`` has been read (a resource entry appears once its answer has arrived)."""
+
+
+@pytest.mark.parametrize("addressed", [False, True], ids=["defaults", "named-in-address"])
+def test_the_meeting_pages_reads_do_not_wait_for_the_grid(page, web: WebSystem, sign_in, addressed) -> None:
+    """With the summative grid's answer held back, the other four reads are still made and answered: the page
+    knows its point and subject from its address or, without one, from the defaults it was rendered with (the
+    grid's own). Released, the grid fills the page as usual."""
+    grid = api(web, f"/v1/classes/{CLASS}/summative")
+    place = {"academic_year": grid["point"]["academic_year"], "point_id": grid["point"]["point_id"],
+             "subject": grid["subject"]}
+    sign_in(page, f"teacher:{CLASS}")
+    held = []
+    page.route("**/v1/classes/*/summative*", lambda route: held.append(route))
+    query = "?" + "&".join(f"{key}={value}" for key, value in place.items()) if addressed else ""
+    page.goto(f"/classes/{CLASS}/meeting{query}", wait_until="commit")
+    if not addressed:  # the page carries the grid's defaults
+        main = page.locator("#main")
+        expect(main).to_have_attribute("data-academic-year", place["academic_year"])
+        expect(main).to_have_attribute("data-point-id", place["point_id"])
+        expect(main).to_have_attribute("data-subject", place["subject"])
+    page.wait_for_function(ALL_ASKED, arg=list(READS_BESIDE_THE_GRID), timeout=20_000)
+    assert len(held) == 1, "the grid's read is the one held back"
+    held[0].continue_()
+    expect(page.locator("#meeting-codes tbody tr")).to_have_count(len(grid["pupils"]))
+    expect(page.locator("#meeting-point")).to_have_value(place["point_id"])
+    expect(page.locator("#falling-moved_down")).to_be_visible()
+    expect(page.locator("#gaps-title")).to_be_visible()
+    page.unroute("**/v1/classes/*/summative*")
 
 
 def test_a_leader_sees_the_schools_decisions_with_the_overdue_marked(page, web: WebSystem, sign_in) -> None:

@@ -15,7 +15,7 @@ import requests
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from fathom_infra.demo import Calendar
+from fathom_infra.demo_cycle import Calendar
 from tests.browser.conftest import WebSystem
 from tests.support import bearer
 

@@ -86,7 +86,8 @@ def test_the_demos_completed_meeting_lists_every_class_meetings_decisions(page, 
     page.select_option("#meeting-point", done)
     page.wait_for_url(f"**point_id={done}**")
     meeting = api(web, f"/v1/schools/{SCHOOL}/meeting", point_id=done)
-    assert len(meeting["decisions"]) >= 4 * len(meeting["classes"]), "the demo records four per class meeting"
+    recorded = [klass["decisions"]["recorded"] for klass in meeting["classes"]]
+    assert min(recorded) >= 2 and sum(recorded) == len(meeting["decisions"]), "the demo records two or more per meeting"
     expect_decisions(page, "school-decisions", meeting["decisions"])
     for klass in meeting["classes"]:
         expect(page.locator(f'#school-change tr[data-unit="{klass["class_id"]}"] td.decision-counts')).to_contain_text(

@@ -9,8 +9,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from fathom_infra.demo import Calendar as DemoCalendar
-from fathom_infra.demo import summative_points
+from fathom_infra.demo_cycle import Calendar as DemoCalendar
+from fathom_infra.demo_cycle import summative_points
 from tests.browser.conftest import WebSystem
 from tests.support import bearer
 

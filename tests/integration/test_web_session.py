@@ -22,7 +22,9 @@ from fathom_api import create_app as create_api_app
 from fathom_infra.local_servers import free_port
 from fathom_reports import create_app
 from fathom_reports.loading.freshness import listener_for
+from fathom_reports.views.summative import chosen_point
 from fathom_reports.web.security import CONTENT_SECURITY_POLICY
+from fathom_shared.assessment_calendar import academic_year_of, default_points, school_today
 from fathom_shared.config import Settings
 from tests.integration.test_reports_api import ReadModelSeed
 from tests.support import bearer, token_for
@@ -315,6 +317,40 @@ def test_a_school_leader_sees_only_their_school(web, oak):
 def test_a_trust_leader_sees_everything(web, oak):
     dev_sign_in(web, oak, "trust_leader")
     assert visible(web) == {"north": ["4a", "4b"], "south": ["5a"]}
+
+
+# --- the meeting page's place ---------------------------------------------------------------------
+
+def main_data(web, path: str) -> dict[str, str]:
+    """The ``data-*`` attributes of the page's ``<main>``, by name without ``data-``."""
+    answer = web.get(path)
+    assert answer.status_code == 200, path
+    main = re.search(r'<main id="main"[^>]*>', answer.get_data(as_text=True)).group(0)
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', main))
+
+
+def test_the_meeting_page_carries_the_grids_defaults_to_a_reader_of_the_class(web, oak, app_engine):
+    """So its script starts every read at once: the point and subject the grid would choose, what the address
+    names kept; nothing for a class the caller may not read, nor for a point the calendar lacks."""
+    (ReadModelSeed(oak).scale("edsm").objective("o-m", "M1", "maths", "edsm")
+     .objective("o-e", "E1", "english", "edsm").write(app_engine))
+    today = school_today()
+    year = academic_year_of(today)
+    point = chosen_point(default_points(year), None, today)
+    dev_sign_in(web, oak, "teacher:4a")
+    data = main_data(web, "/classes/4a/meeting")
+    assert (data["class-id"], data["academic-year"], data["point-id"], data["subject"]) == (
+        "4a", year, point.point_id, "english")
+    grid = web.get("/v1/classes/4a/summative").json
+    assert (grid["point"]["academic_year"], grid["point"]["point_id"], grid["subject"]) == (
+        data["academic-year"], data["point-id"], data["subject"])
+    data = main_data(web, "/classes/4a/meeting?point_id=summer-1&subject=maths")
+    assert (data["academic-year"], data["point-id"], data["subject"]) == (year, "summer-1", "maths")
+    named = main_data(web, f"/classes/4a/meeting?academic_year={year}&point_id=summer-1&subject=maths")
+    assert "point-id" not in named, "the script reads an address that names the place"
+    for path in ("/classes/4b/meeting", "/classes/nope/meeting", "/classes/4a/meeting?point_id=no-such-point",
+                 "/classes/4a/meeting?academic_year=2026-28"):
+        assert not {"academic-year", "point-id", "subject"} & set(main_data(web, path)), path
 
 
 # --- headers ----------------------------------------------------------------------------------

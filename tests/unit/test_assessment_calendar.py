@@ -11,15 +11,24 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from fathom_infra.demo import Calendar as DemoCalendar
-from fathom_infra.demo import completed_meeting_point, summative_code, summative_points, token_sub
+from fathom_infra.demo_cycle import Calendar as DemoCalendar
+from fathom_infra.demo_cycle import (
+    meeting_decisions,
+    meeting_points,
+    point_after,
+    summative_code,
+    summative_points,
+    token_sub,
+)
 from fathom_shared.assessment_calendar import (
     AssessmentPoint,
     academic_year_of,
     calendar_problems,
     default_points,
     first_calendar_year,
+    locate,
     point_on,
+    previous_point,
 )
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.read_models.fold import project
@@ -104,15 +113,22 @@ def test_the_demo_trusts_half_terms_are_a_calendar(today):
 
 
 @pytest.mark.parametrize(("today", "points"), [
-    (date(2026, 12, 2), [("2025-26", "summer-2"), ("2026-27", "autumn-1"), ("2026-27", "autumn-2")]),
-    (date(2026, 9, 20), [("2025-26", "summer-2"), ("2026-27", "autumn-1")]),
-    (date(2027, 3, 1), [("2025-26", "summer-2"), ("2026-27", "spring-1"), ("2026-27", "spring-2")]),
+    (date(2026, 12, 2), [("2025-26", "summer-1"), ("2025-26", "summer-2"), ("2026-27", "autumn-1"),
+                         ("2026-27", "autumn-2")]),
+    (date(2026, 9, 20), [("2025-26", "spring-2"), ("2025-26", "summer-1"), ("2025-26", "summer-2"),
+                         ("2026-27", "autumn-1")]),
+    (date(2027, 3, 1), [("2025-26", "summer-2"), ("2026-27", "autumn-1"), ("2026-27", "autumn-2"),
+                        ("2026-27", "spring-1"), ("2026-27", "spring-2")]),
 ])
-def test_the_demo_trust_has_codes_at_last_years_final_point_and_this_years_latest_two(today, points):
+def test_the_demo_trust_has_codes_last_year_and_at_every_point_its_meetings_look_back_on(today, points):
+    """Last year's final point, this year's points so far, and the point before each meeting's (so a change of
+    code since the last point shows at both meetings)."""
     demo = DemoCalendar(today)
     assert summative_points(demo) == points
-    calendar = [AssessmentPoint.from_row(p) for p in demo.assessment_points()]
-    assert all(point_id in {p.point_id for p in calendar} for year, point_id in points if year == demo.academic_year)
+    for at in meeting_points(demo):
+        before = previous_point(demo.points_of, at)
+        assert (before.academic_year, before.point.point_id) in points
+        assert (at.academic_year, at.point.point_id) in points
 
 
 def test_the_demo_codes_spread_as_a_class_does():
@@ -122,18 +138,46 @@ def test_the_demo_codes_spread_as_a_class_does():
     assert 0.1 < shares["WTS"] < 0.3 and 0.5 < shares["EXS"] < 0.8 and 0.05 < shares["GDS"] < 0.25
 
 
-@pytest.mark.parametrize(("today", "meeting"), [
-    (date(2026, 12, 2), ("2026-27", "autumn-1", "autumn-2")),
-    (date(2027, 3, 1), ("2026-27", "spring-1", "spring-2")),
-    (date(2027, 8, 20), ("2026-27", "summer-2", None)),
-    (date(2026, 9, 20), None),
+@pytest.mark.parametrize(("today", "meetings", "after"), [
+    (date(2026, 12, 2), [("2025-26", "summer-2"), ("2026-27", "autumn-1")], ("2026-27", "autumn-2")),
+    (date(2026, 10, 28), [("2025-26", "summer-2"), ("2026-27", "autumn-1")], ("2026-27", "autumn-2")),
+    (date(2027, 3, 1), [("2026-27", "autumn-2"), ("2026-27", "spring-1")], ("2026-27", "spring-2")),
+    (date(2027, 8, 20), [("2026-27", "summer-1"), ("2026-27", "summer-2")], ("2027-28", "autumn-1")),
+    (date(2026, 9, 1), [("2025-26", "summer-1"), ("2025-26", "summer-2")], ("2026-27", "autumn-1")),
 ])
-def test_the_demo_meets_at_the_last_completed_point_and_reviews_at_the_next(today, meeting):
-    """The meeting's point has ended; its review point is the one the demo's latest codes are at (or none)."""
+def test_the_demo_meets_at_the_two_latest_completed_points_one_after_the_other(today, meetings, after):
+    """Both points have ended by today; the later meeting's previous point is the earlier one's (so its page
+    opens with the earlier meeting's decisions); the later meeting's decisions are reviewed at the point after."""
     demo = DemoCalendar(today)
-    assert completed_meeting_point(demo) == meeting
-    if meeting is not None and meeting[2] is not None:
-        assert summative_points(demo)[-2:] == [(meeting[0], meeting[1]), (meeting[0], meeting[2])]
+    first, second = meeting_points(demo)
+    assert [(at.academic_year, at.point.point_id) for at in (first, second)] == meetings
+    assert first.point.ends_on < today and second.point.ends_on < today
+    assert previous_point(demo.points_of, second) == first
+    following = point_after(demo, second)
+    assert (following.academic_year, following.point.point_id) == after
+    assert locate(demo.points_of, *after) == following
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 2), date(2027, 3, 1), date(2026, 9, 1)])
+def test_the_later_demo_meeting_reviews_the_earlier_ones_decisions(today):
+    """Each class meets twice: the earlier meeting's decisions are due at the later one, which reviews all but
+    one (left overdue for leaders to see); the later meeting's own decisions are due at the next point."""
+    demo = DemoCalendar(today)
+    (first, earlier, reviews), (second, later, none) = meeting_decisions("c", demo, "c-boost", ["p1", "p2", "p3"])
+    assert (first, second) == meeting_points(demo)
+    assert len(earlier) == 4 and len(later) == 2 and none == {}
+    due_at_second = [d["id"] for d in earlier if (d["review_academic_year"], d["review_point_id"])
+                     == (second.academic_year, second.point.point_id)]
+    assert sorted(reviews) == sorted(due_at_second) and len(reviews) == 3
+    assert {review["outcome"] for review in reviews.values()} == {"done", "continue"}
+    unreviewed = [d for d in earlier if d["id"] not in reviews]
+    assert [(d["review_academic_year"], d["review_point_id"]) for d in unreviewed] == [
+        (first.academic_year, first.point.point_id)]  # due at a point that has ended: overdue
+    after = point_after(demo, second)
+    assert all((d["review_academic_year"], d["review_point_id"]) == (after.academic_year, after.point.point_id)
+               for d in later)
+    assert len({d["id"] for d in earlier + later}) == 6
+    assert [d["intervention_id"] for d in earlier if d["kind"] == "intervention_started"] == ["c-boost"]
 
 
 def test_the_demo_decisions_are_owned_by_whoever_loads_it():

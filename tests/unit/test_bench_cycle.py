@@ -29,14 +29,15 @@ def test_the_codes_walk_a_step_at_most_from_one_point_to_the_next_and_is_repeata
     assert any(before != after for before, after in pairwise(walk))
 
 
-def test_the_page_reads_the_grid_first_then_four_reads_with_the_grid_s_point_and_subject() -> None:
-    (grid, params), parallel = page_requests("4a", "2026-27", "autumn-2", "maths")
-    assert grid == "/v1/classes/4a/summative"
-    assert params == {"academic_year": "2026-27", "point_id": "autumn-2", "subject": "maths"}
-    assert [(name, path) for name, path, _ in parallel] == [
-        ("falling-behind", "/v1/classes/4a/falling-behind"), ("meeting", "/v1/classes/4a/meetings/2026-27/autumn-2"),
-        ("directory", "/v1/directory"), ("analysis", "/v1/classes/4a/analysis")]
-    assert parallel[3][2] == {"subject": "maths", "heat_map": "compact"}
+def test_the_page_reads_all_five_at_once_at_the_point_and_subject_its_address_names() -> None:
+    reads = page_requests("4a", "2026-27", "autumn-2", "maths")
+    place = {"academic_year": "2026-27", "point_id": "autumn-2", "subject": "maths"}
+    assert [(name, path) for name, path, _ in reads] == [
+        ("summative", "/v1/classes/4a/summative"), ("falling-behind", "/v1/classes/4a/falling-behind"),
+        ("meeting", "/v1/classes/4a/meetings/2026-27/autumn-2"), ("directory", "/v1/directory"),
+        ("analysis", "/v1/classes/4a/analysis")]
+    assert reads[0][2] == place and reads[1][2] == place
+    assert reads[4][2] == {"subject": "maths", "heat_map": "compact"}
 
 
 def test_the_roll_over_moves_years_1_to_5_up_into_new_classes_and_year_6_leaves() -> None:

@@ -81,12 +81,13 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
     else:
         require_school(connection, access, scope_id)
         subjects = load_trust_subjects(connection, trust_id)
-    at = point_for_query(calendar_reader(connection, trust_id), academic_year, point_id)
+    points_of = calendar_reader(connection, trust_id)
+    at = point_for_query(points_of, academic_year, point_id)
     year, point = at.academic_year, at.point
     chosen_subject = subject_for_query(subjects, subject)
     scale, _ = load_scale(connection, trust_id)
     found = load_falling_behind(connection, trust_id, scope, scope_id, year, point.point_id, chosen_subject,
-                                scale["expected_rank"])
+                                scale["expected_rank"], points_of=points_of)
     if found is None:  # the point came from this year's calendar, so it is there
         raise not_found("assessment point")
     pupils = load_pupils(connection, f"p.{scope}_id = :scope_id AND p.left_on IS NULL",

@@ -11,14 +11,12 @@ from sqlalchemy import Connection
 from fathom_reports.access import READER_ROLES, access_for, require_class
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.summative import (
+    grid_place,
     load_class,
     load_class_summative,
     load_scale,
-    load_subjects,
-    subject_for_query,
 )
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas.query import ExportQuerySchema
@@ -29,9 +27,8 @@ from fathom_reports.views.summative import (
     scale_table,
     scale_view,
 )
-from fathom_shared.assessment_calendar import beyond_class_year, first_calendar_year, previous_point
+from fathom_shared.assessment_calendar import previous_point
 from fathom_shared.auth import Principal
-from fathom_shared.web.problems import Problem
 
 blp = Blueprint("summative", __name__, url_prefix="/v1", description="Summative judgements")
 
@@ -77,18 +74,11 @@ def _grid(connection: Connection, trust_id: str, principal: Principal, class_id:
     klass = load_class(connection, trust_id, class_id)
     if klass is None:
         raise not_found("class")
-    beyond = academic_year and beyond_class_year(klass.academic_year, academic_year)
-    if beyond:
-        raise Problem(422, "Invalid request", errors={"query.academic_year": [beyond]})
-    points_of = calendar_reader(connection, trust_id)
-    # The class's own year unless one is named (today's for a class whose year names no academic year).
-    own_year = klass.academic_year if first_calendar_year(klass.academic_year) is not None else None
-    at = point_for_query(points_of, academic_year or own_year, point_id)
-    subjects = load_subjects(connection, trust_id, class_id, klass.year_group)
-    chosen_subject = subject_for_query(subjects, subject)
-    before = previous_point(points_of, at)
+    place = grid_place(connection, trust_id, klass, academic_year, point_id, subject)
+    at = place.at
+    before = previous_point(place.points_of, at)
     previous = None if before is None else (before.academic_year, before.point)
     scale, _ = load_scale(connection, trust_id)
     here = (at.academic_year, at.point)
-    found = load_class_summative(connection, trust_id, klass, chosen_subject, here, previous, subjects)
-    return class_summative_view(found, scale, chosen_subject, here, previous, points_of(at.academic_year))
+    found = load_class_summative(connection, trust_id, klass, place.subject, here, previous, place.subjects)
+    return class_summative_view(found, scale, place.subject, here, previous, place.points_of(at.academic_year))

@@ -30,7 +30,7 @@ from fathom_reports.views.class_analysis import value_view
 from fathom_reports.views.disagreement import compare
 from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
 from fathom_reports.views.values import Scale
-from fathom_shared.assessment_calendar import locate, points_before
+from fathom_shared.assessment_calendar import PointsOf, locate, points_before
 from fathom_shared.falling_behind import PupilCodes, custom_groups, falling_behind
 
 SUMMATIVE_TABLE = "rm_summative_judgements"
@@ -50,11 +50,12 @@ _SCALES = "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust A
 
 def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope_id: str, academic_year: str,
                         point_id: str, subject: str, expected_rank: int, *,
-                        table: str = SUMMATIVE_TABLE) -> dict[str, Any] | None:
+                        table: str = SUMMATIVE_TABLE, points_of: PointsOf | None = None) -> dict[str, Any] | None:
     """The three lists with their group counts, and the points compared, for the pupils now in the class
     (``scope`` ``class``) or the school (``school``); None if the point is not in the calendar.
-    ``expected_rank``: the trust's summative scale's (codes ranked at or above it are expected)."""
-    points_of = calendar_reader(connection, trust_id)
+    ``expected_rank``: the trust's summative scale's (codes ranked at or above it are expected). ``points_of``:
+    the calendar as the caller has already read it (each year is read once per view, not once per reader)."""
+    points_of = points_of or calendar_reader(connection, trust_id)
     at = locate(points_of, academic_year, point_id)
     if at is None:
         return None
@@ -63,7 +64,9 @@ def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope
     ids = [pupil.pupil_id for pupil in pupils]
     wanted = [(p.academic_year, p.point.point_id) for p in (at, *earlier)]
     ranks = _ranks(connection, trust_id, subject, ids, wanted, table)
-    prompts = _disagreements(connection, trust_id, subject, ids, at.point.ends_on.isoformat())
+    settings = load_trust_settings(connection, trust_id)
+    prompts = _disagreements(connection, trust_id, subject, ids, at.point.ends_on.isoformat(),
+                             settings.score_disagreement_margin)
 
     def rank(pupil_id: str, nth: int) -> int | None:
         """The rank at ``wanted[nth]`` (0: this point, 1: the one before, 2: the one before that)."""
@@ -71,7 +74,6 @@ def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope
 
     codes = [PupilCodes(p.pupil_id, p.groups or {}, rank(p.pupil_id, 0), rank(p.pupil_id, 1), rank(p.pupil_id, 2),
                         prompts.get(p.pupil_id)) for p in pupils]
-    settings = load_trust_settings(connection, trust_id)
     groups = {name: group_predicate(name)
               for name in (*GROUP_FILTERS, *(f"custom:{name}" for name in custom_groups(codes)))}
     return {"scope": scope, "scope_id": scope_id, "subject": subject,
@@ -93,7 +95,7 @@ def _ranks(connection: Connection, trust_id: str, subject: str, pupil_ids: list[
 
 
 def _disagreements(connection: Connection, trust_id: str, subject: str, pupil_ids: list[str],
-                   until: str) -> dict[str, dict[str, Any]]:
+                   until: str, margin: int) -> dict[str, dict[str, Any]]:
     """Pupil → the disagreement rule's answer for the subject, for pupils with a test taken by ``until``."""
     params = {"trust": trust_id, "subject": subject, "ids": pupil_ids}
     scores = {r.pupil_id: r.score for r in connection.execute(text(_SCORES), {**params, "until": until})}
@@ -107,5 +109,4 @@ def _disagreements(connection: Connection, trust_id: str, subject: str, pupil_id
         tally = tallies[judgement.pupil_id]
         tally[0] += int(value_view(scales.get(judgement.scale_id), judgement.value)["secure"])
         tally[1] += 1
-    margin = load_trust_settings(connection, trust_id).score_disagreement_margin
     return {pupil_id: compare(score, *tallies.get(pupil_id, [0, 0]), margin) for pupil_id, score in scores.items()}

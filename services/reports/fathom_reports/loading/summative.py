@@ -8,14 +8,23 @@ One query per table, every pupil of the class at once (``= ANY(:ids)``), inside 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import load_pupils, read_position
 from fathom_reports.loading.personal_texts import text_sql
 from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
-from fathom_shared.assessment_calendar import AssessmentPoint
+from fathom_shared.assessment_calendar import (
+    AssessmentPoint,
+    PointInYear,
+    PointsOf,
+    beyond_class_year,
+    first_calendar_year,
+)
 from fathom_shared.read_models.tables import SUMMATIVE_SCALE
 from fathom_shared.summative_scale import default_scale
 from fathom_shared.web.problems import Problem
@@ -62,6 +71,35 @@ def subject_for_query(subjects: Sequence[str], subject: str | None) -> str:
     if not subjects:
         raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})
     return subjects[0]
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    """Where a class's grid is (and its meeting page): the point and subject as asked, else the defaults."""
+
+    at: PointInYear
+    points_of: PointsOf
+    subjects: list[str]
+    """The class's subjects."""
+    subject: str
+
+
+def grid_place(connection: Connection, trust_id: str, klass: Any, academic_year: str | None, point_id: str | None,
+               subject: str | None, today: date | None = None) -> GridPlace:
+    """The one rule for a class's place in the cycle: the year named, else the class's own (today's for a class
+    whose year names no academic year); the point named, else that year's today's or last begun
+    (:func:`~fathom_reports.loading.calendar.point_for_query`); the subject named, else the class's first. The
+    grid answers with it, and the meeting page is rendered knowing it (so its reads need not wait for the grid's
+    answer to learn it). 422 naming ``query.academic_year`` for a year after the class's, ``query.point_id`` for
+    a point the year lacks, ``query.subject`` when there is no subject to default to."""
+    beyond = academic_year and beyond_class_year(klass.academic_year, academic_year)
+    if beyond:
+        raise Problem(422, "Invalid request", errors={"query.academic_year": [beyond]})
+    points_of = calendar_reader(connection, trust_id)
+    own_year = klass.academic_year if first_calendar_year(klass.academic_year) is not None else None
+    at = point_for_query(points_of, academic_year or own_year, point_id, today)
+    subjects = load_subjects(connection, trust_id, klass.class_id, klass.year_group)
+    return GridPlace(at, points_of, subjects, subject_for_query(subjects, subject))
 
 
 def load_class_summative(connection: Connection, trust_id: str, klass: Any, subject: str,

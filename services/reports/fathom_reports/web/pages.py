@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,13 @@ from flask import Blueprint, redirect, render_template, request, send_from_direc
 from werkzeug.wrappers import Response
 
 from fathom_reports.web.group_menu import group_menu_json
+from fathom_reports.web.meeting_place import meeting_place
 from fathom_reports.web.session import csrf_token, signed_in
 from fathom_shared.access_policy import Access
+from fathom_shared.auth import Principal
+
+Resolve = Callable[[Principal, Mapping[str, str]], Mapping[str, str]]
+"""More ``data-*`` for a page, found for the signed-in caller from the page's URL values (see ``Page.resolve``)."""
 
 STATIC = Path(__file__).parent / "static"
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -50,11 +55,15 @@ def assets(version: str, filename: str) -> Response:
     return send_from_directory(STATIC, filename, max_age=ONE_YEAR if version == asset_version() else 0)
 
 
-def page(template: str, title: str, script: str | None, **data: Any) -> Response | str:
-    """``template`` for the signed-in person; ``data`` becomes the page root's ``data-*`` attributes."""
+def page(template: str, title: str, script: str | None, resolve: Resolve | None = None,
+         **data: Any) -> Response | str:
+    """``template`` for the signed-in person; ``data`` (and what ``resolve`` finds for them) becomes the page
+    root's ``data-*`` attributes."""
     person = signed_in()
     if person is None:
         return redirect("/sign-in?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"), code=303)
+    if resolve is not None:
+        data = {**resolve(person.principal, data), **data}
     access = Access(person.principal)
     nav = {"trust"} if access.may_read_trust() else set()
     if access.may_read_audit():
@@ -100,10 +109,16 @@ class Page:
     data: Mapping[str, str] = field(default_factory=dict)
     pupil_groups: bool = False
     """Whether the page's menus offer the pupil groups (``data-pupil-groups``, see ``group_menu``)."""
+    resolve: Resolve | None = None
+    """What the page's script would otherwise have to read before its other reads could start."""
 
     def view(self, **url_values: str) -> Response | str:
         groups = {"pupil_groups": group_menu_json()} if self.pupil_groups else {}
-        return page(self.template, self.title, self.script, **self.data, **url_values, **groups)
+        return page(self.template, self.title, self.script, self.resolve, **self.data, **url_values, **groups)
+
+
+def _meeting_place(principal: Principal, values: Mapping[str, str]) -> Mapping[str, str]:
+    return meeting_place(principal, values["class_id"], request.args)
 
 
 PAGES = (
@@ -113,7 +128,7 @@ PAGES = (
     Page("class_entry", "/classes/<class_id>/entry", "entry.html", "Enter judgements", "entry"),
     Page("class_summative", "/classes/<class_id>/summative", "entry.html", "Summative codes", "summative"),
     Page("class_meeting", "/classes/<class_id>/meeting", "meeting.html", "Pupil progress meeting", "meeting",
-         pupil_groups=True),
+         pupil_groups=True, resolve=_meeting_place),
     Page("school_meeting", "/schools/<school_id>/meeting", "meeting.html", "School pupil progress meeting",
          "school-meeting"),
     Page("meeting_decisions", "/meeting-decisions", "meeting.html", "Meeting decisions", "decisions"),

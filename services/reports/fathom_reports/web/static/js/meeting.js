@@ -2,7 +2,8 @@
 // point. Codes with their change since the last point beside the latest standardised scores, the falling-behind
 // lists, the previous meeting's decisions with what has happened since (reviews, an intervention's impact, the
 // named pupils' codes), this meeting's decisions and a form to record one; then the Class Analysis's gaps and
-// suggested groups for the subject (the class page's own panels). Each part is its own read; none waits on another.
+// suggested groups for the subject (the class page's own panels). Each part is its own read; none waits on another:
+// all five start together when the place is known before any answer (the address, or the page's data-* defaults).
 import {
   ApiError, csvLink, data, formatDate, getJSON, h, load, mount, send, setCrumbs, setTitle, showProblem, showRefusal,
   showStatus,
@@ -22,10 +23,39 @@ function asked() {
   return Object.fromEntries(["academic_year", "point_id", "subject"].map((k) => [k, params.get(k)]).filter(([, v]) => v));
 }
 
+/** The place the page is for when it is known before any read: named by the address, or the grid's defaults the
+ * server found when it rendered the page (``data-*``); null when neither (the grid's answer will say). */
+function knownPlace() {
+  const place = { academic_year: data.academicYear, point_id: data.pointId, subject: data.subject, ...asked() };
+  return place.academic_year && place.point_id && place.subject ? place : null;
+}
+
+function samePlace(a, b) {
+  return a.academic_year === b.academic_year && a.point_id === b.point_id && a.subject === b.subject;
+}
+
+/** Start the four reads that name the place, together; each promise is marked handled at once, so a refusal
+ * the grid will explain is not also reported as an unhandled rejection. */
+function startReads(params) {
+  const quiet = (promise) => { promise.catch(() => {}); return promise; };
+  analysisState.subject = params.subject;
+  return {
+    params,
+    falling: quiet(getJSON(`${base}/falling-behind`, params)),
+    decisions: quiet(Promise.all([getJSON(`${base}/meetings/${params.academic_year}/${params.point_id}`),
+      getJSON("/v1/directory")])),
+    analysis: quiet(getClassAnalysis(ANALYSIS, analysisQuery())),
+  };
+}
+
 load(async () => {
+  // Every read starts at once when the place is known; otherwise the grid's answer names it first.
+  const place = knownPlace();
+  const gridRead = getJSON(`${base}/summative`, place || asked());
+  let reads = place && startReads(place);
   let grid;
   try {
-    grid = await getJSON(`${base}/summative`, asked());
+    grid = await gridRead;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
       return showRefusal(error, { heading: error.status === 403 ? "This class is not one of yours" : "No such class",
@@ -36,6 +66,7 @@ load(async () => {
   }
   const point = grid.point;
   const params = { academic_year: point.academic_year, point_id: point.point_id, subject: grid.subject };
+  if (!reads || !samePlace(reads.params, params)) reads = startReads(params);
   setTitle(`Pupil progress meeting · ${grid.class_name} · ${point.name}`);
   setCrumbs([{ label: "Home", href: "/" }, { label: `Class ${grid.class_name}`, href: `/classes/${encodeURIComponent(classId)}` },
     { label: `Meeting ${point.name} ${point.academic_year}` }]);
@@ -43,13 +74,10 @@ load(async () => {
     [name, h("div", { id: `meeting-${name}`, "aria-busy": "true" }, h("p", { class: "loading" }, "Loading…"))]));
   mount("view", pickers(grid), codesPanel(grid), holders.falling, holders.decisions, holders.gaps, holders.groups);
   const failed = (holder) => (error) => { showProblem(error); mount(holder, h("p", { class: "empty" }, "This part could not be shown.")); };
-  getJSON(`${base}/falling-behind`, params).then((lists) => mount(holders.falling, fallingPanel(lists, `${base}/falling-behind`, params)),
-    failed(holders.falling));
-  Promise.all([getJSON(`${base}/meetings/${point.academic_year}/${point.point_id}`), getJSON("/v1/directory")])
-    .then(([meeting, directory]) => meetingDecisions(holders.decisions, { grid, meeting, directory, base }),
-      failed(holders.decisions));
-  analysisState.subject = grid.subject;
-  getClassAnalysis(ANALYSIS, analysisQuery()).then((analysis) => {
+  reads.falling.then((lists) => mount(holders.falling, fallingPanel(lists, `${base}/falling-behind`, params)), failed(holders.falling));
+  reads.decisions.then(([meeting, directory]) => meetingDecisions(holders.decisions, { grid, meeting, directory, base }),
+    failed(holders.decisions));
+  reads.analysis.then((analysis) => {
     setCurrent(analysis);
     document.getElementById("view").append(h("datalist", { id: "class-interventions" },
       analysis.interventions.map((iv) => h("option", { value: iv.intervention_id }, iv.name ?? ""))));
