@@ -21,13 +21,8 @@ from sqlalchemy import Engine, text
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
-from fathom_projector.trust_batch import (
-    TrustBatchResult,
-    all_trusts,
-    apply_trust_batch,
-    catch_up_trust,
-    is_stale,
-)
+from fathom_projector.sweep import CATCH_UP_AFTER_S, CatchUpSweep, SweepThread
+from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
@@ -43,8 +38,6 @@ RECEIVE_MAX_BYTES = 1024 * 1024 * 1024
 """Largest frame the consumer accepts (kafka-python's default is 100 MB)."""
 MAX_POLL_INTERVAL_MS = 30_000
 """Also the rebalance timeout: how long a restarted instance may wait for a killed one's partitions."""
-CATCH_UP_AFTER_S = 30.0
-"""Grace period before a trust's undelivered newest events are read from the store instead."""
 STALLED_AFTER_S = 120.0
 """Liveness fails if the loop has not come round for this long."""
 
@@ -123,34 +116,6 @@ class ProgressLog:
         self.last_line = now
 
 
-@dataclass
-class CatchUpSweep:
-    """Every ``grace_s``, bring trusts whose newest events never arrived up to date from the store.
-
-    A lost message in the middle of a trust's stream shows as a gap at its next message; a
-    lost *last* message shows nowhere, so it is looked for. This also keeps read models
-    moving, a grace period behind, while the broker is down.
-    """
-
-    engine: Engine
-    metrics: ProjectorMetrics
-    grace_s: float
-    last_run: float = field(default_factory=time.monotonic)
-
-    def run_if_due(self) -> None:
-        if time.monotonic() - self.last_run < self.grace_s:
-            return
-        self.last_run = time.monotonic()
-        for trust_id in all_trusts(self.engine):
-            if not is_stale(self.engine, trust_id, self.grace_s):
-                continue
-            result = catch_up_trust(self.engine, trust_id)
-            self.metrics.record(result)
-            self.metrics.catch_ups.inc()
-            log.warning("trust %s: %d events applied from the event store (up to %d); the broker did not "
-                        "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
-
-
 def run(
     settings: Settings, stop: threading.Event, metrics_port: int | None = None, instance_id: str | None = None,
     catch_up_after_s: float = CATCH_UP_AFTER_S,
@@ -160,11 +125,13 @@ def run(
     ``instance_id`` makes this a static member of the consumer group (``group.instance.id``):
     a restarted instance takes its partitions straight back instead of waiting for the broker
     to expire the old member. Give each instance its own stable id, or none.
-    ``catch_up_after_s`` is the :class:`CatchUpSweep` grace period.
+    ``catch_up_after_s`` is the :class:`~fathom_projector.sweep.CatchUpSweep` grace period; the sweep runs
+    on its own thread and connection, whatever the consumer is doing.
     """
     metrics = ProjectorMetrics()
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
+    sweep_engine = make_engine(settings.app_database_url, pool_size=1)
 
     def readiness() -> str | None:
         if not status.connected:
@@ -179,7 +146,9 @@ def run(
     server = None if metrics_port is None else start_ops_server(
         metrics_port, metrics.registry, status.liveness, readiness, host=settings.ops_host)
     backoff = Backoff()
-    sweep = CatchUpSweep(engine, metrics, catch_up_after_s)
+    sweep_stop = threading.Event()  # set when run() ends, however it ends
+    sweeper = SweepThread(CatchUpSweep(sweep_engine, metrics, catch_up_after_s), sweep_stop)
+    sweeper.start()
     hint = PublishedHint(conninfo_for(settings.app_database_url))
     hint.ensure_running()
     try:
@@ -191,12 +160,11 @@ def run(
                 delay = backoff.next()
                 log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
                             settings.kafka_bootstrap_servers, exc, delay)
-                _sweep_while_disconnected(sweep)
                 stop.wait(delay)
                 continue
             status.connected = True
             try:
-                consume(consumer, engine, metrics, status, stop, backoff, sweep, hint)
+                consume(consumer, engine, metrics, status, stop, backoff, hint)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
                 delay = backoff.next()
                 log.exception("projection failed; reconnecting in %.1fs", delay)
@@ -205,18 +173,14 @@ def run(
                 status.connected = False
                 consumer.close(autocommit=False, timeout_ms=5000)
     finally:
+        sweep_stop.set()
         hint.stop()
+        sweeper.join(timeout=60)
         if server is not None:
             server.shutdown()
             server.server_close()
         engine.dispose()
-
-
-def _sweep_while_disconnected(sweep: CatchUpSweep) -> None:
-    try:
-        sweep.run_if_due()
-    except Exception:  # the database may be down too; the next attempt will tell
-        log.exception("catch-up from the event store failed")
+        sweep_engine.dispose()
 
 
 def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:
@@ -249,7 +213,7 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
 
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
-    stop: threading.Event, backoff: Backoff, sweep: CatchUpSweep, hint: Hint,
+    stop: threading.Event, backoff: Backoff, hint: Hint,
 ) -> None:
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching."""
     progress = ProgressLog()
@@ -257,7 +221,6 @@ def consume(
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
     while not stop.is_set():
         status.tick()
-        sweep.run_if_due()
         records = gate.next_records()
         metrics.paused.set(int(gate.paused))
         if not records:

@@ -98,10 +98,12 @@ def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutco
 
 
 def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
-    """Has the trust's newest stored event gone unprojected for longer than ``grace_s``?
+    """Has the trust's oldest unprojected event waited longer than ``grace_s``?
 
     The broker normally delivers within milliseconds; past the grace period the message was
-    lost (or the projector is that far behind, when catching up from the store is no worse).
+    lost, the broker is down (or the projector is that far behind, when catching up from the store
+    is no worse). The *oldest* unprojected event, not the newest: while writes go on during an
+    outage the newest is always fresh, and the read models would fall further and further behind.
     Times are the database's clock, as ``recorded_at`` is.
     """
     with TenantUnitOfWork(engine, trust_id) as uow:
@@ -112,8 +114,8 @@ def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
             {"trust_id": trust_id}).one()
         if head <= last_applied:
             return False
-        newest = recorded_at(connection, head)
-        return newest is not None and newest < now - timedelta(seconds=grace_s)
+        oldest = recorded_at(connection, last_applied + 1)
+        return oldest is not None and oldest < now - timedelta(seconds=grace_s)
 
 
 def all_trusts(engine: Engine) -> list[str]:
