@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
-from fathom_projector.sweep import CATCH_UP_AFTER_S, CatchUpSweep, SweepThread
+from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
 from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
@@ -131,24 +131,10 @@ def run(
     metrics = ProjectorMetrics()
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
-    sweep_engine = make_engine(settings.app_database_url, pool_size=1)
-
-    def readiness() -> str | None:
-        if not status.connected:
-            return "not connected to the broker"
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            return f"database unavailable: {exc.__class__.__name__}"
-        return None
-
     server = None if metrics_port is None else start_ops_server(
-        metrics_port, metrics.registry, status.liveness, readiness, host=settings.ops_host)
+        metrics_port, metrics.registry, status.liveness, readiness_check(status, engine), host=settings.ops_host)
     backoff = Backoff()
-    sweep_stop = threading.Event()  # set when run() ends, however it ends
-    sweeper = SweepThread(CatchUpSweep(sweep_engine, metrics, catch_up_after_s), sweep_stop)
-    sweeper.start()
+    sweeper = SweepThread.started(settings.app_database_url, metrics, catch_up_after_s)
     hint = PublishedHint(conninfo_for(settings.app_database_url))
     hint.ensure_running()
     try:
@@ -173,14 +159,28 @@ def run(
                 status.connected = False
                 consumer.close(autocommit=False, timeout_ms=5000)
     finally:
-        sweep_stop.set()
+        sweeper.close()
         hint.stop()
-        sweeper.join(timeout=60)
         if server is not None:
             server.shutdown()
             server.server_close()
         engine.dispose()
-        sweep_engine.dispose()
+
+
+def readiness_check(status: LoopStatus, engine: Engine) -> Callable[[], str | None]:
+    """``/readyz``: connected to the broker and the database answers."""
+
+    def readiness() -> str | None:
+        if not status.connected:
+            return "not connected to the broker"
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            return f"database unavailable: {exc.__class__.__name__}"
+        return None
+
+    return readiness
 
 
 def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:

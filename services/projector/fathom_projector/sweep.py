@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from fathom_projector.metrics import ProjectorMetrics
-from fathom_projector.trust_batch import all_trusts, catch_up_trust, is_stale
+from fathom_projector.trust_batch import catch_up_trust, stale_trusts
+from fathom_shared.db import make_engine
 
 log = logging.getLogger("fathom_projector")
 
@@ -50,9 +51,7 @@ class CatchUpSweep:
     def run_once(self) -> int:
         """Catch up the stale trusts; returns how many there were."""
         caught_up = 0
-        for trust_id in all_trusts(self.engine):
-            if not is_stale(self.engine, trust_id, self.grace_s):
-                continue
+        for trust_id in stale_trusts(self.engine, self.grace_s):
             result = catch_up_trust(self.engine, trust_id)
             self.metrics.record(result)
             self.metrics.catch_ups.inc()
@@ -68,9 +67,22 @@ class SweepThread(threading.Thread):
     A failed pass (the database is down too) is logged and the next one tries again: nothing here is fatal.
     """
 
-    def __init__(self, sweep: CatchUpSweep, stop: threading.Event) -> None:
+    def __init__(self, sweep: CatchUpSweep, stop: threading.Event | None = None) -> None:
         super().__init__(name="catch-up-sweep", daemon=True)
-        self.sweep, self.stop = sweep, stop
+        self.sweep, self.stop = sweep, stop or threading.Event()
+
+    @classmethod
+    def started(cls, database_url: str, metrics: ProjectorMetrics, grace_s: float) -> SweepThread:
+        """A running sweep with an engine of its own (one connection): it never waits for the consumer's."""
+        thread = cls(CatchUpSweep(make_engine(database_url, pool_size=1), metrics, grace_s))
+        thread.start()
+        return thread
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Stop after the pass under way (a catch-up commits in chunks) and release the connection."""
+        self.stop.set()
+        self.join(timeout_s)
+        self.sweep.engine.dispose()
 
     def run(self) -> None:
         while not self.stop.wait(self.sweep.every_s):
