@@ -29,6 +29,7 @@ from fathom_shared.event_store import StoredEvent
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
+from fathom_shared.process import Backoff
 
 log = logging.getLogger("fathom_projector")
 
@@ -40,25 +41,6 @@ MAX_POLL_INTERVAL_MS = 30_000
 """Also the rebalance timeout: how long a restarted instance may wait for a killed one's partitions."""
 STALLED_AFTER_S = 120.0
 """Liveness fails if the loop has not come round for this long."""
-
-
-@dataclass
-class Backoff:
-    """Exponential delay between reconnection attempts, reset once a batch goes through."""
-
-    initial_s: float = 0.5
-    maximum_s: float = 30.0
-    _next: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._next = self.initial_s
-
-    def next(self) -> float:
-        delay, self._next = self._next, min(self._next * 2, self.maximum_s)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial_s
 
 
 @dataclass
@@ -143,18 +125,16 @@ def run(
             try:
                 consumer = connect(settings, instance_id)
             except KafkaError as exc:
-                delay = backoff.next()
                 log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
-                            settings.kafka_bootstrap_servers, exc, delay)
-                stop.wait(delay)
+                            settings.kafka_bootstrap_servers, exc, backoff.next_s)
+                backoff.wait(stop)
                 continue
             status.connected = True
             try:
                 consume(consumer, engine, metrics, status, stop, backoff, hint)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
-                delay = backoff.next()
-                log.exception("projection failed; reconnecting in %.1fs", delay)
-                stop.wait(delay)
+                log.exception("projection failed; reconnecting in %.1fs", backoff.next_s)
+                backoff.wait(stop)
             finally:
                 status.connected = False
                 consumer.close(autocommit=False, timeout_ms=5000)
@@ -238,7 +218,7 @@ def consume(
         metrics.batch_seconds.observe(seconds)
         metrics.last_batch_events.set(messages)
         progress.add(messages, results, seconds)
-        backoff.reset()
+        backoff.succeeded()
 
 
 def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, list[StoredEvent]]:
