@@ -96,6 +96,7 @@ def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutco
     result.applied, result.dead_letters = outcome.applied, outcome.dead_letters
 
 
+_ALL_TRUSTS = "SELECT trust_id FROM trusts ORDER BY trust_id"
 _STALE = text(
     "WITH applied AS (SELECT coalesce(max(last_applied), 0) AS last FROM rm_positions "
     "                 WHERE trust_id = current_setting('fathom.trust')) "
@@ -116,7 +117,7 @@ def stale_trusts(engine: Engine, grace_s: float, trust_ids: Iterable[str] | None
     """
     with engine.connect() as connection, connection.begin():
         if trust_ids is None:
-            trust_ids = connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars()
+            trust_ids = connection.execute(text(_ALL_TRUSTS)).scalars()  # suspended ones too (see all_trusts)
         stale = []
         for trust_id in list(trust_ids):
             set_trust(connection, trust_id)
@@ -128,3 +129,9 @@ def stale_trusts(engine: Engine, grace_s: float, trust_ids: Iterable[str] | None
 def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
     """Has the trust's oldest unprojected event waited longer than ``grace_s`` (:func:`stale_trusts`)?"""
     return stale_trusts(engine, grace_s, [trust_id]) == [trust_id]
+
+
+def all_trusts(engine: Engine) -> list[str]:
+    """Suspended trusts too: they cannot write, but what they wrote is still projected."""
+    with engine.connect() as connection:
+        return list(connection.execute(text(_ALL_TRUSTS)).scalars())
