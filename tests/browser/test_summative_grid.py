@@ -15,8 +15,9 @@ from tests.browser.conftest import WebSystem
 from tests.support import bearer
 
 CLASS = "school-a-y4A"
-YEAR = "2032-33"
-"""A year of the default half terms and no codes (the demo trust's own years have codes of their own)."""
+YEAR = "2020-21"
+"""A year of the default half terms and no codes (the demo trust's own years have codes of their own): an earlier
+year than the class's, as a baseline is entered; a later year's points are not the class's and are refused."""
 
 
 def grid(web: WebSystem, point_id: str, subject: str = "maths", sequence: int | None = None) -> dict:

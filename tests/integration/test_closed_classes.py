@@ -1,8 +1,9 @@
 """Last year's classes are read-only after a roll-over: every command that writes to one is a 409 problem.
 
 Refused, with nothing appended: objectives taught to it, a pupil moved or registered into it, staff assigned to
-it or taken off it, a correction or withdrawal of a judgement recorded in it; a roster import enrolling someone in
-it is a row error. Reads of it keep working, and the pupils write on in their new class.
+it or taken off it, a correction or withdrawal of a judgement recorded in it, summative codes saved to it or a
+correction or withdrawal of one given in it; a roster import enrolling someone in it is a row error. Reads of it
+keep working, and the pupils write on in their new class.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ TODAY = school_today().isoformat()
 ROLLOVER = {"from_year": "2026-27", "to_year": "2027-28", "classes": {"4A": "5A", "4B": "5A"},
             "new_classes": [{"class_id": "5A", "school_id": "sch-1", "name": "5A", "year_group": 5}],
             "leavers": [], "effective_on": TODAY}
+SUMMATIVE = {"academic_year": "2026-27", "point_id": "autumn-1", "subject": "maths",
+             "entries": [{"pupil_id": "p1", "code": "EXS"}]}
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +32,12 @@ def reports(settings, app_engine):
 
 @pytest.fixture
 def rolled_over(client, leader, small):
-    """A judgement and a teacher in 4A last year, then the roll-over (4A and 4B closed, everyone in 5A)."""
+    """A judgement, a summative code and a teacher in 4A last year, then the roll-over (4A and 4B closed, everyone
+    in 5A)."""
     recorded = client.post("/v1/judgements", headers=leader, json={"judgements": [
         {"pupil_id": "p1", "objective_id": "m4-1", "value": 3, "assessed_on": TODAY}]})
     assert recorded.status_code == 201, recorded.json
+    assert client.post("/v1/classes/4A/summative", headers=leader, json=SUMMATIVE).status_code == 201
     assert client.post("/v1/classes/4A/staff", headers=leader, json={"staff_sub": "ms.last"}).status_code == 201
     assert client.post("/v1/rollover", headers=leader, json=ROLLOVER).status_code == 201
     return recorded.json["event_ids"][0]
@@ -57,6 +62,12 @@ def test_every_write_to_a_closed_class_is_a_409_and_appends_nothing(client, lead
     assert refused(client.post(f"/v1/judgements/{rolled_over}/correction", headers=leader,
                                json={"value": 4, "reason": "typo"}), "judgement_id")
     assert refused(client.post(f"/v1/judgements/{rolled_over}/withdrawal", headers=leader,
+                               json={"reason": "wrong pupil"}), "judgement_id")
+    assert refused(client.post("/v1/classes/4A/summative", headers=leader, json=SUMMATIVE))
+    code = str(events_of(app_engine, trust, "SummativeJudgementRecorded")[0].event_id)
+    assert refused(client.post(f"/v1/summative-judgements/{code}/correction", headers=leader,
+                               json={"code": "GDS", "reason": "moderated"}), "judgement_id")
+    assert refused(client.post(f"/v1/summative-judgements/{code}/withdrawal", headers=leader,
                                json={"reason": "wrong pupil"}), "judgement_id")
     assert len(events_of(app_engine, trust)) == before
 

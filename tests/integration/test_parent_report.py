@@ -12,7 +12,7 @@ import pytest
 from marshmallow import RAISE
 
 from fathom_reports import create_app as create_reports
-from fathom_reports.schemas.parent_report import ParentReportSchema
+from fathom_reports.schemas.parent_report import ClassCommentsSchema, ParentReportSchema
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.writer import apply_from_store
 from tests.support import SmallTrust, bearer, events_of, personal_text, poster, rows_of, token_for
@@ -228,3 +228,62 @@ def test_each_subjects_summative_code_is_said_in_the_scales_words_for_parents(cl
                                    "strengths": [], "next_steps": []}
     assert subjects["english"]["summative"] is None
     assert "EXS" not in str(subjects) and "GDS" not in str(subjects)
+
+
+def comments(reports, headers, class_id: str = "4A", **query: str):
+    return reports.get(f"/v1/classes/{class_id}/report-comments", headers=headers,
+                       query_string={"academic_year": YEAR, "point_id": "autumn-1", **query})
+
+
+def test_a_classs_report_comments_at_a_point_read_and_export_as_csv(client, reports, settings, ada, app_engine,
+                                                                    trust):
+    """The teacher's comments for the whole class at once, every pupil of the class listed (null where none is
+    written yet), and the same as CSV — by ``format=csv`` or ``Accept: text/csv`` — with a comment that a
+    spreadsheet would run as a formula defused."""
+    headers = teacher(settings, trust)
+    assert write_comment(client, headers).status_code == 200
+    assert write_comment(client, headers, pupil_id="p1", comment='=1+1, "quoted"').status_code == 200
+    assert write_comment(client, headers, point_id="autumn-2", comment="Later.").status_code == 200
+    project(app_engine, trust)
+
+    answer = comments(reports, headers)
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    ClassCommentsSchema().load(body, unknown=RAISE)
+    assert (body["class_id"], body["point"]["academic_year"], body["point"]["point_id"]) == ("4A", YEAR, "autumn-1")
+    assert body["written"] == 2 and len(body["pupils"]) == 7  # Ada and p1–p6: the class now
+    by_pupil = {p["pupil_id"]: p for p in body["pupils"]}
+    assert by_pupil["ada"] == {"pupil_id": "ada", "name": "Ada Lovelace", "comment": COMMENT}
+    assert by_pupil["p1"]["comment"] == '=1+1, "quoted"' and by_pupil["p2"]["comment"] is None
+
+    for exported in (comments(reports, headers, format="csv"),
+                     reports.get("/v1/classes/4A/report-comments", query_string={"academic_year": YEAR,
+                                 "point_id": "autumn-1"}, headers={**headers, "Accept": "text/csv"})):
+        assert exported.status_code == 200 and exported.mimetype == "text/csv"
+        assert 'filename="class-4A-report_comments-2026_27-autumn_1.csv"' in exported.headers["Content-Disposition"]
+        lines = exported.get_data(as_text=True).splitlines()
+        assert lines[0] == "pupil_id,name,class_id,academic_year,point_id,comment"
+        assert f"ada,Ada Lovelace,4A,{YEAR},autumn-1,{COMMENT}" in lines
+        assert f'p1,Given0 Family0,4A,{YEAR},autumn-1,"\'=1+1, ""quoted"""' in lines
+        assert f"p2,Given1 Family1,4A,{YEAR},autumn-1," in lines
+    assert comments(reports, headers, point_id="autumn-2").json["written"] == 1
+
+
+def test_a_classs_report_comments_are_its_readers_and_a_bad_point_is_named(client, reports, settings, ada,
+                                                                          app_engine, trust, make_trust):
+    assert write_comment(client, teacher(settings, trust)).status_code == 200
+    project(app_engine, trust)
+    auditor = bearer(token_for(settings, trust, ["auditor"], sub="aud-1"))
+    assert comments(reports, teacher(settings, trust, "4B", sub="t-4b")).status_code == 403
+    assert comments(reports, bearer(token_for(settings, make_trust(), ["trust_leader"]))).status_code == 404
+    assert comments(reports, teacher(settings, trust), class_id="9Z").status_code == 404
+    refused = comments(reports, teacher(settings, trust), point_id="autumn-9")
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert list(refused.json["errors"]) == ["query.point_id"]
+    assert {p["pupil_id"]: p["comment"] for p in comments(reports, auditor).json["pupils"]}["ada"] == COMMENT
+    assert [tuple(r) for r in rows_of(app_engine, trust, "SELECT sub, path, status FROM audit_reads")] == [
+        ("aud-1", "/v1/classes/4A/report-comments", 200)]
+    documented = reports.get("/openapi.json").json["paths"]["/v1/classes/{class_id}/report-comments"]["get"]
+    assert {p["name"] for p in documented["parameters"] if p["in"] == "query"} >= {
+        "academic_year", "point_id", "format"}
+    assert {"403", "404", "422"} <= set(documented["responses"])

@@ -69,6 +69,7 @@ def test_a_teacher_saves_their_classs_grid_as_one_event_per_pupil(client, teache
     (grid(("p1", "EXS"), point_id="spring"), "point_id"),
     (grid(("p1", "EXS"), year="2026-28"), "academic_year"),
     (grid(("p1", "EXS"), year="9999-00"), "academic_year"),
+    (grid(("p1", "EXS"), year="2027-28"), "academic_year"),  # a year after the class's (2026-27)
     (grid(), "entries"),
     ({**grid(("p1", "EXS")), "subject": ""}, "subject"),
     ({**grid(("p1", "EXS")), "extra": 1}, "extra"),

@@ -100,11 +100,38 @@ def test_the_grid_exports_as_csv(reports, settings, recorded):
     ({"academic_year": "2026"}, "query.academic_year"),
     ({"academic_year": "0000-01"}, "query.academic_year"),
     ({"academic_year": YEAR, "colour": "red"}, "query.colour"),
+    ({"academic_year": "2027-28"}, "query.academic_year"),  # after the class's year: never its codes
 ])
 def test_a_bad_query_names_the_argument(reports, settings, recorded, query, field):
     answer = read(reports, settings, recorded, "/v1/classes/4A/summative", **query)
     assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
     assert field in answer.json["errors"], answer.json
+
+
+def test_the_grid_opens_at_the_classs_own_year_and_offers_no_later_one(client, leader, reports, settings,
+                                                                     recorded, app_engine):
+    """A class of last year (still open, or kept read-only after a roll-over) opens at its own year's latest begun
+    point, not today's year; a year after the class's is refused as saving there would be; last year's codes read
+    as the baseline they are."""
+    answer = client.post("/v1/classes", headers=leader, json={"id": "3Z", "school_id": "sch-1", "name": "3Z",
+                                                               "year_group": 3, "academic_year": LAST_YEAR})
+    assert answer.status_code == 201, answer.json
+    catch_up_trust(app_engine, recorded)
+    answer = read(reports, settings, recorded, "/v1/classes/3Z/summative", role="trust_leader", subject="maths")
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["academic_year"] == LAST_YEAR
+    assert (body["point"]["academic_year"], body["point"]["point_id"]) == (LAST_YEAR, "summer-2")
+    refused = read(reports, settings, recorded, "/v1/classes/3Z/summative", role="trust_leader", academic_year=YEAR,
+                   subject="maths")
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert refused.json["errors"] == {"query.academic_year": [
+        "The class is of 2025-26: its codes are given at that year's points (or an earlier year's, as a baseline), "
+        "not 2026-27's."]}
+    baseline = read(reports, settings, recorded, "/v1/classes/4A/summative", academic_year=LAST_YEAR,
+                    point_id="summer-2", subject="maths").json
+    assert body["academic_year"] == LAST_YEAR and baseline["academic_year"] == YEAR
+    assert [p["code"] for p in baseline["pupils"]][:2] == ["EXS", "WTS"]
 
 
 def test_who_may_read_a_classs_grid(reports, settings, recorded, make_trust):
@@ -173,3 +200,20 @@ def test_the_pupil_profile_shows_codes_across_points_and_years_in_time_order(rep
     p2 = read(reports, settings, recorded, "/v1/pupils/p2").json["summative"]
     assert [(c["academic_year"], c["point_id"]) for c in p2] == [(LAST_YEAR, "summer-2")]
     assert read(reports, settings, recorded, "/v1/pupils/p1", classes=("4B",)).status_code == 403
+
+
+def test_the_pupils_summative_codes_export_as_csv(reports, settings, recorded):
+    """The profile's year-to-year codes as their own CSV (``table=summative``); the default CSV stays the judgement
+    history, and an unknown table is named."""
+    answer = read(reports, settings, recorded, "/v1/pupils/p1", format="csv", table="summative")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert 'filename="pupil-p1-summative_codes.csv"' in answer.headers["Content-Disposition"]
+    assert answer.get_data(as_text=True).splitlines() == [
+        "subject,academic_year,point_id,point_name,starts_on,ends_on,code,label,rank,at_or_above_expected,class_id",
+        f"maths,{LAST_YEAR},summer-2,Summer 2,2026-06-01,2026-08-31,EXS,Expected,2,true,4A",
+        f"maths,{YEAR},autumn-1,Autumn 1,2026-09-01,2026-10-31,WTS,Working towards,1,false,4A",
+        f"maths,{YEAR},autumn-2,Autumn 2,2026-11-01,2026-12-31,EXS,Expected,2,true,4A"]
+    history = read(reports, settings, recorded, "/v1/pupils/p1", format="csv").get_data(as_text=True)
+    assert history.splitlines()[0].startswith("objective_id,code,subject,judgement_id")
+    refused = read(reports, settings, recorded, "/v1/pupils/p1", format="csv", table="codes")
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["query.table"]

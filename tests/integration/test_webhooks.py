@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 
 from fathom_delivery.workers import run_trust_loop
@@ -29,6 +30,7 @@ from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app
 from fathom_reports.webhooks import destinations, transport
 from fathom_reports.webhooks.delivering import WebhookDeliverer
+from fathom_reports.webhooks.metrics import OUTCOMES, WebhookMetrics
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_reports.webhooks.signing import HEADER, NOTICE_HEADER, verify_signature
 from fathom_shared.config import Settings
@@ -60,8 +62,15 @@ def receiver() -> Iterator[Receiver]:
 def worker(app_engine: Engine, settings: Settings) -> Iterator[WebhookDeliverer]:
     """The delivery loop over every trust, in a thread, retrying after 10 ms, 20 ms; dead letter after 3."""
     with running(WebhookDeliverer(app_engine, secret_box(settings), backoff_s=0.01, max_attempts=3, timeout_s=5,
-                                  allow_loopback=True)) as deliverer:
+                                  allow_loopback=True, metrics=WebhookMetrics(CollectorRegistry()))) as deliverer:
         yield deliverer
+
+
+def attempts(worker: WebhookDeliverer, trust: str) -> dict[str, float]:
+    """The worker's ``fathom_webhook_attempts_total`` for the trust, by outcome."""
+    assert worker.metrics is not None
+    return {outcome: worker.metrics.registry.get_sample_value(
+        "fathom_webhook_attempts_total", {"trust": trust, "outcome": outcome}) or 0 for outcome in OUTCOMES}
 
 
 @contextmanager
@@ -175,6 +184,7 @@ def test_dead_letters_after_max_attempts_then_replay(client, leader: dict[str, s
     assert [d["notice_id"] for d in letters] == [n["notice_id"] for n in expected]
     assert {(d["attempts"], d["last_error"]) for d in letters} == {(3, "delivery failed: HTTP 503")}
     assert len(receiver.requests) == 3 * len(expected)
+    assert attempts(worker, trust) == {"delivered": 0, "retry": 2 * len(expected), "dead_letter": len(expected)}
 
     receiver.always = None
     from_notice = expected[2]["notice_id"]
@@ -182,6 +192,7 @@ def test_dead_letters_after_max_attempts_then_replay(client, leader: dict[str, s
     assert replayed.status_code == 202 and replayed.json["cursor"] == from_notice - 1
     wait_until(lambda: len(receiver.delivered()) == len(expected) - 2, 30, what="replayed notices delivered")
     assert [int(r.headers[NOTICE_HEADER]) for r in receiver.delivered()] == [n["notice_id"] for n in expected[2:]]
+    assert attempts(worker, trust)["delivered"] == len(expected) - 2
     remaining = client.get(dead_url, headers=leader).json["dead_letters"]
     assert [d["notice_id"] for d in remaining] == [n["notice_id"] for n in expected[:2]]
 

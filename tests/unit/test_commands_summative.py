@@ -37,6 +37,8 @@ POINTS = default_points(YEAR)
 class ClassRow:
     class_id: str
     school_id: str
+    academic_year: str = YEAR
+    closed_on: date | None = None
 
 
 CLASS = ClassRow("4a", "north")
@@ -94,8 +96,8 @@ def test_a_scale_with_problems_is_refused_before_the_codes_in_use_are_weighed():
     assert "expected_rank" in refused.value.errors
 
 
-def grid(*entries, point_id=POINT, subject="Maths"):
-    return {"academic_year": YEAR, "point_id": point_id, "subject": subject,
+def grid(*entries, point_id=POINT, subject="Maths", year=YEAR):
+    return {"academic_year": year, "point_id": point_id, "subject": subject,
             "entries": [dict(zip(("pupil_id", "code", "note"), entry, strict=False)) for entry in entries]}
 
 
@@ -128,6 +130,26 @@ def test_every_problem_of_a_grid_is_named_by_field():
     assert errors["entries.2.pupil_id"] == ["Pupil has left."]
     assert errors["entries.3.pupil_id"] == ["This pupil is in the grid twice."]
     assert errors["entries.4.pupil_id"] == ["Not a pupil of this class."]
+
+
+def test_a_point_of_a_year_after_the_classs_is_refused_naming_academic_year():
+    """A class of 2026-27 has no codes at 2027-28's points (by then it is last year's class); last year's are a
+    baseline it may enter."""
+    with pytest.raises(Invalid) as refused:
+        save(grid(("p1", "EXS"), year="2027-28"))
+    assert refused.value.errors == {"academic_year": [
+        "The class is of 2026-27: its codes are given at that year's points (or an earlier year's, as a baseline), "
+        "not 2027-28's."]}
+    [event] = save(grid(("p1", "EXS"), year="2025-26", point_id="summer-2"))
+    assert (event.data["academic_year"], event.data["point_id"]) == ("2025-26", "summer-2")
+
+
+def test_a_closed_class_takes_no_codes_a_conflict_naming_the_class():
+    """Last year's class after a roll-over is read-only: 409, as for every other write to it (its pupils have
+    moved on, so each entry would otherwise be refused one by one as not of the class)."""
+    with pytest.raises(Conflict) as refused:
+        save(grid(("p1", "EXS")), klass=ClassRow("4a", "north", closed_on=date(2027, 8, 31)))
+    assert list(refused.value.errors) == ["class_id"]
 
 
 def test_teachers_save_for_their_own_classes_and_leaders_for_their_school():
@@ -170,8 +192,9 @@ def test_a_judgements_life_sees_corrections_withdrawals_and_a_later_judgement_of
     assert life(other_subject) is None
 
 
-def amend(event_type, payload, state, who=TEACHER, pupil=PUPILS["p1"]):
-    return decide_amendment(str(JUDGEMENT), event_type, payload, state, Facts(who, pupil, default_scale()),
+def amend(event_type, payload, state, who=TEACHER, pupil=PUPILS["p1"], recorded_in=CLASS):
+    return decide_amendment(str(JUDGEMENT), event_type, payload, state,
+                            Facts(who, pupil, default_scale(), recorded_in),
                             lambda text, pupil_id: None if text is None else f"ref:{text}:{pupil_id}")
 
 
@@ -196,6 +219,16 @@ def test_what_cannot_be_amended():
         amend(WITHDRAWN, {"reason": "r"}, life(recorded()), who=caller("teacher", classes=frozenset({"4b"})))
     with pytest.raises(Forbidden):
         amend(WITHDRAWN, {"reason": "r"}, life(recorded()), who=caller("auditor"))
+
+
+def test_a_code_given_in_a_closed_class_stays_as_it_was():
+    """After a roll-over last year's class is read-only: its codes are neither corrected nor withdrawn (409 naming
+    the judgement), as its objective judgements are not."""
+    closed = ClassRow("4a", "north", closed_on=date(2027, 8, 31))
+    for event_type, payload in ((CORRECTED, {"code": "GDS", "reason": "r"}), (WITHDRAWN, {"reason": "r"})):
+        with pytest.raises(Conflict) as refused:
+            amend(event_type, payload, life(recorded()), who=LEADER, recorded_in=closed)
+        assert list(refused.value.errors) == ["judgement_id"]
 
 
 def as_stored(sequence: int, event) -> StoredEvent:

@@ -3,6 +3,7 @@ and ``run_process``: how the delivery process and the verifier retry and start."
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -52,8 +53,9 @@ def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run(monkeyp
     monkeypatch.delenv("FATHOM_ENV", raising=False)
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     seen: list[tuple[Settings, threading.Event]] = []
+    handlers = logging.getLogger().handlers[:]
     try:
-        run_process("verifier", lambda settings, stop: seen.append((settings, stop)), "%(message)s")
+        run_process("verifier", lambda settings, stop: seen.append((settings, stop)))
         (settings, stop), = seen
         assert isinstance(settings, Settings) and not stop.is_set()
         os.kill(os.getpid(), signal.SIGTERM)
@@ -61,6 +63,7 @@ def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run(monkeyp
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+        logging.getLogger().handlers[:] = handlers
 
 
 def test_the_projector_retries_the_broker_at_least_every_five_seconds() -> None:

@@ -1,4 +1,4 @@
-"""The summative grid's pure parts: which point a reader means, the point before it, what a change of code is."""
+"""The summative grid's pure parts: which point and subject a reader means, the point before, a change of code."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from datetime import date
 
 import pytest
 
+from fathom_reports.loading.calendar import point_for_query
+from fathom_reports.loading.summative import subject_for_query
 from fathom_reports.views.summative import Code, _moved, chosen_point
 from fathom_shared.assessment_calendar import default_points, previous_academic_year
+from fathom_shared.web.problems import Problem
 
 POINTS = default_points("2026-27")
 
@@ -39,3 +42,28 @@ def test_a_change_of_code_is_up_down_or_same_by_rank_and_nothing_without_both():
     assert _moved(Code("EXS", 2), Code("EXS", 2)) == "same"
     assert _moved(Code("EXS", 2), None) is None and _moved(None, Code("EXS", 2)) is None
     assert _moved(Code("X", None), Code("EXS", 2)) is None
+
+
+def test_a_querys_point_resolved_once_for_every_cycle_read():
+    """``point_for_query``: the year left out is today's; the point left out is today's (or the latest begun);
+    the point's place in its year comes with it (what the point before is found from)."""
+    at = point_for_query(default_points, None, None, date(2026, 11, 5))
+    assert (at.academic_year, at.index, at.point.point_id) == ("2026-27", 1, "autumn-2")
+    at = point_for_query(default_points, "2025-26", "summer-2", date(2026, 11, 5))
+    assert (at.academic_year, at.index, at.point.point_id) == ("2025-26", 5, "summer-2")
+
+
+def test_an_unknown_point_is_a_422_naming_the_field_and_listing_the_years_points():
+    with pytest.raises(Problem) as refused:
+        point_for_query(default_points, "2026-27", "spring", date(2026, 11, 5))
+    assert refused.value.status == 422
+    assert refused.value.errors == {"query.point_id": [
+        "Not an assessment point of 2026-27 (points: autumn-1, autumn-2, spring-1, spring-2, summer-1, summer-2)."]}
+
+
+def test_the_default_subject_is_the_first_and_none_to_default_to_is_a_422():
+    assert subject_for_query(["english", "maths"], None) == "english"
+    assert subject_for_query(["english", "maths"], "science") == "science"
+    with pytest.raises(Problem) as refused:
+        subject_for_query([], None)
+    assert refused.value.status == 422 and list(refused.value.errors) == ["query.subject"]

@@ -60,7 +60,7 @@ def pupils_and_objectives(conn: Connection, pupil_ids: Iterable[str],
 def class_row(conn: Connection, class_id: str, *, lock: bool = False) -> Any:
     """The class's row (``FOR UPDATE`` with ``lock``: serialises changes of one class), or None."""
     return conn.execute(
-        text("SELECT class_id, school_id, year_group, closed_on FROM classes "
+        text("SELECT class_id, school_id, year_group, academic_year, closed_on FROM classes "
              "WHERE trust_id = current_setting('fathom.trust') AND class_id = :c" + (" FOR UPDATE" if lock else "")),
         {"c": class_id},
     ).one_or_none()

@@ -127,29 +127,33 @@ class Leavers(fields.Field):
         return value
 
 
-class RolloverRosterQuery(Strict):
-    """The roll-over from next year's roster files: the years, the scope, the day, and whether to write."""
+class RolloverScope(Strict):
+    """What every roll-over names, in a JSON body or (with next year's roster files) the query string: the two
+    academic years, the school or the whole trust, the day it takes effect, and whether to write. One schema, so
+    the two ways in cannot drift apart."""
 
     from_year = fields.String(required=True, validate=check_academic_year, metadata={
-        "description": "Last year: pupils on roll in its open classes who are not enrolled in the files leave."})
+        "description": "Last year: its open classes close, their pupils move up or leave (with roster files: "
+                       "those on roll who are not enrolled in the files leave)."})
     to_year = fields.String(required=True, validate=check_academic_year, metadata={
-        "description": "Next year: the year of every class in classes.csv."})
+        "description": "Next year (the year after from_year): the year of the new classes (with roster files: of "
+                       "every class in classes.csv)."})
     school_id = identifier(load_default=None, metadata={
         "description": "Roll over this school only (school leaders must give it); omitted: the whole trust."})
-    effective_on = fields.Date(load_default=None, metadata={
-        "description": "The day the moves (without a beginDate) and leaving take effect. Default: today."})
-    dry_run = fields.Boolean(load_default=False, metadata={"description": "Report exactly what would change."})
+    effective_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "The day the moves (with roster files: those without a beginDate) and leaving take effect "
+                       "(class history follows it). Default: today; not in the future."})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "Report exactly what would change; append nothing."})
 
 
-class RolloverIn(Strict):
-    """A new school year for the trust, or for one school (``school_id``)."""
+class RolloverRosterQuery(RolloverScope):
+    """The roll-over from next year's roster files (uploaded as for ``POST /v1/roster/import``)."""
 
-    from_year = fields.String(required=True, validate=check_academic_year, metadata={
-        "description": "Last year: its open classes close, their pupils move up or leave."})
-    to_year = fields.String(required=True, validate=check_academic_year, metadata={
-        "description": "Next year (the year after from_year): the year of the new classes."})
-    school_id = identifier(load_default=None, metadata={
-        "description": "Roll over this school only (school leaders must give it); omitted: the whole trust."})
+
+class RolloverIn(RolloverScope):
+    """A new school year for the trust, or for one school (``school_id``), from a mapping of classes."""
+
     classes = fields.Dict(keys=identifier(), values=identifier(allow_none=True), load_default=dict, metadata={
         "description": "Last year's class id → next year's class id (one of new_classes, or an existing open class "
                        "of to_year in the same school), or null when none of its pupils continue. Every pupil on "
@@ -158,11 +162,6 @@ class RolloverIn(Strict):
     leavers = Leavers(load_default=list, metadata={
         "description": 'Pupil ids who leave, or "top_year_group": every pupil in each school\'s highest year group.',
         "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string", "enum": ["top_year_group"]}]})
-    effective_on = fields.Date(load_default=None, allow_none=True, metadata={
-        "description": "The day the moves and leaving take effect (class history follows it). Default: today; "
-                       "not in the future."})
-    dry_run = fields.Boolean(load_default=False, metadata={
-        "description": "Report exactly what would change; append nothing."})
 
 
 class SummativeCorrectionIn(Strict):

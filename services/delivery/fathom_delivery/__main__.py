@@ -5,7 +5,7 @@ from fathom_shared.process import run_process
 
 
 def main() -> None:
-    run_process("delivery", run, "%(asctime)s delivery %(threadName)s %(levelname)s %(message)s")
+    run_process("delivery", run)
 
 
 if __name__ == "__main__":

@@ -19,19 +19,24 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
+from werkzeug.serving import BaseWSGIServer
 
 from fathom_reports.changes.publisher import ChangePublisher
 from fathom_reports.changes.retention import check_retention, run_retention
 from fathom_reports.loading.freshness import parse_notification
 from fathom_reports.webhooks.delivering import WebhookDeliverer
+from fathom_reports.webhooks.metrics import WebhookMetrics
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
 from fathom_shared.notifications import PROJECTED, WEBHOOK_REPLAYED, conninfo_for
+from fathom_shared.ops_server import always_alive, explained, ops_app, start_ops_server
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, TrustWork, run_trust_work
 from fathom_shared.trusts import TRUST_ID, active_trust_ids
+from fathom_shared.web.operations import database_ready
 
 log = logging.getLogger("fathom.delivery")
 
@@ -60,6 +65,15 @@ def _until_notified(work: Callable[[str], object]) -> TrustWork:
     return visit
 
 
+def serve_operations(settings: Settings, registry: CollectorRegistry, engine: Engine) -> BaseWSGIServer | None:
+    """The delivery process's metrics (webhook attempts) and detailed readiness on ``FATHOM_OPS_PORT``, if set."""
+    if settings.ops_port is None:
+        return None
+    return start_ops_server(settings.ops_host, settings.ops_port,
+                            ops_app("delivery", registry, always_alive, explained(database_ready(engine))),
+                            name="delivery")
+
+
 def run(settings: Settings, stop: threading.Event, sweep_s: float = FULL_SWEEP_S) -> None:
     check_retention(settings.change_retention_days)  # a bad setting stops the process at start, not a thread
     engine = make_engine(settings.app_database_url, pool_size=4)
@@ -67,7 +81,9 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = FULL_SWEEP_S
                                 settings.topic_partitions, settings.change_retention_days)
     deliverer = WebhookDeliverer(engine, secret_box(settings), backoff_s=settings.webhook_backoff_s,
                                  max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s,
-                                 workers=settings.webhook_workers, allow_loopback=settings.webhook_allow_loopback)
+                                 workers=settings.webhook_workers, allow_loopback=settings.webhook_allow_loopback,
+                                 metrics=WebhookMetrics(registry := CollectorRegistry()))
+    ops = serve_operations(settings, registry, engine)
     threads = [
         threading.Thread(target=run_trust_loop, name="change-topics",
                          args=("topics", engine, _until_notified(publisher.publish_pending), stop, sweep_s)),
@@ -83,6 +99,9 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = FULL_SWEEP_S
         for thread in threads:
             thread.join()
     finally:
+        if ops is not None:
+            ops.shutdown()
+            ops.server_close()
         deliverer.close()
         publisher.close()
         engine.dispose()

@@ -8,11 +8,11 @@ Settings come from the environment (:func:`fathom_shared.config.load_settings`).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from fathom_projector.service import run
 from fathom_shared.config import load_settings
+from fathom_shared.logs import configure_logging
 from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
 
@@ -26,8 +26,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="static consumer-group member id, stable across restarts of this instance "
                              "(a restart then resumes at once; two live instances must not share one)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("projector")
     settings = load_settings()
     exit_if_unsafe(settings, "projector")
 

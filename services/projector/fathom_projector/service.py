@@ -29,6 +29,7 @@ from fathom_shared.event_store import StoredEvent
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
+from fathom_shared.pipeline_positions import PipelineCollector
 from fathom_shared.process import Backoff
 
 log = logging.getLogger("fathom_projector")
@@ -113,6 +114,7 @@ def run(
     metrics = ProjectorMetrics()
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
+    metrics.registry.register(PipelineCollector(make_engine(settings.app_database_url, pool_size=1)))
     server = None if metrics_port is None else start_ops_server(
         metrics_port, metrics.registry, status.liveness, readiness_check(status, engine), host=settings.ops_host)
     backoff = Backoff()

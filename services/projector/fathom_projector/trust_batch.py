@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from fathom_projector.provenance import check_against_store, record_forged
 from fathom_shared.db import TenantUnitOfWork, set_trust
 from fathom_shared.event_store import StoredEvent, first_recorded_after_sql
+from fathom_shared.logs import logs_its_trust
 from fathom_shared.read_models.projection import Rejected
 from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 
@@ -34,6 +35,7 @@ class TrustBatchResult:
     """Messages the event store did not vouch for (set aside in ``broker_dead_letters``)."""
 
 
+@logs_its_trust
 def apply_trust_batch(engine: Engine, trust_id: str, events: Iterable[StoredEvent]) -> TrustBatchResult:
     """Apply one trust's events from the broker; commit rows and position together.
 
@@ -68,6 +70,7 @@ CATCH_UP_CHUNK = 20_000
 """Events applied per transaction when catching up from the store."""
 
 
+@logs_its_trust
 def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK) -> TrustBatchResult:
     """Apply every stored event past ``last_applied``, without waiting for the broker.
 

@@ -21,6 +21,7 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import message_of, replay_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key
+from fathom_shared.logs import configure_logging
 from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
 from fathom_shared.process import stop_on_signals
 from fathom_shared.production_check import exit_if_unsafe
@@ -86,7 +87,7 @@ class Relay:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
+    configure_logging("relay")
     settings = load_settings()
     exit_if_unsafe(settings, "relay")
     stop = stop_on_signals()

@@ -182,3 +182,12 @@ def profile_history(view: Mapping[str, Any]) -> Table:
                "secure", "original_value", "status", "reason", "recorded_by", "amended_by", "note"]
     return columns, [{"objective_id": o["objective_id"], "code": o["code"], "subject": o["subject"], **h}
                      for o in view["objectives"] for h in o["history"]]
+
+
+SUMMATIVE_CODE_COLUMNS = ["subject", "academic_year", "point_id", "point_name", "starts_on", "ends_on", "code",
+                          "label", "rank", "at_or_above_expected", "class_id"]
+
+
+def profile_summative(view: Mapping[str, Any]) -> Table:
+    """The pupil's summative codes across points and academic years, in time order (``?table=summative``)."""
+    return SUMMATIVE_CODE_COLUMNS, list(view["summative"])

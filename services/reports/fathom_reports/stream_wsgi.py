@@ -2,5 +2,7 @@
 
 from fathom_reports.app import create_stream_app
 from fathom_shared.config import load_settings
+from fathom_shared.logs import configure_logging
 
+configure_logging("streams")
 app = create_stream_app(load_settings())

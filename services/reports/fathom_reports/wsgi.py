@@ -2,5 +2,7 @@
 
 from fathom_reports import create_app
 from fathom_shared.config import load_settings
+from fathom_shared.logs import configure_logging
 
+configure_logging("reports")
 app = create_app(load_settings())

@@ -5,7 +5,7 @@ from fathom_verifier.worker import run
 
 
 def main() -> None:
-    run_process("verifier", run, "%(asctime)s verifier %(levelname)s %(message)s")
+    run_process("verifier", run)
 
 
 if __name__ == "__main__":

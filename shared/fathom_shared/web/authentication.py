@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from fathom_shared.auth import Principal, TokenError
 from fathom_shared.db import tenant_connection
+from fathom_shared.logs import bind_caller
 from fathom_shared.web.problems import Problem
 
 SESSION_TOKEN_EXTENSION = "fathom.session_token"
@@ -46,6 +47,7 @@ def authenticate() -> Principal:
     if status != "active":
         raise Problem(403, "Forbidden", "This trust is suspended.")
     g.principal = principal
+    bind_caller(principal.trust_id, principal.sub)
     return principal
 
 

@@ -11,6 +11,7 @@ from flask import Flask, Response, g, json, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine, text
 
+from fathom_shared.logs import start_request_context
 from fathom_shared.web.problems import Problem
 
 
@@ -30,6 +31,7 @@ def install_operations(app: Flask, service: str, readiness: Callable[[], None]) 
     @app.before_request
     def start() -> None:
         g.request_id = request_id(request.headers.get("X-Request-Id"))
+        start_request_context(g.request_id)
         g.started = time.perf_counter()
 
     @app.after_request

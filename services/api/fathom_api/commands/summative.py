@@ -5,8 +5,10 @@ or the trust's own codes. A code a judgement was ever given keeps its code and r
 history go on showing it), so a change that would remove, rename or re-rank one is a 409 naming it.
 
 A grid save records one ``SummativeJudgementRecorded`` per pupil entered (stream ``summative`` / the pupil),
-all or nothing: the point must be one of the trust's calendar for the year, every pupil on the roll of the
-class, every code one of the scale's. A second judgement of the same pupil, subject and point replaces the
+all or nothing: the point must be one of the trust's calendar for the year and not of a year after the class's
+(:func:`~fathom_shared.assessment_calendar.beyond_class_year`: 422 naming ``academic_year``, bad input like a
+pupil not of the class, not a conflict — the class's year never changes), every pupil on the roll of the class,
+every code one of the scale's. A second judgement of the same pupil, subject and point replaces the
 first as the current one (both stay in the log). Teachers save for their classes, leaders for their school
 or trust, as for objective judgements. Corrections and withdrawals:
 :mod:`fathom_api.commands.summative_amendments`.
@@ -25,8 +27,8 @@ from fathom_api.command_tables import class_row, pupils_by_id
 from fathom_api.commands.calendar import calendar_points
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
-from fathom_api.validation import Errors, require_assessor
-from fathom_shared.assessment_calendar import AssessmentPoint
+from fathom_api.validation import Errors, refuse_closed, require_assessor
+from fathom_shared.assessment_calendar import AssessmentPoint, beyond_class_year
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import NewEvent, data_values_present, read_streams
 from fathom_shared.events import serialise, upcast
@@ -113,9 +115,13 @@ def decide_grid(class_id: str, klass: Any, grid: Mapping[str, Any], caller: Acto
         raise NotFound(f"No class {class_id}.")
     if not caller.may_act_on(klass.school_id, class_id):
         raise Forbidden("This is not one of your classes.")
+    refuse_closed(klass)  # 409: last year's class after a roll-over keeps its codes as they were
     errors = Errors()
     year = grid["academic_year"]
-    if grid["point_id"] not in {point.point_id for point in points}:
+    beyond = beyond_class_year(klass.academic_year, year)
+    if beyond is not None:
+        errors.add("academic_year", beyond)
+    elif grid["point_id"] not in {point.point_id for point in points}:
         errors.add("point_id", f"Not an assessment point of {year} "
                                f"(points: {', '.join(point.point_id for point in points)}).")
     seen: set[str] = set()

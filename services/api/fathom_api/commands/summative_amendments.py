@@ -4,7 +4,9 @@ for objective ones: new events on the pupil's ``summative`` stream naming the or
 A summative judgement's life is read from its pupil's stream (found by the recorded event's id, under the
 caller's trust, so another trust's judgement is "not found" like one that never existed): recorded, perhaps
 corrected, perhaps withdrawn, perhaps replaced by a later judgement of the same subject and point. Only the
-current judgement of its cell can be amended; :func:`decide_amendment` is the rule, pure over that life.
+current judgement of its cell can be amended, and not once the class it was given in is closed (last year's
+class after a roll-over: 409 naming ``judgement_id``, as for objective judgements); :func:`decide_amendment` is the
+rule, pure over that life.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_api.access import Actor, actor
-from fathom_api.command_tables import pupils_by_id
+from fathom_api.command_tables import class_row, pupils_by_id
 from fathom_api.commands.summative import STREAM, current_scale
 from fathom_api.executor import Decide, Decision
 from fathom_api.refusals import Conflict, Forbidden, Invalid, NotFound
-from fathom_api.validation import require_assessor
+from fathom_api.validation import refuse_closed, require_assessor
 from fathom_shared.auth import Principal
 from fathom_shared.event_store import EventFilter, NewEvent, StoredEvent, events_matching, read_streams
 from fathom_shared.events import serialise, upcast
@@ -68,6 +70,9 @@ class Facts:
     caller: Actor
     pupil: Any
     scale: Mapping[str, Any]
+    recorded_in: Any = None
+    """The row of the class the judgement was given in (None if none): a closed class's codes stay as they were,
+    as its objective judgements do."""
 
 
 def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str, Any], state: SummativeState | None,
@@ -85,6 +90,7 @@ def decide_amendment(judgement_id: str, event_type: str, amendment: Mapping[str,
         raise Conflict("This judgement was withdrawn.")
     if state.replaced:
         raise Conflict("A later judgement of this subject at this point replaced this one: amend that one.")
+    refuse_closed(facts.recorded_in, "judgement_id")
     data: dict[str, Any] = {"judgement_id": state.judgement_id, **state.cell,
                             "reason_ref": keep(amendment["reason"], state.cell["pupil_id"])}
     if event_type == CORRECTED:
@@ -116,7 +122,8 @@ def _amend(judgement_id: str, payload: dict[str, Any], event_type: str) -> Decid
         require_assessor(principal)
         state = load(conn, judgement_id)
         pupil = None if state is None else pupils_by_id(conn, [state.cell["pupil_id"]]).get(state.cell["pupil_id"])
-        facts = Facts(actor(conn, principal), pupil, current_scale(conn)[0])
+        recorded_in = None if state is None else class_row(conn, state.class_id)
+        facts = Facts(actor(conn, principal), pupil, current_scale(conn)[0], recorded_in)
         events = decide_amendment(judgement_id, event_type, payload, state, facts,
                                   lambda text, pupil_id: keep_text(conn, text, pupil_id=pupil_id))
         expected = payload.get("expected_version")

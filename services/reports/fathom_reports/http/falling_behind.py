@@ -7,30 +7,31 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_class, require_school
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.calendar import calendar_reader
+from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import load_pupils, read_position
 from fathom_reports.loading.falling_behind import load_falling_behind
-from fathom_reports.loading.summative import load_class, load_scale, load_subjects
+from fathom_reports.loading.summative import (
+    load_class,
+    load_scale,
+    load_subjects,
+    load_trust_subjects,
+    subject_for_query,
+)
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas.falling_behind import FallingBehindQuerySchema, FallingBehindSchema
 from fathom_reports.views.falling_behind import falling_behind_table, falling_behind_view
-from fathom_reports.views.summative import chosen_point
-from fathom_shared.assessment_calendar import academic_year_of, school_today
 from fathom_shared.auth import Principal
-from fathom_shared.web.problems import Problem
 
 blp = Blueprint("falling_behind", __name__, url_prefix="/v1", description="Falling behind, clearly indicated")
 
 PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or school in the caller's trust.",
             422: "Invalid query arguments.",
             503: "The read model did not reach the requested sequence in time (see Retry-After)."}
-_SCHOOL_SUBJECTS = ("SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
-                    "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1")
 
 
 @endpoint(blp, "/classes/<class_id>/falling-behind", roles=READER_ROLES, query=FallingBehindQuerySchema,
@@ -79,20 +80,10 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
         subjects = load_subjects(connection, trust_id, scope_id, klass.year_group)
     else:
         require_school(connection, access, scope_id)
-        if connection.execute(text("SELECT 1 FROM rm_schools WHERE trust_id = :trust AND school_id = :school"),
-                              {"trust": trust_id, "school": scope_id}).first() is None:
-            raise not_found("school")
-        subjects = [row[0] for row in connection.execute(text(_SCHOOL_SUBJECTS), {"trust": trust_id})]
-    today = school_today()
-    year = academic_year or academic_year_of(today)
-    points = calendar_reader(connection, trust_id)(year)
-    point = chosen_point(points, point_id, today)
-    if point is None:
-        raise Problem(422, "Invalid request", errors={"query.point_id": [
-            f"Not an assessment point of {year} (points: {', '.join(p.point_id for p in points)})."]})
-    chosen_subject = subject or (subjects[0] if subjects else None)
-    if chosen_subject is None:
-        raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})
+        subjects = load_trust_subjects(connection, trust_id)
+    at = point_for_query(calendar_reader(connection, trust_id), academic_year, point_id)
+    year, point = at.academic_year, at.point
+    chosen_subject = subject_for_query(subjects, subject)
     scale, _ = load_scale(connection, trust_id)
     found = load_falling_behind(connection, trust_id, scope, scope_id, year, point.point_id, chosen_subject,
                                 scale["expected_rank"])

@@ -11,25 +11,25 @@ from sqlalchemy import Connection
 from fathom_reports.access import READER_ROLES, access_for, require_class
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.calendar import calendar_reader
+from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.summative import (
     load_class,
     load_class_summative,
     load_scale,
     load_subjects,
+    subject_for_query,
 )
 from fathom_reports.responses import not_found, read_store, view_response
 from fathom_reports.schemas.query import ExportQuerySchema
 from fathom_reports.schemas.summative import ClassSummativeSchema, SummativeGridQuerySchema, SummativeScaleSchema
 from fathom_reports.views.summative import (
-    chosen_point,
     class_summative_table,
     class_summative_view,
     scale_table,
     scale_view,
 )
-from fathom_shared.assessment_calendar import PointInYear, academic_year_of, previous_point, school_today
+from fathom_shared.assessment_calendar import beyond_class_year, first_calendar_year, previous_point
 from fathom_shared.auth import Principal
 from fathom_shared.web.problems import Problem
 
@@ -59,7 +59,10 @@ def class_summative(class_id: str, principal: Principal, academic_year: str | No
     """The class's summative grid for one subject at one assessment point: each current pupil's code, the code
     at the previous point (crossing into last year for a year's first point), and the prompt beside it — the
     subject's objectives taught, judged and secure, and the latest standardised score — never a filled-in code.
-    Answers 422 naming ``query.point_id`` for a point not in the trust's calendar for the year."""
+    The year is the class's own unless named (a closed class of last year opens at last year's points); a year
+    after the class's is a 422 naming ``query.academic_year`` (its codes could not be saved there), an earlier
+    one is read as a baseline. Answers 422 naming ``query.point_id`` for a point not in the trust's calendar for
+    the year."""
     view = read_store(consistency, principal.trust_id).read(
         principal.trust_id, _grid, principal, class_id, academic_year, point_id, subject)
     name = filename("class", class_id, "summative", view["point"]["academic_year"], view["point"]["point_id"],
@@ -74,21 +77,18 @@ def _grid(connection: Connection, trust_id: str, principal: Principal, class_id:
     klass = load_class(connection, trust_id, class_id)
     if klass is None:
         raise not_found("class")
-    today = school_today()
-    year = academic_year or academic_year_of(today)
+    beyond = academic_year and beyond_class_year(klass.academic_year, academic_year)
+    if beyond:
+        raise Problem(422, "Invalid request", errors={"query.academic_year": [beyond]})
     points_of = calendar_reader(connection, trust_id)
-    points = points_of(year)
-    point = chosen_point(points, point_id, today)
-    if point is None:
-        raise Problem(422, "Invalid request", errors={"query.point_id": [
-            f"Not an assessment point of {year} (points: {', '.join(p.point_id for p in points)})."]})
+    # The class's own year unless one is named (today's for a class whose year names no academic year).
+    own_year = klass.academic_year if first_calendar_year(klass.academic_year) is not None else None
+    at = point_for_query(points_of, academic_year or own_year, point_id)
     subjects = load_subjects(connection, trust_id, class_id, klass.year_group)
-    chosen_subject = subject or (subjects[0] if subjects else None)
-    if chosen_subject is None:
-        raise Problem(422, "Invalid request", errors={"query.subject": [
-            "The class has no subjects yet: name one."]})
-    before = previous_point(points_of, PointInYear(year, points.index(point), point))
+    chosen_subject = subject_for_query(subjects, subject)
+    before = previous_point(points_of, at)
     previous = None if before is None else (before.academic_year, before.point)
     scale, _ = load_scale(connection, trust_id)
-    found = load_class_summative(connection, trust_id, klass, chosen_subject, (year, point), previous, subjects)
-    return class_summative_view(found, scale, chosen_subject, (year, point), previous, points)
+    here = (at.academic_year, at.point)
+    found = load_class_summative(connection, trust_id, klass, chosen_subject, here, previous, subjects)
+    return class_summative_view(found, scale, chosen_subject, here, previous, points_of(at.academic_year))

@@ -7,24 +7,23 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fathom_reports.access import access_for, require_school
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.calendar import calendar_reader
+from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import read_position
-from fathom_reports.loading.summative import load_scale
+from fathom_reports.loading.summative import load_scale, load_trust_subjects, subject_for_query
 from fathom_reports.loading.summative_figures import load_cohort, load_point_figures
 from fathom_reports.loading.trust_settings import load_trust_settings
-from fathom_reports.responses import not_found, read_store, view_response
+from fathom_reports.responses import read_store, view_response
 from fathom_reports.schemas.summative_figures import (
     CohortQuerySchema,
     CohortSchema,
     PointFiguresQuerySchema,
     PointFiguresSchema,
 )
-from fathom_reports.views.summative import chosen_point
 from fathom_reports.views.summative_figures import cohort_table, cohort_view, pooled_figures, pooled_figures_table
 from fathom_shared.access_policy import SCHOOL_READERS, TRUST_WIDE_READERS, Access
 from fathom_shared.assessment_calendar import academic_year_of, school_today
@@ -35,8 +34,6 @@ blp = Blueprint("summative_figures", __name__, url_prefix="/v1", description="Su
 
 PROBLEMS = {422: "Invalid query arguments (each named).",
             503: "The read model did not reach the requested sequence in time (see Retry-After)."}
-_SUBJECTS = ("SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
-             "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1")
 
 
 @endpoint(blp, "/trust/summative", roles=TRUST_WIDE_READERS, query=PointFiguresQuerySchema,
@@ -78,19 +75,8 @@ def _answer(principal: Principal, consistency: int | None, format: str | None, l
 
 
 def _subject(connection: Connection, trust_id: str, subject: str | None) -> tuple[str, list[str]]:
-    subjects = [row[0] for row in connection.execute(text(_SUBJECTS), {"trust": trust_id})]
-    chosen = subject or (subjects[0] if subjects else None)
-    if chosen is None:
-        raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})
-    return chosen, subjects
-
-
-def _require_school(connection: Connection, principal: Principal, trust_id: str, school_id: str) -> None:
-    """The school must be the caller's (403) and the trust's (404: another trust's reads as none)."""
-    require_school(connection, access_for(connection, principal), school_id)
-    if connection.execute(text("SELECT 1 FROM rm_schools WHERE trust_id = :trust AND school_id = :school"),
-                          {"trust": trust_id, "school": school_id}).first() is None:
-        raise not_found("school")
+    subjects = load_trust_subjects(connection, trust_id)
+    return subject_for_query(subjects, subject), subjects
 
 
 def _figures(connection: Connection, trust_id: str, principal: Principal, level: str, school_id: str | None,
@@ -98,14 +84,9 @@ def _figures(connection: Connection, trust_id: str, principal: Principal, level:
              filters: dict[str, Any]) -> dict[str, Any]:
     """Checked before anything is read: a named school is the caller's (403/404)."""
     if school_id is not None:
-        _require_school(connection, principal, trust_id, school_id)
-    today = school_today()
-    year = academic_year or academic_year_of(today)
-    points = calendar_reader(connection, trust_id)(year)
-    point = chosen_point(points, point_id, today)
-    if point is None:
-        raise Problem(422, "Invalid request", errors={"query.point_id": [
-            f"Not an assessment point of {year} (points: {', '.join(p.point_id for p in points)})."]})
+        require_school(connection, access_for(connection, principal), school_id)
+    at = point_for_query(calendar_reader(connection, trust_id), academic_year, point_id)
+    year, point = at.academic_year, at.point
     chosen, subjects = _subject(connection, trust_id, subject)
     scale, _ = load_scale(connection, trust_id)
     found = load_point_figures(connection, trust_id, year, point, chosen, filters["year_group"], school_id)
@@ -143,7 +124,7 @@ def _require_scope(principal: Principal, school_id: str | None) -> None:
 def _cohort(connection: Connection, trust_id: str, principal: Principal, year_group: int, school_id: str | None,
             academic_year: str | None, subject: str | None, group: str | None) -> dict[str, Any]:
     if school_id is not None:
-        _require_school(connection, principal, trust_id, school_id)
+        require_school(connection, access_for(connection, principal), school_id)
     current = academic_year_of(school_today())
     year = academic_year or current
     chosen, subjects = _subject(connection, trust_id, subject)

@@ -7,10 +7,12 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from fathom_reports.loading.calendar import load_calendar
+from fathom_reports.loading.class_analysis import load_pupils
 from fathom_reports.loading.personal_texts import text_sql
 from fathom_reports.loading.profile import load_profile_snapshot
 from fathom_reports.loading.summative import load_scale
 from fathom_reports.views.parent_report import ReportSnapshot
+from fathom_reports.views.values import Pupil
 from fathom_shared.read_models.tables import PARENT_REPORT_COMMENTS, SUMMATIVE_JUDGEMENTS
 
 
@@ -44,3 +46,17 @@ def load_report_snapshot(connection: Connection, trust_id: str, pupil_id: str, a
     return ReportSnapshot(profile, academic_year, load_calendar(connection, trust_id, academic_year), school_name,
                           load_comment(connection, trust_id, pupil_id, academic_year, point_id),
                           load_summative_codes(connection, trust_id, pupil_id, academic_year, point_id), scale)
+
+
+def load_class_comments(connection: Connection, trust_id: str, class_id: str, academic_year: str,
+                        point_id: str) -> tuple[tuple[Pupil, ...], dict[str, str | None]]:
+    """The class's pupils now, and pupil id → their report comment at the point (resolved now: erased, it is
+    None), in one query for the whole class."""
+    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL",
+                         {"trust": trust_id, "class_id": class_id})
+    comments = dict(connection.execute(text(
+        f"SELECT c.pupil_id, {text_sql('c.comment_ref', 'NULL')} FROM {PARENT_REPORT_COMMENTS.name} c "
+        "WHERE c.trust_id = :trust AND c.pupil_id = ANY(:ids) AND c.academic_year = :year AND c.point_id = :point"),
+        {"trust": trust_id, "ids": [p.pupil_id for p in pupils], "year": academic_year,
+         "point": point_id}).tuples().all())
+    return pupils, comments

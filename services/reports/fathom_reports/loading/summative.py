@@ -18,6 +18,7 @@ from fathom_reports.views.summative import ClassSummative, Code, Evidence, Lates
 from fathom_shared.assessment_calendar import AssessmentPoint
 from fathom_shared.read_models.tables import SUMMATIVE_SCALE
 from fathom_shared.summative_scale import default_scale
+from fathom_shared.web.problems import Problem
 
 
 def load_scale(connection: Connection, trust_id: str) -> tuple[dict[str, Any], bool]:
@@ -31,7 +32,8 @@ def load_scale(connection: Connection, trust_id: str) -> tuple[dict[str, Any], b
 def load_class(connection: Connection, trust_id: str, class_id: str) -> Any:
     """The class's read-model row (None when the trust has no such class)."""
     return connection.execute(text(
-        "SELECT class_id, name, year_group FROM rm_classes WHERE trust_id = :trust AND class_id = :class_id"),
+        "SELECT class_id, name, year_group, academic_year FROM rm_classes WHERE trust_id = :trust "
+        "AND class_id = :class_id"),
         {"trust": trust_id, "class_id": class_id}).one_or_none()
 
 
@@ -43,6 +45,25 @@ def load_subjects(connection: Connection, trust_id: str, class_id: str, year_gro
         "ORDER BY 1"), {"trust": trust_id, "year_group": year_group, "class_id": class_id})]
 
 
+def load_trust_subjects(connection: Connection, trust_id: str) -> list[str]:
+    """Every subject of the trust's objectives in use and any summative code was given in, sorted (what a school's
+    or the trust's reads offer)."""
+    return [row[0] for row in connection.execute(text(
+        "SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
+        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1"), {"trust": trust_id})]
+
+
+def subject_for_query(subjects: Sequence[str], subject: str | None) -> str:
+    """The subject a read's query names, or the first of ``subjects`` (sorted) when it names none: every summative
+    read defaults the same way, so the grid, the falling-behind lists and the meeting page built on them open on
+    the same subject. 422 naming ``query.subject`` when there is none to default to."""
+    if subject:
+        return subject
+    if not subjects:
+        raise Problem(422, "Invalid request", errors={"query.subject": ["There are no subjects yet: name one."]})
+    return subjects[0]
+
+
 def load_class_summative(connection: Connection, trust_id: str, klass: Any, subject: str,
                          at: tuple[str, AssessmentPoint], before: tuple[str, AssessmentPoint] | None,
                          subjects: Sequence[str]) -> ClassSummative:
@@ -51,7 +72,7 @@ def load_class_summative(connection: Connection, trust_id: str, klass: Any, subj
     pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL",
                          {"trust": trust_id, "class_id": klass.class_id})
     found = ClassSummative(klass.class_id, klass.name, klass.year_group, pupils, list(subjects),
-                           read_position(connection, trust_id))
+                           read_position(connection, trust_id), klass.academic_year)
     params = {"trust": trust_id, "ids": [p.pupil_id for p in pupils], "subject": subject,
               "class_id": klass.class_id, "ends_on": at[1].ends_on}
     found.codes = _codes(connection, params, at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from fathom_reports.schemas.calendar import AssessmentPointSchema
+from fathom_reports.schemas.calendar import AssessmentPointSchema, CalendarQuerySchema, PointInYearSchema
 from fathom_reports.schemas.query import ConsistencyQuerySchema
 from fathom_shared.assessment_calendar import check_academic_year
 
@@ -58,3 +58,28 @@ class ParentReportSchema(Schema):
         "description": "Subjects with anything to report, by name."})
     comment = fields.String(required=True, allow_none=True, metadata={
         "description": "The teacher's comment at this point (null: none written, or erased)."})
+
+
+class ClassCommentsQuerySchema(CalendarQuerySchema):
+    point_id = fields.String(metadata={
+        "example": "autumn-1", "description": "An assessment point of the year; today's (or the latest begun) if "
+                                              "left out."})
+
+
+class ClassCommentSchema(Schema):
+    pupil_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={"description": "Null once erased."})
+    comment = fields.String(required=True, allow_none=True, metadata={
+        "description": "The comment on the pupil's report at the point (null: none written, or erased)."})
+
+
+class ClassCommentsSchema(Schema):
+    class_id = fields.String(required=True)
+    point = fields.Nested(PointInYearSchema, required=True)
+    points = fields.List(fields.Nested(AssessmentPointSchema), required=True, metadata={
+        "description": "The year's points, in date order."})
+    sequence = fields.Integer(required=True, metadata={
+        "description": "The trust's read-model position this answer reflects."})
+    written = fields.Integer(required=True, metadata={"description": "How many of the pupils have a comment."})
+    pupils = fields.List(fields.Nested(ClassCommentSchema), required=True, metadata={
+        "description": "The class's pupils now, as a register reads."})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from fathom_reports.schemas.class_analysis import (
     InterventionSpanSchema,
@@ -11,6 +11,7 @@ from fathom_reports.schemas.class_analysis import (
     ScaleSchema,
     TrustSettingsSchema,
 )
+from fathom_reports.schemas.query import AsOfExportQuerySchema
 
 
 class ClassSpellSchema(Schema):
@@ -124,3 +125,13 @@ class PupilProfileSchema(Schema):
     interventions = fields.List(fields.Nested(ProfileInterventionSchema), required=True)
     summative = fields.List(fields.Nested(ProfileSummativeSchema), required=True, metadata={
         "description": "The pupil's summative codes at every assessment point and academic year, in time order."})
+
+
+PROFILE_TABLES = ("judgements", "summative")
+
+
+class ProfileQuerySchema(AsOfExportQuerySchema):
+    table = fields.String(load_default="judgements", validate=validate.OneOf(PROFILE_TABLES), metadata={
+        "description": "Which table a CSV export holds: ``judgements`` (every judgement with its corrections and "
+                       "withdrawals) or ``summative`` (the pupil's summative codes across points and academic "
+                       "years, in time order). The JSON answer holds both."})

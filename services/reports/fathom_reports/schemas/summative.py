@@ -67,6 +67,9 @@ class ClassSummativeSchema(Schema):
     class_id = fields.String()
     class_name = fields.String()
     year_group = fields.Integer()
+    academic_year = fields.String(metadata={
+        "example": "2026-27", "description": "The class's own academic year: the grid opens at its points and "
+                                            "offers none of a later year (an earlier year's, as a baseline)."})
     subject = fields.String()
     subjects = fields.List(fields.String())
     point = fields.Nested(PointInYearSchema)

@@ -134,3 +134,23 @@ def build_parent_report(snapshot: ReportSnapshot, point: AssessmentPoint) -> dic
         "comment": None if pupil.erased else snapshot.comment,
     }
 
+
+
+COMMENT_COLUMNS = ["pupil_id", "name", "class_id", "academic_year", "point_id", "comment"]
+
+
+def class_comments_view(class_id: str, at: Mapping[str, Any], points: Sequence[Any], pupils: Sequence[Any],
+                        comments: Mapping[str, str | None], sequence: int) -> dict[str, Any]:
+    """Every pupil of the class now with the comment on their report at ``at`` (null where none is written):
+    what a teacher checks before the reports go home, or exports to keep."""
+    return {"class_id": class_id, "point": dict(at), "points": [point.view() for point in points],
+            "sequence": sequence, "written": sum(1 for p in pupils if comments.get(p.pupil_id)),
+            "pupils": [{"pupil_id": p.pupil_id, "name": p.name, "comment": comments.get(p.pupil_id)}
+                       for p in pupils]}
+
+
+def class_comments_table(view: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The CSV export: one row per pupil of the class (an empty comment where none is written)."""
+    point = view["point"]
+    return COMMENT_COLUMNS, [{**pupil, "class_id": view["class_id"], "academic_year": point["academic_year"],
+                              "point_id": point["point_id"]} for pupil in view["pupils"]]

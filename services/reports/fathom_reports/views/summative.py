@@ -55,6 +55,8 @@ class ClassSummative:
     pupils: tuple[Pupil, ...]
     subjects: list[str]
     sequence: int
+    academic_year: str | None = None
+    """The class's own academic year (``ClassCreated``): the grid offers no point of a later one."""
     codes: dict[str, Code] = field(default_factory=dict)
     previous: dict[str, Code] = field(default_factory=dict)
     evidence: dict[str, Evidence] = field(default_factory=dict)
@@ -115,7 +117,7 @@ def class_summative_view(found: ClassSummative, scale: Mapping[str, Any], subjec
                        "score": score and {"score": score.score, "test": score.test,
                                            "taken_on": score.taken_on.isoformat()}}})
     return {"class_id": found.class_id, "class_name": found.class_name, "year_group": found.year_group,
-            "subject": subject, "subjects": found.subjects, "point": _point(*at),
+            "academic_year": found.academic_year, "subject": subject, "subjects": found.subjects, "point": _point(*at),
             "previous_point": before and _point(*before), "points": [point.view() for point in points],
             "scale": scale_view(scale, False, found.sequence)["codes"], "expected_rank": scale["expected_rank"],
             "sequence": found.sequence, "pupils": pupils}

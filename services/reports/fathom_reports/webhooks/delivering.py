@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from sqlalchemy import Engine
 
 from fathom_reports.changes.store import read_notices
 from fathom_reports.webhooks import store, transport
+from fathom_reports.webhooks.metrics import WebhookMetrics
 from fathom_reports.webhooks.scheduling import FairQueue
 from fathom_reports.webhooks.secrets import SecretBox
 from fathom_reports.webhooks.signing import HEADER, NOTICE_HEADER, sign
@@ -51,6 +53,7 @@ class WebhookDeliverer:
     """Notices delivered to one subscription in one turn before the other subscriptions get theirs."""
     workers: int = 4
     allow_loopback: bool = False
+    metrics: WebhookMetrics | None = None
     _queue: FairQueue = field(init=False)
     _threads: list[threading.Thread] = field(init=False, default_factory=list)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -141,12 +144,16 @@ class WebhookDeliverer:
                     return None
                 notice = notices[0]
                 attempts += 1
+                started = time.perf_counter()
                 error = self._post(webhook.url, webhook.secret, notice.notice_id, notice.encoded())
+                took = time.perf_counter() - started
                 retry_in: float | None = None
                 if error is None:
                     store.delivered(uow.connection, webhook.webhook_id, notice.notice_id)
+                    self._count(trust_id, "delivered", took)
                 else:
                     retry = webhook.attempts + 1 < self.max_attempts
+                    self._count(trust_id, "retry" if retry else "dead_letter", took)
                     retry_in = self.retry_delay(webhook.attempts + 1) if retry else 0.0
                     store.failed(uow.connection, webhook, notice.notice_id, error, retry_in if retry else None)
                     log.warning("webhook %s: notice %d of %s failed (%s); %s", webhook.webhook_id,
@@ -155,6 +162,10 @@ class WebhookDeliverer:
                 if retry_in is not None:
                     return retry_in
         return 0.0
+
+    def _count(self, trust_id: str, outcome: str, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.attempted(trust_id, outcome, seconds)
 
     def _post(self, url: str, secret: str, notice_id: int, body: bytes) -> str | None:
         """None on a 2xx answer, else a generic account of what went wrong (a 3xx is a failure: no redirects)."""

@@ -52,7 +52,9 @@ function header(profile, directory) {
     h("div", { class: "pupil-actions" },
       h("a", { class: "button", id: "parent-report-link", href: `/pupils/${encodeURIComponent(PUPIL_ID)}/report` },
         "Report for parents"),
-      csvLink(`/v1/pupils/${encodeURIComponent(PUPIL_ID)}`, {}, "Download judgement history (CSV)")));
+      csvLink(`/v1/pupils/${encodeURIComponent(PUPIL_ID)}`, {}, "Download judgement history (CSV)"),
+      profile.summative?.length ? csvLink(`/v1/pupils/${encodeURIComponent(PUPIL_ID)}`, { table: "summative" },
+        "Download summative codes (CSV)") : null));
 }
 
 function interventionsSection(profile) {

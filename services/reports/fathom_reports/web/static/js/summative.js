@@ -67,8 +67,11 @@ function shiftYear(year, step) {
 function buildPage() {
   const view = state.view;
   const year = view.point.academic_year;
+  // The class's own year and the one before (its baseline); never a later one, where no code of it could be saved.
+  const own = view.academic_year || year;
+  const years = [...new Set([shiftYear(own, -1), own, year])].sort();
   ui.year = h("select", { id: "summative-year", onchange: () => go({ academic_year: ui.year.value, point_id: "" }) },
-    [-1, 0, 1].map((step) => shiftYear(year, step)).map((y) => h("option", { value: y, selected: y === year }, y)));
+    years.map((y) => h("option", { value: y, selected: y === year }, y)));
   ui.point = h("select", { id: "summative-point", onchange: () => go({ point_id: ui.point.value }) },
     view.points.map((p) => h("option", { value: p.point_id, selected: p.point_id === view.point.point_id }, p.name)));
   ui.subject = h("select", { id: "summative-subject", onchange: () => go({ subject: ui.subject.value }) },
