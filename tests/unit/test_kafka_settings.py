@@ -34,6 +34,9 @@ EXPECTED = {
     "sasl_plain_username": "fathom-projector",
     "sasl_plain_password": "s3cret",
     "ssl_cafile": "/run/secrets/kafka-ca.pem",
+    # kafka-python waits up to 30 s between reconnection attempts by default: a broker back from an outage
+    # would be found up to 30 s late.
+    "reconnect_backoff_max_ms": 5000,
 }
 
 
@@ -78,7 +81,8 @@ def test_settings_become_the_client_config() -> None:
 
 def test_a_local_broker_needs_no_credentials() -> None:
     config = BrokerAccess.from_settings(load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092"})).client_config()
-    assert config == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
+    assert config == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT",
+                      "reconnect_backoff_max_ms": 5000}
 
 
 @pytest.mark.parametrize("client", [KafkaConsumer, KafkaProducer, KafkaAdminClient])

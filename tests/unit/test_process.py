@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from fathom_projector import service
 from fathom_shared.config import Settings
 from fathom_shared.process import Backoff, run_process, stop_on_signals
 
@@ -63,3 +64,12 @@ def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run(monkeyp
         for s, handler in before.items():
             signal.signal(s, handler)
         logging.getLogger().handlers[:] = handlers
+
+
+def test_the_projector_retries_the_broker_at_least_every_five_seconds() -> None:
+    """Its reconnection waits double through an outage; capped at 30 s, projection resumed up to 30 s after the
+    broker was back. It uses the shared :class:`Backoff`, like every other worker loop."""
+    stop, backoff = RecordingStop(), service.Backoff()
+    for _ in range(12):  # a long outage: every connection attempt fails
+        backoff.wait(stop)
+    assert max(stop.waits) == 5.0

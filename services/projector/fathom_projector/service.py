@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
@@ -21,13 +21,8 @@ from sqlalchemy import Engine, text
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
-from fathom_projector.trust_batch import (
-    TrustBatchResult,
-    all_trusts,
-    apply_trust_batch,
-    catch_up_trust,
-    is_stale,
-)
+from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
+from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
@@ -35,6 +30,7 @@ from fathom_shared.gc_pause import gc_paused
 from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
 from fathom_shared.pipeline_positions import PipelineCollector
+from fathom_shared.process import Backoff
 
 log = logging.getLogger("fathom_projector")
 
@@ -44,29 +40,8 @@ RECEIVE_MAX_BYTES = 1024 * 1024 * 1024
 """Largest frame the consumer accepts (kafka-python's default is 100 MB)."""
 MAX_POLL_INTERVAL_MS = 30_000
 """Also the rebalance timeout: how long a restarted instance may wait for a killed one's partitions."""
-CATCH_UP_AFTER_S = 30.0
-"""Grace period before a trust's undelivered newest events are read from the store instead."""
 STALLED_AFTER_S = 120.0
 """Liveness fails if the loop has not come round for this long."""
-
-
-@dataclass
-class Backoff:
-    """Exponential delay between reconnection attempts, reset once a batch goes through."""
-
-    initial_s: float = 0.5
-    maximum_s: float = 30.0
-    _next: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._next = self.initial_s
-
-    def next(self) -> float:
-        delay, self._next = self._next, min(self._next * 2, self.maximum_s)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial_s
 
 
 @dataclass
@@ -124,34 +99,6 @@ class ProgressLog:
         self.last_line = now
 
 
-@dataclass
-class CatchUpSweep:
-    """Every ``grace_s``, bring trusts whose newest events never arrived up to date from the store.
-
-    A lost message in the middle of a trust's stream shows as a gap at its next message; a
-    lost *last* message shows nowhere, so it is looked for. This also keeps read models
-    moving, a grace period behind, while the broker is down.
-    """
-
-    engine: Engine
-    metrics: ProjectorMetrics
-    grace_s: float
-    last_run: float = field(default_factory=time.monotonic)
-
-    def run_if_due(self) -> None:
-        if time.monotonic() - self.last_run < self.grace_s:
-            return
-        self.last_run = time.monotonic()
-        for trust_id in all_trusts(self.engine):
-            if not is_stale(self.engine, trust_id, self.grace_s):
-                continue
-            result = catch_up_trust(self.engine, trust_id)
-            self.metrics.record(result)
-            self.metrics.catch_ups.inc()
-            log.warning("trust %s: %d events applied from the event store (up to %d); the broker did not "
-                        "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
-
-
 def run(
     settings: Settings, stop: threading.Event, metrics_port: int | None = None, instance_id: str | None = None,
     catch_up_after_s: float = CATCH_UP_AFTER_S,
@@ -161,12 +108,49 @@ def run(
     ``instance_id`` makes this a static member of the consumer group (``group.instance.id``):
     a restarted instance takes its partitions straight back instead of waiting for the broker
     to expire the old member. Give each instance its own stable id, or none.
-    ``catch_up_after_s`` is the :class:`CatchUpSweep` grace period.
+    ``catch_up_after_s`` is the :class:`~fathom_projector.sweep.CatchUpSweep` grace period; the sweep runs
+    on its own thread and connection, whatever the consumer is doing.
     """
     metrics = ProjectorMetrics()
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
     metrics.registry.register(PipelineCollector(make_engine(settings.app_database_url, pool_size=1)))
+    server = None if metrics_port is None else start_ops_server(
+        metrics_port, metrics.registry, status.liveness, readiness_check(status, engine), host=settings.ops_host)
+    backoff = Backoff()
+    sweeper = SweepThread.started(settings.app_database_url, metrics, catch_up_after_s)
+    hint = PublishedHint(conninfo_for(settings.app_database_url))
+    hint.ensure_running()
+    try:
+        while not stop.is_set():
+            status.tick()
+            try:
+                consumer = connect(settings, instance_id)
+            except KafkaError as exc:
+                log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
+                            settings.kafka_bootstrap_servers, exc, backoff.next_s)
+                backoff.wait(stop)
+                continue
+            status.connected = True
+            try:
+                consume(consumer, engine, metrics, status, stop, backoff, hint)
+            except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
+                log.exception("projection failed; reconnecting in %.1fs", backoff.next_s)
+                backoff.wait(stop)
+            finally:
+                status.connected = False
+                consumer.close(autocommit=False, timeout_ms=5000)
+    finally:
+        sweeper.close()
+        hint.stop()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        engine.dispose()
+
+
+def readiness_check(status: LoopStatus, engine: Engine) -> Callable[[], str | None]:
+    """``/readyz``: connected to the broker and the database answers."""
 
     def readiness() -> str | None:
         if not status.connected:
@@ -178,47 +162,7 @@ def run(
             return f"database unavailable: {exc.__class__.__name__}"
         return None
 
-    server = None if metrics_port is None else start_ops_server(
-        metrics_port, metrics.registry, status.liveness, readiness, host=settings.ops_host)
-    backoff = Backoff()
-    sweep = CatchUpSweep(engine, metrics, catch_up_after_s)
-    hint = PublishedHint(conninfo_for(settings.app_database_url))
-    hint.ensure_running()
-    try:
-        while not stop.is_set():
-            status.tick()
-            try:
-                consumer = connect(settings, instance_id)
-            except KafkaError as exc:
-                delay = backoff.next()
-                log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
-                            settings.kafka_bootstrap_servers, exc, delay)
-                _sweep_while_disconnected(sweep)
-                stop.wait(delay)
-                continue
-            status.connected = True
-            try:
-                consume(consumer, engine, metrics, status, stop, backoff, sweep, hint)
-            except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
-                delay = backoff.next()
-                log.exception("projection failed; reconnecting in %.1fs", delay)
-                stop.wait(delay)
-            finally:
-                status.connected = False
-                consumer.close(autocommit=False, timeout_ms=5000)
-    finally:
-        hint.stop()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        engine.dispose()
-
-
-def _sweep_while_disconnected(sweep: CatchUpSweep) -> None:
-    try:
-        sweep.run_if_due()
-    except Exception:  # the database may be down too; the next attempt will tell
-        log.exception("catch-up from the event store failed")
+    return readiness
 
 
 def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:
@@ -251,7 +195,7 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
 
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
-    stop: threading.Event, backoff: Backoff, sweep: CatchUpSweep, hint: Hint,
+    stop: threading.Event, backoff: Backoff, hint: Hint,
 ) -> None:
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching."""
     progress = ProgressLog()
@@ -259,7 +203,6 @@ def consume(
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
     while not stop.is_set():
         status.tick()
-        sweep.run_if_due()
         records = gate.next_records()
         metrics.paused.set(int(gate.paused))
         if not records:
@@ -277,7 +220,7 @@ def consume(
         metrics.batch_seconds.observe(seconds)
         metrics.last_batch_events.set(messages)
         progress.add(messages, results, seconds)
-        backoff.reset()
+        backoff.succeeded()
 
 
 def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, list[StoredEvent]]:

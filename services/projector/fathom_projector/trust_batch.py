@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
 from fathom_projector.provenance import check_against_store, record_forged
-from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import StoredEvent, head_sequence, recorded_at
+from fathom_shared.db import TenantUnitOfWork, set_trust
+from fathom_shared.event_store import StoredEvent, first_recorded_after_sql
 from fathom_shared.logs import logs_its_trust
 from fathom_shared.read_models.projection import Rejected
 from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
@@ -100,26 +99,42 @@ def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutco
     result.applied, result.dead_letters = outcome.applied, outcome.dead_letters
 
 
-def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
-    """Has the trust's newest stored event gone unprojected for longer than ``grace_s``?
+_ALL_TRUSTS = "SELECT trust_id FROM trusts ORDER BY trust_id"
+_STALE = text(
+    "WITH applied AS (SELECT coalesce(max(last_applied), 0) AS last FROM rm_positions "
+    "                 WHERE trust_id = current_setting('fathom.trust')) "
+    f"SELECT coalesce(({first_recorded_after_sql('SELECT last FROM applied')}) "
+    "                 < now() - make_interval(secs => :grace), false)")
+"""Is the oldest unprojected event of the current trust older than the grace? (False: nothing unprojected.)"""
+
+
+def stale_trusts(engine: Engine, grace_s: float, trust_ids: Iterable[str] | None = None) -> list[str]:
+    """The trusts (all, or ``trust_ids``) whose oldest unprojected event has waited longer than ``grace_s``.
 
     The broker normally delivers within milliseconds; past the grace period the message was
-    lost (or the projector is that far behind, when catching up from the store is no worse).
-    Times are the database's clock, as ``recorded_at`` is.
+    lost, the broker is down (or the projector is that far behind, when catching up from the store
+    is no worse). The *oldest* unprojected event, not the newest: while writes go on during an
+    outage the newest is always fresh, and the read models would fall further and further behind.
+    Times are the database's clock, as ``recorded_at`` is. One transaction for the whole
+    pass, two short round trips a trust: the sweep runs every few seconds over every trust, idle or not.
     """
-    with TenantUnitOfWork(engine, trust_id) as uow:
-        connection = uow.connection
-        head = head_sequence(connection)
-        last_applied, now = connection.execute(text(
-            "SELECT coalesce(max(last_applied), 0), now() FROM rm_positions WHERE trust_id = :trust_id"),
-            {"trust_id": trust_id}).one()
-        if head <= last_applied:
-            return False
-        newest = recorded_at(connection, head)
-        return newest is not None and newest < now - timedelta(seconds=grace_s)
+    with engine.connect() as connection, connection.begin():
+        if trust_ids is None:
+            trust_ids = connection.execute(text(_ALL_TRUSTS)).scalars()  # suspended ones too (see all_trusts)
+        stale = []
+        for trust_id in list(trust_ids):
+            set_trust(connection, trust_id)
+            if connection.execute(_STALE, {"grace": grace_s}).scalar_one():
+                stale.append(trust_id)
+        return stale
+
+
+def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
+    """Has the trust's oldest unprojected event waited longer than ``grace_s`` (:func:`stale_trusts`)?"""
+    return stale_trusts(engine, grace_s, [trust_id]) == [trust_id]
 
 
 def all_trusts(engine: Engine) -> list[str]:
     """Suspended trusts too: they cannot write, but what they wrote is still projected."""
     with engine.connect() as connection:
-        return list(connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars())
+        return list(connection.execute(text(_ALL_TRUSTS)).scalars())

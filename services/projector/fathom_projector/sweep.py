@@ -1,0 +1,92 @@
+"""The catch-up sweep: brings trusts up to date from the event store, on a thread and a schedule of its own.
+
+The broker path cannot notice a trust whose *newest* messages were lost (no later message reveals the
+gap), and while the broker is down it delivers nothing at all. So every ``grace_s / 3`` the sweep looks for
+trusts whose oldest unprojected event has waited longer than ``grace_s`` and applies them from the event
+store (:func:`~fathom_projector.trust_batch.catch_up_trust`): read models stay within about ``4/3 × grace_s``
+of the store whatever the broker does.
+
+It runs on its own thread with its own connection, not between consumer polls: a broker that is frozen
+rather than gone (a stopped process, a partitioned network) keeps the consumer inside request timeouts and
+rejoin attempts for as long as the outage lasts, and a sweep that waits for the consumer waits as long.
+
+Running beside the consumer is safe because both paths apply a trust only under its ``rm_positions`` row
+lock and only past the ``last_applied`` they read under it (the lock that already serialises several
+projector processes): whichever comes second sees the other's position and skips what it applied, so no
+event is applied twice or out of order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from fathom_projector.metrics import ProjectorMetrics
+from fathom_projector.trust_batch import catch_up_trust, stale_trusts
+from fathom_shared.db import make_engine
+
+log = logging.getLogger("fathom_projector")
+
+CATCH_UP_AFTER_S = 15.0
+"""Grace period before a trust's unprojected events are read from the store instead of the broker."""
+SWEEPS_PER_GRACE = 3
+"""The sweep runs every ``grace_s / SWEEPS_PER_GRACE``: an event waits at most about 4/3 of the grace."""
+
+
+@dataclass
+class CatchUpSweep:
+    """One pass over every trust: those whose oldest unprojected event is older than ``grace_s`` catch up."""
+
+    engine: Engine
+    metrics: ProjectorMetrics
+    grace_s: float
+
+    @property
+    def every_s(self) -> float:
+        return self.grace_s / SWEEPS_PER_GRACE
+
+    def run_once(self) -> int:
+        """Catch up the stale trusts; returns how many there were."""
+        caught_up = 0
+        for trust_id in stale_trusts(self.engine, self.grace_s):
+            result = catch_up_trust(self.engine, trust_id)
+            self.metrics.record(result)
+            self.metrics.catch_ups.inc()
+            caught_up += 1
+            log.warning("trust %s: %d events applied from the event store (up to %d); the broker did not "
+                        "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
+        return caught_up
+
+
+class SweepThread(threading.Thread):
+    """Runs :meth:`CatchUpSweep.run_once` every :attr:`CatchUpSweep.every_s` until ``stop`` is set.
+
+    A failed pass (the database is down too) is logged and the next one tries again: nothing here is fatal.
+    """
+
+    def __init__(self, sweep: CatchUpSweep, stop: threading.Event | None = None) -> None:
+        super().__init__(name="catch-up-sweep", daemon=True)
+        self.sweep, self.stop = sweep, stop or threading.Event()
+
+    @classmethod
+    def started(cls, database_url: str, metrics: ProjectorMetrics, grace_s: float) -> SweepThread:
+        """A running sweep with an engine of its own (one connection): it never waits for the consumer's."""
+        thread = cls(CatchUpSweep(make_engine(database_url, pool_size=1), metrics, grace_s))
+        thread.start()
+        return thread
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Stop after the pass under way (a catch-up commits in chunks) and release the connection."""
+        self.stop.set()
+        self.join(timeout_s)
+        self.sweep.engine.dispose()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.sweep.every_s):
+            try:
+                self.sweep.run_once()
+            except Exception:
+                log.exception("catch-up from the event store failed; trying again in %.0fs", self.sweep.every_s)

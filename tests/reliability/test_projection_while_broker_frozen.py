@@ -1,0 +1,157 @@
+"""Freeze the broker (SIGSTOP), keep writing through the API: the read models still reach the event store's head.
+
+A frozen broker is the unkind outage: its port still accepts connections, so every request waits for its
+timeout instead of failing at once, and the consumer is stuck in those timeouts. The projector's sweep, which
+reads a trust's unprojected events from the event store, must keep running whatever the consumer is doing.
+After the thaw the consumer receives everything the sweep already applied: it must skip it, so the read models
+equal a rebuild from the event store (nothing counted twice, nothing out of order).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from sqlalchemy import Engine, text
+
+from fathom_api import create_app
+from fathom_api.validation import school_today
+from fathom_infra.local_servers import LocalKafka, wait_until
+from fathom_projector import service
+from fathom_projector.rebuild import rebuild_trust
+from fathom_relay.relay import Relay
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import head_sequence
+from tests.kafka_support import TopicReader
+from tests.rebuild_support import snapshot
+from tests.support import SmallTrust, bearer, poster, token_for
+
+OUTAGE_DEADLINE_S = 60.0
+"""The outage the broker freeze stands for: before the change, read models did not move at all in 60 s."""
+WRITE_EVERY_S = 0.25
+"""The pace of the teachers' saves during the outage (load shape, not synchronisation)."""
+
+
+def position(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return int(uow.connection.execute(text("SELECT coalesce(max(last_applied), 0) FROM rm_positions "
+                                               "WHERE trust_id = :t"), {"t": trust_id}).scalar_one())
+
+
+def head(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return head_sequence(uow.connection)
+
+
+def process_state(pid: int) -> str:
+    """``T`` while stopped by SIGSTOP (``/proc/<pid>/stat``, the field after the command name)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+class Writer(threading.Thread):
+    """Saves a round of judgements for each trust every :data:`WRITE_EVERY_S` until stopped."""
+
+    def __init__(self, posts: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]]) -> None:
+        super().__init__(name="writer", daemon=True)
+        self.posts, self.stop, self.rounds, self.failure = posts, threading.Event(), 0, None
+
+    def run(self) -> None:
+        try:
+            while not self.stop.wait(WRITE_EVERY_S):
+                for post in self.posts.values():
+                    post("/v1/judgements", {"judgements": [
+                        {"pupil_id": p, "objective_id": "m4-1", "value": 1 + (self.rounds + i) % 4,
+                         "assessed_on": school_today().isoformat()} for i, p in enumerate(SmallTrust().pupils_a)]})
+                self.rounds += 1
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            self.failure = exc
+
+
+def consumer_group_drained(bootstrap: str, topic: str, group: str) -> bool:
+    """The projector's group has committed offsets at the end of every partition of the topic."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = consumer.end_offsets(partitions)
+        committed = {tp: meta.offset for tp, meta in admin.list_group_offsets(group).get(group, {}).items()}
+        return bool(partitions) and all(committed.get(tp, 0) >= end for tp, end in ends.items())
+    finally:
+        consumer.close()
+        admin.close()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[LocalKafka]:
+    broker = LocalKafka(tmp_path / "broker").start()
+    try:
+        yield broker
+    finally:
+        if broker.process is not None:
+            os.kill(broker.process.pid, signal.SIGCONT)  # a stopped process would not see the SIGINT
+        broker.stop()
+
+
+def test_read_models_reach_the_store_head_while_the_broker_is_frozen_and_nothing_counts_twice(
+        settings, app_engine, make_trust, broker):
+    own = replace(settings, kafka_bootstrap_servers=broker.bootstrap_servers, events_topic="frozen",
+                  projector_group="frozen-projector")
+    client = create_app(own, engine=app_engine).test_client()
+    trusts = [make_trust("frozen"), make_trust("frozen")]
+    posts = {t: poster(client, bearer(token_for(own, t, ["trust_leader"]))) for t in trusts}
+    created = {t: SmallTrust().create(post).last_sequence for t, post in posts.items()}
+    stop = threading.Event()
+    workers = [threading.Thread(target=Relay(own, app_engine).run, args=(stop,), name="relay"),
+               threading.Thread(target=service.run, args=(own, stop), name="projector")]
+    for worker in workers:
+        worker.start()
+    writer = Writer(posts)
+    try:
+        wait_until(lambda: all(position(app_engine, t) == created[t] for t in trusts), 60,
+                   what="the trusts projected through the broker")
+
+        os.kill(broker.process.pid, signal.SIGSTOP)
+        writer.start()
+        # While the writes go on, the read models move past where they stood when the broker froze...
+        wait_until(lambda: writer.failure is not None or all(position(app_engine, t) > created[t] for t in trusts),
+                   OUTAGE_DEADLINE_S, what="read models to move while the broker is frozen")
+        # ...and once they stop, they reach the store's head, the broker still frozen.
+        writer.stop.set()
+        writer.join(30)
+        assert writer.failure is None, writer.failure
+        assert writer.rounds > 0
+        heads = {t: head(app_engine, t) for t in trusts}
+        assert all(heads[t] > created[t] for t in trusts)
+        wait_until(lambda: all(position(app_engine, t) == heads[t] for t in trusts), OUTAGE_DEADLINE_S,
+                   what="read models to reach the store's head while the broker is frozen")
+        assert process_state(broker.process.pid) == "T", "the broker should still be frozen"
+
+        os.kill(broker.process.pid, signal.SIGCONT)
+        for t in trusts:  # the relay publishes the backlog; the consumer receives what the sweep applied
+            reader = TopicReader(broker.bootstrap_servers, own.events_topic, t)
+            reader.read_until(lambda sequences, t=t: len(set(sequences)) >= heads[t], timeout=90)
+            reader.close()
+        wait_until(lambda: consumer_group_drained(broker.bootstrap_servers, own.events_topic,
+                                                  own.projector_group), 90, interval=0.5,
+                   what="the projector to consume the published backlog")
+    finally:
+        writer.stop.set()
+        if broker.process is not None:
+            os.kill(broker.process.pid, signal.SIGCONT)
+        stop.set()
+        for worker in workers:
+            worker.join(60)
+    assert not any(worker.is_alive() for worker in workers), "relay or projector did not stop"
+
+    for t in trusts:
+        projected = snapshot(app_engine, t)
+        assert projected["last_applied"] == [heads[t]]
+        assert rebuild_trust(app_engine, t) == heads[t]
+        assert snapshot(app_engine, t) == projected, f"trust {t}: the read models differ from a rebuild"
