@@ -100,8 +100,10 @@ def check(owner_engine: Engine, trust: str, statements: list[tuple[str, Any]]) -
     return unrouted, unplanned, planned
 
 
-def test_every_statement_of_the_services_names_its_trust(reports, settings, recorded, app_engine,  # noqa: F811
-                                                         owner_engine, sent):
+def test_every_statement_of_the_services_names_its_trust(sent, reports, settings, recorded, app_engine,  # noqa: F811
+                                                         owner_engine):
+    """``sent`` comes first, so the recording starts before ``recorded`` writes through the command API and
+    projects the trust."""
     trust = recorded
     answers = {path: read(reports, settings, trust, path, role=role, **query) for path, role, query in READS}
     assert {p: a.status_code for p, a in answers.items() if a.status_code != 200} == {}, {
