@@ -28,7 +28,7 @@ from tests.integration.test_migration_idempotency_subject import database_at, up
 from tests.rebuild_support import history
 
 KEPT = {
-    "events_pkey", "events_event_id_key", "events_trust_id_stream_type_stream_id_stream_version_key",
+    "events_pkey", "events_trust_id_event_id_key", "events_trust_id_stream_type_stream_id_stream_version_key",
     "events_recorded_at", "events_memberships", "events_summative_codes",
 }
 DROPPED = {"events_class_id", "events_pupil_id", "events_objective_id"}
@@ -77,7 +77,7 @@ def test_each_reader_of_the_log_reads_through_an_index_of_events(app_engine: Eng
                         "AND sequence > 10 ORDER BY sequence LIMIT 100", {}, False),
         "events_trust_id_stream_type_stream_id_stream_version_key": (
             _STREAM_VERSIONS, {"types": ["pupil", "pupil"], "ids": ["p1", "p2"]}, True),
-        "events_event_id_key": ("SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
+        "events_trust_id_event_id_key": ("SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
                                 "AND event_id = :e", {"e": stored[-1].event_id}, False),
         "events_recorded_at": ("SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
                                "AND recorded_at <= :at ORDER BY recorded_at DESC, sequence DESC LIMIT 1",

@@ -102,8 +102,9 @@ def load_verification(engine: Engine, trust_id: str, job_id: str) -> Verificatio
     except ValueError:
         return None
     with TenantUnitOfWork(engine, trust_id) as uow:
-        row = uow.connection.execute(text(f"SELECT {JOB_COLUMNS} FROM audit_verifications WHERE job_id = :job"),
-                                     {"job": job_id}).one_or_none()
+        row = uow.connection.execute(text(f"SELECT {JOB_COLUMNS} FROM audit_verifications "
+                                          "WHERE trust_id = :trust AND job_id = :job"),
+                                     {"trust": trust_id, "job": job_id}).one_or_none()
     return _job(row) if row is not None else None
 
 
@@ -127,8 +128,9 @@ class VerificationRunner:
                 return None
             uow.connection.execute(text(
                 "UPDATE audit_verifications SET status = 'running', claimed_by = :me, "
-                "claimed_until = now() + make_interval(secs => :claim), updated_at = now() WHERE job_id = :job"),
-                {"me": self.worker_id, "claim": self.claim_s, "job": job_id})
+                "claimed_until = now() + make_interval(secs => :claim), updated_at = now() "
+                "WHERE trust_id = :trust AND job_id = :job"),
+                {"me": self.worker_id, "claim": self.claim_s, "trust": trust_id, "job": job_id})
             uow.commit()
             return str(job_id)
 
@@ -149,8 +151,9 @@ class VerificationRunner:
         with TenantUnitOfWork(self._engine, trust_id) as uow:
             connection = uow.connection
             row = connection.execute(text(
-                f"SELECT {JOB_COLUMNS} FROM audit_verifications WHERE job_id = :job AND claimed_by = :me "
-                "AND status = 'running' FOR UPDATE"), {"job": job_id, "me": self.worker_id}).one_or_none()
+                f"SELECT {JOB_COLUMNS} FROM audit_verifications WHERE trust_id = :trust AND job_id = :job "
+                "AND claimed_by = :me AND status = 'running' FOR UPDATE"),
+                {"trust": trust_id, "job": job_id, "me": self.worker_id}).one_or_none()
             if row is None:
                 return False
             job = _job(row)
@@ -178,9 +181,9 @@ class VerificationRunner:
                 "status = CASE WHEN CAST(:result AS jsonb) IS NULL THEN status ELSE 'done' END, "
                 "result = CAST(:result AS jsonb), "
                 "finished_at = CASE WHEN CAST(:result AS jsonb) IS NULL THEN NULL ELSE now() END "
-                "WHERE job_id = :job"),
+                "WHERE trust_id = :trust AND job_id = :job"),
                 {"checked": checked, "through": through, "hash": report.last_hash if report else job.last_hash,
-                 "claim": self.claim_s, "job": job_id,
+                 "claim": self.claim_s, "trust": trust_id, "job": job_id,
                  "result": json.dumps(verdict.view()) if verdict is not None else None})
             uow.commit()
             return verdict is None

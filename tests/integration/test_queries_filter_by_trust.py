@@ -1,0 +1,129 @@
+"""Every query the services send names its trust, so a distributed planner could route it to one shard.
+
+Row-level security already confines each query to the trust at run time, but a distributed PostgreSQL routes a
+query by the ``trust_id`` condition written in it, not by a policy. So this test records every statement the
+application role sends while the services do real work for a trust (the command API's appends, the projector's
+catch-up, the reports service's reads, an audit verification), then plans each one as the database owner, for
+whom row-level security does not apply: in those plans every scan of a tenant table must carry a ``trust_id =``
+condition the statement itself wrote (or that the planner derived from it, as through a join on ``trust_id``).
+Statements with no table (locks, settings) are not checked; a statement the owner cannot plan (one on a
+session's temporary table, say) is named and fails the test rather than passing unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text
+
+from fathom_reports.audit.verifications import VerificationRunner, request_verification
+from tests.integration.test_falling_behind_api import read, recorded, reports  # noqa: F401 (fixtures)
+
+STATEMENTS = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+TRUST_CONDITION = re.compile(r"\btrust_id = ")
+YEAR4 = {"year_group": 4}
+POINT = {"academic_year": "2026-27", "point_id": "autumn-2"}
+READS = [  # (path, role, query): the reports service's reads, as the role that may make each
+    *((path, "trust_leader", {}) for path in (
+        "/v1/classes/4A/analysis", "/v1/classes/4A/falling-behind", "/v1/classes/4A/summative",
+        "/v1/schools/sch-1/falling-behind", "/v1/schools/sch-1/summative", "/v1/trust/summative", "/v1/pupils/p3",
+        "/v1/directory", "/v1/calendar", "/v1/moderation", "/v1/summative-scale", "/v1/meeting-decisions")),
+    *((path, "trust_leader", YEAR4) for path in ("/v1/schools/sch-1/analysis", "/v1/trust/analysis", "/v1/cohorts")),
+    ("/v1/pupils/p3/report", "trust_leader", POINT),
+    *((path, "auditor", {}) for path in (
+        "/v1/audit/events", "/v1/audit/pupils/p3/objectives/m4-1/history", "/v1/audit/reads")),
+    ("/v1/changes", "integration", {}),
+]
+
+
+@pytest.fixture
+def sent(app_engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Each statement the application role sends while the test runs, with its parameters."""
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters[0] if executemany and parameters else parameters))
+
+    event.listen(app_engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(app_engine, "before_cursor_execute", record)
+
+
+def tenant_tables(owner_engine: Engine) -> set[str]:
+    with owner_engine.connect() as connection:
+        return set(connection.execute(text(
+            "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'trust_id' "
+            "WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace "
+            "AND c.relname <> 'trusts'")).scalars())
+
+
+def unrouted_scans(plan: Any, tenant: set[str]) -> list[str]:
+    """The scans of a tenant table in a plan (JSON) with no ``trust_id =`` condition."""
+    if isinstance(plan, list):
+        return [scan for item in plan for scan in unrouted_scans(item, tenant)]
+    if not isinstance(plan, dict):
+        return []
+    found = []
+    if plan.get("Relation Name") in tenant and plan.get("Node Type") != "ModifyTable":
+        conditions = " ".join(str(plan.get(key, "")) for key in ("Index Cond", "Recheck Cond", "Filter"))
+        if not TRUST_CONDITION.search(conditions):
+            found.append(f"{plan['Node Type']} on {plan['Relation Name']}")
+    return found + [scan for value in plan.values() for scan in unrouted_scans(value, tenant)]
+
+
+def check(owner_engine: Engine, trust: str, statements: list[tuple[str, Any]]) -> tuple[dict, list, int]:
+    """(statement -> its unrouted scans, statements the owner could not plan, statements planned)."""
+    tenant = tenant_tables(owner_engine)
+    unrouted: dict[str, list[str]] = {}
+    unplanned: list[str] = []
+    planned = 0
+    seen: set[str] = set()
+    for statement, parameters in statements:
+        if not STATEMENTS.match(statement) or statement in seen:
+            continue
+        seen.add(statement)
+        with owner_engine.connect() as connection:  # one transaction, rolled back: nothing is written
+            connection.execute(text("SELECT set_config('fathom.trust', :t, true)"), {"t": trust})
+            try:
+                plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+            except Exception as exc:  # named, never passed unchecked
+                unplanned.append(f"{' '.join(statement.split())[:160]}: {exc.__class__.__name__}")
+                continue
+            finally:
+                connection.rollback()
+        planned += 1
+        if scans := unrouted_scans(plan, tenant):
+            unrouted[" ".join(statement.split())[:300]] = scans
+    return unrouted, unplanned, planned
+
+
+def test_every_statement_of_the_services_names_its_trust(sent, reports, settings, recorded, app_engine,  # noqa: F811
+                                                         owner_engine):
+    """``sent`` comes first, so the recording starts before ``recorded`` writes through the command API and
+    projects the trust."""
+    trust = recorded
+    answers = {path: read(reports, settings, trust, path, role=role, **query) for path, role, query in READS}
+    assert {p: a.status_code for p, a in answers.items() if a.status_code != 200} == {}, {
+        p: a.get_data(as_text=True)[:200] for p, a in answers.items() if a.status_code != 200}
+    job = request_verification(app_engine, trust, "auditor")[0]
+    assert VerificationRunner(app_engine, "worker-1").work(trust) and job.job_id
+    unrouted, unplanned, planned = check(owner_engine, trust, sent)
+    assert planned > 50  # the recording saw the services' work (an empty recording would pass)
+    assert unrouted == {}
+    assert unplanned == []
+
+
+def test_the_check_finds_a_statement_that_leaves_the_trust_to_row_level_security(owner_engine, trust):
+    unrouted, _, planned = check(owner_engine, trust, [
+        ("SELECT job_id FROM audit_verifications WHERE job_id = %(j)s", {"j": "00000000-0000-0000-0000-000000000000"}),
+        ("SELECT p.pupil_id FROM rm_pupils p JOIN rm_classes c ON c.trust_id = p.trust_id AND c.class_id = p.class_id "
+         "WHERE p.trust_id = current_setting('fathom.trust')", None),
+        ("SELECT count(*) FROM rm_pupils WHERE class_id IN (SELECT class_id FROM rm_classes "
+         "WHERE trust_id = %(t)s)", {"t": trust}),
+    ])
+    assert planned == 3
+    assert sorted(scan.split(" on ")[1] for scans in unrouted.values() for scan in scans) == [
+        "audit_verifications", "rm_pupils"], unrouted
