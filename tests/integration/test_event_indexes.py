@@ -69,9 +69,15 @@ def test_events_keeps_only_the_indexes_its_queries_use(owner_engine: Engine) -> 
         assert indexes_of_events(connection) == KEPT
 
 
-def test_each_reader_of_the_log_reads_through_an_index_of_events(app_engine: Engine, trust: str) -> None:
+def test_each_reader_of_the_log_reads_through_an_index_of_events(app_engine: Engine, owner_engine: Engine,
+                                                                 trust: str) -> None:
     stored = history(app_engine, trust, judgement_count=1000)
     moment = datetime.now(UTC)
+    # Statistics that know this trust, as a live database's do: without them every index starting with trust_id
+    # costs the planner the same, and which one it takes depends on what other tests left in the table.
+    with owner_engine.connect() as connection:
+        connection.execute(text("ANALYZE events"))
+        connection.commit()
     expected = {
         "events_pkey": ("SELECT sequence FROM events WHERE trust_id = current_setting('fathom.trust') "
                         "AND sequence > 10 ORDER BY sequence LIMIT 100", {}, False),
@@ -89,8 +95,10 @@ def test_each_reader_of_the_log_reads_through_an_index_of_events(app_engine: Eng
         stream_plan = plan_of(uow.connection, _STREAMS, streams_params(["class"], [("pupil", "p1")], None),
                               driver=True)
         assert stream_plan.count("events_trust_id_stream_type_stream_id_stream_version_key") == 2
+        # An auditor's page of a short span (the last batch): over the whole log the order of sequence is cheaper.
+        last = stored[-1].recorded_at
         assert "events_recorded_at" in filter_plan(uow.connection, filter_from_query(
-            {"from_": datetime(2026, 1, 1, tzinfo=UTC), "to": moment}))
+            {"from_": last, "to": moment}))
         assert "events_memberships" in filter_plan(uow.connection, membership_filter(["c1"], 10**9))
         codes_sql = values_present_sql(CODE_EVENTS, "code")  # a summative scale change: codes in use
         assert "events_summative_codes" in plan_of(uow.connection, codes_sql, {"values": ["EXS"]})
