@@ -217,8 +217,13 @@ def test_the_timeline_shapes_each_source_and_the_history_downloads(page, web: We
         len(next(o for o in profile["objectives"] if o["objective_id"] == objective_id)["history"]))
 
     with page.expect_download() as info:
-        page.locator("a.csv").click()
+        page.get_by_role("link", name="Download judgement history (CSV)").click()
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     expected = list(csv.reader(io.StringIO(api(web, f"/v1/pupils/{pupil_id}", format="csv").text)))
     assert rows == expected
     assert len(rows) - 1 == sum(len(o["history"]) for o in profile["objectives"])
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download summative codes (CSV)").click()
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    assert rows == list(csv.reader(io.StringIO(api(web, f"/v1/pupils/{pupil_id}", format="csv",
+                                                   table="summative").text)))
