@@ -28,6 +28,7 @@ from fathom_projector.trust_batch import (
     catch_up_trust,
     is_stale,
 )
+from fathom_shared import stage_trace
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
@@ -266,8 +267,12 @@ def consume(
         started = time.perf_counter()
         messages = sum(len(batch) for batch in records.values())
         with gc_paused():  # a batch's messages, events and rows form no cycles (see fathom_shared.gc_pause)
-            results = [apply_trust_batch(engine, trust_id, events)
-                       for trust_id, events in events_by_trust(records, metrics).items()]
+            by_trust = events_by_trust(records, metrics)
+            for trust_id, events in by_trust.items():
+                stage_trace.mark("projector_received", trust_id, events[-1].sequence)
+            results = [apply_trust_batch(engine, trust_id, events) for trust_id, events in by_trust.items()]
+        for result in results:
+            stage_trace.mark("projector_committed", result.trust_id, result.last_applied)
         commit_offsets(consumer, records)
         for result in results:
             metrics.record(result)

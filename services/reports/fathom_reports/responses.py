@@ -19,6 +19,7 @@ from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.loading.store import ReadModelStore, read_version
 from fathom_reports.schemas.as_of import AsOf
+from fathom_shared import stage_trace
 from fathom_shared.web.problems import Problem
 
 T = TypeVar("T")
@@ -85,11 +86,14 @@ def read_view(trust_id: str, consistency: int | None, as_of: AsOf | None, loader
 def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> None:
     """Answer at once when the read model is there, refuse at once when no write has that sequence yet;
     otherwise wait, holding one of the caller's ``wait`` leases (:mod:`fathom_reports.fair_use`)."""
+    stage_trace.mark("reports_asked", trust_id, at_least)
     try:
         if not store.behind(trust_id, at_least):
+            stage_trace.mark("reports_ready", trust_id, at_least)
             return
         with fair_use().hold(g.principal, "wait", store.consistency_timeout_s + 30):
             store.wait_until_applied(trust_id, at_least)
+        stage_trace.mark("reports_ready", trust_id, at_least)
     except SequenceNotWritten as unwritten:
         raise Problem(
             422, "Invalid request",
