@@ -14,7 +14,8 @@ stages of a write add up to its sample):
 - ``read render``: → the client had the body.
 
 The machine is shared: compare stages as shares of the total within one run. ``--seeded`` first runs the
-``core`` part's appends (a large trust, as the ``core`` part measures it; a few minutes more).
+``core`` part's appends (a large trust, as the ``core`` part measures it; a few minutes more);
+``--threads=N`` runs the reports service with N threads per worker instead of the stack's number.
 """
 
 from __future__ import annotations
@@ -115,11 +116,13 @@ def cpu_by_child() -> dict[str, float]:
     return totals
 
 
-def main(rounds: int, seeded: bool) -> None:
+def main(rounds: int, seeded: bool, threads: int | None = None) -> None:
     home = Path(tempfile.mkdtemp(prefix="fathom-stages-"))
     trace = home / "stages.jsonl"
     os.environ["FATHOM_STAGE_TRACE"] = str(trace)  # the services inherit it (the bench process marks nothing)
     system = BenchSystem(home)
+    if threads is not None:
+        system.reports_threads = threads
     try:
         system.start()
         writers = [seed_roster(system, system.create_trust(f"bench-w{n}"), FULL.write_classes, PUPILS_PER_CLASS,
@@ -147,4 +150,5 @@ def main(rounds: int, seeded: bool) -> None:
 
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(int(arguments[0]) if arguments else 1, "--seeded" in sys.argv)
+    threads = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--threads=")), None)
+    main(int(arguments[0]) if arguments else 1, "--seeded" in sys.argv, threads)
