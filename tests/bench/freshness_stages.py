@@ -138,7 +138,8 @@ def main(rounds: int, seeded: bool, threads: int | None = None) -> None:
             lines = [orjson.loads(line) for line in trace.read_bytes().splitlines() if line]
             spans = breakdown(moments, stage_times(lines, writers[0].trust_id))
             load = Path("/proc/loadavg").read_text().split()[0]
-            print_breakdown(f"round {number} (load {load}, {fresh.visible.failures} not visible)", spans)
+            print_breakdown(f"round {number} (load {load}, {fresh.visible.failures} not visible: "
+                            f"{fresh.visible.failure_statuses})", spans)
             writes = len(moments) or 1
             for name, seconds in sorted(cpu_by_child().items()):
                 used = seconds - cpu_before.get(name, 0.0)

@@ -44,6 +44,8 @@ class Latencies:
     response_bytes: int = 0
     first_read_seconds: float = 0.0
     """The first warm-up read, where one is timed: rendered, since the service kept nothing for it yet."""
+    failure_statuses: dict[int, int] = field(default_factory=dict)
+    """How many failures answered each status (where the measure records them)."""
 
 
 class Batches:
@@ -175,6 +177,8 @@ def write_to_visible(system: BenchSystem, roster: Roster, rate: float, seconds: 
                     moments.append((answer["last_sequence"], answered_at, shown_at))
             else:
                 visible.failures += 1
+                visible.failure_statuses[response.status_code] = visible.failure_statuses.get(
+                    response.status_code, 0) + 1
 
     total = int(rate * seconds)
     started = time.perf_counter()

@@ -7,6 +7,7 @@ trust's reader with the very same ids and arguments, or a role that may not read
 
 from __future__ import annotations
 
+import gc
 import gzip
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -401,3 +402,21 @@ def test_reads_after_writes_wait_for_the_views_render_and_share_the_next(setting
     assert answers[1].get_data() == answers[2].get_data()
     assert answers[1].headers["ETag"] == answers[2].headers["ETag"] != answers[0].headers["ETag"]
     assert renders == [40, 42]
+
+
+def test_a_view_renders_with_the_cyclic_collector_paused_and_switched_back_on(client, settings, trust, class_4a,
+                                                                             monkeypatch):
+    """A Class Analysis builds tens of thousands of acyclic objects; collections walking them were about a third
+    of a read's CPU (see fathom_shared.gc_pause)."""
+    collector_during: list[bool] = []
+    render = class_analysis_http.analyse_class
+
+    def observed(snapshot, **filters):
+        collector_during.append(gc.isenabled())
+        return render(snapshot, **filters)
+
+    monkeypatch.setattr(class_analysis_http, "analyse_class", observed)
+    assert gc.isenabled()
+    assert client.get(PATH, headers=headers(settings, trust, "trust_leader")).status_code == 200
+    assert collector_during == [False]
+    assert gc.isenabled()

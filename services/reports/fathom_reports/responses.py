@@ -21,6 +21,7 @@ from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.loading.store import ReadModelStore, read_version
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared import stage_trace
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.web.problems import Problem
 
 T = TypeVar("T")
@@ -197,7 +198,8 @@ def _serve_view(trust_id: str, consistency: int | None, view: str, arguments: Ma
                 render = found
             else:
                 body = found
-            snapshot = load(models) if body is None and (render is None or render.leader) else None
+            with gc_paused():  # a view's rows and body form no cycles: collections would walk them for nothing
+                snapshot = load(models) if body is None and (render is None or render.leader) else None
         if render is not None and not render.leader:
             body = render.wait()
             if body is None or render.queued:
@@ -206,7 +208,8 @@ def _serve_view(trust_id: str, consistency: int | None, view: str, arguments: Ma
         elif body is None:
             if snapshot is None:
                 raise not_found(missing)
-            body = RenderedBody.of(encode_json(render_view(snapshot)))
+            with gc_paused():
+                body = RenderedBody.of(encode_json(render_view(snapshot)))
             if render is None:
                 bodies.put(key, body)
     finally:
