@@ -271,8 +271,11 @@ def consume(
             for trust_id, events in by_trust.items():
                 stage_trace.mark("projector_received", trust_id, events[-1].sequence)
             results = [apply_trust_batch(engine, trust_id, events) for trust_id, events in by_trust.items()]
-        for result in results:
-            stage_trace.mark("projector_committed", result.trust_id, result.last_applied)
+        committed = time.time()
+        for result, events in zip(results, by_trust.values(), strict=True):
+            stage_trace.mark("projector_committed", result.trust_id, result.last_applied, committed)
+            if result.applied:
+                metrics.applied_lag_seconds.observe(max(0.0, committed - events[-1].recorded_at.timestamp()))
         commit_offsets(consumer, records)
         for result in results:
             metrics.record(result)
