@@ -84,6 +84,14 @@ GUNICORN_CONFIG = "python:fathom_shared.gunicorn_config"
 services do (see that module)."""
 
 
+REPORTS_THREADS = 16
+"""Threads per reports worker. A read with ``consistency=at_least:N`` holds its thread while it waits for the
+projector (blocked, no CPU), so at twenty saves a second each followed by such a read, four threads per worker
+were all waiting and the next reads queued in front of the service for as long as the waits above them took;
+sixteen (32 in the two workers of a 2-core machine) leave room beside the fair-use limit on one trust's waits
+(12, ``FATHOM_LIMIT_WAIT``; it was 6 of 8 threads) for every other trust's reads."""
+
+
 def gunicorn(app: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, "--workers", str(workers),
             "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10",

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
-from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
+from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, python_module, service_env
 from fathom_infra.supervisor import Supervisor
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import load_settings
@@ -108,7 +108,8 @@ class LocalStack:
                            "--instance-id", "local-projector-1"),
              self.urls["projector"] + "/healthz"),
             ("api", gunicorn("fathom_api.wsgi:app", ports["api"]), self.urls["api"] + "/readyz"),
-            ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"]), self.urls["reports"] + "/readyz"),
+            ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"], threads=REPORTS_THREADS),
+             self.urls["reports"] + "/readyz"),
             ("streams", gunicorn("fathom_reports.stream_wsgi:app", ports["streams"], workers=1, threads=STREAM_THREADS),
              self.urls["streams"] + "/readyz"),
         ):

@@ -132,7 +132,7 @@ FAIR_USE_DEFAULTS = {
     "verify": FairUseLimit(1, 2, 10),     # chain verification inside a request
     "export": FairUseLimit(2, 4, 30),     # a whole filtered event log as CSV / JSON Lines
     "stream": FairUseLimit(2, 10),        # open change-feed streams
-    "wait": FairUseLimit(4, 6),           # freshness waits (consistency=at_least:N) that have to wait
+    "wait": FairUseLimit(4, 12),          # freshness waits that have to wait (fathom_infra REPORTS_THREADS)
 }
 
 

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from urllib3.util.retry import Retry
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
-from fathom_infra.processes import ServiceProcess, gunicorn, python_module, service_env
+from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, python_module, service_env
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
@@ -40,6 +40,8 @@ class BenchSystem:
     settings: Settings | None = None
     owner: Engine | None = None
     app: Engine | None = None
+    reports_threads: int = REPORTS_THREADS
+    """As the stack and the compose file run it; ``freshness_stages --threads=N`` compares others."""
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self, services: bool = True) -> BenchSystem:
@@ -107,7 +109,8 @@ class BenchSystem:
             return (python_module("fathom_projector", "--metrics-port", str(port)),
                     f"http://127.0.0.1:{port}/healthz")
         app = {"api": "fathom_api.wsgi:app", "reports": "fathom_reports.wsgi:app"}[name]
-        return gunicorn(app, port, workers=WEB_WORKERS), f"http://127.0.0.1:{port}/readyz"
+        threads = self.reports_threads if name == "reports" else 4
+        return gunicorn(app, port, workers=WEB_WORKERS, threads=threads), f"http://127.0.0.1:{port}/readyz"
 
     # --- access -------------------------------------------------------------------------
     @property

@@ -44,6 +44,8 @@ class Latencies:
     response_bytes: int = 0
     first_read_seconds: float = 0.0
     """The first warm-up read, where one is timed: rendered, since the service kept nothing for it yet."""
+    failure_statuses: dict[int, int] = field(default_factory=dict)
+    """How many failures answered each status (where the measure records them)."""
 
 
 class Batches:
@@ -131,12 +133,13 @@ class Freshness:
 
 
 def write_to_visible(system: BenchSystem, roster: Roster, rate: float, seconds: float, batch_size: int,
-                     progress: bool = True) -> Freshness:
+                     progress: bool = True, moments: list[tuple[int, float, float]] | None = None) -> Freshness:
     """Writes at a steady ``rate``; after each answer, read the class with ``consistency=at_least:N``.
 
     The sample is the time from the write's answer until that read returns 200: waiting for the
     relay and projector plus serving the read. A 503 (not visible within the server's
-    consistency timeout) counts as a failure.
+    consistency timeout) counts as a failure. ``moments``, if given, receives ``(N, answered, shown)`` per
+    visible write in ``time.time()`` (the clock of :mod:`fathom_shared.stage_trace`).
     """
     class_id = next(iter(roster.classes))
     batches = Batches(roster, class_id, batch_size, seed=7)
@@ -160,18 +163,22 @@ def write_to_visible(system: BenchSystem, roster: Roster, rate: float, seconds: 
             items = batches.next()
         t0 = time.perf_counter()
         answer = post_judgements(api, system.api_url, items)
-        answered = time.perf_counter()
+        answered, answered_at = time.perf_counter(), time.time()
         response = reports.get(f"{system.reports_url}/v1/classes/{class_id}/analysis",
                                params={"consistency": f"at_least:{answer['last_sequence']}"}, timeout=60)
-        shown = time.perf_counter()
+        shown, shown_at = time.perf_counter(), time.time()
         # orjson: the check runs beside the measured requests on the same two cores, so it should cost little.
         ok = response.status_code == 200 and orjson.loads(response.content)["sequence"] >= answer["last_sequence"]
         with lock:
             writes.seconds.append(answered - t0)
             if ok:
                 visible.seconds.append(shown - answered)
+                if moments is not None:
+                    moments.append((answer["last_sequence"], answered_at, shown_at))
             else:
                 visible.failures += 1
+                visible.failure_statuses[response.status_code] = visible.failure_statuses.get(
+                    response.status_code, 0) + 1
 
     total = int(rate * seconds)
     started = time.perf_counter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from fathom_reports import create_app as create_reports
 from fathom_reports.audit.verifications import VerificationRunner
@@ -228,3 +228,22 @@ def test_another_trusts_job_is_invisible(workers, story, settings, make_trust):
 def test_verification_jobs_are_for_auditors_only(workers, story, settings):
     teacher = bearer(token_for(settings, story.trust, ["teacher"], sub="t", classes=["4A"]))
     assert workers[0].test_client().post("/v1/audit/verifications", headers=teacher).status_code == 403
+
+
+def test_lease_bookkeeping_commits_without_waiting_for_the_wal_flush(workers, story, app_engine):
+    """A freshness wait takes and gives back a lease: neither commit waits for the disk in front of the read."""
+    settings_at_commit: list[str] = []
+
+    def before_commit(connection) -> None:
+        settings_at_commit.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    limits = workers[0].extensions[FAIR_USE_EXTENSION]
+    event.listen(app_engine, "commit", before_commit)
+    try:
+        with limits.hold(principal(story.trust, "aud-1"), "wait", hold_s=30):
+            pass
+    finally:
+        event.remove(app_engine, "commit", before_commit)
+    assert settings_at_commit == ["off", "off"]
+    with app_engine.connect() as connection:  # SET LOCAL: the pooled connection is back to the default
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

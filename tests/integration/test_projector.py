@@ -193,6 +193,9 @@ def test_every_event_type_becomes_exact_rows(app_engine, trust, projector_settin
         wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200, 10,
                    what="readyz")
         assert metric(port, "fathom_projector_events_applied_total") == len(stored)
+        # The lag from recording to applying, per applying batch: what an operator watches for freshness.
+        assert metric(port, "fathom_projector_applied_lag_seconds_count") >= 1
+        assert metric(port, "fathom_projector_applied_lag_seconds_sum") > 0
 
     assert rows(app_engine, trust, "SELECT school_id, name FROM rm_schools") == [("s1", "Oak Primary")]
     assert rows(app_engine, trust, "SELECT class_id, school_id, name, year_group, academic_year FROM rm_classes") \

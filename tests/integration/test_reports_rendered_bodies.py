@@ -7,6 +7,7 @@ trust's reader with the very same ids and arguments, or a role that may not read
 
 from __future__ import annotations
 
+import gc
 import gzip
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -287,8 +288,8 @@ class ObservedBodies(RenderedBodies):
         super().__init__(max_bytes)
         self.followed = threading.Event()
 
-    def get_or_claim(self, key):
-        found = super().get_or_claim(key)
+    def get_or_claim(self, key, turn=None):
+        found = super().get_or_claim(key, turn)
         if isinstance(found, Render) and not found.leader:
             self.followed.set()
         return found
@@ -338,3 +339,84 @@ def test_a_reader_whose_shared_render_failed_renders_it_itself(settings, app_eng
 
     assert sorted(a.status_code for a in answers) == [200, 503]
     assert len(renders) == 2
+
+
+# --- renders of one live view take turns under a stream of writes ---------------------------------
+
+class QueuedBodies(RenderedBodies):
+    """Counts the requests told to wait for an earlier render of their view, and lets the test wait for them."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.changed = threading.Condition()
+
+    def get_or_claim(self, key, turn=None):
+        found = super().get_or_claim(key, turn)
+        with self.changed:
+            self.changed.notify_all()
+        return found
+
+    def wait_queued(self, count: int) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.queued >= count, 10)
+
+
+def test_reads_after_writes_wait_for_the_views_render_and_share_the_next(settings, app_engine, trust, class_4a,
+                                                                          monkeypatch):
+    """Two saves land while a render of the class is in progress; the reads that wait for them are answered by
+    one render after it (new enough for both), not one each beside it."""
+    app = create_app(settings, app_engine)
+    bodies = app.extensions[BODIES_EXTENSION] = QueuedBodies(settings.read_cache_bytes)
+    renders: list[int] = []
+    rendering, release = threading.Event(), threading.Event()
+    render = class_analysis_http.analyse_class
+
+    def held(snapshot, **filters):
+        renders.append(snapshot.sequence)
+        if len(renders) == 1:
+            rendering.set()
+            assert release.wait(10), "the test never released the first render"
+        return render(snapshot, **filters)
+
+    monkeypatch.setattr(class_analysis_http, "analyse_class", held)
+    leader = headers(settings, trust, "trust_leader")
+
+    def read(at_least: int | None):
+        query = {} if at_least is None else {"consistency": f"at_least:{at_least}"}
+        return app.test_client().get(PATH, headers=leader, query_string=query)
+
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(read, None)
+        assert rendering.wait(10)
+        apply_judgement(app_engine, trust, "p1", "ma0", 1, last_applied=41)
+        second = pool.submit(read, 41)
+        assert bodies.wait_queued(1)
+        apply_judgement(app_engine, trust, "p1", "ma1", 1, last_applied=42)
+        third = pool.submit(read, 42)
+        assert bodies.wait_queued(2)
+        release.set()
+        answers = [first.result(), second.result(), third.result()]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.get_json()["sequence"] for a in answers] == [40, 42, 42]
+    assert answers[1].get_data() == answers[2].get_data()
+    assert answers[1].headers["ETag"] == answers[2].headers["ETag"] != answers[0].headers["ETag"]
+    assert renders == [40, 42]
+
+
+def test_a_view_renders_with_the_cyclic_collector_paused_and_switched_back_on(client, settings, trust, class_4a,
+                                                                             monkeypatch):
+    """A Class Analysis builds tens of thousands of acyclic objects; collections walking them were about a third
+    of a read's CPU (see fathom_shared.gc_pause)."""
+    collector_during: list[bool] = []
+    render = class_analysis_http.analyse_class
+
+    def observed(snapshot, **filters):
+        collector_during.append(gc.isenabled())
+        return render(snapshot, **filters)
+
+    monkeypatch.setattr(class_analysis_http, "analyse_class", observed)
+    assert gc.isenabled()
+    assert client.get(PATH, headers=headers(settings, trust, "trust_leader")).status_code == 200
+    assert collector_during == [False]
+    assert gc.isenabled()

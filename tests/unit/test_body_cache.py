@@ -14,6 +14,7 @@ from fathom_reports.body_cache import (
     Render,
     RenderedBodies,
     RenderedBody,
+    Turn,
     none_match,
 )
 
@@ -199,3 +200,46 @@ def test_with_nothing_kept_the_leader_still_hands_its_body_to_the_followers():
     assert isinstance(leader, Render) and isinstance(follower, Render)
     bodies.finish(leader, body_of(10))
     assert follower.wait(0) == body_of(10) and len(bodies) == 0
+
+
+# --- renders of one live view take turns ---------------------------------------------------------
+
+VIEW = ("t1", "class_analysis", (("class_id", "4a"),), ("names",))
+
+
+def turn(arrived: float, opened: float, position: int, at_least: int = 0) -> Turn:
+    return Turn(VIEW, arrived, opened, position, at_least)
+
+
+def test_a_render_of_the_view_opened_after_the_request_arrived_is_shared():
+    bodies = RenderedBodies(10_000)
+    leader = bodies.get_or_claim(key(version=(41, 41, "names")), turn(arrived=1.0, opened=2.0, position=41))
+    later = bodies.get_or_claim(key(version=(42, 42, "names")), turn(arrived=1.5, opened=3.0, position=42,
+                                                                         at_least=41))
+    assert isinstance(leader, Render) and leader.leader
+    assert isinstance(later, Render) and not later.leader and not later.queued
+    assert later.key == leader.key  # answered with the shared render's version (and ETag)
+    bodies.finish(leader, body_of(10))
+    assert later.wait(0) == body_of(10)
+
+
+@pytest.mark.parametrize(("arrived", "at_least"), [(2.5, 0), (1.5, 42)],
+                         ids=["render opened before the request arrived", "render older than the request needs"])
+def test_a_render_too_early_for_the_request_is_waited_for_then_asked_again(arrived, at_least):
+    bodies = RenderedBodies(10_000)
+    leader = bodies.get_or_claim(key(version=(41, 41, "names")), turn(arrived=1.0, opened=2.0, position=41))
+    waiting = bodies.get_or_claim(key(version=(42, 42, "names")), turn(arrived, opened=3.0, position=42,
+                                                                           at_least=at_least))
+    assert isinstance(waiting, Render) and waiting.queued and bodies.queued == 1
+    bodies.finish(leader, body_of(10))
+    again = bodies.get_or_claim(key(version=(42, 42, "names")), turn(arrived, opened=4.0, position=42,
+                                                                         at_least=at_least))
+    assert isinstance(again, Render) and again.leader  # the view's render ended: the next one is its own
+
+
+def test_another_view_or_a_read_without_a_turn_renders_beside_it():
+    bodies = RenderedBodies(10_000)
+    bodies.get_or_claim(key(version=(41, 41, "names")), turn(arrived=1.0, opened=2.0, position=41))
+    other_view = Turn(("t1", "class_analysis", (("class_id", "4b"),), ("names",)), 2.5, 3.0, 42)
+    assert bodies.get_or_claim(key(version=(42, 42, "names"), class_id="4b"), other_view).leader
+    assert bodies.get_or_claim(key(version=(43, 43, "names"))).leader

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fathom_api.command_table_fold import apply as apply_to_command_tables
 from fathom_api.refusals import Conflict
+from fathom_shared import stage_trace
 from fathom_shared.auth import Principal
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events
@@ -114,6 +115,8 @@ def execute(engine: Engine, context: CommandContext, decide: Decide, status: int
                 return replay
             raise RuntimeError("an idempotency key conflicted but its record cannot be read")
         uow.commit_last()
+    if stored:
+        stage_trace.mark("api_committed", caller.trust_id, stored[-1].sequence)
     return body, status
 
 

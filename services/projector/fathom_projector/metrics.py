@@ -29,6 +29,12 @@ class ProjectorMetrics:
         self.batch_seconds = Histogram(
             "fathom_projector_batch_seconds", "Time to apply and commit one poll batch",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry)
+        self.applied_lag_seconds = Histogram(
+            "fathom_projector_applied_lag_seconds", "From a trust's newest event of a batch being recorded (the "
+            "API's commit) to the projector committing it: relay, broker and projector together, the part of a "
+            "write's time to visible before the reports service", buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                                              2.5, 5, 10, 30),
+            registry=self.registry)
         self.last_batch_events = Gauge(
             "fathom_projector_last_batch_events", "Messages in the last poll batch", registry=self.registry)
         self.paused = Gauge(

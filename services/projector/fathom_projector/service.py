@@ -23,6 +23,7 @@ from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
 from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
+from fathom_shared import stage_trace
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.event_store import StoredEvent
@@ -211,8 +212,15 @@ def consume(
         started = time.perf_counter()
         messages = sum(len(batch) for batch in records.values())
         with gc_paused():  # a batch's messages, events and rows form no cycles (see fathom_shared.gc_pause)
-            results = [apply_trust_batch(engine, trust_id, events)
-                       for trust_id, events in events_by_trust(records, metrics).items()]
+            by_trust = events_by_trust(records, metrics)
+            for trust_id, events in by_trust.items():
+                stage_trace.mark("projector_received", trust_id, events[-1].sequence)
+            results = [apply_trust_batch(engine, trust_id, events) for trust_id, events in by_trust.items()]
+        committed = time.time()
+        for result, events in zip(results, by_trust.values(), strict=True):
+            stage_trace.mark("projector_committed", result.trust_id, result.last_applied, committed)
+            if result.applied:
+                metrics.applied_lag_seconds.observe(max(0.0, committed - events[-1].recorded_at.timestamp()))
         commit_offsets(consumer, records)
         for result in results:
             metrics.record(result)

@@ -17,6 +17,7 @@ import threading
 
 from sqlalchemy import Engine, text
 
+from fathom_shared import stage_trace
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import message_of, replay_events
@@ -59,14 +60,17 @@ class Relay:
                 events = replay_events(conn, after=position, limit=PAGE)  # messages carry no hash links
                 if not events:
                     return total
+                stage_trace.mark("relay_read", trust_id, events[-1].sequence)
                 key = encode_key(trust_id)
                 self.publisher.publish(self.settings.events_topic,
                                        [(key, message_of(e)) for e in events])
+                stage_trace.mark("relay_acked", trust_id, events[-1].sequence)
                 conn.execute(text("UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t"),
                              {"s": events[-1].sequence, "t": trust_id})
                 # Delivered at commit, after the broker acknowledged: the projector wakes and fetches now.
                 conn.execute(text("SELECT pg_notify(:channel, :t)"), {"channel": EVENTS_PUBLISHED, "t": trust_id})
                 uow.commit()
+                stage_trace.mark("relay_committed", trust_id, events[-1].sequence)
                 total += len(events)
 
     # --- the loop ------------------------------------------------------------------

@@ -12,6 +12,15 @@ When several requests want a body no one keeps yet — the readers a projector b
 having waited for its own write — one of them renders it and the others wait for that (:class:`Render`):
 a body is rendered once per key and process however many ask at the same moment.
 
+Under a steady stream of writes (a class saving twenty times a second, each save followed by a read that
+waits for it) every read sees another position, so keys rarely repeat, and renders of one view piled up in a
+worker, sharing its interpreter and making each other slower. So a read of the live view also says which
+view it is (its :class:`Turn`), and renders of one view take turns: a request that finds a render of its view
+in progress shares it when that render's snapshot was opened after the request arrived and has the position
+it needs — an answer showing a state the read models passed through while the request was open, as if it had
+been answered a moment later — and otherwise waits for it to end and tries again, when the next render (one
+for all who waited) is sure to be new enough.
+
 Nothing here touches Flask or the database: access is decided before a key is ever built, and a key
 holds the trust, so one trust's body can never answer another's request.
 """
@@ -99,15 +108,34 @@ class RenderOutcome:
     body: RenderedBody | None = None
 
 
-class Render:
-    """A render in progress: ``leader`` renders and calls :meth:`RenderedBodies.finish`; others :meth:`wait`."""
+@dataclass(frozen=True)
+class Turn:
+    """A read of a live view, for sharing a render of the same view at another position (see the module)."""
 
-    def __init__(self, key: BodyKey, leader: bool, outcome: RenderOutcome | None = None) -> None:
-        self.key, self.leader = key, leader
+    view: tuple[Any, ...]
+    """Everything that decides the body but the read model's version: trust, view, arguments, fingerprint."""
+    arrived: float
+    """``time.monotonic()`` when the request arrived."""
+    opened: float
+    """``time.monotonic()`` just before this request's snapshot was opened (so at or before its moment)."""
+    position: int
+    """The position this request's snapshot shows."""
+    at_least: int = 0
+    """The position the request asked for (``consistency=at_least:N``; 0 when it asked for none)."""
+
+
+class Render:
+    """A render in progress: ``leader`` renders and calls :meth:`RenderedBodies.finish`; others :meth:`wait`.
+
+    A ``queued`` follower waits only for the render to end, then asks again (its snapshot was too early)."""
+
+    def __init__(self, key: BodyKey, leader: bool, outcome: RenderOutcome | None = None,
+                 queued: bool = False) -> None:
+        self.key, self.leader, self.queued = key, leader, queued
         self._outcome = outcome if outcome is not None else RenderOutcome()
 
-    def follower(self) -> Render:
-        return Render(self.key, False, self._outcome)
+    def follower(self, queued: bool = False) -> Render:
+        return Render(self.key, False, self._outcome, queued)
 
     def wait(self, timeout_s: float = RENDER_WAIT_S) -> RenderedBody | None:
         """The leader's body; None when it rendered none (it failed, or found nothing) or took too long."""
@@ -132,7 +160,9 @@ class RenderedBodies:
         self._bytes = 0
         self._lock = threading.Lock()
         self._rendering: dict[BodyKey, Render] = {}
-        self.hits = self.misses = self.evictions = self.joined = 0
+        self._view_renders: dict[tuple[Any, ...], tuple[Render, Turn]] = {}
+        """Per view (:attr:`Turn.view`): its render in progress, with the turn of the request leading it."""
+        self.hits = self.misses = self.evictions = self.joined = self.queued = 0
 
     def get(self, key: BodyKey) -> RenderedBody | None:
         with self._lock:
@@ -144,8 +174,10 @@ class RenderedBodies:
             self.hits += 1
             return body
 
-    def get_or_claim(self, key: BodyKey) -> RenderedBody | Render:
-        """The kept body; else a :class:`Render` — the leader's if no one renders ``key`` now, else a follower's."""
+    def get_or_claim(self, key: BodyKey, turn: Turn | None = None) -> RenderedBody | Render:
+        """The kept body; else a :class:`Render` — a follower's if ``key`` is being rendered, or (given the
+        request's ``turn``) if its view is, by a render new enough for it, a queued follower's if its view is
+        by an older one; else the leader's."""
         with self._lock:
             body = self._entries.get(key)
             if body is not None:
@@ -154,11 +186,21 @@ class RenderedBodies:
                 return body
             self.misses += 1
             render = self._rendering.get(key)
-            if render is None:
-                render = self._rendering[key] = Render(key, leader=True)
-                return render
-            self.joined += 1
-            return render.follower()
+            if render is not None:
+                self.joined += 1
+                return render.follower()
+            current = None if turn is None else self._view_renders.get(turn.view)
+            if current is not None:
+                other, led = current
+                if led.opened >= turn.arrived and led.position >= turn.at_least:
+                    self.joined += 1
+                    return other.follower()
+                self.queued += 1
+                return other.follower(queued=True)
+            render = self._rendering[key] = Render(key, leader=True)
+            if turn is not None:
+                self._view_renders[turn.view] = (render, turn)
+            return render
 
     def finish(self, render: Render, body: RenderedBody | None) -> None:
         """The leader's end: keep ``body`` (when there is one) and hand it to the waiting followers."""
@@ -167,6 +209,9 @@ class RenderedBodies:
         with self._lock:
             if self._rendering.get(render.key) is render:
                 del self._rendering[render.key]
+            for view, (other, _) in list(self._view_renders.items()):
+                if other is render:
+                    del self._view_renders[view]
         render._finish(body)
 
     def put(self, key: BodyKey, body: RenderedBody) -> None:

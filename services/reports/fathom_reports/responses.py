@@ -4,6 +4,7 @@ kept and revalidated (``ETag`` / ``304``)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,12 +14,14 @@ from apispec import BasePlugin
 from flask import Response, current_app, g, request
 
 import fathom_shared
-from fathom_reports.body_cache import BodyKey, Render, RenderedBodies, RenderedBody, none_match
+from fathom_reports.body_cache import BodyKey, Render, RenderedBodies, RenderedBody, Turn, none_match
 from fathom_reports.csv_export import Table, render
 from fathom_reports.fair_use import fair_use
 from fathom_reports.loading.freshness import ReadModelBehind, SequenceNotWritten
 from fathom_reports.loading.store import ReadModelStore, read_version
 from fathom_reports.schemas.as_of import AsOf
+from fathom_shared import stage_trace
+from fathom_shared.gc_pause import gc_paused
 from fathom_shared.web.problems import Problem
 
 T = TypeVar("T")
@@ -85,11 +88,14 @@ def read_view(trust_id: str, consistency: int | None, as_of: AsOf | None, loader
 def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> None:
     """Answer at once when the read model is there, refuse at once when no write has that sequence yet;
     otherwise wait, holding one of the caller's ``wait`` leases (:mod:`fathom_reports.fair_use`)."""
+    stage_trace.mark("reports_asked", trust_id, at_least)
     try:
         if not store.behind(trust_id, at_least):
+            stage_trace.mark("reports_ready", trust_id, at_least)
             return
         with fair_use().hold(g.principal, "wait", store.consistency_timeout_s + 30):
             store.wait_until_applied(trust_id, at_least)
+        stage_trace.mark("reports_ready", trust_id, at_least)
     except SequenceNotWritten as unwritten:
         raise Problem(
             422, "Invalid request",
@@ -149,24 +155,34 @@ def cached_view(trust_id: str, consistency: int | None, view: str, arguments: Ma
     answered ``304`` without loading; a kept body is answered as kept; a body another request is rendering is
     waited for (outside the snapshot); otherwise ``load`` (None: 404 for ``missing``), render, keep.
     """
-    response = _serve_view(trust_id, consistency, view, arguments, check, load, render_view, missing, as_of,
-                           join=True)
-    if response is None:  # the render this request waited for gave nothing: do its own
+    arrived = time.monotonic()
+    for _ in range(JOIN_ATTEMPTS):
         response = _serve_view(trust_id, consistency, view, arguments, check, load, render_view, missing, as_of,
-                               join=False)
+                               join=True, arrived=arrived)
+        if response is not None:
+            return response
+    # The renders this request waited for gave nothing (they failed) or never one new enough: do its own.
+    response = _serve_view(trust_id, consistency, view, arguments, check, load, render_view, missing, as_of,
+                           join=False, arrived=arrived)
     assert response is not None
     return response
 
 
+JOIN_ATTEMPTS = 3
+"""How often a read tries to share another's render (one in progress, or the next after it) before doing its own."""
+
+
 def _serve_view(trust_id: str, consistency: int | None, view: str, arguments: Mapping[str, Any],
                 check: Callable[[Any], tuple[Any, ...]], load: Callable[[Any], T | None],
-                render_view: Callable[[T], Any], missing: str, as_of: AsOf | None, join: bool) -> Response | None:
+                render_view: Callable[[T], Any], missing: str, as_of: AsOf | None, join: bool, arrived: float,
+                ) -> Response | None:
     store = read_store(consistency if as_of is None else None, trust_id)
     bodies: RenderedBodies = current_app.extensions[BODIES_EXTENSION]
     condition = request.headers.get("If-None-Match")
     render: Render | None = None
     body: RenderedBody | None = None
     try:
+        opened = time.monotonic()
         with store.now(trust_id) if as_of is None else store.past(trust_id, as_of) as models:
             fingerprint = check(models)
             version = read_version(models) if as_of is None else models.version()
@@ -174,20 +190,26 @@ def _serve_view(trust_id: str, consistency: int | None, view: str, arguments: Ma
             etags = (key.etag(), gzip_etag(key.etag()))
             if condition is not None and condition.strip() != "*" and none_match(condition, etags):
                 return _not_modified(condition, etags)
-            found = bodies.get_or_claim(key) if join else bodies.get(key)
+            # Live views take turns to render (see fathom_reports.body_cache); a past view is one moment anyway.
+            turn = None if as_of is not None else Turn((trust_id, view, key.arguments, tuple(fingerprint)),
+                                                       arrived, opened, version[0], consistency or 0)
+            found = bodies.get_or_claim(key, turn) if join else bodies.get(key)
             if isinstance(found, Render):
                 render = found
             else:
                 body = found
-            snapshot = load(models) if body is None and (render is None or render.leader) else None
+            with gc_paused():  # a view's rows and body form no cycles: collections would walk them for nothing
+                snapshot = load(models) if body is None and (render is None or render.leader) else None
         if render is not None and not render.leader:
             body = render.wait()
-            if body is None:
-                return None
+            if body is None or render.queued:
+                return None  # ask again: the render it waited for failed, or was for an earlier moment
+            etags = (render.key.etag(), gzip_etag(render.key.etag()))  # the shared render's version
         elif body is None:
             if snapshot is None:
                 raise not_found(missing)
-            body = RenderedBody.of(encode_json(render_view(snapshot)))
+            with gc_paused():
+                body = RenderedBody.of(encode_json(render_view(snapshot)))
             if render is None:
                 bodies.put(key, body)
     finally:

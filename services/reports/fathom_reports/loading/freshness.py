@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from fathom_shared import stage_trace
 from fathom_shared.notifications import PROJECTED, ChannelListener, conninfo_for
 
 
@@ -74,6 +75,7 @@ class ProjectionListener(ChannelListener):
         if parsed is None:
             return
         trust_id, sequence = parsed
+        stage_trace.mark("reports_notified", trust_id, sequence)
         with self._condition:
             if sequence > self._notified.get(trust_id, 0):
                 self._notified[trust_id] = sequence
