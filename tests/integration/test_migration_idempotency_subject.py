@@ -19,13 +19,21 @@ from fathom_shared.trusts import create_trust
 
 
 def upgrade(url: str, revision: str) -> None:
+    _migrate(url, revision, command.upgrade)
+
+
+def downgrade(url: str, revision: str) -> None:
+    _migrate(url, revision, command.downgrade)
+
+
+def _migrate(url: str, revision: str, step) -> None:
     engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.begin() as connection:
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            step(config, revision)
     finally:
         engine.dispose()
 

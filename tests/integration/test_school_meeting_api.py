@@ -20,6 +20,7 @@ from fathom_projector.trust_batch import catch_up_trust
 from fathom_reports import create_app as create_reports
 from fathom_shared.assessment_calendar import academic_year_of, school_today
 from fathom_shared.db import TenantUnitOfWork
+from tests.integration.test_summative_figures_api import counts, figures
 from tests.support import bearer, poster, token_for
 
 YEAR = "2026-27"
@@ -82,13 +83,6 @@ def read(reports, settings, trust, path=MEETING, role="school_leader", schools=(
     return reports.get(path, headers=headers, query_string=query)
 
 
-def counts(tally: dict) -> dict[str, int]:
-    return {c["code"]: c["count"] for c in tally["counts"]}
-
-
-def figures(tally: dict) -> tuple:
-    return (tally["assessed"], tally["at_or_above_expected"], tally["percent_at_or_above_expected"],
-            tally["small_group"])
 
 
 def ids(decisions: list[dict]) -> list[str]:

@@ -17,20 +17,16 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from fathom_projector.shadow import SCHEMA as SHADOW_SCHEMA
 from fathom_projector.shadow import ensure_shadow
 from fathom_reports.audit.verifications import VerificationRunner, load_verification, request_verification
-from fathom_shared.config import sqlalchemy_url
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events
-from fathom_shared.migrate import MIGRATIONS
 from fathom_shared.trusts import create_trust
-from tests.integration.test_migration_idempotency_subject import database_at, upgrade
+from tests.integration.test_migration_idempotency_subject import database_at, downgrade, upgrade
 
 REFERENCE_TABLES = {
     ("public", "trusts"): "the directory of trusts (id, name, status): every service lists it across trusts, "
@@ -160,18 +156,6 @@ def test_the_check_names_each_kind_of_offence(owner_connection):
         "WHERE (code <> ''::text)",
         "public.shard_policy_only: a row-level security policy but no trust_id column",
     ]
-
-
-def downgrade(url: str, revision: str) -> None:
-    engine = create_engine(sqlalchemy_url(url))
-    try:
-        with engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-    finally:
-        engine.dispose()
 
 
 def append_with_id(engine: Engine, trust: str, event_id: uuid.UUID) -> None:
