@@ -71,6 +71,14 @@ class SmallTrust:
         return self
 
 
+def summative_grid(class_id: str, academic_year: str, point_id: str, *entries: tuple[str, str],
+                   subject: str = "maths") -> tuple[str, dict[str, Any]]:
+    """``(path, body)`` of a summative grid save (``post(*summative_grid(...))``): ``entries`` are (pupil, code)."""
+    return (f"/v1/classes/{class_id}/summative",
+            {"academic_year": academic_year, "point_id": point_id, "subject": subject,
+             "entries": [{"pupil_id": pupil, "code": code} for pupil, code in entries]})
+
+
 def events_of(engine: Engine, trust: str, *event_types: str) -> list[StoredEvent]:
     """The trust's events in order, only of ``event_types`` when given."""
     with TenantUnitOfWork(engine, trust) as uow:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork
-from tests.support import bearer, poster, token_for
+from tests.support import bearer, poster, summative_grid, token_for
 
 YEAR, LAST_YEAR = "2026-27", "2025-26"
 
@@ -20,21 +20,15 @@ def reports(settings, app_engine):
     return create_reports(settings, app_engine).test_client()
 
 
-def grid(point_id: str, *entries, year: str = YEAR, klass: str = "4A") -> tuple[str, dict]:
-    return (f"/v1/classes/{klass}/summative",
-            {"academic_year": year, "point_id": point_id, "subject": "maths",
-             "entries": [{"pupil_id": pupil, "code": code} for pupil, code in entries]})
-
-
 @pytest.fixture
 def recorded(client, leader, small, app_engine, trust):
     """Maths codes in 4A (and 4B) at summer-2 last year, autumn-1 and autumn-2; a test score out of line."""
     post = poster(client, leader)
-    post(*grid("summer-2", ("p1", "GDS"), ("p2", "WTS"), year=LAST_YEAR))
-    post(*grid("autumn-1", ("p1", "EXS"), ("p2", "WTS"), ("p3", "EXS")))
-    post(*grid("autumn-2", ("p1", "WTS"), ("p2", "WTS"), ("p3", "EXS")))
-    post(*grid("autumn-1", ("p7", "GDS"), klass="4B"))
-    post(*grid("autumn-2", ("p7", "EXS"), klass="4B"))
+    post(*summative_grid("4A", LAST_YEAR, "summer-2", ("p1", "GDS"), ("p2", "WTS")))
+    post(*summative_grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "WTS"), ("p3", "EXS")))
+    post(*summative_grid("4A", YEAR, "autumn-2", ("p1", "WTS"), ("p2", "WTS"), ("p3", "EXS")))
+    post(*summative_grid("4B", YEAR, "autumn-1", ("p7", "GDS")))
+    post(*summative_grid("4B", YEAR, "autumn-2", ("p7", "EXS")))
     post("/v1/standardised-scores", {"scores": [
         {"pupil_id": "p3", "test": "NFER Maths Autumn", "subject": "maths", "score": 130, "taken_on": "2026-11-20"}]})
     post("/v1/judgements", {"judgements": [

@@ -21,7 +21,7 @@ from fathom_reports import create_app as create_reports
 from fathom_shared.assessment_calendar import academic_year_of, school_today
 from fathom_shared.db import TenantUnitOfWork
 from tests.integration.test_summative_figures_api import counts, figures
-from tests.support import bearer, poster, token_for
+from tests.support import bearer, poster, summative_grid, token_for
 
 YEAR = "2026-27"
 MEETING = "/v1/schools/sch-1/meeting"
@@ -38,12 +38,6 @@ def reports(settings, app_engine):
     return create_reports(settings, app_engine).test_client()
 
 
-def grid(klass: str, point_id: str, *entries) -> tuple[str, dict]:
-    return (f"/v1/classes/{klass}/summative",
-            {"academic_year": YEAR, "point_id": point_id, "subject": "maths",
-             "entries": [{"pupil_id": pupil, "code": code} for pupil, code in entries]})
-
-
 def decision(decision_id: str, **changes: Any) -> dict[str, Any]:
     return {"id": decision_id, "kind": "teaching_change", "text": f"Decision {decision_id}", "owner": "ms-reid",
             "pupil_ids": [], **FUTURE, **changes}
@@ -56,11 +50,11 @@ def recorded(client, leader, small, app_engine, trust):
     post("/v1/classes", {"id": "4E", "school_id": "sch-2", "name": "4E", "year_group": 4, "academic_year": YEAR})
     post("/v1/pupils", {"id": "e1", "school_id": "sch-2", "class_id": "4E"})
     post("/v1/classes/4A/staff", {"staff_sub": "ms-reid"})
-    post(*grid("4A", "autumn-1", ("p1", "EXS"), ("p2", "EXS"), ("p3", "WTS"), ("p4", "GDS")))
-    post(*grid("4B", "autumn-1", ("p7", "WTS")))
-    post(*grid("4A", "autumn-2", ("p1", "GDS"), ("p2", "WTS"), ("p3", "WTS"), ("p5", "EXS")))
-    post(*grid("4B", "autumn-2", ("p7", "EXS"), ("p8", "EXS")))
-    post(*grid("4E", "autumn-2", ("e1", "EXS")))
+    post(*summative_grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "EXS"), ("p3", "WTS"), ("p4", "GDS")))
+    post(*summative_grid("4B", YEAR, "autumn-1", ("p7", "WTS")))
+    post(*summative_grid("4A", YEAR, "autumn-2", ("p1", "GDS"), ("p2", "WTS"), ("p3", "WTS"), ("p5", "EXS")))
+    post(*summative_grid("4B", YEAR, "autumn-2", ("p7", "EXS"), ("p8", "EXS")))
+    post(*summative_grid("4E", YEAR, "autumn-2", ("e1", "EXS")))
     meeting = "/v1/{}/{}/meetings/{}/{}/decisions".format
     post(meeting("classes", "4A", YEAR, "autumn-1"), decision("a-overdue", **PAST))
     post(meeting("classes", "4A", YEAR, "autumn-1"), decision(

@@ -18,7 +18,7 @@ from fathom_api.validation import school_today
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_reports import create_app as create_reports
 from fathom_shared.db import TenantUnitOfWork
-from tests.support import bearer, poster, token_for
+from tests.support import bearer, poster, summative_grid, token_for
 
 YEAR, LAST_YEAR = "2026-27", "2025-26"
 TODAY = school_today().isoformat()
@@ -28,12 +28,6 @@ THIS_POINT = {"academic_year": YEAR, "point_id": "autumn-1", "subject": "maths"}
 @pytest.fixture(scope="module")
 def reports(settings, app_engine):
     return create_reports(settings, app_engine).test_client()
-
-
-def grid(klass: str, year: str, point_id: str, *entries) -> tuple[str, dict]:
-    return (f"/v1/classes/{klass}/summative",
-            {"academic_year": year, "point_id": point_id, "subject": "maths",
-             "entries": [{"pupil_id": pupil, "code": code} for pupil, code in entries]})
 
 
 @pytest.fixture
@@ -49,14 +43,14 @@ def recorded(client, leader, small, app_engine, trust):
                                           ("e3", "sch-2", "3E", False)):
         post("/v1/pupils", {"id": pupil, "school_id": school, "class_id": klass,
                             "groups": {"pupil_premium": premium}})
-    post(*grid("3O", LAST_YEAR, "summer-2", ("p9", "GDS"), ("p10", "WTS")))
-    post(*grid("3E", LAST_YEAR, "summer-2", ("e1", "EXS"), ("e2", "WTS"), ("e3", "EXS")))
+    post(*summative_grid("3O", LAST_YEAR, "summer-2", ("p9", "GDS"), ("p10", "WTS")))
+    post(*summative_grid("3E", LAST_YEAR, "summer-2", ("e1", "EXS"), ("e2", "WTS"), ("e3", "EXS")))
     for pupil, klass in (("p9", "4A"), ("p10", "4B"), ("e1", "4E"), ("e2", "4E")):
         post(f"/v1/pupils/{pupil}/move", {"class_id": klass, "moved_on": TODAY})
     post("/v1/pupils/e3/leaving", {"left_on": TODAY})
-    post(*grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "WTS"), ("p3", "GDS"), ("p9", "EXS")))
-    post(*grid("4B", YEAR, "autumn-1", ("p7", "WTS")))
-    post(*grid("4E", YEAR, "autumn-1", ("e1", "EXS"), ("e2", "WTS")))
+    post(*summative_grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "WTS"), ("p3", "GDS"), ("p9", "EXS")))
+    post(*summative_grid("4B", YEAR, "autumn-1", ("p7", "WTS")))
+    post(*summative_grid("4E", YEAR, "autumn-1", ("e1", "EXS"), ("e2", "WTS")))
     catch_up_trust(app_engine, trust)
     return trust
 
