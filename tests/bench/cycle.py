@@ -374,6 +374,7 @@ def measure_meeting(system: BenchSystem, sizes: CycleSizes, report: Report, step
     head = system.head(trust_id)
     system.wait_for(f"{trust_id}: projected", lambda: system.applied(trust_id), head, 900, progress)
     seed_seconds = time.perf_counter() - started
+    system.settle()
     year, point = trust.points[-1]
     subject = SUBJECTS[0]
     reader = PageReader(system, trust_id)
@@ -440,7 +441,8 @@ def measure_meeting(system: BenchSystem, sizes: CycleSizes, report: Report, step
         f"started, every pupil judged on every objective ({trust.counts['judgements']:,} judgements, batches of "
         f"{JUDGEMENT_BATCH}), a standardised score per subject ({trust.counts['scores']:,}), a summative code per "
         f"subject ({trust.counts['summative']:,}, `{PRESET}`) and two meeting decisions "
-        f"({trust.counts['decisions']}); the page measured at {year} {point.point_id} ({subject}, {decisions} "
+        f"({trust.counts['decisions']}), then `VACUUM ANALYZE` (as autovacuum would have run long before a "
+        f"meeting); the page measured at {year} {point.point_id} ({subject}, {decisions} "
         "decisions of its own meeting). A load is what `meeting.js` reads, from the first request's start to the "
         "last answer: all at once (5 threads, a keep-alive session each, as the page starts them when its address "
         "names the point and subject) `GET /v1/classes/{id}/summative`, `falling-behind`, the meeting's decisions, "

@@ -18,18 +18,15 @@ then hands them to the pure rules, :func:`fathom_shared.falling_behind.falling_b
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from fathom_reports.loading.calendar import calendar_reader
-from fathom_reports.loading.class_analysis import parse_bands
+from fathom_reports.loading.teacher_tallies import teacher_tallies
 from fathom_reports.loading.trust_settings import load_trust_settings
-from fathom_reports.views.class_analysis import value_view
 from fathom_reports.views.disagreement import compare
 from fathom_reports.views.pupil_groups import GROUP_FILTERS, group_predicate
-from fathom_reports.views.values import Scale
 from fathom_shared.assessment_calendar import PointsOf, locate, points_before
 from fathom_shared.falling_behind import PupilCodes, custom_groups, falling_behind
 
@@ -41,11 +38,6 @@ _PUPILS = {scope: ("SELECT pupil_id, groups FROM rm_pupils WHERE trust_id = :tru
 _SCORES = ("SELECT DISTINCT ON (pupil_id) pupil_id, score FROM rm_scores WHERE trust_id = :trust "
            "AND subject = :subject AND pupil_id = ANY(:ids) AND taken_on <= :until "
            "ORDER BY pupil_id, taken_on DESC, test DESC")
-_TEACHER = ("SELECT po.pupil_id, o.scale_id, po.value FROM rm_pupil_objective po "
-            "JOIN rm_objectives o ON o.trust_id = po.trust_id AND o.objective_id = po.objective_id "
-            "WHERE po.trust_id = :trust AND po.source = 'teacher' AND o.subject = :subject "
-            "AND po.pupil_id = ANY(:ids)")
-_SCALES = "SELECT scale_id, name, bands FROM rm_scales WHERE trust_id = :trust AND scale_id = ANY(:ids)"
 
 
 def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope_id: str, academic_year: str,
@@ -101,12 +93,5 @@ def _disagreements(connection: Connection, trust_id: str, subject: str, pupil_id
     scores = {r.pupil_id: r.score for r in connection.execute(text(_SCORES), {**params, "until": until})}
     if not scores:
         return {}
-    judgements = connection.execute(text(_TEACHER), params).all()
-    scales = {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(
-        text(_SCALES), {"trust": trust_id, "ids": sorted({j.scale_id for j in judgements})})}
-    tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # pupil → [secure, assessed], as the profile counts
-    for judgement in judgements:
-        tally = tallies[judgement.pupil_id]
-        tally[0] += int(value_view(scales.get(judgement.scale_id), judgement.value)["secure"])
-        tally[1] += 1
-    return {pupil_id: compare(score, *tallies.get(pupil_id, [0, 0]), margin) for pupil_id, score in scores.items()}
+    tallies = teacher_tallies(connection, trust_id, subject, pupil_ids)  # as the profile counts
+    return {pupil_id: compare(score, *tallies.get(pupil_id, (0, 0)), margin) for pupil_id, score in scores.items()}

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import load_pupils, read_position
 from fathom_reports.loading.personal_texts import text_sql
+from fathom_reports.loading.teacher_tallies import teacher_tallies
 from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
 from fathom_shared.assessment_calendar import (
     AssessmentPoint,
@@ -116,13 +117,8 @@ def load_class_summative(connection: Connection, trust_id: str, klass: Any, subj
     found.codes = _codes(connection, params, at)
     if before is not None:
         found.previous = _codes(connection, params, before)
-    found.evidence = {row.pupil_id: Evidence(row.secure, row.judged) for row in connection.execute(text(
-        "SELECT po.pupil_id, count(*) AS judged, count(*) FILTER (WHERE EXISTS (SELECT FROM "
-        "jsonb_array_elements(s.bands) b WHERE (b->>'value')::int = po.value AND (b->>'secure')::boolean)) AS secure "
-        "FROM rm_pupil_objective po JOIN rm_objectives o ON o.trust_id = po.trust_id "
-        "AND o.objective_id = po.objective_id JOIN rm_scales s ON s.trust_id = o.trust_id AND s.scale_id = o.scale_id "
-        "WHERE po.trust_id = :trust AND po.source = 'teacher' AND po.pupil_id = ANY(:ids) "
-        "AND lower(o.subject) = lower(:subject) GROUP BY po.pupil_id"), params)}
+    found.evidence = {pupil_id: Evidence(secure, judged) for pupil_id, (secure, judged)
+                      in teacher_tallies(connection, trust_id, subject, params["ids"]).items()}
     found.taught = int(connection.execute(text(
         "SELECT count(DISTINCT t.objective_id) FROM rm_class_taught t JOIN rm_objectives o "
         "ON o.trust_id = t.trust_id AND o.objective_id = t.objective_id WHERE t.trust_id = :trust "
