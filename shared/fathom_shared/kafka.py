@@ -112,6 +112,19 @@ def decode_value(raw: bytes) -> dict[str, Any]:
     return fast_json.loads(raw)
 
 
+def track_topic(producer: KafkaProducer, topic: str) -> None:
+    """Make ``producer`` keep ``topic`` in its metadata refreshes, however it first learnt the topic's partitions.
+
+    kafka-python adds a topic to the set its metadata requests name only when a send finds no partitions for it.
+    A broker that answers a request for no topics with every topic (the local one does) hands the producer the
+    partitions of a topic created a moment before, so the topic is never added; the next refresh naming the
+    other topics drops it, its partitions' leaders become unknown, and the producer's I/O thread asks for new
+    metadata in a loop that never learns them: a core spent doing nothing (the change publisher, writing to one
+    topic per trust, did this after a burst). Adding the topic ourselves is a no-op when it is already tracked.
+    ``_sender.add_topic`` is the thread-safe hook ``send`` itself uses (kafka-python is pinned exactly)."""
+    producer._sender.add_topic(topic)
+
+
 class BrokerUnavailable(Exception):
     """The broker could not take (or acknowledge) a batch; the caller keeps its position and retries."""
 
@@ -139,6 +152,7 @@ class AcknowledgedPublisher:
                 ensure_topic(self.broker, topic, self.partitions, self.topic_config)
                 self._topics.add(topic)
             producer = self._ensure_producer()
+            track_topic(producer, topic)
             futures = [producer.send(topic, key=key, value=value) for key, value in messages]
             producer.flush(timeout=15)
             for future in futures:
