@@ -16,9 +16,9 @@ from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import load_pupils, read_position
 from fathom_reports.loading.falling_behind import load_falling_behind
 from fathom_reports.loading.summative import (
+    grid_place,
     load_class,
     load_scale,
-    load_subjects,
     load_trust_subjects,
     subject_for_query,
 )
@@ -39,7 +39,9 @@ PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or sch
 def class_falling_behind(class_id: str, principal: Principal, academic_year: str | None = None,
                          point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
                          format: str | None = None) -> Response:
-    """The class's pupils now, at an assessment point in one subject: who moved down a code since the previous
+    """The class's pupils now, at an assessment point in one subject (the year, point and subject default as
+    the class's summative grid's do, and a year after the class's is a 422 naming ``query.academic_year``): who
+    moved down a code since the previous
     point (crossing into last year for a year's first point), who is below the expected code at this point and
     the previous one, and whose latest test band and teacher judgements disagree past the trust's margin —
     each list naming the pupils, with counts by pupil group marked ``small_group`` under the trust's threshold.
@@ -77,14 +79,14 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
         klass = load_class(connection, trust_id, scope_id)
         if klass is None:
             raise not_found("class")
-        subjects = load_subjects(connection, trust_id, scope_id, klass.year_group)
+        place = grid_place(connection, trust_id, klass, academic_year, point_id, subject)
+        points_of, at, chosen_subject = place.points_of, place.at, place.subject
     else:
         require_school(connection, access, scope_id)
-        subjects = load_trust_subjects(connection, trust_id)
-    points_of = calendar_reader(connection, trust_id)
-    at = point_for_query(points_of, academic_year, point_id)
+        points_of = calendar_reader(connection, trust_id)
+        at = point_for_query(points_of, academic_year, point_id)
+        chosen_subject = subject_for_query(load_trust_subjects(connection, trust_id), subject)
     year, point = at.academic_year, at.point
-    chosen_subject = subject_for_query(subjects, subject)
     scale, _ = load_scale(connection, trust_id)
     found = load_falling_behind(connection, trust_id, scope, scope_id, year, point.point_id, chosen_subject,
                                 scale["expected_rank"], points_of=points_of)
