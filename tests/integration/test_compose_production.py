@@ -10,7 +10,10 @@ ids, a health check and restart policy on every service, and only the public por
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.compose_stack import E2E_OVERRIDE
 from tests.compose_support import (
     COMPOSE_FILE,
     HA_FILE,
@@ -210,3 +214,23 @@ def test_the_override_only_adds_to_the_one_broker_file() -> None:
     for name, svc in override.items():
         if name not in KAFKA_NODES and name != "kafka-setup":
             assert set(svc) == {"environment"}, name
+
+
+@pytest.mark.parametrize("files", [(COMPOSE_FILE, E2E_OVERRIDE), (COMPOSE_FILE, HA_FILE, E2E_OVERRIDE)])
+def test_the_end_to_end_override_adds_only_the_primary_on_loopback(binary: str, files: tuple[Path, ...]) -> None:
+    """``make test-docker`` starts the stack with tests/docker-compose.e2e.yml: the primary reachable from the
+    host's loopback (the tests create trusts), and nothing else changed."""
+    services = resolved(binary, files)["services"]
+    published = {name: published_container_ports(svc) for name, svc in services.items() if svc.get("ports")}
+    assert published == {**PUBLIC_PORTS, "postgres": {"5432"}}
+    (port,) = services["postgres"]["ports"]
+    assert port["host_ip"] == "127.0.0.1" and not port.get("published")
+
+
+def test_make_test_docker_says_plainly_when_there_is_no_engine(tmp_path: Path) -> None:
+    """Without a container engine the stack cannot start: the command says why and fails, never skips."""
+    env = {**os.environ, "PATH": str(tmp_path)}  # no `docker` command at all
+    result = subprocess.run([sys.executable, "-m", "tests.compose_stack"], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT, env=env)
+    assert result.returncode == 1
+    assert "no `docker` command" in result.stderr and "nothing was started or tested" in result.stderr
