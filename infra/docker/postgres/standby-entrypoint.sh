@@ -14,18 +14,25 @@ role=${FATHOM_REPLICATION_ROLE:-fathom_replicator}
 slot=${FATHOM_REPLICATION_SLOT:-reports_replica}
 marker="$(dirname "$PGDATA")/clone-incomplete"
 
+as_postgres() {  # the image starts this script as root; PostgreSQL's files belong to its postgres user
+    if [ "$(id -u)" = 0 ]; then gosu postgres "$@"; else "$@"; fi
+}
+
 if [ ! -s "$PGDATA/PG_VERSION" ] || [ -e "$marker" ]; then
     echo "standby: cloning $FATHOM_PRIMARY_HOST into $PGDATA (slot $slot)"
     touch "$marker"
     rm -rf "$PGDATA"
     mkdir -p "$PGDATA"
-    chown postgres:postgres "$PGDATA" "$marker"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDATA" "$marker"; fi
     chmod 700 "$PGDATA"
-    # The password goes through the environment of pg_basebackup alone (PGPASSWORD), not its arguments.
-    PGPASSWORD="$FATHOM_REPLICATION_PASSWORD" gosu postgres pg_basebackup \
-        --host "$FATHOM_PRIMARY_HOST" --port "${FATHOM_PRIMARY_PORT:-5432}" --username "$role" \
-        --pgdata "$PGDATA" --write-recovery-conf --slot "$slot" --wal-method stream \
-        --checkpoint fast --no-password
+    # The password reaches pg_basebackup through its environment (PGPASSWORD), never its arguments; -R
+    # (--write-recovery-conf) keeps it in primary_conninfo, so the standby can reconnect after a restart.
+    (
+        export PGPASSWORD="$FATHOM_REPLICATION_PASSWORD"
+        as_postgres pg_basebackup --host "$FATHOM_PRIMARY_HOST" --port "${FATHOM_PRIMARY_PORT:-5432}" \
+            --username "$role" --pgdata "$PGDATA" --write-recovery-conf --slot "$slot" --wal-method stream \
+            --checkpoint fast --no-password
+    )
     rm -f "$marker"
     echo "standby: clone complete"
 fi
