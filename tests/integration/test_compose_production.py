@@ -124,6 +124,17 @@ def test_services_create_topics_with_the_brokers_replication_factor() -> None:
     assert all(value == "-1" for _, value in factors), factors
 
 
+def test_every_producer_waits_for_all_in_sync_replicas() -> None:
+    """min.insync.replicas=2 protects only writes sent with acks=all: the one place the code makes a producer
+    (the relay's and the change topics' publisher) must ask for it, idempotently (no duplicates on retry)."""
+    makers = [(path, text) for path in [*ROOT.glob("shared/**/*.py"), *ROOT.glob("services/**/*.py")]
+              if "KafkaProducer(" in (text := path.read_text())]
+    assert [path.name for path, _ in makers] == ["kafka.py"]
+    (_, text), = makers
+    call = text.split("KafkaProducer(", 1)[1].split("\n\n", 1)[0]  # the call's arguments, to the next blank line
+    assert 'acks="all"' in call and "enable_idempotence=True" in call, call
+
+
 def test_three_brokers_keep_sasl_and_the_per_service_acls(ha: dict[str, Any],
                                                           resolve: Callable[[str], dict[str, Any]]) -> None:
     one = resolve("one broker")
