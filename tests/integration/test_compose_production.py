@@ -177,6 +177,8 @@ def test_reports_reads_from_a_hot_standby_streaming_from_the_primary(services: d
     raw = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     for name in ("postgres", "postgres-replica"):
         assert raw[name]["environment"]["FATHOM_REPLICATION_PASSWORD"].startswith("${FATHOM_REPLICATION_PASSWORD:?")
+    for path in (STANDBY_SCRIPT, PRIMARY_SCRIPT):  # an entrypoint, and an init script the image must execute
+        assert os.access(path, os.X_OK), path  # (a sourced one would run inside the image's own shell)
     script = STANDBY_SCRIPT.read_text()
     for flag in ("pg_basebackup", "--write-recovery-conf", '--slot "$slot"', "--wal-method stream"):
         assert flag in script, flag
