@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 COMPOSE_VENV  := .venv-compose
 COMPOSE_STAMP := $(COMPOSE_VENV)/.installed
 
-.PHONY: run test lint bench clean install screenshots
+.PHONY: run test test-docker lint bench clean install screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -34,6 +34,15 @@ test: $(STAMP) $(COMPOSE_STAMP)
 	@[ -n "$$FATHOM_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
 	  || echo "Chromium not found: browser tests will be skipped (apt install chromium, or set FATHOM_CHROMIUM)"
 	$(BIN)/python -m pytest -q -rs -p no:cacheprovider tests --ignore=tests/bench
+
+# The end-to-end tests that need only HTTP, tokens and the database (the others drive local processes).
+COMPOSE_E2E := tests/e2e/test_class_analysis_flow.py tests/e2e/test_assessment_domain.py tests/e2e/test_tenant_isolation.py
+
+## The end-to-end tests against docker-compose.yml, started by pytest-docker (needs a container engine;
+## FATHOM_COMPOSE_HA=1 adds docker-compose.ha.yml). Not part of `make test`: it fails plainly without an engine.
+test-docker: $(STAMP) $(COMPOSE_STAMP)
+	$(BIN)/python -m tests.compose_stack
+	FATHOM_E2E_STACK=compose $(BIN)/python -m pytest -q -rs -p no:cacheprovider --timeout 1800 $(COMPOSE_E2E)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 """Session fixtures: a real PostgreSQL server and a real Kafka-protocol broker on free ports.
 
-Set DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS to run against existing servers instead.
+Set DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS to run against existing servers instead, or FATHOM_E2E_STACK=compose
+to run against the compose stack (``make test-docker``, :mod:`tests.compose_stack`).
 Each test works in its own freshly created trust, so tests never see each other's data.
 """
 
@@ -20,6 +21,15 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
+from tests.compose_stack import (  # noqa: F401 (pytest-docker's fixtures, set for the compose stack)
+    compose_mode,
+    compose_stack,
+    docker_cleanup,
+    docker_compose_command,
+    docker_compose_file,
+    docker_compose_project_name,
+    docker_setup,
+)
 
 OUTPUT = Path(os.environ.get("FATHOM_TEST_OUTPUT", "test-output"))
 
@@ -38,8 +48,11 @@ def test_output() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a migrated database, as the owner role."""
+    if compose_mode():  # migrated by the stack's one-shot migrate service
+        yield request.getfixturevalue("compose_stack").database_url
+        return
     if os.environ.get("DATABASE_URL"):
         url = os.environ["DATABASE_URL"]
         migrate(url)
@@ -57,6 +70,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka | str]:
     """A broker the test session owns (restartable), or an existing one's bootstrap address."""
+    if compose_mode():  # the stack's broker: on the compose network only, never reached by the tests
+        yield "kafka:9092"
+        return
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
         return
@@ -73,8 +89,11 @@ def bootstrap_servers(kafka: LocalKafka | str) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(postgres: str, bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(request: pytest.FixtureRequest, postgres: str, bootstrap_servers: str,
+             tmp_path_factory: pytest.TempPathFactory) -> Settings:
     base = load_settings({"DATABASE_URL": postgres, "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers})
+    if compose_mode():  # the stack's own topic, group and signing key (tokens the tests mint verify there)
+        return replace(base, signing_key_path=request.getfixturevalue("compose_stack").signing_key_path)
     return replace(
         base,
         signing_key_path=tmp_path_factory.mktemp("keys") / "signing-key.pem",

