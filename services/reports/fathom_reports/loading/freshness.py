@@ -14,7 +14,9 @@ served, and the listener still LISTENs on the primary: a hot standby cannot LIST
 by WAL). A notification then says the *primary* has applied N; the replica applies the same commit a moment
 later, and nothing tells us when. So once the primary has been notified of N the waiter re-reads the replica's
 ``rm_positions`` with a brief backoff (:data:`REPLICA_FIRST_BACKOFF_S`, doubling up to ``poll_interval``): the
-replica's position is the very fact the contract promises, read the way it always was.
+replica's position is the very fact the contract promises, read the way it always was. (The position and the
+rows it describes are written in one commit, and a standby replays commits in order: a snapshot taken after it
+shows N shows every row of N.)
 
 Why this and not the alternatives. Comparing ``pg_last_wal_replay_lsn()`` on the replica with the primary's
 LSN costs a round trip to the primary on every wait, and the primary's current LSN overshoots (it includes
