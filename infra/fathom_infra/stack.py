@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port, start_standby
 from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, python_module, service_env
@@ -153,7 +154,8 @@ class LocalStack:
                                      choose_port(PREFERRED_PORTS["postgres-replica"]))
         self.supervisor.add(self.standby)
         # No user in the URL: the reports service connects as the application role, as it does to the primary.
-        env["REPORTS_DATABASE_URL"] = f"postgresql://127.0.0.1:{self.standby.port}/fathom"
+        database = urlsplit(env["DATABASE_URL"]).path  # the primary's database: the standby is a copy of it all
+        env["REPORTS_DATABASE_URL"] = f"postgresql://127.0.0.1:{self.standby.port}{database}"
 
     def banner(self) -> str:
         lines = ["", "Fathom is running.", ""]

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 from fathom_api import create_app as create_api
 from fathom_api.validation import school_today
 from fathom_infra.local_servers import LocalPostgres, current_lsn, replayed_up_to, start_standby, wait_until
+from fathom_infra.stack import LocalStack
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_reports import create_app as create_reports
 from fathom_reports.loading.freshness import listener_for
@@ -269,3 +270,31 @@ def test_an_unset_reports_database_url_reads_from_the_primary(replicated):
         assert store.position(TRUST) >= written  # the primary's read model, not the paused standby's
     finally:
         replicated.replay(paused=False)
+
+
+def test_fathom_up_replica_starts_a_standby_it_supervises_and_points_the_reports_at_it(replicated, tmp_path):
+    """What ``fathom up --replica`` does after migrating its local PostgreSQL (here the module's primary)."""
+    stack = LocalStack(tmp_path, replica=True)
+    stack.postgres = replicated.primary
+    env = {"DATABASE_URL": replicated.settings.database_url}
+    try:
+        stack._start_standby(env)
+        assert stack.standby.process.poll() is None
+        settings = load_settings(env)
+        assert settings.reports_database_url.startswith("postgresql://fathom_app:")  # the application role
+        reader = make_engine(settings.reports_database_url, pool_size=1)
+        try:
+            with TenantUnitOfWork(reader, TRUST) as uow:
+                in_recovery = uow.connection.execute(text("SELECT pg_is_in_recovery()")).scalar_one()
+                classes = uow.connection.execute(text("SELECT count(*) FROM rm_classes")).scalar_one()
+        finally:
+            reader.dispose()
+        assert (in_recovery, classes) == (True, 2)
+    finally:
+        stack.supervisor.stop_all()
+    assert stack.standby.process is None  # stopped with everything else `fathom up` started
+
+
+def test_fathom_up_replica_needs_the_local_postgresql(tmp_path):
+    with pytest.raises(SystemExit, match="REPORTS_DATABASE_URL"):
+        LocalStack(tmp_path, replica=True)._start_standby({"DATABASE_URL": "postgresql://elsewhere/fathom"})
