@@ -231,7 +231,10 @@ def start_standby(primary: LocalPostgres, data_dir: Path, port: int | None = Non
         primary.run_tool("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
                          "-D", str(data_dir), "--wal-method=stream", "--checkpoint=fast", "-R")
         (data_dir / "server.log").write_bytes(b"")  # copied with the primary's files: the standby's is its own
-    standby = LocalPostgres(data_dir, port=port or free_port(), durable=primary.durable)
+    # Feedback: the primary keeps the row versions a read on the standby still sees, so replay never cancels a
+    # report's snapshot ("conflict with recovery"), at the price of some bloat on the primary while it runs.
+    standby = LocalPostgres(data_dir, port=port or free_port(), durable=primary.durable,
+                            settings={"hot_standby_feedback": "on"})
     standby.name = "postgres-replica"
     standby.start()
     wait_until(lambda: replayed_up_to(standby, current_lsn(primary)), 30, what="the standby to catch up")

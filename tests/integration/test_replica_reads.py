@@ -219,6 +219,17 @@ def test_row_level_security_holds_on_the_standby(replicated):
     assert counts == {TRUST: 2, OTHER: 0, "none": 0}
 
 
+def test_an_auditors_read_from_the_standby_is_recorded_on_the_primary(replicated):
+    """The read comes from the standby; the record of it (a write) goes to the primary, as before."""
+    auditor = bearer(token_for(replicated.settings, TRUST, ["auditor"], sub="replica-auditor"))
+    answer = replicated.reports.get(f"/v1/classes/{replicated.trust.class_a}/analysis", headers=auditor)
+    assert answer.status_code == 200, answer.json
+    with TenantUnitOfWork(replicated.app_engine, TRUST) as uow:
+        recorded = uow.connection.execute(text(
+            "SELECT path, status FROM audit_reads WHERE sub = 'replica-auditor'")).all()
+    assert [tuple(row) for row in recorded] == [(f"/v1/classes/{replicated.trust.class_a}/analysis", 200)]
+
+
 def scraped(replicated: Replicated) -> dict[str, float]:
     exposition = generate_latest(replicated.reports.application.extensions["fathom.metrics"]).decode()
     return {line.split()[0]: float(line.split()[1]) for line in exposition.splitlines()
