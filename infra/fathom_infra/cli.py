@@ -91,7 +91,8 @@ def cmd_relay(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from fathom_infra.stack import LocalStack
 
-    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo, restart=not args.no_restart)
+    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo, restart=not args.no_restart,
+                       replica=args.replica)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo", action="store_true", help="do not load the demo trust")
     up.add_argument("--no-restart", action="store_true",
                     help="stop everything when any process exits, instead of restarting it (for debugging)")
+    up.add_argument("--replica", action="store_true",
+                    help="also start a hot standby of the local PostgreSQL and serve the reports' reads from it")
     up.set_defaults(func=cmd_up)
     return parser
 

@@ -218,6 +218,40 @@ class LocalPostgres:
             self.process = None
 
 
+def start_standby(primary: LocalPostgres, data_dir: Path, port: int | None = None) -> LocalPostgres:
+    """A hot standby of ``primary`` on ``data_dir``, streaming its WAL, started and caught up to it now.
+
+    The first time, ``pg_basebackup -R`` copies the primary and writes ``standby.signal`` and the connection to
+    stream from (``primary_conninfo``); afterwards the same directory starts as a standby again. Same
+    ``max_connections`` as the primary (a hot standby refuses to start with fewer). Read-only: it serves the
+    queries it is given as of the WAL it has replayed, the application role and row-level security included.
+    """
+    if not (data_dir / "PG_VERSION").exists():
+        server_directory(data_dir)
+        primary.run_tool("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                         "-D", str(data_dir), "--wal-method=stream", "--checkpoint=fast", "-R")
+        (data_dir / "server.log").write_bytes(b"")  # copied with the primary's files: the standby's is its own
+    # Feedback: the primary keeps the row versions a read on the standby still sees, so replay never cancels a
+    # report's snapshot ("conflict with recovery"), at the price of some bloat on the primary while it runs.
+    standby = LocalPostgres(data_dir, port=port or free_port(), durable=primary.durable,
+                            settings={"hot_standby_feedback": "on"})
+    standby.name = "postgres-replica"
+    standby.start()
+    wait_until(lambda: replayed_up_to(standby, current_lsn(primary)), 30, what="the standby to catch up")
+    return standby
+
+
+def current_lsn(server: LocalPostgres) -> str:
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        return str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])
+
+
+def replayed_up_to(standby: LocalPostgres, lsn: str) -> bool:
+    """Has ``standby`` replayed the primary's WAL up to ``lsn`` (e.g. a commit the caller has seen)?"""
+    with psycopg.connect(standby.admin_url, autocommit=True) as conn:
+        return bool(conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0])
+
+
 @dataclass
 class LocalKafka:
     """A Kafka-protocol broker (noida-db, Kafka only) on 127.0.0.1:``port``."""

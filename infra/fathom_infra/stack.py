@@ -9,8 +9,9 @@ from __future__ import annotations
 import socket
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
+from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port, start_standby
 from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, python_module, service_env
 from fathom_infra.supervisor import Supervisor
 from fathom_shared.auth import load_or_create_signing_key, mint_token
@@ -21,7 +22,8 @@ from fathom_shared.trusts import TrustExists, create_trust
 
 DEMO_TRUST = "demo-trust"
 PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "streams": 8003, "api-ops": 8010,
-                   "reports-ops": 8011, "delivery-ops": 8012, "postgres": 55432, "kafka": 59092}
+                   "reports-ops": 8011, "delivery-ops": 8012, "postgres": 55432, "postgres-replica": 55433,
+                   "kafka": 59092}
 """``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the services, on 127.0.0.1 (the
 projector's is its ``--metrics-port``)."""
 STREAM_THREADS = 64
@@ -51,10 +53,13 @@ def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[st
 
 
 class LocalStack:
-    def __init__(self, home: Path, demo: bool = True, restart: bool = True) -> None:
+    def __init__(self, home: Path, demo: bool = True, restart: bool = True, replica: bool = False) -> None:
         self.home = home
         self.demo = demo
+        self.replica = replica
+        """Start a hot standby beside the local PostgreSQL and point the reports service's reads at it."""
         self.postgres: LocalPostgres | None = None
+        self.standby: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
         self.services: list[ServiceProcess] = []
         self.supervisor = Supervisor(restart=restart)
@@ -78,6 +83,8 @@ class LocalStack:
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
         print("applying migrations…", flush=True)
         migrate(env["DATABASE_URL"], env.get("FATHOM_APP_DB_PASSWORD", "fathom_app"))
+        if self.replica:
+            self._start_standby(env)
         self.env = env
         settings = load_settings(env)
         owner = make_engine(settings.database_url, pool_size=1)
@@ -137,6 +144,19 @@ class LocalStack:
                                  f"{summary.pupils} pupils, {summary.judgements} judgements "
                                  f"(last sequence {summary.last_sequence})")
 
+    def _start_standby(self, env: dict[str, str]) -> None:
+        """A streaming replica of the local PostgreSQL; the reports service reads its read models there."""
+        if self.postgres is None:
+            raise SystemExit("--replica starts a standby of the local PostgreSQL: unset DATABASE_URL, or point "
+                             "REPORTS_DATABASE_URL at your own replica instead")
+        print("starting the read replica (pg_basebackup, hot standby)…", flush=True)
+        self.standby = start_standby(self.postgres, self.home / "postgres-replica",
+                                     choose_port(PREFERRED_PORTS["postgres-replica"]))
+        self.supervisor.add(self.standby)
+        # No user in the URL: the reports service connects as the application role, as it does to the primary.
+        database = urlsplit(env["DATABASE_URL"]).path  # the primary's database: the standby is a copy of it all
+        env["REPORTS_DATABASE_URL"] = f"postgresql://127.0.0.1:{self.standby.port}{database}"
+
     def banner(self) -> str:
         lines = ["", "Fathom is running.", ""]
         lines += [f"  web app       {self.urls['reports']}/   (sign in as any demo person)",
@@ -148,6 +168,8 @@ class LocalStack:
                   f"  metrics       {self.urls['api-ops']}/metrics (API), {self.urls['reports-ops']}/metrics "
                   "(reports); operations ports, 127.0.0.1 only",
                   f"  PostgreSQL    {self.env['DATABASE_URL']}",
+                  *([f"  read replica  {self.env['REPORTS_DATABASE_URL']}   (reports reads; replay lag on "
+                     f"{self.urls['reports-ops']}/metrics)"] if self.env.get("REPORTS_DATABASE_URL") else []),
                   f"  broker        {self.env['KAFKA_BOOTSTRAP_SERVERS']}",
                   f"  logs          {self.home / 'logs'}"]
         if self.demo_summary:

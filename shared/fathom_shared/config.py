@@ -31,6 +31,16 @@ def with_credentials(url: str, user: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def replica_url(url: str | None, app_url: str) -> str | None:
+    """``REPORTS_DATABASE_URL`` as the application role: a URL without a user name gets the application role's
+    credentials (the replica is a copy of the primary, roles and passwords included), so row-level security
+    applies there exactly as on the primary and the password is configured once."""
+    if url is None or urlsplit(url).username:
+        return url
+    app = urlsplit(app_url)
+    return with_credentials(url, app.username or "fathom_app", app.password or "")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -38,6 +48,10 @@ class Settings:
     app_database_url: str
     """Application role: not the table owner, so row-level security applies to it."""
     kafka_bootstrap_servers: str
+    reports_database_url: str | None = None
+    """A streaming replica (hot standby) the reports service reads its read models from, as the application role;
+    None: from the primary (``app_database_url``). Everything the reports service writes, and what only the primary
+    can answer (the event store's head, time travel's scratch tables), still goes to the primary."""
     events_topic: str = "fathom.events"
     topic_partitions: int = 6
     jwt_issuer: str = "fathom-local"
@@ -145,6 +159,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         database_url=database_url,
         app_database_url=app_url,
+        reports_database_url=replica_url(env.get("REPORTS_DATABASE_URL") or None, app_url),
         kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         events_topic=env.get("FATHOM_EVENTS_TOPIC", "fathom.events"),
         topic_partitions=_count(env, "FATHOM_TOPIC_PARTITIONS", 6),

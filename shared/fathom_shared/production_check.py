@@ -44,6 +44,9 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append(f"the application role's database password {weakness}: set FATHOM_APP_DB_PASSWORD (or the "
                         "password in APP_DATABASE_URL) to a long random secret, the one `fathom migrate` was "
                         "given for the fathom_app role.")
+    if settings.reports_database_url and (weakness := password_weakness(settings.reports_database_url)):
+        problems.append(f"REPORTS_DATABASE_URL's password {weakness}: leave the user and password out of it (the "
+                        "application role's are used) or give the fathom_app role's long random password.")
     if settings.database_url != DEFAULT_DATABASE_URL and (weakness := password_weakness(settings.database_url)):
         problems.append(f"DATABASE_URL's password {weakness}: give the owner role a long random password "
                         "(postgresql://USER:PASSWORD@HOST:PORT/DATABASE), or leave DATABASE_URL out of the "

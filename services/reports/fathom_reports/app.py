@@ -27,6 +27,7 @@ from fathom_reports.http import (
     webhooks,
 )
 from fathom_reports.loading.store import ReadModelStore
+from fathom_reports.replica import ReplicaCollector, all_ready, replica_engine, replica_ready
 from fathom_reports.responses import BODIES_EXTENSION, STORE_EXTENSION, ExportFormatsPlugin, RevalidationPlugin
 from fathom_reports.schemas.alternatives import one_of_properties
 from fathom_reports.web import install_web_app
@@ -46,15 +47,24 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     """The read API; ``engine`` must connect as the application role (row-level security applies)."""
     refuse_unsafe_production(settings, "reports")
     engine = engine if engine is not None else make_engine(settings.app_database_url)
+    read_engine = replica_engine(settings.reports_database_url) if settings.reports_database_url else engine
+    readiness = database_ready(engine) if read_engine is engine else all_ready(
+        database_ready(engine), replica_ready(read_engine))
     app, api = create_service_app(
         __name__, service="reports", title="Fathom reports API", engine=engine,
-        verifier=make_verifier(settings),
+        verifier=make_verifier(settings), readiness=readiness,
     )
     api.spec.plugins.append(ExportFormatsPlugin())  # before the blueprints: it documents their operations
     api.spec.plugins.append(RevalidationPlugin())
     api.ma_plugin.converter.add_attribute_function(one_of_properties)  # a field with several shapes: `oneOf`
+    # Only the read models are read from the replica; every write (audit reads, fair-use leases, webhooks,
+    # erasures, sessions) and the event store's reads keep `engine`, the primary.
     app.extensions[STORE_EXTENSION] = ReadModelStore(
-        engine, settings.app_database_url, settings.consistency_timeout_s)
+        engine, settings.app_database_url, settings.consistency_timeout_s, read_engine=read_engine)
+    if read_engine is not engine:
+        app.extensions["fathom.metrics"].register(ReplicaCollector(
+            make_engine(settings.app_database_url, pool_size=1),
+            replica_engine(settings.reports_database_url, pool_size=1)))
     app.extensions[BODIES_EXTENSION] = RenderedBodies(settings.read_cache_bytes)
     app.extensions[audit.ENGINE_EXTENSION] = engine
     app.extensions[audit.VERIFY_INLINE_EXTENSION] = settings.verify_inline_max_events
@@ -69,7 +79,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
                    meetings, summative, parent_report, falling_behind, summative_figures, school_meeting):
         api.register_blueprint(module.blp)
     install_web_app(app, settings, engine)
-    start_operations_port(app, settings, "reports", database_ready(engine))
+    start_operations_port(app, settings, "reports", readiness)
     return app
 
 

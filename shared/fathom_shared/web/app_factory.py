@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response
 from sqlalchemy import Engine
 
@@ -22,9 +24,11 @@ from fathom_shared.web.problems import (
 
 def create_service_app(
     import_name: str, *, service: str, title: str, engine: Engine, verifier: TokenVerifier,
-    max_content_length: int = 4 * 1024 * 1024,
+    max_content_length: int = 4 * 1024 * 1024, readiness: Callable[[], None] | None = None,
 ) -> tuple[Flask, ProblemApi]:
-    """A Flask app with OpenAPI (``/openapi.json``), problem+json errors, auth and operations routes."""
+    """A Flask app with OpenAPI (``/openapi.json``), problem+json errors, auth and operations routes.
+
+    ``readiness`` (default: ``engine`` answers) raises when the service cannot serve: ``/readyz`` is then 503."""
     app = Flask(import_name)
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.1.0",
@@ -46,6 +50,7 @@ def create_service_app(
 
     app.extensions["fathom.verifier"] = verifier
     app.extensions["fathom.trust_status"] = TrustStatusCache(engine)
-    app.extensions["fathom.metrics"] = install_operations(app, service, database_ready(engine))
+    app.extensions["fathom.metrics"] = install_operations(
+        app, service, readiness if readiness is not None else database_ready(engine))
     app.before_request(refuse_unsafe_input)  # after the request id is set, so its problem names the request
     return app, api

@@ -6,8 +6,29 @@ commit. One daemon thread per process and database (:class:`ProjectionListener`,
 connection and wakes waiting requests through a :class:`threading.Condition`. A notification
 is only a hint: a waiter always re-reads ``rm_positions`` in the database before answering,
 and re-reads it every ``poll_interval`` anyway, so a missed notification (listener
-reconnecting, not yet started) costs latency, never correctness, and a forged one costs one
-query.
+reconnecting, not yet started) costs latency, never correctness, and a forged one costs a
+few queries.
+
+With a read replica (``REPORTS_DATABASE_URL``) the position is read on the replica, where the read will be
+served, and the listener still LISTENs on the primary: a hot standby cannot LISTEN (``NOTIFY`` is not carried
+by WAL). A notification then says the *primary* has applied N; the replica applies the same commit a moment
+later, and nothing tells us when. So once the primary has been notified of N the waiter re-reads the replica's
+``rm_positions`` with a brief backoff (:data:`REPLICA_FIRST_BACKOFF_S`, doubling up to ``poll_interval``): the
+replica's position is the very fact the contract promises, read the way it always was. (The position and the
+rows it describes are written in one commit, and a standby replays commits in order: a snapshot taken after it
+shows N shows every row of N.)
+
+Why this and not the alternatives. Comparing ``pg_last_wal_replay_lsn()`` on the replica with the primary's
+LSN costs a round trip to the primary on every wait, and the primary's current LSN overshoots (it includes
+every other trust's writes since), so a reader would wait for writes it never asked about; it would still poll
+the replica. ``synchronous_commit = remote_apply`` on the projector (a synchronous standby) would make the
+notification arrive only after the standby applied the commit, but it couples projection to the replica's
+health: a stopped or slow standby would stall every projector commit, and so every trust's freshness, where
+this costs only the reports' reads (503 while the replica is away) and leaves writes and projection alone.
+
+No lost wakeups: ``seen`` is taken before each read, so a notification after the read always wakes the wait;
+every answer is a fresh read. No busy spin: the backoff starts at a few milliseconds and doubles to the poll
+interval. Bounded: at the deadline :class:`ReadModelBehind` (the request's 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -97,13 +118,21 @@ def listener_for(database_url: str) -> ProjectionListener:
     return listener
 
 
+REPLICA_FIRST_BACKOFF_S = 0.002
+"""First pause before re-reading a replica that has not yet applied what the primary has: loopback replay takes
+about a millisecond; each further pause doubles, up to the poll interval."""
+
+
 def wait_for_position(read_position: Callable[[], int], listener: ProjectionListener, trust_id: str,
                       at_least: int, timeout_s: float, poll_interval_s: float = 0.15) -> int:
     """Return the trust's position once it is ``>= at_least``; raise :class:`ReadModelBehind` at the deadline.
 
-    ``read_position`` asks the database; the listener only shortens the sleep between asks.
+    ``read_position`` asks the database the reads come from (the primary, or the replica); the listener only
+    shortens the sleep between asks. Once the primary has been notified of ``at_least`` no newer notification
+    need come, so the pause is a backoff from :data:`REPLICA_FIRST_BACKOFF_S` instead (see the module's text).
     """
     deadline = time.monotonic() + timeout_s
+    backoff = REPLICA_FIRST_BACKOFF_S
     while True:
         # Taken before the read, so a notification sent after it always wakes the wait below.
         seen = listener.notified(trust_id)
@@ -113,4 +142,7 @@ def wait_for_position(read_position: Callable[[], int], listener: ProjectionList
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ReadModelBehind(current, at_least)
-        listener.wait(trust_id, at_least, seen, min(remaining, poll_interval_s))
+        pause = poll_interval_s
+        if seen >= at_least:  # applied on the primary, not yet where the reads come from: replay is under way
+            pause, backoff = min(backoff, poll_interval_s), backoff * 2
+        listener.wait(trust_id, at_least, seen, min(remaining, pause))

@@ -20,23 +20,34 @@ T = TypeVar("T")
 
 
 class ReadModelStore:
-    """Reads the read models as one trust; every query runs inside a :class:`TenantUnitOfWork`."""
+    """Reads the read models as one trust; every query runs inside a :class:`TenantUnitOfWork`.
 
-    def __init__(self, engine: Engine, database_url: str, consistency_timeout_s: float) -> None:
+    ``engine`` is the primary; ``read_engine`` (default: the primary) is where the read models are read from,
+    a streaming replica when ``REPORTS_DATABASE_URL`` is set. Both connect as the application role, and every
+    transaction on either sets the trust first, so row-level security is the same on both. The primary keeps
+    what a replica cannot answer: the event store's head (the replica's may lag: a sequence just written would
+    look unwritten there) and time travel, whose scratch tables a hot standby cannot create.
+    """
+
+    def __init__(self, engine: Engine, database_url: str, consistency_timeout_s: float,
+                 read_engine: Engine | None = None) -> None:
         self._engine = engine
+        self._read_engine = read_engine if read_engine is not None else engine
         # One snapshot for all of a view's queries, so its `sequence` describes every row in it.
-        self._snapshot_engine = engine.execution_options(isolation_level="REPEATABLE READ",
-                                                         postgresql_readonly=True)
+        self._snapshot_engine = self._read_engine.execution_options(isolation_level="REPEATABLE READ",
+                                                                    postgresql_readonly=True)
         self._past_engine = past_engine(engine)
         self._database_url = database_url
+        """The primary's: the projector's notifications are sent there (a hot standby cannot LISTEN)."""
         self.consistency_timeout_s = consistency_timeout_s
 
     def position(self, trust_id: str) -> int:
-        with TenantUnitOfWork(self._engine, trust_id) as uow:
+        """What the read models the reads come from (the replica, if any) have applied."""
+        with TenantUnitOfWork(self._read_engine, trust_id) as uow:
             return read_position(uow.connection, trust_id)
 
     def head(self, trust_id: str) -> int:
-        """The trust's last committed event sequence (its head in the event store)."""
+        """The trust's last committed event sequence (its head in the event store, on the primary)."""
         with TenantUnitOfWork(self._engine, trust_id) as uow:
             return head_sequence(uow.connection)
 
