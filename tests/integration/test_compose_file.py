@@ -101,8 +101,6 @@ def test_services_use_only_settings_the_code_reads(compose: dict[str, Any]) -> N
     known = set(re.findall(r'env(?:\.get\(|, )"([A-Z_]+)"', CONFIG_SOURCE.read_text()))  # env.get / _count(env, …
     assert {"DATABASE_URL", "APP_DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} <= known
     script_only = {"FATHOM_API_URL", "FATHOM_DEMO_TRUST"}  # read by infra/docker/demo.py
-    # The reports service's read-replica URL, added to config.py alongside this file's standby (same name).
-    known.add("REPORTS_DATABASE_URL")
     for name in FATHOM_SERVICES:
         unknown = set(environment(service(compose, name))) - known - script_only
         assert not unknown, f"{name}: {sorted(unknown)}"
