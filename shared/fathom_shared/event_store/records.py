@@ -104,3 +104,21 @@ class StoredEvent:
         object.__setattr__(event, "wire", bytes(raw))
         return event
 
+
+
+_NEW = object.__new__
+
+
+def placed_event(trust_id: str, sequence: int, event_id: uuid.UUID, stream_type: str, stream_id: str,
+                 stream_version: int, event_type: str, schema_version: int, data: dict[str, Any],
+                 metadata: dict[str, Any], recorded_at: datetime, prev_hash: bytes, hash: bytes) -> StoredEvent:
+    """``StoredEvent(...)`` with these fields, equal to what its ``__init__`` makes, in about half the time.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (thirteen calls); the
+    recorder makes one per appended event, hundreds a request, so it fills the instance's dict at once."""
+    event = _NEW(StoredEvent)
+    event.__dict__.update(trust_id=trust_id, sequence=sequence, event_id=event_id, stream_type=stream_type,
+                          stream_id=stream_id, stream_version=stream_version, event_type=event_type,
+                          schema_version=schema_version, data=data, metadata=metadata, recorded_at=recorded_at,
+                          prev_hash=prev_hash, hash=hash)  # ``wire``: the class default, as __init__ leaves it
+    return event
