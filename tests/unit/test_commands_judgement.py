@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date
 
@@ -155,14 +156,19 @@ def test_a_problem_repeated_across_a_batch_is_reported_at_every_item_it_is_in():
     assert list(refused.value.errors) == ["judgements.0.source", "judgements.2.source"]
 
 
-def test_a_batchs_events_have_distinct_version_4_ids():
+def test_a_batchs_events_have_distinct_time_ordered_version_7_ids():
     from fathom_api.commands.judgements import decide_judgements
-    from fathom_shared.event_store import new_event_ids
+    from fathom_shared.event_store import NewEvent, new_event_ids
     from fathom_shared.personal import TextBatch
 
+    before = time.time_ns() // 1_000_000
     ids = new_event_ids(500)
-    assert len(set(ids)) == 500 and {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == 500 and {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    assert all(before <= i.int >> 80 <= after for i in ids)  # the first 48 bits: when, in Unix milliseconds
+    assert len({i.int & ((1 << 74) - 1) for i in ids}) == 500  # the rest random (beside version and variant)
     assert new_event_ids(0) == []
+    assert NewEvent("pupil", "p1", "JudgementRecorded", {}).event_id.version == 7  # the default id, alike
     events = decide_judgements([item(), item(value=3), item(value=1)], TEACHER, {"p1": PUPIL}, {"o1": Objective()},
                                date(2025, 10, 1), TextBatch())
-    assert len({e.event_id for e in events}) == 3 and {e.event_id.version for e in events} == {4}
+    assert len({e.event_id for e in events}) == 3 and {e.event_id.version for e in events} == {7}

@@ -23,8 +23,9 @@ import psycopg
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from fathom_shared.event_store.arrays import event_columns
 from fathom_shared.event_store.chain import ChainLink, ChainReport, ChainWriter, check_chain, recorded_at_json
-from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey
+from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey, placed_event
 
 _APPEND = """
     WITH appended AS (
@@ -49,9 +50,9 @@ _APPEND = """
 (NOTIFY is transactional: it is sent at commit; the relay also sweeps every trust after each reconnect of its
 listener and every 30 s, so a lost one is only latency).
 
-The columns travel as arrays in PostgreSQL's binary format (``%(name)b``): no text escaping of every element
-on the way out, no parsing on the way in. Every event of a batch shares the trust, the metadata and
-``recorded_at``."""
+The columns travel as arrays in PostgreSQL's binary format (``%(name)b``, encoded by :mod:`.arrays`): no text
+escaping of every element on the way out, no parsing on the way in. Every event of a batch shares the trust, the
+metadata and ``recorded_at``."""
 
 _LOCK_HEAD = "SELECT last_sequence, last_hash FROM trust_heads WHERE trust_id = %(trust)s FOR UPDATE"
 
@@ -119,20 +120,13 @@ def append_events(
         sequence += 1
         version = versions[event.stream] = versions[event.stream] + 1
         digest = writer.link(prev_hash, pieces, at_json, sequence, version)
-        stored.append(
-            StoredEvent(
-                trust_id, sequence, event.event_id, event.stream_type, event.stream_id, version,
-                event.event_type, event.schema_version, pieces.data, meta, recorded_at, prev_hash, digest,
-            )
-        )
+        stored.append(placed_event(trust_id, sequence, event.event_id, event.stream_type, event.stream_id, version,
+                                   event.event_type, event.schema_version, pieces.data, meta, recorded_at, prev_hash,
+                                   digest))
         prev_hash = digest
     connection.exec_driver_sql(_APPEND, {
         "trust_id": trust_id, "metadata": writer.metadata_json.decode(), "recorded_at": recorded_at,
-        "sequence": [e.sequence for e in stored], "event_id": [e.event_id for e in stored],
-        "stream_type": [e.stream_type for e in stored], "stream_id": [e.stream_id for e in stored],
-        "stream_version": [e.stream_version for e in stored], "event_type": [e.event_type for e in stored],
-        "schema_version": [e.schema_version for e in stored], "data": [p.data_json.decode() for p in unplaced],
-        "prev_hash": [e.prev_hash for e in stored], "hash": [e.hash for e in stored],
+        **event_columns(stored, [p.data_json for p in unplaced]),
         "last_sequence": sequence, "last_hash": prev_hash,
     }).close()
     return stored
