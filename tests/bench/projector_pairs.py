@@ -87,7 +87,7 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
 def postgres_cpu(postmaster: int) -> float:
     """Seconds of CPU used so far by the postmaster and every process it started (backends, WAL writer...).
 
-    Autovacuum and the checkpointer come and go, so this is noisier than :func:`backend_cpu`."""
+    Autovacuum and the checkpointer work when they will, so this is noisier than :func:`backend_cpu`."""
     total = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -97,7 +97,9 @@ def postgres_cpu(postmaster: int) -> float:
         except OSError:
             continue
         pid, ppid = int(entry), int(fields[1])
-        if pid == postmaster or ppid == postmaster:
+        if pid == postmaster:  # its own CPU and that of its children that have exited (cutime, cstime)
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        elif ppid == postmaster:
             total += int(fields[11]) + int(fields[12])
     return total / TICK
 
@@ -154,6 +156,8 @@ def main() -> None:
     parser.add_argument("--judgements", type=int, default=60_000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--rebuild", type=int, default=0, metavar="ROUNDS",
+                        help="instead of projecting: ROUNDS online rebuilds of each side's trust, taking turns")
     parser.add_argument("--classes", type=int, default=20)
     parser.add_argument("--objectives", type=int, default=100)
     args = parser.parse_args()
@@ -182,6 +186,8 @@ def run(server: LocalPostgres, args: argparse.Namespace) -> None:
         bulk_append(app, side.trust_id, judgement_events(judged))
         with TenantUnitOfWork(app, side.trust_id) as uow:
             side.head = head_sequence(uow.connection)  # type: ignore[attr-defined]
+        if args.rebuild:
+            continue
         while side.position < framework_head:  # the framework: projected, not counted
             project_batch(app, side, framework_head, server.process.pid, None)  # type: ignore[union-attr]
         side.wall.clear(), side.python.clear(), side.postgres.clear(), side.server.clear(), side.events.clear()
@@ -189,6 +195,12 @@ def run(server: LocalPostgres, args: argparse.Namespace) -> None:
         with owner.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
             conn.execute(text("SELECT pg_stat_statements_reset()"))
+    if args.rebuild:
+        rebuild_rounds(owner, app, sides, args.rebuild, postmaster=server.process.pid)  # type: ignore[union-attr]
+        print_statements(owner, args.statements)
+        owner.dispose()
+        app.dispose()
+        return
     profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU: the machine is shared
     postmaster = server.process.pid  # type: ignore[union-attr]
     round_ = 0
@@ -203,15 +215,44 @@ def run(server: LocalPostgres, args: argparse.Namespace) -> None:
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
-    if args.statements:
-        with owner.begin() as conn:
-            for row in conn.execute(text(
-                    "SELECT calls, round(total_exec_time::numeric, 1) AS ms, rows, shared_blks_hit, shared_blks_dirtied, "
-                    "wal_bytes, concat(CASE WHEN query LIKE '%NOT IN%' THEN '[NOT IN] ' END, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)) AS q FROM pg_stat_statements "
-                    "ORDER BY total_exec_time DESC LIMIT 25")):
-                print(row.calls, row.ms, row.rows, row.shared_blks_hit, row.shared_blks_dirtied, row.wal_bytes, row.q)
+    print_statements(owner, args.statements)
     owner.dispose()
     app.dispose()
+
+
+def print_statements(owner: Engine, wanted: bool) -> None:
+    """The statements by total time, from ``pg_stat_statements`` (``--statements``)."""
+    if not wanted:
+        return
+    with owner.begin() as conn:
+        for row in conn.execute(text(
+                "SELECT calls, round(total_exec_time::numeric, 1) AS ms, rows, shared_blks_hit, "
+                "shared_blks_dirtied, wal_bytes, concat(CASE WHEN query LIKE '%NOT IN%' THEN '[NOT IN] ' END, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 160)) AS q FROM pg_stat_statements "
+                "ORDER BY total_exec_time DESC LIMIT 25")):
+            print(row.calls, row.ms, row.rows, row.shared_blks_hit, row.shared_blks_dirtied, row.wal_bytes, row.q)
+
+
+def rebuild_rounds(owner: Engine, app: Engine, sides: list[Side], rounds: int, postmaster: int) -> None:
+    """Each side's trust rebuilt online ``rounds`` times, the order changing each round (the first round's switch
+    writes every live row; later switches find nothing changed). CPU: this process (replay and read-ahead
+    threads) and every PostgreSQL process (the rebuild reads ahead on a second connection)."""
+    from fathom_projector.online_rebuild import rebuild_online
+    from fathom_projector.shadow import ensure_shadow
+
+    ensure_shadow(owner)
+    for round_ in range(rounds):
+        for side in sides if round_ % 2 == 0 else sides[::-1]:
+            with VARIANTS[side.name]():
+                pg0, py0, wall0 = postgres_cpu(postmaster), time.process_time(), time.perf_counter()
+                head = rebuild_online(app, side.trust_id)
+                side.wall.append(time.perf_counter() - wall0)
+                side.python.append(time.process_time() - py0)
+                side.server.append(postgres_cpu(postmaster) - pg0)
+                side.postgres.append(side.server[-1])
+                side.events.append(head)
+    report(sides)
+    check_same(owner, sides)
 
 
 def report(sides: list[Side]) -> None:
@@ -222,7 +263,8 @@ def report(sides: list[Side]) -> None:
         rates = [n / w for n, w in zip(side.events, side.wall, strict=True)]
         print(f"{side.name:>10}: {sum(side.events):,} events in {len(side.events)} batches; median "
               f"{statistics.median(rates):,.0f} events/s; per event: wall {per_event(side.wall, side.events):.1f} µs, "
-              f"python {per_event(side.python, side.events):.1f} µs, backend {per_event(side.postgres, side.events):.1f} µs "
+              f"python {per_event(side.python, side.events):.1f} µs, "
+              f"backend {per_event(side.postgres, side.events):.1f} µs "
               f"(all PostgreSQL processes {per_event(side.server, side.events):.1f} µs)")
     if len(sides) == 2:
         a, b = sides
@@ -247,7 +289,8 @@ def check_same(owner: Engine, sides: list[Side]) -> None:
             for table in (*READ_MODELS, ):
                 out[table.name] = conn.execute(text(
                     f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM "
-                    f"(SELECT {', '.join(c for c in table.columns if COLUMN_TYPES.get(c) != 'uuid')} FROM {table.name} WHERE trust_id = :t) t"),
+                    f"(SELECT {', '.join(c for c in table.columns if COLUMN_TYPES.get(c) != 'uuid')} "
+                    f"FROM {table.name} WHERE trust_id = :t) t"),
                     {"t": trust_id}).scalar_one()
             out["change_notices"] = conn.execute(text(  # numbered in judgement-id order within a statement
                 "SELECT concat(count(*), '/', max(notice_id), '/', md5(coalesce(string_agg(n, '|' ORDER BY n), ''))) "
