@@ -77,10 +77,28 @@ def _asynchronous_commit() -> Iterator[None]:
         yield
 
 
+def _switch_memory(size: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """A rebuild's switch with ``work_mem`` set to ``size`` for its transaction."""
+    def variant() -> contextlib.AbstractContextManager[None]:
+        from fathom_projector import online_rebuild
+
+        swap = online_rebuild.swap
+
+        def swap_with_memory(connection: Connection, *args: object) -> None:
+            connection.execute(text(f"SET LOCAL work_mem = '{size}'"))
+            swap(connection, *args)  # type: ignore[arg-type]
+
+        return patched(online_rebuild, swap=swap_with_memory)
+
+    return variant
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "base": contextlib.nullcontext,
     "counts_not_exists": _counts_by_not_exists,
     "async_commit": _asynchronous_commit,
+    "switch_4MB": _switch_memory("4MB"),
+    "switch_256MB": _switch_memory("256MB"),
 }
 
 
