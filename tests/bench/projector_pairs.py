@@ -1,16 +1,21 @@
 """Projector A/B on one server in one run: the projector's batch path, variant against variant, interleaved.
 
 Not a part of ``make bench`` (whose ``core`` row is the whole Kafka path): a small, quick measure of what one
-change to the writer does. Two trusts get the same history (the ``peer`` part's cohort: a framework, then
-judgements); each variant projects its own trust, batch by batch (the projector's 5,000), taking turns to go
-first. Per batch it records the wall time, this process's CPU (Python, and the driver) and the CPU of every
-PostgreSQL process of its own server (``/proc``), so a variant's cost is split between the two sides.
+change to the writer does, on its own durable PostgreSQL server. Two trusts get the same history (the ``peer``
+part's cohort: a framework, then judgements); each variant projects its own trust, batch by batch (the
+projector's 5,000 messages as the relay publishes them, decoded and applied by ``apply_trust_batch``, with the
+collector paused as the projector's loop does), taking turns to go first. Per batch it records the wall time,
+this process's CPU (Python and the driver), the CPU of the one backend the app engine holds, and that of every
+PostgreSQL process (``/proc``), so a variant's cost is split between the two sides. At the end it checks that
+both trusts hold the same read models, class counts and change notices (ids aside: each trust's events have
+their own).
 
-    python -m tests.bench.projector_pairs [--judgements 60000] [--profile] [--statements]
+    python -m tests.bench.projector_pairs [A B] [--judgements 60000] [--profile] [--statements] [--rebuild N]
 
-``--profile`` prints cProfile's top functions of the first variant's batches; ``--statements`` loads
-``pg_stat_statements`` and prints the statements by total time. Variants are named in :data:`VARIANTS`: each is a
-context manager set around its side's batches (the code under test is patched in, then restored).
+``--profile`` prints cProfile's top functions (CPU time) of the first variant's batches; ``--statements``
+loads ``pg_stat_statements`` and prints the statements by total time; ``--rebuild N`` runs N online rebuilds of
+each trust instead (``fathom_projector.online_rebuild``, taking turns). Variants are named in :data:`VARIANTS`:
+each is a context manager set around its side's work (the code under test is patched in, then restored).
 """
 
 from __future__ import annotations
