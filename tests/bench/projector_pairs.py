@@ -51,16 +51,16 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _counts_by_not_exists() -> contextlib.AbstractContextManager[None]:
-    """The class counts' stale rows found by ``NOT EXISTS`` (before ``NOT IN``)."""
+    """The class counts' stale rows found by ``NOT EXISTS`` (before the set difference)."""
     from fathom_shared.read_models import band_counts
 
     def statement(sql: str) -> TextClause:
         key = band_counts.KEY
-        old = (f"AND NOT EXISTS (SELECT FROM counted c WHERE "
-               f"{' AND '.join(f'c.{column} = k.{column}' for column in key)})")
-        new = f"AND ({', '.join(f'k.{column}' for column in key)}) NOT IN (SELECT {', '.join(key)} FROM counted)"
-        assert new in sql
-        return text(sql.replace(new, old))
+        start, end = sql.index("gone AS ("), sql.index(" INSERT INTO")
+        kept = sql[sql.index(" WHERE ", sql.index("FROM", start)) + len(" WHERE "):sql.index(" EXCEPT ", start)]
+        return text(f"{sql[:start]}gone AS (DELETE FROM {band_counts.TABLE} k WHERE {kept} AND NOT EXISTS "
+                    f"(SELECT FROM counted c WHERE {' AND '.join(f'c.{column} = k.{column}' for column in key)})) "
+                    f"{sql[end + 1:]}")
 
     return patched(band_counts, **{name: statement(getattr(band_counts, name).text)
                                    for name in ("_REFRESH_CLASSES", "_REFRESH_OBJECTIVES", "_REFRESH_ALL")})
@@ -250,7 +250,7 @@ def print_statements(owner: Engine, wanted: bool) -> None:
     with owner.begin() as conn:
         for row in conn.execute(text(
                 "SELECT calls, round(total_exec_time::numeric, 1) AS ms, rows, shared_blks_hit, "
-                "shared_blks_dirtied, wal_bytes, concat(CASE WHEN query LIKE '%NOT IN%' THEN '[NOT IN] ' END, "
+                "shared_blks_dirtied, wal_bytes, concat(CASE WHEN query LIKE '%EXCEPT%' THEN '[EXCEPT] ' END, "
                 "left(regexp_replace(query, '\\s+', ' ', 'g'), 160)) AS q FROM pg_stat_statements "
                 "ORDER BY total_exec_time DESC LIMIT 25")):
             print(row.calls, row.ms, row.rows, row.shared_blks_hit, row.shared_blks_dirtied, row.wal_bytes, row.q)
