@@ -91,7 +91,8 @@ def cmd_relay(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from fathom_infra.stack import LocalStack
 
-    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo, restart=not args.no_restart)
+    stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo, restart=not args.no_restart,
+                       projectors=args.projectors)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -104,6 +105,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack.stop()
         print("stopped everything fathom up started.", flush=True)
     return stack.exit_code
+
+
+def _at_least_one(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo", action="store_true", help="do not load the demo trust")
     up.add_argument("--no-restart", action="store_true",
                     help="stop everything when any process exits, instead of restarting it (for debugging)")
+    up.add_argument("--projectors", type=_at_least_one, default=1, metavar="N",
+                    help="projector processes sharing the events topic as one consumer group (default 1; at "
+                         "most FATHOM_TOPIC_PARTITIONS, default 12, have work)")
     up.set_defaults(func=cmd_up)
     return parser
 
