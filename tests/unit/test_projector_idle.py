@@ -268,3 +268,21 @@ def test_with_nothing_assigned_yet_it_keeps_polling_to_join_the_group():
     gate.next_records()
 
     assert not gate.paused and consumer.poll_timeouts == [100, 100]
+
+
+def test_a_rebalance_that_takes_every_partition_while_paused_polls_with_a_wait_until_it_rejoins():
+    """The waiting poll completes the group join; the paused ``poll(0)`` never did (members stayed unassigned)."""
+    consumer, hint = FakeConsumer(P0), FakeHint()
+    gate = gate_on(consumer, hint)
+    assert gate.next_records() == {}
+    assert gate.paused
+
+    consumer.assigned.clear()  # revoked: the group is rebalancing
+    consumer.poll_timeouts.clear()
+    gate.next_records()
+    gate.next_records()
+
+    assert consumer.poll_timeouts and all(timeout == 100 for timeout in consumer.poll_timeouts)
+    consumer.assign_more(P1)
+    consumer.publish(P1, 3)
+    assert gate.next_records() == {P1: [0, 1, 2]}

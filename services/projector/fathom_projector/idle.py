@@ -105,6 +105,11 @@ class FetchGate:
 
     def next_records(self) -> Records:
         """The next records to apply, or ``{}`` after at most about ``check_every_s`` (or one poll) without any."""
+        if self.paused and not self.consumer.assignment():
+            # A rebalance took every partition (another projector joined or left): the member must rejoin, and
+            # the waiting ``poll(0)`` of a pause never completes a join — three projectors sat unassigned for
+            # minutes. Polls that wait, as at the start, finish the join; the new partitions pause when drained.
+            self.paused = False
         if self.paused:
             return self._wait_while_paused()
         if self.maybe_drained and not self._behind():
