@@ -138,7 +138,7 @@ def run(
                 continue
             status.connected = True
             try:
-                consume(consumer, engine, metrics, status, stop, backoff, hint)
+                consume(consumer, engine, metrics, status, stop, backoff, hint, assignment)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
                 log.exception("projection failed; reconnecting in %.1fs", backoff.next_s)
                 backoff.wait(stop)
@@ -206,11 +206,12 @@ def connect(settings: Settings, instance_id: str | None = None,
 
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
-    stop: threading.Event, backoff: Backoff, hint: Hint,
+    stop: threading.Event, backoff: Backoff, hint: Hint, assignment: AssignmentTracker | None = None,
 ) -> None:
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching."""
     progress = ProgressLog()
     gate = FetchGate(consumer, hint, MAX_POLL_RECORDS,
+                     holding=None if assignment is None else (lambda: assignment.held),
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
     while not stop.is_set():
         status.tick()
