@@ -88,6 +88,23 @@ def cmd_relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove_projector(args: argparse.Namespace) -> int:
+    """Take a dead projector's static member out of the consumer group, so the others take its partitions now.
+
+    A stopped projector leaves by itself; one killed outright keeps its partitions until the broker's session
+    timeout expires it (Apache Kafka: 6 s; the local noida-db broker: never) or it is restarted under its id.
+    """
+    from fathom_projector.membership import leave_group
+    from fathom_shared.kafka import BrokerAccess
+
+    settings = load_settings()
+    if not leave_group(BrokerAccess.from_settings(settings), settings.projector_group, args.instance_id):
+        print(f"could not remove {args.instance_id} from group {settings.projector_group}", file=sys.stderr)
+        return 1
+    print(f"removed {args.instance_id} from group {settings.projector_group}; the others take its partitions")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from fathom_infra.stack import LocalStack
 
@@ -145,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     relay = sub.add_parser("relay", help="run the event relay (event store → Kafka)")
     relay.set_defaults(func=cmd_relay)
+
+    remove = sub.add_parser("remove-projector", help="take a dead projector out of the consumer group "
+                                                     "(its partitions go to the others at once)")
+    remove.add_argument("instance_id", help="its --instance-id (fathom up: local-projector-<i>)")
+    remove.set_defaults(func=cmd_remove_projector)
 
     up = sub.add_parser("up", help="start PostgreSQL, the broker, all services and the demo trust")
     up.add_argument("--home", default=os.environ.get("FATHOM_HOME", ".fathom"),

@@ -8,16 +8,20 @@
   member (the broker never expires it), so the survivors' catch-up sweep brings its trusts up to date from the
   event store; restarted under the same member id it takes its own partitions straight back. The accounting is
   the same: exactly the events written, each once, read models equal to a rebuild.
+- One killed with SIGKILL and then removed from the group (``fathom remove-projector``, the admin call Kafka
+  provides for static members): its partitions move to the survivors, whose consumers apply its trusts.
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fathom_infra.local_servers import wait_until
+from fathom_infra.processes import python_module
 from fathom_projector.metrics import CONSUMER, SWEEP
 from fathom_projector.rebuild import rebuild_trust
 from fathom_shared.config import Settings
@@ -179,4 +183,35 @@ def test_a_killed_projector_s_trusts_are_brought_up_to_date_and_its_restart_take
     writer.finish()
     wait_all_projected(app_engine, trust_ids)
     assert group.scrapes(3)[3].trusts(CONSUMER) & set(trusts) == set(orphaned)
+    assert_equal_to_rebuild(app_engine, trust_ids)
+
+
+def test_a_killed_projector_removed_from_the_group_has_its_partitions_moved_to_the_others(
+        group: ProjectorGroup, trusts: dict[str, int], app_engine) -> None:
+    before = wait_for_split(group)
+    trust_ids = list(trusts)
+    seed_rosters(app_engine, trust_ids)
+    writer = Writer(app_engine, trust_ids)
+    writer.start()
+    wait_until(lambda: writer.rounds >= 5, 60, what="five rounds of writes")
+
+    group.projectors[2].kill()
+    orphaned = [trust for trust, partition in trusts.items() if partition in before[3]]
+    at_kill = {trust: applied for trust, (_, applied) in positions(app_engine, orphaned).items()}
+    survivors_at_kill = group.scrapes(1, 2)
+    removed = subprocess.run(python_module("fathom_infra.cli", "remove-projector", f"projector-3-{group.suffix}"),
+                             env=group.env, capture_output=True, text=True, timeout=60)
+    assert removed.returncode == 0, removed.stderr
+    after = wait_for_split(group, 1, 2)
+    assert before[3] <= after[1] | after[2]
+    wait_until(lambda: all(sum(s.count(t, CONSUMER) - survivors_at_kill[i].count(t, CONSUMER)
+                               for i, s in group.scrapes(1, 2).items()) > 0 for t in orphaned), 60, interval=0.5,
+               what="the survivors' consumers applying the killed projector's trusts")
+    writer.finish()
+    wait_all_projected(app_engine, trust_ids)
+
+    survivors = group.scrapes(1, 2)
+    for trust_id, (head, _) in positions(app_engine, orphaned).items():
+        applied_since_kill = sum(survivors[i].count(trust_id) - survivors_at_kill[i].count(trust_id) for i in (1, 2))
+        assert applied_since_kill == head - at_kill[trust_id], f"{trust_id}: each event once"
     assert_equal_to_rebuild(app_engine, trust_ids)

@@ -53,6 +53,8 @@ class CatchUpSweep:
         caught_up = 0
         for trust_id in stale_trusts(self.engine, self.grace_s):
             result = catch_up_trust(self.engine, trust_id)
+            if not result.applied and not result.dead_letters:
+                continue  # another projector's sweep (or the consumer) applied it first, under the trust's lock
             self.metrics.record(result, SWEEP)
             self.metrics.catch_ups.inc()
             caught_up += 1
