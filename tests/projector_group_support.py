@@ -71,7 +71,8 @@ class Scrape:
 
 
 def scrape(port: int) -> Scrape:
-    body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    # The scrape reads every trust's pipeline positions too: slow on a loaded machine.
+    body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=60).text
     instance, partitions, applied = "", set(), {}
     for family in text_string_to_metric_families(body):
         for sample in family.samples:
@@ -112,8 +113,12 @@ class ProjectorGroup:
 
     def start(self) -> ProjectorGroup:
         self.relay = ServiceProcess("relay", python_module("fathom_relay"), self.env, self.logs / "relay.log").start()
+        # All at once, as a supervisor starts them: they join in one rebalance. One after another, each join
+        # started another round on noida-db, whose static members then rejoined round after round.
         for projector in self.projectors:
-            projector.start()
+            projector.launch()
+        for projector in self.projectors:
+            projector.wait_ready()
         return self
 
     def stop(self) -> None:
