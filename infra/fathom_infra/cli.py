@@ -88,11 +88,28 @@ def cmd_relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove_projector(args: argparse.Namespace) -> int:
+    """Take a dead projector's static member out of the consumer group, so the others take its partitions now.
+
+    A stopped projector leaves by itself; one killed outright keeps its partitions until the broker's session
+    timeout expires it (Apache Kafka: 6 s; the local noida-db broker: never) or it is restarted under its id.
+    """
+    from fathom_projector.membership import leave_group
+    from fathom_shared.kafka import BrokerAccess
+
+    settings = load_settings()
+    if not leave_group(BrokerAccess.from_settings(settings), settings.projector_group, args.instance_id):
+        print(f"could not remove {args.instance_id} from group {settings.projector_group}", file=sys.stderr)
+        return 1
+    print(f"removed {args.instance_id} from group {settings.projector_group}; the others take its partitions")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from fathom_infra.stack import LocalStack
 
     stack = LocalStack(Path(args.home).resolve(), demo=not args.no_demo, restart=not args.no_restart,
-                       replica=args.replica)
+                       replica=args.replica, projectors=args.projectors)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -105,6 +122,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack.stop()
         print("stopped everything fathom up started.", flush=True)
     return stack.exit_code
+
+
+def _at_least_one(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     relay = sub.add_parser("relay", help="run the event relay (event store → Kafka)")
     relay.set_defaults(func=cmd_relay)
 
+    remove = sub.add_parser("remove-projector", help="take a dead projector out of the consumer group "
+                                                     "(its partitions go to the others at once)")
+    remove.add_argument("instance_id", help="its --instance-id (fathom up: local-projector-<i>)")
+    remove.set_defaults(func=cmd_remove_projector)
+
     up = sub.add_parser("up", help="start PostgreSQL, the broker, all services and the demo trust")
     up.add_argument("--home", default=os.environ.get("FATHOM_HOME", ".fathom"),
                     help="where local server data and logs live (default .fathom)")
@@ -147,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stop everything when any process exits, instead of restarting it (for debugging)")
     up.add_argument("--replica", action="store_true",
                     help="also start a hot standby of the local PostgreSQL and serve the reports' reads from it")
+    up.add_argument("--projectors", type=_at_least_one, default=1, metavar="N",
+                    help="projector processes sharing the events topic as one consumer group (default 1; at "
+                         "most FATHOM_TOPIC_PARTITIONS, default 12, have work)")
     up.set_defaults(func=cmd_up)
     return parser
 

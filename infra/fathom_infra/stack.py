@@ -26,6 +26,8 @@ PREFERRED_PORTS = {"api": 8000, "reports": 8001, "projector": 8002, "streams": 8
                    "kafka": 59092}
 """``*-ops``: the operations ports (``/metrics``, detailed ``/readyz``) of the services, on 127.0.0.1 (the
 projector's is its ``--metrics-port``)."""
+PROJECTOR_PORTS_FROM = 8020
+"""``--projectors N``: projector ``i`` > 1 prefers operations port ``8020 + i`` (the first keeps 8002)."""
 STREAM_THREADS = 64
 """Threads of the change-feed stream server: how many streams it holds open at once."""
 
@@ -37,6 +39,18 @@ def choose_port(preferred: int) -> int:
             return preferred
         except OSError:
             return free_port()
+
+
+def projector_services(count: int, ports: list[int]) -> list[tuple[str, list[str], int]]:
+    """``(name, argv, port)`` of each of ``count`` projectors: one consumer group, each its own operations port
+    and its own stable ``group.instance.id`` (``local-projector-<i>``, the same after every restart, so a
+    restarted projector takes its own partitions back). A single one is named ``projector``; several
+    ``projector-1`` … ``projector-N``, each supervised (restarted) on its own."""
+    if count < 1:
+        raise ValueError("--projectors must be at least 1")
+    return [("projector" if count == 1 else f"projector-{i}",
+             python_module("fathom_projector", "--metrics-port", str(port), "--instance-id", f"local-projector-{i}"),
+             port) for i, port in enumerate(ports[:count], start=1)]
 
 
 def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -53,11 +67,14 @@ def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[st
 
 
 class LocalStack:
-    def __init__(self, home: Path, demo: bool = True, restart: bool = True, replica: bool = False) -> None:
+    def __init__(self, home: Path, demo: bool = True, restart: bool = True, replica: bool = False,
+                 projectors: int = 1) -> None:
         self.home = home
         self.demo = demo
         self.replica = replica
         """Start a hot standby beside the local PostgreSQL and point the reports service's reads at it."""
+        self.projectors = projectors
+        """How many projector processes share the events topic (at most its partitions do work)."""
         self.postgres: LocalPostgres | None = None
         self.standby: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
@@ -65,6 +82,8 @@ class LocalStack:
         self.supervisor = Supervisor(restart=restart)
         """Every process started here, from the moment it starts: restarted while running, stopped at the end."""
         self.urls: dict[str, str] = {}
+        self.projector_urls: dict[str, str] = {}
+        """Each projector's operations port (``/metrics``), by service name."""
         self.exit_code = 0
         self.demo_summary = ""
 
@@ -100,6 +119,9 @@ class LocalStack:
         ports = {name: choose_port(PREFERRED_PORTS[name])
                  for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops", "delivery-ops")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        projectors = projector_services(self.projectors, [ports["projector"]] + [
+            choose_port(PROJECTOR_PORTS_FROM + i) for i in range(2, self.projectors + 1)])
+        self.projector_urls = {name: f"http://127.0.0.1:{port}" for name, _, port in projectors}
         # The web app (served by reports) forwards the browser's commands to this API.
         env["FATHOM_API_URL"] = self.urls["api"]
         # Change-feed streams hold a thread each for minutes: their own server, so reports' threads stay free.
@@ -111,9 +133,7 @@ class LocalStack:
             ("relay", python_module("fathom_relay"), None),
             ("delivery", python_module("fathom_delivery"), None),
             ("verifier", python_module("fathom_verifier"), None),
-            ("projector", python_module("fathom_projector", "--metrics-port", str(ports["projector"]),
-                           "--instance-id", "local-projector-1"),
-             self.urls["projector"] + "/healthz"),
+            *((name, argv, f"http://127.0.0.1:{port}/healthz") for name, argv, port in projectors),
             ("api", gunicorn("fathom_api.wsgi:app", ports["api"]), self.urls["api"] + "/readyz"),
             ("reports", gunicorn("fathom_reports.wsgi:app", ports["reports"], threads=REPORTS_THREADS),
              self.urls["reports"] + "/readyz"),
@@ -164,7 +184,7 @@ class LocalStack:
                   f"  reports       {self.urls['reports']}   (OpenAPI: {self.urls['reports']}/openapi.json)",
                   *([f"  change feed   {self.urls['streams']}/v1/changes/stream   (server-sent events)"]
                     if "streams" in self.urls else []),
-                  f"  projector     {self.urls['projector']}/metrics",
+                  *(f"  {name:<13} {url}/metrics" for name, url in self.projector_urls.items()),
                   f"  metrics       {self.urls['api-ops']}/metrics (API), {self.urls['reports-ops']}/metrics "
                   "(reports); operations ports, 127.0.0.1 only",
                   f"  PostgreSQL    {self.env['DATABASE_URL']}",

@@ -53,7 +53,8 @@ class Settings:
     None: from the primary (``app_database_url``). Everything the reports service writes, and what only the primary
     can answer (the event store's head, time travel's scratch tables), still goes to the primary."""
     events_topic: str = "fathom.events"
-    topic_partitions: int = 6
+    topic_partitions: int = 12
+    """Partitions of the events topic: at most this many projectors share the work."""
     jwt_issuer: str = "fathom-local"
     jwt_audience: str = "fathom"
     jwks_url: str | None = None
@@ -162,7 +163,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reports_database_url=replica_url(env.get("REPORTS_DATABASE_URL") or None, app_url),
         kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         events_topic=env.get("FATHOM_EVENTS_TOPIC", "fathom.events"),
-        topic_partitions=_count(env, "FATHOM_TOPIC_PARTITIONS", 6),
+        topic_partitions=_count(env, "FATHOM_TOPIC_PARTITIONS", 12),
         jwt_issuer=env.get("FATHOM_JWT_ISSUER", "fathom-local"),
         jwt_audience=env.get("FATHOM_JWT_AUDIENCE", "fathom"),
         jwks_url=env.get("FATHOM_JWKS_URL") or None,

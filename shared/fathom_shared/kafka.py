@@ -14,7 +14,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import InvalidPartitionsError, KafkaError, TopicAlreadyExistsError
 
 from fathom_shared import fast_json
 from fathom_shared.config import Settings
@@ -80,23 +80,49 @@ def broker_access(broker: BrokerAccess | str) -> BrokerAccess:
 
 
 def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
-                 config: Mapping[str, str] | None = None) -> None:
+                 config: Mapping[str, str] | None = None, grow: bool = False) -> None:
     """Create ``topic`` if it is missing (idempotent; safe from several processes at once).
 
-    ``config`` are topic settings (e.g. ``retention.ms``) given at creation; an existing topic is left as it is.
+    ``config`` are topic settings (e.g. ``retention.ms``) given at creation; an existing topic keeps them.
     The replication factor is the broker's ``default.replication.factor`` (asked for as -1): the deployment
     decides it in one place (3 with three brokers, 1 with one), not each service.
+    ``grow``: an existing topic with fewer than ``partitions`` partitions gets more (CreatePartitions), so
+    raising ``FATHOM_TOPIC_PARTITIONS`` lets more projectors share the work. Only for a topic whose readers
+    do not rely on a key staying on its partition: new partitions move some keys, so a key's newer messages
+    may be read before its older ones. The events topic is such a topic (the projector applies each trust by
+    its sequence, under the trust's position lock, and fills a gap from the event store); the change topics
+    are not (their readers rely on a row's notices arriving in order), so they are never grown. Kafka cannot
+    take partitions away: a topic with more partitions than asked for is left as it is.
     """
     admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
                              request_timeout_ms=10000)
     try:
         if topic in admin.list_topics():
+            if grow:
+                _grow(admin, topic, partitions)
             return
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=-1,
                                           topic_configs=dict(config or {}))])
     finally:
         admin.close()
+
+
+def partition_count(admin: KafkaAdminClient, topic: str) -> int:
+    """How many partitions ``topic`` has now."""
+    [described] = admin.describe_topics([topic])
+    return len(described["partitions"])
+
+
+def _grow(admin: KafkaAdminClient, topic: str, partitions: int) -> None:
+    existing = partition_count(admin, topic)
+    if existing >= partitions:
+        return
+    # Another process growing the topic at the same moment: one of the two requests is refused, and either
+    # way the topic ends with the partitions asked for.
+    with contextlib.suppress(InvalidPartitionsError):
+        admin.create_partitions({topic: partitions})
+        log.info("topic %s grown from %d to %d partitions", topic, existing, partitions)
 
 
 def encode_key(trust_id: str) -> bytes:
@@ -140,18 +166,20 @@ class AcknowledgedPublisher:
     """
 
     def __init__(self, broker: BrokerAccess | str, client_id: str, partitions: int,
-                 topic_config: Mapping[str, str] | None = None) -> None:
+                 topic_config: Mapping[str, str] | None = None, grow: bool = False) -> None:
         self.broker = broker_access(broker)
         self.client_id = client_id
         self.partitions = partitions
         self.topic_config = dict(topic_config or {})
+        self.grow = grow
+        """Give existing topics more partitions when they have fewer (see :func:`ensure_topic`)."""
         self._producer: KafkaProducer | None = None
         self._topics: set[str] = set()
 
     def publish(self, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
         try:
             if topic not in self._topics:
-                ensure_topic(self.broker, topic, self.partitions, self.topic_config)
+                ensure_topic(self.broker, topic, self.partitions, self.topic_config, grow=self.grow)
                 self._topics.add(topic)
             producer = self._ensure_producer()
             track_topic(producer, topic)

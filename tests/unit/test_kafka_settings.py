@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from fathom_projector import service
+from fathom_projector import membership, service
 from fathom_relay.relay import Relay
 from fathom_reports.changes.publisher import ChangePublisher
 from fathom_shared import kafka as shared_kafka
@@ -65,7 +65,16 @@ class Recorder:
     def create_topics(self, topics: list[Any]) -> None:
         pass
 
-    def subscribe(self, topics: list[str]) -> None:
+    def describe_topics(self, topics: list[str]) -> list[dict[str, Any]]:
+        return [{"topic": topic, "partitions": [{"partition": 0}]} for topic in topics]
+
+    def create_partitions(self, counts: dict[str, int]) -> None:
+        pass
+
+    def remove_group_members(self, group: str, members: list[Any]) -> dict[str, Any]:
+        return {}
+
+    def subscribe(self, topics: list[str], listener: Any = None) -> None:
         pass
 
     def send(self, topic: str, key: bytes | None = None, value: bytes | None = None) -> Any:
@@ -113,14 +122,16 @@ def test_every_client_the_services_create_authenticates(monkeypatch: pytest.Monk
     monkeypatch.setattr(service, "KafkaConsumer", Recorder("consumer", made))
     monkeypatch.setattr(shared_kafka, "KafkaProducer", Recorder("producer", made))
     monkeypatch.setattr(shared_kafka, "KafkaAdminClient", Recorder("admin", made))
+    monkeypatch.setattr(membership, "KafkaAdminClient", Recorder("leave", made))
     settings = load_settings(SASL_ENV)
 
-    service.connect(settings)  # the projector: its consumer, and the admin client that ensures its topic
+    service.connect(settings)  # the projector: its consumer, and the admin client that ensures (grows) its topic
+    membership.leave_group(BrokerAccess.from_settings(settings), "fathom-projector", "projector-1")  # on SIGTERM
     Relay(settings, engine=None).publisher.publish("fathom.events", [(b"t1", b"{}")])
     ChangePublisher(None, BrokerAccess.from_settings(settings), "changes.", 3).publisher.publish(
         "changes.t1", [(b"k", b"{}")])
     AcknowledgedPublisher(BrokerAccess.from_settings(settings), "any", 1).publish("new-topic", [(None, b"{}")])
 
-    assert {kind for kind, _ in made} == {"consumer", "producer", "admin"}
+    assert {kind for kind, _ in made} == {"consumer", "producer", "admin", "leave"}
     for kind, kwargs in made:
         assert {key: kwargs.get(key) for key in EXPECTED} == EXPECTED, kind

@@ -268,3 +268,25 @@ def test_with_nothing_assigned_yet_it_keeps_polling_to_join_the_group():
     gate.next_records()
 
     assert not gate.paused and consumer.poll_timeouts == [100, 100]
+
+
+def test_a_rebalance_that_takes_every_partition_while_paused_polls_with_a_wait_until_it_rejoins():
+    """The waiting poll completes the group join; the paused ``poll(0)`` once a second did not (members rejoined
+    round after round). The consumer's ``assignment()`` still lists revoked partitions: the listener knows."""
+    consumer, hint, held = FakeConsumer(P0), FakeHint(), {P0}
+    gate = FetchGate(consumer, hint, max_records=100, check_every_s=2.0, poll_timeout_ms=100,
+                     holding=lambda: held)
+    assert gate.next_records() == {}
+    assert gate.paused
+
+    held.clear()  # revoked: the group is rebalancing
+    consumer.poll_timeouts.clear()
+    gate.next_records()
+    gate.next_records()
+
+    assert consumer.poll_timeouts and all(timeout == 100 for timeout in consumer.poll_timeouts)
+    assert not consumer.paused(), "nothing is paused while it holds nothing"
+    held.add(P1)
+    consumer.assign_more(P1)
+    consumer.publish(P1, 3)
+    assert gate.next_records() == {P1: [0, 1, 2]}

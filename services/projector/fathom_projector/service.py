@@ -19,6 +19,7 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy import Engine, text
 
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
+from fathom_projector.membership import AssignmentTracker, leave_group
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
@@ -108,11 +109,14 @@ def run(
 
     ``instance_id`` makes this a static member of the consumer group (``group.instance.id``):
     a restarted instance takes its partitions straight back instead of waiting for the broker
-    to expire the old member. Give each instance its own stable id, or none.
+    to expire the old member. Give each instance its own stable id, or none. When ``stop`` is set such an
+    instance leaves the group, so the other projectors take its partitions at once
+    (:func:`~fathom_projector.membership.leave_group`); a crash does not, and its restart takes them back.
     ``catch_up_after_s`` is the :class:`~fathom_projector.sweep.CatchUpSweep` grace period; the sweep runs
     on its own thread and connection, whatever the consumer is doing.
     """
-    metrics = ProjectorMetrics()
+    metrics = ProjectorMetrics(instance_id, settings.projector_group)
+    assignment = AssignmentTracker(metrics)
     status = LoopStatus()
     engine = make_engine(settings.app_database_url, pool_size=2)
     metrics.registry.register(PipelineCollector(make_engine(settings.app_database_url, pool_size=1)))
@@ -126,7 +130,7 @@ def run(
         while not stop.is_set():
             status.tick()
             try:
-                consumer = connect(settings, instance_id)
+                consumer = connect(settings, instance_id, assignment)
             except KafkaError as exc:
                 log.warning("cannot reach the broker at %s (%s); retrying in %.1fs",
                             settings.kafka_bootstrap_servers, exc, backoff.next_s)
@@ -134,13 +138,16 @@ def run(
                 continue
             status.connected = True
             try:
-                consume(consumer, engine, metrics, status, stop, backoff, hint)
+                consume(consumer, engine, metrics, status, stop, backoff, hint, assignment)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
                 log.exception("projection failed; reconnecting in %.1fs", backoff.next_s)
                 backoff.wait(stop)
             finally:
                 status.connected = False
                 consumer.close(autocommit=False, timeout_ms=5000)
+                assignment.forget_all()
+        if instance_id is not None:
+            leave_group(BrokerAccess.from_settings(settings), settings.projector_group, instance_id)
     finally:
         sweeper.close()
         hint.stop()
@@ -166,7 +173,8 @@ def readiness_check(status: LoopStatus, engine: Engine) -> Callable[[], str | No
     return readiness
 
 
-def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer:
+def connect(settings: Settings, instance_id: str | None = None,
+            listener: AssignmentTracker | None = None) -> KafkaConsumer:
     broker = BrokerAccess.from_settings(settings)
     consumer = KafkaConsumer(
         **broker.client_config(),
@@ -186,8 +194,10 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
         max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
     )
     try:
-        ensure_topic(broker, settings.events_topic, settings.topic_partitions)
-        consumer.subscribe([settings.events_topic])
+        # Grown if it has fewer partitions than configured: each trust is applied by its sequence, so a trust
+        # whose key moves to a new partition is safe (its newer events first mean a gap, filled from the store).
+        ensure_topic(broker, settings.events_topic, settings.topic_partitions, grow=True)
+        consumer.subscribe([settings.events_topic], listener=listener)
     except BaseException:
         consumer.close(autocommit=False, timeout_ms=5000)
         raise
@@ -196,11 +206,12 @@ def connect(settings: Settings, instance_id: str | None = None) -> KafkaConsumer
 
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
-    stop: threading.Event, backoff: Backoff, hint: Hint,
+    stop: threading.Event, backoff: Backoff, hint: Hint, assignment: AssignmentTracker | None = None,
 ) -> None:
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching."""
     progress = ProgressLog()
     gate = FetchGate(consumer, hint, MAX_POLL_RECORDS,
+                     holding=None if assignment is None else (lambda: assignment.held),
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
     while not stop.is_set():
         status.tick()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from fathom_projector.metrics import ProjectorMetrics
+from fathom_projector.metrics import SWEEP, ProjectorMetrics
 from fathom_projector.trust_batch import catch_up_trust, stale_trusts
 from fathom_shared.db import make_engine
 
@@ -53,7 +53,9 @@ class CatchUpSweep:
         caught_up = 0
         for trust_id in stale_trusts(self.engine, self.grace_s):
             result = catch_up_trust(self.engine, trust_id)
-            self.metrics.record(result)
+            if not result.applied and not result.dead_letters:
+                continue  # another projector's sweep (or the consumer) applied it first, under the trust's lock
+            self.metrics.record(result, SWEEP)
             self.metrics.catch_ups.inc()
             caught_up += 1
             log.warning("trust %s: %d events applied from the event store (up to %d); the broker did not "

@@ -39,8 +39,9 @@ class Relay:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
+        # The events topic grows to FATHOM_TOPIC_PARTITIONS: the projector orders each trust by sequence.
         self.publisher = AcknowledgedPublisher(BrokerAccess.from_settings(settings), "fathom-relay",
-                                               settings.topic_partitions)
+                                               settings.topic_partitions, grow=True)
 
     # --- publishing ----------------------------------------------------------------
     def publish_pending(self, trust_id: str) -> int:
