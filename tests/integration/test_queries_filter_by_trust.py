@@ -67,30 +67,47 @@ def unrouted_scans(plan: Any, tenant: set[str]) -> list[str]:
     if not isinstance(plan, dict):
         return []
     found = []
-    if plan.get("Relation Name") in tenant and plan.get("Node Type") != "ModifyTable":
+    if (plan.get("Relation Name") in tenant and plan.get("Node Type") != "ModifyTable"
+            and not str(plan.get("Schema", "")).startswith("pg_temp")):  # a session's own table is not sharded
         conditions = " ".join(str(plan.get(key, "")) for key in ("Index Cond", "Recheck Cond", "Filter"))
         if not TRUST_CONDITION.search(conditions):
             found.append(f"{plan['Node Type']} on {plan['Relation Name']}")
     return found + [scan for value in plan.values() for scan in unrouted_scans(value, tenant)]
 
 
-def check(owner_engine: Engine, trust: str, statements: list[tuple[str, Any]]) -> tuple[dict, list, int]:
-    """(statement -> its unrouted scans, statements the owner could not plan, statements planned)."""
+def _one_by_one(statements: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Each statement on its own: a batch sent without parameters (``a; b``) is planned part by part."""
+    for statement, parameters in statements:
+        if parameters is None and ";" in statement:
+            yield from ((part, None) for part in statement.split(";") if part.strip())
+        else:
+            yield statement, parameters
+
+
+def check(owner_engine: Engine, trust: str, statements: list[tuple[str, Any]],
+          setup: str | None = None) -> tuple[dict, list, int]:
+    """(statement -> its unrouted scans, statements the owner could not plan, statements planned).
+
+    ``setup`` is sent before each plan, in the same transaction: what the services' session made first that
+    its statements name, such as time travel's temporary tables."""
     tenant = tenant_tables(owner_engine)
     unrouted: dict[str, list[str]] = {}
     unplanned: list[str] = []
     planned = 0
     seen: set[str] = set()
-    for statement, parameters in statements:
+    for statement, parameters in _one_by_one(statements):
         if not STATEMENTS.match(statement) or statement in seen:
             continue
         seen.add(statement)
         with owner_engine.connect() as connection:  # one transaction, rolled back: nothing is written
             connection.execute(text("SELECT set_config('fathom.trust', :t, true)"), {"t": trust})
+            if setup:
+                connection.exec_driver_sql(setup)
             try:
-                plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+                plan = connection.exec_driver_sql("EXPLAIN (VERBOSE, FORMAT JSON) " + statement,
+                                                  parameters).scalar_one()
             except Exception as exc:  # named, never passed unchecked
-                unplanned.append(f"{' '.join(statement.split())[:160]}: {exc.__class__.__name__}")
+                unplanned.append(f"{' '.join(statement.split())[:160]}: {exc.__class__.__name__} {str(exc)[:300]}")
                 continue
             finally:
                 connection.rollback()

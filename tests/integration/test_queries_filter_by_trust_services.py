@@ -1,0 +1,221 @@
+"""Every statement of the background services and the less-travelled paths names its trust too.
+
+:mod:`tests.integration.test_queries_filter_by_trust` covers the command API's appends, the projector's
+catch-up and the reports service's reads. This module covers the rest, each area recorded on its own so a
+failure names it: the relay, the change-feed publisher, retention and webhook registration and delivery
+(retries, dead letters, replay), the rebuilds, time travel, erasure and roll-over, the API's other commands,
+the web app's pages, sign-in and command forwarder, the catch-up sweep and fair-use leases. Statements are
+recorded at the driver (every cursor of the application role), so what the services send through the
+driver's pipeline mode, past the SQL toolkit, is checked too.
+
+A few statements are cross-trust by design; they are listed in :data:`CROSS_TRUST` with the reason, and
+only those exact statements are let through (each must still be sent, so a stale entry fails).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pytest
+
+from fathom_api.validation import school_today
+from fathom_projector.metrics import ProjectorMetrics
+from fathom_projector.online_rebuild import rebuild_online
+from fathom_projector.rebuild import rebuild_trust
+from fathom_projector.shadow import ensure_shadow
+from fathom_projector.sweep import CatchUpSweep
+from fathom_projector.trust_batch import catch_up_trust
+from fathom_relay.relay import Relay
+from fathom_reports import create_app as create_reports
+from fathom_reports.changes.publisher import ChangePublisher
+from fathom_reports.changes.retention import prune_all
+from fathom_reports.loading.scratch import SCRATCH_KEYS
+from fathom_reports.webhooks import store
+from fathom_reports.webhooks.secrets import secret_box
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.trusts import create_trust
+from tests.integration.test_assessment_calendar_api import POINTS
+from tests.integration.test_queries_filter_by_trust import check
+from tests.integration.test_web_session import command_api, csrf_of, dev_sign_in, web_settings  # noqa: F401
+from tests.support import SmallTrust, bearer, poster, summative_grid, token_for
+
+YEAR = "2026-27"
+CROSS_TRUST = {
+    # (area, statement): why it reads every trust. Only ``trusts`` (the platform's reference table, not a
+    # tenant table) is outside the check already; these name the others.
+}
+
+Recorded = list[tuple[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def record(settings) -> Iterator[dict[str, Recorded]]:
+    """``record[area]``: each statement the application role's connections send while ``recording(area)``
+    is open, as the driver's cursors send them (so the pipeline-mode reads the toolkit never sees are in)."""
+    areas: dict[str, Recorded] = {}
+    current: list[Recorded] = []
+    user = psycopg.conninfo.conninfo_to_dict(settings.app_database_url.replace("+psycopg", ""))["user"]
+    original, original_many = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+    def note(cursor, query, params) -> None:
+        if current and cursor.connection.info.user == user:
+            statement = query if isinstance(query, str) else query.as_string(cursor.connection)
+            current[-1].append((statement, params))
+
+    def execute(cursor, query, params=None, **kwargs):
+        note(cursor, query, params)
+        return original(cursor, query, params, **kwargs)
+
+    def executemany(cursor, query, params_seq, **kwargs):
+        params_seq = list(params_seq)
+        note(cursor, query, params_seq[0] if params_seq else None)
+        return original_many(cursor, query, params_seq, **kwargs)
+
+    @contextmanager
+    def recording(area: str) -> Iterator[None]:
+        current.append(areas.setdefault(area, []))
+        try:
+            yield
+        finally:
+            current.pop()
+
+    psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany  # type: ignore[method-assign]
+    try:
+        yield areas, recording  # type: ignore[misc]
+    finally:
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = original, original_many  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="module")
+def one_trust(owner_engine) -> str:
+    trust = f"sharded-{uuid.uuid4().hex[:10]}"
+    create_trust(owner_engine, trust, "Sharded Academy Trust")
+    return trust
+
+
+@pytest.fixture(scope="module")
+def worked(record, one_trust, settings, app_engine, owner_engine, client, web_settings) -> dict[str, Recorded]:  # noqa: F811
+    """The services' work for one small trust, area by area (module-scoped: done once for every test)."""
+    areas, recording = record
+    trust = one_trust
+    leader = bearer(token_for(settings, trust, ["trust_leader"], sub="head"))
+    post = poster(client, leader)
+    reports = create_reports(settings, app_engine).test_client()
+    with recording("commands"):
+        SmallTrust().create(post)
+        post("/v1/classes/4A/staff", {"staff_sub": "ms-reid"})
+        assert client.put(f"/v1/calendar/{YEAR}", json={"points": POINTS}, headers=leader).status_code == 200
+        post(*summative_grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "WTS")))
+        post("/v1/standardised-scores", {"scores": [
+            {"pupil_id": "p3", "test": "NFER Maths Autumn", "subject": "maths", "score": 101,
+             "taken_on": "2026-11-20"}]})
+        post("/v1/interventions", {"id": "boost", "name": "Boost", "lead": "ms-reid", "pupil_ids": ["p1"],
+                                   "objective_ids": ["m4-1"], "start_date": "2026-11-02"})
+        post("/v1/interventions/boost/pupils", {"add": ["p2"], "remove": [], "changed_on": "2026-11-09"})
+        post(f"/v1/classes/4A/meetings/{YEAR}/autumn-2/decisions", {
+            "id": "d-1", "kind": "teaching_change", "text": "Pre-teach vocabulary", "owner": "ms-reid",
+            "review_point_id": "spring", "pupil_ids": ["p1"]})
+        post("/v1/judgements", {"judgements": [
+            {"pupil_id": "p3", "objective_id": "m4-1", "value": 2, "assessed_on": "2026-11-10"}]})
+    with recording("relay"):
+        relay = Relay(settings, app_engine)
+        try:
+            assert relay.publish_pending(trust) > 0
+        finally:
+            relay.publisher.close()
+    with recording("sweep"):
+        CatchUpSweep(app_engine, ProjectorMetrics(), grace_s=0.0).run_once()
+        catch_up_trust(app_engine, trust)
+    with recording("change feed"):
+        publisher = ChangePublisher(app_engine, settings.kafka_bootstrap_servers, f"fathom.changes.{trust}.", 1)
+        try:
+            assert publisher.publish_pending(trust) > 0
+        finally:
+            publisher.close()
+        prune_all(app_engine, 1)
+    with recording("webhooks"):
+        made = reports.post("/v1/webhooks", headers=leader, json={"url": "https://receiver.example/hook"})
+        assert made.status_code == 201, made.json
+        webhook = uuid.UUID(made.json["id"])
+        assert reports.get("/v1/webhooks", headers=leader).status_code == 200
+        post("/v1/judgements", {"judgements": [
+            {"pupil_id": "p4", "objective_id": "m4-1", "value": 3, "assessed_on": "2026-11-11"}]})
+        catch_up_trust(app_engine, trust)
+        box = secret_box(settings)
+        with TenantUnitOfWork(app_engine, trust) as uow:  # what the delivery worker does, one step at a time
+            assert store.due_webhooks(uow.connection) == [webhook]
+            due = store.claim(uow.connection, webhook, box)
+            assert due is not None
+            store.failed(uow.connection, due, due.cursor + 1, "refused", retry_in_s=0.0)
+            store.failed(uow.connection, due, due.cursor + 1, "refused", retry_in_s=None)
+            store.delivered(uow.connection, webhook, due.cursor + 2)
+            uow.commit()
+        assert reports.get(f"/v1/webhooks/{webhook}/dead-letters", headers=leader).status_code == 200
+        replayed = reports.post(f"/v1/webhooks/{webhook}/replay", headers=leader, json={"from_notice": 1})
+        assert replayed.status_code == 202, replayed.json
+        assert reports.delete(f"/v1/webhooks/{webhook}", headers=leader).status_code == 204
+    with recording("time travel"):
+        auditor = bearer(token_for(settings, trust, ["auditor"], sub="auditor-1"))
+        for path in ("/v1/classes/4A/analysis", "/v1/pupils/p3", "/v1/trust/analysis?year_group=4"):
+            answer = reports.get(f"{path}{'&' if '?' in path else '?'}as_of=20", headers=auditor)
+            assert answer.status_code == 200, (path, answer.json)
+    ensure_shadow(owner_engine)  # the owner's step before any online rebuild
+    with recording("rebuild"):
+        rebuild_trust(app_engine, trust)
+        rebuild_online(app_engine, trust)
+    with recording("erasure and roll-over"):
+        assert client.delete("/v1/pupils/p2/personal-data", headers=leader).status_code == 200
+        assert client.delete("/v1/staff/ms-reid/personal-data", headers=leader).status_code == 200
+        rolled = client.post("/v1/rollover", headers=leader, json={
+            "from_year": YEAR, "to_year": "2027-28", "classes": {"4A": "5A", "4B": "5A"},
+            "new_classes": [{"class_id": "5A", "school_id": "sch-1", "name": "5A", "year_group": 5}],
+            "leavers": ["p8"], "effective_on": school_today().isoformat()})
+        assert rolled.status_code == 201, rolled.json
+        catch_up_trust(app_engine, trust)
+    with recording("web"):
+        web = create_reports(web_settings, app_engine).test_client()
+        assert dev_sign_in(web, trust, "trust_leader").status_code == 303
+        for page in ("/", "/classes/5A", "/classes/5A/meeting", "/trust", "/calendar"):
+            assert web.get(page).status_code == 200, page
+        forwarded = web.put(f"/api/v1/calendar/{YEAR}", json={"points": POINTS},
+                            headers={"X-CSRF-Token": csrf_of(web)})
+        assert forwarded.status_code == 200, forwarded.get_data(as_text=True)[:300]
+    return areas
+
+
+def scratch_tables() -> str:
+    """Time travel's temporary tables, as its session creates them (``LIKE`` the live ones)."""
+    return "".join(f"CREATE TEMPORARY TABLE {name} (LIKE public.{name}"
+                   + (f", PRIMARY KEY ({', '.join(key)})" if key else "") + ") ON COMMIT DROP; "
+                   for name, key in SCRATCH_KEYS.items())
+
+
+SEEN = {  # area -> a table each area's work must have touched: the recording holds what it claims to
+    "commands": ("trust_heads", "FROM classes", "FROM staff_identities"),
+    "relay": ("relay_positions",),
+    "sweep": ("rm_positions",),
+    "change feed": ("change_publish_positions", "DELETE FROM change_notices"),
+    "webhooks": ("webhook_dead_letters", "UPDATE webhooks"),
+    "time travel": ("pg_temp.rm_positions", "fair_use_leases"),
+    "rebuild": ("fathom_rebuild.",),
+    "erasure and roll-over": ("personal_texts", "staff_identities"),
+    "web": ("rm_schools", "staff_assignments"),
+}
+AREAS = tuple(SEEN)
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_every_statement_of_the_area_names_its_trust(worked, area, owner_engine, one_trust):
+    setup = scratch_tables() if area == "time travel" else None  # the past is folded into temporary tables
+    unrouted, unplanned, planned = check(owner_engine, one_trust, worked[area], setup)
+    assert planned > 0, "the recording saw the area's work"
+    sent = " ".join(statement for statement, _ in worked[area])
+    assert [table for table in SEEN[area] if table not in sent] == []
+    allowed = {statement for (where, statement) in CROSS_TRUST if where == area}
+    assert {s: scans for s, scans in unrouted.items() if s not in allowed} == {}
+    assert unplanned == []
+    assert allowed <= set(unrouted), "an allow-list entry names a statement no longer sent (or now routed)"
