@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from fathom_reports.audit.verifications import VerificationRunner, request_verification
 from tests.integration.test_falling_behind_api import read, recorded, reports  # noqa: F401 (fixtures)
@@ -39,17 +41,39 @@ READS = [  # (path, role, query): the reports service's reads, as the role that 
 ]
 
 
+@contextmanager
+def driver_statements(user: str) -> Iterator[list[tuple[str, Any]]]:
+    """Each statement the role ``user``'s connections send while open, with its parameters (the first set of
+    an ``executemany``). Recorded at the driver's cursor, not the SQL toolkit's events: the reads and locks
+    the services send through the driver's pipeline mode (one round trip for several) are in too."""
+    statements: list[tuple[str, Any]] = []
+    original, original_many = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+    def note(cursor: psycopg.Cursor, query: Any, params: Any) -> None:
+        if cursor.connection.info.user == user:
+            statements.append((query if isinstance(query, str) else query.as_string(cursor.connection), params))
+
+    def execute(cursor, query, params=None, **kwargs):
+        note(cursor, query, params)
+        return original(cursor, query, params, **kwargs)
+
+    def executemany(cursor, query, params_seq, **kwargs):
+        params_seq = list(params_seq)
+        note(cursor, query, params_seq[0] if params_seq else None)
+        return original_many(cursor, query, params_seq, **kwargs)
+
+    psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany  # type: ignore[method-assign]
+    try:
+        yield statements
+    finally:
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = original, original_many  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def sent(app_engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     """Each statement the application role sends while the test runs, with its parameters."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters[0] if executemany and parameters else parameters))
-
-    event.listen(app_engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(app_engine, "before_cursor_execute", record)
+    with driver_statements(str(app_engine.url.username)) as statements:
+        yield statements
 
 
 def tenant_tables(owner_engine: Engine) -> set[str]:

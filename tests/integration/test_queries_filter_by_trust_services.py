@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import pytest
 
 from fathom_api.validation import school_today
@@ -39,7 +38,7 @@ from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.trusts import create_trust
 from tests.integration.test_assessment_calendar_api import POINTS
-from tests.integration.test_queries_filter_by_trust import check
+from tests.integration.test_queries_filter_by_trust import check, driver_statements
 from tests.integration.test_web_session import command_api, csrf_of, dev_sign_in, web_settings  # noqa: F401
 from tests.support import SmallTrust, bearer, poster, summative_grid, token_for
 
@@ -53,41 +52,18 @@ Recorded = list[tuple[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def record(settings) -> Iterator[dict[str, Recorded]]:
-    """``record[area]``: each statement the application role's connections send while ``recording(area)``
-    is open, as the driver's cursors send them (so the pipeline-mode reads the toolkit never sees are in)."""
+def record(app_engine) -> Iterator[tuple[dict[str, Recorded], Any]]:
+    """``(areas, recording)``: ``areas[area]`` holds what the application role sent inside ``recording(area)``."""
     areas: dict[str, Recorded] = {}
-    current: list[Recorded] = []
-    user = psycopg.conninfo.conninfo_to_dict(settings.app_database_url.replace("+psycopg", ""))["user"]
-    original, original_many = psycopg.Cursor.execute, psycopg.Cursor.executemany
+    with driver_statements(str(app_engine.url.username)) as statements:
 
-    def note(cursor, query, params) -> None:
-        if current and cursor.connection.info.user == user:
-            statement = query if isinstance(query, str) else query.as_string(cursor.connection)
-            current[-1].append((statement, params))
-
-    def execute(cursor, query, params=None, **kwargs):
-        note(cursor, query, params)
-        return original(cursor, query, params, **kwargs)
-
-    def executemany(cursor, query, params_seq, **kwargs):
-        params_seq = list(params_seq)
-        note(cursor, query, params_seq[0] if params_seq else None)
-        return original_many(cursor, query, params_seq, **kwargs)
-
-    @contextmanager
-    def recording(area: str) -> Iterator[None]:
-        current.append(areas.setdefault(area, []))
-        try:
+        @contextmanager
+        def recording(area: str) -> Iterator[None]:
+            start = len(statements)
             yield
-        finally:
-            current.pop()
+            areas.setdefault(area, []).extend(statements[start:])
 
-    psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany  # type: ignore[method-assign]
-    try:
-        yield areas, recording  # type: ignore[misc]
-    finally:
-        psycopg.Cursor.execute, psycopg.Cursor.executemany = original, original_many  # type: ignore[method-assign]
+        yield areas, recording
 
 
 @pytest.fixture(scope="module")
