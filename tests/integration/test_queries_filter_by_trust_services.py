@@ -38,11 +38,14 @@ from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.trusts import create_trust
 from tests.integration.test_assessment_calendar_api import POINTS
+from tests.integration.test_commands_roster_import import oneroster, post_import
 from tests.integration.test_queries_filter_by_trust import check, driver_statements
+from tests.integration.test_rollover_api import next_years_roster, post_roster_rollover
 from tests.integration.test_web_session import command_api, csrf_of, dev_sign_in, web_settings  # noqa: F401
 from tests.support import SmallTrust, bearer, poster, summative_grid, token_for
 
 YEAR = "2026-27"
+TODAY = school_today().isoformat()
 CROSS_TRUST = {
     # (area, statement): why it reads every trust. Only ``trusts`` (the platform's reference table, not a
     # tenant table) is outside the check already; these name the others.
@@ -74,7 +77,15 @@ def one_trust(owner_engine) -> str:
 
 
 @pytest.fixture(scope="module")
-def worked(record, one_trust, settings, app_engine, owner_engine, client, web_settings) -> dict[str, Recorded]:  # noqa: F811
+def imported_trust(owner_engine) -> str:
+    trust = f"imported-{uuid.uuid4().hex[:10]}"
+    create_trust(owner_engine, trust, "Imported Academy Trust")
+    return trust
+
+
+@pytest.fixture(scope="module")
+def worked(record, one_trust, imported_trust, settings, app_engine, owner_engine, client,
+           web_settings) -> dict[str, Recorded]:  # noqa: F811
     """The services' work for one small trust, area by area (module-scoped: done once for every test)."""
     areas, recording = record
     trust = one_trust
@@ -85,7 +96,9 @@ def worked(record, one_trust, settings, app_engine, owner_engine, client, web_se
         SmallTrust().create(post)
         post("/v1/classes/4A/staff", {"staff_sub": "ms-reid"})
         assert client.put(f"/v1/calendar/{YEAR}", json={"points": POINTS}, headers=leader).status_code == 200
-        post(*summative_grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "WTS")))
+        codes = post(*summative_grid("4A", YEAR, "autumn-1", ("p1", "EXS"), ("p2", "WTS")))["event_ids"]
+        post(f"/v1/summative-judgements/{codes[0]}/correction", {"code": "GDS", "reason": "Moderated up"})
+        post(f"/v1/summative-judgements/{codes[1]}/withdrawal", {"reason": "Wrong pupil"})
         post("/v1/standardised-scores", {"scores": [
             {"pupil_id": "p3", "test": "NFER Maths Autumn", "subject": "maths", "score": 101,
              "taken_on": "2026-11-20"}]})
@@ -95,8 +108,22 @@ def worked(record, one_trust, settings, app_engine, owner_engine, client, web_se
         post(f"/v1/classes/4A/meetings/{YEAR}/autumn-2/decisions", {
             "id": "d-1", "kind": "teaching_change", "text": "Pre-teach vocabulary", "owner": "ms-reid",
             "review_point_id": "spring", "pupil_ids": ["p1"]})
-        post("/v1/judgements", {"judgements": [
-            {"pupil_id": "p3", "objective_id": "m4-1", "value": 2, "assessed_on": "2026-11-10"}]})
+        post("/v1/meeting-decisions/d-1/review", {"outcome": "done"})
+        post("/v1/interventions/boost/end", {"end_date": "2026-12-04", "outcome": "Secure now"})
+        marks = post("/v1/judgements", {"judgements": [
+            {"pupil_id": p, "objective_id": "m4-1", "value": 2, "assessed_on": "2026-11-10"} for p in ("p3", "p5")]})
+        post(f"/v1/judgements/{marks['event_ids'][0]}/correction", {"value": 3, "reason": "Mis-keyed"})
+        post(f"/v1/judgements/{marks['event_ids'][1]}/withdrawal", {"reason": "Wrong pupil"})
+        post("/v1/pupils/p6/move", {"class_id": "4B", "moved_on": "2026-12-01"})
+        assert client.put("/v1/pupils/p1/report-comment", headers=leader, json={
+            "academic_year": YEAR, "point_id": "autumn-1", "comment": "A good term"}).status_code in (200, 201)
+    with recording("imports and roster roll-over"):  # on a trust of their own: a roster from OneRoster files
+        importer = bearer(token_for(settings, imported_trust, ["trust_leader"], sub="head"))
+        assert post_import(client, importer, oneroster()).status_code == 201
+        scores = client.post("/v1/standardised-scores/import", headers=importer, content_type="text/csv",
+                             data=f"pupil_id,test,subject,score,taken_on\ns1,KS2 reading,reading,98,{TODAY}\n")
+        assert scores.status_code == 201, scores.json
+        assert post_roster_rollover(client, importer, next_years_roster()).status_code == 201
     with recording("relay"):
         relay = Relay(settings, app_engine)
         try:
@@ -172,6 +199,7 @@ def scratch_tables() -> str:
 
 SEEN = {  # area -> a table each area's work must have touched: the recording holds what it claims to
     "commands": ("trust_heads", "FROM classes", "FROM staff_identities"),
+    "imports and roster roll-over": ("FROM classes", "trust_heads"),
     "relay": ("relay_positions",),
     "sweep": ("rm_positions",),
     "change feed": ("change_publish_positions", "DELETE FROM change_notices"),
@@ -185,9 +213,10 @@ AREAS = tuple(SEEN)
 
 
 @pytest.mark.parametrize("area", AREAS)
-def test_every_statement_of_the_area_names_its_trust(worked, area, owner_engine, one_trust):
+def test_every_statement_of_the_area_names_its_trust(worked, area, owner_engine, one_trust, imported_trust):
     setup = scratch_tables() if area == "time travel" else None  # the past is folded into temporary tables
-    unrouted, unplanned, planned = check(owner_engine, one_trust, worked[area], setup)
+    trust = imported_trust if area.startswith("imports") else one_trust
+    unrouted, unplanned, planned = check(owner_engine, trust, worked[area], setup)
     assert planned > 0, "the recording saw the area's work"
     sent = " ".join(statement for statement, _ in worked[area])
     assert [table for table in SEEN[area] if table not in sent] == []
