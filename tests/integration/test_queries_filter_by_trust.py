@@ -23,6 +23,7 @@ from sqlalchemy import Engine, text
 
 from fathom_reports.audit.verifications import VerificationRunner, request_verification
 from tests.integration.test_falling_behind_api import read, recorded, reports  # noqa: F401 (fixtures)
+from tests.integration.test_sharding_by_trust import REFERENCE_TABLES
 
 STATEMENTS = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 TRUST_CONDITION = re.compile(r"\btrust_id = ")
@@ -77,11 +78,16 @@ def sent(app_engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 
 def tenant_tables(owner_engine: Engine) -> set[str]:
+    """``schema.table`` of every table with a ``trust_id`` (the live read models and the online rebuild's shadow
+    copies alike), less the reference tables, which are global by design (``trusts``: see
+    :data:`tests.integration.test_sharding_by_trust.REFERENCE_TABLES`)."""
     with owner_engine.connect() as connection:
-        return set(connection.execute(text(
-            "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'trust_id' "
-            "WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace "
-            "AND c.relname <> 'trusts'")).scalars())
+        rows = connection.execute(text(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'trust_id' AND NOT a.attisdropped "
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            r"AND n.nspname NOT LIKE 'pg\_%'"))
+        return {f"{schema}.{name}" for schema, name in rows if (schema, name) not in REFERENCE_TABLES}
 
 
 def unrouted_scans(plan: Any, tenant: set[str]) -> list[str]:
@@ -91,8 +97,8 @@ def unrouted_scans(plan: Any, tenant: set[str]) -> list[str]:
     if not isinstance(plan, dict):
         return []
     found = []
-    if (plan.get("Relation Name") in tenant and plan.get("Node Type") != "ModifyTable"
-            and not str(plan.get("Schema", "")).startswith("pg_temp")):  # a session's own table is not sharded
+    # Qualified by the plan's schema (it is VERBOSE): a session's temporary table (pg_temp_N) is not sharded.
+    if f"{plan.get('Schema')}.{plan.get('Relation Name')}" in tenant and plan.get("Node Type") != "ModifyTable":
         conditions = " ".join(str(plan.get(key, "")) for key in ("Index Cond", "Recheck Cond", "Filter"))
         if not TRUST_CONDITION.search(conditions):
             found.append(f"{plan['Node Type']} on {plan['Relation Name']}")
