@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from fathom_projector.online_rebuild import rebuild_online
 from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.shadow import ensure_shadow
 from fathom_projector.sweep import CatchUpSweep
-from fathom_projector.trust_batch import catch_up_trust
+from fathom_projector.trust_batch import apply_trust_batch, catch_up_trust
 from fathom_relay.relay import Relay
 from fathom_reports import create_app as create_reports
 from fathom_reports.changes.publisher import ChangePublisher
@@ -36,6 +37,7 @@ from fathom_reports.loading.scratch import SCRATCH_KEYS
 from fathom_reports.webhooks import store
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import replay_events
 from fathom_shared.trusts import create_trust
 from tests.integration.test_assessment_calendar_api import POINTS
 from tests.integration.test_commands_roster_import import oneroster, post_import
@@ -130,6 +132,12 @@ def worked(record, one_trust, imported_trust, settings, app_engine, owner_engine
             assert relay.publish_pending(trust) > 0
         finally:
             relay.publisher.close()
+    with recording("projector from the broker"):  # what the relay published, one message forged
+        with TenantUnitOfWork(app_engine, trust) as uow:
+            messages = replay_events(uow.connection)
+        messages[-1] = replace(messages[-1], data={**messages[-1].data, "forged": True})
+        batch = apply_trust_batch(app_engine, trust, messages)
+        assert batch.applied and batch.forged, batch
     with recording("sweep"):
         CatchUpSweep(app_engine, ProjectorMetrics(), grace_s=0.0).run_once()
         catch_up_trust(app_engine, trust)
@@ -201,6 +209,7 @@ SEEN = {  # area -> a table each area's work must have touched: the recording ho
     "commands": ("trust_heads", "FROM classes", "FROM staff_identities"),
     "imports and roster roll-over": ("FROM classes", "trust_heads"),
     "relay": ("relay_positions",),
+    "projector from the broker": ("broker_dead_letters",),
     "sweep": ("rm_positions",),
     "change feed": ("change_publish_positions", "DELETE FROM change_notices"),
     "webhooks": ("webhook_dead_letters", "UPDATE webhooks"),
