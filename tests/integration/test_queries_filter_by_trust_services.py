@@ -2,14 +2,17 @@
 
 :mod:`tests.integration.test_queries_filter_by_trust` covers the command API's appends, the projector's
 catch-up and the reports service's reads. This module covers the rest, each area recorded on its own so a
-failure names it: the relay, the change-feed publisher, retention and webhook registration and delivery
-(retries, dead letters, replay), the rebuilds, time travel, erasure and roll-over, the API's other commands,
-the web app's pages, sign-in and command forwarder, the catch-up sweep and fair-use leases. Statements are
-recorded at the driver (every cursor of the application role), so what the services send through the
-driver's pipeline mode, past the SQL toolkit, is checked too.
+failure names it: the relay, the projector's broker path, the catch-up sweep, the change-feed publisher and
+retention, webhook registration, the real delivery worker (a refused attempt, its retry, a dead letter),
+replay, time travel (with its fair-use lease), both rebuilds, erasure and roll-over, the API's other commands
+and imports, and the web app's pages, sign-in and command forwarder. Each area must also have touched the
+tables named in :data:`SEEN`, so an area whose work silently did nothing fails rather than passes.
 
-A few statements are cross-trust by design; they are listed in :data:`CROSS_TRUST` with the reason, and
-only those exact statements are let through (each must still be sent, so a stale entry fails).
+The statements that read every trust (the relay's, the delivery loops' and the sweep's list of trusts,
+retention's, the sign-in page's) read only ``trusts``, a reference table (see
+:data:`tests.integration.test_sharding_by_trust.REFERENCE_TABLES`); no statement on a tenant table needs to
+be cross-trust. Should one ever have to be, it goes in :data:`CROSS_TRUST` with the reason: only those exact
+statements are let through, and each must still be sent and still be unrouted, so a stale entry fails.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from fathom_reports.changes.publisher import ChangePublisher
 from fathom_reports.changes.retention import prune_all
 from fathom_reports.loading.scratch import SCRATCH_KEYS
 from fathom_reports.webhooks import store
+from fathom_reports.webhooks.delivering import WebhookDeliverer
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import replay_events
@@ -45,13 +49,12 @@ from tests.integration.test_queries_filter_by_trust import check, driver_stateme
 from tests.integration.test_rollover_api import next_years_roster, post_roster_rollover
 from tests.integration.test_web_session import command_api, csrf_of, dev_sign_in, web_settings  # noqa: F401
 from tests.support import SmallTrust, bearer, poster, summative_grid, token_for
+from tests.webhook_receiver import Receiver
 
 YEAR = "2026-27"
 TODAY = school_today().isoformat()
-CROSS_TRUST = {
-    # (area, statement): why it reads every trust. Only ``trusts`` (the platform's reference table, not a
-    # tenant table) is outside the check already; these name the others.
-}
+CROSS_TRUST: dict[tuple[str, str], str] = {}
+"""``(area, statement) -> why it must scan a tenant table across trusts``. Empty: none has to."""
 
 Recorded = list[tuple[str, Any]]
 
@@ -169,6 +172,22 @@ def worked(record, one_trust, imported_trust, settings, app_engine, owner_engine
         replayed = reports.post(f"/v1/webhooks/{webhook}/replay", headers=leader, json={"from_notice": 1})
         assert replayed.status_code == 202, replayed.json
         assert reports.delete(f"/v1/webhooks/{webhook}", headers=leader).status_code == 204
+    with recording("webhook delivery"):  # the real worker: a refused attempt, its retry, a dead letter, then on
+        receiver = Receiver(failures=2)
+        made = reports.post("/v1/webhooks", headers=leader, json={"url": receiver.url, "models": ["judgements"]})
+        assert made.status_code == 201, made.json
+        post("/v1/judgements", {"judgements": [
+            {"pupil_id": p, "objective_id": "m4-2", "value": 1, "assessed_on": "2026-11-12"} for p in ("p4", "p5")]})
+        catch_up_trust(app_engine, trust)
+        deliverer = WebhookDeliverer(app_engine, secret_box(settings), backoff_s=0.01, max_attempts=2, timeout_s=5,
+                                     allow_loopback=True)
+        try:
+            deliverer.visit(trust)  # its workers retry and move on by themselves
+            with receiver.condition:
+                assert receiver.condition.wait_for(receiver.delivered, timeout=30), "a notice delivered"
+        finally:
+            deliverer.close(timeout_s=10)
+            receiver.close()
     with recording("time travel"):
         auditor = bearer(token_for(settings, trust, ["auditor"], sub="auditor-1"))
         for path in ("/v1/classes/4A/analysis", "/v1/pupils/p3", "/v1/trust/analysis?year_group=4"):
@@ -213,6 +232,7 @@ SEEN = {  # area -> a table each area's work must have touched: the recording ho
     "sweep": ("rm_positions",),
     "change feed": ("change_publish_positions", "DELETE FROM change_notices"),
     "webhooks": ("webhook_dead_letters", "UPDATE webhooks"),
+    "webhook delivery": ("FOR UPDATE SKIP LOCKED", "INSERT INTO webhook_dead_letters"),
     "time travel": ("pg_temp.rm_positions", "fair_use_leases"),
     "rebuild": ("fathom_rebuild.",),
     "erasure and roll-over": ("personal_texts", "staff_identities"),
