@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from fathom_reports.audit.verifications import VerificationRunner, request_verification
 from tests.integration.test_falling_behind_api import read, recorded, reports  # noqa: F401 (fixtures)
+from tests.integration.test_sharding_by_trust import REFERENCE_TABLES
 
 STATEMENTS = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 TRUST_CONDITION = re.compile(r"\btrust_id = ")
@@ -39,25 +42,52 @@ READS = [  # (path, role, query): the reports service's reads, as the role that 
 ]
 
 
+@contextmanager
+def driver_statements(user: str) -> Iterator[list[tuple[str, Any]]]:
+    """Each statement the role ``user``'s connections send while open, with its parameters (the first set of
+    an ``executemany``). Recorded at the driver's cursor, not the SQL toolkit's events: the reads and locks
+    the services send through the driver's pipeline mode (one round trip for several) are in too."""
+    statements: list[tuple[str, Any]] = []
+    original, original_many = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+    def note(cursor: psycopg.Cursor, query: Any, params: Any) -> None:
+        if cursor.connection.info.user == user:
+            statements.append((query if isinstance(query, str) else query.as_string(cursor.connection), params))
+
+    def execute(cursor, query, params=None, **kwargs):
+        note(cursor, query, params)
+        return original(cursor, query, params, **kwargs)
+
+    def executemany(cursor, query, params_seq, **kwargs):
+        params_seq = list(params_seq)
+        note(cursor, query, params_seq[0] if params_seq else None)
+        return original_many(cursor, query, params_seq, **kwargs)
+
+    psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany  # type: ignore[method-assign]
+    try:
+        yield statements
+    finally:
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = original, original_many  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def sent(app_engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     """Each statement the application role sends while the test runs, with its parameters."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters[0] if executemany and parameters else parameters))
-
-    event.listen(app_engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(app_engine, "before_cursor_execute", record)
+    with driver_statements(str(app_engine.url.username)) as statements:
+        yield statements
 
 
 def tenant_tables(owner_engine: Engine) -> set[str]:
+    """``schema.table`` of every table with a ``trust_id`` (the live read models and the online rebuild's shadow
+    copies alike), less the reference tables, which are global by design (``trusts``: see
+    :data:`tests.integration.test_sharding_by_trust.REFERENCE_TABLES`)."""
     with owner_engine.connect() as connection:
-        return set(connection.execute(text(
-            "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'trust_id' "
-            "WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace "
-            "AND c.relname <> 'trusts'")).scalars())
+        rows = connection.execute(text(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'trust_id' AND NOT a.attisdropped "
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            r"AND n.nspname NOT LIKE 'pg\_%'"))
+        return {f"{schema}.{name}" for schema, name in rows if (schema, name) not in REFERENCE_TABLES}
 
 
 def unrouted_scans(plan: Any, tenant: set[str]) -> list[str]:
@@ -67,30 +97,47 @@ def unrouted_scans(plan: Any, tenant: set[str]) -> list[str]:
     if not isinstance(plan, dict):
         return []
     found = []
-    if plan.get("Relation Name") in tenant and plan.get("Node Type") != "ModifyTable":
+    # Qualified by the plan's schema (it is VERBOSE): a session's temporary table (pg_temp_N) is not sharded.
+    if f"{plan.get('Schema')}.{plan.get('Relation Name')}" in tenant and plan.get("Node Type") != "ModifyTable":
         conditions = " ".join(str(plan.get(key, "")) for key in ("Index Cond", "Recheck Cond", "Filter"))
         if not TRUST_CONDITION.search(conditions):
             found.append(f"{plan['Node Type']} on {plan['Relation Name']}")
     return found + [scan for value in plan.values() for scan in unrouted_scans(value, tenant)]
 
 
-def check(owner_engine: Engine, trust: str, statements: list[tuple[str, Any]]) -> tuple[dict, list, int]:
-    """(statement -> its unrouted scans, statements the owner could not plan, statements planned)."""
+def _one_by_one(statements: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Each statement on its own: a batch sent without parameters (``a; b``) is planned part by part."""
+    for statement, parameters in statements:
+        if parameters is None and ";" in statement:
+            yield from ((part, None) for part in statement.split(";") if part.strip())
+        else:
+            yield statement, parameters
+
+
+def check(owner_engine: Engine, trust: str, statements: list[tuple[str, Any]],
+          setup: str | None = None) -> tuple[dict, list, int]:
+    """(statement -> its unrouted scans, statements the owner could not plan, statements planned).
+
+    ``setup`` is sent before each plan, in the same transaction: what the services' session made first that
+    its statements name, such as time travel's temporary tables."""
     tenant = tenant_tables(owner_engine)
     unrouted: dict[str, list[str]] = {}
     unplanned: list[str] = []
     planned = 0
     seen: set[str] = set()
-    for statement, parameters in statements:
+    for statement, parameters in _one_by_one(statements):
         if not STATEMENTS.match(statement) or statement in seen:
             continue
         seen.add(statement)
         with owner_engine.connect() as connection:  # one transaction, rolled back: nothing is written
             connection.execute(text("SELECT set_config('fathom.trust', :t, true)"), {"t": trust})
+            if setup:
+                connection.exec_driver_sql(setup)
             try:
-                plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+                plan = connection.exec_driver_sql("EXPLAIN (VERBOSE, FORMAT JSON) " + statement,
+                                                  parameters).scalar_one()
             except Exception as exc:  # named, never passed unchecked
-                unplanned.append(f"{' '.join(statement.split())[:160]}: {exc.__class__.__name__}")
+                unplanned.append(f"{' '.join(statement.split())[:160]}: {exc.__class__.__name__} {str(exc)[:300]}")
                 continue
             finally:
                 connection.rollback()

@@ -29,7 +29,8 @@ _READ = text(
     "WHERE trust_id = current_setting('fathom.trust', true) AND notice_id > :after "
     "AND (CAST(:models AS text[]) IS NULL OR model = ANY(CAST(:models AS text[]))) "
     "ORDER BY notice_id LIMIT :limit")
-_HEAD = text("SELECT coalesce(max(last_notice), 0) FROM change_heads")
+_HEAD = text("SELECT coalesce((SELECT last_notice FROM change_heads "
+             "WHERE trust_id = current_setting('fathom.trust', true)), 0)")
 _KEPT_AFTER = text(
     "SELECT coalesce("
     " (SELECT min(notice_id) - 1 FROM change_notices WHERE trust_id = current_setting('fathom.trust', true)),"
