@@ -87,11 +87,13 @@ def class_report_comments(class_id: str, principal: Principal, academic_year: st
 def _class_comments(connection: Connection, trust_id: str, principal: Principal, class_id: str,
                     academic_year: str | None, point_id: str | None) -> dict[str, Any]:
     """Checked before anything is read: the class is the caller's now (403/404)."""
-    require_class(connection, access_for(connection, principal), class_id)
+    access = access_for(connection, principal)
+    require_class(connection, access, class_id)
     if load_class(connection, trust_id, class_id) is None:
         raise not_found("class")
     points_of = calendar_reader(connection, trust_id)
     at = point_for_query(points_of, academic_year, point_id)
-    pupils, comments = load_class_comments(connection, trust_id, class_id, at.academic_year, at.point.point_id)
+    pupils, comments = load_class_comments(connection, trust_id, class_id, at.academic_year, at.point.point_id,
+                                           access)
     return class_comments_view(class_id, {"academic_year": at.academic_year, **at.point.view()},
                                points_of(at.academic_year), pupils, comments, read_position(connection, trust_id))

@@ -70,7 +70,8 @@ def class_summative(class_id: str, principal: Principal, academic_year: str | No
 def _grid(connection: Connection, trust_id: str, principal: Principal, class_id: str, academic_year: str | None,
           point_id: str | None, subject: str | None) -> dict[str, Any]:
     """Checked before anything is read: the class is the caller's now (403/404)."""
-    require_class(connection, access_for(connection, principal), class_id)
+    access = access_for(connection, principal)
+    require_class(connection, access, class_id)
     klass = load_class(connection, trust_id, class_id)
     if klass is None:
         raise not_found("class")
@@ -80,5 +81,5 @@ def _grid(connection: Connection, trust_id: str, principal: Principal, class_id:
     previous = None if before is None else (before.academic_year, before.point)
     scale, _ = load_scale(connection, trust_id)
     here = (at.academic_year, at.point)
-    found = load_class_summative(connection, trust_id, klass, place.subject, here, previous, place.subjects)
+    found = load_class_summative(connection, trust_id, klass, place.subject, here, previous, place.subjects, access)
     return class_summative_view(found, scale, place.subject, here, previous, place.points_of(at.academic_year))
