@@ -9,9 +9,11 @@ keep working, and the pupils write on in their new class.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from fathom_api.validation import CLOSED, school_today
 from fathom_reports import create_app as create_reports
+from fathom_reports.loading.class_pupils import CLASS_PUPILS
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.writer import apply_from_store
 from tests.integration.test_commands_roster_import import line_of, oneroster, post_import
@@ -163,3 +165,20 @@ def test_a_closed_class_whose_pupils_all_left_shows_them_to_leaders(client, lead
     assert answer.status_code == 201, answer.json
     _projected(app_engine, trust)
     assert _class_reads(reports, leader, "4B")["grid"] == ["p7", "p8"]
+
+
+def test_a_class_finds_its_memberships_by_the_class_index_as_the_application_role(app_engine, owner_engine, trust):
+    """Six years of a trust's memberships, analysed, then the plan of a class's pupils as the services read it,
+    with sequential scans off so it does not depend on how few other rows a test database holds."""
+    with owner_engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO rm_pupil_classes (trust_id, pupil_id, class_id, from_date, to_date) "
+            "SELECT :trust, 'p' || (n % 1200), 'c' || (n / 30), DATE '2020-09-01' + (n / 1200) * 365, NULL "
+            "FROM generate_series(0, 7199) AS n"), {"trust": trust})
+        connection.execute(text("ANALYZE rm_pupil_classes"))
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        uow.connection.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = str(uow.connection.execute(text(
+            f"EXPLAIN (FORMAT JSON) SELECT p.pupil_id FROM rm_pupils p WHERE p.trust_id = :trust AND {CLASS_PUPILS}"),
+            {"trust": trust, "class_id": "c7"}).scalar_one())
+    assert "rm_pupil_classes_class" in plan
