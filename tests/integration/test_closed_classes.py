@@ -3,7 +3,9 @@
 Refused, with nothing appended: objectives taught to it, a pupil moved or registered into it, staff assigned to
 it or taken off it, a correction or withdrawal of a judgement recorded in it, summative codes saved to it or a
 correction or withdrawal of one given in it; a roster import enrolling someone in it is a row error. Reads of it
-keep working, and the pupils write on in their new class.
+keep working, and the pupils write on in their new class. Its reads (summative grid and CSV, report comments, Class
+Analysis, falling behind) show the pupils who were in it when it closed, leavers too — of them, those the caller
+may read now, so a teacher still assigned to last year's class sees only the pupils they teach this year.
 """
 
 from __future__ import annotations

@@ -39,9 +39,9 @@ PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or sch
 def class_falling_behind(class_id: str, principal: Principal, academic_year: str | None = None,
                          point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
                          format: str | None = None) -> Response:
-    """The class's pupils now, at an assessment point in one subject (the year, point and subject default as
-    the class's summative grid's do, and a year after the class's is a 422 naming ``query.academic_year``): who
-    moved down a code since the previous
+    """The class's pupils (a closed class's: those in it when it closed), at an assessment point in one subject
+    (the year, point and subject default as the class's summative grid's do, and a year after the class's is a
+    422 naming ``query.academic_year``): who moved down a code since the previous
     point (crossing into last year for a year's first point), who is below the expected code at this point and
     the previous one, and whose latest test band and teacher judgements disagree past the trust's margin —
     each list naming the pupils, with counts by pupil group marked ``small_group`` under the trust's threshold.

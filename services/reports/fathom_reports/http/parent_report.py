@@ -74,7 +74,8 @@ def _report(connection: Connection, trust_id: str, principal: Principal, pupil_i
 def class_report_comments(class_id: str, principal: Principal, academic_year: str | None = None,
                           point_id: str | None = None, consistency: int | None = None,
                           format: str | None = None) -> Response:
-    """The comments written on the reports of the class's pupils (the class now) at an assessment point, null
+    """The comments written on the reports of the class's pupils (the class now; a closed class as it
+    stood when it closed) at an assessment point, null
     where none is written yet: what a teacher checks before the reports go home, and exports (CSV one row per
     pupil) to keep. Readers of the class; auditors' reads are recorded. The point as the summative grid takes it
     (422 naming ``query.point_id`` for one not in the year's calendar)."""

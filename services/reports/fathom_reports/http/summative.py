@@ -53,7 +53,8 @@ def summative_scale(principal: Principal, consistency: int | None = None, format
 def class_summative(class_id: str, principal: Principal, academic_year: str | None = None,
                     point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
                     format: str | None = None) -> Response:
-    """The class's summative grid for one subject at one assessment point: each current pupil's code, the code
+    """The class's summative grid for one subject at one assessment point: each pupil's code (the class's pupils
+    now; a closed class's, those in it when it closed, of whom a caller sees those they may read now), the code
     at the previous point (crossing into last year for a year's first point), and the prompt beside it — the
     subject's objectives taught, judged and secure, and the latest standardised score — never a filled-in code.
     The year is the class's own unless named (a closed class of last year opens at last year's points); a year
