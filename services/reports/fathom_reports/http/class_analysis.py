@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from flask import Response
@@ -11,7 +12,8 @@ from fathom_reports.access import READER_ROLES, access_for, readable_pupils, req
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.class_analysis import load_class_snapshot, names_fingerprint, roster_names_fingerprint
+from fathom_reports.loading.class_analysis import class_pupils, load_class_snapshot, roster_names_fingerprint
+from fathom_reports.loading.class_pupils import readable_of
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, pupils_ever_in
 from fathom_reports.responses import STORE_EXTENSION, cached_view, not_found, read_view, view_response, wants_csv
@@ -20,6 +22,7 @@ from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema, Clas
 from fathom_reports.views.class_analysis import analyse_class
 from fathom_reports.views.heat_map import FULL
 from fathom_reports.views.values import ClassSnapshot, DateRange
+from fathom_shared.access_policy import Access
 from fathom_shared.auth import Principal
 
 __all__ = ["STORE_EXTENSION", "blp"]
@@ -51,11 +54,10 @@ def class_analysis(class_id: str, principal: Principal, subject: str | None = No
         render_view = lambda snapshot: analyse_class(snapshot, subject=subject, group=group,  # noqa: E731
                                                      heat_map=heat_map)
         if as_of is None:
-            return cached_view(
-                principal.trust_id, consistency, "class_analysis", arguments,
-                check=lambda models: check_class(models, principal, class_id),
-                load=lambda models: load_class_snapshot(models.connection, models.trust_id, class_id, source, period),
-                render_view=render_view, missing="class")
+            live = LiveClass(principal, class_id)
+            return cached_view(principal.trust_id, consistency, "class_analysis", arguments, check=live.check,
+                               load=lambda models: live.load(models, source, period), render_view=render_view,
+                               missing="class")
         past = PastClass(principal, class_id)
         return cached_view(principal.trust_id, None, "class_analysis", arguments, check=past.check,
                            load=lambda models: past.load(models, source, period), render_view=render_view,
@@ -75,15 +77,29 @@ def load_class_for(models: ReadModels, principal: Principal, class_id: str, sour
     access = access_for(connection, principal)
     require_class(connection, access, class_id)
     models.prepare_class(class_id, readable=lambda pupil_ids: readable_pupils(connection, access, pupil_ids))
-    return load_class_snapshot(connection, models.trust_id, class_id, source, period)
+    return load_class_snapshot(connection, models.trust_id, class_id, source, period, access)
 
 
-def check_class(models: ReadModels, principal: Principal, class_id: str) -> tuple[str]:
-    """The class must be the caller's now (403/404); what its body shows beyond the read model: names."""
-    connection = models.connection
-    require_class(connection, access_for(connection, principal), class_id)
-    return (names_fingerprint(connection, "p.class_id = :class_id AND p.left_on IS NULL",
-                              {"trust": models.trust_id, "class_id": class_id}),)
+class LiveClass:
+    """A class now, for one caller: the class must be the caller's (403/404); what its body shows beyond the read
+    model is the names and which of the class's pupils the caller may read (all of an open class's; of a closed
+    class's, those the caller may read now), so a leader's body of last year's class is never a teacher's."""
+
+    def __init__(self, principal: Principal, class_id: str) -> None:
+        self.principal, self.class_id = principal, class_id
+        self.access: Access | None = None
+
+    def check(self, models: ReadModels) -> tuple[str, tuple[str, ...]]:
+        connection = models.connection
+        self.access = access_for(connection, self.principal)
+        require_class(connection, self.access, self.class_id)
+        pupils = class_pupils(connection, models.trust_id, self.class_id, None)
+        seen = {pupil.pupil_id for pupil in readable_of(pupils, self.access)}
+        names = hashlib.md5(repr([(p.pupil_id, p.name) for p in pupils]).encode(), usedforsecurity=False)
+        return names.hexdigest(), tuple(sorted(p.pupil_id for p in pupils if p.pupil_id not in seen))
+
+    def load(self, models: ReadModels, source: str, period: DateRange | None) -> ClassSnapshot | None:
+        return load_class_snapshot(models.connection, models.trust_id, self.class_id, source, period, self.access)
 
 
 class PastClass:

@@ -13,7 +13,7 @@ from fathom_reports.access import READER_ROLES, access_for, require_class, requi
 from fathom_reports.csv_export import filename
 from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
-from fathom_reports.loading.class_analysis import load_pupils, read_position
+from fathom_reports.loading.class_analysis import class_pupils, load_pupils, read_position
 from fathom_reports.loading.falling_behind import load_falling_behind
 from fathom_reports.loading.summative import (
     grid_place,
@@ -39,9 +39,9 @@ PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or sch
 def class_falling_behind(class_id: str, principal: Principal, academic_year: str | None = None,
                          point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
                          format: str | None = None) -> Response:
-    """The class's pupils now, at an assessment point in one subject (the year, point and subject default as
-    the class's summative grid's do, and a year after the class's is a 422 naming ``query.academic_year``): who
-    moved down a code since the previous
+    """The class's pupils (a closed class's: those in it when it closed), at an assessment point in one subject
+    (the year, point and subject default as the class's summative grid's do, and a year after the class's is a
+    422 naming ``query.academic_year``): who moved down a code since the previous
     point (crossing into last year for a year's first point), who is below the expected code at this point and
     the previous one, and whose latest test band and teacher judgements disagree past the trust's margin —
     each list naming the pupils, with counts by pupil group marked ``small_group`` under the trust's threshold.
@@ -88,11 +88,13 @@ def _load(connection: Connection, trust_id: str, principal: Principal, scope: st
         chosen_subject = subject_for_query(load_trust_subjects(connection, trust_id), subject)
     year, point = at.academic_year, at.point
     scale, _ = load_scale(connection, trust_id)
+    pupils = (class_pupils(connection, trust_id, scope_id, access) if scope == "class" else
+              load_pupils(connection, "p.school_id = :scope_id AND p.left_on IS NULL",
+                          {"trust": trust_id, "scope_id": scope_id}))
     found = load_falling_behind(connection, trust_id, scope, scope_id, year, point.point_id, chosen_subject,
-                                scale["expected_rank"], points_of=points_of)
+                                scale["expected_rank"], points_of=points_of,
+                                readable={pupil.pupil_id for pupil in pupils})
     if found is None:  # the point came from this year's calendar, so it is there
         raise not_found("assessment point")
-    pupils = load_pupils(connection, f"p.{scope}_id = :scope_id AND p.left_on IS NULL",
-                         {"trust": trust_id, "scope_id": scope_id})
     return falling_behind_view(found, pupils, scale, {"academic_year": year, **point.view()},
                                read_position(connection, trust_id))

@@ -74,7 +74,8 @@ def _report(connection: Connection, trust_id: str, principal: Principal, pupil_i
 def class_report_comments(class_id: str, principal: Principal, academic_year: str | None = None,
                           point_id: str | None = None, consistency: int | None = None,
                           format: str | None = None) -> Response:
-    """The comments written on the reports of the class's pupils (the class now) at an assessment point, null
+    """The comments written on the reports of the class's pupils (the class now; a closed class as it
+    stood when it closed) at an assessment point, null
     where none is written yet: what a teacher checks before the reports go home, and exports (CSV one row per
     pupil) to keep. Readers of the class; auditors' reads are recorded. The point as the summative grid takes it
     (422 naming ``query.point_id`` for one not in the year's calendar)."""
@@ -87,11 +88,13 @@ def class_report_comments(class_id: str, principal: Principal, academic_year: st
 def _class_comments(connection: Connection, trust_id: str, principal: Principal, class_id: str,
                     academic_year: str | None, point_id: str | None) -> dict[str, Any]:
     """Checked before anything is read: the class is the caller's now (403/404)."""
-    require_class(connection, access_for(connection, principal), class_id)
+    access = access_for(connection, principal)
+    require_class(connection, access, class_id)
     if load_class(connection, trust_id, class_id) is None:
         raise not_found("class")
     points_of = calendar_reader(connection, trust_id)
     at = point_for_query(points_of, academic_year, point_id)
-    pupils, comments = load_class_comments(connection, trust_id, class_id, at.academic_year, at.point.point_id)
+    pupils, comments = load_class_comments(connection, trust_id, class_id, at.academic_year, at.point.point_id,
+                                           access)
     return class_comments_view(class_id, {"academic_year": at.academic_year, **at.point.view()},
                                points_of(at.academic_year), pupils, comments, read_position(connection, trust_id))

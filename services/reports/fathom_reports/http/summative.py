@@ -53,7 +53,8 @@ def summative_scale(principal: Principal, consistency: int | None = None, format
 def class_summative(class_id: str, principal: Principal, academic_year: str | None = None,
                     point_id: str | None = None, subject: str | None = None, consistency: int | None = None,
                     format: str | None = None) -> Response:
-    """The class's summative grid for one subject at one assessment point: each current pupil's code, the code
+    """The class's summative grid for one subject at one assessment point: each pupil's code (the class's pupils
+    now; a closed class's, those in it when it closed, of whom a caller sees those they may read now), the code
     at the previous point (crossing into last year for a year's first point), and the prompt beside it — the
     subject's objectives taught, judged and secure, and the latest standardised score — never a filled-in code.
     The year is the class's own unless named (a closed class of last year opens at last year's points); a year
@@ -70,7 +71,8 @@ def class_summative(class_id: str, principal: Principal, academic_year: str | No
 def _grid(connection: Connection, trust_id: str, principal: Principal, class_id: str, academic_year: str | None,
           point_id: str | None, subject: str | None) -> dict[str, Any]:
     """Checked before anything is read: the class is the caller's now (403/404)."""
-    require_class(connection, access_for(connection, principal), class_id)
+    access = access_for(connection, principal)
+    require_class(connection, access, class_id)
     klass = load_class(connection, trust_id, class_id)
     if klass is None:
         raise not_found("class")
@@ -80,5 +82,5 @@ def _grid(connection: Connection, trust_id: str, principal: Principal, class_id:
     previous = None if before is None else (before.academic_year, before.point)
     scale, _ = load_scale(connection, trust_id)
     here = (at.academic_year, at.point)
-    found = load_class_summative(connection, trust_id, klass, place.subject, here, previous, place.subjects)
+    found = load_class_summative(connection, trust_id, klass, place.subject, here, previous, place.subjects, access)
     return class_summative_view(found, scale, place.subject, here, previous, place.points_of(at.academic_year))

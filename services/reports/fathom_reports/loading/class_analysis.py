@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.loading.class_pupils import CLASS_PUPILS, readable_of
 from fathom_reports.loading.columns import select_for
 from fathom_reports.loading.personal_texts import staff_sql, text_sql
 from fathom_reports.loading.trust_settings import load_trust_settings
@@ -31,6 +32,7 @@ from fathom_reports.views.values import (
     Pupil,
     Scale,
 )
+from fathom_shared.access_policy import Access
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
     CLASSES,
@@ -52,14 +54,15 @@ def read_position(connection: Connection, trust_id: str) -> int:
 
 
 def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, source: str = "teacher",
-                        period: DateRange | None = None) -> ClassSnapshot | None:
+                        period: DateRange | None = None, access: Access | None = None) -> ClassSnapshot | None:
     """The class with its pupils, objectives, scales, judgements, taught dates and interventions.
 
     None when the class is not visible to this trust: another trust's class and a class that
     does not exist take exactly the same path. Run it in a REPEATABLE READ transaction so
-    ``sequence`` describes the very rows read. The class's pupils are its current ones
-    (leavers are not); ``source`` picks whose judgements are read, never mixing them. With a
-    ``period``, judgements and taught dates are those within it (see :mod:`fathom_reports.views.date_range`).
+    ``sequence`` describes the very rows read. The class's pupils are :func:`class_pupils` (its current ones;
+    a closed class's, those in it when it closed) that ``access`` may read; ``source`` picks whose judgements
+    are read, never mixing them. With a ``period``, judgements and taught dates are those within it (see
+    :mod:`fathom_reports.views.date_range`).
     """
     params: dict[str, Any] = {"trust": trust_id, "class_id": class_id, "source": source,
                               "start": period.start if period else None, "end": period.end if period else None}
@@ -71,7 +74,7 @@ def load_class_snapshot(connection: Connection, trust_id: str, class_id: str, so
         return None
     klass = ClassInfo(*row)
 
-    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL", params)
+    pupils = class_pupils(connection, trust_id, class_id, access)
     params["pupil_ids"] = [pupil.pupil_id for pupil in pupils]
     judgements, in_range = _load_judgements(connection, params, period)
     taught = _load_taught(connection, params, period)
@@ -143,6 +146,13 @@ def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -
     return tuple(Pupil(r.pupil_id, None if r.erased else full_name(r.given_name, r.family_name),
                        r.groups or {}, r.erased, r.school_id, r.class_id if r.left_on is None else None)
                  for r in rows)
+
+
+def class_pupils(connection: Connection, trust_id: str, class_id: str, access: Access | None
+                 ) -> tuple[Pupil, ...]:
+    """The class's pupils (:data:`~fathom_reports.loading.class_pupils.CLASS_PUPILS`: open, its current ones;
+    closed, those in it when it closed) that ``access`` may read now (None: all), in register order."""
+    return readable_of(load_pupils(connection, CLASS_PUPILS, {"trust": trust_id, "class_id": class_id}), access)
 
 
 def names_fingerprint(connection: Connection, where: str, params: Mapping[str, Any]) -> str:

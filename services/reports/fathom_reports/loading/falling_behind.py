@@ -18,11 +18,13 @@ then hands them to the pure rules, :func:`fathom_shared.falling_behind.falling_b
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from fathom_reports.loading.calendar import calendar_reader
+from fathom_reports.loading.class_pupils import CLASS_PUPILS
 from fathom_reports.loading.teacher_tallies import teacher_tallies
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.disagreement import compare
@@ -33,8 +35,11 @@ from fathom_shared.falling_behind import PupilCodes, custom_groups, falling_behi
 SUMMATIVE_TABLE = "rm_summative_judgements"
 """The summative judgements' read model (one current code and rank per pupil × subject × point)."""
 
-_PUPILS = {scope: ("SELECT pupil_id, groups FROM rm_pupils WHERE trust_id = :trust AND "
-                   f"{scope}_id = :scope_id AND left_on IS NULL ORDER BY pupil_id") for scope in ("class", "school")}
+_PUPILS = {"class": f"SELECT p.pupil_id, p.groups FROM rm_pupils p WHERE p.trust_id = :trust AND {CLASS_PUPILS} "
+                    "ORDER BY p.pupil_id",
+           "school": ("SELECT pupil_id, groups FROM rm_pupils WHERE trust_id = :trust AND school_id = :scope_id "
+                      "AND left_on IS NULL ORDER BY pupil_id")}
+"""A class's pupils as every class read has them (a closed class's: those in it when it closed); a school's now."""
 _SCORES = ("SELECT DISTINCT ON (pupil_id) pupil_id, score FROM rm_scores WHERE trust_id = :trust "
            "AND subject = :subject AND pupil_id = ANY(:ids) AND taken_on <= :until "
            "ORDER BY pupil_id, taken_on DESC, test DESC")
@@ -42,17 +47,21 @@ _SCORES = ("SELECT DISTINCT ON (pupil_id) pupil_id, score FROM rm_scores WHERE t
 
 def load_falling_behind(connection: Connection, trust_id: str, scope: str, scope_id: str, academic_year: str,
                         point_id: str, subject: str, expected_rank: int, *,
-                        table: str = SUMMATIVE_TABLE, points_of: PointsOf | None = None) -> dict[str, Any] | None:
+                        table: str = SUMMATIVE_TABLE, points_of: PointsOf | None = None,
+                        readable: Container[str] | None = None) -> dict[str, Any] | None:
     """The three lists with their group counts, and the points compared, for the pupils now in the class
     (``scope`` ``class``) or the school (``school``); None if the point is not in the calendar.
     ``expected_rank``: the trust's summative scale's (codes ranked at or above it are expected). ``points_of``:
-    the calendar as the caller has already read it (each year is read once per view, not once per reader)."""
+    the calendar as the caller has already read it (each year is read once per view, not once per reader);
+    ``readable``: the pupils the caller may read (None: all), so a closed class's lists hold no one else."""
     points_of = points_of or calendar_reader(connection, trust_id)
     at = locate(points_of, academic_year, point_id)
     if at is None:
         return None
     earlier = points_before(points_of, at, 2)
-    pupils = connection.execute(text(_PUPILS[scope]), {"trust": trust_id, "scope_id": scope_id}).all()
+    pupils = [pupil for pupil in connection.execute(text(_PUPILS[scope]), {
+        "trust": trust_id, "scope_id": scope_id, "class_id": scope_id}).all()
+        if readable is None or pupil.pupil_id in readable]
     ids = [pupil.pupil_id for pupil in pupils]
     wanted = [(p.academic_year, p.point.point_id) for p in (at, *earlier)]
     ranks = _ranks(connection, trust_id, subject, ids, wanted, table)

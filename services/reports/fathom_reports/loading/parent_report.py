@@ -7,12 +7,13 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from fathom_reports.loading.calendar import load_calendar
-from fathom_reports.loading.class_analysis import load_pupils
+from fathom_reports.loading.class_analysis import class_pupils
 from fathom_reports.loading.personal_texts import text_sql
 from fathom_reports.loading.profile import load_profile_snapshot
 from fathom_reports.loading.summative import load_scale
 from fathom_reports.views.parent_report import ReportSnapshot
 from fathom_reports.views.values import Pupil
+from fathom_shared.access_policy import Access
 from fathom_shared.read_models.tables import PARENT_REPORT_COMMENTS, SUMMATIVE_JUDGEMENTS
 
 
@@ -49,11 +50,11 @@ def load_report_snapshot(connection: Connection, trust_id: str, pupil_id: str, a
 
 
 def load_class_comments(connection: Connection, trust_id: str, class_id: str, academic_year: str,
-                        point_id: str) -> tuple[tuple[Pupil, ...], dict[str, str | None]]:
-    """The class's pupils now, and pupil id → their report comment at the point (resolved now: erased, it is
+                        point_id: str, access: Access | None) -> tuple[tuple[Pupil, ...], dict[str, str | None]]:
+    """The class's pupils (:func:`class_pupils`: a closed class's are those in it when it closed) that ``access``
+    may read, and pupil id → their report comment at the point (resolved now: erased, it is
     None), in one query for the whole class."""
-    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL",
-                         {"trust": trust_id, "class_id": class_id})
+    pupils = class_pupils(connection, trust_id, class_id, access)
     comments = dict(connection.execute(text(
         f"SELECT c.pupil_id, {text_sql('c.comment_ref', 'NULL')} FROM {PARENT_REPORT_COMMENTS.name} c "
         "WHERE c.trust_id = :trust AND c.pupil_id = ANY(:ids) AND c.academic_year = :year AND c.point_id = :point"),

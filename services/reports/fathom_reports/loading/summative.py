@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
-from fathom_reports.loading.class_analysis import load_pupils, read_position
+from fathom_reports.loading.class_analysis import class_pupils, read_position
 from fathom_reports.loading.personal_texts import text_sql
 from fathom_reports.loading.teacher_tallies import teacher_tallies
 from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
+from fathom_shared.access_policy import Access
 from fathom_shared.assessment_calendar import (
     AssessmentPoint,
     PointInYear,
@@ -105,11 +106,11 @@ def grid_place(connection: Connection, trust_id: str, klass: Any, academic_year:
 
 def load_class_summative(connection: Connection, trust_id: str, klass: Any, subject: str,
                          at: tuple[str, AssessmentPoint], before: tuple[str, AssessmentPoint] | None,
-                         subjects: Sequence[str]) -> ClassSummative:
-    """The class's current pupils with their codes at ``at`` and ``before`` ((academic year, point) each), the
+                         subjects: Sequence[str], access: Access | None) -> ClassSummative:
+    """The class's pupils (:func:`class_pupils`: a closed class's are those in it when it closed) that ``access``
+    may read, with their codes at ``at`` and ``before`` ((academic year, point) each), the
     subject's objective evidence (taught to the class up to the point's end) and each pupil's latest score."""
-    pupils = load_pupils(connection, "p.class_id = :class_id AND p.left_on IS NULL",
-                         {"trust": trust_id, "class_id": klass.class_id})
+    pupils = class_pupils(connection, trust_id, klass.class_id, access)
     found = ClassSummative(klass.class_id, klass.name, klass.year_group, pupils, list(subjects),
                            read_position(connection, trust_id), klass.academic_year)
     params = {"trust": trust_id, "ids": [p.pupil_id for p in pupils], "subject": subject,

@@ -82,4 +82,5 @@ class ClassCommentsSchema(Schema):
         "description": "The trust's read-model position this answer reflects."})
     written = fields.Integer(required=True, metadata={"description": "How many of the pupils have a comment."})
     pupils = fields.List(fields.Nested(ClassCommentSchema), required=True, metadata={
-        "description": "The class's pupils now, as a register reads."})
+        "description": "The class's pupils now (a closed class's: those in it when it closed), as a register "
+                       "reads."})

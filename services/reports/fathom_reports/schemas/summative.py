@@ -79,7 +79,8 @@ class ClassSummativeSchema(Schema):
     scale = fields.List(fields.Nested(SummativeCodeSchema))
     expected_rank = fields.Integer()
     sequence = fields.Integer()
-    pupils = fields.List(fields.Nested(SummativePupilSchema), metadata={"description": "The class's pupils now."})
+    pupils = fields.List(fields.Nested(SummativePupilSchema), metadata={
+        "description": "The class's pupils now (a closed class's: those in it when it closed)."})
 
 
 __all__ = ["ClassSummativeSchema", "ExportQuerySchema", "SummativeGridQuerySchema", "SummativeScaleSchema"]

@@ -141,7 +141,8 @@ COMMENT_COLUMNS = ["pupil_id", "name", "class_id", "academic_year", "point_id", 
 
 def class_comments_view(class_id: str, at: Mapping[str, Any], points: Sequence[Any], pupils: Sequence[Any],
                         comments: Mapping[str, str | None], sequence: int) -> dict[str, Any]:
-    """Every pupil of the class now with the comment on their report at ``at`` (null where none is written):
+    """Every pupil of the class (now; a closed class as it closed) with the comment on their report at ``at``
+    (null where none is written):
     what a teacher checks before the reports go home, or exports to keep."""
     return {"class_id": class_id, "point": dict(at), "points": [point.view() for point in points],
             "sequence": sequence, "written": sum(1 for p in pupils if comments.get(p.pupil_id)),

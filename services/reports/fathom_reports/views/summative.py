@@ -100,7 +100,7 @@ def moved(now: Code | None, before: Code | None) -> str | None:
 def class_summative_view(found: ClassSummative, scale: Mapping[str, Any], subject: str,
                          at: tuple[str, AssessmentPoint], before: tuple[str, AssessmentPoint] | None,
                          points: Sequence[AssessmentPoint]) -> dict[str, Any]:
-    """The grid: every current pupil of the class, code now and at the previous point, and the prompt."""
+    """The grid: every pupil of the class (:func:`class_pupils`), code now and at the previous point, and the prompt."""
     labels = {code["code"]: code["label"] for code in scale["codes"]}
     pupils = []
     for pupil in found.pupils:
