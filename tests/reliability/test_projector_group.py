@@ -106,14 +106,22 @@ def test_three_projectors_split_the_partitions_and_each_applies_only_its_trusts(
     assert_equal_to_rebuild(app_engine, trust_ids)
 
 
-def test_a_stopped_projector_hands_its_partitions_over_and_takes_a_share_back_when_started_again(
-        group: ProjectorGroup, trusts: dict[str, int], app_engine) -> None:
+def start_writing(group: ProjectorGroup, trusts: dict[str, int], app_engine) -> tuple[dict[int, set[int]], list[str],
+                                                                                     Writer]:
+    """Once the three hold their split: the trusts' rosters, then writes to every trust, five rounds under way.
+    Returns the split, the trusts and the running writer."""
     before = wait_for_split(group)
     trust_ids = list(trusts)
     seed_rosters(app_engine, trust_ids)
     writer = Writer(app_engine, trust_ids)
     writer.start()
     wait_until(lambda: writer.rounds >= 5, 60, what="five rounds of writes")
+    return before, trust_ids, writer
+
+
+def test_a_stopped_projector_hands_its_partitions_over_and_takes_a_share_back_when_started_again(
+        group: ProjectorGroup, trusts: dict[str, int], app_engine) -> None:
+    before, trust_ids, writer = start_writing(group, trusts, app_engine)
 
     stopped_at = group.scrapes(3)[3]
     group.projectors[2].stop()  # SIGTERM, as a scale-down or deploy does
@@ -149,12 +157,7 @@ def test_a_stopped_projector_hands_its_partitions_over_and_takes_a_share_back_wh
 
 def test_a_killed_projector_s_trusts_are_brought_up_to_date_and_its_restart_takes_its_partitions_back(
         group: ProjectorGroup, trusts: dict[str, int], app_engine) -> None:
-    before = wait_for_split(group)
-    trust_ids = list(trusts)
-    seed_rosters(app_engine, trust_ids)
-    writer = Writer(app_engine, trust_ids)
-    writer.start()
-    wait_until(lambda: writer.rounds >= 5, 60, what="five rounds of writes")
+    before, trust_ids, writer = start_writing(group, trusts, app_engine)
 
     group.projectors[2].kill()  # SIGKILL: no LeaveGroup, no last commit
     orphaned = [trust for trust, partition in trusts.items() if partition in before[3]]
@@ -191,12 +194,7 @@ def test_a_killed_projector_s_trusts_are_brought_up_to_date_and_its_restart_take
 
 def test_a_killed_projector_removed_from_the_group_has_its_partitions_moved_to_the_others(
         group: ProjectorGroup, trusts: dict[str, int], app_engine) -> None:
-    before = wait_for_split(group)
-    trust_ids = list(trusts)
-    seed_rosters(app_engine, trust_ids)
-    writer = Writer(app_engine, trust_ids)
-    writer.start()
-    wait_until(lambda: writer.rounds >= 5, 60, what="five rounds of writes")
+    before, trust_ids, writer = start_writing(group, trusts, app_engine)
 
     group.projectors[2].kill()
     orphaned = [trust for trust, partition in trusts.items() if partition in before[3]]
