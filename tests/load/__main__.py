@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                     prefix="load", integrations=args.integrations, say=print)
         metrics = stack.urls["projector"] + "/metrics"
         step("waiting for the projector to apply the seeding")
-        wait_projected(metrics)
+        wait_projected(plan, metrics)
         step(f"running the scenario: {args.users} people for {args.seconds} s (at most {args.max_requests:,} "
              "requests)")
         outcome = run_scenario(plan, home / "load", users=args.users, seconds=args.seconds,

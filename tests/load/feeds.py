@@ -18,6 +18,7 @@ from typing import Any
 from gevent.pywsgi import WSGIServer
 
 from fathom_reports.webhooks.signing import HEADER, verify_signature
+from tests.load import names
 
 Fire = Callable[..., None]
 """``environment.events.request.fire``."""
@@ -79,7 +80,7 @@ class WebhookReceiver:
             problem = None  # at least once: a repeat is allowed, and deduplicated by the receiver
         else:
             self.last[trust_id] = notice["notice_id"]
-        report_notice(self.fire, "WEBHOOK", "webhook delivery (notice → receiver)", notice, len(body), problem)
+        report_notice(self.fire, "WEBHOOK", names.WEBHOOK_NOTICE, notice, len(body), problem)
         start_response("200 OK", [("Content-Length", "0")])
         return [b""]
 

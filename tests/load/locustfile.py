@@ -2,7 +2,7 @@
 
 - **Teachers** (one per class): save a grid of 30 pupils × 5 objectives, mark those objectives taught, then open
   their Class Analysis with the freshness wait (``consistency=at_least:N``, N the save's ``last_sequence``), as the
-  web app does after a save. "teacher save-then-see" is the time from sending the save to the Class Analysis
+  web app does after a save. names.SAVE_THEN_SEE is the time from sending the save to the Class Analysis
   that includes it (its ``sequence`` ≥ N), the marking in between included.
 - **School and trust leaders**: school and trust analyses, and CSV exports.
 - **Auditors**: one ``as_of`` read of a class as it was after seeding, then pages of the audit log and judgement
@@ -32,6 +32,7 @@ from locust.env import Environment
 
 from fathom_shared.assessment_calendar import school_today
 from tests.change_feed_support import sse_events
+from tests.load import names
 from tests.load.feeds import StreamCheck, WebhookReceiver, report_notice
 from tests.load.plan import GRID_OBJECTIVES, Plan, TrustPlan, grid
 
@@ -42,7 +43,7 @@ FOLLOW_S = float(os.environ.get("FATHOM_LOAD_FOLLOW_S", "30"))
 PACE = float(os.environ.get("FATHOM_LOAD_PACE", "1") or 1)
 """Every think time × this: below 1 a short run (the suite's) does every person's round more often."""
 HTTP_TYPES = {"GET", "POST", "DELETE"}
-SAVE_THEN_SEE = "teacher save-then-see"
+SAVE_THEN_SEE = names.SAVE_THEN_SEE
 
 _classes = itertools.cycle([(t, c) for t in PLAN.trusts for c in t.classes])
 _schools = itertools.cycle([(t, s) for t in PLAN.trusts for s in t.schools])
@@ -104,7 +105,7 @@ def _register_webhooks(environment: Environment, **_: Any) -> None:
             problem = None
         except requests.RequestException as exc:
             problem = exc
-        fire(request_type="POST", name="POST /v1/webhooks (register)", response_length=0, context={},
+        fire(request_type="POST", name=names.WEBHOOK_REGISTER, response_length=0, context={},
              response_time=(time.perf_counter() - started) * 1000, exception=problem)
 
 
@@ -140,18 +141,18 @@ class Teacher(HttpUser):
         api, today = PLAN.api, school_today().isoformat()
         objectives = self._objectives()
         started = time.perf_counter()
-        with self.client.post(f"{api}/v1/judgements", name="POST /v1/judgements (30 × 5 grid)", catch_response=True,
+        with self.client.post(f"{api}/v1/judgements", name=names.SAVE, catch_response=True,
                               json=grid(self.trust.pupils[self.class_id], objectives, self.rng, today),
                               headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex}) as saved:
             if saved.status_code != 201:
                 saved.failure(f"{saved.status_code}: {saved.text[:200]}")
                 return self._flow(started, "the save failed")
             sequence = saved.json()["last_sequence"]
-        self.client.post(f"{api}/v1/objectives-taught", name="POST /v1/objectives-taught", headers=self.headers,
+        self.client.post(f"{api}/v1/objectives-taught", name=names.TAUGHT, headers=self.headers,
                          json={"class_id": self.class_id, "objective_ids": objectives, "taught_on": today})
         with self.client.get(f"/v1/classes/{self.class_id}/analysis", headers=self.headers, catch_response=True,
                              params={"consistency": f"at_least:{sequence}", "heat_map": "compact"},
-                             name="GET class analysis (consistency=at_least:N)") as seen:
+                             name=names.SEE) as seen:
             if seen.status_code != 200:
                 seen.failure(f"{seen.status_code}: {seen.text[:200]}")
                 return self._flow(started, "the Class Analysis failed")
@@ -162,7 +163,7 @@ class Teacher(HttpUser):
 
     def _flow(self, started: float, problem: str | None) -> None:
         self.environment.events.request.fire(
-            request_type="FLOW", name=SAVE_THEN_SEE, response_time=(time.perf_counter() - started) * 1000,
+            request_type="FLOW", name=names.SAVE_THEN_SEE, response_time=(time.perf_counter() - started) * 1000,
             response_length=0, exception=AssertionError(problem) if problem else None, context={})
 
 
@@ -189,16 +190,16 @@ class SchoolLeader(Rotation):
 
     def school_analysis(self) -> None:
         self.client.get(f"/v1/schools/{self.school}/analysis", params={"year_group": 4}, headers=self.headers,
-                        name="GET school analysis")
+                        name=names.SCHOOL)
 
     def drill_to_a_class(self) -> None:
         class_id = random.choice(self.trust.schools[self.school])
         self.client.get(f"/v1/classes/{class_id}/analysis", params={"heat_map": "compact"}, headers=self.headers,
-                        name="GET class analysis (leader)")
+                        name=names.LEADER_CLASS)
 
     def export(self) -> None:
         self.client.get(f"/v1/schools/{self.school}/analysis", params={"year_group": 4, "format": "csv"},
-                        headers=self.headers, name="GET school analysis CSV")
+                        headers=self.headers, name=names.SCHOOL_CSV)
 
 
 class TrustLeader(Rotation):
@@ -212,16 +213,16 @@ class TrustLeader(Rotation):
 
     def trust_analysis(self) -> None:
         self.client.get("/v1/trust/analysis", params={"year_group": 4}, headers=self.headers,
-                        name="GET trust analysis")
+                        name=names.TRUST)
 
     def school_analysis(self) -> None:
         school = random.choice(list(self.trust.schools))
         self.client.get(f"/v1/schools/{school}/analysis", params={"year_group": 4}, headers=self.headers,
-                        name="GET school analysis")
+                        name=names.SCHOOL)
 
     def export(self) -> None:
         self.client.get("/v1/trust/analysis", params={"year_group": 4, "format": "csv"}, headers=self.headers,
-                        name="GET trust analysis CSV")
+                        name=names.TRUST_CSV)
 
 
 class Auditor(Rotation):
@@ -236,12 +237,12 @@ class Auditor(Rotation):
         self.headers = auth(self.trust.tokens["auditor"])
         self.after = 0
         class_id = random.choice(self.trust.classes)
-        self.client.get(f"/v1/classes/{class_id}/analysis", headers=self.headers, name="GET class analysis as_of",
+        self.client.get(f"/v1/classes/{class_id}/analysis", headers=self.headers, name=names.AS_OF,
                         params={"as_of": self.trust.seeded_sequence, "heat_map": "compact"})
 
     def browse_log(self) -> None:
         with self.client.get("/v1/audit/events", params={"after": self.after, "limit": 50}, headers=self.headers,
-                             name="GET /v1/audit/events (page of 50)", catch_response=True) as page:
+                             name=names.AUDIT_PAGE, catch_response=True) as page:
             if page.status_code == 200:
                 self.after = page.json().get("next_after") or 0  # at the end, start again
 
@@ -250,7 +251,7 @@ class Auditor(Rotation):
         pupil = random.choice(self.trust.pupils[class_id])
         objective = random.choice(self.trust.objectives[:GRID_OBJECTIVES])
         self.client.get(f"/v1/audit/pupils/{pupil}/objectives/{objective}/history", headers=self.headers,
-                        name="GET judgement history")
+                        name=names.HISTORY)
 
 
 class Integration(HttpUser):
@@ -266,7 +267,7 @@ class Integration(HttpUser):
         more = True
         while more:
             with self.client.get("/v1/changes", params={"after": self.check.last_id, "limit": 500},
-                                 headers=self.headers, name="GET /v1/changes (catch up)", catch_response=True) as page:
+                                 headers=self.headers, name=names.CATCH_UP, catch_response=True) as page:
                 if page.status_code != 200:
                     return
                 body = page.json()
@@ -277,7 +278,7 @@ class Integration(HttpUser):
         deadline = time.monotonic() + FOLLOW_S
         response = self.client.get(f"{PLAN.streams}/v1/changes/stream", stream=True, timeout=(5, 20),
                                    headers={**self.headers, "Last-Event-ID": str(self.check.last_id)},
-                                   name="GET /v1/changes/stream (connect)")
+                                   name=names.STREAM)
         try:
             if response.status_code != 200:
                 return
@@ -295,5 +296,10 @@ class Integration(HttpUser):
     def _notice(self, notice: dict[str, Any], size: int) -> None:
         problem = self.check.problem(notice)
         self.check.last_id = max(self.check.last_id, notice["notice_id"])
-        report_notice(self.environment.events.request.fire, "SSE", "change feed notice (notice → stream)",
+        report_notice(self.environment.events.request.fire, "SSE", names.SSE_NOTICE,
                       notice, size, problem)
+
+
+for _name, _count in json.loads(os.environ.get("FATHOM_LOAD_COUNTS", "{}") or "{}").items():
+    # A short run (the suite's) sets how many of each person there are, so each kind is surely there.
+    globals()[_name].fixed_count = int(_count)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -27,7 +28,7 @@ from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.trusts import create_trust
-from tests.bench.seed import SeedError, _pupil, post
+from tests.bench.seed import _pupil, post
 
 SCHOOLS = 2
 CLASSES_PER_SCHOOL = 2
@@ -84,7 +85,7 @@ def default_integrations(trusts: int) -> int:
 
 
 def seed(settings: Settings, api: str, reports: str, streams: str, trusts: int, prefix: str,
-         integrations: int | None = None, say=print) -> Plan:
+         integrations: int | None = None, classes_per_school: int = CLASSES_PER_SCHOOL, say=print) -> Plan:
     """Create ``trusts`` trusts (as the owner role, what ``fathom trust create`` does) and seed each through the
     API: 2 schools × 2 Year 4 classes × 30 pupils, 15 objectives, all taught once, one earlier sitting per class."""
     owner = make_engine(settings.database_url, pool_size=1)
@@ -100,7 +101,7 @@ def seed(settings: Settings, api: str, reports: str, streams: str, trusts: int, 
         return mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, trust=trust_id,
                           roles=[role], sub=sub, ttl_seconds=TOKEN_TTL_S, **scope)
 
-    plans = [_layout(trust_id) for trust_id in ids]
+    plans = [_layout(trust_id, classes_per_school) for trust_id in ids]
     for plan in plans:
         t = plan.trust_id
         plan.tokens = {"trust_leader": token(t, "trust_leader", f"{t}-leader"),
@@ -109,26 +110,16 @@ def seed(settings: Settings, api: str, reports: str, streams: str, trusts: int, 
         plan.tokens.update({f"school_leader:{s}": token(t, "school_leader", f"{s}-head", schools=[s])
                             for s in plan.schools})
         plan.tokens.update({f"teacher:{c}": token(t, "teacher", f"{c}-teacher", classes=[c]) for c in plan.classes})
-    done = 0
-
-    def seed_one(plan: TrustPlan) -> None:
-        nonlocal done
-        _seed_trust(api, plan)
-        done += 1
-        if done % 10 == 0 or done == len(plans):
-            say(f"  seeded {done} of {len(plans)} trusts")
-
-    with ThreadPoolExecutor(SEED_THREADS) as pool:
-        list(pool.map(seed_one, plans))
+    _seed_all(api, plans, say)
     return Plan(api, reports, streams, plans,
                 default_integrations(trusts) if integrations is None else min(integrations, trusts))
 
 
-def _layout(trust_id: str) -> TrustPlan:
+def _layout(trust_id: str, classes_per_school: int) -> TrustPlan:
     plan = TrustPlan(trust_id)
     for s in range(SCHOOLS):
         school = f"school-{s + 1}"
-        plan.schools[school] = [f"{school}-4{'ABCDEFGH'[c]}" for c in range(CLASSES_PER_SCHOOL)]
+        plan.schools[school] = [f"{school}-4{'ABCDEFGH'[c]}" for c in range(classes_per_school)]
     plan.pupils = {c: [f"{c}-p{p + 1:02d}" for p in range(PUPILS_PER_CLASS)] for c in plan.classes}
     plan.objectives = [f"y4-mat-{n + 1:02d}" for n in range(OBJECTIVES)]
     return plan
@@ -151,30 +142,56 @@ def grid(pupils: list[str], objectives: list[str], rng: random.Random, on: str) 
                            for p in pupils for o in objectives]}
 
 
-def _seed_trust(api: str, plan: TrustPlan) -> None:
-    leader = session(plan.tokens["trust_leader"])
-    rng = random.Random(plan.trust_id)
+def _seed_all(api: str, plans: list[TrustPlan], say) -> None:
+    """Three rounds, each spread over a few client threads: every trust's framework, schools and classes; every
+    pupil; every class's teaching and first sitting (a class's two requests in order)."""
+    local = threading.local()
+
+    def leader_of(plan: TrustPlan) -> requests.Session:
+        """The trust leader's session of this thread (a ``requests.Session`` is not shared between threads)."""
+        sessions = local.__dict__.setdefault("sessions", {})
+        if plan.trust_id not in sessions:
+            sessions[plan.trust_id] = session(plan.tokens["trust_leader"])
+        return sessions[plan.trust_id]
+
     today = school_today()
-    post(leader, f"{api}/v1/scales/presets/emerging-developing-secure-mastery", {"id": "esdm"})
-    for n, objective in enumerate(plan.objectives):
-        post(leader, f"{api}/v1/objectives", {"id": objective, "code": f"Y4M{n + 1:02d}", "subject": "maths",
-                                              "year_group": YEAR_GROUP, "strand": "number",
-                                              "text": f"Year 4 maths objective {n + 1}", "scale_id": "esdm"})
     enrolled_on = (today - timedelta(days=30)).isoformat()
-    for school, classes in plan.schools.items():
-        post(leader, f"{api}/v1/schools", {"id": school, "name": f"{school.title()} Primary"})
-        for class_id in classes:
-            post(leader, f"{api}/v1/classes", {"id": class_id, "school_id": school, "name": class_id[-2:],
-                                               "year_group": YEAR_GROUP, "academic_year": academic_year_of(today)})
-            for n, pupil in enumerate(plan.pupils[class_id]):
-                post(leader, f"{api}/v1/pupils", {**_pupil(school, class_id, pupil, n), "enrolled_on": enrolled_on})
     earlier = (today - timedelta(days=14)).isoformat()
-    for class_id in plan.classes:
+
+    def framework(plan: TrustPlan) -> None:
+        leader = leader_of(plan)
+        post(leader, f"{api}/v1/scales/presets/emerging-developing-secure-mastery", {"id": "esdm"})
+        for n, objective in enumerate(plan.objectives):
+            post(leader, f"{api}/v1/objectives", {"id": objective, "code": f"Y4M{n + 1:02d}", "subject": "maths",
+                                                  "year_group": YEAR_GROUP, "strand": "number",
+                                                  "text": f"Year 4 maths objective {n + 1}", "scale_id": "esdm"})
+        for school, classes in plan.schools.items():
+            post(leader, f"{api}/v1/schools", {"id": school, "name": f"{school.title()} Primary"})
+            for class_id in classes:
+                post(leader, f"{api}/v1/classes", {"id": class_id, "school_id": school, "name": class_id[-2:],
+                                                   "year_group": YEAR_GROUP, "academic_year": academic_year_of(today)})
+
+    def pupil(item: tuple[TrustPlan, str, str, int, str]) -> None:
+        plan, school, class_id, n, pupil_id = item
+        post(leader_of(plan), f"{api}/v1/pupils",
+             {**_pupil(school, class_id, pupil_id, n), "enrolled_on": enrolled_on})
+
+    def first_sitting(item: tuple[TrustPlan, str]) -> int:
+        plan, class_id = item
+        leader = leader_of(plan)
         post(leader, f"{api}/v1/objectives-taught", {"class_id": class_id, "objective_ids": plan.objectives,
                                                      "taught_on": earlier})
-        answer = post(leader, f"{api}/v1/judgements",
-                      grid(plan.pupils[class_id], plan.objectives[:GRID_OBJECTIVES], rng, earlier))
-        plan.seeded_sequence = max(plan.seeded_sequence, answer["last_sequence"])
-    if not plan.seeded_sequence:
-        raise SeedError(f"{plan.trust_id}: no sequence from seeding")
+        rng = random.Random(f"{plan.trust_id}/{class_id}")
+        return post(leader, f"{api}/v1/judgements",
+                    grid(plan.pupils[class_id], plan.objectives[:GRID_OBJECTIVES], rng, earlier))["last_sequence"]
 
+    with ThreadPoolExecutor(SEED_THREADS) as pool:
+        list(pool.map(framework, plans))
+        say(f"  {len(plans)} trusts: scale, objectives, schools, classes")
+        list(pool.map(pupil, [(plan, school, c, n, p) for plan in plans for school, classes in plan.schools.items()
+                              for c in classes for n, p in enumerate(plan.pupils[c])]))
+        say(f"  {sum(len(p) for plan in plans for p in plan.pupils.values()):,} pupils")
+        classes = [(plan, c) for plan in plans for c in plan.classes]
+        for (plan, _), sequence in zip(classes, pool.map(first_sitting, classes), strict=True):
+            plan.seeded_sequence = max(plan.seeded_sequence, sequence)
+        say(f"  {len(classes)} classes: every objective taught, a first sitting of 30 × {GRID_OBJECTIVES}")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.load import names
+
 MARKERS = ("<!-- load:start -->", "<!-- load:end -->")
 SAVE_THEN_SEE_TARGET_MS = 1000.0
 HTTP_TYPES = {"GET", "POST", "DELETE"}
@@ -115,7 +117,7 @@ class Outcome:
 
     @property
     def save_then_see(self) -> TypeStats | None:
-        return self.of("teacher save-then-see")
+        return self.of(names.SAVE_THEN_SEE)
 
     @property
     def met(self) -> bool:
@@ -126,7 +128,7 @@ class Outcome:
 
     def markdown(self) -> str:
         flow = self.save_then_see
-        saves = self.of("POST /v1/judgements (30 × 5 grid)")
+        saves = self.of(names.SAVE)
         lines = [
             f"Measured {self.date} by `{self.command}`: {self.trusts} trusts, {self.users} simulated people, "
             f"{self.projectors} projector{'s' if self.projectors > 1 else ''}, {self.seconds:.0f} s. 1-minute load "

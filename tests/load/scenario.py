@@ -7,6 +7,7 @@ reach the process that started the services. The run is bounded by ``--run-time`
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -26,11 +27,11 @@ GRACE_S = 60
 """How long after ``--run-time`` the locust process may take to stop before it is stopped."""
 
 
-def wait_projected(metrics_url: str, timeout_s: float = 300) -> None:
-    """Until no trust has an event the read models lack (the seeding's tail), so the run starts level."""
+def wait_projected(plan: Plan, metrics_url: str, timeout_s: float = 300) -> None:
+    """Until no trust of the plan has an event the read models lack (the seeding's tail), so the run starts level."""
 
     def level() -> bool:
-        watch = Watch(metrics_url, {})
+        watch = Watch(metrics_url, {}, trusts(plan))
         watch.scrape()
         return watch.scrape_failures == 0 and watch.max_lag_events == 0
 
@@ -39,20 +40,24 @@ def wait_projected(metrics_url: str, timeout_s: float = 300) -> None:
 
 def run_scenario(plan: Plan, workdir: Path, *, users: int, seconds: float, max_requests: int, metrics_url: str,
                  groups: dict[str, int], command: str, projectors: int = 1, pace: float = 1.0,
-                 spawn_rate: float | None = None) -> Outcome:
-    """Run locust against ``plan`` and return what it measured, with the projector's lag and each process's CPU."""
+                 spawn_rate: float | None = None, counts: dict[str, int] | None = None) -> Outcome:
+    """Run locust against ``plan`` and return what it measured, with the projector's lag and each process's CPU.
+
+    ``counts``: how many of each kind of person (user class name → number) instead of locust sharing ``users``
+    out by the classes' weights."""
     workdir.mkdir(parents=True, exist_ok=True)
     prefix = workdir / "locust"
     env = service_env(FATHOM_LOAD_PLAN=str(plan.save(workdir / "plan.json")),
                       FATHOM_LOAD_MAX_REQUESTS=str(max_requests), FATHOM_LOAD_PACE=str(pace),
+                      FATHOM_LOAD_COUNTS=json.dumps(counts or {}),
                       PYTHONPATH=str(ROOT))
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", plan.reports,
             "--users", str(users), "--spawn-rate", f"{spawn_rate or max(1.0, users / 10):g}",
-            "--run-time", f"{int(seconds)}s", "--stop-timeout", "5", "--csv", str(prefix), "--only-summary",
+            "--run-time", f"{int(seconds)}s", "--csv", str(prefix), "--only-summary",
             "--loglevel", "WARNING", "--logfile", str(workdir / "locust.log")]
     outcome = Outcome(command=command, trusts=len(plan.trusts), users=users, projectors=projectors, seconds=0,
                       stats=[])
-    watch = Watch(metrics_url, dict(groups)).start()
+    watch = Watch(metrics_url, dict(groups), trusts(plan)).start()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with open(workdir / "locust.out", "ab") as out:
@@ -79,3 +84,7 @@ def run_scenario(plan: Plan, workdir: Path, *, users: int, seconds: float, max_r
     outcome.load_after = os.getloadavg()[0]
     return outcome
 
+
+
+def trusts(plan: Plan) -> frozenset[str]:
+    return frozenset(t.trust_id for t in plan.trusts)

@@ -20,7 +20,7 @@ import requests
 
 from fathom_infra.local_servers import group_members
 
-LAG = re.compile(r"^fathom_projector_lag_(seconds|events)\{[^}]*\} ([0-9.eE+-]+)$", re.M)
+LAG = re.compile(r'^fathom_projector_lag_(seconds|events)\{[^}]*trust="([^"]+)"[^}]*\} ([0-9.eE+-]+)$', re.M)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -50,6 +50,8 @@ class Watch:
     metrics_url: str
     groups: dict[str, int]
     """Name → process group id (the leader's pid) of each process to account for."""
+    trusts: frozenset[str] = frozenset()
+    """The trusts whose lag counts (the database may hold others: the suite's)."""
     interval_s: float = 1.0
     max_lag_s: float = 0.0
     max_lag_events: int = 0
@@ -76,7 +78,9 @@ class Watch:
         except requests.RequestException:
             self.scrape_failures += 1
             return
-        for kind, value in LAG.findall(text):
+        for kind, trust, value in LAG.findall(text):
+            if trust not in self.trusts:
+                continue
             if kind == "seconds":
                 self.max_lag_s = max(self.max_lag_s, float(value))
             else:
