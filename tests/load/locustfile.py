@@ -22,6 +22,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,16 @@ PACE = float(os.environ.get("FATHOM_LOAD_PACE", "1") or 1)
 HTTP_TYPES = {"GET", "POST", "DELETE"}
 SAVE_THEN_SEE = names.SAVE_THEN_SEE
 
-_classes = itertools.cycle([(t, c) for t in PLAN.trusts for c in t.classes])
-_schools = itertools.cycle([(t, s) for t in PLAN.trusts for s in t.schools])
+
+
+def across_trusts(items: list[list[Any]]) -> Iterator[Any]:
+    """Each trust's first item, then each one's second…, round and round: the people of a run are spread over
+    every trust (a run of 30 teachers is a teacher in each of 30 trusts, not every teacher of eight)."""
+    return itertools.cycle([item for layer in itertools.zip_longest(*items) for item in layer if item is not None])
+
+
+_classes = across_trusts([[(t, c) for c in t.classes] for t in PLAN.trusts])
+_schools = across_trusts([[(t, s) for s in t.schools] for t in PLAN.trusts])
 _trusts = itertools.cycle(PLAN.trusts)
 _integration_trusts = itertools.cycle(PLAN.trusts[:PLAN.integrations])
 _http_requests = 0

@@ -3,13 +3,16 @@
 The plan is a JSON file the locust process reads (``FATHOM_LOAD_PLAN``): service addresses, and per trust its
 schools, classes, pupils, objectives and one token per person the scenario plays (each teacher, school leader,
 trust leader, auditor and integration its own ``sub``, as real people are: the reports service's fair-use limits
-count per caller). Rosters go through the API, as in the benchmark (:mod:`tests.bench.seed`), because that is
-the only path that keeps the command-side tables the API validates against in step with the events; trusts are
-seeded side by side, each one's requests in order.
+count per caller). Everything goes through the command API (the only path that keeps the command-side tables it
+validates against in step with the events), the way a trust starts: the framework and the roster as CSV imports
+(one request each for the 15 objectives and for the 120 pupils of a trust's OneRoster export; pupils get no group
+flags that way), then each class's teaching and a first sitting; trusts are seeded side by side.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import threading
@@ -23,12 +26,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from fathom_infra.demo import FAMILY, GIVEN
 from fathom_shared.assessment_calendar import academic_year_of, school_today
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.trusts import create_trust
-from tests.bench.seed import _pupil, post
+from tests.bench.seed import SeedError, post
 
 SCHOOLS = 2
 CLASSES_PER_SCHOOL = 2
@@ -143,8 +147,9 @@ def grid(pupils: list[str], objectives: list[str], rng: random.Random, on: str) 
 
 
 def _seed_all(api: str, plans: list[TrustPlan], say) -> None:
-    """Three rounds, each spread over a few client threads: every trust's framework, schools and classes; every
-    pupil; every class's teaching and first sitting (a class's two requests in order)."""
+    """Two rounds, each spread over a few client threads: every trust's scale, framework and roster (two CSV
+    imports, as a trust brings its objectives and its MIS's OneRoster export); every class's teaching and first
+    sitting (a class's two requests in order)."""
     local = threading.local()
 
     def leader_of(plan: TrustPlan) -> requests.Session:
@@ -158,23 +163,15 @@ def _seed_all(api: str, plans: list[TrustPlan], say) -> None:
     enrolled_on = (today - timedelta(days=30)).isoformat()
     earlier = (today - timedelta(days=14)).isoformat()
 
-    def framework(plan: TrustPlan) -> None:
+    def roster(plan: TrustPlan) -> None:
+        """The scale, then the framework and the roster as a trust brings them: one CSV import each."""
         leader = leader_of(plan)
         post(leader, f"{api}/v1/scales/presets/emerging-developing-secure-mastery", {"id": "esdm"})
-        for n, objective in enumerate(plan.objectives):
-            post(leader, f"{api}/v1/objectives", {"id": objective, "code": f"Y4M{n + 1:02d}", "subject": "maths",
-                                                  "year_group": YEAR_GROUP, "strand": "number",
-                                                  "text": f"Year 4 maths objective {n + 1}", "scale_id": "esdm"})
-        for school, classes in plan.schools.items():
-            post(leader, f"{api}/v1/schools", {"id": school, "name": f"{school.title()} Primary"})
-            for class_id in classes:
-                post(leader, f"{api}/v1/classes", {"id": class_id, "school_id": school, "name": class_id[-2:],
-                                                   "year_group": YEAR_GROUP, "academic_year": academic_year_of(today)})
-
-    def pupil(item: tuple[TrustPlan, str, str, int, str]) -> None:
-        plan, school, class_id, n, pupil_id = item
-        post(leader_of(plan), f"{api}/v1/pupils",
-             {**_pupil(school, class_id, pupil_id, n), "enrolled_on": enrolled_on})
+        _imported(leader.post(f"{api}/v1/objectives/import", data=_framework_csv(plan),
+                              headers={"Content-Type": "text/csv"}, timeout=120))
+        _imported(leader.post(f"{api}/v1/roster/import", params={"academic_year": academic_year_of(today)},
+                              files={name: (name, text) for name, text in _oneroster(plan, enrolled_on).items()},
+                              timeout=120))
 
     def first_sitting(item: tuple[TrustPlan, str]) -> int:
         plan, class_id = item
@@ -186,12 +183,46 @@ def _seed_all(api: str, plans: list[TrustPlan], say) -> None:
                     grid(plan.pupils[class_id], plan.objectives[:GRID_OBJECTIVES], rng, earlier))["last_sequence"]
 
     with ThreadPoolExecutor(SEED_THREADS) as pool:
-        list(pool.map(framework, plans))
-        say(f"  {len(plans)} trusts: scale, objectives, schools, classes")
-        list(pool.map(pupil, [(plan, school, c, n, p) for plan in plans for school, classes in plan.schools.items()
-                              for c in classes for n, p in enumerate(plan.pupils[c])]))
-        say(f"  {sum(len(p) for plan in plans for p in plan.pupils.values()):,} pupils")
+        list(pool.map(roster, plans))
+        say(f"  {len(plans)} trusts: scale, objectives, schools, classes, "
+            f"{sum(len(p) for plan in plans for p in plan.pupils.values()):,} pupils")
         classes = [(plan, c) for plan in plans for c in plan.classes]
         for (plan, _), sequence in zip(classes, pool.map(first_sitting, classes), strict=True):
             plan.seeded_sequence = max(plan.seeded_sequence, sequence)
         say(f"  {len(classes)} classes: every objective taught, a first sitting of 30 × {GRID_OBJECTIVES}")
+
+
+def _imported(response: requests.Response) -> None:
+    if response.status_code != 201:
+        raise SeedError(f"import answered {response.status_code}: {response.text[:300]}")
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([header, *rows])
+    return out.getvalue()
+
+
+def _framework_csv(plan: TrustPlan) -> str:
+    return _csv(["id", "code", "subject", "year_group", "strand", "text", "weight", "scale_id"],
+                [[o, f"Y4M{n + 1:02d}", "maths", str(YEAR_GROUP), "number", f"Year 4 maths objective {n + 1}", "",
+                  "esdm"] for n, o in enumerate(plan.objectives)])
+
+
+def _oneroster(plan: TrustPlan, enrolled_on: str) -> dict[str, str]:
+    """The trust's schools, classes and pupils as OneRoster 1.2 CSV files (pupils from ``enrolled_on``)."""
+    rng = random.Random(plan.trust_id)
+    class_school = {c: s for s, classes in plan.schools.items() for c in classes}
+    return {
+        "orgs.csv": _csv(["sourcedId", "name", "type"],
+                         [[s, f"{s.title()} Primary", "school"] for s in plan.schools]),
+        "classes.csv": _csv(["sourcedId", "title", "grades", "schoolSourcedId"],
+                            [[c, c[-2:], f"{YEAR_GROUP:02d}", class_school[c]] for c in plan.classes]),
+        "users.csv": _csv(["sourcedId", "username", "givenName", "familyName", "role"],
+                          [[p, p, rng.choice(GIVEN), rng.choice(FAMILY), "student"]
+                           for pupils in plan.pupils.values() for p in pupils]),
+        "enrollments.csv": _csv(["sourcedId", "classSourcedId", "userSourcedId", "role", "beginDate"],
+                                [[f"e-{p}", c, p, "student", enrolled_on]
+                                 for c, pupils in plan.pupils.items() for p in pupils]),
+    }
