@@ -2,9 +2,9 @@
 
 The lag: ``fathom_projector_lag_seconds`` and ``fathom_projector_lag_events`` per trust, read from the database
 at each scrape (:mod:`fathom_shared.pipeline_positions`), so any projector's port gives every trust's figure;
-the run keeps the largest seen. CPU: from ``/proc``, each process group's user and system time (a gunicorn
-master and its workers, PostgreSQL and its backends; a child that exited is counted in its parent's
-``cutime``/``cstime``), so what limits the run can be named.
+the run keeps the largest seen. CPU: from ``/proc``, the user and system time of each process the stack started
+and of everything under it (a gunicorn master and its workers, PostgreSQL and its backends; a child that exited
+is counted in its parent's ``cutime``/``cstime``), so what limits the run can be named.
 """
 
 from __future__ import annotations
@@ -18,22 +18,39 @@ from pathlib import Path
 
 import requests
 
-from fathom_infra.local_servers import group_members
-
 LAG = re.compile(r'^fathom_projector_lag_(seconds|events)\{[^}]*trust="([^"]+)"[^}]*\} ([0-9.eE+-]+)$', re.M)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def group_cpu_s(pgid: int) -> float:
-    """CPU seconds a process group has used (live members, and children they have reaped)."""
-    total = 0
-    for pid in group_members(pgid):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
+def processes() -> dict[int, tuple[int, int, int]]:
+    """Every process now: pid → (parent pid, process group, CPU ticks used by it and by the children it reaped)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
-        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
-    return total / TICKS
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # exited while listed
+        found[int(entry.name)] = (int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15]))
+    return found
+
+
+def tree_cpu_s(table: dict[int, tuple[int, int, int]], root: int) -> float:
+    """CPU seconds of a process started by pid and everything under it: its process group and its descendants
+    (PostgreSQL's backends each start a session of their own, so the group alone would miss them); a child that
+    exited is in its parent's ``cutime``/``cstime``."""
+    members = {pid for pid, (_, group, _) in table.items() if group == root} | ({root} & table.keys())
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    todo = list(members)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in members:
+                members.add(child)
+                todo.append(child)
+    return sum(table[pid][2] for pid in members) / TICKS
 
 
 def machine_busy_s() -> float:
@@ -49,7 +66,7 @@ class Watch:
 
     metrics_url: str
     groups: dict[str, int]
-    """Name → process group id (the leader's pid) of each process to account for."""
+    """Name → pid of each process to account for, with its group and descendants."""
     trusts: frozenset[str] = frozenset()
     """The trusts whose lag counts (the database may hold others: the suite's)."""
     interval_s: float = 1.0
@@ -62,7 +79,8 @@ class Watch:
 
     def start(self) -> Watch:
         self._began = time.monotonic()
-        self._cpu0 = {name: group_cpu_s(pgid) for name, pgid in self.groups.items()}
+        table = processes()
+        self._cpu0 = {name: tree_cpu_s(table, pid) for name, pid in self.groups.items()}
         self._machine0 = machine_busy_s()
         self._thread = threading.Thread(target=self._run, name="load-watch", daemon=True)
         self._thread.start()
@@ -91,5 +109,7 @@ class Watch:
         self._thread.join(10)
         self.scrape()
         elapsed = time.monotonic() - self._began
-        self.cpu = {name: (group_cpu_s(pgid) - self._cpu0[name]) / elapsed for name, pgid in self.groups.items()}
+        table = processes()
+        self.cpu = {name: (tree_cpu_s(table, pid) - self._cpu0[name]) / elapsed
+                    for name, pid in self.groups.items()}
         self.machine_busy = (machine_busy_s() - self._machine0) / elapsed

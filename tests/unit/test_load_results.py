@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.load import names
 from tests.load.__main__ import merge_blocks
 from tests.load.feeds import StreamCheck
 from tests.load.results import Outcome, read_stats
+from tests.load.watch import tree_cpu_s
 
 HEADER = ("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,"
           "Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"
@@ -52,3 +54,11 @@ def test_a_stream_must_hold_its_own_trusts_notices_without_a_gap() -> None:
     assert check.problem({"trust": "oak", "notice_id": 5}) is None
     assert "skipped or repeated" in check.problem({"trust": "oak", "notice_id": 7})
     assert "trust 'elm'" in check.problem({"trust": "elm", "notice_id": 5})
+
+
+def test_a_process_is_counted_with_its_group_and_every_descendant_even_in_sessions_of_their_own() -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    table = {10: (1, 10, ticks), 11: (10, 10, ticks), 12: (10, 12, ticks), 13: (12, 13, ticks),  # 12, 13: setsid
+             20: (1, 20, 5 * ticks), 21: (20, 10, ticks)}  # 21: another tree's child that joined group 10
+    assert tree_cpu_s(table, 10) == 5
+    assert tree_cpu_s(table, 20) == 6
