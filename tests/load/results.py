@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,11 +62,16 @@ def read_stats(path: Path) -> list[TypeStats]:
 
 
 def read_failures(path: Path) -> list[str]:
-    """locust's ``_failures.csv``: ``<count>× <type> <name>: <error>`` per distinct failure."""
+    """locust's ``_failures.csv`` as ``<count>× <type> <name>: <error>``, errors that differ only in their numbers
+    (sequences, ids) counted as one."""
     if not path.exists():
         return []
+    counts: dict[tuple[str, str, str], int] = {}
     with path.open(newline="") as file:
-        return [f"{r['Occurrences']}× {r['Method']} {r['Name']}: {r['Error'][:160]}" for r in csv.DictReader(file)]
+        for r in csv.DictReader(file):
+            key = (r["Method"], r["Name"], re.sub(r"\d+", "N", r["Error"])[:140])
+            counts[key] = counts.get(key, 0) + int(r["Occurrences"])
+    return [f"{n}× {method} {name}: {error}" for (method, name, error), n in counts.items()]
 
 
 @dataclass
@@ -83,6 +89,8 @@ class Outcome:
     max_lag_events: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
     """Process → share of one core over the run (1.0 = a whole core)."""
+    waited: dict[str, float] = field(default_factory=dict)
+    """Process → time its processes were ready to run but got no CPU, as a share of the run."""
     machine_busy: float = 0.0
     """The whole machine's busy cores over the run (other people's work included)."""
     load_before: float = field(default_factory=lambda: os.getloadavg()[0])
@@ -150,8 +158,10 @@ class Outcome:
         ]
         if self.cpu:
             busiest = sorted(self.cpu.items(), key=lambda item: -item[1])
-            lines += ["", "CPU over the run (share of one core): "
-                      + ", ".join(f"{name} {share:.2f}" for name, share in busiest) + "."]
+            lines += ["", "CPU over the run, share of one core used (and, after the slash, waited for: ready to run "
+                      "with no core free): " + ", ".join(f"{name} {share:.2f}"
+                                                          + (f" / {self.waited[name]:.2f}" if name in self.waited
+                                                             else "") for name, share in busiest) + "."]
         if self.failures:
             lines += ["", "Failures: " + "; ".join(self.failures[:8])]
         return "\n".join(lines)

@@ -74,6 +74,7 @@ def run_scenario(plan: Plan, workdir: Path, *, users: int, seconds: float, max_r
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     outcome.cpu = {**watch.cpu, "locust (the simulated people)":
                    (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / outcome.seconds}
+    outcome.waited = watch.waited
     outcome.machine_busy = watch.machine_busy
     outcome.max_lag_s, outcome.max_lag_events = watch.max_lag_s, watch.max_lag_events
     stats = Path(f"{prefix}_stats.csv")

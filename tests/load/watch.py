@@ -22,27 +22,39 @@ LAG = re.compile(r'^fathom_projector_lag_(seconds|events)\{[^}]*trust="([^"]+)"[
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def processes() -> dict[int, tuple[int, int, int]]:
-    """Every process now: pid → (parent pid, process group, CPU ticks used by it and by the children it reaped)."""
+def processes() -> dict[int, tuple[int, int, int, int]]:
+    """Every process now: pid → (parent pid, process group, CPU ticks used by it and by the children it reaped,
+    nanoseconds it has spent runnable but waiting for a CPU (``schedstat``))."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
+            waited = int((entry / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
             continue  # exited while listed
-        found[int(entry.name)] = (int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15]))
+        found[int(entry.name)] = (int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15]), waited)
     return found
 
 
-def tree_cpu_s(table: dict[int, tuple[int, int, int]], root: int) -> float:
+def tree_waited_s(table: dict[int, tuple[int, int, int, int]], root: int) -> float:
+    """Seconds the processes of :func:`tree_cpu_s` (the live ones) were ready to run but had no CPU."""
+    return sum(table[pid][3] for pid in tree(table, root)) / 1e9
+
+
+def tree_cpu_s(table: dict[int, tuple[int, int, int, int]], root: int) -> float:
     """CPU seconds of a process started by pid and everything under it: its process group and its descendants
     (PostgreSQL's backends each start a session of their own, so the group alone would miss them); a child that
     exited is in its parent's ``cutime``/``cstime``."""
-    members = {pid for pid, (_, group, _) in table.items() if group == root} | ({root} & table.keys())
+    return sum(table[pid][2] for pid in tree(table, root)) / TICKS
+
+
+def tree(table: dict[int, tuple[int, int, int, int]], root: int) -> set[int]:
+    """``root``, its process group and every descendant."""
+    members = {pid for pid, (_, group, *_) in table.items() if group == root} | ({root} & table.keys())
     children: dict[int, list[int]] = {}
-    for pid, (parent, _, _) in table.items():
+    for pid, (parent, *_) in table.items():
         children.setdefault(parent, []).append(pid)
     todo = list(members)
     while todo:
@@ -50,7 +62,7 @@ def tree_cpu_s(table: dict[int, tuple[int, int, int]], root: int) -> float:
             if child not in members:
                 members.add(child)
                 todo.append(child)
-    return sum(table[pid][2] for pid in members) / TICKS
+    return members
 
 
 def machine_busy_s() -> float:
@@ -74,6 +86,8 @@ class Watch:
     max_lag_events: int = 0
     scrape_failures: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    waited: dict[str, float] = field(default_factory=dict)
+    """Name → share of the run its processes spent ready to run with no CPU free (1.0 = one process all along)."""
     machine_busy: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -81,6 +95,7 @@ class Watch:
         self._began = time.monotonic()
         table = processes()
         self._cpu0 = {name: tree_cpu_s(table, pid) for name, pid in self.groups.items()}
+        self._waited0 = {name: tree_waited_s(table, pid) for name, pid in self.groups.items()}
         self._machine0 = machine_busy_s()
         self._thread = threading.Thread(target=self._run, name="load-watch", daemon=True)
         self._thread.start()
@@ -112,4 +127,6 @@ class Watch:
         table = processes()
         self.cpu = {name: (tree_cpu_s(table, pid) - self._cpu0[name]) / elapsed
                     for name, pid in self.groups.items()}
+        self.waited = {name: (tree_waited_s(table, pid) - self._waited0[name]) / elapsed
+                       for name, pid in self.groups.items()}
         self.machine_busy = (machine_busy_s() - self._machine0) / elapsed

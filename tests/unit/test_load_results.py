@@ -58,7 +58,7 @@ def test_a_stream_must_hold_its_own_trusts_notices_without_a_gap() -> None:
 
 def test_a_process_is_counted_with_its_group_and_every_descendant_even_in_sessions_of_their_own() -> None:
     ticks = os.sysconf("SC_CLK_TCK")
-    table = {10: (1, 10, ticks), 11: (10, 10, ticks), 12: (10, 12, ticks), 13: (12, 13, ticks),  # 12, 13: setsid
-             20: (1, 20, 5 * ticks), 21: (20, 10, ticks)}  # 21: another tree's child that joined group 10
+    table = {10: (1, 10, ticks, 0), 11: (10, 10, ticks, 0), 12: (10, 12, ticks, 0), 13: (12, 13, ticks, 0),  # setsid
+             20: (1, 20, 5 * ticks, 0), 21: (20, 10, ticks, 0)}  # 21: another tree's child that joined group 10
     assert tree_cpu_s(table, 10) == 5
     assert tree_cpu_s(table, 20) == 6
