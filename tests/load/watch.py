@@ -24,14 +24,14 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def processes() -> dict[int, tuple[int, int, int, int]]:
     """Every process now: pid → (parent pid, process group, CPU ticks used by it and by the children it reaped,
-    nanoseconds it has spent runnable but waiting for a CPU (``schedstat``))."""
+    nanoseconds its live threads have spent runnable but waiting for a CPU (each thread's ``schedstat``))."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            waited = int((entry / "schedstat").read_text().split()[1])
+            waited = sum(int((task / "schedstat").read_text().split()[1]) for task in (entry / "task").iterdir())
         except (OSError, IndexError, ValueError):
             continue  # exited while listed
         found[int(entry.name)] = (int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15]), waited)
