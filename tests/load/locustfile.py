@@ -57,7 +57,7 @@ def across_trusts(items: list[list[Any]]) -> Iterator[Any]:
 _classes = across_trusts([[(t, c) for c in t.classes] for t in PLAN.trusts])
 _schools = across_trusts([[(t, s) for s in t.schools] for t in PLAN.trusts])
 _trusts = itertools.cycle(PLAN.trusts)
-_integration_trusts = itertools.cycle(PLAN.trusts[:PLAN.integrations])
+_integration_trusts = itertools.cycle(PLAN.integration_trusts())
 _http_requests = 0
 _receiver: WebhookReceiver | None = None
 _webhooks: list[tuple[TrustPlan, str]] = []
@@ -102,7 +102,7 @@ def _register_webhooks(environment: Environment, **_: Any) -> None:
     global _receiver
     fire = environment.events.request.fire
     _receiver = WebhookReceiver(fire)
-    for trust in PLAN.trusts[:PLAN.integrations]:
+    for trust in PLAN.integration_trusts():
         started = time.perf_counter()
         try:
             answer = requests.post(f"{PLAN.reports}/v1/webhooks", headers=auth(trust.tokens["integration"]),

@@ -70,8 +70,13 @@ class Plan:
     streams: str
     trusts: list[TrustPlan]
     integrations: int
-    """The first this many trusts each have an integration following the change feed and a webhook."""
+    """This many trusts (:meth:`integration_trusts`) each have an integration following the feed and a webhook."""
     webhook_models: list[str] = field(default_factory=lambda: ["class_taught"])
+
+    def integration_trusts(self) -> list[TrustPlan]:
+        """Every fifth trust or so (spread like the teachers, who take each trust's first class in turn)."""
+        step = max(1, len(self.trusts) // max(1, self.integrations))
+        return self.trusts[::step][:self.integrations]
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(asdict(self)))
