@@ -55,7 +55,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell may start it with SIGINT ignored
+        signal.signal(sig, _interrupt)
     command = " ".join(["python -m tests.load", *(sys.argv[1:] if argv is None else argv)])
     load_before = os.getloadavg()[0]
     home = Path(tempfile.mkdtemp(prefix="fathom-load-"))
