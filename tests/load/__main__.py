@@ -36,9 +36,9 @@ BLOCK = re.compile(r"^<!-- projectors=(\d+) -->$", re.M)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.load", description=__doc__)
     parser.add_argument("--trusts", type=int, default=50, help="trusts to create and seed (default 50)")
-    parser.add_argument("--users", type=int, default=120,
+    parser.add_argument("--users", type=int, default=60,
                         help="simulated people at once: integrations (one per integration trust) and, weighted "
-                             "6:2:1:1, teachers, school leaders, trust leaders, auditors (default 120)")
+                             "6:2:1:1, teachers, school leaders, trust leaders, auditors (default 60)")
     parser.add_argument("--seconds", type=int, default=120, help="how long the load runs (default 120)")
     parser.add_argument("--max-requests", type=int, default=50_000,
                         help="stop earlier once this many HTTP requests were sent (default 50,000)")
