@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 COMPOSE_VENV  := .venv-compose
 COMPOSE_STAMP := $(COMPOSE_VENV)/.installed
 
-.PHONY: run test test-docker lint bench clean install screenshots
+.PHONY: run test test-docker lint bench load clean install screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -50,6 +50,11 @@ lint: $(STAMP)
 ## Benchmarks (not part of `make test`); writes the table into README.md.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+## Load test (not part of `make test`): 50 trusts' people on a stack of its own; writes its table into README.md.
+## Options: make load LOAD_ARGS="--users 200 --seconds 180 --projectors 1"
+load: $(STAMP)
+	$(BIN)/python -m tests.load $(LOAD_ARGS)
 
 SCREENSHOTS := sign-in class-analysis grid-entry trust school pupil-profile intervention audit judgement-history class-as-of \
                parent-report parent-report-phone summative-grid meeting rollover-dry-run cohorts

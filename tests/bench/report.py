@@ -185,23 +185,24 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def read_region(readme: Path) -> str:
-    """What is between the bench markers now ('' when there is no README or no markers)."""
+def read_region(readme: Path, markers: tuple[str, str] = (START, END)) -> str:
+    """What is between the markers now ('' when there is no README or no markers): the bench's by default."""
     if not readme.exists():
         return ""
     text = readme.read_text()
-    start, end = text.find(START), text.find(END)
-    return text[start + len(START):end].strip("\n") if 0 <= start < end else ""
+    start, end = text.find(markers[0]), text.find(markers[1])
+    return text[start + len(markers[0]):end].strip("\n") if 0 <= start < end else ""
 
 
-def write_readme(readme: Path, table: str) -> str:
-    """Replace what is between the markers; never touch a README without them. Returns what happened."""
+def write_readme(readme: Path, table: str, markers: tuple[str, str] = (START, END)) -> str:
+    """Replace what is between the markers (the bench's by default, the load test's too); never touch a README
+    without them. Returns what happened."""
     if not readme.exists():
         return f"warning: {readme} not found; table not written"
     text = readme.read_text()
-    start, end = text.find(START), text.find(END)
+    start, end = text.find(markers[0]), text.find(markers[1])
     if start < 0 or end < start:
-        return f"warning: {readme} has no {START} … {END} markers; table not written"
-    updated = text[: start + len(START)] + "\n" + table + "\n" + text[end:]
+        return f"warning: {readme} has no {markers[0]} … {markers[1]} markers; table not written"
+    updated = text[: start + len(markers[0])] + "\n" + table + "\n" + text[end:]
     readme.write_text(updated)
     return f"table written to {readme}"
