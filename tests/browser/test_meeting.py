@@ -181,3 +181,30 @@ def test_a_pupils_codes_across_the_years_are_on_the_profile_timeline(page, web: 
     trail = page.locator('p.summative-trail[data-subject="maths"] .summative-step')
     expect(trail).to_have_count(len(maths))
     expect(trail.first).to_contain_text(maths[0]["code"])
+
+
+@pytest.mark.parametrize("addressed", [False, True], ids=["defaults", "named-in-address"])
+def test_the_meeting_pages_head_preloads_exactly_the_reads_its_script_makes(page, web: WebSystem, sign_in,
+                                                                          addressed) -> None:
+    """The page's head preloads the five reads, and the script's own reads are those very requests: each read
+    goes to the server once (a URL the script built differently would be a second request, and a preload left
+    unused a console warning)."""
+    grid = api(web, f"/v1/classes/{CLASS}/summative")
+    place = {"academic_year": grid["point"]["academic_year"], "point_id": grid["point"]["point_id"],
+             "subject": grid["subject"]}
+    sign_in(page, f"teacher:{CLASS}")
+    reads: list[str] = []
+    warnings: list[str] = []
+    page.on("request", lambda request: reads.append(request.url) if "/v1/" in request.url else None)
+    page.on("console", lambda message: warnings.append(message.text) if "preload" in message.text else None)
+    query = "?" + "&".join(f"{key}={value}" for key, value in place.items()) if addressed else ""
+    page.goto(f"/classes/{CLASS}/meeting{query}")
+    expect(page.locator("#meeting-codes tbody tr")).to_have_count(len(grid["pupils"]))
+    expect(page.locator("#gaps-title")).to_be_visible()
+    expect(page.locator("#main [aria-busy]")).to_have_count(0)  # every panel filled
+    preloaded = page.eval_on_selector_all('link[rel="preload"][as="fetch"]', "links => links.map((l) => l.href)")
+
+    assert len(preloaded) == 5
+    assert sorted(reads) == sorted(preloaded), "each read is requested once, by the preload the script then uses"
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 0))")  # let pending console messages land
+    assert not warnings, warnings

@@ -20,13 +20,16 @@ from flask import Blueprint, redirect, render_template, request, send_from_direc
 from werkzeug.wrappers import Response
 
 from fathom_reports.web.group_menu import group_menu_json
-from fathom_reports.web.meeting_place import meeting_place
+from fathom_reports.web.meeting_place import meeting_place, meeting_reads
 from fathom_reports.web.session import csrf_token, signed_in
 from fathom_shared.access_policy import Access
 from fathom_shared.auth import Principal
 
 Resolve = Callable[[Principal, Mapping[str, str]], Mapping[str, str]]
 """More ``data-*`` for a page, found for the signed-in caller from the page's URL values (see ``Page.resolve``)."""
+
+Preload = Callable[[Mapping[str, str], Mapping[str, str]], tuple[str, ...]]
+"""The reads a page's script will make, from its ``data-*`` and query (see ``Page.preload``)."""
 
 STATIC = Path(__file__).parent / "static"
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -56,9 +59,9 @@ def assets(version: str, filename: str) -> Response:
 
 
 def page(template: str, title: str, script: str | None, resolve: Resolve | None = None,
-         **data: Any) -> Response | str:
+         preload: Preload | None = None, **data: Any) -> Response | str:
     """``template`` for the signed-in person; ``data`` (and what ``resolve`` finds for them) becomes the page
-    root's ``data-*`` attributes."""
+    root's ``data-*`` attributes, and what ``preload`` names is fetched from the page's head."""
     person = signed_in()
     if person is None:
         return redirect("/sign-in?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"), code=303)
@@ -75,7 +78,8 @@ def page(template: str, title: str, script: str | None, resolve: Resolve | None 
     stylesheet = f"css/{script}.css" if script and (STATIC / "css" / f"{script}.css").exists() else None
     return render_template(template, title=title, script=script, stylesheet=stylesheet, person=person,
                            csrf_token=csrf_token(), roles=sorted(person.principal.roles), nav=nav, data=data,
-                           preloads=module_imports(f"{script}.js") if script else ())
+                           preloads=module_imports(f"{script}.js") if script else (),
+                           reads=preload(data, request.args) if preload is not None else ())
 
 
 IMPORT = re.compile(r"""\b(?:from|import)\s*["']\./([\w-]+\.js)["']""")
@@ -111,10 +115,14 @@ class Page:
     """Whether the page's menus offer the pupil groups (``data-pupil-groups``, see ``group_menu``)."""
     resolve: Resolve | None = None
     """What the page's script would otherwise have to read before its other reads could start."""
+    preload: Preload | None = None
+    """The script's first reads, as the exact URLs it will fetch: the browser starts them while it is still
+    loading the scripts, and hands each answer to the script's ``fetch`` of the same URL."""
 
     def view(self, **url_values: str) -> Response | str:
         groups = {"pupil_groups": group_menu_json()} if self.pupil_groups else {}
-        return page(self.template, self.title, self.script, self.resolve, **self.data, **url_values, **groups)
+        return page(self.template, self.title, self.script, self.resolve, self.preload, **self.data, **url_values,
+                    **groups)
 
 
 def _meeting_place(principal: Principal, values: Mapping[str, str]) -> Mapping[str, str]:
@@ -128,7 +136,7 @@ PAGES = (
     Page("class_entry", "/classes/<class_id>/entry", "entry.html", "Enter judgements", "entry"),
     Page("class_summative", "/classes/<class_id>/summative", "entry.html", "Summative codes", "summative"),
     Page("class_meeting", "/classes/<class_id>/meeting", "meeting.html", "Pupil progress meeting", "meeting",
-         pupil_groups=True, resolve=_meeting_place),
+         pupil_groups=True, resolve=_meeting_place, preload=meeting_reads),
     Page("school_meeting", "/schools/<school_id>/meeting", "meeting.html", "School pupil progress meeting",
          "school-meeting"),
     Page("meeting_decisions", "/meeting-decisions", "meeting.html", "Meeting decisions", "decisions"),

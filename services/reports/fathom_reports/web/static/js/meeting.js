@@ -4,6 +4,8 @@
 // named pupils' codes), this meeting's decisions and a form to record one; then the Class Analysis's gaps and
 // suggested groups for the subject (the class page's own panels). Each part is its own read; none waits on another:
 // all five start together when the place is known before any answer (the address, or the page's data-* defaults).
+// Then the page's head has already preloaded them (meeting_place.py's meeting_reads builds the same URLs), and
+// each getJSON below is handed its preload's answer: keep the URLs as they are built here and there alike.
 import {
   ApiError, csvLink, data, formatDate, getJSON, h, load, mount, send, setCrumbs, setTitle, showProblem, showRefusal,
   showStatus,
