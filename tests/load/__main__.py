@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
              "requests)")
         outcome = run_scenario(plan, home / "load", users=args.users, seconds=args.seconds,
                                max_requests=args.max_requests, metrics_url=metrics, groups=_groups(stack),
-                               command=command, projectors=args.projectors)
+                               command=command, projectors=args.projectors,
+                               projector_metrics={name: url + "/metrics" for name, url in stack.projector_urls.items()})
         outcome.load_before = load_before
         outcome.exited += [s.name for s in stack.services if not s.alive]
     except BaseException as exc:

@@ -98,6 +98,8 @@ class Outcome:
     date: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     exited: list[str] = field(default_factory=list)
     """Services that exited during the run."""
+    holdings: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+    """Projector → (partitions held at the end, trusts applied from its partitions' messages); None: no answer."""
 
     @property
     def http(self) -> list[TypeStats]:
@@ -162,6 +164,11 @@ class Outcome:
                       "with no core free): " + ", ".join(f"{name} {share:.2f}"
                                                           + (f" / {self.waited[name]:.2f}" if name in self.waited
                                                              else "") for name, share in busiest) + "."]
+        if self.holdings:
+            lines += ["", "Each projector at the end: partitions of the events topic it held, and trusts it applied "
+                      "messages of since it started: " + ", ".join(
+                          f"{name} {held[0]} ({held[1]} trusts)" if held else f"{name} (no answer)"
+                          for name, held in self.holdings.items()) + "."]
         if self.failures:
             lines += ["", "Failures: " + "; ".join(self.failures[:8])]
         return "\n".join(lines)

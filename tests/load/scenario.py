@@ -40,7 +40,8 @@ def wait_projected(plan: Plan, metrics_url: str, timeout_s: float = 300) -> None
 
 def run_scenario(plan: Plan, workdir: Path, *, users: int, seconds: float, max_requests: int, metrics_url: str,
                  groups: dict[str, int], command: str, projectors: int = 1, pace: float = 1.0,
-                 spawn_rate: float | None = None, counts: dict[str, int] | None = None) -> Outcome:
+                 spawn_rate: float | None = None, counts: dict[str, int] | None = None,
+                 projector_metrics: dict[str, str] | None = None) -> Outcome:
     """Run locust against ``plan`` and return what it measured, with the projector's lag and each process's CPU.
 
     ``counts``: how many of each kind of person (user class name → number) instead of locust sharing ``users``
@@ -57,7 +58,7 @@ def run_scenario(plan: Plan, workdir: Path, *, users: int, seconds: float, max_r
             "--loglevel", "WARNING", "--logfile", str(workdir / "locust.log")]
     outcome = Outcome(command=command, trusts=len(plan.trusts), users=users, projectors=projectors, seconds=0,
                       stats=[])
-    watch = Watch(metrics_url, dict(groups), trusts(plan)).start()
+    watch = Watch(metrics_url, dict(groups), trusts(plan), projectors=dict(projector_metrics or {})).start()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with open(workdir / "locust.out", "ab") as out:
@@ -77,6 +78,7 @@ def run_scenario(plan: Plan, workdir: Path, *, users: int, seconds: float, max_r
     outcome.waited = watch.waited
     outcome.machine_busy = watch.machine_busy
     outcome.max_lag_s, outcome.max_lag_events = watch.max_lag_s, watch.max_lag_events
+    outcome.holdings = watch.holdings
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise RuntimeError(f"locust wrote no statistics; see {workdir / 'locust.out'} and {workdir / 'locust.log'}")

@@ -4,7 +4,9 @@ The lag: ``fathom_projector_lag_seconds`` and ``fathom_projector_lag_events`` pe
 at each scrape (:mod:`fathom_shared.pipeline_positions`), so any projector's port gives every trust's figure;
 the run keeps the largest seen. CPU: from ``/proc``, the user and system time of each process the stack started
 and of everything under it (a gunicorn master and its workers, PostgreSQL and its backends; a child that exited
-is counted in its parent's ``cutime``/``cstime``), so what limits the run can be named.
+is counted in its parent's ``cutime``/``cstime``), so what limits the run can be named. At the end, each
+projector's own port says how many partitions it holds and from how many trusts it applied messages: whether
+several projectors shared the work.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 import requests
 
 LAG = re.compile(r'^fathom_projector_lag_(seconds|events)\{[^}]*trust="([^"]+)"[^}]*\} ([0-9.eE+-]+)$', re.M)
+HELD = re.compile(r'^fathom_projector_assigned_partitions\{[^}]*\} 1(?:\.0)?$', re.M)
+CONSUMER_TRUSTS = re.compile(r'^fathom_projector_trusts_applied\{source="consumer"\} ([0-9.eE+-]+)$', re.M)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -89,6 +93,10 @@ class Watch:
     waited: dict[str, float] = field(default_factory=dict)
     """Name → share of the run its processes spent ready to run with no CPU free (1.0 = one process all along)."""
     machine_busy: float = 0.0
+    projectors: dict[str, str] = field(default_factory=dict)
+    """Name → metrics URL of each projector, asked at :meth:`stop` what it holds."""
+    holdings: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+    """Name → (partitions held at the end, trusts applied from its partitions' messages); None: no answer."""
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> Watch:
@@ -130,3 +138,19 @@ class Watch:
         self.waited = {name: (tree_waited_s(table, pid) - self._waited0[name]) / elapsed
                        for name, pid in self.groups.items()}
         self.machine_busy = (machine_busy_s() - self._machine0) / elapsed
+        self.holdings = {name: holding(url) for name, url in self.projectors.items()}
+
+
+def holding(metrics_url: str) -> tuple[int, int] | None:
+    """(partitions the projector holds, trusts it has applied messages of), from its metrics; None if it cannot
+    say."""
+    try:
+        return read_holding(requests.get(metrics_url, timeout=5).text)
+    except requests.RequestException:
+        return None
+
+
+def read_holding(metrics: str) -> tuple[int, int]:
+    """(partitions held, trusts applied from messages) in a projector's metrics text."""
+    trusts = CONSUMER_TRUSTS.search(metrics)
+    return len(HELD.findall(metrics)), int(float(trusts.group(1))) if trusts else 0

@@ -9,7 +9,7 @@ from tests.load import names
 from tests.load.__main__ import merge_blocks
 from tests.load.feeds import StreamCheck
 from tests.load.results import Outcome, read_stats
-from tests.load.watch import tree_cpu_s
+from tests.load.watch import read_holding, tree_cpu_s
 
 HEADER = ("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,"
           "Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"
@@ -62,3 +62,18 @@ def test_a_process_is_counted_with_its_group_and_every_descendant_even_in_sessio
              20: (1, 20, 5 * ticks, 0), 21: (20, 10, ticks, 0)}  # 21: another tree's child that joined group 10
     assert tree_cpu_s(table, 10) == 5
     assert tree_cpu_s(table, 20) == 6
+
+
+def test_each_projectors_holding_is_read_from_its_metrics_and_reported() -> None:
+    metrics = "\n".join([
+        '# TYPE fathom_projector_assigned_partitions gauge',
+        'fathom_projector_assigned_partitions{partition="0",topic="fathom.events"} 1.0',
+        'fathom_projector_assigned_partitions{partition="3",topic="fathom.events"} 1.0',
+        'fathom_projector_assigned_partitions{partition="7",topic="fathom.events"} 0.0',
+        'fathom_projector_trusts_applied{source="consumer"} 17.0',
+        'fathom_projector_trusts_applied{source="sweep"} 2.0',
+    ])
+    assert read_holding(metrics) == (2, 17)
+    run = Outcome("cmd", trusts=2, users=6, projectors=2, seconds=10, stats=[],
+                  holdings={"projector-1": (2, 17), "projector-2": None})
+    assert "projector-1 2 (17 trusts), projector-2 (no answer)." in run.markdown()

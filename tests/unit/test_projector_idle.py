@@ -138,7 +138,8 @@ def test_after_a_short_batch_a_hint_that_came_meanwhile_wakes_the_wait_at_once()
     gate.next_records()
     hint.published = True  # a publish after the fetch: the wait that follows the pause must not sleep through it
 
-    gate.next_records()
+    gate.next_records()  # the broker's end offsets did not show that publish yet: it pauses
+    consumer.publish(P0)
     gate.next_records()
 
     assert wakes == ["hint"] and not gate.paused
@@ -243,6 +244,7 @@ def test_a_hint_sent_during_the_fetch_wakes_the_next_wait():
 
     assert gate.next_records() == {}
     consumer.during_poll = lambda: None
+    consumer.publish(P0)  # what that hint was for, past what the fetch saw
     gate.next_records()
 
     assert wakes == ["hint"]
@@ -290,3 +292,20 @@ def test_a_rebalance_that_takes_every_partition_while_paused_polls_with_a_wait_u
     consumer.assign_more(P1)
     consumer.publish(P1, 3)
     assert gate.next_records() == {P1: [0, 1, 2]}
+
+
+def test_a_hint_for_records_this_member_does_not_hold_or_already_fetched_leaves_it_paused():
+    """Every projector hears every trust's hint: one with nothing past this member's positions costs one
+    end-offsets request, not a resumed fetch of an empty topic, and is used up."""
+    consumer, hint = FakeConsumer(P0, P1), FakeHint()
+    wakes: list[str] = []
+    gate = gate_on(consumer, hint, wakes)
+    gate.next_records()
+    asked = consumer.end_offset_requests
+
+    hint.published = True  # another member's partition got the records
+    assert gate.next_records() == {}
+
+    assert gate.paused and wakes == [] and not hint.published
+    assert consumer.end_offset_requests == asked + 1
+    assert consumer.poll_timeouts == [100, 0]  # no fetch that waits

@@ -6,7 +6,8 @@ at once (the local noida-db does) turns the same loop into a busy one, a whole c
 happens. So after a poll that brings nothing the projector pauses its partitions (the standard
 consumer ``pause``/``resume``, nothing broker-specific) and blocks until
 
-- the relay says it has published (a ``fathom_published`` notification, :class:`PublishedHint`), or
+- the relay says it has published (a ``fathom_published`` notification, :class:`PublishedHint`) and the
+  broker's end offsets show records past this member's positions, or
 - the check every ``check_every_s`` finds a partition's end offset past the consumer's position
   (events from any other producer, or a notification lost while the listener reconnected),
 
@@ -15,8 +16,11 @@ likely emptied the topic, so the next call asks the broker for its end offsets (
 polling again, and pauses at once when there is nothing past the positions: under a trickle of traffic
 (a teacher's save every few seconds) the projector otherwise spent ``poll_timeout_ms`` after every
 batch re-sending fetches the local broker answers empty at once, most of a core at ten saves a second.
-The notification is only latency: the check alone keeps the
-projector correct, a few seconds behind at worst. While paused it still calls ``poll`` (which returns
+Every projector hears every notification, whichever member holds the trust's partition, and a notification
+can come after the records it is for were fetched: resuming on each would poll an empty topic for
+``poll_timeout_ms`` (a busy loop against the local broker; with three projectors, two of every three wakes),
+so a hint is checked against the end offsets first, one request. The notification is only latency: the check
+alone keeps the projector correct, a few seconds behind at worst. While paused it still calls ``poll`` (which returns
 nothing for paused partitions) so the member keeps its place in the group and joins rebalances.
 """
 
@@ -140,9 +144,13 @@ class FetchGate:
 
     def _wait_while_paused(self) -> Records:
         hinted = self.hint.wait(self.check_every_s)
+        if hinted:
+            # Cleared before the end offsets are asked for: a hint sent after that question may be for records
+            # its answer misses, and it wakes the next wait.
+            self.hint.clear()
         # Paused partitions give nothing; partitions a rebalance assigned since the pause are not paused.
         records = self.consumer.poll(timeout_ms=0, max_records=self.max_records)
-        reason = "assigned" if records else "hint" if hinted else "behind" if self._behind() else None
+        reason = "assigned" if records else None if not self._behind() else "hint" if hinted else "behind"
         if reason is not None:
             self.consumer.resume(*self.consumer.paused())
             self.paused = False
