@@ -150,7 +150,12 @@ class FetchGate:
             self.hint.clear()
         # Paused partitions give nothing; partitions a rebalance assigned since the pause are not paused.
         records = self.consumer.poll(timeout_ms=0, max_records=self.max_records)
-        reason = "assigned" if records else None if not self._behind() else "hint" if hinted else "behind"
+        if records:
+            reason: str | None = "assigned"
+        elif self._behind():
+            reason = "hint" if hinted else "behind"
+        else:
+            reason = None
         if reason is not None:
             self.consumer.resume(*self.consumer.paused())
             self.paused = False
