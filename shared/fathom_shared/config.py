@@ -55,6 +55,9 @@ class Settings:
     events_topic: str = "fathom.events"
     topic_partitions: int = 12
     """Partitions of the events topic: at most this many projectors share the work."""
+    trim_consumed_events: bool = True
+    """Projectors delete the events topic's records below their group's committed offsets (the event store keeps
+    every event; see ``fathom_projector.trim``). Off only when another consumer group reads the events topic."""
     jwt_issuer: str = "fathom-local"
     jwt_audience: str = "fathom"
     jwks_url: str | None = None
@@ -189,6 +192,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ops_port=_count(env, "FATHOM_OPS_PORT", 0) or None,
         ops_host=env.get("FATHOM_OPS_HOST") or "127.0.0.1",
         webhook_allow_loopback=_flag(env, "FATHOM_WEBHOOK_ALLOW_LOOPBACK", default=False),
+        trim_consumed_events=_flag(env, "FATHOM_TRIM_CONSUMED_EVENTS", default=True),
         webhook_key=env.get("FATHOM_WEBHOOK_KEY") or None,
         webhook_key_path=Path(env.get("FATHOM_WEBHOOK_KEY_FILE", ".fathom/webhook-key")),
         webhook_max_per_trust=_count(env, "FATHOM_WEBHOOK_MAX_PER_TRUST", 10),

@@ -18,7 +18,6 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import requests
 from kafka import KafkaProducer
 from sqlalchemy import Engine, bindparam, text
@@ -134,19 +133,6 @@ def metric(port: int, sample: str) -> float:
 
 
 # --- fixtures -------------------------------------------------------------------------
-
-@pytest.fixture
-def projector_settings(settings: Settings) -> Settings:
-    suffix = uuid.uuid4().hex[:8]
-    return replace(settings, events_topic=f"projector-test.{suffix}", projector_group=f"projector-test-{suffix}")
-
-
-@pytest.fixture(scope="module")
-def producer(bootstrap_servers: str) -> Iterator[KafkaProducer]:
-    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
-    yield producer
-    producer.close(timeout=10)
-
 
 @contextlib.contextmanager
 def running_projector(settings: Settings, catch_up_after_s: float = 30.0) -> Iterator[int]:

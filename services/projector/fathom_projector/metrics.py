@@ -73,6 +73,8 @@ class ProjectorMetrics:
         self.idle_wakeups = count("idle_wakeups", "Waits without fetching that ended: on the relay's notification "
                                   "(hint), on records found by the periodic check (behind), or on a rebalance "
                                   "(assigned)", "reason")
+        self.trims = count("consumed_trims", "Requests deleting the events topic's records below the group's "
+                           "committed offsets, by outcome (done or failed: kept for the next one)", "outcome")
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
         """``fathom_projector_<name>`` in this process's registry."""

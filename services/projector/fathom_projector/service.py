@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
 from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
+from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy import Engine, text
 
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
@@ -23,6 +23,7 @@ from fathom_projector.membership import AssignmentTracker, leave_group
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
+from fathom_projector.trim import ConsumedTrimmer, admin_for
 from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
 from fathom_shared import stage_trace
 from fathom_shared.config import Settings
@@ -126,6 +127,9 @@ def run(
     sweeper = SweepThread.started(settings.app_database_url, metrics, catch_up_after_s)
     hint = PublishedHint(conninfo_for(settings.app_database_url))
     hint.ensure_running()
+    trimmer = ConsumedTrimmer(admin_for(BrokerAccess.from_settings(settings)),
+                              on_trim=lambda outcome: metrics.trims.labels(outcome).inc()
+                              ) if settings.trim_consumed_events else None
     try:
         while not stop.is_set():
             status.tick()
@@ -138,7 +142,7 @@ def run(
                 continue
             status.connected = True
             try:
-                consume(consumer, engine, metrics, status, stop, backoff, hint, assignment)
+                consume(consumer, engine, metrics, status, stop, backoff, hint, assignment, trimmer)
             except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
                 log.exception("projection failed; reconnecting in %.1fs", backoff.next_s)
                 backoff.wait(stop)
@@ -207,8 +211,10 @@ def connect(settings: Settings, instance_id: str | None = None,
 def consume(
     consumer: KafkaConsumer, engine: Engine, metrics: ProjectorMetrics, status: LoopStatus,
     stop: threading.Event, backoff: Backoff, hint: Hint, assignment: AssignmentTracker | None = None,
+    trimmer: ConsumedTrimmer | None = None,
 ) -> None:
-    """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching."""
+    """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching. After each
+    committed batch the ``trimmer`` (if any) may delete the consumed records from the broker."""
     progress = ProgressLog()
     gate = FetchGate(consumer, hint, MAX_POLL_RECORDS,
                      holding=None if assignment is None else (lambda: assignment.held),
@@ -232,7 +238,9 @@ def consume(
             stage_trace.mark("projector_committed", result.trust_id, result.last_applied, committed)
             if result.applied:
                 metrics.applied_lag_seconds.observe(max(0.0, committed - events[-1].recorded_at.timestamp()))
-        commit_offsets(consumer, records)
+        offsets = next_offsets(records)
+        if commit_offsets(consumer, offsets) and trimmer is not None:
+            trimmer.committed(offsets)
         for result in results:
             metrics.record(result)
         seconds = time.perf_counter() - started
@@ -257,10 +265,17 @@ def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, li
     return by_trust
 
 
-def commit_offsets(consumer: KafkaConsumer, records: Records) -> None:
-    """Commit past the batch. A failure is only logged: redelivered messages are duplicates, skipped."""
-    offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in records.items()}
+def next_offsets(records: Records) -> dict[TopicPartition, int]:
+    """Each partition's offset after the batch: what the group commits once the batch is applied."""
+    return {tp: batch[-1].offset + 1 for tp, batch in records.items()}
+
+
+def commit_offsets(consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> bool:
+    """Commit past the batch; whether the broker took it. A failure is only logged: redelivered messages are
+    duplicates, skipped."""
     try:
-        consumer.commit(offsets, timeout_ms=10000)
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()}, timeout_ms=10000)
     except KafkaError as exc:
         log.warning("offset commit failed (%s); the batch will be redelivered and skipped", exc)
+        return False
+    return True
