@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from fathom_infra.local_servers import wait_until
 from fathom_projector.idle import PublishedHint
@@ -86,6 +86,31 @@ def test_the_relay_tells_an_idle_projector_once_the_broker_has_the_events(relay_
     finally:
         relay.publisher.close()
         hint.stop()
+
+
+def test_what_fits_one_page_is_published_in_one_transaction(relay_settings, app_engine, trust):
+    """Everything committed fits one page: the relay stops there instead of opening a second transaction to find
+    nothing more (a later append notifies the relay again). A full page is followed by the next one."""
+    relay = Relay(relay_settings, app_engine)
+    begun: list[object] = []
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(app_engine, "begin", count)
+    try:
+        append_taught(app_engine, trust, 3)
+        begun.clear()
+        assert relay.publish_pending(trust) == 3
+        assert len(begun) == 1
+        append_taught(app_engine, trust, relay_module.PAGE, start=3)
+        begun.clear()
+        assert relay.publish_pending(trust) == relay_module.PAGE
+        assert len(begun) == 2  # the full page, then the next one (empty)
+        assert relay.publish_pending(trust) == 0
+    finally:
+        event.remove(app_engine, "begin", count)
+        relay.publisher.close()
 
 
 def _listener_backends(app_engine, channel: str) -> list[int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from fathom_shared import stage_trace
 from fathom_shared.config import Settings, load_settings
@@ -35,6 +35,23 @@ CHANNEL = EVENTS_APPENDED
 PAGE = 2000
 
 
+_CLAIM = text("SELECT published_sequence FROM relay_positions WHERE trust_id = :t FOR UPDATE SKIP LOCKED")
+"""The trust's position, locked until the commit. SKIP LOCKED: another relay instance is publishing this trust."""
+_ADVANCE = text("WITH moved AS (UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t) "
+                "SELECT pg_notify(:channel, :t)")
+"""Move the position and wake the projectors, in one statement."""
+
+
+def _claim(conn: Connection, trust_id: str) -> int | None:
+    """The trust's published position, locked (None: another relay holds it). A trust without a position row
+    (every new trust, once) gets one first."""
+    position = conn.execute(_CLAIM, {"t": trust_id}).scalar()
+    if position is None and conn.execute(text("INSERT INTO relay_positions (trust_id) VALUES (:t) "
+                                              "ON CONFLICT DO NOTHING"), {"t": trust_id}).rowcount:
+        position = conn.execute(_CLAIM, {"t": trust_id}).scalar()
+    return position
+
+
 class Relay:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
@@ -45,17 +62,16 @@ class Relay:
 
     # --- publishing ----------------------------------------------------------------
     def publish_pending(self, trust_id: str) -> int:
-        """Publish every unpublished event of one trust; return how many were published."""
+        """Publish every unpublished event of one trust; return how many were published.
+
+        A page shorter than :data:`PAGE` was everything committed when it was read, so the relay stops there
+        rather than open another transaction to find nothing: an event committed later sends its own
+        notification, which arrives after this visit began and brings the relay back."""
         total = 0
         while True:
             with TenantUnitOfWork(self.engine, trust_id) as uow:
                 conn = uow.connection
-                conn.execute(text("INSERT INTO relay_positions (trust_id) VALUES (:t) ON CONFLICT DO NOTHING"),
-                             {"t": trust_id})
-                # SKIP LOCKED: another relay instance is already publishing this trust.
-                position = conn.execute(
-                    text("SELECT published_sequence FROM relay_positions WHERE trust_id = :t "
-                         "FOR UPDATE SKIP LOCKED"), {"t": trust_id}).scalar()
+                position = _claim(conn, trust_id)
                 if position is None:
                     return total
                 events = replay_events(conn, after=position, limit=PAGE)  # messages carry no hash links
@@ -66,13 +82,13 @@ class Relay:
                 self.publisher.publish(self.settings.events_topic,
                                        [(key, message_of(e)) for e in events])
                 stage_trace.mark("relay_acked", trust_id, events[-1].sequence)
-                conn.execute(text("UPDATE relay_positions SET published_sequence = :s WHERE trust_id = :t"),
-                             {"s": events[-1].sequence, "t": trust_id})
                 # Delivered at commit, after the broker acknowledged: the projector wakes and fetches now.
-                conn.execute(text("SELECT pg_notify(:channel, :t)"), {"channel": EVENTS_PUBLISHED, "t": trust_id})
-                uow.commit()
+                conn.execute(_ADVANCE, {"s": events[-1].sequence, "t": trust_id, "channel": EVENTS_PUBLISHED})
+                uow.commit_last()
                 stage_trace.mark("relay_committed", trust_id, events[-1].sequence)
                 total += len(events)
+                if len(events) < PAGE:
+                    return total
 
     # --- the loop ------------------------------------------------------------------
     def run(self, stop: threading.Event, sweep_s: float = FULL_SWEEP_S) -> None:
