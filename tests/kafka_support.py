@@ -6,11 +6,13 @@ import time
 
 from kafka import KafkaConsumer, TopicPartition
 
+from fathom_shared.event_store import event_lines
 from fathom_shared.kafka import decode_value
 
 
 class TopicReader:
-    """Reads a whole topic from the start (no consumer group), collecting one trust's messages."""
+    """Reads a whole topic from the start (no consumer group), collecting one trust's events (a message may carry
+    several, one per line)."""
 
     def __init__(self, bootstrap_servers: str, topic: str, trust_id: str) -> None:
         self.trust_id = trust_id
@@ -24,8 +26,10 @@ class TopicReader:
         self.consumer.assign([TopicPartition(topic, p) for p in partitions])
         self.consumer.seek_to_beginning()
         self.sequences: list[int] = []
+        self.records = 0
+        """How many messages of the trust were read."""
         self.messages: list[bytes] = []
-        """The messages' bytes, in the order of :attr:`sequences`."""
+        """Each event's bytes as published (its line of a message), in the order of :attr:`sequences`."""
 
     def read_until(self, predicate, timeout: float = 30) -> list[int]:
         deadline = time.monotonic() + timeout
@@ -33,8 +37,10 @@ class TopicReader:
             for records in self.consumer.poll(timeout_ms=200, max_records=5000).values():
                 for record in records:
                     if record.key == self.trust_id.encode():
-                        self.sequences.append(decode_value(record.value)["sequence"])
-                        self.messages.append(record.value)
+                        self.records += 1
+                        for line in event_lines(record.value):
+                            self.sequences.append(decode_value(line)["sequence"])
+                            self.messages.append(line)
             if predicate(self.sequences):
                 return self.sequences
         raise AssertionError(f"timed out; got {len(self.sequences)} messages, last {self.sequences[-5:]}")

@@ -39,7 +39,7 @@ from fathom_infra.local_servers import LocalPostgres
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_shared.config import load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
-from fathom_shared.event_store import StoredEvent, head_sequence, message_of, replay_events
+from fathom_shared.event_store import events_of, head_sequence, messages_of, replay_events
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
@@ -150,14 +150,13 @@ class Side:
 
 def project_batch(app: Engine, side: Side, head: int, postmaster: int, profiler: cProfile.Profile | None) -> None:
     with TenantUnitOfWork(app, side.trust_id) as uow:  # what the relay publishes, as it reads and writes it
-        messages = [message_of(e) for e in replay_events(uow.connection, after=side.position, until=head,
-                                                          limit=BATCH)]
+        messages = messages_of(replay_events(uow.connection, after=side.position, until=head, limit=BATCH))
     with VARIANTS[side.name]():
         pg0, all0, py0, wall0 = backend_cpu(app), postgres_cpu(postmaster), time.process_time(), time.perf_counter()
         with gc_paused():  # as the projector's loop applies a batch
             if profiler:
                 profiler.enable()
-            page = [StoredEvent.from_wire(message) for message in messages]  # as the projector decodes a poll
+            page = [e for message in messages for e in events_of(message)]  # as the projector decodes a poll
             result = apply_trust_batch(app, side.trust_id, page)
             if profiler:
                 profiler.disable()

@@ -28,7 +28,7 @@ from fathom_projector import service
 from fathom_projector.rebuild import rebuild_trust
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import NewEvent, StoredEvent, append_events, read_events
+from fathom_shared.event_store import NewEvent, StoredEvent, append_events, message_of, read_events
 from fathom_shared.kafka import encode_key, encode_value
 from fathom_shared.read_models.current import recompute_all
 
@@ -257,6 +257,24 @@ def test_a_gap_is_filled_from_the_event_store(app_engine, trust, projector_setti
         assert metric(port, "fathom_projector_gap_fills_total") == 1
     assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
     assert rows(app_engine, trust, "SELECT scale_id FROM rm_scales") == [("eds",)]
+    assert rows(app_engine, trust, "SELECT value FROM rm_pupil_objective") == [(2,)]
+
+
+def test_runs_of_events_in_one_message_are_applied_and_a_line_that_is_no_event_is_skipped_alone(
+        app_engine, trust, projector_settings, producer):
+    """The relay publishes runs of a trust's events, one per line (``event_store.wire``). A line that is not an
+    event is skipped on its own: the rest of its message is applied, and the gap it leaves is filled from the
+    store."""
+    stored = append(app_engine, trust, [*roster(), judgement("p1", "o1", 2, date(2026, 10, 1))])
+    lines = [message_of(e) for e in stored]
+    lines[3] = b'{"not": "an event"}'
+    with running_projector(projector_settings) as port:
+        producer.send(projector_settings.events_topic, key=encode_key(trust), value=b"\n".join(lines))
+        producer.flush(timeout=30)
+        wait_for_position(app_engine, trust, len(stored))
+        assert metric(port, "fathom_projector_undecodable_messages_total") == 1
+        assert metric(port, "fathom_projector_gap_fills_total") == 1
+    assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
     assert rows(app_engine, trust, "SELECT value FROM rm_pupil_objective") == [(2,)]
 
 

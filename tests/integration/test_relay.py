@@ -14,6 +14,7 @@ from fathom_relay import relay as relay_module
 from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events, message_of
+from fathom_shared.event_store.wire import EVENTS_PER_MESSAGE
 from fathom_shared.notifications import conninfo_for
 from tests.kafka_support import TopicReader, first_occurrences
 
@@ -47,9 +48,11 @@ def test_relay_publishes_each_trust_in_order_and_resumes(relay_settings, app_eng
         reader_b = TopicReader(bootstrap_servers, relay_settings.events_topic, b)
         assert first_occurrences(reader_a.read_until(lambda s: len(set(s)) >= 2500)) == list(range(1, 2501))
         assert first_occurrences(reader_b.read_until(lambda s: len(set(s)) >= 10)) == list(range(1, 11))
-        # Each message is the event's hashed content, so the projector checks it with one digest.
+        # Each event travels as its hashed content, so the projector checks it with one digest; a page travels
+        # as runs of events (a page of 2,000 and one of 500: 8 + 2 messages of at most 250 events).
         published = dict(zip(reader_a.sequences, reader_a.messages, strict=True))
         assert all(published[e.sequence] == message_of(e) for e in stored_a)
+        assert reader_a.records == 2000 // EVENTS_PER_MESSAGE + 500 // EVENTS_PER_MESSAGE
     finally:
         stop.set()
         worker.join(30)

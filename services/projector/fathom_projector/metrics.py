@@ -52,8 +52,8 @@ class ProjectorMetrics:
         self.catch_ups = count("catch_ups", "Trusts brought up to date from the event store because their newest "
                                "messages never arrived")
         self.dead_letters = count("dead_letters", "Events set aside in dead_letters", "trust")
-        self.undecodable_messages = count("undecodable_messages", "Messages that were not an event (skipped; a later "
-                                          "message of the trust fills the gap from the store)")
+        self.undecodable_messages = count("undecodable_messages", "Lines of messages that were not an event (skipped; "
+                                          "a later event of the trust shows the gap, filled from the store)")
         self.forged_messages = count("forged_messages", "Messages the event store did not vouch for (set aside in "
                                      "broker_dead_letters; the stored event, if any, applied instead)")
         self.batch_seconds = Histogram(

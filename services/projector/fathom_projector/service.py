@@ -28,7 +28,7 @@ from fathom_projector.trust_batch import TrustBatchResult, apply_trust_batch
 from fathom_shared import stage_trace
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
-from fathom_shared.event_store import StoredEvent
+from fathom_shared.event_store import StoredEvent, event_lines
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
@@ -37,7 +37,8 @@ from fathom_shared.process import Backoff
 
 log = logging.getLogger("fathom_projector")
 
-MAX_POLL_RECORDS = 5000
+MAX_POLL_RECORDS = 20
+"""Messages per poll: at most 20 × ``EVENTS_PER_MESSAGE`` = 5,000 events (see :mod:`fathom_shared.event_store.wire`)."""
 LOG_EVERY_S = 5.0
 RECEIVE_MAX_BYTES = 1024 * 1024 * 1024
 """Largest frame the consumer accepts (kafka-python's default is 100 MB)."""
@@ -251,17 +252,21 @@ def consume(
 
 
 def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, list[StoredEvent]]:
+    """The poll's events by trust, in the order received (a message carries a run of one trust's events,
+    :mod:`fathom_shared.event_store.wire`). A line that is not an event is skipped on its own: the trust's next
+    event shows the gap, which is filled from the store."""
     by_trust: dict[str, list[StoredEvent]] = {}
     for batch in records.values():
         for record in batch:
-            try:
-                event = StoredEvent.from_wire(record.value)
-            except (ValueError, KeyError, TypeError) as exc:
-                metrics.undecodable_messages.inc()
-                log.warning("skipping undecodable message at %s[%d]@%d: %r",
-                            record.topic, record.partition, record.offset, exc)
-                continue
-            by_trust.setdefault(event.trust_id, []).append(event)
+            for line in event_lines(record.value):
+                try:
+                    event = StoredEvent.from_wire(line)
+                except (ValueError, KeyError, TypeError) as exc:
+                    metrics.undecodable_messages.inc()
+                    log.warning("skipping undecodable event in message %s[%d]@%d: %r",
+                                record.topic, record.partition, record.offset, exc)
+                    continue
+                by_trust.setdefault(event.trust_id, []).append(event)
     return by_trust
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from fathom_shared import stage_trace
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
-from fathom_shared.event_store import message_of, replay_events
+from fathom_shared.event_store import messages_of, replay_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key
 from fathom_shared.logs import configure_logging
 from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
@@ -79,8 +79,7 @@ class Relay:
                     return total
                 stage_trace.mark("relay_read", trust_id, events[-1].sequence)
                 key = encode_key(trust_id)
-                self.publisher.publish(self.settings.events_topic,
-                                       [(key, message_of(e)) for e in events])
+                self.publisher.publish(self.settings.events_topic, [(key, m) for m in messages_of(events)])
                 stage_trace.mark("relay_acked", trust_id, events[-1].sequence)
                 # Delivered at commit, after the broker acknowledged: the projector wakes and fetches now.
                 conn.execute(_ADVANCE, {"s": events[-1].sequence, "t": trust_id, "channel": EVENTS_PUBLISHED})

@@ -4,7 +4,8 @@ Callers import from here. :mod:`~fathom_shared.event_store.records` holds what i
 :mod:`~fathom_shared.event_store.chain` what an event's hash covers and how a run of events is
 checked, :mod:`~fathom_shared.event_store.recorder` every statement that touches ``events`` or
 ``trust_heads`` (nothing else in the code base does) but the readers made for folding, which are in
-:mod:`~fathom_shared.event_store.replay`. ``tests/integration/test_event_store_contract.py``
+:mod:`~fathom_shared.event_store.replay`; :mod:`~fathom_shared.event_store.wire` says how events travel on the
+broker. ``tests/integration/test_event_store_contract.py``
 states what each reader promises.
 """
 
@@ -45,13 +46,15 @@ from fathom_shared.event_store.records import (
     new_event_ids,
 )
 from fathom_shared.event_store.replay import replay_events, replay_streams
+from fathom_shared.event_store.wire import event_lines, events_of, messages_of
 
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of",
-    "data_values_present", "event_at", "event_hash", "events_matching", "first_recorded_after_sql",
+    "data_values_present", "event_at", "event_hash", "event_lines", "events_matching", "events_of",
+    "first_recorded_after_sql",
     "hashed_content", "head_sequence",
-    "iter_events", "iter_matching", "message_of",
+    "iter_events", "iter_matching", "message_of", "messages_of",
     "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_events", "replay_streams", "sequence_at",
     "stream_versions", "verify_chain",
 ]
