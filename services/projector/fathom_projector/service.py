@@ -258,7 +258,7 @@ def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, li
     by_trust: dict[str, list[StoredEvent]] = {}
     for batch in records.values():
         for record in batch:
-            for line in event_lines(record.value):
+            for line in event_lines(record.value or b""):  # a message without a value is no event either
                 try:
                     event = StoredEvent.from_wire(line)
                 except (ValueError, KeyError, TypeError) as exc:
