@@ -64,7 +64,8 @@ class PeerSizes:
     """Judgements projected by each side, in ``projection_pairs`` equal chunks."""
     projection_pairs: int = 10
     projector_batch: int = 5_000
-    """Events per ``apply_trust_batch`` call: the projector's ``MAX_POLL_RECORDS``."""
+    """Events per ``apply_trust_batch`` call: the most one poll of the projector brings (``MAX_POLL_RECORDS`` messages
+    of at most ``EVENTS_PER_MESSAGE``)."""
     classes: int = 20
     objectives: int = 100
     """20 classes × 30 pupils × 100 objectives = 60,000 cells: 200,000 judgements are 3⅓ rounds of marking."""
