@@ -186,7 +186,7 @@ def test_each_principal_is_granted_only_what_its_service_does() -> None:
     assert grants["fathom-relay"] == ['--topic "$events" --operation Write --operation Describe --operation Create',
                                       "--cluster --operation IdempotentWrite"]
     assert grants["fathom-projector"] == [
-        '--topic "$events" --operation Read --operation Describe --operation Create',
+        '--topic "$events" --operation Read --operation Describe --operation Create --operation Delete',
         '--group "$group" --operation Read --operation Describe']
     assert grants["fathom-delivery"] == [
         '--topic "$changes" --resource-pattern-type prefixed --operation Write --operation Describe --operation Create',

@@ -66,18 +66,36 @@ def test_commits_are_trimmed_at_most_once_per_interval_up_to_the_newest_offset_o
     assert (broker.clients, broker.closed) == (1, 1)  # each trim's admin client is closed after it
 
 
-def test_a_failed_trim_keeps_its_offsets_for_the_next_one_and_says_so():
+def test_a_failed_trim_keeps_its_offsets_for_the_next_one_which_waits_longer_and_says_so():
     broker, clock, outcomes = FakeBroker(failing=True), Clock(), []
     trims = trimmer(broker, clock, outcomes)
     clock.now += 2.0
     trims.committed({P0: 10, P1: 3})
     assert outcomes == ["failed"]
     assert broker.closed == 1
-    broker.failing = False
     clock.now += 2.0
+    trims.committed({P0: 11})
+    assert outcomes == ["failed"]  # after a failure the next attempt waits 4 s, then 8 s, ...
+    clock.now += 2.0
+    trims.committed({})
+    assert outcomes == ["failed", "failed"]
+    broker.failing = False
+    clock.now += 8.0
     trims.committed({P0: 12})
     assert broker.requests == [{P0: 12, P1: 3}]
-    assert outcomes == ["failed", "done"]
+    assert outcomes == ["failed", "failed", "done"]
+    clock.now += 2.0  # a success brings the usual interval back
+    trims.committed({P1: 5})
+    assert broker.requests[-1] == {P1: 5}
+
+
+def test_a_broker_that_keeps_refusing_is_asked_at_most_every_five_minutes():
+    broker, clock, outcomes = FakeBroker(failing=True), Clock(), []
+    trims = trimmer(broker, clock, outcomes)
+    for _ in range(200):
+        clock.now += 10.0
+        trims.committed({P0: 1})
+    assert 9 <= len(outcomes) <= 16  # 2,000 s: a few doublings, then one attempt per 300 s
 
 
 def test_nothing_committed_means_no_request_however_long_it_has_been():

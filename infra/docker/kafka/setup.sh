@@ -3,7 +3,8 @@
 # topics and groups it uses. Everything else is denied (the broker has no allow-if-no-ACL fallback).
 #
 #   fathom-relay      writes the events topic (idempotent producer; creates the topic if missing)
-#   fathom-projector  reads the events topic in its consumer group (creates the topic if missing)
+#   fathom-projector  reads the events topic in its consumer group (creates the topic if missing) and deletes
+#                     the records below its committed offsets (DeleteRecords: FATHOM_TRIM_CONSUMED_EVENTS)
 #   fathom-delivery   writes every per-trust change topic <prefix><trust> (creates them)
 #
 # Consumers of a trust's change topic get their own principal, granted that one topic, by the
@@ -30,7 +31,7 @@ scram fathom-delivery "$FATHOM_KAFKA_DELIVERY_PASSWORD"
 
 allow fathom-relay --topic "$events" --operation Write --operation Describe --operation Create
 allow fathom-relay --cluster --operation IdempotentWrite
-allow fathom-projector --topic "$events" --operation Read --operation Describe --operation Create
+allow fathom-projector --topic "$events" --operation Read --operation Describe --operation Create --operation Delete
 allow fathom-projector --group "$group" --operation Read --operation Describe
 allow fathom-delivery --topic "$changes" --resource-pattern-type prefixed \
     --operation Write --operation Describe --operation Create
