@@ -1,13 +1,14 @@
 """The relay: publishes committed events from the event store to Kafka, per trust, in order.
 
 PostgreSQL is the source of truth, so the relay is at-least-once by construction: it reads a
-trust's events after ``relay_positions.published_sequence``, sends them keyed by trust with an
-idempotent, acks=all producer, waits for every acknowledgement, and only then advances the
-position in the same transaction that read it. A crash in between republishes a few events;
-the projector skips sequences it has already applied. After each acknowledged page it notifies
-``fathom_published`` (at commit), which wakes an idle projector at once. While the broker is down the relay
-backs off and retries; the API keeps accepting writes regardless. It finds work by the event store's
-``fathom_events`` notification and a rare sweep of every trust (:mod:`fathom_shared.trust_work`).
+trust's events after ``relay_positions.published_sequence``, sends them keyed by trust, in runs of up to 250
+events a message (:mod:`fathom_shared.event_store.wire`), with an idempotent, acks=all producer, waits for
+every acknowledgement, and only then advances the position in the same transaction that read it. A crash in
+between republishes a few events; the projector skips sequences it has already applied. After each
+acknowledged page it notifies ``fathom_published`` (at commit), which wakes an idle projector at once. While
+the broker is down the relay backs off and retries; the API keeps accepting writes regardless. It finds work
+by the event store's ``fathom_events`` notification and a rare sweep of every trust
+(:mod:`fathom_shared.trust_work`).
 """
 
 from __future__ import annotations
