@@ -39,7 +39,7 @@ from fathom_infra.local_servers import LocalPostgres
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_shared.config import load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
-from fathom_shared.event_store import events_of, head_sequence, messages_of, replay_events
+from fathom_shared.event_store import head_sequence, message_events, messages_of, replay_events
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
@@ -156,7 +156,7 @@ def project_batch(app: Engine, side: Side, head: int, postmaster: int, profiler:
         with gc_paused():  # as the projector's loop applies a batch
             if profiler:
                 profiler.enable()
-            page = [e for message in messages for e in events_of(message)]  # as the projector decodes a poll
+            page = [e for message in messages for e in message_events(message)]  # as the projector decodes a poll
             result = apply_trust_batch(app, side.trust_id, page)
             if profiler:
                 profiler.disable()

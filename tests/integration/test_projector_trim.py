@@ -23,19 +23,15 @@ from tests.integration.test_projector import (
 )
 
 
-def _partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
-    try:
-        return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-    finally:
-        consumer.close()
+def _partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
 
 
 def _first_and_end(bootstrap_servers: str, topic: str) -> tuple[dict[int, int], dict[int, int]]:
     """Each partition's first kept offset and its end offset."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
     try:
-        partitions = _partitions(bootstrap_servers, topic)
+        partitions = _partitions(consumer, topic)
         first, end = consumer.beginning_offsets(partitions), consumer.end_offsets(partitions)
         return {tp.partition: o for tp, o in first.items()}, {tp.partition: o for tp, o in end.items()}
     finally:
@@ -46,7 +42,7 @@ def _group_committed(bootstrap_servers: str, topic: str, group: str) -> dict[int
     """The group's committed offset of each partition it committed (asked without joining the group)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
     try:
-        committed = {tp.partition: consumer.committed(tp) for tp in _partitions(bootstrap_servers, topic)}
+        committed = {tp.partition: consumer.committed(tp) for tp in _partitions(consumer, topic)}
         return {p: o for p, o in committed.items() if o is not None}
     finally:
         consumer.close(autocommit=False)

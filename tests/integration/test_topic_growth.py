@@ -18,7 +18,7 @@ from fathom_projector import service
 from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_shared.config import Settings
-from fathom_shared.event_store import StoredEvent, events_of
+from fathom_shared.event_store import StoredEvent, message_events
 from fathom_shared.kafka import encode_key, encode_value, ensure_topic, partition_count
 from fathom_shared.trusts import create_trust
 from tests.projector_group_support import partition_of
@@ -60,7 +60,7 @@ def read_partition(bootstrap: str, topic: str, partition: int) -> list[StoredEve
     consumer.assign([TopicPartition(topic, partition)])
     consumer.seek_to_beginning()
     try:
-        return [event for record in consumer for event in events_of(record.value)]
+        return [event for record in consumer for event in message_events(record.value)]
     finally:
         consumer.close()
 

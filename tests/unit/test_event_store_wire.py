@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fathom_shared.event_store import event_lines, events_of, message_of, messages_of, wire
+from fathom_shared.event_store import event_lines, message_events, message_of, messages_of, wire
 from fathom_shared.event_store.records import StoredEvent, placed_event
 from fathom_shared.kafka import encode_value
 
@@ -25,7 +25,7 @@ def test_each_line_is_the_event_as_its_hash_covers_it_whatever_its_text_holds():
     events = [stored(n, note) for n, note in enumerate(AWKWARD, start=1)]
     [message] = messages_of(events)
     assert list(event_lines(message)) == [message_of(e) for e in events]
-    copies = events_of(message)
+    copies = message_events(message)
     assert [c.to_message() for c in copies] == [e.to_message() for e in events]
     assert [c.wire for c in copies] == [message_of(e) for e in events]
 
@@ -34,7 +34,7 @@ def test_a_run_is_cut_at_the_event_count_and_at_the_size():
     events = [stored(n) for n in range(1, 2 * wire.EVENTS_PER_MESSAGE + 12)]
     messages = messages_of(events)
     assert [len(event_lines(m)) for m in messages] == [wire.EVENTS_PER_MESSAGE, wire.EVENTS_PER_MESSAGE, 11]
-    assert [e.sequence for m in messages for e in events_of(m)] == [e.sequence for e in events]
+    assert [e.sequence for m in messages for e in message_events(m)] == [e.sequence for e in events]
 
     big = [stored(n, padding=wire.MESSAGE_BYTES // 3) for n in range(1, 8)]
     cut = messages_of(big)
@@ -45,7 +45,7 @@ def test_a_run_is_cut_at_the_event_count_and_at_the_size():
 def test_a_message_of_one_event_as_earlier_releases_published_it_is_read_alike():
     event = stored(7, "one\nevent")
     for raw in (message_of(event), encode_value(event.to_message())):
-        [copy] = events_of(raw)
+        [copy] = message_events(raw)
         assert copy.to_message() == event.to_message()
 
 
@@ -55,4 +55,4 @@ def test_no_events_make_no_message():
 
 def test_a_line_that_is_not_an_event_is_refused():
     with pytest.raises(ValueError):
-        events_of(message_of(stored(1)) + b"\nnot json")
+        message_events(message_of(stored(1)) + b"\nnot json")

@@ -88,7 +88,7 @@ class ConsumedTrimmer:
         except KafkaError as exc:
             for partition, offset in pending.items():  # a later commit may already have moved a partition on
                 self._pending[partition] = max(offset, self._pending.get(partition, 0))
-            self._wait_s = min(max(self._wait_s, self._every_s) * 2, LONGEST_WAIT_S)
+            self._wait_s = min(self._wait_s * 2, LONGEST_WAIT_S)
             log.warning("could not trim consumed events from the broker (%s); trying again in %.0fs", exc, self._wait_s)
             self._on_trim("failed")
             return

@@ -46,15 +46,14 @@ from fathom_shared.event_store.records import (
     new_event_ids,
 )
 from fathom_shared.event_store.replay import replay_events, replay_streams
-from fathom_shared.event_store.wire import event_lines, events_of, messages_of
+from fathom_shared.event_store.wire import event_lines, message_events, messages_of
 
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of",
-    "data_values_present", "event_at", "event_hash", "event_lines", "events_matching", "events_of",
-    "first_recorded_after_sql",
+    "data_values_present", "event_at", "event_hash", "event_lines", "events_matching", "first_recorded_after_sql",
     "hashed_content", "head_sequence",
-    "iter_events", "iter_matching", "message_of", "messages_of",
+    "iter_events", "iter_matching", "message_events", "message_of", "messages_of",
     "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_events", "replay_streams", "sequence_at",
     "stream_versions", "verify_chain",
 ]

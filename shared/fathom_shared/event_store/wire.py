@@ -50,6 +50,6 @@ def event_lines(raw: bytes) -> Sequence[bytes]:
     return raw.split(b"\n")
 
 
-def events_of(raw: bytes) -> list[StoredEvent]:
+def message_events(raw: bytes) -> list[StoredEvent]:
     """Every event of a message (raises on the first line that is not one)."""
     return [StoredEvent.from_wire(line) for line in event_lines(raw)]
