@@ -254,9 +254,10 @@ def _notes(sizes: PeerSizes, checks: ProjectionChecks) -> list[str]:
         "the application role (`fathom.trust` set, so row-level security is checked on every row): lock the "
         "trust's `trust_heads` row (the per-trust gapless sequence), read the current version of each stream "
         "in the batch, build canonical JSON (sorted keys) of the event and its metadata and chain its SHA-256 "
-        "to the previous event's hash, then insert the batch in one `unnest` statement (primary key, "
+        "to the previous event's hash, then insert the batch in `unnest` statements of 100 events (primary key, "
         "per-stream version and event-id uniqueness, the time index, and the trust reference checked once "
-        "per statement), move the head and `pg_notify` the relay.",
+        "per statement), each sent as soon as it is hashed, all in one pipeline with the head's lock, move the "
+        "head and `pg_notify` the relay.",
         f"Peer, what the library does per event on append: `{library.VERSION}`'s application event store "
         "(`Application.events.put`): its mapper turns the domain event into a stored event (its JSON "
         "transcoder), and its PostgreSQL recorder inserts the batch in one transaction: "

@@ -22,7 +22,8 @@ from fathom_reports.loading.time_travel import membership_filter
 from fathom_shared.config import load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import EventFilter, events_matching
-from fathom_shared.event_store.recorder import _STREAM_VERSIONS, _STREAMS, streams_params, values_present_sql
+from fathom_shared.event_store.append import _STREAM_VERSIONS
+from fathom_shared.event_store.recorder import _STREAMS, streams_params, values_present_sql
 from fathom_shared.trusts import create_trust
 from tests.integration.test_migration_idempotency_subject import database_at, upgrade
 from tests.rebuild_support import history

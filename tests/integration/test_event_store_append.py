@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events, hashed_content, read_events, verify_chain
+from fathom_shared.event_store.append import RUN
 
 META = {"actor_ref": str(uuid.uuid4()), "roles": ["teacher"], "request_id": "r-ü\u2028"}
 TRICKY_DATA = [
@@ -89,11 +90,27 @@ def test_events_recorded_by_the_earlier_append_verify_with_the_new_ones(app_engi
     assert (report.ok, report.events_checked) == (True, 2 * len(TRICKY_DATA))
 
 
-def test_an_append_is_two_round_trips_whatever_its_size(app_engine, trust, monkeypatch):
-    """Lock the head and read the streams' versions (sent together in one pipeline), then write rows + head +
-    wake-up: two round trips."""
+class _Answers:
+    """A cursor whose reads are noted (psycopg's cursor takes no attributes)."""
+
+    def __init__(self, cursor, note) -> None:
+        self.cursor, self.note = cursor, note
+
+    def fetchone(self):
+        self.note()
+        return self.cursor.fetchone()
+
+    def fetchall(self):
+        self.note()
+        return self.cursor.fetchall()
+
+
+def test_an_append_is_one_pipeline_of_runs_sent_as_they_are_hashed(app_engine, trust, monkeypatch):
+    """Lock the head and read the streams' versions, then the rows in runs of ``RUN`` events, the last with the
+    head and the wake-up: one pipeline, whose only waits are the head's answer and its end."""
     statements: list[str] = []
     pipelined: list[list[str]] = []
+    waits: list[int] = []
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
@@ -109,18 +126,55 @@ def test_an_append_is_two_round_trips_whatever_its_size(app_engine, trust, monke
         def execute(query, *args, **kwargs):
             assert driver._pipeline is not None, "a statement on the driver outside a pipeline"
             pipelined[-1].append(query)
-            return real_execute(query, *args, **kwargs)
+            return _Answers(real_execute(query, *args, **kwargs), lambda: waits.append(len(pipelined[-1])))
 
         monkeypatch.setattr(driver, "pipeline", pipeline)
         monkeypatch.setattr(driver, "execute", execute)
         event.listen(uow.connection, "before_cursor_execute", count)
-        append_events(uow.connection, trust, [tricky(n % 7, {"n": n}) for n in range(300)], META,
-                      {("objective", "o-99"): 0})
+        stored = append_events(uow.connection, trust, [tricky(n % 7, {"n": n}) for n in range(2 * RUN + 50)],
+                               META, {("objective", "o-99"): 0})
         event.remove(uow.connection, "before_cursor_execute", count)
         monkeypatch.undo()
         uow.commit()
-    assert [len(sent) for sent in pipelined] == [2] and "FOR UPDATE" in pipelined[0][0], pipelined
-    assert len(statements) == 1 and "INSERT INTO events" in statements[0], statements
+    assert statements == [], statements
+    assert len(pipelined) == 1 and "FOR UPDATE" in pipelined[0][0], pipelined
+    inserts = pipelined[0][2:]
+    assert len(inserts) == 3 and all("INSERT INTO events" in q for q in inserts), pipelined
+    assert "UPDATE trust_heads" in inserts[-1] and not any("UPDATE trust_heads" in q for q in inserts[:-1])
+    assert waits == [2, 2], "the head and the versions are read before any row is sent"
+    assert [e.sequence for e in stored] == list(range(1, 2 * RUN + 51))
+
+
+def test_a_batch_of_several_runs_chains_across_them_and_keeps_each_streams_versions(app_engine, trust):
+    """A stream's events fall in every run; its versions and the hash chain carry on from run to run."""
+    events = [NewEvent("pupil", f"p-{n % 3}", "PupilEnrolled", {"n": n}) for n in range(RUN * 2 + 1)]
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, events[:5], META)
+        stored = append_events(uow.connection, trust, events[5:], META, {("pupil", "p-0"): 2})
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        read = read_events(uow.connection)
+        report = verify_chain(uow.connection)
+        head = uow.connection.execute(text("SELECT last_sequence, last_hash FROM trust_heads")).one()
+    assert (report.ok, report.events_checked) == (True, len(events))
+    assert [(e.sequence, e.hash) for e in read[5:]] == [(e.sequence, e.hash) for e in stored]
+    for stream in ("p-0", "p-1", "p-2"):
+        assert [e.stream_version for e in read if e.stream_id == stream] == list(range(1, 1 + sum(
+            1 for e in events if e.stream_id == stream)))
+    assert (head[0], bytes(head[1])) == (len(events), read[-1].hash)
+
+
+def test_a_failing_run_writes_nothing_of_the_batch_and_is_sqlalchemys_error(app_engine, trust):
+    """The second run holds an event id the log already has: the first run, sent before, goes with it."""
+    first = tricky(1, {"n": 1})
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        append_events(uow.connection, trust, [first], META)
+        uow.commit()
+    batch = [tricky(2, {"n": n}) for n in range(RUN)] + [first]
+    with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(IntegrityError):
+        append_events(uow.connection, trust, batch, META)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert [e.sequence for e in read_events(uow.connection)] == [1]
 
 
 def test_the_relay_is_woken_at_commit_and_not_before(settings, app_engine, trust):

@@ -2,13 +2,14 @@
 
 Callers import from here. :mod:`~fathom_shared.event_store.records` holds what is stored,
 :mod:`~fathom_shared.event_store.chain` what an event's hash covers and how a run of events is
-checked, :mod:`~fathom_shared.event_store.recorder` every statement that touches ``events`` or
-``trust_heads`` (nothing else in the code base does) but the readers made for folding, which are in
-:mod:`~fathom_shared.event_store.replay`; :mod:`~fathom_shared.event_store.wire` says how events travel on the
-broker. ``tests/integration/test_event_store_contract.py``
-states what each reader promises.
+checked, :mod:`~fathom_shared.event_store.append` the one writer of ``events`` and ``trust_heads``,
+:mod:`~fathom_shared.event_store.recorder` every other statement that touches them (nothing else in the code
+base does) but the readers made for folding, which are in :mod:`~fathom_shared.event_store.replay`;
+:mod:`~fathom_shared.event_store.wire` says how events travel on the broker.
+``tests/integration/test_event_store_contract.py`` states what each reader promises.
 """
 
+from fathom_shared.event_store.append import append_events, stream_versions
 from fathom_shared.event_store.chain import (
     ChainLink,
     ChainReport,
@@ -22,7 +23,6 @@ from fathom_shared.event_store.chain import (
 from fathom_shared.event_store.recorder import (
     EventFilter,
     any_matching,
-    append_events,
     chain_links,
     data_values_present,
     event_at,
@@ -35,7 +35,6 @@ from fathom_shared.event_store.recorder import (
     read_streams,
     recorded_at,
     sequence_at,
-    stream_versions,
     verify_chain,
 )
 from fathom_shared.event_store.records import (
