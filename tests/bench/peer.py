@@ -64,8 +64,8 @@ class PeerSizes:
     """Judgements projected by each side, in ``projection_pairs`` equal chunks."""
     projection_pairs: int = 10
     projector_batch: int = 5_000
-    """Events per ``apply_trust_batch`` call: the most one poll of the projector brings (``MAX_POLL_RECORDS`` messages
-    of at most ``EVENTS_PER_MESSAGE``)."""
+    """Events per transaction of the projector's catch-up from the store (the most one poll of the projector brings:
+    ``MAX_POLL_RECORDS`` messages of at most ``EVENTS_PER_MESSAGE``)."""
     classes: int = 20
     objectives: int = 100
     """20 classes × 30 pupils × 100 objectives = 60,000 cells: 200,000 judgements are 3⅓ rounds of marking."""
@@ -272,10 +272,11 @@ def _notes(sizes: PeerSizes, checks: ProjectionChecks) -> list[str]:
         "side's batch pays too).",
         f"Peer, projection: for each round {sizes.projected // sizes.projection_pairs:,} judgements are appended "
         "to both stores (not timed), then each side projects them. Fathom: pages of "
-        f"{sizes.projector_batch:,} events read from the event store (as the application role) and handed to "
-        "`fathom_projector.trust_batch.apply_trust_batch`, the function the projector process calls per poll: "
-        "it locks the trust's position, checks every event against the store's hash chain (provenance), folds "
-        "the batch and writes **all** of Fathom's read models a judgement touches (`rm_judgements` with every "
+        f"{sizes.projector_batch:,} events read from the event store (as the application role) by "
+        "`fathom_projector.trust_batch.catch_up_trust`, what the projector process runs when it serves a trust "
+        "from the store (as the library's runner reads its own; from the broker it would also check each event "
+        "against the store's hash chain, one SHA-256 of the message): it locks the trust's position, folds "
+        "the chunk and writes **all** of Fathom's read models a judgement touches (`rm_judgements` with every "
         "judgement, `rm_pupil_objective` — the latest per pupil, objective and source — and their change "
         f"notices) with the position, in one transaction. The library: {library.PROJECTION_WORK} "
         f"(p50 {ms(statistics.median(checks.runner_startups))} a round). It builds that **one** table only. "

@@ -2,9 +2,10 @@
 
 Fathom appends exactly as the command API does: one :class:`~fathom_shared.db.TenantUnitOfWork`
 (application role, ``fathom.trust`` set, so row-level security applies) around
-:func:`~fathom_shared.event_store.append_events`, then commit. It projects exactly as the projector
-process does per Kafka poll: :func:`fathom_projector.trust_batch.apply_trust_batch` on a batch of one
-trust's events, here read from the event store in pages instead of from the broker.
+:func:`~fathom_shared.event_store.append_events`, then commit. It projects as the projector process does
+when it serves a trust from the event store (the library's runner reads its own store too):
+:func:`fathom_projector.trust_batch.catch_up_trust`, pages read from the store, folded and written with the
+trust's position, one transaction a chunk.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from fathom_projector.trust_batch import apply_trust_batch
+from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import NewEvent, append_events, read_events
+from fathom_shared.event_store import NewEvent, append_events
 from fathom_shared.events import CURRENT_VERSION, judgement_recorded, serialise
 from tests.support import DEPTH_BANDS
 
@@ -148,7 +149,7 @@ def judgement_events(payloads: Sequence[Payload]) -> list[NewEvent]:
 
 @dataclass
 class FathomProjector:
-    """Fathom's projector code path, fed one trust's events in the projector's own batch size."""
+    """Fathom's projector serving one trust from the event store, a chunk of ``batch`` events a transaction."""
 
     app: Engine
     trust_id: str
@@ -157,18 +158,13 @@ class FathomProjector:
     dead_letters: int = 0
 
     def project_until(self, head: int) -> int:
-        """Read the next ``batch`` events from the store and apply them, until ``head``; how many applied."""
-        applied = 0
-        while self.position < head:
-            with TenantUnitOfWork(self.app, self.trust_id) as uow:
-                page = read_events(uow.connection, after=self.position, until=head, limit=self.batch)
-            result = apply_trust_batch(self.app, self.trust_id, page)
-            if result.last_applied <= self.position:
-                raise RuntimeError(f"{self.trust_id}: the projector did not move past {self.position}")
-            self.position = result.last_applied
-            applied += result.applied
-            self.dead_letters += len(result.dead_letters) + len(result.forged)
-        return applied
+        """Apply every stored event past the trust's position (up to ``head``, the store's head); how many."""
+        result = catch_up_trust(self.app, self.trust_id, chunk=self.batch)
+        if result.last_applied < head:
+            raise RuntimeError(f"{self.trust_id}: the projector stopped at {result.last_applied}, not {head}")
+        self.position = result.last_applied
+        self.dead_letters += len(result.dead_letters)
+        return result.applied
 
 
 # --- COPY, the ceiling ----------------------------------------------------------------------------------
