@@ -27,8 +27,8 @@ from fathom_shared.event_store.chain import ChainWriter, recorded_at_json
 from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey, placed_event
 
 RUN = 100
-"""Events a statement inserts. Smaller runs start the server sooner but cost it a statement each: 60 and
-100 were alike, 300 (no overlap) 18 % slower."""
+"""Events a statement inserts. Smaller runs start the server sooner but cost it a statement each: runs of 60
+and of 100 took alike (6.5 and 6.6 ms per 300-event append), the whole batch as one statement 7.8 ms."""
 
 _INSERT = """
     INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version,
