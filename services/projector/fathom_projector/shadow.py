@@ -130,15 +130,26 @@ def _replace_rows(connection: Connection, table: Table, params: dict[str, object
 
 
 def _merge_model(connection: Connection, table: Table, params: dict[str, object]) -> None:
-    """Live rows the shadow lacks deleted, new or different ones upserted; each change announced."""
-    name, key, columns = table.name, table.key, ", ".join(("trust_id", *table.columns))
+    """Live rows the shadow lacks deleted, new or different ones upserted; each change announced.
+
+    The upsert is given only the shadow rows the live table lacks or holds otherwise (one join of the two
+    tables): ``ON CONFLICT DO UPDATE`` locks every live row it meets, the ones its ``WHERE`` then leaves as they
+    are included, so given every row it wrote a lock into every page of every model on each switch, most of a
+    million-event trust's switch time when the rebuild changes nothing."""
+    name, key = table.name, table.key
+    listed = ("trust_id", *table.columns)
     same_key = "".join(f" AND s.{c} = live.{c}" for c in key)  # no key: one row per trust
     connection.execute(with_notices(
         f"DELETE FROM public.{name} AS live WHERE live.trust_id = :trust_id AND NOT EXISTS "
         f"(SELECT FROM {SCHEMA}.{name} AS s WHERE s.trust_id = live.trust_id{same_key}) "
         f"RETURNING {', '.join(f'live.{c}' for c in ('trust_id', *key))}", name, key, deleted=True), params)
-    upsert = (f"INSERT INTO public.{name} ({columns}) SELECT {columns} "
-              f"FROM {SCHEMA}.{name} WHERE trust_id = :trust_id ON CONFLICT ({', '.join(('trust_id', *key))}) DO ")
+    differs = "live.trust_id IS NULL"
+    if table.values:
+        differs += (f" OR ROW({', '.join(f'live.{c}' for c in table.values)}) "
+                    f"IS DISTINCT FROM ROW({', '.join(f's.{c}' for c in table.values)})")
+    upsert = (f"INSERT INTO public.{name} ({', '.join(listed)}) SELECT {', '.join(f's.{c}' for c in listed)} "
+              f"FROM {SCHEMA}.{name} AS s LEFT JOIN public.{name} AS live ON live.trust_id = s.trust_id{same_key} "
+              f"WHERE s.trust_id = :trust_id AND ({differs}) ON CONFLICT ({', '.join(('trust_id', *key))}) DO ")
     upsert += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
                + changed_only(name, table.values, ())) if table.values else "NOTHING"
     connection.execute(with_notices(f"{upsert} RETURNING {', '.join(table.columns)}", name, key), params)
