@@ -134,8 +134,8 @@ def _merge_model(connection: Connection, table: Table, params: dict[str, object]
 
     The upsert is given only the shadow rows the live table lacks or holds otherwise (one join of the two
     tables): ``ON CONFLICT DO UPDATE`` locks every live row it meets, the ones its ``WHERE`` then leaves as they
-    are included, so given every row it wrote a lock into every page of every model on each switch, most of a
-    million-event trust's switch time when the rebuild changes nothing."""
+    are included, so given every row it wrote a lock into every page of every model on each switch (merging the
+    models of a trust of 300,000 judgements that the rebuild left as they were: 1.5–2.2 s that way, 1.0 s now)."""
     name, key = table.name, table.key
     listed = ("trust_id", *table.columns)
     same_key = "".join(f" AND s.{c} = live.{c}" for c in key)  # no key: one row per trust
