@@ -154,7 +154,6 @@ class FathomProjector:
     app: Engine
     trust_id: str
     batch: int
-    position: int = 0
     dead_letters: int = 0
 
     def project_until(self, head: int) -> int:
@@ -162,7 +161,6 @@ class FathomProjector:
         result = catch_up_trust(self.app, self.trust_id, chunk=self.batch)
         if result.last_applied < head:
             raise RuntimeError(f"{self.trust_id}: the projector stopped at {result.last_applied}, not {head}")
-        self.position = result.last_applied
         self.dead_letters += len(result.dead_letters)
         return result.applied
 
