@@ -51,7 +51,15 @@ def group(settings: Settings, tmp_path: Path) -> Iterator[ProjectorGroup]:
     finally:
         started.stop()
         for path in sorted(tmp_path.glob("*.log")):
-            print(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}")
+            print(f"--- {path.name}\n{membership_story(path)}")
+
+
+def membership_story(log: Path, lines: int = 60) -> str:
+    """A process log's last ``lines`` about the group (joins, assignments, revocations), each line cut short:
+    what a failed rebalance needs, without the client's connection chatter around it."""
+    story = [line[:400] for line in log.read_text(errors="replace").splitlines()
+             if '"logger":"kafka.coordinator' in line or '"logger":"fathom_projector"' in line]
+    return "\n".join(story[-lines:])
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, codec
 
 from fathom_projector import membership, service
 from fathom_relay.relay import Relay
@@ -108,11 +108,12 @@ def test_kafka_python_knows_every_setting(client: type) -> None:
 
 @pytest.mark.parametrize("env, message", [
     ({"KAFKA_SECURITY_PROTOCOL": "SASL_TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
+    ({"KAFKA_COMPRESSION_TYPE": "brotli"}, "KAFKA_COMPRESSION_TYPE must be one of zstd, gzip, none, not 'brotli'"),
     ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
       "KAFKA_SASL_USERNAME": "fathom-relay"}, "needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and "
                                               "KAFKA_SASL_PASSWORD"),
 ])
-def test_incomplete_security_settings_are_refused(env: dict[str, str], message: str) -> None:
+def test_incomplete_or_unknown_settings_are_refused(env: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         BrokerAccess.from_settings(load_settings(env))
 
@@ -135,3 +136,32 @@ def test_every_client_the_services_create_authenticates(monkeypatch: pytest.Monk
     assert {kind for kind, _ in made} == {"consumer", "producer", "admin", "leave"}
     for kind, kwargs in made:
         assert {key: kwargs.get(key) for key in EXPECTED} == EXPECTED, kind
+
+
+@pytest.mark.parametrize("env, expected", [({}, "zstd"), ({"KAFKA_COMPRESSION_TYPE": "GZIP"}, "gzip"),
+                                           ({"KAFKA_COMPRESSION_TYPE": "none"}, None)])
+def test_every_producer_compresses_its_batches_as_configured(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                              expected: str | None) -> None:
+    made: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(shared_kafka, "KafkaProducer", Recorder("producer", made))
+    monkeypatch.setattr(shared_kafka, "KafkaAdminClient", Recorder("admin", made))
+    settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", **env})
+
+    Relay(settings, engine=None).publisher.publish("fathom.events", [(b"t1", b"{}")])
+    ChangePublisher(None, BrokerAccess.from_settings(settings), "changes.", 3).publisher.publish(
+        "changes.t1", [(b"k", b"{}")])
+
+    producers = [kwargs for kind, kwargs in made if kind == "producer"]
+    assert len(producers) == 2
+    assert all(kwargs["compression_type"] == expected for kwargs in producers)
+
+
+def test_a_bare_broker_address_compresses_too() -> None:
+    """Tests and local tools name the broker by address alone; their producers write what the services write."""
+    assert shared_kafka.broker_access("127.0.0.1:9092").compression_type == "zstd"
+
+
+def test_the_default_codec_is_installed() -> None:
+    """kafka-python finds codecs by import; without ``zstandard`` its producer refuses to start."""
+    assert codec.has_zstd()
+    assert codec.zstd_decode(codec.zstd_encode(b'{"sequence":1}\n' * 100)) == b'{"sequence":1}\n' * 100
