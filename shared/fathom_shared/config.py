@@ -115,8 +115,8 @@ class Settings:
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = None
     """CA certificate that signed the broker's TLS certificate (``SSL``/``SASL_SSL``)."""
-    kafka_compression_type: str = "zstd"
-    """How producers compress record batches: ``zstd``, ``gzip`` or ``none`` (see :class:`BrokerAccess`)."""
+    kafka_compression_type: str = "none"
+    """How producers compress record batches: ``none``, ``zstd`` or ``gzip`` (see ``fathom_shared.kafka``)."""
     change_retention_days: int = 90
     """Change notices, and per-trust change topics, older than this are deleted."""
     fair_use: dict[str, FairUseLimit] = field(default_factory=lambda: dict(FAIR_USE_DEFAULTS))
@@ -204,7 +204,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         kafka_sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
         kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
         kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
-        kafka_compression_type=env.get("KAFKA_COMPRESSION_TYPE", "zstd").lower(),
+        kafka_compression_type=env.get("KAFKA_COMPRESSION_TYPE", "none").lower(),
         change_retention_days=_count(env, "FATHOM_CHANGE_RETENTION_DAYS", 90),
         fair_use={kind: FairUseLimit.parse(env[f"FATHOM_LIMIT_{kind.upper()}"])
                   if env.get(f"FATHOM_LIMIT_{kind.upper()}") else default

@@ -25,7 +25,7 @@ from fathom_shared.config import Settings
 log = logging.getLogger("fathom.kafka")
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
-COMPRESSION_TYPES = ("zstd", "gzip", "none")
+COMPRESSION_TYPES = ("none", "zstd", "gzip")
 """Kafka's ``compression.type`` values this build can write (zstd through the ``zstandard`` package)."""
 
 
@@ -37,11 +37,12 @@ class BrokerAccess:
     Production runs ``SASL_SSL`` with ``SCRAM-SHA-512`` and one principal per service, so the
     broker's ACLs decide who may read or write which topic; ``PLAINTEXT`` is for a local broker.
 
-    Batches are compressed with zstd by default (Kafka's ``compression.type``, which every current client
-    decodes): an event is JSON whose keys and most values repeat from line to line, so a relay batch shrinks
-    about sixfold, and every byte the broker stores, copies to the projector and writes to disk shrinks with it.
-    The local broker saves its whole state after each change, so there this decides how much of the machine
-    the broker takes (see the README's benchmark notes).
+    Batches go uncompressed unless ``KAFKA_COMPRESSION_TYPE`` says otherwise (Kafka's ``compression.type``,
+    which every current client decodes). Events are repetitive JSON, so zstd stores a relay message in about a
+    seventh of its bytes, and the local broker, which rewrites its whole state after each change, then uses a
+    tenth of the CPU. On this project's two-core benchmark machine that freed no measurable throughput, and
+    write-to-visible was no better (README, "What limits the numbers now"), so it is a deployment's choice:
+    it pays where a broker's disk or network is the limit.
     """
 
     bootstrap_servers: str
@@ -50,7 +51,7 @@ class BrokerAccess:
     sasl_username: str | None = None
     sasl_password: str | None = None
     ssl_cafile: str | None = None
-    compression_type: str = "zstd"
+    compression_type: str = "none"
 
     def __post_init__(self) -> None:
         if self.compression_type not in COMPRESSION_TYPES:
