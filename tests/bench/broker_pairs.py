@@ -6,7 +6,7 @@ type in turn (the order alternates between rounds), the relay and projector are 
 judgements are appended to the store, then the relay is started with that type and timed alone until it has
 published them, then the projector alone until it has applied them (the ``core`` part's catch-up timing).
 For each it prints the rate and the CPU per event of the relay or projector, the broker and every PostgreSQL
-process (``/proc``), and the size of the broker's state file.
+process of the server (``/proc``), and the size of the broker's state file.
 
     python -m tests.bench.broker_pairs [none zstd] [--rounds 3] [--backlog 90000]
 """
@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.bench import workloads
+from tests.bench.projector_pairs import postgres_cpu
 from tests.bench.seed import bulk_append, history, seed_roster
 from tests.bench.system import BenchSystem
 
@@ -31,27 +33,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def postgres_cpu_seconds() -> float:
-    """Every PostgreSQL process's CPU so far (the server's children name themselves ``postgres: …``)."""
-    total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres"):
-                total += cpu_seconds(int(pid))
-        except OSError:  # gone meanwhile
-            pass
-    return total
-
-
-def timed(system: BenchSystem, service: str, position, head: int) -> str:
+def timed(system: BenchSystem, service: str, position: Callable[[], int], head: int) -> str:
     """Start ``service`` and time it through the backlog; its rate and each side's CPU per event."""
-    broker, postgres = cpu_seconds(system.kafka.process.pid), postgres_cpu_seconds()
+    postmaster = system.postgres.process.pid
+    broker, postgres = cpu_seconds(system.kafka.process.pid), postgres_cpu(postmaster)
     run = workloads.catch_up(system, service, position, head, 600, progress=False)
     own = cpu_seconds(system.services[service].process.pid)
     per_event = 1e6 / run.backlog
     return (f"{service} {run.throughput.per_second:8,.0f} events/s, µs of CPU per event: {service} "
             f"{own * per_event:5.1f}, broker {(cpu_seconds(system.kafka.process.pid) - broker) * per_event:5.1f}, "
-            f"PostgreSQL {(postgres_cpu_seconds() - postgres) * per_event:5.1f}")
+            f"PostgreSQL {(postgres_cpu(postmaster) - postgres) * per_event:5.1f}")
 
 
 def main() -> None:
@@ -63,7 +54,8 @@ def main() -> None:
     system = BenchSystem(Path(tempfile.mkdtemp(prefix="fathom-broker-pairs-"))).start()
     try:
         roster = seed_roster(system, system.create_trust("bench-broker"), 30, 30, 100, progress=False)
-        events = history(roster, rounds=1 + args.rounds * len(args.types) * args.backlog // 90_000)
+        per_round = len(roster.pupils) * len(roster.objectives)  # history() judges each pupil on each objective
+        events = history(roster, rounds=-(-args.rounds * len(args.types) * args.backlog // per_round))
         for round_ in range(args.rounds):
             for kind in args.types if round_ % 2 == 0 else args.types[::-1]:
                 system.stop_service("projector")
