@@ -12,11 +12,21 @@ with the admin API Kafka provides for exactly this (LeaveGroup v3+ by ``group.in
 ``kafka-consumer-groups --delete`` of a member and Java's ``removeMembersFromConsumerGroup`` send): the group
 rebalances and the others take its partitions at once. Offsets were committed after every batch, so they
 continue where it stopped; anything applied but not committed is redelivered and skipped by the trust's position.
+
+The same call gets a member out of a join it cannot use. A static member that missed a rebalance rejoins under a
+new member id; the local noida-db broker then answers with the generation it missed and an empty assignment
+(zero bytes, not an encoded empty list), without rebalancing, so the member holds nothing, the client cannot
+decode the answer, and every rejoin under the same ``group.instance.id`` got the same answer (in the projector
+group's reliability test: every 5 s for three minutes, while another projector held all twelve partitions). Once
+its own membership is removed, its next join is a new member's, and the group rebalances.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, TopicPartition
 from kafka.admin import MemberToRemove
@@ -26,6 +36,20 @@ from fathom_projector.metrics import ProjectorMetrics
 from fathom_shared.kafka import BrokerAccess
 
 log = logging.getLogger("fathom_projector")
+
+
+class UnreadableAssignment(Exception):
+    """The broker completed this member's join with an assignment the client could not decode (see the module)."""
+
+
+@contextmanager
+def reading_assignments() -> Iterator[None]:
+    """Around a consumer's ``poll``, which joins the group: an assignment that cannot be decoded (kafka-python's
+    ``struct.error`` from the SyncGroup answer) becomes :class:`UnreadableAssignment`."""
+    try:
+        yield
+    except struct.error as exc:
+        raise UnreadableAssignment(f"the broker's assignment for this member could not be read ({exc})") from exc
 
 
 class AssignmentTracker(ConsumerRebalanceListener):

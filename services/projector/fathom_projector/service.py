@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from kafka import KafkaConsumer
 from kafka.errors import KafkaError
@@ -19,7 +20,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy import Engine, text
 
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
-from fathom_projector.membership import AssignmentTracker, leave_group
+from fathom_projector.membership import AssignmentTracker, UnreadableAssignment, leave_group, reading_assignments
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
@@ -109,11 +110,11 @@ def run(
 ) -> None:
     """Project until ``stop`` is set; serve ``/metrics``, ``/healthz``, ``/readyz`` if a port is given.
 
-    ``instance_id`` makes this a static member of the consumer group (``group.instance.id``):
-    a restarted instance takes its partitions straight back instead of waiting for the broker
-    to expire the old member. Give each instance its own stable id, or none. When ``stop`` is set such an
-    instance leaves the group, so the other projectors take its partitions at once
-    (:func:`~fathom_projector.membership.leave_group`); a crash does not, and its restart takes them back.
+    ``instance_id`` makes this a static member of the consumer group (``group.instance.id``): a restarted instance
+    takes its partitions straight back instead of waiting for the broker to expire the old member. Give each
+    instance its own stable id, or none. When ``stop`` is set such an instance leaves the group, so the others take
+    its partitions at once (:func:`~fathom_projector.membership.leave_group`); a crash does not, and its restart
+    takes them back.
     ``catch_up_after_s`` is the :class:`~fathom_projector.sweep.CatchUpSweep` grace period; the sweep runs
     on its own thread and connection, whatever the consumer is doing.
     """
@@ -125,12 +126,19 @@ def run(
     server = None if metrics_port is None else start_ops_server(
         metrics_port, metrics.registry, status.liveness, readiness_check(status, engine), host=settings.ops_host)
     backoff = Backoff()
+    broker = BrokerAccess.from_settings(settings)
     sweeper = SweepThread.started(settings.app_database_url, metrics, catch_up_after_s)
     hint = PublishedHint(conninfo_for(settings.app_database_url))
     hint.ensure_running()
-    trimmer = ConsumedTrimmer(admin_for(BrokerAccess.from_settings(settings)),
+    trimmer = ConsumedTrimmer(admin_for(broker),
                               on_trim=lambda outcome: metrics.trims.labels(outcome).inc()
                               ) if settings.trim_consumed_events else None
+    consume_batches = partial(consume, engine=engine, metrics=metrics, status=status, stop=stop, backoff=backoff,
+                              hint=hint, assignment=assignment, trimmer=trimmer)
+
+    def leave() -> bool:
+        return instance_id is not None and leave_group(broker, settings.projector_group, instance_id)
+
     try:
         while not stop.is_set():
             status.tick()
@@ -142,17 +150,13 @@ def run(
                 backoff.wait(stop)
                 continue
             status.connected = True
-            try:
-                consume(consumer, engine, metrics, status, stop, backoff, hint, assignment, trimmer)
-            except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
-                log.exception("projection failed; reconnecting in %.1fs", backoff.next_s)
+            failed = consume_until_failure(consumer, consume_batches, leave)
+            status.connected = False
+            assignment.forget_all()
+            if failed:
+                log.info("reconnecting to the broker in %.1fs", backoff.next_s)
                 backoff.wait(stop)
-            finally:
-                status.connected = False
-                consumer.close(autocommit=False, timeout_ms=5000)
-                assignment.forget_all()
-        if instance_id is not None:
-            leave_group(BrokerAccess.from_settings(settings), settings.projector_group, instance_id)
+        leave()
     finally:
         sweeper.close()
         hint.stop()
@@ -160,6 +164,32 @@ def run(
             server.shutdown()
             server.server_close()
         engine.dispose()
+
+
+def consume_until_failure(consumer: KafkaConsumer, consume_all: Callable[[KafkaConsumer], None],
+                          leave: Callable[[], object]) -> bool:
+    """One consumer's life: ``consume_all(consumer)`` until it returns or fails, then the consumer is closed (without
+    a last commit). Returns whether it failed; nothing is fatal (see the module).
+
+    After an :class:`~fathom_projector.membership.UnreadableAssignment` the member also leaves the group (``leave``:
+    a static member removes itself once its consumer is closed; a dynamic one left as it closed), so that its next
+    join makes the group rebalance instead of getting the same answer again.
+    """
+    rejoin_as_new = False
+    try:
+        consume_all(consumer)
+        return False
+    except UnreadableAssignment as exc:
+        log.warning("%s; this member leaves the group so that its next join starts a rebalance", exc)
+        rejoin_as_new = True
+        return True
+    except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
+        log.exception("projection failed")
+        return True
+    finally:
+        consumer.close(autocommit=False, timeout_ms=5000)
+        if rejoin_as_new:
+            leave()
 
 
 def readiness_check(status: LoopStatus, engine: Engine) -> Callable[[], str | None]:
@@ -222,7 +252,8 @@ def consume(
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
     while not stop.is_set():
         status.tick()
-        records = gate.next_records()
+        with reading_assignments():  # a poll may complete a join
+            records = gate.next_records()
         metrics.paused.set(int(gate.paused))
         if not records:
             progress.log_if_due()
