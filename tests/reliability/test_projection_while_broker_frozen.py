@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -88,6 +90,31 @@ def consumer_group_drained(bootstrap: str, topic: str, group: str) -> bool:
         admin.close()
 
 
+def outage_story(owner_engine: Engine, trusts: list[str], writer: Writer) -> str:
+    """What a failed wait needs: each trust's head and position, the writer's rounds, what this process's threads
+    (relay, projector, its sweep, writer) are doing, and which database sessions are busy or waiting."""
+    lines = [f"writer: {writer.rounds} rounds, failure {writer.failure!r}"]
+    lines += [f"{t}: head {head(owner_engine, t)}, position {position(owner_engine, t)}" for t in trusts]
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        if names.get(ident) in ("relay", "projector", "catch-up-sweep", "writer"):
+            lines.append(f"--- thread {names[ident]}\n" + "".join(traceback.format_stack(frame)[-8:]))
+    with owner_engine.connect() as connection:
+        lines += [str(tuple(row)) for row in connection.execute(text(
+            "SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 160) "
+            "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND state <> 'idle'"))]
+    return "\n".join(lines)
+
+
+def wait_in_outage(condition: Callable[[], bool], what: str, story: Callable[[], str]) -> None:
+    try:
+        wait_until(condition, OUTAGE_DEADLINE_S, what=what)
+    except TimeoutError:
+        print(story())
+        raise
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[LocalKafka]:
     broker = LocalKafka(tmp_path / "broker").start()
@@ -100,7 +127,7 @@ def broker(tmp_path: Path) -> Iterator[LocalKafka]:
 
 
 def test_read_models_reach_the_store_head_while_the_broker_is_frozen_and_nothing_counts_twice(
-        settings, app_engine, make_trust, broker):
+        settings, app_engine, owner_engine, make_trust, broker):
     # The test reads the topic back afterwards, as a reader of its own: the projector keeps what it consumed.
     own = replace(settings, kafka_bootstrap_servers=broker.bootstrap_servers, events_topic="frozen",
                   projector_group="frozen-projector", trim_consumed_events=False)
@@ -114,6 +141,7 @@ def test_read_models_reach_the_store_head_while_the_broker_is_frozen_and_nothing
     for worker in workers:
         worker.start()
     writer = Writer(posts)
+    story = lambda: outage_story(owner_engine, trusts, writer)  # noqa: E731
     try:
         wait_until(lambda: all(position(app_engine, t) == created[t] for t in trusts), 60,
                    what="the trusts projected through the broker")
@@ -121,8 +149,8 @@ def test_read_models_reach_the_store_head_while_the_broker_is_frozen_and_nothing
         os.kill(broker.process.pid, signal.SIGSTOP)
         writer.start()
         # While the writes go on, the read models move past where they stood when the broker froze...
-        wait_until(lambda: writer.failure is not None or all(position(app_engine, t) > created[t] for t in trusts),
-                   OUTAGE_DEADLINE_S, what="read models to move while the broker is frozen")
+        wait_in_outage(lambda: writer.failure is not None or all(position(app_engine, t) > created[t] for t in trusts),
+                       "read models to move while the broker is frozen", story)
         # ...and once they stop, they reach the store's head, the broker still frozen.
         writer.stop.set()
         writer.join(30)
@@ -130,8 +158,8 @@ def test_read_models_reach_the_store_head_while_the_broker_is_frozen_and_nothing
         assert writer.rounds > 0
         heads = {t: head(app_engine, t) for t in trusts}
         assert all(heads[t] > created[t] for t in trusts)
-        wait_until(lambda: all(position(app_engine, t) == heads[t] for t in trusts), OUTAGE_DEADLINE_S,
-                   what="read models to reach the store's head while the broker is frozen")
+        wait_in_outage(lambda: all(position(app_engine, t) == heads[t] for t in trusts),
+                       "read models to reach the store's head while the broker is frozen", story)
         assert process_state(broker.process.pid) == "T", "the broker should still be frozen"
 
         os.kill(broker.process.pid, signal.SIGCONT)
