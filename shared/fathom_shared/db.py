@@ -94,7 +94,8 @@ def set_trust(connection: Connection, trust_id: str) -> None:
     connection.execute(text("SELECT set_config('fathom.trust', :trust, true)"), {"trust": trust_id})
 
 
-_SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"
+SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"
+"""Scopes the transaction to one trust (row-level security), in the driver's own parameter style: for pipelines."""
 
 
 def tenant_connection(engine: Engine, trust_id: str) -> Connection:
@@ -128,10 +129,10 @@ def _scope_to(connection: Connection, trust_id: str) -> None:
     driver = connection.connection.driver_connection
     try:
         with driver.pipeline():
-            driver.execute(_SET_TRUST, (trust_id,))
+            driver.execute(SET_TRUST, (trust_id,))
     except psycopg.Error as exc:
         dead = bool(driver.closed or driver.broken)
         if dead:
             connection.invalidate()
-        raise DBAPIError.instance(_SET_TRUST, None, exc, psycopg.Error, hide_parameters=True,
+        raise DBAPIError.instance(SET_TRUST, None, exc, psycopg.Error, hide_parameters=True,
                                   connection_invalidated=dead, dialect=connection.dialect) from exc

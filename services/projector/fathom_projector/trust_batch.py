@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from fathom_projector.provenance import check_against_store, record_forged
-from fathom_shared.db import TenantUnitOfWork, set_trust
+from fathom_shared.db import SET_TRUST, TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent, first_recorded_after_sql
 from fathom_shared.logs import logs_its_trust
 from fathom_shared.read_models.projection import Rejected
@@ -100,11 +100,11 @@ def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutco
 
 
 _ALL_TRUSTS = "SELECT trust_id FROM trusts ORDER BY trust_id"
-_STALE = text(
+_STALE = (
     "WITH applied AS (SELECT coalesce(max(last_applied), 0) AS last FROM rm_positions "
     "                 WHERE trust_id = current_setting('fathom.trust')) "
     f"SELECT coalesce(({first_recorded_after_sql('SELECT last FROM applied')}) "
-    "                 < now() - make_interval(secs => :grace), false)")
+    "                 < now() - make_interval(secs => %(grace)s), false)")
 """Is the oldest unprojected event of the current trust older than the grace? (False: nothing unprojected.)"""
 
 
@@ -115,18 +115,22 @@ def stale_trusts(engine: Engine, grace_s: float, trust_ids: Iterable[str] | None
     lost, the broker is down (or the projector is that far behind, when catching up from the store
     is no worse). The *oldest* unprojected event, not the newest: while writes go on during an
     outage the newest is always fresh, and the read models would fall further and further behind.
-    Times are the database's clock, as ``recorded_at`` is. One transaction for the whole
-    pass, two short round trips a trust: the sweep runs every few seconds over every trust, idle or not.
+    Times are the database's clock, as ``recorded_at`` is. One transaction for the whole pass, each trust
+    asked as itself (row-level security), all the questions sent in one pipeline: the sweep runs every few
+    seconds over every trust, idle or not, and two round trips a trust were minutes a pass with a few thousand
+    trusts in a process whose other threads kept the interpreter busy (each answer waits for its turn).
     """
     with engine.connect() as connection, connection.begin():
         if trust_ids is None:
             trust_ids = connection.execute(text(_ALL_TRUSTS)).scalars()  # suspended ones too (see all_trusts)
-        stale = []
-        for trust_id in list(trust_ids):
-            set_trust(connection, trust_id)
-            if connection.execute(_STALE, {"grace": grace_s}).scalar_one():
-                stale.append(trust_id)
-        return stale
+        asked = list(trust_ids)
+        driver = connection.connection.driver_connection
+        with driver.pipeline():
+            answers = []
+            for trust_id in asked:
+                driver.execute(SET_TRUST, (trust_id,))
+                answers.append(driver.execute(_STALE, {"grace": grace_s}))
+        return [trust_id for trust_id, answer in zip(asked, answers, strict=True) if answer.fetchone()[0]]
 
 
 def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
