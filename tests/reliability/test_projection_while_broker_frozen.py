@@ -38,9 +38,9 @@ from tests.support import SmallTrust, bearer, poster, token_for
 
 OUTAGE_DEADLINE_S = 120.0
 """The outage the broker freeze stands for: before the sweep had a thread of its own, read models did not move at all.
-The sweep moves them within about 20 s here alone; in two full suites on 2026-12-03 (the second took 29 minutes, the
-usual is 18) they had not moved after 60 s, for a cause not found (the printed story of the second showed the sweep
-thread busy in a query and no database session waiting on a lock)."""
+The sweep moves them within about 20 s here alone; in three full suites on 2026-12-03 they had not moved after 60 s
+(nor 120 s), because the sweep asked each of the shared database's thousands of trusts in two round trips, each
+answer waiting for an interpreter the Kafka threads kept busy (now one pipeline: ``stale_trusts``)."""
 WRITE_EVERY_S = 0.25
 """The pace of the teachers' saves during the outage (load shape, not synchronisation)."""
 
