@@ -107,6 +107,17 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
 }
 
 
+def stat_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces and brackets)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_cpu(pid: int) -> float:
+    """Seconds of user and system CPU one process has used so far."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def postgres_cpu(postmaster: int) -> float:
     """Seconds of CPU used so far by the postmaster and every process it started (backends, WAL writer...).
 
@@ -116,7 +127,7 @@ def postgres_cpu(postmaster: int) -> float:
         if not entry.isdigit():
             continue
         try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(int(entry))
         except OSError:
             continue
         pid, ppid = int(entry), int(fields[1])
@@ -132,8 +143,7 @@ def backend_cpu(app: Engine) -> float:
     with app.connect() as connection:
         pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         connection.rollback()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return process_cpu(pid)
 
 
 @dataclass
