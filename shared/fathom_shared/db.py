@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import set_json_loads
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from fathom_shared import fast_json
@@ -90,12 +90,12 @@ class TenantUnitOfWork:
             connection.close()
 
 
-def set_trust(connection: Connection, trust_id: str) -> None:
-    connection.execute(text("SELECT set_config('fathom.trust', :trust, true)"), {"trust": trust_id})
-
-
 SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"
-"""Scopes the transaction to one trust (row-level security), in the driver's own parameter style: for pipelines."""
+"""Scopes the transaction to one trust (row-level security), in the driver's parameter style: pipelines send it too."""
+
+
+def set_trust(connection: Connection, trust_id: str) -> None:
+    connection.exec_driver_sql(SET_TRUST, (trust_id,))
 
 
 def tenant_connection(engine: Engine, trust_id: str) -> Connection:
