@@ -56,8 +56,7 @@ def group(settings: Settings, tmp_path: Path) -> Iterator[ProjectorGroup]:
 
 def membership_story(log: Path, lines: int = 60) -> str:
     """A process log's last ``lines`` about the group (joins, assignments, revocations), each cut short unless it
-    carries a traceback:
-    what a failed rebalance needs, without the client's connection chatter around it."""
+    carries a traceback: what a failed rebalance needs, without the client's connection chatter around it."""
     story = [line if '"exception"' in line else line[:400] for line in log.read_text(errors="replace").splitlines()
              if '"logger":"kafka.coordinator' in line or '"logger":"fathom_projector"' in line]
     return "\n".join(story[-lines:])
