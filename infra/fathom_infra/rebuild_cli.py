@@ -10,11 +10,18 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from fathom_shared.config import load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 MODEL_HELP = "one read model (the rm_* table without its prefix), e.g. judgements or pupil_objective"
 
@@ -35,43 +42,82 @@ def add_rebuild_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from fathom_projector.online_rebuild import CHUNK, Progress, rebuild_online, replay_position
+    from fathom_projector.online_rebuild import CHUNK, Progress, rebuild_online
     from fathom_projector.shadow import ensure_shadow
     from fathom_projector.trust_batch import all_trusts
     from fathom_shared.db import make_engine
 
     settings = load_settings()
     owner, app = make_engine(settings.database_url, pool_size=1), make_engine(settings.app_database_url, pool_size=1)
-    signal.signal(signal.SIGTERM, _interrupt)
     current = None
-    try:
-        recreated = ensure_shadow(owner)
-        if recreated:
-            print(f"shadow tables (re)created to match the live ones: {', '.join(recreated)}", file=sys.stderr)
-        trusts = [args.trust] if args.trust else all_trusts(owner)
-        for current in trusts:
-            with tqdm(desc=current, unit="event", unit_scale=True, dynamic_ncols=True) as bar:
-                def show(progress: Progress, bar: tqdm = bar) -> None:
-                    if bar.total != progress.head:
-                        bar.reset(total=progress.head)
-                        bar.update(progress.resumed_from)
-                        bar.set_postfix_str(f"resumed after {progress.resumed_from}" if progress.resumed_from else "")
-                    bar.update(progress.done - bar.n)
+    with interrupts_as_keyboard_interrupt() as interrupted:
+        try:
+            recreated = ensure_shadow(owner)
+            if recreated:
+                print(f"shadow tables (re)created to match the live ones: {', '.join(recreated)}", file=sys.stderr)
+            trusts = [args.trust] if args.trust else all_trusts(owner)
+            for current in trusts:
+                with tqdm(desc=current, unit="event", unit_scale=True, dynamic_ncols=True) as bar:
+                    def show(progress: Progress, bar: tqdm = bar) -> None:
+                        if bar.total != progress.head:
+                            bar.reset(total=progress.head)
+                            bar.update(progress.resumed_from)
+                            bar.set_postfix_str(f"resumed after {progress.resumed_from}"
+                                                if progress.resumed_from else "")
+                        bar.update(progress.done - bar.n)
 
-                head = rebuild_online(app, current, model=args.model, report=show, restart=args.restart,
-                                      chunk=args.chunk or CHUNK)
-            print(f"{current}: switched {args.model or 'all read models'} to sequence {head}")
-    except KeyboardInterrupt:
-        where = replay_position(app, current) if current else None
-        print(f"\ninterrupted; run the same command again to resume {current or ''}"
-              + (f" after sequence {where}" if where else ""), file=sys.stderr)
-        return 130
-    finally:
-        owner.dispose()
-        app.dispose()
+                    head = rebuild_online(app, current, model=args.model, report=show, restart=args.restart,
+                                          chunk=args.chunk or CHUNK)
+                print(f"{current}: switched {args.model or 'all read models'} to sequence {head}")
+        except BaseException:
+            if not interrupted.is_set():
+                raise
+            print(f"\ninterrupted; run the same command again to resume {current or ''}"
+                  + _where_the_replay_stands(app, current), file=sys.stderr)
+            return 130
+        finally:
+            owner.dispose()
+            app.dispose()
     return 0
 
 
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM behaves like Ctrl-C: the open chunk rolls back, the committed ones stay."""
-    raise KeyboardInterrupt
+@contextmanager
+def interrupts_as_keyboard_interrupt() -> Iterator[threading.Event]:
+    """SIGTERM behaves like Ctrl-C: the open chunk rolls back, the committed ones stay.
+
+    The event says an interrupt arrived, because the ``KeyboardInterrupt`` does not always reach the
+    caller as itself: raised inside a database call (SQLAlchemy's pool ping, say), the driver's
+    clean-up can fail on the half-done statement and the library raises its own error instead.
+    Whatever is raised after an interrupt is that interrupt.
+    """
+    interrupted = threading.Event()
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield interrupted
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _where_the_replay_stands(app: Engine, trust_id: str | None) -> str:
+    """``" after sequence N"`` if a replay of ``trust_id`` committed chunks and the database answers, else "".
+
+    The interrupted connection may be mid-statement, so the pool is emptied first and a fresh one asks.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fathom_projector.online_rebuild import replay_position
+
+    if trust_id is None:
+        return ""
+    app.dispose()
+    try:
+        where = replay_position(app, trust_id)
+    except SQLAlchemyError:
+        return ""
+    return f" after sequence {where}" if where else ""

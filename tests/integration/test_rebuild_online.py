@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import gc
 import random
+import signal
 import threading
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import ProgrammingError
 
 from fathom_infra.cli import main
 from fathom_projector import online_rebuild
@@ -141,6 +144,37 @@ def test_the_cli_rebuilds_one_trust(app_engine, owner_engine, projected, setting
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
     with pytest.raises(SystemExit):
         main(["rebuild", "--trust", projected, "--model", "nonsense"])
+
+
+def test_an_interrupt_the_database_library_turns_into_its_own_error_still_exits_130_saying_where(
+        app_engine, projected, settings, monkeypatch, capsys):
+    """SIGTERM inside SQLAlchemy's pool ping once surfaced as a ``ProgrammingError`` and a raw traceback.
+
+    Here the interrupt lands inside the second chunk's progress report and is turned into that error,
+    as the ping turned it; the CLI must still say where to resume and exit 130.
+    """
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("APP_DATABASE_URL", settings.app_database_url)
+    real_rebuild, handler_before = online_rebuild.rebuild_online, signal.getsignal(signal.SIGTERM)
+
+    def rebuild_interrupted_inside_a_database_call(engine, trust_id, *, report, **options):
+        def report_then_interrupt(progress: Progress) -> None:
+            report(progress)
+            if progress.done > 100:
+                try:
+                    signal.raise_signal(signal.SIGTERM)
+                except KeyboardInterrupt as interrupt:
+                    raise ProgrammingError("SELECT 1", {}, psycopg.ProgrammingError(
+                        "can't change 'autocommit' now: connection in transaction status ACTIVE")) from interrupt
+
+        return real_rebuild(engine, trust_id, report=report_then_interrupt, **options)
+
+    monkeypatch.setattr(online_rebuild, "rebuild_online", rebuild_interrupted_inside_a_database_call)
+    assert main(["rebuild", "--trust", projected, "--chunk", "100"]) == 130
+    where = replay_position(app_engine, projected)
+    assert where is not None and where > 100
+    assert f"run the same command again to resume {projected} after sequence {where}" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is handler_before
 
 
 def notices_after(engine: Engine, trust_id: str, after: int) -> list[tuple[str, dict, object]]:
