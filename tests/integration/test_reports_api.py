@@ -288,6 +288,19 @@ def test_class_analysis_exact_numbers(client, auth, class_4a):
         "pupil_ids": ["p2", "p4"], "objective_ids": ["ma1"]}]
 
 
+def test_pupils_are_listed_as_a_register_reads_not_by_code_point(client, auth, app_engine, trust):
+    """The database orders by code point (every capital before "a", "Ç" after "z"); a register does not."""
+    seed = ReadModelSeed(trust).school("north").klass("4c", "north")
+    for pupil_id, name in [("r1", ("Ann", "Zimmer")), ("r2", ("Rui", "de Souza")), ("r3", ("Ece", "Çelik")),
+                           ("r4", ("Bo", "adams")), ("r5", ("Zoe", "Ábel"))]:
+        seed.pupil(pupil_id, "north", "4c", name=name)
+    seed.write(app_engine, last_applied=1)
+    response = analysis(client, "4c", auth("trust_leader"))
+    assert response.status_code == 200, response.get_json()
+    assert [p["name"] for p in response.get_json()["pupils"]] == [
+        "Zoe Ábel", "Bo adams", "Ece Çelik", "Rui de Souza", "Ann Zimmer"]
+
+
 @pytest.mark.parametrize(("source", "ma1_counts", "cells"), [
     ("moderator", [0, 0, 0, 1], {"p4": {"ma1": {"value": 4, "label": "Mastery", "secure": True,
                                                 "assessed_on": "2026-10-09", "source": "moderator"}}}),

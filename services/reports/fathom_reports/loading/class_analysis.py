@@ -10,6 +10,7 @@ other trusts' rows, and the explicit ``trust_id`` predicates let the planner use
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -136,13 +137,13 @@ def _load_class_objectives(connection: Connection, params: Mapping[str, Any], kl
 def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -> tuple[Pupil, ...]:
     """Pupils matching ``where`` (over ``rm_pupils p``), named from the roster unless erased.
 
-    Ordered as a teacher reads a register: family name, given name; erased and unnamed pupils last.
+    Ordered as a teacher reads a register (:func:`register_order`); erased and unnamed pupils last.
     """
-    rows = connection.execute(text(
+    rows = sorted(connection.execute(text(
         f"SELECT {_PUPIL_COLUMNS}, pp.given_name, pp.family_name "
         "FROM rm_pupils p LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
-        f"WHERE p.trust_id = :trust AND {where} "
-        "ORDER BY p.erased, pp.family_name NULLS LAST, pp.given_name NULLS LAST, p.pupil_id"), params).all()
+        f"WHERE p.trust_id = :trust AND {where}"), params).all(),
+        key=lambda r: register_order(r.erased, r.family_name, r.given_name, r.pupil_id))
     return tuple(Pupil(r.pupil_id, None if r.erased else full_name(r.given_name, r.family_name),
                        r.groups or {}, r.erased, r.school_id, r.class_id if r.left_on is None else None)
                  for r in rows)
@@ -212,6 +213,26 @@ def intervention_from(row: Any) -> Intervention:
     return Intervention(row.intervention_id, row.name, row.lead, row.start_date, tuple(row.pupil_ids),
                         tuple(row.objective_ids), row.end_date, row.outcome,
                         {pupil: date.fromisoformat(day) for pupil, day in (row.pupil_joined_on or {}).items()})
+
+
+def register_order(erased: bool, family_name: str | None, given_name: str | None, pupil_id: str) -> tuple:
+    """The sort key of a register: family name, then given name, compared as a reader compares them.
+
+    Letters are compared without case or accents, so "de Souza" files among the Ds and "Çelik" among
+    the Cs. The database cannot do this for us: its collation (``C.UTF-8``, the only one every build
+    has) orders by code point, every capital before every small letter and accented letters after "z".
+    Erased pupils and names the roster lacks go last; the exact spelling, then the id, break ties.
+    """
+    if erased:  # its name is not shown, so it must not place the pupil either
+        family_name = given_name = None
+    return (erased, family_name is None, _folded(family_name), given_name is None, _folded(given_name),
+            family_name or "", given_name or "", pupil_id)
+
+
+def _folded(name: str | None) -> str:
+    if not name:
+        return ""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
 
 
 def full_name(given_name: str | None, family_name: str | None) -> str | None:

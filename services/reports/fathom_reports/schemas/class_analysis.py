@@ -235,7 +235,9 @@ class ClassAnalysisSchema(Schema):
     filters = fields.Nested(FiltersSchema, required=True)
     sequence = fields.Integer(required=True,
                               metadata={"description": "The trust sequence the read model had applied."})
-    pupils = fields.List(fields.Nested(PupilSchema), required=True)
+    pupils = fields.List(fields.Nested(PupilSchema), required=True, metadata={
+        "description": "In register order: family name, then given name, compared without case or accents; "
+                       "erased pupils last."})
     objectives = fields.List(fields.Nested(ObjectiveAnalysisSchema), required=True,
                              metadata={"description": "Ordered by subject, then code."})
     heat_map = OneOf(
