@@ -55,6 +55,12 @@ def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: 
         process.wait(5)
 
 
+def stat_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces and brackets):
+    the state letter first, then the parent's pid, the process group..."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def group_members(pgid: int) -> list[int]:
     """The live processes of process group ``pgid`` (Linux ``/proc``; zombies are not counted)."""
     members = []
@@ -62,7 +68,7 @@ def group_members(pgid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            fields = stat_fields(int(entry.name))
         except OSError:
             continue  # exited while listed
         if fields[0] != "Z" and int(fields[2]) == pgid:

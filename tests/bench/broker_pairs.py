@@ -20,20 +20,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.bench import workloads
-from tests.bench.projector_pairs import postgres_cpu, process_cpu
+from tests.bench.projector_pairs import postgres_cpu
 from tests.bench.seed import bulk_append, history, seed_roster
 from tests.bench.system import BenchSystem
+from tests.process_support import cpu_seconds
 
 
 def timed(system: BenchSystem, service: str, position: Callable[[], int], head: int) -> str:
     """Start ``service`` and time it through the backlog; its rate and each side's CPU per event."""
     postmaster = system.postgres.process.pid
-    broker, postgres = process_cpu(system.kafka.process.pid), postgres_cpu(postmaster)
+    broker, postgres = cpu_seconds(system.kafka.process.pid), postgres_cpu(postmaster)
     run = workloads.catch_up(system, service, position, head, 600, progress=False)
-    own = process_cpu(system.services[service].process.pid)
+    own = cpu_seconds(system.services[service].process.pid)
     per_event = 1e6 / run.backlog
     return (f"{service} {run.throughput.per_second:8,.0f} events/s, µs of CPU per event: {service} "
-            f"{own * per_event:5.1f}, broker {(process_cpu(system.kafka.process.pid) - broker) * per_event:5.1f}, "
+            f"{own * per_event:5.1f}, broker {(cpu_seconds(system.kafka.process.pid) - broker) * per_event:5.1f}, "
             f"PostgreSQL {(postgres_cpu(postmaster) - postgres) * per_event:5.1f}")
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, TextClause, text
 
-from fathom_infra.local_servers import LocalPostgres
+from fathom_infra.local_servers import LocalPostgres, stat_fields
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_shared.config import load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
@@ -44,10 +44,9 @@ from fathom_shared.gc_pause import gc_paused
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
 from tests.bench.peer_sides import Cohort, bulk_append, framework_events, judgement_events, rounds_of_judgements
+from tests.process_support import CLOCK_TICKS, cpu_seconds
 
 BATCH = 5000
-TICK = os.sysconf("SC_CLK_TCK")
-
 
 
 def _counts_by_not_exists() -> contextlib.AbstractContextManager[None]:
@@ -107,17 +106,6 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
 }
 
 
-def stat_fields(pid: int) -> list[str]:
-    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces and brackets)."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def process_cpu(pid: int) -> float:
-    """Seconds of user and system CPU one process has used so far."""
-    fields = stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def postgres_cpu(postmaster: int) -> float:
     """Seconds of CPU used so far by the postmaster and every process it started (backends, WAL writer...).
 
@@ -135,7 +123,7 @@ def postgres_cpu(postmaster: int) -> float:
             total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         elif ppid == postmaster:
             total += int(fields[11]) + int(fields[12])
-    return total / TICK
+    return total / CLOCK_TICKS
 
 
 def backend_cpu(app: Engine) -> float:
@@ -143,7 +131,7 @@ def backend_cpu(app: Engine) -> float:
     with app.connect() as connection:
         pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         connection.rollback()
-    return process_cpu(pid)
+    return cpu_seconds(pid)
 
 
 @dataclass

@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from fathom_infra.local_servers import group_members, wait_until
+from tests.process_support import alive, children
 from tests.support import bearer
 
 MARK = "FATHOM_UP_TEST_MARK"
@@ -32,28 +33,6 @@ SERVICES = {"api": "fathom_api.wsgi:app", "reports": "fathom_reports.wsgi:app",
             "broker": "noida-db"}
 """Each child of ``fathom up``, by a word of its command line."""
 WORKERS_GONE_WITHIN_S = 3.0
-
-
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-
-
-def alive(pid: int) -> bool:
-    try:
-        return _stat(pid)[0] != "Z"
-    except OSError:
-        return False
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int(_stat(int(entry.name))[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, IndexError):
-            continue
-    return found
 
 
 def marked(mark: str) -> list[int]:

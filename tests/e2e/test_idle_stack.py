@@ -11,7 +11,6 @@ topic is drained, is woken by it.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from fathom_infra.local_servers import wait_until
 from fathom_shared.db import set_trust
 from fathom_shared.trusts import active_trust_ids
 from tests.e2e.conftest import RunningSystem
+from tests.process_support import children, cpu_seconds
 from tests.support import SmallTrust, token_for
 
 IDLE_S = 20.0
@@ -31,29 +31,6 @@ MORE_TRUSTS = 200
 """Trusts created before the idle spell: a loop that visits every trust on a short interval costs CPU in
 proportion to their number, and a platform serves many trusts."""
 MOST_CORE_SHARE = 0.05
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _stat_fields(pid: int) -> list[str]:
-    """The fields of ``/proc/<pid>/stat`` after the command name (which may hold spaces and brackets)."""
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    fields = _stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int(_stat_fields(int(entry.name))[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, IndexError):
-            continue  # exited while listed
-    return sorted(found)
 
 
 def fathom_processes(system: RunningSystem) -> dict[str, int]:

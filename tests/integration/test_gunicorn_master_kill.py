@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from fathom_infra.local_servers import free_port, group_members, wait_until
 from fathom_infra.processes import ServiceProcess, gunicorn, service_env
 from fathom_shared.config import Settings
+from tests.process_support import alive
 from tests.support import bearer, token_for
 
 GONE_WITHIN_S = 3.0
@@ -33,13 +34,6 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]) != "Z"
-    except OSError:
-        return False
 
 
 def test_workers_die_with_a_master_killed_mid_stream(settings: Settings, trust: str, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence
 from tests.kafka_support import TopicReader
+from tests.process_support import process_state
 from tests.rebuild_support import snapshot
 from tests.support import SmallTrust, bearer, poster, token_for
 
@@ -55,11 +56,6 @@ def position(engine: Engine, trust_id: str) -> int:
 def head(engine: Engine, trust_id: str) -> int:
     with TenantUnitOfWork(engine, trust_id) as uow:
         return head_sequence(uow.connection)
-
-
-def process_state(pid: int) -> str:
-    """``T`` while stopped by SIGSTOP (``/proc/<pid>/stat``, the field after the command name)."""
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
 
 
 class Writer(threading.Thread):

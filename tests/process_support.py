@@ -1,0 +1,43 @@
+"""What the tests and benchmarks read about a running process from Linux's ``/proc``: its state, its
+children and the CPU it has used. The one parser of ``/proc/<pid>/stat`` is
+:func:`fathom_infra.local_servers.stat_fields`, which the stack's own shutdown uses too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fathom_infra.local_servers import stat_fields
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_state(pid: int) -> str:
+    """One letter: ``R`` running, ``S`` sleeping, ``T`` stopped (SIGSTOP), ``Z`` exited but not reaped..."""
+    return stat_fields(pid)[0]
+
+
+def alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waiting for its parent counts as gone)."""
+    try:
+        return process_state(pid) != "Z"
+    except OSError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, lowest pid first."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(stat_fields(int(entry.name))[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue  # exited while listed
+    return sorted(found)
+
+
+def cpu_seconds(pid: int) -> float:
+    """Seconds of user and system CPU the process has used so far."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
