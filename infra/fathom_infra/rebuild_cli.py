@@ -8,6 +8,7 @@ at most one chunk: running the same command again resumes where the replay stopp
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -73,7 +74,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             if not interrupted.is_set():
                 raise
             print(f"\ninterrupted; run the same command again to resume {current or ''}"
-                  + _where_the_replay_stands(app, current), file=sys.stderr)
+                  + _resume_after(app, current), file=sys.stderr)
             return 130
         finally:
             owner.dispose()
@@ -83,7 +84,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 @contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[threading.Event]:
-    """SIGTERM behaves like Ctrl-C: the open chunk rolls back, the committed ones stay.
+    """Ctrl-C (SIGINT) and SIGTERM both raise ``KeyboardInterrupt``: the open chunk rolls back, the
+    committed ones stay. A second one ends the process at once, in case the clean exit hangs on the
+    database; nothing is lost either way.
 
     The event says an interrupt arrived, because the ``KeyboardInterrupt`` does not always reach the
     caller as itself: raised inside a database call (SQLAlchemy's pool ping, say), the driver's
@@ -93,6 +96,8 @@ def interrupts_as_keyboard_interrupt() -> Iterator[threading.Event]:
     interrupted = threading.Event()
 
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        if interrupted.is_set():
+            os._exit(130)
         interrupted.set()
         raise KeyboardInterrupt
 
@@ -101,10 +106,10 @@ def interrupts_as_keyboard_interrupt() -> Iterator[threading.Event]:
         yield interrupted
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)  # None: not set from Python
 
 
-def _where_the_replay_stands(app: Engine, trust_id: str | None) -> str:
+def _resume_after(app: Engine, trust_id: str | None) -> str:
     """``" after sequence N"`` if a replay of ``trust_id`` committed chunks and the database answers, else "".
 
     The interrupted connection may be mid-statement, so the pool is emptied first and a fresh one asks.

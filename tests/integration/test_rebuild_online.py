@@ -150,19 +150,25 @@ def test_an_interrupt_the_database_library_turns_into_its_own_error_still_exits_
         app_engine, projected, settings, monkeypatch, capsys):
     """SIGTERM inside SQLAlchemy's pool ping once surfaced as a ``ProgrammingError`` and a raw traceback.
 
-    Here the interrupt lands inside the second chunk's progress report and is turned into that error,
-    as the ping turned it; the CLI must still say where to resume and exit 130.
+    Here the CLI's own SIGTERM handler is called inside a progress report, between chunks, and its
+    ``KeyboardInterrupt`` is turned into that error; the CLI must still say where to resume and exit 130.
+    (No connection is left mid-statement here; ``tests/reliability/test_rebuild_kill.py`` sends a real
+    SIGTERM to a running rebuild.) The handler is called, not the signal sent: were it not installed, a
+    real SIGTERM would end the whole test run instead of failing this test.
     """
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("APP_DATABASE_URL", settings.app_database_url)
-    real_rebuild, handler_before = online_rebuild.rebuild_online, signal.getsignal(signal.SIGTERM)
+    real_rebuild = online_rebuild.rebuild_online
+    handlers_before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
     def rebuild_interrupted_inside_a_database_call(engine, trust_id, *, report, **options):
         def report_then_interrupt(progress: Progress) -> None:
             report(progress)
             if progress.done > 100:
+                handler = signal.getsignal(signal.SIGTERM)
+                assert callable(handler) and handler not in handlers_before
                 try:
-                    signal.raise_signal(signal.SIGTERM)
+                    handler(signal.SIGTERM, None)
                 except KeyboardInterrupt as interrupt:
                     raise ProgrammingError("SELECT 1", {}, psycopg.ProgrammingError(
                         "can't change 'autocommit' now: connection in transaction status ACTIVE")) from interrupt
@@ -174,7 +180,7 @@ def test_an_interrupt_the_database_library_turns_into_its_own_error_still_exits_
     where = replay_position(app_engine, projected)
     assert where is not None and where > 100
     assert f"run the same command again to resume {projected} after sequence {where}" in capsys.readouterr().err
-    assert signal.getsignal(signal.SIGTERM) is handler_before
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers_before
 
 
 def notices_after(engine: Engine, trust_id: str, after: int) -> list[tuple[str, dict, object]]:
