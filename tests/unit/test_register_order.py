@@ -20,6 +20,17 @@ def test_case_and_accents_do_not_move_a_name_out_of_its_letter():
     assert listed(ROSTER) == ["p5", "p9", "p4", "p8", "p3", "p2", "p1", "p6", "p7"]
 
 
+def test_letters_unicode_does_not_decompose_still_file_under_their_base_letter():
+    roster = [("z", "Zielinski", "Ola", False), ("l", "Łukasik", "Jan", False), ("o", "Østby", "Liv", False),
+              ("m", "Moore", "Kit", False)]
+    assert listed(roster) == ["l", "m", "o", "z"]
+
+
+def test_an_empty_name_is_a_missing_one():
+    roster = [("blank", "", "", False), ("named", "Young", "Ty", False), ("none", None, None, False)]
+    assert listed(roster) == ["named", "blank", "none"]
+
+
 def test_an_erased_pupils_old_name_does_not_place_it():
     erased = [("e2", "Aaron", "Amy", True), ("e1", "Zed", "Zak", True)]
     assert listed(erased) == ["e1", "e2"]

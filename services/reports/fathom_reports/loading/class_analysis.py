@@ -215,24 +215,32 @@ def intervention_from(row: Any) -> Intervention:
                         {pupil: date.fromisoformat(day) for pupil, day in (row.pupil_joined_on or {}).items()})
 
 
-def register_order(erased: bool, family_name: str | None, given_name: str | None, pupil_id: str) -> tuple:
+def register_order(erased: bool, family_name: str | None, given_name: str | None, pupil_id: str
+                   ) -> tuple[object, ...]:
     """The sort key of a register: family name, then given name, compared as a reader compares them.
 
-    Letters are compared without case or accents, so "de Souza" files among the Ds and "Çelik" among
-    the Cs. The database cannot do this for us: its collation (``C.UTF-8``, the only one every build
-    has) orders by code point, every capital before every small letter and accented letters after "z".
-    Erased pupils and names the roster lacks go last; the exact spelling, then the id, break ties.
+    Letters are compared without case or accents, so "de Souza" files among the Ds, "Çelik" among the
+    Cs and "Łukasz" among the Ls. The database cannot do this for us: its collation (``C.UTF-8``, the
+    only one every build has) orders by code point, every capital before every small letter and
+    accented letters after "z". Erased pupils go last, then names the roster lacks (``None`` or empty,
+    as :func:`full_name` treats them); the exact spelling, then the id, break ties.
     """
     if erased:  # its name is not shown, so it must not place the pupil either
         family_name = given_name = None
-    return (erased, family_name is None, _folded(family_name), given_name is None, _folded(given_name),
+    return (erased, not family_name, _folded(family_name), not given_name, _folded(given_name),
             family_name or "", given_name or "", pupil_id)
+
+
+_UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ı": "i",
+                               "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th"})
+"""Latin letters that Unicode does not write as a base letter and a mark, spelled as their base letters."""
 
 
 def _folded(name: str | None) -> str:
     if not name:
         return ""
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+    decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def full_name(given_name: str | None, family_name: str | None) -> str | None:
