@@ -28,11 +28,13 @@ from pathlib import Path
 
 import orjson
 
+from fathom_infra.local_servers import stat_fields
 from tests.bench import workloads
 from tests.bench.__main__ import CLIENTS, FULL, PUPILS_PER_CLASS, measure_appends, wait_projected
 from tests.bench.report import Report, percentile
 from tests.bench.seed import seed_roster
 from tests.bench.system import BenchSystem
+from tests.process_support import CLOCK_TICKS
 
 CHAIN = ("relay_read", "relay_acked", "relay_committed", "projector_received", "projector_committed",
          "reports_notified", "reports_ready")
@@ -92,18 +94,17 @@ def print_breakdown(label: str, spans: dict[str, list[float]]) -> None:
 
 def cpu_by_child() -> dict[str, float]:
     """CPU seconds used so far by each child process of this one (with its own children), named by its command."""
-    tick = os.sysconf("SC_CLK_TCK")
     parents, cpu, names = {}, {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(int(entry.name))
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
         pid = int(entry.name)
-        parents[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        parents[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         words = [part.rsplit("/", 1)[-1] for part in command.split()]
         names[pid] = " ".join(words[:3] + words[-1:])
     totals: dict[str, float] = {}

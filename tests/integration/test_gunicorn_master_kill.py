@@ -18,22 +18,11 @@ from cryptography.fernet import Fernet
 from fathom_infra.local_servers import free_port, group_members, wait_until
 from fathom_infra.processes import ServiceProcess, gunicorn, service_env
 from fathom_shared.config import Settings
-from tests.process_support import alive
+from tests.process_support import alive, children
 from tests.support import bearer, token_for
 
 GONE_WITHIN_S = 3.0
 """A deadline on the condition, not a measurement: the workers are killed by the kernel as the master dies."""
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 def test_workers_die_with_a_master_killed_mid_stream(settings: Settings, trust: str, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ several projectors shared the work.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -20,10 +19,12 @@ from pathlib import Path
 
 import requests
 
+from fathom_infra.local_servers import stat_fields
+from tests.process_support import CLOCK_TICKS
+
 LAG = re.compile(r'^fathom_projector_lag_(seconds|events)\{[^}]*trust="([^"]+)"[^}]*\} ([0-9.eE+-]+)$', re.M)
 HELD = re.compile(r'^fathom_projector_assigned_partitions\{[^}]*\} 1(?:\.0)?$', re.M)
 CONSUMER_TRUSTS = re.compile(r'^fathom_projector_trusts_applied\{source="consumer"\} ([0-9.eE+-]+)$', re.M)
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def processes() -> dict[int, tuple[int, int, int, int]]:
@@ -34,7 +35,7 @@ def processes() -> dict[int, tuple[int, int, int, int]]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            fields = stat_fields(int(entry.name))
             waited = sum(int((task / "schedstat").read_text().split()[1]) for task in (entry / "task").iterdir())
         except (OSError, IndexError, ValueError):
             continue  # exited while listed
@@ -51,7 +52,7 @@ def tree_cpu_s(table: dict[int, tuple[int, int, int, int]], root: int) -> float:
     """CPU seconds of a process started by pid and everything under it: its process group and its descendants
     (PostgreSQL's backends each start a session of their own, so the group alone would miss them); a child that
     exited is in its parent's ``cutime``/``cstime``."""
-    return sum(table[pid][2] for pid in tree(table, root)) / TICKS
+    return sum(table[pid][2] for pid in tree(table, root)) / CLOCK_TICKS
 
 
 def tree(table: dict[int, tuple[int, int, int, int]], root: int) -> set[int]:
@@ -73,7 +74,7 @@ def machine_busy_s() -> float:
     """CPU seconds the whole machine has been busy (all cores, anyone's work)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values[:8]) - idle) / TICKS
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
 
 
 @dataclass
