@@ -220,10 +220,11 @@ def register_order(erased: bool, family_name: str | None, given_name: str | None
     """The sort key of a register: family name, then given name, compared as a reader compares them.
 
     Letters are compared without case or accents, so "de Souza" files among the Ds, "Çelik" among the
-    Cs and "Łukasz" among the Ls. The database cannot do this for us: its collation (``C.UTF-8``, the
-    only one every build has) orders by code point, every capital before every small letter and
-    accented letters after "z". Erased pupils go last, then names the roster lacks (``None`` or empty,
-    as :func:`full_name` treats them); the exact spelling, then the id, break ties.
+    Cs and "Łukasz" among the Ls. The database cannot be asked for this: ICU collations are not in every
+    PostgreSQL build (the embedded one has none), and ``C.UTF-8``, the local servers' collation, orders
+    by code point: every capital before every small letter, accented letters after "z". Pupils the
+    roster has no name for (``None`` or empty, as :func:`full_name` treats them) follow the named ones,
+    and erased pupils come last; the exact spelling, then the id, break ties.
     """
     if erased:  # its name is not shown, so it must not place the pupil either
         family_name = given_name = None
