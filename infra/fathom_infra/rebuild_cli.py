@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from fathom_shared.config import load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from fathom_projector.online_rebuild import Progress
 
 MODEL_HELP = "one read model (the rm_* table without its prefix), e.g. judgements or pupil_objective"
 
@@ -43,7 +46,7 @@ def add_rebuild_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from fathom_projector.online_rebuild import CHUNK, Progress, rebuild_online
+    from fathom_projector.online_rebuild import CHUNK, rebuild_online
     from fathom_projector.shadow import ensure_shadow
     from fathom_projector.trust_batch import all_trusts
     from fathom_shared.db import make_engine
@@ -59,16 +62,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             trusts = [args.trust] if args.trust else all_trusts(owner)
             for current in trusts:
                 with tqdm(desc=current, unit="event", unit_scale=True, dynamic_ncols=True) as bar:
-                    def show(progress: Progress, bar: tqdm = bar) -> None:
-                        if bar.total != progress.head:
-                            bar.reset(total=progress.head)
-                            bar.update(progress.resumed_from)
-                            bar.set_postfix_str(f"resumed after {progress.resumed_from}"
-                                                if progress.resumed_from else "")
-                        bar.update(progress.done - bar.n)
-
-                    head = rebuild_online(app, current, model=args.model, report=show, restart=args.restart,
-                                          chunk=args.chunk or CHUNK)
+                    head = rebuild_online(app, current, model=args.model, report=partial(_show, bar),
+                                          restart=args.restart, chunk=args.chunk or CHUNK)
                 print(f"{current}: switched {args.model or 'all read models'} to sequence {head}")
         except BaseException:
             if not interrupted.is_set():
@@ -80,6 +75,15 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             owner.dispose()
             app.dispose()
     return 0
+
+
+def _show(bar: tqdm, progress: Progress) -> None:
+    """One trust's progress on its bar: the total is known (and a resumed replay's start) from the first report."""
+    if bar.total != progress.head:
+        bar.reset(total=progress.head)
+        bar.update(progress.resumed_from)
+        bar.set_postfix_str(f"resumed after {progress.resumed_from}" if progress.resumed_from else "")
+    bar.update(progress.done - bar.n)
 
 
 @contextmanager
