@@ -27,7 +27,6 @@ from fathom_shared.event_store.recorder import (
     data_values_present,
     event_at,
     events_matching,
-    first_recorded_after_sql,
     head_sequence,
     iter_events,
     iter_matching,
@@ -50,7 +49,7 @@ from fathom_shared.event_store.wire import event_lines, message_events, messages
 __all__ = [
     "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of",
-    "data_values_present", "event_at", "event_hash", "event_lines", "events_matching", "first_recorded_after_sql",
+    "data_values_present", "event_at", "event_hash", "event_lines", "events_matching",
     "hashed_content", "head_sequence",
     "iter_events", "iter_matching", "message_events", "message_of", "messages_of",
     "new_event_ids", "read_events", "read_streams", "recorded_at", "replay_events", "replay_streams", "sequence_at",

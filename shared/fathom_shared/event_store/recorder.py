@@ -219,12 +219,6 @@ def recorded_at(connection: Connection, sequence: int) -> datetime | None:
         "ORDER BY sequence DESC LIMIT 1"), {"s": sequence}).scalar()
 
 
-def first_recorded_after_sql(after: str) -> str:
-    """Scalar subquery: when the trust's first event past the SQL expression ``after`` was recorded (NULL: none)."""
-    return (f"SELECT recorded_at FROM events WHERE trust_id = current_setting('fathom.trust') AND sequence > ({after}) "
-            "ORDER BY sequence LIMIT 1")
-
-
 def event_at(connection: Connection, sequence: int) -> StoredEvent | None:
     """The event at ``sequence`` in the current trust's log."""
     row = connection.execute(text(
