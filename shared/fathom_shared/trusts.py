@@ -41,6 +41,10 @@ class TrustInfo(NamedTuple):
     created_at: datetime
 
 
+TRUST_ROW_TABLES = ("trust_heads", "relay_positions", "rm_positions")
+"""The per-trust rows a trust gets when it is created: the event store, relay and projector lock them."""
+
+
 def create_trust(owner_engine: Engine, trust_id: str, name: str) -> None:
     """Register the trust and the per-trust rows the event store, relay and projector lock."""
     if not TRUST_ID.match(trust_id):
@@ -52,7 +56,7 @@ def create_trust(owner_engine: Engine, trust_id: str, name: str) -> None:
         ).rowcount
         if not inserted:
             raise TrustExists(trust_id)
-        for table in ("trust_heads", "relay_positions", "rm_positions"):
+        for table in TRUST_ROW_TABLES:
             conn.execute(text(f"INSERT INTO {table} (trust_id) VALUES (:id)"), {"id": trust_id})
 
 

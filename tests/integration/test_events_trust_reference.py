@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events
+from fathom_shared.trusts import TRUST_ROW_TABLES
 
 INSERT = ("INSERT INTO events (trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, "
           "data, metadata, recorded_at, prev_hash, hash) VALUES (:t, :s, :e, 'school', 's1', 1, 'SchoolCreated', "
@@ -45,16 +46,15 @@ def test_a_trust_with_events_cannot_be_deleted_or_renamed(owner_engine: Engine, 
         append_events(uow.connection, trust, [NewEvent("school", "s1", "SchoolCreated",
                                                        {"school_id": "s1", "name": "Oak"})], {"sub": "t"})
         uow.commit()
-    tables = ("trust_heads", "relay_positions", "rm_positions")  # rows every trust gets when it is created
     for statement in ("DELETE FROM trusts WHERE trust_id = :t", "UPDATE trusts SET trust_id = :t || '-x' "
                                                                 "WHERE trust_id = :t"):
         with owner_engine.connect() as connection, pytest.raises(DBAPIError) as refused:
-            for table in tables:  # only the events still name the trust
+            for table in TRUST_ROW_TABLES:  # only the events still name the trust
                 connection.execute(text(f"DELETE FROM {table} WHERE trust_id = :t"), {"t": trust})
             connection.execute(text(statement), {"t": trust})
         assert isinstance(refused.value.orig, errors.ForeignKeyViolation), statement
     with owner_engine.begin() as connection:
-        for table in tables:
+        for table in TRUST_ROW_TABLES:
             connection.execute(text(f"DELETE FROM {table} WHERE trust_id = :t"), {"t": empty})
         assert connection.execute(text("DELETE FROM trusts WHERE trust_id = :t"), {"t": empty}).rowcount == 1
         assert connection.execute(text("SELECT current_setting('fathom.trust', true)")).scalar() in (None, "")

@@ -33,6 +33,7 @@ from fathom_projector.trust_batch import catch_up_trust, stale_trusts
 from fathom_relay.relay import Relay
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence
+from fathom_shared.trusts import TRUST_ROW_TABLES
 from tests.kafka_support import TopicReader
 from tests.process_support import process_state
 from tests.rebuild_support import snapshot
@@ -135,16 +136,15 @@ def broker(tmp_path: Path) -> Iterator[LocalKafka]:
 @pytest.fixture
 def idle_trusts(owner_engine: Engine) -> Iterator[None]:
     """:data:`IDLE_TRUSTS` suspended trusts without events (the relay serves active ones only), removed afterwards."""
-    tables = ("trust_heads", "relay_positions", "rm_positions")
     with owner_engine.begin() as connection:
         connection.execute(text("INSERT INTO trusts (trust_id, name, status) SELECT 'idle-' || n, 'Idle Trust', "
                                 "'suspended' FROM generate_series(1, :n) AS n"), {"n": IDLE_TRUSTS})
-        for table in tables:
+        for table in TRUST_ROW_TABLES:
             connection.execute(text(f"INSERT INTO {table} (trust_id) SELECT 'idle-' || n "
                                     "FROM generate_series(1, :n) AS n"), {"n": IDLE_TRUSTS})
     yield
     with owner_engine.begin() as connection:
-        for table in (*tables, "trusts"):
+        for table in (*TRUST_ROW_TABLES, "trusts"):
             connection.execute(text(f"DELETE FROM {table} WHERE trust_id LIKE 'idle-%'"))
 
 
