@@ -51,13 +51,13 @@ class ReadModelSeed:
         self.rows.setdefault(table, []).append(row)
         return self
 
-    def school(self, school_id: str) -> ReadModelSeed:
-        return self.add("schools", school_id=school_id, name=school_id.title()) \
-            .add("rm_schools", school_id=school_id, name=school_id.title())
+    def school(self, school_id: str, name: str | None = None) -> ReadModelSeed:
+        name = school_id.title() if name is None else name
+        return self.add("schools", school_id=school_id, name=name).add("rm_schools", school_id=school_id, name=name)
 
-    def klass(self, class_id: str, school_id: str, year_group: int = 4) -> ReadModelSeed:
-        row = {"class_id": class_id, "school_id": school_id, "name": class_id.upper(), "year_group": year_group,
-               "academic_year": "2026-27"}
+    def klass(self, class_id: str, school_id: str, year_group: int = 4, name: str | None = None) -> ReadModelSeed:
+        row = {"class_id": class_id, "school_id": school_id, "name": class_id.upper() if name is None else name,
+               "year_group": year_group, "academic_year": "2026-27"}
         return self.add("classes", **row).add("rm_classes", **row)
 
     def pupil(self, pupil_id: str, school_id: str, class_id: str | None, year_group: int = 4,

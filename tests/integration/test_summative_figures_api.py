@@ -111,6 +111,24 @@ def test_a_school_leader_reads_their_school_per_class(reports, settings, recorde
         "/v1/classes/4A/summative?academic_year=2026-27&point_id=autumn-1&subject=maths")
 
 
+def test_schools_and_classes_are_listed_by_name_as_read_not_by_code_point(reports, settings, client, leader,
+                                                                         recorded, app_engine):
+    """C.UTF-8, the test servers' collation, put "Class 10" before "Class 9" and every small or accented first
+    letter after "Z"; these lists were in that order (see :mod:`fathom_reports.views.reading_order`)."""
+    post = poster(client, leader)
+    post("/v1/schools", {"id": "sch-3", "name": "ashby Primary"})
+    post("/v1/schools", {"id": "sch-4", "name": "Østby Academy"})
+    for class_id, name in (("c10", "Class 10"), ("c9", "Class 9"), ("cb", "birch")):
+        post("/v1/classes", {"id": class_id, "school_id": "sch-1", "name": name, "year_group": 4,
+                             "academic_year": YEAR})
+    catch_up_trust(app_engine, recorded)
+    trust_wide = read(reports, settings, recorded, "/v1/trust/summative", year_group=4, **THIS_POINT).json
+    assert [s["name"] for s in trust_wide["schools"]] == ["ashby Primary", "Elm Primary", "Oak Primary",
+                                                          "Østby Academy"]
+    school = read(reports, settings, recorded, "/v1/schools/sch-1/summative", year_group=4, **THIS_POINT).json
+    assert [c["name"] for c in school["classes"]] == ["4A", "4B", "birch", "Class 9", "Class 10"]
+
+
 def test_a_cohort_is_followed_back_through_its_pupils_own_codes(reports, settings, recorded):
     answer = read(reports, settings, recorded, "/v1/cohorts", year_group=4, academic_year=YEAR, subject="maths")
     assert answer.status_code == 200, answer.json

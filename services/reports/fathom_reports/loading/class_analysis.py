@@ -10,7 +10,6 @@ other trusts' rows, and the explicit ``trust_id`` predicates let the planner use
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -22,6 +21,7 @@ from fathom_reports.loading.columns import select_for
 from fathom_reports.loading.personal_texts import staff_sql, text_sql
 from fathom_reports.loading.trust_settings import load_trust_settings
 from fathom_reports.views.date_range import RangeJudgement, roll_up
+from fathom_reports.views.reading_order import register_order
 from fathom_reports.views.values import (
     Band,
     ClassInfo,
@@ -137,7 +137,8 @@ def _load_class_objectives(connection: Connection, params: Mapping[str, Any], kl
 def load_pupils(connection: Connection, where: str, params: Mapping[str, Any]) -> tuple[Pupil, ...]:
     """Pupils matching ``where`` (over ``rm_pupils p``), named from the roster unless erased.
 
-    Ordered as a teacher reads a register (:func:`register_order`); erased and unnamed pupils last.
+    Ordered as a teacher reads a register (:func:`~fathom_reports.views.reading_order.register_order`); erased
+    and unnamed pupils last.
     """
     rows = sorted(connection.execute(text(
         f"SELECT {_PUPIL_COLUMNS}, pp.given_name, pp.family_name "
@@ -213,35 +214,6 @@ def intervention_from(row: Any) -> Intervention:
     return Intervention(row.intervention_id, row.name, row.lead, row.start_date, tuple(row.pupil_ids),
                         tuple(row.objective_ids), row.end_date, row.outcome,
                         {pupil: date.fromisoformat(day) for pupil, day in (row.pupil_joined_on or {}).items()})
-
-
-def register_order(erased: bool, family_name: str | None, given_name: str | None, pupil_id: str
-                   ) -> tuple[object, ...]:
-    """The sort key of a register: family name, then given name, compared as a reader compares them.
-
-    Letters are compared without case or accents, so "de Souza" files among the Ds, "Çelik" among the
-    Cs and "Łukasz" among the Ls. The database cannot be asked for this: ICU collations are not in every
-    PostgreSQL build (the embedded one has none), and ``C.UTF-8``, the local servers' collation, orders
-    by code point: every capital before every small letter, accented letters after "z". Pupils the
-    roster has no name for (``None`` or empty, as :func:`full_name` treats them) follow the named ones,
-    and erased pupils come last; the exact spelling, then the id, break ties.
-    """
-    if erased:  # its name is not shown, so it must not place the pupil either
-        family_name = given_name = None
-    return (erased, not family_name, _folded(family_name), not given_name, _folded(given_name),
-            family_name or "", given_name or "", pupil_id)
-
-
-_UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ı": "i",
-                               "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th"})
-"""Latin letters that Unicode does not write as a base letter and a mark, spelled as their base letters."""
-
-
-def _folded(name: str | None) -> str:
-    if not name:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def full_name(given_name: str | None, family_name: str | None) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_reports.views.reading_order import by_name
 from fathom_reports.views.summative_figures import CodeRow, Cohort, PointFigures
 from fathom_shared.assessment_calendar import AssessmentPoint, PointsOf
 
@@ -35,14 +36,14 @@ def load_point_figures(connection: Connection, trust_id: str, academic_year: str
         "AND (CAST(:year_group AS int) IS NULL OR c.year_group = :year_group) "
         "AND (CAST(:school AS text) IS NULL OR c.school_id = :school) ORDER BY j.pupil_id"), params).all()
     if school_id is None:
-        units = dict(connection.execute(text(
-            "SELECT school_id, name FROM rm_schools WHERE trust_id = :trust ORDER BY name, school_id"),
-            params).all())
+        found = connection.execute(text("SELECT school_id, name FROM rm_schools WHERE trust_id = :trust"),
+                                   params).all()
     else:
-        units = dict(connection.execute(text(
+        found = connection.execute(text(
             "SELECT class_id, name FROM rm_classes WHERE trust_id = :trust AND school_id = :school "
-            "AND academic_year = :year AND (CAST(:year_group AS int) IS NULL OR year_group = :year_group) "
-            "ORDER BY name, class_id"), params).all())
+            "AND academic_year = :year AND (CAST(:year_group AS int) IS NULL OR year_group = :year_group)"),
+            params).all()
+    units = {unit: name for unit, name in sorted(found, key=lambda row: by_name(row[1], row[0]))}
     return PointFigures(academic_year, point, subject, tuple(CodeRow(*row) for row in rows), units)
 
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from fathom_reports.views.class_analysis import band_counts, objective_meta, percent, scale_view
+from fathom_reports.views.reading_order import by_name
 from fathom_reports.views.trust_settings import TrustSettings
 from fathom_reports.views.values import ClassInfo, Objective, Scale
 
@@ -88,7 +89,8 @@ def _counts_by_class(counts: Iterable[CellCount]) -> dict[str, dict[str, dict[in
 def school_analysis(snapshot: PooledSnapshot, school_id: str, filters: Mapping[str, Any]) -> dict[str, Any]:
     """Per objective: the school's pooled figures, and each class's, each class linking to its analysis."""
     by_class = _counts_by_class(snapshot.counts)
-    classes = sorted((c for c in snapshot.classes if c.school_id == school_id), key=lambda c: (c.name, c.class_id))
+    classes = sorted((c for c in snapshot.classes if c.school_id == school_id),
+                     key=lambda c: by_name(c.name, c.class_id))
     class_links = {c.class_id: f"/v1/classes/{c.class_id}/analysis" + query_string(
         subject=filters.get("subject"), group=filters.get("group"), source=filters.get("source")) for c in classes}
     objectives = []
@@ -126,7 +128,7 @@ def trust_analysis(snapshot: PooledSnapshot, filters: Mapping[str, Any]) -> dict
     for class_id, n in snapshot.pupils.items():
         if class_id in school_of:
             pupils_by_school[school_of[class_id]] += n
-    schools = sorted(snapshot.schools.items(), key=lambda s: (s[1] or "", s[0]))
+    schools = sorted(snapshot.schools.items(), key=lambda s: by_name(s[1], s[0]))
     links = {school_id: f"/v1/schools/{school_id}/analysis" + query_string(
         year_group=filters.get("year_group"), subject=filters.get("subject"), group=filters.get("group"),
         source=filters.get("source")) for school_id, _ in schools}

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
+from fathom_reports.views.reading_order import by_name
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.tables import CLASSES, SCHOOLS
 
-_CLASS_COLUMNS = CLASSES.select_list(("class_id", "school_id", "name"))
-"""A teacher persona needs only the class, its school and the class's name."""
+_CLASS_COLUMNS = CLASSES.select_list(("class_id", "school_id", "name", "year_group"))
+"""A teacher persona needs only the class, its school and the class's name; the year group places it."""
 
 ROLE_TITLES = {"teacher": "Teachers", "school_leader": "School leaders", "trust_leader": "Trust leaders",
                "auditor": "Auditors"}
@@ -38,8 +39,8 @@ class Trust:
 
 def active_trusts(engine: Engine) -> list[Trust]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT trust_id, name FROM trusts WHERE status = 'active' ORDER BY name"))
-        return [Trust(r.trust_id, r.name) for r in rows]
+        rows = conn.execute(text("SELECT trust_id, name FROM trusts WHERE status = 'active'")).all()
+        return [Trust(r.trust_id, r.name) for r in sorted(rows, key=lambda r: by_name(r.name, r.trust_id))]
 
 
 def personas(engine: Engine, trust_id: str) -> list[Persona]:
@@ -49,12 +50,15 @@ def personas(engine: Engine, trust_id: str) -> list[Persona]:
 
 
 def _personas(conn: Connection, trust_id: str) -> list[Persona]:
-    """Teachers first (most people are), then school leaders, the trust leader and the auditor."""
-    schools = {r.school_id: r.name for r in conn.execute(
-        text(f"SELECT {SCHOOLS.select_list()} FROM rm_schools WHERE trust_id = :t ORDER BY name"), {"t": trust_id})}
-    classes = conn.execute(text(
-        f"SELECT {_CLASS_COLUMNS} FROM rm_classes WHERE trust_id = :t ORDER BY school_id, year_group, name"),
-        {"t": trust_id}).all()
+    """Teachers first (most people are), then school leaders, the trust leader and the auditor; schools in name
+    order, and a school's teachers by year group and class name."""
+    schools = {r.school_id: r.name for r in sorted(conn.execute(
+        text(f"SELECT {SCHOOLS.select_list()} FROM rm_schools WHERE trust_id = :t"), {"t": trust_id}),
+        key=lambda r: by_name(r.name, r.school_id))}
+    place = {school_id: n for n, school_id in enumerate(schools)}
+    classes = sorted(conn.execute(text(f"SELECT {_CLASS_COLUMNS} FROM rm_classes WHERE trust_id = :t"),
+                                  {"t": trust_id}),
+                     key=lambda c: (place.get(c.school_id, len(place)), c.year_group, by_name(c.name, c.class_id)))
     people = [Persona(f"teacher:{c.class_id}", "teacher", f"dev-teacher-{c.class_id}",
                       f"Teacher of {c.name}, {schools.get(c.school_id, c.school_id)}", classes=(c.class_id,))
               for c in classes]

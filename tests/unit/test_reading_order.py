@@ -1,8 +1,9 @@
-"""Pupils are listed as a register reads, whatever the database's collation."""
+"""Names are listed as a reader reads them, whatever the database's collation: pupils on a register, schools,
+classes and trusts in lists."""
 
 from __future__ import annotations
 
-from fathom_reports.loading.class_analysis import register_order
+from fathom_reports.views.reading_order import by_name, name_key, register_order
 
 ROSTER = [  # (pupil id, family name, given name, erased)
     ("p1", "Zimmer", "Ann", False), ("p2", "de Souza", "Rui", False), ("p3", "Çelik", "Ece", False),
@@ -39,3 +40,30 @@ def test_an_erased_pupils_old_name_does_not_place_it():
 def test_the_same_name_twice_is_ordered_by_spelling_then_id():
     twins = [("b", "Smith", "Jo", False), ("a", "Smith", "Jo", False), ("c", "smith", "Jo", False)]
     assert listed(twins) == ["a", "b", "c"]
+
+
+def names_in_order(names: list[str | None]) -> list[str | None]:
+    return [name for name, _ in sorted(((name, f"id-{n}") for n, name in enumerate(names)),
+                                       key=lambda pair: by_name(*pair))]
+
+
+def test_school_names_file_under_their_letter_whatever_the_case_or_accent():
+    names = ["Zeal Academy", "abbey Primary", "École Saint-Jean", "Østergaard School", "Elm Primary"]
+    assert names_in_order(names) == [
+        "abbey Primary", "École Saint-Jean", "Elm Primary", "Østergaard School", "Zeal Academy"]
+
+
+def test_numbers_in_names_are_compared_by_value():
+    names = ["Class 10", "Class 9", "Year 4 Oak", "Class 1", "Year 10 Ash", "3B", "12A"]
+    assert names_in_order(names) == ["3B", "12A", "Class 1", "Class 9", "Class 10", "Year 4 Oak", "Year 10 Ash"]
+
+
+def test_names_that_differ_only_in_case_come_in_one_order_then_by_id():
+    assert sorted([("4b", "c2"), ("4B", "c1"), ("4B", "c0")], key=lambda pair: by_name(*pair)) == [
+        ("4B", "c0"), ("4B", "c1"), ("4b", "c2")]
+
+
+def test_a_missing_name_sorts_first_as_an_empty_one_and_keys_compare_whatever_the_mix_of_digits():
+    assert name_key(None) == name_key("") == ("",)
+    keys = [name_key(name) for name in ["9", "a9", "a", "a 9 b", "9a", "", "10"]]
+    assert sorted(keys) == [("",), ("", 9, ""), ("", 9, "a"), ("", 10, ""), ("a",), ("a", 9, ""), ("a ", 9, " b")]
