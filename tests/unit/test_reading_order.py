@@ -65,5 +65,11 @@ def test_names_that_differ_only_in_case_come_in_one_order_then_by_id():
 
 def test_a_missing_name_sorts_first_as_an_empty_one_and_keys_compare_whatever_the_mix_of_digits():
     assert name_key(None) == name_key("") == ("",)
-    keys = [name_key(name) for name in ["9", "a9", "a", "a 9 b", "9a", "", "10"]]
-    assert sorted(keys) == [("",), ("", 9, ""), ("", 9, "a"), ("", 10, ""), ("a",), ("a", 9, ""), ("a ", 9, " b")]
+    names = ["9", "a9", "a", "a 9 b", "9a", "", "10", "09", "a10"]
+    assert sorted(names, key=name_key) == ["", "9", "09", "9a", "10", "a", "a9", "a10", "a 9 b"]
+
+
+def test_a_number_of_any_length_is_compared_by_value():
+    long = "1" * 5000  # beyond the 4,300 digits int() takes from a string
+    assert sorted([f"Room {long}0", f"Room {long}", "Room 2"], key=name_key) == [
+        "Room 2", f"Room {long}", f"Room {long}0"]

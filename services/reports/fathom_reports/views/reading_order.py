@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-NameKey = tuple[str | int, ...]
+NameKey = tuple[str | tuple[int, str], ...]
 
 _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ı": "i",
                                "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th"})
 """Latin letters that Unicode does not write as a base letter and a mark, spelled as their base letters."""
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = re.compile(r"([0-9]+)")
 
 
 def name_key(name: str | None) -> NameKey:
@@ -29,8 +29,15 @@ def name_key(name: str | None) -> NameKey:
         return ("",)
     decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    # split() alternates text and digit runs, starting with text, so two keys compare str with str, int with int.
-    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(folded)))
+    # split() alternates text and digit runs, starting with text, so two keys compare text with text and number
+    # with number. A number is compared as (how many digits, the digits) without leading zeros: by value, for any
+    # length (``int()`` refuses strings of over 4,300 digits).
+    return tuple(_number(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(folded)))
+
+
+def _number(digits: str) -> tuple[int, str]:
+    significant = digits.lstrip("0")
+    return (len(significant), significant)
 
 
 def by_name(name: str | None, identifier: str) -> tuple[NameKey, str, str]:
