@@ -292,7 +292,7 @@ def test_pupils_are_listed_as_a_register_reads_not_by_code_point(client, auth, a
     """The database orders by code point (every capital before "a", "Ç" after "z"); a register does not.
 
     The test servers' collation (C.UTF-8) is such an order, so the old ``ORDER BY family_name`` fails
-    here; under a linguistic collation it would pass either way, and ``tests/unit/test_register_order.py``
+    here; under a linguistic collation it would pass either way, and ``tests/unit/test_reading_order.py``
     guards the rule itself."""
     seed = ReadModelSeed(trust).school("north").klass("4c", "north")
     for pupil_id, name in [("r1", ("Ann", "Zimmer")), ("r2", ("Rui", "de Souza")), ("r3", ("Ece", "Çelik")),

@@ -118,8 +118,9 @@ def test_schools_and_classes_are_listed_by_name_as_read_not_by_code_point(report
     post = poster(client, leader)
     post("/v1/schools", {"id": "sch-3", "name": "ashby Primary"})
     post("/v1/schools", {"id": "sch-4", "name": "Østby Academy"})
-    for class_id, name in (("c10", "Class 10"), ("c9", "Class 9"), ("cb", "birch")):
-        post("/v1/classes", {"id": class_id, "school_id": "sch-1", "name": name, "year_group": 4,
+    for class_id, name, year_group in (("c10", "Class 10", 4), ("c9", "Class 9", 4), ("cb", "birch", 4),
+                                       ("c3", "Ash", 3)):
+        post("/v1/classes", {"id": class_id, "school_id": "sch-1", "name": name, "year_group": year_group,
                              "academic_year": YEAR})
     catch_up_trust(app_engine, recorded)
     trust_wide = read(reports, settings, recorded, "/v1/trust/summative", year_group=4, **THIS_POINT).json
@@ -127,6 +128,8 @@ def test_schools_and_classes_are_listed_by_name_as_read_not_by_code_point(report
                                                           "Østby Academy"]
     school = read(reports, settings, recorded, "/v1/schools/sch-1/summative", year_group=4, **THIS_POINT).json
     assert [c["name"] for c in school["classes"]] == ["4A", "4B", "birch", "Class 9", "Class 10"]
+    every_year = read(reports, settings, recorded, "/v1/schools/sch-1/summative", **THIS_POINT).json
+    assert [c["name"] for c in every_year["classes"]] == ["Ash", "4A", "4B", "birch", "Class 9", "Class 10"]
 
 
 def test_a_cohort_is_followed_back_through_its_pupils_own_codes(reports, settings, recorded):

@@ -35,15 +35,15 @@ def load_point_figures(connection: Connection, trust_id: str, academic_year: str
         _CODE_ROW + "AND j.academic_year = :year AND j.point_id = :point_id "
         "AND (CAST(:year_group AS int) IS NULL OR c.year_group = :year_group) "
         "AND (CAST(:school AS text) IS NULL OR c.school_id = :school) ORDER BY j.pupil_id"), params).all()
-    if school_id is None:
-        found = connection.execute(text("SELECT school_id, name FROM rm_schools WHERE trust_id = :trust"),
+    if school_id is None:  # schools by name; a school's classes by year group, then name
+        found = connection.execute(text("SELECT school_id, name, 0 FROM rm_schools WHERE trust_id = :trust"),
                                    params).all()
     else:
         found = connection.execute(text(
-            "SELECT class_id, name FROM rm_classes WHERE trust_id = :trust AND school_id = :school "
+            "SELECT class_id, name, year_group FROM rm_classes WHERE trust_id = :trust AND school_id = :school "
             "AND academic_year = :year AND (CAST(:year_group AS int) IS NULL OR year_group = :year_group)"),
             params).all()
-    units = {unit: name for unit, name in sorted(found, key=lambda row: by_name(row[1], row[0]))}
+    units = {unit: name for unit, name, _ in sorted(found, key=lambda row: (row[2], by_name(row[1], row[0])))}
     return PointFigures(academic_year, point, subject, tuple(CodeRow(*row) for row in rows), units)
 
 

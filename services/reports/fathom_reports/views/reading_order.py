@@ -1,4 +1,4 @@
-"""Names in the order a reader looks for them: pupils on a register, schools and classes in a list.
+"""Names in the order a reader looks for them: pupils on a register, schools, classes and trusts in a list.
 
 One rule for every listed name, applied here rather than by the database: ``ORDER BY name`` follows the
 server's collation, and that differs between servers. ICU collations are not in every PostgreSQL build (the
