@@ -27,8 +27,11 @@ def name_key(name: str | None) -> NameKey:
     before "Class 10". ``None`` and ``""`` give the same key."""
     if not name:
         return ("",)
-    decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
-    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if name.isascii():  # most names, keyed on every read of a class: ASCII has no accents to take off
+        folded = name.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     # split() alternates text and digit runs, starting with text, so two keys compare text with text and number
     # with number. A number is compared as (how many digits, the digits) without leading zeros: by value, for any
     # length (``int()`` refuses strings of over 4,300 digits).
