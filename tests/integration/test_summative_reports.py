@@ -134,6 +134,20 @@ def test_the_grid_opens_at_the_classs_own_year_and_offers_no_later_one(client, l
     assert [p["code"] for p in baseline["pupils"]][:2] == ["EXS", "WTS"]
 
 
+def test_subjects_are_offered_in_name_order_and_the_first_is_the_default(client, leader, reports, settings,
+                                                                         recorded, app_engine):
+    """By code point (C.UTF-8, the test servers' collation) "Science" came before "english" and "maths", and so was
+    the subject a read without one opened on."""
+    for subject in ("Science", "english"):
+        answer = client.post("/v1/classes/4A/summative", json=grid("autumn-1", ("p1", "EXS"), subject=subject),
+                             headers=leader)
+        assert answer.status_code == 201, answer.json
+    catch_up_trust(app_engine, recorded)
+    body = read(reports, settings, recorded, "/v1/classes/4A/summative", academic_year=YEAR,
+                point_id="autumn-1").json
+    assert (body["subjects"], body["subject"]) == (["english", "maths", "Science"], "english")
+
+
 def test_who_may_read_a_classs_grid(reports, settings, recorded, make_trust):
     path = "/v1/classes/4A/summative"
     assert read(reports, settings, recorded, path, classes=("4B",)).status_code == 403

@@ -7,7 +7,7 @@ One query per table, every pupil of the class at once (``= ANY(:ids)``), inside 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +18,7 @@ from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import class_pupils, read_position
 from fathom_reports.loading.personal_texts import text_sql
 from fathom_reports.loading.teacher_tallies import teacher_tallies
+from fathom_reports.views.reading_order import name_key
 from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
 from fathom_shared.access_policy import Access
 from fathom_shared.assessment_calendar import (
@@ -49,25 +50,30 @@ def load_class(connection: Connection, trust_id: str, class_id: str) -> Any:
 
 
 def load_subjects(connection: Connection, trust_id: str, class_id: str, year_group: int) -> list[str]:
-    """The subjects of the year group's objectives and any the class was given summative codes in, sorted."""
-    return [row[0] for row in connection.execute(text(
+    """The subjects of the year group's objectives and any the class was given summative codes in, in name order
+    (:mod:`~fathom_reports.views.reading_order`: the first is the default, whatever the server's collation)."""
+    return _in_name_order(connection.execute(text(
         "SELECT subject FROM rm_objectives WHERE trust_id = :trust AND year_group = :year_group AND NOT retired "
-        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust AND class_id = :class_id "
-        "ORDER BY 1"), {"trust": trust_id, "year_group": year_group, "class_id": class_id})]
+        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust AND class_id = :class_id"),
+        {"trust": trust_id, "year_group": year_group, "class_id": class_id}).scalars())
 
 
 def load_trust_subjects(connection: Connection, trust_id: str) -> list[str]:
-    """Every subject of the trust's objectives in use and any summative code was given in, sorted (what a school's
-    or the trust's reads offer)."""
-    return [row[0] for row in connection.execute(text(
+    """Every subject of the trust's objectives in use and any summative code was given in, in name order (what a
+    school's or the trust's reads offer)."""
+    return _in_name_order(connection.execute(text(
         "SELECT subject FROM rm_objectives WHERE trust_id = :trust AND NOT retired "
-        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust ORDER BY 1"), {"trust": trust_id})]
+        "UNION SELECT subject FROM rm_summative_judgements WHERE trust_id = :trust"), {"trust": trust_id}).scalars())
+
+
+def _in_name_order(subjects: Iterable[str]) -> list[str]:
+    return sorted(subjects, key=lambda subject: (name_key(subject), subject))
 
 
 def subject_for_query(subjects: Sequence[str], subject: str | None) -> str:
-    """The subject a read's query names, or the first of ``subjects`` (sorted) when it names none: every summative
-    read defaults the same way, so the grid, the falling-behind lists and the meeting page built on them open on
-    the same subject. 422 naming ``query.subject`` when there is none to default to."""
+    """The subject a read's query names, or the first of ``subjects`` (in name order) when it names none: every
+    summative read defaults the same way, so the grid, the falling-behind lists and the meeting page built on them
+    open on the same subject. 422 naming ``query.subject`` when there is none to default to."""
     if subject:
         return subject
     if not subjects:
