@@ -15,6 +15,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 from fathom_reports.schemas.alternatives import OneOf
 from fathom_reports.schemas.query import AnalysisQuerySchema
 from fathom_reports.views.heat_map import ENCODINGS, FULL
+from fathom_reports.views.reading_order import NAME_ORDER
 from fathom_shared.events import SOURCES
 
 
@@ -236,8 +237,7 @@ class ClassAnalysisSchema(Schema):
     sequence = fields.Integer(required=True,
                               metadata={"description": "The trust sequence the read model had applied."})
     pupils = fields.List(fields.Nested(PupilSchema), required=True, metadata={
-        "description": "In register order: family name, then given name, compared without case or accents; "
-                       "erased pupils last."})
+        "description": f"In register order: family name, then given name. {NAME_ORDER} Erased pupils last."})
     objectives = fields.List(fields.Nested(ObjectiveAnalysisSchema), required=True,
                              metadata={"description": "Ordered by subject, then code."})
     heat_map = OneOf(

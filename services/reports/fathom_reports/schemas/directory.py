@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from fathom_reports.views.reading_order import NAME_ORDER
+
 
 class DirectoryClassSchema(Schema):
     class_id = fields.String()
@@ -22,7 +24,8 @@ class DirectorySchoolSchema(Schema):
     name = fields.String()
     readable = fields.Boolean(metadata={"description": "Whether the caller may read the school's analysis."})
     year_groups = fields.List(fields.Integer())
-    classes = fields.List(fields.Nested(DirectoryClassSchema))
+    classes = fields.List(fields.Nested(DirectoryClassSchema), metadata={
+        "description": f"By year group, then name. {NAME_ORDER}"})
 
 
 class DirectorySchema(Schema):
@@ -37,4 +40,4 @@ class DirectorySchema(Schema):
         "description": "Whether the caller changes trust-wide settings, such as the assessment calendar."})
     rollover = fields.Boolean(metadata={
         "description": "Whether the caller may start a new school year (the whole trust, or their own school)."})
-    schools = fields.List(fields.Nested(DirectorySchoolSchema))
+    schools = fields.List(fields.Nested(DirectorySchoolSchema), metadata={"description": NAME_ORDER})

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from fathom_reports.schemas.class_analysis import BandCountSchema, ObjectiveInfoSchema, ScaleSchema, TrustSettingsSchema
 from fathom_reports.schemas.query import AnalysisQuerySchema, ExportQuerySchema
+from fathom_reports.views.reading_order import NAME_ORDER
 
 
 class PooledAnalysisQuerySchema(AnalysisQuerySchema):
@@ -97,12 +98,12 @@ class PooledBaseSchema(Schema):
 
 class SchoolAnalysisSchema(PooledBaseSchema):
     school = fields.Nested(SchoolRefSchema, required=True)
-    classes = fields.List(fields.Nested(SchoolClassSchema), required=True)
+    classes = fields.List(fields.Nested(SchoolClassSchema), required=True, metadata={"description": NAME_ORDER})
     objectives = fields.List(fields.Nested(SchoolObjectiveSchema), required=True)
 
 
 class TrustAnalysisSchema(PooledBaseSchema):
-    schools = fields.List(fields.Nested(TrustSchoolSchema), required=True)
+    schools = fields.List(fields.Nested(TrustSchoolSchema), required=True, metadata={"description": NAME_ORDER})
     objectives = fields.List(fields.Nested(TrustObjectiveSchema), required=True)
 
 

@@ -9,6 +9,7 @@ from fathom_reports.schemas.class_analysis import TrustSettingsSchema
 from fathom_reports.schemas.meetings import DecisionSchema
 from fathom_reports.schemas.summative import SummativeGridQuerySchema
 from fathom_reports.schemas.summative_figures import CodeTallySchema
+from fathom_reports.views.reading_order import NAME_ORDER
 
 
 class SchoolMeetingQuerySchema(SummativeGridQuerySchema):
@@ -64,14 +65,15 @@ class SchoolMeetingSchema(Schema):
         "description": "The point before in the trust's calendar (last year's last point before a year's first)."})
     points = fields.List(fields.Nested(AssessmentPointSchema), metadata={"description": "The year's points."})
     subject = fields.String()
-    subjects = fields.List(fields.String())
+    subjects = fields.List(fields.String(), metadata={"description": f"{NAME_ORDER} The first is the default."})
     settings = fields.Nested(TrustSettingsSchema)
     expected_code = fields.String(allow_none=True)
     sequence = fields.Integer(metadata={"description": "The trust's read-model position this answer reflects."})
     pooled = fields.Nested(ChangeSchema, metadata={
         "description": "Every pupil given a code at this point in one of the school's classes, pooled."})
     classes = fields.List(fields.Nested(ClassChangeSchema), metadata={
-        "description": "The school's classes of the year: pupils here are those the class gave a code at this point."})
+        "description": "The school's classes of the year, by year group, then name: pupils here are those the class "
+                       "gave a code at this point."})
     decisions = fields.List(fields.Nested(DecisionSchema), metadata={
         "description": "Every decision recorded at this point by the school's meetings (its classes' and its own)."})
     due_here = fields.List(fields.Nested(DecisionSchema), metadata={

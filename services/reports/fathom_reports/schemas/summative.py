@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from fathom_reports.schemas.calendar import AssessmentPointSchema, CalendarQuerySchema, PointInYearSchema
 from fathom_reports.schemas.query import ExportQuerySchema
+from fathom_reports.views.reading_order import NAME_ORDER
 
 
 class SummativeCodeSchema(Schema):
@@ -71,7 +72,7 @@ class ClassSummativeSchema(Schema):
         "example": "2026-27", "description": "The class's own academic year: the grid opens at its points and "
                                             "offers none of a later year (an earlier year's, as a baseline)."})
     subject = fields.String()
-    subjects = fields.List(fields.String())
+    subjects = fields.List(fields.String(), metadata={"description": f"{NAME_ORDER} The first is the default."})
     point = fields.Nested(PointInYearSchema)
     previous_point = fields.Nested(PointInYearSchema, allow_none=True, metadata={
         "description": "The point before, in calendar order (the year before's last for a year's first)."})

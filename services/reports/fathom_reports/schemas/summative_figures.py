@@ -8,6 +8,7 @@ from fathom_reports.schemas.calendar import CalendarQuerySchema, PointInYearSche
 from fathom_reports.schemas.class_analysis import TrustSettingsSchema
 from fathom_reports.schemas.query import _validate_group
 from fathom_reports.views.pupil_groups import CUSTOM_PREFIX, GROUP_FILTERS
+from fathom_reports.views.reading_order import NAME_ORDER
 from fathom_shared.assessment_calendar import check_academic_year
 
 _SUBJECT = {"example": "maths", "description": "The subject; the trust's first subject if left out."}
@@ -84,14 +85,16 @@ class PointFiguresSchema(Schema):
     level = fields.String(metadata={"description": "trust (per school) or school (per class)."})
     filters = fields.Nested(FiguresFiltersSchema)
     subject = fields.String()
-    subjects = fields.List(fields.String())
+    subjects = fields.List(fields.String(), metadata={"description": f"{NAME_ORDER} The first is the default."})
     settings = fields.Nested(TrustSettingsSchema)
     point = fields.Nested(PointInYearSchema)
     expected_rank = fields.Integer()
     sequence = fields.Integer()
     pooled = fields.Nested(CodeTallySchema, metadata={"description": "Every pupil judged in view, pooled."})
-    schools = fields.List(fields.Nested(SchoolFiguresSchema), metadata={"description": "The trust's view."})
-    classes = fields.List(fields.Nested(ClassFiguresSchema), metadata={"description": "A school's view."})
+    schools = fields.List(fields.Nested(SchoolFiguresSchema), metadata={
+        "description": f"The trust's view. {NAME_ORDER}"})
+    classes = fields.List(fields.Nested(ClassFiguresSchema), metadata={
+        "description": f"A school's view, by year group, then name. {NAME_ORDER}"})
 
 
 class GroupTallySchema(CodeTallySchema):
@@ -121,7 +124,7 @@ class CohortSchema(Schema):
     current_year = fields.String(metadata={"description": "This year: the cohort is in ``year_group`` now."})
     year_group = fields.Integer()
     subject = fields.String()
-    subjects = fields.List(fields.String())
+    subjects = fields.List(fields.String(), metadata={"description": f"{NAME_ORDER} The first is the default."})
     settings = fields.Nested(TrustSettingsSchema)
     pupils = fields.Integer(metadata={"description": "The cohort's pupils now (after the group filter)."})
     expected_rank = fields.Integer()

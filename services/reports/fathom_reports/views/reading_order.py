@@ -19,6 +19,8 @@ _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ":
                                "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th"})
 """Latin letters that Unicode does not write as a base letter and a mark, spelled as their base letters."""
 _DIGITS = re.compile(r"([0-9]+)")
+NAME_ORDER = "In name order: compared without case or accents, numbers by value (\"Class 9\" before \"Class 10\")."
+"""How the API documents a list in this order."""
 
 
 def name_key(name: str | None) -> NameKey:
