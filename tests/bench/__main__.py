@@ -25,7 +25,7 @@ from tests.bench import cycle as cycle_part
 from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
-from tests.bench.report import PART_ORDER, Report, ms, percentile, rate, read_region, write_readme
+from tests.bench.report import PART_ORDER, Report, ms, percentile, python_loop_seconds, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
 from tests.bench.system import BenchSystem
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     sizes = QUICK if args.quick else FULL
     command = " ".join(["python -m tests.bench", *(sys.argv[1:] if argv is None else argv)])
-    report = Report(command=command, quick=args.quick, parts=args.parts)
+    report = Report(command=command, quick=args.quick, parts=args.parts, loop_seconds=python_loop_seconds())
     home = Path(tempfile.mkdtemp(prefix="fathom-bench-"))
     system = BenchSystem(home)
     services = not set(args.parts) <= DATABASE_ONLY

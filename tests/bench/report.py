@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import statistics
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,8 @@ class Report:
     date: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     load_before: float = field(default_factory=lambda: os.getloadavg()[0])
     """Other work on the machine skews every number: the 1-minute load average is printed with them."""
+    loop_seconds: float | None = None
+    """:func:`python_loop_seconds` just before the run, when measured: how fast the machine was."""
     part: str = "core"
     """The part now running: rows and notes added are filed under it."""
 
@@ -82,9 +85,12 @@ class Report:
 
     def runs(self) -> list[Run]:
         ran = [p for p in self.parts if any(r.part == p for r in self.rows)]
+        speed = ("" if self.loop_seconds is None else
+                 f"; a plain Python loop of 10⁷ additions took {self.loop_seconds:.2f} s of CPU just before")
         return [Run(p, f"measured {self.date} by `{self.command}`"
                        f"{' — **quick run (reduced sizes)**' if self.quick else ''}; 1-minute load average "
-                       f"before the run: {self.load_before:.1f}, after: {os.getloadavg()[0]:.1f}.") for p in ran]
+                       f"before the run: {self.load_before:.1f}, after: {os.getloadavg()[0]:.1f}{speed}.")
+                for p in ran]
 
     def markdown(self, earlier: str = "") -> str:
         """The table; with ``earlier`` (the README's current table), rows of parts not run now are kept."""
@@ -113,6 +119,19 @@ class Report:
         if notes:
             lines += ["", *[f"- `{part}` — {text}" for part, text in notes]]
         return "\n".join(lines)
+
+
+def python_loop_seconds(additions: int = 10**7) -> float:
+    """Seconds of CPU a plain Python loop of ``additions`` additions takes: the machine's speed at the moment.
+
+    Why: these shared machines have run the same code three times slower on one day than on another, more than
+    most changes move a figure, and the load average does not show it. Process CPU time, so other processes'
+    work does not count; about a second or two.
+    """
+    started, total = time.process_time(), 0
+    for i in range(additions):
+        total += i
+    return time.process_time() - started
 
 
 def targets_summary(rows: list[Row]) -> str:

@@ -26,3 +26,17 @@ def test_a_partial_run_keeps_the_other_parts_rows_under_one_summary() -> None:
     table = second.markdown(earlier)
     assert table.splitlines()[0] == "**Targets met: 2 of 2.**"
     assert [r.measure for r in parse_table(table).rows] == ["append", "ratio"]
+
+
+def test_a_run_says_how_fast_the_machine_was_and_an_earlier_runs_line_survives_a_re_run() -> None:
+    timed = Report(command="python -m tests.bench --only core", quick=False, parts=["core"], loop_seconds=1.904)
+    timed.add("append", "9,000 events/s", "≥ 15,000 events/s", False)
+    line = timed.runs()[0].line()
+    assert line.endswith("; a plain Python loop of 10⁷ additions took 1.90 s of CPU just before.")
+    untimed = Report(command="python -m tests.bench --only peer", quick=False, parts=["peer"])
+    untimed.part = "peer"
+    untimed.add("ratio", "2.0×", "≥ 1.5×", True)
+    assert "Python loop" not in untimed.runs()[0].line()
+    table = untimed.markdown(timed.markdown())
+    assert parse_table(table).runs[0].line() == line
+
