@@ -1,7 +1,9 @@
 """Settings read from the environment, one place for every service.
 
-Every service calls :func:`load_settings`; nothing else reads ``os.environ`` so the
-configuration table in the README stays complete.
+Every service calls :func:`load_settings`, so the configuration table in the README has one place to be
+checked against. The few other readers of ``os.environ`` run where no settings exist yet or are not wanted:
+the log format (read as logging starts, also by gunicorn's logger), the benchmark's stage trace, and the
+``fathom`` command's ``--home`` default and the migration's password for ``fathom_app``.
 """
 
 from __future__ import annotations

@@ -478,7 +478,7 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
         f"in-process took {ms(prof.seconds)} under cProfile (which inflates Python-heavy parts); cumulative "
         f"time: {phases}. Most own time: {'; '.join(prof.top)}.")
     report.note(
-        f"Rebuild: `{Path(sys.executable).parent.name}/fathom rebuild --trust {trust}` run as a subprocess with "
+        f"Rebuild: `{_venv_fathom()} rebuild --trust {trust}` run as a subprocess with "
         "`DATABASE_URL` and `APP_DATABASE_URL`, after the time-travel reads, with the reports service and an idle "
         "projector running (relay stopped: started again it would queue the whole history), once the projector "
         f"had projected the history from the store ({caught_up:.0f} s after it started: its catch-up sweep, as "
@@ -490,3 +490,9 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
         f"Afterwards `rm_positions` was at the head, {cells:,} current (pupil, objective) cells, {dead} dead "
         f"letters; the rebuilt Class Analysis of `{MEASURED_CLASS}` against the one replayed `as_of` the head: "
         f"{same}. Load average during the part: {os.getloadavg()[0]:.1f}.")
+
+
+def _venv_fathom() -> str:
+    """The command as run here, e.g. ``.venv/bin/fathom`` (the environment's folder and ``bin``)."""
+    scripts = Path(sys.executable).parent
+    return f"{scripts.parent.name}/{scripts.name}/fathom"
