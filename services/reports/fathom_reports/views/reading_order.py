@@ -1,11 +1,12 @@
-"""Names in the order a reader looks for them: pupils on a register, schools, classes and trusts in a list.
+"""Names in the order a reader looks for them: pupils on a register; schools, classes, trusts and subjects in lists.
 
 One rule for every listed name, applied here rather than by the database: ``ORDER BY name`` follows the
 server's collation, and that differs between servers. ICU collations are not in every PostgreSQL build (the
 embedded one has none), and ``C.UTF-8``, the local servers' collation, orders by code point: every capital
 before every small letter ("Zeal Academy" before "abbey Primary"), accented letters after "z" ("École" last)
 and "Class 10" before "Class 9". A production server created with ``en_US.utf8`` orders otherwise again.
-Lists of names are short (a class's pupils, a trust's schools and classes), so sorting them here is cheap.
+Lists of names are short (a class's pupils, a trust's schools, classes and subjects), so sorting them here is
+cheap.
 """
 
 from __future__ import annotations
