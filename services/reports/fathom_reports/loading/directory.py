@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.views.reading_order import by_name
+from fathom_reports.views.reading_order import by_name, class_order
 from fathom_shared.read_models.tables import CLASSES, SCHOOLS
 
 
@@ -22,7 +22,7 @@ def load_directory(connection: Connection, trust_id: str) -> list[dict[str, Any]
         "       (SELECT count(*) FROM rm_pupils p WHERE p.trust_id = c.trust_id AND p.class_id = c.class_id "
         "          AND p.left_on IS NULL) AS pupils "
         "FROM rm_classes c WHERE c.trust_id = :t"), {"t": trust_id}).all()
-    for r in sorted(rows, key=lambda r: (r.year_group, by_name(r.name, r.class_id))):
+    for r in sorted(rows, key=lambda r: class_order(r.year_group, r.name, r.class_id)):
         if r.school_id in schools:
             schools[r.school_id]["classes"].append({
                 "class_id": r.class_id, "school_id": r.school_id, "name": r.name, "year_group": r.year_group,

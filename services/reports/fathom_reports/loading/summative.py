@@ -18,7 +18,7 @@ from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import class_pupils, read_position
 from fathom_reports.loading.personal_texts import text_sql
 from fathom_reports.loading.teacher_tallies import teacher_tallies
-from fathom_reports.views.reading_order import name_key
+from fathom_reports.views.reading_order import by_name
 from fathom_reports.views.summative import ClassSummative, Code, Evidence, LatestScore
 from fathom_shared.access_policy import Access
 from fathom_shared.assessment_calendar import (
@@ -67,7 +67,7 @@ def load_trust_subjects(connection: Connection, trust_id: str) -> list[str]:
 
 
 def _in_name_order(subjects: Iterable[str]) -> list[str]:
-    return sorted(subjects, key=lambda subject: (name_key(subject), subject))
+    return sorted(subjects, key=lambda subject: by_name(subject, subject))
 
 
 def subject_for_query(subjects: Sequence[str], subject: str | None) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fathom_reports.views.reading_order import by_name
+from fathom_reports.views.reading_order import by_name, class_order
 from fathom_reports.views.summative_figures import CodeRow, Cohort, PointFigures
 from fathom_shared.assessment_calendar import AssessmentPoint, PointsOf
 
@@ -35,15 +35,17 @@ def load_point_figures(connection: Connection, trust_id: str, academic_year: str
         _CODE_ROW + "AND j.academic_year = :year AND j.point_id = :point_id "
         "AND (CAST(:year_group AS int) IS NULL OR c.year_group = :year_group) "
         "AND (CAST(:school AS text) IS NULL OR c.school_id = :school) ORDER BY j.pupil_id"), params).all()
-    if school_id is None:  # schools by name; a school's classes by year group, then name
-        found = connection.execute(text("SELECT school_id, name, 0 FROM rm_schools WHERE trust_id = :trust"),
-                                   params).all()
+    if school_id is None:
+        schools = connection.execute(text("SELECT school_id, name FROM rm_schools WHERE trust_id = :trust"),
+                                     params).all()
+        units = {r.school_id: r.name for r in sorted(schools, key=lambda r: by_name(r.name, r.school_id))}
     else:
-        found = connection.execute(text(
+        classes = connection.execute(text(
             "SELECT class_id, name, year_group FROM rm_classes WHERE trust_id = :trust AND school_id = :school "
             "AND academic_year = :year AND (CAST(:year_group AS int) IS NULL OR year_group = :year_group)"),
             params).all()
-    units = {unit: name for unit, name, _ in sorted(found, key=lambda row: (row[2], by_name(row[1], row[0])))}
+        units = {r.class_id: r.name
+                 for r in sorted(classes, key=lambda r: class_order(r.year_group, r.name, r.class_id))}
     return PointFigures(academic_year, point, subject, tuple(CodeRow(*row) for row in rows), units)
 
 

@@ -52,6 +52,11 @@ def by_name(name: str | None, identifier: str) -> tuple[NameKey, str, str]:
     return (name_key(name), name or "", identifier)
 
 
+def class_order(year_group: int, name: str | None, class_id: str) -> tuple[int, tuple[NameKey, str, str]]:
+    """The sort key of a class in a list of a school's or a trust's classes: by year group, then by name."""
+    return (year_group, by_name(name, class_id))
+
+
 def register_order(erased: bool, family_name: str | None, given_name: str | None, pupil_id: str
                    ) -> tuple[object, ...]:
     """The sort key of a register: family name, then given name, each as :func:`name_key` compares them.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_reports.views.reading_order import by_name
+from fathom_reports.views.reading_order import by_name, class_order
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.tables import CLASSES, SCHOOLS
 
@@ -58,7 +58,7 @@ def _personas(conn: Connection, trust_id: str) -> list[Persona]:
     place = {school_id: n for n, school_id in enumerate(schools)}
     classes = sorted(conn.execute(text(f"SELECT {_CLASS_COLUMNS} FROM rm_classes WHERE trust_id = :t"),
                                   {"t": trust_id}),
-                     key=lambda c: (place.get(c.school_id, len(place)), c.year_group, by_name(c.name, c.class_id)))
+                     key=lambda c: (place.get(c.school_id, len(place)), class_order(c.year_group, c.name, c.class_id)))
     people = [Persona(f"teacher:{c.class_id}", "teacher", f"dev-teacher-{c.class_id}",
                       f"Teacher of {c.name}, {schools.get(c.school_id, c.school_id)}", classes=(c.class_id,))
               for c in classes]
