@@ -21,6 +21,7 @@ from fathom_shared.event_store.chain import (
     message_of,
 )
 from fathom_shared.event_store.recorder import (
+    HEAD_SEQUENCE,
     EventFilter,
     any_matching,
     chain_links,
@@ -47,7 +48,8 @@ from fathom_shared.event_store.replay import replay_events, replay_streams
 from fathom_shared.event_store.wire import event_lines, message_events, messages_of
 
 __all__ = [
-    "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent", "StreamKey",
+    "HEAD_SEQUENCE", "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent",
+    "StreamKey",
     "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of",
     "data_values_present", "event_at", "event_hash", "event_lines", "events_matching",
     "hashed_content", "head_sequence",

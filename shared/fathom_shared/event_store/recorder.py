@@ -227,11 +227,15 @@ def event_at(connection: Connection, sequence: int) -> StoredEvent | None:
     return None if row is None else _stored(row)
 
 
+HEAD_SEQUENCE = ("(SELECT coalesce(max(last_sequence), 0) FROM trust_heads "
+                 "WHERE trust_id = current_setting('fathom.trust'))")
+"""The current trust's last committed sequence as a scalar subquery, for a reader that needs it beside rows of its
+own in one statement (one round trip, and the same snapshot whatever the isolation level)."""
+
+
 def head_sequence(connection: Connection) -> int:
     """The current trust's last committed sequence (0 before its first append)."""
-    return int(connection.execute(text(
-        "SELECT coalesce(max(last_sequence), 0) FROM trust_heads WHERE trust_id = current_setting('fathom.trust')"
-    )).scalar_one())
+    return int(connection.execute(text(f"SELECT {HEAD_SEQUENCE}")).scalar_one())
 
 
 def chain_links(connection: Connection, first: int, last: int) -> dict[int, ChainLink]:

@@ -14,7 +14,7 @@ from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import head_sequence
+from fathom_shared.event_store import HEAD_SEQUENCE, head_sequence
 
 T = TypeVar("T")
 
@@ -101,7 +101,8 @@ def read_version(models: ReadModels) -> tuple[int, str, int]:
     and when it last wrote it (a rebuild replaces the rows at an unchanged position, and stamps it too), and
     the trust's head (a write not applied yet may already have blanked an erased pupil's texts, read live)."""
     row = models.connection.execute(text(
-        "SELECT last_applied, updated_at FROM rm_positions WHERE trust_id = :trust"),
-        {"trust": models.trust_id}).one_or_none()
-    position, stamp = (int(row.last_applied), row.updated_at.isoformat()) if row else (0, "")
-    return position, stamp, head_sequence(models.connection)
+        f"SELECT p.last_applied, p.updated_at, {HEAD_SEQUENCE} AS head "
+        "FROM (SELECT) AS one LEFT JOIN rm_positions p ON p.trust_id = :trust"), {"trust": models.trust_id}).one()
+    if row.last_applied is None:
+        return 0, "", int(row.head)
+    return int(row.last_applied), row.updated_at.isoformat(), int(row.head)
