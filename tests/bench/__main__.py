@@ -25,9 +25,10 @@ from tests.bench import cycle as cycle_part
 from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
+from tests.bench.census import SAMPLE_SECONDS, census, stack_groups
 from tests.bench.report import PART_ORDER, Report, ms, percentile, python_loop_seconds, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
-from tests.bench.system import BenchSystem
+from tests.bench.system import WEB_WORKERS, BenchSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 PUPILS_PER_CLASS = 30
@@ -300,8 +301,11 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
         assert len(body["objectives"]) == sizes.objectives, len(body["objectives"])
 
     size = 0
+    busy = []
     for clients in (1, CLIENTS):
-        reads = workloads.read_latency(system, big.trust_id, class_id, sizes.reads, clients, check, progress)
+        with census(stack_groups(system)) as used:
+            reads = workloads.read_latency(system, big.trust_id, class_id, sizes.reads, clients, check, progress)
+        busy.append(f"{clients} client{'s' if clients > 1 else ''}, {used.wall:.1f} s: {used.line()}")
         p99 = percentile(reads.seconds, 99)
         target = READ_TARGETS[clients]
         report.add(f"Class Analysis read (30 pupils × {sizes.objectives} objectives), p50 / p99, {clients} "
@@ -334,9 +338,12 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
         "so the repeated reads are answered from the body each worker keeps until the trust's position moves "
         "(the client accepts gzip, as `requests` does by default); the first-read row reads each other class "
         "of the trust once, each a load and render; "
-        "reports under gunicorn, 2 workers × 4 threads. The class has every pupil judged on every objective "
-        f"{sizes.rounds} time(s); the view returns the latest of each: {PUPILS_PER_CLASS * sizes.objectives:,} "
-        f"heat-map cells, {size / 1024:,.0f} KiB of JSON.")
+        f"reports under gunicorn, {WEB_WORKERS} workers × {system.reports_threads} threads. The class has every pupil "
+        f"judged on every objective {sizes.rounds} time(s); the view returns the latest of each: "
+        f"{PUPILS_PER_CLASS * sizes.objectives:,} heat-map cells, {size / 1024:,.0f} KiB of JSON.")
+    report.note(
+        "Class Analysis reads, CPU each part of the stack used while they ran (sampled from `/proc` every "
+        f"{SAMPLE_SECONDS} s, a lower bound; `tests/bench/census.py`): " + "; ".join(busy) + ".")
 
 
 if __name__ == "__main__":
