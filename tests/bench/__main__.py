@@ -180,7 +180,8 @@ def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) 
     big = seed_roster(system, system.create_trust("bench-big"), sizes.big_classes, PUPILS_PER_CLASS,
                       sizes.objectives, progress)
     measure_appends(system, sizes, report, writers, progress)
-    wait_projected(system, [r.trust_id for r in [*writers, big]], progress)
+    left, waited = wait_caught_up(system, [r.trust_id for r in [*writers, big]], progress)
+    report.note(caught_up_note("Write-to-visible", left, waited))
     measure_freshness(system, sizes, report, writers[0], progress)
     measure_projector(system, sizes, report, big, progress)
     measure_reads(system, sizes, report, big, progress)
@@ -200,7 +201,8 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
                many.per_second >= 20_000)
     # Once the relay and projector have worked through the 120,000 events above: measured while they still
     # did, this latency was mostly theirs (two cores), not what a teacher's save costs on a working system.
-    wait_projected(system, [r.trust_id for r in writers], progress)
+    left, waited = wait_caught_up(system, [r.trust_id for r in writers], progress)
+    report.note(caught_up_note("The single-judgement latency", left, waited))
     step("(a) single-judgement request latency")
     single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
     single_p99 = percentile(single.seconds, 99)
@@ -216,9 +218,23 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
         "have caught up with those appends (each request then wakes them, as a teacher's save does).")
 
 
-def wait_projected(system: BenchSystem, trusts: list[str], progress: bool) -> None:
+def wait_caught_up(system: BenchSystem, trusts: list[str], progress: bool) -> tuple[int, float]:
+    """Every trust projected, then the events topic consumed (:meth:`BenchSystem.wait_consumed`, whose answer
+    this returns): a stack with nothing left to do, so the next measure is not sharing the cores with it."""
     for trust in trusts:
         system.wait_for(f"{trust}: projected", lambda t=trust: system.applied(t), system.head(trust), 600, progress)
+    return system.wait_consumed(900, progress)
+
+
+def caught_up_note(before: str, left: int, waited: float) -> str:
+    """What waiting for the topic to be consumed took, once the trusts were projected."""
+    caught_up = (f"{before} starts once the stack has caught up: every trust projected and the events topic "
+                 "consumed by the projectors' group.")
+    if not left:
+        return f"{caught_up} Here the topic was consumed by the time the trusts were projected."
+    return (f"{caught_up} When the trusts were projected, {left:,} of the topic's records were not consumed yet "
+            "(the catch-up sweep had applied their events from the store; the consumer still fetches each and skips "
+            f"it), and consuming them took {waited:.0f} s more.")
 
 
 def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster: Roster, progress: bool) -> None:
@@ -295,6 +311,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
     class_id = next(iter(big.classes))
     events = system.head(big.trust_id)
     step(f"(d) Class Analysis reads: class {class_id}, trust with {events:,} events")
+    left, waited = wait_caught_up(system, [big.trust_id], progress)
 
     def check(body: dict[str, Any]) -> None:
         assert len(body["pupils"]) == PUPILS_PER_CLASS, len(body["pupils"])
@@ -341,6 +358,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
         f"reports under gunicorn, {WEB_WORKERS} workers × {system.reports_threads} threads. The class has every pupil "
         f"judged on every objective {sizes.rounds} time(s); the view returns the latest of each: "
         f"{PUPILS_PER_CLASS * sizes.objectives:,} heat-map cells, {size / 1024:,.0f} KiB of JSON.")
+    report.note(caught_up_note("Each Class Analysis read measure", left, waited))
     report.note(
         "Class Analysis reads, CPU each part of the stack used while they ran (sampled from `/proc` every "
         f"{SAMPLE_SECONDS} s, a lower bound; `tests/bench/census.py`): " + "; ".join(busy) + ".")

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, os.getcwd())  # the checkout being measured, not the one this file came from
 
 from tests.bench import workloads
-from tests.bench.__main__ import CLIENTS, FULL, PUPILS_PER_CLASS, measure_appends, wait_projected
+from tests.bench.__main__ import CLIENTS, FULL, PUPILS_PER_CLASS, measure_appends, wait_caught_up
 from tests.bench.report import Report, percentile
 from tests.bench.seed import seed_roster
 from tests.bench.system import BenchSystem
@@ -36,7 +36,7 @@ def main(label: str, rounds: int, out: Path) -> None:
         writers = [seed_roster(system, system.create_trust(f"bench-w{n}"), FULL.write_classes, PUPILS_PER_CLASS,
                                FULL.objectives, False) for n in range(1, CLIENTS + 1)]
         measure_appends(system, FULL, Report(command="rounds", quick=False, parts=["core"]), writers, False)
-        wait_projected(system, [r.trust_id for r in writers], False)
+        wait_caught_up(system, [r.trust_id for r in writers], False)
         for number in range(rounds):
             load = Path("/proc/loadavg").read_text().split()[0]
             fresh = workloads.write_to_visible(system, writers[0], FULL.fresh_rate, FULL.fresh_seconds,

@@ -30,7 +30,7 @@ import orjson
 
 from fathom_infra.local_servers import stat_fields
 from tests.bench import workloads
-from tests.bench.__main__ import CLIENTS, FULL, PUPILS_PER_CLASS, measure_appends, wait_projected
+from tests.bench.__main__ import CLIENTS, FULL, PUPILS_PER_CLASS, measure_appends, wait_caught_up
 from tests.bench.report import Report, percentile
 from tests.bench.seed import seed_roster
 from tests.bench.system import BenchSystem
@@ -130,7 +130,7 @@ def main(rounds: int, seeded: bool, threads: int | None = None) -> None:
                                FULL.objectives, False) for n in range(1, CLIENTS + 1)]
         if seeded:
             measure_appends(system, FULL, Report(command="stages", quick=False, parts=["core"]), writers, False)
-            wait_projected(system, [r.trust_id for r in writers], False)
+            wait_caught_up(system, [r.trust_id for r in writers], False)
         for number in range(rounds):
             moments: list[tuple[int, float, float]] = []
             cpu_before = cpu_by_child()

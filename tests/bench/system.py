@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from kafka import KafkaAdminClient, KafkaConsumer
+from kafka.structs import TopicPartition
 from requests.adapters import HTTPAdapter
 from sqlalchemy import Engine, text
 from tqdm import tqdm
@@ -22,6 +24,7 @@ from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, py
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
+from fathom_shared.kafka import BrokerAccess
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
 
@@ -165,6 +168,36 @@ class BenchSystem:
         a page is opened, so measures of reads start from the state autovacuum keeps it in."""
         with self.owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
+
+    def wait_consumed(self, timeout: float, progress: bool = True) -> tuple[int, float]:
+        """Until the projectors' consumer group has committed every record the events topic holds now; how many
+        it had not when asked, and the seconds it took.
+
+        A trust can be fully projected while the topic still holds its events: when the broker path lags more
+        than the catch-up sweep's grace (a bulk load of hundreds of thousands of events), the sweep applies them
+        from the store, and the consumer then still fetches each message, finds it applied and skips it, with
+        the broker serving it. Measures of reads start once that is over, as on a stack no bulk load just
+        went through."""
+        assert self.settings is not None
+        config = BrokerAccess.from_settings(self.settings).client_config()
+        admin, consumer = KafkaAdminClient(**config), KafkaConsumer(**config)
+        try:
+            partitions = [TopicPartition(self.settings.events_topic, p)
+                          for p in consumer.partitions_for_topic(self.settings.events_topic) or ()]
+            ends = consumer.end_offsets(partitions)
+
+            def committed() -> int:
+                group = self.settings.projector_group
+                offsets = admin.list_group_offsets({group: partitions})[group]
+                # A partition the group never committed (-1, or not listed) has had nothing consumed.
+                return sum(min(max(offsets[p].offset, 0), ends[p]) for p in partitions if p in offsets)
+
+            started, left = time.perf_counter(), sum(ends.values()) - committed()
+            self.wait_for("projector: topic consumed", committed, sum(ends.values()), timeout, progress)
+            return left, time.perf_counter() - started
+        finally:
+            consumer.close()
+            admin.close()
 
     def _scalar(self, sql: str, trust_id: str) -> int:
         with self.owner.connect() as conn:
