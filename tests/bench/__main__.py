@@ -25,7 +25,7 @@ from tests.bench import cycle as cycle_part
 from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
-from tests.bench.census import SAMPLE_SECONDS, census, stack_groups
+from tests.bench.census import census, stack_groups
 from tests.bench.report import PART_ORDER, Report, ms, percentile, python_loop_seconds, rate, read_region, write_readme
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
 from tests.bench.system import WEB_WORKERS, BenchSystem
@@ -360,8 +360,8 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
         f"{PUPILS_PER_CLASS * sizes.objectives:,} heat-map cells, {size / 1024:,.0f} KiB of JSON.")
     report.note(caught_up_note("Each Class Analysis read measure", left, waited))
     report.note(
-        "Class Analysis reads, CPU each part of the stack used while they ran (sampled from `/proc` every "
-        f"{SAMPLE_SECONDS} s, a lower bound; `tests/bench/census.py`): " + "; ".join(busy) + ".")
+        "Class Analysis reads, CPU each part of the stack used while they ran (from `/proc`, each part's process "
+        "group and the children it reaped, read before and after; `tests/bench/census.py`): " + "; ".join(busy) + ".")
 
 
 if __name__ == "__main__":

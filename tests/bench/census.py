@@ -1,30 +1,26 @@
 """Who used the CPU while a measure ran: each part of the stack, read from ``/proc``.
 
-On two shared cores a read's tail is decided as much by what else runs as by the read itself (after a bulk load,
-PostgreSQL's autovacuum works through millions of new rows; the broker rewrites its state after each change). A
-figure alone cannot say which; this puts the CPU each part used beside it.
+On two shared cores a read's tail is decided as much by what else runs as by the read itself (after a bulk load
+the projector was still consuming the topic, and the broker serving it, during the Class Analysis reads). A figure
+alone cannot say which; this puts the CPU each part used beside it.
 
-Processes are sampled every :data:`SAMPLE_SECONDS` by process group (each server and service is started in its
-own), so a process that starts and ends between two samples is missed and one that ends keeps only what it had
-used at its last sample: the census is a lower bound, good for seeing who was busy, not for accounting.
+Each server and service runs in its own process group. A part's CPU is what its group's processes have used,
+plus what its group leader's ended children used (``cutime`` + ``cstime``: PostgreSQL's postmaster reaps its
+backends and autovacuum workers, gunicorn's arbiter its workers), read once before the measure and once after.
+Reading only at the two ends keeps the census out of the measure: a sampling thread in the benchmark's process
+would take the interpreter from its client threads.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from fathom_infra.local_servers import group_members
+from fathom_infra.local_servers import group_members, stat_fields
 from tests.bench.system import BenchSystem
-from tests.process_support import cpu_seconds
-
-SAMPLE_SECONDS = 0.25
-AUTOVACUUM = "autovacuum"
-"""The label of PostgreSQL's autovacuum workers, counted apart from the rest of the server."""
+from tests.process_support import CLOCK_TICKS
 
 
 @dataclass
@@ -35,66 +31,36 @@ class Census:
     wall: float = 0.0
 
     def line(self) -> str:
-        """``reports 3.1 s, PostgreSQL 1.2 s (autovacuum 0.8 s), …`` in the order the parts were named."""
-        parts = []
-        for name, used in self.seconds.items():
-            if name == AUTOVACUUM:
-                continue
-            extra = f" (autovacuum {self.seconds[AUTOVACUUM]:.1f} s)" if name == "PostgreSQL" else ""
-            parts.append(f"{name} {used:.1f} s{extra}")
-        return ", ".join(parts)
+        """``reports 3.1 s, PostgreSQL 1.2 s, …`` in the order the parts were named."""
+        return ", ".join(f"{name} {used:.1f} s" for name, used in self.seconds.items())
 
 
-def _label(name: str, pid: int) -> str:
-    if name == "PostgreSQL":
+def group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by process group ``pgid``'s live processes and by its leader's ended children."""
+    ticks = 0
+    for pid in group_members(pgid):
         try:
-            if b"autovacuum worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return AUTOVACUUM
+            fields = stat_fields(pid)
         except OSError:
-            pass
-    return name
+            continue  # ended while listed: its leader's children's time has it once reaped
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if pid == pgid:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: ended children, once reaped
+    return ticks / CLOCK_TICKS
 
 
 @contextmanager
 def census(groups: Mapping[str, int]) -> Iterator[Census]:
-    """Sample ``groups`` (label → process group id) until the ``with`` block ends; the block's own process is
-    counted as ``benchmark clients`` (its threads are the clients)."""
-    result = Census(seconds={**{name: 0.0 for name in groups}, AUTOVACUUM: 0.0, "benchmark clients": 0.0})
-    first: dict[int, float] = {}
-    last: dict[int, tuple[str, float]] = {}
-    started = threading.Event()
-    stop = threading.Event()
-
-    def sample(initial: bool) -> None:
-        for name, pgid in groups.items():
-            for pid in group_members(pgid):
-                try:
-                    used = cpu_seconds(pid)
-                except OSError:
-                    continue  # ended while listed: it keeps its last sample
-                if pid not in first:
-                    first[pid] = used if initial else 0.0  # started within the window: all of it counts
-                last[pid] = (_label(name, pid), used)
-
-    def run() -> None:
-        sample(initial=True)
-        started.set()
-        while not stop.wait(SAMPLE_SECONDS):
-            sample(initial=False)
-        sample(initial=False)
-
-    sampler = threading.Thread(target=run, name="census", daemon=True)
-    sampler.start()
-    started.wait()
+    """CPU of ``groups`` (name → process group id) over the ``with`` block; the block's own process is counted
+    as ``benchmark clients`` (its threads are the clients)."""
+    result = Census()
+    before = {name: group_cpu(pgid) for name, pgid in groups.items()}
     own, wall = time.process_time(), time.perf_counter()
     try:
         yield result
     finally:
         own, result.wall = time.process_time() - own, time.perf_counter() - wall
-        stop.set()
-        sampler.join()
-        for pid, (name, used) in last.items():
-            result.seconds[name] += used - first[pid]
+        result.seconds = {name: group_cpu(pgid) - before[name] for name, pgid in groups.items()}
         result.seconds["benchmark clients"] = own
 
 

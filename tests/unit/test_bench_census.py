@@ -1,19 +1,32 @@
-"""The benchmark's CPU census puts each process group's CPU under its own name, and a busy part shows as busy."""
+"""The benchmark's CPU census puts each process group's CPU under its own name: a busy part shows as busy, and
+the CPU of a process that ended within the measure still counts for its group."""
 
 import subprocess
 import sys
 
-from fathom_infra.local_servers import wait_until
-from tests.bench.census import AUTOVACUUM, Census, census
-from tests.process_support import cpu_seconds
+from fathom_infra.local_servers import stat_fields, wait_until
+from tests.bench.census import Census, census
+from tests.process_support import CLOCK_TICKS, cpu_seconds
+
+SPIN = "x = 0\nfor i in range(10**9): x += i"
+REAPED = ("import subprocess, sys, time\n"
+          "sys.stdin.readline()\n"
+          "subprocess.run([sys.executable, '-c', 'x = 0\\nwhile x < 30_000_000: x += 1'])\n"
+          "time.sleep(60)")
+"""A leader that, when told, runs a busy child to its end (and so reaps it), then idles."""
 
 
-def _group(code: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+def _group(code: str, **options) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code], start_new_session=True, **options)
+
+
+def _reaped_cpu(pid: int) -> float:
+    fields = stat_fields(pid)
+    return (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
 
 
 def test_a_busy_group_is_counted_and_an_idle_one_is_not() -> None:
-    busy, idle = _group("while True: pass"), _group("import time; time.sleep(60)")
+    busy, idle = _group(SPIN), _group("import time; time.sleep(60)")
     try:
         with census({"busy": busy.pid, "idle": idle.pid}) as used:
             start = cpu_seconds(busy.pid)
@@ -21,12 +34,26 @@ def test_a_busy_group_is_counted_and_an_idle_one_is_not() -> None:
         assert used.seconds["busy"] >= 0.4
         assert used.seconds["idle"] < 0.1
         assert used.wall >= 0.4
+        assert "benchmark clients" in used.seconds
     finally:
         for process in (busy, idle):
             process.kill()
             process.wait()
 
 
-def test_the_line_names_each_part_with_autovacuum_under_postgresql() -> None:
-    used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, AUTOVACUUM: 0.8, "benchmark clients": 0.5})
-    assert used.line() == "reports 3.1 s, PostgreSQL 1.2 s (autovacuum 0.8 s), benchmark clients 0.5 s"
+def test_a_child_that_ended_within_the_measure_counts_for_its_group() -> None:
+    leader = _group(REAPED, stdin=subprocess.PIPE, text=True)
+    try:
+        with census({"leader": leader.pid}) as used:
+            leader.stdin.write("go\n")
+            leader.stdin.flush()
+            wait_until(lambda: _reaped_cpu(leader.pid) > 0, 60, what="the child to end and be reaped")
+        assert used.seconds["leader"] >= _reaped_cpu(leader.pid) * 0.9 > 0
+    finally:
+        leader.kill()
+        leader.wait()
+
+
+def test_the_line_names_each_part_in_order() -> None:
+    used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, "benchmark clients": 0.5})
+    assert used.line() == "reports 3.1 s, PostgreSQL 1.2 s, benchmark clients 0.5 s"
