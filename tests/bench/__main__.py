@@ -26,7 +26,17 @@ from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
 from tests.bench.census import census, stack_groups
-from tests.bench.report import PART_ORDER, Report, ms, percentile, python_loop_seconds, rate, read_region, write_readme
+from tests.bench.report import (
+    PART_ORDER,
+    Report,
+    ms,
+    not_visible,
+    percentile,
+    python_loop_seconds,
+    rate,
+    read_region,
+    write_readme,
+)
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
 from tests.bench.system import WEB_WORKERS, BenchSystem
 
@@ -246,7 +256,7 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
     report.add(f"Write-to-visible, p50 / p99 (max), {sizes.fresh_rate:g} writes/s × {sizes.fresh_batch} judgements "
                f"for {sizes.fresh_seconds:g} s",
                f"{ms(percentile(seen, 50))} / {ms(p99)} ({ms(max(seen, default=float('nan')))}); "
-               f"{fresh.visible.failures} of {fresh.visible.requests} not visible within the 5 s wait",
+               f"{not_visible(fresh.visible.failures, fresh.visible.requests, fresh.visible.failure_statuses)}",
                "p99 ≤ 300 ms", p99 <= 0.300 and fresh.visible.failures == 0)
     report.note(
         "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"

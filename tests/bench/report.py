@@ -7,6 +7,7 @@ import platform
 import re
 import statistics
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -227,3 +228,17 @@ def write_readme(readme: Path, table: str, markers: tuple[str, str] = (START, EN
     updated = text[: start + len(markers[0])] + "\n" + table + "\n" + text[end:]
     readme.write_text(updated)
     return f"table written to {readme}"
+
+
+REFUSALS = {503: "not visible within the 5 s wait",
+            429: "refused: the freshness waits at once at their limit, `FATHOM_LIMIT_WAIT`"}
+"""Why a read with a freshness wait answered what it did, by status."""
+
+
+def not_visible(failures: int, requests: int, statuses: Mapping[int, int]) -> str:
+    """``0 of 400 not visible``, or how many were not and why, by the status each such read answered: a 429 is
+    the fair-use limit, not a read model that stayed behind."""
+    summary = f"{failures} of {requests} not visible"
+    reasons = [f"{count} answered {status} ({REFUSALS.get(status, 'an error')})"
+               for status, count in sorted(statuses.items())]
+    return f"{summary}: {', '.join(reasons)}" if reasons else summary

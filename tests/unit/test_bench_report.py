@@ -1,6 +1,6 @@
 """The benchmark table's first line says which targets are met, and survives a partial re-run."""
 
-from tests.bench.report import Report, Row, parse_table, targets_summary
+from tests.bench.report import Report, Row, not_visible, parse_table, targets_summary
 
 
 def test_the_summary_counts_met_targets_and_names_the_missed_ones() -> None:
@@ -40,3 +40,10 @@ def test_a_run_says_how_fast_the_machine_was_and_an_earlier_runs_line_survives_a
     table = untimed.markdown(timed.markdown())
     assert parse_table(table).runs[0].line() == line
 
+
+
+def test_reads_not_visible_say_why_by_status() -> None:
+    assert not_visible(0, 400, {}) == "0 of 400 not visible"
+    assert not_visible(3, 400, {503: 1, 429: 2}) == (
+        "3 of 400 not visible: 2 answered 429 (refused: the freshness waits at once at their limit, "
+        "`FATHOM_LIMIT_WAIT`), 1 answered 503 (not visible within the 5 s wait)")
