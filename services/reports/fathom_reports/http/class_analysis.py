@@ -12,12 +12,12 @@ from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.class_analysis import (
+    class_pupils,
     load_class_snapshot,
     names_fingerprint,
-    pupil_places,
     roster_names_fingerprint,
 )
-from fathom_reports.loading.class_pupils import CLASS_PUPILS
+from fathom_reports.loading.class_pupils import CLASS_PUPILS, readable_of
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, pupils_ever_in
 from fathom_reports.responses import STORE_EXTENSION, cached_view, not_found, read_view, view_response, wants_csv
@@ -97,12 +97,12 @@ class LiveClass:
         connection = models.connection
         self.access = access_for(connection, self.principal)
         require_class(connection, self.access, self.class_id)
-        params = {"trust": models.trust_id, "class_id": self.class_id}
-        names = names_fingerprint(connection, CLASS_PUPILS, params)
+        names = names_fingerprint(connection, CLASS_PUPILS, {"trust": models.trust_id, "class_id": self.class_id})
         if self.access.reads_whole_trust():
             return names, ()
-        places = pupil_places(connection, CLASS_PUPILS, params)
-        return names, tuple(sorted(p.pupil_id for p in places if not self.access.may_read_pupil(p)))
+        pupils = class_pupils(connection, models.trust_id, self.class_id, None)
+        seen = {pupil.pupil_id for pupil in readable_of(pupils, self.access)}
+        return names, tuple(sorted(p.pupil_id for p in pupils if p.pupil_id not in seen))
 
     def load(self, models: ReadModels, source: str, period: DateRange | None) -> ClassSnapshot | None:
         return load_class_snapshot(models.connection, models.trust_id, self.class_id, source, period, self.access)

@@ -33,7 +33,7 @@ from fathom_reports.views.values import (
     Pupil,
     Scale,
 )
-from fathom_shared.access_policy import Access, PupilPlace
+from fathom_shared.access_policy import Access
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
     CLASSES,
@@ -155,14 +155,6 @@ def class_pupils(connection: Connection, trust_id: str, class_id: str, access: A
     """The class's pupils (:data:`~fathom_reports.loading.class_pupils.CLASS_PUPILS`: open, its current ones;
     closed, those in it when it closed) that ``access`` may read now (None: all), in register order."""
     return readable_of(load_pupils(connection, CLASS_PUPILS, {"trust": trust_id, "class_id": class_id}), access)
-
-
-def pupil_places(connection: Connection, where: str, params: Mapping[str, Any]) -> tuple[PupilPlace, ...]:
-    """Where the pupils matching ``where`` (over ``rm_pupils p``) are now (a leaver in no class): all that decides
-    who may read them, for a check that loads neither names nor groups."""
-    return tuple(PupilPlace(*row) for row in connection.execute(text(
-        "SELECT p.pupil_id, p.school_id, CASE WHEN p.left_on IS NULL THEN p.class_id END FROM rm_pupils p "
-        f"WHERE p.trust_id = :trust AND {where}"), params).all())
 
 
 def names_fingerprint(connection: Connection, where: str, params: Mapping[str, Any]) -> str:
