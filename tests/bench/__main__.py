@@ -25,7 +25,7 @@ from tests.bench import cycle as cycle_part
 from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
-from tests.bench.census import census, stack_groups
+from tests.bench.census import census, stack_parts
 from tests.bench.report import (
     PART_ORDER,
     Report,
@@ -303,6 +303,10 @@ def measure_projector(system: BenchSystem, sizes: Sizes, report: Report, big: Ro
                    f"{rate(rest / elapsed)} from first append to last projected ({elapsed:.0f} s)")
     dead = _dead_letters(system, big.trust_id)
     report.note(
+        "Relay and projector catch-up, CPU each part of the stack used from the service's start to the end of its "
+        f"backlog (`tests/bench/census.py`): relay, {relay.used.wall:.1f} s: {relay.used.line()}; projector, "
+        f"{run_.used.wall:.1f} s: {run_.used.line()}.")
+    report.note(
         "Relay and projector: judgements appended directly with `append_events` (the API's own append function, "
         "as the application role, hash chain and all) in 10,000-event transactions for setup speed "
         f"({appended_rate:,.0f} events/s into the store) while both were stopped; then the relay was started "
@@ -330,7 +334,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
     size = 0
     busy = []
     for clients in (1, CLIENTS):
-        with census(stack_groups(system)) as used:
+        with census(stack_parts(system)) as used:
             reads = workloads.read_latency(system, big.trust_id, class_id, sizes.reads, clients, check, progress)
         busy.append(f"{clients} client{'s' if clients > 1 else ''}, {used.wall:.1f} s: {used.line()}")
         p99 = percentile(reads.seconds, 99)
@@ -371,7 +375,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
     report.note(caught_up_note("Each Class Analysis read measure", left, waited))
     report.note(
         "Class Analysis reads, CPU each part of the stack used while they ran (from `/proc`, each part's process "
-        "group and the children it reaped, read before and after; `tests/bench/census.py`): " + "; ".join(busy) + ".")
+        "tree and the children they reaped, read before and after; `tests/bench/census.py`): " + "; ".join(busy) + ".")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ On two shared cores a read's tail is decided as much by what else runs as by the
 the projector was still consuming the topic, and the broker serving it, during the Class Analysis reads). A figure
 alone cannot say which; this puts the CPU each part used beside it.
 
-Each server and service runs in its own process group. A part's CPU is what its group's processes have used,
-plus what its group leader's ended children used (``cutime`` + ``cstime``: PostgreSQL's postmaster reaps its
-backends and autovacuum workers, gunicorn's arbiter its workers), read once before the measure and once after.
+A part is the process tree under the process the benchmark started (the postmaster, gunicorn's arbiter, a
+service). Its CPU is what the tree's live processes have used, plus what each of them has reaped of its ended
+children (``cutime`` + ``cstime``: the postmaster reaps its backends and autovacuum workers, the arbiter its
+workers), read once before the measure and once after. The tree, not the process group: each PostgreSQL
+backend calls ``setsid()`` and so leads a group of its own, and counting the postmaster's group alone missed
+every backend still connected (the pooled connections that do the work) until it ended.
 Reading only at the two ends keeps the census out of the measure: a sampling thread in the benchmark's process
 would take the interpreter from its client threads.
 """
@@ -17,8 +20,9 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from fathom_infra.local_servers import group_members, stat_fields
+from fathom_infra.local_servers import stat_fields
 from tests.bench.system import BenchSystem
 from tests.process_support import CLOCK_TICKS
 
@@ -35,43 +39,58 @@ class Census:
         return ", ".join(f"{name} {used:.1f} s" for name, used in self.seconds.items())
 
 
-def group_cpu(pgid: int) -> float:
-    """CPU seconds used so far by process group ``pgid``'s live processes and by its leader's ended children."""
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by ``root``'s live process tree and by the ended children its members reaped."""
     ticks = 0
-    for pid in group_members(pgid):
-        try:
-            fields = stat_fields(pid)
-        except OSError:
-            continue  # ended while listed: its leader's children's time has it once reaped
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        if pid == pgid:
-            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: ended children, once reaped
+    for fields in _tree(root):
+        ticks += sum(int(fields[n]) for n in (11, 12, 13, 14))  # utime, stime, cutime, cstime
     return ticks / CLOCK_TICKS
 
 
+def _tree(root: int) -> list[list[str]]:
+    """The ``/proc/PID/stat`` fields of ``root`` and its live descendants (zombies are counted once reaped)."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = stat_fields(int(entry.name))
+            except OSError:
+                continue  # ended while listed: its parent's reaped children's time has it
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats and stats[pid][0] != "Z":
+            tree.append(stats[pid])
+            todo.extend(children.get(pid, ()))
+    return tree
+
+
 @contextmanager
-def census(groups: Mapping[str, int]) -> Iterator[Census]:
-    """CPU of ``groups`` (name → process group id) over the ``with`` block; the block's own process is counted
-    as ``benchmark clients`` (its threads are the clients)."""
+def census(parts: Mapping[str, int]) -> Iterator[Census]:
+    """CPU of ``parts`` (name → the pid at the root of its process tree) over the ``with`` block; the block's own
+    process is counted as ``benchmark clients`` (its threads are the clients)."""
     result = Census()
-    before = {name: group_cpu(pgid) for name, pgid in groups.items()}
+    before = {name: tree_cpu(pid) for name, pid in parts.items()}
     own, wall = time.process_time(), time.perf_counter()
     try:
         yield result
     finally:
         own, result.wall = time.process_time() - own, time.perf_counter() - wall
-        result.seconds = {name: group_cpu(pgid) - before[name] for name, pgid in groups.items()}
+        result.seconds = {name: tree_cpu(pid) - before[name] for name, pid in parts.items()}
         result.seconds["benchmark clients"] = own
 
 
-def stack_groups(system: BenchSystem) -> dict[str, int]:
-    """The benchmark stack's process groups by the name a reader knows them by (those running now)."""
-    groups: dict[str, int] = {}
+def stack_parts(system: BenchSystem) -> dict[str, int]:
+    """The benchmark stack's parts (the root pid of each) by the name a reader knows them by (those running now)."""
+    parts: dict[str, int] = {}
     for key, name in (("reports", "reports"), ("api", "API"), ("projector", "projector"), ("relay", "relay")):
         service = system.services.get(key)
         if service is not None and service.process is not None:
-            groups[name] = service.process.pid
+            parts[name] = service.process.pid
     for name, server in (("PostgreSQL", system.postgres), ("broker", system.kafka)):
         if server is not None and server.process is not None:
-            groups[name] = server.process.pid
-    return groups
+            parts[name] = server.process.pid
+    return parts

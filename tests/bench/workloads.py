@@ -21,6 +21,7 @@ import orjson
 import requests
 from tqdm import tqdm
 
+from tests.bench.census import Census, census, stack_parts
 from tests.bench.seed import Roster, SeedError, judgement
 from tests.bench.system import BenchSystem
 
@@ -208,6 +209,8 @@ class CatchUp:
     """From the first poll that saw progress to the poll that saw the end."""
     from_start: Throughput
     """From starting the process (includes start-up and joining the consumer group)."""
+    used: Census
+    """The CPU each part of the stack used from the process's start to the end of the backlog."""
 
 
 def catch_up(system: BenchSystem, service: str, position_of: Callable[[], int], target: int, timeout: float,
@@ -218,7 +221,8 @@ def catch_up(system: BenchSystem, service: str, position_of: Callable[[], int], 
     started = time.perf_counter()
     system.start_service(service)
     first: tuple[float, int] | None = None
-    with tqdm(total=backlog, desc=f"{service} catch-up", unit="ev", disable=not progress, leave=False) as bar:
+    with census(stack_parts(system)) as used, \
+            tqdm(total=backlog, desc=f"{service} catch-up", unit="ev", disable=not progress, leave=False) as bar:
         while (position := position_of()) < target:
             now = time.perf_counter()
             if first is None and position > start_position:
@@ -229,8 +233,8 @@ def catch_up(system: BenchSystem, service: str, position_of: Callable[[], int], 
             time.sleep(0.1)
     ended = time.perf_counter()
     first = first or (started, start_position)
-    return CatchUp(backlog, Throughput(target - first[1], ended - first[0]),
-                        Throughput(backlog, ended - started))
+    return CatchUp(backlog, Throughput(target - first[1], ended - first[0]), Throughput(backlog, ended - started),
+                   used)
 
 
 def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, clients: int = 1,

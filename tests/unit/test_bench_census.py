@@ -1,8 +1,12 @@
-"""The benchmark's CPU census puts each process group's CPU under its own name: a busy part shows as busy, and
-the CPU of a process that ended within the measure still counts for its group."""
+"""The benchmark's CPU census puts each part's CPU under its own name: a busy part shows as busy, a child in a
+session of its own (as each PostgreSQL backend is) counts for the part that started it, and the CPU of a process
+that ended within the measure still counts for its part."""
 
+import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from fathom_infra.local_servers import stat_fields, wait_until
 from tests.bench.census import Census, census
@@ -14,6 +18,10 @@ REAPED = ("import subprocess, sys, time\n"
           "subprocess.run([sys.executable, '-c', 'x = 0\\nwhile x < 30_000_000: x += 1'])\n"
           "time.sleep(60)")
 """A leader that, when told, runs a busy child to its end (and so reaps it), then idles."""
+DETACHED = ("import subprocess, sys, time\n"
+            f"subprocess.Popen([sys.executable, '-c', {SPIN!r}], start_new_session=True)\n"
+            "time.sleep(60)")
+"""A leader whose busy child leads a session (and process group) of its own, as ``setsid()`` in a backend does."""
 
 
 def _group(code: str, **options) -> subprocess.Popen:
@@ -39,6 +47,27 @@ def test_a_busy_group_is_counted_and_an_idle_one_is_not() -> None:
         for process in (busy, idle):
             process.kill()
             process.wait()
+
+
+def test_a_child_in_a_session_of_its_own_counts_for_the_part_that_started_it() -> None:
+    leader = _group(DETACHED)
+    try:
+        wait_until(lambda: bool(_children(leader.pid)), 30, what="the detached child")
+        (child,) = _children(leader.pid)
+        assert int(stat_fields(child)[2]) != leader.pid  # not in the leader's process group
+        with census({"leader": leader.pid}) as used:
+            start = cpu_seconds(child)
+            wait_until(lambda: cpu_seconds(child) - start >= 0.5, 30, what="the child's CPU")
+        assert used.seconds["leader"] >= 0.4
+    finally:
+        for pid in _children(leader.pid):
+            os.kill(pid, signal.SIGKILL)
+        leader.kill()
+        leader.wait()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def test_a_child_that_ended_within_the_measure_counts_for_its_group() -> None:
