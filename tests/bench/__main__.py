@@ -249,8 +249,9 @@ def caught_up_note(before: str, left: int, waited: float) -> str:
 
 def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster: Roster, progress: bool) -> None:
     step(f"(c) write-to-visible at {sizes.fresh_rate:g} writes/s for {sizes.fresh_seconds:g} s")
-    fresh = workloads.write_to_visible(system, roster, sizes.fresh_rate, sizes.fresh_seconds, sizes.fresh_batch,
-                                       progress)
+    with census(stack_parts(system)) as used:
+        fresh = workloads.write_to_visible(system, roster, sizes.fresh_rate, sizes.fresh_seconds, sizes.fresh_batch,
+                                           progress)
     seen = fresh.visible.seconds
     p99 = percentile(seen, 99)
     report.add(f"Write-to-visible, p50 / p99 (max), {sizes.fresh_rate:g} writes/s × {sizes.fresh_batch} judgements "
@@ -262,12 +263,13 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
         "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"
         "?consistency=at_least:N` with the write's `last_sequence` N; the sample is from the write's answer "
         "to that read's 200 (relay → broker → projector → read, plus rendering the 30 × 100 view). "
-        "Each of the 32 client threads signs in as its own person (a trust leader with its own `sub`): the "
-        "reports service allows one caller 4 freshness waits at once, and 20 saves a second come from many "
-        "teachers; a 429 would count as not visible. "
+        f"Each of the {workloads.CLIENT_THREADS} client threads is its own person (a trust leader with its own "
+        "`sub`, signed in before the clock starts): the reports service allows one caller 4 freshness waits at "
+        "once, and 20 saves a second come from many teachers. "
         f"Write latency under this load: p50 {ms(percentile(fresh.writes.seconds, 50))}, "
         f"p99 {ms(percentile(fresh.writes.seconds, 99))}; offered {fresh.offered_rate:g}/s, "
-        f"achieved {fresh.achieved_rate:.1f}/s.")
+        f"achieved {fresh.achieved_rate:.1f}/s. CPU each part of the stack used meanwhile "
+        f"(`tests/bench/census.py`), {used.wall:.1f} s: {used.line()}.")
 
 
 def measure_projector(system: BenchSystem, sizes: Sizes, report: Report, big: Roster, progress: bool) -> None:

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import random
 import shutil
 import threading
@@ -110,6 +111,10 @@ def code_walk(pupils: Sequence[str], points: int, seed: int = 7) -> list[dict[st
             rank[pupil] = min(len(CODES) - 1, max(0, rank[pupil] + step))
         walk.append({pupil: CODES[rank[pupil]] for pupil in pupils})
     return walk
+
+
+READS = 5
+"""The page's reads, all started at once (:func:`page_requests`)."""
 
 
 def page_requests(class_id: str, academic_year: str, point_id: str, subject: str) -> list[
@@ -248,11 +253,14 @@ class PageReader:
     def __init__(self, system: BenchSystem, trust_id: str) -> None:
         self.system, self.trust_id = system, trust_id
         self.local = threading.local()
-        self.pool = ThreadPoolExecutor(5)
+        self.pool = ThreadPoolExecutor(READS)
+        self.sessions: queue.SimpleQueue[requests.Session] = queue.SimpleQueue()
+        for _ in range(READS + 1):  # one per pool thread and one for the caller's checks, signed in now: not
+            self.sessions.put(system.session(trust_id))  # inside the first load, whose time it would add to
 
     def session(self) -> requests.Session:
         if not hasattr(self.local, "session"):  # one keep-alive connection per thread, as a browser keeps several
-            self.local.session = self.system.session(self.trust_id)
+            self.local.session = self.sessions.get_nowait()
         return self.local.session
 
     def get(self, path: str, params: dict[str, str]) -> tuple[float, requests.Response]:

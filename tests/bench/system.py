@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from joserfc.jwk import RSAKey
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
 from requests.adapters import HTTPAdapter
@@ -43,6 +44,7 @@ class BenchSystem:
     settings: Settings | None = None
     owner: Engine | None = None
     app: Engine | None = None
+    signing_key: RSAKey | None = None
     reports_threads: int = REPORTS_THREADS
     """As the stack and the compose file run it; ``freshness_stages --threads=N`` compares others."""
 
@@ -69,8 +71,9 @@ class BenchSystem:
         )
         self.env.pop("APP_DATABASE_URL", None)
         self.settings = load_settings(self.env)
-        # Created here, once: two gunicorn workers creating it at the same moment would race.
-        load_or_create_signing_key(self.settings.signing_key_path)
+        # Created here, once: two gunicorn workers creating it at the same moment would race. Kept: importing
+        # the PEM takes ~36 ms of CPU, and clients that signed in during a measure took it from the stack.
+        self.signing_key = load_or_create_signing_key(self.settings.signing_key_path)
         self.owner = make_engine(self.settings.database_url, pool_size=2)
         self.app = make_engine(self.settings.app_database_url, pool_size=2)
         if not services:
@@ -130,9 +133,8 @@ class BenchSystem:
 
     def token(self, trust_id: str, role: str = "trust_leader", sub: str | None = None) -> str:
         settings = self.settings
-        key = load_or_create_signing_key(settings.signing_key_path)
-        return mint_token(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, trust=trust_id,
-                          roles=[role], sub=sub or f"bench-{role}", ttl_seconds=6 * 3600)
+        return mint_token(self.signing_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                          trust=trust_id, roles=[role], sub=sub or f"bench-{role}", ttl_seconds=6 * 3600)
 
     def session(self, trust_id: str, sub: str | None = None) -> requests.Session:
         """A keep-alive session that resends once when the server had just closed the idle connection.
