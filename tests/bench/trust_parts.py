@@ -26,9 +26,10 @@ REBUILD_REASON = (
     "The history was projected by calling `fathom_projector.rebuild.rebuild_trust(engine, trust)` in the benchmark "
     "process, not by the relay and projector: queued behind a stopped projector, 2,000,000 events would be ten "
     "times the ~190,000 at which the local broker's unbounded fetch answers exceed kafka-python's 100 MB frame "
-    "limit (see the `core` notes), and through the live pipeline (~3,000 events/s measured there) they would "
-    "take ~11 minutes of the run's budget. The relay stays stopped afterwards (started again it would queue the "
-    "same 2M events); the projector was restarted, idle, so the reads ran beside the usual services.")
+    "limit (see the `core` notes), and through the live pipeline (its rate is the `core` part's whole-pipeline "
+    "row) they would take minutes of the run's budget. The relay stays stopped afterwards (started again it "
+    "would queue the same 2M events); the projector was restarted, idle, so the reads ran beside the usual "
+    "services.")
 
 
 @dataclass(frozen=True)
