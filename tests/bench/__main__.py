@@ -200,12 +200,14 @@ def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) 
 def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: list[Roster],
                     progress: bool) -> None:
     step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, one trust")
-    one = workloads.append_throughput(system, writers[:1], CLIENTS, sizes.batches_per_client, BATCH, progress)
+    with census(stack_parts(system)) as one_used:
+        one = workloads.append_throughput(system, writers[:1], CLIENTS, sizes.batches_per_client, BATCH, progress)
     report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, **one trust**",
                f"{rate(one.per_second)} ({one.events:,} events in {one.seconds:.1f} s)", "≥ 15,000 events/s",
                one.per_second >= 15_000)
     step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, {CLIENTS} trusts")
-    many = workloads.append_throughput(system, writers, CLIENTS, sizes.batches_per_client, BATCH, progress)
+    with census(stack_parts(system)) as many_used:
+        many = workloads.append_throughput(system, writers, CLIENTS, sizes.batches_per_client, BATCH, progress)
     report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, {CLIENTS} trusts (1 each)",
                f"{rate(many.per_second)} ({many.events:,} events in {many.seconds:.1f} s)", "≥ 20,000 events/s",
                many.per_second >= 20_000)
@@ -225,7 +227,10 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
         "(30 pupils × 10 objectives). Appends of one trust are serialised by its `trust_heads` row lock "
         "(gapless sequence and hash chain), so one trust's rate is bounded by one transaction at a time; "
         "different trusts append in parallel. The single-judgement requests start once the relay and projector "
-        "have caught up with those appends (each request then wakes them, as a teacher's save does).")
+        "have caught up with those appends (each request then wakes them, as a teacher's save does). CPU each part "
+        f"of the stack used during the appends (`tests/bench/census.py`; the relay and projector work through the "
+        f"appended events meanwhile): one trust, {one_used.wall:.1f} s: {one_used.line()}; {CLIENTS} trusts, "
+        f"{many_used.wall:.1f} s: {many_used.line()}.")
 
 
 def wait_caught_up(system: BenchSystem, trusts: list[str], progress: bool) -> tuple[int, float]:
