@@ -1,8 +1,9 @@
 """The projector process: consume the events topic, apply each trust's events, then commit offsets.
 
 Offsets are committed only after the database commit, so a crash at any point redelivers
-messages, which the per-trust position then skips. Nothing here is fatal: a broker or
-database outage closes the consumer, waits with backoff and starts again.
+messages, which the per-trust position then skips. While a backlog lasts they are committed at most
+every :data:`COMMIT_EVERY_S` (:class:`OffsetCommits`), and at once when a poll finds the topic drained.
+Nothing here is fatal: a broker or database outage closes the consumer, waits with backoff and starts again.
 """
 
 from __future__ import annotations
@@ -250,12 +251,14 @@ def consume(
     gate = FetchGate(consumer, hint, MAX_POLL_RECORDS,
                      holding=None if assignment is None else (lambda: assignment.held),
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
+    commits = OffsetCommits(consumer, trimmer)
     while not stop.is_set():
         status.tick()
         with reading_assignments():  # a poll may complete a join
             records = gate.next_records()
         metrics.paused.set(int(gate.paused))
         if not records:
+            commits.flush()
             progress.log_if_due()
             continue
         started = time.perf_counter()
@@ -270,9 +273,7 @@ def consume(
             stage_trace.mark("projector_committed", result.trust_id, result.last_applied, committed)
             if result.applied:
                 metrics.applied_lag_seconds.observe(max(0.0, committed - events[-1].recorded_at.timestamp()))
-        offsets = next_offsets(records)
-        if commit_offsets(consumer, offsets) and trimmer is not None:
-            trimmer.committed(offsets)
+        commits.applied(next_offsets(records), caught_up=gate.maybe_drained)
         for result in results:
             metrics.record(result)
         seconds = time.perf_counter() - started
@@ -280,6 +281,7 @@ def consume(
         metrics.last_batch_events.set(messages)
         progress.add(messages, results, seconds)
         backoff.succeeded()
+    commits.flush()  # stopping: what was applied need not come back
 
 
 def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, list[StoredEvent]]:
@@ -304,6 +306,50 @@ def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, li
 def next_offsets(records: Records) -> dict[TopicPartition, int]:
     """Each partition's offset after the batch: what the group commits once the batch is applied."""
     return {tp: batch[-1].offset + 1 for tp, batch in records.items()}
+
+
+COMMIT_EVERY_S = 5.0
+"""While a backlog lasts, the longest the group's offsets trail what was applied."""
+
+
+@dataclass
+class OffsetCommits:
+    """The applied batches' offsets, committed at most every ``every_s`` while a backlog lasts, and at once when a
+    poll drained the topic (so an idle projector's group offsets are at the end, and the trimmer can trim).
+
+    Why not after every batch: each commit is a write on the broker, and a broker that rewrites its state after a
+    change (the local noida-db rewrites one file holding every record it keeps) paid for each in proportion to the
+    backlog it held. In the benchmark's 180,000-event catch-up, commits every 5 s instead of after each batch of
+    5,000 cut the broker's CPU by a third and raised the projector's rate by a tenth. What it costs: a projector
+    killed during a backlog is redelivered up to ``every_s`` more of messages, which its position skips.
+    """
+
+    consumer: KafkaConsumer
+    trimmer: ConsumedTrimmer | None = None
+    every_s: float = COMMIT_EVERY_S
+    clock: Callable[[], float] = time.monotonic
+    pending: dict[TopicPartition, int] = field(default_factory=dict)
+    last: float = 0.0
+    """When the last commit was made (a backlog's first batch is committed ``every_s`` after the start)."""
+
+    def __post_init__(self) -> None:
+        self.last = self.clock()
+
+    def applied(self, offsets: dict[TopicPartition, int], caught_up: bool) -> None:
+        """A batch ending at ``offsets`` was applied and committed to the database; ``caught_up``: its poll brought
+        fewer messages than it could, so the topic is most likely drained."""
+        self.pending.update(offsets)
+        if caught_up or self.clock() - self.last >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit what was applied and not yet committed (a failed commit is only logged: see
+        :func:`commit_offsets`)."""
+        if not self.pending:
+            return
+        offsets, self.pending, self.last = self.pending, {}, self.clock()
+        if commit_offsets(self.consumer, offsets) and self.trimmer is not None:
+            self.trimmer.committed(offsets)
 
 
 def commit_offsets(consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> bool:

@@ -1,0 +1,85 @@
+"""The projector's offset commits, on a fake consumer and a fake clock: during a backlog at most one commit every
+few seconds, at once when the topic is drained or the projector idles or stops, and only committed offsets are
+handed to the trimmer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafka import TopicPartition
+from kafka.errors import KafkaConnectionError
+from kafka.structs import OffsetAndMetadata
+
+from fathom_projector.service import OffsetCommits
+
+P0, P1 = TopicPartition("fathom.events", 0), TopicPartition("fathom.events", 1)
+
+
+@dataclass
+class FakeConsumer:
+    failing: bool = False
+    commits: list[dict[TopicPartition, int]] = field(default_factory=list)
+
+    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata], timeout_ms: int | None = None) -> None:
+        if self.failing:
+            raise KafkaConnectionError("broker went away")
+        self.commits.append({tp: meta.offset for tp, meta in offsets.items()})
+
+
+@dataclass
+class FakeTrimmer:
+    offsets: list[dict[TopicPartition, int]] = field(default_factory=list)
+
+    def committed(self, offsets: dict[TopicPartition, int]) -> None:
+        self.offsets.append(dict(offsets))
+
+
+@dataclass
+class Clock:
+    now: float = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def commits(every_s: float = 5.0) -> tuple[OffsetCommits, FakeConsumer, FakeTrimmer, Clock]:
+    consumer, trimmer, clock = FakeConsumer(), FakeTrimmer(), Clock()
+    return OffsetCommits(consumer, trimmer, every_s=every_s, clock=clock), consumer, trimmer, clock  # type: ignore[arg-type]
+
+
+def test_during_a_backlog_the_offsets_are_committed_at_most_every_few_seconds_the_latest_of_each_partition() -> None:
+    offsets, consumer, trimmer, clock = commits(every_s=5.0)
+    for n in range(1, 10):  # a full poll every second
+        clock.now += 1.0
+        offsets.applied({P0: n * 20, **({P1: n * 7} if n % 2 else {})}, caught_up=False)
+    assert consumer.commits == [{P0: 100, P1: 35}]  # at 5 s: the latest offset of each partition so far
+    assert trimmer.offsets == consumer.commits
+    clock.now += 1.0
+    offsets.applied({P0: 200}, caught_up=False)
+    assert consumer.commits[1:] == [{P0: 200, P1: 63}]
+
+
+def test_a_poll_that_drains_the_topic_commits_at_once() -> None:
+    offsets, consumer, _, clock = commits()
+    offsets.applied({P0: 20}, caught_up=False)
+    clock.now += 0.1
+    offsets.applied({P0: 23}, caught_up=True)
+    assert consumer.commits == [{P0: 23}]
+
+
+def test_an_idle_or_stopping_projector_commits_what_it_applied_and_nothing_twice() -> None:
+    offsets, consumer, _, _ = commits()
+    offsets.applied({P0: 20}, caught_up=False)
+    offsets.flush()
+    offsets.flush()
+    assert consumer.commits == [{P0: 20}]
+
+
+def test_a_failed_commit_is_not_trimmed_and_the_next_commit_carries_on() -> None:
+    offsets, consumer, trimmer, _ = commits()
+    consumer.failing = True
+    offsets.applied({P0: 20}, caught_up=True)
+    assert consumer.commits == [] and trimmer.offsets == []
+    consumer.failing = False
+    offsets.applied({P0: 40}, caught_up=True)
+    assert consumer.commits == [{P0: 40}] and trimmer.offsets == [{P0: 40}]
