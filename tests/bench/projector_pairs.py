@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, TextClause, text
+from sqlalchemy import Connection, Engine, text
 
 from fathom_infra.local_servers import LocalPostgres, stat_fields
 from fathom_projector.trust_batch import apply_trust_batch
@@ -47,22 +47,6 @@ from tests.bench.peer_sides import Cohort, bulk_append, framework_events, judgem
 from tests.process_support import CLOCK_TICKS, cpu_seconds
 
 BATCH = 5000
-
-
-def _counts_by_not_exists() -> contextlib.AbstractContextManager[None]:
-    """The class counts' stale rows found by ``NOT EXISTS`` (before the set difference)."""
-    from fathom_shared.read_models import band_counts
-
-    def statement(sql: str) -> TextClause:
-        key = band_counts.KEY
-        start, end = sql.index("gone AS ("), sql.index(" INSERT INTO")
-        kept = sql[sql.index(" WHERE ", sql.index("FROM", start)) + len(" WHERE "):sql.index(" EXCEPT ", start)]
-        return text(f"{sql[:start]}gone AS (DELETE FROM {band_counts.TABLE} k WHERE {kept} AND NOT EXISTS "
-                    f"(SELECT FROM counted c WHERE {' AND '.join(f'c.{column} = k.{column}' for column in key)})) "
-                    f"{sql[end + 1:]}")
-
-    return patched(band_counts, **{name: statement(getattr(band_counts, name).text)
-                                   for name in ("_REFRESH_CLASSES", "_REFRESH_OBJECTIVES", "_REFRESH_ALL")})
 
 
 @contextlib.contextmanager
@@ -99,7 +83,6 @@ def _switch_memory(size: str) -> Callable[[], contextlib.AbstractContextManager[
 
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "base": contextlib.nullcontext,
-    "counts_not_exists": _counts_by_not_exists,
     "async_commit": _asynchronous_commit,
     "switch_4MB": _switch_memory("4MB"),
     "switch_256MB": _switch_memory("256MB"),

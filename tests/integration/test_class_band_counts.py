@@ -253,24 +253,27 @@ def test_a_batch_recounts_its_class_without_reading_the_trusts_other_cells_when_
         history = [*school, *judged(list(pupils), 2, MANY_OBJECTIVES)]
         head = append_events(connection, trust, history, {"sub": "test"})[-1].sequence
         apply_from_store(connection, trust, after=0)
-        before = cells_read(connection)
+        before = rows_read(connection, "rm_pupil_objective"), rows_read(connection, "rm_class_band_counts")
         k7 = [p for p, c in pupils.items() if c == "k7"]
         append_events(connection, trust, judged(k7, 3, MANY_OBJECTIVES[:objectives]), {"sub": "test"})
         apply_from_store(connection, trust, after=head)
-        read = cells_read(connection) - before
+        read = rows_read(connection, "rm_pupil_objective") - before[0]
+        counts_read = rows_read(connection, "rm_class_band_counts") - before[1]
         counts = Counter({tuple(r[:2]): r[2] for r in connection.execute(text(
             "SELECT class_id, value, sum(pupils) FROM rm_class_band_counts WHERE trust_id = :t "
             "GROUP BY class_id, value"), {"t": trust})})
     trust_cells = len(pupils) * len(MANY_OBJECTIVES)
     assert (counts[("k7", 3)], counts[("k8", 2)]) == (30 * objectives, 30 * len(MANY_OBJECTIVES))  # recounted
     assert read < trust_cells / 4, f"{read:,} of the trust's {trust_cells:,} cells read for one class's batch"
+    kept_rows = len(classes) * len(MANY_OBJECTIVES)  # the trust's kept rows before the batch: one value each
+    assert counts_read < kept_rows, f"{counts_read:,} reads of the trust's {kept_rows:,} kept count rows"
 
 
 
 
-def cells_read(connection: Connection) -> int:
-    """Rows of ``rm_pupil_objective`` this transaction has read so far, by a scan of the table or of an index."""
+def rows_read(connection: Connection, table: str) -> int:
+    """Rows of ``table`` this transaction has read so far, by a scan of the table or of an index."""
     return int(connection.execute(text(
         "SELECT sum(pg_stat_get_xact_tuples_returned(oid)) FROM pg_class WHERE oid = CAST(:table AS regclass) "
         "OR oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = CAST(:table AS regclass))"),
-        {"table": "rm_pupil_objective"}).scalar())
+        {"table": table}).scalar())
