@@ -18,10 +18,8 @@
 from __future__ import annotations
 
 import os
-import queue
 import random
 import shutil
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +33,7 @@ from tqdm import tqdm
 from fathom_shared.assessment_calendar import AssessmentPoint, default_points
 from tests.bench.report import Report, ms, percentile
 from tests.bench.seed import SeedError, _post_all, _pupil, post
-from tests.bench.system import BenchSystem
+from tests.bench.system import BenchSystem, per_thread
 from tests.bench.trust import SCALE, TrustRoster, framework, seed_trust
 from tests.bench.web import CHROMIUM_FLAGS
 from tests.support import DEPTH_BANDS
@@ -252,16 +250,10 @@ class PageReader:
 
     def __init__(self, system: BenchSystem, trust_id: str) -> None:
         self.system, self.trust_id = system, trust_id
-        self.local = threading.local()
         self.pool = ThreadPoolExecutor(READS)
-        self.sessions: queue.SimpleQueue[requests.Session] = queue.SimpleQueue()
-        for _ in range(READS + 1):  # one per pool thread and one for the caller's checks, signed in now: not
-            self.sessions.put(system.session(trust_id))  # inside the first load, whose time it would add to
-
-    def session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):  # one keep-alive connection per thread, as a browser keeps several
-            self.local.session = self.sessions.get_nowait()
-        return self.local.session
+        # One keep-alive connection per thread, as a browser keeps several: one per pool thread and one for the
+        # caller's checks, signed in now, not inside the first load.
+        self.session = per_thread([system.session(trust_id) for _ in range(READS + 1)])
 
     def get(self, path: str, params: dict[str, str]) -> tuple[float, requests.Response]:
         t0 = time.perf_counter()

@@ -6,10 +6,13 @@ so a benchmark leaves nothing running even when it fails half-way.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import requests
 from joserfc.jwk import RSAKey
@@ -222,3 +225,23 @@ class BenchSystem:
         for process in self.services.values():
             if not process.alive:
                 raise RuntimeError(f"{process.name} exited; see {process.log_path}")
+
+
+T = TypeVar("T")
+
+
+def per_thread(items: Iterable[T]) -> Callable[[], T]:
+    """Each calling thread's own one of ``items``, handed out on its first call. The items are made by the caller
+    before a measure's clock starts: a session signs in once (a token signed with the stack's key), not beside
+    the requests being timed."""
+    left: queue.SimpleQueue[T] = queue.SimpleQueue()
+    for item in items:
+        left.put(item)
+    local = threading.local()
+
+    def mine() -> T:
+        if not hasattr(local, "item"):
+            local.item = left.get_nowait()
+        return local.item
+
+    return mine

@@ -7,7 +7,6 @@ benchmark's own CPU use is part of what is measured (it competes with the servic
 from __future__ import annotations
 
 import itertools
-import queue
 import random
 import threading
 import time
@@ -24,7 +23,7 @@ from tqdm import tqdm
 
 from tests.bench.census import Census, census, stack_parts
 from tests.bench.seed import Roster, SeedError, judgement
-from tests.bench.system import BenchSystem
+from tests.bench.system import BenchSystem, per_thread
 
 
 @dataclass
@@ -146,20 +145,11 @@ def write_to_visible(system: BenchSystem, roster: Roster, rate: float, seconds: 
     class_id = next(iter(roster.classes))
     batches = Batches(roster, class_id, batch_size, seed=7)
     lock = threading.Lock()
-    local = threading.local()
     visible, writes = Latencies(), Latencies()
-
     # Each client thread is its own person: 20 saves a second come from many teachers, and the reports service
-    # allows one caller 4 freshness waits at once (fair use). Signed in before the clock starts, as teachers are.
-    people = queue.SimpleQueue()
-    for n in range(1, CLIENT_THREADS + 1):
-        people.put((system.session(roster.trust_id, f"bench-writer-{n}"),
-                    system.session(roster.trust_id, f"bench-writer-{n}")))
-
-    def sessions() -> tuple[requests.Session, requests.Session]:
-        if not hasattr(local, "api"):
-            local.api, local.reports = people.get_nowait()
-        return local.api, local.reports
+    # allows one caller 4 freshness waits at once (fair use).
+    sessions = per_thread((system.session(roster.trust_id, f"bench-writer-{n}"),
+                           system.session(roster.trust_id, f"bench-writer-{n}")) for n in range(1, CLIENT_THREADS + 1))
 
     def one() -> None:
         api, reports = sessions()
@@ -259,12 +249,10 @@ def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, 
     lock = threading.Lock()
     bar = tqdm(total=count, desc=f"class analysis x{clients}", disable=not progress, leave=False)
 
-    sessions = queue.SimpleQueue()  # signed in before the clock starts
-    for _ in range(clients):
-        sessions.put(system.session(trust_id))
+    session_of_thread = per_thread([system.session(trust_id) for _ in range(clients)])
 
     def client(n: int) -> None:
-        session = sessions.get_nowait()
+        session = session_of_thread()
         for _ in range(n):
             t0 = time.perf_counter()
             response = session.get(url, params=params, timeout=60)
