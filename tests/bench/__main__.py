@@ -38,7 +38,7 @@ from tests.bench.report import (
     write_readme,
 )
 from tests.bench.seed import Roster, bulk_append, history, seed_roster
-from tests.bench.system import WEB_WORKERS, BenchSystem
+from tests.bench.system import BenchSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 PUPILS_PER_CLASS = 30
@@ -223,7 +223,7 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
                single_p99 <= 0.015 and not single.failures)
     report.note(
         "Appends: HTTP clients are threads in the benchmark process (keep-alive sessions, an `Idempotency-Key` "
-        f"on every request); API under gunicorn, 2 workers × 4 threads. Each batch is {BATCH} judgements "
+        f"on every request); API under {system.served_by('api')}. Each batch is {BATCH} judgements "
         "(30 pupils × 10 objectives). Appends of one trust are serialised by its `trust_heads` row lock "
         "(gapless sequence and hash chain), so one trust's rate is bounded by one transaction at a time; "
         "different trusts append in parallel. The single-judgement requests start once the relay and projector "
@@ -376,7 +376,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
         "so the repeated reads are answered from the body each worker keeps until the trust's position moves "
         "(the client accepts gzip, as `requests` does by default); the first-read row reads each other class "
         "of the trust once, each a load and render; "
-        f"reports under gunicorn, {WEB_WORKERS} workers × {system.reports_threads} threads. The class has every pupil "
+        f"reports under {system.served_by('reports')}. The class has every pupil "
         f"judged on every objective {sizes.rounds} time(s); the view returns the latest of each: "
         f"{PUPILS_PER_CLASS * sizes.objectives:,} heat-map cells, {size / 1024:,.0f} KiB of JSON.")
     report.note(caught_up_note("Each Class Analysis read measure", left, waited))

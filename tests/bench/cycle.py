@@ -449,8 +449,9 @@ def measure_meeting(system: BenchSystem, sizes: CycleSizes, report: Report, step
         "`/v1/directory` and the Class Analysis (`heat_map=compact`); "
         "the HTML, scripts and the browser's own work are not in it (the Chromium rows are the whole page). "
         "Before each first load one judgement of another class is written and waited for until projected, so every "
-        "view is rendered anew; repeated loads follow 5 warm-up loads. Reports under gunicorn, 2 workers × 4 "
-        f"threads; {repeated.response_bytes / 1024:,.0f} KiB of JSON a load. Each read's own time, p50 / p99 — "
+        "view is rendered anew; repeated loads follow 5 warm-up loads. "
+        f"Reports under {system.served_by('reports')}; {repeated.response_bytes / 1024:,.0f} KiB of JSON a load. "
+        "Each read's own time, p50 / p99 — "
         f"first loads: {first.part_summary()}; repeated: {repeated.part_summary()}."
         + (f" Failures: {'; '.join(first.failures + repeated.failures)[:300]}." if first.failures or repeated.failures
            else ""))

@@ -472,7 +472,7 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
         f"{sizes.passes} time(s) after {WARM_UP} warm-up reads; each answer checked for the expected `sequence` "
         f"and 30 pupils ({len(travel.wrong)} wrong). An auditor token, so every read is also recorded in the "
         f"audit log. The read models were not projected (time travel reads the event store only); reports under "
-        f"gunicorn, 2 workers × 4 threads; {travel.latencies.response_bytes / 1024:,.0f} KiB of JSON. By kind: "
+        f"{system.served_by('reports')}; {travel.latencies.response_bytes / 1024:,.0f} KiB of JSON. By kind: "
         f"{kinds}. At the head the replay folds {prof.events:,} events (the framework and settings streams, the "
         f"class's stream and the streams of every pupil ever in it). One `class_analysis_as_of` call at the head "
         f"in-process took {ms(prof.seconds)} under cProfile (which inflates Python-heavy parts); cumulative "

@@ -34,6 +34,8 @@ from fathom_shared.trusts import create_trust
 
 WEB_WORKERS = 2
 """gunicorn workers per web service: one per core on the 2-core machines the targets are for."""
+API_THREADS = 4
+"""Threads of each API worker (the reports service's come from ``REPORTS_THREADS``)."""
 
 
 @dataclass
@@ -118,8 +120,16 @@ class BenchSystem:
             return (python_module("fathom_projector", "--metrics-port", str(port)),
                     f"http://127.0.0.1:{port}/healthz")
         app = {"api": "fathom_api.wsgi:app", "reports": "fathom_reports.wsgi:app"}[name]
-        threads = self.reports_threads if name == "reports" else 4
-        return gunicorn(app, port, workers=WEB_WORKERS, threads=threads), f"http://127.0.0.1:{port}/readyz"
+        return (gunicorn(app, port, workers=WEB_WORKERS, threads=self.threads(name)),
+                f"http://127.0.0.1:{port}/readyz")
+
+    def threads(self, name: str) -> int:
+        """Threads of each gunicorn worker of the web service ``name`` (``api`` or ``reports``)."""
+        return self.reports_threads if name == "reports" else API_THREADS
+
+    def served_by(self, name: str) -> str:
+        """How the web service ``name`` runs, for the notes: what they say follows the stack actually started."""
+        return f"gunicorn, {WEB_WORKERS} workers × {self.threads(name)} threads"
 
     # --- access -------------------------------------------------------------------------
     @property

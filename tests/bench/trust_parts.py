@@ -61,14 +61,14 @@ def run(system: BenchSystem, sizes: TrustSizes, report: Report, *, imports: bool
     roster, runs = seed_trust(system, system.create_trust("bench-trust"), sizes.schools, sizes.classes_per_year,
                               sizes.pupils_per_class, sizes.objectives_per_subject, progress)
     if imports:
-        _import_rows(report, sizes, roster, runs, dry, real)
+        _import_rows(system, report, sizes, roster, runs, dry, real)
     if analysis:
         report.part = "trust-analysis"
         _analysis(system, sizes, report, roster, step, progress)
 
 
-def _import_rows(report: Report, sizes: TrustSizes, roster: TrustRoster, runs: dict[str, ImportRun],
-                 dry: ImportRun, real: ImportRun) -> None:
+def _import_rows(system: BenchSystem, report: Report, sizes: TrustSizes, roster: TrustRoster,
+                 runs: dict[str, ImportRun], dry: ImportRun, real: ImportRun) -> None:
     per_school = runs["roster real"].rows[0]
     pupils = len(roster.pupils) // len(roster.schools)
     for name, label in (("roster dry", "dry run"), ("roster real", "real import")):
@@ -84,7 +84,7 @@ def _import_rows(report: Report, sizes: TrustSizes, roster: TrustRoster, runs: d
                    f"{sum(run_.seconds):.2f} s)")
     framework_dry, framework_real = runs["framework dry"], runs["framework real"]
     report.note(
-        "Imports: through the API (gunicorn, 2 workers × 4 threads), one client, each request with an "
+        f"Imports: through the API ({system.served_by('api')}), one client, each request with an "
         "`Idempotency-Key`; a sample is one request's wall time (upload, parse, validate against the trust, "
         "append the events and command-side rows in one transaction, answer). Each school's bundle "
         f"(1 district + 1 school org, {sizes.classes_per_year * 6} classes of Years 1–6, {pupils} students and "
@@ -156,7 +156,7 @@ def _analysis(system: BenchSystem, sizes: TrustSizes, report: Report, roster: Tr
         "wait, after 10 warm-up reads, so the timed reads are answered from the body each worker keeps until the "
         "trust's position moves; the first warm-up read of each query is a render: "
         + ", ".join(f"`?{q}` {first_reads[q] * 1000:,.0f} ms" for q in first_reads)
-        + "; reports under gunicorn, 2 workers × 4 threads. Responses: "
+        + f"; reports under {system.served_by('reports')}. Responses: "
         + ", ".join(f"`?{q}` {n / 1024:,.0f} KiB" for q, n in sizes_seen.items()) + " of JSON.")
 
 

@@ -65,7 +65,7 @@ def run(system: BenchSystem, sizes: WebSizes, report: Report, *, step: Callable[
                f"{ms(percentile(paints.contentful, 50))} / {ms(percentile(paints.contentful, 99))}; "
                f"{ms(percentile(paints.data, 50))} / {ms(percentile(paints.data, 99))}")
     report.note("Web: Debian's Chromium driven by Playwright on the same 2 cores as PostgreSQL, the broker and every "
-                "service; reports under gunicorn (2 workers × 4 threads); the page fetches one JSON view "
+                f"service; reports under {system.served_by('reports')}; the page fetches one JSON view "
                 "(`/v1/classes/{id}/analysis?heat_map=compact`, expanded in the page) and builds the table in the "
                 "browser. Measured in the page from "
                 "navigation start to the first frame produced after the heat map's cells are in the DOM.")

@@ -29,3 +29,14 @@ def test_a_session_token_is_signed_with_the_key_held_not_a_key_read_again(tmp_pa
     verifier = TokenVerifier(settings.jwt_issuer, settings.jwt_audience,
                              lambda: KeySet([stack.signing_key]))
     assert [verifier.verify(token).sub for token in tokens] == [f"bench-writer-{n}" for n in range(3)]
+
+
+def test_the_notes_describe_the_web_services_as_started(tmp_path: Path) -> None:
+    """The notes once said "reports 2 workers × 4 threads" as fixed text while the stack ran 16 threads."""
+    stack = BenchSystem(tmp_path, ports={"api": 8001, "reports": 8002}, reports_threads=7)
+
+    for name in ("api", "reports"):
+        command = stack._service_spec(name)[0]
+        workers, threads = (command[command.index(flag) + 1] for flag in ("--workers", "--threads"))
+        assert stack.served_by(name) == f"gunicorn, {workers} workers × {threads} threads"
+    assert stack.served_by("reports").endswith("× 7 threads")
