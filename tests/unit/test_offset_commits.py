@@ -19,6 +19,10 @@ P0, P1 = TopicPartition("fathom.events", 0), TopicPartition("fathom.events", 1)
 class FakeConsumer:
     failing: bool = False
     commits: list[dict[TopicPartition, int]] = field(default_factory=list)
+    assigned: set[TopicPartition] = field(default_factory=lambda: {P0, P1})
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
 
     def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata], timeout_ms: int | None = None) -> None:
         if self.failing:
@@ -83,3 +87,34 @@ def test_a_failed_commit_is_not_trimmed_and_the_next_commit_carries_on() -> None
     consumer.failing = False
     offsets.applied({P0: 40}, caught_up=True)
     assert consumer.commits == [{P0: 40}] and trimmer.offsets == [{P0: 40}]
+
+
+def test_a_failed_commit_is_tried_again_by_the_next_flush_even_with_no_new_batch() -> None:
+    """Before: the failed offsets were dropped, so an idle partition's group offset stayed behind its last applied
+    message until its next message came."""
+    offsets, consumer, trimmer, clock = commits()
+    consumer.failing = True
+    offsets.applied({P0: 20, P1: 7}, caught_up=True)
+    consumer.failing = False
+    clock.now += 1.0
+    offsets.flush()  # the idle loop's
+    assert consumer.commits == [{P0: 20, P1: 7}] and trimmer.offsets == [{P0: 20, P1: 7}]
+
+
+def test_a_failed_commit_of_a_partition_a_rebalance_took_is_left_to_its_new_owner() -> None:
+    offsets, consumer, _, _ = commits()
+    consumer.failing = True
+    offsets.applied({P0: 20, P1: 7}, caught_up=True)
+    consumer.failing, consumer.assigned = False, {P0}
+    offsets.applied({P0: 25}, caught_up=True)
+    assert consumer.commits == [{P0: 25}]
+
+
+def test_held_partitions_come_from_the_tracker_when_there_is_one() -> None:
+    """``assignment()`` still lists revoked partitions while the member rejoins; the tracker does not."""
+    consumer = FakeConsumer(failing=True)
+    offsets = OffsetCommits(consumer, holding=lambda: {P1})  # type: ignore[arg-type]
+    offsets.applied({P0: 20, P1: 7}, caught_up=True)
+    consumer.failing = False
+    offsets.flush()
+    assert consumer.commits == [{P1: 7}]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -248,10 +248,10 @@ def consume(
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching. After each
     committed batch the ``trimmer`` (if any) may delete the consumed records from the broker."""
     progress = ProgressLog()
-    gate = FetchGate(consumer, hint, MAX_POLL_RECORDS,
-                     holding=None if assignment is None else (lambda: assignment.held),
+    holding = None if assignment is None else (lambda: assignment.held)
+    gate = FetchGate(consumer, hint, MAX_POLL_RECORDS, holding=holding,
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc())
-    commits = OffsetCommits(consumer, trimmer)
+    commits = OffsetCommits(consumer, trimmer, holding=holding)
     while not stop.is_set():
         status.tick()
         with reading_assignments():  # a poll may complete a join
@@ -326,6 +326,9 @@ class OffsetCommits:
 
     consumer: KafkaConsumer
     trimmer: ConsumedTrimmer | None = None
+    holding: Callable[[], Collection[TopicPartition]] | None = None
+    """The partitions this consumer holds (the :class:`AssignmentTracker`'s; else ``assignment()``, which still
+    lists revoked partitions while the member rejoins)."""
     every_s: float = COMMIT_EVERY_S
     clock: Callable[[], float] = time.monotonic
     pending: dict[TopicPartition, int] = field(default_factory=dict)
@@ -343,21 +346,32 @@ class OffsetCommits:
             self.flush()
 
     def flush(self) -> None:
-        """Commit what was applied and not yet committed (a failed commit is only logged: see
-        :func:`commit_offsets`)."""
+        """Commit what was applied and not yet committed.
+
+        A failed commit is kept for the next flush (the idle loop's, the next batch's or the stop's) for the
+        partitions this consumer still holds: dropped, an idle partition's group offset would stay behind its
+        last applied message until its next message came — only duplicates would follow, but anything waiting
+        for the group to have consumed the topic would wait in vain. A partition a rebalance took is left to
+        its new owner (committing it from here would move the new owner's offset back)."""
         if not self.pending:
             return
-        offsets, self.pending, self.last = self.pending, {}, self.clock()
-        if commit_offsets(self.consumer, offsets) and self.trimmer is not None:
+        held = self.holding() if self.holding is not None else self.consumer.assignment()
+        offsets = {tp: offset for tp, offset in self.pending.items() if tp in held}
+        self.pending, self.last = {}, self.clock()
+        if not offsets:
+            return
+        if not commit_offsets(self.consumer, offsets):
+            self.pending = offsets
+        elif self.trimmer is not None:
             self.trimmer.committed(offsets)
 
 
 def commit_offsets(consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> bool:
-    """Commit past the batch; whether the broker took it. A failure is only logged: redelivered messages are
-    duplicates, skipped."""
+    """Commit past the batch; whether the broker took it. A failure is logged and tried again at the next flush;
+    messages redelivered meanwhile (after a restart or a rebalance) are duplicates, skipped."""
     try:
         consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()}, timeout_ms=10000)
     except KafkaError as exc:
-        log.warning("offset commit failed (%s); the batch will be redelivered and skipped", exc)
+        log.warning("offset commit failed (%s); tried again at the next commit", exc)
         return False
     return True
