@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings
@@ -118,3 +118,11 @@ def staff_sub(engine: Engine, trust: str, staff_ref: str) -> str | None:
     """The ``sub`` a staff ref in an event stands for in ``staff_identities`` (None once erased)."""
     with TenantUnitOfWork(engine, trust) as uow:
         return resolve_staff(uow.connection, [staff_ref]).get(staff_ref)
+
+
+def rows_read(connection: Connection, table: str) -> int:
+    """Rows of ``table`` this transaction has read so far, by a scan of the table or of an index."""
+    return int(connection.execute(text(
+        "SELECT sum(pg_stat_get_xact_tuples_returned(oid)) FROM pg_class WHERE oid = CAST(:table AS regclass) "
+        "OR oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = CAST(:table AS regclass))"),
+        {"table": table}).scalar())

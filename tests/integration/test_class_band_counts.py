@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 from fathom_projector.online_rebuild import rebuild_online
 from fathom_projector.rebuild import rebuild_trust
@@ -30,6 +30,7 @@ from fathom_shared.read_models.fill import fill_empty
 from fathom_shared.read_models.target import create_scratch_tables
 from fathom_shared.read_models.writer import apply_from_store
 from tests.rebuild_support import BANDS, OBJECTIVES, PUPILS, append, judgements, roster
+from tests.support import rows_read
 
 CLASSES = ("c1", "c2", "c3")
 MANY_OBJECTIVES = [f"m{n}" for n in range(12)]
@@ -267,13 +268,3 @@ def test_a_batch_recounts_its_class_without_reading_the_trusts_other_cells_when_
     assert read < trust_cells / 4, f"{read:,} of the trust's {trust_cells:,} cells read for one class's batch"
     kept_rows = len(classes) * len(MANY_OBJECTIVES)  # the trust's kept rows before the batch: one value each
     assert counts_read < kept_rows, f"{counts_read:,} reads of the trust's {kept_rows:,} kept count rows"
-
-
-
-
-def rows_read(connection: Connection, table: str) -> int:
-    """Rows of ``table`` this transaction has read so far, by a scan of the table or of an index."""
-    return int(connection.execute(text(
-        "SELECT sum(pg_stat_get_xact_tuples_returned(oid)) FROM pg_class WHERE oid = CAST(:table AS regclass) "
-        "OR oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = CAST(:table AS regclass))"),
-        {"table": table}).scalar())
