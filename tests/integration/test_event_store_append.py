@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events, hashed_content, read_events, verify_chain
-from fathom_shared.event_store.append import _SORTS_BACK, _SORTS_OFF, _STREAM_VERSIONS, RUN
-from tests.support import rows_read
+from fathom_shared.event_store.append import _STREAM_VERSIONS, RUN
+from fathom_shared.event_store.planning import SORTS_BACK, SORTS_OFF
 
 META = {"actor_ref": str(uuid.uuid4()), "roles": ["teacher"], "request_id": "r-ü\u2028"}
 TRICKY_DATA = [
@@ -140,7 +140,7 @@ def test_an_append_is_one_pipeline_of_runs_sent_as_they_are_hashed(app_engine, t
     assert statements == [], statements
     assert len(pipelined) == 1 and "FOR UPDATE" in pipelined[0][0], pipelined
     asked = pipelined[0][1:4]
-    assert asked == [_SORTS_OFF, _STREAM_VERSIONS, _SORTS_BACK], "the versions' question in its plan's settings"
+    assert asked == [SORTS_OFF, _STREAM_VERSIONS, SORTS_BACK], "the versions' question in its plan's settings"
     inserts = pipelined[0][4:]
     assert len(inserts) == 3 and all("INSERT INTO events" in q for q in inserts), pipelined
     assert "UPDATE trust_heads" in inserts[-1] and not any("UPDATE trust_heads" in q for q in inserts[:-1])
@@ -220,36 +220,3 @@ def test_numbers_postgresql_would_write_back_differently_are_hashed_as_it_writes
     assert json.dumps(read.data, sort_keys=True) == json.dumps(expected, sort_keys=True)
     # What the append answers is what was stored.
     assert json.dumps(stored[0].data, sort_keys=True) == json.dumps(expected, sort_keys=True)
-
-
-def test_an_append_reads_one_index_entry_per_stream_when_statistics_do_not_know_the_trust(app_engine, owner_engine,
-                                                                                           make_trust):
-    """The planner's statistics describe the trusts of the last ``ANALYZE``; a trust that grew since (a new trust's
-    rosters just imported: autovacuum analyzes a table only once a tenth of it changed) is estimated at one event.
-    Its streams' versions were then looked up through a smaller index that starts with ``trust_id`` (the primary
-    key, or ``(trust_id, event_id)``: for one event as cheap as the stream's own, one level taller), each stream
-    a scan of the trust's every event. The benchmark's roll-over of 7,200 pupils took 12 s against 0.7 s, 15 s
-    of it in this statement over 23 appends. Here the new trust is written in the test's one transaction, so no
-    autovacuum can analyze it in between; the trust analyzed before (20,000 events) makes the streams' index a
-    level taller than the primary key, as in the benchmark."""
-    def pupils(school: int, version: int) -> list[NewEvent]:
-        return [NewEvent("pupil", str(uuid.UUID(int=school * 1000 + n)), "PupilMoved", {"v": version})
-                for n in range(100)]
-
-    other = make_trust()
-    with TenantUnitOfWork(app_engine, other) as uow:
-        for school in range(0, 200, 20):
-            append_events(uow.connection, other, [e for s in range(school, school + 20) for e in pupils(s, 1)], META)
-        uow.commit()
-    with owner_engine.begin() as connection:
-        connection.execute(text("ANALYZE events"))
-
-    trust = make_trust()
-    with TenantUnitOfWork(app_engine, trust) as uow:
-        connection = uow.connection
-        append_events(connection, trust, [e for school in range(30) for e in pupils(school, 1)], META)
-        before = rows_read(connection, "events")
-        stored = append_events(connection, trust, pupils(7, 2), META)
-        read = rows_read(connection, "events") - before
-    assert {e.stream_version for e in stored} == {2}
-    assert read <= 2 * len(stored), f"{read:,} index entries of the trust's 3,000 events read for 100 streams"

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store.arrays import event_columns
 from fathom_shared.event_store.chain import ChainWriter, recorded_at_json
+from fathom_shared.event_store.planning import fetch_without_sorts, send_without_sorts
 from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey, placed_event
 
 RUN = 100
@@ -70,37 +71,14 @@ _STREAM_VERSIONS = """
 """
 """Each stream's last version: one backward step of the stream's unique index per stream, whatever its length
 (``max()`` grouped over a join read every event of every stream named: 146 ms for 30 pupils of 2,000
-events each, inside the trust's append lock)."""
-
-_SORTS_OFF = "SET LOCAL enable_sort = off"
-_SORTS_BACK = "SET LOCAL enable_sort TO DEFAULT"
-"""Around :data:`_STREAM_VERSIONS`, so it is planned as written whatever the statistics say of the trust.
-
-They describe the trusts of the last ``ANALYZE``, and autovacuum analyzes ``events`` only once a tenth of it
-has changed. A trust that grew since (a new trust's rosters just imported) is estimated at one event, and for
-one event any index that starts with ``trust_id`` looks as cheap as the stream's own: the planner took the
-smaller primary key plus a sort of the "one" row, and each stream became a scan of the trust's every event
-(the benchmark's roll-over of 7,200 pupils answered in 12 s against 0.7 s). Every other path needs a sort, so
-without sorts the planner keeps the streams' index in order. ``SET LOCAL`` lasts to the end of the caller's
-transaction, hence the second statement; nothing in Fathom sets ``enable_sort`` otherwise."""
+events each, inside the trust's append lock), and whatever the statistics say of the trust (:mod:`.planning`)."""
 
 
 def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dict[StreamKey, int]:
     """Current version of each stream (0 for a stream with no events)."""
     if not streams:
         return {}
-    driver = connection.connection.driver_connection
-    with driver.pipeline():
-        rows = _ask_versions(driver, streams)
-        return _versions(streams, rows.fetchall())
-
-
-def _ask_versions(driver: psycopg.Connection, streams: Sequence[StreamKey]) -> psycopg.Cursor[Any]:
-    """Send the versions' question in its plan's settings (in a pipeline: no wait for the server)."""
-    driver.execute(_SORTS_OFF)
-    rows = driver.execute(_STREAM_VERSIONS, _versions_params(streams))
-    driver.execute(_SORTS_BACK)
-    return rows
+    return _versions(streams, fetch_without_sorts(connection, _STREAM_VERSIONS, _versions_params(streams)))
 
 
 def _versions_params(streams: Sequence[StreamKey]) -> dict[str, list[str]]:
@@ -161,7 +139,7 @@ class _Batch:
         The versions are read after the lock is held: PostgreSQL runs a pipeline's statements in order, each
         with its own snapshot (READ COMMITTED)."""
         head = driver.execute(_LOCK_HEAD, {"trust": self.trust_id})
-        version_rows = _ask_versions(driver, self.streams)
+        version_rows = send_without_sorts(driver, _STREAM_VERSIONS, _versions_params(self.streams))
         unplaced = [self.writer.unplaced(event) for event in self.runs[0]]
         if (found := head.fetchone()) is None:
             return None

@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from fathom_shared.event_store.chain import ChainLink, ChainReport, check_chain
+from fathom_shared.event_store.planning import fetch_without_sorts
 from fathom_shared.event_store.records import StoredEvent, StreamKey
 
 _COLUMNS = (
@@ -60,14 +62,17 @@ def _stored(row: Any) -> StoredEvent:
     )
 
 
-def streams_sql(columns: str, e_columns: str) -> str:
-    """Whole stream types and named streams up to ``until``: two index range reads, in sequence order."""
-    return (f"SELECT {columns} FROM events WHERE trust_id = current_setting('fathom.trust') "
-            "AND stream_type = ANY(%(types)s) AND sequence <= %(until)s "
+def streams_sql(e_columns: str) -> str:
+    """Whole stream types and named streams up to ``until``: per stream type and per named stream one range read
+    of the streams' index, in its order (:mod:`.planning`: run without sorts); the caller orders by sequence."""
+    return (f"SELECT {e_columns} FROM unnest(CAST(%(types)s AS text[])) AS t(stream_type) "
+            "CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.trust_id = current_setting('fathom.trust') "
+            "AND e.stream_type = t.stream_type AND e.sequence <= %(until)s ORDER BY e.stream_id, e.stream_version) e "
             f"UNION ALL SELECT {e_columns} "
             "FROM unnest(CAST(%(pair_types)s AS text[]), CAST(%(pair_ids)s AS text[])) AS s(stream_type, stream_id) "
-            "JOIN events e ON e.trust_id = current_setting('fathom.trust') AND e.stream_type = s.stream_type "
-            "AND e.stream_id = s.stream_id AND e.sequence <= %(until)s ORDER BY sequence")
+            "CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.trust_id = current_setting('fathom.trust') "
+            "AND e.stream_type = s.stream_type AND e.stream_id = s.stream_id AND e.sequence <= %(until)s "
+            "ORDER BY e.stream_version) e")
 
 
 def streams_params(stream_types: Sequence[str], streams: Sequence[StreamKey], until: int | None) -> dict[str, Any]:
@@ -76,18 +81,20 @@ def streams_params(stream_types: Sequence[str], streams: Sequence[StreamKey], un
             "pair_types": [p[0] for p in pairs], "pair_ids": [p[1] for p in pairs]}
 
 
-_STREAMS = streams_sql(_COLUMNS, _E_COLUMNS)
+_STREAMS = streams_sql(_E_COLUMNS)
+by_sequence = attrgetter("sequence")
+"""The order of a trust's log: a streams' read comes in the streams' index order and is put in this one."""
 
 
 def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
                  until: int | None = None) -> list[StoredEvent]:
     """Every event of whole stream types and of named streams, up to sequence ``until``, in sequence order.
 
-    Two index range reads (by stream type; by each named stream), so a caller never names a
+    One index range read per stream type and per named stream, so a caller never names a
     stream whose type it also asks for whole (it would be read twice). For folding, see
     :mod:`fathom_shared.event_store.replay`."""
-    rows = connection.exec_driver_sql(_STREAMS, streams_params(stream_types, streams, until))
-    return [_stored(row) for row in rows]
+    rows = fetch_without_sorts(connection, _STREAMS, streams_params(stream_types, streams, until))
+    return sorted((StoredEvent(*row[:11], bytes(row[11]), bytes(row[12])) for row in rows), key=by_sequence)
 
 
 @dataclass(frozen=True)

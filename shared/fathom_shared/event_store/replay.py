@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from fathom_shared.event_store.recorder import streams_params, streams_sql
+from fathom_shared.event_store.planning import fetch_without_sorts
+from fathom_shared.event_store.recorder import by_sequence, streams_params, streams_sql
 from fathom_shared.event_store.records import StoredEvent, StreamKey
 
 _COLUMNS = ("trust_id", "sequence", "event_id", "stream_type", "stream_id", "stream_version", "event_type",
             "schema_version", "data", "CAST({}metadata AS text)", "recorded_at")
 """A replay's columns: no hash chain links; the metadata as its text, parsed once per distinct document."""
-_STREAMS = streams_sql(", ".join(c.format("") for c in _COLUMNS),
-                       ", ".join(c.format("e.") if "{" in c else f"e.{c}" for c in _COLUMNS))
+_STREAMS = streams_sql(", ".join(c.format("e.") if "{" in c else f"e.{c}" for c in _COLUMNS))
 _AFTER = (f"SELECT {', '.join(c.format('') for c in _COLUMNS)} FROM events "
           "WHERE trust_id = current_setting('fathom.trust') AND sequence > %(after)s "
           "AND sequence <= %(until)s ORDER BY sequence LIMIT %(limit)s")
@@ -36,7 +36,9 @@ _NO_LIMIT = 2**63 - 1
 def replay_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
                    until: int | None = None) -> list[StoredEvent]:
     """The events :func:`~fathom_shared.event_store.recorder.read_streams` gives, made for folding."""
-    return _replayed(connection, _STREAMS, streams_params(stream_types, streams, until))
+    events = _events(fetch_without_sorts(connection, _STREAMS, streams_params(stream_types, streams, until)))
+    events.sort(key=by_sequence)
+    return events
 
 
 def replay_events(connection: Connection, after: int = 0, until: int | None = None,
