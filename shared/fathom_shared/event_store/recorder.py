@@ -54,12 +54,9 @@ def iter_events(connection: Connection, after: int = 0, page: int = 5000) -> Ite
         after = batch[-1].sequence
 
 
-def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(
-        row.trust_id, row.sequence, row.event_id, row.stream_type, row.stream_id, row.stream_version,
-        row.event_type, row.schema_version, row.data, row.metadata, row.recorded_at,
-        bytes(row.prev_hash), bytes(row.hash),
-    )
+def _stored(row: Sequence[Any]) -> StoredEvent:
+    """A row of :data:`_COLUMNS` (a tuple or the toolkit's row: they are in :class:`StoredEvent`'s order)."""
+    return StoredEvent(*row[:11], bytes(row[11]), bytes(row[12]))
 
 
 def streams_sql(e_columns: str) -> str:
@@ -94,7 +91,7 @@ def read_streams(connection: Connection, *, stream_types: Sequence[str] = (), st
     stream whose type it also asks for whole (it would be read twice). For folding, see
     :mod:`fathom_shared.event_store.replay`."""
     rows = fetch_without_sorts(connection, _STREAMS, streams_params(stream_types, streams, until))
-    return sorted((StoredEvent(*row[:11], bytes(row[11]), bytes(row[12])) for row in rows), key=by_sequence)
+    return sorted(map(_stored, rows), key=by_sequence)
 
 
 @dataclass(frozen=True)
