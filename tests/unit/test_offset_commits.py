@@ -1,6 +1,6 @@
 """The projector's offset commits, on a fake consumer and a fake clock: during a backlog at most one commit every
-few seconds, at once when the topic is drained or the projector idles or stops, and only committed offsets are
-handed to the trimmer."""
+few seconds, under a trickle of drained polls about once a second (the first at once, the tail by the idle loop),
+everything when the projector stops, and only committed offsets are handed to the trimmer."""
 
 from __future__ import annotations
 
@@ -56,19 +56,39 @@ def test_during_a_backlog_the_offsets_are_committed_at_most_every_few_seconds_th
     for n in range(1, 10):  # a full poll every second
         clock.now += 1.0
         offsets.applied({P0: n * 20, **({P1: n * 7} if n % 2 else {})}, caught_up=False)
-    assert consumer.commits == [{P0: 100, P1: 35}]  # at 5 s: the latest offset of each partition so far
+    # The first batch at once, then 5 s later the latest offset of each partition so far.
+    assert consumer.commits == [{P0: 20, P1: 7}, {P0: 120, P1: 35}]
     assert trimmer.offsets == consumer.commits
     clock.now += 1.0
     offsets.applied({P0: 200}, caught_up=False)
-    assert consumer.commits[1:] == [{P0: 200, P1: 63}]
+    assert consumer.commits[2:] == []  # 4 s since the last
+    clock.now += 1.0
+    offsets.applied({P0: 220}, caught_up=False)
+    assert consumer.commits[2:] == [{P0: 220, P1: 63}]
 
 
-def test_a_poll_that_drains_the_topic_commits_at_once() -> None:
+def test_a_poll_that_drains_the_topic_after_a_quiet_spell_commits_at_once() -> None:
     offsets, consumer, _, clock = commits()
-    offsets.applied({P0: 20}, caught_up=False)
-    clock.now += 0.1
+    offsets.applied({P0: 20}, caught_up=True)  # the first batch since the start
+    clock.now += 30.0
     offsets.applied({P0: 23}, caught_up=True)
-    assert consumer.commits == [{P0: 23}]
+    assert consumer.commits == [{P0: 20}, {P0: 23}]
+
+
+def test_a_trickle_of_drained_polls_is_committed_about_once_a_second_its_tail_by_the_idle_loop() -> None:
+    """Before: every drained poll committed, one broker request per save under a trickle."""
+    offsets, consumer, trimmer, clock = commits()
+    for n in range(1, 21):  # twenty saves in 0.8 s, each its own drained poll, the idle loop between them
+        offsets.applied({P0: n}, caught_up=True)
+        offsets.flush_if_due()
+        clock.now += 0.04
+    assert consumer.commits == [{P0: 1}]  # the first at once, the rest pending
+    clock.now += 0.25  # the trickle has stopped; the idle loop's next turn comes a second after that commit
+    offsets.flush_if_due()
+    assert consumer.commits == [{P0: 1}, {P0: 20}] and trimmer.offsets == consumer.commits
+    clock.now += 5.0
+    offsets.flush_if_due()
+    assert len(consumer.commits) == 2  # nothing applied since: nothing committed again
 
 
 def test_an_idle_or_stopping_projector_commits_what_it_applied_and_nothing_twice() -> None:
@@ -80,11 +100,12 @@ def test_an_idle_or_stopping_projector_commits_what_it_applied_and_nothing_twice
 
 
 def test_a_failed_commit_is_not_trimmed_and_the_next_commit_carries_on() -> None:
-    offsets, consumer, trimmer, _ = commits()
+    offsets, consumer, trimmer, clock = commits()
     consumer.failing = True
     offsets.applied({P0: 20}, caught_up=True)
     assert consumer.commits == [] and trimmer.offsets == []
     consumer.failing = False
+    clock.now += 1.0
     offsets.applied({P0: 40}, caught_up=True)
     assert consumer.commits == [{P0: 40}] and trimmer.offsets == [{P0: 40}]
 
@@ -97,15 +118,16 @@ def test_a_failed_commit_is_tried_again_by_the_next_flush_even_with_no_new_batch
     offsets.applied({P0: 20, P1: 7}, caught_up=True)
     consumer.failing = False
     clock.now += 1.0
-    offsets.flush()  # the idle loop's
+    offsets.flush_if_due()  # the idle loop's
     assert consumer.commits == [{P0: 20, P1: 7}] and trimmer.offsets == [{P0: 20, P1: 7}]
 
 
 def test_a_failed_commit_of_a_partition_a_rebalance_took_is_left_to_its_new_owner() -> None:
-    offsets, consumer, _, _ = commits()
+    offsets, consumer, _, clock = commits()
     consumer.failing = True
     offsets.applied({P0: 20, P1: 7}, caught_up=True)
     consumer.failing, consumer.assigned = False, {P0}
+    clock.now += 1.0
     offsets.applied({P0: 25}, caught_up=True)
     assert consumer.commits == [{P0: 25}]
 

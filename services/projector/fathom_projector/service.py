@@ -2,7 +2,8 @@
 
 Offsets are committed only after the database commit, so a crash at any point redelivers
 messages, which the per-trust position then skips. While a backlog lasts they are committed at most
-every :data:`COMMIT_EVERY_S` (:class:`OffsetCommits`), and at once when a poll finds the topic drained.
+every :data:`COMMIT_EVERY_S` (:class:`OffsetCommits`), and when a poll finds the topic drained at most every
+:data:`DRAINED_COMMIT_EVERY_S`.
 Nothing here is fatal: a broker or database outage closes the consumer, waits with backoff and starts again.
 """
 
@@ -258,7 +259,7 @@ def consume(
             records = gate.next_records()
         metrics.paused.set(int(gate.paused))
         if not records:
-            commits.flush()
+            commits.flush_if_due()
             progress.log_if_due()
             continue
         started = time.perf_counter()
@@ -310,18 +311,27 @@ def next_offsets(records: Records) -> dict[TopicPartition, int]:
 
 COMMIT_EVERY_S = 5.0
 """While a backlog lasts, the longest the group's offsets trail what was applied."""
+DRAINED_COMMIT_EVERY_S = 1.0
+"""Under a trickle of saves (each poll drains the topic), the longest the group's offsets trail what was applied."""
 
 
 @dataclass
 class OffsetCommits:
-    """The applied batches' offsets, committed at most every ``every_s`` while a backlog lasts, and at once when a
-    poll drained the topic (so an idle projector's group offsets are at the end, and the trimmer can trim).
+    """The applied batches' offsets, committed at most every ``every_s`` while a backlog lasts, and at most every
+    ``drained_every_s`` once polls drain the topic: at once for the first save after a quiet spell, and what a
+    trickle applies after it by the idle loop's :meth:`flush_if_due` (so an idle projector's group offsets reach
+    the end within about a second, and the trimmer can trim).
 
     Why not after every batch: each commit is a write on the broker, and a broker that rewrites its state after a
     change (the local noida-db rewrites one file holding every record it keeps) paid for each in proportion to the
     backlog it held. In the benchmark's 180,000-event catch-up, commits every 5 s instead of after each batch of
     5,000 cut the broker's CPU by a third and raised the projector's rate by a tenth. What it costs: a projector
     killed during a backlog is redelivered up to ``every_s`` more of messages, which its position skips.
+
+    Why not after every drained poll: under a trickle each save is its own batch, and its commit was a fourth of
+    the broker requests the projector made per save (with the end-offsets check after the hint, the fetch, and
+    the end-offsets check that finds the topic drained); a projector killed then redelivers up to
+    ``drained_every_s`` of saves, skipped the same way.
     """
 
     consumer: KafkaConsumer
@@ -330,19 +340,24 @@ class OffsetCommits:
     """The partitions this consumer holds (the :class:`AssignmentTracker`'s; else ``assignment()``, which still
     lists revoked partitions while the member rejoins)."""
     every_s: float = COMMIT_EVERY_S
+    drained_every_s: float = DRAINED_COMMIT_EVERY_S
     clock: Callable[[], float] = time.monotonic
     pending: dict[TopicPartition, int] = field(default_factory=dict)
-    last: float = 0.0
-    """When the last commit was made (a backlog's first batch is committed ``every_s`` after the start)."""
-
-    def __post_init__(self) -> None:
-        self.last = self.clock()
+    last: float = float("-inf")
+    """When the last commit was made: never, at the start, so the first batch is committed at once. A stop soon
+    after has nothing left to commit, which matters when the broker has gone (the stop's commit waits for it)."""
 
     def applied(self, offsets: dict[TopicPartition, int], caught_up: bool) -> None:
         """A batch ending at ``offsets`` was applied and committed to the database; ``caught_up``: its poll brought
         fewer messages than it could, so the topic is most likely drained."""
         self.pending.update(offsets)
-        if caught_up or self.clock() - self.last >= self.every_s:
+        if self.clock() - self.last >= (self.drained_every_s if caught_up else self.every_s):
+            self.flush()
+
+    def flush_if_due(self) -> None:
+        """The idle loop's: commit what the last batches applied once ``drained_every_s`` has passed since the last
+        commit (a trickle's tail, or a commit the broker refused)."""
+        if self.pending and self.clock() - self.last >= self.drained_every_s:
             self.flush()
 
     def flush(self) -> None:
