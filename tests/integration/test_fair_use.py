@@ -19,6 +19,7 @@ from fathom_shared.auth import Principal
 from fathom_shared.config import FairUseLimit
 from fathom_shared.db import TenantUnitOfWork
 from tests.integration.audit_story import Story, tell
+from tests.integration.test_queries_filter_by_trust import driver_statements
 from tests.support import bearer, token_for
 
 
@@ -247,3 +248,16 @@ def test_lease_bookkeeping_commits_without_waiting_for_the_wal_flush(workers, st
     assert settings_at_commit == ["off", "off"]
     with app_engine.connect() as connection:  # SET LOCAL: the pooled connection is back to the default
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+def test_a_lease_is_taken_and_given_back_in_four_statements(workers, story, app_engine):
+    """Every freshness wait takes a lease and gives it back in front of its read, so each statement is a round trip
+    it waits for. Before: nine (the commit setting twice, a lock per bucket, the expired leases' delete, the count,
+    an insert per bucket, the release), besides the scoping of each transaction."""
+    limits = workers[0].extensions[FAIR_USE_EXTENSION]
+    with driver_statements(str(app_engine.url.username)) as statements, \
+            limits.hold(principal(story.trust, "aud-1"), "wait", hold_s=30):
+        pass
+    own = [query for query, _ in statements  # not the scoping of each transaction, nor the pool's ping (";")
+           if "fathom.trust" not in query and query.strip() != ";"]
+    assert len(own) == 4, own

@@ -42,8 +42,30 @@ RATE_WINDOW = "1 minute"
 DESCRIPTIONS = {"as_of": "time-travel (as_of) reads", "verify": "chain verifications", "export": "full exports",
                 "stream": "change-feed streams", "wait": "freshness waits (consistency)"}
 F = TypeVar("F", bound=Callable[..., Any])
-ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
-"""For the lease's own transaction only (see the module docstring)."""
+_ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true)"
+"""``SET LOCAL synchronous_commit = off`` as an expression: for the lease's own transaction only (see the module
+docstring), sent within the transaction's first statement rather than as a round trip of its own."""
+_LOCK_BUCKETS = text(
+    f"SELECT {_ASYNC_COMMIT}, (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+    "FROM unnest(CAST(:keys AS text[])) AS k)")
+"""Both buckets' locks, taken in the order given (the keys' order) by one statement."""
+_COUNT_BUCKETS = text(
+    # The leases that count for nothing any more, of every bucket of the trust, are deleted in the same statement
+    # (the table stays small). The count still sees them, but they are neither live nor recent.
+    f"WITH expired AS (DELETE FROM fair_use_leases WHERE trust_id = :trust "
+    f"AND held_until < now() - interval '{RATE_WINDOW}' AND started_at < now() - interval '{RATE_WINDOW}') "
+    f"SELECT bucket, count(*) FILTER (WHERE held_until > now()) AS live, "
+    f"count(*) FILTER (WHERE started_at > now() - interval '{RATE_WINDOW}') AS recent, "
+    f"ceil(extract(epoch FROM min(started_at) FILTER (WHERE started_at > now() - interval "
+    f"'{RATE_WINDOW}') + interval '{RATE_WINDOW}' - now())) AS window_left "
+    f"FROM fair_use_leases WHERE trust_id = :trust AND bucket IN (:mine, :trust_wide) GROUP BY bucket")
+_INSERT_LEASE = text(
+    "INSERT INTO fair_use_leases (lease_id, trust_id, bucket, held_until) "
+    "VALUES (:lease, :trust, :mine, now() + make_interval(secs => :hold)), "
+    "(:lease, :trust, :trust_wide, now() + make_interval(secs => :hold))")
+_RELEASE = text(
+    f"UPDATE fair_use_leases SET held_until = now() FROM (SELECT {_ASYNC_COMMIT}) AS async_commit "
+    "WHERE trust_id = :trust AND lease_id = :lease")
 
 
 @dataclass(frozen=True)
@@ -67,24 +89,13 @@ class FairUse:
             return None
         mine, trust_wide = f"{kind}:subject:{principal.sub}", f"{kind}:trust"
         lease = Lease(principal.trust_id, str(uuid.uuid4()))
+        buckets = {"trust": principal.trust_id, "mine": mine, "trust_wide": trust_wide}
         with TenantUnitOfWork(self._engine, principal.trust_id) as uow:
             connection = uow.connection
-            connection.execute(ASYNC_COMMIT)
-            for bucket in sorted((mine, trust_wide)):  # one order everywhere: two requests never deadlock
-                connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                                   {"key": f"fair_use/{principal.trust_id}/{bucket}"})
-            # Leases that count for nothing any more, of every bucket of the trust: the table stays small.
-            connection.execute(text(
-                f"DELETE FROM fair_use_leases WHERE trust_id = :trust "
-                f"AND held_until < now() - interval '{RATE_WINDOW}' AND started_at < now() - interval '{RATE_WINDOW}'"),
-                {"trust": principal.trust_id})
-            counts = {row.bucket: row for row in connection.execute(text(
-                f"SELECT bucket, count(*) FILTER (WHERE held_until > now()) AS live, "
-                f"count(*) FILTER (WHERE started_at > now() - interval '{RATE_WINDOW}') AS recent, "
-                f"ceil(extract(epoch FROM min(started_at) FILTER (WHERE started_at > now() - interval "
-                f"'{RATE_WINDOW}') + interval '{RATE_WINDOW}' - now())) AS window_left "
-                f"FROM fair_use_leases WHERE trust_id = :trust AND bucket IN (:mine, :trust_wide) GROUP BY bucket"),
-                {"trust": principal.trust_id, "mine": mine, "trust_wide": trust_wide})}
+            # One order everywhere (sorted): two requests never deadlock.
+            connection.execute(_LOCK_BUCKETS, {"keys": [f"fair_use/{principal.trust_id}/{bucket}"
+                                                        for bucket in sorted((mine, trust_wide))]})
+            counts = {row.bucket: row for row in connection.execute(_COUNT_BUCKETS, buckets)}
             what = DESCRIPTIONS.get(kind, kind)
             if limit.per_subject and _live(counts, mine) >= limit.per_subject:
                 self._refuse(f"You already have {limit.per_subject} {what} running; wait for one to finish.")
@@ -93,12 +104,8 @@ class FairUse:
             if limit.per_minute and mine in counts and counts[mine].recent >= limit.per_minute:
                 self._refuse(f"You started {limit.per_minute} {what} in the last minute, the most allowed.",
                              max(int(counts[mine].window_left or 1), 1))
-            for bucket in (mine, trust_wide):
-                connection.execute(text(
-                    "INSERT INTO fair_use_leases (lease_id, trust_id, bucket, held_until) "
-                    "VALUES (:lease, :trust, :bucket, now() + make_interval(secs => :hold))"),
-                    {"lease": lease.lease_id, "trust": lease.trust_id, "bucket": bucket, "hold": hold_s})
-            uow.commit()
+            connection.execute(_INSERT_LEASE, {**buckets, "lease": lease.lease_id, "hold": hold_s})
+            uow.commit_last()
         return lease
 
     def release(self, lease: Lease | None) -> None:
@@ -106,11 +113,8 @@ class FairUse:
         if lease is None:
             return
         with TenantUnitOfWork(self._engine, lease.trust_id) as uow:
-            uow.connection.execute(ASYNC_COMMIT)
-            uow.connection.execute(text(
-                "UPDATE fair_use_leases SET held_until = now() WHERE trust_id = :trust AND lease_id = :lease"),
-                {"trust": lease.trust_id, "lease": lease.lease_id})
-            uow.commit()
+            uow.connection.execute(_RELEASE, {"trust": lease.trust_id, "lease": lease.lease_id})
+            uow.commit_last()
 
     @contextlib.contextmanager
     def hold(self, principal: Principal, kind: str, hold_s: float = DEFAULT_HOLD_S) -> Iterator[None]:

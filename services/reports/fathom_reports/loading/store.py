@@ -53,10 +53,20 @@ class ReadModelStore:
 
     def behind(self, trust_id: str, at_least: int) -> bool:
         """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
-        write has that sequence yet, so waiting for it would only hold a worker until the timeout."""
-        if self.position(trust_id) >= at_least:
+        write has that sequence yet, so waiting for it would only hold a worker until the timeout.
+
+        Without a replica the position and the head are one statement: most reads that ask for a sequence ask
+        right after writing it, so they are behind and need both."""
+        if self._read_engine is self._engine:
+            with TenantUnitOfWork(self._engine, trust_id) as uow:
+                position, head = uow.connection.execute(text(
+                    f"SELECT coalesce((SELECT last_applied FROM rm_positions WHERE trust_id = :trust), 0), "
+                    f"{HEAD_SEQUENCE}"), {"trust": trust_id}).one()
+        else:
+            position, head = self.position(trust_id), None
+        if position >= at_least:
             return False
-        head = self.head(trust_id)
+        head = self.head(trust_id) if head is None else head
         if at_least > head:
             raise SequenceNotWritten(head, at_least)
         return True
