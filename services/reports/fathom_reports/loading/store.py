@@ -55,13 +55,11 @@ class ReadModelStore:
         """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
         write has that sequence yet, so waiting for it would only hold a worker until the timeout.
 
-        Without a replica the position and the head are one statement: most reads that ask for a sequence ask
-        right after writing it, so they are behind and need both."""
+        Without a replica the position and the head are one statement (:func:`read_version`'s): most reads that
+        ask for a sequence ask right after writing it, so they are behind and need both."""
         if self._read_engine is self._engine:
             with TenantUnitOfWork(self._engine, trust_id) as uow:
-                position, head = uow.connection.execute(text(
-                    f"SELECT coalesce((SELECT last_applied FROM rm_positions WHERE trust_id = :trust), 0), "
-                    f"{HEAD_SEQUENCE}"), {"trust": trust_id}).one()
+                position, _, head = read_version(ReadModels(uow.connection, trust_id))
         else:
             position, head = self.position(trust_id), None
         if position >= at_least:
