@@ -351,7 +351,9 @@ class OffsetCommits:
         """A batch ending at ``offsets`` was applied and committed to the database; ``caught_up``: its poll brought
         fewer messages than it could, so the topic is most likely drained."""
         self.pending.update(offsets)
-        if self.clock() - self.last >= (self.drained_every_s if caught_up else self.every_s):
+        if caught_up:
+            self.flush_if_due()
+        elif self.clock() - self.last >= self.every_s:
             self.flush()
 
     def flush_if_due(self) -> None:

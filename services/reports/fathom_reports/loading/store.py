@@ -60,11 +60,12 @@ class ReadModelStore:
         if self._read_engine is self._engine:
             with TenantUnitOfWork(self._engine, trust_id) as uow:
                 position, _, head = read_version(ReadModels(uow.connection, trust_id))
-        else:
-            position, head = self.position(trust_id), None
-        if position >= at_least:
-            return False
-        head = self.head(trust_id) if head is None else head
+            if position >= at_least:
+                return False
+        else:  # the position from the replica, the head from the primary, asked only when behind
+            if self.position(trust_id) >= at_least:
+                return False
+            head = self.head(trust_id)
         if at_least > head:
             raise SequenceNotWritten(head, at_least)
         return True

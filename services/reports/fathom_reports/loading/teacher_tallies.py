@@ -28,8 +28,10 @@ def teacher_tallies(connection: Connection, trust_id: str, subject: str,
                     pupil_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
     """Pupil → (secure, judged) for ``subject`` (any case), pupils with no teacher judgement left out."""
     scale_of = dict(connection.execute(text(_OBJECTIVES), {"trust": trust_id, "subject": subject}).all())
+    if not scale_of:
+        return {}
     judgements = connection.execute(text(_JUDGEMENTS), {"trust": trust_id, "ids": list(pupil_ids),
-                                                        "objective_ids": sorted(scale_of)}).all() if scale_of else []
+                                                        "objective_ids": sorted(scale_of)}).all()
     if not judgements:
         return {}
     scales = {r.scale_id: Scale(r.scale_id, r.name, parse_bands(r.bands)) for r in connection.execute(
