@@ -35,7 +35,7 @@ from fathom_shared.assessment_calendar import school_today
 from tests.change_feed_support import sse_events
 from tests.load import names
 from tests.load.feeds import StreamCheck, WebhookReceiver, report_notice
-from tests.load.plan import GRID_OBJECTIVES, Plan, TrustPlan, grid
+from tests.load.plan import GRID_OBJECTIVES, Plan, TrustPlan, grid, resend_on_dropped_connection
 
 PLAN = Plan.load(Path(os.environ["FATHOM_LOAD_PLAN"]))
 MAX_REQUESTS = int(os.environ.get("FATHOM_LOAD_MAX_REQUESTS", "0") or 0)
@@ -128,7 +128,17 @@ def _remove_webhooks(**_: Any) -> None:
         _receiver.close()
 
 
-class Teacher(HttpUser):
+class Person(HttpUser):
+    """Someone of the scenario: their client resends a request the server's keep-alive close dropped."""
+
+    abstract = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        resend_on_dropped_connection(self.client)
+
+
+class Teacher(Person):
     """One class's teacher: a sitting of assessment every few seconds (compressed from a school day)."""
 
     weight = 6
@@ -157,7 +167,8 @@ class Teacher(HttpUser):
                 saved.failure(f"{saved.status_code}: {saved.text[:200]}")
                 return self._flow(started, "the save failed")
             sequence = saved.json()["last_sequence"]
-        self.client.post(f"{api}/v1/objectives-taught", name=names.TAUGHT, headers=self.headers,
+        self.client.post(f"{api}/v1/objectives-taught", name=names.TAUGHT,
+                         headers={**self.headers, "Idempotency-Key": uuid.uuid4().hex},
                          json={"class_id": self.class_id, "objective_ids": objectives, "taught_on": today})
         with self.client.get(f"/v1/classes/{self.class_id}/analysis", headers=self.headers, catch_response=True,
                              params={"consistency": f"at_least:{sequence}", "heat_map": "compact"},
@@ -176,7 +187,7 @@ class Teacher(HttpUser):
             response_length=0, exception=AssertionError(problem) if problem else None, context={})
 
 
-class Rotation(HttpUser):
+class Rotation(Person):
     """A person who does the same few things in turn (``ROUND``: method names), so a short run does each."""
 
     abstract = True
@@ -263,7 +274,7 @@ class Auditor(Rotation):
                         name=names.HISTORY)
 
 
-class Integration(HttpUser):
+class Integration(Person):
     """A trust's BI integration: catches up by polling, then follows the stream, reconnecting as clients do."""
 
     fixed_count = PLAN.integrations

@@ -134,14 +134,23 @@ def _layout(trust_id: str, classes_per_school: int) -> TrustPlan:
     return plan
 
 
-def session(token: str) -> requests.Session:
-    """Keep-alive, resending once when the server had just closed an idle connection (every write carries an
-    ``Idempotency-Key`` or creates by id, so a resend is safe)."""
-    client = requests.Session()
-    client.headers["Authorization"] = f"Bearer {token}"
+def resend_on_dropped_connection(client: requests.Session) -> requests.Session:
+    """Resend a request whose kept-alive connection the server closed as the request went out, as browsers do.
+
+    gunicorn closes a connection idle for its keep-alive time (2 s); a client that sends on it at that moment
+    gets no response (``RemoteDisconnected``), and the scenario's pauses straddle those 2 s. HTTP lets a client
+    resend then (RFC 9110, 9.2.2); every write of ours carries an ``Idempotency-Key`` or creates by id, so a resend
+    is safe for writes too. Answers, 5xx included, are never resent."""
     retry = Retry(total=2, connect=2, read=2, status=0, other=0, allowed_methods=None, backoff_factor=0,
                   raise_on_status=False)
     client.mount("http://", HTTPAdapter(max_retries=retry))
+    return client
+
+
+def session(token: str) -> requests.Session:
+    """Keep-alive, with :func:`resend_on_dropped_connection`."""
+    client = resend_on_dropped_connection(requests.Session())
+    client.headers["Authorization"] = f"Bearer {token}"
     return client
 
 
