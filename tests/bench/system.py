@@ -18,10 +18,8 @@ import requests
 from joserfc.jwk import RSAKey
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
-from requests.adapters import HTTPAdapter
 from sqlalchemy import Engine, text
 from tqdm import tqdm
-from urllib3.util.retry import Retry
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
 from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, python_module, service_env
@@ -31,6 +29,7 @@ from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
+from tests.http_support import resend_on_dropped_connection
 
 WEB_WORKERS = 2
 """gunicorn workers per web service: one per core on the 2-core machines the targets are for."""
@@ -150,17 +149,9 @@ class BenchSystem:
                           trust=trust_id, roles=[role], sub=sub or f"bench-{role}", ttl_seconds=6 * 3600)
 
     def session(self, trust_id: str, sub: str | None = None) -> requests.Session:
-        """A keep-alive session that resends once when the server had just closed the idle connection.
-
-        gunicorn drops keep-alive connections idle for 2 s; a request racing that close gets a reset
-        before the server read it. Writes carry an Idempotency-Key, so resending is safe (the
-        retry's time is part of the measured latency).
-        """
-        session = requests.Session()
+        """A keep-alive session with :func:`~tests.http_support.resend_on_dropped_connection`."""
+        session = resend_on_dropped_connection(requests.Session())
         session.headers["Authorization"] = f"Bearer {self.token(trust_id, sub=sub)}"
-        retry = Retry(total=2, connect=2, read=2, status=0, other=0, allowed_methods=None, backoff_factor=0,
-                      raise_on_status=False)
-        session.mount("http://", HTTPAdapter(max_retries=retry))
         return session
 
     # --- positions (owner role: a superuser, so row-level security does not hide rows) ---

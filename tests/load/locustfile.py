@@ -33,9 +33,10 @@ from locust.env import Environment
 
 from fathom_shared.assessment_calendar import school_today
 from tests.change_feed_support import sse_events
+from tests.http_support import resend_on_dropped_connection
 from tests.load import names
 from tests.load.feeds import StreamCheck, WebhookReceiver, report_notice
-from tests.load.plan import GRID_OBJECTIVES, Plan, TrustPlan, grid, resend_on_dropped_connection
+from tests.load.plan import GRID_OBJECTIVES, Plan, TrustPlan, grid
 
 PLAN = Plan.load(Path(os.environ["FATHOM_LOAD_PLAN"]))
 MAX_REQUESTS = int(os.environ.get("FATHOM_LOAD_MAX_REQUESTS", "0") or 0)

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from fathom_infra.demo import FAMILY, GIVEN
 from fathom_shared.assessment_calendar import academic_year_of, school_today
@@ -33,6 +31,7 @@ from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.trusts import create_trust
 from tests.bench.seed import SeedError, post
+from tests.http_support import resend_on_dropped_connection
 
 SCHOOLS = 2
 CLASSES_PER_SCHOOL = 2
@@ -132,19 +131,6 @@ def _layout(trust_id: str, classes_per_school: int) -> TrustPlan:
     plan.pupils = {c: [f"{c}-p{p + 1:02d}" for p in range(PUPILS_PER_CLASS)] for c in plan.classes}
     plan.objectives = [f"y4-mat-{n + 1:02d}" for n in range(OBJECTIVES)]
     return plan
-
-
-def resend_on_dropped_connection(client: requests.Session) -> requests.Session:
-    """Resend a request whose kept-alive connection the server closed as the request went out, as browsers do.
-
-    gunicorn closes a connection idle for its keep-alive time (2 s); a client that sends on it at that moment
-    gets no response (``RemoteDisconnected``), and the scenario's pauses straddle those 2 s. HTTP lets a client
-    resend then (RFC 9110, 9.2.2); every write of ours carries an ``Idempotency-Key`` or creates by id, so a resend
-    is safe for writes too. Answers, 5xx included, are never resent."""
-    retry = Retry(total=2, connect=2, read=2, status=0, other=0, allowed_methods=None, backoff_factor=0,
-                  raise_on_status=False)
-    client.mount("http://", HTTPAdapter(max_retries=retry))
-    return client
 
 
 def session(token: str) -> requests.Session:
