@@ -343,7 +343,8 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
     for clients in (1, CLIENTS):
         with census(stack_parts(system)) as used:
             reads = workloads.read_latency(system, big.trust_id, class_id, sizes.reads, clients, check, progress)
-        busy.append(f"{clients} client{'s' if clients > 1 else ''}, {used.wall:.1f} s: {used.line()}")
+        busy.append(f"{clients} client{'s' if clients > 1 else ''}, {used.wall:.1f} s: {used.line()}; "
+                    f"{workloads.Tail.of(reads).line()}")
         p99 = percentile(reads.seconds, 99)
         target = READ_TARGETS[clients]
         report.add(f"Class Analysis read (30 pupils × {sizes.objectives} objectives), p50 / p99, {clients} "

@@ -26,17 +26,35 @@ from fathom_infra.local_servers import stat_fields
 from tests.bench.system import BenchSystem
 from tests.process_support import CLOCK_TICKS
 
+PROC_STAT = Path("/proc/stat")
+
 
 @dataclass
 class Census:
-    """CPU seconds per part of the stack over one window, and the window's wall time."""
+    """CPU seconds per part of the stack over one window, the window's wall time, and the machine's idle and
+    stolen CPU seconds over it (all cores together).
+
+    Stolen time (``steal``) is time the virtual machine wanted its CPUs and the host gave them to someone else:
+    a stall of every process at once, which no part's CPU shows. Beside a tail it says whether the machine or
+    the code made it."""
 
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
+    idle: float = 0.0
+    stolen: float = 0.0
 
     def line(self) -> str:
-        """``reports 3.1 s, PostgreSQL 1.2 s, …`` in the order the parts were named."""
-        return ", ".join(f"{name} {used:.1f} s" for name, used in self.seconds.items())
+        """``reports 3.1 s, PostgreSQL 1.2 s, …; machine idle 0.4 s, stolen by the host 0.1 s``."""
+        parts = ", ".join(f"{name} {used:.1f} s" for name, used in self.seconds.items())
+        return f"{parts}; machine idle {self.idle:.1f} s, stolen by the host {self.stolen:.1f} s"
+
+
+def machine_cpu(stat: str) -> tuple[float, float]:
+    """Idle (with I/O wait) and stolen CPU seconds of all cores since boot, from ``/proc/stat``'s text.
+
+    Its first line is ``cpu user nice system idle iowait irq softirq steal …`` in clock ticks."""
+    ticks = [int(value) for value in stat.split("\n", 1)[0].split()[1:]]
+    return (ticks[3] + ticks[4]) / CLOCK_TICKS, ticks[7] / CLOCK_TICKS
 
 
 def tree_cpu(root: int) -> float:
@@ -74,6 +92,7 @@ def census(parts: Mapping[str, int]) -> Iterator[Census]:
     process is counted as ``benchmark clients`` (its threads are the clients)."""
     result = Census()
     before = {name: tree_cpu(pid) for name, pid in parts.items()}
+    idle, stolen = machine_cpu(PROC_STAT.read_text())
     own, wall = time.process_time(), time.perf_counter()
     try:
         yield result
@@ -81,6 +100,8 @@ def census(parts: Mapping[str, int]) -> Iterator[Census]:
         own, result.wall = time.process_time() - own, time.perf_counter() - wall
         result.seconds = {name: tree_cpu(pid) - before[name] for name, pid in parts.items()}
         result.seconds["benchmark clients"] = own
+        idle_after, stolen_after = machine_cpu(PROC_STAT.read_text())
+        result.idle, result.stolen = idle_after - idle, stolen_after - stolen
 
 
 def stack_parts(system: BenchSystem) -> dict[str, int]:

@@ -47,6 +47,35 @@ class Latencies:
     """The first warm-up read, where one is timed: rendered, since the service kept nothing for it yet."""
     failure_statuses: dict[int, int] = field(default_factory=dict)
     """How many failures answered each status (where the measure records them)."""
+    started: list[tuple[float, int]] = field(default_factory=list)
+    """Beside each of ``seconds`` (where the measure records it): when the request started (``perf_counter``) and
+    which client sent it."""
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The slowest requests of a measure (the p99 and above): how many, from how many clients, and how far apart
+    their starts were. Several clients' slowest requests starting within a few milliseconds of one another were
+    one stall of the whole machine, not each request's own cost."""
+
+    count: int
+    total: int
+    clients: int
+    window_seconds: float
+
+    @classmethod
+    def of(cls, result: Latencies) -> Tail:
+        share = max(1, len(result.seconds) // 100)
+        slowest = sorted(range(len(result.seconds)), key=result.seconds.__getitem__)[-share:]
+        starts = [result.started[n][0] for n in slowest]
+        return cls(share, len(result.seconds), len({result.started[n][1] for n in slowest}), max(starts) - min(starts))
+
+    def line(self) -> str:
+        if self.count == 1:
+            return f"the slowest of its {self.total} requests is one request"
+        return (f"its {self.count} slowest requests of {self.total} (the p99 and above) came from {self.clients} "
+                f"client{'s' if self.clients > 1 else ''} and started within {self.window_seconds * 1000:,.0f} ms of "
+                "one another")
 
 
 class Batches:
@@ -249,10 +278,10 @@ def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, 
     lock = threading.Lock()
     bar = tqdm(total=count, desc=f"class analysis x{clients}", disable=not progress, leave=False)
 
-    session_of_thread = per_thread([system.session(trust_id) for _ in range(clients)])
+    session_of_thread = per_thread(list(enumerate(system.session(trust_id) for _ in range(clients))))
 
     def client(n: int) -> None:
-        session = session_of_thread()
+        number, session = session_of_thread()
         for _ in range(n):
             t0 = time.perf_counter()
             response = session.get(url, params=params, timeout=60)
@@ -260,6 +289,7 @@ def read_latency(system: BenchSystem, trust_id: str, class_id: str, count: int, 
             with lock:
                 if response.status_code == 200:
                     result.seconds.append(elapsed)
+                    result.started.append((t0, number))
                 else:
                     result.failures += 1
                 bar.update()

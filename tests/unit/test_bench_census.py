@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from fathom_infra.local_servers import stat_fields, wait_until
-from tests.bench.census import Census, census
+from tests.bench.census import PROC_STAT, Census, census, machine_cpu
 from tests.process_support import CLOCK_TICKS, cpu_seconds
 
 SPIN = "x = 0\nfor i in range(10**9): x += i"
@@ -84,5 +84,22 @@ def test_a_child_that_ended_within_the_measure_counts_for_its_group() -> None:
 
 
 def test_the_line_names_each_part_in_order() -> None:
-    used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, "benchmark clients": 0.5})
-    assert used.line() == "reports 3.1 s, PostgreSQL 1.2 s, benchmark clients 0.5 s"
+    used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, "benchmark clients": 0.5}, idle=0.42, stolen=0.06)
+    assert used.line() == ("reports 3.1 s, PostgreSQL 1.2 s, benchmark clients 0.5 s; machine idle 0.4 s, stolen by "
+                           "the host 0.1 s")
+
+
+def test_the_machines_idle_and_stolen_time_are_read_from_proc_stat() -> None:
+    stat = ("cpu  2916535 29003 544986 3738062 34405 0 77552 30697 0 0\n"
+            "cpu0 1430413 14612 260859 1917575 10740 0 36039 15360 0 0\n")
+    idle, stolen = machine_cpu(stat)
+    assert idle == (3738062 + 34405) / CLOCK_TICKS
+    assert stolen == 30697 / CLOCK_TICKS
+
+
+def test_a_census_counts_the_machines_idle_time() -> None:
+    start = machine_cpu(PROC_STAT.read_text())[0]
+    with census({}) as used:
+        wait_until(lambda: machine_cpu(PROC_STAT.read_text())[0] - start >= 0.5, 30, what="half a second idle")
+    assert used.idle >= 0.4
+    assert used.stolen >= 0
