@@ -29,32 +29,56 @@ from tests.process_support import CLOCK_TICKS
 PROC_STAT = Path("/proc/stat")
 
 
-@dataclass
-class Census:
-    """CPU seconds per part of the stack over one window, the window's wall time, and the machine's idle and
-    stolen CPU seconds over it (all cores together).
+@dataclass(frozen=True)
+class MachineCpu:
+    """The whole machine's CPU seconds since boot (all cores together), from ``/proc/stat``: what processes used
+    (user and system), what interrupts used (hard and soft: the loopback network's receive work, among others,
+    which no process is charged with), idle (with I/O wait), and what the host stole.
 
     Stolen time (``steal``) is time the virtual machine wanted its CPUs and the host gave them to someone else:
     a stall of every process at once, which no part's CPU shows. Beside a tail it says whether the machine or
     the code made it."""
 
-    seconds: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
+    processes: float = 0.0
+    interrupts: float = 0.0
     idle: float = 0.0
     stolen: float = 0.0
 
+    @classmethod
+    def parse(cls, stat: str) -> MachineCpu:
+        """From ``/proc/stat``'s text, whose first line is ``cpu user nice system idle iowait irq softirq steal …``
+        in clock ticks (``guest`` time is within ``user`` already)."""
+        ticks = [int(value) / CLOCK_TICKS for value in stat.split("\n", 1)[0].split()[1:]]
+        return cls(ticks[0] + ticks[1] + ticks[2], ticks[5] + ticks[6], ticks[3] + ticks[4], ticks[7])
+
+    @classmethod
+    def now(cls) -> MachineCpu:
+        return cls.parse(PROC_STAT.read_text())
+
+    def __sub__(self, other: MachineCpu) -> MachineCpu:
+        return MachineCpu(self.processes - other.processes, self.interrupts - other.interrupts,
+                          self.idle - other.idle, self.stolen - other.stolen)
+
+
+@dataclass
+class Census:
+    """CPU seconds per part of the stack over one window, the window's wall time, and the machine's over it."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+    machine: MachineCpu = MachineCpu()
+
+    @property
+    def other_processes(self) -> float:
+        """Processes outside the stack and the benchmark (never below 0: the two sources tick apart)."""
+        return max(0.0, self.machine.processes - sum(self.seconds.values()))
+
     def line(self) -> str:
-        """``reports 3.1 s, PostgreSQL 1.2 s, …; machine idle 0.4 s, stolen by the host 0.1 s``."""
+        """``reports 3.1 s, PostgreSQL 1.2 s, …; other processes 0.1 s, interrupts 0.8 s, idle 0.4 s, stolen by the
+        host 0.1 s``: the parts, then the rest of the machine's time, so the whole of its cores is accounted for."""
         parts = ", ".join(f"{name} {used:.1f} s" for name, used in self.seconds.items())
-        return f"{parts}; machine idle {self.idle:.1f} s, stolen by the host {self.stolen:.1f} s"
-
-
-def machine_cpu(stat: str) -> tuple[float, float]:
-    """Idle (with I/O wait) and stolen CPU seconds of all cores since boot, from ``/proc/stat``'s text.
-
-    Its first line is ``cpu user nice system idle iowait irq softirq steal …`` in clock ticks."""
-    ticks = [int(value) for value in stat.split("\n", 1)[0].split()[1:]]
-    return (ticks[3] + ticks[4]) / CLOCK_TICKS, ticks[7] / CLOCK_TICKS
+        return (f"{parts}; other processes {self.other_processes:.1f} s, interrupts {self.machine.interrupts:.1f} s, "
+                f"idle {self.machine.idle:.1f} s, stolen by the host {self.machine.stolen:.1f} s")
 
 
 def tree_cpu(root: int) -> float:
@@ -92,7 +116,7 @@ def census(parts: Mapping[str, int]) -> Iterator[Census]:
     process is counted as ``benchmark clients`` (its threads are the clients)."""
     result = Census()
     before = {name: tree_cpu(pid) for name, pid in parts.items()}
-    idle, stolen = machine_cpu(PROC_STAT.read_text())
+    machine = MachineCpu.now()
     own, wall = time.process_time(), time.perf_counter()
     try:
         yield result
@@ -100,8 +124,7 @@ def census(parts: Mapping[str, int]) -> Iterator[Census]:
         own, result.wall = time.process_time() - own, time.perf_counter() - wall
         result.seconds = {name: tree_cpu(pid) - before[name] for name, pid in parts.items()}
         result.seconds["benchmark clients"] = own
-        idle_after, stolen_after = machine_cpu(PROC_STAT.read_text())
-        result.idle, result.stolen = idle_after - idle, stolen_after - stolen
+        result.machine = MachineCpu.now() - machine
 
 
 def stack_parts(system: BenchSystem) -> dict[str, int]:

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fathom_infra.local_servers import stat_fields, wait_until
-from tests.bench.census import PROC_STAT, Census, census, machine_cpu
+from tests.bench.census import Census, MachineCpu, census
 from tests.process_support import CLOCK_TICKS, cpu_seconds
 
 SPIN = "x = 0\nfor i in range(10**9): x += i"
@@ -83,23 +85,32 @@ def test_a_child_that_ended_within_the_measure_counts_for_its_group() -> None:
         leader.wait()
 
 
-def test_the_line_names_each_part_in_order() -> None:
-    used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, "benchmark clients": 0.5}, idle=0.42, stolen=0.06)
-    assert used.line() == ("reports 3.1 s, PostgreSQL 1.2 s, benchmark clients 0.5 s; machine idle 0.4 s, stolen by "
-                           "the host 0.1 s")
+def test_the_line_names_each_part_in_order_then_the_rest_of_the_machine() -> None:
+    used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, "benchmark clients": 0.5},
+                  machine=MachineCpu(processes=5.0, interrupts=0.8, idle=0.42, stolen=0.06))
+    assert used.line() == ("reports 3.1 s, PostgreSQL 1.2 s, benchmark clients 0.5 s; other processes 0.2 s, "
+                           "interrupts 0.8 s, idle 0.4 s, stolen by the host 0.1 s")
 
 
-def test_the_machines_idle_and_stolen_time_are_read_from_proc_stat() -> None:
+def test_the_machines_time_is_read_from_proc_stat() -> None:
     stat = ("cpu  2916535 29003 544986 3738062 34405 0 77552 30697 0 0\n"
             "cpu0 1430413 14612 260859 1917575 10740 0 36039 15360 0 0\n")
-    idle, stolen = machine_cpu(stat)
-    assert idle == (3738062 + 34405) / CLOCK_TICKS
-    assert stolen == 30697 / CLOCK_TICKS
+    machine = MachineCpu.parse(stat)
+    assert machine.processes == pytest.approx((2916535 + 29003 + 544986) / CLOCK_TICKS)
+    assert machine.interrupts == pytest.approx(77552 / CLOCK_TICKS)
+    assert machine.idle == pytest.approx((3738062 + 34405) / CLOCK_TICKS)
+    assert machine.stolen == pytest.approx(30697 / CLOCK_TICKS)
 
 
-def test_a_census_counts_the_machines_idle_time() -> None:
-    start = machine_cpu(PROC_STAT.read_text())[0]
-    with census({}) as used:
-        wait_until(lambda: machine_cpu(PROC_STAT.read_text())[0] - start >= 0.5, 30, what="half a second idle")
-    assert used.idle >= 0.4
-    assert used.stolen >= 0
+def test_a_census_accounts_for_a_busy_process_outside_the_stack_and_for_idle_time() -> None:
+    outside = _group(SPIN)
+    try:
+        with census({}) as used:
+            start = cpu_seconds(outside.pid)
+            wait_until(lambda: cpu_seconds(outside.pid) - start >= 0.5, 30, what="the outside process's CPU")
+        assert used.other_processes >= 0.4
+        assert used.machine.idle >= 0
+        assert used.machine.stolen >= 0
+    finally:
+        outside.kill()
+        outside.wait()
