@@ -7,8 +7,9 @@ trust. The setting is transaction-local: a pooled connection carries nothing ove
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.types.json import set_json_loads
@@ -18,12 +19,15 @@ from sqlalchemy.exc import DBAPIError
 from fathom_shared import fast_json
 from fathom_shared.config import sqlalchemy_url
 
+T = TypeVar("T")
+
 
 def make_engine(url: str, pool_size: int = 10, *, pre_ping: bool = True) -> Engine:
     """An engine whose pool tests each connection as it is handed out (``pre_ping``: one round trip each time).
 
-    ``pre_ping=False`` suits an engine used only through :class:`TenantUnitOfWork` (the command API's
-    requests): the unit of work's first round trip finds a connection the server closed and replaces it.
+    ``pre_ping=False`` suits an engine used only through :class:`TenantUnitOfWork` and :func:`on_live_connection`
+    (the command API's and the reports' requests): their first round trip finds a connection the server closed
+    and replaces it.
     """
     engine = create_engine(
         sqlalchemy_url(url),
@@ -88,6 +92,20 @@ class TenantUnitOfWork:
         if connection is not None:
             connection.rollback()
             connection.close()
+
+
+def on_live_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """``work(connection)`` on a pooled connection; if the server had closed it (a restart, an idle timeout), once
+    more on a fresh one, as the pool's pre-ping would have. For statements outside a tenant unit of work (health
+    checks, listing trusts) on an engine made with ``pre_ping=False``; ``work`` must be safe to run twice."""
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as connection:
+                return work(connection)
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated and attempt == 1):
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"

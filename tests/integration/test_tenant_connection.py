@@ -1,7 +1,8 @@
 """A tenant unit of work starts its transaction in one round trip and replaces a connection the server closed.
 
-The command API's engine has no pool pre-ping (a round trip on every checkout): the unit of work's first round
-trip (``BEGIN`` and the trust setting, pipelined) finds a dead connection and starts again on a fresh one.
+The command API's and the reports' engines have no pool pre-ping (a round trip on every checkout): the unit of
+work's first round trip (``BEGIN`` and the trust setting, pipelined) finds a dead connection and starts again on
+a fresh one, and :func:`on_live_connection` does the same for statements outside a unit of work.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from fathom_shared.config import Settings
-from fathom_shared.db import TenantUnitOfWork, make_engine
+from fathom_shared.db import TenantUnitOfWork, make_engine, on_live_connection
 
 
 def backend_pid(engine: Engine, trust: str) -> int:
@@ -28,6 +29,25 @@ def test_a_connection_the_server_closed_is_replaced_without_a_pre_ping(settings:
             assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
         replaced = backend_pid(engine, trust)
         assert replaced != first
+    finally:
+        engine.dispose()
+
+
+def test_a_statement_outside_a_unit_of_work_is_run_again_on_a_fresh_connection(settings: Settings,
+                                                                             owner_engine: Engine) -> None:
+    engine = make_engine(settings.app_database_url, pool_size=1, pre_ping=False)
+    runs: list[int] = []
+
+    def pid(connection) -> int:
+        runs.append(1)
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    try:
+        first = on_live_connection(engine, pid)
+        with owner_engine.begin() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
+        assert on_live_connection(engine, pid) != first
+        assert len(runs) == 3  # the first run, then the failed one and its replay
     finally:
         engine.dispose()
 

@@ -46,7 +46,7 @@ from fathom_shared.web.operations import database_ready
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     """The read API; ``engine`` must connect as the application role (row-level security applies)."""
     refuse_unsafe_production(settings, "reports")
-    engine = engine if engine is not None else make_engine(settings.app_database_url)
+    engine = engine if engine is not None else make_engine(settings.app_database_url, pre_ping=False)
     read_engine = replica_engine(settings.reports_database_url) if settings.reports_database_url else engine
     readiness = database_ready(engine) if read_engine is engine else all_ready(
         database_ready(engine), replica_ready(read_engine))
@@ -90,7 +90,7 @@ def create_stream_app(settings: Settings, engine: Engine | None = None) -> Flask
     holds a thread for minutes, and here they never take the threads that serve everyone's reports.
     """
     refuse_unsafe_production(settings, "reports-stream")
-    engine = engine if engine is not None else make_engine(settings.app_database_url)
+    engine = engine if engine is not None else make_engine(settings.app_database_url, pre_ping=False)
     app, api = create_service_app(
         __name__, service="reports-stream", title="Fathom change-feed stream", engine=engine,
         verifier=make_verifier(settings),

@@ -11,6 +11,7 @@ from flask import Flask, Response, g, json, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine, text
 
+from fathom_shared.db import on_live_connection
 from fathom_shared.logs import start_request_context
 from fathom_shared.web.problems import Problem
 
@@ -75,7 +76,6 @@ def request_id(sent: str | None) -> str:
 
 def database_ready(engine: Engine) -> Callable[[], None]:
     def check() -> None:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        on_live_connection(engine, lambda connection: connection.execute(text("SELECT 1")))
 
     return check

@@ -18,7 +18,7 @@ import threading
 
 from sqlalchemy import Engine, text
 
-from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.db import TenantUnitOfWork, on_live_connection
 
 log = logging.getLogger("fathom.retention")
 
@@ -66,8 +66,8 @@ def check_retention(retention_days: int) -> None:
 
 def all_trusts(engine: Engine) -> list[str]:
     """Suspended trusts too: their notices age like any other's."""
-    with engine.connect() as connection:
-        return list(connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars())
+    return on_live_connection(engine, lambda connection: list(
+        connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars()))
 
 
 def prune_all(engine: Engine, retention_days: int, batch: int = PRUNE_BATCH) -> int:

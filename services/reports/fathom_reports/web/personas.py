@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from fathom_reports.views.reading_order import by_name, class_order
-from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.db import TenantUnitOfWork, on_live_connection
 from fathom_shared.read_models.tables import CLASSES, SCHOOLS
 
 _CLASS_COLUMNS = CLASSES.select_list(("class_id", "school_id", "name", "year_group"))
@@ -38,9 +38,9 @@ class Trust:
 
 
 def active_trusts(engine: Engine) -> list[Trust]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT trust_id, name FROM trusts WHERE status = 'active'")).all()
-        return [Trust(r.trust_id, r.name) for r in sorted(rows, key=lambda r: by_name(r.name, r.trust_id))]
+    rows = on_live_connection(engine, lambda connection: connection.execute(
+        text("SELECT trust_id, name FROM trusts WHERE status = 'active'")).all())
+    return [Trust(r.trust_id, r.name) for r in sorted(rows, key=lambda r: by_name(r.name, r.trust_id))]
 
 
 def personas(engine: Engine, trust_id: str) -> list[Persona]:
