@@ -25,7 +25,7 @@ from tests.bench import cycle as cycle_part
 from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
-from tests.bench.census import census, stack_parts
+from tests.bench.census import QUIET_SHARE, Settling, census, settle, stack_parts
 from tests.bench.report import (
     PART_ORDER,
     Report,
@@ -190,8 +190,8 @@ def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) 
     big = seed_roster(system, system.create_trust("bench-big"), sizes.big_classes, PUPILS_PER_CLASS,
                       sizes.objectives, progress)
     measure_appends(system, sizes, report, writers, progress)
-    left, waited = wait_caught_up(system, [r.trust_id for r in [*writers, big]], progress)
-    report.note(caught_up_note("Write-to-visible", left, waited))
+    report.note(caught_up_note("Write-to-visible", wait_caught_up(system, [r.trust_id for r in [*writers, big]],
+                                                                  progress)))
     measure_freshness(system, sizes, report, writers[0], progress)
     measure_projector(system, sizes, report, big, progress)
     measure_reads(system, sizes, report, big, progress)
@@ -213,10 +213,11 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
                many.per_second >= 20_000)
     # Once the relay and projector have worked through the 120,000 events above: measured while they still
     # did, this latency was mostly theirs (two cores), not what a teacher's save costs on a working system.
-    left, waited = wait_caught_up(system, [r.trust_id for r in writers], progress)
-    report.note(caught_up_note("The single-judgement latency", left, waited))
+    report.note(caught_up_note("The single-judgement latency",
+                               wait_caught_up(system, [r.trust_id for r in writers], progress)))
     step("(a) single-judgement request latency")
-    single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
+    with census(stack_parts(system)) as single_used:
+        single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
     single_p99 = percentile(single.seconds, 99)
     report.add(f"Single-judgement `POST /v1/judgements` latency, p50 / p99 ({len(single.seconds)} sequential)",
                f"{ms(percentile(single.seconds, 50))} / {ms(single_p99)}", "p99 ≤ 15 ms",
@@ -230,26 +231,45 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
         "have caught up with those appends (each request then wakes them, as a teacher's save does). CPU each part "
         f"of the stack used during the appends (`tests/bench/census.py`; the relay and projector work through the "
         f"appended events meanwhile): one trust, {one_used.wall:.1f} s: {one_used.line()}; {CLIENTS} trusts, "
-        f"{many_used.wall:.1f} s: {many_used.line()}.")
+        f"{many_used.wall:.1f} s: {many_used.line()}. During the single-judgement requests, {single_used.wall:.1f} s: "
+        f"{single_used.line()}.")
 
 
-def wait_caught_up(system: BenchSystem, trusts: list[str], progress: bool) -> tuple[int, float]:
-    """Every trust projected, then the events topic consumed (:meth:`BenchSystem.wait_consumed`, whose answer
-    this returns): a stack with nothing left to do, so the next measure is not sharing the cores with it."""
+@dataclass(frozen=True)
+class CaughtUp:
+    """What waiting for a stack with nothing left to do took (:func:`wait_caught_up`)."""
+
+    left: int
+    """Records of the events topic not consumed yet when the trusts were projected."""
+    consumed_s: float
+    settling: Settling
+
+
+def wait_caught_up(system: BenchSystem, trusts: list[str], progress: bool) -> CaughtUp:
+    """Every trust projected, then the events topic consumed (:meth:`BenchSystem.wait_consumed`), then the stack
+    settled (:func:`~tests.bench.census.settle`): a stack with nothing left to do, so the next measure is not
+    sharing the cores with it."""
     for trust in trusts:
         system.wait_for(f"{trust}: projected", lambda t=trust: system.applied(t), system.head(trust), 600, progress)
-    return system.wait_consumed(900, progress)
+    left, consumed = system.wait_consumed(900, progress)
+    return CaughtUp(left, consumed, settle(stack_parts(system), SETTLE_TIMEOUT_S))
 
 
-def caught_up_note(before: str, left: int, waited: float) -> str:
-    """What waiting for the topic to be consumed took, once the trusts were projected."""
-    caught_up = (f"{before} starts once the stack has caught up: every trust projected and the events topic "
-                 "consumed by the projectors' group.")
-    if not left:
-        return f"{caught_up} Here the topic was consumed by the time the trusts were projected."
-    return (f"{caught_up} When the trusts were projected, {left:,} of the topic's records were not consumed yet "
-            "(the catch-up sweep had applied their events from the store; the consumer still fetches each and skips "
-            f"it), and consuming them took {waited:.0f} s more.")
+SETTLE_TIMEOUT_S = 120.0
+
+
+def caught_up_note(before: str, caught_up: CaughtUp) -> str:
+    """What waiting for the topic to be consumed and the stack to settle took, once the trusts were projected."""
+    note = (f"{before} starts once the stack has caught up: every trust projected, the events topic consumed by "
+            "the projectors' group, and the whole stack using at most "
+            f"{QUIET_SHARE:.0%} of a core over a second. ")
+    if not caught_up.left:
+        note += "Here the topic was consumed by the time the trusts were projected"
+    else:
+        note += (f"When the trusts were projected, {caught_up.left:,} of the topic's records were not consumed yet "
+                 "(the catch-up sweep had applied their events from the store; the consumer still fetches each and "
+                 f"skips it), and consuming them took {caught_up.consumed_s:.0f} s more")
+    return f"{note}; then {caught_up.settling.line()}."
 
 
 def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster: Roster, progress: bool) -> None:
@@ -332,7 +352,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
     class_id = next(iter(big.classes))
     events = system.head(big.trust_id)
     step(f"(d) Class Analysis reads: class {class_id}, trust with {events:,} events")
-    left, waited = wait_caught_up(system, [big.trust_id], progress)
+    caught_up = wait_caught_up(system, [big.trust_id], progress)
 
     def check(body: dict[str, Any]) -> None:
         assert len(body["pupils"]) == PUPILS_PER_CLASS, len(body["pupils"])
@@ -380,7 +400,7 @@ def measure_reads(system: BenchSystem, sizes: Sizes, report: Report, big: Roster
         f"reports under {system.served_by('reports')}. The class has every pupil "
         f"judged on every objective {sizes.rounds} time(s); the view returns the latest of each: "
         f"{PUPILS_PER_CLASS * sizes.objectives:,} heat-map cells, {size / 1024:,.0f} KiB of JSON.")
-    report.note(caught_up_note("Each Class Analysis read measure", left, waited))
+    report.note(caught_up_note("Each Class Analysis read measure", caught_up))
     report.note(
         "Class Analysis reads, CPU each part of the stack used while they ran (from `/proc`, each part's process "
         "tree and the children they reaped, read before and after; `tests/bench/census.py`): " + "; ".join(busy) + ".")

@@ -127,6 +127,43 @@ def census(parts: Mapping[str, int]) -> Iterator[Census]:
         result.machine = MachineCpu.now() - machine
 
 
+QUIET_SHARE = 0.1
+"""A stack is settled once all its parts together use at most this share of one core over a window."""
+
+
+@dataclass(frozen=True)
+class Settling:
+    """How long a stack took to settle and the CPU each part used meanwhile (``settled`` False: not in time)."""
+
+    seconds: float
+    used: dict[str, float]
+    settled: bool
+
+    def line(self) -> str:
+        busy = ", ".join(f"{name} {cpu:.1f} s" for name, cpu in sorted(self.used.items(), key=lambda kv: -kv[1])
+                         if cpu >= 0.05) or "no part more than 0.05 s"
+        if not self.settled:
+            return f"the stack had not settled after {self.seconds:.0f} s (CPU meanwhile: {busy})"
+        return f"the stack settled in {self.seconds:.1f} s (CPU meanwhile: {busy})"
+
+
+def settle(parts: Mapping[str, int], timeout_s: float, window_s: float = 1.0,
+           quiet_share: float = QUIET_SHARE) -> Settling:
+    """Until the parts together use at most ``quiet_share`` of one core over a ``window_s`` window (bounded by
+    ``timeout_s``). A stack can have projected everything and still be busy: the local broker rewrites its whole
+    state file after changes, which took over a second of CPU after a bulk load, beside the reads measured next."""
+    started = time.perf_counter()
+    first = last = {name: tree_cpu(pid) for name, pid in parts.items()}
+    while True:
+        time.sleep(window_s)  # the window the CPU is measured over, not a wait for something to happen
+        now = {name: tree_cpu(pid) for name, pid in parts.items()}
+        quiet = sum(now[name] - last[name] for name in parts) <= quiet_share * window_s
+        waited = time.perf_counter() - started
+        if quiet or waited >= timeout_s:
+            return Settling(waited, {name: now[name] - first[name] for name in parts}, quiet)
+        last = now
+
+
 def stack_parts(system: BenchSystem) -> dict[str, int]:
     """The benchmark stack's parts (the root pid of each) by the name a reader knows them by (those running now)."""
     parts: dict[str, int] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fathom_infra.local_servers import stat_fields, wait_until
-from tests.bench.census import Census, MachineCpu, census
+from tests.bench.census import Census, MachineCpu, Settling, census, settle
 from tests.process_support import CLOCK_TICKS, cpu_seconds
 
 SPIN = "x = 0\nfor i in range(10**9): x += i"
@@ -114,3 +114,31 @@ def test_a_census_accounts_for_a_busy_process_outside_the_stack_and_for_idle_tim
     finally:
         outside.kill()
         outside.wait()
+
+
+def test_a_stack_whose_parts_are_idle_settles_in_one_window() -> None:
+    idle = _group("import time; time.sleep(60)")
+    try:
+        settling = settle({"idle": idle.pid}, timeout_s=30, window_s=0.2)
+        assert settling.settled
+        assert settling.seconds < 1
+    finally:
+        idle.kill()
+        idle.wait()
+
+
+def test_a_busy_part_keeps_the_stack_from_settling_and_is_named() -> None:
+    busy = _group(SPIN)
+    try:
+        settling = settle({"busy": busy.pid}, timeout_s=0.6, window_s=0.2)
+        assert not settling.settled
+        assert settling.used["busy"] > 0.2
+        assert settling.line().startswith("the stack had not settled after 1 s (CPU meanwhile: busy 0.")
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def test_the_settling_line_names_the_busy_parts_busiest_first() -> None:
+    line = Settling(3.24, {"broker": 1.93, "PostgreSQL": 0.31, "API": 0.01}, settled=True).line()
+    assert line == "the stack settled in 3.2 s (CPU meanwhile: broker 1.9 s, PostgreSQL 0.3 s)"
