@@ -235,6 +235,10 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
         f"{single_used.line()}.")
 
 
+SETTLE_TIMEOUT_S = 120.0
+"""How long a measure waits for the stack to settle before it starts anyway (its note then says so)."""
+
+
 @dataclass(frozen=True)
 class CaughtUp:
     """What waiting for a stack with nothing left to do took (:func:`wait_caught_up`)."""
@@ -253,9 +257,6 @@ def wait_caught_up(system: BenchSystem, trusts: list[str], progress: bool) -> Ca
         system.wait_for(f"{trust}: projected", lambda t=trust: system.applied(t), system.head(trust), 600, progress)
     left, consumed = system.wait_consumed(900, progress)
     return CaughtUp(left, consumed, settle(stack_parts(system), SETTLE_TIMEOUT_S))
-
-
-SETTLE_TIMEOUT_S = 120.0
 
 
 def caught_up_note(before: str, caught_up: CaughtUp) -> str:
