@@ -95,17 +95,27 @@ class TenantUnitOfWork:
 
 
 def on_live_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """``work(connection)`` on a pooled connection; if the server had closed it (a restart, an idle timeout), once
-    more on a fresh one, as the pool's pre-ping would have. For statements outside a tenant unit of work (health
-    checks, listing trusts) on an engine made with ``pre_ping=False``; ``work`` must be safe to run twice."""
-    for attempt in (1, 2):
-        try:
-            with engine.connect() as connection:
-                return work(connection)
-        except DBAPIError as exc:
-            if not (exc.connection_invalidated and attempt == 1):
-                raise
-    raise AssertionError("unreachable: the second attempt returns or raises")
+    """``work(connection)`` on a pooled connection, :func:`once_more_if_dropped`. For statements outside a tenant
+    unit of work (health checks, listing trusts) on an engine made with ``pre_ping=False``; ``work`` must be safe
+    to run twice."""
+
+    def attempt() -> T:
+        with engine.connect() as connection:
+            return work(connection)
+
+    return once_more_if_dropped(attempt)
+
+
+def once_more_if_dropped(attempt: Callable[[], T]) -> T:
+    """``attempt()``, and once more if its first round trip found the pooled connection closed by the server (a
+    restart, an idle timeout: SQLAlchemy invalidates it, so the next checkout is a fresh one), as the pool's
+    pre-ping would have: an engine made with ``pre_ping=False`` saves that ping's round trip and loses nothing."""
+    try:
+        return attempt()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return attempt()
 
 
 SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"
@@ -117,28 +127,22 @@ def set_trust(connection: Connection, trust_id: str) -> None:
 
 
 def tenant_connection(engine: Engine, trust_id: str) -> Connection:
-    """A pooled connection in a new transaction scoped to ``trust_id``.
+    """A pooled connection in a new transaction scoped to ``trust_id``, :func:`once_more_if_dropped`.
 
-    The transaction's ``BEGIN`` and the trust setting travel together (pipeline mode): one round trip, not two.
-    A pooled connection the server has closed since its last use (a restart, an idle timeout) fails that round
-    trip; it is discarded and the transaction started once more on a fresh connection, as the pool's pre-ping
-    would have, so an engine made with ``pre_ping=False`` saves that ping's round trip and loses nothing.
-    """
-    for attempt in (1, 2):
+    The transaction's ``BEGIN`` and the trust setting travel together (pipeline mode): one round trip, not two,
+    and the one that finds a connection the server closed."""
+
+    def attempt() -> Connection:
         connection = engine.connect()
         try:
             connection.begin()
             _scope_to(connection, trust_id)
-        except DBAPIError as exc:
-            connection.close()
-            if exc.connection_invalidated and attempt == 1:
-                continue
-            raise
         except BaseException:
             connection.close()
             raise
         return connection
-    raise AssertionError("unreachable: the second attempt returns or raises")
+
+    return once_more_if_dropped(attempt)
 
 
 def _scope_to(connection: Connection, trust_id: str) -> None:
