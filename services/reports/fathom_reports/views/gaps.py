@@ -85,28 +85,24 @@ def suggest_groups(objectives: Sequence[Mapping[str, Any]], settings: TrustSetti
         return value
 
     groups: list[_Group] = []
-    # Each group's core by the group's index: the inner loop runs once per objective and group (4,000 times for
-    # a class of 100 objectives far apart), so it reads a list, not an attribute, and inlines `jaccard` over the
-    # masks (the same counts, so the same float; `pupils` is never empty, so neither is the union).
-    cores: list[int] = []
     for objective in below_target(objectives, settings):
         pupils = mask(objective["pupils_not_secure"])
         if not pupils:
             continue
-        best = -1
+        best: _Group | None = None
         best_overlap = 0.0
-        for index, core in enumerate(cores):
-            overlap = (pupils & core).bit_count() / (pupils | core).bit_count()
+        for group in groups:
+            # `jaccard` over the masks, inlined (it runs once per objective and group, 4,000 times for a class of
+            # 100 objectives far apart): the same counts, so the same float; `pupils` is never empty, nor the union.
+            overlap = (pupils & group.core).bit_count() / (pupils | group.core).bit_count()
             if overlap >= MERGE_OVERLAP and overlap > best_overlap:
-                best, best_overlap = index, overlap
-        if best < 0:
+                best, best_overlap = group, overlap
+        if best is None:
             groups.append(_Group(len(groups), [objective], pupils, pupils))
-            cores.append(pupils)
         else:
-            group = groups[best]
-            group.objectives.append(objective)
-            group.core = cores[best] = cores[best] & pupils
-            group.union |= pupils
+            best.objectives.append(objective)
+            best.core &= pupils
+            best.union |= pupils
 
     # The pupils in the order the view lists them (the class's order, then any others by id), each with its bit:
     # a mask's members come out in that order without a sort per group.
