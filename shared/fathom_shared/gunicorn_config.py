@@ -19,11 +19,12 @@ is one transaction and retried with its idempotency key.
 from __future__ import annotations
 
 import ctypes
-import gc
 import os
 import signal
 import sys
 from typing import Any
+
+from fathom_shared.process import freeze_loaded_heap
 
 logger_class = "fathom_shared.web.gunicorn_logging.JsonLogger"
 
@@ -54,13 +55,8 @@ def post_fork(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn hook, run in a worker once it has loaded the application: keep what loading made (modules,
-    schemas, the app, its engines: ~140,000 objects in the reports service) out of every later collection.
-
-    Python's oldest-generation collection walks every tracked object; over a freshly loaded reports worker it
-    took 62 ms, with the GIL held, so every request of the worker waited that long when one came due (the
-    4-client Class Analysis reads of the benchmark had their slowest requests from several clients at one moment
-    with nothing else running). Those objects live as long as the worker, so frozen they are never walked again;
-    what requests make is collected as before."""
-    gc.collect()
-    gc.freeze()
+    """gunicorn hook, run in a worker once it has loaded the application: the loaded heap is frozen
+    (:func:`fathom_shared.process.freeze_loaded_heap`). In the reports service a full collection over it
+    was a 62 ms pause of every request of the worker each time it came due: the benchmark's 4-client Class
+    Analysis reads had their slowest requests from several clients at one moment with nothing else running."""
+    freeze_loaded_heap()

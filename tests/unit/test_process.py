@@ -1,16 +1,20 @@
 """``stop_on_signals``: the one way the relay, projector, delivery process and verifier learn to stop; ``Backoff``
-and ``run_process``: how the delivery process and the verifier retry and start."""
+and ``run_process``: how they retry and start."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
 
 import pytest
 
+from fathom_projector import __main__ as projector_main
 from fathom_projector import service
+from fathom_relay import relay
 from fathom_shared.config import Settings
 from fathom_shared.process import Backoff, run_process, stop_on_signals
 
@@ -64,6 +68,46 @@ def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run(monkeyp
         for s, handler in before.items():
             signal.signal(s, handler)
         logging.getLogger().handlers[:] = handlers
+
+
+@pytest.fixture
+def restored_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``run_process`` installs signal handlers and logging, and freezes the heap: all undone afterwards."""
+    monkeypatch.delenv("FATHOM_ENV", raising=False)
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    handlers = logging.getLogger().handlers[:]
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        logging.getLogger().handlers[:] = handlers
+
+
+@pytest.mark.usefixtures("restored_process_state")
+def test_run_process_freezes_what_loading_the_process_made_before_running() -> None:
+    """Collections of the oldest generation then skip the modules, schemas and engines the process loaded (a
+    projector's full collection walked ~130,000 objects, 47–86 ms with the GIL held)."""
+    gc.unfreeze()
+    loaded = [{"object": n} for n in range(10_000)]  # what a service's modules leave behind
+    frozen: list[int] = []
+    run_process("verifier", lambda settings, stop: frozen.append(gc.get_freeze_count()))
+    assert frozen[0] >= len(loaded)
+
+
+@pytest.mark.usefixtures("restored_process_state")
+def test_the_relay_and_the_projector_start_as_every_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+
+    def recorded(service_name: str, run: object) -> None:
+        started.append(service_name)
+
+    monkeypatch.setattr(relay, "run_process", recorded)
+    monkeypatch.setattr(projector_main, "run_process", recorded)
+    relay.main()
+    projector_main.main([])
+    assert started == ["relay", "projector"]
 
 
 def test_the_projector_retries_the_broker_at_least_every_five_seconds() -> None:

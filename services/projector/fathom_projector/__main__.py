@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 from fathom_projector.service import run
-from fathom_shared.config import load_settings
-from fathom_shared.logs import configure_logging
-from fathom_shared.process import stop_on_signals
-from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.config import Settings
+from fathom_shared.process import run_process
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,13 +25,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="static consumer-group member id, stable across restarts of this instance "
                              "(a restart then resumes at once; two live instances must not share one)")
     args = parser.parse_args(argv)
-    configure_logging("projector")
-    settings = load_settings()
-    exit_if_unsafe(settings, "projector")
 
-    stop = stop_on_signals()
-    metrics_port = args.metrics_port if args.metrics_port is not None else settings.ops_port
-    run(settings, stop, metrics_port=metrics_port, instance_id=args.instance_id)
+    def project(settings: Settings, stop: threading.Event) -> None:
+        metrics_port = args.metrics_port if args.metrics_port is not None else settings.ops_port
+        run(settings, stop, metrics_port=metrics_port, instance_id=args.instance_id)
+
+    run_process("projector", project)
     return 0
 
 

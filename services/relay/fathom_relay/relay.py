@@ -19,14 +19,12 @@ import threading
 from sqlalchemy import Connection, Engine, text
 
 from fathom_shared import stage_trace
-from fathom_shared.config import Settings, load_settings
+from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import messages_of, replay_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key
-from fathom_shared.logs import configure_logging
 from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
-from fathom_shared.process import stop_on_signals
-from fathom_shared.production_check import exit_if_unsafe
+from fathom_shared.process import run_process
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, run_trust_work
 from fathom_shared.trusts import active_trust_ids
 
@@ -108,9 +106,8 @@ class Relay:
 
 
 def main() -> None:
-    configure_logging("relay")
-    settings = load_settings()
-    exit_if_unsafe(settings, "relay")
-    stop = stop_on_signals()
-    Relay(settings, make_engine(settings.app_database_url, pool_size=2)).run(stop)
+    def relay(settings: Settings, stop: threading.Event) -> None:
+        Relay(settings, make_engine(settings.app_database_url, pool_size=2)).run(stop)
+
+    run_process("relay", relay)
 
