@@ -109,28 +109,18 @@ class StoredEvent:
 
     @classmethod
     def from_message(cls, message: Mapping[str, Any]) -> StoredEvent:
-        return cls(
-            trust_id=message["trust_id"],
-            sequence=int(message["sequence"]),
-            event_id=uuid.UUID(message["event_id"]),
-            stream_type=message["stream_type"],
-            stream_id=message["stream_id"],
-            stream_version=int(message["stream_version"]),
-            event_type=message["event_type"],
-            schema_version=int(message["schema_version"]),
-            data=message["data"],
-            metadata=message["metadata"],
-            recorded_at=datetime.fromisoformat(message["recorded_at"]),
-            prev_hash=b"",
-            hash=b"",
-        )
+        return placed_event(
+            message["trust_id"], int(message["sequence"]), uuid.UUID(message["event_id"]), message["stream_type"],
+            message["stream_id"], int(message["stream_version"]), message["event_type"],
+            int(message["schema_version"]), message["data"], message["metadata"],
+            datetime.fromisoformat(message["recorded_at"]), b"", b"")
 
     @classmethod
     def from_wire(cls, raw: bytes) -> StoredEvent:
         """A broker message's event, keeping the bytes it was read from: when the relay published the event's
         hashed content (:func:`fathom_shared.event_store.chain.message_of`), one SHA-256 of them checks the copy."""
         event = cls.from_message(fast_json.loads(raw))
-        object.__setattr__(event, "wire", bytes(raw))
+        event.__dict__["wire"] = bytes(raw)  # a frozen field, set as placed_event sets the others
         return event
 
 
