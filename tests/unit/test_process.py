@@ -53,23 +53,6 @@ def test_backoff_doubles_up_to_its_ceiling_and_starts_over_after_a_success() -> 
     assert stop.waits == [0.5, 1.0, 2.0, 3.0, 3.0, 0.5]
 
 
-def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FATHOM_ENV", raising=False)
-    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    seen: list[tuple[Settings, threading.Event]] = []
-    handlers = logging.getLogger().handlers[:]
-    try:
-        run_process("verifier", lambda settings, stop: seen.append((settings, stop)))
-        (settings, stop), = seen
-        assert isinstance(settings, Settings) and not stop.is_set()
-        os.kill(os.getpid(), signal.SIGTERM)
-        assert stop.wait(5)
-    finally:
-        for s, handler in before.items():
-            signal.signal(s, handler)
-        logging.getLogger().handlers[:] = handlers
-
-
 @pytest.fixture
 def restored_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``run_process`` installs signal handlers and logging, and freezes the heap: all undone afterwards."""
@@ -86,6 +69,16 @@ def restored_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("restored_process_state")
+def test_run_process_hands_the_loaded_settings_and_the_stop_event_to_run() -> None:
+    seen: list[tuple[Settings, threading.Event]] = []
+    run_process("verifier", lambda settings, stop: seen.append((settings, stop)))
+    (settings, stop), = seen
+    assert isinstance(settings, Settings) and not stop.is_set()
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert stop.wait(5)
+
+
+@pytest.mark.usefixtures("restored_process_state")
 def test_run_process_freezes_what_loading_the_process_made_before_running() -> None:
     """Collections of the oldest generation then skip the modules, schemas and engines the process loaded (a
     projector's full collection walked ~130,000 objects, 47–86 ms with the GIL held)."""
@@ -96,7 +89,6 @@ def test_run_process_freezes_what_loading_the_process_made_before_running() -> N
     assert frozen[0] >= len(loaded)
 
 
-@pytest.mark.usefixtures("restored_process_state")
 def test_the_relay_and_the_projector_start_as_every_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[str] = []
 
