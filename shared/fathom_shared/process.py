@@ -44,10 +44,10 @@ def freeze_loaded_heap() -> None:
     ~130,000 objects in a projector, ~140,000 in a reports worker) out of every later collection.
 
     Python's oldest-generation collection walks every tracked object, with the GIL held, so the whole process
-    waits while it runs: over a freshly loaded reports worker it took 62 ms, and a projector applying 60,000
-    judgements ran six of them, of 47–86 ms each, between its batches (the write-to-visible path waits for
-    them). Those objects live as long as the process, so frozen they are never walked again (the same six
-    collections then took 3–15 ms); what the process makes afterwards is collected as before."""
+    waits while it runs: over a freshly loaded reports worker it took 62 ms, and in a process that appended and
+    then projected 60,000 judgements (``tests.bench.projector_pairs``) six of them took 47–86 ms each. Those
+    objects live as long as the process, so frozen they are never walked again (the same six collections then
+    took 3–15 ms); what the process makes afterwards is collected as before."""
     gc.collect()
     gc.freeze()
 
