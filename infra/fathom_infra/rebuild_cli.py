@@ -48,8 +48,8 @@ def add_rebuild_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from fathom_projector.online_rebuild import CHUNK, rebuild_online
     from fathom_projector.shadow import ensure_shadow
-    from fathom_projector.trust_batch import all_trusts
     from fathom_shared.db import make_engine
+    from fathom_shared.trusts import all_trust_ids
 
     settings = load_settings()
     owner, app = make_engine(settings.database_url, pool_size=1), make_engine(settings.app_database_url, pool_size=1)
@@ -59,7 +59,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             recreated = ensure_shadow(owner)
             if recreated:
                 print(f"shadow tables (re)created to match the live ones: {', '.join(recreated)}", file=sys.stderr)
-            trusts = [args.trust] if args.trust else all_trusts(owner)
+            trusts = [args.trust] if args.trust else all_trust_ids(owner)
             for current in trusts:
                 with tqdm(desc=current, unit="event", unit_scale=True, dynamic_ncols=True) as bar:
                     head = rebuild_online(app, current, model=args.model, report=partial(_show, bar),

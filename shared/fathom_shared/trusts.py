@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from sqlalchemy import Engine, text
 
+from fathom_shared.db import on_live_connection
+
 TRUST_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 """The same rule as the ``trusts.trust_id`` CHECK constraint, checked first for a readable error."""
 STATUSES = ("active", "suspended")
@@ -84,6 +86,14 @@ def active_trust_ids(engine: Engine) -> list[str]:
     relayed, verified or leaves the platform."""
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT trust_id FROM trusts WHERE status = 'active'")).scalars())
+
+
+def all_trust_ids(engine: Engine) -> list[str]:
+    """Every trust, suspended ones too, by id: what a suspended trust wrote is still projected and rebuilt, and its
+    change notices age like any other's. On a live connection (:func:`~fathom_shared.db.on_live_connection`), so
+    engines made without the pool's ping can call it."""
+    return on_live_connection(engine, lambda connection: list(
+        connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars()))
 
 
 def list_trusts(engine: Engine) -> list[TrustInfo]:

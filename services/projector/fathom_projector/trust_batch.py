@@ -99,7 +99,6 @@ def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutco
     result.applied, result.dead_letters = outcome.applied, outcome.dead_letters
 
 
-_ALL_TRUSTS = "SELECT trust_id FROM trusts ORDER BY trust_id"
 _STALE = "SELECT stale_trusts(CAST(:grace AS double precision), CAST(:asked AS text[]))"
 """The database's loop over the trusts (migration ``0024``), each asked as itself; the stale ones by ``trust_id``."""
 
@@ -116,7 +115,7 @@ def stale_trusts(engine: Engine, grace_s: float, trust_ids: Iterable[str] | None
     threads keep the interpreter busy while the broker is frozen, and there a statement per trust (even
     pipelined) took 110 s a pass with 8,000 trusts.
     """
-    asked = None if trust_ids is None else list(trust_ids)  # None: every trust, suspended ones too (see all_trusts)
+    asked = None if trust_ids is None else list(trust_ids)  # None: every trust, suspended ones too (all_trust_ids)
     with engine.connect() as connection:
         return list(connection.execute(text(_STALE), {"grace": grace_s, "asked": asked}).scalars())
 
@@ -125,8 +124,3 @@ def is_stale(engine: Engine, trust_id: str, grace_s: float) -> bool:
     """Has the trust's oldest unprojected event waited longer than ``grace_s`` (:func:`stale_trusts`)?"""
     return stale_trusts(engine, grace_s, [trust_id]) == [trust_id]
 
-
-def all_trusts(engine: Engine) -> list[str]:
-    """Suspended trusts too: they cannot write, but what they wrote is still projected."""
-    with engine.connect() as connection:
-        return list(connection.execute(text(_ALL_TRUSTS)).scalars())

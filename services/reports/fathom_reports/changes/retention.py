@@ -18,7 +18,8 @@ import threading
 
 from sqlalchemy import Engine, text
 
-from fathom_shared.db import TenantUnitOfWork, on_live_connection
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.trusts import all_trust_ids
 
 log = logging.getLogger("fathom.retention")
 
@@ -64,15 +65,9 @@ def check_retention(retention_days: int) -> None:
         raise ValueError(f"FATHOM_CHANGE_RETENTION_DAYS must be at least 1, not {retention_days}")
 
 
-def all_trusts(engine: Engine) -> list[str]:
-    """Suspended trusts too: their notices age like any other's."""
-    return on_live_connection(engine, lambda connection: list(
-        connection.execute(text("SELECT trust_id FROM trusts ORDER BY trust_id")).scalars()))
-
-
 def prune_all(engine: Engine, retention_days: int, batch: int = PRUNE_BATCH) -> int:
     total = 0
-    for trust_id in all_trusts(engine):
+    for trust_id in all_trust_ids(engine):
         deleted = prune_trust(engine, trust_id, retention_days, batch)
         if deleted:
             log.info("deleted %d change notices of %s older than %d days", deleted, trust_id, retention_days)
