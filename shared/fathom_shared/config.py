@@ -121,6 +121,9 @@ class Settings:
     """How producers compress record batches: ``none``, ``zstd`` or ``gzip`` (see ``fathom_shared.kafka``)."""
     change_retention_days: int = 90
     """Change notices, and per-trust change topics, older than this are deleted."""
+    change_topic_retention_bytes: int | None = None
+    """At most this many bytes kept in each partition of a change topic (the topic's ``retention.bytes``, given at
+    its creation); None: no limit but the days. ``fathom up`` sets it for its own broker (``fathom_infra.stack``)."""
     fair_use: dict[str, FairUseLimit] = field(default_factory=lambda: dict(FAIR_USE_DEFAULTS))
     """Per kind of expensive read: how many one caller / one trust may run at once, and start per minute."""
     fair_use_retry_after_s: int = 2
@@ -208,6 +211,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
         kafka_compression_type=env.get("KAFKA_COMPRESSION_TYPE", "none").lower(),
         change_retention_days=_count(env, "FATHOM_CHANGE_RETENTION_DAYS", 90),
+        change_topic_retention_bytes=_count(env, "FATHOM_CHANGE_TOPIC_RETENTION_BYTES", 0) or None,
         fair_use={kind: FairUseLimit.parse(env[f"FATHOM_LIMIT_{kind.upper()}"])
                   if env.get(f"FATHOM_LIMIT_{kind.upper()}") else default
                   for kind, default in FAIR_USE_DEFAULTS.items()},

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
 from sqlalchemy import Engine, text
 
+from fathom_infra.local_servers import wait_until
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app
 from fathom_reports.changes.publisher import ChangePublisher
@@ -163,9 +164,42 @@ def test_change_topics_are_created_with_the_retention(app_engine, trust, bootstr
         assert publisher.publish_pending(trust) > 0
     finally:
         publisher.close()
+    config = topic_config(bootstrap_servers, f"{prefix}{trust}")
+    assert config["retention.ms"] == str(RETENTION_DAYS * 24 * 60 * 60 * 1000)
+    assert "retention.bytes" not in config  # no size limit unless one is set
+
+
+def test_a_change_topic_given_a_size_keeps_only_its_newest_notices(app_engine, trust, bootstrap_servers):
+    """``FATHOM_CHANGE_TOPIC_RETENTION_BYTES`` (what ``fathom up`` sets for its local broker): once a partition
+    holds more, the broker deletes its oldest messages; the newest stay, and the feed over HTTP keeps them all."""
+    events = append_history(app_engine, trust)
+    topic = f"retention-test.{uuid.uuid4().hex[:8]}.{trust}"
+    publisher = ChangePublisher(app_engine, bootstrap_servers, topic.removesuffix(trust), 1,
+                                retention_days=RETENTION_DAYS, retention_bytes=1024)
+    try:
+        for start in range(0, len(events), 5):  # published as projected: a message batch each time
+            apply_trust_batch(app_engine, trust, events[start:start + 5])
+            publisher.publish_pending(trust)
+    finally:
+        publisher.close()
+    ids = notice_ids(app_engine, trust)
+    assert topic_config(bootstrap_servers, topic)["retention.bytes"] == "1024"
+    partition = TopicPartition(topic, 0)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
+    try:
+        assert consumer.end_offsets([partition])[partition] == len(ids) > 5
+        # A broker deletes on its own schedule (Kafka: log.retention.check.interval.ms).
+        wait_until(lambda: consumer.beginning_offsets([partition])[partition] > 0, 60, 0.2,
+                   what="the oldest notices deleted")
+        assert consumer.beginning_offsets([partition])[partition] < len(ids)
+    finally:
+        consumer.close()
+
+
+def topic_config(bootstrap_servers: str, topic: str) -> dict[str, str]:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
     try:
-        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, f"{prefix}{trust}")])
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     finally:
         admin.close()
-    assert described["topic"][f"{prefix}{trust}"]["retention.ms"]["value"] == str(RETENTION_DAYS * 24 * 60 * 60 * 1000)
+    return {name: entry["value"] for name, entry in described["topic"][topic].items()}

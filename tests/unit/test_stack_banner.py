@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from fathom_infra.cli import build_parser
-from fathom_infra.stack import DEMO_TRUST, LocalStack, local_service_env, projector_services
+from fathom_infra.stack import (
+    DEMO_TRUST,
+    LOCAL_CHANGE_TOPIC_BYTES,
+    LocalStack,
+    local_service_env,
+    projector_services,
+    use_local_broker,
+)
 
 
 def test_banner_leads_with_the_web_app(tmp_path: Path) -> None:
@@ -78,3 +85,19 @@ def test_the_banner_lists_every_projector_s_metrics(tmp_path: Path) -> None:
 
     assert "projector-1   http://127.0.0.1:8002/metrics" in text
     assert "projector-2   http://127.0.0.1:8022/metrics" in text
+
+
+def test_the_local_broker_keeps_change_topics_small_unless_told_otherwise() -> None:
+    """The local broker rewrites all it keeps after every change: its change topics keep a bounded size."""
+    from fathom_shared.config import load_settings
+
+    env: dict[str, str] = {}
+    use_local_broker(env, "127.0.0.1:59092")
+    settings = load_settings(env)
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:59092"
+    assert settings.change_topic_retention_bytes == LOCAL_CHANGE_TOPIC_BYTES
+
+    own = {"FATHOM_CHANGE_TOPIC_RETENTION_BYTES": "1048576"}
+    use_local_broker(own, "127.0.0.1:59092")
+    assert load_settings(own).change_topic_retention_bytes == 1048576
+    assert load_settings({}).change_topic_retention_bytes is None  # any other broker: the days alone

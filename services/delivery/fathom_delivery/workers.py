@@ -78,7 +78,8 @@ def run(settings: Settings, stop: threading.Event, sweep_s: float = FULL_SWEEP_S
     check_retention(settings.change_retention_days)  # a bad setting stops the process at start, not a thread
     engine = make_engine(settings.app_database_url, pool_size=4)
     publisher = ChangePublisher(engine, BrokerAccess.from_settings(settings), settings.changes_topic_prefix,
-                                settings.topic_partitions, settings.change_retention_days)
+                                settings.topic_partitions, settings.change_retention_days,
+                                settings.change_topic_retention_bytes)
     deliverer = WebhookDeliverer(engine, secret_box(settings), backoff_s=settings.webhook_backoff_s,
                                  max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s,
                                  workers=settings.webhook_workers, allow_loopback=settings.webhook_allow_loopback,

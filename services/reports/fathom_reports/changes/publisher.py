@@ -25,17 +25,26 @@ PAGE = 2000
 DAY_MS = 24 * 60 * 60 * 1000
 
 
-def retention_config(retention_days: int | None) -> dict[str, str]:
-    """Topic settings for a trust's change topic: the broker drops messages as the database drops notices."""
-    return {} if retention_days is None else {"retention.ms": str(retention_days * DAY_MS)}
+def retention_config(retention_days: int | None, retention_bytes: int | None = None) -> dict[str, str]:
+    """Topic settings for a trust's change topic: the broker drops messages as the database drops notices, and,
+    given ``retention_bytes``, the oldest of a partition once it holds more (the feed over HTTP still has them).
+
+    A broker deletes whole segments, never the one being written: with Kafka's default segment of 1 GiB a smaller
+    ``retention.bytes`` would delete nothing, so segments are a quarter of it (a partition holds at most a
+    quarter more than asked)."""
+    config = {} if retention_days is None else {"retention.ms": str(retention_days * DAY_MS)}
+    if retention_bytes is not None:
+        config |= {"retention.bytes": str(retention_bytes), "segment.bytes": str(max(retention_bytes // 4, 1))}
+    return config
 
 
 class ChangePublisher:
     def __init__(self, engine: Engine, broker: BrokerAccess | str, topic_prefix: str, partitions: int,
-                 retention_days: int | None = None) -> None:
+                 retention_days: int | None = None, retention_bytes: int | None = None) -> None:
         self.engine = engine
         self.topic_prefix = topic_prefix
-        self.publisher = AcknowledgedPublisher(broker, "fathom-changes", partitions, retention_config(retention_days))
+        self.publisher = AcknowledgedPublisher(broker, "fathom-changes", partitions,
+                                               retention_config(retention_days, retention_bytes))
 
     def topic(self, trust_id: str) -> str:
         return f"{self.topic_prefix}{trust_id}"
