@@ -129,6 +129,11 @@ class LocalStack:
             self._start_standby(env)
         self.env = env
         settings = load_settings(env)
+        if self.kafka is not None and settings.change_topic_retention_bytes is not None:
+            from fathom_reports.changes.publisher import limit_existing_topics
+
+            limit_existing_topics(env["KAFKA_BOOTSTRAP_SERVERS"], settings.changes_topic_prefix,
+                                  settings.change_topic_retention_bytes)
         owner = make_engine(settings.database_url, pool_size=1)
         try:
             create_trust(owner, DEMO_TRUST, "Demo Academy Trust")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from fathom_infra.local_servers import wait_until
 from fathom_projector.trust_batch import apply_trust_batch
 from fathom_reports import create_app
-from fathom_reports.changes.publisher import ChangePublisher
+from fathom_reports.changes.publisher import ChangePublisher, limit_existing_topics
 from fathom_reports.changes.retention import prune_all, prune_trust
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
@@ -194,6 +194,29 @@ def test_a_change_topic_given_a_size_keeps_only_its_newest_notices(app_engine, t
         assert consumer.beginning_offsets([partition])[partition] < len(ids)
     finally:
         consumer.close()
+
+
+def test_a_change_topic_made_before_the_limit_is_given_it(app_engine, trust, bootstrap_servers):
+    """``fathom up`` on a stack that ran before the limit existed: its topics get it too (and only its topics)."""
+    project(app_engine, trust)
+    prefix = f"retention-test.{uuid.uuid4().hex[:8]}."
+    publisher = ChangePublisher(app_engine, bootstrap_servers, prefix, 1, retention_days=RETENTION_DAYS)
+    try:
+        assert publisher.publish_pending(trust) > 0
+    finally:
+        publisher.close()
+    other = ChangePublisher(app_engine, bootstrap_servers, f"other-{prefix}", 1)
+    try:
+        other.publisher.publish(f"other-{prefix}{trust}", [(None, b"{}")])
+    finally:
+        other.close()
+    assert "retention.bytes" not in topic_config(bootstrap_servers, f"{prefix}{trust}")
+
+    assert limit_existing_topics(bootstrap_servers, prefix, 4096) == [f"{prefix}{trust}"]
+    config = topic_config(bootstrap_servers, f"{prefix}{trust}")
+    assert config["retention.bytes"] == "4096"
+    assert config["retention.ms"] == str(RETENTION_DAYS * 24 * 60 * 60 * 1000)  # its other settings kept
+    assert "retention.bytes" not in topic_config(bootstrap_servers, f"other-{prefix}{trust}")
 
 
 def topic_config(bootstrap_servers: str, topic: str) -> dict[str, str]:
