@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,6 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import InvalidPartitionsError, KafkaError, TopicAlreadyExistsError
 from kafka.partitioner import DefaultPartitioner
-from kafka.partitioner.default import murmur2
 
 from fathom_shared import fast_json
 from fathom_shared.config import Settings
@@ -168,6 +168,35 @@ def track_topic(producer: KafkaProducer, topic: str) -> None:
     topic per trust, did this after a burst). Adding the topic ourselves is a no-op when it is already tracked.
     ``_sender.add_topic`` is the thread-safe hook ``send`` itself uses (kafka-python is pinned exactly)."""
     producer._sender.add_topic(topic)
+
+
+_M = 0x5BD1E995
+"""murmur2's mixing constant (Kafka's ``Utils.murmur2``)."""
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of ``data`` (as an unsigned 32-bit number), the same as ``kafka.partitioner.murmur2``.
+
+    kafka-python's own reads the key a byte at a time; this one reads its 32-bit words at once with ``struct``
+    and keeps every product in 32 bits as it goes: 4.4 against 9.5 µs for a 66-byte change-topic key. The
+    change publisher hashes one key per notice, nearly all distinct (a judgement's id), so no cache helps it:
+    kafka-python's murmur2 was the largest single cost of publishing (a unit test compares the two)."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    for k in struct.unpack_from(f"<{length >> 2}I", data):
+        k = (k * _M) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * _M) & 0xFFFFFFFF
+        h = ((h * _M) & 0xFFFFFFFF) ^ k
+    whole, extra = length & ~3, length & 3
+    if extra >= 3:
+        h ^= data[whole + 2] << 16
+    if extra >= 2:
+        h ^= data[whole + 1] << 8
+    if extra >= 1:
+        h = ((h ^ data[whole]) * _M) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * _M) & 0xFFFFFFFF
+    return h ^ (h >> 15)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 from fathom_shared.event_store import NewEvent, event_hash, hashed_content
-from fathom_shared.event_store.chain import ChainWriter, as_stored, canonical_json, recorded_at_json
+from fathom_shared.event_store.chain import (
+    ChainWriter,
+    as_stored,
+    canonical_json,
+    canonical_json_ascii,
+    recorded_at_json,
+)
 
 
 def reference(value: Any) -> bytes:
@@ -89,6 +95,22 @@ def test_generated_values_agree_or_fail_alike() -> None:
     for _ in range(20_000):
         value = random_value(rng)
         assert outcome(canonical_json, value) == outcome(reference, value), value
+
+
+def ascii_reference(value: Any) -> bytes:
+    """What request hashes and change-topic messages and keys were always made of (text escaped to ASCII)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def test_the_ascii_form_is_the_standard_encoders_default_for_every_value() -> None:
+    """``canonical_json_ascii``: the fast writer's bytes where they are the same, the standard encoder's where
+    text beyond ASCII or DEL would differ; compared on every tricky scalar, generated values and code points."""
+    rng = random.Random(20261205)
+    values = [*TRICKY_TEXT, *TRICKY_NUMBERS, *(random_value(rng) for _ in range(20_000))]
+    for value in values:
+        assert outcome(canonical_json_ascii, value) == outcome(ascii_reference, value), value
+    for char in (chr(c) for c in range(0x800)):
+        assert canonical_json_ascii({char: [char]}) == ascii_reference({char: [char]}), hex(ord(char))
 
 
 def test_deep_nesting_and_keys_sorted_by_code_point_agree() -> None:

@@ -6,8 +6,9 @@ import random
 
 import pytest
 from kafka.partitioner import DefaultPartitioner
+from kafka.partitioner import murmur2 as kafka_murmur2
 
-from fathom_shared.kafka import RememberingPartitioner
+from fathom_shared.kafka import RememberingPartitioner, murmur2
 
 
 class Cluster:
@@ -35,6 +36,16 @@ def test_every_key_goes_where_the_default_partitioner_sends_it(count):
     for key in keys * 2:  # the second time from the remembered hash
         assert ours.partition("t", key, key, b"v", b"v", cluster) == default.partition("t", key, key, b"v", b"v",
                                                                                         cluster)
+
+
+def test_our_murmur2_is_kafkas_for_every_length_and_byte():
+    """Every tail length (0-3 bytes past the last whole word), every byte value, keys as long as change keys."""
+    rng = random.Random(20261205)
+    keys = [bytes([b]) * n for b in (0, 1, 0x7F, 0x80, 0xFF) for n in range(12)]
+    keys += [rng.randbytes(rng.randint(0, 200)) for _ in range(5000)]
+    keys += [f'judgements:{{"judgement_id":"{rng.getrandbits(128):032x}"}}'.encode() for _ in range(500)]
+    for key in keys:
+        assert murmur2(key) == kafka_murmur2(key), key
 
 
 def test_a_topic_the_metadata_does_not_know_is_refused_as_the_default_refuses_it():

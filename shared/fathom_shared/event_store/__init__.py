@@ -16,6 +16,7 @@ from fathom_shared.event_store.chain import (
     ChainLink,
     ChainReport,
     canonical_json,
+    canonical_json_ascii,
     check_chain,
     content_of,
     event_hash,
@@ -52,7 +53,8 @@ from fathom_shared.event_store.wire import event_lines, message_events, messages
 __all__ = [
     "HEAD_SEQUENCE", "ChainLink", "ChainReport", "ConcurrencyConflict", "EventFilter", "NewEvent", "StoredEvent",
     "StreamKey",
-    "any_matching", "append_events", "canonical_json", "chain_links", "check_chain", "content_of",
+    "any_matching", "append_events", "canonical_json", "canonical_json_ascii", "chain_links", "check_chain",
+    "content_of",
     "data_values_present", "event_at", "event_hash", "event_lines", "events_matching",
     "hashed_content", "head_sequence",
     "iter_events", "iter_matching", "message_events", "message_of", "messages_of",

@@ -38,6 +38,22 @@ def canonical_json(value: Any) -> bytes:
     return _canonical(value, _plain(value))
 
 
+def canonical_json_ascii(value: Any) -> bytes:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":")).encode()`` byte for byte: canonical JSON with
+    text beyond ASCII as ``\\u`` escapes, the standard encoder's default (request hashes and change-topic
+    messages and keys have always been written so).
+
+    The two forms differ only where the text holds a character beyond ASCII or DEL (which the default escapes
+    and ``ensure_ascii=False`` writes as itself), so the fast canonical bytes are kept when they hold neither."""
+    try:
+        written: bytes | None = canonical_json(value)
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot hold: the default escapes it
+        written = None
+    if written is not None and written.isascii() and b"\x7f" not in written:
+        return written
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
 def _canonical(value: Any, plain: bool) -> bytes:
     """:func:`canonical_json` with ``_plain(value)`` already known (the standard encoder writes the same
     bytes for plain values, so ``plain=False`` is never wrong, only slower)."""

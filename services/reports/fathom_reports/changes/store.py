@@ -7,7 +7,6 @@ row-level security, not a ``WHERE``, is what keeps another trust's notices out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from fathom_shared.event_store import canonical_json_ascii
 from fathom_shared.read_models.notices import model_name
 from fathom_shared.read_models.tables import JUDGEMENTS, PUPIL_OBJECTIVE, TABLES
 
@@ -61,11 +61,11 @@ class Notice:
                 "sequence": self.sequence, "data": self.data, "recorded_at": self.recorded_at.isoformat()}
 
     def encoded(self) -> bytes:
-        return json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True).encode()
+        return canonical_json_ascii(self.to_json())
 
     def partition_key(self) -> bytes:
-        """Model and keys: one row's notices stay in order on one partition."""
-        return f"{self.model}:{json.dumps(self.keys, separators=(',', ':'), sort_keys=True)}".encode()
+        """Model and keys: one row's notices stay in order on one partition (so the bytes never change)."""
+        return self.model.encode() + b":" + canonical_json_ascii(self.keys)
 
 
 def read_notices(connection: Connection, after: int, limit: int,
