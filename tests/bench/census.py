@@ -167,7 +167,8 @@ def settle(parts: Mapping[str, int], timeout_s: float, window_s: float = 1.0,
 def stack_parts(system: BenchSystem) -> dict[str, int]:
     """The benchmark stack's parts (the root pid of each) by the name a reader knows them by (those running now)."""
     parts: dict[str, int] = {}
-    for key, name in (("reports", "reports"), ("api", "API"), ("projector", "projector"), ("relay", "relay")):
+    for key, name in (("reports", "reports"), ("api", "API"), ("projector", "projector"), ("relay", "relay"),
+                      ("delivery", "delivery")):
         service = system.services.get(key)
         if service is not None and service.process is not None:
             parts[name] = service.process.pid

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from fathom_infra.local_servers import LocalKafka, LocalPostgres, free_port
 from fathom_infra.processes import REPORTS_THREADS, ServiceProcess, gunicorn, python_module, service_env
+from fathom_infra.stack import use_local_broker
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import make_engine
@@ -74,6 +75,9 @@ class BenchSystem:
             FATHOM_LIMIT_AS_OF="0,0,0",
         )
         self.env.pop("APP_DATABASE_URL", None)
+        if self.kafka is not None:
+            use_local_broker(self.env, self.kafka.bootstrap_servers)  # its settings as `fathom up` gives them
+        self.env["FATHOM_WEBHOOK_KEY_FILE"] = str(self.home / "webhook-key")  # the delivery process's, if started
         self.settings = load_settings(self.env)
         # Created here, once: two gunicorn workers creating it at the same moment would race. Kept: importing
         # the PEM takes ~36 ms of CPU, and clients that signed in during a measure took it from the stack.
@@ -115,6 +119,8 @@ class BenchSystem:
         port = self.ports.get(name)
         if name == "relay":
             return python_module("fathom_relay"), None
+        if name == "delivery":  # change topics and webhooks: started by the measure that wants it
+            return python_module("fathom_delivery"), None
         if name == "projector":
             return (python_module("fathom_projector", "--metrics-port", str(port)),
                     f"http://127.0.0.1:{port}/healthz")
@@ -163,6 +169,12 @@ class BenchSystem:
 
     def applied(self, trust_id: str) -> int:
         return self._scalar("SELECT last_applied FROM rm_positions WHERE trust_id = :t", trust_id)
+
+    def notices(self, trust_id: str) -> int:
+        return self._scalar("SELECT last_notice FROM change_heads WHERE trust_id = :t", trust_id)
+
+    def notices_published(self, trust_id: str) -> int:
+        return self._scalar("SELECT published_notice FROM change_publish_positions WHERE trust_id = :t", trust_id)
 
     def settle(self) -> None:
         """``VACUUM ANALYZE`` the whole database, as autovacuum would have long before anyone reads it.
