@@ -24,6 +24,7 @@ from tests.change_feed_support import append_history
 from tests.support import bearer, token_for
 
 RETENTION_DAYS = 90
+RETENTION_MS = str(RETENTION_DAYS * 24 * 60 * 60 * 1000)
 
 
 def project(engine: Engine, trust: str) -> list[int]:
@@ -157,15 +158,9 @@ def test_a_fully_pruned_feed_resumes_after_the_newest_notice(client, settings, a
 
 
 def test_change_topics_are_created_with_the_retention(app_engine, trust, bootstrap_servers):
-    project(app_engine, trust)
-    prefix = f"retention-test.{uuid.uuid4().hex[:8]}."
-    publisher = ChangePublisher(app_engine, bootstrap_servers, prefix, 1, retention_days=RETENTION_DAYS)
-    try:
-        assert publisher.publish_pending(trust) > 0
-    finally:
-        publisher.close()
+    prefix = projected_and_published(app_engine, trust, bootstrap_servers)
     config = topic_config(bootstrap_servers, f"{prefix}{trust}")
-    assert config["retention.ms"] == str(RETENTION_DAYS * 24 * 60 * 60 * 1000)
+    assert config["retention.ms"] == RETENTION_MS
     assert "retention.bytes" not in config  # no size limit unless one is set
 
 
@@ -198,13 +193,7 @@ def test_a_change_topic_given_a_size_keeps_only_its_newest_notices(app_engine, t
 
 def test_a_change_topic_made_before_the_limit_is_given_it(app_engine, trust, bootstrap_servers):
     """``fathom up`` on a stack that ran before the limit existed: its topics get it too (and only its topics)."""
-    project(app_engine, trust)
-    prefix = f"retention-test.{uuid.uuid4().hex[:8]}."
-    publisher = ChangePublisher(app_engine, bootstrap_servers, prefix, 1, retention_days=RETENTION_DAYS)
-    try:
-        assert publisher.publish_pending(trust) > 0
-    finally:
-        publisher.close()
+    prefix = projected_and_published(app_engine, trust, bootstrap_servers)
     other = ChangePublisher(app_engine, bootstrap_servers, f"other-{prefix}", 1)
     try:
         other.publisher.publish(f"other-{prefix}{trust}", [(None, b"{}")])
@@ -215,8 +204,20 @@ def test_a_change_topic_made_before_the_limit_is_given_it(app_engine, trust, boo
     assert limit_existing_topics(bootstrap_servers, prefix, 4096) == [f"{prefix}{trust}"]
     config = topic_config(bootstrap_servers, f"{prefix}{trust}")
     assert config["retention.bytes"] == "4096"
-    assert config["retention.ms"] == str(RETENTION_DAYS * 24 * 60 * 60 * 1000)  # its other settings kept
+    assert config["retention.ms"] == RETENTION_MS  # its other settings kept
     assert "retention.bytes" not in topic_config(bootstrap_servers, f"other-{prefix}{trust}")
+
+
+def projected_and_published(app_engine: Engine, trust: str, bootstrap_servers: str) -> str:
+    """The trust's history projected and published to a topic of a fresh prefix (returned), 90 days kept."""
+    project(app_engine, trust)
+    prefix = f"retention-test.{uuid.uuid4().hex[:8]}."
+    publisher = ChangePublisher(app_engine, bootstrap_servers, prefix, 1, retention_days=RETENTION_DAYS)
+    try:
+        assert publisher.publish_pending(trust) > 0
+    finally:
+        publisher.close()
+    return prefix
 
 
 def topic_config(bootstrap_servers: str, topic: str) -> dict[str, str]:
