@@ -254,6 +254,8 @@ def test_a_gap_is_filled_from_the_event_store(app_engine, trust, projector_setti
     with running_projector(projector_settings) as port:
         publish(producer, projector_settings.events_topic, [e for e in stored if e.sequence not in lost])
         wait_for_position(app_engine, trust, len(stored))
+        # Counted once the batch has committed (the position is seen first): wait for it, as for duplicates above.
+        wait_until(lambda: metric(port, "fathom_projector_gap_fills_total") >= 1, 10, what="the gap fill counted")
         assert metric(port, "fathom_projector_gap_fills_total") == 1
     assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
     assert rows(app_engine, trust, "SELECT scale_id FROM rm_scales") == [("eds",)]
