@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import InvalidPartitionsError, KafkaError, TopicAlreadyExistsError
 from kafka.partitioner import DefaultPartitioner
 
@@ -121,6 +121,22 @@ def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=-1,
                                           topic_configs=dict(config or {}))])
+    finally:
+        admin.close()
+
+
+def configure_topics(broker: BrokerAccess | str, topic_prefix: str, config: Mapping[str, str]) -> list[str]:
+    """Set ``config`` on every topic already on the broker whose name starts with ``topic_prefix``
+    (IncrementalAlterConfigs: their other settings stay); returns those topics. :func:`ensure_topic` gives a
+    new topic its settings; one made before a setting existed keeps what it was created with until this."""
+    admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
+                             request_timeout_ms=10000)
+    try:
+        topics = sorted(topic for topic in admin.list_topics() if topic.startswith(topic_prefix))
+        if topics:
+            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=dict(config))
+                                 for topic in topics], incremental=True)
+        return topics
     finally:
         admin.close()
 

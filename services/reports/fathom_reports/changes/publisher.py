@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from kafka import KafkaAdminClient
-from kafka.admin import ConfigResource, ConfigResourceType
 from sqlalchemy import Engine, text
 
 from fathom_reports.changes.store import read_notices
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, broker_access
+from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, configure_topics
 
 log = logging.getLogger("fathom.changes")
 PAGE = 2000
@@ -43,16 +41,7 @@ def retention_config(retention_days: int | None, retention_bytes: int | None = N
 def limit_existing_topics(broker: BrokerAccess | str, topic_prefix: str, retention_bytes: int) -> list[str]:
     """Give every change topic already on the broker the size limit (a topic keeps the settings it was created
     with, so a stack that ran before the limit was set would keep everything); returns those topics."""
-    admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin")
-    try:
-        topics = sorted(topic for topic in admin.list_topics() if topic.startswith(topic_prefix))
-        config = retention_config(None, retention_bytes)
-        if topics:
-            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=config) for topic in topics],
-                                incremental=True)
-        return topics
-    finally:
-        admin.close()
+    return configure_topics(broker, topic_prefix, retention_config(None, retention_bytes))
 
 
 class ChangePublisher:
