@@ -119,6 +119,9 @@ class Settings:
     """CA certificate that signed the broker's TLS certificate (``SSL``/``SASL_SSL``)."""
     kafka_compression_type: str = "none"
     """How producers compress record batches: ``none``, ``zstd`` or ``gzip`` (see ``fathom_shared.kafka``)."""
+    background_nice: int = 19
+    """The CPU priority (``nice``, 0–19) of the relay, projector, delivery process and verifier: behind the API and
+    reports service when the cores are busy (``fathom_shared.process.lower_cpu_priority``); 0 leaves it alone."""
     change_retention_days: int = 90
     """Change notices, and per-trust change topics, older than this are deleted."""
     change_topic_retention_bytes: int | None = None
@@ -211,6 +214,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
         kafka_compression_type=env.get("KAFKA_COMPRESSION_TYPE", "none").lower(),
         change_retention_days=_count(env, "FATHOM_CHANGE_RETENTION_DAYS", 90),
+        background_nice=_at_most(env, "FATHOM_BACKGROUND_NICE", 19, 19),
         change_topic_retention_bytes=_count(env, "FATHOM_CHANGE_TOPIC_RETENTION_BYTES", 0) or None,
         fair_use={kind: FairUseLimit.parse(env[f"FATHOM_LIMIT_{kind.upper()}"])
                   if env.get(f"FATHOM_LIMIT_{kind.upper()}") else default
@@ -241,6 +245,13 @@ def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ..
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def _at_most(env: dict[str, str], name: str, default: int, most: int) -> int:
+    number = _count(env, name, default)
+    if number > most:
+        raise ValueError(f"{name} must be {most} or less, got {number}")
+    return number
 
 
 def _count(env: dict[str, str], name: str, default: int) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from fathom_shared.config import Settings, load_settings
 from fathom_shared.logs import configure_logging
@@ -52,13 +54,52 @@ def freeze_loaded_heap() -> None:
     gc.freeze()
 
 
+def lower_cpu_priority(nice: int, proc: Path = Path("/proc/self")) -> None:
+    """Let the processes that answer people (the API, the reports service, PostgreSQL) have the CPU first.
+
+    The relay, projector, delivery process and verifier work through what was saved: elastic work that can
+    trail a burst by a moment and catch up after it. On a machine whose cores are all busy, each of them was
+    taking CPU from the API's appends and saves as they happened (benchmark: half the machine during a burst).
+
+    Two knobs, because Linux has two levels. Within a session, ``nice`` is per thread: every thread the process
+    has now is set, and threads started later inherit it. Between sessions, with autogroup scheduling
+    (``/proc/sys/kernel/sched_autogroup_enabled``), the session's group has a ``nice`` of its own, and only that
+    weighs against other sessions: ``fathom up`` starts each process in its own session, where a thread's
+    ``nice`` alone changed nothing. The group's is set only when this process leads its session, so one started
+    from a terminal never lowers the terminal's. Priority is only ever lowered (an unprivileged process cannot
+    raise it again), ``nice`` 0 changes nothing, and where the files do not exist (not Linux) the process's own
+    ``nice`` is set. In containers each service has its own cgroup, whose CPU weight decides instead (compose:
+    ``cpu_shares``)."""
+    if nice <= 0:
+        return
+    tasks = proc / "task"
+    for task in sorted(tasks.iterdir()) if tasks.is_dir() else [Path("0")]:
+        try:
+            thread = int(task.name)
+            if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+                os.setpriority(os.PRIO_PROCESS, thread, nice)
+        except OSError:  # a thread that has just exited
+            continue
+    group = proc / "autogroup"
+    if os.getsid(0) != os.getpid() or not group.exists():
+        return
+    try:
+        current = int(group.read_text().split("nice")[-1])
+        if current < nice:
+            group.write_text(str(nice))
+    except (OSError, ValueError):  # a kernel that refuses it: the threads' own nice still applies
+        return
+
+
 def run_process(service: str, run: Callable[[Settings, threading.Event], None]) -> None:
     """Start a long-running process the way every one starts: structured logs to stderr, stop on
-    SIGTERM/SIGINT, refuse unsafe production settings (exit), freeze the loaded heap
-    (:func:`freeze_loaded_heap`), then ``run(settings, stop)`` until stopped."""
+    SIGTERM/SIGINT, refuse unsafe production settings (exit), run behind the services that answer people
+    (:func:`lower_cpu_priority`, ``FATHOM_BACKGROUND_NICE``), freeze the loaded heap (:func:`freeze_loaded_heap`),
+    then ``run(settings, stop)`` until stopped."""
     configure_logging(service)
     stop = stop_on_signals()
     settings = load_settings()
     exit_if_unsafe(settings, service)
+    lower_cpu_priority(settings.background_nice)
     freeze_loaded_heap()
     run(settings, stop)

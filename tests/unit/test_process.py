@@ -55,8 +55,11 @@ def test_backoff_doubles_up_to_its_ceiling_and_starts_over_after_a_success() -> 
 
 @pytest.fixture
 def restored_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """``run_process`` installs signal handlers and logging, and freezes the heap: all undone afterwards."""
+    """``run_process`` installs signal handlers and logging, and freezes the heap: all undone afterwards. It would
+    also lower the test process's CPU priority, which cannot be raised back: left alone here (tested in
+    ``tests/integration/test_process_priority.py``, in child processes)."""
     monkeypatch.delenv("FATHOM_ENV", raising=False)
+    monkeypatch.setenv("FATHOM_BACKGROUND_NICE", "0")
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     handlers = logging.getLogger().handlers[:]
     try:
