@@ -54,12 +54,15 @@ def freeze_loaded_heap() -> None:
     gc.freeze()
 
 
-def lower_cpu_priority(nice: int, proc: Path = Path("/proc/self")) -> None:
+SELF = Path("/proc/self")
+
+
+def lower_cpu_priority(nice: int) -> None:
     """Let the processes that answer people (the API, the reports service, PostgreSQL) have the CPU first.
 
     The relay, projector, delivery process and verifier work through what was saved: elastic work that can
     trail a burst by a moment and catch up after it. On a machine whose cores are all busy, each of them was
-    taking CPU from the API's appends and saves as they happened (benchmark: half the machine during a burst).
+    taking CPU from the API's appends and saves as they happened (the README's benchmark section has the A/B).
 
     Two knobs, because Linux has two levels. Within a session, ``nice`` is per thread: every thread the process
     has now is set, and threads started later inherit it. Between sessions, with autogroup scheduling
@@ -72,7 +75,7 @@ def lower_cpu_priority(nice: int, proc: Path = Path("/proc/self")) -> None:
     ``cpu_shares``)."""
     if nice <= 0:
         return
-    tasks = proc / "task"
+    tasks = SELF / "task"
     for task in sorted(tasks.iterdir()) if tasks.is_dir() else [Path("0")]:
         try:
             thread = int(task.name)
@@ -80,7 +83,7 @@ def lower_cpu_priority(nice: int, proc: Path = Path("/proc/self")) -> None:
                 os.setpriority(os.PRIO_PROCESS, thread, nice)
         except OSError:  # a thread that has just exited
             continue
-    group = proc / "autogroup"
+    group = SELF / "autogroup"
     if os.getsid(0) != os.getpid() or not group.exists():
         return
     try:
