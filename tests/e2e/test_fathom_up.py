@@ -136,6 +136,26 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
             os.kill(pid, signal.SIGKILL)
 
 
+def session_nice(pid: int) -> int:
+    """The CPU priority of the session group ``pid`` belongs to (Linux autogroup scheduling)."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split("nice")[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="Linux autogroup scheduling")
+def test_the_background_processes_run_behind_the_ones_that_answer_people(up: Up) -> None:
+    """Each process ``fathom up`` starts leads its own session, so the sessions' groups are what the kernel weighs
+    against one another: the relay's, projector's, delivery process's and verifier's at 19, the rest untouched."""
+    background = ("relay", "projector", "delivery", "verifier")
+    pids = up.pids()
+    wait_until(lambda: all(session_nice(pids[name]) == 19 for name in background), 60,
+               what="the background processes to lower their priority")
+    for name in background:
+        assert {os.getpriority(os.PRIO_PROCESS, int(task.name))
+                for task in Path(f"/proc/{pids[name]}/task").iterdir()} == {19}, name
+    assert {name: session_nice(pids[name]) for name in ("api", "reports", "streams", "postgres", "broker")} == {
+        "api": 0, "reports": 0, "streams": 0, "postgres": 0, "broker": 0}
+
+
 def test_a_service_killed_with_sigkill_comes_back_and_its_workers_go(up: Up) -> None:
     api = up.pids()["api"]
     workers = children(api)
