@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +56,19 @@ def freeze_loaded_heap() -> None:
     gc.freeze()
 
 
-SELF = Path("/proc/self")
+_PROC_SELF = Path("/proc/self")
+GROUP_CHANGE_INTERVAL_S = 0.11
+"""Linux takes one session-group priority change per 0.1 s on the whole machine from a process without
+``CAP_SYS_ADMIN`` and refuses the others (``EAGAIN``); ``fathom up`` starts four background processes at once."""
+GROUP_CHANGE_PATIENCE_S = 5.0
+
+log = logging.getLogger(__name__)
+
+
+def session_group_nice(pid: int | str = "self") -> int:
+    """The CPU priority of the session group (Linux autogroup) ``pid`` belongs to; ``/proc/<pid>/autogroup`` reads
+    like ``/autogroup-123 nice 0``."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split("nice")[-1])
 
 
 def lower_cpu_priority(nice: int) -> None:
@@ -69,29 +83,40 @@ def lower_cpu_priority(nice: int) -> None:
     (``/proc/sys/kernel/sched_autogroup_enabled``), the session's group has a ``nice`` of its own, and only that
     weighs against other sessions: ``fathom up`` starts each process in its own session, where a thread's
     ``nice`` alone changed nothing. The group's is set only when this process leads its session, so one started
-    from a terminal never lowers the terminal's. Priority is only ever lowered (an unprivileged process cannot
-    raise it again), ``nice`` 0 changes nothing, and where the files do not exist (not Linux) the process's own
-    ``nice`` is set. In containers each service has its own cgroup, whose CPU weight decides instead (compose:
-    ``cpu_shares``)."""
+    from a terminal never lowers the terminal's. Priority is only ever lowered here (what an operator set higher
+    stays; an unprivileged thread cannot raise its own back), and ``nice`` 0 changes nothing. Elsewhere than
+    Linux the process's own ``nice`` is set. In containers each service has its own cgroup, whose CPU weight
+    decides instead (compose: ``cpu_shares``)."""
     if nice <= 0:
         return
-    tasks = SELF / "task"
-    for task in sorted(tasks.iterdir()) if tasks.is_dir() else [Path("0")]:
+    tasks = _PROC_SELF / "task"
+    if not tasks.is_dir():
+        os.setpriority(os.PRIO_PROCESS, 0, max(nice, os.getpriority(os.PRIO_PROCESS, 0)))
+        return
+    for task in tasks.iterdir():
         try:
             thread = int(task.name)
             if os.getpriority(os.PRIO_PROCESS, thread) < nice:
                 os.setpriority(os.PRIO_PROCESS, thread, nice)
         except OSError:  # a thread that has just exited
             continue
-    group = SELF / "autogroup"
-    if os.getsid(0) != os.getpid() or not group.exists():
-        return
-    try:
-        current = int(group.read_text().split("nice")[-1])
-        if current < nice:
-            group.write_text(str(nice))
-    except (OSError, ValueError):  # a kernel that refuses it: the threads' own nice still applies
-        return
+    if os.getsid(0) == os.getpid() and (_PROC_SELF / "autogroup").exists():
+        try:
+            _lower_session_group(nice)
+        except OSError as exc:  # the threads' own nice still applies
+            log.warning("could not lower this session group's CPU priority to %d: %s", nice, exc)
+
+
+def _lower_session_group(nice: int) -> None:
+    """Set the session group's ``nice`` unless it is higher already, waiting out the kernel's rate limit."""
+    deadline = time.monotonic() + GROUP_CHANGE_PATIENCE_S
+    while session_group_nice() < nice:
+        try:
+            (_PROC_SELF / "autogroup").write_text(str(nice))
+        except BlockingIOError:  # another process's change took this tenth of a second
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(GROUP_CHANGE_INTERVAL_S)
 
 
 def run_process(service: str, run: Callable[[Settings, threading.Event], None]) -> None:

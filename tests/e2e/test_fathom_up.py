@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from fathom_infra.local_servers import group_members, wait_until
+from fathom_shared.process import session_group_nice
 from tests.process_support import alive, children
 from tests.support import bearer
 
@@ -136,23 +137,18 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
             os.kill(pid, signal.SIGKILL)
 
 
-def session_nice(pid: int) -> int:
-    """The CPU priority of the session group ``pid`` belongs to (Linux autogroup scheduling)."""
-    return int(Path(f"/proc/{pid}/autogroup").read_text().split("nice")[-1])
-
-
 @pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="Linux autogroup scheduling")
 def test_the_background_processes_run_behind_the_ones_that_answer_people(up: Up) -> None:
     """Each process ``fathom up`` starts leads its own session, so the sessions' groups are what the kernel weighs
     against one another: the relay's, projector's, delivery process's and verifier's at 19, the rest untouched."""
     background = ("relay", "projector", "delivery", "verifier")
     pids = up.pids()
-    wait_until(lambda: all(session_nice(pids[name]) == 19 for name in background), 60,
+    wait_until(lambda: all(session_group_nice(pids[name]) == 19 for name in background), 60,
                what="the background processes to lower their priority")
     for name in background:
         assert {os.getpriority(os.PRIO_PROCESS, int(task.name))
                 for task in Path(f"/proc/{pids[name]}/task").iterdir()} == {19}, name
-    assert {name: session_nice(pids[name]) for name in ("api", "reports", "streams", "postgres", "broker")} == {
+    assert {name: session_group_nice(pids[name]) for name in ("api", "reports", "streams", "postgres", "broker")} == {
         "api": 0, "reports": 0, "streams": 0, "postgres": 0, "broker": 0}
 
 

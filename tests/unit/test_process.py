@@ -15,6 +15,7 @@ import pytest
 from fathom_projector import __main__ as projector_main
 from fathom_projector import service
 from fathom_relay import relay
+from fathom_shared import process
 from fathom_shared.config import Settings
 from fathom_shared.process import Backoff, run_process, stop_on_signals
 
@@ -112,3 +113,45 @@ def test_the_projector_retries_the_broker_at_least_every_five_seconds() -> None:
     for _ in range(12):  # a long outage: every connection attempt fails
         backoff.wait(stop)
     assert max(stop.waits) == 5.0
+
+
+class RateLimitedGroup:
+    """A session group's ``/proc/self/autogroup`` whose first ``refusals`` writes the kernel refuses (``EAGAIN``:
+    another process changed a group less than 0.1 s ago)."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals, self.nice = refusals, 0
+
+    def __truediv__(self, name: str) -> RateLimitedGroup:  # stands for /proc/self: its "autogroup" is itself
+        return self
+
+    def write_text(self, text: str) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise BlockingIOError(11, "write could not complete without blocking")
+        self.nice = int(text)
+
+
+def fake_clock(monkeypatch: pytest.MonkeyPatch, group: RateLimitedGroup) -> list[float]:
+    """The group as ``/proc/self``, and a clock that moves only when the code sleeps; the sleeps it took."""
+    slept: list[float] = []
+    monkeypatch.setattr(process, "_PROC_SELF", group)
+    monkeypatch.setattr(process, "session_group_nice", lambda pid="self": group.nice)
+    monkeypatch.setattr(process.time, "sleep", slept.append)
+    monkeypatch.setattr(process.time, "monotonic", lambda: sum(slept))
+    return slept
+
+
+def test_a_refused_group_change_waits_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    group = RateLimitedGroup(refusals=3)
+    slept = fake_clock(monkeypatch, group)
+    process._lower_session_group(19)
+    assert group.nice == 19 and slept == [process.GROUP_CHANGE_INTERVAL_S] * 3
+
+
+def test_a_group_change_refused_past_the_patience_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    group = RateLimitedGroup(refusals=10_000)
+    slept = fake_clock(monkeypatch, group)
+    with pytest.raises(BlockingIOError):
+        process._lower_session_group(19)
+    assert group.nice == 0 and process.GROUP_CHANGE_PATIENCE_S < sum(slept) < process.GROUP_CHANGE_PATIENCE_S + 0.5
