@@ -103,7 +103,7 @@ def lower_cpu_priority(nice: int) -> None:
     if os.getsid(0) == os.getpid() and (_PROC_SELF / "autogroup").exists():
         try:
             _lower_session_group(nice)
-        except OSError as exc:  # the threads' own nice still applies
+        except (OSError, ValueError) as exc:  # the threads' own nice still applies
             log.warning("could not lower this session group's CPU priority to %d: %s", nice, exc)
 
 
@@ -113,6 +113,7 @@ def _lower_session_group(nice: int) -> None:
     while session_group_nice() < nice:
         try:
             (_PROC_SELF / "autogroup").write_text(str(nice))
+            return
         except BlockingIOError:  # another process's change took this tenth of a second
             if time.monotonic() > deadline:
                 raise
