@@ -10,7 +10,7 @@ import contextlib
 import functools
 import logging
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,9 +111,7 @@ def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
     are not (their readers rely on a row's notices arriving in order), so they are never grown. Kafka cannot
     take partitions away: a topic with more partitions than asked for is left as it is.
     """
-    admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
-                             request_timeout_ms=10000)
-    try:
+    with _admin(broker) as admin:
         if topic in admin.list_topics():
             if grow:
                 _grow(admin, topic, partitions)
@@ -121,22 +119,27 @@ def ensure_topic(broker: BrokerAccess | str, topic: str, partitions: int,
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=-1,
                                           topic_configs=dict(config or {}))])
-    finally:
-        admin.close()
 
 
 def configure_topics(broker: BrokerAccess | str, topic_prefix: str, config: Mapping[str, str]) -> list[str]:
     """Set ``config`` on every topic already on the broker whose name starts with ``topic_prefix``
     (IncrementalAlterConfigs: their other settings stay); returns those topics. :func:`ensure_topic` gives a
     new topic its settings; one made before a setting existed keeps what it was created with until this."""
-    admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
-                             request_timeout_ms=10000)
-    try:
+    with _admin(broker) as admin:
         topics = sorted(topic for topic in admin.list_topics() if topic.startswith(topic_prefix))
         if topics:
             admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=dict(config))
                                  for topic in topics], incremental=True)
         return topics
+
+
+@contextlib.contextmanager
+def _admin(broker: BrokerAccess | str) -> Iterator[KafkaAdminClient]:
+    """The topic administration client of :func:`ensure_topic` and :func:`configure_topics`, closed after use."""
+    admin = KafkaAdminClient(**broker_access(broker).client_config(), client_id="fathom-admin",
+                             request_timeout_ms=10000)
+    try:
+        yield admin
     finally:
         admin.close()
 

@@ -44,9 +44,10 @@ waiting.set()
 
 def child(code: str, *args: str, new_session: bool = True, nice: int = 0,
           env: dict[str, str] | None = None) -> dict[str, object]:
+    """What ``code`` reported, run in a child: in a session of its own unless told, with ``env`` (or this one's)."""
     prefix = ["nice", "-n", str(nice)] if nice else []
     done = subprocess.run([*prefix, sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
-                          start_new_session=new_session, env={**os.environ, **(env or {})}, check=True)
+                          start_new_session=new_session, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -98,9 +99,7 @@ def test_every_long_running_process_starts_behind_the_services_that_answer_peopl
     env = {key: value for key, value in os.environ.items() if key != "FATHOM_BACKGROUND_NICE"}
     if setting is not None:
         env["FATHOM_BACKGROUND_NICE"] = setting
-    done = subprocess.run([sys.executable, "-c", STARTED], capture_output=True, text=True, timeout=60,
-                          start_new_session=True, env=env, check=True)
-    reported = json.loads(done.stdout.strip().splitlines()[-1])
+    reported = child(STARTED, env=env)
     assert set(reported["threads"]) == {expected} and reported["group"] == expected
 
 
