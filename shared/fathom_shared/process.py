@@ -65,10 +65,15 @@ GROUP_CHANGE_PATIENCE_S = 5.0
 log = logging.getLogger(__name__)
 
 
-def session_group_nice(pid: int | str = "self") -> int:
+def session_group_nice(pid: int | str = "self") -> int | None:
     """The CPU priority of the session group (Linux autogroup) ``pid`` belongs to; ``/proc/<pid>/autogroup`` reads
-    like ``/autogroup-123 nice 0``."""
-    return int(Path(f"/proc/{pid}/autogroup").read_text().split("nice")[-1])
+    like ``/autogroup-123 nice 0``.
+
+    ``None`` when the process has no session group of its own: the kernel leaves the file empty for the sessions
+    of the machine's root group (``init``'s session, and every process a runner starts there without a session of
+    its own), whose priority no one can change."""
+    text = Path(f"/proc/{pid}/autogroup").read_text()
+    return int(text.split("nice")[-1]) if "nice" in text else None
 
 
 def lower_cpu_priority(nice: int) -> None:
@@ -110,7 +115,7 @@ def lower_cpu_priority(nice: int) -> None:
 def _lower_session_group(nice: int) -> None:
     """Set the session group's ``nice`` unless it is higher already, waiting out the kernel's rate limit."""
     deadline = time.monotonic() + GROUP_CHANGE_PATIENCE_S
-    while session_group_nice() < nice:
+    while (current := session_group_nice()) is not None and current < nice:
         try:
             (_PROC_SELF / "autogroup").write_text(str(nice))
             return

@@ -60,11 +60,20 @@ def test_a_process_leading_its_session_lowers_every_thread_and_its_session_group
 def test_a_process_in_someone_elses_session_leaves_that_session_alone() -> None:
     """A service started from a terminal must not lower the terminal's (and everything else in it)."""
     before = session_group_nice()
+    if before is None:
+        pytest.skip("this session is the machine's root group (init's), whose priority no process can change")
     if before >= 7:
         pytest.skip(f"this session's group is at nice {before} already: lowering it to 7 would change nothing")
     reported = child(LOWERED, "7", new_session=False)
     assert reported["threads"] == [7, 7, 7]
     assert reported["group"] == before == session_group_nice()
+
+
+def test_the_machines_root_group_reads_as_no_session_group() -> None:
+    """``init``'s session is in the kernel's root group, whose ``/proc/<pid>/autogroup`` is empty: so is every
+    process a CI runner starts in that session."""
+    assert Path("/proc/1/autogroup").read_text() == ""
+    assert session_group_nice(1) is None
 
 
 def test_processes_started_together_all_lower_their_session_groups() -> None:

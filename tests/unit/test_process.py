@@ -155,3 +155,13 @@ def test_a_group_change_refused_past_the_patience_is_given_up(monkeypatch: pytes
     with pytest.raises(BlockingIOError):
         process._lower_session_group(19)
     assert group.nice == 0 and process.GROUP_CHANGE_PATIENCE_S < sum(slept) < process.GROUP_CHANGE_PATIENCE_S + 0.5
+
+
+def test_a_process_in_the_machines_root_group_leaves_it_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root group (``init``'s session) reads as no group, and the kernel refuses any change to it: nothing is
+    written and nothing is raised, the threads' own ``nice`` is what applies."""
+    group = RateLimitedGroup(refusals=0)
+    fake_clock(monkeypatch, group)
+    monkeypatch.setattr(process, "session_group_nice", lambda pid="self": None)
+    process._lower_session_group(19)
+    assert group.nice == 0
