@@ -8,8 +8,9 @@ Channels: ``fathom_events`` (the event store, at each append's commit; read by t
 ``fathom_published`` (the relay, once the broker acknowledged a trust's events; read by the
 projector), ``fathom_projected`` (the projector, after each commit; read by the reports service
 and the change-feed delivery), ``fathom_webhook_replayed`` (the reports service, when a subscription is
-set back to deliver again; read by the change-feed delivery) and ``fathom_verification_requested`` (the
-reports service, when it queues a chain verification; read by the verifier).
+set back to deliver again; read by the change-feed delivery), ``fathom_verification_requested`` (the
+reports service, when it queues a chain verification; read by the verifier) and ``fathom_read_waiting`` (the
+reports service, when a read has waited for the read models to reach a sequence; read by the projector).
 """
 
 from __future__ import annotations
@@ -32,8 +33,20 @@ WEBHOOK_REPLAYED = "fathom_webhook_replayed"
 """Payload: the trust id one of whose webhook subscriptions has just been set back to an earlier notice."""
 VERIFICATION_REQUESTED = "fathom_verification_requested"
 """Payload: the trust id for which a chain verification job has just been queued."""
+READ_WAITING = "fathom_read_waiting"
+"""Payload: ``<trust_id>:<sequence>``, a read that has waited a moment for the trust's read models to reach
+``sequence``: the projector then applies the trust from the event store instead of waiting for the broker."""
 
 log = logging.getLogger(__name__)
+
+
+def parse_notification(payload: str) -> tuple[str, int] | None:
+    """``'trust-a:42'`` (a ``fathom_projected`` or ``fathom_read_waiting`` payload) → ``('trust-a', 42)``; None
+    for anything malformed."""
+    trust_id, separator, sequence = payload.rpartition(":")
+    if not separator or not trust_id or not sequence.isdigit():
+        return None
+    return trust_id, int(sequence)
 
 
 def conninfo_for(database_url: str) -> str:

@@ -30,6 +30,7 @@ from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, StoredEvent, append_events, message_of, read_events
 from fathom_shared.kafka import encode_key, encode_value
+from fathom_shared.notifications import READ_WAITING
 from fathom_shared.read_models.current import recompute_all
 
 META = {"sub": "projector-test"}
@@ -178,7 +179,8 @@ def test_every_event_type_becomes_exact_rows(app_engine, trust, projector_settin
         wait_for_position(app_engine, trust, len(stored))
         wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200, 10,
                    what="readyz")
-        assert metric(port, "fathom_projector_events_applied_total") == len(stored)
+        wait_until(lambda: metric(port, "fathom_projector_events_applied_total") == len(stored), 10,
+                   what="the events counted")  # just after the batch's commit, which the position shows first
         # The lag from recording to applying, per applying batch: what an operator watches for freshness.
         assert metric(port, "fathom_projector_applied_lag_seconds_count") >= 1
         assert metric(port, "fathom_projector_applied_lag_seconds_sum") > 0
@@ -230,7 +232,7 @@ def test_duplicates_and_reordering_give_the_same_read_model(app_engine, trust, p
         wait_for_position(app_engine, trust, 300)
         publish(producer, projector_settings.events_topic, everything)
         wait_for_position(app_engine, trust, len(stored))
-        assert metric(port, "fathom_projector_gap_fills_total") >= 1
+        wait_until(lambda: metric(port, "fathom_projector_gap_fills_total") >= 1, 10, what="the gap fill counted")
         # Each sequence is applied exactly once, so at most len(stored) messages were not duplicates.
         wait_until(lambda: metric(port, "fathom_projector_duplicates_skipped_total")
                    >= len(middle) + len(everything) - len(stored), 10, what="duplicates counted")
@@ -275,7 +277,7 @@ def test_runs_of_events_in_one_message_are_applied_and_a_line_that_is_no_event_i
         producer.flush(timeout=30)
         wait_for_position(app_engine, trust, len(stored))
         assert metric(port, "fathom_projector_undecodable_messages_total") == 1
-        assert metric(port, "fathom_projector_gap_fills_total") == 1
+        wait_until(lambda: metric(port, "fathom_projector_gap_fills_total") == 1, 10, what="the gap fill counted")
     assert rows(app_engine, trust, "SELECT pupil_id FROM rm_pupils ORDER BY 1") == [("p1",), ("p2",)]
     assert rows(app_engine, trust, "SELECT value FROM rm_pupil_objective") == [(2,)]
 
@@ -303,8 +305,29 @@ def test_lost_newest_messages_are_caught_up_from_the_event_store(
     with running_projector(projector_settings, catch_up_after_s=0.5) as port:
         publish(producer, projector_settings.events_topic, stored[:3])  # the last four never arrive
         wait_for_position(app_engine, trust, len(stored))
-        assert metric(port, "fathom_projector_catch_ups_total") >= 1
+        # Counted just after the catch-up's commit, which the position shows first.
+        wait_until(lambda: metric(port, "fathom_projector_catch_ups_total") >= 1, 10, what="the catch-up counted")
         assert metric(port, "fathom_projector_gap_fills_total") == 0
+    assert rows(app_engine, trust, "SELECT objective_id FROM rm_objectives ORDER BY 1") == [("o1",), ("o2",)]
+
+
+def test_a_trust_a_read_waits_for_is_applied_from_the_event_store_at_once(app_engine, trust, projector_settings):
+    """Its messages never reach the broker (nothing publishes here) and the periodic sweep's grace is ten
+    minutes: only a waiting read's ``fathom_read_waiting`` (the reports service's) brings the trust up to date."""
+    stored = append(app_engine, trust, roster())
+
+    def read_waits() -> bool:  # asked again until applied: a notification sent before the projector listens is lost
+        with app_engine.begin() as connection:
+            connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                               {"channel": READ_WAITING, "payload": f"{trust}:{len(stored)}"})
+        return last_applied(app_engine, trust) >= len(stored)
+
+    with running_projector(projector_settings, catch_up_after_s=600) as port:
+        wait_until(read_waits, 30, what=f"{trust} applied for the waiting read")
+        wait_until(lambda: metric(port, "fathom_projector_waited_for_catch_ups_total") == 1, 10,
+                   what="the catch-up counted")  # just after its commit, which the position shows first
+        assert metric(port, "fathom_projector_catch_ups_total") == 0
+    assert last_applied(app_engine, trust) == len(stored)
     assert rows(app_engine, trust, "SELECT objective_id FROM rm_objectives ORDER BY 1") == [("o1",), ("o2",)]
 
 
@@ -353,7 +376,8 @@ def test_poison_events_are_dead_lettered_and_the_pipeline_moves_on(
         publish(producer, projector_settings.events_topic, log + other)
         wait_for_position(app_engine, poisoned, 7)
         wait_for_position(app_engine, healthy, 2)
-        assert metric(port, f'fathom_projector_dead_letters_total{{trust="{poisoned}"}}') == 4
+        wait_until(lambda: metric(port, f'fathom_projector_dead_letters_total{{trust="{poisoned}"}}') == 4, 10,
+                   what="the dead letters counted")
         assert metric(port, f'fathom_projector_dead_letters_total{{trust="{healthy}"}}') == 0
 
     letters = rows(app_engine, poisoned, "SELECT sequence, event_type, reason FROM dead_letters ORDER BY 1")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from joserfc import jwt
 from marshmallow import RAISE
@@ -27,7 +28,7 @@ from fathom_reports.responses import BODIES_EXTENSION
 from fathom_reports.schemas.class_analysis import ClassAnalysisSchema
 from fathom_shared.auth import load_or_create_signing_key, mint_token
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.notifications import PROJECTED
+from fathom_shared.notifications import PROJECTED, READ_WAITING, conninfo_for
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from tests.support import bearer, token_for
 
@@ -581,6 +582,21 @@ def test_a_sequence_never_reached_is_503_within_the_timeout(settings, app_engine
     assert "behind" in detail and "40" in detail and "1000" in detail
     # Waits the full second, then answers: one last position read and the request's own work.
     assert 1.0 <= elapsed < 2.0
+
+
+def test_a_read_that_waits_asks_the_projector_for_its_trust_once(settings, app_engine, auth, trust, class_4a):
+    """``fathom_read_waiting`` on the primary, where the projectors listen: they then apply the trust from the
+    event store instead of after whatever the broker holds before its messages."""
+    client = create_app(replace(settings, consistency_timeout_s=1), app_engine).test_client()
+    with TenantUnitOfWork(app_engine, trust) as uow:  # written, but the projector is far behind
+        set_head(uow.connection, trust, 1000)
+        uow.commit()
+    with psycopg.connect(conninfo_for(settings.app_database_url), autocommit=True) as listening:
+        listening.execute(f"LISTEN {READ_WAITING}")
+        assert analysis(client, class_4a, auth("trust_leader"), consistency="at_least:40").status_code == 200
+        assert analysis(client, class_4a, auth("trust_leader"), consistency="at_least:1000").status_code == 503
+        heard = [n.payload for n in listening.notifies(timeout=1.0) if n.channel == READ_WAITING]
+    assert heard == [f"{trust}:1000"]  # the read already served asked nothing
 
 
 def test_a_sequence_no_write_has_is_refused_at_once_naming_consistency(settings, app_engine, auth, trust, class_4a):

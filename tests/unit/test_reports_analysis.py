@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from fathom_reports.loading.freshness import parse_notification
 from fathom_reports.views.class_analysis import GROUP_FILTERS, analyse_class, percent
 from fathom_reports.views.pupil_groups import group_predicate, is_valid_group
 from fathom_reports.views.trust_settings import TrustSettings
 from fathom_reports.views.values import Band, ClassInfo, ClassSnapshot, Intervention, Judgement, Objective, Pupil, Scale
+from fathom_shared.notifications import parse_notification
 
 EDSM = Scale("edsm", "Emerging / Developing / Secure / Mastery", (
     Band(1, "Emerging", False), Band(2, "Developing", False), Band(3, "Secure", True), Band(4, "Mastery", True),

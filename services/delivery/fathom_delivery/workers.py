@@ -25,14 +25,13 @@ from werkzeug.serving import BaseWSGIServer
 
 from fathom_reports.changes.publisher import ChangePublisher
 from fathom_reports.changes.retention import check_retention, run_retention
-from fathom_reports.loading.freshness import parse_notification
 from fathom_reports.webhooks.delivering import WebhookDeliverer
 from fathom_reports.webhooks.metrics import WebhookMetrics
 from fathom_reports.webhooks.secrets import secret_box
 from fathom_shared.config import Settings
 from fathom_shared.db import make_engine
 from fathom_shared.kafka import BrokerAccess
-from fathom_shared.notifications import PROJECTED, WEBHOOK_REPLAYED, conninfo_for
+from fathom_shared.notifications import PROJECTED, WEBHOOK_REPLAYED, conninfo_for, parse_notification
 from fathom_shared.ops_server import always_alive, explained, ops_app, start_ops_server
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, TrustWork, run_trust_work
 from fathom_shared.trusts import TRUST_ID, active_trust_ids

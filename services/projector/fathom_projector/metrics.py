@@ -51,6 +51,8 @@ class ProjectorMetrics:
                                "were missing or out of order")
         self.catch_ups = count("catch_ups", "Trusts brought up to date from the event store because their newest "
                                "messages never arrived")
+        self.waited_for_catch_ups = count("waited_for_catch_ups", "Trusts brought up to date from the event store "
+                                          "because a read was waiting for them (fathom_read_waiting)")
         self.dead_letters = count("dead_letters", "Events set aside in dead_letters", "trust")
         self.undecodable_messages = count("undecodable_messages", "Lines of messages that were not an event (skipped; "
                                           "a later event of the trust shows the gap, filled from the store)")

@@ -6,6 +6,13 @@ trusts whose oldest unprojected event has waited longer than ``grace_s`` and app
 store (:func:`~fathom_projector.trust_batch.catch_up_trust`): read models stay within about ``4/3 × grace_s``
 of the store whatever the broker does.
 
+The same thread also serves reads that wait (``consistency=at_least:N``): once a read has waited a moment the
+reports service notifies ``fathom_read_waiting`` with its trust, and the trust is applied from the store at
+once if it is behind it. The consumer applies what each poll brings, in the order the broker hands it over: a
+trust whose few new events sit behind another trust's import of 100,000 judgements would wait for all of them
+(seconds; with the local broker, which answers a fetch with a whole partition's backlog, until every buffered
+message of the import was applied), where the store has them at hand.
+
 It runs on its own thread with its own connection, not between consumer polls: a broker that is frozen
 rather than gone (a stopped process, a partitioned network) keeps the consumer inside request timeouts and
 rejoin attempts for as long as the outage lasts, and a sweep that waits for the consumer waits as long.
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -27,6 +36,7 @@ from sqlalchemy import Engine
 from fathom_projector.metrics import SWEEP, ProjectorMetrics
 from fathom_projector.trust_batch import catch_up_trust, stale_trusts
 from fathom_shared.db import make_engine
+from fathom_shared.notifications import READ_WAITING, ChannelListener, conninfo_for, parse_notification
 
 log = logging.getLogger("fathom_projector")
 
@@ -62,9 +72,24 @@ class CatchUpSweep:
                         "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
         return caught_up
 
+    def run_waited_for(self, trust_ids: Collection[str]) -> int:
+        """Catch up those of ``trust_ids`` (trusts reads wait for) that are behind the store; returns how many."""
+        caught_up = 0
+        for trust_id in stale_trusts(self.engine, 0.0, trust_ids):
+            result = catch_up_trust(self.engine, trust_id)
+            if not result.applied and not result.dead_letters:
+                continue  # the consumer (or another projector) applied it first, under the trust's lock
+            self.metrics.record(result, SWEEP)
+            self.metrics.waited_for_catch_ups.inc()
+            caught_up += 1
+            log.debug("trust %s: %d events applied from the event store for a waiting read (up to %d)",
+                      trust_id, result.applied, result.last_applied)
+        return caught_up
+
 
 class SweepThread(threading.Thread):
-    """Runs :meth:`CatchUpSweep.run_once` every :attr:`CatchUpSweep.every_s` until ``stop`` is set.
+    """Runs :meth:`CatchUpSweep.run_once` every :attr:`CatchUpSweep.every_s` until ``stop`` is set, and
+    :meth:`CatchUpSweep.run_waited_for` as soon as a read waits for a trust (:meth:`wanted`).
 
     A failed pass (the database is down too) is logged and the next one tries again: nothing here is fatal.
     """
@@ -72,23 +97,65 @@ class SweepThread(threading.Thread):
     def __init__(self, sweep: CatchUpSweep, stop: threading.Event | None = None) -> None:
         super().__init__(name="catch-up-sweep", daemon=True)
         self.sweep, self.stop = sweep, stop or threading.Event()
+        self._waited_for: set[str] = set()
+        self._woken = threading.Condition()
+        self._listener: ReadWaitingListener | None = None
 
     @classmethod
     def started(cls, database_url: str, metrics: ProjectorMetrics, grace_s: float) -> SweepThread:
-        """A running sweep with an engine of its own (one connection): it never waits for the consumer's."""
+        """A running sweep with an engine of its own (one connection): it never waits for the consumer's; and
+        its listener for waiting reads."""
         thread = cls(CatchUpSweep(make_engine(database_url, pool_size=1), metrics, grace_s))
         thread.start()
+        thread._listener = ReadWaitingListener(conninfo_for(database_url), thread)
+        thread._listener.ensure_running()
         return thread
 
+    def wanted(self, trust_id: str) -> None:
+        """A read waits for ``trust_id``: catch it up now rather than at the next pass."""
+        with self._woken:
+            self._waited_for.add(trust_id)
+            self._woken.notify()
+
     def close(self, timeout_s: float = 60.0) -> None:
-        """Stop after the pass under way (a catch-up commits in chunks) and release the connection."""
+        """Stop after the pass under way (a catch-up commits in chunks) and release the connections."""
+        if self._listener is not None:
+            self._listener.stop()
         self.stop.set()
+        with self._woken:
+            self._woken.notify()
         self.join(timeout_s)
         self.sweep.engine.dispose()
 
     def run(self) -> None:
-        while not self.stop.wait(self.sweep.every_s):
+        next_pass = time.monotonic() + self.sweep.every_s
+        while not self.stop.is_set():
+            with self._woken:
+                self._woken.wait_for(lambda: self._waited_for or self.stop.is_set(),
+                                     max(0.0, next_pass - time.monotonic()))
+                waited_for, self._waited_for = self._waited_for, set()
+            if self.stop.is_set():
+                return
             try:
-                self.sweep.run_once()
+                if waited_for:
+                    self.sweep.run_waited_for(waited_for)
+                if time.monotonic() >= next_pass:
+                    next_pass = time.monotonic() + self.sweep.every_s
+                    self.sweep.run_once()
             except Exception:
+                next_pass = time.monotonic() + self.sweep.every_s
                 log.exception("catch-up from the event store failed; trying again in %.0fs", self.sweep.every_s)
+
+
+class ReadWaitingListener(ChannelListener):
+    """Hands each trust a read waits for (``fathom_read_waiting``, from the reports service) to the sweep thread.
+    Only a hint, like every notification: the trust is applied only if the store has events it has not."""
+
+    def __init__(self, conninfo: str, sweeper: SweepThread) -> None:
+        super().__init__(conninfo, READ_WAITING)
+        self._sweeper = sweeper
+
+    def received(self, payload: str) -> None:
+        parsed = parse_notification(payload)
+        if parsed is not None:
+            self._sweeper.wanted(parsed[0])

@@ -15,6 +15,7 @@ from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import HEAD_SEQUENCE, head_sequence
+from fathom_shared.notifications import READ_WAITING
 
 T = TypeVar("T")
 
@@ -98,11 +99,20 @@ class ReadModelStore:
             return loader(PastReadModels.at(uow.connection, trust_id, as_of), *args, **kwargs)
 
     def wait_until_applied(self, trust_id: str, at_least: int) -> int:
-        """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout."""
+        """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout. A wait that
+        lasts asks the projector for the trust (:meth:`ask_projector`)."""
         return wait_for_position(
             lambda: self.position(trust_id), listener_for(self._database_url), trust_id, at_least,
-            self.consistency_timeout_s,
+            self.consistency_timeout_s, ask_projector=lambda: self.ask_projector(trust_id, at_least),
         )
+
+    def ask_projector(self, trust_id: str, at_least: int) -> None:
+        """Tell the projectors that a read waits for ``trust_id`` to reach ``at_least`` (``fathom_read_waiting``,
+        on the primary, where they listen): they apply it from the event store at once."""
+        with TenantUnitOfWork(self._engine, trust_id) as uow:
+            uow.connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                   {"channel": READ_WAITING, "payload": f"{trust_id}:{at_least}"})
+            uow.commit()
 
 
 def read_version(models: ReadModels) -> tuple[int, str, int]:

@@ -1,0 +1,60 @@
+"""When a read's wait asks the projector for its trust (``wait_for_position``'s ``ask_projector``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fathom_reports.loading import freshness
+from fathom_reports.loading.freshness import ASK_PROJECTOR_AFTER_S, wait_for_position
+
+
+class ClockedListener:
+    """The primary's notifications as the wait sees them; each pause moves the fake clock on by its length."""
+
+    def __init__(self, notified: int, clock: list[float]) -> None:
+        self._notified, self._clock = notified, clock
+        self.pauses: list[float] = []
+
+    def notified(self, trust_id: str) -> int:
+        return self._notified
+
+    def wait(self, trust_id: str, at_least: int, seen: int, timeout: float) -> bool:
+        self.pauses.append(timeout)
+        self._clock[0] += timeout
+        return False
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    now = [1000.0]
+    monkeypatch.setattr(freshness.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_a_wait_that_lasts_asks_the_projector_once_when_it_has_waited_long_enough(clock: list[float]) -> None:
+    asked: list[float] = []
+    positions = iter([40, 40, 40, 40, 42])
+    listener = ClockedListener(notified=40, clock=clock)
+    assert wait_for_position(lambda: next(positions), listener, "t", 42, timeout_s=10, poll_interval_s=0.15,
+                             ask_projector=lambda: asked.append(clock[0])) == 42
+    assert asked == [pytest.approx(1000.0 + ASK_PROJECTOR_AFTER_S)]
+    assert listener.pauses == pytest.approx([ASK_PROJECTOR_AFTER_S, 0.15, 0.15, 0.15])
+
+
+def test_a_wait_over_before_then_asks_nothing(clock: list[float]) -> None:
+    asked: list[float] = []
+    positions = iter([40, 42])
+    listener = ClockedListener(notified=40, clock=clock)
+    wait_for_position(lambda: next(positions), listener, "t", 42, timeout_s=10, poll_interval_s=0.15,
+                      ask_after_s=0.5, ask_projector=lambda: asked.append(clock[0]))
+    assert asked == [] and listener.pauses == pytest.approx([0.15])
+
+
+def test_a_replica_behind_a_primary_that_has_the_sequence_asks_nothing(clock: list[float]) -> None:
+    """The projector has done its part; only the replica's replay is awaited."""
+    asked: list[float] = []
+    positions = iter([40] * 12 + [42])
+    listener = ClockedListener(notified=42, clock=clock)
+    wait_for_position(lambda: next(positions), listener, "t", 42, timeout_s=10, poll_interval_s=0.15,
+                      ask_projector=lambda: asked.append(clock[0]))
+    assert asked == [] and sum(listener.pauses) > ASK_PROJECTOR_AFTER_S
