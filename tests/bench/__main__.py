@@ -193,6 +193,9 @@ def run_core(system: BenchSystem, sizes: Sizes, report: Report, progress: bool) 
     report.note(caught_up_note("Write-to-visible", wait_caught_up(system, [r.trust_id for r in [*writers, big]],
                                                                   progress)))
     measure_freshness(system, sizes, report, writers[0], progress)
+    measure_freshness_beside_import(system, sizes, report, writers[0], writers[1], progress)
+    report.note(caught_up_note("The projector's catch-up", wait_caught_up(
+        system, [r.trust_id for r in [*writers, big]], progress)))
     measure_projector(system, sizes, report, big, progress)
     measure_reads(system, sizes, report, big, progress)
 
@@ -327,6 +330,36 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
         f"p99 {ms(percentile(fresh.writes.seconds, 99))}; offered {fresh.offered_rate:g}/s, "
         f"achieved {fresh.achieved_rate:.1f}/s. CPU each part of the stack used meanwhile "
         f"(`tests/bench/census.py`), {used.wall:.1f} s: {used.line()}.")
+
+
+IMPORT_CLIENTS = 2
+"""Clients appending another trust's import during write-to-visible beside it: enough to keep both cores busy."""
+
+
+def measure_freshness_beside_import(system: BenchSystem, sizes: Sizes, report: Report, roster: Roster,
+                                    bulk: Roster, progress: bool) -> None:
+    """Write-to-visible of one trust while another imports judgements as fast as the API takes them."""
+    step(f"(c) write-to-visible at {sizes.fresh_rate:g} writes/s while {bulk.trust_id} imports "
+         f"({IMPORT_CLIENTS} clients appending batches of {BATCH})")
+    with workloads.importing(system, bulk, IMPORT_CLIENTS, BATCH) as imported, census(stack_parts(system)) as used:
+        fresh = workloads.write_to_visible(system, roster, sizes.fresh_rate, sizes.fresh_seconds, sizes.fresh_batch,
+                                           progress)
+        import_rate = imported.per_second()
+    behind = system.head(bulk.trust_id) - system.applied(bulk.trust_id)
+    seen = fresh.visible.seconds
+    report.add(f"Write-to-visible while another trust imports ({IMPORT_CLIENTS} clients appending batches of "
+               f"{BATCH}), p50 / p99 (max), {sizes.fresh_rate:g} writes/s × {sizes.fresh_batch} judgements",
+               f"{ms(percentile(seen, 50))} / {ms(percentile(seen, 99))} "
+               f"({ms(max(seen, default=float('nan')))}); "
+               f"{not_visible(fresh.visible.failures, fresh.visible.requests, fresh.visible.failure_statuses)}; "
+               f"import {rate(import_rate)}, {behind:,} of its events not yet projected at the end")
+    report.note(
+        "Write-to-visible beside an import: the same writes and reads as the row before, for another "
+        f"{sizes.fresh_seconds:g} s, while {IMPORT_CLIENTS} clients of another trust post batches of {BATCH} "
+        "judgements back to back (started before the clock, stopped after the last read). The import's events "
+        "are queued on the broker ahead of the writes' own: a read that has waited 0.1 s asks the projector for "
+        "its trust (`fathom_read_waiting`), which applies it from the event store. CPU each part of the stack "
+        f"used meanwhile, {used.wall:.1f} s: {used.line()}.")
 
 
 def measure_projector(system: BenchSystem, sizes: Sizes, report: Report, big: Roster, progress: bool) -> None:

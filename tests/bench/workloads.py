@@ -6,12 +6,13 @@ benchmark's own CPU use is part of what is measured (it competes with the servic
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -216,6 +217,47 @@ def write_to_visible(system: BenchSystem, roster: Roster, rate: float, seconds: 
     visible.requests = writes.requests = total
     visible.wall_seconds = writes.wall_seconds = time.perf_counter() - started
     return Freshness(visible, writes, rate, total / submitted if submitted else 0.0)
+
+
+@dataclass
+class Importing:
+    """Another trust's bulk appends running beside a measure (:func:`importing`): what they sent, and when."""
+
+    sent: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    first: threading.Event = field(default_factory=threading.Event)
+    """Set once a batch has been answered: the appends are under way."""
+
+    def per_second(self) -> float:
+        return self.sent / (time.perf_counter() - self.started)
+
+
+@contextlib.contextmanager
+def importing(system: BenchSystem, roster: Roster, clients: int, batch_size: int) -> Iterator[Importing]:
+    """``clients`` threads append batches of ``batch_size`` to ``roster``'s trust back to back until the block
+    ends (then each finishes its batch): a trust's import keeping the cores busy meanwhile."""
+    done, lock, progress = threading.Event(), threading.Lock(), Importing()
+    classes = list(roster.classes)
+
+    def client(n: int) -> None:
+        session = system.session(roster.trust_id, f"bench-importer-{n}")
+        batches = Batches(roster, classes[n % len(classes)], batch_size, seed=100 + n)
+        while not done.is_set():
+            post_judgements(session, system.api_url, batches.next())
+            with lock:
+                progress.sent += batch_size
+            progress.first.set()
+
+    with ThreadPoolExecutor(clients) as pool:
+        running = [pool.submit(client, n) for n in range(clients)]
+        try:
+            if not progress.first.wait(60):
+                raise TimeoutError("no import batch answered within 60 s")
+            yield progress
+        finally:
+            done.set()
+        for future in running:
+            future.result()
 
 
 CLIENT_THREADS = 32
