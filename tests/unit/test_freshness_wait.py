@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine
 
+from fathom_infra.local_servers import free_port
 from fathom_reports.loading import freshness
 from fathom_reports.loading.freshness import ASK_PROJECTOR_AFTER_S, wait_for_position
+from fathom_reports.loading.store import ReadModelStore
 
 
 class ClockedListener:
@@ -58,3 +61,12 @@ def test_a_replica_behind_a_primary_that_has_the_sequence_asks_nothing(clock: li
     wait_for_position(lambda: next(positions), listener, "t", 42, timeout_s=10, poll_interval_s=0.15,
                       ask_projector=lambda: asked.append(clock[0]))
     assert asked == [] and sum(listener.pauses) > ASK_PROJECTOR_AFTER_S
+
+
+def test_a_primary_that_cannot_take_the_ask_leaves_the_read_waiting(caplog: pytest.LogCaptureFixture) -> None:
+    """The ask is a hint: refused (here: nothing listens on the port), it is logged and the read goes on."""
+    nowhere = create_engine(f"postgresql+psycopg://fathom@127.0.0.1:{free_port()}/fathom?connect_timeout=2")
+    store = ReadModelStore(nowhere, "postgresql+psycopg://unused", consistency_timeout_s=1)
+    store.ask_projector("trust-a", 42)
+    assert "could not ask the projector for trust trust-a" in caplog.text
+    nowhere.dispose()

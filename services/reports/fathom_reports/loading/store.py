@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
@@ -18,6 +20,7 @@ from fathom_shared.event_store import HEAD_SEQUENCE, head_sequence
 from fathom_shared.notifications import READ_WAITING
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ReadModelStore:
@@ -108,11 +111,18 @@ class ReadModelStore:
 
     def ask_projector(self, trust_id: str, at_least: int) -> None:
         """Tell the projectors that a read waits for ``trust_id`` to reach ``at_least`` (``fathom_read_waiting``,
-        on the primary, where they listen): they apply it from the event store at once."""
-        with TenantUnitOfWork(self._engine, trust_id) as uow:
-            uow.connection.execute(text("SELECT pg_notify(:channel, :payload)"),
-                                   {"channel": READ_WAITING, "payload": f"{trust_id}:{at_least}"})
-            uow.commit()
+        on the primary, where they listen): they apply it from the event store at once.
+
+        Only a hint: if the primary cannot take it the read goes on waiting (a replica may still reach the
+        sequence), and the wait's own reads decide between the answer and the 503."""
+        try:
+            with TenantUnitOfWork(self._engine, trust_id) as uow:
+                uow.connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                       {"channel": READ_WAITING, "payload": f"{trust_id}:{at_least}"})
+                uow.commit()
+        except DBAPIError as exc:
+            log.warning("could not ask the projector for trust %s (%s); the read keeps waiting",
+                        trust_id, exc.__class__.__name__)
 
 
 def read_version(models: ReadModels) -> tuple[int, str, int]:
