@@ -252,6 +252,9 @@ def importing(system: BenchSystem, roster: Roster, clients: int, batch_size: int
         running = [pool.submit(client, n) for n in range(clients)]
         try:
             if not progress.first.wait(60):
+                for future in running:
+                    if future.done():
+                        future.result()  # a client's own error says more than the timeout
                 raise TimeoutError("no import batch answered within 60 s")
             yield progress
         finally:

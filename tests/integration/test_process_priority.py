@@ -71,8 +71,9 @@ def test_a_process_in_someone_elses_session_leaves_that_session_alone() -> None:
 
 def test_the_machines_root_group_reads_as_no_session_group() -> None:
     """``init``'s session is in the kernel's root group, whose ``/proc/<pid>/autogroup`` is empty: so is every
-    process a CI runner starts in that session."""
-    assert Path("/proc/1/autogroup").read_text() == ""
+    process a CI runner starts in that session (a container's init that leads a session of its own has a group)."""
+    if Path("/proc/1/autogroup").read_text():
+        pytest.skip("pid 1 has a session group of its own here")
     assert session_group_nice(1) is None
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from fathom_infra.local_servers import LocalKafka, free_port, wait_until
 from fathom_projector import service
 from fathom_projector.rebuild import rebuild_trust
+from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, StoredEvent, append_events, message_of, read_events
@@ -329,6 +330,15 @@ def test_a_trust_a_read_waits_for_is_applied_from_the_event_store_at_once(app_en
         assert metric(port, "fathom_projector_catch_ups_total") == 0
     assert last_applied(app_engine, trust) == len(stored)
     assert rows(app_engine, trust, "SELECT objective_id FROM rm_objectives ORDER BY 1") == [("o1",), ("o2",)]
+
+
+def test_a_catch_up_stops_at_the_sequence_and_the_chunks_it_is_given(app_engine, trust):
+    """What a waiting read's turn applies (``until``: the sequence it waits for; ``chunks=1``: one turn)."""
+    stored = append(app_engine, trust, roster())
+    assert catch_up_trust(app_engine, trust, until=3).last_applied == 3
+    assert last_applied(app_engine, trust) == 3
+    assert catch_up_trust(app_engine, trust, chunk=2, chunks=1).last_applied == 5
+    assert catch_up_trust(app_engine, trust).last_applied == len(stored)
 
 
 _RAW_INSERT = text(

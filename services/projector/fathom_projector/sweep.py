@@ -7,9 +7,10 @@ store (:func:`~fathom_projector.trust_batch.catch_up_trust`): read models stay w
 of the store whatever the broker does.
 
 The same thread also serves reads that wait (``consistency=at_least:N``): once a read has waited a moment the
-reports service notifies ``fathom_read_waiting`` with its trust, and the trust is applied from the store at
-once if it is behind it. The consumer applies what each poll brings, in the order the broker hands it over: a
-trust whose few new events sit behind another trust's import of 100,000 judgements would wait for all of them
+reports service notifies ``fathom_read_waiting`` with its trust and sequence, and the trust is applied from
+the store at once up to that sequence, :data:`WAITED_FOR_CHUNK` events a turn, trust after trust. The
+consumer applies what each poll brings, in the order the broker hands it over: a trust whose few new events
+sit behind another trust's import of 100,000 judgements would wait for all of them
 (seconds; with the local broker, which answers a fetch with a whole partition's backlog, until every buffered
 message of the import was applied), where the store has them at hand.
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -40,6 +41,8 @@ from fathom_shared.notifications import READ_WAITING, ChannelListener, conninfo_
 
 log = logging.getLogger("fathom_projector")
 
+WAITED_FOR_CHUNK = 5_000
+"""Events applied for one waiting read's trust before the next trust's turn (a few tenths of a second)."""
 CATCH_UP_AFTER_S = 15.0
 """Grace period before a trust's unprojected events are read from the store instead of the broker."""
 SWEEPS_PER_GRACE = 3
@@ -72,19 +75,29 @@ class CatchUpSweep:
                         "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
         return caught_up
 
-    def run_waited_for(self, trust_ids: Collection[str]) -> int:
-        """Catch up those of ``trust_ids`` (trusts reads wait for) that are behind the store; returns how many."""
-        caught_up = 0
-        for trust_id in stale_trusts(self.engine, 0.0, trust_ids):
-            result = catch_up_trust(self.engine, trust_id)
+    def run_waited_for(self, waited_for: Mapping[str, int]) -> dict[str, int]:
+        """Apply each trust reads wait for (trust → the sequence they wait for) from the store, up to that
+        sequence and at most :data:`WAITED_FOR_CHUNK` events a trust; returns the trusts still short of it, to be
+        served again after the others (a read on a trust that is itself importing must not hold every other
+        trust's reads behind that import here either)."""
+        left: dict[str, int] = {}
+        for trust_id in stale_trusts(self.engine, 0.0, waited_for):
+            try:
+                result = catch_up_trust(self.engine, trust_id, WAITED_FOR_CHUNK, until=waited_for[trust_id],
+                                        chunks=1)
+            except Exception:
+                log.exception("catching trust %s up for a waiting read failed; the broker path or the next "
+                              "sweep will", trust_id)
+                continue
             if not result.applied and not result.dead_letters:
                 continue  # the consumer (or another projector) applied it first, under the trust's lock
             self.metrics.record(result, SWEEP)
             self.metrics.waited_for_catch_ups.inc()
-            caught_up += 1
             log.debug("trust %s: %d events applied from the event store for a waiting read (up to %d)",
                       trust_id, result.applied, result.last_applied)
-        return caught_up
+            if result.last_applied < waited_for[trust_id]:
+                left[trust_id] = waited_for[trust_id]
+        return left
 
 
 class SweepThread(threading.Thread):
@@ -97,7 +110,7 @@ class SweepThread(threading.Thread):
     def __init__(self, sweep: CatchUpSweep, stop: threading.Event | None = None) -> None:
         super().__init__(name="catch-up-sweep", daemon=True)
         self.sweep, self.stop = sweep, stop or threading.Event()
-        self._waited_for: set[str] = set()
+        self._waited_for: dict[str, int] = {}
         self._woken = threading.Condition()
         self._listener: ReadWaitingListener | None = None
 
@@ -111,10 +124,10 @@ class SweepThread(threading.Thread):
         thread._listener.ensure_running()
         return thread
 
-    def wanted(self, trust_id: str) -> None:
-        """A read waits for ``trust_id``: catch it up now rather than at the next pass."""
+    def wanted(self, trust_id: str, sequence: int) -> None:
+        """A read waits for ``trust_id`` to reach ``sequence``: catch it up now rather than at the next pass."""
         with self._woken:
-            self._waited_for.add(trust_id)
+            self._waited_for[trust_id] = max(sequence, self._waited_for.get(trust_id, 0))
             self._woken.notify()
 
     def close(self, timeout_s: float = 60.0) -> None:
@@ -133,18 +146,25 @@ class SweepThread(threading.Thread):
             with self._woken:
                 self._woken.wait_for(lambda: self._waited_for or self.stop.is_set(),
                                      max(0.0, next_pass - time.monotonic()))
-                waited_for, self._waited_for = self._waited_for, set()
+                waited_for, self._waited_for = self._waited_for, {}
             if self.stop.is_set():
                 return
-            try:
-                if waited_for:
-                    self.sweep.run_waited_for(waited_for)
-                if time.monotonic() >= next_pass:
-                    next_pass = time.monotonic() + self.sweep.every_s
+            if waited_for:
+                try:
+                    left = self.sweep.run_waited_for(waited_for)
+                except Exception:  # the database is down: the reads answer 503, the next pass tries again
+                    log.exception("catch-up for waiting reads failed")
+                    left = {}
+                with self._woken:  # served again at the next turn, after any trust asked for meanwhile
+                    for trust_id, sequence in left.items():
+                        self._waited_for[trust_id] = max(sequence, self._waited_for.get(trust_id, 0))
+            if time.monotonic() >= next_pass:
+                try:
                     self.sweep.run_once()
-            except Exception:
+                except Exception:
+                    log.exception("catch-up from the event store failed; trying again in %.0fs",
+                                  self.sweep.every_s)
                 next_pass = time.monotonic() + self.sweep.every_s
-                log.exception("catch-up from the event store failed; trying again in %.0fs", self.sweep.every_s)
 
 
 class ReadWaitingListener(ChannelListener):
@@ -158,4 +178,4 @@ class ReadWaitingListener(ChannelListener):
     def received(self, payload: str) -> None:
         parsed = parse_notification(payload)
         if parsed is not None:
-            self._sweeper.wanted(parsed[0])
+            self._sweeper.wanted(*parsed)

@@ -10,6 +10,7 @@ no later message to reveal the gap: :func:`catch_up_trust` serves it from the st
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -71,24 +72,27 @@ CATCH_UP_CHUNK = 20_000
 
 
 @logs_its_trust
-def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK) -> TrustBatchResult:
-    """Apply every stored event past ``last_applied``, without waiting for the broker.
+def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK, until: int | None = None,
+                   chunks: int | None = None) -> TrustBatchResult:
+    """Apply the stored events past ``last_applied`` (up to ``until``, every one if None), without waiting for
+    the broker; at most ``chunks`` transactions (as many as it takes if None).
 
     In committed chunks: a long backlog must not hold the trust's position lock — which the Kafka
     path and an online rebuild's switch wait for — for the whole catch-up, nor make one huge transaction.
     """
     total = TrustBatchResult(trust_id)
-    while True:
+    for _ in itertools.repeat(None) if chunks is None else range(chunks):
         with TenantUnitOfWork(engine, trust_id) as uow:
             last_applied = lock_position(uow.connection, trust_id)
             step = TrustBatchResult(trust_id, last_applied=last_applied)
-            _commit(uow, step, apply_from_store(uow.connection, trust_id, after=last_applied,
-                                                until=last_applied + chunk))
+            end = last_applied + chunk if until is None else min(last_applied + chunk, until)
+            _commit(uow, step, apply_from_store(uow.connection, trust_id, after=last_applied, until=end))
         total.applied += step.applied
         total.dead_letters += step.dead_letters
         total.last_applied = step.last_applied
         if step.last_applied == last_applied:
-            return total
+            break
+    return total
 
 
 def _commit(uow: TenantUnitOfWork, result: TrustBatchResult, outcome: ApplyOutcome) -> None:

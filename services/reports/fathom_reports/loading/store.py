@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
@@ -119,8 +119,8 @@ class ReadModelStore:
             with TenantUnitOfWork(self._engine, trust_id) as uow:
                 uow.connection.execute(text("SELECT pg_notify(:channel, :payload)"),
                                        {"channel": READ_WAITING, "payload": f"{trust_id}:{at_least}"})
-                uow.commit()
-        except DBAPIError as exc:
+                uow.commit_last()
+        except SQLAlchemyError as exc:  # the server, or a connection from the pool, not to be had
             log.warning("could not ask the projector for trust %s (%s); the read keeps waiting",
                         trust_id, exc.__class__.__name__)
 
