@@ -155,9 +155,8 @@ class SweepThread(threading.Thread):
                 except Exception:  # the database is down: the reads answer 503, the next pass tries again
                     log.exception("catch-up for waiting reads failed")
                     left = {}
-                with self._woken:  # served again at the next turn, after any trust asked for meanwhile
-                    for trust_id, sequence in left.items():
-                        self._waited_for[trust_id] = max(sequence, self._waited_for.get(trust_id, 0))
+                for trust_id, sequence in left.items():  # served again at the next turn, with any asked meanwhile
+                    self.wanted(trust_id, sequence)
             if time.monotonic() >= next_pass:
                 try:
                     self.sweep.run_once()
