@@ -30,8 +30,14 @@ from tests.compose_stack import (  # noqa: F401 (pytest-docker's fixtures, set f
     docker_compose_project_name,
     docker_setup,
 )
+from tests.run_watchdog import watch_this_run
 
 OUTPUT = Path(os.environ.get("FATHOM_TEST_OUTPUT", "test-output"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Whatever this run starts is killed if the run ends without its clean-up (:mod:`tests.run_watchdog`)."""
+    watch_this_run()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

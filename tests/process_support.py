@@ -37,6 +37,27 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def started_at(pid: int) -> int:
+    """When the process started, in clock ticks since boot: with the pid, it names one process (pids are reused)."""
+    return int(stat_fields(pid)[19])
+
+
+def marked(variable: str, mark: str) -> list[int]:
+    """Live processes (this one aside) whose environment holds ``variable=mark``: what a run or a stack started,
+    through every generation, since each child inherits its parent's environment. Not PostgreSQL's backends,
+    which overwrite theirs with their process title; they exit with their postmaster, which keeps its own."""
+    wanted = f"{variable}={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if wanted in (entry / "environ").read_bytes().split(b"\0") and alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """Seconds of user and system CPU the process has used so far."""
     fields = stat_fields(pid)

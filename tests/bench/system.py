@@ -1,7 +1,8 @@
 """The system under test: its own PostgreSQL, broker, relay, projector, API and reports.
 
 Everything is started as a child process and stopped by pid (:meth:`BenchSystem.stop`),
-so a benchmark leaves nothing running even when it fails half-way.
+so a benchmark leaves nothing running even when it fails half-way (and, killed, :mod:`tests.run_watchdog`
+stops what it started).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from fathom_shared.kafka import BrokerAccess
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
 from tests.http_support import resend_on_dropped_connection
+from tests.run_watchdog import watch_this_run
 
 WEB_WORKERS = 2
 """gunicorn workers per web service: one per core on the 2-core machines the targets are for."""
@@ -59,6 +61,7 @@ class BenchSystem:
 
         ``services=False``: PostgreSQL and the schema only (no broker, no services), for parts that
         measure in-process code against the database alone."""
+        watch_this_run()  # and should this process be killed, what it started goes with it
         self.home.mkdir(parents=True, exist_ok=True)
         self.postgres = LocalPostgres(self.home / "postgres", durable=True).start()
         database_url = self.postgres.create_database("fathom_bench")

@@ -24,7 +24,7 @@ import requests
 
 from fathom_infra.local_servers import group_members, wait_until
 from fathom_shared.process import session_group_nice
-from tests.process_support import alive, children
+from tests.process_support import alive, children, marked
 from tests.support import bearer
 
 MARK = "FATHOM_UP_TEST_MARK"
@@ -34,20 +34,6 @@ SERVICES = {"api": "fathom_api.wsgi:app", "reports": "fathom_reports.wsgi:app",
             "broker": "noida-db"}
 """Each child of ``fathom up``, by a word of its command line."""
 WORKERS_GONE_WITHIN_S = 3.0
-
-
-def marked(mark: str) -> list[int]:
-    """Live processes whose environment carries ``mark`` (every process the stack started, except PostgreSQL's
-    backends, which overwrite theirs with their process title; they are in the postmaster's group)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if f"{MARK}={mark}".encode() in (entry / "environ").read_bytes() and alive(int(entry.name)):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 @dataclass
@@ -89,7 +75,7 @@ class Up:
         return [m for line in self.text().splitlines() if (m := re.search(pattern, line))]
 
     def leftovers(self) -> set[int]:
-        return set(marked(self.mark)) | {pid for leader in self.leaders for pid in group_members(leader)}
+        return set(marked(MARK, self.mark)) | {pid for leader in self.leaders for pid in group_members(leader)}
 
     def restarted(self, name: str, old_pid: int) -> int:
         """Waits for the exit and restart lines of ``name`` killed as ``old_pid``; the new pid."""

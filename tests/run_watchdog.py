@@ -1,0 +1,73 @@
+"""Nothing a test run or a benchmark started outlives it, however it ends.
+
+The servers and services the tests and benchmarks start (PostgreSQL, the broker, ``fathom up`` and all it
+starts) each lead a session of their own, as they do in production, so that a Ctrl-C at the terminal reaches
+only what supervises them. A run stopped without its clean-up (SIGTERM, SIGKILL, a job's timeout) would leave
+them all running: ports taken, both cores busy, and the next benchmark measuring them beside its own.
+
+So a run marks its environment (:data:`MARK`, which every process started after it inherits, through every
+generation) and starts this watchdog in a session of its own. The watchdog waits for the run's process to end,
+then kills whatever still carries the mark. After a clean end there is nothing left to find.
+
+    python -m tests.run_watchdog <pid> <its start time> <mark>    (started by :func:`watch_this_run`)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from tests.process_support import alive, marked, started_at
+
+MARK = "FATHOM_RUN_MARK"
+CHECK_EVERY_S = 0.5
+SWEEPS = 5
+"""Passes over the processes once the run has ended: one killed mid-start may have started another."""
+
+_watchdogs: list[subprocess.Popen] = []
+"""Held so that no watchdog is collected (with a warning) while the run goes on."""
+
+
+def watch_this_run() -> str:
+    """Mark this process's environment and start its watchdog; the mark (a new one for each call: a run that
+    starts another, such as a test of this module, gives its own run a watchdog of its own)."""
+    mark = uuid.uuid4().hex
+    os.environ[MARK] = mark
+    unmarked = {name: value for name, value in os.environ.items() if name != MARK}
+    _watchdogs.append(subprocess.Popen(
+        [sys.executable, "-m", "tests.run_watchdog", str(os.getpid()), str(started_at(os.getpid())), mark],
+        cwd=Path(__file__).resolve().parents[1], env=unmarked, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return mark
+
+
+def _running(pid: int, started: int) -> bool:
+    try:
+        return alive(pid) and started_at(pid) == started
+    except OSError:
+        return False
+
+
+def main(argv: list[str]) -> None:
+    pid, started, mark = int(argv[0]), int(argv[1]), argv[2]
+    while _running(pid, started):
+        time.sleep(CHECK_EVERY_S)
+    for _ in range(SWEEPS):
+        left = marked(MARK, mark)
+        if not left:
+            return
+        for leftover in left:
+            try:
+                os.kill(leftover, signal.SIGKILL)
+            except OSError:  # gone meanwhile (or, not ours to kill, someone else's)
+                continue
+        time.sleep(CHECK_EVERY_S)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
