@@ -37,6 +37,8 @@ def watch_this_run() -> str:
     """Mark this process's environment and start its watchdog; the mark (a new one for each call: a run that
     starts another, such as a test of this module, gives its own run a watchdog of its own)."""
     mark = uuid.uuid4().hex
+    if not Path("/proc/self/stat").exists():  # the watchdog reads Linux's /proc; elsewhere a run is on its own
+        return mark
     os.environ[MARK] = mark
     unmarked = {name: value for name, value in os.environ.items() if name != MARK}
     _watchdogs.append(subprocess.Popen(
