@@ -42,20 +42,20 @@ def started_at(pid: int) -> int:
     return int(stat_fields(pid)[19])
 
 
+def carries(pid: int, variable: str, mark: str) -> bool:
+    """Does the process's environment (as it started) hold ``variable=mark``? False once it has gone."""
+    try:
+        return f"{variable}={mark}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") and alive(pid)
+    except OSError:  # gone, or someone else's
+        return False
+
+
 def marked(variable: str, mark: str) -> list[int]:
     """Live processes (this one aside) whose environment holds ``variable=mark``: what a run or a stack started,
     through every generation, since each child inherits its parent's environment. Not PostgreSQL's backends,
     which overwrite theirs with their process title; they exit with their postmaster, which keeps its own."""
-    wanted = f"{variable}={mark}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if wanted in (entry / "environ").read_bytes().split(b"\0") and alive(int(entry.name)):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and int(entry.name) != os.getpid() and carries(int(entry.name), variable, mark)]
 
 
 def cpu_seconds(pid: int) -> float:

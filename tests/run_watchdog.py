@@ -5,15 +5,21 @@ starts) each lead a session of their own, as they do in production, so that a Ct
 only what supervises them. A run stopped without its clean-up (SIGTERM, SIGKILL, a job's timeout) would leave
 them all running: ports taken, both cores busy, and the next benchmark measuring them beside its own.
 
-So a run marks its environment (:data:`MARK`, which every process started after it inherits, through every
-generation) and starts this watchdog in a session of its own. The watchdog waits for the run's process to end,
-then kills whatever still carries the mark. After a clean end there is nothing left to find.
+So a run marks its environment (:data:`MARK`) and starts this watchdog in a session of its own. Every program
+the run starts afterwards inherits the mark, through every generation (a process forked without a new program
+keeps the environment it started with, which has none); a test that gives a process an environment of its own
+adds the mark with :func:`with_run_mark`. The watchdog waits for the run's process to end, then kills whatever
+still carries the mark. After a clean end there is nothing left to find. Not covered: containers, which the
+container engine starts, and PostgreSQL's backends, which overwrite their environment with their title and
+exit with their postmaster.
 
     python -m tests.run_watchdog <pid> <its start time> <mark>    (started by :func:`watch_this_run`)
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -22,9 +28,10 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.process_support import alive, marked, started_at
+from tests.process_support import alive, carries, marked, started_at
 
-MARK = "FATHOM_RUN_MARK"
+MARK = "RUN_WATCHDOG_MARK"
+"""Not ``FATHOM_…``: tests that start a process without Fathom's settings leave those out, and would this too."""
 CHECK_EVERY_S = 0.5
 SWEEPS = 5
 """Passes over the processes once the run has ended: one killed mid-start may have started another."""
@@ -48,6 +55,11 @@ def watch_this_run() -> str:
     return mark
 
 
+def with_run_mark(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with this run's mark, if it has one: for a process a test starts with an environment of its own."""
+    return {**env, MARK: os.environ[MARK]} if MARK in os.environ else env
+
+
 def _running(pid: int, started: int) -> bool:
     try:
         return alive(pid) and started_at(pid) == started
@@ -64,11 +76,27 @@ def main(argv: list[str]) -> None:
         if not left:
             return
         for leftover in left:
-            try:
-                os.kill(leftover, signal.SIGKILL)
-            except OSError:  # gone meanwhile (or, not ours to kill, someone else's)
-                continue
+            _kill_if_marked(leftover, mark)
         time.sleep(CHECK_EVERY_S)
+
+
+def _kill_if_marked(pid: int, mark: str) -> None:
+    """SIGKILL through a pidfd, after reading the mark again through it: should the pid have been reused since
+    the scan, the process it now names is another one, unmarked, and left alone."""
+    try:
+        handle = os.pidfd_open(pid)
+    except OSError as exc:
+        if exc.errno == errno.ENOSYS:  # a kernel before 5.3: the plain signal, and the pid's small risk
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        return  # else gone meanwhile
+    try:
+        if carries(pid, MARK, mark):
+            signal.pidfd_send_signal(handle, signal.SIGKILL)
+    except OSError:  # gone meanwhile, or not ours to kill
+        pass
+    finally:
+        os.close(handle)
 
 
 if __name__ == "__main__":

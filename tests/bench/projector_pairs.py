@@ -45,6 +45,7 @@ from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
 from tests.bench.peer_sides import Cohort, bulk_append, framework_events, judgement_events, rounds_of_judgements
 from tests.process_support import CLOCK_TICKS, cpu_seconds
+from tests.run_watchdog import watch_this_run
 
 BATCH = 5000
 
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--objectives", type=int, default=100)
     args = parser.parse_args()
     settings = {"shared_preload_libraries": "pg_stat_statements"} if args.statements else {}
+    watch_this_run()  # its own server, not a BenchSystem's: killed, this process takes it along all the same
     with tempfile.TemporaryDirectory(prefix="projector-pairs-") as tmp:
         server = LocalPostgres(Path(tmp) / "pg", durable=True, settings=settings).start()
         try:

@@ -28,6 +28,7 @@ from fathom_infra.local_servers import (
     wait_until,
 )
 from tests.compose_support import ROOT
+from tests.run_watchdog import with_run_mark
 
 SCRIPTS = ROOT / "infra" / "docker" / "postgres"
 PASSWORD = "replication-secret-1"
@@ -63,7 +64,8 @@ def owned_by_postgres(path: Path) -> Path:
 
 
 def script_env(**values: str) -> dict[str, str]:
-    return {"PATH": f"{POSTGRES_BIN_PATH}:/usr/bin:/bin", "HOME": "/tmp", **values}
+    """A container's bare environment, with the run's mark: the standby these scripts start outlives no run."""
+    return with_run_mark({"PATH": f"{POSTGRES_BIN_PATH}:/usr/bin:/bin", "HOME": "/tmp", **values})
 
 
 def run_primary_script(primary: LocalPostgres) -> subprocess.CompletedProcess[str]:

@@ -33,7 +33,9 @@ def test_what_a_killed_run_started_goes_with_it_and_nothing_else() -> None:
                            start_new_session=True)
     started: list[int] = []
     try:
-        started = [int(pid) for pid in run.stdout.readline().split()]
+        line = run.stdout.readline()
+        assert line, f"the run printed nothing (exit {run.poll()})"
+        started = [int(pid) for pid in line.split()]
         marked, unmarked = started
         assert alive(marked) and alive(unmarked)
 
@@ -44,6 +46,10 @@ def test_what_a_killed_run_started_goes_with_it_and_nothing_else() -> None:
         assert alive(unmarked)
     finally:
         run.kill()
+        run.wait(10)
+        run.stdout.close()
         for pid in started:
-            if alive(pid):
+            try:
                 os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # the watchdog's, as it should be
+                continue
