@@ -81,8 +81,8 @@ def main(argv: list[str]) -> None:
 
 
 def _kill_if_marked(pid: int, mark: str) -> None:
-    """SIGKILL through a pidfd, after reading the mark again through it: should the pid have been reused since
-    the scan, the process it now names is another one, unmarked, and left alone."""
+    """SIGKILL through a pidfd, which holds on to one process: the mark is read again once it is open, so a pid
+    reused since the scan names another process, unmarked, and that is left alone."""
     try:
         handle = os.pidfd_open(pid)
     except OSError as exc:
@@ -92,9 +92,8 @@ def _kill_if_marked(pid: int, mark: str) -> None:
         return  # else gone meanwhile
     try:
         if carries(pid, MARK, mark):
-            signal.pidfd_send_signal(handle, signal.SIGKILL)
-    except OSError:  # gone meanwhile, or not ours to kill
-        pass
+            with contextlib.suppress(OSError):  # gone meanwhile, or not ours to kill
+                signal.pidfd_send_signal(handle, signal.SIGKILL)
     finally:
         os.close(handle)
 
