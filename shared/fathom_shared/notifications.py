@@ -21,6 +21,7 @@ import threading
 from collections.abc import Sequence
 
 import psycopg
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 EVENTS_APPENDED = "fathom_events"
@@ -38,6 +39,15 @@ READ_WAITING = "fathom_read_waiting"
 ``sequence``: the projector then applies the trust from the event store instead of waiting for the broker."""
 
 log = logging.getLogger(__name__)
+
+
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+def notify(connection: Connection, channel: str, payload: str) -> None:
+    """Send ``payload`` on ``channel`` at the commit of ``connection``'s transaction (not at all on a rollback):
+    listeners hear of a change only once it can be read."""
+    connection.execute(_NOTIFY, {"channel": channel, "payload": payload})
 
 
 def parse_notification(payload: str) -> tuple[str, int] | None:

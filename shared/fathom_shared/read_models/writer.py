@@ -20,6 +20,7 @@ from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store import StoredEvent, replay_events
+from fathom_shared.notifications import PROJECTED, notify
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
 from fathom_shared.read_models.current import refresh
@@ -123,8 +124,7 @@ def set_position(connection: Connection, trust_id: str, last_applied: int) -> No
         text("UPDATE rm_positions SET last_applied = :last, updated_at = now() WHERE trust_id = :trust_id"),
         {"last": last_applied, "trust_id": trust_id},
     )
-    connection.execute(text("SELECT pg_notify('fathom_projected', :payload)"),
-                       {"payload": f"{trust_id}:{last_applied}"})
+    notify(connection, PROJECTED, f"{trust_id}:{last_applied}")
 
 
 def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> Loaded:

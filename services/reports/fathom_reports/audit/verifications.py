@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 from fathom_reports.audit.verify import Verification, event_id_at
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence, verify_chain
-from fathom_shared.notifications import VERIFICATION_REQUESTED
+from fathom_shared.notifications import VERIFICATION_REQUESTED, notify
 
 log = logging.getLogger("fathom.verifier")
 JOB_COLUMNS = ("job_id, trust_id, requested_by, status, events_total, events_checked, checked_through, last_hash, "
@@ -89,8 +89,7 @@ def request_verification(engine: Engine, trust_id: str, requested_by: str) -> tu
             {"job": str(uuid.uuid4()), "trust": trust_id, "sub": requested_by,
              "total": head_sequence(connection)}).one()
         # Delivered at commit: the verifier starts on the job now rather than at its next sweep.
-        connection.execute(text("SELECT pg_notify(:channel, :trust)"),
-                           {"channel": VERIFICATION_REQUESTED, "trust": trust_id})
+        notify(connection, VERIFICATION_REQUESTED, trust_id)
         uow.commit()
         return _job(row), True
 

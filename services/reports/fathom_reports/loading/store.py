@@ -17,7 +17,7 @@ from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import HEAD_SEQUENCE, head_sequence
-from fathom_shared.notifications import READ_WAITING
+from fathom_shared.notifications import READ_WAITING, notify
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -117,8 +117,7 @@ class ReadModelStore:
         sequence), and the wait's own reads decide between the answer and the 503."""
         try:
             with TenantUnitOfWork(self._engine, trust_id) as uow:
-                uow.connection.execute(text("SELECT pg_notify(:channel, :payload)"),
-                                       {"channel": READ_WAITING, "payload": f"{trust_id}:{at_least}"})
+                notify(uow.connection, READ_WAITING, f"{trust_id}:{at_least}")
                 uow.commit_last()
         except SQLAlchemyError as exc:  # the server, or a connection from the pool, not to be had
             log.warning("could not ask the projector for trust %s (%s); the read keeps waiting",
