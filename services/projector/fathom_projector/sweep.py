@@ -32,10 +32,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from prometheus_client import Counter
 from sqlalchemy import Engine
 
 from fathom_projector.metrics import SWEEP, ProjectorMetrics
-from fathom_projector.trust_batch import catch_up_trust, stale_trusts
+from fathom_projector.trust_batch import TrustBatchResult, catch_up_trust, stale_trusts
 from fathom_shared.db import make_engine
 from fathom_shared.notifications import READ_WAITING, ChannelListener, conninfo_for, parse_notification
 
@@ -66,10 +67,8 @@ class CatchUpSweep:
         caught_up = 0
         for trust_id in stale_trusts(self.engine, self.grace_s):
             result = catch_up_trust(self.engine, trust_id)
-            if not result.applied and not result.dead_letters:
-                continue  # another projector's sweep (or the consumer) applied it first, under the trust's lock
-            self.metrics.record(result, SWEEP)
-            self.metrics.catch_ups.inc()
+            if not self._counted(result, self.metrics.catch_ups):
+                continue
             caught_up += 1
             log.warning("trust %s: %d events applied from the event store (up to %d); the broker did not "
                         "deliver them within %.0fs", trust_id, result.applied, result.last_applied, self.grace_s)
@@ -89,15 +88,22 @@ class CatchUpSweep:
                 log.exception("catching trust %s up for a waiting read failed; the broker path or the next "
                               "sweep will", trust_id)
                 continue
-            if not result.applied and not result.dead_letters:
-                continue  # the consumer (or another projector) applied it first, under the trust's lock
-            self.metrics.record(result, SWEEP)
-            self.metrics.waited_for_catch_ups.inc()
+            if not self._counted(result, self.metrics.waited_for_catch_ups):
+                continue
             log.debug("trust %s: %d events applied from the event store for a waiting read (up to %d)",
                       trust_id, result.applied, result.last_applied)
             if result.last_applied < waited_for[trust_id]:
                 left[trust_id] = waited_for[trust_id]
         return left
+
+    def _counted(self, result: TrustBatchResult, catch_ups: Counter) -> bool:
+        """Count a catch-up that applied something; False if the consumer (or another projector's sweep) had
+        applied the trust first, under its lock."""
+        if not result.applied and not result.dead_letters:
+            return False
+        self.metrics.record(result, SWEEP)
+        catch_ups.inc()
+        return True
 
 
 class SweepThread(threading.Thread):
