@@ -312,12 +312,9 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
     with census(stack_parts(system)) as used:
         fresh = workloads.write_to_visible(system, roster, sizes.fresh_rate, sizes.fresh_seconds, sizes.fresh_batch,
                                            progress)
-    seen = fresh.visible.seconds
-    p99 = percentile(seen, 99)
+    p99 = percentile(fresh.visible.seconds, 99)
     report.add(f"Write-to-visible, p50 / p99 (max), {sizes.fresh_rate:g} writes/s × {sizes.fresh_batch} judgements "
-               f"for {sizes.fresh_seconds:g} s",
-               f"{ms(percentile(seen, 50))} / {ms(p99)} ({ms(max(seen, default=float('nan')))}); "
-               f"{not_visible(fresh.visible.failures, fresh.visible.requests, fresh.visible.failure_statuses)}",
+               f"for {sizes.fresh_seconds:g} s", visible_line(fresh),
                "p99 ≤ 300 ms", p99 <= 0.300 and fresh.visible.failures == 0)
     report.note(
         "Write-to-visible: after each write's 201, the client reads `GET /v1/classes/{id}/analysis"
@@ -330,6 +327,13 @@ def measure_freshness(system: BenchSystem, sizes: Sizes, report: Report, roster:
         f"p99 {ms(percentile(fresh.writes.seconds, 99))}; offered {fresh.offered_rate:g}/s, "
         f"achieved {fresh.achieved_rate:.1f}/s. CPU each part of the stack used meanwhile "
         f"(`tests/bench/census.py`), {used.wall:.1f} s: {used.line()}.")
+
+
+def visible_line(fresh: workloads.Freshness) -> str:
+    """A write-to-visible row's result: p50 / p99 (max) of the visible reads, and how many were not."""
+    seen = fresh.visible.seconds
+    return (f"{ms(percentile(seen, 50))} / {ms(percentile(seen, 99))} ({ms(max(seen, default=float('nan')))}); "
+            f"{not_visible(fresh.visible.failures, fresh.visible.requests, fresh.visible.failure_statuses)}")
 
 
 IMPORT_CLIENTS = 2
@@ -346,13 +350,10 @@ def measure_freshness_beside_import(system: BenchSystem, sizes: Sizes, report: R
                                            progress)
         import_rate = imported.per_second()
     behind = system.head(bulk.trust_id) - system.applied(bulk.trust_id)
-    seen = fresh.visible.seconds
     report.add(f"Write-to-visible while another trust imports ({IMPORT_CLIENTS} clients appending batches of "
                f"{BATCH}), p50 / p99 (max), {sizes.fresh_rate:g} writes/s × {sizes.fresh_batch} judgements",
-               f"{ms(percentile(seen, 50))} / {ms(percentile(seen, 99))} "
-               f"({ms(max(seen, default=float('nan')))}); "
-               f"{not_visible(fresh.visible.failures, fresh.visible.requests, fresh.visible.failure_statuses)}; "
-               f"import {rate(import_rate)}, {behind:,} of its events not yet projected at the end")
+               f"{visible_line(fresh)}; import {rate(import_rate)}, {behind:,} of its events not yet projected "
+               "at the end")
     report.note(
         "Write-to-visible beside an import: the same writes and reads as the row before, for another "
         f"{sizes.fresh_seconds:g} s, while {IMPORT_CLIENTS} clients of another trust post batches of {BATCH} "
