@@ -56,6 +56,8 @@ def test_a_child_in_a_session_of_its_own_counts_for_the_part_that_started_it() -
     try:
         wait_until(lambda: bool(_children(leader.pid)), 30, what="the detached child")
         (child,) = _children(leader.pid)
+        # Listed from the fork on; it leaves the leader's process group at its setsid(), just before exec.
+        wait_until(lambda: int(stat_fields(child)[2]) != leader.pid, 30, what="the child's session of its own")
         assert int(stat_fields(child)[2]) != leader.pid  # not in the leader's process group
         with census({"leader": leader.pid}) as used:
             start = cpu_seconds(child)
