@@ -5,6 +5,9 @@
    transaction, so an interrupted rebuild (Ctrl-C, SIGKILL, a lost connection) resumes
    from its last chunk. The live read models and the projector are untouched meanwhile.
    The next chunk is read (on a second connection) and parsed while the database writes one.
+   The chunks leave the current-judgement cells (``rm_pupil_objective``) and the class counts aside;
+   once the replay is done the cells are derived from the replayed judgements in one go
+   (:func:`fathom_shared.read_models.current.derive_all`), and the switch counts the classes.
 2. **Switch** once the replay is within one chunk of the store's head: lock the trust's
    ``rm_positions`` row (the projector waits on it), replay the last few events, replace
    the trust's live rows with the shadow's, set ``last_applied`` to the replayed head and
@@ -40,12 +43,11 @@ from fathom_projector.shadow import (
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent, head_sequence, replay_events
 from fathom_shared.gc_pause import gc_paused
-from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
-from fathom_shared.read_models.current import recompute_all
+from fathom_shared.read_models.current import defer_to_derive, derive_all, recompute_all, rollup_of
 from fathom_shared.read_models.parsing import parse_batch
 from fathom_shared.read_models.projection import ParsedBatch
-from fathom_shared.read_models.tables import DEFAULT_SETTINGS, TRUST_SETTINGS
+from fathom_shared.read_models.tables import PUPIL_OBJECTIVE
 from fathom_shared.read_models.target import write_live
 from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
 
@@ -82,9 +84,12 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
         raise UnknownModel(model)
     if model == DERIVED_MODEL:
         return _recompute_derived(engine, trust_id)
+    tables = model_tables(model) if model else list(REPLAYED_TABLES)
     resumed_from = _start(engine, trust_id, restart)
     _replay(engine, trust_id, chunk, resumed_from, report)
-    head = _switch(engine, trust_id, model_tables(model) if model else list(REPLAYED_TABLES))
+    if PUPIL_OBJECTIVE.name in tables:
+        _derive_cells(engine, trust_id)
+    head = _switch(engine, trust_id, tables)
     if report is not None:
         report(Progress(trust_id, head, head, resumed_from))
     return head
@@ -168,14 +173,11 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
     """
     with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        after = _lock_progress(connection, trust_id)
-        if after is None:
-            raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
-                               "re-shaped shadow table); run the rebuild again")
+        after = _held_progress(connection, trust_id)
         if ready.after != after:  # another command moved the replay on meanwhile
             ready = _parsed(after, replay_events(connection, after=after, limit=chunk))
         use_shadow(connection)
-        defer_to_recount(connection)  # the switch counts the trust once
+        defer_to_derive(connection)  # the cells once after the replay, the class counts once at the switch
         for events, parsed in ready.pages:
             apply_events(connection, trust_id, events, parsed)
         reached = ready.pages[-1][0][-1].sequence if ready.pages else after
@@ -185,14 +187,23 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
     return reached, ready.events
 
 
+def _derive_cells(engine: Engine, trust_id: str) -> None:
+    """The shadow's cells from its replayed judgements, in one transaction before the switch (which then keeps
+    them for the events it applies itself), so the projector does not wait on the lock meanwhile."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        connection = uow.connection
+        _held_progress(connection, trust_id)
+        use_shadow(connection)
+        derive_all(connection, trust_id)
+        uow.commit()
+
+
 def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
     """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``."""
     with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         live_applied = lock_position(connection, trust_id)
-        after = _lock_progress(connection, trust_id)
-        if after is None:
-            raise RuntimeError(f"the replay of {trust_id} was discarded by another command; run the rebuild again")
+        after = _held_progress(connection, trust_id)
         use_shadow(connection)
         head = apply_from_store(connection, trust_id, after=after).last_sequence or after
         write_live(connection)
@@ -212,11 +223,7 @@ def _recompute_derived(engine: Engine, trust_id: str) -> int:
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         last_applied = lock_position(connection, trust_id)
-        settings = connection.execute(text(f"SELECT rollup_method, rollup_n FROM {TRUST_SETTINGS.name} "
-                                           "WHERE trust_id = :t"), {"t": trust_id}).first()
-        method, n = (settings.rollup_method, settings.rollup_n) if settings else (
-            DEFAULT_SETTINGS["rollup_method"], DEFAULT_SETTINGS["rollup_n"])
-        recompute_all(connection, trust_id, method, n)
+        recompute_all(connection, trust_id, *rollup_of(connection, trust_id))
         uow.commit()
     return last_applied
 
@@ -224,6 +231,15 @@ def _recompute_derived(engine: Engine, trust_id: str) -> int:
 def _lock_progress(connection: Connection, trust_id: str) -> int | None:
     return connection.execute(text(f"SELECT last_sequence FROM {SCHEMA}.progress WHERE trust_id = :t FOR UPDATE"),
                               {"t": trust_id}).scalar()
+
+
+def _held_progress(connection: Connection, trust_id: str) -> int:
+    """The replay's position, locked; the replay must still be there (another command may have discarded it)."""
+    after = _lock_progress(connection, trust_id)
+    if after is None:
+        raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
+                           "re-shaped shadow table); run the rebuild again")
+    return after
 
 
 def _store_head(engine: Engine, trust_id: str) -> int:
