@@ -78,11 +78,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def _show(bar: tqdm, progress: Progress) -> None:
-    """One trust's progress on its bar: the total is known (and a resumed replay's start) from the first report."""
+    """One trust's progress on its bar, with its stage: the total is known (and a resumed replay's start) from the
+    first report."""
     if bar.total != progress.head:
         bar.reset(total=progress.head)
         bar.update(progress.resumed_from)
-        bar.set_postfix_str(f"resumed after {progress.resumed_from}" if progress.resumed_from else "")
+    resumed = f"resumed after {progress.resumed_from}, " if progress.resumed_from else ""
+    bar.set_postfix_str(resumed + progress.stage, refresh=False)
     bar.update(progress.done - bar.n)
 
 

@@ -122,6 +122,19 @@ def test_pupil_objective_is_recomputed_from_the_live_judgements(app_engine, owne
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
 
 
+@pytest.mark.parametrize(("model", "cells_derived"), [(None, True), ("judgements", True), ("pupils", False)])
+def test_the_report_says_each_stage_and_the_cells_are_derived_only_where_they_are_switched(
+        app_engine, projected, model, cells_derived):
+    stages: list[str] = []
+    rebuild_online(app_engine, projected, model=model, chunk=1000,
+                   report=lambda progress: stages.append(progress.stage))
+    replaying = stages.index("switching") - (2 if cells_derived else 1)
+    assert stages[:replaying + 1] == ["replaying"] * (replaying + 1) and replaying >= 2
+    assert stages[replaying + 1:] == [*(["deriving the current judgements"] if cells_derived else []),
+                                      "switching", "switched"]
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
 def test_an_unknown_model_is_refused(app_engine, trust):
     with pytest.raises(UnknownModel, match="pupil_objective"):
         rebuild_online(app_engine, trust, model="nonsense")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Engine, text
 
@@ -57,12 +57,14 @@ CHUNK = 4 * STORE_PAGE
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a replay stands: ``done`` of ``head`` sequences replayed (``resumed_from`` at start)."""
+    """Where a rebuild stands: ``done`` of ``head`` sequences replayed (``resumed_from`` at start), and what it
+    is doing (the replay's last steps take seconds with nothing more to count)."""
 
     trust_id: str
     done: int
     head: int
     resumed_from: int
+    stage: str = "replaying"
 
 
 Report = Callable[[Progress], None]
@@ -86,12 +88,14 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
         return _recompute_derived(engine, trust_id)
     tables = model_tables(model) if model else list(REPLAYED_TABLES)
     resumed_from = _start(engine, trust_id, restart)
-    _replay(engine, trust_id, chunk, resumed_from, report)
+    report = report or (lambda _progress: None)
+    replayed = _replay(engine, trust_id, chunk, resumed_from, report)
     if PUPIL_OBJECTIVE.name in tables:
+        report(replace(replayed, stage="deriving the current judgements"))
         _derive_cells(engine, trust_id)
+    report(replace(replayed, stage="switching"))
     head = _switch(engine, trust_id, tables)
-    if report is not None:
-        report(Progress(trust_id, head, head, resumed_from))
+    report(Progress(trust_id, head, head, resumed_from, "switched"))
     return head
 
 
@@ -107,7 +111,7 @@ class _Chunk:
         return sum(len(events) for events, _ in self.pages)
 
 
-def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report: Report | None) -> None:
+def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report: Report) -> Progress:
     """Replay chunk after chunk until one comes back short (the switch applies the rest under the lock).
 
     While the database writes one chunk, a second connection reads the next and this process parses it:
@@ -123,10 +127,10 @@ def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report
                 upcoming = reader.submit(_read_ahead, engine, trust_id, ready.pages[-1][0][-1].sequence, chunk)
             done, replayed = _replay_chunk(engine, trust_id, chunk, ready)
             head = max(head, done)
-            if report is not None:
-                report(Progress(trust_id, done, head, resumed_from))
+            progress = Progress(trust_id, done, head, resumed_from)
+            report(progress)
             if replayed < chunk:
-                return
+                return progress
             if ready.events < chunk:  # the chunk was read again in its transaction (see _replay_chunk)
                 upcoming = reader.submit(_read_ahead, engine, trust_id, done, chunk)
 
