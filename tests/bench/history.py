@@ -486,7 +486,8 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
         "head sequence over the command's wall time (interpreter start, shadow check, replay in committed "
         "chunks, the switch); the replay phase alone is from polling `fathom_rebuild.progress` every 0.2 s, from "
         f"the first committed chunk seen ({rebuilt.before_first:.0f} s after spawn) to the last "
-        f"({rebuilt.after_last:.0f} s before exit: the switch, which replaces the trust's live rows). "
+        f"({rebuilt.after_last:.0f} s before exit: the current judgements derived from the replayed ones, then the "
+        "switch, which replaces the trust's live rows). "
         f"Afterwards `rm_positions` was at the head, {cells:,} current (pupil, objective) cells, {dead} dead "
         f"letters; the rebuilt Class Analysis of `{MEASURED_CLASS}` against the one replayed `as_of` the head: "
         f"{same}. Load average during the part: {os.getloadavg()[0]:.1f}.")
