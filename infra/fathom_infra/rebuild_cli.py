@@ -84,7 +84,7 @@ def _show(bar: tqdm, progress: Progress) -> None:
         bar.reset(total=progress.head)
         bar.update(progress.resumed_from)
     resumed = f"resumed after {progress.resumed_from}, " if progress.resumed_from else ""
-    bar.set_postfix_str(resumed + progress.stage, refresh=False)
+    bar.set_postfix_str(resumed + progress.stage)  # drawn at once: a stage's report may count no events
     bar.update(progress.done - bar.n)
 
 

@@ -19,7 +19,7 @@ from fathom_infra.cli import main
 from fathom_projector import online_rebuild
 from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
 from fathom_projector.rebuild import rebuild_trust
-from fathom_projector.shadow import ensure_shadow
+from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.tables import READ_MODELS
@@ -126,12 +126,44 @@ def test_pupil_objective_is_recomputed_from_the_live_judgements(app_engine, owne
 def test_the_report_says_each_stage_and_the_cells_are_derived_only_where_they_are_switched(
         app_engine, projected, model, cells_derived):
     stages: list[str] = []
-    rebuild_online(app_engine, projected, model=model, chunk=1000,
-                   report=lambda progress: stages.append(progress.stage))
+    cells_before_deriving: list[int] = []
+
+    def report(progress: Progress) -> None:
+        stages.append(progress.stage)
+        if progress.stage == "deriving the current judgements":
+            cells_before_deriving.append(shadow_cells(app_engine, projected))
+
+    rebuild_online(app_engine, projected, model=model, chunk=1000, report=report)
     replaying = stages.index("switching") - (2 if cells_derived else 1)
     assert stages[:replaying + 1] == ["replaying"] * (replaying + 1) and replaying >= 2
     assert stages[replaying + 1:] == [*(["deriving the current judgements"] if cells_derived else []),
                                       "switching", "switched"]
+    assert cells_before_deriving == ([0] if cells_derived else []), "the chunks leave the cells aside"
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def shadow_cells(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return uow.connection.execute(text("SELECT count(*) FROM fathom_rebuild.rm_pupil_objective "
+                                           "WHERE trust_id = :t"), {"t": trust_id}).scalar_one()
+
+
+@pytest.mark.parametrize("other_command", ["replays a chunk", "starts over"])
+def test_cells_derived_before_another_command_replayed_are_derived_again_at_the_switch(
+        app_engine, projected, other_command):
+    """Two commands on one trust take turns chunk by chunk; one may replay (leaving the cells aside) or start over
+    after the other derived its cells and while that one waits for the projector's lock to switch."""
+    online_rebuild._start(app_engine, projected, restart=True)
+    replayed = online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
+    derived = online_rebuild._derive_cells(app_engine, projected)
+    append(app_engine, projected, judgements(random.Random(5), 60, note="after the cells were derived"))
+    if other_command == "replays a chunk":
+        ahead = online_rebuild._read_ahead(app_engine, projected, replayed.done, 1000)
+        online_rebuild._replay_chunk(app_engine, projected, 1000, ahead)
+    else:
+        online_rebuild._start(app_engine, projected, restart=True)
+        online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
+    online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), derived)
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
 
 
@@ -154,6 +186,7 @@ def test_the_cli_rebuilds_one_trust(app_engine, owner_engine, projected, setting
     head = snapshot(app_engine, projected)["last_applied"][0]
     assert f"{projected}: switched all read models to sequence {head}" in captured.out
     assert "event/s" in captured.err or "events/s" in captured.err or "it/s" in captured.err
+    assert "deriving the current judgements" in captured.err and "switching" in captured.err
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
     with pytest.raises(SystemExit):
         main(["rebuild", "--trust", projected, "--model", "nonsense"])

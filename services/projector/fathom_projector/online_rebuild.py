@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, text
 
@@ -92,9 +94,9 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     replayed = _replay(engine, trust_id, chunk, resumed_from, report)
     if PUPIL_OBJECTIVE.name in tables:
         report(replace(replayed, stage="deriving the current judgements"))
-        _derive_cells(engine, trust_id)
+    derived = _derive_cells(engine, trust_id) if PUPIL_OBJECTIVE.name in tables else None
     report(replace(replayed, stage="switching"))
-    head = _switch(engine, trust_id, tables)
+    head = _switch(engine, trust_id, tables, derived)
     report(Progress(trust_id, head, head, resumed_from, "switched"))
     return head
 
@@ -156,13 +158,12 @@ def _start(engine: Engine, trust_id: str, restart: bool) -> int:
     """Resume the trust's replay, or start one on an empty shadow; returns the sequence to resume after."""
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        position = None if restart else _lock_progress(connection, trust_id)
-        if position is None:
+        mark = None if restart else _lock_progress(connection, trust_id)
+        if mark is None:
             clear_shadow(connection, trust_id)
             connection.execute(text(f"INSERT INTO {SCHEMA}.progress (trust_id) VALUES (:t)"), {"t": trust_id})
-            position = 0
         uow.commit()
-    return position
+    return 0 if mark is None else mark.last_sequence
 
 
 def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> tuple[int, int]:
@@ -177,7 +178,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
     """
     with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        after = _held_progress(connection, trust_id)
+        after = _held_progress(connection, trust_id).last_sequence
         if ready.after != after:  # another command moved the replay on meanwhile
             ready = _parsed(after, replay_events(connection, after=after, limit=chunk))
         use_shadow(connection)
@@ -191,24 +192,35 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
     return reached, ready.events
 
 
-def _derive_cells(engine: Engine, trust_id: str) -> None:
+def _derive_cells(engine: Engine, trust_id: str) -> _Mark:
     """The shadow's cells from its replayed judgements, in one transaction before the switch (which then keeps
-    them for the events it applies itself), so the projector does not wait on the lock meanwhile."""
+    them for the events it applies itself), so the projector does not wait on the lock meanwhile; returns where
+    the replay stood, for the switch to see whether another command replayed on (or started over) since."""
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        _held_progress(connection, trust_id)
+        mark = _held_progress(connection, trust_id)
         use_shadow(connection)
         derive_all(connection, trust_id)
         uow.commit()
+    return mark
 
 
-def _switch(engine: Engine, trust_id: str, tables: list[str]) -> int:
-    """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``."""
+def _switch(engine: Engine, trust_id: str, tables: list[str], derived: _Mark | None) -> int:
+    """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``.
+
+    ``derived`` is where the replay stood when this command derived the cells. Another command on the same trust
+    may have replayed a chunk since (leaving its cells aside) or started over while this one waited for the
+    lock; then the cells are derived again here, or the switch would swap in cells that disagree with the
+    judgements.
+    """
     with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         live_applied = lock_position(connection, trust_id)
-        after = _held_progress(connection, trust_id)
+        mark = _held_progress(connection, trust_id)
+        after = mark.last_sequence
         use_shadow(connection)
+        if PUPIL_OBJECTIVE.name in tables and mark != derived:
+            derive_all(connection, trust_id)
         head = apply_from_store(connection, trust_id, after=after).last_sequence or after
         write_live(connection)
         if set(tables) != set(REPLAYED_TABLES) and head > live_applied:
@@ -232,18 +244,26 @@ def _recompute_derived(engine: Engine, trust_id: str) -> int:
     return last_applied
 
 
-def _lock_progress(connection: Connection, trust_id: str) -> int | None:
-    return connection.execute(text(f"SELECT last_sequence FROM {SCHEMA}.progress WHERE trust_id = :t FOR UPDATE"),
-                              {"t": trust_id}).scalar()
+class _Mark(NamedTuple):
+    """Where a replay stands: its position, and when it started (a replay started over is another replay)."""
+
+    last_sequence: int
+    started_at: datetime
 
 
-def _held_progress(connection: Connection, trust_id: str) -> int:
+def _lock_progress(connection: Connection, trust_id: str) -> _Mark | None:
+    row = connection.execute(text(f"SELECT last_sequence, started_at FROM {SCHEMA}.progress WHERE trust_id = :t "
+                                  "FOR UPDATE"), {"t": trust_id}).first()
+    return None if row is None else _Mark(*row)
+
+
+def _held_progress(connection: Connection, trust_id: str) -> _Mark:
     """The replay's position, locked; the replay must still be there (another command may have discarded it)."""
-    after = _lock_progress(connection, trust_id)
-    if after is None:
+    mark = _lock_progress(connection, trust_id)
+    if mark is None:
         raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
                            "re-shaped shadow table); run the rebuild again")
-    return after
+    return mark
 
 
 def _store_head(engine: Engine, trust_id: str) -> int:

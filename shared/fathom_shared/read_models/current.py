@@ -79,19 +79,19 @@ _DELETE_UNJUDGED = with_notices(
     f"DELETE FROM {TABLE} p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM {JUDGEMENTS.name} j "
     f"WHERE j.trust_id = p.trust_id AND {_cell_of('j')} = {_cell_of('p')} AND j.status <> 'withdrawn') "
     f"RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
+_JUDGED_CELL = ", ".join(f"j.{c}" for c in CELL)
 _JUDGEMENTS = f"SELECT {', '.join(f'j.{c}' for c in FACT_COLUMNS)} FROM {JUDGEMENTS.name} j "
 _JUDGEMENTS_OF = text(_JUDGEMENTS + f"JOIN {unnest(CELL, 'k')} USING ({', '.join(CELL)}) "
                       "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn'")
 _ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
-                       f"ORDER BY {', '.join(f'j.{c}' for c in CELL)}")
+                       f"ORDER BY {_JUDGED_CELL}")
 _DELETE_ALL = text(f"DELETE FROM {TABLE} WHERE trust_id = :trust_id")
 _DERIVE_LATEST = text(
     f"INSERT INTO {TABLE} (trust_id, {', '.join(COLUMNS)}) "
-    f"SELECT DISTINCT ON ({', '.join(f'j.{c}' for c in CELL)}) j.trust_id, {', '.join(f'j.{c}' for c in CELL)}, "
+    f"SELECT DISTINCT ON ({_JUDGED_CELL}) j.trust_id, {_JUDGED_CELL}, "
     "j.value, j.assessed_on, j.note, j.judgement_id, max(j.sequence) OVER cell, count(*) OVER cell "
     f"FROM {JUDGEMENTS.name} j WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
-    f"WINDOW cell AS (PARTITION BY {', '.join(f'j.{c}' for c in CELL)}) "
-    f"ORDER BY {', '.join(f'j.{c}' for c in CELL)}, j.assessed_on DESC, j.sequence DESC")
+    f"WINDOW cell AS (PARTITION BY {_JUDGED_CELL}) ORDER BY {_JUDGED_CELL}, j.assessed_on DESC, j.sequence DESC")
 """Every cell by ``latest`` in SQL: the last judgement by ``(assessed_on, sequence)`` gives the value, date, note
 and id; the cell's highest sequence and its count of judgements come from all of them (what
 :func:`~fathom_shared.read_models.rollup.current_judgement` gives; ``tests/integration/test_derived_cells.py``
@@ -168,20 +168,24 @@ def defer_to_derive(connection: Connection) -> None:
 
 
 def derive_all(connection: Connection, trust_id: str) -> None:
-    """Every cell of the trust anew from its judgements, by its rollup method, announcing nothing: for tables
-    that are swapped in afterwards, whose changes the swap announces (a rebuild's shadow).
+    """Every cell of the trust anew from its judgements, by its rollup method: for tables that are swapped in
+    afterwards, whose changes the swap announces (a rebuild's shadow, which has no change feed of its own).
 
     ``latest`` (the default) is one statement (:data:`_DERIVE_LATEST`); the other methods stream the judgements
     through :func:`~fathom_shared.read_models.rollup.current_judgement`. The class counts are left to the caller.
+    ``mean_last_n`` and ``secure_n_times`` use the objectives' scale bands as they stand now, as a rollup change
+    and time travel do; the live writer keeps each cell by the bands of the batch that touched it last, so after
+    an objective was given another scale a rebuild rederives (and its switch announces) the cells that changes.
     """
     method, n = rollup_of(connection, trust_id)
     connection.execute(_DELETE_ALL, {"trust_id": trust_id})
     if method != "latest":
         _stream_cells(connection, trust_id, method, n, sequence=0)
         return
+    memory = connection.execute(text("SELECT current_setting('work_mem')")).scalar_one()
     connection.execute(text(f"SET LOCAL work_mem = '{DERIVE_MEMORY}'"))
     connection.execute(_DERIVE_LATEST, {"trust_id": trust_id})
-    connection.execute(text("SET LOCAL work_mem TO DEFAULT"))
+    connection.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
 
 
 def rollup_of(connection: Connection, trust_id: str) -> tuple[str, int | None]:
