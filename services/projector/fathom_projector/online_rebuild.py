@@ -92,9 +92,10 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     resumed_from = _start(engine, trust_id, restart)
     report = report or (lambda _progress: None)
     replayed = _replay(engine, trust_id, chunk, resumed_from, report)
+    derived = None
     if PUPIL_OBJECTIVE.name in tables:
         report(replace(replayed, stage="deriving the current judgements"))
-    derived = _derive_cells(engine, trust_id) if PUPIL_OBJECTIVE.name in tables else None
+        derived = _derive_cells(engine, trust_id)
     report(replace(replayed, stage="switching"))
     head = _switch(engine, trust_id, tables, derived)
     report(Progress(trust_id, head, head, resumed_from, "switched"))
