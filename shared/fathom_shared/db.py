@@ -7,13 +7,14 @@ trust. The setting is transaction-local: a pooled connection carries nothing ove
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg.types.json import set_json_loads
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from fathom_shared import fast_json
@@ -158,3 +159,20 @@ def _scope_to(connection: Connection, trust_id: str) -> None:
             connection.invalidate()
         raise DBAPIError.instance(SET_TRUST, None, exc, psycopg.Error, hide_parameters=True,
                                   connection_invalidated=dead, dialect=connection.dialect) from exc
+
+
+_SET = text("SELECT set_config(:name, :value, true)")
+
+
+@contextmanager
+def setting_for(connection: Connection, name: str, value: str) -> Iterator[None]:
+    """PostgreSQL's setting ``name`` at ``value`` for the statements run inside, then as the caller had it.
+
+    ``SET LOCAL`` alone would last to the end of the transaction, and ``SET LOCAL … TO DEFAULT`` afterwards
+    would put back the server's default, not what the caller had set. A statement inside that fails leaves
+    the setting to the transaction (or savepoint) rolling back, which reverts it.
+    """
+    previous = connection.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar_one()
+    connection.execute(_SET, {"name": name, "value": value})
+    yield
+    connection.execute(_SET, {"name": name, "value": previous})

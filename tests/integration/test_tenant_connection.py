@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from fathom_shared.config import Settings
-from fathom_shared.db import TenantUnitOfWork, make_engine, on_live_connection
+from fathom_shared.db import TenantUnitOfWork, make_engine, on_live_connection, setting_for
 
 
 def backend_pid(engine: Engine, trust: str) -> int:
@@ -58,3 +58,17 @@ def test_the_trust_is_set_for_the_whole_transaction_and_gone_after_it(app_engine
         assert uow.connection.execute(text("SELECT current_setting('fathom.trust', true)")).scalar_one() == trust
         uow.commit_last()
         assert uow.connection.execute(text("SELECT current_setting('fathom.trust', true)")).scalar_one() in ("", None)
+
+
+def test_a_setting_for_some_statements_is_put_back_as_the_caller_had_it(app_engine: Engine, trust: str) -> None:
+    """Not to the server's default (``SET LOCAL … TO DEFAULT``), which would undo the caller's own setting."""
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        connection = uow.connection
+
+        def work_mem() -> str:
+            return connection.execute(text("SELECT current_setting('work_mem')")).scalar_one()
+
+        connection.execute(text("SET LOCAL work_mem = '8MB'"))
+        with setting_for(connection, "work_mem", "64MB"):
+            assert work_mem() == "64MB"
+        assert work_mem() == "8MB"

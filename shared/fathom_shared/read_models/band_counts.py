@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, text
 
+from fathom_shared.db import setting_for
 from fathom_shared.read_models.projection import Projection
 from fathom_shared.read_models.tables import CLASS_BAND_COUNTS, PUPIL_OBJECTIVE, PUPILS
 
@@ -164,9 +165,8 @@ def refresh_all(connection: Connection, trust_id: str) -> None:
     the tables in this transaction the planner's statistics still describe the tables before it, and nested
     loops over what they call "a few" rows took 17 s where hashing takes a fraction of a second.
     """
-    connection.execute(text("SET LOCAL enable_nestloop = off"))
-    connection.execute(_REFRESH_ALL, {"trust_id": trust_id})
-    connection.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+    with setting_for(connection, "enable_nestloop", "off"):
+        connection.execute(_REFRESH_ALL, {"trust_id": trust_id})
 
 
 def read_kept(connection: Connection, trust_id: str, class_ids: Iterable[str], objective_ids: Iterable[str],

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
+from fathom_shared.db import setting_for
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
@@ -182,10 +183,8 @@ def derive_all(connection: Connection, trust_id: str) -> None:
     if method != "latest":
         _stream_cells(connection, trust_id, method, n, sequence=0)
         return
-    memory = connection.execute(text("SELECT current_setting('work_mem')")).scalar_one()
-    connection.execute(text(f"SET LOCAL work_mem = '{DERIVE_MEMORY}'"))
-    connection.execute(_DERIVE_LATEST, {"trust_id": trust_id})
-    connection.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
+    with setting_for(connection, "work_mem", DERIVE_MEMORY):
+        connection.execute(_DERIVE_LATEST, {"trust_id": trust_id})
 
 
 def rollup_of(connection: Connection, trust_id: str) -> tuple[str, int | None]:
