@@ -169,8 +169,9 @@ def setting_for(connection: Connection, name: str, value: str) -> Iterator[None]
     """PostgreSQL's setting ``name`` at ``value`` for the statements run inside, then as the caller had it.
 
     ``SET LOCAL`` alone would last to the end of the transaction, and ``SET LOCAL … TO DEFAULT`` afterwards
-    would put back the server's default, not what the caller had set. A statement inside that fails leaves
-    the setting to the transaction (or savepoint) rolling back, which reverts it.
+    would put back the session's value, not what the caller had set in the transaction. A statement inside
+    that fails leaves the setting to the transaction (or savepoint) rolling back, which reverts it; putting it
+    back in a failed transaction would raise an error that hid the statement's own.
     """
     previous = connection.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar_one()
     connection.execute(_SET, {"name": name, "value": value})

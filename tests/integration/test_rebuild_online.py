@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from fathom_infra.cli import main
+from fathom_infra.local_servers import wait_until
 from fathom_projector import online_rebuild
 from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
 from fathom_projector.rebuild import rebuild_trust
@@ -152,12 +153,13 @@ def shadow_cells(engine: Engine, trust_id: str) -> int:
 def test_cells_derived_before_another_command_replayed_are_derived_again_at_the_switch(
         app_engine, projected, other_command):
     """Two commands on one trust take turns chunk by chunk; one may replay (leaving the cells aside) or start over
-    after the other derived its cells and while that one waits for the projector's lock to switch."""
+    after the other derived its cells and while that one waits for the projector's lock to switch. Started over,
+    the replay reaches the same sequence: only its start tells it from the one whose cells were derived."""
     online_rebuild._start(app_engine, projected, restart=True)
     replayed = online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
     derived = online_rebuild._derive_cells(app_engine, projected)
-    append(app_engine, projected, judgements(random.Random(5), 60, note="after the cells were derived"))
     if other_command == "replays a chunk":
+        append(app_engine, projected, judgements(random.Random(5), 60, note="after the cells were derived"))
         ahead = online_rebuild._read_ahead(app_engine, projected, replayed.done, 1000)
         online_rebuild._replay_chunk(app_engine, projected, 1000, ahead)
     else:
@@ -165,6 +167,26 @@ def test_cells_derived_before_another_command_replayed_are_derived_again_at_the_
         online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
     online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), derived)
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_starting_over_waits_for_the_chunk_another_command_is_replaying(app_engine, projected):
+    """Else the chunk commits into the emptied shadow after the fresh replay began, and stays in it."""
+    online_rebuild._start(app_engine, projected, restart=True)
+    started_over = threading.Event()
+    with TenantUnitOfWork(app_engine, projected) as chunk:  # another command's chunk, holding the replay
+        online_rebuild._held_progress(chunk.connection, projected)
+        thread = threading.Thread(target=lambda: (online_rebuild._start(app_engine, projected, restart=True),
+                                                  started_over.set()), daemon=True)
+        thread.start()
+        with app_engine.connect() as watcher:  # its own role sees its sessions
+            wait_until(lambda: watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE '%fathom_rebuild.progress%FOR UPDATE%'")).scalar_one() == 1,
+                10, what="the fresh start waiting for the chunk's lock")
+        assert not started_over.is_set()
+        chunk.commit()
+    thread.join(10)
+    assert started_over.is_set()
 
 
 def test_an_unknown_model_is_refused(app_engine, trust):

@@ -156,15 +156,22 @@ def replay_position(engine: Engine, trust_id: str) -> int | None:
 
 
 def _start(engine: Engine, trust_id: str, restart: bool) -> int:
-    """Resume the trust's replay, or start one on an empty shadow; returns the sequence to resume after."""
+    """Resume the trust's replay, or start one on an empty shadow; returns the sequence to resume after.
+
+    The progress row is locked first even to start over, so a chunk another command is replaying commits before
+    the shadow is emptied, not into the fresh replay. A fresh replay's ``started_at`` is the clock's, not the
+    transaction's start: it tells this replay from the one before (see :func:`_switch`).
+    """
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        mark = None if restart else _lock_progress(connection, trust_id)
-        if mark is None:
-            clear_shadow(connection, trust_id)
-            connection.execute(text(f"INSERT INTO {SCHEMA}.progress (trust_id) VALUES (:t)"), {"t": trust_id})
+        mark = _lock_progress(connection, trust_id)
+        if mark is not None and not restart:
+            return mark.last_sequence
+        clear_shadow(connection, trust_id)
+        connection.execute(text(f"INSERT INTO {SCHEMA}.progress (trust_id, started_at) "
+                                "VALUES (:t, clock_timestamp())"), {"t": trust_id})
         uow.commit()
-    return 0 if mark is None else mark.last_sequence
+    return 0
 
 
 def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> tuple[int, int]:

@@ -80,7 +80,7 @@ _DELETE_UNJUDGED = with_notices(
     f"DELETE FROM {TABLE} p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM {JUDGEMENTS.name} j "
     f"WHERE j.trust_id = p.trust_id AND {_cell_of('j')} = {_cell_of('p')} AND j.status <> 'withdrawn') "
     f"RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
-_JUDGED_CELL = ", ".join(f"j.{c}" for c in CELL)
+_JUDGED_CELL = _cell_of("j")[1:-1]
 _JUDGEMENTS = f"SELECT {', '.join(f'j.{c}' for c in FACT_COLUMNS)} FROM {JUDGEMENTS.name} j "
 _JUDGEMENTS_OF = text(_JUDGEMENTS + f"JOIN {unnest(CELL, 'k')} USING ({', '.join(CELL)}) "
                       "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn'")
