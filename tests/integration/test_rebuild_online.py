@@ -175,14 +175,19 @@ def test_starting_over_waits_for_the_chunk_another_command_is_replaying(app_engi
     started_over = threading.Event()
     with TenantUnitOfWork(app_engine, projected) as chunk:  # another command's chunk, holding the replay
         online_rebuild._held_progress(chunk.connection, projected)
+        holder = chunk.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         thread = threading.Thread(target=lambda: (online_rebuild._start(app_engine, projected, restart=True),
                                                   started_over.set()), daemon=True)
         thread.start()
-        with app_engine.connect() as watcher:  # its own role sees its sessions
-            wait_until(lambda: watcher.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE '%fathom_rebuild.progress%FOR UPDATE%'")).scalar_one() == 1,
-                10, what="the fresh start waiting for the chunk's lock")
+
+        def waiting_for_the_chunk() -> bool:
+            """Asked in a transaction of its own each time: a transaction sees one snapshot of the sessions."""
+            with app_engine.connect() as watcher:  # the application role sees its own sessions' statements
+                return watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid)) "
+                    "AND query LIKE '%fathom_rebuild.progress%FOR UPDATE%'"), {"holder": holder}).scalar_one() == 1
+
+        wait_until(waiting_for_the_chunk, 10, what="the fresh start waiting for the chunk's lock")
         assert not started_over.is_set()
         chunk.commit()
     thread.join(10)
