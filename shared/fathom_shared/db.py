@@ -162,6 +162,10 @@ def _scope_to(connection: Connection, trust_id: str) -> None:
 
 
 _SET = text("SELECT set_config(:name, :value, true)")
+_READ_AND_SET = text("WITH before AS MATERIALIZED (SELECT current_setting(:name) AS previous) "
+                     "SELECT previous, set_config(:name, :value, true) FROM before")
+"""The setting as it was, then set, in one round trip (time travel's class recount runs inside a read): the
+materialized row is read before the outer select's list sets the new value."""
 
 
 @contextmanager
@@ -173,7 +177,6 @@ def setting_for(connection: Connection, name: str, value: str) -> Iterator[None]
     that fails leaves the setting to the transaction (or savepoint) rolling back, which reverts it; putting it
     back in a failed transaction would raise an error that hid the statement's own.
     """
-    previous = connection.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar_one()
-    connection.execute(_SET, {"name": name, "value": value})
+    previous = connection.execute(_READ_AND_SET, {"name": name, "value": value}).scalar_one()
     yield
     connection.execute(_SET, {"name": name, "value": previous})
