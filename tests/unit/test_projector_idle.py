@@ -294,6 +294,71 @@ def test_a_rebalance_that_takes_every_partition_while_paused_polls_with_a_wait_u
     assert gate.next_records() == {P1: [0, 1, 2]}
 
 
+class Join:
+    """A group join on the fake consumer: due from the moment the test says so (a heartbeat's news of a
+    rebalance); the first poll after that revokes every partition, and the ``polls``-th assigns ``then``."""
+
+    def __init__(self, consumer: FakeConsumer, held: set[TopicPartition], then: set[TopicPartition]) -> None:
+        self.consumer, self.held, self.then = consumer, held, then
+        self.polls_left = 0
+        consumer.during_poll = self.poll
+
+    def due(self, polls: int) -> None:
+        self.polls_left = polls
+
+    def joining(self) -> bool:
+        return self.polls_left > 0
+
+    def poll(self) -> None:
+        if not self.polls_left:
+            return
+        self.held.clear()
+        self.polls_left -= 1
+        if not self.polls_left:
+            self.held.update(self.then)
+            for partition in self.then:
+                self.consumer.assign_more(partition)
+
+
+def test_while_a_group_join_is_due_or_under_way_it_polls_with_a_wait_and_does_nothing_else():
+    """kafka-python throws away a join that completes after one poll's timeout and before the next poll, and
+    sends another JoinGroup: a paused member's ``poll(0)`` sent the join, and the end-offsets check ran while it
+    completed."""
+    consumer, hint, held = FakeConsumer(P0), FakeHint(), {P0}
+    join = Join(consumer, held, then={P0, P1})
+    gate = FetchGate(consumer, hint, max_records=100, check_every_s=2.0, poll_timeout_ms=100,
+                     holding=lambda: held, joining=join.joining)
+    gate.next_records()
+    assert gate.paused
+    asked, consumer.poll_timeouts = consumer.end_offset_requests, []
+
+    join.due(polls=3)  # a heartbeat heard of a rebalance: the next poll sends the join, the third completes it
+    consumer.ends[P1] = 2  # records wait on the partition the join brings
+    assert gate.next_records() == {P1: [0, 1]}, "the poll that completed the join fetched the new partition"
+
+    assert consumer.poll_timeouts == [500, 500, 500], "no poll(0) while a join is due"
+    assert consumer.end_offset_requests == asked, "nothing but polls until the join completed"
+    assert held == {P0, P1}
+
+
+def test_the_polls_of_a_join_stop_when_the_projector_stops():
+    consumer, hint, held = FakeConsumer(), FakeHint(), set()
+    join = Join(consumer, held, then={P0})
+    join.due(polls=1000)
+    stopping = [False]
+
+    def poll_and_stop() -> None:
+        join.poll()
+        stopping[0] = len(consumer.poll_timeouts) >= 3
+
+    consumer.during_poll = poll_and_stop
+    gate = FetchGate(consumer, hint, max_records=100, check_every_s=2.0, poll_timeout_ms=100,
+                     holding=lambda: held, joining=join.joining, stopping=lambda: stopping[0])
+
+    assert gate.next_records() == {}
+    assert consumer.poll_timeouts == [500, 500, 500] and join.joining()
+
+
 def test_a_hint_for_records_this_member_does_not_hold_or_already_fetched_leaves_it_paused():
     """Every projector hears every trust's hint: one with nothing past this member's positions costs one
     end-offsets request, not a resumed fetch of an empty topic, and is used up."""

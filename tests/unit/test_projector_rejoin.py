@@ -1,26 +1,39 @@
-"""A member whose join the broker answered with an assignment it cannot read leaves the group before rejoining.
+"""A member whose join the broker answered with an assignment it cannot read joins again in place; a consumer's
+life ends with its close, whatever ended it.
 
-The local noida-db broker answers a static member that missed a rebalance with zero bytes for its assignment and
-never rebalances for it; rejoining under the same ``group.instance.id`` got the same answer every time (see
-:mod:`fathom_projector.membership`). Removing its own membership first makes the next join a new member's.
+The broker answers a member the leader left out of its assignment with zero bytes, which kafka-python cannot
+decode (see :mod:`fathom_projector.membership`); the real broker's case is in
+``tests/integration/test_projector_membership.py``.
 """
 
 from __future__ import annotations
 
-import pytest
+from types import SimpleNamespace
+
 from kafka.protocol.consumer import ConsumerProtocolAssignment
 
-from fathom_projector.membership import UnreadableAssignment, reading_assignments
+from fathom_projector.membership import reading_assignments
 from fathom_projector.service import consume_until_failure
 
 
-def test_the_brokers_zero_byte_assignment_is_named_and_an_empty_one_is_not() -> None:
-    with pytest.raises(UnreadableAssignment, match="could not be read"), reading_assignments():
-        ConsumerProtocolAssignment.decode(b"")  # what kafka-python does with the SyncGroup answer
+class FakeCoordinator:
+    def __init__(self) -> None:
+        self.rejoins_asked = 0
 
-    with reading_assignments():
+    def request_rejoin(self) -> None:
+        self.rejoins_asked += 1
+
+
+def test_the_brokers_zero_byte_assignment_asks_for_a_rejoin_and_an_empty_one_does_not() -> None:
+    consumer = SimpleNamespace(_coordinator=FakeCoordinator())
+    with reading_assignments(consumer):
+        ConsumerProtocolAssignment.decode(b"")  # what kafka-python does with the SyncGroup answer
+    assert consumer._coordinator.rejoins_asked == 1
+
+    with reading_assignments(consumer):
         empty = ConsumerProtocolAssignment(version=0, assigned_partitions=[], user_data=None)
         assert ConsumerProtocolAssignment.decode(empty.encode()).partitions() == []
+    assert consumer._coordinator.rejoins_asked == 1, "a readable assignment, even an empty one, is the answer"
 
 
 class FakeConsumer:
@@ -40,15 +53,10 @@ def life(failure: BaseException | None) -> tuple[bool, list[str]]:
         if failure is not None:
             raise failure
 
-    failed = consume_until_failure(FakeConsumer(steps), consume_all, leave=lambda: steps.append("leave"))
+    failed = consume_until_failure(FakeConsumer(steps), consume_all)
     return failed, steps
 
 
-def test_an_unreadable_assignment_leaves_the_group_once_the_consumer_is_closed() -> None:
-    assert life(UnreadableAssignment("the broker's assignment for this member could not be read")) == (
-        True, ["consume", "close", "leave"])
-
-
-def test_any_other_failure_keeps_the_membership_for_the_restart_to_take_back() -> None:
+def test_a_failure_closes_the_consumer_without_committing_and_keeps_the_membership() -> None:
     assert life(RuntimeError("database went away mid-batch")) == (True, ["consume", "close"])
     assert life(None) == (False, ["consume", "close"])

@@ -22,11 +22,20 @@ can come after the records it is for were fetched: resuming on each would poll a
 so a hint is checked against the end offsets first, one request. The notification is only latency: the check
 alone keeps the projector correct, a few seconds behind at worst. While paused it still calls ``poll`` (which returns
 nothing for paused partitions) so the member keeps its place in the group and joins rebalances.
+
+While a group join is due or under way, the polls wait (``JOIN_POLL_TIMEOUT_MS``) and nothing else comes between
+them until it completes. kafka-python (3.0.12) runs a join in the background once a poll has sent it; if the join
+completes after that poll's timeout, before the next poll, the next poll throws its result away and sends a new
+JoinGroup, and every member must join again. A paused member gave it that chance on every rebalance: its
+``poll(0)`` sent the join and returned at once, and the join completed a millisecond later, during the end-offsets
+check or the hint's wait. On the local noida-db broker the extra round caught the other members' joins between
+two rounds, and three projectors went round like that for the whole three minutes of a test.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -44,6 +53,11 @@ POLL_TIMEOUT_MS = 100
 IDLE_CHECK_S = 1.0
 """While paused: how often the end offsets are compared with the positions (and ``poll`` keeps the membership)."""
 END_OFFSETS_TIMEOUT_MS = 2000
+JOIN_POLL_TIMEOUT_MS = 500
+"""Each poll while a group join is under way (a stop is noticed between two)."""
+JOIN_WAIT_S = 40.0
+"""Longest the polls of one join go on before the loop comes round: more than a rebalance's timeout (the
+consumer's ``max_poll_interval_ms``, 30 s), well under the liveness probe's stall."""
 
 
 class Hint(Protocol):
@@ -106,6 +120,9 @@ class FetchGate:
     ``assignment()``, which still lists revoked partitions while the member rejoins."""
     on_wake: Callable[[str], None] = field(default=lambda reason: None)
     """Told why a pause ended: ``hint``, ``behind`` (the check found records) or ``assigned`` (a rebalance)."""
+    joining: Callable[[], bool] = field(default=lambda: False)
+    """Whether a group join is due or under way (:func:`fathom_projector.membership.joining`)."""
+    stopping: Callable[[], bool] = field(default=lambda: False)
     paused: bool = False
     maybe_drained: bool = False
     """The last poll brought fewer records than ``max_records``: ask the broker before fetching again."""
@@ -127,10 +144,19 @@ class FetchGate:
             self._pause()
             return {}
         self.hint.clear()
-        records = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        records = self._poll(self.poll_timeout_ms)
         self.maybe_drained = 0 < sum(len(batch) for batch in records.values()) < self.max_records
         if not records:
             self._pause()
+        return records
+
+    def _poll(self, timeout_ms: int) -> Records:
+        """A poll; while a group join is due or under way, polls that wait until it completes (see the module)."""
+        deadline = time.monotonic() + JOIN_WAIT_S
+        records = self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS if self.joining() else timeout_ms,
+                                     max_records=self.max_records)
+        while not records and self.joining() and not self.stopping() and time.monotonic() < deadline:
+            records = self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS, max_records=self.max_records)
         return records
 
     def _held(self) -> Collection[TopicPartition]:
@@ -149,7 +175,7 @@ class FetchGate:
             # its answer misses, and it wakes the next wait.
             self.hint.clear()
         # Paused partitions give nothing; partitions a rebalance assigned since the pause are not paused.
-        records = self.consumer.poll(timeout_ms=0, max_records=self.max_records)
+        records = self._poll(0)
         if records:
             reason: str | None = "assigned"
         elif self._behind():

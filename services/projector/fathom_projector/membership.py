@@ -13,12 +13,15 @@ with the admin API Kafka provides for exactly this (LeaveGroup v3+ by ``group.in
 rebalances and the others take its partitions at once. Offsets were committed after every batch, so they
 continue where it stopped; anything applied but not committed is redelivered and skipped by the trust's position.
 
-The same call gets a member out of a join it cannot use. A static member that missed a rebalance rejoins under a
-new member id; the local noida-db broker then answers with the generation it missed and an empty assignment
-(zero bytes, not an encoded empty list), without rebalancing, so the member holds nothing, the client cannot
-decode the answer, and every rejoin under the same ``group.instance.id`` got the same answer (in the projector
-group's reliability test: every 5 s for three minutes, while another projector held all twelve partitions). Once
-its own membership is removed, its next join is a new member's, and the group rebalances.
+A member can also be answered with an assignment it cannot read. A group's leader may leave a member out of the
+assignment it sends; the broker then answers that member's SyncGroup with zero bytes (Apache Kafka fills in an
+empty value for any member the leader left out, and so does the local noida-db broker), not an encoded empty
+list, and kafka-python fails to decode it. On noida-db this happens when a member's join is caught between two
+rounds: the round it waited for completes without it. The member takes the answer as an empty assignment and
+asks to join again with the member id it has: its next poll starts a round in which it is a known member, and
+the leader assigns it a share. Closing the consumer and leaving the group (what the projector once did) cost two
+rounds per member, each one another chance of the same race; three projectors did that to each other for three
+minutes in a full-suite run, and none held a partition.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kafka import ConsumerRebalanceListener, KafkaAdminClient, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import MemberToRemove
 from kafka.errors import KafkaError
 
@@ -38,18 +41,29 @@ from fathom_shared.kafka import BrokerAccess
 log = logging.getLogger("fathom_projector")
 
 
-class UnreadableAssignment(Exception):
-    """The broker completed this member's join with an assignment the client could not decode (see the module)."""
-
-
 @contextmanager
-def reading_assignments() -> Iterator[None]:
-    """Around a consumer's ``poll``, which joins the group: an assignment that cannot be decoded (kafka-python's
-    ``struct.error`` from the SyncGroup answer) becomes :class:`UnreadableAssignment`."""
+def reading_assignments(consumer: KafkaConsumer) -> Iterator[None]:
+    """Around a consumer's ``poll``, which may complete a join: an assignment that cannot be decoded (kafka-python's
+    ``struct.error`` from the SyncGroup answer) leaves the member holding nothing, and it joins again in place.
+
+    kafka-python has already marked the join complete when it decodes the answer, so its public API gives no way
+    to ask for the next round; ``request_rejoin`` on its coordinator is that way (kafka-python is pinned).
+    """
     try:
         yield
     except struct.error as exc:
-        raise UnreadableAssignment(f"the broker's assignment for this member could not be read ({exc})") from exc
+        log.warning("the broker's assignment for this member could not be read (%s); it holds nothing and joins "
+                    "the group again with its member id", exc)
+        consumer._coordinator.request_rejoin()
+
+
+def joining(consumer: KafkaConsumer) -> bool:
+    """Whether the consumer's next poll must join the group, or a join it sent is under way: from a heartbeat's
+    news of a rebalance (or the first subscription, or :func:`reading_assignments`) until a join completes.
+
+    kafka-python's public API does not say; its coordinator's ``need_rejoin`` does (kafka-python is pinned).
+    """
+    return consumer._coordinator.need_rejoin()
 
 
 class AssignmentTracker(ConsumerRebalanceListener):
