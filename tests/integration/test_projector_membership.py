@@ -19,7 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 
 from fathom_infra.local_servers import wait_until
-from fathom_projector.membership import AssignmentTracker, reading_assignments
+from fathom_projector.membership import AssignmentAnswers, AssignmentTracker
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.service import connect
 from fathom_shared.config import Settings
@@ -56,7 +56,7 @@ def group_settings(settings: Settings) -> Settings:
 @pytest.fixture
 def leader(group_settings: Settings) -> Iterator[KafkaConsumer]:
     """A member that holds every partition, then polls on its own thread (its polls complete its rejoins)."""
-    LeavesTheNewcomerOutOnce.left_out = []
+    LeavesTheNewcomerOutOnce.left_out, LeavesTheNewcomerOutOnce.leader_id = [], None
     ensure_topic(BrokerAccess.from_settings(group_settings), group_settings.events_topic, PARTITIONS)
     consumer = KafkaConsumer(
         bootstrap_servers=group_settings.kafka_bootstrap_servers, group_id=group_settings.projector_group,
@@ -72,11 +72,21 @@ def leader(group_settings: Settings) -> Iterator[KafkaConsumer]:
 
         wait_until(holds_everything, JOIN_WITHIN_S, interval=0, what="the leader holding every partition")
         LeavesTheNewcomerOutOnce.leader_id = consumer._coordinator._generation.member_id
-        polling = threading.Thread(target=lambda: [consumer.poll(timeout_ms=200) for _ in iter(stop.is_set, True)])
+        failures: list[BaseException] = []
+
+        def poll_until_stopped() -> None:
+            try:
+                while not stop.is_set():
+                    consumer.poll(timeout_ms=200)
+            except BaseException as exc:  # told at teardown: the test's own wait would only time out
+                failures.append(exc)
+
+        polling = threading.Thread(target=poll_until_stopped)
         polling.start()
         yield consumer
         stop.set()
         polling.join()
+        assert not failures, f"the leader's polls failed: {failures!r}"
     finally:
         consumer.close(autocommit=False)
 
@@ -85,11 +95,12 @@ def test_a_member_left_out_of_the_assignment_joins_again_in_place_and_gets_its_s
         group_settings: Settings, leader: KafkaConsumer) -> None:
     tracker = AssignmentTracker(ProjectorMetrics("member-b", group_settings.projector_group))
     member = connect(group_settings, "member-b", tracker)
+    answers = AssignmentAnswers(member)
     member_ids: list[str] = []
     held: set[TopicPartition] = set()
     try:
         def holds_its_share() -> bool:
-            with reading_assignments(member):  # as the projector polls: a poll may complete a join
+            with answers.reading():  # as the projector polls: a poll may complete a join
                 member.poll(timeout_ms=200)
             member_ids.append(member._coordinator._generation.member_id)
             held.update(tracker.held)

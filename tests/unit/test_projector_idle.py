@@ -12,7 +12,7 @@ from collections.abc import Collection
 from kafka.errors import KafkaTimeoutError
 from kafka.structs import TopicPartition
 
-from fathom_projector.idle import FetchGate
+from fathom_projector.idle import JOIN_POLL_TIMEOUT_MS, JOIN_WAIT_S, FetchGate
 
 P0, P1, P2 = (TopicPartition("events", n) for n in range(3))
 
@@ -357,6 +357,25 @@ def test_the_polls_of_a_join_stop_when_the_projector_stops():
 
     assert gate.next_records() == {}
     assert consumer.poll_timeouts == [500, 500, 500] and join.joining()
+
+
+def test_the_polls_of_a_join_that_does_not_complete_end_after_the_join_wait():
+    """The loop comes round (its liveness, its commits) when a join takes longer than any broker lets it."""
+    consumer, hint, held = FakeConsumer(), FakeHint(), set()
+    join = Join(consumer, held, then={P0})
+    join.due(polls=1000)
+    now = [0.0]
+
+    def poll_and_tick() -> None:
+        join.poll()
+        now[0] += JOIN_POLL_TIMEOUT_MS / 1000
+
+    consumer.during_poll = poll_and_tick
+    gate = FetchGate(consumer, hint, max_records=100, check_every_s=2.0, poll_timeout_ms=100,
+                     holding=lambda: held, joining=join.joining, clock=lambda: now[0])
+
+    assert gate.next_records() == {}
+    assert len(consumer.poll_timeouts) == JOIN_WAIT_S * 1000 / JOIN_POLL_TIMEOUT_MS and join.joining()
 
 
 def test_a_hint_for_records_this_member_does_not_hold_or_already_fetched_leaves_it_paused():

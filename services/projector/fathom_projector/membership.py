@@ -17,17 +17,21 @@ A member can also be answered with an assignment it cannot read. A group's leade
 assignment it sends; the broker then answers that member's SyncGroup with zero bytes (Apache Kafka fills in an
 empty value for any member the leader left out, and so does the local noida-db broker), not an encoded empty
 list, and kafka-python fails to decode it. On noida-db this happens when a member's join is caught between two
-rounds: the round it waited for completes without it. The member takes the answer as an empty assignment and
-asks to join again with the member id it has: its next poll starts a round in which it is a known member, and
-the leader assigns it a share. Closing the consumer and leaving the group (what the projector once did) cost two
-rounds per member, each one another chance of the same race; three projectors did that to each other for three
-minutes in a full-suite run, and none held a partition.
+rounds: the round it waited for completes without it. The first such answer in a generation is taken as an empty
+assignment, and the member joins again with the member id it has: on noida-db that starts a round in which it is
+a known member, and the leader assigns it a share. A second answer in the same generation means joining again
+changed nothing (Apache Kafka answers an unchanged follower's join in a stable group with the generation it has,
+and noida-db answered a static member that missed a rebalance that way), so the member then closes its consumer
+and leaves the group, as a stopped one does, and its next join, a new member's, makes the group rebalance.
+Leaving at the first answer cost two rounds per member, each another chance of the same race: three projectors
+did that to each other for the whole three minutes of a test in CI.
 """
 
 from __future__ import annotations
 
 import logging
 import struct
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,25 +45,53 @@ from fathom_shared.kafka import BrokerAccess
 log = logging.getLogger("fathom_projector")
 
 
-@contextmanager
-def reading_assignments(consumer: KafkaConsumer) -> Iterator[None]:
-    """Around a consumer's ``poll``, which may complete a join: an assignment that cannot be decoded (kafka-python's
-    ``struct.error`` from the SyncGroup answer) leaves the member holding nothing, and it joins again in place.
+class UnreadableAssignment(Exception):
+    """Joining again in place got another unreadable assignment in the same generation (see the module)."""
+
+
+class AssignmentAnswers:
+    """Around a consumer's ``poll``, which may complete a join: what to do with an assignment that cannot be decoded
+    (kafka-python's ``struct.error`` from the SyncGroup answer), which leaves the member holding nothing.
 
     kafka-python has already marked the join complete when it decodes the answer, so its public API gives no way
-    to ask for the next round; ``request_rejoin`` on its coordinator is that way (kafka-python is pinned).
+    to ask for the next round; ``request_rejoin`` on its coordinator is that way, and its ``_generation`` says
+    which round answered (kafka-python is pinned).
     """
-    try:
-        yield
-    except struct.error as exc:
-        log.warning("the broker's assignment for this member could not be read (%s); it holds nothing and joins "
-                    "the group again with its member id", exc)
-        consumer._coordinator.request_rejoin()
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self.consumer = consumer
+        self.unreadable_in: int | None = None
+        """The generation of the last unreadable answer."""
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Joins again in place after a first unreadable answer in a generation; raises
+        :class:`UnreadableAssignment` after a second. Any other ``struct.error`` (a record batch that cannot be
+        parsed, say) goes on up as it is."""
+        try:
+            yield
+        except struct.error as exc:
+            if not _from_a_join(exc):
+                raise
+            coordinator = self.consumer._coordinator
+            generation = coordinator._generation.generation_id
+            if generation == self.unreadable_in:
+                raise UnreadableAssignment(f"the broker's assignment for this member could not be read twice in "
+                                           f"generation {generation} ({exc})") from exc
+            self.unreadable_in = generation
+            log.warning("the broker's assignment for this member could not be read (%s) in generation %d; it "
+                        "holds nothing and joins the group again with its member id", exc, generation)
+            coordinator.request_rejoin()
+
+
+def _from_a_join(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised where kafka-python completes a join (and decodes the assignment)."""
+    return any(frame.name == "_on_join_complete_async" for frame in traceback.extract_tb(exc.__traceback__))
 
 
 def joining(consumer: KafkaConsumer) -> bool:
     """Whether the consumer's next poll must join the group, or a join it sent is under way: from a heartbeat's
-    news of a rebalance (or the first subscription, or :func:`reading_assignments`) until a join completes.
+    news of a rebalance (or the first subscription, or :class:`AssignmentAnswers`) until a join completes.
 
     kafka-python's public API does not say; its coordinator's ``need_rejoin`` does (kafka-python is pinned).
     """

@@ -22,7 +22,13 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy import Engine, text
 
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
-from fathom_projector.membership import AssignmentTracker, joining, leave_group, reading_assignments
+from fathom_projector.membership import (
+    AssignmentAnswers,
+    AssignmentTracker,
+    UnreadableAssignment,
+    joining,
+    leave_group,
+)
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
@@ -138,6 +144,9 @@ def run(
     consume_batches = partial(consume, engine=engine, metrics=metrics, status=status, stop=stop, backoff=backoff,
                               hint=hint, assignment=assignment, trimmer=trimmer)
 
+    def leave() -> bool:
+        return instance_id is not None and leave_group(broker, settings.projector_group, instance_id)
+
     try:
         while not stop.is_set():
             status.tick()
@@ -149,14 +158,13 @@ def run(
                 backoff.wait(stop)
                 continue
             status.connected = True
-            failed = consume_until_failure(consumer, consume_batches)
+            failed = consume_until_failure(consumer, consume_batches, leave)
             status.connected = False
             assignment.forget_all()
             if failed:
                 log.info("reconnecting to the broker in %.1fs", backoff.next_s)
                 backoff.wait(stop)
-        if instance_id is not None:
-            leave_group(broker, settings.projector_group, instance_id)
+        leave()
     finally:
         sweeper.close()
         hint.stop()
@@ -166,17 +174,30 @@ def run(
         engine.dispose()
 
 
-def consume_until_failure(consumer: KafkaConsumer, consume_all: Callable[[KafkaConsumer], None]) -> bool:
+def consume_until_failure(consumer: KafkaConsumer, consume_all: Callable[[KafkaConsumer], None],
+                          leave: Callable[[], object]) -> bool:
     """One consumer's life: ``consume_all(consumer)`` until it returns or fails, then the consumer is closed (without
-    a last commit). Returns whether it failed; nothing is fatal (see the module)."""
+    a last commit). Returns whether it failed; nothing is fatal (see the module).
+
+    After an :class:`~fathom_projector.membership.UnreadableAssignment` the member also leaves the group (``leave``:
+    a static member removes itself once its consumer is closed; a dynamic one left as it closed), so that its next
+    join makes the group rebalance instead of getting the same answer again.
+    """
+    rejoin_as_new = False
     try:
         consume_all(consumer)
         return False
+    except UnreadableAssignment as exc:
+        log.warning("%s; this member leaves the group so that its next join starts a rebalance", exc)
+        rejoin_as_new = True
+        return True
     except Exception:  # a dependency failed mid-batch: uncommitted messages come back after rejoin
         log.exception("projection failed")
         return True
     finally:
         consumer.close(autocommit=False, timeout_ms=5000)
+        if rejoin_as_new:
+            leave()
 
 
 def readiness_check(status: LoopStatus, engine: Engine) -> Callable[[], str | None]:
@@ -234,6 +255,7 @@ def consume(
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching. After each
     committed batch the ``trimmer`` (if any) may delete the consumed records from the broker."""
     progress = ProgressLog()
+
     def holding() -> set[TopicPartition]:
         return assignment.held
 
@@ -241,9 +263,10 @@ def consume(
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc(),
                      joining=partial(joining, consumer), stopping=stop.is_set)
     commits = OffsetCommits(consumer, trimmer, holding=holding)
+    answers = AssignmentAnswers(consumer)
     while not stop.is_set():
         status.tick()
-        with reading_assignments(consumer):  # a poll may complete a join
+        with answers.reading():  # a poll may complete a join
             records = gate.next_records()
         metrics.paused.set(int(gate.paused))
         if not records:
