@@ -22,13 +22,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy import Engine, text
 
 from fathom_projector.idle import FetchGate, Hint, PublishedHint, Records
-from fathom_projector.membership import (
-    AssignmentAnswers,
-    AssignmentTracker,
-    UnreadableAssignment,
-    joining,
-    leave_group,
-)
+from fathom_projector.membership import AssignmentAnswers, AssignmentTracker, UnreadableAssignment, joining, leave_group
 from fathom_projector.metrics import ProjectorMetrics
 from fathom_projector.ops_server import start_ops_server
 from fathom_projector.sweep import CATCH_UP_AFTER_S, SweepThread
