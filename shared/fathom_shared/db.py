@@ -119,7 +119,9 @@ def once_more_if_dropped(attempt: Callable[[], T]) -> T:
     return attempt()
 
 
-SET_TRUST = "SELECT set_config('fathom.trust', %s, true)"
+TRUST_SETTING = "fathom.trust"
+"""The transaction's trust, which row-level security reads."""
+SET_TRUST = f"SELECT set_config('{TRUST_SETTING}', %s, true)"
 """Scopes the transaction to one trust (row-level security), in the driver's parameter style: pipelines send it too."""
 
 
@@ -175,8 +177,12 @@ def setting_for(connection: Connection, name: str, value: str) -> Iterator[None]
     ``SET LOCAL`` alone would last to the end of the transaction, and ``SET LOCAL … TO DEFAULT`` afterwards
     would put back the session's value, not what the caller had set in the transaction. A statement inside
     that fails leaves the setting to the transaction (or savepoint) rolling back, which reverts it; putting it
-    back in a failed transaction would raise an error that hid the statement's own.
+    back in a failed transaction would raise an error that hid the statement's own. The trust is not such a
+    setting: it is the unit of work's, once per transaction, and changing it inside one would cross the trust
+    boundary, so it is refused.
     """
+    if name == TRUST_SETTING:
+        raise ValueError(f"{TRUST_SETTING} is set once per transaction by the unit of work, never for some statements")
     previous = connection.execute(_READ_AND_SET, {"name": name, "value": value}).scalar_one()
     yield
     connection.execute(_SET, {"name": name, "value": previous})

@@ -7,6 +7,7 @@ a fresh one, and :func:`on_live_connection` does the same for statements outside
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, text
 
 from fathom_shared.config import Settings
@@ -72,3 +73,13 @@ def test_a_setting_for_some_statements_is_put_back_as_the_caller_had_it(app_engi
         with setting_for(connection, "work_mem", "64MB"):
             assert work_mem() == "64MB"
         assert work_mem() == "8MB"
+
+
+def test_the_trust_is_never_a_setting_for_some_statements(app_engine: Engine, trust: str, make_trust) -> None:
+    """Row-level security reads it: set for some statements, they would read and write another trust's rows."""
+    other = make_trust()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        connection = uow.connection
+        with pytest.raises(ValueError, match="once per transaction"), setting_for(connection, "fathom.trust", other):
+            pass
+        assert connection.execute(text("SELECT current_setting('fathom.trust')")).scalar_one() == trust

@@ -86,7 +86,7 @@ class AssignmentAnswers:
 
 def _from_a_join(exc: BaseException) -> bool:
     """Whether ``exc`` was raised where kafka-python completes a join (and decodes the assignment)."""
-    return any(frame.name == "_on_join_complete_async" for frame in traceback.extract_tb(exc.__traceback__))
+    return any(frame.f_code.co_name == "_on_join_complete_async" for frame, _ in traceback.walk_tb(exc.__traceback__))
 
 
 def joining(consumer: KafkaConsumer) -> bool:
