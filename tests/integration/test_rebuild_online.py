@@ -20,10 +20,12 @@ from fathom_infra.local_servers import wait_until
 from fathom_projector import online_rebuild
 from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
 from fathom_projector.rebuild import rebuild_trust
-from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow
+from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow, use_shadow
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.read_models.current import defer_to_derive
 from fathom_shared.read_models.tables import READ_MODELS
+from fathom_shared.read_models.writer import apply_events
 from tests.rebuild_support import append, history, judgements, snapshot
 
 
@@ -369,3 +371,43 @@ def test_a_chunk_read_ahead_is_applied_only_where_the_replay_stands(app_engine, 
     assert replayed == 500 and again > done and replay_position(app_engine, projected) == again
     rebuild_online(app_engine, projected)  # resumes after `again`
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+@pytest.mark.parametrize("events", [1, 250])
+def test_a_replayed_row_taken_for_new_that_is_there_is_upserted_not_set_aside(app_engine, projected, events):
+    """A replay inserts the rows its fold made from nothing without a conflict check; should one be in the shadow
+    already (here: the same events replayed twice), the batch is applied again with every row upserted (a batch
+    of one event, too, which the halving that finds refused rows would set aside)."""
+    online_rebuild._start(app_engine, projected, restart=True)
+    ahead = online_rebuild._read_ahead(app_engine, projected, 0, 500)
+    online_rebuild._replay_chunk(app_engine, projected, 500, ahead)
+    before = _shadow_judgements(app_engine, projected)
+    with TenantUnitOfWork(app_engine, projected) as uow:
+        use_shadow(uow.connection)
+        defer_to_derive(uow.connection)
+        again = ahead.pages[0][0][:events]
+        outcome = apply_events(uow.connection, projected, again, new_unannounced=True)
+        uow.commit()
+    assert outcome.dead_letters == [] and outcome.applied == events
+    assert _shadow_judgements(app_engine, projected) == before
+    rebuild_online(app_engine, projected)
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_the_shadow_keeps_only_its_keys_indexes_an_older_one_loses_the_others(owner_engine):
+    """The live tables' lookup indexes serve reads; no one reads the shadow but the rebuild, so it does without."""
+    with owner_engine.begin() as conn:
+        conn.execute(text("CREATE INDEX shadow_by_pupil ON fathom_rebuild.rm_judgements (trust_id, pupil_id)"))
+    ensure_shadow(owner_engine)
+    with owner_engine.connect() as conn:
+        indexes = conn.execute(text(
+            "SELECT i.indrelid::regclass::text, i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fathom_rebuild'")).all()
+    assert {table for table, _ in indexes} >= {"fathom_rebuild.rm_judgements", "fathom_rebuild.rm_pupil_objective"}
+    assert all(unique for _, unique in indexes), indexes
+
+
+def _shadow_judgements(engine: Engine, trust_id: str) -> list[tuple]:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return [tuple(row) for row in uow.connection.execute(text(
+            "SELECT * FROM fathom_rebuild.rm_judgements ORDER BY judgement_id"))]

@@ -192,7 +192,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
         use_shadow(connection)
         defer_to_derive(connection)  # the cells once after the replay, the class counts once at the switch
         for events, parsed in ready.pages:
-            apply_events(connection, trust_id, events, parsed)
+            apply_events(connection, trust_id, events, parsed, new_unannounced=True)  # no one follows the shadow
         reached = ready.pages[-1][0][-1].sequence if ready.pages else after
         connection.execute(text(f"UPDATE {SCHEMA}.progress SET last_sequence = :s, updated_at = now() "
                                 "WHERE trust_id = :t"), {"s": reached, "t": trust_id})

@@ -1,7 +1,7 @@
 """Shadow copies of the read-model tables, where an online rebuild replays a trust's log.
 
 The ``fathom_rebuild`` schema holds one table per live read-model table, created ``LIKE``
-the live one (same columns, keys, indexes; rows tagged by ``trust_id`` as in the live
+the live one (same columns and keys, no other index; rows tagged by ``trust_id`` as in the live
 tables, under the same row-level security), plus ``progress``: how far each trust's
 replay has got. The projector's own writer fills the shadow unchanged: a replay
 transaction puts ``fathom_rebuild`` first on its ``search_path`` (:func:`use_shadow`, the
@@ -70,6 +70,7 @@ def ensure_shadow(owner_engine: Engine) -> list[str]:
                                   "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"))
                 _tenant_table(conn, table)
                 created.append(table)
+            _drop_lookup_indexes(conn, table)
         if created or not _unlogged(conn, "progress"):  # progress must vanish in a crash with the rows
             conn.execute(text(f"DROP TABLE IF EXISTS {SCHEMA}.progress"))
         conn.execute(text(
@@ -153,6 +154,19 @@ def _merge_model(connection: Connection, table: Table, params: dict[str, object]
     upsert += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
                + changed_only(name, table.values, ())) if table.values else "NOTHING"
     connection.execute(with_notices(f"{upsert} RETURNING {', '.join(table.columns)}", name, key), params)
+
+
+def _drop_lookup_indexes(conn: Connection, table: str) -> None:
+    """The shadow table keeps its unique indexes (its keys, which the writer's loads and ``ON CONFLICT`` use, as the
+    switch's comparison with the live rows does) and none of the others.
+
+    The live tables' other indexes serve the reads, and no one reads the shadow but the rebuild: each replayed row
+    cost every one of them an entry (``rm_judgements``' by pupil and objective was a seventh of a replay's inserts,
+    and ``rm_pupil_objective``'s by objective more than half of deriving a million judgements' cells)."""
+    for index in conn.execute(text("SELECT indexrelid::regclass::text FROM pg_index "
+                                   "WHERE indrelid = to_regclass(:table) AND NOT indisunique"),
+                              {"table": f"{SCHEMA}.{table}"}).scalars():
+        conn.execute(text(f"DROP INDEX {index}"))
 
 
 def _tenant_table(conn: Connection, table: str) -> None:

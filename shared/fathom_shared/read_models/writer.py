@@ -54,6 +54,13 @@ def _upsert_statement(table: Table) -> TextClause:
     return with_notices(f"{sql} RETURNING {columns}", table.name, table.key)
 
 
+def _insert_statement(table: Table) -> TextClause:
+    """``INSERT ... SELECT FROM json_to_recordset(rows)`` for rows new to the table: no conflict check, no notice."""
+    columns = ", ".join(table.columns)
+    return text(f"INSERT INTO {table.name} (trust_id, {columns}) "
+                f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)}")
+
+
 def _load_statement(table: Table) -> TextClause:
     """The stored rows of the given keys; for ``rm_pupil_classes`` the pupils' open rows."""
     sql = f"SELECT {', '.join(table.columns)} FROM {table.name} t WHERE t.trust_id = :trust_id"
@@ -74,6 +81,7 @@ def _delete_statement(table: Table) -> TextClause:
 
 
 UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
+INSERTS: dict[str, TextClause] = {table.name: _insert_statement(table) for table in TABLES}
 DELETES: dict[str, TextClause] = {table.name: _delete_statement(table) for table in TABLES if table.key}
 LOADS: dict[str, TextClause] = {table.name: _load_statement(table) for table in TABLES}
 
@@ -138,11 +146,19 @@ def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> 
     return loaded
 
 
-def write_rows(connection: Connection, trust_id: str, projection: Projection, sequence: int) -> None:
+def write_rows(connection: Connection, trust_id: str, projection: Projection, sequence: int,
+               new_unannounced: bool = False) -> None:
     """One statement per table that has rows in ``projection`` (and one per table it removed rows of); its
-    changes are announced as of ``sequence``."""
+    changes are announced as of ``sequence``. With ``new_unannounced`` the rows the fold made from nothing (none
+    was loaded under their key) are inserted by a statement of their own, unannounced (see :func:`apply_events`)."""
     for table in TABLES:
         rows = projection.table_rows(table)
+        if new_unannounced:
+            stored = projection.loaded.rows.get(table.name, {})
+            new = [row for row in rows if table.key_of(row) not in stored]
+            if new:
+                connection.execute(INSERTS[table.name], {"trust_id": trust_id, **array_params(table.columns, new)})
+            rows = [row for row in rows if table.key_of(row) in stored]
         if rows:
             connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
                                                      **array_params(table.columns, rows)})
@@ -162,11 +178,16 @@ def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence
 
 
 def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
-                 parsed: ParsedBatch | None = None) -> ApplyOutcome:
+                 parsed: ParsedBatch | None = None, new_unannounced: bool = False) -> ApplyOutcome:
     """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
 
     ``parsed`` is ``parse_batch(events)`` when the caller parsed them already (a rebuild parses the next
     chunk while the database writes this one).
+
+    ``new_unannounced`` is for tables no one follows until a switch announces what changed (a rebuild's shadow):
+    the rows the fold made from nothing — most of a replay's rows, each a new judgement — are inserted without
+    the upsert's conflict check and change notice. Should such a row be there after all (a key the fold did not
+    load), the insert fails and the batch is applied again the usual way, every row upserted.
 
     Events that fail validation, or amend something the trust does not have (a correction
     of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``
@@ -180,18 +201,21 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     if not events:
         return ApplyOutcome()
     outcome = ApplyOutcome(last_sequence=events[-1].sequence)
-    _apply_or_split(connection, trust_id, events, outcome, parsed)
+    _apply_or_split(connection, trust_id, events, outcome, parsed, new_unannounced)
     return outcome
 
 
 def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
-                    outcome: ApplyOutcome, parsed: ParsedBatch | None = None) -> None:
+                    outcome: ApplyOutcome, parsed: ParsedBatch | None = None, new_unannounced: bool = False) -> None:
     try:
         with connection.begin_nested():
             batch = parse_batch(events) if parsed is None else parsed
-            projection = _apply(connection, trust_id, batch, events[-1].sequence)
+            projection = _apply(connection, trust_id, batch, events[-1].sequence, new_unannounced)
             write_dead_letters(connection, trust_id, projection.rejected)
     except DBAPIError as exc:
+        if new_unannounced:  # a row taken for new was there, or a row was refused: again, every row upserted
+            _apply_or_split(connection, trust_id, events, outcome, parsed)
+            return
         if len(events) > 1:
             middle = len(events) // 2
             _apply_or_split(connection, trust_id, events[:middle], outcome)
@@ -205,14 +229,15 @@ def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[Stor
     outcome.dead_letters.extend(projection.rejected)
 
 
-def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: int) -> Projection:
+def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: int,
+           new_unannounced: bool = False) -> Projection:
     """Load what the batch amends, fold it, write the rows, then refresh the cells and class counts it touched.
 
     Every change is announced as of ``sequence``, the batch's last event: the row reflects the log
     up to it, so a reader asking for ``consistency=at_least:<sequence>`` sees at least that row.
     """
     projection = project(batch, load(connection, trust_id, wanted(batch)))
-    write_rows(connection, trust_id, projection, sequence)
+    write_rows(connection, trust_id, projection, sequence, new_unannounced)
     refresh(connection, trust_id, projection, sequence)
     refresh_touched(connection, trust_id, projection)
     return projection
