@@ -28,7 +28,7 @@ from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
 from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
-from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Table
+from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Row, Table
 
 STORE_PAGE = 5000
 """Events read from the store per query when filling a gap or rebuilding."""
@@ -154,11 +154,9 @@ def write_rows(connection: Connection, trust_id: str, projection: Projection, se
     for table in TABLES:
         rows = projection.table_rows(table)
         if new_unannounced:
-            stored = projection.loaded.rows.get(table.name, {})
-            new = [row for row in rows if table.key_of(row) not in stored]
+            new, rows = _new_and_stored(table, rows, projection.loaded.rows.get(table.name, {}))
             if new:
                 connection.execute(INSERTS[table.name], {"trust_id": trust_id, **array_params(table.columns, new)})
-            rows = [row for row in rows if table.key_of(row) in stored]
         if rows:
             connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
                                                      **array_params(table.columns, rows)})
@@ -166,6 +164,17 @@ def write_rows(connection: Connection, trust_id: str, projection: Projection, se
             keys = [dict(zip(table.key, key, strict=True)) for key in removals]
             connection.execute(DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
                                                      **array_params(table.key, keys)})
+
+
+def _new_and_stored(table: Table, rows: list[Row], stored: dict[Key, Row]) -> tuple[list[Row], list[Row]]:
+    """``rows`` split into those made from nothing and those whose key was loaded (one pass: a replay's chunk)."""
+    if not stored:
+        return rows, []
+    new: list[Row] = []
+    amended: list[Row] = []
+    for row in rows:
+        (amended if table.key_of(row) in stored else new).append(row)
+    return new, amended
 
 
 def write_dead_letters(connection: Connection, trust_id: str, rejected: Sequence[Rejected]) -> None:
