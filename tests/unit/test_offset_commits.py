@@ -10,7 +10,7 @@ from kafka import TopicPartition
 from kafka.errors import KafkaConnectionError
 from kafka.structs import OffsetAndMetadata
 
-from fathom_projector.service import OffsetCommits
+from fathom_projector.offsets import OffsetCommits
 
 P0, P1 = TopicPartition("fathom.events", 0), TopicPartition("fathom.events", 1)
 
