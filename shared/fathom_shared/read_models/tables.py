@@ -28,6 +28,12 @@ class Table:
     conflict: Literal["replace", "ignore"] = "replace"
     """``replace``: the batch's row is the row (amendments were folded over the stored one);
     ``ignore``: the first row stays (a set of facts)."""
+    minted: bool = False
+    """Each row's key is minted by the event that makes the row (a judgement's or a score's id), so a row the fold
+    made without loading one under its key is new to the table: a replay into a rebuild's shadow inserts such rows
+    without the upsert's conflict check (``writer.apply_events(new_unannounced=True)``). Other tables' rows may
+    be made again by a later event that does not load them (a taught date marked twice, a report comment
+    rewritten), so they are always upserted."""
 
     _key_of: Callable[[Row], Key] = field(init=False, repr=False, compare=False)
 
@@ -79,7 +85,8 @@ OBJECTIVES = Table("rm_objectives", ("objective_id",),
 JUDGEMENTS = Table("rm_judgements", ("judgement_id",),
                    ("judgement_id", "pupil_id", "objective_id", "class_id", "source", "value", "original_value",
                     "assessed_on", "note", "recorded_by", "sequence", "status", "amended_sequence", "amended_by",
-                    "reason", "note_ref", "evidence_ref_id", "reason_ref", "recorded_by_ref", "amended_by_ref"))
+                    "reason", "note_ref", "evidence_ref_id", "reason_ref", "recorded_by_ref", "amended_by_ref"),
+                   minted=True)
 """``note``, ``reason``, ``recorded_by``, ``amended_by``: inline text of events written before erasable texts;
 the ``*_ref`` columns: ids in ``personal_texts`` / ``staff_identities``, resolved when read."""
 CLASS_TAUGHT = Table("rm_class_taught", ("class_id", "objective_id", "taught_on"),
@@ -90,7 +97,7 @@ INTERVENTIONS = Table("rm_interventions", ("intervention_id",),
 """``name``, ``lead``, ``outcome``: inline text of events written before erasable texts; ``*_ref``: ids;
 ``pupil_joined_on``: each pupil in it now → the ISO day they joined (``start_date`` or a change's ``changed_on``)."""
 SCORES = Table("rm_scores", ("score_id",),
-               ("score_id", "pupil_id", "test", "subject", "score", "taken_on", "sequence"), "ignore")
+               ("score_id", "pupil_id", "test", "subject", "score", "taken_on", "sequence"), "ignore", minted=True)
 TRUST_SETTINGS = Table("rm_trust_settings", (),
                        ("rollup_method", "rollup_n", "small_group_threshold", "secure_target_percent",
                         "score_disagreement_margin"))

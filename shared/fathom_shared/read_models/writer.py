@@ -150,10 +150,11 @@ def write_rows(connection: Connection, trust_id: str, projection: Projection, se
                new_unannounced: bool = False) -> None:
     """One statement per table that has rows in ``projection`` (and one per table it removed rows of); its
     changes are announced as of ``sequence``. With ``new_unannounced`` the rows the fold made from nothing (none
-    was loaded under their key) are inserted by a statement of their own, unannounced (see :func:`apply_events`)."""
+    was loaded under their key) in tables whose keys events mint are inserted by a statement of their own,
+    unannounced (see :func:`apply_events`)."""
     for table in TABLES:
         rows = projection.table_rows(table)
-        if new_unannounced:
+        if new_unannounced and table.minted:
             new, rows = _new_and_stored(table, rows, projection.loaded.rows.get(table.name, {}))
             if new:
                 connection.execute(INSERTS[table.name], {"trust_id": trust_id, **array_params(table.columns, new)})
@@ -194,9 +195,9 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     chunk while the database writes this one).
 
     ``new_unannounced`` is for tables no one follows until a switch announces what changed (a rebuild's shadow):
-    the rows the fold made from nothing — most of a replay's rows, each a new judgement — are inserted without
-    the upsert's conflict check and change notice. Should such a row be there after all (a key the fold did not
-    load), the insert fails and the batch is applied again the usual way, every row upserted.
+    the rows the fold made from nothing in tables whose keys events mint (``Table.minted``) — most of a replay's
+    rows, each a new judgement — are inserted without the upsert's conflict check and change notice. Should such
+    a row be there after all, the insert fails and the batch is applied again the usual way, every row upserted.
 
     Events that fail validation, or amend something the trust does not have (a correction
     of an unknown judgement, a move of an unknown pupil), go straight to ``dead_letters``

@@ -1,0 +1,44 @@
+"""Which rows a replay into a rebuild's shadow inserts without the upsert (no database: the statements are recorded)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fathom_shared.read_models.projection import Loaded, Projection
+from fathom_shared.read_models.tables import CLASS_TAUGHT, JUDGEMENTS
+from fathom_shared.read_models.writer import INSERTS, UPSERTS, write_rows
+
+
+class Statements:
+    """A connection that keeps each statement it is given, with the rows of its JSON parameter."""
+
+    def __init__(self) -> None:
+        self.executed: list[tuple[str, Any]] = []
+
+    def execute(self, statement: Any, parameters: dict[str, Any]) -> None:
+        self.executed.append((statement.text, parameters))
+
+
+def judgement(judgement_id: str) -> dict[str, Any]:
+    return {column: None for column in JUDGEMENTS.columns} | {
+        "judgement_id": judgement_id, "pupil_id": "p1", "objective_id": "o1", "value": 2, "source": "teacher",
+        "assessed_on": date(2026, 11, 2), "sequence": 7, "status": "recorded"}
+
+
+def test_only_rows_of_tables_whose_keys_events_mint_are_inserted_the_others_upserted_as_live() -> None:
+    """A taught date is made again by a later ``ObjectiveTaught`` without loading it: inserted, it would fail."""
+    stored, new = str(uuid.uuid4()), str(uuid.uuid4())
+    projection = Projection(Loaded({JUDGEMENTS.name: {(stored,): judgement(stored)}}))
+    projection.put(JUDGEMENTS, judgement(new))
+    projection.put(JUDGEMENTS, {**judgement(stored), "status": "withdrawn"})
+    projection.put(CLASS_TAUGHT, {"class_id": "4a", "objective_id": "o1", "taught_on": date(2026, 11, 2)})
+    connection = Statements()
+    write_rows(connection, "trust-a", projection, 7, new_unannounced=True)  # type: ignore[arg-type]
+    statements = [text for text, _ in connection.executed]
+    assert statements.count(INSERTS[JUDGEMENTS.name].text) == 1
+    assert INSERTS[CLASS_TAUGHT.name].text not in statements
+    assert UPSERTS[CLASS_TAUGHT.name].text in statements and UPSERTS[JUDGEMENTS.name].text in statements
+    inserted = next(p for t, p in connection.executed if t == INSERTS[JUDGEMENTS.name].text)
+    assert new in inserted["rows_json"] and stored not in inserted["rows_json"]
