@@ -70,7 +70,7 @@ def ensure_shadow(owner_engine: Engine) -> list[str]:
                                   "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"))
                 _tenant_table(conn, table)
                 created.append(table)
-            _drop_lookup_indexes(conn, table)
+        _drop_lookup_indexes(conn)
         if created or not _unlogged(conn, "progress"):  # progress must vanish in a crash with the rows
             conn.execute(text(f"DROP TABLE IF EXISTS {SCHEMA}.progress"))
         conn.execute(text(
@@ -156,8 +156,8 @@ def _merge_model(connection: Connection, table: Table, params: dict[str, object]
     connection.execute(with_notices(f"{upsert} RETURNING {', '.join(table.columns)}", name, key), params)
 
 
-def _drop_lookup_indexes(conn: Connection, table: str) -> None:
-    """The shadow table keeps its unique indexes (its keys, which the writer's loads and ``ON CONFLICT`` use, as the
+def _drop_lookup_indexes(conn: Connection) -> None:
+    """Each shadow table keeps its unique indexes (its keys, which the writer's loads and ``ON CONFLICT`` use, as the
     switch's comparison with the live rows does) and none of the others.
 
     The live tables' other indexes serve the reads, and the shadow is read only by the rebuild: each replayed row
@@ -166,9 +166,10 @@ def _drop_lookup_indexes(conn: Connection, table: str) -> None:
     judgements' cells). One reader misses it: the switch's tail recomputes the cells of corrected or withdrawn
     judgements (of every judgement, for a rollup other than ``latest``) from the shadow, which now reads all the
     trust's judgements for each page of the tail (~80 ms for a million against ~5 ms), under the projector's lock."""
-    for index in conn.execute(text("SELECT indexrelid::regclass::text FROM pg_index "
-                                   "WHERE indrelid = to_regclass(:table) AND NOT indisunique AND NOT indisexclusion"),
-                              {"table": f"{SCHEMA}.{table}"}).scalars():
+    for index in conn.execute(text(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "WHERE c.relnamespace = to_regnamespace(:schema) AND NOT i.indisunique AND NOT i.indisexclusion"),
+            {"schema": SCHEMA}).scalars():
         conn.execute(text(f"DROP INDEX {index}"))
 
 
