@@ -24,8 +24,10 @@ from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow, use_shadow
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.current import defer_to_derive
-from fathom_shared.read_models.tables import READ_MODELS
-from fathom_shared.read_models.writer import apply_events
+from fathom_shared.read_models.fold import project
+from fathom_shared.read_models.projection import Projection
+from fathom_shared.read_models.tables import JUDGEMENTS, READ_MODELS
+from fathom_shared.read_models.writer import apply_events, write_rows
 from tests.rebuild_support import append, history, judgements, snapshot
 
 
@@ -411,3 +413,22 @@ def _shadow_judgements(engine: Engine, trust_id: str) -> list[tuple]:
     with TenantUnitOfWork(engine, trust_id) as uow:
         return [tuple(row) for row in uow.connection.execute(text(
             "SELECT * FROM fathom_rebuild.rm_judgements ORDER BY judgement_id"))]
+
+
+def test_a_replay_cannot_insert_another_trusts_rows_into_the_shadow(app_engine, owner_engine, projected, make_trust):
+    """The replay's plain insert has no conflict check but stays under row-level security: a unit of work scoped to
+    one trust that is handed another trust's new judgements cannot write them into the shadow."""
+    online_rebuild._start(app_engine, projected, restart=True)
+    events, parsed = online_rebuild._read_ahead(app_engine, projected, 0, 500).pages[0]
+    judgements = Projection()  # the page's new judgements alone, so the insert is the statement refused
+    for row in project(parsed).table_rows(JUDGEMENTS):
+        judgements.put(JUDGEMENTS, row)
+    assert judgements.table_rows(JUDGEMENTS)
+    intruder = make_trust()
+    with pytest.raises(ProgrammingError, match="row-level security"), TenantUnitOfWork(app_engine, intruder) as uow:
+        use_shadow(uow.connection)
+        write_rows(uow.connection, projected, judgements, events[-1].sequence, new_unannounced=True)
+        uow.commit()
+    with owner_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM fathom_rebuild.rm_judgements WHERE trust_id = :t"),
+                            {"t": projected}).scalar() == 0
