@@ -16,28 +16,25 @@ off). Other threads' cyclic garbage waits at most for the longest paused section
 from __future__ import annotations
 
 import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-_lock = threading.Lock()
-_running = 0
-_resume = False
+from fathom_shared.process_setting import CountedSetting
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
+def _pause() -> bool:
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
+
+
+def _resume(was_enabled: bool) -> None:
+    if was_enabled:
+        gc.enable()
+
+
+_PAUSE = CountedSetting(_pause, _resume)
+
+
+def gc_paused() -> AbstractContextManager[None]:
     """Run the block with the cyclic collector paused (reference counting still frees everything acyclic)."""
-    global _running, _resume
-    with _lock:
-        if _running == 0:
-            _resume = gc.isenabled()
-            gc.disable()
-        _running += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _running -= 1
-            if _running == 0 and _resume:
-                gc.enable()
+    return _PAUSE.held()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import random
 import signal
+import sys
 import threading
 
 import psycopg
@@ -361,6 +362,16 @@ def test_chunks_and_the_switch_fold_with_the_cyclic_collector_paused(app_engine,
     rebuild_online(app_engine, projected, chunk=1000)
     assert collector_on and not any(collector_on)
     assert gc.isenabled()
+
+
+def test_the_replay_hands_the_interpreter_over_promptly_and_restores_the_interval(app_engine, projected):
+    """The writer, back from the database, waits for the read-ahead's turn to end: 1 ms, not 5, while replaying."""
+    before = sys.getswitchinterval()
+    intervals: dict[str, set[float]] = {}
+    rebuild_online(app_engine, projected, chunk=500,
+                   report=lambda progress: intervals.setdefault(progress.stage, set()).add(sys.getswitchinterval()))
+    assert intervals["replaying"] == {online_rebuild.HANDOVER_S} != {before}
+    assert sys.getswitchinterval() == before
 
 
 def test_a_chunk_read_ahead_is_applied_only_where_the_replay_stands(app_engine, projected):

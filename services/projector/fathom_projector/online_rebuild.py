@@ -24,6 +24,7 @@ switch the other live models are brought to the same head, so all agree on ``las
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ from fathom_projector.shadow import (
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent, head_sequence, replay_events
 from fathom_shared.gc_pause import gc_paused
+from fathom_shared.process_setting import CountedSetting
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import defer_to_derive, derive_all, recompute_all, rollup_of
 from fathom_shared.read_models.parsing import parse_batch
@@ -55,6 +57,22 @@ from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_fro
 
 CHUNK = 4 * STORE_PAGE
 """Events replayed per committed transaction: a kill loses at most this much work."""
+
+HANDOVER_S = 0.001
+"""The interpreter's switch interval while a replay runs (Python's default is 5 ms): how long a thread that
+wants the interpreter waits for the thread holding it to let go. The writer waits on PostgreSQL for each of a
+page's statements while the read-ahead thread parses the next chunk, and each time the database answered, the
+writer waited for the read-ahead's turn to run out before it could go on. Replaying 400,000 judgements took
+13.7 instead of 15.0 µs an event with 1 ms (in turn, in one process); a whole rebuild of a million, 0.96× the time."""
+
+
+def _shorten_handover() -> float:
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, HANDOVER_S))
+    return interval
+
+
+_PROMPT_HANDOVER = CountedSetting(_shorten_handover, sys.setswitchinterval)
 
 
 @dataclass(frozen=True)
@@ -122,7 +140,7 @@ def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report
     exactly the chunk read late, minus events committed in between, which the following chunk reads.
     """
     head = _store_head(engine, trust_id)
-    with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
+    with _PROMPT_HANDOVER.held(), ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
         upcoming = reader.submit(_read_ahead, engine, trust_id, resumed_from, chunk)
         while True:
             ready = upcoming.result()
