@@ -344,7 +344,10 @@ _OPTIONAL_JUDGEMENT_FIELDS = tuple(name for name, field in _JUDGEMENT_SCHEMA_FIE
 _LEGACY_JUDGEMENT_FIELDS = tuple(name for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
                                  if not field.required and field.load_default is missing)
 """Present only in upcast events written before v3 (the schema has no default for them)."""
-_DEFAULT_SOURCE = _JUDGEMENT_SCHEMA_FIELDS["source"].load_default
+_JUDGEMENT_DEFAULTS = {"source": _JUDGEMENT_SCHEMA_FIELDS["source"].load_default,
+                       **dict.fromkeys(_OPTIONAL_JUDGEMENT_FIELDS)}
+"""What the schema gives a field the data leaves out (the legacy fields: nothing)."""
+_TEXT_JUDGEMENT_FIELDS = (*_OPTIONAL_JUDGEMENT_FIELDS, *_LEGACY_JUDGEMENT_FIELDS)
 _MAX_LENGTH = {name: validator.max for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
                for validator in field.validators if isinstance(validator, validate.Length)}
 
@@ -359,22 +362,21 @@ def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
     """
     if not isinstance(data, dict) or not data.keys() <= _JUDGEMENT_FIELDS:
         return None
-    pupil_id, objective_id, value = data.get("pupil_id"), data.get("objective_id"), data.get("value")
-    assessed_on, source = data.get("assessed_on"), data.get("source", _DEFAULT_SOURCE)
-    optional = {name: data.get(name) for name in _OPTIONAL_JUDGEMENT_FIELDS}
-    optional.update({name: data[name] for name in _LEGACY_JUDGEMENT_FIELDS if name in data})
+    loaded = {**_JUDGEMENT_DEFAULTS, **data}  # every field the schema gives, its own keys only (checked above)
+    pupil_id, objective_id, value = loaded.get("pupil_id"), loaded.get("objective_id"), loaded.get("value")
+    assessed_on = loaded.get("assessed_on")
     if (type(pupil_id) is not str or type(objective_id) is not str or type(value) is not int
-            or type(assessed_on) is not str or not _ISO_DATE.fullmatch(assessed_on) or source not in SOURCES):
+            or type(assessed_on) is not str or not _ISO_DATE.fullmatch(assessed_on) or loaded["source"] not in SOURCES):
         return None
-    for name, text in optional.items():
+    for name in _TEXT_JUDGEMENT_FIELDS:
+        text = loaded.get(name)
         if text is not None and (type(text) is not str or len(text) > _MAX_LENGTH.get(name, len(text))):
             return None
     try:
-        day = date.fromisoformat(assessed_on)
+        loaded["assessed_on"] = date.fromisoformat(assessed_on)
     except ValueError:
         return None
-    return {"pupil_id": pupil_id, "objective_id": objective_id, "value": value, "assessed_on": day,
-            "source": source, **optional}
+    return loaded
 
 
 @functools.cache

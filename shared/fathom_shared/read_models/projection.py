@@ -88,8 +88,12 @@ class Projection:
 
     def put(self, table: Table, row: Row) -> None:
         key = table.key_of(row)
-        self.rows.setdefault(table.name, {})[key] = row
-        self.removed.get(table.name, set()).discard(key)
+        rows = self.rows.get(table.name)
+        if rows is None:
+            rows = self.rows[table.name] = {}
+        rows[key] = row
+        if removed := self.removed.get(table.name):  # rarely any: not a second hash of every key (a UUID's is Python)
+            removed.discard(key)
 
     def remove(self, table: Table, key: Key) -> None:
         """The row of ``key`` is gone after the batch (the writer deletes it, announcing the deletion)."""
