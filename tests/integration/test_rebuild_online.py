@@ -14,7 +14,7 @@ import threading
 import psycopg
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fathom_infra.cli import main
 from fathom_infra.local_servers import wait_until
@@ -128,24 +128,60 @@ def test_pupil_objective_is_recomputed_from_the_live_judgements(app_engine, owne
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
 
 
-@pytest.mark.parametrize(("model", "cells_derived"), [(None, True), ("judgements", True), ("pupils", False)])
+@pytest.mark.parametrize("model", [None, "judgements", "pupils"])
+@pytest.mark.parametrize("events_after_the_replay", [False, True])
 def test_the_report_says_each_stage_and_the_cells_are_derived_only_where_they_are_switched(
-        app_engine, projected, model, cells_derived):
+        app_engine, projected, model, events_after_the_replay):
+    """With events to apply after the replay, the cells are derived before the switch (which applies them onto the
+    cells); with none, by the switch itself, beside its comparison of the other models."""
+    cells_derived = model != "pupils"
     stages: list[str] = []
     cells_before_deriving: list[int] = []
 
     def report(progress: Progress) -> None:
         stages.append(progress.stage)
+        if events_after_the_replay and progress.stage == "replaying" and progress.done == progress.head:
+            append(app_engine, projected, judgements(random.Random(7), 40, note="after the replay"))  # once: the last
         if progress.stage == "deriving the current judgements":
             cells_before_deriving.append(shadow_cells(app_engine, projected))
 
     rebuild_online(app_engine, projected, model=model, chunk=1000, report=report)
-    replaying = stages.index("switching") - (2 if cells_derived else 1)
+    derived_before = cells_derived and events_after_the_replay
+    replaying = stages.index("switching") - (2 if derived_before else 1)
     assert stages[:replaying + 1] == ["replaying"] * (replaying + 1) and replaying >= 2
-    assert stages[replaying + 1:] == [*(["deriving the current judgements"] if cells_derived else []),
+    assert stages[replaying + 1:] == [*(["deriving the current judgements"] if derived_before else []),
                                       "switching", "switched"]
-    assert cells_before_deriving == ([0] if cells_derived else []), "the chunks leave the cells aside"
+    assert cells_before_deriving == ([0] if derived_before else []), "the chunks leave the cells aside"
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_with_nothing_after_the_replay_the_switch_derives_the_cells_beside_on_a_second_connection(
+        app_engine, projected, monkeypatch):
+    """Deriving a million judgements' cells takes about as long as comparing the judgements with the live ones: the
+    switch, holding the projector's lock, has a second connection derive them meanwhile."""
+    seen: list[tuple[bool, bool]] = []
+    derive_beside = online_rebuild._derive_beside
+
+    def watched(engine: Engine, trust_id: str) -> None:
+        seen.append((threading.current_thread() is not threading.main_thread(), position_locked(engine, trust_id)))
+        derive_beside(engine, trust_id)
+
+    monkeypatch.setattr(online_rebuild, "_derive_beside", watched)
+    rebuild_online(app_engine, projected, chunk=1000)
+    assert seen == [(True, True)]
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def position_locked(engine: Engine, trust_id: str) -> bool:
+    """Whether another transaction holds the trust's ``rm_positions`` row (the projector's lock)."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        try:
+            uow.connection.execute(text("SELECT FROM rm_positions WHERE trust_id = :t FOR UPDATE NOWAIT"),
+                                   {"t": trust_id})
+        except OperationalError as error:
+            assert isinstance(error.orig, psycopg.errors.LockNotAvailable)
+            return True
+    return False
 
 
 def shadow_cells(engine: Engine, trust_id: str) -> int:
@@ -170,7 +206,7 @@ def test_cells_derived_before_another_command_replayed_are_derived_again_at_the_
     else:
         online_rebuild._start(app_engine, projected, restart=True)
         online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
-    online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), derived)
+    online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), True, derived)
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
 
 
@@ -218,7 +254,7 @@ def test_the_cli_rebuilds_one_trust(app_engine, owner_engine, projected, setting
     head = snapshot(app_engine, projected)["last_applied"][0]
     assert f"{projected}: switched all read models to sequence {head}" in captured.out
     assert "event/s" in captured.err or "events/s" in captured.err or "it/s" in captured.err
-    assert "deriving the current judgements" in captured.err and "switching" in captured.err
+    assert "switching" in captured.err
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
     with pytest.raises(SystemExit):
         main(["rebuild", "--trust", projected, "--model", "nonsense"])

@@ -6,8 +6,9 @@
    from its last chunk. The live read models and the projector are untouched meanwhile.
    The next chunk is read (on a second connection) and parsed while the database writes one.
    The chunks leave the current-judgement cells (``rm_pupil_objective``) and the class counts aside;
-   once the replay is done the cells are derived from the replayed judgements in one go
-   (:func:`fathom_shared.read_models.current.derive_all`), and the switch counts the classes.
+   the cells are derived from the replayed judgements in one go
+   (:func:`fathom_shared.read_models.current.derive_all`): before the switch if events came in after the
+   replay, else by the switch beside its comparison of the other models; the switch counts the classes.
 2. **Switch** once the replay is within one chunk of the store's head: lock the trust's
    ``rm_positions`` row (the projector waits on it), replay the last few events, replace
    the trust's live rows with the shadow's, set ``last_applied`` to the replayed head and
@@ -110,12 +111,13 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     resumed_from = _start(engine, trust_id, restart)
     report = report or (lambda _progress: None)
     replayed = _replay(engine, trust_id, chunk, resumed_from, report)
+    cells = PUPIL_OBJECTIVE.name in tables
     derived = None
-    if PUPIL_OBJECTIVE.name in tables:
+    if cells and _store_head(engine, trust_id) > replayed.done:  # the switch will apply events onto derived cells
         report(replace(replayed, stage="deriving the current judgements"))
         derived = _derive_cells(engine, trust_id)
     report(replace(replayed, stage="switching"))
-    head = _switch(engine, trust_id, tables, derived)
+    head = _switch(engine, trust_id, tables, cells, derived)
     report(Progress(trust_id, head, head, resumed_from, "switched"))
     return head
 
@@ -219,9 +221,10 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
 
 
 def _derive_cells(engine: Engine, trust_id: str) -> _Mark:
-    """The shadow's cells from its replayed judgements, in one transaction before the switch (which then keeps
-    them for the events it applies itself), so the projector does not wait on the lock meanwhile; returns where
-    the replay stood, for the switch to see whether another command replayed on (or started over) since."""
+    """The shadow's cells from its replayed judgements, in one transaction before the switch, when events came in
+    after the replay: the switch applies them onto these cells, and the projector need not wait on its lock for the
+    derivation; returns where the replay stood, for the switch to see whether another command replayed on (or
+    started over) since."""
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         mark = _held_progress(connection, trust_id)
@@ -231,28 +234,49 @@ def _derive_cells(engine: Engine, trust_id: str) -> _Mark:
     return mark
 
 
-def _switch(engine: Engine, trust_id: str, tables: list[str], derived: _Mark | None) -> int:
+def _derive_beside(engine: Engine, trust_id: str) -> None:
+    """The shadow's cells from its replayed judgements, committed on a connection of its own while the switch
+    compares the judgements with the live ones: the switch holds the replay's progress row, so no command writes
+    the shadow meanwhile, and it has no events to apply after the replay, so these judgements are the final ones."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        use_shadow(uow.connection)
+        derive_all(uow.connection, trust_id)
+        uow.commit()
+
+
+def _switch(engine: Engine, trust_id: str, tables: list[str], cells: bool, derived: _Mark | None) -> int:
     """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``.
 
-    ``derived`` is where the replay stood when this command derived the cells. Another command on the same trust
-    may have replayed a chunk since (leaving its cells aside) or started over while this one waited for the
-    lock; then the cells are derived again here, or the switch would swap in cells that disagree with the
-    judgements.
+    ``cells``: the current-judgement cells are among ``tables``, derived from the replayed judgements here unless
+    ``derived`` says this command derived them already where the replay still stands (another command may have
+    replayed a chunk since, leaving its cells aside, or started over while this one waited for the lock). With no
+    event after the replay, they are derived beside the swap of the other tables, on a second connection (about
+    as long as comparing a million judgements with the live ones, which it then overlaps); else before the events
+    after the replay are applied onto them.
     """
-    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
+    with (gc_paused(), TenantUnitOfWork(engine, trust_id) as uow,
+          ThreadPoolExecutor(1, thread_name_prefix="rebuild-derive") as deriver):
         connection = uow.connection
         live_applied = lock_position(connection, trust_id)
         mark = _held_progress(connection, trust_id)
-        after = mark.last_sequence
+        after, store_head = mark.last_sequence, head_sequence(connection)
         use_shadow(connection)
-        if PUPIL_OBJECTIVE.name in tables and mark != derived:
-            derive_all(connection, trust_id)
-        head = apply_from_store(connection, trust_id, after=after).last_sequence or after
+        beside = None
+        if cells and mark != derived:
+            if store_head == after:
+                beside = deriver.submit(_derive_beside, engine, trust_id)
+            else:
+                derive_all(connection, trust_id)
+        head = apply_from_store(connection, trust_id, after=after, until=store_head).last_sequence or after
         write_live(connection)
         if set(tables) != set(REPLAYED_TABLES) and head > live_applied:
             apply_from_store(connection, trust_id, after=live_applied, until=head)
         reached = max(head, live_applied)
-        swap(connection, trust_id, tables, reached)
+        swap(connection, trust_id, [table for table in tables if table != PUPIL_OBJECTIVE.name], reached)
+        if cells:
+            if beside is not None:
+                beside.result()
+            swap(connection, trust_id, [PUPIL_OBJECTIVE.name], reached)
         recount_classes(connection, trust_id)  # from the live pupils and cells just switched, whichever they were
         set_position(connection, trust_id, reached)
         clear_shadow(connection, trust_id)
