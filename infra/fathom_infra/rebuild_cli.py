@@ -52,7 +52,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from fathom_shared.trusts import all_trust_ids
 
     settings = load_settings()
-    owner, app = make_engine(settings.database_url, pool_size=1), make_engine(settings.app_database_url, pool_size=1)
+    owner = make_engine(settings.database_url, pool_size=1)
+    app = make_engine(settings.app_database_url, pool_size=2)  # a replay's reader and writer; the switch's two
     current = None
     with interrupts_as_keyboard_interrupt() as interrupted:
         try:

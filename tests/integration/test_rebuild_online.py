@@ -13,7 +13,7 @@ import threading
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fathom_infra.cli import main
@@ -258,6 +258,25 @@ def test_the_cli_rebuilds_one_trust(app_engine, owner_engine, projected, setting
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
     with pytest.raises(SystemExit):
         main(["rebuild", "--trust", projected, "--model", "nonsense"])
+
+
+def test_the_cli_keeps_the_two_connections_a_rebuild_holds(projected, settings, monkeypatch):
+    """A pool of one closed the second connection after each chunk: a new one (a server process) for every chunk."""
+    import fathom_shared.db
+
+    connections: dict[str, int] = {}
+    make_engine = fathom_shared.db.make_engine
+
+    def counted(url: str, *args, **kwargs) -> Engine:
+        engine = make_engine(url, *args, **kwargs)
+        event.listen(engine, "connect", lambda *_: connections.__setitem__(url, connections.get(url, 0) + 1))
+        return engine
+
+    monkeypatch.setattr(fathom_shared.db, "make_engine", counted)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("APP_DATABASE_URL", settings.app_database_url)
+    assert main(["rebuild", "--trust", projected, "--chunk", "500"]) == 0
+    assert 1 <= connections[settings.app_database_url] <= 2
 
 
 def test_an_interrupt_the_database_library_turns_into_its_own_error_still_exits_130_saying_where(
