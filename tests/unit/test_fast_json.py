@@ -49,6 +49,19 @@ def test_loads_gives_the_standard_librarys_values(document: str) -> None:
         assert typed(fast_json.loads(memoryview(document.encode()))) == expected
 
 
+def test_loads_all_gives_each_documents_values_whatever_the_page_holds() -> None:
+    for page in ([], DOCUMENTS[:1], [DOCUMENTS[0], DOCUMENTS[4], DOCUMENTS[9]], DOCUMENTS):
+        assert typed(fast_json.loads_all(page)) == typed([json.loads(document) for document in page])
+
+
+@pytest.mark.parametrize("document", ["1, 2", "", "{"])
+def test_loads_all_reads_a_page_with_a_document_that_is_no_single_value_one_by_one(document: str) -> None:
+    """Joined into one array, ``1, 2`` would read as two values and the page's values would shift."""
+    with pytest.raises(ValueError):
+        fast_json.loads_all(['{"a": 1}', document, "[3]"])
+    assert fast_json.loads_all(['{"a": 1}', "[3]"]) == [{"a": 1}, [3]]
+
+
 @pytest.mark.parametrize("document", [b"", b"{", b'{"a": 1,}', b"\xff\xfe", b"[1] x", b"{'a': 1}"])
 def test_loads_refuses_what_the_standard_library_refuses(document: bytes) -> None:
     with pytest.raises(ValueError):

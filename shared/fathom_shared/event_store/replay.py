@@ -16,18 +16,20 @@ publishes with :func:`replay_events` too: a message carries no hash links either
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
+from fathom_shared import fast_json
 from fathom_shared.event_store.planning import fetch_without_sorts
 from fathom_shared.event_store.recorder import by_sequence, streams_params, streams_sql
 from fathom_shared.event_store.records import StoredEvent, StreamKey, placed_event
 
 _COLUMNS = ("trust_id", "sequence", "event_id", "stream_type", "stream_id", "stream_version", "event_type",
-            "schema_version", "data", "CAST({}metadata AS text)", "recorded_at")
-"""A replay's columns: no hash chain links; the metadata as its text, parsed once per distinct document."""
+            "schema_version", "CAST({}data AS text)", "CAST({}metadata AS text)", "recorded_at")
+"""A replay's columns: no hash chain links; the data as text, parsed a page at a time; the metadata as its text,
+parsed once per distinct document."""
 _STREAMS = streams_sql(", ".join(c.format("e.") if "{" in c else f"e.{c}" for c in _COLUMNS))
 _AFTER = (f"SELECT {', '.join(c.format('') for c in _COLUMNS)} FROM events "
           "WHERE trust_id = current_setting('fathom.trust') AND sequence > %(after)s "
@@ -59,12 +61,12 @@ def _replayed(connection: Connection, sql: str, params: dict[str, Any]) -> list[
         cursor.close()
 
 
-def _events(rows: Iterable[tuple[Any, ...]]) -> list[StoredEvent]:
+def _events(rows: Sequence[tuple[Any, ...]]) -> list[StoredEvent]:
     parsed: dict[str, dict[str, Any]] = {}
     events = []
-    for row in rows:
+    for row, data in zip(rows, fast_json.loads_all([row[8] for row in rows]), strict=True):
         metadata = parsed.get(row[9])
         if metadata is None:
             metadata = parsed[row[9]] = json.loads(row[9])
-        events.append(placed_event(*row[:9], metadata, row[10], b"", b""))
+        events.append(placed_event(*row[:8], data, metadata, row[10], b"", b""))
     return events
