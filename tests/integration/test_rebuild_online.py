@@ -13,7 +13,7 @@ import threading
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fathom_infra.cli import main
@@ -24,6 +24,7 @@ from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow, use_shadow
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import NewEvent
 from fathom_shared.read_models.current import defer_to_derive
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.projection import Projection
@@ -133,7 +134,8 @@ def test_pupil_objective_is_recomputed_from_the_live_judgements(app_engine, owne
 def test_the_report_says_each_stage_and_the_cells_are_derived_only_where_they_are_switched(
         app_engine, projected, model, events_after_the_replay):
     """With events to apply after the replay, the cells are derived before the switch (which applies them onto the
-    cells); with none, by the switch itself, beside its comparison of the other models."""
+    cells); with none, by the switch itself, beside its comparison of the other models (the ``latest`` rollup)."""
+    rolled_up_by(app_engine, projected, "latest")
     cells_derived = model != "pupils"
     stages: list[str] = []
     cells_before_deriving: list[int] = []
@@ -159,17 +161,36 @@ def test_with_nothing_after_the_replay_the_switch_derives_the_cells_beside_on_a_
         app_engine, projected, monkeypatch):
     """Deriving a million judgements' cells takes about as long as comparing the judgements with the live ones: the
     switch, holding the projector's lock, has a second connection derive them meanwhile."""
-    seen: list[tuple[bool, bool]] = []
-    derive_beside = online_rebuild._derive_beside
+    rolled_up_by(app_engine, projected, "latest")
+    seen: list[tuple[bool, bool, str]] = []
+    derive_all = online_rebuild.derive_all
 
-    def watched(engine: Engine, trust_id: str) -> None:
-        seen.append((threading.current_thread() is not threading.main_thread(), position_locked(engine, trust_id)))
-        derive_beside(engine, trust_id)
+    def watched(connection: Connection, trust_id: str) -> None:
+        seen.append((threading.current_thread() is not threading.main_thread(),
+                     position_locked(app_engine, trust_id), connection.execute(text("SHOW lock_timeout")).scalar()))
+        derive_all(connection, trust_id)
 
-    monkeypatch.setattr(online_rebuild, "_derive_beside", watched)
+    monkeypatch.setattr(online_rebuild, "derive_all", watched)
     rebuild_online(app_engine, projected, chunk=1000)
-    assert seen == [(True, True)]
+    assert seen == [(True, True, online_rebuild.BESIDE_LOCK_TIMEOUT)], "its wait, unseen by deadlock detection, ends"
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_a_rollup_derived_through_python_is_derived_before_the_switch_not_under_the_projectors_lock(
+        app_engine, projected, monkeypatch):
+    """Every judgement through Python takes longer than the comparison a derivation beside the switch overlaps."""
+    rolled_up_by(app_engine, projected, "mean_last_n", 2)
+    stages: list[str] = []
+    monkeypatch.setattr(online_rebuild, "_derive_beside", lambda *_: pytest.fail("derived under the lock"))
+    rebuild_online(app_engine, projected, chunk=1000, report=lambda progress: stages.append(progress.stage))
+    assert stages[-3:] == ["deriving the current judgements", "switching", "switched"]
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def rolled_up_by(engine: Engine, trust_id: str, method: str, n: int | None = None) -> None:
+    """The trust's rollup method changed to ``method`` and projected."""
+    append(engine, trust_id, [NewEvent("trust", trust_id, "RollupMethodChanged", {"method": method, "n": n})])
+    catch_up_trust(engine, trust_id)
 
 
 def position_locked(engine: Engine, trust_id: str) -> bool:
@@ -206,7 +227,7 @@ def test_cells_derived_before_another_command_replayed_are_derived_again_at_the_
     else:
         online_rebuild._start(app_engine, projected, restart=True)
         online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
-    online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), True, derived)
+    online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), derived)
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
 
 

@@ -49,7 +49,13 @@ from fathom_shared.event_store import StoredEvent, head_sequence, replay_events
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.process_setting import CountedSetting
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
-from fathom_shared.read_models.current import defer_to_derive, derive_all, recompute_all, rollup_of
+from fathom_shared.read_models.current import (
+    defer_to_derive,
+    derive_all,
+    derives_in_one_statement,
+    recompute_all,
+    rollup_of,
+)
 from fathom_shared.read_models.parsing import parse_batch
 from fathom_shared.read_models.projection import ParsedBatch
 from fathom_shared.read_models.tables import PUPIL_OBJECTIVE
@@ -74,6 +80,10 @@ def _shorten_handover() -> float:
 
 
 _PROMPT_HANDOVER = CountedSetting(_shorten_handover, sys.setswitchinterval)
+
+BESIDE_LOCK_TIMEOUT = "10s"
+"""How long the cells' derivation beside the switch waits for a lock (see :func:`_derive_beside`); it takes none
+another session holds unless that session re-shapes the shadow."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +121,12 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     resumed_from = _start(engine, trust_id, restart)
     report = report or (lambda _progress: None)
     replayed = _replay(engine, trust_id, chunk, resumed_from, report)
-    cells = PUPIL_OBJECTIVE.name in tables
     derived = None
-    if cells and _store_head(engine, trust_id) > replayed.done:  # the switch will apply events onto derived cells
+    if PUPIL_OBJECTIVE.name in tables and not _derivable_beside_switch(engine, trust_id, replayed.done):
         report(replace(replayed, stage="deriving the current judgements"))
         derived = _derive_cells(engine, trust_id)
     report(replace(replayed, stage="switching"))
-    head = _switch(engine, trust_id, tables, cells, derived)
+    head = _switch(engine, trust_id, tables, derived)
     report(Progress(trust_id, head, head, resumed_from, "switched"))
     return head
 
@@ -220,11 +229,23 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> t
     return reached, ready.events
 
 
+def _derivable_beside_switch(engine: Engine, trust_id: str, replayed: int) -> bool:
+    """Whether the switch may derive the cells beside its comparison of the other models, under the projector's
+    lock: no event came in after the replay (the switch would apply it onto derived cells), and the trust's rollup
+    derives them in one statement (the others take every judgement through Python, which would hold the lock for
+    longer than the comparison it overlaps)."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        if head_sequence(uow.connection) > replayed:
+            return False
+        use_shadow(uow.connection)
+        return derives_in_one_statement(uow.connection, trust_id)
+
+
 def _derive_cells(engine: Engine, trust_id: str) -> _Mark:
-    """The shadow's cells from its replayed judgements, in one transaction before the switch, when events came in
-    after the replay: the switch applies them onto these cells, and the projector need not wait on its lock for the
-    derivation; returns where the replay stood, for the switch to see whether another command replayed on (or
-    started over) since."""
+    """The shadow's cells from its replayed judgements, in one transaction before the switch, when the switch cannot
+    derive them beside its comparison (:func:`_derivable_beside_switch`), so the projector does not wait on its lock
+    for the derivation; returns where the replay stood, for the switch to see whether another command replayed on
+    (or started over) since."""
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         mark = _held_progress(connection, trust_id)
@@ -237,22 +258,30 @@ def _derive_cells(engine: Engine, trust_id: str) -> _Mark:
 def _derive_beside(engine: Engine, trust_id: str) -> None:
     """The shadow's cells from its replayed judgements, committed on a connection of its own while the switch
     compares the judgements with the live ones: the switch holds the replay's progress row, so no command writes
-    the shadow meanwhile, and it has no events to apply after the replay, so these judgements are the final ones."""
+    the shadow meanwhile, and it has no events to apply after the replay, so these judgements are the final ones.
+
+    The switch waits for this in Python, where PostgreSQL's deadlock detection cannot see it: should this wait on a
+    lock held by a session that waits on the switch (another command re-creating the shadow's tables after a
+    migration), it gives up after :data:`BESIDE_LOCK_TIMEOUT` and the switch rolls back, instead of both waiting for
+    good with the projector stopped for the trust."""
     with TenantUnitOfWork(engine, trust_id) as uow:
+        uow.connection.execute(text(f"SET LOCAL lock_timeout = '{BESIDE_LOCK_TIMEOUT}'"))
         use_shadow(uow.connection)
         derive_all(uow.connection, trust_id)
         uow.commit()
 
 
-def _switch(engine: Engine, trust_id: str, tables: list[str], cells: bool, derived: _Mark | None) -> int:
+def _switch(engine: Engine, trust_id: str, tables: list[str], derived: _Mark | None) -> int:
     """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``.
 
-    ``cells``: the current-judgement cells are among ``tables``, derived from the replayed judgements here unless
+    If the current-judgement cells are among ``tables``, they are derived from the replayed judgements here unless
     ``derived`` says this command derived them already where the replay still stands (another command may have
     replayed a chunk since, leaving its cells aside, or started over while this one waited for the lock). With no
-    event after the replay, they are derived beside the swap of the other tables, on a second connection (about
-    as long as comparing a million judgements with the live ones, which it then overlaps); else before the events
-    after the replay are applied onto them.
+    event after the replay, they are derived beside the swap of the other tables, on a second connection (for the
+    ``latest`` rollup about as long as comparing a million judgements with the live ones, which it then overlaps);
+    else before the events after the replay are applied onto them. The cells' swap, a statement after the
+    derivation committed, sees them as the connection reads committed rows statement by statement (PostgreSQL's
+    default isolation, which the engines keep).
     """
     with (gc_paused(), TenantUnitOfWork(engine, trust_id) as uow,
           ThreadPoolExecutor(1, thread_name_prefix="rebuild-derive") as deriver):
@@ -261,6 +290,7 @@ def _switch(engine: Engine, trust_id: str, tables: list[str], cells: bool, deriv
         mark = _held_progress(connection, trust_id)
         after, store_head = mark.last_sequence, head_sequence(connection)
         use_shadow(connection)
+        cells = PUPIL_OBJECTIVE.name in tables
         beside = None
         if cells and mark != derived:
             if store_head == after:

@@ -183,11 +183,20 @@ def derive_all(connection: Connection, trust_id: str) -> None:
     """
     method, n = rollup_of(connection, trust_id)
     connection.execute(_DELETE_ALL, {"trust_id": trust_id})
-    if method != "latest":
+    if method != _DERIVED_IN_ONE_STATEMENT:
         _stream_cells(connection, trust_id, method, n, sequence=0)
         return
     with setting_for(connection, "work_mem", DERIVE_MEMORY):
         connection.execute(_DERIVE_LATEST, {"trust_id": trust_id})
+
+
+def derives_in_one_statement(connection: Connection, trust_id: str) -> bool:
+    """Whether :func:`derive_all` derives the trust's cells in one statement (the ``latest`` rollup) rather than
+    taking every judgement through Python."""
+    return rollup_of(connection, trust_id)[0] == _DERIVED_IN_ONE_STATEMENT
+
+
+_DERIVED_IN_ONE_STATEMENT = "latest"
 
 
 def rollup_of(connection: Connection, trust_id: str) -> tuple[str, int | None]:
