@@ -344,9 +344,10 @@ _OPTIONAL_JUDGEMENT_FIELDS = tuple(name for name, field in _JUDGEMENT_SCHEMA_FIE
 _LEGACY_JUDGEMENT_FIELDS = tuple(name for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
                                  if not field.required and field.load_default is missing)
 """Present only in upcast events written before v3 (the schema has no default for them)."""
-_JUDGEMENT_DEFAULTS = {"source": _JUDGEMENT_SCHEMA_FIELDS["source"].load_default,
-                       **dict.fromkeys(_OPTIONAL_JUDGEMENT_FIELDS)}
-"""What the schema gives a field the data leaves out (the legacy fields: nothing)."""
+_JUDGEMENT_DEFAULTS = {name: None if field.load_default is missing else field.load_default
+                       for name, field in _JUDGEMENT_SCHEMA_FIELDS.items() if name not in _LEGACY_JUDGEMENT_FIELDS}
+"""Every field the schema gives whatever the data holds, in its declared order, with its default: None for a
+required one (the checks refuse None there) as for an optional one; the legacy fields only when the data has them."""
 _TEXT_JUDGEMENT_FIELDS = (*_OPTIONAL_JUDGEMENT_FIELDS, *_LEGACY_JUDGEMENT_FIELDS)
 _MAX_LENGTH = {name: validator.max for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
                for validator in field.validators if isinstance(validator, validate.Length)}
@@ -362,7 +363,7 @@ def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
     """
     if not isinstance(data, dict) or not data.keys() <= _JUDGEMENT_FIELDS:
         return None
-    loaded = {**_JUDGEMENT_DEFAULTS, **data}  # every field the schema gives, its own keys only (checked above)
+    loaded = {**_JUDGEMENT_DEFAULTS, **data}  # the schema's fields in its order, no other key (checked above)
     pupil_id, objective_id, value = loaded.get("pupil_id"), loaded.get("objective_id"), loaded.get("value")
     assessed_on = loaded.get("assessed_on")
     if (type(pupil_id) is not str or type(objective_id) is not str or type(value) is not int

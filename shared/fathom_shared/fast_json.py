@@ -35,10 +35,10 @@ def loads(document: bytes | bytearray | memoryview | str) -> Any:
 
 
 def loads_all(documents: Sequence[str]) -> list[Any]:
-    """``[loads(document) for document in documents]``, parsed as one JSON array: one call into C for a page of
-    events' data instead of one (and the driver's loader around it) per event. Should the array not be exactly
-    the documents (one that is not a single JSON value), or hold what :func:`loads` leaves to the standard
-    library, each document is read on its own."""
+    """``[loads(document) for document in documents]`` for documents that are each one JSON value (a ``jsonb``
+    column's text is), parsed as one JSON array: one call into C for a page of events' data instead of one (and the
+    driver's loader around it) per event. A page holding what :func:`loads` leaves to the standard library, or
+    whose array does not come out at the documents' count, is read document by document."""
     if documents:
         raw = ("[" + ",".join(documents) + "]").encode("utf-8", "surrogatepass")
         if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO):

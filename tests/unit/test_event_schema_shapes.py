@@ -25,6 +25,7 @@ def test_the_base_schemas_are_not_event_types() -> None:
 def test_the_judgement_fast_path_reads_its_facts_off_the_schema() -> None:
     assert events._OPTIONAL_JUDGEMENT_FIELDS == ("note_ref", "evidence_ref_id", "class_id")
     assert events._LEGACY_JUDGEMENT_FIELDS == ("legacy_note", "legacy_evidence_ref")
-    assert events._JUDGEMENT_DEFAULTS == {"source": "teacher", "note_ref": None, "evidence_ref_id": None,
-                                          "class_id": None}
+    assert list(events._JUDGEMENT_DEFAULTS.items()) == [
+        ("pupil_id", None), ("objective_id", None), ("value", None), ("assessed_on", None), ("source", "teacher"),
+        ("note_ref", None), ("evidence_ref_id", None), ("class_id", None)]
     assert events._MAX_LENGTH == {"note_ref": 36, "evidence_ref_id": 36, "legacy_evidence_ref": 500}

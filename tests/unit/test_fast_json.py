@@ -54,6 +54,13 @@ def test_loads_all_gives_each_documents_values_whatever_the_page_holds() -> None
         assert typed(fast_json.loads_all(page)) == typed([json.loads(document) for document in page])
 
 
+def test_loads_all_reads_a_page_orjson_takes_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = [DOCUMENTS[4], DOCUMENTS[5], DOCUMENTS[6], DOCUMENTS[9]]
+    expected = typed([json.loads(document) for document in page])
+    monkeypatch.setattr(fast_json, "loads", lambda _document: pytest.fail("read document by document"))
+    assert typed(fast_json.loads_all(page)) == expected
+
+
 @pytest.mark.parametrize("document", ["1, 2", "", "{"])
 def test_loads_all_reads_a_page_with_a_document_that_is_no_single_value_one_by_one(document: str) -> None:
     """Joined into one array, ``1, 2`` would read as two values and the page's values would shift."""

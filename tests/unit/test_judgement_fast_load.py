@@ -38,7 +38,9 @@ ODD = [
 
 @pytest.mark.parametrize("data", PLAIN)
 def test_plain_judgements_load_exactly_as_the_schema_does(data):
-    assert _plain_judgement(data) == JudgementRecorded().load(data)
+    loaded = JudgementRecorded().load(data)
+    assert _plain_judgement(data) == loaded
+    assert list(_plain_judgement(data)) == list(loaded), "in the schema's order"
     assert upcast("JudgementRecorded", 3, data) == JudgementRecorded().load(data)
 
 
