@@ -7,8 +7,9 @@
    The next chunk is read (on a second connection) and parsed while the database writes one.
    The chunks leave the current-judgement cells (``rm_pupil_objective``) and the class counts aside;
    the cells are derived from the replayed judgements in one go
-   (:func:`fathom_shared.read_models.current.derive_all`): before the switch if events came in after the
-   replay, else by the switch beside its comparison of the other models; the switch counts the classes.
+   (:func:`fathom_shared.read_models.current.derive_all`): by the switch beside its comparison of the other
+   models if no event came in after the replay and the rollup is ``latest``, else before the switch; the switch
+   counts the classes.
 2. **Switch** once the replay is within one chunk of the store's head: lock the trust's
    ``rm_positions`` row (the projector waits on it), replay the last few events, replace
    the trust's live rows with the shadow's, set ``last_applied`` to the replayed head and
