@@ -47,6 +47,8 @@ COLUMNS = PUPIL_OBJECTIVE.columns
 CHUNK = 5000
 """Cells written per statement when recomputing a whole trust."""
 NEEDS_BANDS = {"mean_last_n", "secure_n_times"}
+_DERIVED_IN_ONE_STATEMENT = "latest"
+"""The rollup whose cells :func:`derive_all` derives in one statement; the others go through Python."""
 FACT_COLUMNS = (*CELL, "judgement_id", "value", "assessed_on", "sequence", "note")
 """The ``rm_judgements`` columns a cell's :class:`JudgementFact` is read from."""
 DEFERRED = "fathom_cells_deferred"
@@ -194,9 +196,6 @@ def derives_in_one_statement(connection: Connection, trust_id: str) -> bool:
     """Whether :func:`derive_all` derives the trust's cells in one statement (the ``latest`` rollup) rather than
     taking every judgement through Python."""
     return rollup_of(connection, trust_id)[0] == _DERIVED_IN_ONE_STATEMENT
-
-
-_DERIVED_IN_ONE_STATEMENT = "latest"
 
 
 def rollup_of(connection: Connection, trust_id: str) -> tuple[str, int | None]:
