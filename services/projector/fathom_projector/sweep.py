@@ -122,9 +122,10 @@ class SweepThread(threading.Thread):
 
     @classmethod
     def started(cls, database_url: str, metrics: ProjectorMetrics, grace_s: float) -> SweepThread:
-        """A running sweep with an engine of its own (one connection): it never waits for the consumer's; and
+        """A running sweep with an engine of its own (two connections: a catch-up's and its read-ahead's): it never
+        waits for the consumer's; and
         its listener for waiting reads."""
-        thread = cls(CatchUpSweep(make_engine(database_url, pool_size=1), metrics, grace_s))
+        thread = cls(CatchUpSweep(make_engine(database_url, pool_size=2), metrics, grace_s))
         thread.start()
         thread._listener = ReadWaitingListener(conninfo_for(database_url), thread)
         thread._listener.ensure_running()

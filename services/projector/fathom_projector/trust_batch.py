@@ -17,11 +17,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from fathom_projector.provenance import check_against_store, record_forged
+from fathom_projector.read_ahead import ReadAhead
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.logs import logs_its_trust
 from fathom_shared.read_models.projection import Rejected
-from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
+from fathom_shared.read_models.writer import (
+    STORE_PAGE,
+    ApplyOutcome,
+    apply_events,
+    apply_from_store,
+    lock_position,
+    set_position,
+)
 
 
 @dataclass
@@ -73,25 +81,32 @@ CATCH_UP_CHUNK = 20_000
 
 @logs_its_trust
 def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK, until: int | None = None,
-                   chunks: int | None = None) -> TrustBatchResult:
+                   chunks: int | None = None, page: int = STORE_PAGE) -> TrustBatchResult:
     """Apply the stored events past ``last_applied`` (up to ``until``, every one if None), without waiting for
     the broker; at most ``chunks`` transactions (as many as it takes if None).
 
     In committed chunks: a long backlog must not hold the trust's position lock — which the Kafka
     path and an online rebuild's switch wait for — for the whole catch-up, nor make one huge transaction.
+    Each page is read and parsed on a second connection while the one before is written
+    (:mod:`fathom_projector.read_ahead`), ``page`` events a read, across chunks too unless this is the last
+    one allowed.
     """
     total = TrustBatchResult(trust_id)
-    for _ in itertools.repeat(None) if chunks is None else range(chunks):
-        with TenantUnitOfWork(engine, trust_id) as uow:
-            last_applied = lock_position(uow.connection, trust_id)
-            step = TrustBatchResult(trust_id, last_applied=last_applied)
-            end = last_applied + chunk if until is None else min(last_applied + chunk, until)
-            _commit(uow, step, apply_from_store(uow.connection, trust_id, after=last_applied, until=end))
-        total.applied += step.applied
-        total.dead_letters += step.dead_letters
-        total.last_applied = step.last_applied
-        if step.last_applied == last_applied:
-            break
+    with ReadAhead(engine, trust_id, page) as store:
+        for n in itertools.count() if chunks is None else range(chunks):
+            with TenantUnitOfWork(engine, trust_id) as uow:
+                last_applied = lock_position(uow.connection, trust_id)
+                step = TrustBatchResult(trust_id, last_applied=last_applied)
+                end = last_applied + chunk if until is None else min(last_applied + chunk, until)
+                outcome = ApplyOutcome()
+                for read in store.pages(last_applied, end, read_on=chunks is None or n + 1 < chunks):
+                    outcome.merge(apply_events(uow.connection, trust_id, read.events, read.parsed))
+                _commit(uow, step, outcome)
+            total.applied += step.applied
+            total.dead_letters += step.dead_letters
+            total.last_applied = step.last_applied
+            if step.last_applied == last_applied:
+                break
     return total
 
 

@@ -1,0 +1,113 @@
+"""Catching up from the store reads each next page while the one before is written, and never skips an event."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from fathom_projector import read_ahead, trust_batch
+from fathom_projector.read_ahead import ReadAhead
+from fathom_projector.trust_batch import catch_up_trust
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import head_sequence
+from tests.rebuild_support import append, judgements, roster
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int, float, float]]]:
+    """Every page the read-ahead reads from the store: (after, until, started, ended)."""
+    seen: list[tuple[int, int, float, float]] = []
+    replay = read_ahead.replay_events
+
+    def recorded(connection, after, until):  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        events = replay(connection, after=after, until=until)
+        seen.append((after, until, started, time.monotonic()))
+        return events
+
+    monkeypatch.setattr(read_ahead, "replay_events", recorded)
+    yield seen
+
+
+def _head(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return head_sequence(uow.connection)
+
+
+def test_the_next_page_is_read_while_the_one_before_is_applied(
+        app_engine: Engine, trust: str, reads: list[tuple[int, int, float, float]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    append(app_engine, trust, roster())
+    append(app_engine, trust, judgements(random.Random(3), 640))
+    head = _head(app_engine, trust)
+    applying: list[tuple[int, float, float]] = []
+    apply = trust_batch.apply_events
+
+    def slow_apply(connection, trust_id, events, parsed=None):  # type: ignore[no-untyped-def]
+        if len(events) < 100:  # the last page: nothing follows it
+            return apply(connection, trust_id, events, parsed)
+        started = time.monotonic()
+        deadline = started + 5
+        while not any(r[0] == events[-1].sequence for r in reads) and time.monotonic() < deadline:
+            time.sleep(0.005)  # the page after this one is read on the other thread meanwhile (or never: it fails)
+        outcome = apply(connection, trust_id, events, parsed)
+        applying.append((events[-1].sequence, started, time.monotonic()))
+        return outcome
+
+    monkeypatch.setattr(trust_batch, "apply_events", slow_apply)
+
+    result = catch_up_trust(app_engine, trust, chunk=200, page=100)
+
+    assert result.last_applied == head
+    assert len(applying) > 3, "several pages, over several chunks"
+    assert not [t for t in threading.enumerate() if t.name.startswith("read-ahead")], "no reader outlives it"
+    for last, _started, ended in applying:
+        following = [r for r in reads if r[0] == last]
+        assert following, f"the page after {last} was not read"
+        assert following[0][2] < ended, f"the page after {last} was read only after that page was applied"
+
+
+def test_a_page_read_ahead_before_its_events_were_committed_is_read_again(
+        app_engine: Engine, trust: str, reads: list[tuple[int, int, float, float]]) -> None:
+    append(app_engine, trust, roster())
+    first = _head(app_engine, trust)
+    append(app_engine, trust, judgements(random.Random(4), 7))
+    with ReadAhead(app_engine, trust, page=5) as store:
+        pages = store.pages(first, first + 20)
+        taken = [next(pages)]  # (first, first + 5]; (first + 5, first + 10] is read ahead: 2 events of 5
+        _until(lambda: len(reads) == 2)
+        append(app_engine, trust, judgements(random.Random(5), 5))
+        taken += list(pages)
+
+    sequences = [e.sequence for page in taken for e in page.events]
+    assert sequences == list(range(first + 1, first + 13)), "every event, each once, in order"
+    assert [page.full for page in taken] == [True, True, False]
+    read = [(after - first, until - first) for after, until, *_ in reads]
+    assert read == [(0, 5), (5, 10), (5, 10), (10, 15), (10, 15)], "a short page read ahead is read again in its turn"
+
+
+def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_nothing_is_read_past_the_last_chunk_allowed(app_engine: Engine, trust: str,
+                                                     reads: list[tuple[int, int, float, float]]) -> None:
+    append(app_engine, trust, roster())
+    start = _head(app_engine, trust)
+    catch_up_trust(app_engine, trust)
+    append(app_engine, trust, judgements(random.Random(6), 30))
+    reads.clear()
+
+    result = catch_up_trust(app_engine, trust, chunk=10, chunks=1)
+
+    assert result.last_applied == start + 10
+    assert [(after, until) for after, until, *_ in reads] == [(start, start + 10)], \
+        "one read: a waiting read's turn must not also wait for a page it will not apply"
