@@ -20,6 +20,7 @@ from fathom_infra.cli import main
 from fathom_infra.local_servers import wait_until
 from fathom_projector import online_rebuild
 from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
+from fathom_projector.read_ahead import Page, ReadAhead
 from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow, use_shadow
 from fathom_projector.trust_batch import catch_up_trust
@@ -218,12 +219,12 @@ def test_cells_derived_before_another_command_replayed_are_derived_again_at_the_
     after the other derived its cells and while that one waits for the projector's lock to switch. Started over,
     the replay reaches the same sequence: only its start tells it from the one whose cells were derived."""
     online_rebuild._start(app_engine, projected, restart=True)
-    replayed = online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
+    online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
     derived = online_rebuild._derive_cells(app_engine, projected)
     if other_command == "replays a chunk":
         append(app_engine, projected, judgements(random.Random(5), 60, note="after the cells were derived"))
-        ahead = online_rebuild._read_ahead(app_engine, projected, replayed.done, 1000)
-        online_rebuild._replay_chunk(app_engine, projected, 1000, ahead)
+        with ReadAhead(app_engine, projected) as store:
+            online_rebuild._replay_chunk(app_engine, projected, 1000, store)
     else:
         online_rebuild._start(app_engine, projected, restart=True)
         online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
@@ -450,16 +451,24 @@ def test_the_replay_hands_the_interpreter_over_promptly_and_restores_the_interva
     assert sys.getswitchinterval() == before
 
 
-def test_a_chunk_read_ahead_is_applied_only_where_the_replay_stands(app_engine, projected):
-    """The next chunk is read while one is written; a chunk read from a stale position is read again."""
+def test_a_page_read_ahead_is_applied_only_where_the_replay_stands(app_engine, projected):
+    """The next page is read while one is written; a page read ahead from where the replay no longer stands (another
+    command replayed a chunk meanwhile) is read again."""
     online_rebuild._start(app_engine, projected, restart=True)
-    ahead = online_rebuild._read_ahead(app_engine, projected, 0, 500)
-    done, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, ahead)
-    assert (done, replayed) == (ahead.pages[-1][0][-1].sequence, 500)
-    again, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, ahead)  # stale: from 0
-    assert replayed == 500 and again > done and replay_position(app_engine, projected) == again
+    with ReadAhead(app_engine, projected, page=250) as store:
+        done, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, store)
+        assert replayed == 500 and replay_position(app_engine, projected) == done
+        with ReadAhead(app_engine, projected, page=250) as other:  # another command's chunk
+            moved, _ = online_rebuild._replay_chunk(app_engine, projected, 500, other)
+        again, replayed = online_rebuild._replay_chunk(app_engine, projected, 500, store)  # read ahead after `done`
+    assert replayed == 500 and again == moved + 500 and replay_position(app_engine, projected) == again
     rebuild_online(app_engine, projected)  # resumes after `again`
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def _first_page(engine: Engine, trust_id: str, size: int = 500) -> Page:
+    with ReadAhead(engine, trust_id, page=size) as store:
+        return next(store.pages(0, size, read_on=False))
 
 
 @pytest.mark.parametrize("events", [1, 250])
@@ -468,13 +477,13 @@ def test_a_replayed_row_taken_for_new_that_is_there_is_upserted_not_set_aside(ap
     already (here: the same events replayed twice), the batch is applied again with every row upserted (a batch
     of one event, too, which the halving that finds refused rows would set aside)."""
     online_rebuild._start(app_engine, projected, restart=True)
-    ahead = online_rebuild._read_ahead(app_engine, projected, 0, 500)
-    online_rebuild._replay_chunk(app_engine, projected, 500, ahead)
+    with ReadAhead(app_engine, projected, page=500) as store:
+        online_rebuild._replay_chunk(app_engine, projected, 500, store)
     before = _shadow_judgements(app_engine, projected)
     with TenantUnitOfWork(app_engine, projected) as uow:
         use_shadow(uow.connection)
         defer_to_derive(uow.connection)
-        again = ahead.pages[0][0][:events]
+        again = _first_page(app_engine, projected).events[:events]
         outcome = apply_events(uow.connection, projected, again, new_unannounced=True)
         uow.commit()
     assert outcome.dead_letters == [] and outcome.applied == events
@@ -506,7 +515,8 @@ def test_a_replay_cannot_insert_another_trusts_rows_into_the_shadow(app_engine, 
     """The replay's plain insert has no conflict check but stays under row-level security: a unit of work scoped to
     one trust that is handed another trust's new judgements cannot write them into the shadow."""
     online_rebuild._start(app_engine, projected, restart=True)
-    events, parsed = online_rebuild._read_ahead(app_engine, projected, 0, 500).pages[0]
+    page = _first_page(app_engine, projected)
+    events, parsed = page.events, page.parsed
     judgements = Projection()  # the page's new judgements alone, so the insert is the statement refused
     for row in project(parsed).table_rows(JUDGEMENTS):
         judgements.put(JUDGEMENTS, row)

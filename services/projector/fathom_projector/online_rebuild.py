@@ -4,7 +4,7 @@
    committed chunks; each chunk advances ``fathom_rebuild.progress`` in the same
    transaction, so an interrupted rebuild (Ctrl-C, SIGKILL, a lost connection) resumes
    from its last chunk. The live read models and the projector are untouched meanwhile.
-   The next chunk is read (on a second connection) and parsed while the database writes one.
+   The next page is read (on a second connection) and parsed while the database writes one.
    The chunks leave the current-judgement cells (``rm_pupil_objective``) and the class counts aside;
    the cells are derived from the replayed judgements in one go
    (:func:`fathom_shared.read_models.current.derive_all`): by the switch beside its comparison of the other
@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, text
 
+from fathom_projector.read_ahead import ReadAhead
 from fathom_projector.shadow import (
     DERIVED_MODEL,
     MODELS,
@@ -46,7 +47,7 @@ from fathom_projector.shadow import (
     use_shadow,
 )
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import StoredEvent, head_sequence, replay_events
+from fathom_shared.event_store import head_sequence
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.process_setting import CountedSetting
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
@@ -57,8 +58,6 @@ from fathom_shared.read_models.current import (
     recompute_all,
     rollup_of,
 )
-from fathom_shared.read_models.parsing import parse_batch
-from fathom_shared.read_models.projection import ParsedBatch
 from fathom_shared.read_models.tables import PUPIL_OBJECTIVE
 from fathom_shared.read_models.target import write_live
 from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
@@ -69,7 +68,7 @@ CHUNK = 4 * STORE_PAGE
 HANDOVER_S = 0.001
 """The interpreter's switch interval while a replay runs (Python's default is 5 ms): how long a thread that
 wants the interpreter waits for the thread holding it to let go. The writer waits on PostgreSQL for each of a
-page's statements while the read-ahead thread parses the next chunk, and each time the database answered, the
+page's statements while the read-ahead thread parses the next page, and each time the database answered, the
 writer waited for the read-ahead's turn to run out before it could go on. Replaying 400,000 judgements took
 13.7 instead of 15.0 µs an event with 1 ms (in turn, in one process); a whole rebuild of a million, 0.96× the time."""
 
@@ -132,50 +131,21 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     return head
 
 
-@dataclass(frozen=True)
-class _Chunk:
-    """The events after ``after`` (up to a chunk), read and parsed page by page before a transaction applies them."""
-
-    after: int
-    pages: list[tuple[list[StoredEvent], ParsedBatch]]
-
-    @property
-    def events(self) -> int:
-        return sum(len(events) for events, _ in self.pages)
-
-
 def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report: Report) -> Progress:
     """Replay chunk after chunk until one comes back short (the switch applies the rest under the lock).
 
-    While the database writes one chunk, a second connection reads the next and this process parses it:
-    the events are immutable and appends of one trust commit in sequence order, so a chunk read early is
-    exactly the chunk read late, minus events committed in between, which the following chunk reads.
+    While the database writes a page, a second connection reads the next and this process parses it
+    (:mod:`fathom_projector.read_ahead`).
     """
     head = _store_head(engine, trust_id)
-    with _PROMPT_HANDOVER.held(), ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
-        upcoming = reader.submit(_read_ahead, engine, trust_id, resumed_from, chunk)
+    with _PROMPT_HANDOVER.held(), ReadAhead(engine, trust_id) as store:
         while True:
-            ready = upcoming.result()
-            if ready.events == chunk:
-                upcoming = reader.submit(_read_ahead, engine, trust_id, ready.pages[-1][0][-1].sequence, chunk)
-            done, replayed = _replay_chunk(engine, trust_id, chunk, ready)
+            done, replayed = _replay_chunk(engine, trust_id, chunk, store)
             head = max(head, done)
             progress = Progress(trust_id, done, head, resumed_from)
             report(progress)
             if replayed < chunk:
                 return progress
-            if ready.events < chunk:  # the chunk was read again in its transaction (see _replay_chunk)
-                upcoming = reader.submit(_read_ahead, engine, trust_id, done, chunk)
-
-
-def _read_ahead(engine: Engine, trust_id: str, after: int, chunk: int) -> _Chunk:
-    with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
-        return _parsed(after, replay_events(uow.connection, after=after, limit=chunk))
-
-
-def _parsed(after: int, events: list[StoredEvent]) -> _Chunk:
-    pages = (events[start:start + STORE_PAGE] for start in range(0, len(events), STORE_PAGE))
-    return _Chunk(after, [(page, parse_batch(page)) for page in pages])
 
 
 def replay_position(engine: Engine, trust_id: str) -> int | None:
@@ -204,30 +174,31 @@ def _start(engine: Engine, trust_id: str, restart: bool) -> int:
     return 0
 
 
-def _replay_chunk(engine: Engine, trust_id: str, chunk: int, ready: _Chunk) -> tuple[int, int]:
+def _replay_chunk(engine: Engine, trust_id: str, chunk: int, store: ReadAhead) -> tuple[int, int]:
     """Replay up to ``chunk`` events after the progress row into the shadow; one transaction.
 
     The progress row is locked first, so two rebuild commands on one trust take turns
-    instead of replaying the same events twice; ``ready`` (read ahead) is used if it starts
-    where the progress row stands, else the chunk is read here. Returns (sequence reached, events replayed).
+    instead of replaying the same events twice; the pages come from ``store`` from where it stands (a page
+    read ahead from elsewhere, as when another command moved the replay on meanwhile, is read again).
+    Returns (sequence reached, events replayed).
     The cyclic collector is paused meanwhile (:mod:`fathom_shared.gc_pause`): a chunk's events,
     parsed data and rows form no cycles and all live until the chunk ends, and collections that
     walked them were half of the chunk's reading, parsing and folding.
     """
     with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        after = _held_progress(connection, trust_id).last_sequence
-        if ready.after != after:  # another command moved the replay on meanwhile
-            ready = _parsed(after, replay_events(connection, after=after, limit=chunk))
+        reached = _held_progress(connection, trust_id).last_sequence
         use_shadow(connection)
         defer_to_derive(connection)  # the cells once after the replay, the class counts once at the switch
-        for events, parsed in ready.pages:
-            apply_events(connection, trust_id, events, parsed, new_unannounced=True)  # no one follows the shadow
-        reached = ready.pages[-1][0][-1].sequence if ready.pages else after
+        replayed = 0
+        for read in store.pages(reached, reached + chunk):
+            if read.events:
+                apply_events(connection, trust_id, read.events, read.parsed, new_unannounced=True)  # no one follows
+                reached, replayed = read.events[-1].sequence, replayed + len(read.events)
         connection.execute(text(f"UPDATE {SCHEMA}.progress SET last_sequence = :s, updated_at = now() "
                                 "WHERE trust_id = :t"), {"s": reached, "t": trust_id})
         uow.commit()
-    return reached, ready.events
+    return reached, replayed
 
 
 def _derivable_beside_switch(engine: Engine, trust_id: str, replayed: int) -> bool:
