@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from fathom_projector import read_ahead, trust_batch
 from fathom_projector.read_ahead import ReadAhead
@@ -111,3 +112,25 @@ def test_nothing_is_read_past_the_last_chunk_allowed(app_engine: Engine, trust: 
     assert result.last_applied == start + 10
     assert [(after, until) for after, until, *_ in reads] == [(start, start + 10)], \
         "one read: a waiting read's turn must not also wait for a page it will not apply"
+
+
+def test_a_page_read_ahead_that_failed_is_not_raised_when_another_is_asked_for(
+        app_engine: Engine, trust: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's position moved (another path applied events meanwhile): the page read ahead is not the one asked
+    for, and its failure (the connection it used was lost) is not the caller's."""
+    append(app_engine, trust, roster())
+    first = _head(app_engine, trust)
+    append(app_engine, trust, judgements(random.Random(9), 20))
+    replay = read_ahead.replay_events
+
+    def lost_after_first_page(connection, after, until):  # type: ignore[no-untyped-def]
+        if after == first + 5:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+        return replay(connection, after=after, until=until)
+
+    monkeypatch.setattr(read_ahead, "replay_events", lost_after_first_page)
+    with ReadAhead(app_engine, trust, page=5) as store:
+        assert len(next(store.pages(first, first + 20)).events) == 5  # (first + 5, first + 10] is read ahead: fails
+        moved = list(store.pages(first + 7, first + 17))
+
+    assert [e.sequence for page in moved for e in page.events] == list(range(first + 8, first + 18))

@@ -72,12 +72,12 @@ class ReadAhead:
             after = end
 
     def _take(self, after: int, until: int) -> Page:
-        """The page read ahead if it is this one and complete; else this page, read now."""
+        """The page read ahead if it is this one and complete; else this page, read now (a page read ahead for
+        another range is not waited for, nor its failure raised: no one asked for it)."""
         ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            window, future = ahead
-            page = future.result()
-            if window == (after, until) and page.full:
+        if ahead is not None and ahead[0] == (after, until):
+            page = ahead[1].result()
+            if page.full:
                 return page
         return self._reader.submit(self._read, after, until).result()
 
