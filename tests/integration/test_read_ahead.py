@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from fathom_projector import read_ahead, trust_batch
@@ -40,6 +40,19 @@ def _head(engine: Engine, trust_id: str) -> int:
         return head_sequence(uow.connection)
 
 
+def _judgements(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return uow.connection.execute(text("SELECT count(*) FROM rm_judgements")).scalar_one()
+
+
+def _caught_up(engine: Engine, trust_id: str, judged: int) -> int:
+    """The trust's roster projected, then ``judged`` judgements appended after it: where they start."""
+    append(engine, trust_id, roster())
+    start = catch_up_trust(engine, trust_id).last_applied
+    append(engine, trust_id, judgements(random.Random(judged), judged))
+    return start
+
+
 def test_the_next_page_is_read_while_the_one_before_is_applied(
         app_engine: Engine, trust: str, reads: list[tuple[int, int, float, float]],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,6 +78,7 @@ def test_the_next_page_is_read_while_the_one_before_is_applied(
     result = catch_up_trust(app_engine, trust, chunk=200, page=100)
 
     assert result.last_applied == head
+    assert _judgements(app_engine, trust) == 640, "every event applied"
     assert len(applying) > 3, "several pages, over several chunks"
     assert not [t for t in threading.enumerate() if t.name.startswith("read-ahead")], "no reader outlives it"
     for last, _started, ended in applying:
@@ -78,8 +92,8 @@ def test_a_page_read_ahead_before_its_events_were_committed_is_read_again(
     append(app_engine, trust, roster())
     first = _head(app_engine, trust)
     append(app_engine, trust, judgements(random.Random(4), 7))
-    with ReadAhead(app_engine, trust, page=5) as store:
-        pages = store.pages(first, first + 20)
+    with ReadAhead(app_engine, trust, page=5) as store, TenantUnitOfWork(app_engine, trust) as uow:
+        pages = store.pages(uow.connection, first, first + 20)
         taken = [next(pages)]  # (first, first + 5]; (first + 5, first + 10] is read ahead: 2 events of 5
         _until(lambda: len(reads) == 2)
         append(app_engine, trust, judgements(random.Random(5), 5))
@@ -129,8 +143,34 @@ def test_a_page_read_ahead_that_failed_is_not_raised_when_another_is_asked_for(
         return replay(connection, after=after, until=until)
 
     monkeypatch.setattr(read_ahead, "replay_events", lost_after_first_page)
-    with ReadAhead(app_engine, trust, page=5) as store:
-        assert len(next(store.pages(first, first + 20)).events) == 5  # (first + 5, first + 10] is read ahead: fails
-        moved = list(store.pages(first + 7, first + 17))
+    with ReadAhead(app_engine, trust, page=5) as store, TenantUnitOfWork(app_engine, trust) as uow:
+        first_page = next(store.pages(uow.connection, first, first + 20))  # (first + 5, first + 10] read ahead: fails
+        moved = list(store.pages(uow.connection, first + 7, first + 17))
+
+    assert len(first_page.events) == 5
 
     assert [e.sequence for page in moved for e in page.events] == list(range(first + 8, first + 18))
+
+
+def test_chunks_that_are_not_a_multiple_of_the_page_read_only_the_ranges_they_apply(
+        app_engine: Engine, trust: str, reads: list[tuple[int, int, float, float]]) -> None:
+    start = _caught_up(app_engine, trust, 30)
+    reads.clear()
+
+    result = catch_up_trust(app_engine, trust, chunk=7, page=5)
+
+    assert result.last_applied == start + 30
+    read = [(after - start, until - start) for after, until, *_ in reads]
+    assert read == [(0, 5), (5, 7), (7, 12), (12, 14), (14, 19), (19, 21), (21, 26), (26, 28),
+                    (28, 33), (28, 33), (30, 35)], "the short (28, 33] read ahead is read again; nothing else twice"
+
+
+def test_a_catch_up_to_a_sequence_reads_nothing_past_it(app_engine: Engine, trust: str,
+                                                        reads: list[tuple[int, int, float, float]]) -> None:
+    start = _caught_up(app_engine, trust, 30)
+    reads.clear()
+
+    result = catch_up_trust(app_engine, trust, chunk=5, page=5, until=start + 10)
+
+    assert result.last_applied == start + 10
+    assert [(after - start, until - start) for after, until, *_ in reads] == [(0, 5), (5, 10)]

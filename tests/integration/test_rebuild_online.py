@@ -467,8 +467,8 @@ def test_a_page_read_ahead_is_applied_only_where_the_replay_stands(app_engine, p
 
 
 def _first_page(engine: Engine, trust_id: str, size: int = 500) -> Page:
-    with ReadAhead(engine, trust_id, page=size) as store:
-        return next(store.pages(0, size, read_on=False))
+    with ReadAhead(engine, trust_id, page=size) as store, TenantUnitOfWork(engine, trust_id) as uow:
+        return next(store.pages(uow.connection, 0, size, read_on=False))
 
 
 @pytest.mark.parametrize("events", [1, 250])

@@ -191,7 +191,7 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, store: ReadAhead) -
         use_shadow(connection)
         defer_to_derive(connection)  # the cells once after the replay, the class counts once at the switch
         replayed = 0
-        for read in store.pages(reached, reached + chunk):
+        for read in store.pages(connection, reached, reached + chunk):
             if read.events:
                 apply_events(connection, trust_id, read.events, read.parsed, new_unannounced=True)  # no one follows
                 reached, replayed = read.events[-1].sequence, replayed + len(read.events)

@@ -14,9 +14,10 @@ sit behind another trust's import of 100,000 judgements would wait for all of th
 (seconds; with the local broker, which answers a fetch with a whole partition's backlog, until every buffered
 message of the import was applied), where the store has them at hand.
 
-It runs on its own thread with its own connection, not between consumer polls: a broker that is frozen
-rather than gone (a stopped process, a partitioned network) keeps the consumer inside request timeouts and
-rejoin attempts for as long as the outage lasts, and a sweep that waits for the consumer waits as long.
+It runs on its own thread with its own connections (a catch-up's, and its read-ahead's), not between consumer
+polls: a broker that is frozen rather than gone (a stopped process, a partitioned network) keeps the consumer
+inside request timeouts and rejoin attempts for as long as the outage lasts, and a sweep that waits for the
+consumer waits as long.
 
 Running beside the consumer is safe because both paths apply a trust only under its ``rm_positions`` row
 lock and only past the ``last_applied`` they read under it (the lock that already serialises several
@@ -122,9 +123,8 @@ class SweepThread(threading.Thread):
 
     @classmethod
     def started(cls, database_url: str, metrics: ProjectorMetrics, grace_s: float) -> SweepThread:
-        """A running sweep with an engine of its own (two connections: a catch-up's and its read-ahead's): it never
-        waits for the consumer's; and
-        its listener for waiting reads."""
+        """A running sweep with an engine of its own (two connections: a catch-up's and its read-ahead's), so it
+        never waits for the consumer's; and its listener for waiting reads."""
         thread = cls(CatchUpSweep(make_engine(database_url, pool_size=2), metrics, grace_s))
         thread.start()
         thread._listener = ReadWaitingListener(conninfo_for(database_url), thread)

@@ -87,9 +87,9 @@ def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK, u
 
     In committed chunks: a long backlog must not hold the trust's position lock — which the Kafka
     path and an online rebuild's switch wait for — for the whole catch-up, nor make one huge transaction.
-    Each page is read and parsed on a second connection while the one before is written
-    (:mod:`fathom_projector.read_ahead`), ``page`` events a read, across chunks too unless this is the last
-    one allowed.
+    Each next page is read and parsed on a second connection while the one before is written
+    (:mod:`fathom_projector.read_ahead`), ``page`` events a read, across chunks too unless this chunk is the last
+    one allowed or reaches ``until``.
     """
     total = TrustBatchResult(trust_id)
     with ReadAhead(engine, trust_id, page) as store:
@@ -99,7 +99,8 @@ def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK, u
                 step = TrustBatchResult(trust_id, last_applied=last_applied)
                 end = last_applied + chunk if until is None else min(last_applied + chunk, until)
                 outcome = ApplyOutcome()
-                for read in store.pages(last_applied, end, read_on=chunks is None or n + 1 < chunks):
+                more = (chunks is None or n + 1 < chunks) and (until is None or end < until)
+                for read in store.pages(uow.connection, last_applied, end, read_on=more):
                     outcome.merge(apply_events(uow.connection, trust_id, read.events, read.parsed))
                 _commit(uow, step, outcome)
             total.applied += step.applied

@@ -31,7 +31,7 @@ from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection
 from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Row, Table
 
 STORE_PAGE = 5000
-"""Events read from the store per query when filling a gap or rebuilding."""
+"""Events read from the store per query when filling a gap, catching up or rebuilding."""
 
 MAX_REASON = 500
 
@@ -191,8 +191,8 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
                  parsed: ParsedBatch | None = None, new_unannounced: bool = False) -> ApplyOutcome:
     """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
 
-    ``parsed`` is ``parse_batch(events)`` when the caller parsed them already (a rebuild parses the next
-    chunk while the database writes this one).
+    ``parsed`` is ``parse_batch(events)`` when the caller parsed them already (a catch-up from the store or a
+    rebuild reads and parses the next page while the database writes this one: ``fathom_projector.read_ahead``).
 
     ``new_unannounced`` is for tables no one follows until a switch announces what changed (a rebuild's shadow):
     the rows the fold made from nothing in tables whose keys events mint (``Table.minted``) — most of a replay's
