@@ -201,7 +201,9 @@ def run(server: LocalPostgres, args: argparse.Namespace) -> None:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
             conn.execute(text("SELECT pg_stat_statements_reset()"))
     if args.rebuild:
-        rebuild_rounds(owner, app, sides, args.rebuild, postmaster=server.process.pid)  # type: ignore[union-attr]
+        rebuilder = make_engine(load_settings({"DATABASE_URL": url}).app_database_url, pool_size=2)  # + read-ahead
+        rebuild_rounds(owner, rebuilder, sides, args.rebuild, postmaster=server.process.pid)  # type: ignore[union-attr]
+        rebuilder.dispose()
         print_statements(owner, args.statements)
         owner.dispose()
         app.dispose()
