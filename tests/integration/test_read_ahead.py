@@ -62,7 +62,7 @@ def test_the_next_page_is_read_while_the_one_before_is_applied(
     applying: list[tuple[int, float, float]] = []
     apply = trust_batch.apply_events
 
-    def slow_apply(connection, trust_id, events, parsed=None):  # type: ignore[no-untyped-def]
+    def apply_once_the_next_is_read(connection, trust_id, events, parsed=None):  # type: ignore[no-untyped-def]
         if len(events) < 100:  # the last page: nothing follows it
             return apply(connection, trust_id, events, parsed)
         started = time.monotonic()
@@ -73,7 +73,7 @@ def test_the_next_page_is_read_while_the_one_before_is_applied(
         applying.append((events[-1].sequence, started, time.monotonic()))
         return outcome
 
-    monkeypatch.setattr(trust_batch, "apply_events", slow_apply)
+    monkeypatch.setattr(trust_batch, "apply_events", apply_once_the_next_is_read)
 
     result = catch_up_trust(app_engine, trust, chunk=200, page=100)
 
