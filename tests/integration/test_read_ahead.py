@@ -11,24 +11,24 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from fathom_projector import read_ahead, trust_batch
-from fathom_projector.read_ahead import ReadAhead
 from fathom_projector.trust_batch import catch_up_trust
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import head_sequence
+from fathom_shared.read_models import read_ahead, writer
+from fathom_shared.read_models.read_ahead import ReadAhead
 from tests.rebuild_support import append, judgements, roster
 
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int, float, float]]]:
-    """Every page the read-ahead reads from the store: (after, until, started, ended)."""
+    """Every page read from the store: (after, the end of its range or the page's if sooner, started, ended)."""
     seen: list[tuple[int, int, float, float]] = []
     replay = read_ahead.replay_events
 
-    def recorded(connection, after, until):  # type: ignore[no-untyped-def]
+    def recorded(connection, after, until, limit):  # type: ignore[no-untyped-def]
         started = time.monotonic()
-        events = replay(connection, after=after, until=until)
-        seen.append((after, until, started, time.monotonic()))
+        events = replay(connection, after=after, until=until, limit=limit)
+        seen.append((after, min(after + limit, until), started, time.monotonic()))
         return events
 
     monkeypatch.setattr(read_ahead, "replay_events", recorded)
@@ -60,20 +60,20 @@ def test_the_next_page_is_read_while_the_one_before_is_applied(
     append(app_engine, trust, judgements(random.Random(3), 640))
     head = _head(app_engine, trust)
     applying: list[tuple[int, float, float]] = []
-    apply = trust_batch.apply_events
+    apply = writer.apply_events
 
-    def apply_once_the_next_is_read(connection, trust_id, events, parsed=None):  # type: ignore[no-untyped-def]
+    def apply_once_the_next_is_read(connection, trust_id, events, parsed=None, *more):  # type: ignore[no-untyped-def]
         if len(events) < 100:  # the last page: nothing follows it
-            return apply(connection, trust_id, events, parsed)
+            return apply(connection, trust_id, events, parsed, *more)
         started = time.monotonic()
         deadline = started + 5
         while not any(r[0] == events[-1].sequence for r in reads) and time.monotonic() < deadline:
             time.sleep(0.005)  # the page after this one is read on the other thread meanwhile (or never: it fails)
-        outcome = apply(connection, trust_id, events, parsed)
+        outcome = apply(connection, trust_id, events, parsed, *more)
         applying.append((events[-1].sequence, started, time.monotonic()))
         return outcome
 
-    monkeypatch.setattr(trust_batch, "apply_events", apply_once_the_next_is_read)
+    monkeypatch.setattr(writer, "apply_events", apply_once_the_next_is_read)
 
     result = catch_up_trust(app_engine, trust, chunk=200, page=100)
 
@@ -137,10 +137,10 @@ def test_a_page_read_ahead_that_failed_is_not_raised_when_another_is_asked_for(
     append(app_engine, trust, judgements(random.Random(9), 20))
     replay = read_ahead.replay_events
 
-    def lost_after_first_page(connection, after, until):  # type: ignore[no-untyped-def]
+    def lost_after_first_page(connection, after, until, limit):  # type: ignore[no-untyped-def]
         if after == first + 5:
             raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
-        return replay(connection, after=after, until=until)
+        return replay(connection, after=after, until=until, limit=limit)
 
     monkeypatch.setattr(read_ahead, "replay_events", lost_after_first_page)
     with ReadAhead(app_engine, trust, page=5) as store, TenantUnitOfWork(app_engine, trust) as uow:

@@ -20,7 +20,6 @@ from fathom_infra.cli import main
 from fathom_infra.local_servers import wait_until
 from fathom_projector import online_rebuild
 from fathom_projector.online_rebuild import Progress, UnknownModel, rebuild_online, replay_position
-from fathom_projector.read_ahead import Page, ReadAhead
 from fathom_projector.rebuild import rebuild_trust
 from fathom_projector.shadow import REPLAYED_TABLES, ensure_shadow, use_shadow
 from fathom_projector.trust_batch import catch_up_trust
@@ -29,6 +28,7 @@ from fathom_shared.event_store import NewEvent
 from fathom_shared.read_models.current import defer_to_derive
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.projection import Projection
+from fathom_shared.read_models.read_ahead import Page, ReadAhead
 from fathom_shared.read_models.tables import JUDGEMENTS, READ_MODELS
 from fathom_shared.read_models.writer import apply_events, write_rows
 from tests.rebuild_support import append, history, judgements, snapshot
@@ -431,9 +431,7 @@ def test_a_logged_shadow_left_by_an_older_release_is_recreated_unlogged(app_engi
 def test_chunks_and_the_switch_fold_with_the_cyclic_collector_paused(app_engine, projected, monkeypatch):
     """A chunk's objects form no cycles; collections walking them were half its Python time."""
     collector_on: list[bool] = []
-    apply_events, apply_from_store = online_rebuild.apply_events, online_rebuild.apply_from_store
-    monkeypatch.setattr(online_rebuild, "apply_events",
-                        lambda *a, **k: collector_on.append(gc.isenabled()) or apply_events(*a, **k))
+    apply_from_store = online_rebuild.apply_from_store  # the chunks' and the switch's
     monkeypatch.setattr(online_rebuild, "apply_from_store",
                         lambda *a, **k: collector_on.append(gc.isenabled()) or apply_from_store(*a, **k))
     rebuild_online(app_engine, projected, chunk=1000)

@@ -35,7 +35,6 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, text
 
-from fathom_projector.read_ahead import ReadAhead
 from fathom_projector.shadow import (
     DERIVED_MODEL,
     MODELS,
@@ -58,9 +57,10 @@ from fathom_shared.read_models.current import (
     recompute_all,
     rollup_of,
 )
+from fathom_shared.read_models.read_ahead import STORE_PAGE, ReadAhead
 from fathom_shared.read_models.tables import PUPIL_OBJECTIVE
 from fathom_shared.read_models.target import write_live
-from fathom_shared.read_models.writer import STORE_PAGE, apply_events, apply_from_store, lock_position, set_position
+from fathom_shared.read_models.writer import apply_from_store, lock_position, set_position
 
 CHUNK = 4 * STORE_PAGE
 """Events replayed per committed transaction: a kill loses at most this much work."""
@@ -135,7 +135,7 @@ def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report
     """Replay chunk after chunk until one comes back short (the switch applies the rest under the lock).
 
     While the database writes a page, a second connection reads the next and this process parses it
-    (:mod:`fathom_projector.read_ahead`).
+    (:mod:`fathom_shared.read_models.read_ahead`).
     """
     head = _store_head(engine, trust_id)
     with _PROMPT_HANDOVER.held(), ReadAhead(engine, trust_id) as store:
@@ -180,25 +180,22 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, store: ReadAhead) -
     The progress row is locked first, so two rebuild commands on one trust take turns
     instead of replaying the same events twice; the pages come from ``store`` from where it stands (a page
     read ahead from elsewhere, as when another command moved the replay on meanwhile, is read again).
-    Returns (sequence reached, events replayed).
+    Returns (sequence reached, events replayed: a trust's sequences have no gaps).
     The cyclic collector is paused meanwhile (:mod:`fathom_shared.gc_pause`): a chunk's events,
     parsed data and rows form no cycles and all live until the chunk ends, and collections that
     walked them were half of the chunk's reading, parsing and folding.
     """
     with gc_paused(), TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
-        reached = _held_progress(connection, trust_id).last_sequence
+        after = _held_progress(connection, trust_id).last_sequence
         use_shadow(connection)
         defer_to_derive(connection)  # the cells once after the replay, the class counts once at the switch
-        replayed = 0
-        for read in store.pages(connection, reached, reached + chunk):
-            if read.events:
-                apply_events(connection, trust_id, read.events, read.parsed, new_unannounced=True)  # no one follows
-                reached, replayed = read.events[-1].sequence, replayed + len(read.events)
+        reached = apply_from_store(connection, trust_id, after=after, until=after + chunk, store=store,
+                                   new_unannounced=True).last_sequence or after  # no one follows the shadow
         connection.execute(text(f"UPDATE {SCHEMA}.progress SET last_sequence = :s, updated_at = now() "
                                 "WHERE trust_id = :t"), {"s": reached, "t": trust_id})
         uow.commit()
-    return reached, replayed
+    return reached, reached - after
 
 
 def _derivable_beside_switch(engine: Engine, trust_id: str, replayed: int) -> bool:

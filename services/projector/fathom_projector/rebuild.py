@@ -16,8 +16,9 @@ from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import iter_events
 from fathom_shared.gc_pause import gc_paused
 from fathom_shared.read_models.band_counts import defer_to_recount, refresh_all
+from fathom_shared.read_models.read_ahead import STORE_PAGE
 from fathom_shared.read_models.tables import REPLAYED
-from fathom_shared.read_models.writer import STORE_PAGE, apply_events, lock_position, set_position
+from fathom_shared.read_models.writer import apply_events, lock_position, set_position
 
 Progress = Callable[[int], None]
 

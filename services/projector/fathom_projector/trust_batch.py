@@ -17,19 +17,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from fathom_projector.provenance import check_against_store, record_forged
-from fathom_projector.read_ahead import ReadAhead
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.logs import logs_its_trust
 from fathom_shared.read_models.projection import Rejected
-from fathom_shared.read_models.writer import (
-    STORE_PAGE,
-    ApplyOutcome,
-    apply_events,
-    apply_from_store,
-    lock_position,
-    set_position,
-)
+from fathom_shared.read_models.read_ahead import STORE_PAGE, ReadAhead
+from fathom_shared.read_models.writer import ApplyOutcome, apply_events, apply_from_store, lock_position, set_position
 
 
 @dataclass
@@ -88,8 +81,8 @@ def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK, u
     In committed chunks: a long backlog must not hold the trust's position lock — which the Kafka
     path and an online rebuild's switch wait for — for the whole catch-up, nor make one huge transaction.
     Each next page is read and parsed on a second connection while the one before is written
-    (:mod:`fathom_projector.read_ahead`), ``page`` events a read, across chunks too unless this chunk is the last
-    one allowed or reaches ``until``.
+    (:mod:`fathom_shared.read_models.read_ahead`), ``page`` events a read, across chunks too unless this chunk is the
+    last one allowed or reaches ``until``.
     """
     total = TrustBatchResult(trust_id)
     with ReadAhead(engine, trust_id, page) as store:
@@ -98,11 +91,9 @@ def catch_up_trust(engine: Engine, trust_id: str, chunk: int = CATCH_UP_CHUNK, u
                 last_applied = lock_position(uow.connection, trust_id)
                 step = TrustBatchResult(trust_id, last_applied=last_applied)
                 end = last_applied + chunk if until is None else min(last_applied + chunk, until)
-                outcome = ApplyOutcome()
                 more = (chunks is None or n + 1 < chunks) and (until is None or end < until)
-                for read in store.pages(uow.connection, last_applied, end, read_on=more):
-                    outcome.merge(apply_events(uow.connection, trust_id, read.events, read.parsed))
-                _commit(uow, step, outcome)
+                _commit(uow, step, apply_from_store(uow.connection, trust_id, after=last_applied, until=end,
+                                                    store=store, read_on=more))
             total.applied += step.applied
             total.dead_letters += step.dead_letters
             total.last_applied = step.last_applied

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
-from fathom_shared.event_store import StoredEvent, replay_events
+from fathom_shared.event_store import StoredEvent
 from fathom_shared.notifications import PROJECTED, notify
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
@@ -28,10 +28,8 @@ from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
 from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
+from fathom_shared.read_models.read_ahead import ReadAhead
 from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Row, Table
-
-STORE_PAGE = 5000
-"""Events read from the store per query when filling a gap, catching up or rebuilding."""
 
 MAX_REASON = 500
 
@@ -258,14 +256,14 @@ def _database_reason(error: DBAPIError) -> str:
     return f"database rejected the rows: {first_line}"
 
 
-def apply_from_store(
-    connection: Connection, trust_id: str, after: int, until: int | None = None
-) -> ApplyOutcome:
-    """Apply the stored events ``after < sequence <= until`` (all after ``after`` if None), page by page."""
+def apply_from_store(connection: Connection, trust_id: str, after: int, until: int | None = None,
+                     store: ReadAhead | None = None, read_on: bool = True,
+                     new_unannounced: bool = False) -> ApplyOutcome:
+    """Apply the stored events ``after < sequence <= until`` (all after ``after`` if None), page by page; with
+    ``store``, each next page read and parsed on its connection while this one is written, and after the last the
+    page a next call is likely to start with if ``read_on`` (see :mod:`~fathom_shared.read_models.read_ahead`).
+    ``new_unannounced`` as for :func:`apply_events`."""
     outcome = ApplyOutcome()
-    while True:
-        page = replay_events(connection, after=after, until=until, limit=STORE_PAGE)
-        outcome.merge(apply_events(connection, trust_id, page))
-        if len(page) < STORE_PAGE:
-            return outcome
-        after = page[-1].sequence
+    for page in (store or ReadAhead(None, trust_id)).pages(connection, after, until, read_on):
+        outcome.merge(apply_events(connection, trust_id, page.events, page.parsed, new_unannounced))
+    return outcome
