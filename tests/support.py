@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, make_url, text
 
 from fathom_shared.auth import load_or_create_signing_key, mint_token
-from fathom_shared.config import Settings
-from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.config import Settings, sqlalchemy_url
+from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import StoredEvent, read_events
+from fathom_shared.migrate import migrate
 from fathom_shared.personal import resolve_staff, resolve_texts
 
 DEPTH_BANDS = [
@@ -126,3 +129,34 @@ def rows_read(connection: Connection, table: str) -> int:
         "SELECT sum(pg_stat_get_xact_tuples_returned(oid)) FROM pg_class WHERE oid = CAST(:table AS regclass) "
         "OR oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = CAST(:table AS regclass))"),
         {"table": table}).scalar())
+
+
+
+@dataclass
+class Database:
+    """A scratch database of the test server: its owner's and the application role's engines."""
+
+    owner: Engine
+    app: Engine
+
+
+@contextmanager
+def scratch_database(settings: Settings, owner_engine: Engine) -> Iterator[Database]:
+    """A new database on the test server, migrated, dropped afterwards: for a test that needs the planner's
+    statistics to describe only the trusts it wrote (the shared database holds every other test's trusts)."""
+    name = f"fathom_scratch_{uuid.uuid4().hex[:8]}"
+    with owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        admin.execute(text(f"CREATE DATABASE {name}"))
+    owner_url, app_url = (make_url(sqlalchemy_url(url)).set(database=name).render_as_string(hide_password=False)
+                          for url in (settings.database_url, settings.app_database_url))
+    try:
+        migrate(owner_url)
+        database = Database(make_engine(owner_url, pool_size=2), make_engine(app_url, pool_size=2))
+        try:
+            yield database
+        finally:
+            database.owner.dispose()
+            database.app.dispose()
+    finally:
+        with owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+            admin.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
