@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 SORTS_OFF = "SET LOCAL enable_sort = off"
 SORTS_BACK = "SET LOCAL enable_sort TO DEFAULT"
@@ -37,8 +38,13 @@ def send_without_sorts(driver: psycopg.Connection, sql: str, params: Mapping[str
 
 
 def fetch_without_sorts(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """``sql``'s rows as tuples, planned without sorts, in one round trip."""
+    """``sql``'s rows as tuples, planned without sorts, in one round trip; a failure is raised as SQLAlchemy raises
+    one (its ``DBAPIError`` for the driver's error), as the caller's other statements' are."""
     driver = connection.connection.driver_connection
     assert driver is not None
-    with driver.pipeline():
-        return send_without_sorts(driver, sql, params).fetchall()
+    try:
+        with driver.pipeline():
+            return send_without_sorts(driver, sql, params).fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True,
+                                  dialect=connection.dialect) from exc

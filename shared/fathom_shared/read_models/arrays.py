@@ -39,10 +39,11 @@ COLUMN_TYPES = {
 PARAMETER = "rows_json"
 
 
-def unnest(columns: Sequence[str], alias: str = "r") -> str:
-    """``json_to_recordset(:rows_json) AS r(c type, ...)``: the rows of :func:`array_params` as typed columns."""
+def unnest(columns: Sequence[str], alias: str = "r", placeholder: str = f":{PARAMETER}") -> str:
+    """``json_to_recordset(:rows_json) AS r(c type, ...)``: the rows of :func:`array_params` as typed columns
+    (``placeholder`` ``%(rows_json)s`` for a statement the driver runs itself)."""
     declared = ", ".join(f"{c} {COLUMN_TYPES.get(c, 'text')}" for c in columns)
-    return f"json_to_recordset(CAST(:{PARAMETER} AS json)) AS {alias}({declared})"
+    return f"json_to_recordset(CAST({placeholder} AS json)) AS {alias}({declared})"
 
 
 def selected(columns: Sequence[str], alias: str = "r") -> str:

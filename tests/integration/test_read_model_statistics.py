@@ -1,0 +1,81 @@
+"""The projector's look-ups of stored rows keep their plan for a trust the planner's statistics do not know.
+
+A batch that amends rows (a correction, a withdrawal, a move) reads the rows it amends by key, and a cell it
+recomputes reads the cell's judgements. Joined with the keys, those reads hashed the trust's every row when the
+statistics estimated the trust at one row, as they do for a trust onboarded since the last ``ANALYZE``: in the
+benchmark's history part the projector's catch-up of such a trust spent 23 of its 104 s so, 150–300 ms a batch
+at a million judgements (see ``writer._load_sql`` and ``current._JUDGEMENTS_OF``).
+
+Each test runs in a scratch database whose statistics know one trust of 40,000 judgements; the second trust's
+20,000 are written in the test's open transaction (so no autovacuum can analyze them in between), and the test
+counts the index entries its read takes from PostgreSQL's per-transaction counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DataError
+
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.read_models.current import recompute_cells
+from fathom_shared.read_models.tables import JUDGEMENTS
+from fathom_shared.read_models.writer import load
+from fathom_shared.trusts import create_trust
+from tests.support import rows_read, scratch_database
+
+ANALYZED, ONBOARDED = "ta", "tb"
+OBJECTIVES = 40
+JUDGED = ("INSERT INTO rm_judgements (trust_id, judgement_id, pupil_id, objective_id, source, value, "
+          "original_value, assessed_on, sequence) SELECT :trust, gen_random_uuid(), 'p' || (n / :objectives), 'o' || (n % :objectives), "
+          "'teacher', 2, 2, DATE '2026-11-02', n FROM generate_series(0, :count - 1) AS n")
+"""``count`` judgements, one a cell: pupil ``n / 40`` on objective ``n % 40``."""
+
+
+@contextmanager
+def onboarded_trust(settings, owner_engine) -> Iterator[Connection]:
+    """The open transaction of a trust of 20,000 judgements the statistics do not know."""
+    with scratch_database(settings, owner_engine) as database:
+        for trust_id in (ANALYZED, ONBOARDED):
+            create_trust(database.owner, trust_id, trust_id)
+        with database.owner.begin() as connection:
+            connection.execute(text(JUDGED), {"trust": ANALYZED, "count": 40_000, "objectives": OBJECTIVES})
+            connection.execute(text("ANALYZE rm_judgements"))
+        with TenantUnitOfWork(database.app, ONBOARDED) as uow:
+            uow.connection.execute(text(JUDGED), {"trust": ONBOARDED, "count": 20_000, "objectives": OBJECTIVES})
+            yield uow.connection
+
+
+def test_the_judgements_a_batch_amends_are_read_by_their_keys(settings, owner_engine):
+    """Before: 20,000 entries read for 100 judgements (the trust's every judgement hashed for the join)."""
+    with onboarded_trust(settings, owner_engine) as connection:
+        ids = connection.execute(text("SELECT judgement_id FROM rm_judgements WHERE trust_id = :t "
+                                      "ORDER BY sequence DESC LIMIT 100"), {"t": ONBOARDED}).scalars().all()
+        before = rows_read(connection, "rm_judgements")
+        loaded = load(connection, ONBOARDED, {JUDGEMENTS: {(judgement_id,) for judgement_id in ids}})
+        read = rows_read(connection, "rm_judgements") - before
+    assert set(loaded.rows[JUDGEMENTS.name]) == {(judgement_id,) for judgement_id in ids}
+    assert read <= 2 * len(ids), f"{read:,} entries read for {len(ids)} judgements"
+
+
+def test_a_recomputed_cell_reads_only_its_judgements(settings, owner_engine):
+    """Before: 20,000 entries read for 50 cells' judgements."""
+    cells = [(f"p{pupil}", "o7", "teacher") for pupil in range(50)]
+    with onboarded_trust(settings, owner_engine) as connection:
+        before = rows_read(connection, "rm_judgements")
+        recompute_cells(connection, ONBOARDED, cells, "latest", None, 20_000)
+        read = rows_read(connection, "rm_judgements") - before
+        derived = connection.execute(text("SELECT pupil_id, objective_id, source, judgements FROM rm_pupil_objective "
+                                          "WHERE trust_id = :t"), {"t": ONBOARDED}).all()
+    assert sorted((*cell, 1) for cell in cells) == sorted(tuple(row) for row in derived)
+    assert read <= 2 * len(cells), f"{read:,} entries read for {len(cells)} cells' judgements"
+
+
+def test_a_look_up_the_database_refuses_is_raised_as_the_toolkits_error(app_engine, trust):
+    """A batch whose statements fail is split and its offending events set aside (``writer._apply_or_split``),
+    which catches the toolkit's ``DBAPIError``: the look-ups run on the driver itself, so they raise that too."""
+    with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(DataError):
+        load(uow.connection, trust, {JUDGEMENTS: {("not-a-uuid",)}})
