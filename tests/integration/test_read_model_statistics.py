@@ -30,8 +30,8 @@ from tests.support import rows_read, scratch_database
 ANALYZED, ONBOARDED = "ta", "tb"
 OBJECTIVES = 40
 JUDGED = ("INSERT INTO rm_judgements (trust_id, judgement_id, pupil_id, objective_id, source, value, "
-          "original_value, assessed_on, sequence) SELECT :trust, gen_random_uuid(), 'p' || (n / :objectives), 'o' || (n % :objectives), "
-          "'teacher', 2, 2, DATE '2026-11-02', n FROM generate_series(0, :count - 1) AS n")
+          "original_value, assessed_on, sequence) SELECT :trust, gen_random_uuid(), 'p' || (n / :objectives), "
+          "'o' || (n % :objectives), 'teacher', 2, 2, DATE '2026-11-02', n FROM generate_series(0, :count - 1) AS n")
 """``count`` judgements, one a cell: pupil ``n / 40`` on objective ``n % 40``."""
 
 
