@@ -131,7 +131,6 @@ def rows_read(connection: Connection, table: str) -> int:
         {"table": table}).scalar())
 
 
-
 @dataclass
 class Database:
     """A scratch database of the test server: its owner's and the application role's engines."""

@@ -74,7 +74,6 @@ def test_a_read_of_named_streams_reads_only_their_events(app_engine, owner_engin
             assert read <= 2 * len(streams), f"{read_with.__name__}: {read:,} entries read for {len(streams)} events"
 
 
-
 def test_the_sequence_at_a_moment_reads_one_index_entry(settings, owner_engine):
     """Before: the primary key's every entry of the trust read and sorted by time, for time travel to a timestamp
     (the benchmark's history: 300–650 ms a read, against 8 ms, in a database whose other trusts were analyzed

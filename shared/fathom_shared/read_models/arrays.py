@@ -4,7 +4,8 @@ A batch's rows travel as a single JSON array of objects, serialised by ``orjson`
 turned back into typed columns server-side by ``json_to_recordset`` with each column's type declared,
 so a 5,000-event batch costs a handful of round trips and no per-value work in Python. (Sending each
 column as a typed array cost far more: the driver escaped every element of every text array through
-a regular expression.) A statement built here takes its rows as the one parameter ``:rows_json``.
+a regular expression.) A statement built here takes its rows as the one parameter ``:rows_json`` (``%(rows_json)s``
+in a statement the driver runs itself).
 """
 
 from __future__ import annotations
