@@ -149,17 +149,26 @@ def tenant_connection(engine: Engine, trust_id: str) -> Connection:
 
 
 def _scope_to(connection: Connection, trust_id: str) -> None:
-    """``BEGIN`` and the trust setting in one round trip; a failure raised as SQLAlchemy raises it (a closed
-    connection invalidated, its error marked ``connection_invalidated``)."""
+    """``BEGIN`` and the trust setting in one round trip."""
+    with on_driver(connection, SET_TRUST) as driver, driver.pipeline():
+        driver.execute(SET_TRUST, (trust_id,))
+
+
+@contextmanager
+def on_driver(connection: Connection, statement: str) -> Iterator[psycopg.Connection[Any]]:
+    """``connection``'s driver connection, for statements sent on it directly (a pipeline: several in one round
+    trip); a failure is raised as SQLAlchemy raises one: the driver's error as its ``DBAPIError`` (naming
+    ``statement``), a connection the server closed invalidated and the error marked ``connection_invalidated``, so
+    the caller, the pool and :func:`once_more_if_dropped` treat it as they treat the toolkit's own."""
     driver = connection.connection.driver_connection
+    assert driver is not None
     try:
-        with driver.pipeline():
-            driver.execute(SET_TRUST, (trust_id,))
+        yield driver
     except psycopg.Error as exc:
         dead = bool(driver.closed or driver.broken)
         if dead:
             connection.invalidate()
-        raise DBAPIError.instance(SET_TRUST, None, exc, psycopg.Error, hide_parameters=True,
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error, hide_parameters=True,
                                   connection_invalidated=dead, dialect=connection.dialect) from exc
 
 

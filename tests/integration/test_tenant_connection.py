@@ -7,11 +7,15 @@ a fresh one, and :func:`on_live_connection` does the same for statements outside
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork, make_engine, on_live_connection, setting_for
+from fathom_shared.event_store import sequence_at
 
 
 def backend_pid(engine: Engine, trust: str) -> int:
@@ -83,3 +87,22 @@ def test_the_trust_is_never_a_setting_for_some_statements(app_engine: Engine, tr
         with pytest.raises(ValueError, match="once per transaction"), setting_for(connection, "fathom.trust", other):
             pass
         assert connection.execute(text("SELECT current_setting('fathom.trust')")).scalar_one() == trust
+
+
+def test_statements_sent_on_the_driver_fail_as_the_toolkits_do(settings: Settings, owner_engine: Engine,
+                                                               trust: str) -> None:
+    """The append's and the planned reads' pipelines run on the driver itself: a connection the server closed under
+    one is invalidated and its error marked so, as for the toolkit's own statements (the pool then discards it)."""
+    engine = make_engine(settings.app_database_url, pool_size=1, pre_ping=False)
+    try:
+        with TenantUnitOfWork(engine, trust) as uow:
+            pid = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with owner_engine.begin() as connection:
+                assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+            with pytest.raises(DBAPIError) as raised:
+                sequence_at(uow.connection, datetime.now(UTC))
+            assert raised.value.connection_invalidated
+            assert uow.connection.invalidated
+        assert backend_pid(engine, trust) != pid
+    finally:
+        engine.dispose()

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
 
+from fathom_shared.db import on_driver
 from fathom_shared.events import OBJECTIVE_FIELDS
 
 
@@ -45,15 +44,10 @@ def pupils_and_objectives(conn: Connection, pupil_ids: Iterable[str],
                           objective_ids: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """:func:`pupils_by_id` and :func:`objectives_by_id` in one round trip: the two reads go out together
     (the driver's pipeline mode), rows with the same named fields. Errors are raised as the SQL toolkit's."""
-    driver = conn.connection.driver_connection
-    try:
-        with driver.pipeline():
-            pupils = driver.cursor(row_factory=namedtuple_row).execute(_PUPILS, {"ids": sorted(set(pupil_ids))})
-            objectives = driver.cursor(row_factory=namedtuple_row).execute(
-                _OBJECTIVES, {"ids": sorted(set(objective_ids))})
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(_PUPILS, None, exc, psycopg.Error, hide_parameters=True,
-                                  dialect=conn.dialect) from exc
+    with on_driver(conn, _PUPILS) as driver, driver.pipeline():
+        pupils = driver.cursor(row_factory=namedtuple_row).execute(_PUPILS, {"ids": sorted(set(pupil_ids))})
+        objectives = driver.cursor(row_factory=namedtuple_row).execute(
+            _OBJECTIVES, {"ids": sorted(set(objective_ids))})
     return ({r.pupil_id: r for r in pupils.fetchall()}, {r.objective_id: r for r in objectives.fetchall()})
 
 

@@ -15,15 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from fathom_api.command_table_fold import apply as apply_to_command_tables
 from fathom_api.refusals import Conflict
 from fathom_shared import stage_trace
 from fathom_shared.auth import Principal
-from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.db import TenantUnitOfWork, on_driver
 from fathom_shared.event_store import ConcurrencyConflict, NewEvent, StoredEvent, append_events, canonical_json_ascii
 from fathom_shared.event_store import canonical_json as compact_json
 from fathom_shared.personal import FIND_STAFF, staff_ref
@@ -190,14 +189,9 @@ def _earlier_answer_and_actor(conn: Connection, subject: str, key: str | None,
                               ) -> tuple[tuple[Any, ...] | None, str | None]:
     """The ``_REPLAY`` row of the caller's key (None: no key, or not used yet) and the caller's ``staff_ref``
     (None: not known yet), read in one round trip: the driver's pipeline mode sends both reads together."""
-    driver = conn.connection.driver_connection
-    try:
-        with driver.pipeline():
-            earlier = driver.execute(_REPLAY, {"subject": subject, "key": key}) if key else None
-            actor = driver.execute(FIND_STAFF, {"sub": subject})
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(_REPLAY, None, exc, psycopg.Error, hide_parameters=True,
-                                  dialect=conn.dialect) from exc
+    with on_driver(conn, _REPLAY) as driver, driver.pipeline():
+        earlier = driver.execute(_REPLAY, {"subject": subject, "key": key}) if key else None
+        actor = driver.execute(FIND_STAFF, {"sub": subject})
     row = earlier.fetchone() if earlier is not None else None
     found = actor.fetchone()
     return row, None if found is None else str(found[0])

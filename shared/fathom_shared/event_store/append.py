@@ -20,8 +20,8 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
+from fathom_shared.db import on_driver
 from fathom_shared.event_store.arrays import event_columns
 from fathom_shared.event_store.chain import ChainWriter, recorded_at_json
 from fathom_shared.event_store.planning import fetch_without_sorts, send_without_sorts
@@ -106,13 +106,9 @@ def append_events(
         return []
     expected = dict(expected_versions or {})
     batch = _Batch(trust_id, events, dict(metadata), expected)
-    driver = connection.connection.driver_connection
-    try:
-        with driver.pipeline():
-            stored = batch.send(driver)
-    except psycopg.Error as exc:  # as SQLAlchemy would raise it (a lock timeout is an OperationalError, ...)
-        raise DBAPIError.instance(_LOCK_HEAD, None, exc, psycopg.Error, hide_parameters=True,
-                                  dialect=connection.dialect) from exc
+    # A failure as SQLAlchemy would raise it (a lock timeout is an OperationalError, ...)
+    with on_driver(connection, _LOCK_HEAD) as driver, driver.pipeline():
+        stored = batch.send(driver)
     if stored is None:  # every trust gets its head row when created; an older one gets it here
         connection.exec_driver_sql("INSERT INTO trust_heads (trust_id) VALUES (%(trust)s) "
                                    "ON CONFLICT (trust_id) DO NOTHING", {"trust": trust_id})

@@ -28,7 +28,8 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+
+from fathom_shared.db import on_driver
 
 SORTS_OFF = "SET LOCAL enable_sort = off"
 SORTS_BACK = "SET LOCAL enable_sort TO DEFAULT"
@@ -44,12 +45,6 @@ def send_without_sorts(driver: psycopg.Connection, sql: str, params: Mapping[str
 
 def fetch_without_sorts(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """``sql``'s rows as tuples, planned without sorts, in one round trip; a failure is raised as SQLAlchemy raises
-    one (its ``DBAPIError`` for the driver's error), as the caller's other statements' are."""
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    try:
-        with driver.pipeline():
-            return send_without_sorts(driver, sql, params).fetchall()
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, psycopg.Error, hide_parameters=True,
-                                  dialect=connection.dialect) from exc
+    one, as the caller's other statements' are (:func:`~fathom_shared.db.on_driver`)."""
+    with on_driver(connection, sql) as driver, driver.pipeline():
+        return send_without_sorts(driver, sql, params).fetchall()
