@@ -159,7 +159,9 @@ def on_driver(connection: Connection, statement: str) -> Iterator[psycopg.Connec
     """``connection``'s driver connection, for statements sent on it directly (a pipeline: several in one round
     trip); a failure is raised as SQLAlchemy raises one: the driver's error as its ``DBAPIError`` (naming
     ``statement``), a connection the server closed invalidated and the error marked ``connection_invalidated``, so
-    the caller, the pool and :func:`once_more_if_dropped` treat it as they treat the toolkit's own."""
+    the caller and :func:`once_more_if_dropped` treat it as the toolkit's own and the pool discards it. (The
+    toolkit also marks every older pooled connection stale on a disconnect; here each is found dead by its own
+    first round trip.)"""
     driver = connection.connection.driver_connection
     assert driver is not None
     try:

@@ -115,12 +115,13 @@ def swap(connection: Connection, trust_id: str, tables: Sequence[str], sequence:
     are not a model: they are replaced wholesale and not announced.
     """
     params = {"trust_id": trust_id, "notice_sequence": sequence}
-    for table in tables:
-        spec = _SPECS[table]
-        if spec in READ_MODELS:
-            _merge_model(connection, spec, params)
-        else:
-            _replace_rows(connection, spec, params)
+    with setting_for(connection, "enable_nestloop", "off"):  # see _merge_model
+        for table in tables:
+            spec = _SPECS[table]
+            if spec in READ_MODELS:
+                _merge_model(connection, spec, params)
+            else:
+                _replace_rows(connection, spec, params)
 
 
 def _replace_rows(connection: Connection, table: Table, params: dict[str, object]) -> None:
@@ -139,9 +140,10 @@ def _merge_model(connection: Connection, table: Table, params: dict[str, object]
     are included, so given every row it wrote a lock into every page of every model on each switch (merging the
     models of a trust of 300,000 judgements that the rebuild left as they were: 1.5–2.2 s that way, 1.0 s now).
 
-    Both compare the whole trust's rows, so they are joined by hashing, never in nested loops: the shadow was just
-    filled, and the live rows of a trust just caught up can be unknown to the statistics, which then estimate the
-    trust at one row and had the delete probe the shadow's key once per live row (a million judgements: 3.9 s)."""
+    Both compare the whole trust's rows, so :func:`swap` has them joined by hashing or merging, never in nested
+    loops: the shadow was just filled, and the live rows of a trust just caught up can be unknown to the
+    statistics, which then estimate the trust at one row and had the delete probe the shadow's key once per live
+    row (a million judgements: 3.9 s)."""
     name, key = table.name, table.key
     listed = ("trust_id", *table.columns)
     same_key = "".join(f" AND s.{c} = live.{c}" for c in key)  # no key: one row per trust
@@ -158,14 +160,13 @@ def _merge_model(connection: Connection, table: Table, params: dict[str, object]
               f"WHERE s.trust_id = :trust_id AND ({differs}) ON CONFLICT ({', '.join(('trust_id', *key))}) DO ")
     upsert += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
                + changed_only(name, table.values, ())) if table.values else "NOTHING"
-    with setting_for(connection, "enable_nestloop", "off"):
-        connection.execute(delete, params)
-        connection.execute(with_notices(f"{upsert} RETURNING {', '.join(table.columns)}", name, key), params)
+    connection.execute(delete, params)
+    connection.execute(with_notices(f"{upsert} RETURNING {', '.join(table.columns)}", name, key), params)
 
 
 def _drop_lookup_indexes(conn: Connection) -> None:
-    """Each shadow table keeps its unique indexes (its keys, which the writer's loads and ``ON CONFLICT`` use, as the
-    switch's comparison with the live rows does) and none of the others.
+    """Each shadow table keeps its unique indexes (its keys, which the writer's loads and ``ON CONFLICT`` use) and
+    none of the others.
 
     The live tables' other indexes serve the reads, and the shadow is read only by the rebuild: each replayed row
     cost every one of them an entry (``rm_judgements``' by pupil and objective was a sixth of a replay's inserts,
