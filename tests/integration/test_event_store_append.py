@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events, hashed_content, read_events, verify_chain
 from fathom_shared.event_store.append import _STREAM_VERSIONS, RUN
-from fathom_shared.event_store.planning import SORTS_BACK, SORTS_OFF
+from fathom_shared.planning import SORTS_BACK, SORTS_OFF
 
 META = {"actor_ref": str(uuid.uuid4()), "roles": ["teacher"], "request_id": "r-ü\u2028"}
 TRICKY_DATA = [

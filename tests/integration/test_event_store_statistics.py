@@ -6,7 +6,7 @@ event. For one event every index that starts with ``trust_id`` looks as cheap as
 planner took a smaller one (the primary key, or ``(trust_id, event_id)``) and read the trust's every event for
 each stream: the benchmark's roll-over of 7,200 pupils answered in 12 s against 0.9 s (the append's look-up of
 the streams' versions), and a class's history for time travel took 996 ms against 30 ms on a copy of 300,000
-events (the named streams hash-joined with the whole trust). See :mod:`fathom_shared.event_store.planning`.
+events (the named streams hash-joined with the whole trust). See :mod:`fathom_shared.planning`.
 
 Here the new trust is written in the test's one transaction, so no autovacuum can analyze it in between; the
 trust analyzed before (20,000 events) makes the streams' index a level taller than the primary key, as in the

@@ -5,9 +5,8 @@ Callers import from here. :mod:`~fathom_shared.event_store.records` holds what i
 checked, :mod:`~fathom_shared.event_store.append` the one writer of ``events`` and ``trust_heads``,
 :mod:`~fathom_shared.event_store.recorder` every other statement that touches them (nothing else in the code
 base does) but the readers made for folding, which are in :mod:`~fathom_shared.event_store.replay`;
-:mod:`~fathom_shared.event_store.wire` says how events travel on the broker, and
-:mod:`~fathom_shared.event_store.planning` how reads of streams keep their plan for a trust the statistics do not
-know yet.
+:mod:`~fathom_shared.event_store.wire` says how events travel on the broker; its reads of streams keep their
+plan for a trust the statistics do not know yet through :mod:`fathom_shared.planning`.
 ``tests/integration/test_event_store_contract.py`` states what each reader promises.
 """
 

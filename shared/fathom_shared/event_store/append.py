@@ -24,8 +24,8 @@ from sqlalchemy import Connection
 from fathom_shared.db import on_driver
 from fathom_shared.event_store.arrays import event_columns
 from fathom_shared.event_store.chain import ChainWriter, recorded_at_json
-from fathom_shared.event_store.planning import fetch_without_sorts, send_without_sorts
 from fathom_shared.event_store.records import ConcurrencyConflict, NewEvent, StoredEvent, StreamKey, placed_event
+from fathom_shared.planning import fetch_without_sorts, send_without_sorts
 
 RUN = 100
 """Events a statement inserts. Smaller runs start the server sooner but cost it a statement each: runs of 60
@@ -71,7 +71,8 @@ _STREAM_VERSIONS = """
 """
 """Each stream's last version: one backward step of the stream's unique index per stream, whatever its length
 (``max()`` grouped over a join read every event of every stream named: 146 ms for 30 pupils of 2,000
-events each, inside the trust's append lock), and whatever the statistics say of the trust (:mod:`.planning`)."""
+events each, inside the trust's append lock), and whatever the statistics say of the trust
+(:mod:`fathom_shared.planning`)."""
 
 
 def stream_versions(connection: Connection, streams: Sequence[StreamKey]) -> dict[StreamKey, int]:

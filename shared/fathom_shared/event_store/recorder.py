@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from fathom_shared.event_store.chain import ChainLink, ChainReport, check_chain
-from fathom_shared.event_store.planning import fetch_without_sorts
 from fathom_shared.event_store.records import StoredEvent, StreamKey
+from fathom_shared.planning import fetch_without_sorts
 
 _COLUMNS = (
     "trust_id, sequence, event_id, stream_type, stream_id, stream_version, event_type, "
@@ -61,7 +61,8 @@ def _stored(row: Sequence[Any]) -> StoredEvent:
 
 def streams_sql(e_columns: str) -> str:
     """Whole stream types and named streams up to ``until``: per stream type and per named stream one range read
-    of the streams' index, in its order (:mod:`.planning`: run without sorts); the caller orders by sequence."""
+    of the streams' index, in its order (:mod:`fathom_shared.planning`: run without sorts); the caller orders by
+    sequence."""
     return (f"SELECT {e_columns} FROM unnest(CAST(%(types)s AS text[])) AS t(stream_type) "
             "CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.trust_id = current_setting('fathom.trust') "
             "AND e.stream_type = t.stream_type AND e.sequence <= %(until)s ORDER BY e.stream_id, e.stream_version) e "
@@ -214,9 +215,9 @@ def sequence_at(connection: Connection, moment: datetime) -> int:
     """The last sequence recorded at or before ``moment`` (0: before the trust's first event).
 
     Within a trust ``recorded_at`` rises with the sequence, as appends are serialised per trust. Planned without
-    sorts (:mod:`.planning`), so the one entry is read backwards from ``events_recorded_at`` whatever the statistics
-    say of the trust: for a trust they estimate at one event the primary key looked as cheap, and time travel to
-    a timestamp read and sorted the trust's every event (300–650 ms a read at a million events)."""
+    sorts (:mod:`fathom_shared.planning`), so the one entry is read backwards from ``events_recorded_at`` whatever
+    the statistics say of the trust: for a trust they estimate at one event the primary key looked as cheap, and
+    time travel to a timestamp read and sorted the trust's every event (300–650 ms a read at a million events)."""
     rows = fetch_without_sorts(connection, _SEQUENCE_AT, {"at": moment})
     return int(rows[0][0]) if rows else 0
 

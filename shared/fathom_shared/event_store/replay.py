@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from fathom_shared import fast_json
-from fathom_shared.event_store.planning import fetch_without_sorts
 from fathom_shared.event_store.recorder import by_sequence, streams_params, streams_sql
 from fathom_shared.event_store.records import StoredEvent, StreamKey, placed_event
+from fathom_shared.planning import fetch_without_sorts
 
 _COLUMNS = ("trust_id", "sequence", "event_id", "stream_type", "stream_id", "stream_version", "event_type",
             "schema_version", "CAST({}data AS text)", "CAST({}metadata AS text)", "recorded_at")

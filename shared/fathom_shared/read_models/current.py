@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from fathom_shared.db import setting_for
-from fathom_shared.event_store.planning import fetch_without_sorts
+from fathom_shared.planning import fetch_without_sorts
 from fathom_shared.read_models.arrays import PARAMETER, array_params, selected, unnest
 from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
@@ -90,7 +90,7 @@ _JUDGEMENTS_OF = (_JUDGEMENTS + "WHERE j.trust_id = %(trust_id)s AND j.pupil_id 
                   f"AND ({_JUDGED_CELL}) IN (SELECT * FROM {unnest(CELL, 'k', f'%({PARAMETER})s')}) "
                   "AND j.status <> 'withdrawn' ORDER BY j.pupil_id, j.objective_id")
 """The cells' judgements, for the driver: looked up in ``rm_judgements_pupil_objective`` by ``= ANY`` of the cells'
-pupils and objectives, in its order, planned without sorts (:mod:`fathom_shared.event_store.planning`), so that
+pupils and objectives, in its order, planned without sorts (:mod:`fathom_shared.planning`), so that
 index is the only plan whatever the statistics say of the trust. Joined with the cells, the trust's every
 judgement was hashed when the statistics estimated the trust at one row (see ``writer._load_sql``)."""
 _ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "

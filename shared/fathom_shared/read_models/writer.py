@@ -21,8 +21,8 @@ from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store import StoredEvent
-from fathom_shared.event_store.planning import fetch_without_sorts
 from fathom_shared.notifications import PROJECTED, notify
+from fathom_shared.planning import fetch_without_sorts
 from fathom_shared.read_models.arrays import COLUMN_TYPES, PARAMETER, array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
 from fathom_shared.read_models.current import refresh
@@ -66,7 +66,7 @@ def _load_sql(table: Table) -> str:
 
     Each key is looked up in the table's primary key by ``= ANY`` of its first column (for a key of more columns
     then matched whole with the keys' rows), in the key's order, planned without sorts
-    (:mod:`fathom_shared.event_store.planning`): whatever the statistics say of the trust, the primary key is the
+    (:mod:`fathom_shared.planning`): whatever the statistics say of the trust, the primary key is the
     only plan. Joined with the keys' rows, the table was hash-joined with the trust's every row when the
     statistics estimated the trust at one row (a trust onboarded since the last ``ANALYZE``: the corrections of
     the benchmark's history took 150–300 ms a batch at a million judgements), and in the key's order without the

@@ -1,4 +1,5 @@
-"""Reads planned in an index's order, whatever the statistics say of the trust.
+"""Reads planned in an index's order, whatever the statistics say of the trust: the event store's and the
+projector's, so it sits beside :mod:`fathom_shared.db` rather than in either.
 
 The planner's statistics describe the trusts of the last ``ANALYZE``, and autovacuum analyzes ``events`` only
 once a tenth of it has changed: on a database holding many trusts, a newly onboarded one (its rosters and
@@ -11,7 +12,7 @@ sequence at a timestamp (:func:`~fathom_shared.event_store.recorder.sequence_at`
 the trust's every event sorted by time.
 
 The projector's look-ups of stored rows by key (``fathom_shared.read_models.writer``, ``current``) are planned the
-same way, from this module (one rule, whichever table it is read for).
+same way (one rule, whichever table it is read for).
 
 Each statement here asks for its rows in its index's order and is planned with sorts switched off: every
 other path needs a sort, so that index is the only plan left. The look-ups by key ask with ``= ANY`` of a key's
