@@ -153,11 +153,13 @@ def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> 
     loaded = Loaded()
     for table, table_keys in keys.items():
         params: dict[str, Any] = {"trust_id": trust_id}
-        if table.key:
+        if not table.key:  # the trust's one row (every batch reads the settings): no plan to choose
+            found = connection.exec_driver_sql(LOADS[table.name], params).all()
+        else:
             params["firsts"] = sorted({str(key[0]) for key in table_keys})
             if table is not PUPIL_CLASSES and len(table.key) > 1:
                 params.update(array_params(table.key, [dict(zip(table.key, key, strict=True)) for key in table_keys]))
-        found = fetch_without_sorts(connection, LOADS[table.name], params)
+            found = fetch_without_sorts(connection, LOADS[table.name], params)
         loaded.rows[table.name] = {table.key_of(row): row for row in (dict(zip(table.columns, r, strict=True))
                                                                       for r in found)}
     return loaded
@@ -209,7 +211,7 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     """Apply ``events`` (one trust's, in sequence order) as one batch; set poison events aside.
 
     ``parsed`` is ``parse_batch(events)`` when the caller parsed them already (a catch-up from the store or a
-    rebuild reads and parses the next page while the database writes this one: ``fathom_projector.read_ahead``).
+    rebuild reads and parses the next page while the database writes this one: ``read_models.read_ahead``).
 
     ``new_unannounced`` is for tables no one follows until a switch announces what changed (a rebuild's shadow):
     the rows the fold made from nothing in tables whose keys events mint (``Table.minted``) — most of a replay's
