@@ -11,7 +11,7 @@ against 0.9 s), a class's history for time travel 996 ms against 30 ms, the whol
 sequence at a timestamp (:func:`~fathom_shared.event_store.recorder.sequence_at`) 300–650 ms against 0.1 ms,
 the trust's every event sorted by time.
 
-The projector's look-ups of stored rows by key (``fathom_shared.read_models.writer``, ``current``) are planned the
+The projector's look-ups of stored rows by key (``fathom_shared.read_models.by_key``, ``current``) are planned the
 same way (one rule, whichever table it is read for).
 
 Each statement here asks for its rows in its index's order and is planned with sorts switched off: every
@@ -19,7 +19,8 @@ other path needs a sort, so that index is the only plan left. The look-ups by ke
 column after ``trust_id``: PostgreSQL returns such an index scan in the index's order from version 17 (before,
 the only path without a sort took the ``= ANY`` as a filter over the trust's every row), so Fathom needs 17 or
 later. ``SET LOCAL`` lasts to the end of the caller's transaction, so it is put back right after, in the same
-pipeline (no round trip more); nothing in Fathom sets ``enable_sort`` otherwise.
+pipeline (no round trip more); elsewhere only the projector's rare deletes by key switch ``enable_sort`` off,
+through :func:`~fathom_shared.db.setting_for`, which puts back what was (``read_models.by_key.delete``).
 """
 
 from __future__ import annotations

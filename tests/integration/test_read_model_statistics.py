@@ -79,3 +79,26 @@ def test_a_look_up_the_database_refuses_is_raised_as_the_toolkits_error(app_engi
     which catches the toolkit's ``DBAPIError``: the look-ups run on the driver itself, so they raise that too."""
     with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(DataError):
         load(uow.connection, trust, {JUDGEMENTS: {("not-a-uuid",)}})
+
+
+CELLS = ("INSERT INTO rm_pupil_objective (trust_id, pupil_id, objective_id, source, value, assessed_on, sequence, "
+         "event_id, judgements) SELECT trust_id, pupil_id, objective_id, source, value, assessed_on, sequence, "
+         "judgement_id, 1 FROM rm_judgements WHERE trust_id = :trust")
+"""Each judgement's cell, as the projector derives it (one judgement a cell)."""
+
+
+def test_a_cell_left_without_judgements_is_deleted_by_its_key(settings, owner_engine):
+    """Before: 20,000 entries read to delete 50 cells (the trust's every cell hashed for the join)."""
+    cells = [(f"p{pupil}", "o7", "teacher") for pupil in range(50)]
+    with onboarded_trust(settings, owner_engine) as connection:
+        connection.execute(text(CELLS), {"trust": ONBOARDED})
+        connection.execute(text("UPDATE rm_judgements SET status = 'withdrawn' WHERE trust_id = :t AND "
+                                "objective_id = 'o7' AND pupil_id = ANY(:pupils)"),
+                           {"t": ONBOARDED, "pupils": [cell[0] for cell in cells]})
+        before = rows_read(connection, "rm_pupil_objective")
+        recompute_cells(connection, ONBOARDED, cells, "latest", None, 20_000)
+        read = rows_read(connection, "rm_pupil_objective") - before
+        left = connection.execute(text("SELECT count(*) FROM rm_pupil_objective WHERE trust_id = :t AND "
+                                       "objective_id = 'o7'"), {"t": ONBOARDED}).scalar_one()
+    assert left == 20_000 // OBJECTIVES - len(cells)
+    assert read <= 2 * len(cells), f"{read:,} entries read to delete {len(cells)} cells"

@@ -29,6 +29,7 @@ from fathom_shared.planning import fetch_without_sorts
 from fathom_shared.read_models.arrays import PARAMETER, array_params, selected, unnest
 from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
+from fathom_shared.read_models.by_key import delete
 from fathom_shared.read_models.notices import changed_only, with_notices
 from fathom_shared.read_models.projection import FreshCell, Projection
 from fathom_shared.read_models.rollup import Current, JudgementFact, current_judgement
@@ -76,9 +77,6 @@ _MERGE_NEW = with_notices(_INSERT + ", ".join(
        f"judgements = {TABLE}.judgements + EXCLUDED.judgements"]) + _RETURNING, TABLE, CELL)
 _REPLACE = with_notices(_INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in PUPIL_OBJECTIVE.values)
                         + changed_only(TABLE, COLUMNS, CELL) + _RETURNING, TABLE, CELL)
-_DELETE = with_notices(
-    f"DELETE FROM {TABLE} p USING {unnest(CELL, 'k')} WHERE p.trust_id = :trust_id "
-    f"AND {_cell_of('p')} = {_cell_of('k')} RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
 _DELETE_UNJUDGED = with_notices(
     f"DELETE FROM {TABLE} p WHERE p.trust_id = :trust_id AND NOT EXISTS (SELECT FROM {JUDGEMENTS.name} j "
     f"WHERE j.trust_id = p.trust_id AND {_cell_of('j')} = {_cell_of('p')} AND j.status <> 'withdrawn') "
@@ -92,7 +90,8 @@ _JUDGEMENTS_OF = (_JUDGEMENTS + "WHERE j.trust_id = %(trust_id)s AND j.pupil_id 
 """The cells' judgements, for the driver: looked up in ``rm_judgements_pupil_objective`` by ``= ANY`` of the cells'
 pupils and objectives, in its order, planned without sorts (:mod:`fathom_shared.planning`), so that
 index is the only plan whatever the statistics say of the trust. Joined with the cells, the trust's every
-judgement was hashed when the statistics estimated the trust at one row (see ``writer._load_sql``)."""
+judgement was hashed when the statistics estimated the trust at one row (see
+:mod:`~fathom_shared.read_models.by_key`)."""
 _ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
                        f"ORDER BY {_JUDGED_CELL}")
 _DELETE_ALL = text(f"DELETE FROM {TABLE} WHERE trust_id = :trust_id")
@@ -151,9 +150,8 @@ def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellK
     bands = _bands(connection, trust_id, {cell[1] for cell in cells}) if method in NEEDS_BANDS else {}
     current = {cell: current_judgement(f, method, n, bands.get(cell[1], ())) for cell, f in facts.items()}
     _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None], sequence)
-    gone = [dict(zip(CELL, cell, strict=True)) for cell, c in current.items() if c is None]
-    if gone:
-        connection.execute(_DELETE, {"trust_id": trust_id, "notice_sequence": sequence, **array_params(CELL, gone)})
+    if gone := [cell for cell, c in current.items() if c is None]:
+        delete(connection, trust_id, PUPIL_OBJECTIVE, gone, sequence)
 
 
 def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None,

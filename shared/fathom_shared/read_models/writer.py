@@ -23,15 +23,16 @@ from sqlalchemy.exc import DBAPIError
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.notifications import PROJECTED, notify
 from fathom_shared.planning import fetch_without_sorts
-from fathom_shared.read_models.arrays import COLUMN_TYPES, PARAMETER, array_params, selected, unnest
+from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
+from fathom_shared.read_models.by_key import LOADS, delete, key_params
 from fathom_shared.read_models.current import refresh
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
 from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
 from fathom_shared.read_models.read_ahead import ReadAhead
-from fathom_shared.read_models.tables import DEAD_LETTERS, PUPIL_CLASSES, TABLES, Key, Row, Table
+from fathom_shared.read_models.tables import DEAD_LETTERS, TABLES, Key, Row, Table
 
 MAX_REASON = 500
 
@@ -61,42 +62,8 @@ def _insert_statement(table: Table) -> TextClause:
                 f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)}")
 
 
-def _load_sql(table: Table) -> str:
-    """The stored rows of the given keys (for ``rm_pupil_classes`` the pupils' open rows), for the driver.
-
-    Each key is looked up in the table's primary key by ``= ANY`` of its first column (for a key of more columns
-    then matched whole with the keys' rows), in the key's order, planned without sorts
-    (:mod:`fathom_shared.planning`): whatever the statistics say of the trust, the primary key is the
-    only plan. Joined with the keys' rows, the table was hash-joined with the trust's every row when the
-    statistics estimated the trust at one row (a trust onboarded since the last ``ANALYZE``: the corrections of
-    the benchmark's history took 150–300 ms a batch at a million judgements), and in the key's order without the
-    ``ORDER BY`` another index (``rm_judgements_pupil_objective``) looked as cheap and was scanned whole.
-    """
-    sql = f"SELECT {', '.join(table.columns)} FROM {table.name} t WHERE t.trust_id = %(trust_id)s"
-    if not table.key:
-        return sql
-    first = table.key[0]
-    sql += f" AND t.{first} = ANY(CAST(%(firsts)s AS {COLUMN_TYPES.get(first, 'text')}[]))"
-    if table is PUPIL_CLASSES:
-        sql += " AND t.to_date IS NULL"
-    elif len(table.key) > 1:
-        keys = unnest(table.key, "k", f"%({PARAMETER})s")
-        sql += f" AND ({', '.join(f't.{c}' for c in table.key)}) IN (SELECT * FROM {keys})"
-    return sql + f" ORDER BY {', '.join(f't.{c}' for c in table.key)}"
-
-
-def _delete_statement(table: Table) -> TextClause:
-    """``DELETE`` the rows of the given keys, announcing each deleted row (a notice without data)."""
-    keys = ", ".join(f"t.{c}" for c in table.key)
-    return with_notices(f"DELETE FROM {table.name} t USING {unnest(table.key, 'k')} WHERE t.trust_id = :trust_id "
-                        f"AND ({keys}) = ({', '.join(f'k.{c}' for c in table.key)}) RETURNING {keys}",
-                        table.name, table.key, deleted=True)
-
-
 UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
 INSERTS: dict[str, TextClause] = {table.name: _insert_statement(table) for table in TABLES}
-DELETES: dict[str, TextClause] = {table.name: _delete_statement(table) for table in TABLES if table.key}
-LOADS: dict[str, str] = {table.name: _load_sql(table) for table in TABLES}
 
 _SET_ASIDE = tuple(column for column in DEAD_LETTERS.columns if column != "recorded_at")
 """A dead letter's columns but its time, which the database's clock gives."""
@@ -149,17 +116,15 @@ def set_position(connection: Connection, trust_id: str, last_applied: int) -> No
 
 
 def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> Loaded:
-    """One query per table for the stored rows a batch amends (see :func:`_load_sql`)."""
+    """One query per table for the stored rows a batch amends, by key (:mod:`~fathom_shared.read_models.by_key`)."""
     loaded = Loaded()
     for table, table_keys in keys.items():
         params: dict[str, Any] = {"trust_id": trust_id}
         if not table.key:  # the trust's one row (every batch reads the settings): no plan to choose
             found = connection.exec_driver_sql(LOADS[table.name], params).all()
         else:
-            params["firsts"] = sorted({str(key[0]) for key in table_keys})
-            if table is not PUPIL_CLASSES and len(table.key) > 1:
-                params.update(array_params(table.key, [dict(zip(table.key, key, strict=True)) for key in table_keys]))
-            found = fetch_without_sorts(connection, LOADS[table.name], params)
+            found = fetch_without_sorts(connection, LOADS[table.name],
+                                        {**params, **key_params(table, table_keys, looking_up=True)})
         loaded.rows[table.name] = {table.key_of(row): row for row in (dict(zip(table.columns, r, strict=True))
                                                                       for r in found)}
     return loaded
@@ -181,9 +146,7 @@ def write_rows(connection: Connection, trust_id: str, projection: Projection, se
             connection.execute(UPSERTS[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
                                                      **array_params(table.columns, rows)})
         if removals := projection.table_removals(table):
-            keys = [dict(zip(table.key, key, strict=True)) for key in removals]
-            connection.execute(DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
-                                                     **array_params(table.key, keys)})
+            delete(connection, trust_id, table, removals, sequence)
 
 
 def _new_and_stored(table: Table, rows: list[Row], stored: dict[Key, Row]) -> tuple[list[Row], list[Row]]:
