@@ -8,7 +8,7 @@ trust. The setting is transaction-local: a pooled connection carries nothing ove
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -158,10 +158,9 @@ def _scope_to(connection: Connection, trust_id: str) -> None:
 def on_driver(connection: Connection, statement: str) -> Iterator[psycopg.Connection[Any]]:
     """``connection``'s driver connection, for statements sent on it directly (a pipeline: several in one round
     trip); a failure is raised as SQLAlchemy raises one: the driver's error as its ``DBAPIError`` (naming
-    ``statement``), a connection the server closed invalidated and the error marked ``connection_invalidated``, so
-    the caller and :func:`once_more_if_dropped` treat it as the toolkit's own and the pool discards it. (The
-    toolkit also marks every older pooled connection stale on a disconnect; here each is found dead by its own
-    first round trip.)"""
+    ``statement``), and a connection the server closed handled as the toolkit handles a disconnect (see
+    :func:`_retire_dead`), the error marked ``connection_invalidated``, so the caller and
+    :func:`once_more_if_dropped` treat it as the toolkit's own."""
     driver = connection.connection.driver_connection
     assert driver is not None
     try:
@@ -169,9 +168,20 @@ def on_driver(connection: Connection, statement: str) -> Iterator[psycopg.Connec
     except psycopg.Error as exc:
         dead = bool(driver.closed or driver.broken)
         if dead:
-            connection.invalidate()
+            _retire_dead(connection)
         raise DBAPIError.instance(statement, None, exc, psycopg.Error, hide_parameters=True,
                                   connection_invalidated=dead, dialect=connection.dialect) from exc
+
+
+def _retire_dead(connection: Connection) -> None:
+    """Let the toolkit find ``connection`` dead itself: a statement on a closed driver connection fails at once,
+    without a round trip, and SQLAlchemy's disconnect handling then invalidates it and marks every older pooled
+    connection stale too. A server restart closes them all; invalidating this one alone left the others to be
+    found one checkout at a time, and :func:`once_more_if_dropped`'s second attempt met the next dead one."""
+    with suppress(DBAPIError):
+        connection.exec_driver_sql("SELECT 1")
+    if not connection.invalidated:
+        connection.invalidate()
 
 
 _SET = text("SELECT set_config(:name, :value, true)")

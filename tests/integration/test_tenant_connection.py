@@ -38,6 +38,25 @@ def test_a_connection_the_server_closed_is_replaced_without_a_pre_ping(settings:
         engine.dispose()
 
 
+def test_after_a_restart_the_first_dead_connection_found_retires_the_pools_others(settings: Settings,
+                                                                                 owner_engine: Engine,
+                                                                                 trust: str) -> None:
+    """A server restart closes every pooled connection. The unit of work's first round trip (on the driver) finds
+    one dead and tries once more: that second checkout must not be another connection of before the restart, as
+    SQLAlchemy's own disconnect handling makes sure (every older pooled connection is retired). Before: both
+    attempts met a dead connection and the unit of work failed."""
+    engine = make_engine(settings.app_database_url, pool_size=2, pre_ping=False)
+    try:
+        with TenantUnitOfWork(engine, trust) as first, TenantUnitOfWork(engine, trust) as second:
+            pids = [uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one() for uow in (first, second)]
+        with owner_engine.begin() as connection:
+            for pid in pids:
+                assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        assert backend_pid(engine, trust) not in pids
+    finally:
+        engine.dispose()
+
+
 def test_a_statement_outside_a_unit_of_work_is_run_again_on_a_fresh_connection(settings: Settings,
                                                                              owner_engine: Engine) -> None:
     engine = make_engine(settings.app_database_url, pool_size=1, pre_ping=False)
