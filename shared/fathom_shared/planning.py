@@ -11,7 +11,7 @@ against 0.9 s), a class's history for time travel 996 ms against 30 ms, the whol
 sequence at a timestamp (:func:`~fathom_shared.event_store.recorder.sequence_at`) 300–650 ms against 0.1 ms,
 the trust's every event sorted by time.
 
-The projector's look-ups of stored rows by key (``fathom_shared.read_models.by_key``, ``current``) are planned the
+The projector's look-ups of stored rows by key (``fathom_shared.read_models.by_key``) are planned the
 same way (one rule, whichever table it is read for).
 
 Each statement here asks for its rows in its index's order and is planned with sorts switched off: every

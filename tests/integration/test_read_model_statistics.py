@@ -74,6 +74,21 @@ def test_a_recomputed_cell_reads_only_its_judgements(settings, owner_engine):
     assert read <= 2 * len(cells), f"{read:,} entries read for {len(cells)} cells' judgements"
 
 
+def test_scattered_cells_read_their_own_judgements_not_their_pupils_and_objectives_cross(settings, owner_engine):
+    """Cells of different pupils on different objectives (corrections across a trust; every fresh cell of a trust
+    whose rollup is not ``latest``). Before: 2,000 entries read for 50 cells, every judgement of the cells' 50
+    pupils on their 40 objectives."""
+    cells = [(f"p{pupil}", f"o{pupil % OBJECTIVES}", "teacher") for pupil in range(50)]
+    with onboarded_trust(settings, owner_engine) as connection:
+        before = rows_read(connection, "rm_judgements")
+        recompute_cells(connection, ONBOARDED, cells, "highest", None, 20_000)
+        read = rows_read(connection, "rm_judgements") - before
+        derived = connection.execute(text("SELECT pupil_id, objective_id, source FROM rm_pupil_objective "
+                                          "WHERE trust_id = :t"), {"t": ONBOARDED}).all()
+    assert sorted(cells) == sorted(tuple(row) for row in derived)
+    assert read <= 2 * len(cells), f"{read:,} entries read for {len(cells)} cells' judgements"
+
+
 def test_a_look_up_the_database_refuses_is_raised_as_the_toolkits_error(app_engine, trust):
     """A batch whose statements fail is split and its offending events set aside (``writer._apply_or_split``),
     which catches the toolkit's ``DBAPIError``: the look-ups run on the driver itself, so they raise that too."""
