@@ -19,8 +19,7 @@ other path needs a sort, so that index is the only plan left. The look-ups by ke
 column after ``trust_id``: PostgreSQL returns such an index scan in the index's order from version 17 (before,
 the only path without a sort took the ``= ANY`` as a filter over the trust's every row), so Fathom needs 17 or
 later. ``SET LOCAL`` lasts to the end of the caller's transaction, so it is put back right after, in the same
-pipeline (no round trip more); elsewhere only the projector's rare deletes by key switch ``enable_sort`` off,
-through :func:`~fathom_shared.db.setting_for`, which puts back what was (``read_models.by_key.delete``).
+pipeline (no round trip more); nothing in Fathom sets these settings otherwise.
 """
 
 from __future__ import annotations
@@ -35,6 +34,11 @@ from fathom_shared.db import on_driver
 
 SORTS_OFF = "SET LOCAL enable_sort = off"
 SORTS_BACK = "SET LOCAL enable_sort TO DEFAULT"
+BY_ROW_ID_ONLY = ("enable_sort", "enable_seqscan", "enable_bitmapscan", "enable_indexscan")
+"""What a delete of rows found by key switches off (``fathom_shared.read_models.by_key``): it deletes by the row
+ids a select in the key's order finds (that select's index scan, switched off too, is still the path with the
+fewest switched-off steps), and every other way to the rows reads the trust's every row. Even a row id scan looks
+dearer than reading a trust the statistics estimate at one row, so the others have to be off."""
 
 
 def send_without_sorts(driver: psycopg.Connection, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
@@ -50,3 +54,15 @@ def fetch_without_sorts(connection: Connection, sql: str, params: Mapping[str, A
     one, as the caller's other statements' are (:func:`~fathom_shared.db.on_driver`)."""
     with on_driver(connection, sql) as driver, driver.pipeline():
         return send_without_sorts(driver, sql, params).fetchall()
+
+
+def fetch_by_row_id_only(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """``sql``'s rows as tuples, planned with :data:`BY_ROW_ID_ONLY` switched off, in one round trip, failing as
+    :func:`fetch_without_sorts` does."""
+    with on_driver(connection, sql) as driver, driver.pipeline():
+        for setting in BY_ROW_ID_ONLY:
+            driver.execute(f"SET LOCAL {setting} = off")
+        rows = driver.execute(sql, params)
+        for setting in BY_ROW_ID_ONLY:
+            driver.execute(f"SET LOCAL {setting} TO DEFAULT")
+        return rows.fetchall()

@@ -33,17 +33,23 @@ JUDGED = ("INSERT INTO rm_judgements (trust_id, judgement_id, pupil_id, objectiv
           "original_value, assessed_on, sequence) SELECT :trust, gen_random_uuid(), 'p' || (n / :objectives), "
           "'o' || (n % :objectives), 'teacher', 2, 2, DATE '2026-11-02', n FROM generate_series(0, :count - 1) AS n")
 """``count`` judgements, one a cell: pupil ``n / 40`` on objective ``n % 40``."""
+CELLS = ("INSERT INTO rm_pupil_objective (trust_id, pupil_id, objective_id, source, value, assessed_on, sequence, "
+         "event_id, judgements) SELECT trust_id, pupil_id, objective_id, source, value, assessed_on, sequence, "
+         "judgement_id, 1 FROM rm_judgements WHERE trust_id = :trust")
+"""Each judgement's cell, as the projector derives it (one judgement a cell)."""
 
 
 @contextmanager
 def onboarded_trust(settings, owner_engine) -> Iterator[Connection]:
-    """The open transaction of a trust of 20,000 judgements the statistics do not know."""
+    """The open transaction of a trust of 20,000 judgements the statistics do not know (they know another trust's
+    40,000 judgements and their cells)."""
     with scratch_database(settings, owner_engine) as database:
         for trust_id in (ANALYZED, ONBOARDED):
             create_trust(database.owner, trust_id, trust_id)
         with database.owner.begin() as connection:
             connection.execute(text(JUDGED), {"trust": ANALYZED, "count": 40_000, "objectives": OBJECTIVES})
-            connection.execute(text("ANALYZE rm_judgements"))
+            connection.execute(text(CELLS), {"trust": ANALYZED})
+            connection.execute(text("ANALYZE rm_judgements, rm_pupil_objective"))
         with TenantUnitOfWork(database.app, ONBOARDED) as uow:
             uow.connection.execute(text(JUDGED), {"trust": ONBOARDED, "count": 20_000, "objectives": OBJECTIVES})
             yield uow.connection
@@ -94,12 +100,6 @@ def test_a_look_up_the_database_refuses_is_raised_as_the_toolkits_error(app_engi
     which catches the toolkit's ``DBAPIError``: the look-ups run on the driver itself, so they raise that too."""
     with TenantUnitOfWork(app_engine, trust) as uow, pytest.raises(DataError):
         load(uow.connection, trust, {JUDGEMENTS: {("not-a-uuid",)}})
-
-
-CELLS = ("INSERT INTO rm_pupil_objective (trust_id, pupil_id, objective_id, source, value, assessed_on, sequence, "
-         "event_id, judgements) SELECT trust_id, pupil_id, objective_id, source, value, assessed_on, sequence, "
-         "judgement_id, 1 FROM rm_judgements WHERE trust_id = :trust")
-"""Each judgement's cell, as the projector derives it (one judgement a cell)."""
 
 
 def test_a_cell_left_without_judgements_is_deleted_by_its_key(settings, owner_engine):

@@ -2,35 +2,30 @@
 
 Both find rows the same way, in the table's primary key ``(trust_id, *key)``: ``= ANY`` of each of the key's columns
 (for a key of more columns then matched whole with the keys' rows), in the key's order, planned without sorts
-(:mod:`fathom_shared.planning`), so that the primary key is the only plan whatever the statistics say of the trust.
-Joined with the keys' rows, the table was hash-joined with the trust's every row when the statistics estimated the
-trust at one row (a trust onboarded since the last ``ANALYZE``): the corrections of the benchmark's history took
-150–300 ms a batch at a million judgements, and a delete of 50 cells read 20,000
-(``tests/integration/test_read_model_statistics.py``). In the key's order without the ``ORDER BY``, another index
-(``rm_judgements_pupil_objective``) looked as cheap and was scanned whole.
+(:mod:`fathom_shared.planning`), so that the primary key is the only plan whatever the statistics say of the trust;
+a delete then deletes the rows so found by their row ids. Joined with the keys' rows, the table was hash-joined with
+the trust's every row when the statistics estimated the trust at one row (a trust onboarded since the last
+``ANALYZE``): the corrections of the benchmark's history took 150–300 ms a batch at a million judgements, and a
+delete of 50 cells read 20,000 (``tests/integration/test_read_model_statistics.py``). In the key's order without the
+``ORDER BY``, another index (``rm_judgements_pupil_objective``) looked as cheap and was scanned whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, TextClause
+from sqlalchemy import Connection
 
-from fathom_shared.db import setting_for
+from fathom_shared.planning import fetch_by_row_id_only
 from fathom_shared.read_models.arrays import COLUMN_TYPES, PARAMETER, array_params, unnest
-from fathom_shared.read_models.notices import with_notices
+from fathom_shared.read_models.notices import noticed_sql
 from fathom_shared.read_models.tables import PUPIL_CLASSES, READ_MODELS, TABLES, Key, Table
-
-Placeholder = Callable[[str], str]
 
 
 def _driver(name: str) -> str:
+    """A parameter in the driver's style: every statement here runs on the driver, in a pipeline with its settings."""
     return f"%({name})s"
-
-
-def _toolkit(name: str) -> str:
-    return f":{name}"
 
 
 def _by_pupil(table: Table, looking_up: bool) -> bool:
@@ -39,16 +34,16 @@ def _by_pupil(table: Table, looking_up: bool) -> bool:
     return looking_up and table is PUPIL_CLASSES
 
 
-def _found(table: Table, alias: str, placeholder: Placeholder, looking_up: bool) -> str:
+def _found(table: Table, alias: str, looking_up: bool) -> str:
     """The ``WHERE`` and ``ORDER BY`` that find the rows of the keys :func:`key_params` gives, in the key's order."""
-    found = f"{alias}.trust_id = {placeholder('trust_id')}"
+    found = f"{alias}.trust_id = {_driver('trust_id')}"
     for column in _probed(table, looking_up):
         found += (f" AND {alias}.{column} = "
-                  f"ANY(CAST({placeholder(_values(column))} AS {COLUMN_TYPES.get(column, 'text')}[]))")
+                  f"ANY(CAST({_driver(_values(column))} AS {COLUMN_TYPES.get(column, 'text')}[]))")
     if _by_pupil(table, looking_up):
         found += f" AND {alias}.to_date IS NULL"
     elif len(table.key) > 1:
-        keys = unnest(table.key, "k", placeholder(PARAMETER))
+        keys = unnest(table.key, "k", _driver(PARAMETER))
         found += f" AND ({', '.join(f'{alias}.{c}' for c in table.key)}) IN (SELECT * FROM {keys})"
     return found + f" ORDER BY {', '.join(f'{alias}.{c}' for c in table.key)}"
 
@@ -78,26 +73,26 @@ def _load_sql(table: Table) -> str:
     sql = f"SELECT {', '.join(table.columns)} FROM {table.name} t"
     if not table.key:
         return f"{sql} WHERE t.trust_id = %(trust_id)s"
-    return f"{sql} WHERE {_found(table, 't', _driver, looking_up=True)}"
+    return f"{sql} WHERE {_found(table, 't', looking_up=True)}"
 
 
-def _delete_statement(table: Table) -> TextClause:
-    """``DELETE`` the rows of the given keys, announcing each deleted row (a notice without data); found by their
-    row ids as :func:`_load_sql` finds rows (run it through :func:`delete`, which plans it without sorts)."""
+def _delete_sql(table: Table) -> str:
+    """``DELETE`` the rows of the given keys, announcing each deleted row (a notice without data), for the driver:
+    by their row ids, which a select finds as :func:`_load_sql` finds rows. Planned with every other way to the
+    rows switched off (:data:`~fathom_shared.planning.BY_ROW_ID_ONLY`): with the trust's condition beside the row
+    ids, a scan of the trust's every row looked cheaper to a planner that estimated the trust at one row (50 cells'
+    delete read 20,050 entries)."""
     keys = ", ".join(f"t.{c}" for c in table.key)
-    found = _found(table, "s", _toolkit, looking_up=False)
-    return with_notices(f"DELETE FROM {table.name} t WHERE t.trust_id = :trust_id AND t.ctid = ANY(ARRAY("
-                        f"SELECT s.ctid FROM {table.name} s WHERE {found})) RETURNING {keys}",
-                        table.name, table.key, deleted=True)
+    return noticed_sql(f"DELETE FROM {table.name} t WHERE t.trust_id = %(trust_id)s AND t.ctid = ANY(ARRAY("
+                       f"SELECT s.ctid FROM {table.name} s WHERE {_found(table, 's', looking_up=False)})) "
+                       f"RETURNING {keys}", table.name, table.key, deleted=True, placeholder=_driver)
 
 
 LOADS: dict[str, str] = {table.name: _load_sql(table) for table in TABLES}
-DELETES: dict[str, TextClause] = {table.name: _delete_statement(table) for table in READ_MODELS if table.key}
+DELETES: dict[str, str] = {table.name: _delete_sql(table) for table in READ_MODELS if table.key}
 
 
 def delete(connection: Connection, trust_id: str, table: Table, keys: Collection[Key], sequence: int) -> None:
-    """Delete the rows of ``keys`` from ``table``, announced as of ``sequence``. Rare (a withdrawal that leaves a
-    cell or a summative judgement without a row), so the two round trips of the setting are not worth a pipeline."""
-    with setting_for(connection, "enable_sort", "off"):
-        connection.execute(DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
-                                                 **key_params(table, keys, looking_up=False)})
+    """Delete the rows of ``keys`` from ``table``, announced as of ``sequence``, in one round trip."""
+    fetch_by_row_id_only(connection, DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
+                                                           **key_params(table, keys, looking_up=False)})

@@ -16,7 +16,7 @@ trust sequence the batch reached, and the new row (``null`` for a deleted row).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import TextClause, text
 
@@ -38,17 +38,25 @@ def with_notices(change_sql: str, table: str, key_columns: Sequence[str], delete
     The statement takes ``:trust_id`` and ``:notice_sequence`` besides the change's own parameters
     and answers with the number of notices written.
     """
+    return text(noticed_sql(change_sql, table, key_columns, deleted))
+
+
+def noticed_sql(change_sql: str, table: str, key_columns: Sequence[str], deleted: bool = False,
+                placeholder: Callable[[str], str] = ":{}".format) -> str:
+    """The text of :func:`with_notices`, its parameters written by ``placeholder`` (``"%({})s".format`` for a
+    statement the driver runs itself)."""
     keys = ", ".join(f"'{column}', c.{column}" for column in key_columns)
     order = f"ORDER BY {', '.join(f'c.{column}' for column in key_columns)}" if key_columns else ""
     data = "NULL::jsonb" if deleted else "to_jsonb(c)"
-    return text(
+    trust, sequence = placeholder("trust_id"), placeholder("notice_sequence")
+    return (
         f"WITH c AS ({change_sql}), "
-        "head AS (SELECT last_notice FROM change_heads WHERE trust_id = :trust_id), "
+        f"head AS (SELECT last_notice FROM change_heads WHERE trust_id = {trust}), "
         "noticed AS (INSERT INTO change_notices (trust_id, notice_id, model, keys, sequence, data) "
-        f"  SELECT :trust_id, head.last_notice + row_number() OVER ({order}), '{model_name(table)}', "
-        f"  jsonb_build_object({keys}), :notice_sequence, {data} FROM c, head RETURNING notice_id), "
+        f"  SELECT {trust}, head.last_notice + row_number() OVER ({order}), '{model_name(table)}', "
+        f"  jsonb_build_object({keys}), {sequence}, {data} FROM c, head RETURNING notice_id), "
         "bumped AS (UPDATE change_heads SET last_notice = (SELECT max(notice_id) FROM noticed) "
-        "  WHERE trust_id = :trust_id AND EXISTS (SELECT FROM noticed) RETURNING last_notice) "
+        f"  WHERE trust_id = {trust} AND EXISTS (SELECT FROM noticed) RETURNING last_notice) "
         "SELECT count(*) FROM noticed"
     )
 
