@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from kafka.structs import TopicPartition
 
 from fathom_projector.membership import AssignmentTracker
@@ -35,6 +37,16 @@ def test_the_gauge_follows_eager_and_cooperative_rebalances() -> None:
     assert held(metrics) == set() and tracker.held == set()
     assert value(metrics, "fathom_projector_instance_info", instance_id="projector-1",
                  group="fathom-projector") == 1
+
+
+def test_partitions_revoked_again_are_not_reported_again(caplog) -> None:
+    tracker = AssignmentTracker(ProjectorMetrics("projector-1", "fathom-projector"))
+    tracker.on_partitions_assigned({P[0], P[1]})
+    with caplog.at_level(logging.INFO, logger="fathom_projector"):
+        tracker.on_partitions_revoked({P[0], P[1]})
+        tracker.forget_all()  # the consumer closed after the rebalance took everything
+        tracker.on_partitions_revoked({P[1]})
+    assert [r.getMessage() for r in caplog.records] == ["partitions revoked: 0,1; holding none"]
 
 
 def test_events_and_distinct_trusts_are_counted_by_the_path_that_applied_them() -> None:

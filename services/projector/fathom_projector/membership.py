@@ -117,7 +117,10 @@ class AssignmentTracker(ConsumerRebalanceListener):
             log.info("partitions assigned: %s; holding %s", _names(assigned), _names(self.held))
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self.held -= set(revoked)
+        """Drop what was held of ``revoked``: kafka-python also names partitions this consumer no longer holds (a
+        close revokes what a rebalance took already), which said "partitions revoked" twice for one rebalance."""
+        revoked = set(revoked) & self.held
+        self.held -= revoked
         for partition in revoked:
             self.metrics.assigned_partitions.remove(partition.topic, str(partition.partition))
         if revoked:
