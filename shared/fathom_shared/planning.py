@@ -1,4 +1,4 @@
-"""Reads planned in an index's order, whatever the statistics say of the trust: the event store's and the
+"""Statements planned in an index's order, whatever the statistics say of the trust: the event store's and the
 projector's, so it sits beside :mod:`fathom_shared.db` rather than in either.
 
 The planner's statistics describe the trusts of the last ``ANALYZE``, and autovacuum analyzes ``events`` only
@@ -11,20 +11,22 @@ against 0.9 s), a class's history for time travel 996 ms against 30 ms, the whol
 sequence at a timestamp (:func:`~fathom_shared.event_store.recorder.sequence_at`) 300–650 ms against 0.1 ms,
 the trust's every event sorted by time.
 
-The projector's look-ups of stored rows by key (``fathom_shared.read_models.by_key``) are planned the
-same way (one rule, whichever table it is read for).
+The projector's look-ups of stored rows by key (``fathom_shared.read_models.by_key``) and of a recomputed cell's
+judgements (``current``) are planned the same way (one rule, whichever table it is read for); its deletes by key
+delete the rows such a look-up finds by their row ids, every other scan switched off (:data:`BY_ROW_ID_ONLY`).
 
 Each statement here asks for its rows in its index's order and is planned with sorts switched off: every
-other path needs a sort, so that index is the only plan left. The look-ups by key ask with ``= ANY`` of a key's
-column after ``trust_id``: PostgreSQL returns such an index scan in the index's order from version 17 (before,
+other path needs a sort, so that index is the only plan left. The look-ups by key ask with ``= ANY`` of key
+columns after ``trust_id``: PostgreSQL returns such an index scan in the index's order from version 17 (before,
 the only path without a sort took the ``= ANY`` as a filter over the trust's every row), so Fathom needs 17 or
 later. ``SET LOCAL`` lasts to the end of the caller's transaction, so it is put back right after, in the same
-pipeline (no round trip more); nothing in Fathom sets these settings otherwise.
+pipeline (no round trip more) to the server's default, not to what the transaction had: nothing in Fathom sets
+these settings otherwise (:func:`~fathom_shared.db.setting_for` is for settings a caller may have set).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -54,6 +56,14 @@ def fetch_without_sorts(connection: Connection, sql: str, params: Mapping[str, A
     one, as the caller's other statements' are (:func:`~fathom_shared.db.on_driver`)."""
     with on_driver(connection, sql) as driver, driver.pipeline():
         return send_without_sorts(driver, sql, params).fetchall()
+
+
+def fetch_each_without_sorts(connection: Connection, sql: str,
+                             params: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` run once per parameter set, each planned without sorts, all in one round trip."""
+    with on_driver(connection, sql) as driver, driver.pipeline():
+        cursors = [send_without_sorts(driver, sql, each) for each in params]
+        return [row for cursor in cursors for row in cursor.fetchall()]
 
 
 def fetch_by_row_id_only(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:

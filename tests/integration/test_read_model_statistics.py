@@ -1,14 +1,15 @@
-"""The projector's look-ups of stored rows keep their plan for a trust the planner's statistics do not know.
+"""The projector's look-ups and deletes of stored rows keep their plan for a trust the planner's statistics do not know.
 
-A batch that amends rows (a correction, a withdrawal, a move) reads the rows it amends by key, and a cell it
-recomputes reads the cell's judgements. Joined with the keys, those reads hashed the trust's every row when the
-statistics estimated the trust at one row, as they do for a trust onboarded since the last ``ANALYZE``: in the
-benchmark's history part the projector's catch-up of such a trust spent 23 of its 104 s so, 150–300 ms a batch
-at a million judgements (see ``writer._load_sql`` and ``current._JUDGEMENTS_OF``).
+A batch that amends rows (a correction, a withdrawal, a move) reads the rows it amends by key, a cell it
+recomputes reads the cell's judgements, and a cell left without one is deleted. Joined with the keys, those
+statements hashed the trust's every row when the statistics estimated the trust at one row, as they do for a trust
+onboarded since the last ``ANALYZE``: in the benchmark's history part the projector's catch-up of such a trust
+spent 23 of its 104 s so, 150–300 ms a batch at a million judgements (see ``read_models.by_key`` and
+``current._JUDGEMENTS_OF``).
 
-Each test runs in a scratch database whose statistics know one trust of 40,000 judgements; the second trust's
-20,000 are written in the test's open transaction (so no autovacuum can analyze them in between), and the test
-counts the index entries its read takes from PostgreSQL's per-transaction counters.
+Each test runs in a scratch database whose statistics know one trust of 40,000 judgements and their cells; the
+second trust's 20,000 are written in the test's open transaction (so no autovacuum can analyze them in between),
+and the test counts the index entries its statements take from PostgreSQL's per-transaction counters.
 """
 
 from __future__ import annotations

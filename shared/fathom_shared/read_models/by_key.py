@@ -8,6 +8,11 @@ the trust's every row when the statistics estimated the trust at one row (a trus
 ``ANALYZE``): the corrections of the benchmark's history took 150–300 ms a batch at a million judgements, and a
 delete of 50 cells read 20,000 (``tests/integration/test_read_model_statistics.py``). In the key's order without the
 ``ORDER BY``, another index (``rm_judgements_pupil_objective``) looked as cheap and was scanned whole.
+
+For a key of several columns what is read is every combination of the keys' values (for cells, their pupils ×
+objectives × sources): for keys scattered over the trust more than the keys, bounded by the batch, and a plan
+no statistics can change rather than an exact one they can. (A recomputed cell's judgements are asked in groups
+whose combinations are all cells: ``current._pupils_and_objectives``.)
 """
 
 from __future__ import annotations
@@ -81,7 +86,8 @@ def _delete_sql(table: Table) -> str:
     by their row ids, which a select finds as :func:`_load_sql` finds rows. Planned with every other way to the
     rows switched off (:data:`~fathom_shared.planning.BY_ROW_ID_ONLY`): with the trust's condition beside the row
     ids, a scan of the trust's every row looked cheaper to a planner that estimated the trust at one row (50 cells'
-    delete read 20,050 entries)."""
+    delete read 20,050 entries). The row ids stay those of the rows found: the batch holds the trust's
+    ``rm_positions`` lock, so no one else changes its read models in between."""
     keys = ", ".join(f"t.{c}" for c in table.key)
     return noticed_sql(f"DELETE FROM {table.name} t WHERE t.trust_id = %(trust_id)s AND t.ctid = ANY(ARRAY("
                        f"SELECT s.ctid FROM {table.name} s WHERE {_found(table, 's', looking_up=False)})) "

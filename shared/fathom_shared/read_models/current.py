@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from fathom_shared.db import setting_for
+from fathom_shared.planning import fetch_each_without_sorts
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import defer_to_recount
 from fathom_shared.read_models.band_counts import refresh_all as recount_classes
@@ -82,16 +83,14 @@ _DELETE_UNJUDGED = with_notices(
     f"RETURNING {_cell_of('p')[1:-1]}", TABLE, CELL, deleted=True)
 _JUDGED_CELL = _cell_of("j")[1:-1]
 _JUDGEMENTS = f"SELECT {', '.join(f'j.{c}' for c in FACT_COLUMNS)} FROM {JUDGEMENTS.name} j "
-_JUDGEMENTS_OF = text(
-    f"SELECT {', '.join(f'j.{c}' for c in FACT_COLUMNS)} FROM {unnest(CELL, 'k')} CROSS JOIN LATERAL "
-    f"(SELECT {', '.join(FACT_COLUMNS)} FROM {JUDGEMENTS.name} j WHERE j.trust_id = :trust_id "
-    f"AND {' AND '.join(f'j.{c} = k.{c}' for c in CELL)} AND j.status <> 'withdrawn' OFFSET 0) j")
-"""The cells' judgements: each cell looks up its own in ``rm_judgements_pupil_objective`` (a nested loop over the
-cells; ``OFFSET 0`` keeps the look-up from being flattened into a join the planner could hash), and the look-up's
-equalities on the index's three columns make it the cheapest plan whatever the statistics say of the trust.
-Joined with the cells, the trust's every judgement was hashed when the statistics estimated the trust at one row;
-by ``= ANY`` of the cells' pupils and of their objectives, scattered cells read every pair of the two
-(``tests/integration/test_read_model_statistics.py``)."""
+_JUDGEMENTS_OF = (_JUDGEMENTS + "WHERE j.trust_id = %(trust_id)s AND j.pupil_id = ANY(CAST(%(pupil_ids)s AS text[])) "
+                  "AND j.objective_id = ANY(CAST(%(objective_ids)s AS text[])) AND j.status <> 'withdrawn' "
+                  "ORDER BY j.pupil_id, j.objective_id")
+"""The judgements of some pupils on some objectives, for the driver: looked up in ``rm_judgements_pupil_objective`` by
+``= ANY`` of both, in its order, planned without sorts (:mod:`fathom_shared.planning`), so that index is the only
+plan whatever the statistics say of the trust. Joined with the cells, the trust's every judgement was hashed when
+the statistics estimated the trust at one row. Asked once for every pupil and objective of a batch's cells, it read
+every pair of the two, for scattered cells far more than the cells (:func:`_pupils_and_objectives`)."""
 _ALL_JUDGEMENTS = text(_JUDGEMENTS + "WHERE j.trust_id = :trust_id AND j.status <> 'withdrawn' "
                        f"ORDER BY {_JUDGED_CELL}")
 _DELETE_ALL = text(f"DELETE FROM {TABLE} WHERE trust_id = :trust_id")
@@ -141,15 +140,30 @@ def recompute_cells(connection: Connection, trust_id: str, cells: Iterable[CellK
     cells = list(cells)
     if not cells:
         return
-    looked_up = {"trust_id": trust_id, **array_params(CELL, [dict(zip(CELL, cell, strict=True)) for cell in cells])}
     facts: dict[CellKey, list[JudgementFact]] = {cell: [] for cell in cells}
-    for row in connection.execute(_JUDGEMENTS_OF, looked_up):
-        facts[(row[0], row[1], row[2])].append(_fact(row))
+    looked_up = [{"trust_id": trust_id, "pupil_ids": pupil_ids, "objective_ids": objective_ids}
+                 for pupil_ids, objective_ids in _pupils_and_objectives(facts)]
+    for row in fetch_each_without_sorts(connection, _JUDGEMENTS_OF, looked_up):
+        if (cell := (row[0], row[1], row[2])) in facts:  # another source's judgement of a cell's pupil and objective
+            facts[cell].append(_fact(row))
     bands = _bands(connection, trust_id, {cell[1] for cell in cells}) if method in NEEDS_BANDS else {}
     current = {cell: current_judgement(f, method, n, bands.get(cell[1], ())) for cell, f in facts.items()}
     _write(connection, trust_id, [_current_row(cell, c) for cell, c in current.items() if c is not None], sequence)
     if gone := [cell for cell, c in current.items() if c is None]:
         delete(connection, trust_id, PUPIL_OBJECTIVE, gone, sequence)
+
+
+def _pupils_and_objectives(cells: Iterable[CellKey]) -> list[tuple[list[str], list[str]]]:
+    """``cells``' pupils and objectives as pairs of lists whose every pupil-objective pair is a cell's: objectives
+    together whose cells are of the same pupils. A class's batch (its pupils on some objectives) is one pair;
+    cells scattered over the trust (corrections) are one pair an objective, not every pupil on every objective."""
+    pupils_of: dict[str, set[str]] = {}
+    for pupil, objective, _source in cells:
+        pupils_of.setdefault(objective, set()).add(pupil)
+    objectives_of: dict[frozenset[str], list[str]] = {}
+    for objective, pupils in pupils_of.items():
+        objectives_of.setdefault(frozenset(pupils), []).append(objective)
+    return [(sorted(pupils), sorted(objectives)) for pupils, objectives in objectives_of.items()]
 
 
 def recompute_all(connection: Connection, trust_id: str, method: str, n: int | None,
@@ -258,8 +272,8 @@ def _bands(connection: Connection, trust_id: str, objective_ids: set[str] | None
         _BANDS_OF, {"trust_id": trust_id, "objective_ids": list(objective_ids)})}
 
 
-def _fact(row: Row[Any]) -> JudgementFact:
-    """A row of :data:`FACT_COLUMNS`, by position."""
+def _fact(row: Row[Any] | tuple[Any, ...]) -> JudgementFact:
+    """A row of :data:`FACT_COLUMNS`, by position (the driver's tuple or the toolkit's row)."""
     _, _, source, judgement_id, value, assessed_on, sequence, note = row
     return JudgementFact(judgement_id, value, assessed_on, sequence, source, note)
 
