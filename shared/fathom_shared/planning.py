@@ -34,8 +34,7 @@ from sqlalchemy import Connection
 
 from fathom_shared.db import on_driver
 
-SORTS_OFF = "SET LOCAL enable_sort = off"
-SORTS_BACK = "SET LOCAL enable_sort TO DEFAULT"
+SORTS = ("enable_sort",)
 BY_ROW_ID_ONLY = ("enable_sort", "enable_seqscan", "enable_bitmapscan", "enable_indexscan")
 """What a delete of rows found by key switches off (``fathom_shared.read_models.by_key``): it deletes by the row
 ids a select in the key's order finds (that select's index scan, switched off too, is still the path with the
@@ -43,36 +42,44 @@ fewest switched-off steps), and every other way to the rows reads the trust's ev
 dearer than reading a trust the statistics estimate at one row, so the others have to be off."""
 
 
-def send_without_sorts(driver: psycopg.Connection, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
-    """Queue ``sql`` between the two settings on a pipeline already open; its cursor, to fetch from later."""
-    driver.execute(SORTS_OFF)
+def _off(setting: str) -> str:
+    return f"SET LOCAL {setting} = off"
+
+
+def _back(setting: str) -> str:
+    return f"SET LOCAL {setting} TO DEFAULT"
+
+
+SORTS_OFF, SORTS_BACK = _off("enable_sort"), _back("enable_sort")
+
+
+def send_without_sorts(driver: psycopg.Connection, sql: str, params: Mapping[str, Any],
+                       settings: Sequence[str] = SORTS) -> psycopg.Cursor[Any]:
+    """Queue ``sql`` between the settings switched off and back on a pipeline already open; its cursor, to fetch
+    from later."""
+    for setting in settings:
+        driver.execute(_off(setting))
     rows = driver.execute(sql, params)
-    driver.execute(SORTS_BACK)
+    for setting in settings:
+        driver.execute(_back(setting))
     return rows
 
 
-def fetch_without_sorts(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """``sql``'s rows as tuples, planned without sorts, in one round trip; a failure is raised as SQLAlchemy raises
-    one, as the caller's other statements' are (:func:`~fathom_shared.db.on_driver`)."""
+def fetch_each_without_sorts(connection: Connection, sql: str, params: Sequence[Mapping[str, Any]],
+                             settings: Sequence[str] = SORTS) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` run once per parameter set, each planned with ``settings`` off, all in one round trip; a
+    failure is raised as SQLAlchemy raises one, as the caller's other statements' are
+    (:func:`~fathom_shared.db.on_driver`)."""
     with on_driver(connection, sql) as driver, driver.pipeline():
-        return send_without_sorts(driver, sql, params).fetchall()
-
-
-def fetch_each_without_sorts(connection: Connection, sql: str,
-                             params: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` run once per parameter set, each planned without sorts, all in one round trip."""
-    with on_driver(connection, sql) as driver, driver.pipeline():
-        cursors = [send_without_sorts(driver, sql, each) for each in params]
+        cursors = [send_without_sorts(driver, sql, each, settings) for each in params]
         return [row for cursor in cursors for row in cursor.fetchall()]
 
 
+def fetch_without_sorts(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """``sql``'s rows as tuples, planned without sorts, in one round trip."""
+    return fetch_each_without_sorts(connection, sql, [params])
+
+
 def fetch_by_row_id_only(connection: Connection, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """``sql``'s rows as tuples, planned with :data:`BY_ROW_ID_ONLY` switched off, in one round trip, failing as
-    :func:`fetch_without_sorts` does."""
-    with on_driver(connection, sql) as driver, driver.pipeline():
-        for setting in BY_ROW_ID_ONLY:
-            driver.execute(f"SET LOCAL {setting} = off")
-        rows = driver.execute(sql, params)
-        for setting in BY_ROW_ID_ONLY:
-            driver.execute(f"SET LOCAL {setting} TO DEFAULT")
-        return rows.fetchall()
+    """``sql``'s rows as tuples, planned with :data:`BY_ROW_ID_ONLY` switched off, in one round trip."""
+    return fetch_each_without_sorts(connection, sql, [params], BY_ROW_ID_ONLY)
