@@ -22,9 +22,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DataError
 
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.read_models.by_key import load
 from fathom_shared.read_models.current import recompute_cells
 from fathom_shared.read_models.tables import JUDGEMENTS
-from fathom_shared.read_models.writer import load
 from fathom_shared.trusts import create_trust
 from tests.support import rows_read, scratch_database
 

@@ -22,9 +22,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from fathom_shared.planning import fetch_by_row_id_only
+from fathom_shared.planning import fetch_by_row_id_only, fetch_without_sorts
 from fathom_shared.read_models.arrays import COLUMN_TYPES, PARAMETER, array_params, unnest
 from fathom_shared.read_models.notices import noticed_sql
+from fathom_shared.read_models.projection import Loaded
 from fathom_shared.read_models.tables import PUPIL_CLASSES, READ_MODELS, TABLES, Key, Table
 
 
@@ -63,7 +64,7 @@ def _values(column: str) -> str:
     return f"any_{column}"
 
 
-def key_params(table: Table, keys: Collection[Key], looking_up: bool) -> dict[str, Any]:
+def _key_params(table: Table, keys: Collection[Key], looking_up: bool) -> dict[str, Any]:
     """The parameters of a look-up or delete of ``keys`` (but ``trust_id``)."""
     params: dict[str, Any] = {_values(column): sorted({str(key[i]) for key in keys})
                               for i, column in enumerate(_probed(table, looking_up))}
@@ -94,11 +95,26 @@ def _delete_sql(table: Table) -> str:
                        f"RETURNING {keys}", table.name, table.key, deleted=True, placeholder=_driver)
 
 
-LOADS: dict[str, str] = {table.name: _load_sql(table) for table in TABLES}
-DELETES: dict[str, str] = {table.name: _delete_sql(table) for table in READ_MODELS if table.key}
+_LOADS: dict[str, str] = {table.name: _load_sql(table) for table in TABLES}
+_DELETES: dict[str, str] = {table.name: _delete_sql(table) for table in READ_MODELS if table.key}
+
+
+def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> Loaded:
+    """One query per table for the stored rows a batch amends."""
+    loaded = Loaded()
+    for table, table_keys in keys.items():
+        params: dict[str, Any] = {"trust_id": trust_id}
+        if not table.key:  # the trust's one row (every batch reads the settings): no plan to choose
+            found = connection.exec_driver_sql(_LOADS[table.name], params).all()
+        else:
+            found = fetch_without_sorts(connection, _LOADS[table.name],
+                                        {**params, **_key_params(table, table_keys, looking_up=True)})
+        loaded.rows[table.name] = {table.key_of(row): row for row in (dict(zip(table.columns, r, strict=True))
+                                                                      for r in found)}
+    return loaded
 
 
 def delete(connection: Connection, trust_id: str, table: Table, keys: Collection[Key], sequence: int) -> None:
     """Delete the rows of ``keys`` from ``table``, announced as of ``sequence``, in one round trip."""
-    fetch_by_row_id_only(connection, DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
-                                                           **key_params(table, keys, looking_up=False)})
+    fetch_by_row_id_only(connection, _DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
+                                                           **_key_params(table, keys, looking_up=False)})

@@ -15,22 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.notifications import PROJECTED, notify
-from fathom_shared.planning import fetch_without_sorts
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
-from fathom_shared.read_models.by_key import LOADS, delete, key_params
+from fathom_shared.read_models.by_key import delete, load
 from fathom_shared.read_models.current import refresh
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
-from fathom_shared.read_models.projection import Loaded, ParsedBatch, Projection, Rejected
+from fathom_shared.read_models.projection import ParsedBatch, Projection, Rejected
 from fathom_shared.read_models.read_ahead import ReadAhead
 from fathom_shared.read_models.tables import DEAD_LETTERS, TABLES, Key, Row, Table
 
@@ -113,21 +111,6 @@ def set_position(connection: Connection, trust_id: str, last_applied: int) -> No
         {"last": last_applied, "trust_id": trust_id},
     )
     notify(connection, PROJECTED, f"{trust_id}:{last_applied}")
-
-
-def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> Loaded:
-    """One query per table for the stored rows a batch amends, by key (:mod:`~fathom_shared.read_models.by_key`)."""
-    loaded = Loaded()
-    for table, table_keys in keys.items():
-        params: dict[str, Any] = {"trust_id": trust_id}
-        if not table.key:  # the trust's one row (every batch reads the settings): no plan to choose
-            found = connection.exec_driver_sql(LOADS[table.name], params).all()
-        else:
-            found = fetch_without_sorts(connection, LOADS[table.name],
-                                        {**params, **key_params(table, table_keys, looking_up=True)})
-        loaded.rows[table.name] = {table.key_of(row): row for row in (dict(zip(table.columns, r, strict=True))
-                                                                      for r in found)}
-    return loaded
 
 
 def write_rows(connection: Connection, trust_id: str, projection: Projection, sequence: int,
