@@ -30,7 +30,7 @@ from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.projection import Projection
 from fathom_shared.read_models.read_ahead import Page, ReadAhead
 from fathom_shared.read_models.tables import JUDGEMENTS, READ_MODELS
-from fathom_shared.read_models.writer import apply_events, write_rows
+from fathom_shared.read_models.writer import apply_events, lock_position, write_rows
 from tests.rebuild_support import append, history, judgements, snapshot
 
 
@@ -481,13 +481,43 @@ def test_a_replayed_row_taken_for_new_that_is_there_is_upserted_not_set_aside(ap
     with TenantUnitOfWork(app_engine, projected) as uow:
         use_shadow(uow.connection)
         defer_to_derive(uow.connection)
-        again = _first_page(app_engine, projected).events[:events]
+        again = _first_page(app_engine, projected).events[-events:]  # the last: a new judgement
         outcome = apply_events(uow.connection, projected, again, new_unannounced=True)
         uow.commit()
     assert outcome.dead_letters == [] and outcome.applied == events
     assert _shadow_judgements(app_engine, projected) == before
     rebuild_online(app_engine, projected)
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+@pytest.mark.parametrize("events", [1, 500])
+def test_live_judgements_taken_for_new_that_are_there_are_upserted_and_not_announced_again(app_engine, trust, events):
+    """The live writer inserts new judgements without a conflict check too (announced); a page applied a second
+    time (as only a position gone wrong could) finds them there and is applied again upserted: no event is set
+    aside, no judgement changes or is announced twice. (Its cells are recounted: positions keep that from
+    happening.)"""
+    history(app_engine, trust)
+    page = _first_page(app_engine, trust).events[-events:]  # the page's last event is a new judgement
+
+    def apply_page() -> None:
+        with TenantUnitOfWork(app_engine, trust) as uow:
+            lock_position(uow.connection, trust)  # as the projector does: it makes the trust's change head
+            outcome = apply_events(uow.connection, trust, page)
+            uow.commit()
+        assert outcome.dead_letters == [] and outcome.applied == len(page)
+
+    apply_page()
+    judgements, notices = snapshot(app_engine, trust)["rm_judgements"], _judgement_notices(app_engine, trust)
+    assert len(judgements) == notices > 0
+    apply_page()
+    assert snapshot(app_engine, trust)["rm_judgements"] == judgements
+    assert _judgement_notices(app_engine, trust) == notices
+
+
+def _judgement_notices(engine: Engine, trust_id: str) -> int:
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        return int(uow.connection.execute(text(
+            "SELECT count(*) FROM change_notices WHERE model = 'judgements'")).scalar_one())
 
 
 def test_the_shadow_keeps_only_its_keys_indexes_an_older_one_loses_the_others(owner_engine):

@@ -30,10 +30,9 @@ class Table:
     ``ignore``: the first row stays (a set of facts)."""
     minted: bool = False
     """Each row's key is minted by the event that makes the row (a judgement's or a score's id), so a row the fold
-    made without loading one under its key is new to the table: a replay into a rebuild's shadow inserts such rows
-    without the upsert's conflict check (``writer.apply_events(new_unannounced=True)``). Other tables' rows may
-    be made again by a later event that does not load them (a taught date marked twice, a report comment
-    rewritten), so they are always upserted."""
+    made without loading one under its key is new to the table: the writer inserts such rows without the upsert's
+    conflict check (``writer.write_rows``). Other tables' rows may be made again by a later event that does not
+    load them (a taught date marked twice, a report comment rewritten), so they are always upserted."""
 
     _key_of: Callable[[Row], Key] = field(init=False, repr=False, compare=False)
 
