@@ -7,9 +7,8 @@ projector's kept counts (``rm_class_band_counts``, :mod:`fathom_shared.read_mode
 read by key. With a pupil-group filter, or at a past moment (scratch tables, which keep no
 counts worth trusting for a subset of the trust's history), the year group's current pupils
 are read (a few thousand rows, filtered by pupil group in Python with the same predicates
-every view uses) and the same count is run over them: an index-only range scan of
-``(trust_id, source, objective_id, pupil_id) INCLUDE (value)`` over the year group's objectives
-(migration ``0003_reports``), hash-joined to the ``unnest`` of the (pupil, class) pairs.
+every view uses) and the same count is run over them: each member's cells found by its pupil, through the
+table's key (:data:`fathom_shared.read_models.band_counts.COUNT`).
 """
 
 from __future__ import annotations

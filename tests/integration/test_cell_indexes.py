@@ -1,0 +1,89 @@
+"""What ``rm_pupil_objective``'s indexes cost a write and serve a read (migration ``0025``).
+
+A teacher's or a pupil's cell is in the key's index only, so the projector's write of one touches no other; the
+moderation report, the one read that finds cells by source, still reads only moderators' cells and the teachers'
+they pair with, beside a trust of many teachers' cells. Both are counted from PostgreSQL's per-transaction
+counters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+from fathom_reports.loading.moderation import load_moderated_pairs
+from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.event_store import NewEvent
+from fathom_shared.read_models.writer import apply_events, lock_position
+from tests.integration.test_reads_statistics import OBJECTIVES, seed
+from tests.rebuild_support import append
+from tests.support import rows_read
+
+KEY_INDEX = "rm_pupil_objective_pkey"
+
+
+def index_blocks(connection: Connection) -> dict[str, int]:
+    """Blocks of each of ``rm_pupil_objective``'s indexes this transaction has asked for, read or written."""
+    return dict(connection.execute(text(
+        "SELECT c.relname, pg_stat_get_xact_blocks_fetched(c.oid) FROM pg_index i JOIN pg_class c "
+        "ON c.oid = i.indexrelid WHERE i.indrelid = CAST('rm_pupil_objective' AS regclass)")).all())
+
+
+def judgement(pupil: str, objective: str, source: str) -> NewEvent:
+    return NewEvent("pupil", pupil, "JudgementRecorded", {
+        "pupil_id": pupil, "objective_id": objective, "class_id": "4a", "value": 3,
+        "assessed_on": date(2026, 11, 2).isoformat(), "source": source})
+
+
+def written_cells_blocks(app_engine, trust: str, source: str) -> dict[str, int]:
+    """Index blocks the projector's writer asks for to keep the cells of 30 new judgements by ``source``."""
+    stored = append(app_engine, trust, [judgement(f"p{n}", "o1", source) for n in range(30)])
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        lock_position(uow.connection, trust)
+        before = index_blocks(uow.connection)
+        outcome = apply_events(uow.connection, trust, stored)
+        after = index_blocks(uow.connection)
+        cells = uow.connection.execute(text("SELECT count(*) FROM rm_pupil_objective WHERE source = :s"),
+                                       {"s": source}).scalar_one()
+        uow.commit()
+    assert outcome.applied == 30 and outcome.dead_letters == [] and cells == 30
+    return {index: after[index] - before[index] for index in after}
+
+
+def test_a_teacher_s_cell_is_written_into_the_key_s_index_alone(app_engine, trust):
+    """Before ``0025``: every cell also went into the index by source and objective, its value included."""
+    blocks = written_cells_blocks(app_engine, trust, "teacher")
+    assert blocks.pop(KEY_INDEX) > 0
+    assert blocks and not any(blocks.values()), blocks
+
+
+def test_a_moderator_s_cell_is_indexed_for_the_moderation_report(app_engine, trust):
+    blocks = written_cells_blocks(app_engine, trust, "moderator")
+    assert blocks.pop(KEY_INDEX) > 0
+    assert any(blocks.values()), blocks
+
+
+def test_the_moderated_pairs_read_only_moderators_cells_and_their_teachers(app_engine, owner_engine, make_trust):
+    """Without an index of moderators' cells the report reads every cell of the trust (24,000 here)."""
+    analyzed = make_trust()
+    with owner_engine.begin() as connection:
+        seed(connection, analyzed, 2_000)
+    with owner_engine.begin() as connection:
+        connection.execute(text("ANALYZE rm_pupil_objective"))
+    trust = make_trust()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        seed(uow.connection, trust, 600)
+        uow.connection.execute(text(
+            "INSERT INTO rm_pupils (trust_id, pupil_id, school_id, class_id, year_group, groups) "
+            "SELECT :trust, 'pupil-' || p, 'school', '4a', 4, '{}' FROM generate_series(1, 600) p"), {"trust": trust})
+        uow.connection.execute(text(  # a moderator's sample: 30 pupils on 4 objectives
+            "INSERT INTO rm_pupil_objective (trust_id, pupil_id, objective_id, value, assessed_on, source, event_id, "
+            "sequence) SELECT :trust, 'pupil-' || p, 'objective-' || o, 2, date '2026-01-02', 'moderator', "
+            "gen_random_uuid(), 100000 + p * 100 + o FROM generate_series(1, 30) p, generate_series(1, 4) o"),
+            {"trust": trust})
+        before = rows_read(uow.connection, "rm_pupil_objective")
+        pairs, _ = load_moderated_pairs(uow.connection, trust, school_id=None, year_group=None, subject=None)
+        read = rows_read(uow.connection, "rm_pupil_objective") - before
+    assert len(pairs) == 120 and {pair.moderator for pair in pairs} == {2}
+    assert read <= 2 * 120, f"{read:,} cells read for 120 pairs ({600 * OBJECTIVES:,} teachers' cells)"
