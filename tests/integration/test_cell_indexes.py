@@ -30,38 +30,55 @@ def index_blocks(connection: Connection) -> dict[str, int]:
         "ON c.oid = i.indexrelid WHERE i.indrelid = CAST('rm_pupil_objective' AS regclass)")).all())
 
 
-def judgement(pupil: str, objective: str, source: str) -> NewEvent:
+def judgement(pupil: str, objective: str, source: str, value: int = 3, day: int = 2) -> NewEvent:
     return NewEvent("pupil", pupil, "JudgementRecorded", {
-        "pupil_id": pupil, "objective_id": objective, "class_id": "4a", "value": 3,
-        "assessed_on": date(2026, 11, 2).isoformat(), "source": source})
+        "pupil_id": pupil, "objective_id": objective, "class_id": "4a", "value": value,
+        "assessed_on": date(2026, 11, day).isoformat(), "source": source})
 
 
-def written_cells_blocks(app_engine, trust: str, source: str) -> dict[str, int]:
-    """Index blocks the projector's writer asks for to keep the cells of 30 new judgements by ``source``."""
-    stored = append(app_engine, trust, [judgement(f"p{n}", "o1", source) for n in range(30)])
+def project(app_engine, trust: str, events: list[NewEvent]) -> tuple[dict[str, int], int]:
+    """Append ``events`` and apply them with the projector's writer: the index blocks each of
+    ``rm_pupil_objective``'s indexes was asked for meanwhile, and how many of its rows were updated in place (HOT)."""
+    stored = append(app_engine, trust, events)
     with TenantUnitOfWork(app_engine, trust) as uow:
         lock_position(uow.connection, trust)
-        before = index_blocks(uow.connection)
+        before, hot_before = index_blocks(uow.connection), hot_updates(uow.connection)
         outcome = apply_events(uow.connection, trust, stored)
-        after = index_blocks(uow.connection)
-        cells = uow.connection.execute(text("SELECT count(*) FROM rm_pupil_objective WHERE source = :s"),
-                                       {"s": source}).scalar_one()
+        after, hot = index_blocks(uow.connection), hot_updates(uow.connection) - hot_before
         uow.commit()
-    assert outcome.applied == 30 and outcome.dead_letters == [] and cells == 30
-    return {index: after[index] - before[index] for index in after}
+    assert outcome.applied == len(events) and outcome.dead_letters == []
+    return {index: after[index] - before[index] for index in after}, hot
+
+
+def hot_updates(connection: Connection) -> int:
+    return int(connection.execute(text(
+        "SELECT pg_stat_get_xact_tuples_hot_updated(CAST('rm_pupil_objective' AS regclass))")).scalar_one())
+
+
+def cells(source: str, value: int = 3, day: int = 2) -> list[NewEvent]:
+    """A class's 30 pupils judged on one objective."""
+    return [judgement(f"p{n}", "o1", source, value, day) for n in range(30)]
 
 
 def test_a_teacher_s_cell_is_written_into_the_key_s_index_alone(app_engine, trust):
     """Before ``0025``: every cell also went into the index by source and objective, its value included."""
-    blocks = written_cells_blocks(app_engine, trust, "teacher")
+    blocks, _ = project(app_engine, trust, cells("teacher"))
     assert blocks.pop(KEY_INDEX) > 0
     assert blocks and not any(blocks.values()), blocks
 
 
 def test_a_moderator_s_cell_is_indexed_for_the_moderation_report(app_engine, trust):
-    blocks = written_cells_blocks(app_engine, trust, "moderator")
+    blocks, _ = project(app_engine, trust, cells("moderator"))
     assert blocks.pop(KEY_INDEX) > 0
     assert any(blocks.values()), blocks
+
+
+def test_a_teacher_s_cell_judged_again_can_stay_on_its_page(app_engine, trust):
+    """A new value is no index's column, so a cell whose page has room is updated in place. With ``value`` in the
+    moderators' index (as ``0025`` first had it) no update was: every new value wrote a new entry in the key's."""
+    project(app_engine, trust, cells("teacher"))  # 30 new rows: the table's last page, with room to spare
+    _, hot = project(app_engine, trust, cells("teacher", value=1, day=9))
+    assert hot > 0
 
 
 def test_the_moderated_pairs_read_only_moderators_cells_and_their_teachers(app_engine, owner_engine, make_trust):

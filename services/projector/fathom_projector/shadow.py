@@ -170,10 +170,11 @@ def _drop_lookup_indexes(conn: Connection) -> None:
 
     The live tables' other indexes serve the reads, and the shadow is read only by the rebuild: each replayed row
     cost every one of them an entry (``rm_judgements``' by pupil and objective was a sixth of a replay's inserts,
-    8.3 against 6.9 µs a row, and ``rm_pupil_objective``'s by objective more than half of deriving a million
-    judgements' cells). One reader misses it: the switch's tail recomputes the cells of corrected or withdrawn
-    judgements (of every judgement, for a rollup other than ``latest``) from the shadow, which now reads all the
-    trust's judgements for each page of the tail (~80 ms for a million against ~5 ms), under the projector's lock."""
+    8.3 against 6.9 µs a row, and ``rm_pupil_objective``'s by source and objective, every cell's until migration
+    ``0025``, more than half of deriving a million judgements' cells). One reader misses it: the switch's tail
+    recomputes the cells of corrected or withdrawn judgements (of every judgement, for a rollup other than
+    ``latest``) from the shadow, which now reads all the trust's judgements for each page of the tail (~80 ms for a
+    million against ~5 ms), under the projector's lock."""
     for index in conn.execute(text(
             "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
             "WHERE c.relnamespace = to_regnamespace(:schema) AND NOT i.indisunique AND NOT i.indisexclusion"),

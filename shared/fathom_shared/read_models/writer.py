@@ -35,6 +35,13 @@ from fathom_shared.read_models.tables import DEAD_LETTERS, TABLES, Key, Row, Tab
 MAX_REASON = 500
 
 
+def _insert_sql(table: Table) -> str:
+    """``INSERT ... SELECT FROM json_to_recordset(rows)`` for rows new to the table: no conflict check."""
+    columns = ", ".join(table.columns)
+    return (f"INSERT INTO {table.name} (trust_id, {columns}) "
+            f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)}")
+
+
 def _upsert_statement(table: Table) -> TextClause:
     """``INSERT ... SELECT FROM json_to_recordset(rows) ON CONFLICT ...`` for one table, announcing the rows it changed.
 
@@ -42,22 +49,13 @@ def _upsert_statement(table: Table) -> TextClause:
     values differ, so a re-sent identical row is neither written nor announced.
     """
     columns = ", ".join(table.columns)
-    sql = (f"INSERT INTO {table.name} (trust_id, {columns}) "
-           f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)} "
-           f"ON CONFLICT ({', '.join(('trust_id', *table.key))}) DO ")
+    sql = f"{_insert_sql(table)} ON CONFLICT ({', '.join(('trust_id', *table.key))}) DO "
     if table.conflict == "ignore":
         sql += "NOTHING"
     else:
         sql += ("UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in table.values)
                 + changed_only(table.name, table.columns, table.key))
     return with_notices(f"{sql} RETURNING {columns}", table.name, table.key)
-
-
-def _insert_sql(table: Table) -> str:
-    """``INSERT ... SELECT FROM json_to_recordset(rows)`` for rows new to the table: no conflict check."""
-    columns = ", ".join(table.columns)
-    return (f"INSERT INTO {table.name} (trust_id, {columns}) "
-            f"SELECT :trust_id, {selected(table.columns)} FROM {unnest(table.columns)}")
 
 
 UPSERTS: dict[str, TextClause] = {table.name: _upsert_statement(table) for table in TABLES}
@@ -206,8 +204,8 @@ def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[Stor
             return
         if len(events) > 1:
             middle = len(events) // 2
-            _apply_or_split(connection, trust_id, events[:middle], outcome, upsert_all=True)
-            _apply_or_split(connection, trust_id, events[middle:], outcome, upsert_all=True)
+            _apply_or_split(connection, trust_id, events[:middle], outcome, None, new_unannounced, upsert_all=True)
+            _apply_or_split(connection, trust_id, events[middle:], outcome, None, new_unannounced, upsert_all=True)
             return
         rejected = [Rejected(events[0], _database_reason(exc))]
         write_dead_letters(connection, trust_id, rejected)

@@ -7,11 +7,17 @@ cells found by pupil, through the table's key (:mod:`fathom_shared.read_models.b
 that finds cells by source is the moderation report's, and it asks for ``source = 'moderator'`` alone
 (:mod:`fathom_reports.loading.moderation`).
 
-Every cell the projector writes paid for the index all the same, and a cell's update always did, whatever the
-page's free space: ``value`` is in it, so no update of a judged value could stay on the heap alone. Most cells are
-teachers' and pupils' own. Kept partial, the index costs only a moderator's cell a second entry; the moderation
-report reads the same range of it; the time-travel and fill copies (``LIKE … INCLUDING INDEXES``) inherit it.
-In-process, a teacher's judgement cost PostgreSQL 2–3 µs less, of ~42 (README, Benchmarks).
+Every cell the projector writes paid for the index all the same. Most cells are teachers' and pupils' own; kept
+partial, the index costs only a moderator's cell a second entry, the moderation report reads the same range of it,
+and the time-travel and fill copies (``LIKE … INCLUDING INDEXES``) inherit it. It no longer includes ``value``:
+PostgreSQL keeps an update on its heap page (a HOT update, no new entry in any index) only if no column of any
+index changes, partial or not, so with ``value`` in it every new judged value of a cell wrote a new entry in the
+key's index too. The moderation report reads a moderator's value from the row (a hundred or so rows). In-process,
+a teacher's judgement cost PostgreSQL 2–3 µs less, of ~45 (README, Benchmarks).
+
+On a large ``rm_pupil_objective``, build the index first with ``CREATE INDEX CONCURRENTLY IF NOT EXISTS
+rm_pupil_objective_moderator ON rm_pupil_objective (trust_id, objective_id, pupil_id) WHERE source = 'moderator'``
+(a plain build blocks the projector's writes while it reads the table); the migration then finds it there.
 
 Revision ID: 0025_moderator_cells_index
 """
@@ -31,7 +37,7 @@ NEW = "rm_pupil_objective_moderator"
 
 def upgrade() -> None:
     op.execute(f"CREATE INDEX IF NOT EXISTS {NEW} ON rm_pupil_objective (trust_id, objective_id, pupil_id) "
-               "INCLUDE (value) WHERE source = 'moderator'")
+               "WHERE source = 'moderator'")
     op.execute(f"DROP INDEX IF EXISTS {OLD}")
 
 
