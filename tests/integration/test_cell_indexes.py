@@ -16,7 +16,7 @@ from fathom_reports.loading.moderation import load_moderated_pairs
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent
 from fathom_shared.read_models.writer import apply_events, lock_position
-from tests.integration.test_reads_statistics import OBJECTIVES, seed
+from tests.integration.test_reads_statistics import OBJECTIVES, seed, seed_analyzed
 from tests.rebuild_support import append
 from tests.support import rows_read
 
@@ -82,12 +82,9 @@ def test_a_teacher_s_cell_judged_again_can_stay_on_its_page(app_engine, trust):
 
 
 def test_the_moderated_pairs_read_only_moderators_cells_and_their_teachers(app_engine, owner_engine, make_trust):
-    """Without an index of moderators' cells the report reads every cell of the trust (24,000 here)."""
-    analyzed = make_trust()
-    with owner_engine.begin() as connection:
-        seed(connection, analyzed, 2_000)
-    with owner_engine.begin() as connection:
-        connection.execute(text("ANALYZE rm_pupil_objective"))
+    """As one join, planned for a trust the statistics did not know, the report compared every teacher's cell of the
+    trust with every moderator's: 2.9 million cells read for 120 pairs (1.2 million with the index before ``0025``)."""
+    seed_analyzed(owner_engine, make_trust())
     trust = make_trust()
     with TenantUnitOfWork(app_engine, trust) as uow:
         seed(uow.connection, trust, 600)
