@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, text
 
 from fathom_reports.loading.teacher_tallies import teacher_tallies
 from fathom_shared.db import TenantUnitOfWork
+from fathom_shared.read_models.band_counts import counts_of_members
 from tests.support import rows_read
 
 OBJECTIVES = 40
@@ -62,3 +63,21 @@ def test_a_class_s_teacher_tallies_read_only_its_pupils_cells_of_the_subject(app
     assert tallies == {f"pupil-{p}": (sum(1 + (p + o) % 4 in SECURE_VALUES for o in maths), len(maths))
                        for p in range(1, 31)}
     assert read <= 30 * len(maths), f"{read:,} cells read for the {30 * len(maths)} asked"
+
+
+def test_a_filtered_pooled_count_reads_only_the_view_s_cells_of_its_pupils(app_engine, owner_engine, make_trust):
+    """Before: every cell of the members, all sources and objectives, read and then filtered (1,200 for 120)."""
+    seed_analyzed(owner_engine, make_trust())
+    trust = make_trust()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        seed(uow.connection, trust, 600)
+        uow.connection.execute(text(CELLS.replace("'teacher'", "'self'")), {"trust": trust, "pupils": 600,
+                                                                            "objectives": OBJECTIVES})
+        members = [(f"pupil-{n}", "4a") for n in range(1, 31)]
+        objectives = [f"objective-{o}" for o in (2, 4, 6, 8)]
+        before = rows_read(uow.connection, "rm_pupil_objective")
+        counts = counts_of_members(uow.connection, trust, members, objectives, "teacher")
+        read = rows_read(uow.connection, "rm_pupil_objective") - before
+    assert sum(pupils for *_, pupils in counts) == 30 * len(objectives)
+    assert {objective for _, objective, *_ in counts} == set(objectives)
+    assert read <= 30 * len(objectives), f"{read:,} cells read for the {30 * len(objectives)} in view"
