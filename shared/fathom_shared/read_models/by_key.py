@@ -117,4 +117,4 @@ def load(connection: Connection, trust_id: str, keys: dict[Table, set[Key]]) -> 
 def delete(connection: Connection, trust_id: str, table: Table, keys: Collection[Key], sequence: int) -> None:
     """Delete the rows of ``keys`` from ``table``, announced as of ``sequence``, in one round trip."""
     fetch_by_row_id_only(connection, _DELETES[table.name], {"trust_id": trust_id, "notice_sequence": sequence,
-                                                           **_key_params(table, keys, looking_up=False)})
+                                                            **_key_params(table, keys, looking_up=False)})
