@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 
 from fathom_infra.local_servers import free_port
 from fathom_reports.loading import freshness
-from fathom_reports.loading.freshness import ASK_PROJECTOR_AFTER_S, wait_for_position
+from fathom_reports.loading.freshness import ASK_PROJECTOR_AFTER_S, Reading, wait_for_position
 from fathom_reports.loading.store import ReadModelStore
 
 
@@ -70,3 +70,18 @@ def test_a_primary_that_cannot_take_the_ask_leaves_the_read_waiting(caplog: pyte
     store.ask_projector("trust-a", 42)
     assert "could not ask the projector for trust trust-a" in caplog.text
     nowhere.dispose()
+
+
+def test_a_wait_starts_from_the_reading_that_found_it_behind(clock: list[float]) -> None:
+    """The caller's reading (the store's ``behind``) is the wait's first: no second read before the first pause,
+    one transaction less for every read that waits."""
+    reads: list[float] = []
+    listener = ClockedListener(notified=40, clock=clock)
+
+    def read_position() -> int:
+        reads.append(clock[0])
+        return 42
+
+    assert wait_for_position(read_position, listener, "t", 42, timeout_s=10, poll_interval_s=0.15,
+                             first=Reading(seen=40, position=40)) == 42
+    assert listener.pauses == pytest.approx([0.15]) and reads == [pytest.approx(1000.15)]

@@ -90,11 +90,12 @@ def wait_for_read_model(store: ReadModelStore, trust_id: str, at_least: int) -> 
     otherwise wait, holding one of the caller's ``wait`` leases (:mod:`fathom_reports.fair_use`)."""
     stage_trace.mark("reports_asked", trust_id, at_least)
     try:
-        if not store.behind(trust_id, at_least):
+        behind = store.behind(trust_id, at_least)
+        if behind is None:
             stage_trace.mark("reports_ready", trust_id, at_least)
             return
         with fair_use().hold(g.principal, "wait", store.consistency_timeout_s + 30):
-            store.wait_until_applied(trust_id, at_least)
+            store.wait_until_applied(trust_id, at_least, behind)
         stage_trace.mark("reports_ready", trust_id, at_least)
     except SequenceNotWritten as unwritten:
         raise Problem(

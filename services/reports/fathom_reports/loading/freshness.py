@@ -36,6 +36,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fathom_shared import stage_trace
 from fathom_shared.notifications import PROJECTED, ChannelListener, conninfo_for, parse_notification
@@ -55,6 +56,15 @@ class ReadModelBehind(Exception):
     def __init__(self, current: int, requested: int) -> None:
         super().__init__(f"read model at {current}, {requested} requested")
         self.current, self.requested = current, requested
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A position read, and the highest notification seen just before it: a wait can start from it without reading
+    the position again, as a notification sent after the read is newer than ``seen`` and still wakes it."""
+
+    seen: int
+    position: int
 
 
 class ProjectionListener(ChannelListener):
@@ -124,7 +134,7 @@ benchmark, the read's rendering included), so only a read behind a backlog asks.
 def wait_for_position(read_position: Callable[[], int], listener: ProjectionListener, trust_id: str,
                       at_least: int, timeout_s: float, poll_interval_s: float = 0.15,
                       ask_projector: Callable[[], None] | None = None,
-                      ask_after_s: float = ASK_PROJECTOR_AFTER_S) -> int:
+                      ask_after_s: float = ASK_PROJECTOR_AFTER_S, first: Reading | None = None) -> int:
     """Return the trust's position once it is ``>= at_least``; raise :class:`ReadModelBehind` at the deadline.
 
     ``read_position`` asks the database the reads come from (the primary, or the replica); the listener only
@@ -134,14 +144,19 @@ def wait_for_position(read_position: Callable[[], int], listener: ProjectionList
     If the primary has not applied ``at_least`` after ``ask_after_s``, ``ask_projector()`` is called once: the
     projector then applies the trust from the event store rather than after whatever the broker holds before
     its messages (another trust's import, say), so one trust's backlog does not hold every other trust's reads.
+
+    ``first``: the caller's own reading, taken the same way (the notification before the read), which found the
+    position short of ``at_least``; the wait starts from it instead of reading again at once.
     """
     started = time.monotonic()
     deadline, ask_at = started + timeout_s, started + ask_after_s
     backoff = REPLICA_FIRST_BACKOFF_S
     while True:
-        # Taken before the read, so a notification sent after it always wakes the wait below.
-        seen = listener.notified(trust_id)
-        current = read_position()
+        if first is not None:
+            seen, current, first = first.seen, first.position, None
+        else:  # `seen` taken before the read, so a notification sent after it always wakes the wait below
+            seen = listener.notified(trust_id)
+            current = read_position()
         if current >= at_least:
             return current
         now = time.monotonic()

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fathom_reports.loading.class_analysis import read_position
-from fathom_reports.loading.freshness import SequenceNotWritten, listener_for, wait_for_position
+from fathom_reports.loading.freshness import Reading, SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
@@ -55,24 +55,27 @@ class ReadModelStore:
         with TenantUnitOfWork(self._engine, trust_id) as uow:
             return head_sequence(uow.connection)
 
-    def behind(self, trust_id: str, at_least: int) -> bool:
-        """True when the read model has not yet applied ``at_least``; :class:`SequenceNotWritten` when no
-        write has that sequence yet, so waiting for it would only hold a worker until the timeout.
+    def behind(self, trust_id: str, at_least: int) -> Reading | None:
+        """The reading that found the read model short of ``at_least`` (None when it has applied it), for
+        :meth:`wait_until_applied` to start from; :class:`SequenceNotWritten` when no write has that sequence yet,
+        so waiting for it would only hold a worker until the timeout.
 
         Without a replica the position and the head are one statement (:func:`read_version`'s): most reads that
         ask for a sequence ask right after writing it, so they are behind and need both."""
+        seen = listener_for(self._database_url).notified(trust_id)  # before the read: see `Reading`
         if self._read_engine is self._engine:
             with TenantUnitOfWork(self._engine, trust_id) as uow:
                 position, _, head = read_version(ReadModels(uow.connection, trust_id))
             if position >= at_least:
-                return False
+                return None
         else:  # the position from the replica, the head from the primary, asked only when behind
-            if self.position(trust_id) >= at_least:
-                return False
+            position = self.position(trust_id)
+            if position >= at_least:
+                return None
             head = self.head(trust_id)
         if at_least > head:
             raise SequenceNotWritten(head, at_least)
-        return True
+        return Reading(seen, position)
 
     def read(self, trust_id: str, loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``loader(connection, trust_id, *args, **kwargs)`` in one read-only snapshot of the trust."""
@@ -101,12 +104,13 @@ class ReadModelStore:
         with TenantUnitOfWork(self._past_engine, trust_id) as uow:
             return loader(PastReadModels.at(uow.connection, trust_id, as_of), *args, **kwargs)
 
-    def wait_until_applied(self, trust_id: str, at_least: int) -> int:
+    def wait_until_applied(self, trust_id: str, at_least: int, first: Reading | None = None) -> int:
         """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout. A wait that
-        lasts asks the projector for the trust (:meth:`ask_projector`)."""
+        lasts asks the projector for the trust (:meth:`ask_projector`). ``first``: :meth:`behind`'s reading, so the
+        wait does not read the position again before its first pause."""
         return wait_for_position(
             lambda: self.position(trust_id), listener_for(self._database_url), trust_id, at_least,
-            self.consistency_timeout_s, ask_projector=lambda: self.ask_projector(trust_id, at_least),
+            self.consistency_timeout_s, ask_projector=lambda: self.ask_projector(trust_id, at_least), first=first,
         )
 
     def ask_projector(self, trust_id: str, at_least: int) -> None:
