@@ -186,13 +186,15 @@ def apply_events(connection: Connection, trust_id: str, events: Sequence[StoredE
     if not events:
         return ApplyOutcome()
     outcome = ApplyOutcome(last_sequence=events[-1].sequence)
-    _apply_or_split(connection, trust_id, events, outcome, parsed, new_unannounced)
+    _apply_or_split(connection, trust_id, events, outcome, parsed=parsed, new_unannounced=new_unannounced)
     return outcome
 
 
-def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
-                    outcome: ApplyOutcome, parsed: ParsedBatch | None = None, new_unannounced: bool = False,
+def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[StoredEvent], outcome: ApplyOutcome,
+                    *, parsed: ParsedBatch | None = None, new_unannounced: bool = False,
                     upsert_all: bool = False) -> None:
+    """Apply ``events`` under a savepoint, adding to ``outcome``; if the database refuses, see
+    :func:`apply_events`. ``parsed`` is the parse of exactly ``events``, so a half is parsed again."""
     try:
         with connection.begin_nested():
             batch = parse_batch(events) if parsed is None else parsed
@@ -200,12 +202,14 @@ def _apply_or_split(connection: Connection, trust_id: str, events: Sequence[Stor
             write_dead_letters(connection, trust_id, projection.rejected)
     except DBAPIError as exc:
         if not upsert_all:  # a row taken for new was there, or a row was refused: again, every row upserted
-            _apply_or_split(connection, trust_id, events, outcome, parsed, new_unannounced, upsert_all=True)
+            _apply_or_split(connection, trust_id, events, outcome, parsed=parsed, new_unannounced=new_unannounced,
+                            upsert_all=True)
             return
         if len(events) > 1:
             middle = len(events) // 2
-            _apply_or_split(connection, trust_id, events[:middle], outcome, None, new_unannounced, upsert_all=True)
-            _apply_or_split(connection, trust_id, events[middle:], outcome, None, new_unannounced, upsert_all=True)
+            for half in (events[:middle], events[middle:]):
+                _apply_or_split(connection, trust_id, half, outcome, new_unannounced=new_unannounced,
+                                upsert_all=True)
             return
         rejected = [Rejected(events[0], _database_reason(exc))]
         write_dead_letters(connection, trust_id, rejected)
