@@ -41,7 +41,7 @@ class BrokerAccess:
     which every current client decodes). Events are repetitive JSON, so zstd stores a relay message in about a
     seventh of its bytes, and the local broker, which rewrites its whole state after each change, then uses a
     tenth of the CPU. On this project's two-core benchmark machine that freed no measurable throughput, and
-    write-to-visible was no better (README, "What limits the numbers now"), so it is a deployment's choice:
+    write-to-visible was no better (``docs/benchmark-notes.md``, "The broker"), so it is a deployment's choice:
     it pays where a broker's disk or network is the limit.
     """
 

@@ -81,7 +81,7 @@ def lower_cpu_priority(nice: int) -> None:
 
     The relay, projector, delivery process and verifier work through what was saved: elastic work that can
     trail a burst by a moment and catch up after it. On a machine whose cores are all busy, each of them was
-    taking CPU from the API's appends and saves as they happened (the README's benchmark section has the A/B).
+    taking CPU from the API's appends and saves as they happened (``docs/benchmark-notes.md`` has the A/B).
 
     Two knobs, because Linux has two levels. Within a session, ``nice`` is per thread: every thread the process
     has now is set, and threads started later inherit it. Between sessions, with autogroup scheduling

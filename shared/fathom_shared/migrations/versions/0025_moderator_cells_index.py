@@ -13,7 +13,7 @@ and the time-travel and fill copies (``LIKE … INCLUDING INDEXES``) inherit it.
 PostgreSQL keeps an update on its heap page (a HOT update, no new entry in any index) only if no column of any
 index changes, partial or not, so with ``value`` in it every new judged value of a cell wrote a new entry in the
 key's index too. The moderation report reads a moderator's value from the row (a hundred or so rows). In-process,
-a teacher's judgement cost PostgreSQL 2–3 µs less, of ~45 (README, Benchmarks).
+a teacher's judgement cost PostgreSQL 2–3 µs less, of ~45 (``docs/benchmark-notes.md``, migration ``0025``).
 
 On a large ``rm_pupil_objective``, build the index first with ``CREATE INDEX CONCURRENTLY IF NOT EXISTS
 rm_pupil_objective_moderator ON rm_pupil_objective (trust_id, objective_id, pupil_id) WHERE source = 'moderator'``
