@@ -56,7 +56,7 @@ class Sizes:
     write_classes: int = 2
     batches_per_client: int = 50
     """4 clients × 50 batches × 300 judgements = 60,000 events per append run."""
-    append_bursts: int = 3
+    append_runs: int = 3
     """Runs of each append measure, one trust and four trusts taking turns; the row is their median. A run
     lasts about 5 s, where one stall of a shared host moves it by a fifth."""
     single_requests: int = 500
@@ -77,7 +77,7 @@ class Sizes:
 
 
 FULL = Sizes()
-QUICK = replace(FULL, batches_per_client=5, append_bursts=1, single_requests=50, fresh_seconds=5.0, big_classes=10,
+QUICK = replace(FULL, batches_per_client=5, append_runs=1, single_requests=50, fresh_seconds=5.0, big_classes=10,
                 rounds=1, backlog=20_000, reads=60, trust=trust_parts.QUICK,
                 history=history_part.QUICK, web=web.QUICK, cycle=cycle_part.QUICK,
                 peer=peer_part.QUICK)
@@ -208,10 +208,10 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
     trusts = [r.trust_id for r in writers]
     ones: list[tuple[workloads.Throughput, Census]] = []
     manys: list[tuple[workloads.Throughput, Census]] = []
-    for burst in range(1, sizes.append_bursts + 1):
+    for number in range(1, sizes.append_runs + 1):
         for label, rosters, runs in (("one trust", writers[:1], ones), (f"{CLIENTS} trusts", writers, manys)):
             wait_caught_up(system, trusts, progress)
-            step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, {label} (run {burst} of {sizes.append_bursts})")
+            step(f"(a) appends: {CLIENTS} clients, batches of {BATCH}, {label} (run {number} of {sizes.append_runs})")
             with census(stack_parts(system)) as used:
                 runs.append((workloads.append_throughput(system, rosters, CLIENTS, sizes.batches_per_client, BATCH,
                                                          progress), used))
@@ -220,7 +220,7 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
                f"{rate(one.per_second)} ({runs_line(ones)})", "≥ 15,000 events/s", one.per_second >= 15_000)
     report.add(f"Append through the API, batches of {BATCH}, {CLIENTS} clients, {CLIENTS} trusts (1 each)",
                f"{rate(many.per_second)} ({runs_line(manys)})", "≥ 20,000 events/s", many.per_second >= 20_000)
-    # Once the relay and projector have worked through the 120,000 events above: measured while they still
+    # Once the relay and projector have worked through the events above: measured while they still
     # did, this latency was mostly theirs (two cores), not what a teacher's save costs on a working system.
     report.note(caught_up_note("The single-judgement latency",
                                wait_caught_up(system, [r.trust_id for r in writers], progress)))
@@ -246,7 +246,7 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
         f"on every request); API under {system.served_by('api')}. Each batch is {BATCH} judgements "
         "(30 pupils × 10 objectives). Appends of one trust are serialised by its `trust_heads` row lock "
         "(gapless sequence and hash chain), so one trust's rate is bounded by one transaction at a time; "
-        f"different trusts append in parallel. Each row is the median of {sizes.append_bursts} runs, one trust and "
+        f"different trusts append in parallel. Each row is the median of {sizes.append_runs} runs, one trust and "
         f"{CLIENTS} trusts taking turns, each started once the stack had caught up with everything before it (every "
         "trust projected, the topic consumed, the stack settled). The single-judgement requests start once the relay "
         "and projector have caught up with those appends (each request then wakes them, as a teacher's save does). "
