@@ -14,16 +14,14 @@ completed points, the later one reviewing the earlier one's decisions. Random bu
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import requests
 from tqdm import tqdm
 
+from fathom_infra.demo_client import Client, Pupil
 from fathom_infra.demo_cycle import Calendar, load_meetings, load_summative, token_sub
 
 SUBJECTS = {"maths": ("number", "calculation", "fractions", "measurement", "geometry", "statistics"),
@@ -38,10 +36,6 @@ FAMILY = ["Smith", "Khan", "Jones", "Patel", "Taylor", "Brown", "Ahmed", "Wilson
           "Begum", "Green", "Okafor", "Wright", "Ali", "Walker", "Murphy", "Hussain", "Clarke"]
 
 
-class DemoLoadError(RuntimeError):
-    pass
-
-
 @dataclass
 class DemoSummary:
     schools: list[str]
@@ -49,37 +43,6 @@ class DemoSummary:
     pupils: int
     judgements: int
     last_sequence: int
-
-
-@dataclass
-class Pupil:
-    pupil_id: str
-    class_id: str
-    year: int
-    ability: float
-
-
-class Client:
-    """Posts to the API with an Idempotency-Key per body, so a re-run after a failure is safe."""
-
-    def __init__(self, api_url: str, token: str) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-        self.last_sequence = 0
-
-    def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        key = hashlib.sha256(json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
-        response = self.session.request(method, self.api_url + path, json=body, timeout=60,
-                                        headers={"Idempotency-Key": f"demo:{key[:40]}"})
-        if response.status_code not in (200, 201):
-            raise DemoLoadError(f"{method} {path} answered {response.status_code}: {response.text[:500]}")
-        answer = response.json()
-        self.last_sequence = max(self.last_sequence, answer.get("last_sequence") or 0)
-        return answer
-
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.send("POST", path, body)
 
 
 def band_for(score: float) -> int:

@@ -14,8 +14,9 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from fathom_infra.demo_client import Client, Pupil
 from fathom_shared.assessment_calendar import (
     AssessmentPoint,
     PointInYear,
@@ -24,9 +25,6 @@ from fathom_shared.assessment_calendar import (
     locate,
     points_before,
 )
-
-if TYPE_CHECKING:
-    from fathom_infra.demo import Client, Pupil
 
 
 @dataclass
