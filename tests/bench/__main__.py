@@ -223,7 +223,7 @@ def measure_appends(system: BenchSystem, sizes: Sizes, report: Report, writers: 
     # Once the relay and projector have worked through the events above: measured while they still
     # did, this latency was mostly theirs (two cores), not what a teacher's save costs on a working system.
     report.note(caught_up_note("The single-judgement latency",
-                               wait_caught_up(system, [r.trust_id for r in writers], progress)))
+                               wait_caught_up(system, trusts, progress)))
     step("(a) single-judgement request latency")
     with census(stack_parts(system)) as single_used:
         single = workloads.single_judgement_latency(system, writers[1], sizes.single_requests, progress)
