@@ -1,9 +1,9 @@
-"""What ``rm_pupil_objective``'s indexes cost a write and serve a read (migration ``0025``).
+"""What ``rm_pupil_objective``'s indexes and pages cost a write and serve a read (migrations ``0025``, ``0026``).
 
-A teacher's or a pupil's cell is in the key's index only, so the projector's write of one touches no other; the
-moderation report, the one read that finds cells by source, still reads only moderators' cells and the teachers'
-they pair with, beside a trust of many teachers' cells. Both are counted from PostgreSQL's per-transaction
-counters.
+A teacher's or a pupil's cell is in the key's index only, so the projector's write of one touches no other; a cell
+judged again mostly stays on its page, which was left with room; the moderation report, the one read that finds
+cells by source, still reads only moderators' cells and the teachers' they pair with, beside a trust of many
+teachers' cells. All are counted from PostgreSQL's per-transaction counters.
 """
 
 from __future__ import annotations
@@ -93,6 +93,27 @@ def test_a_teacher_s_cell_judged_again_can_stay_on_its_page(app_engine, trust):
         assert apply_events(uow.connection, trust, again).applied == len(again)
         hot = hot_updates(uow.connection) - before
     assert hot == len(again)
+
+
+def test_a_class_judged_again_mostly_stays_on_its_pages(app_engine, trust):
+    """Before ``0026`` the projector's inserts filled every page of the cells (``fillfactor`` 100), so a cell judged
+    again had no room beside its old version: it moved to another page and wrote a new entry in the key's index.
+    Here in the live table, a class of 30 judged on 20 objectives, then all again in the next batch."""
+    objectives = [f"o{n}" for n in range(20)]
+    first = append(app_engine, trust, [judgement(f"p{n}", o, "teacher") for n in range(30) for o in objectives])
+    again = append(app_engine, trust, [judgement(f"p{n}", o, "teacher", value=1, day=9)
+                                       for n in range(30) for o in objectives])
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        lock_position(uow.connection, trust)
+        assert apply_events(uow.connection, trust, first).applied == len(first)
+        uow.commit()
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        lock_position(uow.connection, trust)
+        before = hot_updates(uow.connection)
+        assert apply_events(uow.connection, trust, again).applied == len(again)
+        hot = hot_updates(uow.connection) - before
+        uow.commit()
+    assert hot >= len(again) // 4, f"{hot} of {len(again)} cells updated in place"
 
 
 def test_the_moderated_pairs_read_only_moderators_cells_and_their_teachers(app_engine, owner_engine, make_trust):
