@@ -6,7 +6,7 @@ version on the old one's page (a HOT update: no new entry in any index, the old 
 read), but only if the page has room, and at the default ``fillfactor`` of 100 inserts fill every page. In-process
 (``docs/benchmark-notes.md``, "Cells judged again, on their own pages"), 180,000 judgements of 60,000 cells judged
 before: at 100, 1,134 of 175,000 cell updates stayed on their page; at 70, 107,496 of 170,000, and the heap was a
-quarter smaller. PostgreSQL's CPU per judgement was 0.89–0.91× in three runs, where the same tool's two sides at
+quarter smaller. PostgreSQL's CPU per judgement was 0.87–0.91× in four runs, where the same tool's two sides at
 the same setting came out at 0.95–0.96×: a few percent of the database's work on every judgement of a judged cell,
 and less for autovacuum to clean up.
 
