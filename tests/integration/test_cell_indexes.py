@@ -56,9 +56,9 @@ def hot_updates(connection: Connection) -> int:
         "SELECT pg_stat_get_xact_tuples_hot_updated(CAST('rm_pupil_objective' AS regclass))")).scalar_one())
 
 
-def cells(source: str, value: int = 3, day: int = 2) -> list[NewEvent]:
-    """A class's 30 pupils judged on one objective."""
-    return [judgement(f"p{n}", "o1", source, value, day) for n in range(30)]
+def cells(source: str, value: int = 3, day: int = 2, objectives: int = 1) -> list[NewEvent]:
+    """A class's 30 pupils judged on ``objectives`` objectives (``o1``, ``o2``...)."""
+    return [judgement(f"p{n}", f"o{o}", source, value, day) for n in range(30) for o in range(1, objectives + 1)]
 
 
 def test_a_teacher_s_cell_is_written_into_the_key_s_index_alone(app_engine, trust):
@@ -99,14 +99,8 @@ def test_a_class_judged_again_mostly_stays_on_its_pages(app_engine, trust):
     """Before ``0026`` the projector's inserts filled every page of the cells (``fillfactor`` 100), so a cell judged
     again had no room beside its old version: it moved to another page and wrote a new entry in the key's index.
     Here in the live table, a class of 30 judged on 20 objectives, then all again in the next batch."""
-    objectives = [f"o{n}" for n in range(20)]
-    first = append(app_engine, trust, [judgement(f"p{n}", o, "teacher") for n in range(30) for o in objectives])
-    again = append(app_engine, trust, [judgement(f"p{n}", o, "teacher", value=1, day=9)
-                                       for n in range(30) for o in objectives])
-    with TenantUnitOfWork(app_engine, trust) as uow:
-        lock_position(uow.connection, trust)
-        assert apply_events(uow.connection, trust, first).applied == len(first)
-        uow.commit()
+    project(app_engine, trust, cells("teacher", objectives=20))
+    again = append(app_engine, trust, cells("teacher", value=1, day=9, objectives=20))
     with TenantUnitOfWork(app_engine, trust) as uow:
         lock_position(uow.connection, trust)
         before = hot_updates(uow.connection)
