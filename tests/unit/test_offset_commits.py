@@ -48,7 +48,8 @@ class Clock:
 
 def commits(every_s: float = 5.0) -> tuple[OffsetCommits, FakeConsumer, FakeTrimmer, Clock]:
     consumer, trimmer, clock = FakeConsumer(), FakeTrimmer(), Clock()
-    return OffsetCommits(consumer, trimmer, every_s=every_s, clock=clock), consumer, trimmer, clock  # type: ignore[arg-type]
+    return (OffsetCommits(consumer, consumer.assignment, trimmer, every_s=every_s, clock=clock),  # type: ignore[arg-type]
+            consumer, trimmer, clock)
 
 
 def test_during_a_backlog_the_offsets_are_committed_at_most_every_few_seconds_the_latest_of_each_partition() -> None:
@@ -132,7 +133,7 @@ def test_a_failed_commit_of_a_partition_a_rebalance_took_is_left_to_its_new_owne
     assert consumer.commits == [{P0: 25}]
 
 
-def test_held_partitions_come_from_the_tracker_when_there_is_one() -> None:
+def test_held_partitions_come_from_the_tracker_not_the_consumers_assignment() -> None:
     """``assignment()`` still lists revoked partitions while the member rejoins; the tracker does not."""
     consumer = FakeConsumer(failing=True)
     offsets = OffsetCommits(consumer, holding=lambda: {P1})  # type: ignore[arg-type]

@@ -89,8 +89,8 @@ class FakeHint:
 
 
 def gate_on(consumer: FakeConsumer, hint: FakeHint, wakes: list[str] | None = None) -> FetchGate:
-    return FetchGate(consumer, hint, max_records=100, check_every_s=2.0, poll_timeout_ms=100,
-                     on_wake=(wakes if wakes is not None else []).append)
+    return FetchGate(consumer, hint, max_records=100, holding=consumer.assignment, check_every_s=2.0,
+                     poll_timeout_ms=100, on_wake=(wakes if wakes is not None else []).append)
 
 
 def test_records_come_from_a_normal_poll_while_there_are_any():

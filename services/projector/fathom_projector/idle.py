@@ -114,11 +114,11 @@ class FetchGate:
     consumer: PausableConsumer
     hint: Hint
     max_records: int
+    holding: Callable[[], Collection[TopicPartition]]
+    """The partitions the member holds now, as its rebalance listener saw them (the consumer's ``assignment()``
+    still lists revoked partitions while the member rejoins)."""
     check_every_s: float = IDLE_CHECK_S
     poll_timeout_ms: int = POLL_TIMEOUT_MS
-    holding: Callable[[], Collection[TopicPartition]] | None = None
-    """The partitions the member holds now, as its rebalance listener saw them; by default the consumer's
-    ``assignment()``, which still lists revoked partitions while the member rejoins."""
     on_wake: Callable[[str], None] = field(default=lambda reason: None)
     """Told why a pause ended: ``hint``, ``behind`` (the check found records) or ``assigned`` (a rebalance)."""
     joining: Callable[[], bool] = field(default=lambda: False)
@@ -131,7 +131,7 @@ class FetchGate:
 
     def next_records(self) -> Records:
         """The next records to apply, or ``{}`` after at most about ``check_every_s`` (or one poll) without any."""
-        if self.paused and not self._held():
+        if self.paused and not self.holding():
             # A rebalance took every partition (another projector joined or left): the member must rejoin, and
             # one ``poll(0)`` a second while paused did not get three projectors through it — they rejoined
             # round after round, unassigned, for minutes. Polls that wait, as at the start, finish the join;
@@ -161,11 +161,8 @@ class FetchGate:
             records = self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS, max_records=self.max_records)
         return records
 
-    def _held(self) -> Collection[TopicPartition]:
-        return self.holding() if self.holding is not None else self.consumer.assignment()
-
     def _pause(self) -> None:
-        assigned = self.consumer.assignment() if self._held() else set()
+        assigned = self.consumer.assignment() if self.holding() else set()
         if assigned:  # nothing assigned yet (joining the group): keep polling, which completes the join
             self.consumer.pause(*assigned)
             self.paused = True

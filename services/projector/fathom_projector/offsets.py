@@ -53,10 +53,10 @@ class OffsetCommits:
     """
 
     consumer: KafkaConsumer
+    holding: Callable[[], Collection[TopicPartition]]
+    """The partitions this consumer holds (the :class:`AssignmentTracker`'s: ``assignment()`` still lists revoked
+    partitions while the member rejoins)."""
     trimmer: ConsumedTrimmer | None = None
-    holding: Callable[[], Collection[TopicPartition]] | None = None
-    """The partitions this consumer holds (the :class:`AssignmentTracker`'s; else ``assignment()``, which still
-    lists revoked partitions while the member rejoins)."""
     every_s: float = COMMIT_EVERY_S
     drained_every_s: float = DRAINED_COMMIT_EVERY_S
     clock: Callable[[], float] = time.monotonic
@@ -90,7 +90,7 @@ class OffsetCommits:
         its new owner (committing it from here would move the new owner's offset back)."""
         if not self.pending:
             return
-        held = self.holding() if self.holding is not None else self.consumer.assignment()
+        held = self.holding()
         offsets = {tp: offset for tp, offset in self.pending.items() if tp in held}
         self.pending, self.last = {}, self.clock()
         if not offsets:

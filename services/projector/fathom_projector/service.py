@@ -254,10 +254,10 @@ def consume(
     def holding() -> set[TopicPartition]:
         return assignment.held
 
-    gate = FetchGate(consumer, hint, MAX_POLL_RECORDS, holding=holding,
+    gate = FetchGate(consumer, hint, MAX_POLL_RECORDS, holding,
                      on_wake=lambda reason: metrics.idle_wakeups.labels(reason).inc(),
                      joining=partial(joining, consumer), stopping=stop.is_set)
-    commits = OffsetCommits(consumer, trimmer, holding=holding)
+    commits = OffsetCommits(consumer, holding, trimmer)
     answers = AssignmentAnswers(consumer)
     while not stop.is_set():
         status.tick()
