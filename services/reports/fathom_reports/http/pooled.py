@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from fathom_reports.access import Access, require_school
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.fair_use import limited, time_travel
-from fathom_reports.http.registrar import endpoint
+from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
 from fathom_reports.loading.moderation import load_moderated_pairs
 from fathom_reports.loading.pooled import load_pooled_snapshot
 from fathom_reports.loading.read_models import ReadModels
@@ -32,7 +32,6 @@ from fathom_shared.web.problems import Problem
 blp = Blueprint("pooled", __name__, url_prefix="/v1", description="School and trust analysis")
 
 YEAR_GROUP_REQUIRED = "Invalid query arguments (year_group is required)."
-NOT_CAUGHT_UP = "The read model did not reach the requested sequence."
 
 
 def _filters(year_group: int, subject: str | None, group: str | None, source: str) -> dict[str, Any]:

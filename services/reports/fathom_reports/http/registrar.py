@@ -19,6 +19,8 @@ from fathom_shared.web.problems import ProblemSchema
 F = TypeVar("F", bound=Callable[..., Any])
 
 UNAUTHENTICATED = "No valid bearer token."
+NOT_CAUGHT_UP = "The read model did not reach the requested sequence in time (see Retry-After)."
+"""The ``503`` of every read that may wait for a sequence (``consistency=at_least:N``)."""
 NOT_MODIFIED = "The body named by If-None-Match is current (the same ETag, Cache-Control and Vary, no body)."
 ETAG_HEADERS = {"ETag": {"description": "Names this body: send it back as If-None-Match to revalidate.",
                          "schema": {"type": "string"}}}
