@@ -9,12 +9,10 @@ Everything it started is stopped by pid, also on failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from tests.bench import history as history_part
 from tests.bench import peer as peer_part
 from tests.bench import trust_parts, web, workloads
 from tests.bench.census import QUIET_SHARE, Census, Settling, census, settle, stack_parts
+from tests.bench.harness import interrupt_on, run_in, step
 from tests.bench.report import (
     PART_ORDER,
     Report,
@@ -121,33 +120,19 @@ def _parts(value: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on(signal.SIGTERM)
     sizes = QUICK if args.quick else FULL
     command = " ".join(["python -m tests.bench", *(sys.argv[1:] if argv is None else argv)])
     report = Report(command=command, quick=args.quick, parts=args.parts, loop_seconds=python_loop_seconds())
     home = Path(tempfile.mkdtemp(prefix="fathom-bench-"))
     system = BenchSystem(home)
     services = not set(args.parts) <= DATABASE_ONLY
-    failed = False
-    try:
+    with run_in(home, "benchmark", system.stop, args.keep) as attempt:
         step("starting PostgreSQL, the broker, relay, projector, API and reports" if services
              else "starting PostgreSQL")
         system.start(services=services)
         run(system, sizes, report, args.parts, progress=not args.no_progress)
-    except BaseException as exc:
-        failed = True
-        print(f"\nbenchmark failed: {exc!r} (logs in {home / 'logs'})", file=sys.stderr)
-        traceback.print_exc()
-        if not isinstance(exc, Exception | KeyboardInterrupt):
-            raise
-    finally:
-        step("stopping everything the benchmark started")
-        system.stop()
-        if args.keep or failed:
-            print(f"data and logs kept in {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-    if failed:
+    if attempt.failed:
         if report.rows:
             print("\npartial results (README not touched):\n\n" + report.markdown() + "\n")
         return 1
@@ -156,14 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_readme:
         print(write_readme(ROOT / "README.md", table))
     return 0
-
-
-def _interrupt(*_: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def step(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def run(system: BenchSystem, sizes: Sizes, report: Report, parts: list[str], progress: bool) -> None:

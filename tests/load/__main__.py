@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import signal
 import sys
 import tempfile
-import time
-import traceback
 from pathlib import Path
-from typing import Any
 
 from fathom_infra.stack import LocalStack
 from fathom_shared.config import load_settings
+from tests.bench.harness import interrupt_on, run_in, step
 from tests.bench.report import read_region, write_readme
 from tests.load.plan import seed
 from tests.load.results import MARKERS, Outcome
@@ -55,8 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for sig in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell may start it with SIGINT ignored
-        signal.signal(sig, _interrupt)
+    interrupt_on(signal.SIGINT, signal.SIGTERM)  # SIGINT too: a shell may start it with SIGINT ignored
     command = " ".join(["python -m tests.load", *(sys.argv[1:] if argv is None else argv)])
     load_before = os.getloadavg()[0]
     home = Path(tempfile.mkdtemp(prefix="fathom-load-"))
@@ -64,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop(name, None)  # its own servers, whatever the shell points at
     stack = LocalStack(home, demo=False, restart=False, projectors=args.projectors, free_ports=True)
     outcome: Outcome | None = None
-    failed = False
-    try:
+    with run_in(home, "load test", stack.stop, args.keep) as attempt:
         step("starting the stack (PostgreSQL, broker, relay, projector, API, reports, streams, delivery, verifier)")
         stack.start()
         settings = load_settings(stack.env)
@@ -83,20 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                                projector_metrics={name: url + "/metrics" for name, url in stack.projector_urls.items()})
         outcome.load_before = load_before
         outcome.exited += [s.name for s in stack.services if not s.alive]
-    except BaseException as exc:
-        failed = True
-        print(f"\nload test failed: {exc!r} (logs in {home / 'logs'})", file=sys.stderr)
-        traceback.print_exc()
-        if not isinstance(exc, Exception | KeyboardInterrupt):
-            raise
-    finally:
-        step("stopping everything the load test started")
-        stack.stop()
-        if args.keep or failed:
-            print(f"data and logs kept in {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-    if failed or outcome is None:
+    if attempt.failed or outcome is None:
         return 1
     outcome.load_after = os.getloadavg()[0]
     table = outcome.markdown()
@@ -124,14 +106,6 @@ def merge_blocks(region: str, projectors: int, table: str) -> str:
         blocks[int(count)] = body.strip("\n")
     blocks[projectors] = table
     return "\n\n".join(f"<!-- projectors={n} -->\n{body}" for n, body in sorted(blocks.items()))
-
-
-def _interrupt(*_: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def step(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 if __name__ == "__main__":
