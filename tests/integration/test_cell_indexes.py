@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from fathom_reports.loading.moderation import load_moderated_pairs
 from fathom_shared.db import TenantUnitOfWork
-from fathom_shared.event_store import NewEvent
+from fathom_shared.event_store import NewEvent, StoredEvent
 from fathom_shared.read_models.writer import apply_events, lock_position
 from tests.integration.test_reads_statistics import OBJECTIVES, seed, seed_analyzed
 from tests.rebuild_support import append
@@ -56,6 +56,13 @@ def hot_updates(connection: Connection) -> int:
         "SELECT pg_stat_get_xact_tuples_hot_updated(CAST('rm_pupil_objective' AS regclass))")).scalar_one())
 
 
+def updated_in_place(connection: Connection, trust: str, events: list[StoredEvent]) -> int:
+    """Apply ``events`` (the trust's position locked already); how many cell updates stayed on their page."""
+    before = hot_updates(connection)
+    assert apply_events(connection, trust, events).applied == len(events)
+    return hot_updates(connection) - before
+
+
 def cells(source: str, value: int = 3, day: int = 2, objectives: int = 1) -> list[NewEvent]:
     """A class's 30 pupils judged on ``objectives`` objectives (``o1``, ``o2``...)."""
     return [judgement(f"p{n}", f"o{o}", source, value, day) for n in range(30) for o in range(1, objectives + 1)]
@@ -89,9 +96,7 @@ def test_a_teacher_s_cell_judged_again_can_stay_on_its_page(app_engine, trust):
             "CREATE TEMPORARY TABLE rm_pupil_objective (LIKE public.rm_pupil_objective INCLUDING ALL) ON COMMIT DROP"))
         lock_position(uow.connection, trust)
         assert apply_events(uow.connection, trust, first).applied == len(first)
-        before = hot_updates(uow.connection)
-        assert apply_events(uow.connection, trust, again).applied == len(again)
-        hot = hot_updates(uow.connection) - before
+        hot = updated_in_place(uow.connection, trust, again)
     assert hot == len(again)
 
 
@@ -103,9 +108,7 @@ def test_a_class_judged_again_mostly_stays_on_its_pages(app_engine, trust):
     again = append(app_engine, trust, cells("teacher", value=1, day=9, objectives=20))
     with TenantUnitOfWork(app_engine, trust) as uow:
         lock_position(uow.connection, trust)
-        before = hot_updates(uow.connection)
-        assert apply_events(uow.connection, trust, again).applied == len(again)
-        hot = hot_updates(uow.connection) - before
+        hot = updated_in_place(uow.connection, trust, again)
         uow.commit()
     assert hot >= len(again) // 4, f"{hot} of {len(again)} cells updated in place"
 
