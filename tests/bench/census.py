@@ -16,6 +16,7 @@ would take the interpreter from its client threads.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -111,20 +112,33 @@ def _tree(root: int) -> list[list[str]]:
 
 
 @contextmanager
-def census(parts: Mapping[str, int]) -> Iterator[Census]:
+def census(parts: Mapping[str, int], commands: str | None = None) -> Iterator[Census]:
     """CPU of ``parts`` (name → the pid at the root of its process tree) over the ``with`` block; the block's own
-    process is counted as ``benchmark clients`` (its threads are the clients)."""
+    process is counted as ``benchmark clients`` (its threads are the clients).
+
+    ``commands`` names the processes the block itself runs to their end (``fathom rebuild`` as an operator runs
+    it): their CPU is what this process reaps of its children within the block, counted under that name first,
+    so it is not taken for other processes'."""
     result = Census()
     before = {name: tree_cpu(pid) for name, pid in parts.items()}
     machine = MachineCpu.now()
+    reaped = _reaped_children_cpu()
     own, wall = time.process_time(), time.perf_counter()
     try:
         yield result
     finally:
         own, result.wall = time.process_time() - own, time.perf_counter() - wall
-        result.seconds = {name: tree_cpu(pid) - before[name] for name, pid in parts.items()}
+        if commands is not None:
+            result.seconds[commands] = _reaped_children_cpu() - reaped
+        result.seconds.update({name: tree_cpu(pid) - before[name] for name, pid in parts.items()})
         result.seconds["benchmark clients"] = own
         result.machine = MachineCpu.now() - machine
+
+
+def _reaped_children_cpu() -> float:
+    """CPU seconds of this process's children that have ended and been waited for, all of them so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 QUIET_SHARE = 0.1

@@ -44,6 +44,7 @@ from fathom_reports.schemas.as_of import AsOf
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, read_streams
 from fathom_shared.events import CURRENT_VERSION, upcast
+from tests.bench.census import census, stack_parts
 from tests.bench.report import Report, ms, percentile, rate
 from tests.bench.seed import bulk_append
 from tests.bench.system import BenchSystem
@@ -435,7 +436,8 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
     system.wait_for(f"{trust}: projected", lambda: system.applied(trust), head, 1800, progress)
     caught_up = time.perf_counter() - started
     logs = Path(system.home) / "logs"
-    rebuilt = rebuild(system, trust, head, logs / "rebuild.log", progress)
+    with census(stack_parts(system), commands="the rebuild command") as used:
+        rebuilt = rebuild(system, trust, head, logs / "rebuild.log", progress)
     if system.applied(trust) != head:
         raise RuntimeError(f"after the rebuild {trust} is at {system.applied(trust)}, not {head}")
     report.add(f"Online rebuild `fathom rebuild --trust T` (CLI subprocess, all read models), trust of {head:,} "
@@ -487,7 +489,8 @@ def run(system: BenchSystem, sizes: HistorySizes, report: Report, step: Callable
         "chunks, the switch); the replay phase alone is from polling `fathom_rebuild.progress` every 0.2 s, from "
         f"the first committed chunk seen ({rebuilt.before_first:.0f} s after spawn) to the last "
         f"({rebuilt.after_last:.0f} s before exit: the current judgements derived from the replayed ones, then the "
-        "switch, which replaces the trust's live rows). "
+        f"switch, which replaces the trust's live rows). CPU each part used from spawn to exit, {used.wall:.0f} s: "
+        f"{used.line()}. "
         f"Afterwards `rm_positions` was at the head, {cells:,} current (pupil, objective) cells, {dead} dead "
         f"letters; the rebuilt Class Analysis of `{MEASURED_CLASS}` against the one replayed `as_of` the head: "
         f"{same}. Load average during the part: {os.getloadavg()[0]:.1f}.")

@@ -87,6 +87,16 @@ def test_a_child_that_ended_within_the_measure_counts_for_its_group() -> None:
         leader.wait()
 
 
+def test_a_command_run_to_its_end_within_the_measure_is_counted_under_its_name_first() -> None:
+    busy_child = [sys.executable, "-c", "x = 0\nwhile x < 20_000_000: x += 1"]
+    subprocess.run(busy_child, check=True)  # reaped before the measure: not the command's
+    with census({}, commands="the command") as used:
+        subprocess.run(busy_child, check=True)
+    assert list(used.seconds) == ["the command", "benchmark clients"]
+    assert 0.2 <= used.seconds["the command"] <= used.machine.processes
+    assert used.other_processes < used.seconds["the command"]
+
+
 def test_the_line_names_each_part_in_order_then_the_rest_of_the_machine() -> None:
     used = Census(seconds={"reports": 3.14, "PostgreSQL": 1.2, "benchmark clients": 0.5},
                   machine=MachineCpu(processes=5.0, interrupts=0.8, idle=0.42, stolen=0.06))
