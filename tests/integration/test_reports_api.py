@@ -23,6 +23,7 @@ from sqlalchemy import Engine, event, text
 
 from fathom_reports import create_app
 from fathom_reports.http.class_analysis import STORE_EXTENSION
+from fathom_reports.http.registrar import NOT_CAUGHT_UP
 from fathom_reports.loading.freshness import listener_for
 from fathom_reports.responses import BODIES_EXTENSION
 from fathom_reports.schemas.class_analysis import ClassAnalysisSchema
@@ -629,6 +630,16 @@ def test_operations_routes(client, auth, class_4a):
     assert "pupil_premium" in group["schema"]["examples"]
     assert {"200", "401", "403", "404", "422", "503"} <= set(operation["responses"])
     assert "ClassAnalysis" in spec["components"]["schemas"]
+
+
+def test_every_read_that_takes_consistency_documents_its_503(client):
+    spec = client.get("/openapi.json").get_json()
+    waiting = {f"{method} {path}": operation["responses"].get("503", {}).get("description")
+               for path, operations in spec["paths"].items() for method, operation in operations.items()
+               if method != "parameters"  # the path's own parameters, beside its operations
+               and any(p["name"] == "consistency" for p in operation.get("parameters", []))}
+    assert "get /v1/directory" in waiting
+    assert {name: text for name, text in waiting.items() if text != NOT_CAUGHT_UP} == {}
 
 
 # --- latency --------------------------------------------------------------------------

@@ -8,11 +8,15 @@ from flask import Flask
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
-from fathom_reports.http.registrar import endpoint
+from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
 
 
 class _Query(Schema):
     n = fields.Integer()
+
+
+class _WaitingQuery(Schema):
+    consistency = fields.Integer()
 
 
 class _Out(Schema):
@@ -31,6 +35,11 @@ def _spec() -> dict[str, Any]:
         """Read a thing."""
         return {"value": thing_id}
 
+    @endpoint(blp, "/waits", roles=("teacher",), query=_WaitingQuery, response=_Out)
+    def waits(principal: Any, consistency: int | None = None) -> dict[str, str]:
+        """Read after a sequence."""
+        return {"value": "x"}
+
     api.register_blueprint(blp)
     return api.spec.to_dict()
 
@@ -45,3 +54,9 @@ def test_one_call_documents_route_arguments_response_and_problems() -> None:
     assert "content" not in responses["202"]
     assert [p["name"] for p in operation["parameters"] if p["in"] == "query"] == ["n"]
     assert operation["summary"] == "Read a thing."
+
+
+def test_a_query_that_takes_consistency_documents_the_503_of_a_wait_that_times_out() -> None:
+    paths = _spec()["paths"]
+    assert paths["/v1/waits"]["get"]["responses"]["503"]["description"] == NOT_CAUGHT_UP
+    assert "503" not in paths["/v1/things/{thing_id}"]["get"]["responses"]

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from fathom_reports.access import READER_ROLES
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import load_points
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.responses import read_store, view_response
@@ -20,8 +20,7 @@ blp = Blueprint("calendar", __name__, url_prefix="/v1", description="The assessm
 
 
 @endpoint(blp, "/calendar", roles=READER_ROLES, query=CalendarQuerySchema, response=CalendarSchema,
-          problems={422: "Invalid query arguments.",
-                    503: NOT_CAUGHT_UP})
+          problems={422: "Invalid query arguments."})
 def assessment_calendar(principal: Principal, academic_year: str | None = None, consistency: int | None = None,
                         format: str | None = None) -> Response:
     """The academic year's assessment points, in date order: as the trust set them, or the six default half

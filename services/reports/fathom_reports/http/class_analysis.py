@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from fathom_reports.access import READER_ROLES, access_for, readable_pupils, require_class
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.fair_use import limited, time_travel
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.class_analysis import (
     class_pupils,
     load_class_snapshot,
@@ -38,8 +38,7 @@ blp = Blueprint("classes", __name__, url_prefix="/v1/classes", description="Clas
           response=ClassAnalysisSchema, limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Not one of the caller's classes or schools.",
               404: "No such class in the caller's trust.",
-              422: "Invalid query arguments.",
-              503: NOT_CAUGHT_UP})
+              422: "Invalid query arguments."})
 def class_analysis(class_id: str, principal: Principal, subject: str | None = None,
                    group: str | None = None, source: str = "teacher", consistency: int | None = None,
                    format: str | None = None, table: str = "objectives", from_: date | None = None,

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_class, require_school
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import class_pupils, load_pupils, read_position
 from fathom_reports.loading.falling_behind import load_falling_behind
@@ -30,8 +30,7 @@ from fathom_shared.auth import Principal
 blp = Blueprint("falling_behind", __name__, url_prefix="/v1", description="Falling behind, clearly indicated")
 
 PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class or school in the caller's trust.",
-            422: "Invalid query arguments.",
-            503: NOT_CAUGHT_UP}
+            422: "Invalid query arguments."}
 
 
 @endpoint(blp, "/classes/<class_id>/falling-behind", roles=READER_ROLES, query=FallingBehindQuerySchema,

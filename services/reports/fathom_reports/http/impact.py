@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from fathom_reports.access import READER_ROLES, access_for, visible_intervention_pupils
 from fathom_reports.csv_export import filename, impact_table
 from fathom_reports.fair_use import limited, time_travel
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.impact import load_impact_snapshot
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.responses import not_found, read_view, view_response
@@ -29,8 +29,7 @@ blp = Blueprint("interventions", __name__, url_prefix="/v1/interventions", descr
           limit=limited("as_of", when=time_travel), problems={
               403: "Not the caller's intervention, pupils or schools.",
               404: "No such intervention in the caller's trust.",
-              422: "Invalid query arguments.",
-              503: NOT_CAUGHT_UP})
+              422: "Invalid query arguments."})
 def intervention_impact(intervention_id: str, principal: Principal, consistency: int | None = None,
                         format: str | None = None, as_of: AsOf | None = None) -> Response:
     """Per pupil and objective the teacher judgement before the start and the latest since, the change,

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, forbidden, require_meeting
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.meetings import load_decisions
@@ -38,8 +38,7 @@ from fathom_shared.web.problems import Problem
 blp = Blueprint("meetings", __name__, url_prefix="/v1", description="Pupil progress meetings' decisions")
 
 READ_PROBLEMS = {403: "Not the caller's class or school.", 404: "No such class, school or assessment point.",
-                 422: "Invalid path or query arguments.",
-                 503: NOT_CAUGHT_UP}
+                 422: "Invalid path or query arguments."}
 
 
 @endpoint(blp, "/classes/<class_id>/meetings/<academic_year>/<point_id>", roles=READER_ROLES,

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_class, require_pupil
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.parent_report import load_class_comments, load_report_snapshot
@@ -40,8 +40,7 @@ blp = Blueprint("parent_report", __name__, url_prefix="/v1", description="Report
           response=ParentReportSchema, problems={
               403: "Not a pupil of the caller's classes or schools.",
               404: "No such pupil in the caller's trust.",
-              422: "Invalid query arguments, or a point_id the academic year's calendar does not have.",
-              503: NOT_CAUGHT_UP})
+              422: "Invalid query arguments, or a point_id the academic year's calendar does not have."})
 def parent_report(pupil_id: str, principal: Principal, academic_year: str, point_id: str,
                   consistency: int | None = None) -> Response:
     """The pupil's report for parents at an assessment point: per subject the strengths (objectives secure by the
@@ -69,8 +68,7 @@ def _report(connection: Connection, trust_id: str, principal: Principal, pupil_i
           response=ClassCommentsSchema, problems={
               403: "Not one of the caller's classes or schools.",
               404: "No such class in the caller's trust.",
-              422: "Invalid query arguments, or a point_id the academic year's calendar does not have.",
-              503: NOT_CAUGHT_UP})
+              422: "Invalid query arguments, or a point_id the academic year's calendar does not have."})
 def class_report_comments(class_id: str, principal: Principal, academic_year: str | None = None,
                           point_id: str | None = None, consistency: int | None = None,
                           format: str | None = None) -> Response:

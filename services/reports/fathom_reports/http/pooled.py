@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from fathom_reports.access import Access, require_school
 from fathom_reports.csv_export import filename, moderation_table, school_table, trust_table
 from fathom_reports.fair_use import limited, time_travel
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.moderation import load_moderated_pairs
 from fathom_reports.loading.pooled import load_pooled_snapshot
 from fathom_reports.loading.read_models import ReadModels
@@ -62,8 +62,7 @@ def _check_school(models: ReadModels, principal: Principal, school_id: str) -> t
           response=SchoolAnalysisSchema, limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Not the caller's school, or a role without access.",
               404: "No such school in the caller's trust.",
-              422: YEAR_GROUP_REQUIRED,
-              503: NOT_CAUGHT_UP})
+              422: YEAR_GROUP_REQUIRED})
 def school(school_id: str, principal: Principal, year_group: int, subject: str | None = None,
            group: str | None = None, source: str = "teacher", consistency: int | None = None,
            format: str | None = None, as_of: AsOf | None = None) -> Response:
@@ -88,8 +87,7 @@ def school(school_id: str, principal: Principal, year_group: int, subject: str |
 @endpoint(blp, "/trust/analysis", roles=TRUST_WIDE_READERS, query=PooledAnalysisQuerySchema,
           response=TrustAnalysisSchema, limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Trust leaders, auditors, integrations and operators only.",
-              422: YEAR_GROUP_REQUIRED,
-              503: NOT_CAUGHT_UP})
+              422: YEAR_GROUP_REQUIRED})
 def trust(principal: Principal, year_group: int, subject: str | None = None, group: str | None = None,
           source: str = "teacher", consistency: int | None = None, format: str | None = None,
           as_of: AsOf | None = None) -> Response:
@@ -110,8 +108,7 @@ def trust(principal: Principal, year_group: int, subject: str | None = None, gro
 
 @endpoint(blp, "/moderation", roles=SCHOOL_READERS, query=ModerationQuerySchema, response=ModerationSchema,
           problems={403: "A school leader must name one of their schools.",
-                    422: "Invalid query arguments.",
-                    503: NOT_CAUGHT_UP})
+                    422: "Invalid query arguments."})
 def moderation(principal: Principal, school_id: str | None = None, year_group: int | None = None,
                subject: str | None = None, consistency: int | None = None, format: str | None = None) -> Response:
     """Moderation agreement rate per objective, pooled and per school (teacher vs moderator judgements)."""

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from fathom_reports.access import READER_ROLES, access_for, require_pupil
 from fathom_reports.csv_export import filename, profile_history, profile_summative
 from fathom_reports.fair_use import limited, time_travel
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.class_analysis import names_fingerprint
 from fathom_reports.loading.profile import load_profile_snapshot
 from fathom_reports.loading.read_models import ReadModels
@@ -25,8 +25,7 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Pupil 
           limit=limited("as_of", when=time_travel), revalidated=True, problems={
               403: "Not a pupil of the caller's classes or schools.",
               404: "No such pupil in the caller's trust.",
-              422: "Invalid query arguments.",
-              503: NOT_CAUGHT_UP})
+              422: "Invalid query arguments."})
 def pupil_profile(pupil_id: str, principal: Principal, consistency: int | None = None,
                   format: str | None = None, as_of: AsOf | None = None, table: str = "judgements") -> Response:
     """Per objective the current and past judgements (corrections, withdrawals, sources), taught dates;

@@ -20,7 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 UNAUTHENTICATED = "No valid bearer token."
 NOT_CAUGHT_UP = "The read model did not reach the requested sequence in time (see Retry-After)."
-"""The ``503`` of every read that may wait for a sequence (``consistency=at_least:N``)."""
+"""The ``503`` of every read that may wait for a sequence: documented for each endpoint whose query takes
+``consistency`` (``at_least:N``), as each of them answers it."""
 NOT_MODIFIED = "The body named by If-None-Match is current (the same ETag, Cache-Control and Vary, no body)."
 ETAG_HEADERS = {"ETag": {"description": "Names this body: send it back as If-None-Match to revalidate.",
                          "schema": {"type": "string"}}}
@@ -37,15 +38,20 @@ def endpoint(
     ``roles``: one of them is required (the handler gets ``principal=``). ``query``: the query string's
     schema, unknown arguments refused (422), parsed into keyword arguments unless ``as_kwargs=False``.
     ``response``: the ``200`` schema. ``problems``: status → description of each error besides ``401``, each
-    answered as a :class:`ProblemSchema`. ``answers``: status → description of other documented answers
-    without a schema (a ``202`` job, a ``307`` redirect). ``limit``: a fair-use wrapper (``limited(...)``),
+    answered as a :class:`ProblemSchema`, and :data:`NOT_CAUGHT_UP`'s ``503`` added when ``query`` takes
+    ``consistency``. ``answers``: status → description of other documented answers without a schema (a ``202``
+    job, a ``307`` redirect). ``limit``: a fair-use wrapper (``limited(...)``),
     innermost, so it holds its lease only while the handler runs. ``revalidated``: the JSON answer carries an
     ``ETag`` and a current ``If-None-Match`` is answered ``304`` (:func:`fathom_reports.responses.cached_view`).
     """
 
+    documented = dict(problems or {})
+    if query is not None and "consistency" in query().fields:
+        documented[503] = NOT_CAUGHT_UP
+
     def register(view: F) -> F:
         decorated: Any = limit(view) if limit is not None else view
-        for status, description in reversed(list((problems or {}).items())):
+        for status, description in reversed(list(documented.items())):
             decorated = blp.alt_response(status, schema=ProblemSchema, description=description)(decorated)
         decorated = blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)(decorated)
         for status, description in reversed(list((answers or {}).items())):

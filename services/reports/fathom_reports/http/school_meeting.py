@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import access_for, require_school
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.school_meeting import load_school_meeting, load_school_name
@@ -29,8 +29,7 @@ from fathom_shared.auth import Principal
 blp = Blueprint("school_meeting", __name__, url_prefix="/v1", description="A school's pupil progress meeting")
 
 PROBLEMS = {403: "Not the caller's school, or a role without access (teachers read their classes' meetings).",
-            404: "No such school in the caller's trust.", 422: "Invalid query arguments (each named).",
-            503: NOT_CAUGHT_UP}
+            404: "No such school in the caller's trust.", 422: "Invalid query arguments (each named)."}
 
 
 @endpoint(blp, "/schools/<school_id>/meeting", roles=SCHOOL_READERS, query=SchoolMeetingQuerySchema,

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import READER_ROLES, access_for, require_class
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.summative import (
     grid_place,
@@ -32,8 +32,7 @@ from fathom_shared.auth import Principal
 
 blp = Blueprint("summative", __name__, url_prefix="/v1", description="Summative judgements")
 
-PROBLEMS = {422: "Invalid query arguments.",
-            503: NOT_CAUGHT_UP}
+PROBLEMS = {422: "Invalid query arguments."}
 
 
 @endpoint(blp, "/summative-scale", roles=READER_ROLES, query=ExportQuerySchema, response=SummativeScaleSchema,

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from fathom_reports.access import access_for, require_school
 from fathom_reports.csv_export import filename
-from fathom_reports.http.registrar import NOT_CAUGHT_UP, endpoint
+from fathom_reports.http.registrar import endpoint
 from fathom_reports.loading.calendar import calendar_reader, point_for_query
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.summative import load_scale, load_trust_subjects, subject_for_query
@@ -32,8 +32,7 @@ from fathom_shared.web.problems import Problem
 
 blp = Blueprint("summative_figures", __name__, url_prefix="/v1", description="Summative figures, year to year")
 
-PROBLEMS = {422: "Invalid query arguments (each named).",
-            503: NOT_CAUGHT_UP}
+PROBLEMS = {422: "Invalid query arguments (each named)."}
 
 
 @endpoint(blp, "/trust/summative", roles=TRUST_WIDE_READERS, query=PointFiguresQuerySchema,
