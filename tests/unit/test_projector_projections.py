@@ -100,6 +100,17 @@ def test_corrections_and_withdrawals_amend_their_original_in_the_batch_or_in_sto
     assert projection.applied == 4
 
 
+def test_a_fold_for_cells_derived_afterwards_notes_no_cell_and_makes_the_same_rows():
+    """A rebuild's replay derives the cells once at the end, so its fold leaves ``fresh`` and ``amended`` empty."""
+    events = (judged(1, 2, "2026-10-01"), judged(2, 1, "2026-10-02", pupil="p2"),
+              amended(3, "JudgementCorrected", 1, value=4))
+    kept = project(parse_batch(events), Loaded())
+    derived_later = project(parse_batch(events), Loaded(), keeps_cells=False)
+    assert kept.fresh and kept.amended
+    assert (derived_later.fresh, derived_later.amended) == ({}, set())
+    assert derived_later.rows == kept.rows and derived_later.applied == kept.applied == 3
+
+
 def test_an_amendment_without_its_original_is_set_aside_and_changes_nothing():
     projection = fold(judged(1, 2, "2026-10-01"), amended(2, "JudgementWithdrawn", 99),
                       amended(3, "JudgementCorrected", 1, value=3, pupil="p2"), amended(4, "JudgementWithdrawn", 1),

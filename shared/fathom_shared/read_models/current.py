@@ -125,7 +125,7 @@ def refresh(connection: Connection, trust_id: str, projection: Projection, seque
 
     Changed cells are announced as change notices as of ``sequence``.
     """
-    if connection.get_execution_options().get(DEFERRED):
+    if not cells_kept(connection):
         return
     settings = projection.settings()
     method, n = settings["rollup_method"], settings["rollup_n"]
@@ -196,6 +196,11 @@ def defer_to_derive(connection: Connection) -> None:
     before anyone reads the tables (a rebuild's shadow, swapped in after both)."""
     connection.execution_options(**{DEFERRED: True})
     defer_to_recount(connection)
+
+
+def cells_kept(connection: Connection) -> bool:
+    """Whether ``connection``'s batches keep the cells they touch (not after :func:`defer_to_derive`)."""
+    return not connection.get_execution_options().get(DEFERRED)
 
 
 def derive_all(connection: Connection, trust_id: str) -> None:

@@ -144,6 +144,8 @@ def _judgement_recorded(projection: Projection, event: StoredEvent, data: dict[s
            "evidence_ref_id": data["evidence_ref_id"], "reason_ref": None,
            "recorded_by_ref": event.metadata.get("actor_ref"), "amended_by_ref": None}
     projection.put(JUDGEMENTS, row)
+    if not projection.keeps_cells:
+        return
     cell = (data["pupil_id"], data["objective_id"], data["source"])
     fresh = projection.fresh.get(cell)
     if fresh is None:
@@ -170,7 +172,8 @@ def _judgement_amended(status: str) -> Apply:
             "amended_sequence": event.sequence, "amended_by": event.metadata.get("sub"),
             "reason": data.get("legacy_reason"), "reason_ref": data["reason_ref"],
             "amended_by_ref": event.metadata.get("actor_ref")})
-        projection.amended.add((original["pupil_id"], original["objective_id"], original["source"]))
+        if projection.keeps_cells:
+            projection.amended.add((original["pupil_id"], original["objective_id"], original["source"]))
     return apply
 
 
@@ -360,13 +363,14 @@ RULES: dict[str, EventRule] = {
 }
 
 
-def project(batch: ParsedBatch, loaded: Loaded | None = None) -> Projection:
-    """Fold the batch's events, in sequence order, over the ``loaded`` rows they amend.
+def project(batch: ParsedBatch, loaded: Loaded | None = None, keeps_cells: bool = True) -> Projection:
+    """Fold the batch's events, in sequence order, over the ``loaded`` rows they amend (noting the cells they touch
+    if ``keeps_cells``: :attr:`Projection.keeps_cells`).
 
     An event that cannot apply (it amends something that does not exist) is set aside
     without touching any row, as if it were not in the log; the rest still apply.
     """
-    projection = Projection(loaded or Loaded(), rejected=list(batch.rejected))
+    projection = Projection(loaded or Loaded(), rejected=list(batch.rejected), keeps_cells=keeps_cells)
     for parsed in batch.parsed:
         try:
             RULES[parsed.event.event_type].apply(projection, parsed.event, parsed.data)

@@ -24,7 +24,7 @@ from fathom_shared.notifications import PROJECTED, notify
 from fathom_shared.read_models.arrays import array_params, selected, unnest
 from fathom_shared.read_models.band_counts import refresh_touched
 from fathom_shared.read_models.by_key import delete, load
-from fathom_shared.read_models.current import refresh
+from fathom_shared.read_models.current import cells_kept, refresh
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.notices import ENSURE_HEAD, changed_only, with_notices
 from fathom_shared.read_models.parsing import parse_batch, wanted
@@ -226,7 +226,7 @@ def _apply(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: 
     Every change is announced as of ``sequence``, the batch's last event: the row reflects the log
     up to it, so a reader asking for ``consistency=at_least:<sequence>`` sees at least that row.
     """
-    projection = project(batch, load(connection, trust_id, wanted(batch)))
+    projection = project(batch, load(connection, trust_id, wanted(batch)), keeps_cells=cells_kept(connection))
     write_rows(connection, trust_id, projection, sequence, new_unannounced, upsert_all)
     refresh(connection, trust_id, projection, sequence)
     refresh_touched(connection, trust_id, projection)
