@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError
 
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.read_models.by_key import load
-from fathom_shared.read_models.current import recompute_cells
+from fathom_shared.read_models.current import derive_all, recompute_cells
 from fathom_shared.read_models.tables import JUDGEMENTS
 from fathom_shared.trusts import create_trust
 from tests.support import rows_read, scratch_database
@@ -107,3 +107,18 @@ def test_a_cell_left_without_judgements_is_deleted_by_its_key(settings, owner_en
                                        "objective_id = 'o7'"), {"t": ONBOARDED}).scalar_one()
     assert left == 20_000 // OBJECTIVES - len(cells)
     assert read <= 2 * len(cells), f"{read:,} entries read to delete {len(cells)} cells"
+
+
+def test_every_cell_derived_at_once_reads_each_judgement_a_few_times_not_once_a_cell(settings, owner_engine):
+    """Before: the derivation joined each cell's last judgement to the trust's judgements in nested loops (the trust
+    estimated at one judgement): 20,000 cells each read the trust's 20,000 judgements, for minutes."""
+    with onboarded_trust(settings, owner_engine) as connection:
+        connection.execute(text("SET LOCAL statement_timeout = '30s'"))  # the nested loops ran for minutes
+        stored = connection.execute(text("SELECT count(*) FROM rm_judgements")).scalar_one()  # both trusts'
+        before = rows_read(connection, "rm_judgements")
+        derive_all(connection, ONBOARDED)
+        read = rows_read(connection, "rm_judgements") - before
+        cells = connection.execute(text("SELECT count(*) FROM rm_pupil_objective WHERE trust_id = :t"),
+                                   {"t": ONBOARDED}).scalar_one()
+    assert cells == 20_000
+    assert read <= 3 * stored, f"{read:,} judgements read to derive {cells:,} cells from {stored:,} stored"

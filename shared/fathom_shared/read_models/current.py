@@ -109,7 +109,10 @@ and id; the cell's highest sequence and its count of judgements come from all of
 :func:`~fathom_shared.read_models.rollup.current_judgement` gives; ``tests/integration/test_derived_cells.py``
 compares the two on random histories). Each cell's last judgement is found by grouping, not sorting: the largest
 ``[day, sequence]`` array (arrays compare element by element) names it by its sequence, which is its
-``JudgementRecorded`` event's and so the trust's only judgement with it, and one hash join fetches its row. A
+``JudgementRecorded`` event's and so the trust's only judgement with it, and one hash join fetches its row (run with
+nested loops off: when the statistics estimated the trust at one judgement, as for a trust onboarded since the last
+``ANALYZE`` or a shadow last analysed holding another trust, the planner joined each cell to the trust's every
+judgement, for minutes: ``tests/integration/test_read_model_statistics.py``). A
 million judgements in 60,000 cells of a shadow table (no index but the key): 1.0–1.2 s against 1.75–2.1 s for
 the one sort of every judgement, ``DISTINCT ON`` the cell, that served before (four runs each, in turn). Beside
 a rebuild's comparison of the judgements, which takes about as long, the time after the replay came out 0.91× and
@@ -218,7 +221,7 @@ def derive_all(connection: Connection, trust_id: str) -> None:
     if method != _DERIVED_IN_ONE_STATEMENT:
         _stream_cells(connection, trust_id, method, n, sequence=0)
         return
-    with setting_for(connection, "work_mem", DERIVE_MEMORY):
+    with setting_for(connection, "work_mem", DERIVE_MEMORY), setting_for(connection, "enable_nestloop", "off"):
         connection.execute(_DERIVE_LATEST, {"trust_id": trust_id})
 
 
