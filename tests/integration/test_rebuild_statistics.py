@@ -45,4 +45,4 @@ def test_the_switch_reads_the_shadow_once_not_once_per_live_row(settings, owner_
             scans = connection.execute(text(SHADOW_KEY_SCANS), index).scalar_one() - before
             live = connection.execute(text("SELECT count(*) FROM rm_judgements")).scalar_one()
     assert live == 20_000  # the shadow's rows: the live ones (other ids) deleted, the shadow's inserted
-    assert scans <= 2, f"{scans:,} scans of the shadow's key for 20,000 live judgements"
+    assert scans <= 3, f"{scans:,} scans of the shadow's key for 20,000 live judgements"  # upsert, count, delete
