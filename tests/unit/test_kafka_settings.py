@@ -138,6 +138,29 @@ def test_every_client_the_services_create_authenticates(monkeypatch: pytest.Monk
         assert {key: kwargs.get(key) for key in EXPECTED} == EXPECTED, kind
 
 
+def test_every_producer_and_consumer_the_services_create_keeps_no_client_metrics(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing reads kafka-python's sensors, which it records on every send, fetch and commit: off, they cost no CPU
+    on each teacher's save. Admin clients refuse the setting (and do next to nothing)."""
+    made: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(service, "KafkaConsumer", Recorder("consumer", made))
+    monkeypatch.setattr(shared_kafka, "KafkaProducer", Recorder("producer", made))
+    monkeypatch.setattr(shared_kafka, "KafkaAdminClient", Recorder("admin", made))
+    settings = load_settings({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092"})
+
+    service.connect(settings)
+    Relay(settings, engine=None).publisher.publish("fathom.events", [(b"t1", b"{}")])
+    ChangePublisher(None, BrokerAccess.from_settings(settings), "changes.", 3).publisher.publish(
+        "changes.t1", [(b"k", b"{}")])
+
+    clients = [(kind, kwargs) for kind, kwargs in made if kind != "admin"]
+    assert sorted(kind for kind, _ in clients) == ["consumer", "producer", "producer"]
+    assert all(kwargs["metrics_enabled"] is False for _, kwargs in clients)
+    assert all("metrics_enabled" not in kwargs for kind, kwargs in made if kind == "admin")
+    assert "metrics_enabled" in KafkaProducer.DEFAULT_CONFIG and "metrics_enabled" in KafkaConsumer.DEFAULT_CONFIG
+    assert "metrics_enabled" not in KafkaAdminClient.DEFAULT_CONFIG
+
+
 @pytest.mark.parametrize("env, expected", [({}, None), ({"KAFKA_COMPRESSION_TYPE": "ZSTD"}, "zstd"),
                                            ({"KAFKA_COMPRESSION_TYPE": "gzip"}, "gzip")])
 def test_every_producer_compresses_its_batches_as_configured(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],

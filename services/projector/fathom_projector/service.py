@@ -215,7 +215,7 @@ def connect(settings: Settings, instance_id: str | None = None,
             listener: AssignmentTracker | None = None) -> KafkaConsumer:
     broker = BrokerAccess.from_settings(settings)
     consumer = KafkaConsumer(
-        **broker.client_config(),
+        **broker.producer_consumer_config(),
         group_id=settings.projector_group,
         group_instance_id=instance_id,
         client_id="fathom-projector",
