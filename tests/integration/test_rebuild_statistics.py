@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from fathom_projector.shadow import SCHEMA, ensure_shadow, swap
+from fathom_projector.online_rebuild import Progress, rebuild_online
+from fathom_projector.shadow import SCHEMA, analyse_replayed, ensure_shadow, swap
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.trusts import create_trust
 from tests.integration.test_read_model_statistics import ANALYZED, JUDGED, OBJECTIVES, ONBOARDED
+from tests.rebuild_support import history
 from tests.support import scratch_database
 
 SHADOW_KEY_SCANS = ("SELECT pg_stat_get_xact_numscans(CAST(:index AS regclass))")
@@ -46,3 +48,45 @@ def test_the_switch_reads_the_shadow_once_not_once_per_live_row(settings, owner_
             live = connection.execute(text("SELECT count(*) FROM rm_judgements")).scalar_one()
     assert live == 20_000  # the shadow's rows: the live ones (other ids) deleted, the shadow's inserted
     assert scans <= 3, f"{scans:,} scans of the shadow's key for 20,000 live judgements"  # upsert, count, delete
+
+
+ANALYSED = ("SELECT c.reltuples, s.last_analyze IS NOT NULL FROM pg_class c "
+            "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = CAST(:table AS regclass)")
+
+
+def test_a_shadow_made_afresh_is_analysed_before_the_switch_compares_it(settings, owner_engine):
+    """A shadow table made afresh (the first rebuild, or re-shaped after a migration) has no statistics until
+    autovacuum gets to it: the switch's comparison of a million replayed judgements was planned for a few thousand and
+    its hash join spilled to disk. Before: never analysed when the switch ran (``reltuples`` -1)."""
+    with scratch_database(settings, owner_engine) as database:
+        ensure_shadow(database.owner)
+        create_trust(database.owner, ONBOARDED, ONBOARDED)
+        history(database.app, ONBOARDED, judgement_count=2000)
+        with database.owner.connect() as connection:
+            replayed = connection.execute(text("SELECT count(*) FROM events WHERE trust_id = :t "
+                                               "AND event_type = 'JudgementRecorded'"), {"t": ONBOARDED}).scalar_one()
+        seen = []
+
+        def at_the_switch(progress: Progress) -> None:
+            if progress.stage == "switching":
+                with database.owner.connect() as connection:
+                    seen.append(tuple(connection.execute(text(ANALYSED),
+                                                         {"table": f"{SCHEMA}.rm_judgements"}).one()))
+
+        rebuild_online(database.app, ONBOARDED, report=at_the_switch)
+    assert seen == [(replayed, True)]
+
+
+def test_the_analysing_function_reaches_only_the_shadows_tables(settings, owner_engine):
+    """The rebuild runs as the application role and ``ANALYZE`` needs the owner: the function that runs it as the
+    owner takes table names, and a live table's name analyses the shadow's table of that name, nothing else."""
+    with scratch_database(settings, owner_engine) as database:
+        ensure_shadow(database.owner)
+        with TenantUnitOfWork(database.app, ONBOARDED) as uow:
+            analyse_replayed(uow.connection, ["rm_judgements", "events", "public.events", "trusts"])
+            uow.commit()
+        with database.owner.connect() as connection:
+            analysed = {table: connection.execute(text(ANALYSED), {"table": table}).one()[1]
+                        for table in (f"{SCHEMA}.rm_judgements", "public.rm_judgements", "events", "trusts")}
+    assert analysed == {f"{SCHEMA}.rm_judgements": True, "public.rm_judgements": False, "events": False,
+                        "trusts": False}

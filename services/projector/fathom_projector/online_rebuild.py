@@ -40,6 +40,7 @@ from fathom_projector.shadow import (
     MODELS,
     REPLAYED_TABLES,
     SCHEMA,
+    analyse_replayed,
     clear_shadow,
     model_tables,
     swap,
@@ -121,6 +122,7 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
     resumed_from = _start(engine, trust_id, restart)
     report = report or (lambda _progress: None)
     replayed = _replay(engine, trust_id, chunk, resumed_from, report)
+    _analyse(engine, trust_id, [table for table in tables if table != PUPIL_OBJECTIVE.name])
     derived = None
     if PUPIL_OBJECTIVE.name in tables and not _derivable_beside_switch(engine, trust_id, replayed.done):
         report(replace(replayed, stage="deriving the current judgements"))
@@ -196,6 +198,15 @@ def _replay_chunk(engine: Engine, trust_id: str, chunk: int, store: ReadAhead) -
                                 "WHERE trust_id = :t"), {"s": reached, "t": trust_id})
         uow.commit()
     return reached, reached - after
+
+
+def _analyse(engine: Engine, trust_id: str, tables: list[str]) -> None:
+    """Statistics of the replayed shadow tables for the switch's plans (see
+    :func:`~fathom_projector.shadow.analyse_replayed`), taken before the switch, which holds the projector's lock.
+    The cells are left out: they are derived afterwards."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        analyse_replayed(uow.connection, tables)
+        uow.commit()
 
 
 def _derivable_beside_switch(engine: Engine, trust_id: str, replayed: int) -> bool:
