@@ -93,12 +93,14 @@ DECLARE
 BEGIN
     FOR name IN SELECT c.relname FROM pg_class c
                 WHERE c.relnamespace = '{SCHEMA}'::regnamespace AND c.relkind = 'r' AND c.relname = ANY (tables) LOOP
-        EXECUTE format('ANALYZE {SCHEMA}.%I (trust_id)', name);
+        EXECUTE format('ANALYZE (SKIP_LOCKED) {SCHEMA}.%I (trust_id)', name);
     END LOOP;
 END $$"""
 """``ANALYZE`` needs the table's owner (PostgreSQL 15), and a rebuild runs as the application role: this runs it as
 the owner for the shadow's tables named, and nothing else. Only ``trust_id``'s statistics: they, and the table's row
-count that every ``ANALYZE`` records, are what the switch's plans need (see :func:`analyse_replayed`)."""
+count that every ``ANALYZE`` records, are what the switch's plans need (see :func:`analyse_replayed`). A table another
+session is analysing or vacuuming meanwhile (another trust's rebuild, autovacuum) is skipped rather than waited for:
+the switch then plans with the statistics it has, as it did before this function."""
 
 
 def analyse_replayed(connection: Connection, tables: Sequence[str]) -> None:
