@@ -60,6 +60,8 @@ def test_a_shadow_made_afresh_is_analysed_before_the_switch_compares_it(settings
     its hash join spilled to disk. Before: never analysed when the switch ran (``reltuples`` -1)."""
     with scratch_database(settings, owner_engine) as database:
         ensure_shadow(database.owner)
+        with database.owner.begin() as connection:  # autovacuum holding the table would have the analysis skip it
+            connection.execute(text(f"ALTER TABLE {SCHEMA}.rm_judgements SET (autovacuum_enabled = off)"))
         create_trust(database.owner, ONBOARDED, ONBOARDED)
         history(database.app, ONBOARDED, judgement_count=2000)
         with database.owner.connect() as connection:
@@ -90,3 +92,15 @@ def test_the_analysing_function_reaches_only_the_shadows_tables(settings, owner_
                         for table in (f"{SCHEMA}.rm_judgements", "public.rm_judgements", "events", "trusts")}
     assert analysed == {f"{SCHEMA}.rm_judgements": True, "public.rm_judgements": False, "events": False,
                         "trusts": False}
+
+
+def test_the_analysing_function_runs_as_its_owner_with_a_fixed_search_path_for_the_application_role_only(
+        settings, owner_engine):
+    with scratch_database(settings, owner_engine) as database:
+        ensure_shadow(database.owner)
+        with database.owner.connect() as connection:
+            definer, config, public, app = connection.execute(text(
+                "SELECT prosecdef, proconfig, has_function_privilege('public', oid, 'EXECUTE'), "
+                "has_function_privilege('fathom_app', oid, 'EXECUTE') FROM pg_proc "
+                f"WHERE oid = CAST('{SCHEMA}.analyse_replayed(text[])' AS regprocedure)")).one()
+    assert (definer, config, public, app) == (True, ["search_path=pg_catalog, pg_temp"], False, True)

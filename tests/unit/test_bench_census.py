@@ -93,8 +93,8 @@ def test_a_command_run_to_its_end_within_the_measure_is_counted_under_its_name_f
     with census({}, commands="the command") as used:
         subprocess.run(busy_child, check=True)
     assert list(used.seconds) == ["the command", "benchmark clients"]
-    # The command's CPU is the kernel's exact account of the reaped child; the machine's is counted in clock ticks
-    # per core (10 ms each here), so it can fall short of the command's by a tick or two at the window's edges.
+    # The command's CPU is the kernel's account of the reaped child, given in microseconds; the machine's is summed
+    # from clock ticks per core (10 ms each here), so it can fall short of the command's by a tick or two.
     assert 0.2 <= used.seconds["the command"] <= used.machine.processes + 3 / CLOCK_TICKS
     assert used.other_processes < used.seconds["the command"]
 
