@@ -28,6 +28,7 @@ from tests.bench.harness import interrupt_on, run_in, step
 from tests.bench.report import (
     PART_ORDER,
     Report,
+    memory_read_ns,
     ms,
     not_visible,
     percentile,
@@ -123,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     interrupt_on(signal.SIGTERM)
     sizes = QUICK if args.quick else FULL
     command = " ".join(["python -m tests.bench", *(sys.argv[1:] if argv is None else argv)])
-    report = Report(command=command, quick=args.quick, parts=args.parts, loop_seconds=python_loop_seconds())
+    report = Report(command=command, quick=args.quick, parts=args.parts, loop_seconds=python_loop_seconds(),
+                    memory_read_ns=memory_read_ns())
     home = Path(tempfile.mkdtemp(prefix="fathom-bench-"))
     system = BenchSystem(home)
     services = not set(args.parts) <= DATABASE_ONLY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import re
 import statistics
 import time
@@ -75,6 +76,8 @@ class Report:
     """Other work on the machine skews every number: the 1-minute load average is printed with them."""
     loop_seconds: float | None = None
     """:func:`python_loop_seconds` just before the run, when measured: how fast the machine was."""
+    memory_read_ns: float | None = None
+    """:func:`memory_read_ns` just before the run, when measured: how fast its memory answered."""
     part: str = "core"
     """The part now running: rows and notes added are filed under it."""
 
@@ -88,6 +91,8 @@ class Report:
         ran = [p for p in self.parts if any(r.part == p for r in self.rows)]
         speed = ("" if self.loop_seconds is None else
                  f"; a plain Python loop of 10⁷ additions took {self.loop_seconds:.2f} s of CPU just before")
+        if self.memory_read_ns is not None:
+            speed += f"; a read at a random place in {PROBE_MIB} MiB of memory took {self.memory_read_ns:,.0f} ns"
         return [Run(p, f"measured {self.date} by `{self.command}`"
                        f"{' — **quick run (reduced sizes)**' if self.quick else ''}; 1-minute load average "
                        f"before the run: {self.load_before:.1f}, after: {os.getloadavg()[0]:.1f}{speed}.")
@@ -135,6 +140,35 @@ def python_loop_seconds(additions: int = 10**7) -> float:
     started = time.process_time()
     exec(loop, {})  # a fresh module namespace: globals, as at a script's top level
     return time.process_time() - started
+
+
+PROBE_MIB = 64
+"""Far larger than any cache of the machine, as a read model's indexes and a replay's objects are."""
+
+
+def memory_read_ns(mib: int = PROBE_MIB, reads: int = 10**6, seed: int = 7) -> float:
+    """Nanoseconds a read at a random place in ``mib`` MiB of memory takes, beyond one within a page already read.
+
+    Why: the Python loop of :func:`python_loop_seconds` runs in the processor's caches, and an hour when it was fast
+    could still be one when everything else was slow. On 2026-12-07 the loop took 0.58 s, no slower than on the
+    evening before, while a rebuild of a million events used 2.7 times the CPU of 05:45 that morning on the same code
+    and data: its work, like PostgreSQL's, reads memory all over, and each such read took 310–490 ns that hour (this
+    function's figure; a server's memory usually answers in about 100). The same reads, each moved into the
+    first page of the buffer, are timed too and taken off, which leaves the interpreter's own work out.
+    """
+    buffer = bytearray(mib << 20)
+    buffer[::4096] = b"\x01" * len(range(0, len(buffer), 4096))  # every page mapped before the clock starts
+    rng = random.Random(seed)
+    far = [rng.randrange(len(buffer)) for _ in range(reads)]
+    near = [at & 4095 for at in far]
+    loop = compile("total = 0\nfor at in places:\n    total += buffer[at]\n", "<memory probe>", "exec")
+
+    def seconds(places: list[int]) -> float:
+        started = time.process_time()
+        exec(loop, {"buffer": buffer, "places": places})
+        return time.process_time() - started
+
+    return max(0.0, min(seconds(far) for _ in range(3)) - min(seconds(near) for _ in range(3))) / reads * 1e9
 
 
 def targets_summary(rows: list[Row]) -> str:

@@ -41,6 +41,16 @@ def test_a_run_says_how_fast_the_machine_was_and_an_earlier_runs_line_survives_a
     assert parse_table(table).runs[0].line() == line
 
 
+def test_a_run_says_how_fast_the_machines_memory_answered() -> None:
+    probed = Report(command="python -m tests.bench --only history", quick=False, parts=["history"],
+                    loop_seconds=0.58, memory_read_ns=312.26)
+    probed.part = "history"
+    probed.add("rebuild", "19,537 events/s", "≥ 50,000 events/s", False)
+    assert probed.runs()[0].line().endswith(
+        "; a plain Python loop of 10⁷ additions took 0.58 s of CPU just before; a read at a random place in 64 MiB "
+        "of memory took 312 ns.")
+    assert parse_table(probed.markdown()).runs[0].line() == probed.runs()[0].line()
+
 
 def test_reads_not_visible_say_why_by_status() -> None:
     assert not_visible(0, 400, {}) == "0 of 400 not visible"
