@@ -72,3 +72,31 @@ def test_cells_derived_in_one_go_equal_those_kept_batch_by_batch_and_a_rebuild_k
     ensure_shadow(owner_engine)
     rebuild_online(app_engine, trust, chunk=300)  # replays without the cells, then derives them
     assert snapshot(app_engine, trust) == projected
+
+
+def test_the_latest_judgement_is_found_by_day_then_sequence_across_every_date_a_judgement_can_hold(
+        app_engine: Engine, trust: str) -> None:
+    """The derivation orders a cell's judgements by one number, the day above the sequence: days before its epoch
+    (2000-01-01) count below it, and the first and last dates Python has fit."""
+    def judged(pupil: str, on: str, value: int) -> NewEvent:
+        return NewEvent("pupil", pupil, "JudgementRecorded", {
+            "pupil_id": pupil, "objective_id": "o0", "value": value, "assessed_on": on, "source": "teacher",
+            "note": None, "class_id": None})
+
+    append(app_engine, trust, roster())
+    append(app_engine, trust, [
+        judged("p0", "9999-12-31", 4), judged("p0", "0001-01-01", 1), judged("p0", "2000-01-01", 2),
+        judged("p1", "2000-01-01", 3), judged("p1", "1999-12-31", 1),  # the later day, though judged first
+        judged("p2", "1999-06-01", 1), judged("p2", "1999-06-01", 2),  # one day: the later sequence
+        judged("p3", "0001-01-01", 2), judged("p3", "0001-01-01", 3),
+    ])
+    catch_up_trust(app_engine, trust)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        kept = cells(uow.connection, trust)
+        derive_all(uow.connection, trust)
+        derived = cells(uow.connection, trust)
+    assert [(pupil, value, on.isoformat(), judgements)
+            for pupil, _objective, _source, value, on, _note, _event, _sequence, judgements in derived] == [
+        ("p0", 4, "9999-12-31", 3), ("p1", 3, "2000-01-01", 2), ("p2", 2, "1999-06-01", 2),
+        ("p3", 3, "0001-01-01", 2)]
+    assert derived == kept
