@@ -14,8 +14,10 @@ from sqlalchemy.exc import DBAPIError
 
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
+from fathom_reports.loading.class_analysis import load_class_snapshot
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
+from fathom_reports.views.class_analysis import analyse_class
 from fathom_shared.db import TenantUnitOfWork
 from tests.integration.audit_story import tell
 from tests.support import bearer, rows_of, token_for
@@ -66,3 +68,27 @@ def test_once_the_scratch_tables_exist_the_transaction_refuses_any_live_write(ap
         with pytest.raises(DBAPIError, match="read-only transaction"):
             uow.connection.execute(text("UPDATE public.rm_positions SET last_applied = 0 WHERE trust_id = :t"),
                                    {"t": story.trust})
+
+
+def test_a_past_class_without_a_period_leaves_out_the_judgements_the_view_does_not_read(app_engine, story):
+    """Its Class Analysis reads the current cells, which are derived from the fold's rows: the judgements
+    themselves are not written into the scratch table, and the analysis comes out the same."""
+    seen = {}
+    for judgements in (True, False):
+        with TenantUnitOfWork(past_engine(app_engine), story.trust) as uow:
+            models = PastReadModels.at(uow.connection, story.trust, AsOf(sequence=19))
+            models.prepare_class("4A", judgements=judgements)
+            stored = [uow.connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                      for table in ("rm_judgements", "rm_pupil_objective")]
+            seen[judgements] = stored, analyse_class(load_class_snapshot(uow.connection, story.trust, "4A", "teacher"))
+    assert seen[True][0] == [3, 3] and seen[False][0] == [0, 3]  # 16 (corrected by 18), 17 and 19
+    assert seen[False][1] == seen[True][1]
+
+
+def test_a_past_class_with_a_period_reads_each_judgement_in_it(settings, app_engine, story):
+    reports = create_reports(settings, engine=app_engine).test_client()
+    auditor = bearer(token_for(settings, story.trust, ["auditor"], sub="aud-1"))
+    day = story.assessed_on.isoformat()
+    body = reports.get(f"/v1/classes/4A/analysis?as_of=19&from={day}&to={day}", headers=auditor).get_json()
+    assessed = {objective["objective_id"]: objective["assessed"] for objective in body["objectives"]}
+    assert (body["sequence"], assessed["m4-1"], assessed["m4-2"]) == (19, 2, 1)

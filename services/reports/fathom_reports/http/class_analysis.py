@@ -79,7 +79,8 @@ def load_class_for(models: ReadModels, principal: Principal, class_id: str, sour
     connection = models.connection
     access = access_for(connection, principal)
     require_class(connection, access, class_id)
-    models.prepare_class(class_id, readable=lambda pupil_ids: readable_pupils(connection, access, pupil_ids))
+    models.prepare_class(class_id, readable=lambda pupil_ids: readable_pupils(connection, access, pupil_ids),
+                         judgements=period is not None)
     return load_class_snapshot(connection, models.trust_id, class_id, source, period, access)
 
 
@@ -124,5 +125,6 @@ class PastClass:
         return tuple(sorted(self.readable)), roster_names_fingerprint(connection, models.trust_id, self.readable)
 
     def load(self, models: PastReadModels, source: str, period: DateRange | None) -> ClassSnapshot | None:
-        models.prepare_class(self.class_id, readable=lambda pupil_ids: self.readable & frozenset(pupil_ids))
+        models.prepare_class(self.class_id, readable=lambda pupil_ids: self.readable & frozenset(pupil_ids),
+                             judgements=period is not None)
         return load_class_snapshot(models.connection, models.trust_id, self.class_id, source, period)

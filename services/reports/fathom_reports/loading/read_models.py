@@ -34,8 +34,9 @@ class ReadModels:
     def __init__(self, connection: Connection, trust_id: str) -> None:
         self.connection, self.trust_id = connection, trust_id
 
-    def prepare_class(self, class_id: str, readable: ReadablePupils | None = None) -> None:
-        """The class, its pupils (only those ``readable``), the framework, settings and interventions."""
+    def prepare_class(self, class_id: str, readable: ReadablePupils | None = None, judgements: bool = True) -> None:
+        """The class, its pupils (only those ``readable``), the framework, settings and interventions; each of the
+        pupils' judgements too unless ``judgements`` is false (the view reads only their current cells)."""
 
     def prepare_pupil(self, pupil_id: str) -> None:
         """The pupil, the classes they were in, the framework, settings and interventions."""

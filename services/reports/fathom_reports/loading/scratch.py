@@ -15,7 +15,7 @@ events (read under row-level security) ever go into them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Connection, text
 
@@ -48,11 +48,11 @@ def create_scratch(connection: Connection) -> None:
 
 
 def replay(connection: Connection, trust_id: str, events: Sequence[StoredEvent], sequence: int, *,
-           clear: bool = True) -> None:
+           clear: bool = True, unread: Collection[str] = ()) -> None:
     """Make the scratch tables hold exactly ``events`` folded, as read models at ``sequence`` (``clear=False``:
-    they are known to be empty still)."""
+    they are known to be empty still), but for the tables in ``unread``, left empty: the view does not read them."""
     if clear:
         connection.exec_driver_sql(_CLEAR)
     connection.execute(text("INSERT INTO pg_temp.rm_positions (trust_id, last_applied) VALUES (:trust, :sequence)"),
                        {"trust": trust_id, "sequence": sequence})
-    fill_empty(connection, trust_id, events)
+    fill_empty(connection, trust_id, events, unread)

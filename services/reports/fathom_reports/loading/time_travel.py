@@ -23,7 +23,7 @@ in the past too).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -48,6 +48,7 @@ from fathom_shared.event_store import (
     sequence_at,
 )
 from fathom_shared.gc_pause import gc_paused
+from fathom_shared.read_models.tables import JUDGEMENTS
 
 FRAMEWORK_STREAMS = ("scale", "objective", "trust", "intervention")
 STRUCTURE_STREAMS = ("school", "class")
@@ -108,7 +109,8 @@ class PastReadModels(ReadModels):
     def at(cls, connection: Connection, trust_id: str, as_of: AsOf) -> PastReadModels:
         return cls(connection, trust_id, resolve(connection, as_of))
 
-    def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = ()) -> None:
+    def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = (),
+                unread: Collection[str] = ()) -> None:
         """Read, fold and write with the cyclic collector paused: the events and rows form no cycles and all
         live until the end, so a collection would only walk them (see :mod:`fathom_shared.gc_pause`)."""
         if not self._scratch:  # created at the first replay: a kept past body is answered without it
@@ -117,15 +119,15 @@ class PastReadModels(ReadModels):
         with gc_paused():
             events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
                                     until=self.moment.sequence)
-            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed)
+            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed, unread=unread)
         self._replayed = True
 
-    def prepare_class(self, class_id: str, readable: ReadablePupils | None = None) -> None:
+    def prepare_class(self, class_id: str, readable: ReadablePupils | None = None, judgements: bool = True) -> None:
         pupil_ids = pupils_ever_in(self.connection, [class_id], self.moment.sequence)
         if readable is not None:
             pupil_ids = sorted(readable(pupil_ids))
-        self._replay(stream_types=FRAMEWORK_STREAMS,
-                     streams=[("class", class_id), *(("pupil", p) for p in pupil_ids)])
+        self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("class", class_id), *(("pupil", p) for p in pupil_ids)],
+                     unread=() if judgements else (JUDGEMENTS.name,))
 
     def prepare_pupil(self, pupil_id: str) -> None:
         own = replay_streams(self.connection, streams=[("pupil", pupil_id)], until=self.moment.sequence)
@@ -161,7 +163,7 @@ def class_analysis_as_of(engine: Engine, trust_id: str, class_id: str, as_of: As
     moment = as_of if isinstance(as_of, AsOf) else AsOf(sequence=as_of)
     with TenantUnitOfWork(past_engine(engine), trust_id) as uow:
         models = PastReadModels.at(uow.connection, trust_id, moment)
-        models.prepare_class(class_id)
+        models.prepare_class(class_id, judgements=False)
         snapshot = load_class_snapshot(uow.connection, trust_id, class_id, source)
     return None if snapshot is None else analyse_class(snapshot)
 
