@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from fathom_projector.rebuild import rebuild_trust
 from fathom_reports import create_app as create_reports
 from fathom_reports.loading.class_analysis import load_class_snapshot
+from fathom_reports.loading.pooled import load_pooled_snapshot
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
 from fathom_reports.views.class_analysis import analyse_class
@@ -70,19 +71,36 @@ def test_once_the_scratch_tables_exist_the_transaction_refuses_any_live_write(ap
                                    {"t": story.trust})
 
 
-def test_a_past_class_without_a_period_leaves_out_the_judgements_the_view_does_not_read(app_engine, story):
-    """Its Class Analysis reads the current cells, which are derived from the fold's rows: the judgements
-    themselves are not written into the scratch table, and the analysis comes out the same."""
-    seen = {}
-    for judgements in (True, False):
-        with TenantUnitOfWork(past_engine(app_engine), story.trust) as uow:
-            models = PastReadModels.at(uow.connection, story.trust, AsOf(sequence=19))
+def past_view(app_engine, trust: str, judgements: bool, prepare, load) -> tuple[list[int], object]:
+    """The judgements and cells in the scratch tables after ``prepare(models, judgements)``, and what ``load``
+    makes of them."""
+    with TenantUnitOfWork(past_engine(app_engine), trust) as uow:
+        models = PastReadModels.at(uow.connection, trust, AsOf(sequence=19))
+        prepare(models, judgements)
+        stored = [uow.connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                  for table in ("rm_judgements", "rm_pupil_objective")]
+        return stored, load(uow.connection)
+
+
+@pytest.mark.parametrize("view", ["class", "year group"])
+def test_a_past_view_of_the_cells_alone_leaves_out_the_judgements_it_does_not_read(app_engine, story, view):
+    """A Class Analysis without a period and the pooled analyses read the current cells, which are derived from the
+    fold's rows: the judgements themselves are not written into the scratch table, and the view comes out the
+    same."""
+    def prepare(models: PastReadModels, judgements: bool) -> None:
+        if view == "class":
             models.prepare_class("4A", judgements=judgements)
-            stored = [uow.connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                      for table in ("rm_judgements", "rm_pupil_objective")]
-            seen[judgements] = stored, analyse_class(load_class_snapshot(uow.connection, story.trust, "4A", "teacher"))
-    assert seen[True][0] == [3, 3] and seen[False][0] == [0, 3]  # 16 (corrected by 18), 17 and 19
-    assert seen[False][1] == seen[True][1]
+        else:
+            models.prepare_year_group(4, "sch-1", judgements=judgements)
+
+    def load(connection):
+        if view == "class":
+            return analyse_class(load_class_snapshot(connection, story.trust, "4A", "teacher"))
+        return load_pooled_snapshot(connection, story.trust, live=False, year_group=4, school_id="sch-1")
+
+    with_judgements, cells_only = (past_view(app_engine, story.trust, j, prepare, load) for j in (True, False))
+    assert with_judgements[0] == [3, 3] and cells_only[0] == [0, 3]  # 16 (corrected by 18), 17 and 19
+    assert cells_only[1] == with_judgements[1]
 
 
 def test_a_past_class_with_a_period_reads_each_judgement_in_it(settings, app_engine, story):

@@ -48,7 +48,7 @@ def _pooled(principal: Principal, consistency: int | None, as_of: AsOf | None, *
 def _load_pooled_for(models: ReadModels, principal: Principal, **filters: Any) -> PooledSnapshot | None:
     if filters.get("school_id") is not None:
         require_school(models.connection, Access(principal), filters["school_id"])
-    models.prepare_year_group(filters["year_group"], filters.get("school_id"))
+    models.prepare_year_group(filters["year_group"], filters.get("school_id"), judgements=False)  # cells only
     return load_pooled_snapshot(models.connection, models.trust_id, live=models.live, **filters)
 
 

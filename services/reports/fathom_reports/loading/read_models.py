@@ -44,5 +44,6 @@ class ReadModels:
     def prepare_intervention(self, intervention_id: str, visible: VisibleMembers | None = None) -> None:
         """The intervention and its pupils (only those ``visible``, decided from the intervention alone)."""
 
-    def prepare_year_group(self, year_group: int, school_id: str | None = None) -> None:
-        """The schools and classes, and the pupils of the year group's classes (of one school, or all)."""
+    def prepare_year_group(self, year_group: int, school_id: str | None = None, judgements: bool = True) -> None:
+        """The schools and classes, and the pupils of the year group's classes (of one school, or all); each of the
+        pupils' judgements too unless ``judgements`` is false (the view reads only their current cells)."""

@@ -23,7 +23,7 @@ in the past too).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -110,16 +110,18 @@ class PastReadModels(ReadModels):
         return cls(connection, trust_id, resolve(connection, as_of))
 
     def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = (),
-                unread: Collection[str] = ()) -> None:
+                judgements: bool = True) -> None:
         """Read, fold and write with the cyclic collector paused: the events and rows form no cycles and all
-        live until the end, so a collection would only walk them (see :mod:`fathom_shared.gc_pause`)."""
+        live until the end, so a collection would only walk them (see :mod:`fathom_shared.gc_pause`).
+        ``judgements`` false: the view reads the cells, not the judgements, which are then not written."""
         if not self._scratch:  # created at the first replay: a kept past body is answered without it
             create_scratch(self.connection)
             self._scratch = True
         with gc_paused():
             events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
                                     until=self.moment.sequence)
-            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed, unread=unread)
+            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed,
+                   unread=() if judgements else (JUDGEMENTS.name,))
         self._replayed = True
 
     def prepare_class(self, class_id: str, readable: ReadablePupils | None = None, judgements: bool = True) -> None:
@@ -127,7 +129,7 @@ class PastReadModels(ReadModels):
         if readable is not None:
             pupil_ids = sorted(readable(pupil_ids))
         self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("class", class_id), *(("pupil", p) for p in pupil_ids)],
-                     unread=() if judgements else (JUDGEMENTS.name,))
+                     judgements=judgements)
 
     def prepare_pupil(self, pupil_id: str) -> None:
         own = replay_streams(self.connection, streams=[("pupil", pupil_id)], until=self.moment.sequence)
@@ -145,7 +147,7 @@ class PastReadModels(ReadModels):
         members = intervention.pupil_ids if visible is None else visible(intervention)
         self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("pupil", p) for p in sorted(members)])
 
-    def prepare_year_group(self, year_group: int, school_id: str | None = None) -> None:
+    def prepare_year_group(self, year_group: int, school_id: str | None = None, judgements: bool = True) -> None:
         """Replays every class's pupils, so it costs more than a class (the year group's history, never the
         whole trust's log)."""
         self._replay(stream_types=STRUCTURE_STREAMS)
@@ -154,7 +156,8 @@ class PastReadModels(ReadModels):
             "AND (CAST(:school AS text) IS NULL OR school_id = :school)"),
             {"trust": self.trust_id, "year_group": year_group, "school": school_id}).scalars().all()
         pupil_ids = pupils_ever_in(self.connection, class_ids, self.moment.sequence)
-        self._replay(stream_types=(*STRUCTURE_STREAMS, *FRAMEWORK_STREAMS), streams=[("pupil", p) for p in pupil_ids])
+        self._replay(stream_types=(*STRUCTURE_STREAMS, *FRAMEWORK_STREAMS), streams=[("pupil", p) for p in pupil_ids],
+                     judgements=judgements)
 
 
 def class_analysis_as_of(engine: Engine, trust_id: str, class_id: str, as_of: AsOf | int,
