@@ -143,7 +143,8 @@ def python_loop_seconds(additions: int = 10**7) -> float:
 
 
 PROBE_MIB = 64
-"""Far larger than any cache of the machine, as a read model's indexes and a replay's objects are."""
+"""Far beyond the caches of these machines (512 KiB a core, a shared last level), as a read model's indexes and a
+replay's objects are; a processor with a larger last level would answer part of it from there."""
 
 
 def memory_read_ns(mib: int = PROBE_MIB, reads: int = 10**6, seed: int = 7) -> float:
@@ -154,7 +155,9 @@ def memory_read_ns(mib: int = PROBE_MIB, reads: int = 10**6, seed: int = 7) -> f
     evening before, while a rebuild of a million events used 2.7 times the CPU of 05:45 that morning on the same code
     and data: its work, like PostgreSQL's, reads memory all over, and each such read took 310–490 ns that hour (this
     function's figure; a server's memory usually answers in about 100). The same reads, each moved into the
-    first page of the buffer, are timed too and taken off, which leaves the interpreter's own work out.
+    first page of the buffer, are timed too and taken off, which leaves the interpreter's own work out. The reads do
+    not depend on one another, so the processor may overlap some: it is what a random read costs a Python loop,
+    the way the services read, not the memory's latency alone.
     """
     buffer = bytearray(mib << 20)
     buffer[::4096] = b"\x01" * len(range(0, len(buffer), 4096))  # every page mapped before the clock starts

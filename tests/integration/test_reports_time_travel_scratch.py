@@ -8,8 +8,10 @@ same pooled connection) sees the live tables again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from fathom_projector.rebuild import rebuild_trust
@@ -71,7 +73,8 @@ def test_once_the_scratch_tables_exist_the_transaction_refuses_any_live_write(ap
                                    {"t": story.trust})
 
 
-def past_view(app_engine, trust: str, judgements: bool, prepare, load) -> tuple[list[int], object]:
+def past_view(app_engine: Engine, trust: str, judgements: bool, prepare: Callable[[PastReadModels, bool], None],
+              load: Callable[[Connection], object]) -> tuple[list[int], object]:
     """The judgements and cells in the scratch tables after ``prepare(models, judgements)``, and what ``load``
     makes of them."""
     with TenantUnitOfWork(past_engine(app_engine), trust) as uow:
@@ -93,7 +96,7 @@ def test_a_past_view_of_the_cells_alone_leaves_out_the_judgements_it_does_not_re
         else:
             models.prepare_year_group(4, "sch-1", judgements=judgements)
 
-    def load(connection):
+    def load(connection: Connection) -> object:
         if view == "class":
             return analyse_class(load_class_snapshot(connection, story.trust, "4A", "teacher"))
         return load_pooled_snapshot(connection, story.trust, live=False, year_group=4, school_id="sch-1")

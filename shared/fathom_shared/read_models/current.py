@@ -99,11 +99,11 @@ _DELETE_ALL = text(f"DELETE FROM {TABLE} WHERE trust_id = :trust_id")
 SEQUENCE_BITS = 40
 """The low bits of :data:`_DERIVE_LATEST`'s ordering key, which hold a judgement's sequence: room for 2⁴⁰ (about
 10¹²) events in one trust, and above them the day, any date Python has (years 1 to 9999) within a signed bigint."""
-_NEWEST_FIRST = f"(k.assessed_on - DATE '2000-01-01')::bigint * {1 << SEQUENCE_BITS} + k.sequence"
+_DAY_THEN_SEQUENCE = f"(k.assessed_on - DATE '2000-01-01')::bigint * {1 << SEQUENCE_BITS} + k.sequence"
 _DERIVE_LATEST = text(
     f"INSERT INTO {TABLE} (trust_id, {', '.join(COLUMNS)}) "
     f"SELECT j.trust_id, {_JUDGED_CELL}, j.value, j.assessed_on, j.note, j.judgement_id, cell.last, cell.judgements "
-    f"FROM (SELECT max({_NEWEST_FIRST}) & {(1 << SEQUENCE_BITS) - 1} AS newest, "
+    f"FROM (SELECT max({_DAY_THEN_SEQUENCE}) & {(1 << SEQUENCE_BITS) - 1} AS newest, "
     "max(k.sequence) AS last, count(*) AS judgements "
     f"FROM {JUDGEMENTS.name} k WHERE k.trust_id = :trust_id AND k.status <> 'withdrawn' "
     f"GROUP BY {_cell_of('k')[1:-1]}) cell "
