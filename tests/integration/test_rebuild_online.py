@@ -257,6 +257,56 @@ def test_starting_over_waits_for_the_chunk_another_command_is_replaying(app_engi
     assert started_over.is_set()
 
 
+def test_the_shadow_is_cleared_once_the_projector_has_its_lock_back(app_engine, projected, monkeypatch):
+    """Deleting a million-event trust's shadow rows took about a second, which the projector waited out when the
+    switch did it under the trust's position lock."""
+    position_free: list[bool] = []
+    clear = online_rebuild.clear_shadow
+
+    def clear_asking_the_position(connection: Connection, trust_id: str) -> None:
+        with TenantUnitOfWork(app_engine, trust_id) as projector:  # what the projector's next batch would take
+            try:
+                projector.connection.execute(text("SELECT 1 FROM rm_positions WHERE trust_id = :t FOR UPDATE NOWAIT"),
+                                             {"t": trust_id})
+                position_free.append(True)
+            except OperationalError:
+                position_free.append(False)
+        clear(connection, trust_id)
+
+    monkeypatch.setattr(online_rebuild, "clear_shadow", clear_asking_the_position)
+    rebuild_online(app_engine, projected, restart=True)
+    assert position_free == [True, True], "the fresh start's clear, then the switched replay's"
+    assert _shadow_judgements(app_engine, projected) == []
+    assert replay_position(app_engine, projected) is None
+
+
+def test_a_replay_switched_but_not_cleared_is_never_resumed(app_engine, owner_engine, projected, monkeypatch):
+    """As a command killed between the switch and the clear leaves it: the next rebuild starts over, and clears."""
+    with monkeypatch.context() as killed:
+        killed.setattr(online_rebuild, "_clear_switched", lambda *_args: None)
+        rebuild_online(app_engine, projected, restart=True)
+    assert _shadow_judgements(app_engine, projected)
+    assert replay_position(app_engine, projected) is None, "nothing to resume"
+    corrupt(owner_engine, projected, "UPDATE rm_judgements SET note = 'stale' WHERE trust_id = :t")
+    seen: list[Progress] = []
+    rebuild_online(app_engine, projected, report=seen.append)
+    assert {progress.resumed_from for progress in seen} == {0}
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+    assert _shadow_judgements(app_engine, projected) == []
+
+
+def test_the_clear_after_a_switch_leaves_a_replay_another_command_started_since(app_engine, projected):
+    online_rebuild._start(app_engine, projected, restart=True)
+    online_rebuild._replay(app_engine, projected, 1000, 0, lambda _progress: None)
+    _head, switched = online_rebuild._switch(app_engine, projected, list(REPLAYED_TABLES), None)
+    assert online_rebuild._start(app_engine, projected, restart=False) == 0, "started over, not resumed"
+    with ReadAhead(app_engine, projected) as store:
+        online_rebuild._replay_chunk(app_engine, projected, 100, store)
+    online_rebuild._clear_switched(app_engine, projected, switched)
+    assert replay_position(app_engine, projected) == 100
+    assert _shadow_judgements(app_engine, projected)
+
+
 def test_an_unknown_model_is_refused(app_engine, trust):
     with pytest.raises(UnknownModel, match="pupil_objective"):
         rebuild_online(app_engine, trust, model="nonsense")
@@ -424,6 +474,19 @@ def test_a_logged_shadow_left_by_an_older_release_is_recreated_unlogged(app_engi
         conn.execute(text("ALTER TABLE fathom_rebuild.progress SET LOGGED"))
     assert ensure_shadow(owner_engine) == ["rm_judgements"]
     assert set(_persistence(owner_engine).values()) == {"u"}
+    rebuild_online(app_engine, projected)
+    assert snapshot(app_engine, projected) == reference(app_engine, projected)
+
+
+def test_an_older_releases_progress_gains_the_switched_mark_and_keeps_its_replay(app_engine, owner_engine,
+                                                                                 projected):
+    online_rebuild._start(app_engine, projected, restart=True)
+    with ReadAhead(app_engine, projected) as store:
+        online_rebuild._replay_chunk(app_engine, projected, 100, store)
+    with owner_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE fathom_rebuild.progress DROP COLUMN switched"))
+    assert ensure_shadow(owner_engine) == []
+    assert replay_position(app_engine, projected) == 100, "the replay under way resumes"
     rebuild_online(app_engine, projected)
     assert snapshot(app_engine, projected) == reference(app_engine, projected)
 

@@ -13,8 +13,11 @@
 2. **Switch** once the replay is within one chunk of the store's head: lock the trust's
    ``rm_positions`` row (the projector waits on it), replay the last few events, replace
    the trust's live rows with the shadow's, set ``last_applied`` to the replayed head and
-   clear the shadow, all in one transaction. Readers see the old models until it commits,
+   mark the replay switched, all in one transaction. Readers see the old models until it commits,
    then the new ones; the projector then skips what the switch already applied.
+3. **Clear** the trust's shadow rows, in a transaction of their own once the projector has its lock back: deleting
+   a million-event trust's copy took about a second, which the projector used to wait out. A replay marked switched
+   is never resumed, so a command killed before it cleared leaves rows the next rebuild's start deletes.
 
 With a ``model`` only that model's table is switched, with the models derived from it
 (``judgements`` takes ``pupil_objective`` along). The replay still folds every event:
@@ -128,7 +131,8 @@ def rebuild_online(engine: Engine, trust_id: str, model: str | None = None, repo
         report(replace(replayed, stage="deriving the current judgements"))
         derived = _derive_cells(engine, trust_id)
     report(replace(replayed, stage="switching"))
-    head = _switch(engine, trust_id, tables, derived)
+    head, switched = _switch(engine, trust_id, tables, derived)
+    _clear_switched(engine, trust_id, switched)
     report(Progress(trust_id, head, head, resumed_from, "switched"))
     return head
 
@@ -153,12 +157,13 @@ def _replay(engine: Engine, trust_id: str, chunk: int, resumed_from: int, report
 def replay_position(engine: Engine, trust_id: str) -> int | None:
     """The sequence a resumable replay of the trust has reached (None if none is under way)."""
     with TenantUnitOfWork(engine, trust_id) as uow:
-        return uow.connection.execute(text(f"SELECT last_sequence FROM {SCHEMA}.progress WHERE trust_id = :t"),
-                                      {"t": trust_id}).scalar()
+        return uow.connection.execute(text(f"SELECT last_sequence FROM {SCHEMA}.progress WHERE trust_id = :t "
+                                           "AND NOT switched"), {"t": trust_id}).scalar()
 
 
 def _start(engine: Engine, trust_id: str, restart: bool) -> int:
-    """Resume the trust's replay, or start one on an empty shadow; returns the sequence to resume after.
+    """Resume the trust's replay, or start one on an empty shadow; returns the sequence to resume after. A replay
+    that was switched is never resumed: its rows are what the trust's models were, not a start on what they will be.
 
     The progress row is locked first even to start over, so a chunk another command is replaying commits before
     the shadow is emptied, not into the fresh replay. A fresh replay's ``started_at`` is the clock's, not the
@@ -167,7 +172,7 @@ def _start(engine: Engine, trust_id: str, restart: bool) -> int:
     with TenantUnitOfWork(engine, trust_id) as uow:
         connection = uow.connection
         mark = _lock_progress(connection, trust_id)
-        if mark is not None and not restart:
+        if mark is not None and not restart and not mark.switched:
             return mark.last_sequence
         clear_shadow(connection, trust_id)
         connection.execute(text(f"INSERT INTO {SCHEMA}.progress (trust_id, started_at) "
@@ -251,8 +256,10 @@ def _derive_beside(engine: Engine, trust_id: str) -> None:
         uow.commit()
 
 
-def _switch(engine: Engine, trust_id: str, tables: list[str], derived: _Mark | None) -> int:
-    """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``.
+def _switch(engine: Engine, trust_id: str, tables: list[str], derived: _Mark | None) -> tuple[int, _Mark]:
+    """Under the projector's lock: finish the replay, bring live to the same head, swap ``tables``, and mark the
+    replay switched; returns the head switched to and the replay's mark (its rows are cleared afterwards, when the
+    projector has its lock back: :func:`_clear_switched`).
 
     If the current-judgement cells are among ``tables``, they are derived from the replayed judgements here unless
     ``derived`` says this command derived them already where the replay still stands (another command may have
@@ -289,9 +296,19 @@ def _switch(engine: Engine, trust_id: str, tables: list[str], derived: _Mark | N
             swap(connection, trust_id, [PUPIL_OBJECTIVE.name], reached)
         recount_classes(connection, trust_id)  # from the live pupils and cells just switched, whichever they were
         set_position(connection, trust_id, reached)
-        clear_shadow(connection, trust_id)
+        connection.execute(text(f"UPDATE {SCHEMA}.progress SET switched = true, updated_at = now() "
+                                "WHERE trust_id = :t"), {"t": trust_id})
         uow.commit()
-    return head
+    return head, mark._replace(switched=True)
+
+
+def _clear_switched(engine: Engine, trust_id: str, switched: _Mark) -> None:
+    """Delete the shadow rows of the replay ``switched`` left, unless another command started a replay since (its
+    start deleted them already, and the rows now in the shadow are its own)."""
+    with TenantUnitOfWork(engine, trust_id) as uow:
+        if _lock_progress(uow.connection, trust_id) == switched:
+            clear_shadow(uow.connection, trust_id)
+            uow.commit()
 
 
 def _recompute_derived(engine: Engine, trust_id: str) -> int:
@@ -305,24 +322,27 @@ def _recompute_derived(engine: Engine, trust_id: str) -> int:
 
 
 class _Mark(NamedTuple):
-    """Where a replay stands: its position, and when it started (a replay started over is another replay)."""
+    """Where a replay stands: its position, when it started (a replay started over is another replay), and whether
+    it was switched."""
 
     last_sequence: int
     started_at: datetime
+    switched: bool = False
 
 
 def _lock_progress(connection: Connection, trust_id: str) -> _Mark | None:
-    row = connection.execute(text(f"SELECT last_sequence, started_at FROM {SCHEMA}.progress WHERE trust_id = :t "
-                                  "FOR UPDATE"), {"t": trust_id}).first()
+    row = connection.execute(text(f"SELECT last_sequence, started_at, switched FROM {SCHEMA}.progress "
+                                  "WHERE trust_id = :t FOR UPDATE"), {"t": trust_id}).first()
     return None if row is None else _Mark(*row)
 
 
 def _held_progress(connection: Connection, trust_id: str) -> _Mark:
-    """The replay's position, locked; the replay must still be there (another command may have discarded it)."""
+    """The replay's position, locked; the replay must still be there (another command may have discarded it or
+    switched it)."""
     mark = _lock_progress(connection, trust_id)
-    if mark is None:
-        raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
-                           "re-shaped shadow table); run the rebuild again")
+    if mark is None or mark.switched:
+        raise RuntimeError(f"the replay of {trust_id} was {'switched' if mark else 'discarded'} by another command "
+                           "(a rebuild that finished, --restart or a re-shaped shadow table); run the rebuild again")
     return mark
 
 

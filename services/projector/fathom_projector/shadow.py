@@ -77,7 +77,12 @@ def ensure_shadow(owner_engine: Engine) -> list[str]:
         conn.execute(text(
             f"CREATE UNLOGGED TABLE IF NOT EXISTS {SCHEMA}.progress ("
             " trust_id text PRIMARY KEY, last_sequence bigint NOT NULL DEFAULT 0,"
-            " started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())"))
+            " started_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(),"
+            " switched boolean NOT NULL DEFAULT false)"))
+        if "switched" not in {column for column, _type, _null in _columns(conn, SCHEMA, "progress")}:
+            # An older release's: its replays were never switched (their rows went with the switch). Asked first,
+            # as an ALTER would wait for every chunk under way, and hold up every other, even with nothing to add.
+            conn.execute(text(f"ALTER TABLE {SCHEMA}.progress ADD COLUMN switched boolean NOT NULL DEFAULT false"))
         _tenant_table(conn, "progress")
         conn.execute(text(_ANALYSE_FUNCTION))
         conn.execute(text(f"REVOKE ALL ON FUNCTION {SCHEMA}.analyse_replayed(text[]) FROM PUBLIC"))
@@ -136,7 +141,7 @@ def use_shadow(connection: Connection) -> None:
 
 
 def clear_shadow(connection: Connection, trust_id: str) -> None:
-    """Drop the trust's shadow rows and progress (before a fresh replay, after a switch)."""
+    """Drop the trust's shadow rows and progress (before a fresh replay, after a switch committed)."""
     for table in [*shadowed_tables(connection), "progress"]:
         connection.execute(text(f"DELETE FROM {SCHEMA}.{table} WHERE trust_id = :trust_id"), {"trust_id": trust_id})
 
