@@ -8,7 +8,6 @@ read (see :func:`upcast`), never rewritten in the log.
 from __future__ import annotations
 
 import functools
-import re
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from marshmallow import Schema, fields, missing, validate
 
 from fathom_shared.cycle_events import CYCLE_EVENTS
 from fathom_shared.event_data import EventData
+from fathom_shared.iso_dates import iso_date
 from fathom_shared.upcasters import (
     Upcaster,
     inline_to_legacy,
@@ -335,7 +335,6 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
     return _loader(event_type).load(data)
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _JUDGEMENT_SCHEMA_FIELDS = JudgementRecorded._declared_fields
 """The fast path's facts below are read off the schema, so the two cannot drift apart."""
 _JUDGEMENT_FIELDS = frozenset(_JUDGEMENT_SCHEMA_FIELDS)
@@ -351,6 +350,8 @@ required one (the checks refuse None there) as for an optional one; the legacy f
 _TEXT_JUDGEMENT_FIELDS = (*_OPTIONAL_JUDGEMENT_FIELDS, *_LEGACY_JUDGEMENT_FIELDS)
 _MAX_LENGTH = {name: validator.max for name, field in _JUDGEMENT_SCHEMA_FIELDS.items()
                for validator in field.validators if isinstance(validator, validate.Length)}
+_TEXT_JUDGEMENT_LIMITS = tuple((name, _MAX_LENGTH.get(name)) for name in _TEXT_JUDGEMENT_FIELDS)
+"""Each optional text field with its longest length (None: any)."""
 
 
 def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -364,19 +365,18 @@ def _plain_judgement(data: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not data.keys() <= _JUDGEMENT_FIELDS:
         return None
     loaded = {**_JUDGEMENT_DEFAULTS, **data}  # the schema's fields in its order, no other key (checked above)
-    pupil_id, objective_id, value = loaded.get("pupil_id"), loaded.get("objective_id"), loaded.get("value")
-    assessed_on = loaded.get("assessed_on")
-    if (type(pupil_id) is not str or type(objective_id) is not str or type(value) is not int
-            or type(assessed_on) is not str or not _ISO_DATE.fullmatch(assessed_on) or loaded["source"] not in SOURCES):
+    assessed_on = loaded["assessed_on"]
+    if (type(loaded["pupil_id"]) is not str or type(loaded["objective_id"]) is not str
+            or type(loaded["value"]) is not int or type(assessed_on) is not str or loaded["source"] not in SOURCES):
         return None
-    for name in _TEXT_JUDGEMENT_FIELDS:
+    for name, longest in _TEXT_JUDGEMENT_LIMITS:
         text = loaded.get(name)
-        if text is not None and (type(text) is not str or len(text) > _MAX_LENGTH.get(name, len(text))):
+        if text is not None and (type(text) is not str or (longest is not None and len(text) > longest)):
             return None
-    try:
-        loaded["assessed_on"] = date.fromisoformat(assessed_on)
-    except ValueError:
+    day = iso_date(assessed_on)
+    if day is None:
         return None
+    loaded["assessed_on"] = day
     return loaded
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from marshmallow import ValidationError
 
+from fathom_shared import iso_dates
 from fathom_shared.events import JudgementRecorded, _plain_judgement, upcast
 
 BASE = {"pupil_id": "p1", "objective_id": "o1", "value": 3, "assessed_on": "2026-10-01"}
@@ -55,3 +58,20 @@ def test_anything_unusual_is_left_to_the_schema(data):
         assert raised.value.messages == error.messages
     else:
         assert upcast("JudgementRecorded", 3, data) == expected
+
+
+def test_the_days_read_are_remembered_and_only_valid_ones(monkeypatch):
+    monkeypatch.setattr(iso_dates, "_DAYS", {})
+    for data in [*PLAIN, *ODD]:
+        _plain_judgement(data)
+    assert dict(iso_dates._DAYS) == {"2026-10-01": date(2026, 10, 1)}, "not 2026-02-30, 20261001 nor a time"
+    assert _plain_judgement({**BASE, "value": "3"}) is None, "a remembered day skips no other check"
+    assert _plain_judgement(BASE)["assessed_on"] == date(2026, 10, 1)
+
+
+def test_the_days_remembered_start_again_past_their_limit(monkeypatch):
+    monkeypatch.setattr(iso_dates, "_DAYS", {})
+    monkeypatch.setattr(iso_dates, "_DAYS_KEPT", 2)
+    for day in ("2026-10-01", "2026-10-02", "2026-10-03"):
+        _plain_judgement({**BASE, "assessed_on": day})
+    assert dict(iso_dates._DAYS) == {"2026-10-03": date(2026, 10, 3)}

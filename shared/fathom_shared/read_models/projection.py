@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from fathom_shared.event_store import StoredEvent
 from fathom_shared.read_models.tables import DEFAULT_SETTINGS, PUPIL_CLASSES, TRUST_SETTINGS, CellKey, Key, Row, Table
@@ -18,8 +18,11 @@ class PoisonEvent(ValueError):
     """An event the projector cannot apply; it goes to ``dead_letters``."""
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
+    """An event with its data upcast and validated. A tuple, as one is made for every event a projector, rebuild
+    or past view folds: a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, twice the
+    time."""
+
     event: StoredEvent
     data: dict[str, Any]
     needs: tuple[tuple[Table, Key], ...]
