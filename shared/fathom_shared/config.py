@@ -118,7 +118,10 @@ class Settings:
     kafka_ssl_cafile: str | None = None
     """CA certificate that signed the broker's TLS certificate (``SSL``/``SASL_SSL``)."""
     kafka_compression_type: str = "none"
-    """How producers compress record batches: ``none``, ``zstd`` or ``gzip`` (see ``fathom_shared.kafka``)."""
+    """How the change topics' producer compresses record batches: ``none``, ``zstd`` or ``gzip`` (see
+    ``fathom_shared.kafka``)."""
+    kafka_events_compression_type: str = "zstd"
+    """How the relay compresses the events topic's record batches: read only by Fathom's projectors."""
     background_nice: int = 19
     """The CPU priority (``nice``, 0–19) of the relay, projector, delivery process and verifier: behind the API and
     reports service when the cores are busy (``fathom_shared.process.lower_cpu_priority``); 0 leaves it alone."""
@@ -164,6 +167,20 @@ FAIR_USE_DEFAULTS = {
 }
 
 
+def _broker_settings(env: dict[str, str]) -> dict[str, str | None]:
+    """How a service proves who it is to the broker and checks it, and how its producers compress (checked by
+    ``fathom_shared.kafka.BrokerAccess``)."""
+    return {
+        "kafka_security_protocol": env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+        "kafka_sasl_mechanism": env.get("KAFKA_SASL_MECHANISM") or None,
+        "kafka_sasl_username": env.get("KAFKA_SASL_USERNAME") or None,
+        "kafka_sasl_password": env.get("KAFKA_SASL_PASSWORD") or None,
+        "kafka_ssl_cafile": env.get("KAFKA_SSL_CAFILE") or None,
+        "kafka_compression_type": env.get("KAFKA_COMPRESSION_TYPE", "none").lower(),
+        "kafka_events_compression_type": env.get("KAFKA_EVENTS_COMPRESSION_TYPE", "zstd").lower(),
+    }
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -207,12 +224,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_key_path=Path(env.get("FATHOM_WEBHOOK_KEY_FILE", ".fathom/webhook-key")),
         webhook_max_per_trust=_count(env, "FATHOM_WEBHOOK_MAX_PER_TRUST", 10),
         webhook_workers=_count(env, "FATHOM_WEBHOOK_WORKERS", 4),
-        kafka_security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
-        kafka_sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
-        kafka_sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
-        kafka_sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
-        kafka_ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
-        kafka_compression_type=env.get("KAFKA_COMPRESSION_TYPE", "none").lower(),
+        **_broker_settings(env),
         change_retention_days=_count(env, "FATHOM_CHANGE_RETENTION_DAYS", 90),
         background_nice=_at_most(env, "FATHOM_BACKGROUND_NICE", 19, 19),
         change_topic_retention_bytes=_count(env, "FATHOM_CHANGE_TOPIC_RETENTION_BYTES", 0) or None,

@@ -11,7 +11,7 @@ import functools
 import logging
 import struct
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
@@ -29,6 +29,11 @@ COMPRESSION_TYPES = ("none", "zstd", "gzip")
 """Kafka's ``compression.type`` values this build can write (zstd through the ``zstandard`` package)."""
 
 
+def _check_compression(variable: str, value: str) -> None:
+    if value not in COMPRESSION_TYPES:
+        raise ValueError(f"{variable} must be one of {', '.join(COMPRESSION_TYPES)}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class BrokerAccess:
     """Where the broker is, how this service proves who it is (SASL) and checks the broker (TLS), and how
@@ -37,12 +42,15 @@ class BrokerAccess:
     Production runs ``SASL_SSL`` with ``SCRAM-SHA-512`` and one principal per service, so the
     broker's ACLs decide who may read or write which topic; ``PLAINTEXT`` is for a local broker.
 
-    Batches go uncompressed unless ``KAFKA_COMPRESSION_TYPE`` says otherwise (Kafka's ``compression.type``,
-    which every current client decodes). Events are repetitive JSON, so zstd stores a relay message in about a
-    seventh of its bytes, and the local broker, which rewrites its whole state after each change, then uses a
-    tenth of the CPU. On this project's two-core benchmark machine that freed no measurable throughput, and
-    write-to-visible was no better (``docs/benchmark-notes.md``, "The broker"), so it is a deployment's choice:
-    it pays where a broker's disk or network is the limit.
+    How producers compress record batches (Kafka's ``compression.type``): the events topic's as
+    ``KAFKA_EVENTS_COMPRESSION_TYPE`` says (zstd unless told otherwise: :meth:`for_events`), every other topic's as
+    ``KAFKA_COMPRESSION_TYPE`` says (none unless told otherwise). Events are repetitive JSON, so zstd stores a relay
+    message in about a seventh of its bytes, and only Fathom's own projectors read that topic, which always decode
+    it. The change topics are read by the trusts' own consumers, not all of which can (kafka-python needs the
+    ``zstandard`` package): compressing them is a deployment's choice. On the local broker, which rewrites its whole
+    state after each change, the projector's catch-up ran 1.2× as fast with the events compressed (seven pairs in
+    turn on 2026-12-07, 0.92–1.28×; two earlier measures on faster hours found no difference:
+    ``docs/benchmark-notes.md``, "The broker").
     """
 
     bootstrap_servers: str
@@ -54,9 +62,7 @@ class BrokerAccess:
     compression_type: str = "none"
 
     def __post_init__(self) -> None:
-        if self.compression_type not in COMPRESSION_TYPES:
-            raise ValueError(f"KAFKA_COMPRESSION_TYPE must be one of {', '.join(COMPRESSION_TYPES)}, "
-                             f"not {self.compression_type!r}")
+        _check_compression("KAFKA_COMPRESSION_TYPE", self.compression_type)
         if self.security_protocol not in SECURITY_PROTOCOLS:
             raise ValueError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
                              f"not {self.security_protocol!r}")
@@ -67,9 +73,17 @@ class BrokerAccess:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrokerAccess:
+        """Every service's access (each refuses an unknown compression for the events topic too, as the relay would)."""
+        _check_compression("KAFKA_EVENTS_COMPRESSION_TYPE", settings.kafka_events_compression_type)
         return cls(settings.kafka_bootstrap_servers, settings.kafka_security_protocol,
                    settings.kafka_sasl_mechanism, settings.kafka_sasl_username, settings.kafka_sasl_password,
                    settings.kafka_ssl_cafile, settings.kafka_compression_type)
+
+    @classmethod
+    def for_events(cls, settings: Settings) -> BrokerAccess:
+        """The relay's access: its producer writes the events topic, compressed as ``KAFKA_EVENTS_COMPRESSION_TYPE``
+        says."""
+        return replace(cls.from_settings(settings), compression_type=settings.kafka_events_compression_type)
 
     def client_config(self) -> dict[str, Any]:
         """Keyword arguments every kafka-python client (producer, consumer, admin) is created with."""

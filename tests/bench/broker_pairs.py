@@ -1,6 +1,6 @@
 """Broker A/B in one run: the relay and the projector on the same backlog, one compression type against another.
 
-Not a part of ``make bench``: a quick measure of what the producers' ``KAFKA_COMPRESSION_TYPE`` changes, on
+Not a part of ``make bench``: a quick measure of what the relay's ``KAFKA_EVENTS_COMPRESSION_TYPE`` changes, on
 the benchmark's own stack (durable PostgreSQL, the local broker, relay and projector). Each round, for each
 type in turn (the order alternates between rounds), the relay and projector are stopped, ``--backlog``
 judgements are appended to the store, then the relay is started with that type and timed alone until it has
@@ -53,7 +53,7 @@ def main() -> None:
             for kind in args.types if round_ % 2 == 0 else args.types[::-1]:
                 system.stop_service("projector")
                 system.stop_service("relay")
-                system.env["KAFKA_COMPRESSION_TYPE"] = kind
+                system.env["KAFKA_EVENTS_COMPRESSION_TYPE"] = kind
                 bulk_append(system, roster.trust_id, events, args.backlog, progress=False)
                 head = system.head(roster.trust_id)
                 relay = timed(system, "relay", lambda: system.published(roster.trust_id), head)

@@ -109,6 +109,8 @@ def test_kafka_python_knows_every_setting(client: type) -> None:
 @pytest.mark.parametrize("env, message", [
     ({"KAFKA_SECURITY_PROTOCOL": "SASL_TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
     ({"KAFKA_COMPRESSION_TYPE": "brotli"}, "KAFKA_COMPRESSION_TYPE must be one of none, zstd, gzip, not 'brotli'"),
+    ({"KAFKA_EVENTS_COMPRESSION_TYPE": "lz4"},
+     "KAFKA_EVENTS_COMPRESSION_TYPE must be one of none, zstd, gzip, not 'lz4'"),
     ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
       "KAFKA_SASL_USERNAME": "fathom-relay"}, "needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and "
                                               "KAFKA_SASL_PASSWORD"),
@@ -161,10 +163,16 @@ def test_every_producer_and_consumer_the_services_create_keeps_no_client_metrics
     assert "metrics_enabled" not in KafkaAdminClient.DEFAULT_CONFIG
 
 
-@pytest.mark.parametrize("env, expected", [({}, None), ({"KAFKA_COMPRESSION_TYPE": "ZSTD"}, "zstd"),
-                                           ({"KAFKA_COMPRESSION_TYPE": "gzip"}, "gzip")])
-def test_every_producer_compresses_its_batches_as_configured(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
-                                                              expected: str | None) -> None:
+@pytest.mark.parametrize("env, events, changes", [
+    ({}, "zstd", None),
+    ({"KAFKA_COMPRESSION_TYPE": "ZSTD"}, "zstd", "zstd"),
+    ({"KAFKA_COMPRESSION_TYPE": "gzip", "KAFKA_EVENTS_COMPRESSION_TYPE": "none"}, None, "gzip"),
+    ({"KAFKA_EVENTS_COMPRESSION_TYPE": "GZIP"}, "gzip", None),
+])
+def test_the_events_topic_is_compressed_by_default_the_change_topics_as_configured(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], events: str | None, changes: str | None) -> None:
+    """The events topic is read only by Fathom's projectors (zstd unless told otherwise); the change topics by the
+    trusts' own consumers (none unless told otherwise)."""
     made: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(shared_kafka, "KafkaProducer", Recorder("producer", made))
     monkeypatch.setattr(shared_kafka, "KafkaAdminClient", Recorder("admin", made))
@@ -175,8 +183,7 @@ def test_every_producer_compresses_its_batches_as_configured(monkeypatch: pytest
         "changes.t1", [(b"k", b"{}")])
 
     producers = [kwargs for kind, kwargs in made if kind == "producer"]
-    assert len(producers) == 2
-    assert all(kwargs["compression_type"] == expected for kwargs in producers)
+    assert [kwargs["compression_type"] for kwargs in producers] == [events, changes]
 
 
 def test_the_zstd_codec_is_installed() -> None:

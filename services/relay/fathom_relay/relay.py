@@ -56,7 +56,7 @@ class Relay:
         self.settings = settings
         self.engine = engine
         # The events topic grows to FATHOM_TOPIC_PARTITIONS: the projector orders each trust by sequence.
-        self.publisher = AcknowledgedPublisher(BrokerAccess.from_settings(settings), "fathom-relay",
+        self.publisher = AcknowledgedPublisher(BrokerAccess.for_events(settings), "fathom-relay",
                                                settings.topic_partitions, grow=True)
 
     # --- publishing ----------------------------------------------------------------
