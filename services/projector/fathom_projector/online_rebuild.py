@@ -16,7 +16,7 @@
    mark the replay switched, all in one transaction. Readers see the old models until it commits,
    then the new ones; the projector then skips what the switch already applied.
 3. **Clear** the trust's shadow rows, in a transaction of their own once the projector has its lock back: deleting
-   a million-event trust's copy took about a second, which the projector used to wait out. A replay marked switched
+   a million-event trust's copy took 0.6–1.0 s, which the projector used to wait out. A replay marked switched
    is never resumed, so a command killed before it cleared leaves rows the next rebuild's start deletes.
 
 With a ``model`` only that model's table is switched, with the models derived from it
@@ -340,9 +340,12 @@ def _held_progress(connection: Connection, trust_id: str) -> _Mark:
     """The replay's position, locked; the replay must still be there (another command may have discarded it or
     switched it)."""
     mark = _lock_progress(connection, trust_id)
-    if mark is None or mark.switched:
-        raise RuntimeError(f"the replay of {trust_id} was {'switched' if mark else 'discarded'} by another command "
-                           "(a rebuild that finished, --restart or a re-shaped shadow table); run the rebuild again")
+    if mark is None:
+        raise RuntimeError(f"the replay of {trust_id} was discarded by another command (--restart or a "
+                           "re-shaped shadow table); run the rebuild again")
+    if mark.switched:
+        raise RuntimeError(f"the replay of {trust_id} was switched by another command on the same trust, which "
+                           "finished the rebuild; run the rebuild again for a fresh one")
     return mark
 
 
