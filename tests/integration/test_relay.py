@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -16,6 +18,7 @@ from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import NewEvent, append_events, message_of
 from fathom_shared.event_store.wire import EVENTS_PER_MESSAGE
 from fathom_shared.notifications import conninfo_for
+from fathom_shared.tally_log import EVERY_S
 from tests.kafka_support import TopicReader, first_occurrences
 
 
@@ -114,6 +117,26 @@ def test_what_fits_one_page_is_published_in_one_transaction(relay_settings, app_
     finally:
         event.remove(app_engine, "begin", count)
         relay.publisher.close()
+
+
+def test_a_trust_saved_to_again_and_again_is_a_log_line_every_few_seconds_not_one_a_save(relay_settings, app_engine,
+                                                                                          trust, caplog):
+    """Each save is its own visit of the relay (its own notification); a line per visit was a line per save. The
+    lines sum the visits since the one before, and none is lost: the relay logs what it holds as it stops."""
+    caplog.set_level(logging.INFO, logger=relay_module.log.name)
+    relay = Relay(relay_settings, app_engine)
+    started = time.monotonic()
+    try:
+        for n in range(12):
+            append_taught(app_engine, trust, 2, start=2 * n)
+            relay.visit(trust)
+        relay.visit(trust)  # a visit that finds nothing, as the sweep's
+    finally:
+        relay.close()
+    lines = [record.args for record in caplog.records if record.name == relay_module.log.name]
+    assert len(lines) <= 2 + (time.monotonic() - started) // EVERY_S
+    assert sum(line["events"] for line in lines) == 24
+    assert sum(line["visits"] for line in lines) == 12
 
 
 def _listener_backends(app_engine, channel: str) -> list[int]:

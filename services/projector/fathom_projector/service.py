@@ -38,12 +38,12 @@ from fathom_shared.kafka import BrokerAccess, ensure_topic
 from fathom_shared.notifications import conninfo_for
 from fathom_shared.pipeline_positions import PipelineCollector
 from fathom_shared.process import Backoff
+from fathom_shared.tally_log import TallyLog
 
 log = logging.getLogger("fathom_projector")
 
 MAX_POLL_RECORDS = 20
 """Messages per poll: at most 20 × ``EVENTS_PER_MESSAGE`` = 5,000 events (see :mod:`fathom_shared.event_store.wire`)."""
-LOG_EVERY_S = 5.0
 RECEIVE_MAX_BYTES = 1024 * 1024 * 1024
 """Largest frame the consumer accepts (kafka-python's default is 100 MB)."""
 MAX_POLL_INTERVAL_MS = 30_000
@@ -67,44 +67,18 @@ class LoopStatus:
         return f"consumer loop stalled for {stalled:.0f}s" if stalled > STALLED_AFTER_S else None
 
 
-@dataclass
-class ProgressLog:
-    """At most one INFO line every few seconds, summing up the batches since the previous line."""
+PROGRESS_LINE = ("projected %(applied)d events from %(messages)d messages in %(batches)d batches, %(busy_s).2fs busy "
+                 "(%(duplicates)d duplicates skipped, %(gap_fills)d gap fills, %(dead_letters)d dead letters)")
+"""The consumer's progress, summed over the batches since its previous line (:mod:`fathom_shared.tally_log`)."""
 
-    every_s: float = LOG_EVERY_S
-    batches: int = 0
-    messages: int = 0
-    applied: int = 0
-    duplicates: int = 0
-    gap_fills: int = 0
-    dead_letters: int = 0
-    busy_s: float = 0.0
-    last_line: float = float("-inf")
 
-    def add(self, messages: int, results: Sequence[TrustBatchResult], seconds: float) -> None:
-        self.batches += 1
-        self.busy_s += seconds
-        self.messages += messages
-        for result in results:
-            self.applied += result.applied
-            self.duplicates += result.duplicates
-            self.gap_fills += int(result.gap_filled)
-            self.dead_letters += len(result.dead_letters)
-        self.log_if_due()
-
-    def log_if_due(self) -> None:
-        """Called after each batch and on idle polls, so the tail of a burst is logged too."""
-        now = time.monotonic()
-        if not self.batches or now - self.last_line < self.every_s:
-            return
-        log.info("projected %d events from %d messages in %d batches, %.2fs busy "
-                 "(%d duplicates skipped, %d gap fills, %d dead letters)",
-                 self.applied, self.messages, self.batches, self.busy_s, self.duplicates,
-                 self.gap_fills, self.dead_letters)
-        self.batches = self.messages = self.applied = self.duplicates = 0
-        self.gap_fills = self.dead_letters = 0
-        self.busy_s = 0.0
-        self.last_line = now
+def batch_tally(messages: int, results: Sequence[TrustBatchResult], seconds: float) -> dict[str, float]:
+    """One batch's part of :data:`PROGRESS_LINE`."""
+    return {"batches": 1, "messages": messages, "busy_s": seconds,
+            "applied": sum(result.applied for result in results),
+            "duplicates": sum(result.duplicates for result in results),
+            "gap_fills": sum(int(result.gap_filled) for result in results),
+            "dead_letters": sum(len(result.dead_letters) for result in results)}
 
 
 def run(
@@ -249,7 +223,7 @@ def consume(
 ) -> None:
     """Apply batches until ``stop``; between bursts the :class:`FetchGate` waits without fetching. After each
     committed batch the ``trimmer`` (if any) may delete the consumed records from the broker."""
-    progress = ProgressLog()
+    progress = TallyLog(log, PROGRESS_LINE)
 
     def holding() -> set[TopicPartition]:
         return assignment.held
@@ -286,9 +260,10 @@ def consume(
         seconds = time.perf_counter() - started
         metrics.batch_seconds.observe(seconds)
         metrics.last_batch_events.set(messages)
-        progress.add(messages, results, seconds)
+        progress.add(**batch_tally(messages, results, seconds))
         backoff.succeeded()
     commits.flush()  # stopping: what was applied need not come back
+    progress.flush()
 
 
 def events_by_trust(records: Records, metrics: ProjectorMetrics) -> dict[str, list[StoredEvent]]:

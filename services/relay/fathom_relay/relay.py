@@ -23,8 +23,10 @@ from fathom_shared.config import Settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.event_store import messages_of, replay_events
 from fathom_shared.kafka import AcknowledgedPublisher, BrokerAccess, encode_key
+from fathom_shared.logs import trust_context
 from fathom_shared.notifications import EVENTS_APPENDED, EVENTS_PUBLISHED, conninfo_for
 from fathom_shared.process import run_process
+from fathom_shared.tally_log import TallyLog
 from fathom_shared.trust_work import FULL_SWEEP_S, NotifiedTrusts, run_trust_work
 from fathom_shared.trusts import active_trust_ids
 
@@ -32,6 +34,7 @@ log = logging.getLogger("fathom.relay")
 CHANNEL = EVENTS_APPENDED
 """The channel this relay listens on."""
 PAGE = 2000
+PUBLISHED_LINE = "published %(events)d events in %(visits)d visits"
 
 
 _CLAIM = text("SELECT published_sequence FROM relay_positions WHERE trust_id = :t FOR UPDATE SKIP LOCKED")
@@ -58,6 +61,7 @@ class Relay:
         # The events topic grows to FATHOM_TOPIC_PARTITIONS: the projector orders each trust by sequence.
         self.publisher = AcknowledgedPublisher(BrokerAccess.for_events(settings), "fathom-relay",
                                                settings.topic_partitions, grow=True)
+        self._tallies: dict[str, TallyLog] = {}
 
     # --- publishing ----------------------------------------------------------------
     def publish_pending(self, trust_id: str) -> int:
@@ -94,15 +98,29 @@ class Relay:
         ``sweep_s``; a trust whose publish failed (the broker is down) stays due and is retried with backoff."""
         notified = NotifiedTrusts(conninfo_for(self.engine.url.render_as_string(hide_password=False)), CHANNEL)
         try:
-            run_trust_work("relay", self._publish_logged, notified, lambda: active_trust_ids(self.engine), stop,
-                           sweep_s)
+            run_trust_work("relay", self.visit, notified, lambda: active_trust_ids(self.engine), stop, sweep_s)
         finally:
-            self.publisher.close()
+            self.close()
 
-    def _publish_logged(self, trust_id: str) -> None:
+    def close(self) -> None:
+        """Close the producer and log what each trust's progress line still holds."""
+        self.publisher.close()
+        for trust_id, tally in self._tallies.items():
+            with trust_context(trust_id):
+                tally.flush()
+
+    def visit(self, trust_id: str) -> None:
+        """The loop's work for a trust: publish its events. What was published goes into the trust's progress line,
+        logged at most every few seconds (a visit per save would be a line per save), its tail on a later visit (the
+        next notification, or the sweep, which visits every trust) or as the relay stops."""
+        tally = self._tallies.get(trust_id)
+        if tally is None:
+            tally = self._tallies[trust_id] = TallyLog(log, PUBLISHED_LINE)
         count = self.publish_pending(trust_id)
         if count:
-            log.info("published %d events of %s", count, trust_id)
+            tally.add(events=count, visits=1)
+        else:
+            tally.log_if_due()
 
 
 def main() -> None:
