@@ -60,22 +60,25 @@ def _stored(row: Sequence[Any]) -> StoredEvent:
 
 
 def streams_sql(e_columns: str) -> str:
-    """Whole stream types and named streams up to ``until``: per stream type and per named stream one range read
-    of the streams' index, in its order (:mod:`fathom_shared.planning`: run without sorts); the caller orders by
-    sequence."""
+    """Whole stream types and named streams after ``after`` up to ``until``: per stream type and per named stream one
+    range read of the streams' index, in its order (:mod:`fathom_shared.planning`: run without sorts); the caller
+    orders by sequence."""
     return (f"SELECT {e_columns} FROM unnest(CAST(%(types)s AS text[])) AS t(stream_type) "
             "CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.trust_id = current_setting('fathom.trust') "
-            "AND e.stream_type = t.stream_type AND e.sequence <= %(until)s ORDER BY e.stream_id, e.stream_version) e "
+            "AND e.stream_type = t.stream_type AND e.sequence > %(after)s AND e.sequence <= %(until)s "
+            "ORDER BY e.stream_id, e.stream_version) e "
             f"UNION ALL SELECT {e_columns} "
             "FROM unnest(CAST(%(pair_types)s AS text[]), CAST(%(pair_ids)s AS text[])) AS s(stream_type, stream_id) "
             "CROSS JOIN LATERAL (SELECT * FROM events e WHERE e.trust_id = current_setting('fathom.trust') "
-            "AND e.stream_type = s.stream_type AND e.stream_id = s.stream_id AND e.sequence <= %(until)s "
+            "AND e.stream_type = s.stream_type AND e.stream_id = s.stream_id AND e.sequence > %(after)s "
+            "AND e.sequence <= %(until)s "
             "ORDER BY e.stream_version) e")
 
 
-def streams_params(stream_types: Sequence[str], streams: Sequence[StreamKey], until: int | None) -> dict[str, Any]:
+def streams_params(stream_types: Sequence[str], streams: Sequence[StreamKey], until: int | None,
+                   after: int = 0) -> dict[str, Any]:
     pairs = list(streams)
-    return {"until": _NO_LIMIT if until is None else until, "types": list(stream_types),
+    return {"after": after, "until": _NO_LIMIT if until is None else until, "types": list(stream_types),
             "pair_types": [p[0] for p in pairs], "pair_ids": [p[1] for p in pairs]}
 
 

@@ -38,9 +38,10 @@ _NO_LIMIT = 2**63 - 1
 
 
 def replay_streams(connection: Connection, *, stream_types: Sequence[str] = (), streams: Sequence[StreamKey] = (),
-                   until: int | None = None) -> list[StoredEvent]:
-    """The events :func:`~fathom_shared.event_store.recorder.read_streams` gives, made for folding."""
-    events = _events(fetch_without_sorts(connection, _STREAMS, streams_params(stream_types, streams, until)))
+                   until: int | None = None, after: int = 0) -> list[StoredEvent]:
+    """The events :func:`~fathom_shared.event_store.recorder.read_streams` gives, made for folding; only those after
+    sequence ``after`` (time travel reads on from where it read a stream before)."""
+    events = _events(fetch_without_sorts(connection, _STREAMS, streams_params(stream_types, streams, until, after)))
     events.sort(key=by_sequence)
     return events
 

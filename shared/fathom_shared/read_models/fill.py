@@ -33,28 +33,29 @@ from fathom_shared.read_models.band_counts import refresh_all as recount_classes
 from fathom_shared.read_models.current import current_rows
 from fathom_shared.read_models.fold import project
 from fathom_shared.read_models.parsing import parse_batch
-from fathom_shared.read_models.projection import Projection
+from fathom_shared.read_models.projection import ParsedBatch, Projection
 from fathom_shared.read_models.tables import PUPIL_OBJECTIVE, TABLES, Row, Table
 from fathom_shared.read_models.writer import ApplyOutcome, apply_events, write_dead_letters
 
 
 def fill_empty(connection: Connection, trust_id: str, events: Sequence[StoredEvent],
-               unread: Collection[str] = ()) -> ApplyOutcome:
+               unread: Collection[str] = (), parsed: ParsedBatch | None = None) -> ApplyOutcome:
     """Fill the (empty) tables the transaction's unqualified names resolve to with ``events`` folded.
 
     Only for tables known to be empty and thrown away afterwards: nothing is announced, and the rows
     already there are neither read nor amended (a second call would meet conflicts and fall back).
     The tables named in ``unread``, which the caller will not read, are left empty (see :func:`copy_rows`).
+    ``parsed`` is ``parse_batch(events)`` when the caller has it (time travel keeps the streams it read parsed).
     """
     if not events:
         return ApplyOutcome()
-    projection = project(parse_batch(events))
+    projection = project(parse_batch(events) if parsed is None else parsed)
     try:
         with connection.begin_nested():
             copy_rows(connection, trust_id, projection, unread)
             write_dead_letters(connection, trust_id, projection.rejected)
     except (DBAPIError, psycopg.Error):  # the copy runs on the driver's own cursor
-        return apply_events(connection, trust_id, events)
+        return apply_events(connection, trust_id, events, parsed)
     return ApplyOutcome(projection.applied, list(projection.rejected), events[-1].sequence)
 
 

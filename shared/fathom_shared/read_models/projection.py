@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from fathom_shared.event_store import StoredEvent
@@ -146,3 +147,7 @@ class ParsedBatch:
 
     parsed: list[Parsed] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+
+    def events(self) -> list[StoredEvent]:
+        """The batch's events, parsed or set aside, in sequence order."""
+        return sorted([*(p.event for p in self.parsed), *(r.event for r in self.rejected)], key=attrgetter("sequence"))

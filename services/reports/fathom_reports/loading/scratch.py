@@ -15,13 +15,13 @@ events (read under row-level security) ever go into them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 from sqlalchemy import Connection, text
 
-from fathom_shared.event_store import StoredEvent
 from fathom_shared.read_models.fill import fill_empty
 from fathom_shared.read_models.notices import NOTICE_TABLES
+from fathom_shared.read_models.projection import ParsedBatch
 from fathom_shared.read_models.tables import REPLAYED
 
 SCRATCH_KEYS: dict[str, tuple[str, ...]] = {
@@ -47,12 +47,13 @@ def create_scratch(connection: Connection) -> None:
     connection.exec_driver_sql(_CREATE)
 
 
-def replay(connection: Connection, trust_id: str, events: Sequence[StoredEvent], sequence: int, *,
+def replay(connection: Connection, trust_id: str, batch: ParsedBatch, sequence: int, *,
            clear: bool = True, unread: Collection[str] = ()) -> None:
-    """Make the scratch tables hold exactly ``events`` folded, as read models at ``sequence`` (``clear=False``:
-    they are known to be empty still), but for the tables in ``unread``, left empty: the view does not read them."""
+    """Make the scratch tables hold exactly ``batch``'s events folded, as read models at ``sequence``
+    (``clear=False``: they are known to be empty still), but for the tables in ``unread``, left empty: the view
+    does not read them."""
     if clear:
         connection.exec_driver_sql(_CLEAR)
     connection.execute(text("INSERT INTO pg_temp.rm_positions (trust_id, last_applied) VALUES (:trust, :sequence)"),
                        {"trust": trust_id, "sequence": sequence})
-    fill_empty(connection, trust_id, events, unread)
+    fill_empty(connection, trust_id, batch.events(), unread, batch)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import Reading, SequenceNotWritten, listener_for, wait_for_position
+from fathom_reports.loading.past_events import PastEvents
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
@@ -41,6 +42,7 @@ class ReadModelStore:
         self._snapshot_engine = self._read_engine.execution_options(isolation_level="REPEATABLE READ",
                                                                     postgresql_readonly=True)
         self._past_engine = past_engine(engine)
+        self._past_events = PastEvents()  # what this worker's past views have read of each stream, parsed
         self._database_url = database_url
         """The primary's: the projector's notifications are sent there (a hot standby cannot LISTEN)."""
         self.consistency_timeout_s = consistency_timeout_s
@@ -92,7 +94,7 @@ class ReadModelStore:
     def past(self, trust_id: str, as_of: AsOf) -> Iterator[PastReadModels]:
         """The trust's read models as they stood at ``as_of`` (replayed only once a ``prepare_*`` asks)."""
         with TenantUnitOfWork(self._past_engine, trust_id) as uow:
-            yield PastReadModels.at(uow.connection, trust_id, as_of)
+            yield PastReadModels.at(uow.connection, trust_id, as_of, self._past_events)
 
     def read_view(self, trust_id: str, as_of: AsOf | None, loader: Callable[..., T], *args: Any, **kwargs: Any
                   ) -> T:
@@ -102,7 +104,7 @@ class ReadModelStore:
             with TenantUnitOfWork(self._snapshot_engine, trust_id) as uow:
                 return loader(ReadModels(uow.connection, trust_id), *args, **kwargs)
         with TenantUnitOfWork(self._past_engine, trust_id) as uow:
-            return loader(PastReadModels.at(uow.connection, trust_id, as_of), *args, **kwargs)
+            return loader(PastReadModels.at(uow.connection, trust_id, as_of, self._past_events), *args, **kwargs)
 
     def wait_until_applied(self, trust_id: str, at_least: int, first: Reading | None = None) -> int:
         """The trust's position once ``>= at_least``; raises ``ReadModelBehind`` after the timeout. A wait that

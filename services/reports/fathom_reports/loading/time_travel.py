@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, text
 
 from fathom_reports.loading.class_analysis import load_class_snapshot
 from fathom_reports.loading.impact import load_intervention
+from fathom_reports.loading.past_events import PastEvents
 from fathom_reports.loading.read_models import ReadablePupils, ReadModels, VisibleMembers
 from fathom_reports.loading.scratch import create_scratch, replay
 from fathom_reports.schemas.as_of import AsOf
@@ -93,9 +94,10 @@ class PastReadModels(ReadModels):
 
     live = False
 
-    def __init__(self, connection: Connection, trust_id: str, moment: Moment) -> None:
+    def __init__(self, connection: Connection, trust_id: str, moment: Moment, kept: PastEvents | None = None) -> None:
         super().__init__(connection, trust_id)
         self.moment, self.today = moment, moment.day
+        self._kept = PastEvents() if kept is None else kept
         self._replayed = False
         self._scratch = False
 
@@ -106,8 +108,9 @@ class PastReadModels(ReadModels):
             head_sequence(self.connection)
 
     @classmethod
-    def at(cls, connection: Connection, trust_id: str, as_of: AsOf) -> PastReadModels:
-        return cls(connection, trust_id, resolve(connection, as_of))
+    def at(cls, connection: Connection, trust_id: str, as_of: AsOf, kept: PastEvents | None = None) -> PastReadModels:
+        """The models at ``as_of``, reading the streams through ``kept`` (the worker's; by default nothing kept)."""
+        return cls(connection, trust_id, resolve(connection, as_of), kept)
 
     def _replay(self, *, stream_types: Sequence[str] = (), streams: Iterable[StreamKey] = (),
                 judgements: bool = True) -> None:
@@ -118,9 +121,9 @@ class PastReadModels(ReadModels):
             create_scratch(self.connection)
             self._scratch = True
         with gc_paused():
-            events = replay_streams(self.connection, stream_types=stream_types, streams=list(streams),
-                                    until=self.moment.sequence)
-            replay(self.connection, self.trust_id, events, self.moment.sequence, clear=self._replayed,
+            batch = self._kept.parsed(self.connection, self.trust_id, stream_types=stream_types, streams=streams,
+                                      until=self.moment.sequence)
+            replay(self.connection, self.trust_id, batch, self.moment.sequence, clear=self._replayed,
                    unread=() if judgements else (JUDGEMENTS.name,))
         self._replayed = True
 
