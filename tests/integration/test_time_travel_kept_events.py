@@ -12,7 +12,7 @@ import random
 import pytest
 
 from fathom_reports import create_app as create_reports
-from fathom_reports.loading import past_events
+from fathom_reports.loading import past_events, time_travel
 from fathom_reports.loading.class_analysis import load_class_snapshot
 from fathom_reports.loading.past_events import PastEvents
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
@@ -61,10 +61,11 @@ def reads(monkeypatch) -> list[tuple[int, list[int]]]:
 
     def spy(connection, **kwargs):
         events = read(connection, **kwargs)
-        made.append((kwargs["after"], [e.sequence for e in events]))
+        made.append((kwargs.get("after", 0), [e.sequence for e in events]))
         return events
 
     monkeypatch.setattr(past_events, "replay_streams", spy)
+    monkeypatch.setattr(time_travel, "replay_streams", spy, raising=False)  # any read of its own
     return made
 
 
@@ -113,3 +114,12 @@ def test_a_reports_worker_keeps_what_its_past_views_read_for_the_next(settings, 
     for sequence, answer in answers.items():
         assert answer.status_code == 200, answer.get_json()
         assert answer.get_json() == class_view(app_engine, story.trust, sequence, None)  # as replayed whole
+
+
+def test_a_pupils_past_profile_reads_the_pupils_stream_once(app_engine, story, reads):
+    """Its classes are found in the pupil's own stream, which the replay then folds: read once, kept between."""
+    with TenantUnitOfWork(past_engine(app_engine), story.trust) as uow:
+        PastReadModels.at(uow.connection, story.trust, AsOf(sequence=HEAD), PastEvents()).prepare_pupil("p7")
+    read = [sequence for _, sequences in reads for sequence in sequences]
+    assert {21, 22} <= set(read)  # p7's move and judgement
+    assert len(read) == len(set(read))

@@ -45,7 +45,6 @@ from fathom_shared.event_store import (
     events_matching,
     head_sequence,
     recorded_at,
-    replay_streams,
     sequence_at,
 )
 from fathom_shared.gc_pause import gc_paused
@@ -135,7 +134,8 @@ class PastReadModels(ReadModels):
                      judgements=judgements)
 
     def prepare_pupil(self, pupil_id: str) -> None:
-        own = replay_streams(self.connection, streams=[("pupil", pupil_id)], until=self.moment.sequence)
+        own = self._kept.parsed(self.connection, self.trust_id, streams=[("pupil", pupil_id)],
+                                until=self.moment.sequence).events()  # kept: the replay below reads it again
         class_ids = sorted({e.data["class_id"] for e in own
                             if e.event_type in MEMBERSHIP_EVENTS and e.data.get("class_id")})
         self._replay(stream_types=FRAMEWORK_STREAMS, streams=[("pupil", pupil_id), *(("class", c) for c in class_ids)])
