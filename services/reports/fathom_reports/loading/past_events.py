@@ -76,12 +76,12 @@ class PastEvents:
             if kept is None or kept.until < until:
                 reads.setdefault(0 if kept is None else kept.until, []).append(key)
         for after, stale in reads.items():
-            found.update(self._read(connection, stale, found, after, until))
+            found.update(self._read(connection, trust_id, stale, found, after, until))
         outcomes = sorted((o for key in keys for o in found[key].up_to(until)), key=_sequence)
         return ParsedBatch([o for o in outcomes if isinstance(o, Parsed)],
                            [o for o in outcomes if isinstance(o, Rejected)])
 
-    def _read(self, connection: Connection, keys: list[_Key], found: dict[_Key, _Kept], after: int,
+    def _read(self, connection: Connection, trust_id: str, keys: list[_Key], found: dict[_Key, _Kept], after: int,
               until: int) -> dict[_Key, _Kept]:
         """Read and parse the streams of ``keys`` after ``after``; keep them read up to ``until``."""
         events = replay_streams(connection, stream_types=[t for _, t, i in keys if i is None],
@@ -92,7 +92,7 @@ class PastEvents:
         for outcome in sorted([*batch.parsed, *batch.rejected], key=_sequence):
             event = outcome.event
             stream_id = None if event.stream_type in whole_types else event.stream_id
-            new[(keys[0][0], event.stream_type, stream_id)].append(outcome)
+            new[(trust_id, event.stream_type, stream_id)].append(outcome)
         read: dict[_Key, _Kept] = {}
         for key, outcomes in new.items():
             before = found.get(key) if after else None
