@@ -30,25 +30,23 @@ class TallyLog:
     every_s: float = EVERY_S
     clock: Callable[[], float] = time.monotonic
     _sums: Counter[str] = field(default_factory=Counter)
-    _units: int = 0
+    """The amounts since the last line: a name once added stays until the line, zero or not."""
     _last_line: float = float("-inf")
 
     def add(self, **amounts: float) -> None:
         """One unit of work's amounts, logged with the others once the interval has passed."""
         self._sums.update(amounts)
-        self._units += 1
         self.log_if_due()
 
     def log_if_due(self) -> None:
         """Log the sums if any unit was added and the interval has passed since the last line."""
-        if self._units and self.clock() - self._last_line >= self.every_s:
+        if self._sums and self.clock() - self._last_line >= self.every_s:
             self.flush()
 
     def flush(self) -> None:
         """Log the sums now, if any unit was added since the last line (a loop that stops)."""
-        if not self._units:
+        if not self._sums:
             return
         self.logger.info(self.message, dict(self._sums))
         self._sums.clear()
-        self._units = 0
         self._last_line = self.clock()
