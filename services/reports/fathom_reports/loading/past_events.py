@@ -95,10 +95,8 @@ class PastEvents:
             new[(trust_id, event.stream_type, stream_id)].append(outcome)
         read: dict[_Key, _Kept] = {}
         for key, outcomes in new.items():
-            before = found.get(key) if after else None
-            kept = _Kept(until, [*(before.outcomes if before else ()), *outcomes])
-            kept.sequences = [_sequence(o) for o in kept.outcomes]
-            read[key] = kept
+            before = found[key] if after else _Kept(0)
+            read[key] = _Kept(until, [*before.outcomes, *outcomes], [*before.sequences, *map(_sequence, outcomes)])
         self._keep(read)
         return read
 
