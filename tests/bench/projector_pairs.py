@@ -301,8 +301,9 @@ def check_same(owner: Engine, sides: list[Side]) -> None:
                     {"t": trust_id}).scalar_one()
             out["change_notices"] = conn.execute(text(  # numbered in judgement-id order within a statement
                 "SELECT concat(count(*), '/', max(notice_id), '/', md5(coalesce(string_agg(n, '|' ORDER BY n), ''))) "
-                "FROM (SELECT concat_ws(',', model, keys - 'judgement_id', sequence, "
-                "data - 'judgement_id' - 'event_id') AS n, notice_id FROM change_notices WHERE trust_id = :t) x"),
+                "FROM (SELECT concat_ws(',', model, CAST(keys AS jsonb) - 'judgement_id', sequence, "
+                "CAST(data AS jsonb) - 'judgement_id' - 'event_id') AS n, notice_id "
+                "FROM change_notices WHERE trust_id = :t) x"),
                 {"t": trust_id}).scalar_one()
             out["rm_class_band_counts"] = conn.execute(text(
                 "SELECT md5(coalesce(string_agg(concat_ws(',', class_id, source, objective_id, value, pupils), '|' "

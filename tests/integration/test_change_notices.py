@@ -95,3 +95,14 @@ def test_a_gap_is_filled_from_the_store_and_announced_once(app_engine: Engine, t
     assert [n["notice_id"] for n in written] == list(range(1, len(written) + 1))
     assert fold(written) == read_model_state(app_engine, trust)
 
+
+
+def test_notices_keep_keys_and_rows_as_the_json_text_written(app_engine: Engine, trust: str) -> None:
+    """Converting each announced row to ``jsonb`` cost PostgreSQL about a seventh of its CPU per projected judgement and
+    served no reader (migration ``0027``); the values read back are the read models' all the same (the test above)."""
+    with app_engine.connect() as connection:
+        types = dict(connection.execute(text(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = 'change_notices' "
+            "AND column_name IN ('keys', 'data')")).all())
+    assert types == {"keys": "json", "data": "json"}
