@@ -11,9 +11,8 @@ against 83.6–89.2 (medians 75.8 and 87.8), the wall 0.92× (see the benchmark 
 What a reader sees does not change: the same keys and values (the numbers, dates and times of a row are written
 the same way by both). The topics, the event stream and webhooks encode a notice with its names sorted, as before;
 ``GET /v1/changes`` now lists a row's names in its table's column order (``jsonb`` stored them shortest first), which
-JSON leaves to the writer. The change rewrites the table
-(under a lock that blocks its readers and the projector) in proportion to the notices kept: with the default
-retention, a few days of changes.
+JSON leaves to the writer. The change rewrites the table (under a lock that blocks its readers and the projector) in
+proportion to the notices kept: with the default retention, a few days of changes.
 
 Revision ID: 0027_notices_as_json
 """
