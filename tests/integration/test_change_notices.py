@@ -98,7 +98,7 @@ def test_a_gap_is_filled_from_the_store_and_announced_once(app_engine: Engine, t
 
 
 def test_notices_keep_keys_and_rows_as_the_json_text_written(app_engine: Engine, trust: str) -> None:
-    """Converting each announced row to ``jsonb`` cost PostgreSQL about a seventh of its CPU per projected judgement and
+    """Converting each announced row to ``jsonb`` cost PostgreSQL a tenth or more of its CPU per projected judgement and
     served no reader (migration ``0027``); the values read back are the read models' all the same (the test above)."""
     with app_engine.connect() as connection:
         types = dict(connection.execute(text(

@@ -14,8 +14,8 @@ A notice carries the model (the table name without ``rm_``), the row's key colum
 trust sequence the batch reached, and the new row (``null`` for a deleted row). The keys and the row are
 stored as ``json``, the text ``json_build_object`` and ``row_to_json`` write, not as ``jsonb``: nothing
 queries inside them (each reader hands them on whole), and converting every changed row to ``jsonb`` (its keys
-sorted, each value parsed again into its binary form) was about a seventh of PostgreSQL's CPU per projected
-judgement (migration ``0027``).
+sorted, each value parsed again into its binary form) was a tenth or more of PostgreSQL's CPU per projected
+judgement on a slow host (migration ``0027``).
 """
 
 from __future__ import annotations

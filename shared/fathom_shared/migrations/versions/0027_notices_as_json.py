@@ -5,8 +5,9 @@ projected judgement writes two notices (the judgement and its pupil's cell), eac
 each of those rows was converted into its binary form (keys sorted, every value parsed again); nothing ever looks
 inside a notice in SQL — the change feed's readers return its keys and row whole, parsed by the driver, which
 reads ``json`` and ``jsonb`` alike. In-process (``python -m tests.bench.projector_pairs``, the rows written both
-ways in one run, three pairs of 100,000 judgements): PostgreSQL's backend used 75.0–78.6 µs of CPU per judgement
-against 83.6–89.2 (medians 75.8 and 87.8), the wall 0.92× (see the benchmark notes, "Change notices as json").
+ways in one run, three pairs of 100,000 judgements, two runs): PostgreSQL's backend used 0.86× and 0.91× the CPU
+per judgement (medians 75.8 against 87.8 µs, 81.3 against 88.9), the wall 0.92× and 0.97×, the table about an eighth
+smaller (see the benchmark notes, "Change notices as json").
 
 What a reader sees does not change: the same keys and values (the numbers, dates and times of a row are written
 the same way by both). The topics, the event stream and webhooks encode a notice with its names sorted, as before;
