@@ -44,10 +44,17 @@ def _trust_with_events_deleted(conn: psycopg.Connection, trust: str) -> None:
         conn.execute("DELETE FROM trusts WHERE trust_id = %s", (trust,))
 
 
+def _name_rewritten(conn: psycopg.Connection, trust: str) -> None:
+    """``count_pupil_personal_writes`` runs after every statement that writes ``pupil_personal``."""
+    conn.execute("UPDATE pupil_personal SET given_name = given_name WHERE trust_id = %s AND pupil_id = 'p1'",
+                 (trust,))
+
+
 RUNS: dict[str, tuple[Callable[[psycopg.Connection, str], None], str]] = {
     "stale_trusts": (_catch_up_question, "FROM events e"),
     "events_trusts_exist": (_event_rewritten, "FROM written"),
     "trusts_keep_their_events": (_trust_with_events_deleted, "SELECT EXISTS (SELECT 1 FROM events"),
+    "count_pupil_personal_writes": (_name_rewritten, "INSERT INTO pupil_personal_versions"),
 }
 """How each function is made to run, in a transaction that is rolled back, and a statement only its body sends
 (so a run whose function did not fire fails instead of passing on the plans of the run's own statement)."""

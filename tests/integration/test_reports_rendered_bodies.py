@@ -126,15 +126,20 @@ def test_a_consistency_wait_is_answered_from_the_position_it_reached(client, set
     assert body["sequence"] == 41
 
 
-def test_a_rename_without_an_event_changes_the_body(client, settings, app_engine, trust, class_4a):
+@pytest.mark.parametrize(("path", "name_of"), [
+    (PATH, lambda body: body["pupils"][0]["name"]),
+    ("/v1/pupils/p1", lambda body: body["pupil"]["name"]),
+])
+def test_a_rename_without_an_event_changes_the_body(client, settings, app_engine, trust, class_4a, path, name_of):
     leader = headers(settings, trust, "trust_leader")
-    before = client.get(PATH, headers=leader)
+    before = client.get(path, headers=leader)
+    assert client.get(path, headers={**leader, "If-None-Match": before.headers["ETag"]}).status_code == 304
     with TenantUnitOfWork(app_engine, trust) as uow:  # what a personal-details change does: no event at all
         uow.connection.execute(text("UPDATE pupil_personal SET family_name = 'King' WHERE pupil_id = 'p1'"))
         uow.commit()
-    after = client.get(PATH, headers=leader)
-    assert after.headers["ETag"] != before.headers["ETag"]
-    assert after.get_json()["pupils"][0]["name"] == "Ada King"
+    after = client.get(path, headers={**leader, "If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    assert name_of(after.get_json()) == "Ada King"
 
 
 def test_a_write_not_yet_applied_changes_the_etag(client, settings, app_engine, trust, class_4a):

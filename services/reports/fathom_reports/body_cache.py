@@ -3,10 +3,11 @@
 A Class Analysis of 30 pupils × 100 objectives is hundreds of KiB of JSON; building it again for every
 reader, when nothing it shows has changed, costs far more than answering. So a read endpoint names its
 body by a :class:`BodyKey` — the view, the trust, the path and query arguments, the read model's version
-(the trust's applied position and its event-store head) and a fingerprint of whatever the view shows that
-no event changes (pupils' names, which are edited without an event) — and keeps the encoded body (and its
-gzip) in a :class:`RenderedBodies` bounded by bytes. The same key always means the same bytes, so the
-``ETag`` is a hash of the key: a ``304 Not Modified`` is answered without loading or rendering anything.
+(the trust's applied position, its event-store head and the count of writes to its pupils' names, which are
+edited without an event) and a fingerprint of what else the view shows that no event changes (which pupils the
+caller may read) — and keeps the encoded body (and its gzip) in a :class:`RenderedBodies` bounded by bytes.
+The same key always means the same bytes, so the ``ETag`` is a hash of the key: a ``304 Not Modified`` is
+answered without loading or rendering anything.
 
 When several requests want a body no one keeps yet — the readers a projector batch wakes together, each
 having waited for its own write — one of them renders it and the others wait for that (:class:`Render`):
@@ -50,7 +51,8 @@ class BodyKey:
     """Everything a cached body is a function of; equal keys mean byte-identical bodies.
 
     ``arguments``: the path and query arguments that shape the body, sorted by name. ``version``: the read
-    model's applied position and the trust's head, then the view's fingerprint of what no event changes.
+    model's applied position, the trust's head and its names' write count, then the view's fingerprint of what
+    else no event changes.
     ``audience``: what about the caller changes the body (empty when every caller allowed to read the view at
     all sees the same body). ``code``: the rendering code's own version, so a deployment that renders
     differently never answers 304 to a body an older one rendered.

@@ -150,11 +150,12 @@ def cached_view(trust_id: str, consistency: int | None, view: str, arguments: Ma
     """A view's JSON, rendered once per :class:`BodyKey` and revalidated by ``ETag``.
 
     After the freshness wait, in one snapshot of the read models now (or as they stood at ``as_of``, replayed
-    only on a miss): ``check`` decides access (raising 403/404) and returns what else decides the body — what
-    the view shows that no event changes, and for a past view the pupils the caller may see; only then is the
-    key built, so a kept body is never answered to a caller the check refuses. A matching ``If-None-Match`` is
-    answered ``304`` without loading; a kept body is answered as kept; a body another request is rendering is
-    waited for (outside the snapshot); otherwise ``load`` (None: 404 for ``missing``), render, keep.
+    only on a miss): ``check`` decides access (raising 403/404) and returns what else decides the body beyond
+    the models' version (which counts the pupils' names too, edited without an event) — such as which pupils the
+    caller may see; only then is the key built, so a kept body is never answered to a caller the check refuses.
+    A matching ``If-None-Match`` is answered ``304`` without loading; a kept body is answered as kept; a body
+    another request is rendering is waited for (outside the snapshot); otherwise ``load`` (None: 404 for
+    ``missing``), render, keep.
     """
     arrived = time.monotonic()
     for _ in range(JOIN_ATTEMPTS):

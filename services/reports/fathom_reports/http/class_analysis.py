@@ -11,13 +11,8 @@ from fathom_reports.access import READER_ROLES, access_for, readable_pupils, req
 from fathom_reports.csv_export import CLASS_TABLES, filename
 from fathom_reports.fair_use import limited, time_travel
 from fathom_reports.http.registrar import endpoint
-from fathom_reports.loading.class_analysis import (
-    class_pupils,
-    load_class_snapshot,
-    names_fingerprint,
-    roster_names_fingerprint,
-)
-from fathom_reports.loading.class_pupils import CLASS_PUPILS, readable_of
+from fathom_reports.loading.class_analysis import class_pupils, load_class_snapshot
+from fathom_reports.loading.class_pupils import readable_of
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, pupils_ever_in
 from fathom_reports.responses import STORE_EXTENSION, cached_view, not_found, read_view, view_response, wants_csv
@@ -86,23 +81,23 @@ def load_class_for(models: ReadModels, principal: Principal, class_id: str, sour
 
 class LiveClass:
     """A class now, for one caller: the class must be the caller's (403/404); what its body shows beyond the read
-    model is the names and which of the class's pupils the caller may read (all of an open class's; of a closed
-    class's, those the caller may read now), so a leader's body of last year's class is never a teacher's."""
+    models' version (names included, :func:`~fathom_reports.loading.store.read_version`) is which of the class's
+    pupils the caller may read (all of an open class's; of a closed class's, those the caller may read now), so a
+    leader's body of last year's class is never a teacher's."""
 
     def __init__(self, principal: Principal, class_id: str) -> None:
         self.principal, self.class_id = principal, class_id
         self.access: Access | None = None
 
-    def check(self, models: ReadModels) -> tuple[str, tuple[str, ...]]:
+    def check(self, models: ReadModels) -> tuple[tuple[str, ...]]:
         connection = models.connection
         self.access = access_for(connection, self.principal)
         require_class(connection, self.access, self.class_id)
-        names = names_fingerprint(connection, CLASS_PUPILS, {"trust": models.trust_id, "class_id": self.class_id})
         if self.access.reads_whole_trust():
-            return names, ()
+            return ((),)
         pupils = class_pupils(connection, models.trust_id, self.class_id, None)
         seen = {pupil.pupil_id for pupil in readable_of(pupils, self.access)}
-        return names, tuple(sorted(p.pupil_id for p in pupils if p.pupil_id not in seen))
+        return (tuple(sorted(p.pupil_id for p in pupils if p.pupil_id not in seen)),)
 
     def load(self, models: ReadModels, source: str, period: DateRange | None) -> ClassSnapshot | None:
         return load_class_snapshot(models.connection, models.trust_id, self.class_id, source, period, self.access)
@@ -110,19 +105,20 @@ class LiveClass:
 
 class PastClass:
     """A class as it stood at a past moment, for one caller: access is checked and the pupils the caller may see
-    are found before anything is replayed; they, and their names now, are part of what names the body."""
+    are found before anything is replayed; they are part of what names the body (their names now are in the past
+    models' version, :meth:`~fathom_reports.loading.time_travel.PastReadModels.version`)."""
 
     def __init__(self, principal: Principal, class_id: str) -> None:
         self.principal, self.class_id = principal, class_id
         self.readable: frozenset[str] = frozenset()
 
-    def check(self, models: PastReadModels) -> tuple[tuple[str, ...], str]:
+    def check(self, models: PastReadModels) -> tuple[tuple[str, ...]]:
         connection = models.connection
         access = access_for(connection, self.principal)
         require_class(connection, access, self.class_id)
         ever_in = pupils_ever_in(connection, [self.class_id], models.moment.sequence)
         self.readable = frozenset(readable_pupils(connection, access, ever_in))
-        return tuple(sorted(self.readable)), roster_names_fingerprint(connection, models.trust_id, self.readable)
+        return (tuple(sorted(self.readable)),)
 
     def load(self, models: PastReadModels, source: str, period: DateRange | None) -> ClassSnapshot | None:
         models.prepare_class(self.class_id, readable=lambda pupil_ids: self.readable & frozenset(pupil_ids),

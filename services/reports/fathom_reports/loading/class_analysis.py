@@ -157,28 +157,6 @@ def class_pupils(connection: Connection, trust_id: str, class_id: str, access: A
     return readable_of(load_pupils(connection, CLASS_PUPILS, {"trust": trust_id, "class_id": class_id}), access)
 
 
-def names_fingerprint(connection: Connection, where: str, params: Mapping[str, Any]) -> str:
-    """A digest of the names the roster holds now for the pupils matching ``where`` (over ``rm_pupils p``).
-
-    A pupil's name is edited without an event (the log never holds it), so neither the read model's
-    position nor the trust's head moves when it changes: a rendered body that shows names is named by this too.
-    """
-    return str(connection.execute(text(
-        "SELECT md5(coalesce(jsonb_agg(jsonb_build_array(p.pupil_id, pp.given_name, pp.family_name) "
-        "ORDER BY p.pupil_id)::text, '')) "
-        "FROM rm_pupils p LEFT JOIN pupil_personal pp ON pp.trust_id = p.trust_id AND pp.pupil_id = p.pupil_id "
-        f"WHERE p.trust_id = :trust AND {where}"), params).scalar_one())
-
-
-def roster_names_fingerprint(connection: Connection, trust_id: str, pupil_ids: Iterable[str]) -> str:
-    """:func:`names_fingerprint` for named pupils, straight from the roster (a past view's pupils may be ones the
-    live read model does not hold yet)."""
-    return str(connection.execute(text(
-        "SELECT md5(coalesce(jsonb_agg(jsonb_build_array(pupil_id, given_name, family_name) "
-        "ORDER BY pupil_id)::text, '')) FROM pupil_personal WHERE trust_id = :trust AND pupil_id = ANY(:ids)"),
-        {"trust": trust_id, "ids": sorted(pupil_ids)}).scalar_one())
-
-
 CLASS_COLUMNS = select_for(CLASSES, ClassInfo)
 JUDGEMENT_COLUMNS = select_for(PUPIL_OBJECTIVE, Judgement)
 """A cell's current judgement: the columns :class:`Judgement` holds, over an unaliased ``rm_pupil_objective``."""

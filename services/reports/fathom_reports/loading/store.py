@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fathom_reports.loading.class_analysis import read_position
 from fathom_reports.loading.freshness import Reading, SequenceNotWritten, listener_for, wait_for_position
 from fathom_reports.loading.past_events import PastEvents
+from fathom_reports.loading.personal_texts import NAMES_VERSION
 from fathom_reports.loading.read_models import ReadModels
 from fathom_reports.loading.time_travel import PastReadModels, past_engine
 from fathom_reports.schemas.as_of import AsOf
@@ -67,7 +68,7 @@ class ReadModelStore:
         seen = listener_for(self._database_url).notified(trust_id)  # before the read: see `Reading`
         if self._read_engine is self._engine:
             with TenantUnitOfWork(self._engine, trust_id) as uow:
-                position, _, head = read_version(ReadModels(uow.connection, trust_id))
+                position, _, head, _ = read_version(ReadModels(uow.connection, trust_id))
             if position >= at_least:
                 return None
         else:  # the position from the replica, the head from the primary, asked only when behind
@@ -130,13 +131,18 @@ class ReadModelStore:
                         trust_id, exc.__class__.__name__)
 
 
-def read_version(models: ReadModels) -> tuple[int, str, int]:
-    """What the live read models are a function of, in this snapshot: the position the projector has applied
-    and when it last wrote it (a rebuild replaces the rows at an unchanged position, and stamps it too), and
-    the trust's head (a write not applied yet may already have blanked an erased pupil's texts, read live)."""
-    row = models.connection.execute(text(
-        f"SELECT p.last_applied, p.updated_at, {HEAD_SEQUENCE} AS head "
-        "FROM (SELECT) AS one LEFT JOIN rm_positions p ON p.trust_id = :trust"), {"trust": models.trust_id}).one()
+_VERSION = text(
+    f"SELECT p.last_applied, p.updated_at, {HEAD_SEQUENCE} AS head, "
+    f"{NAMES_VERSION} AS names "
+    "FROM (SELECT) AS one LEFT JOIN rm_positions p ON p.trust_id = :trust")
+
+
+def read_version(models: ReadModels) -> tuple[int, str, int, int]:
+    """What the live views are a function of, in this snapshot: the position the projector has applied
+    and when it last wrote it (a rebuild replaces the rows at an unchanged position, and stamps it too), the
+    trust's head (a write not applied yet may already have blanked an erased pupil's texts, read live), and how
+    often the pupils' personal details were written (a name changes without an event; migration ``0028``)."""
+    row = models.connection.execute(_VERSION, {"trust": models.trust_id}).one()
     if row.last_applied is None:
-        return 0, "", int(row.head)
-    return int(row.last_applied), row.updated_at.isoformat(), int(row.head)
+        return 0, "", int(row.head), int(row.names)
+    return int(row.last_applied), row.updated_at.isoformat(), int(row.head), int(row.names)

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, text
 from fathom_reports.loading.class_analysis import load_class_snapshot
 from fathom_reports.loading.impact import load_intervention
 from fathom_reports.loading.past_events import PastEvents
+from fathom_reports.loading.personal_texts import NAMES_VERSION
 from fathom_reports.loading.read_models import ReadablePupils, ReadModels, VisibleMembers
 from fathom_reports.loading.scratch import create_scratch, replay
 from fathom_reports.schemas.as_of import AsOf
@@ -40,6 +41,7 @@ from fathom_reports.views.class_analysis import analyse_class
 from fathom_shared.assessment_calendar import SCHOOL_TIMEZONE
 from fathom_shared.db import TenantUnitOfWork
 from fathom_shared.event_store import (
+    HEAD_SEQUENCE,
     EventFilter,
     StreamKey,
     events_matching,
@@ -100,11 +102,12 @@ class PastReadModels(ReadModels):
         self._replayed = False
         self._scratch = False
 
-    def version(self) -> tuple[int, str, int]:
-        """What a past view is a function of besides the caller and the names: the moment (its last sequence
-        and school day, both immutable) and the trust's head (today's roster and erasable texts, read live)."""
-        return self.moment.sequence, self.moment.day.isoformat() if self.moment.day else "", \
-            head_sequence(self.connection)
+    def version(self) -> tuple[int, str, int, int]:
+        """What a past view is a function of besides the caller: the moment (its last sequence and school day,
+        both immutable), the trust's head (today's roster and erasable texts, read live) and how often its pupils'
+        personal details were written (their names now, read live; :data:`NAMES_VERSION`)."""
+        head, names = self.connection.execute(text(f"SELECT {HEAD_SEQUENCE}, {NAMES_VERSION}")).one()
+        return self.moment.sequence, self.moment.day.isoformat() if self.moment.day else "", int(head), int(names)
 
     @classmethod
     def at(cls, connection: Connection, trust_id: str, as_of: AsOf, kept: PastEvents | None = None) -> PastReadModels:
