@@ -22,6 +22,7 @@ import fathom_reports.http.class_analysis as class_analysis_http
 from fathom_reports import create_app
 from fathom_reports.body_cache import Render, RenderedBodies
 from fathom_reports.responses import BODIES_EXTENSION
+from fathom_reports.schemas.class_analysis import ClassAnalysisQuerySchema
 from fathom_shared.db import TenantUnitOfWork
 from tests.integration.test_reports_api import ReadModelSeed, set_position
 from tests.support import bearer, token_for
@@ -140,6 +141,19 @@ def test_a_rename_without_an_event_changes_the_body(client, settings, app_engine
     after = client.get(path, headers={**leader, "If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
     assert name_of(after.get_json()) == "Ada King"
+
+
+def test_a_read_builds_no_query_schema(client, settings, trust, class_4a, monkeypatch):
+    """Each endpoint keeps one instance of its query schema: built per request (what webargs does when given the
+    class), it cost about a seventh of a kept read's CPU in-process."""
+    built = []
+    build = ClassAnalysisQuerySchema.__init__
+    monkeypatch.setattr(ClassAnalysisQuerySchema, "__init__",
+                        lambda schema, *args, **kwargs: built.append(build(schema, *args, **kwargs)))
+    leader = headers(settings, trust, "trust_leader")
+    for _ in range(3):
+        assert client.get(PATH, headers=leader, query_string={"source": "teacher"}).status_code == 200
+    assert built == []
 
 
 def test_a_write_not_yet_applied_changes_the_etag(client, settings, app_engine, trust, class_4a):

@@ -57,7 +57,7 @@ def changes(principal: Principal, after: int, limit: int) -> Response:
 
 @blp.route("/stream")  # not endpoint(): the 307 it may answer must stay where the document lists it
 @requires(*FEED_ROLES)
-@blp.arguments(StreamQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
+@blp.arguments(StreamQuerySchema(), location="query", unknown=RAISE, as_kwargs=True)
 @blp.alt_response(401, schema=ProblemSchema, description=UNAUTHENTICATED)
 @blp.alt_response(403, schema=ProblemSchema, description=FORBIDDEN[403])
 @blp.alt_response(410, schema=ProblemSchema, description=GONE)

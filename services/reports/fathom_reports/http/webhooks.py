@@ -61,7 +61,7 @@ def _webhook_endpoint(path: str, method: str, *, status: int = 200, schema: type
             decorated = blp.alt_response(problem, schema=ProblemSchema, description=description)(decorated)
         decorated = blp.response(status, schema)(decorated)
         if body is not None:
-            decorated = blp.arguments(body, unknown=RAISE)(decorated)
+            decorated = blp.arguments(body(), unknown=RAISE)(decorated)  # one instance: see the registrar
         decorated = requires(*WEBHOOK_ROLES)(decorated)
         return blp.route(path, methods=[method])(decorated)
 
