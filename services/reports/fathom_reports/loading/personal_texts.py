@@ -24,7 +24,7 @@ from fathom_shared.personal import resolve_staff, resolve_texts
 _TRUST = "current_setting('fathom.trust')"
 
 
-NAMES_VERSION = (f"coalesce((SELECT version FROM pupil_personal_versions WHERE trust_id = {_TRUST}), 0)")
+NAMES_VERSION = f"coalesce((SELECT version FROM pupil_personal_versions WHERE trust_id = {_TRUST}), 0)"
 """The current trust's count of writes to its pupils' personal details (names, kept by triggers: migration
 ``0028``), as a scalar subquery. A name changes without an event, so a rendered body that shows names is named
 by this beside the position: a read of a kept body asks for it in the position's statement."""

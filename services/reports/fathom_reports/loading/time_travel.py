@@ -90,6 +90,9 @@ def pupils_ever_in(connection: Connection, class_ids: Iterable[str], until: int)
     return sorted({event.data["pupil_id"] for event in joined})
 
 
+_HEAD_AND_NAMES = text(f"SELECT {HEAD_SEQUENCE}, {NAMES_VERSION}")
+
+
 class PastReadModels(ReadModels):
     """The read models as they stood at ``moment``: each ``prepare_*`` replays what its view needs."""
 
@@ -106,7 +109,7 @@ class PastReadModels(ReadModels):
         """What a past view is a function of besides the caller: the moment (its last sequence and school day,
         both immutable), the trust's head (today's roster and erasable texts, read live) and how often its pupils'
         personal details were written (their names now, read live; :data:`NAMES_VERSION`)."""
-        head, names = self.connection.execute(text(f"SELECT {HEAD_SEQUENCE}, {NAMES_VERSION}")).one()
+        head, names = self.connection.execute(_HEAD_AND_NAMES).one()
         return self.moment.sequence, self.moment.day.isoformat() if self.moment.day else "", int(head), int(names)
 
     @classmethod
