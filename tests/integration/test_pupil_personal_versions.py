@@ -6,7 +6,9 @@ body that it shows an old name); a write path that did not move it would leave o
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from fathom_shared.db import TenantUnitOfWork
 from tests.support import SmallTrust, bearer, poster, rows_of, token_for
@@ -43,3 +45,20 @@ def test_registering_renaming_and_erasing_pupils_each_move_the_trusts_count(clie
     assert client.delete("/v1/pupils/p2/personal-data", headers=leader).status_code == 200
     assert count(app_engine, trust) > registered + 2
     assert count(app_engine, other) == theirs  # the other trust's bodies keep
+
+
+def test_a_trust_can_neither_move_nor_see_another_trusts_count(client, settings, app_engine, trust, make_trust):
+    """The count names another trust's kept bodies: moving it would re-render them, reading it would tell when
+    that trust's roster changed."""
+    other = make_trust("other")
+    SmallTrust().create(poster(client, bearer(token_for(settings, other, ["trust_leader"]))))
+    theirs = count(app_engine, other)
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        assert uow.connection.execute(text("SELECT count(*) FROM pupil_personal_versions")).scalar_one() == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            uow.connection.execute(text("INSERT INTO pupil_personal_versions (trust_id, version) VALUES (:t, 1) "
+                                        "ON CONFLICT (trust_id) DO UPDATE SET version = 99"), {"t": other})
+    with TenantUnitOfWork(app_engine, trust) as uow:  # another trust's pupils are not this statement's rows
+        uow.connection.execute(text("UPDATE pupil_personal SET family_name = 'X' WHERE trust_id = :t"), {"t": other})
+        uow.commit()
+    assert count(app_engine, other) == theirs and count(app_engine, trust) == 0  # it wrote no row at all
