@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -91,6 +92,15 @@ def test_percent_secure_rounds_to_one_decimal_place_halves_up():
     assert percent(7, 7) == 100.0
     assert percent(0, 4) == 0.0
     assert percent(0, 0) is None
+
+
+def test_percent_is_the_decimal_rounding_of_every_fraction_a_class_can_have():
+    """Worked in whole numbers (cheaper than ``Decimal``): the same float as quantising the exact decimal to 0.1,
+    halves up, for every count of every group up to 400 pupils."""
+    for whole in range(1, 401):
+        for part in range(whole + 1):
+            exact = (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            assert percent(part, whole) == float(exact), (part, whole)
 
 
 def test_objectives_are_ordered_by_subject_then_code_and_subject_filters_them():

@@ -11,10 +11,9 @@ hand-made inputs and exact numbers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from fathom_reports.views.gaps import find_gaps, suggest_groups
 from fathom_reports.views.heat_map import FULL, HeatMap
@@ -33,11 +32,14 @@ from fathom_reports.views.values import (
 __all__ = ["GROUP_FILTERS", "analyse_class", "percent", "pupils_in_group"]
 
 def percent(part: int, whole: int) -> float | None:
-    """``part / whole`` as a percentage to one decimal place, halves rounded up (as people do)."""
+    """``part / whole`` as a percentage to one decimal place, halves rounded up (as people do).
+
+    In whole numbers: tenths of a percent are ``part × 1000 / whole`` rounded half up, i.e. ``⌊(part × 2000 +
+    whole) / (2 × whole)⌋``, then one division by 10, which gives the float nearest the decimal (the same float
+    ``Decimal`` quantised to 0.1 gives, at a tenth of its cost: a Class Analysis computes one per objective)."""
     if whole == 0:
         return None
-    exact = Decimal(part * 100) / Decimal(whole)
-    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return (part * 2000 + whole) // (2 * whole) / 10
 
 
 def pupils_in_group(pupils: Iterable[Pupil], group: str | None) -> list[Pupil]:
@@ -55,7 +57,8 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
     Counts, the heat map and the interventions cover only the pupils in ``group``; the
     objectives are those of ``subject`` (all subjects when None), ordered by subject and code.
     ``heat_map``: the heat map's encoding, ``full`` or ``compact`` (:mod:`fathom_reports.views.heat_map`).
-    Equal heat-map cells are one shared dict: treat the result as read-only (it is for serialising).
+    Equal heat-map cells are one shared dict, as is the scale of the objectives that share one: treat the result
+    as read-only (it is for serialising).
     """
     pupils = pupils_in_group(snapshot.pupils, group)
     pupil_ids = {pupil.pupil_id for pupil in pupils}
@@ -68,13 +71,18 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
         if judgement.pupil_id in pupil_ids:
             latest[judgement.objective_id][judgement.pupil_id] = judgement
 
-    grid = HeatMap([pupil.pupil_id for pupil in pupils], [o.objective_id for o in objectives], heat_map)
+    pupil_order = [pupil.pupil_id for pupil in pupils]
+    grid = HeatMap(pupil_order, [o.objective_id for o in objectives], heat_map)
+    scales: dict[str, _ScaleParts] = {}
     objective_views = []
     for column, objective in enumerate(objectives):
-        scale = snapshot.scales.get(objective.scale_id)
+        parts = scales.get(objective.scale_id)
+        if parts is None:
+            parts = scales[objective.scale_id] = _ScaleParts.of(objective.scale_id,
+                                                                 snapshot.scales.get(objective.scale_id))
         judged = latest.get(objective.objective_id, {})
-        grid.add_column(column, scale, judged.items())
-        objective_views.append(_objective_view(objective, scale, pupils, judged,
+        grid.add_column(column, parts.scale, judged.items())
+        objective_views.append(_objective_view(objective, parts, pupil_order, judged,
                                                snapshot.taught.get(objective.objective_id, ()),
                                                snapshot.settings))
 
@@ -105,29 +113,45 @@ def pupil_view(pupil: Pupil) -> dict[str, Any]:
             "erased": pupil.erased, "groups": dict(pupil.groups)}
 
 
-def _objective_view(objective: Objective, scale: Scale | None, pupils: list[Pupil],
+class _ScaleParts(NamedTuple):
+    """What every objective on one scale shows of it, worked out once per view: a class's hundred objectives
+    mostly share a scale or two. ``view`` is one dict shared by those objectives (the view is read-only)."""
+
+    scale: Scale | None
+    view: dict[str, Any]
+    values: tuple[int, ...]
+    secure: frozenset[int]
+
+    @classmethod
+    def of(cls, scale_id: str, scale: Scale | None) -> _ScaleParts:
+        bands = scale.bands if scale else ()
+        return cls(scale, scale_view(scale_id, scale), tuple(band.value for band in bands),
+                   frozenset(band.value for band in bands if band.secure))
+
+
+def _objective_view(objective: Objective, parts: _ScaleParts, pupil_ids: list[str],
                     judged: Mapping[str, Judgement], taught_on: Iterable[date],
                     settings: TrustSettings) -> dict[str, Any]:
-    bands = scale.bands if scale else ()
-    counts: dict[int, int] = dict.fromkeys((band.value for band in bands), 0)
-    secure_values = {band.value for band in bands if band.secure}
+    counts: dict[int, int] = dict.fromkeys(parts.values, 0)
+    secure_values = parts.secure
     not_secure: list[str] = []
     not_assessed: list[str] = []
-    for pupil in pupils:
-        judgement = judged.get(pupil.pupil_id)
+    for pupil_id in pupil_ids:
+        judgement = judged.get(pupil_id)
         if judgement is None:
-            not_assessed.append(pupil.pupil_id)
+            not_assessed.append(pupil_id)
             continue
-        counts[judgement.value] = counts.get(judgement.value, 0) + 1
-        if judgement.value not in secure_values:
-            not_secure.append(pupil.pupil_id)
-    assessed = len(pupils) - len(not_assessed)
+        value = judgement.value
+        counts[value] = counts.get(value, 0) + 1
+        if value not in secure_values:
+            not_secure.append(pupil_id)
+    assessed = len(pupil_ids) - len(not_assessed)
     secure = assessed - len(not_secure)
     taught_dates = sorted(set(taught_on))
     return {
         **objective_meta(objective),
-        "scale": scale_view(objective.scale_id, scale),
-        "counts": band_counts(bands, counts),
+        "scale": parts.view,
+        "counts": band_counts(parts.scale.bands if parts.scale else (), counts),
         "assessed": assessed,
         "not_assessed": len(not_assessed),
         "secure": secure,
@@ -165,16 +189,18 @@ def _band(band: Band) -> dict[str, Any]:
     return {"value": band.value, "label": band.label, "secure": band.secure}
 
 
-def band_counts(bands: Iterable[Band], counts: Mapping[int, int]) -> list[dict[str, Any]]:
-    """Every band of the scale, zero-filled, in the scale's order.
+def band_counts(bands: Sequence[Band], counts: Mapping[int, int]) -> list[dict[str, Any]]:
+    """Every band of the scale, zero-filled (``counts`` holds every band's value), in the scale's order.
 
     A value the scale does not define (the scale changed after the judgement) is still
     counted, after the bands, without a label and as not secure, so counts sum to ``assessed``.
     """
-    rows = [{**_band(band), "count": counts[band.value]} for band in bands]
-    defined = {band["value"] for band in rows}
-    rows += [{"value": value, "label": None, "secure": False, "count": counts[value]}
-             for value in sorted(counts) if value not in defined]
+    rows = [{"value": band.value, "label": band.label, "secure": band.secure, "count": counts[band.value]}
+            for band in bands]
+    if len(counts) > len(rows):  # band values are unique on a scale (its schema): so a value it does not define
+        defined = {band.value for band in bands}
+        rows += [{"value": value, "label": None, "secure": False, "count": counts[value]}
+                 for value in sorted(counts) if value not in defined]
     return rows
 
 
