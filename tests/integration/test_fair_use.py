@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, text
 
 from fathom_reports import create_app as create_reports
+from fathom_reports import fair_use
 from fathom_reports.audit.verifications import VerificationRunner
 from fathom_reports.fair_use import FAIR_USE_EXTENSION
 from fathom_shared.auth import Principal
@@ -261,3 +262,54 @@ def test_a_lease_is_taken_and_given_back_in_four_statements(workers, story, app_
     own = [query for query, _ in statements  # not the scoping of each transaction, nor the pool's ping (";")
            if "fathom.trust" not in query and query.strip() != ";"]
     assert len(own) == 4, own
+
+
+def _ended_waits(owner_engine, trust: str, waits: int = 1200, callers: int = 30) -> None:
+    """What twenty freshness waits a second leave behind in a minute: ``waits`` leases of ``callers`` people, each
+    in the caller's bucket and the trust's, ended 0.3 s after it started."""
+    with owner_engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO fair_use_leases (lease_id, trust_id, bucket, started_at, held_until) "
+            "SELECT lease.id, :trust, bucket, now() - make_interval(secs => n * 0.05), "
+            "now() - make_interval(secs => n * 0.05 - 0.3) "
+            "FROM generate_series(1, :waits) AS n, LATERAL (SELECT gen_random_uuid() AS id, n AS made_for) AS lease, "
+            "LATERAL (VALUES ('wait:trust'), ('wait:subject:caller-' || n % :callers)) AS buckets (bucket)"),
+            {"trust": trust, "waits": waits, "callers": callers})
+        connection.execute(text("ANALYZE fair_use_leases"))
+
+
+def _leases_read(plan: dict) -> int:
+    """Rows of ``fair_use_leases`` a statement's plan (``EXPLAIN (ANALYZE, FORMAT JSON)``) read, kept or not."""
+    read = 0
+    if plan.get("Relation Name") == "fair_use_leases" and plan["Node Type"] != "ModifyTable":
+        removed = plan.get("Rows Removed by Filter", 0) + plan.get("Rows Removed by Index Recheck", 0)
+        read += round((plan["Actual Rows"] + removed) * plan["Actual Loops"])
+    return read + sum(_leases_read(child) for child in plan.get("Plans", ()))
+
+
+def test_taking_a_lease_reads_the_callers_leases_and_the_trusts_live_ones_only(trust, app_engine, owner_engine):
+    """At twenty waits a second a trust's leases of the last minute are thousands: taking one more must not read
+    them all (it read every one of them twice, for the expired leases' delete and for the count)."""
+    _ended_waits(owner_engine, trust)
+    buckets = {"trust": trust, "mine": "wait:subject:caller-5", "trust_wide": "wait:trust"}
+    with TenantUnitOfWork(app_engine, trust) as uow:
+        [plan] = uow.connection.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {fair_use._COUNT_BUCKETS.text}"),
+                                        buckets).scalar()
+    assert _leases_read(plan["Plan"]) <= 100  # the caller's 40 and the few live ones; 3,600 before
+
+
+def test_a_lease_ended_over_a_minute_ago_goes_with_anyones_next_lease(workers, trust, app_engine, owner_engine):
+    """Buckets name people (``sub``): a lease that no longer counts leaves the table when anyone in the trust next
+    takes a lease, not only when its own caller comes back."""
+    _ended_waits(owner_engine, trust, waits=30, callers=30)
+    with owner_engine.begin() as connection:
+        connection.execute(text("UPDATE fair_use_leases SET started_at = started_at - interval '2 minutes', "
+                                "held_until = held_until - interval '2 minutes' WHERE trust_id = :trust"),
+                           {"trust": trust})
+    limits = workers[0].extensions[FAIR_USE_EXTENSION]
+    with limits.hold(principal(trust, "someone-else"), "wait", hold_s=30):
+        pass
+    with owner_engine.connect() as connection:
+        left = connection.execute(text("SELECT DISTINCT bucket FROM fair_use_leases WHERE trust_id = :trust"),
+                                  {"trust": trust}).scalars().all()
+    assert sorted(left) == ["wait:subject:someone-else", "wait:trust"]
