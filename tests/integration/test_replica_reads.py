@@ -33,6 +33,7 @@ from fathom_shared.config import Settings, load_settings
 from fathom_shared.db import TenantUnitOfWork, make_engine
 from fathom_shared.migrate import migrate
 from fathom_shared.trusts import create_trust
+from tests.integration.test_queries_filter_by_trust import driver_statements
 from tests.support import SmallTrust, bearer, poster, token_for
 
 TRUST, OTHER = "replica-trust", "other-trust"
@@ -134,6 +135,16 @@ def test_the_reports_service_reads_as_the_application_role_on_the_standby(replic
         readers = conn.execute("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = %s",
                                (DATABASE,)).fetchall()
     assert readers == [("fathom_app",)]
+
+
+def test_reads_from_the_standby_send_no_ping_before_their_statements(replicated):
+    """The reads' engine goes without the pool's ping (a round trip before every read): each read retries a
+    connection the standby closed instead (``test_with_the_standby_stopped_…`` below starts it again)."""
+    assert replicated.analysis().status_code == 200  # a pooled connection to the standby, to be checked out again
+    with driver_statements(str(replicated.app_engine.url.username)) as statements:
+        assert replicated.analysis().status_code == 200
+    assert statements
+    assert [query for query, _ in statements if query.strip() == ";"] == []
 
 
 def test_with_replay_paused_reads_show_the_standby_not_the_newer_primary(replicated):

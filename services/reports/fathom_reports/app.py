@@ -47,7 +47,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     """The read API; ``engine`` must connect as the application role (row-level security applies)."""
     refuse_unsafe_production(settings, "reports")
     engine = engine if engine is not None else make_engine(settings.app_database_url, pre_ping=False)
-    read_engine = replica_engine(settings.reports_database_url) if settings.reports_database_url else engine
+    read_engine = (replica_engine(settings.reports_database_url, pre_ping=False) if settings.reports_database_url
+                   else engine)
     readiness = database_ready(engine) if read_engine is engine else all_ready(
         database_ready(engine), replica_ready(read_engine))
     app, api = create_service_app(

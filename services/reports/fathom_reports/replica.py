@@ -27,7 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
-from fathom_shared.db import make_engine
+from fathom_shared.db import make_engine, on_live_connection
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +88,16 @@ class ReplicaCollector(Collector):
         ]
 
 
-def replica_engine(url: str, pool_size: int = 10) -> Engine:
+def replica_engine(url: str, pool_size: int = 10, *, pre_ping: bool = True) -> Engine:
     """An engine for the replica whose every transaction is ``READ ONLY``.
 
     Not merely tidy: a hot standby refuses ``BEGIN READ WRITE``, and that is what the driver sends on a pooled
     connection once any read-only transaction has run on it (returned to the pool, its read-only flag is reset
     to "read write", not to "the server's default"). Read-only from the start, every checkout says so again.
+    ``pre_ping``: as :func:`~fathom_shared.db.make_engine`'s (the reads' engine goes without: every use of it
+    retries a connection the standby closed, so a ping before each read was a round trip for nothing).
     """
-    return make_engine(url, pool_size).execution_options(postgresql_readonly=True)
+    return make_engine(url, pool_size, pre_ping=pre_ping).execution_options(postgresql_readonly=True)
 
 
 class ReplicaUnreachable(ConnectionError):
@@ -105,8 +107,7 @@ class ReplicaUnreachable(ConnectionError):
 def replica_ready(replica: Engine) -> Callable[[], None]:
     def check() -> None:
         try:
-            with replica.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            on_live_connection(replica, lambda connection: connection.execute(text("SELECT 1")))
         except Exception as exc:
             raise ReplicaUnreachable(f"the read replica (REPORTS_DATABASE_URL) is unreachable: "
                                      f"{exc.__class__.__name__}") from exc
