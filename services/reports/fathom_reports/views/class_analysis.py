@@ -195,9 +195,8 @@ def band_counts(bands: Sequence[Band], counts: Mapping[int, int]) -> list[dict[s
     A value the scale does not define (the scale changed after the judgement) is still
     counted, after the bands, without a label and as not secure, so counts sum to ``assessed``.
     """
-    rows = [{"value": band.value, "label": band.label, "secure": band.secure, "count": counts[band.value]}
-            for band in bands]
-    if len(counts) > len(rows):  # band values are unique on a scale (its schema): so a value it does not define
+    rows = [{**_band(band), "count": counts[band.value]} for band in bands]
+    if len(counts) > len(rows):  # a value the scale does not define (its bands' values are unique: its schema)
         defined = {band.value for band in bands}
         rows += [{"value": value, "label": None, "secure": False, "count": counts[value]}
                  for value in sorted(counts) if value not in defined]
