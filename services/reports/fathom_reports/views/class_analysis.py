@@ -73,13 +73,11 @@ def analyse_class(snapshot: ClassSnapshot, *, subject: str | None = None, group:
 
     pupil_order = [pupil.pupil_id for pupil in pupils]
     grid = HeatMap(pupil_order, [o.objective_id for o in objectives], heat_map)
-    scales: dict[str, _ScaleParts] = {}
+    scales = {scale_id: _ScaleParts.of(scale_id, snapshot.scales.get(scale_id))
+              for scale_id in {objective.scale_id for objective in objectives}}
     objective_views = []
     for column, objective in enumerate(objectives):
-        parts = scales.get(objective.scale_id)
-        if parts is None:
-            parts = scales[objective.scale_id] = _ScaleParts.of(objective.scale_id,
-                                                                 snapshot.scales.get(objective.scale_id))
+        parts = scales[objective.scale_id]
         judged = latest.get(objective.objective_id, {})
         grid.add_column(column, parts.scale, judged.items())
         objective_views.append(_objective_view(objective, parts, pupil_order, judged,
@@ -118,6 +116,7 @@ class _ScaleParts(NamedTuple):
     mostly share a scale or two. ``view`` is one dict shared by those objectives (the view is read-only)."""
 
     scale: Scale | None
+    bands: tuple[Band, ...]
     view: dict[str, Any]
     values: tuple[int, ...]
     secure: frozenset[int]
@@ -125,7 +124,7 @@ class _ScaleParts(NamedTuple):
     @classmethod
     def of(cls, scale_id: str, scale: Scale | None) -> _ScaleParts:
         bands = scale.bands if scale else ()
-        return cls(scale, scale_view(scale_id, scale), tuple(band.value for band in bands),
+        return cls(scale, bands, scale_view(scale_id, scale), tuple(band.value for band in bands),
                    frozenset(band.value for band in bands if band.secure))
 
 
@@ -151,7 +150,7 @@ def _objective_view(objective: Objective, parts: _ScaleParts, pupil_ids: list[st
     return {
         **objective_meta(objective),
         "scale": parts.view,
-        "counts": band_counts(parts.scale.bands if parts.scale else (), counts),
+        "counts": band_counts(parts.bands, counts),
         "assessed": assessed,
         "not_assessed": len(not_assessed),
         "secure": secure,
